@@ -1,0 +1,387 @@
+//! `plaza`: build, pack, inspect, install, run and audit mini-apps from the
+//! shell.
+//!
+//! ```text
+//! plaza build sample-miniapps/hospital
+//! plaza pack sample-miniapps/hospital -o hospital.plaza
+//! plaza install hospital.plaza
+//! plaza run cn.hz.maternity --user alice          # actions from stdin
+//! plaza run hospital.plaza --script booking.txt   # installs, then runs a script
+//! plaza audit --user alice
+//! ```
+//!
+//! Every command that touches the store takes `--store PATH` (default:
+//! `$PLAZA_STORE`, else `$XDG_DATA_HOME/plaza/plaza.db`, else
+//! `~/.local/share/plaza/plaza.db`).
+
+mod build;
+mod run;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+use plaza_host::package::Package;
+use plaza_host::store::AuditQuery;
+use plaza_host::{Host, HostConfig};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "plaza",
+    version,
+    about = "Build, pack, inspect, install, run and audit Plaza mini-apps"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Args, Clone)]
+struct StoreArg {
+    /// The host's store (a SQLite file). Default: $PLAZA_STORE, else
+    /// $XDG_DATA_HOME/plaza/plaza.db, else ~/.local/share/plaza/plaza.db.
+    #[arg(long, value_name = "PATH")]
+    store: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Compile a Rust mini-app (a directory with Cargo.toml and plaza.toml)
+    /// for wasm32-wasip2; prints the component's path.
+    Build {
+        /// The mini-app's directory.
+        dir: PathBuf,
+    },
+    /// Build a mini-app and pack its manifest and component into one file.
+    Pack {
+        /// The mini-app's directory.
+        dir: PathBuf,
+        /// Where to write the package (default: DIR/APP-ID-VERSION.plaza).
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Use this component instead of building one.
+        #[arg(long, value_name = "FILE")]
+        component: Option<PathBuf>,
+    },
+    /// Show a package's manifest, imports, size and hash.
+    Inspect {
+        /// The package file.
+        package: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Install a package into the store (replacing an installed version).
+    Install {
+        /// The package file.
+        package: PathBuf,
+        #[command(flatten)]
+        store: StoreArg,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove an installed mini-app (users' stored data stays).
+    Uninstall {
+        /// The mini-app id.
+        app: String,
+        #[command(flatten)]
+        store: StoreArg,
+    },
+    /// List the installed mini-apps.
+    List {
+        #[command(flatten)]
+        store: StoreArg,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run a mini-app headlessly: pages are printed as text, actions read from
+    /// stdin or a script, one per line: `launch [PATH]`, `tap ACTION`,
+    /// `submit FORM NAME=VALUE ...`, `back`, `quit`.
+    Run {
+        /// A package file (installed first) or an installed mini-app's id.
+        target: String,
+        /// The user.
+        #[arg(long, default_value = "guest")]
+        user: String,
+        /// Read actions from this file instead of stdin.
+        #[arg(long, value_name = "FILE")]
+        script: Option<PathBuf>,
+        /// The path to launch at first.
+        #[arg(long, default_value = "/")]
+        path: String,
+        /// Do not launch before the first action.
+        #[arg(long)]
+        no_launch: bool,
+        #[command(flatten)]
+        store: StoreArg,
+    },
+    /// Show the audit log: what each mini-app accessed, and what it was denied.
+    Audit {
+        /// Only this user.
+        #[arg(long)]
+        user: Option<String>,
+        /// Only this mini-app.
+        #[arg(long)]
+        app: Option<String>,
+        /// At most this many entries (the newest).
+        #[arg(long, default_value_t = 200)]
+        limit: usize,
+        #[command(flatten)]
+        store: StoreArg,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("PLAZA_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match runtime.block_on(dispatch(cli.command)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The default store path.
+fn default_store() -> PathBuf {
+    if let Some(p) = std::env::var_os("PLAZA_STORE") {
+        return PathBuf::from(p);
+    }
+    let data = std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+        .unwrap_or_else(|| PathBuf::from("."));
+    data.join("plaza").join("plaza.db")
+}
+
+fn open_host(store: &StoreArg) -> Result<Host> {
+    let path = store.store.clone().unwrap_or_else(default_store);
+    let cache = path
+        .parent()
+        .map(|p| p.join("cache"))
+        .unwrap_or_else(|| PathBuf::from("cache"));
+    let config = HostConfig {
+        cache_dir: Some(cache),
+        ..HostConfig::default()
+    };
+    Host::open(&path, config).with_context(|| format!("opening the store {}", path.display()))
+}
+
+fn print_json(value: &serde_json::Value) {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).unwrap_or_default()
+    );
+}
+
+async fn dispatch(command: Command) -> Result<ExitCode> {
+    match command {
+        Command::Build { dir } => {
+            let wasm = build::build(&dir)?;
+            println!("{}", wasm.display());
+        }
+        Command::Pack {
+            dir,
+            output,
+            component,
+        } => {
+            let out = pack(&dir, output, component)?;
+            println!("{}", out.display());
+        }
+        Command::Inspect { package, json } => inspect(&package, json)?,
+        Command::Install {
+            package,
+            store,
+            json,
+        } => {
+            let host = open_host(&store)?;
+            let pkg = Package::read_file(&package)?;
+            let report = host.install(pkg).await?;
+            if json {
+                print_json(&serde_json::json!({
+                    "app": report.app_id,
+                    "version": report.version,
+                    "replaced": report.replaced,
+                    "component_sha256": report.component_sha256,
+                    "imports": report.imports,
+                }));
+            } else {
+                match &report.replaced {
+                    Some(old) => println!(
+                        "installed {} {} (replacing {old})",
+                        report.app_id, report.version
+                    ),
+                    None => println!("installed {} {}", report.app_id, report.version),
+                }
+            }
+        }
+        Command::Uninstall { app, store } => {
+            open_host(&store)?.uninstall(&app).await?;
+            println!("uninstalled {app}");
+        }
+        Command::List { store, json } => {
+            let apps = open_host(&store)?.installed()?;
+            if json {
+                print_json(&serde_json::to_value(&apps)?);
+            } else if apps.is_empty() {
+                println!("no mini-apps installed");
+            } else {
+                for a in apps {
+                    println!(
+                        "{}  {}  {} ({}, {})  [{}]",
+                        a.app_id,
+                        a.version,
+                        a.name,
+                        a.publisher_name,
+                        a.category,
+                        a.capabilities.join(", ")
+                    );
+                }
+            }
+        }
+        Command::Run {
+            target,
+            user,
+            script,
+            path,
+            no_launch,
+            store,
+        } => {
+            let host = open_host(&store)?;
+            let app_id = if Path::new(&target).is_file() {
+                let report = host
+                    .install(Package::read_file(Path::new(&target))?)
+                    .await?;
+                report.app_id
+            } else {
+                target
+            };
+            let input: Box<dyn std::io::BufRead> = match &script {
+                Some(p) => Box::new(std::io::BufReader::new(
+                    std::fs::File::open(p)
+                        .with_context(|| format!("opening the script {}", p.display()))?,
+                )),
+                None => Box::new(std::io::BufReader::new(std::io::stdin())),
+            };
+            let launch = (!no_launch).then_some(path.as_str());
+            let errors =
+                run::run(&host, &user, &app_id, launch, input, &mut std::io::stdout()).await?;
+            if script.is_some() && errors > 0 {
+                eprintln!("{errors} action(s) failed");
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+        Command::Audit {
+            user,
+            app,
+            limit,
+            store,
+            json,
+        } => {
+            let host = open_host(&store)?;
+            let entries = host.audit(&AuditQuery { user, app, limit })?;
+            if json {
+                print_json(&serde_json::to_value(&entries)?);
+            } else {
+                print!("{}", run::format_audit(&entries));
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn pack(dir: &Path, output: Option<PathBuf>, component: Option<PathBuf>) -> Result<PathBuf> {
+    let manifest_path = dir.join("plaza.toml");
+    let manifest = std::fs::read_to_string(&manifest_path)
+        .with_context(|| format!("reading {}", manifest_path.display()))?;
+    let wasm = match component {
+        Some(c) => c,
+        None => build::build(dir)?,
+    };
+    let bytes = std::fs::read(&wasm).with_context(|| format!("reading {}", wasm.display()))?;
+    let pkg = Package::new(&manifest, bytes)
+        .map_err(|e| anyhow::anyhow!("{e}").context(format!("packing {}", dir.display())))?;
+    let out = output.unwrap_or_else(|| {
+        dir.join(format!(
+            "{}-{}.plaza",
+            pkg.manifest.app.id, pkg.manifest.app.version
+        ))
+    });
+    std::fs::write(&out, pkg.to_bytes()).with_context(|| format!("writing {}", out.display()))?;
+    Ok(out)
+}
+
+fn inspect(path: &Path, json: bool) -> Result<()> {
+    let pkg = Package::read_file(path)?;
+    let m = &pkg.manifest;
+    let imports = plaza_host::component_imports(&pkg.component)?;
+    if json {
+        print_json(&serde_json::json!({
+            "app": { "id": m.app.id, "name": m.app.name, "version": m.app.version.to_string(), "description": m.app.description },
+            "publisher": { "id": m.publisher.id, "name": m.publisher.name, "category": m.publisher.category.as_str() },
+            "capabilities": m.declared().iter().map(|c| c.as_str()).collect::<Vec<_>>(),
+            "storage_quota_bytes": m.capabilities.storage.as_ref().map(|s| s.quota_bytes),
+            "component_bytes": pkg.component.len(),
+            "component_sha256": pkg.component_hash(),
+            "signed": pkg.signature.is_some(),
+            "imports": imports.iter().map(|i| serde_json::json!({"name": i, "status": plaza_host::describe_import(i, m)})).collect::<Vec<_>>(),
+        }));
+        return Ok(());
+    }
+    println!("{} {} — {}", m.app.id, m.app.version, m.app.name);
+    println!(
+        "publisher: {} ({}, {})",
+        m.publisher.name, m.publisher.id, m.publisher.category
+    );
+    let caps: Vec<&str> = m.declared().iter().map(|c| c.as_str()).collect();
+    println!(
+        "capabilities: {}",
+        if caps.is_empty() {
+            "none".to_string()
+        } else {
+            caps.join(", ")
+        }
+    );
+    println!(
+        "component: {} bytes, sha256 {}",
+        pkg.component.len(),
+        pkg.component_hash()
+    );
+    println!(
+        "signed: {}",
+        if pkg.signature.is_some() { "yes" } else { "no" }
+    );
+    println!("imports:");
+    let mut bad = false;
+    for i in &imports {
+        let status = plaza_host::describe_import(i, m);
+        bad |= status.chars().any(|c| c.is_ascii_uppercase());
+        println!("  {i}  [{status}]");
+    }
+    if bad {
+        bail!("the package would be refused at install: see the imports marked above");
+    }
+    Ok(())
+}

@@ -1,0 +1,268 @@
+//! `plaza run`: a session driven by text actions, pages printed as text.
+
+use anyhow::Result;
+use plaza_host::page::{offered_actions, render_text};
+use plaza_host::store::{AuditEntry, Outcome};
+use plaza_host::{Error, Host, Page};
+use std::collections::BTreeMap;
+use std::io::{BufRead, Write};
+
+/// One line of a script.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// `launch [PATH]`
+    Launch(String),
+    /// `tap ACTION`
+    Tap(String),
+    /// `submit FORM NAME=VALUE ...`
+    Submit(String, Vec<(String, String)>),
+    /// `back`
+    Back,
+    /// `quit`
+    Quit,
+}
+
+/// Splits a line into words; double or single quotes keep spaces in a word.
+pub fn split_words(line: &str) -> Result<Vec<String>, String> {
+    let mut words = Vec::new();
+    let mut cur = String::new();
+    let mut in_word = false;
+    let mut quote: Option<char> = None;
+    for c in line.chars() {
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(_) => cur.push(c),
+            None if c == '"' || c == '\'' => {
+                quote = Some(c);
+                in_word = true;
+            }
+            None if c.is_whitespace() => {
+                if in_word {
+                    words.push(std::mem::take(&mut cur));
+                    in_word = false;
+                }
+            }
+            None => {
+                cur.push(c);
+                in_word = true;
+            }
+        }
+    }
+    if quote.is_some() {
+        return Err("a quote is not closed".to_string());
+    }
+    if in_word {
+        words.push(cur);
+    }
+    Ok(words)
+}
+
+/// Parses one line; `None` for a blank line or a `#` comment.
+pub fn parse_action(line: &str) -> Result<Option<Action>, String> {
+    let line = line.trim();
+    if line.is_empty() || line.starts_with('#') {
+        return Ok(None);
+    }
+    let words = split_words(line)?;
+    let usage = "actions are: launch [PATH], tap ACTION, submit FORM NAME=VALUE ..., back, quit";
+    let action = match words[0].as_str() {
+        "launch" => match words.len() {
+            1 => Action::Launch("/".into()),
+            2 => Action::Launch(words[1].clone()),
+            _ => return Err("`launch` takes one path".into()),
+        },
+        "tap" if words.len() == 2 => Action::Tap(words[1].clone()),
+        "tap" => return Err("`tap` takes one action id, e.g. `tap book`".into()),
+        "submit" if words.len() >= 2 => {
+            let mut fields = Vec::new();
+            for w in &words[2..] {
+                let Some((n, v)) = w.split_once('=') else {
+                    return Err(format!("`{w}` is not NAME=VALUE"));
+                };
+                fields.push((n.to_string(), v.to_string()));
+            }
+            Action::Submit(words[1].clone(), fields)
+        }
+        "submit" => return Err("`submit` takes a form id and NAME=VALUE fields".into()),
+        "back" => Action::Back,
+        "quit" | "exit" => Action::Quit,
+        other => return Err(format!("unknown action `{other}`; {usage}")),
+    };
+    Ok(Some(action))
+}
+
+fn show(out: &mut dyn Write, page: &Page) -> std::io::Result<()> {
+    writeln!(out, "{}", render_text(page))
+}
+
+/// Runs a session of `app` for `user`, reading actions from `input` and
+/// writing pages to `out`. Returns how many actions failed.
+pub async fn run(
+    host: &Host,
+    user: &str,
+    app: &str,
+    launch: Option<&str>,
+    input: Box<dyn BufRead>,
+    out: &mut dyn Write,
+) -> Result<usize> {
+    let session = host.session(user, app)?;
+    let mut errors = 0;
+    if let Some(path) = launch {
+        match session.launch(path).await {
+            Ok(page) => show(out, &page)?,
+            Err(e) => {
+                errors += 1;
+                writeln!(out, "error: {e}\n")?;
+            }
+        }
+    }
+    for (n, line) in input.lines().enumerate() {
+        let line = line?;
+        let action = match parse_action(&line) {
+            Ok(Some(a)) => a,
+            Ok(None) => continue,
+            Err(e) => {
+                errors += 1;
+                writeln!(out, "error: line {}: {e}\n", n + 1)?;
+                continue;
+            }
+        };
+        writeln!(out, "> {}", line.trim())?;
+        let result = match action {
+            Action::Quit => break,
+            Action::Launch(p) => session.launch(&p).await,
+            Action::Tap(a) => session.tap(&a).await,
+            Action::Submit(form, fields) => {
+                let fields: Vec<(&str, &str)> = fields
+                    .iter()
+                    .map(|(n, v)| (n.as_str(), v.as_str()))
+                    .collect();
+                session.submit(&form, &fields).await
+            }
+            Action::Back => session.back().await,
+        };
+        match result {
+            Ok(page) => show(out, &page)?,
+            Err(e) => {
+                errors += 1;
+                writeln!(out, "error: {e}")?;
+                if let (Error::SessionEnded { .. }, _) = (&e, ()) {
+                    writeln!(out, "(type `launch` to start the mini-app again)")?;
+                } else if let Some(page) = session.current_page().await
+                    && !matches!(e, Error::ActionNotOffered { .. })
+                {
+                    let offered = offered_actions(&page);
+                    if !offered.is_empty() {
+                        writeln!(out, "(the page offers: {})", offered.join(", "))?;
+                    }
+                }
+                writeln!(out)?;
+            }
+        }
+    }
+    session.close().await;
+    Ok(errors)
+}
+
+/// The audit log as text, grouped by user and mini-app.
+pub fn format_audit(entries: &[AuditEntry]) -> String {
+    if entries.is_empty() {
+        return "no audit entries\n".to_string();
+    }
+    let mut groups: BTreeMap<(&str, &str), Vec<&AuditEntry>> = BTreeMap::new();
+    for e in entries {
+        groups.entry((&e.user, &e.app)).or_default().push(e);
+    }
+    let mut s = String::new();
+    for ((user, app), list) in groups {
+        s.push_str(&format!("{user} in {app}:\n"));
+        for e in list {
+            let mark = match e.outcome {
+                Outcome::Allowed => "allowed",
+                Outcome::Denied => "DENIED ",
+            };
+            s.push_str(&format!(
+                "  {}  {mark}  {:<22} {}  [{}]\n",
+                format_time(e.at_ms),
+                e.capability,
+                e.detail,
+                e.session
+            ));
+        }
+    }
+    s
+}
+
+/// `YYYY-MM-DD HH:MM:SS` UTC for milliseconds since the epoch.
+pub fn format_time(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Civil from days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = if m <= 2 { y + 1 } else { y };
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn actions_parse() {
+        assert_eq!(parse_action("  # note").unwrap(), None);
+        assert_eq!(
+            parse_action("launch").unwrap(),
+            Some(Action::Launch("/".into()))
+        );
+        assert_eq!(
+            parse_action("tap dept:obs").unwrap(),
+            Some(Action::Tap("dept:obs".into()))
+        );
+        assert_eq!(
+            parse_action("submit patient name=\"Li Na\" phone=138").unwrap(),
+            Some(Action::Submit(
+                "patient".into(),
+                vec![
+                    ("name".into(), "Li Na".into()),
+                    ("phone".into(), "138".into())
+                ]
+            ))
+        );
+        assert!(parse_action("tap").unwrap_err().contains("one action id"));
+        assert!(
+            parse_action("dance")
+                .unwrap_err()
+                .contains("unknown action")
+        );
+        assert!(
+            parse_action("submit f name")
+                .unwrap_err()
+                .contains("NAME=VALUE")
+        );
+        assert!(
+            parse_action("submit f a=\"x")
+                .unwrap_err()
+                .contains("quote")
+        );
+    }
+
+    #[test]
+    fn time_formats() {
+        assert_eq!(format_time(0), "1970-01-01 00:00:00");
+        assert_eq!(format_time(1_763_726_400_000), "2025-11-21 12:00:00");
+    }
+}

@@ -1,0 +1,38 @@
+//! The host calls, one module per capability. Each asks the [gate](crate::gate)
+//! first, checks its arguments against the caps, and answers with the WIT
+//! `error` variant, never a trap, when it cannot do what was asked.
+//!
+//! `identity`, `payment` and `messaging` have their full signatures and pass
+//! the gate, then answer `unavailable` until their implementations land.
+
+mod clock;
+mod log;
+mod storage;
+mod unavailable;
+
+use crate::gate::Denial;
+use crate::manifest::Capability;
+use crate::session::SessionState;
+use plaza_world::types::Error as WitError;
+
+pub use log::MAX_LOG_MESSAGE_BYTES;
+pub use storage::{MAX_KEY_BYTES, MAX_LIST_KEYS, MAX_VALUE_BYTES};
+
+impl From<Denial> for WitError {
+    fn from(d: Denial) -> WitError {
+        WitError::Denied(d.0)
+    }
+}
+
+impl SessionState {
+    /// Asks the gate whether this session may use `capability` now.
+    pub(crate) fn allow(&mut self, capability: Capability) -> Result<(), WitError> {
+        let services = self.services.clone();
+        services
+            .gate
+            .check(&self.subject, &mut self.memo, capability)
+            .map_err(WitError::from)
+    }
+}
+
+impl plaza_world::types::Host for SessionState {}

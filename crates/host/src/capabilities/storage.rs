@@ -1,0 +1,123 @@
+//! `plaza:host/storage`: key-value data per (user, mini-app).
+
+use crate::manifest::Capability;
+use crate::session::SessionState;
+use crate::store::KvWrite;
+use plaza_world::storage::{Host, Usage};
+use plaza_world::types::Error as WitError;
+
+/// The longest key, in bytes.
+pub const MAX_KEY_BYTES: usize = 256;
+/// The largest value, in bytes (1 MiB, WeChat's limit).
+pub const MAX_VALUE_BYTES: usize = 1024 * 1024;
+/// The most keys one `list-keys` call returns.
+pub const MAX_LIST_KEYS: u32 = 1000;
+
+fn check_key(key: &str) -> Result<(), WitError> {
+    if key.is_empty() {
+        return Err(WitError::InvalidArgument("a key must not be empty".into()));
+    }
+    if key.len() > MAX_KEY_BYTES {
+        return Err(WitError::LimitExceeded(format!(
+            "the key is {} bytes; keys are at most {MAX_KEY_BYTES} bytes",
+            key.len()
+        )));
+    }
+    Ok(())
+}
+
+fn unavailable(e: crate::store::StoreError) -> WitError {
+    tracing::error!("storage: {e}");
+    WitError::Unavailable("the host's storage failed; try again later".into())
+}
+
+impl SessionState {
+    fn space(&self) -> (String, String) {
+        (self.subject.user.clone(), self.subject.app().to_string())
+    }
+}
+
+impl Host for SessionState {
+    async fn get(&mut self, key: String) -> Result<Option<Vec<u8>>, WitError> {
+        self.allow(Capability::Storage)?;
+        check_key(&key)?;
+        let (user, app) = self.space();
+        self.services
+            .store
+            .kv_get(&user, &app, &key)
+            .map_err(unavailable)
+    }
+
+    async fn set(&mut self, key: String, value: Vec<u8>) -> Result<(), WitError> {
+        self.allow(Capability::Storage)?;
+        check_key(&key)?;
+        if value.len() > MAX_VALUE_BYTES {
+            return Err(WitError::LimitExceeded(format!(
+                "the value is {} bytes; values are at most {MAX_VALUE_BYTES} bytes (1 MiB). Nothing was written",
+                value.len()
+            )));
+        }
+        let quota = self.subject.manifest.storage_quota();
+        let (user, app) = self.space();
+        match self
+            .services
+            .store
+            .kv_set(&user, &app, &key, &value, quota)
+            .map_err(unavailable)?
+        {
+            KvWrite::Written => Ok(()),
+            KvWrite::OverQuota {
+                used,
+                would_use,
+                quota,
+            } => Err(WitError::LimitExceeded(format!(
+                "storing `{key}` would use {would_use} bytes of the {quota}-byte quota ({used} in use). Nothing was written; delete keys first"
+            ))),
+        }
+    }
+
+    async fn delete(&mut self, key: String) -> Result<bool, WitError> {
+        self.allow(Capability::Storage)?;
+        check_key(&key)?;
+        let (user, app) = self.space();
+        self.services
+            .store
+            .kv_delete(&user, &app, &key)
+            .map_err(unavailable)
+    }
+
+    async fn list_keys(&mut self, prefix: String, limit: u32) -> Result<Vec<String>, WitError> {
+        self.allow(Capability::Storage)?;
+        if prefix.len() > MAX_KEY_BYTES {
+            return Err(WitError::LimitExceeded(format!(
+                "the prefix is {} bytes; keys are at most {MAX_KEY_BYTES} bytes",
+                prefix.len()
+            )));
+        }
+        if limit > MAX_LIST_KEYS {
+            return Err(WitError::InvalidArgument(format!(
+                "limit {limit} is over {MAX_LIST_KEYS}: page through keys with a prefix"
+            )));
+        }
+        let (user, app) = self.space();
+        self.services
+            .store
+            .kv_list(&user, &app, &prefix, limit as usize)
+            .map_err(unavailable)
+    }
+
+    async fn get_usage(&mut self) -> Result<Usage, WitError> {
+        self.allow(Capability::Storage)?;
+        let (user, app) = self.space();
+        let usage = self
+            .services
+            .store
+            .kv_usage(&user, &app)
+            .map_err(unavailable)?;
+        Ok(Usage {
+            used_bytes: usage.bytes,
+            quota_bytes: self.subject.manifest.storage_quota(),
+            keys: usage.keys.min(u32::MAX as u64) as u32,
+        })
+    }
+}

@@ -1,0 +1,136 @@
+//! Where the host's time and ids come from: the system in production, a
+//! manual clock and sequential ids in tests, so a test run is deterministic.
+//!
+//! ```
+//! use plaza_host::clock::{Clock, ManualClock};
+//! use std::time::Duration;
+//! let clock = ManualClock::new(1_700_000_000_000);
+//! clock.advance(Duration::from_secs(60));
+//! assert_eq!(clock.now_ms(), 1_700_000_060_000);
+//! ```
+
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// A source of the current time.
+pub trait Clock: Send + Sync + 'static {
+    /// Milliseconds since the Unix epoch.
+    fn now_ms(&self) -> i64;
+}
+
+/// The system's wall clock.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now_ms(&self) -> i64 {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0)
+    }
+}
+
+/// A clock that moves only when told: for tests and scenarios.
+#[derive(Debug, Clone)]
+pub struct ManualClock {
+    now: Arc<AtomicI64>,
+}
+
+impl ManualClock {
+    /// A clock standing at `start_ms` milliseconds since the Unix epoch.
+    pub fn new(start_ms: i64) -> ManualClock {
+        ManualClock {
+            now: Arc::new(AtomicI64::new(start_ms)),
+        }
+    }
+
+    /// Moves the clock forward.
+    pub fn advance(&self, by: Duration) {
+        self.now.fetch_add(by.as_millis() as i64, Ordering::SeqCst);
+    }
+
+    /// Sets the clock.
+    pub fn set(&self, ms: i64) {
+        self.now.store(ms, Ordering::SeqCst);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now_ms(&self) -> i64 {
+        self.now.load(Ordering::SeqCst)
+    }
+}
+
+/// A source of the ids the host makes (sessions, later transactions and
+/// messages).
+pub trait IdSource: Send + Sync + 'static {
+    /// A new id, starting with `prefix` (such as `s-` for sessions).
+    fn next_id(&self, prefix: &str) -> String;
+}
+
+/// Unpredictable ids: a hash of the time, the process, a per-host random seed
+/// and a counter.
+#[derive(Debug)]
+pub struct RandomIds {
+    seed: [u8; 16],
+    counter: AtomicU64,
+}
+
+impl Default for RandomIds {
+    fn default() -> Self {
+        use std::hash::{BuildHasher, Hasher};
+        let mut seed = [0u8; 16];
+        for (i, chunk) in seed.chunks_mut(8).enumerate() {
+            let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+            h.write_usize(i);
+            chunk.copy_from_slice(&h.finish().to_le_bytes());
+        }
+        RandomIds {
+            seed,
+            counter: AtomicU64::new(0),
+        }
+    }
+}
+
+impl IdSource for RandomIds {
+    fn next_id(&self, prefix: &str) -> String {
+        let n = self.counter.fetch_add(1, Ordering::Relaxed);
+        let mut h = Sha256::new();
+        h.update(self.seed);
+        h.update(n.to_le_bytes());
+        h.update(SystemClock.now_ms().to_le_bytes());
+        h.update(std::process::id().to_le_bytes());
+        let digest = h.finalize();
+        format!("{prefix}{}", crate::package::to_hex(&digest[..10]))
+    }
+}
+
+/// Ids `prefix` + a counter: `s-000001`, `s-000002`, ... — for tests.
+#[derive(Debug, Default)]
+pub struct SequentialIds {
+    counter: AtomicU64,
+}
+
+impl IdSource for SequentialIds {
+    fn next_id(&self, prefix: &str) -> String {
+        let n = self.counter.fetch_add(1, Ordering::SeqCst) + 1;
+        format!("{prefix}{n:06}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn random_ids_differ_and_sequential_ids_count() {
+        let r = RandomIds::default();
+        assert_ne!(r.next_id("s-"), r.next_id("s-"));
+        let s = SequentialIds::default();
+        assert_eq!(s.next_id("s-"), "s-000001");
+        assert_eq!(s.next_id("s-"), "s-000002");
+    }
+}

@@ -1,0 +1,316 @@
+//! The Wasmtime engine behind a host: configuration (component model, async,
+//! epoch interruption, pooling allocator), the epoch ticker, the on-disk cache
+//! of compiled components, and the install-time check of a component's
+//! imports against its manifest.
+
+use crate::error::{Error, Result};
+use crate::manifest::{Capability, Manifest};
+use crate::sandbox::SandboxLimits;
+use crate::session::SessionState;
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use wasmtime::component::{Component, HasSelf, Linker};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+
+/// The WASI 0.2 packages linked (with nothing behind what reaches outside).
+pub const WASI_PACKAGES: [&str; 6] = [
+    "wasi:io",
+    "wasi:clocks",
+    "wasi:random",
+    "wasi:cli",
+    "wasi:filesystem",
+    "wasi:sockets",
+];
+
+/// Builds the engine for a host's limits.
+pub(crate) fn build_engine(limits: &SandboxLimits) -> Result<Engine> {
+    let mut config = Config::new();
+    config.wasm_component_model(true);
+    config.epoch_interruption(true);
+    config.max_wasm_stack(limits.wasm_stack_bytes);
+    config.async_stack_size(limits.wasm_stack_bytes + 1024 * 1024);
+    // Bounds-checked memories no larger than the session cap: a pool of
+    // thousands of sessions then reserves gigabytes, not terabytes, of
+    // address space.
+    let reservation = limits.memory_bytes.next_multiple_of(64 * 1024);
+    config.memory_reservation(reservation);
+    config.memory_guard_size(64 * 1024);
+    config.memory_reservation_for_growth(0);
+
+    let n = limits.max_live_sessions.max(1);
+    let mut pool = PoolingAllocationConfig::default();
+    pool.total_component_instances(n);
+    pool.total_core_instances(n.saturating_mul(limits.instances.min(8) as u32));
+    pool.total_memories(n.saturating_mul(2));
+    pool.total_tables(n.saturating_mul(limits.tables.min(8) as u32));
+    pool.total_stacks(n);
+    pool.max_memory_size(reservation as usize);
+    pool.table_elements(limits.table_elements as usize);
+    pool.max_core_instances_per_component(limits.instances as u32);
+    pool.max_tables_per_component(limits.tables as u32);
+    pool.max_memories_per_component(limits.memories as u32);
+    config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+    Engine::new(&config).map_err(|e| Error::Engine(format!("{e:#}")))
+}
+
+/// Starts a thread that advances the engine's epoch every `tick`, for as long
+/// as the engine lives.
+pub(crate) fn start_epoch_ticker(engine: &Engine, tick: std::time::Duration) {
+    let weak = engine.weak();
+    let spawned = std::thread::Builder::new()
+        .name("plaza-epoch".into())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(tick);
+                match weak.upgrade() {
+                    Some(engine) => engine.increment_epoch(),
+                    None => return,
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::error!("cannot start the epoch ticker: {e}; CPU deadlines will not fire");
+    }
+}
+
+/// A stable fingerprint of the engine's compilation settings (and Wasmtime's
+/// version): compiled code is reused only by an engine with the same one.
+pub(crate) fn engine_fingerprint(engine: &Engine) -> String {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    engine.precompile_compatibility_hash().hash(&mut h);
+    format!("{:016x}", h.finish())
+}
+
+/// Counts of how components were obtained.
+#[derive(Debug, Default)]
+pub(crate) struct CacheCounters {
+    pub(crate) compiled: AtomicU64,
+    pub(crate) loaded: AtomicU64,
+}
+
+/// Compiled components, kept on disk by content hash and engine fingerprint.
+#[derive(Debug)]
+pub(crate) struct ComponentCache {
+    dir: Option<PathBuf>,
+    pub(crate) counters: CacheCounters,
+}
+
+impl ComponentCache {
+    pub(crate) fn new(dir: Option<PathBuf>) -> ComponentCache {
+        ComponentCache {
+            dir,
+            counters: CacheCounters::default(),
+        }
+    }
+
+    fn path(&self, engine: &Engine, sha256: &str) -> Option<PathBuf> {
+        self.dir.as_ref().map(|d| {
+            d.join(engine_fingerprint(engine))
+                .join(format!("{sha256}.cwasm"))
+        })
+    }
+
+    /// The compiled component for `bytes` (whose SHA-256 is `sha256`): from
+    /// the cache if there, compiled (and cached) otherwise.
+    pub(crate) fn load(
+        &self,
+        engine: &Engine,
+        app: &str,
+        bytes: &[u8],
+        sha256: &str,
+    ) -> Result<Component> {
+        let path = self.path(engine, sha256);
+        if let Some(path) = &path
+            && path.exists()
+        {
+            // SAFETY: the cache directory belongs to the host; the files in it
+            // were written by `Component::serialize` of an engine with the same
+            // fingerprint. Wasmtime checks the header and settings again and
+            // refuses a file that does not match.
+            match unsafe { Component::deserialize_file(engine, path) } {
+                Ok(c) => {
+                    self.counters.loaded.fetch_add(1, Ordering::Relaxed);
+                    return Ok(c);
+                }
+                Err(e) => {
+                    tracing::warn!(path = %path.display(), "ignoring unusable compiled component: {e:#}");
+                    let _ = std::fs::remove_file(path);
+                }
+            }
+        }
+        let component = Component::new(engine, bytes).map_err(|e| Error::InvalidComponent {
+            app: app.to_string(),
+            message: format!("{e:#}"),
+        })?;
+        self.counters.compiled.fetch_add(1, Ordering::Relaxed);
+        if let Some(path) = &path
+            && let Err(e) = write_atomically(path, &component)
+        {
+            // The cache is an optimisation: a host that cannot write it still works.
+            tracing::warn!(path = %path.display(), "cannot cache the compiled component: {e}");
+        }
+        Ok(component)
+    }
+}
+
+fn write_atomically(path: &Path, component: &Component) -> std::result::Result<(), String> {
+    let bytes = component.serialize().map_err(|e| format!("{e:#}"))?;
+    let dir = path.parent().ok_or("no parent directory")?;
+    std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let tmp = dir.join(format!(
+        ".{}.{}.{}.tmp",
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("c"),
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::write(&tmp, bytes).map_err(|e| e.to_string())?;
+    std::fs::rename(&tmp, path).map_err(|e| e.to_string())
+}
+
+/// What an import of a component is, as far as the host is concerned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ImportKind {
+    /// A Plaza capability interface.
+    Capability(Capability),
+    /// `plaza:host/types`: types only, always allowed.
+    PlazaTypes,
+    /// A WASI 0.2 interface the host links.
+    Wasi,
+    /// Anything else.
+    Unsupported,
+}
+
+/// Classifies an import name such as `plaza:host/storage@0.1.0`.
+pub(crate) fn classify_import(name: &str) -> ImportKind {
+    let (path, version) = match name.split_once('@') {
+        Some((p, v)) => (p, Some(v)),
+        None => (name, None),
+    };
+    let Some((package, interface)) = path.split_once('/') else {
+        return ImportKind::Unsupported;
+    };
+    if package == plaza_world::PACKAGE {
+        if !version.is_some_and(|v| v.starts_with("0.1.")) {
+            return ImportKind::Unsupported;
+        }
+        if interface == "types" {
+            return ImportKind::PlazaTypes;
+        }
+        return match Capability::from_interface(interface) {
+            Some(c) => ImportKind::Capability(c),
+            None => ImportKind::Unsupported,
+        };
+    }
+    if WASI_PACKAGES.contains(&package) && version.is_some_and(|v| v.starts_with("0.2.")) {
+        return ImportKind::Wasi;
+    }
+    ImportKind::Unsupported
+}
+
+/// Checks that a component imports only what its manifest declares and what
+/// the host provides.
+pub(crate) fn check_imports(
+    engine: &Engine,
+    component: &Component,
+    manifest: &Manifest,
+) -> Result<()> {
+    let app = &manifest.app.id;
+    let ty = component.component_type();
+    for (name, _) in ty.imports(engine) {
+        match classify_import(name) {
+            ImportKind::Capability(c) if !manifest.declares(c) => {
+                return Err(Error::UndeclaredImport {
+                    app: app.clone(),
+                    interface: name.to_string(),
+                    capability: c.as_str().to_string(),
+                });
+            }
+            ImportKind::Unsupported => {
+                return Err(Error::UnsupportedImport {
+                    app: app.clone(),
+                    interface: name.to_string(),
+                });
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// The linker every session uses: WASI 0.2 (sandboxed by each session's
+/// `WasiCtx`) and Plaza's capability interfaces.
+pub(crate) fn build_linker(engine: &Engine) -> Result<Linker<SessionState>> {
+    let mut linker = Linker::new(engine);
+    wasmtime_wasi::p2::add_to_linker_async(&mut linker)
+        .map_err(|e| Error::Engine(format!("linking WASI: {e:#}")))?;
+    plaza_world::MiniApp::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)
+        .map_err(|e| Error::Engine(format!("linking plaza:host: {e:#}")))?;
+    Ok(linker)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn imports_are_classified() {
+        assert_eq!(
+            classify_import("plaza:host/storage@0.1.0"),
+            ImportKind::Capability(Capability::Storage)
+        );
+        assert_eq!(
+            classify_import("plaza:host/types@0.1.0"),
+            ImportKind::PlazaTypes
+        );
+        assert_eq!(
+            classify_import("plaza:host/storage@0.2.0"),
+            ImportKind::Unsupported
+        );
+        assert_eq!(
+            classify_import("plaza:host/teleport@0.1.0"),
+            ImportKind::Unsupported
+        );
+        assert_eq!(classify_import("wasi:io/poll@0.2.6"), ImportKind::Wasi);
+        assert_eq!(classify_import("wasi:sockets/tcp@0.2.0"), ImportKind::Wasi);
+        assert_eq!(
+            classify_import("wasi:http/outgoing-handler@0.2.0"),
+            ImportKind::Unsupported
+        );
+        assert_eq!(
+            classify_import("wasi:io/poll@0.3.0"),
+            ImportKind::Unsupported
+        );
+        assert_eq!(classify_import("env"), ImportKind::Unsupported);
+    }
+}
+
+/// The interfaces a component imports, for `plaza inspect`. Compiles the
+/// component with a plain engine (no pooling, no cache).
+pub fn component_imports(bytes: &[u8]) -> Result<Vec<String>> {
+    let mut config = Config::new();
+    config.wasm_component_model(true);
+    let engine = Engine::new(&config).map_err(|e| Error::Engine(format!("{e:#}")))?;
+    let component = Component::new(&engine, bytes).map_err(|e| Error::InvalidComponent {
+        app: "(inspected)".into(),
+        message: format!("{e:#}"),
+    })?;
+    Ok(component
+        .component_type()
+        .imports(&engine)
+        .map(|(n, _)| n.to_string())
+        .collect())
+}
+
+/// Whether an import is a Plaza capability the manifest must declare, a
+/// `plaza:host/types` or WASI import that needs nothing, or unsupported.
+pub fn describe_import(name: &str, manifest: &Manifest) -> &'static str {
+    match classify_import(name) {
+        ImportKind::Capability(c) if manifest.declares(c) => "declared",
+        ImportKind::Capability(_) => "NOT DECLARED",
+        ImportKind::PlazaTypes => "types",
+        ImportKind::Wasi => "wasi (sandboxed)",
+        ImportKind::Unsupported => "UNSUPPORTED",
+    }
+}

@@ -1,0 +1,188 @@
+//! The host's error type.
+//!
+//! Every error says what happened and, where the caller can act, what to do.
+//! Errors a mini-app's guest code sees are not these: host calls answer with
+//! the WIT `error` variant (see [`crate::capabilities`]).
+
+use std::path::PathBuf;
+
+/// Why a mini-app's session ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GuestFault {
+    /// It ran past its CPU deadline for one event.
+    Deadline {
+        /// The deadline, in milliseconds.
+        limit_ms: u64,
+    },
+    /// It tried to grow its memory beyond the cap.
+    OutOfMemory {
+        /// The cap, in bytes.
+        limit_bytes: u64,
+    },
+    /// It tried to grow a table beyond the cap.
+    TableLimit {
+        /// The cap, in elements.
+        limit_elements: u64,
+    },
+    /// Its call stack overflowed (unbounded recursion).
+    StackOverflow,
+    /// It trapped: a panic, an abort, an out-of-bounds access.
+    Trap(String),
+}
+
+impl std::fmt::Display for GuestFault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            GuestFault::Deadline { limit_ms } => {
+                write!(
+                    f,
+                    "ran past its CPU deadline of {limit_ms} ms for one event"
+                )
+            }
+            GuestFault::OutOfMemory { limit_bytes } => write!(
+                f,
+                "ran out of memory (cap {} MiB per session)",
+                limit_bytes / (1024 * 1024)
+            ),
+            GuestFault::TableLimit { limit_elements } => {
+                write!(f, "grew a table past the cap of {limit_elements} elements")
+            }
+            GuestFault::StackOverflow => {
+                write!(f, "overflowed its call stack (unbounded recursion?)")
+            }
+            GuestFault::Trap(msg) => write!(f, "trapped: {msg}"),
+        }
+    }
+}
+
+/// Everything that can go wrong in the host.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The manifest could not be read.
+    #[error("{source_name}: {message}")]
+    Manifest {
+        /// Where the manifest came from (a path, or `plaza.toml` in a package).
+        source_name: String,
+        /// What is wrong, with the line and the field.
+        message: String,
+    },
+    /// The package file is malformed.
+    #[error("package {source_name} is malformed: {message}")]
+    Package {
+        /// Where the package came from.
+        source_name: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The component could not be compiled or linked.
+    #[error("mini-app {app}: the component is not a valid Plaza component: {message}")]
+    InvalidComponent {
+        /// The mini-app id.
+        app: String,
+        /// What Wasmtime or the host said.
+        message: String,
+    },
+    /// The component imports a `plaza:host` interface its manifest does not declare.
+    #[error(
+        "mini-app {app} imports {interface} but its manifest does not declare it: add `[capabilities.{capability}]` to plaza.toml, or stop using the interface"
+    )]
+    UndeclaredImport {
+        /// The mini-app id.
+        app: String,
+        /// The import, e.g. `plaza:host/storage@0.1.0`.
+        interface: String,
+        /// The capability to declare.
+        capability: String,
+    },
+    /// The component imports an interface the host does not provide.
+    #[error(
+        "mini-app {app} imports {interface}, which Plaza does not provide (only plaza:host@0.1 and WASI 0.2 io, clocks, random, cli, filesystem and sockets are linked)"
+    )]
+    UnsupportedImport {
+        /// The mini-app id.
+        app: String,
+        /// The import name.
+        interface: String,
+    },
+    /// No mini-app with this id is installed.
+    #[error("no mini-app `{app}` is installed: install its package first (`plaza install FILE`)")]
+    NotInstalled {
+        /// The id asked for.
+        app: String,
+    },
+    /// The mini-app broke the sandbox's rules; its session ended.
+    #[error(
+        "mini-app {app} (session {session}) was stopped: it {fault}. The session has ended; the next event starts a new one"
+    )]
+    SessionEnded {
+        /// The mini-app id.
+        app: String,
+        /// The session id.
+        session: String,
+        /// What it did.
+        fault: GuestFault,
+    },
+    /// The page the mini-app answered breaks the page rules (size, URLs).
+    #[error("mini-app {app} answered a page the host refuses: {message}. The previous page stays")]
+    InvalidPage {
+        /// The mini-app id.
+        app: String,
+        /// What is wrong with the page.
+        message: String,
+    },
+    /// The user tapped an action the current page does not offer.
+    #[error("the page does not offer the action `{action}`; it offers: {}", offered_list(.offered))]
+    ActionNotOffered {
+        /// The action tapped.
+        action: String,
+        /// What the page offers.
+        offered: Vec<String>,
+    },
+    /// A form submission does not fit the current page's form.
+    #[error("cannot submit form `{form}`: {message}")]
+    InvalidSubmit {
+        /// The form id.
+        form: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// There is no page to go back to.
+    #[error("there is no earlier page to go back to")]
+    NoPageToGoBack,
+    /// Too many sessions are live for the host's instance pool.
+    #[error(
+        "the host is at its limit of {limit} live sessions: close idle sessions or raise `max_live_sessions`"
+    )]
+    HostBusy {
+        /// The configured limit.
+        limit: u32,
+    },
+    /// The store failed.
+    #[error("store: {0}")]
+    Store(#[from] crate::store::StoreError),
+    /// The compiled-component cache could not be used.
+    #[error("compiled-component cache {path}: {message}")]
+    Cache {
+        /// The cache path.
+        path: PathBuf,
+        /// What failed.
+        message: String,
+    },
+    /// The engine could not be configured.
+    #[error("engine: {0}")]
+    Engine(String),
+    /// Something that is a bug of the host.
+    #[error("internal error of the host: {0}")]
+    Internal(String),
+}
+
+fn offered_list(offered: &[String]) -> String {
+    if offered.is_empty() {
+        "nothing (launch the mini-app first)".to_string()
+    } else {
+        offered.join(", ")
+    }
+}
+
+/// The host's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

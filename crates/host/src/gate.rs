@@ -1,0 +1,462 @@
+//! The gate: the one place that decides whether a mini-app may use a
+//! capability for a user now, and writes every decision to the audit log.
+//!
+//! A request passes when all of these agree:
+//! 1. the manifest declares the capability (and, for a consent scope, the scope
+//!    with its purpose);
+//! 2. the host's [`Policy`] allows it for the publisher's category (and, for
+//!    `real-name` and `insurance-card`, the publisher is verified);
+//! 3. the user consented, where the scope needs consent: asked through the
+//!    [`Prompter`] at the first use, the answer remembered (a refusal too).
+//!
+//! Capability code asks the gate and never re-implements the check. Denials
+//! are always audited; an allowed capability without consent is audited at
+//! its first use in a session (so a hot loop of storage reads does not flood
+//! the log), and every use of a consent scope is audited.
+//!
+//! If the audit log cannot be written the request is denied: no unrecorded
+//! access.
+
+use crate::clock::Clock;
+use crate::manifest::{Capability, Manifest, Scope};
+use crate::policy::Policy;
+use crate::prompt::{ConsentAnswer, ConsentRequest, Prompter};
+use crate::store::{AuditEntry, ConsentRecord, Outcome, Store};
+use std::collections::HashSet;
+use std::sync::{Arc, RwLock};
+
+/// Who is asking: a session of a mini-app for a user.
+#[derive(Debug, Clone)]
+pub struct Subject {
+    /// The user.
+    pub user: String,
+    /// The session id.
+    pub session: String,
+    /// The mini-app's manifest.
+    pub manifest: Arc<Manifest>,
+    /// Whether the host has verified the publisher.
+    pub publisher_verified: bool,
+    /// The publisher's name as the host knows it.
+    pub publisher_name: String,
+}
+
+impl Subject {
+    /// The mini-app id.
+    pub fn app(&self) -> &str {
+        &self.manifest.app.id
+    }
+}
+
+/// A denial, with the reason the guest and the audit log get.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Denial(pub String);
+
+impl std::fmt::Display for Denial {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// What a session has already had audited as allowed.
+#[derive(Debug, Default)]
+pub struct AuditMemo {
+    allowed: HashSet<Capability>,
+}
+
+/// The gate.
+pub struct Gate {
+    policy: RwLock<Arc<Policy>>,
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    prompter: Arc<dyn Prompter>,
+}
+
+impl std::fmt::Debug for Gate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Gate").finish_non_exhaustive()
+    }
+}
+
+impl Gate {
+    /// A gate over a policy, a store (for consent and audit), a clock and the
+    /// embedding app's prompter.
+    pub fn new(
+        policy: Policy,
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        prompter: Arc<dyn Prompter>,
+    ) -> Gate {
+        Gate {
+            policy: RwLock::new(Arc::new(policy)),
+            store,
+            clock,
+            prompter,
+        }
+    }
+
+    /// The policy in force.
+    pub fn policy(&self) -> Arc<Policy> {
+        self.policy
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Replaces the policy; live sessions follow it from their next call.
+    pub fn set_policy(&self, policy: Policy) {
+        *self.policy.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(policy);
+    }
+
+    /// Decides whether `subject` may use `capability` (a capability without
+    /// consent scopes: storage, log, clock, the pseudonymous ids, ...).
+    pub fn check(
+        &self,
+        subject: &Subject,
+        memo: &mut AuditMemo,
+        capability: Capability,
+    ) -> Result<(), Denial> {
+        match self.capability_rule(subject, capability) {
+            Err(denial) => {
+                self.audit(subject, capability.as_str(), Outcome::Denied, &denial.0)?;
+                Err(denial)
+            }
+            Ok(()) => {
+                if !memo.allowed.contains(&capability) {
+                    self.audit(
+                        subject,
+                        capability.as_str(),
+                        Outcome::Allowed,
+                        "declared and allowed by policy (first use in this session)",
+                    )?;
+                    memo.allowed.insert(capability);
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Decides whether `subject` may read the consent scope `scope`, asking the
+    /// user if the user has not answered before.
+    pub async fn check_scope(&self, subject: &Subject, scope: Scope) -> Result<(), Denial> {
+        let what = format!("identity.{scope}");
+        let decision = self.scope_decision(subject, scope).await;
+        match &decision {
+            Ok(detail) => self.audit(subject, &what, Outcome::Allowed, detail)?,
+            Err(denial) => self.audit(subject, &what, Outcome::Denied, &denial.0)?,
+        }
+        decision.map(|_| ())
+    }
+
+    async fn scope_decision(&self, subject: &Subject, scope: Scope) -> Result<String, Denial> {
+        self.capability_rule(subject, Capability::Identity)?;
+        let Some(purpose) = subject.manifest.scope_purpose(scope) else {
+            return Err(Denial(format!(
+                "the manifest does not declare the scope `{scope}`: add it to [capabilities.identity] scopes with the purpose shown to the user"
+            )));
+        };
+        let policy = self.policy();
+        if !policy.allows_scope(
+            subject.manifest.publisher.category,
+            subject.publisher_verified,
+            scope,
+        ) {
+            let why = if subject.publisher_verified {
+                format!(
+                    "the host's policy does not give `{scope}` to {} publishers",
+                    subject.manifest.publisher.category
+                )
+            } else {
+                format!(
+                    "`{scope}` is given only to verified publishers in the categories the host's policy allows; {} is not verified",
+                    subject.publisher_name
+                )
+            };
+            return Err(Denial(why));
+        }
+        let app = subject.app();
+        let remembered = self
+            .store
+            .get_consent(&subject.user, app, scope.as_str())
+            .map_err(|e| Denial(format!("the host could not read the user's consent: {e}")))?;
+        match remembered {
+            Some(r) if r.granted => return Ok("the user consented earlier".to_string()),
+            Some(_) => {
+                return Err(Denial(format!(
+                    "the user refused `{scope}` earlier; the user can change this in the host's settings"
+                )));
+            }
+            None => {}
+        }
+        let request = ConsentRequest {
+            user: subject.user.clone(),
+            app_id: app.to_string(),
+            app_name: subject.manifest.app.name.clone(),
+            publisher_name: subject.publisher_name.clone(),
+            publisher_verified: subject.publisher_verified,
+            scope,
+            purpose: purpose.to_string(),
+        };
+        self.audit(
+            subject,
+            &format!("consent.prompt.{scope}"),
+            Outcome::Allowed,
+            &format!("asked the user: {purpose}"),
+        )?;
+        let answer = self.prompter.ask_consent(&request).await;
+        let remember = |granted: bool| {
+            self.store
+                .put_consent(&ConsentRecord {
+                    user: subject.user.clone(),
+                    app: app.to_string(),
+                    scope: scope.as_str().to_string(),
+                    granted,
+                    decided_at_ms: self.clock.now_ms(),
+                })
+                .map_err(|e| Denial(format!("the host could not record the user's answer: {e}")))
+        };
+        match answer {
+            ConsentAnswer::Allow => {
+                remember(true)?;
+                Ok("the user consented just now".to_string())
+            }
+            ConsentAnswer::Deny => {
+                remember(false)?;
+                Err(Denial(format!("the user refused `{scope}`")))
+            }
+            ConsentAnswer::Dismiss => Err(Denial(format!(
+                "the user closed the consent question for `{scope}` without answering"
+            ))),
+        }
+    }
+
+    fn capability_rule(&self, subject: &Subject, capability: Capability) -> Result<(), Denial> {
+        if !subject.manifest.declares(capability) {
+            return Err(Denial(format!(
+                "the manifest does not declare `{capability}`: add [capabilities.{capability}] to plaza.toml"
+            )));
+        }
+        let category = subject.manifest.publisher.category;
+        if !self.policy().allows_capability(category, capability) {
+            return Err(Denial(format!(
+                "the host's policy does not allow `{capability}` for {category} publishers"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Appends an entry for `subject` to the audit log.
+    pub fn audit(
+        &self,
+        subject: &Subject,
+        capability: &str,
+        outcome: Outcome,
+        detail: &str,
+    ) -> Result<(), Denial> {
+        self.store
+            .append_audit(&AuditEntry {
+                at_ms: self.clock.now_ms(),
+                user: subject.user.clone(),
+                app: subject.app().to_string(),
+                session: subject.session.clone(),
+                capability: capability.to_string(),
+                outcome,
+                detail: detail.to_string(),
+            })
+            .map_err(|e| Denial(format!("the host could not write its audit log: {e}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::ManualClock;
+    use crate::manifest::Category;
+    use crate::prompt::ScriptedPrompter;
+    use crate::store::{AuditQuery, AuditStore, ConsentStore, SqliteStore};
+
+    fn manifest(category: &str, caps: &str) -> Arc<Manifest> {
+        Arc::new(
+            Manifest::parse(
+                "plaza.toml",
+                &format!(
+                    "[app]\nid = \"cn.test.app\"\nname = \"App\"\nversion = \"1.0.0\"\n\
+                     [publisher]\nid = \"cn.test\"\nname = \"Test Pub\"\ncategory = \"{category}\"\n{caps}"
+                ),
+            )
+            .unwrap(),
+        )
+    }
+
+    struct Fixture {
+        gate: Gate,
+        store: Arc<SqliteStore>,
+        prompter: Arc<ScriptedPrompter>,
+    }
+
+    fn fixture() -> Fixture {
+        let store = Arc::new(SqliteStore::open_in_memory().unwrap());
+        let prompter = Arc::new(ScriptedPrompter::new());
+        let gate = Gate::new(
+            Policy::default(),
+            store.clone(),
+            Arc::new(ManualClock::new(1_000)),
+            prompter.clone(),
+        );
+        Fixture {
+            gate,
+            store,
+            prompter,
+        }
+    }
+
+    fn subject(m: Arc<Manifest>, verified: bool) -> Subject {
+        Subject {
+            user: "alice".into(),
+            session: "s-1".into(),
+            manifest: m,
+            publisher_verified: verified,
+            publisher_name: "Test Pub".into(),
+        }
+    }
+
+    fn audit(store: &SqliteStore) -> Vec<(String, Outcome)> {
+        store
+            .audit_entries(&AuditQuery::default())
+            .unwrap()
+            .into_iter()
+            .map(|e| (e.capability, e.outcome))
+            .collect()
+    }
+
+    #[test]
+    fn undeclared_capability_is_denied_and_audited() {
+        let f = fixture();
+        let s = subject(manifest("other", "[capabilities.log]"), false);
+        let mut memo = AuditMemo::default();
+        let d = f
+            .gate
+            .check(&s, &mut memo, Capability::Storage)
+            .unwrap_err();
+        assert!(d.0.contains("[capabilities.storage]"), "{d}");
+        assert_eq!(audit(&f.store), vec![("storage".into(), Outcome::Denied)]);
+    }
+
+    #[test]
+    fn allowed_capability_is_audited_once_per_session() {
+        let f = fixture();
+        let s = subject(manifest("other", "[capabilities.storage]"), false);
+        let mut memo = AuditMemo::default();
+        for _ in 0..3 {
+            f.gate.check(&s, &mut memo, Capability::Storage).unwrap();
+        }
+        assert_eq!(audit(&f.store), vec![("storage".into(), Outcome::Allowed)]);
+        // A new session audits its own first use.
+        f.gate
+            .check(&s, &mut AuditMemo::default(), Capability::Storage)
+            .unwrap();
+        assert_eq!(audit(&f.store).len(), 2);
+    }
+
+    #[test]
+    fn policy_can_take_a_capability_away_from_a_category() {
+        let f = fixture();
+        let s = subject(manifest("commerce", "[capabilities.storage]"), false);
+        let mut policy = Policy::default();
+        policy.deny_capability(Category::Commerce, Capability::Storage);
+        f.gate.set_policy(policy);
+        let d = f
+            .gate
+            .check(&s, &mut AuditMemo::default(), Capability::Storage)
+            .unwrap_err();
+        assert!(d.0.contains("commerce"), "{d}");
+    }
+
+    #[tokio::test]
+    async fn consent_is_asked_once_and_remembered_both_ways() {
+        let f = fixture();
+        let m = manifest(
+            "medical",
+            "[capabilities.identity]\nscopes = { phone = \"To call you\", profile = \"To greet you\" }",
+        );
+        let s = subject(m, true);
+        f.prompter
+            .answer_consent(Scope::Phone, ConsentAnswer::Allow);
+        f.prompter
+            .answer_consent(Scope::Profile, ConsentAnswer::Deny);
+        f.gate.check_scope(&s, Scope::Phone).await.unwrap();
+        f.gate.check_scope(&s, Scope::Phone).await.unwrap();
+        assert!(f.gate.check_scope(&s, Scope::Profile).await.is_err());
+        let d = f.gate.check_scope(&s, Scope::Profile).await.unwrap_err();
+        assert!(d.0.contains("refused"), "{d}");
+        let asked: Vec<Scope> = f
+            .prompter
+            .consent_questions()
+            .iter()
+            .map(|q| q.scope)
+            .collect();
+        assert_eq!(asked, vec![Scope::Phone, Scope::Profile]);
+        assert_eq!(f.prompter.consent_questions()[0].purpose, "To call you");
+        // Revoking makes the next use ask again.
+        assert!(
+            f.store
+                .revoke_consent("alice", "cn.test.app", "phone")
+                .unwrap()
+        );
+        f.gate.check_scope(&s, Scope::Phone).await.unwrap();
+        assert_eq!(f.prompter.consent_questions().len(), 3);
+    }
+
+    #[tokio::test]
+    async fn dismissed_consent_is_not_remembered() {
+        let f = fixture();
+        let s = subject(
+            manifest(
+                "other",
+                "[capabilities.identity]\nscopes = { location = \"Nearest clinic\" }",
+            ),
+            false,
+        );
+        assert!(f.gate.check_scope(&s, Scope::Location).await.is_err());
+        assert!(f.gate.check_scope(&s, Scope::Location).await.is_err());
+        assert_eq!(f.prompter.consent_questions().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn sensitive_scopes_need_a_verified_publisher_of_an_allowed_category() {
+        let f = fixture();
+        f.prompter
+            .answer_consent(Scope::RealName, ConsentAnswer::Allow);
+        let caps = "[capabilities.identity]\nscopes = { real-name = \"To register you\" }";
+        let shop = subject(manifest("commerce", caps), true);
+        let d = f
+            .gate
+            .check_scope(&shop, Scope::RealName)
+            .await
+            .unwrap_err();
+        assert!(d.0.contains("commerce"), "{d}");
+        let unverified = subject(manifest("medical", caps), false);
+        let d = f
+            .gate
+            .check_scope(&unverified, Scope::RealName)
+            .await
+            .unwrap_err();
+        assert!(d.0.contains("not verified"), "{d}");
+        // Neither was prompted.
+        assert!(f.prompter.consent_questions().is_empty());
+        let hospital = subject(manifest("medical", caps), true);
+        f.gate
+            .check_scope(&hospital, Scope::RealName)
+            .await
+            .unwrap();
+        assert_eq!(f.prompter.consent_questions().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn undeclared_scope_is_denied_without_prompt() {
+        let f = fixture();
+        let s = subject(manifest("medical", "[capabilities.identity]"), true);
+        let d = f.gate.check_scope(&s, Scope::Phone).await.unwrap_err();
+        assert!(d.0.contains("does not declare the scope"), "{d}");
+        assert!(f.prompter.consent_questions().is_empty());
+    }
+}

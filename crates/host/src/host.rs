@@ -1,0 +1,494 @@
+//! The host: a store, an engine, the gate, the installed mini-apps and their
+//! sessions.
+
+use crate::clock::{Clock, IdSource, RandomIds, SystemClock};
+use crate::engine::{self, ComponentCache};
+use crate::error::{Error, Result};
+use crate::gate::Gate;
+use crate::manifest::Manifest;
+use crate::package::Package;
+use crate::policy::Policy;
+use crate::prompt::{DismissAll, Prompter};
+use crate::sandbox::SandboxLimits;
+use crate::session::{self, Session, SessionState, Slot};
+use crate::store::{AuditEntry, AuditQuery, ConsentRecord, PackageRecord, SqliteStore, Store};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
+use wasmtime::Engine;
+use wasmtime::component::Linker;
+
+/// How a host is set up. `HostConfig::default()` is what production wants;
+/// tests swap the clock, the ids and the prompter.
+#[derive(Clone)]
+pub struct HostConfig {
+    /// Where compiled components are kept between runs; `None` compiles every
+    /// mini-app at every start.
+    pub cache_dir: Option<PathBuf>,
+    /// The sandbox's limits.
+    pub limits: SandboxLimits,
+    /// How long a session may be idle before it is evicted (default 30
+    /// minutes, as WeChat does). `None` never evicts.
+    pub idle_timeout: Option<Duration>,
+    /// What each publisher category may use.
+    pub policy: Policy,
+    /// Where the time comes from.
+    pub clock: Arc<dyn Clock>,
+    /// Where ids come from.
+    pub ids: Arc<dyn IdSource>,
+    /// The embedding app's UI for consent and confirmation.
+    pub prompter: Arc<dyn Prompter>,
+    /// The host's time zone as minutes east of UTC (480 for China).
+    pub utc_offset_minutes: i32,
+}
+
+impl Default for HostConfig {
+    fn default() -> Self {
+        HostConfig {
+            cache_dir: None,
+            limits: SandboxLimits::default(),
+            idle_timeout: Some(Duration::from_secs(30 * 60)),
+            policy: Policy::default(),
+            clock: Arc::new(SystemClock),
+            ids: Arc::new(RandomIds::default()),
+            prompter: Arc::new(DismissAll),
+            utc_offset_minutes: 0,
+        }
+    }
+}
+
+impl std::fmt::Debug for HostConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HostConfig")
+            .field("cache_dir", &self.cache_dir)
+            .field("limits", &self.limits)
+            .field("idle_timeout", &self.idle_timeout)
+            .field("utc_offset_minutes", &self.utc_offset_minutes)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A mini-app ready to run: its manifest and its pre-linked component.
+pub(crate) struct LoadedApp {
+    pub(crate) manifest: Arc<Manifest>,
+    pub(crate) pre: plaza_world::MiniAppPre<SessionState>,
+}
+
+/// What `install` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstallReport {
+    /// The mini-app id.
+    pub app_id: String,
+    /// The version installed.
+    pub version: String,
+    /// The version it replaced, if any.
+    pub replaced: Option<String>,
+    /// SHA-256 of the component.
+    pub component_sha256: String,
+    /// The interfaces the component imports.
+    pub imports: Vec<String>,
+}
+
+/// An installed mini-app, as listed.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct InstalledApp {
+    /// The id.
+    pub app_id: String,
+    /// The name.
+    pub name: String,
+    /// The version.
+    pub version: String,
+    /// The publisher id.
+    pub publisher_id: String,
+    /// The publisher's name.
+    pub publisher_name: String,
+    /// The publisher's category.
+    pub category: String,
+    /// The capabilities it declares.
+    pub capabilities: Vec<String>,
+    /// SHA-256 of its component.
+    pub component_sha256: String,
+    /// When it was installed, ms since the epoch.
+    pub installed_at_ms: i64,
+}
+
+/// How components were obtained since the host started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CacheStats {
+    /// Components compiled from WebAssembly.
+    pub compiled: u64,
+    /// Components loaded from the compiled-component cache.
+    pub loaded_from_cache: u64,
+}
+
+type SlotMap = HashMap<(String, String), Arc<tokio::sync::Mutex<Slot>>>;
+
+/// What host calls need: shared by the host and every session's store data
+/// (which must not hold the host itself, or sessions would keep it alive).
+pub(crate) struct Services {
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) gate: Gate,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) ids: Arc<dyn IdSource>,
+    pub(crate) limits: SandboxLimits,
+    pub(crate) utc_offset_minutes: i32,
+}
+
+pub(crate) struct HostInner {
+    pub(crate) engine: Engine,
+    linker: Linker<SessionState>,
+    pub(crate) services: Arc<Services>,
+    idle_timeout: Option<Duration>,
+    cache: ComponentCache,
+    apps: Mutex<HashMap<String, Arc<LoadedApp>>>,
+    slots: Mutex<SlotMap>,
+}
+
+/// The Plaza host. Cheap to clone; every clone is the same host.
+///
+/// ```no_run
+/// use plaza_host::{Host, HostConfig, package::Package};
+/// # async fn demo() -> plaza_host::Result<()> {
+/// let host = Host::open(std::path::Path::new("plaza.db"), HostConfig::default())?;
+/// host.install(Package::read_file("hospital.plaza".as_ref())?).await?;
+/// let session = host.session("alice", "cn.hz.maternity")?;
+/// let page = session.launch("/").await?;
+/// assert!(!page.title.is_empty());
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Host {
+    inner: Arc<HostInner>,
+}
+
+impl std::fmt::Debug for Host {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Host").finish_non_exhaustive()
+    }
+}
+
+impl Host {
+    /// Opens a host over the SQLite store at `path` (created if missing).
+    pub fn open(path: &Path, config: HostConfig) -> Result<Host> {
+        let store = SqliteStore::open(path)?;
+        Host::with_store(Arc::new(store), config)
+    }
+
+    /// Opens a host over any store.
+    pub fn with_store(store: Arc<dyn Store>, config: HostConfig) -> Result<Host> {
+        let engine = engine::build_engine(&config.limits)?;
+        engine::start_epoch_ticker(&engine, config.limits.epoch_tick);
+        let linker = engine::build_linker(&engine)?;
+        let gate = Gate::new(
+            config.policy,
+            store.clone(),
+            config.clock.clone(),
+            config.prompter,
+        );
+        let inner = Arc::new(HostInner {
+            engine,
+            linker,
+            services: Arc::new(Services {
+                store,
+                gate,
+                clock: config.clock,
+                ids: config.ids,
+                limits: config.limits,
+                utc_offset_minutes: config.utc_offset_minutes,
+            }),
+            idle_timeout: config.idle_timeout,
+            cache: ComponentCache::new(config.cache_dir),
+            apps: Mutex::new(HashMap::new()),
+            slots: Mutex::new(HashMap::new()),
+        });
+        if let Some(idle) = inner.idle_timeout
+            && let Ok(rt) = tokio::runtime::Handle::try_current()
+        {
+            let weak = Arc::downgrade(&inner);
+            let every = (idle / 4).clamp(Duration::from_millis(10), Duration::from_secs(60));
+            rt.spawn(evict_periodically(weak, every));
+        }
+        Ok(Host { inner })
+    }
+
+    /// Installs a package, or replaces the installed version of the same
+    /// mini-app. The component is compiled (or loaded from the cache), its
+    /// imports are checked against the manifest, and it is linked, before
+    /// anything is stored: a package that would not run is refused whole.
+    pub async fn install(&self, package: Package) -> Result<InstallReport> {
+        let inner = self.inner.clone();
+        let manifest = Arc::new(package.manifest.clone());
+        let app_id = manifest.app.id.clone();
+        let sha = package.component_hash();
+        let component_bytes = Arc::new(package.component);
+        let (loaded, imports) = {
+            let inner = inner.clone();
+            let manifest = manifest.clone();
+            let bytes = component_bytes.clone();
+            let sha = sha.clone();
+            tokio::task::spawn_blocking(move || inner.prepare(&manifest, &bytes, &sha))
+                .await
+                .map_err(|e| Error::Internal(format!("install task: {e}")))??
+        };
+        let previous = inner.services.store.get_package(&app_id)?;
+        inner.services.store.put_package(&PackageRecord {
+            app_id: app_id.clone(),
+            version: manifest.app.version.to_string(),
+            publisher_id: manifest.publisher.id.clone(),
+            manifest: manifest.source.clone(),
+            component: component_bytes.to_vec(),
+            component_sha256: sha.clone(),
+            signature: package.signature,
+            installed_at_ms: inner.services.clock.now_ms(),
+        })?;
+        inner.apps_lock().insert(app_id.clone(), Arc::new(loaded));
+        tracing::info!(app = %app_id, version = %manifest.app.version, "installed");
+        Ok(InstallReport {
+            app_id,
+            version: manifest.app.version.to_string(),
+            replaced: previous.map(|p| p.version),
+            component_sha256: sha,
+            imports,
+        })
+    }
+
+    /// Uninstalls a mini-app: its live sessions end and its package is
+    /// removed. Users' stored data stays (reinstalling brings it back).
+    pub async fn uninstall(&self, app_id: &str) -> Result<()> {
+        let slots: Vec<_> = self
+            .inner
+            .slots_lock()
+            .iter()
+            .filter(|((_, a), _)| a == app_id)
+            .map(|(_, s)| s.clone())
+            .collect();
+        for slot in slots {
+            let mut slot = slot.lock().await;
+            session::end_gracefully(&self.inner, &mut slot, "the mini-app was uninstalled").await;
+        }
+        self.inner.apps_lock().remove(app_id);
+        if !self.inner.services.store.delete_package(app_id)? {
+            return Err(Error::NotInstalled {
+                app: app_id.to_string(),
+            });
+        }
+        Ok(())
+    }
+
+    /// The installed mini-apps, by id.
+    pub fn installed(&self) -> Result<Vec<InstalledApp>> {
+        let mut out = Vec::new();
+        for r in self.inner.services.store.list_packages()? {
+            let m = Manifest::parse(&format!("{} (installed)", r.app_id), &r.manifest)?;
+            out.push(InstalledApp {
+                app_id: r.app_id,
+                name: m.app.name.clone(),
+                version: r.version,
+                publisher_id: r.publisher_id,
+                publisher_name: m.publisher.name.clone(),
+                category: m.publisher.category.to_string(),
+                capabilities: m.declared().iter().map(|c| c.to_string()).collect(),
+                component_sha256: r.component_sha256,
+                installed_at_ms: r.installed_at_ms,
+            });
+        }
+        Ok(out)
+    }
+
+    /// A handle to the session of `user` in `app_id`. Every handle for the
+    /// same pair reaches the same session.
+    pub fn session(&self, user: &str, app_id: &str) -> Result<Session> {
+        if user.is_empty() || user.len() > 128 {
+            return Err(Error::Internal(
+                "a user id must be 1 to 128 bytes".to_string(),
+            ));
+        }
+        let installed = self.inner.apps_lock().contains_key(app_id)
+            || self.inner.services.store.get_package(app_id)?.is_some();
+        if !installed {
+            return Err(Error::NotInstalled {
+                app: app_id.to_string(),
+            });
+        }
+        let now = self.inner.services.clock.now_ms();
+        let slot = self
+            .inner
+            .slots_lock()
+            .entry((user.to_string(), app_id.to_string()))
+            .or_insert_with(|| Arc::new(tokio::sync::Mutex::new(Slot::new(now))))
+            .clone();
+        Ok(Session {
+            host: self.inner.clone(),
+            user: user.to_string(),
+            app_id: app_id.to_string(),
+            slot,
+        })
+    }
+
+    /// Ends every session idle for longer than the idle timeout (each gets a
+    /// `hide` event first). Returns how many ended. Runs by itself in the
+    /// background when the host is opened inside a tokio runtime; call it
+    /// directly to drive eviction with a test clock.
+    pub async fn evict_idle(&self) -> usize {
+        self.inner.evict_idle().await
+    }
+
+    /// The number of sessions with a live instance.
+    pub async fn live_sessions(&self) -> usize {
+        let slots: Vec<_> = self.inner.slots_lock().values().cloned().collect();
+        let mut n = 0;
+        for s in slots {
+            if s.lock().await.is_live() {
+                n += 1;
+            }
+        }
+        n
+    }
+
+    /// Reads the audit log.
+    pub fn audit(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>> {
+        Ok(self.inner.services.store.audit_entries(query)?)
+    }
+
+    /// A user's remembered consent decisions.
+    pub fn consents(&self, user: &str) -> Result<Vec<ConsentRecord>> {
+        Ok(self.inner.services.store.list_consents(user)?)
+    }
+
+    /// Forgets a consent decision; the mini-app's next use asks again.
+    pub fn revoke_consent(&self, user: &str, app_id: &str, scope: &str) -> Result<bool> {
+        Ok(self
+            .inner
+            .services
+            .store
+            .revoke_consent(user, app_id, scope)?)
+    }
+
+    /// Replaces the policy; live sessions follow it from their next call.
+    pub fn set_policy(&self, policy: Policy) {
+        self.inner.services.gate.set_policy(policy);
+    }
+
+    /// How components were obtained since the host started.
+    pub fn cache_stats(&self) -> CacheStats {
+        CacheStats {
+            compiled: self.inner.cache.counters.compiled.load(Ordering::Relaxed),
+            loaded_from_cache: self.inner.cache.counters.loaded.load(Ordering::Relaxed),
+        }
+    }
+
+    /// The store behind the host.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.inner.services.store
+    }
+}
+
+impl HostInner {
+    fn apps_lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<LoadedApp>>> {
+        self.apps.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn slots_lock(&self) -> std::sync::MutexGuard<'_, SlotMap> {
+        self.slots.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Compiles (or loads), checks and links a component. Blocking.
+    fn prepare(
+        &self,
+        manifest: &Arc<Manifest>,
+        bytes: &[u8],
+        sha: &str,
+    ) -> Result<(LoadedApp, Vec<String>)> {
+        let app = &manifest.app.id;
+        let component = self.cache.load(&self.engine, app, bytes, sha)?;
+        engine::check_imports(&self.engine, &component, manifest)?;
+        let imports = component
+            .component_type()
+            .imports(&self.engine)
+            .map(|(n, _)| n.to_string())
+            .collect();
+        let link_err = |e: wasmtime::Error| Error::InvalidComponent {
+            app: app.clone(),
+            message: format!("{e:#}"),
+        };
+        let pre = self.linker.instantiate_pre(&component).map_err(link_err)?;
+        let pre = plaza_world::MiniAppPre::new(pre).map_err(link_err)?;
+        Ok((
+            LoadedApp {
+                manifest: manifest.clone(),
+                pre,
+            },
+            imports,
+        ))
+    }
+
+    /// The loaded mini-app, loading it from the store on first use.
+    pub(crate) async fn loaded_app(self: &Arc<Self>, app_id: &str) -> Result<Arc<LoadedApp>> {
+        if let Some(app) = self.apps_lock().get(app_id) {
+            return Ok(app.clone());
+        }
+        let Some(record) = self.services.store.get_package(app_id)? else {
+            return Err(Error::NotInstalled {
+                app: app_id.to_string(),
+            });
+        };
+        let inner = self.clone();
+        let loaded = tokio::task::spawn_blocking(move || {
+            let manifest = Arc::new(Manifest::parse(
+                &format!("{} (installed)", record.app_id),
+                &record.manifest,
+            )?);
+            inner
+                .prepare(&manifest, &record.component, &record.component_sha256)
+                .map(|(l, _)| l)
+        })
+        .await
+        .map_err(|e| Error::Internal(format!("load task: {e}")))??;
+        let loaded = Arc::new(loaded);
+        self.apps_lock()
+            .entry(app_id.to_string())
+            .or_insert(loaded.clone());
+        Ok(loaded)
+    }
+
+    async fn evict_idle(self: &Arc<Self>) -> usize {
+        let Some(idle) = self.idle_timeout else {
+            return 0;
+        };
+        let now = self.services.clock.now_ms();
+        let slots: Vec<_> = self.slots_lock().values().cloned().collect();
+        let mut evicted = 0;
+        for slot in slots {
+            // A session busy with an event is not idle.
+            let Ok(mut slot) = slot.try_lock() else {
+                continue;
+            };
+            if slot.is_live() && now - slot.last_active_ms >= idle.as_millis() as i64 {
+                session::end_gracefully(self, &mut slot, "evicted after being idle").await;
+                evicted += 1;
+            }
+        }
+        // Forget slots nobody holds a handle to and nothing runs in.
+        self.slots_lock().retain(|_, s| {
+            Arc::strong_count(s) > 1 || s.try_lock().map(|s| s.is_live()).unwrap_or(true)
+        });
+        evicted
+    }
+}
+
+async fn evict_periodically(host: Weak<HostInner>, every: Duration) {
+    let mut interval = tokio::time::interval(every);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        interval.tick().await;
+        let Some(host) = host.upgrade() else {
+            return;
+        };
+        let n = host.evict_idle().await;
+        if n > 0 {
+            tracing::debug!("evicted {n} idle sessions");
+        }
+    }
+}

@@ -1,0 +1,51 @@
+//! # plaza-host
+//!
+//! The library an app embeds to become a super-app: it installs mini-app
+//! packages (WebAssembly components from hospitals, banks and agencies), runs
+//! each user's session of a mini-app in a sandbox, and serves the host calls
+//! (storage, log, clock; identity, payment and messaging) that a mini-app gets
+//! only when its manifest declares them, the host's policy allows them for the
+//! publisher, and the user consented.
+//!
+//! ```no_run
+//! use plaza_host::{Host, HostConfig, package::Package, page::render_text};
+//! # async fn demo() -> plaza_host::Result<()> {
+//! let host = Host::open("plaza.db".as_ref(), HostConfig::default())?;
+//! host.install(Package::read_file("hospital.plaza".as_ref())?).await?;
+//! let session = host.session("alice", "cn.hz.maternity")?;
+//! println!("{}", render_text(&session.launch("/").await?));
+//! println!("{}", render_text(&session.tap("dept:obstetrics").await?));
+//! # Ok(()) }
+//! ```
+//!
+//! The layers, outside in: [`Host`] (packages, sessions, eviction) →
+//! [`Session`] (one user in one mini-app: page stack, event checks) → the
+//! sandbox ([`sandbox`]: memory, tables, CPU deadline, output caps) → the
+//! guest → host calls ([`capabilities`]) → the [`gate`] (manifest, policy,
+//! consent, audit) → the [`store`].
+
+pub mod capabilities;
+pub mod clock;
+mod engine;
+pub mod error;
+pub mod gate;
+mod host;
+pub mod manifest;
+pub mod package;
+pub mod page;
+pub mod policy;
+pub mod prompt;
+pub mod sandbox;
+mod session;
+pub mod store;
+
+pub use engine::{WASI_PACKAGES, component_imports, describe_import};
+pub use error::{Error, GuestFault, Result};
+pub use host::{CacheStats, Host, HostConfig, InstallReport, InstalledApp};
+pub use session::{MAX_PAGE_STACK, Session, SessionState};
+
+pub use plaza_world::app::{
+    Block, Button, ButtonStyle, ChatMessage, Event, Image, Input, InputKind, KeyValue, LaunchEvent,
+    ListItem, Navigation, Notice, NoticeLevel, Page, SubmitEvent,
+};
+pub use plaza_world::types::FieldValue;

@@ -1,0 +1,685 @@
+//! The manifest (`plaza.toml`): who a mini-app is, who publishes it, and what
+//! it asks for.
+//!
+//! Parsed with `deny_unknown_fields`; every error names the field and the line.
+//! An impossible request (an unknown scope, a quota over the host's maximum, a
+//! consent scope without a purpose) is refused here, when the package is
+//! installed, not when the capability is first used.
+//!
+//! ```
+//! use plaza_host::manifest::{Manifest, Capability};
+//! let m = Manifest::parse("plaza.toml", r#"
+//! [app]
+//! id = "cn.hz.maternity"
+//! name = "Maternity Hospital"
+//! version = "1.2.0"
+//!
+//! [publisher]
+//! id = "cn.hz.health"
+//! name = "Hangzhou Health Commission"
+//! category = "medical"
+//!
+//! [capabilities.storage]
+//! "#).unwrap();
+//! assert!(m.declares(Capability::Storage));
+//! assert!(!m.declares(Capability::Payment));
+//! ```
+
+use crate::error::{Error, Result};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+use toml::Spanned;
+
+/// The largest storage quota a manifest may ask for: 10 MiB per user.
+pub const MAX_STORAGE_QUOTA: u64 = 10 * 1024 * 1024;
+/// The largest manifest the host reads.
+pub const MAX_MANIFEST_BYTES: usize = 64 * 1024;
+
+/// What a publisher is, which decides what the host's policy lets it do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Category {
+    /// A government agency (city services, traffic police, civil affairs).
+    Government,
+    /// A hospital or clinic.
+    Medical,
+    /// A bank or insurer.
+    Finance,
+    /// Public transport, railways, airlines.
+    Transport,
+    /// Schools and universities.
+    Education,
+    /// A shop or any other business.
+    Commerce,
+    /// Anything else.
+    Other,
+}
+
+impl Category {
+    /// Every category, in the order of the manifest documentation.
+    pub const ALL: [Category; 7] = [
+        Category::Government,
+        Category::Medical,
+        Category::Finance,
+        Category::Transport,
+        Category::Education,
+        Category::Commerce,
+        Category::Other,
+    ];
+
+    /// The name used in manifests.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::Government => "government",
+            Category::Medical => "medical",
+            Category::Finance => "finance",
+            Category::Transport => "transport",
+            Category::Education => "education",
+            Category::Commerce => "commerce",
+            Category::Other => "other",
+        }
+    }
+}
+
+impl fmt::Display for Category {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A capability a mini-app may declare; one `plaza:host` interface each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Capability {
+    /// Key-value storage per user.
+    Storage,
+    /// Diagnostics to the host's log.
+    Log,
+    /// The host's clock.
+    Clock,
+    /// Pseudonymous ids and consent scopes.
+    Identity,
+    /// Payments from the user's wallet.
+    Payment,
+    /// Messages to the user's inbox.
+    Messaging,
+}
+
+impl Capability {
+    /// Every capability.
+    pub const ALL: [Capability; 6] = [
+        Capability::Storage,
+        Capability::Log,
+        Capability::Clock,
+        Capability::Identity,
+        Capability::Payment,
+        Capability::Messaging,
+    ];
+
+    /// The name used in manifests and in the audit log; also the interface
+    /// name in `plaza:host`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Capability::Storage => "storage",
+            Capability::Log => "log",
+            Capability::Clock => "clock",
+            Capability::Identity => "identity",
+            Capability::Payment => "payment",
+            Capability::Messaging => "messaging",
+        }
+    }
+
+    /// The capability behind a `plaza:host` interface name, if any.
+    pub fn from_interface(name: &str) -> Option<Capability> {
+        Capability::ALL.into_iter().find(|c| c.as_str() == name)
+    }
+}
+
+impl fmt::Display for Capability {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A piece of the user's identity that needs the user's consent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Scope {
+    /// Nickname and avatar.
+    Profile,
+    /// Phone number.
+    Phone,
+    /// Verified legal name and identity number.
+    RealName,
+    /// Coarse location.
+    Location,
+    /// Precise location.
+    PreciseLocation,
+    /// The medical insurance card bound in the wallet.
+    InsuranceCard,
+}
+
+impl Scope {
+    /// Every scope.
+    pub const ALL: [Scope; 6] = [
+        Scope::Profile,
+        Scope::Phone,
+        Scope::RealName,
+        Scope::Location,
+        Scope::PreciseLocation,
+        Scope::InsuranceCard,
+    ];
+
+    /// The name used in manifests, consent records and the audit log.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Profile => "profile",
+            Scope::Phone => "phone",
+            Scope::RealName => "real-name",
+            Scope::Location => "location",
+            Scope::PreciseLocation => "precise-location",
+            Scope::InsuranceCard => "insurance-card",
+        }
+    }
+
+    /// Parses a scope name.
+    pub fn parse(name: &str) -> Option<Scope> {
+        Scope::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+}
+
+impl fmt::Display for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A parsed, validated manifest.
+#[derive(Debug, Clone)]
+pub struct Manifest {
+    /// The mini-app.
+    pub app: AppInfo,
+    /// Its publisher.
+    pub publisher: PublisherInfo,
+    /// What it asks for.
+    pub capabilities: Capabilities,
+    /// The manifest text as written (kept in the store and in packages).
+    pub source: String,
+}
+
+/// The `[app]` table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppInfo {
+    /// Reverse-DNS id, unique in the host (`cn.hz.maternity`).
+    pub id: String,
+    /// The name users see.
+    pub name: String,
+    /// The version.
+    pub version: semver::Version,
+    /// A sentence about the mini-app.
+    pub description: String,
+}
+
+/// The `[publisher]` table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublisherInfo {
+    /// Reverse-DNS id of the publisher (`cn.hz.health`).
+    pub id: String,
+    /// The publisher's name as the package states it. The payee name users
+    /// see comes from the host's publisher registry, not from here.
+    pub name: String,
+    /// Its category.
+    pub category: Category,
+}
+
+/// The `[capabilities]` table: the presence of a sub-table declares it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Capabilities {
+    /// `[capabilities.storage]`.
+    pub storage: Option<StorageRequest>,
+    /// `[capabilities.log]`.
+    pub log: bool,
+    /// `[capabilities.clock]`.
+    pub clock: bool,
+    /// `[capabilities.identity]`.
+    pub identity: Option<IdentityRequest>,
+    /// `[capabilities.payment]`.
+    pub payment: bool,
+    /// `[capabilities.messaging]`.
+    pub messaging: Option<MessagingRequest>,
+}
+
+/// What a mini-app asks of storage.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StorageRequest {
+    /// The quota per user, in bytes; at most [`MAX_STORAGE_QUOTA`].
+    pub quota_bytes: u64,
+}
+
+/// What a mini-app asks of identity.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IdentityRequest {
+    /// The consent scopes it may ask for, each with the purpose shown to the user.
+    pub scopes: BTreeMap<Scope, String>,
+}
+
+/// What a mini-app asks of messaging.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MessagingRequest {
+    /// The subscription-message templates it may send.
+    pub templates: Vec<MessageTemplate>,
+}
+
+/// A subscription-message template.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MessageTemplate {
+    /// The template id the mini-app uses.
+    pub id: String,
+    /// The title users see.
+    pub title: String,
+    /// The named fields a message fills.
+    pub fields: Vec<String>,
+}
+
+impl Manifest {
+    /// Parses and validates a manifest. `source_name` names it in errors.
+    pub fn parse(source_name: &str, text: &str) -> Result<Manifest> {
+        if text.len() > MAX_MANIFEST_BYTES {
+            return Err(Error::Manifest {
+                source_name: source_name.to_string(),
+                message: format!(
+                    "the manifest is {} bytes; the most the host reads is {MAX_MANIFEST_BYTES}",
+                    text.len()
+                ),
+            });
+        }
+        let raw: RawManifest = toml::from_str(text).map_err(|e| Error::Manifest {
+            source_name: source_name.to_string(),
+            message: toml_error_message(text, &e),
+        })?;
+        let fail = |span: std::ops::Range<usize>, field: &str, what: String| Error::Manifest {
+            source_name: source_name.to_string(),
+            message: format!("line {}: `{field}` {what}", line_of(text, span.start)),
+        };
+
+        let id = raw.app.id.get_ref();
+        if !is_reverse_dns(id) {
+            return Err(fail(
+                raw.app.id.span(),
+                "app.id",
+                format!(
+                    "is `{id}`: it must be a reverse-DNS name of at least two dot-separated labels of lowercase letters, digits and '-', such as `cn.hz.maternity`"
+                ),
+            ));
+        }
+        let name = raw.app.name.get_ref().trim();
+        if name.is_empty() || name.chars().count() > 64 {
+            return Err(fail(
+                raw.app.name.span(),
+                "app.name",
+                "must be 1 to 64 characters".to_string(),
+            ));
+        }
+        let version = semver::Version::parse(raw.app.version.get_ref()).map_err(|e| {
+            fail(
+                raw.app.version.span(),
+                "app.version",
+                format!(
+                    "is `{}`, not a semantic version such as `1.0.0` ({e})",
+                    raw.app.version.get_ref()
+                ),
+            )
+        })?;
+        let description = raw.app.description.unwrap_or_default();
+        if description.chars().count() > 512 {
+            return Err(Error::Manifest {
+                source_name: source_name.to_string(),
+                message: "`app.description` must be at most 512 characters".to_string(),
+            });
+        }
+        let publisher_id = raw.publisher.id.get_ref();
+        if !is_reverse_dns(publisher_id) {
+            return Err(fail(
+                raw.publisher.id.span(),
+                "publisher.id",
+                format!(
+                    "is `{publisher_id}`: it must be a reverse-DNS name such as `cn.hz.health`"
+                ),
+            ));
+        }
+        let publisher_name = raw.publisher.name.get_ref().trim();
+        if publisher_name.is_empty() || publisher_name.chars().count() > 64 {
+            return Err(fail(
+                raw.publisher.name.span(),
+                "publisher.name",
+                "must be 1 to 64 characters".to_string(),
+            ));
+        }
+
+        let caps = raw.capabilities;
+        let storage = match caps.storage {
+            None => None,
+            Some(s) => {
+                let quota_bytes = match s.quota_bytes {
+                    None => MAX_STORAGE_QUOTA,
+                    Some(q) => {
+                        let v = *q.get_ref();
+                        if v == 0 || v > MAX_STORAGE_QUOTA {
+                            return Err(fail(
+                                q.span(),
+                                "capabilities.storage.quota-bytes",
+                                format!(
+                                    "is {v}: it must be between 1 and {MAX_STORAGE_QUOTA} (10 MiB)"
+                                ),
+                            ));
+                        }
+                        v
+                    }
+                };
+                Some(StorageRequest { quota_bytes })
+            }
+        };
+        let identity = match caps.identity {
+            None => None,
+            Some(i) => {
+                let span = i.scopes.span();
+                let mut scopes = BTreeMap::new();
+                for (scope, purpose) in i.scopes.into_inner() {
+                    let purpose = purpose.trim().to_string();
+                    if purpose.is_empty() || purpose.chars().count() > 200 {
+                        return Err(fail(
+                            span.clone(),
+                            &format!("capabilities.identity.scopes.{scope}"),
+                            "must give the purpose shown to the user when asking consent (1 to 200 characters)".to_string(),
+                        ));
+                    }
+                    scopes.insert(scope, purpose);
+                }
+                Some(IdentityRequest { scopes })
+            }
+        };
+        let messaging = match caps.messaging {
+            None => None,
+            Some(m) => {
+                let mut seen = std::collections::BTreeSet::new();
+                for t in &m.templates {
+                    if t.id.is_empty() || t.id.len() > 64 {
+                        return Err(Error::Manifest {
+                            source_name: source_name.to_string(),
+                            message: format!(
+                                "`capabilities.messaging.templates` id `{}` must be 1 to 64 characters",
+                                t.id
+                            ),
+                        });
+                    }
+                    if !seen.insert(t.id.clone()) {
+                        return Err(Error::Manifest {
+                            source_name: source_name.to_string(),
+                            message: format!(
+                                "`capabilities.messaging.templates` declares the template `{}` twice",
+                                t.id
+                            ),
+                        });
+                    }
+                }
+                Some(MessagingRequest {
+                    templates: m.templates,
+                })
+            }
+        };
+
+        Ok(Manifest {
+            app: AppInfo {
+                id: id.clone(),
+                name: name.to_string(),
+                version,
+                description,
+            },
+            publisher: PublisherInfo {
+                id: publisher_id.clone(),
+                name: publisher_name.to_string(),
+                category: raw.publisher.category,
+            },
+            capabilities: Capabilities {
+                storage,
+                log: caps.log.is_some(),
+                clock: caps.clock.is_some(),
+                identity,
+                payment: caps.payment.is_some(),
+                messaging,
+            },
+            source: text.to_string(),
+        })
+    }
+
+    /// Whether the manifest declares a capability.
+    pub fn declares(&self, capability: Capability) -> bool {
+        let c = &self.capabilities;
+        match capability {
+            Capability::Storage => c.storage.is_some(),
+            Capability::Log => c.log,
+            Capability::Clock => c.clock,
+            Capability::Identity => c.identity.is_some(),
+            Capability::Payment => c.payment,
+            Capability::Messaging => c.messaging.is_some(),
+        }
+    }
+
+    /// The declared capabilities.
+    pub fn declared(&self) -> Vec<Capability> {
+        Capability::ALL
+            .into_iter()
+            .filter(|c| self.declares(*c))
+            .collect()
+    }
+
+    /// The purpose the manifest gives for a consent scope, if it declares it.
+    pub fn scope_purpose(&self, scope: Scope) -> Option<&str> {
+        self.capabilities
+            .identity
+            .as_ref()
+            .and_then(|i| i.scopes.get(&scope))
+            .map(String::as_str)
+    }
+
+    /// The storage quota per user, in bytes (0 when storage is not declared).
+    pub fn storage_quota(&self) -> u64 {
+        self.capabilities
+            .storage
+            .as_ref()
+            .map(|s| s.quota_bytes)
+            .unwrap_or(0)
+    }
+}
+
+/// Whether `s` is a reverse-DNS name: two or more labels of `[a-z0-9-]`, no
+/// label empty or starting or ending with `-`, at most 128 bytes.
+pub fn is_reverse_dns(s: &str) -> bool {
+    if s.is_empty() || s.len() > 128 {
+        return false;
+    }
+    let labels: Vec<&str> = s.split('.').collect();
+    labels.len() >= 2
+        && labels.iter().all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        })
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text.as_bytes()[..offset.min(text.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
+}
+
+fn toml_error_message(text: &str, e: &toml::de::Error) -> String {
+    let msg = e.message().trim().to_string();
+    match e.span() {
+        Some(span) => {
+            let line = line_of(text, span.start);
+            let snippet = text.lines().nth(line - 1).unwrap_or("").trim();
+            format!("line {line}: {msg} (at `{snippet}`)")
+        }
+        None => msg,
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawManifest {
+    app: RawApp,
+    publisher: RawPublisher,
+    #[serde(default)]
+    capabilities: RawCapabilities,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawApp {
+    id: Spanned<String>,
+    name: Spanned<String>,
+    version: Spanned<String>,
+    description: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPublisher {
+    id: Spanned<String>,
+    name: Spanned<String>,
+    category: Category,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawCapabilities {
+    storage: Option<RawStorage>,
+    log: Option<Empty>,
+    clock: Option<Empty>,
+    identity: Option<RawIdentity>,
+    payment: Option<Empty>,
+    messaging: Option<RawMessaging>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Empty {}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawStorage {
+    quota_bytes: Option<Spanned<u64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawIdentity {
+    #[serde(default = "empty_scopes")]
+    scopes: Spanned<BTreeMap<Scope, String>>,
+}
+
+fn empty_scopes() -> Spanned<BTreeMap<Scope, String>> {
+    Spanned::new(0..0, BTreeMap::new())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMessaging {
+    #[serde(default)]
+    templates: Vec<MessageTemplate>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+[app]
+id = "cn.hz.maternity"
+name = "Maternity"
+version = "1.0.0"
+
+[publisher]
+id = "cn.hz.health"
+name = "Health"
+category = "medical"
+
+[capabilities.storage]
+quota-bytes = 1024
+[capabilities.identity]
+scopes = { real-name = "To register you" }
+"#;
+
+    fn err(text: &str) -> String {
+        Manifest::parse("plaza.toml", text).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn parses_a_good_manifest() {
+        let m = Manifest::parse("plaza.toml", GOOD).unwrap();
+        assert_eq!(m.app.id, "cn.hz.maternity");
+        assert_eq!(m.storage_quota(), 1024);
+        assert_eq!(m.scope_purpose(Scope::RealName), Some("To register you"));
+        assert_eq!(
+            m.declared(),
+            vec![Capability::Storage, Capability::Identity]
+        );
+    }
+
+    #[test]
+    fn unknown_field_names_field_and_line() {
+        let e = err(&GOOD.replace(
+            "name = \"Maternity\"",
+            "name = \"Maternity\"\ncolour = \"red\"",
+        ));
+        assert!(e.contains("line 5"), "{e}");
+        assert!(e.contains("colour"), "{e}");
+    }
+
+    #[test]
+    fn unknown_capability_is_refused() {
+        let e = err(&format!("{GOOD}\n[capabilities.teleport]\n"));
+        assert!(e.contains("teleport"), "{e}");
+        assert!(e.contains("line 17"), "{e}");
+    }
+
+    #[test]
+    fn bad_values_name_field_and_line() {
+        let e = err(&GOOD.replace("cn.hz.maternity", "Maternity App"));
+        assert!(e.contains("line 3") && e.contains("app.id"), "{e}");
+        let e = err(&GOOD.replace("1.0.0", "one"));
+        assert!(e.contains("line 5") && e.contains("app.version"), "{e}");
+        let e = err(&GOOD.replace("1024", "99999999"));
+        assert!(e.contains("line 13") && e.contains("quota-bytes"), "{e}");
+        let e = err(&GOOD.replace("medical", "casino"));
+        assert!(e.contains("line 10") && e.contains("casino"), "{e}");
+        let e = err(&GOOD.replace("real-name", "soul"));
+        assert!(e.contains("soul"), "{e}");
+        let e = err(&GOOD.replace("\"To register you\"", "\" \""));
+        assert!(e.contains("purpose"), "{e}");
+    }
+
+    #[test]
+    fn missing_table_is_named() {
+        let e = err("[app]\nid = \"a.b\"\nname = \"x\"\nversion = \"1.0.0\"\n");
+        assert!(e.contains("publisher"), "{e}");
+    }
+
+    #[test]
+    fn reverse_dns() {
+        assert!(is_reverse_dns("cn.gov.hz"));
+        assert!(is_reverse_dns("a-1.b"));
+        assert!(!is_reverse_dns("single"));
+        assert!(!is_reverse_dns("a..b"));
+        assert!(!is_reverse_dns("A.b"));
+        assert!(!is_reverse_dns("-a.b"));
+    }
+}

@@ -1,0 +1,270 @@
+//! The sandbox of one session: limits on memory, tables, instances, CPU time
+//! per event and output, and where the guest's standard output goes.
+
+use crate::error::GuestFault;
+use std::io;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+/// The limits every session runs under. The defaults follow what WeChat and
+/// Extism users expect; an embedding app may tighten or loosen them.
+#[derive(Debug, Clone)]
+pub struct SandboxLimits {
+    /// Linear memory per session, in bytes (all memories of the instance
+    /// together). Default 64 MiB.
+    pub memory_bytes: u64,
+    /// CPU time one event may take before the session is stopped. Default 1 s.
+    pub cpu_deadline: Duration,
+    /// How often the engine's epoch advances; the deadline's resolution.
+    /// Default 10 ms.
+    pub epoch_tick: Duration,
+    /// Elements per table. Default 20,000.
+    pub table_elements: u64,
+    /// Core instances, tables and memories per session. Default 32 each.
+    pub instances: usize,
+    /// Tables per session. Default 32.
+    pub tables: usize,
+    /// Memories per session. Default 4.
+    pub memories: usize,
+    /// The wasm stack per session, in bytes. Default 512 KiB.
+    pub wasm_stack_bytes: usize,
+    /// The largest page a mini-app may answer, counting the bytes of its text
+    /// plus 16 per block. Default 1 MiB (WeChat's cap on `setData`).
+    pub page_bytes: usize,
+    /// Bytes of standard output and error kept for the log per event; the rest
+    /// is dropped. Default 64 KiB.
+    pub output_bytes_per_event: usize,
+    /// Live sessions the host keeps at once (the instance pool's size).
+    /// Default 1,000.
+    pub max_live_sessions: u32,
+}
+
+impl Default for SandboxLimits {
+    fn default() -> Self {
+        SandboxLimits {
+            memory_bytes: 64 * 1024 * 1024,
+            cpu_deadline: Duration::from_secs(1),
+            epoch_tick: Duration::from_millis(10),
+            table_elements: 20_000,
+            instances: 32,
+            tables: 32,
+            memories: 4,
+            wasm_stack_bytes: 512 * 1024,
+            page_bytes: 1024 * 1024,
+            output_bytes_per_event: 64 * 1024,
+            max_live_sessions: 1_000,
+        }
+    }
+}
+
+impl SandboxLimits {
+    /// The deadline in epoch ticks (at least one).
+    pub fn deadline_ticks(&self) -> u64 {
+        let tick = self.epoch_tick.as_micros().max(1);
+        (self.cpu_deadline.as_micros().div_ceil(tick) as u64).max(1)
+    }
+}
+
+/// Enforces memory, table and instance caps for one session, and remembers
+/// which cap a guest hit so the session ends with the right reason.
+#[derive(Debug)]
+pub(crate) struct SandboxLimiter {
+    pub(crate) memory_bytes: u64,
+    pub(crate) table_elements: u64,
+    pub(crate) instances: usize,
+    pub(crate) tables: usize,
+    pub(crate) memories: usize,
+    /// Bytes of linear memory across the instance's memories.
+    memory_in_use: u64,
+    pub(crate) hit: Option<GuestFault>,
+}
+
+impl SandboxLimiter {
+    pub(crate) fn new(limits: &SandboxLimits) -> SandboxLimiter {
+        SandboxLimiter {
+            memory_bytes: limits.memory_bytes,
+            table_elements: limits.table_elements,
+            instances: limits.instances,
+            tables: limits.tables,
+            memories: limits.memories,
+            memory_in_use: 0,
+            hit: None,
+        }
+    }
+}
+
+/// The error a guest trips when it passes a cap; the session ends with the
+/// fault recorded in the limiter.
+#[derive(Debug)]
+pub(crate) struct SandboxViolation(pub(crate) GuestFault);
+
+impl std::fmt::Display for SandboxViolation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the mini-app {}", self.0)
+    }
+}
+
+impl std::error::Error for SandboxViolation {}
+
+impl wasmtime::ResourceLimiter for SandboxLimiter {
+    fn memory_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        let after = self.memory_in_use - current as u64 + desired as u64;
+        if after > self.memory_bytes {
+            let fault = GuestFault::OutOfMemory {
+                limit_bytes: self.memory_bytes,
+            };
+            self.hit = Some(fault.clone());
+            return Err(wasmtime::Error::new(SandboxViolation(fault)));
+        }
+        self.memory_in_use = after;
+        Ok(true)
+    }
+
+    fn memory_grow_failed(&mut self, error: wasmtime::Error) -> wasmtime::Result<()> {
+        // The pool refused the growth although our cap allowed it: same
+        // outcome for the guest, a session out of memory.
+        let fault = GuestFault::OutOfMemory {
+            limit_bytes: self.memory_bytes,
+        };
+        self.hit = Some(fault.clone());
+        Err(error.context(SandboxViolation(fault)))
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        if desired as u64 > self.table_elements {
+            let fault = GuestFault::TableLimit {
+                limit_elements: self.table_elements,
+            };
+            self.hit = Some(fault.clone());
+            return Err(wasmtime::Error::new(SandboxViolation(fault)));
+        }
+        Ok(true)
+    }
+
+    fn instances(&self) -> usize {
+        self.instances
+    }
+
+    fn tables(&self) -> usize {
+        self.tables
+    }
+
+    fn memories(&self) -> usize {
+        self.memories
+    }
+}
+
+/// Which standard stream a guest wrote to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stream {
+    Stdout,
+    Stderr,
+}
+
+#[derive(Debug, Default)]
+struct OutputBuf {
+    bytes: Vec<u8>,
+    dropped: usize,
+}
+
+/// Captures a guest's standard output or error, up to a cap per event; the
+/// host drains it into its log after every event.
+#[derive(Debug, Clone)]
+pub(crate) struct OutputCapture {
+    cap: usize,
+    buf: Arc<Mutex<OutputBuf>>,
+}
+
+impl OutputCapture {
+    pub(crate) fn new(cap: usize) -> OutputCapture {
+        OutputCapture {
+            cap,
+            buf: Arc::new(Mutex::new(OutputBuf::default())),
+        }
+    }
+
+    /// Takes what was written since the last drain, and how many bytes were
+    /// dropped over the cap.
+    pub(crate) fn drain(&self) -> (Vec<u8>, usize) {
+        let mut b = self.buf.lock().unwrap_or_else(|p| p.into_inner());
+        let out = std::mem::take(&mut b.bytes);
+        let dropped = std::mem::take(&mut b.dropped);
+        (out, dropped)
+    }
+}
+
+impl wasmtime_wasi::cli::IsTerminal for OutputCapture {
+    fn is_terminal(&self) -> bool {
+        false
+    }
+}
+
+impl wasmtime_wasi::cli::StdoutStream for OutputCapture {
+    fn async_stream(&self) -> Box<dyn tokio::io::AsyncWrite + Send + Sync> {
+        Box::new(self.clone())
+    }
+}
+
+impl tokio::io::AsyncWrite for OutputCapture {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let mut b = self.buf.lock().unwrap_or_else(|p| p.into_inner());
+        let room = self.cap.saturating_sub(b.bytes.len());
+        let take = room.min(data.len());
+        b.bytes.extend_from_slice(&data[..take]);
+        b.dropped += data.len() - take;
+        // Accept everything: a chatty guest loses output, not its session.
+        Poll::Ready(Ok(data.len()))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasmtime::ResourceLimiter;
+
+    #[test]
+    fn memory_cap_counts_every_memory() {
+        let mut l = SandboxLimiter::new(&SandboxLimits {
+            memory_bytes: 100,
+            ..SandboxLimits::default()
+        });
+        assert!(l.memory_growing(0, 60, None).unwrap());
+        assert!(l.memory_growing(0, 40, None).unwrap());
+        assert!(l.memory_growing(40, 41, None).is_err());
+        assert_eq!(l.hit, Some(GuestFault::OutOfMemory { limit_bytes: 100 }));
+    }
+
+    #[test]
+    fn deadline_ticks_round_up() {
+        let l = SandboxLimits {
+            cpu_deadline: Duration::from_millis(25),
+            epoch_tick: Duration::from_millis(10),
+            ..SandboxLimits::default()
+        };
+        assert_eq!(l.deadline_ticks(), 3);
+    }
+}

@@ -1,0 +1,613 @@
+//! Sessions: one user in one mini-app, a live instance that keeps its memory
+//! between events.
+//!
+//! A [`Session`] is a cheap handle; every handle for the same (user, mini-app)
+//! reaches the same session. The instance is made at the first event and
+//! ended when the mini-app breaks the sandbox's rules, when the session is
+//! closed, or when it has been idle longer than the host's idle timeout; the
+//! next event then starts a fresh instance.
+
+use crate::error::{Error, GuestFault, Result};
+use crate::gate::{AuditMemo, Subject};
+use crate::host::{HostInner, LoadedApp, Services};
+use crate::page;
+use crate::sandbox::{OutputCapture, SandboxLimiter, SandboxViolation, Stream};
+use crate::store::Outcome;
+use plaza_world::app::{Event, LaunchEvent, Navigation, Page, SubmitEvent};
+use plaza_world::types::FieldValue;
+use std::sync::Arc;
+use std::time::Duration;
+use wasmtime::component::ResourceTable;
+use wasmtime::{Store, UpdateDeadline};
+use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+
+/// How many pages a session's navigation stack holds (WeChat's limit is 10).
+pub const MAX_PAGE_STACK: usize = 10;
+
+/// The data of one session's Wasmtime store: what host calls see.
+pub struct SessionState {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    pub(crate) limiter: SandboxLimiter,
+    pub(crate) subject: Subject,
+    pub(crate) memo: AuditMemo,
+    pub(crate) services: Arc<Services>,
+    /// Epoch ticks used by the event being handled.
+    ticks_used: u64,
+    deadline_ticks: u64,
+    deadline_hit: bool,
+}
+
+impl WasiView for SessionState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+/// The WASI wall clock of a session follows the host's clock, so a test clock
+/// governs guests' `SystemTime::now()` too.
+struct HostClockForWasi(Arc<dyn crate::clock::Clock>);
+
+impl wasmtime_wasi::HostWallClock for HostClockForWasi {
+    fn resolution(&self) -> Duration {
+        Duration::from_millis(1)
+    }
+
+    fn now(&self) -> Duration {
+        Duration::from_millis(self.0.now_ms().max(0) as u64)
+    }
+}
+
+/// A live instance.
+struct LiveInstance {
+    id: String,
+    store: Store<SessionState>,
+    bindings: plaza_world::MiniApp,
+    app: Arc<LoadedApp>,
+    stdout: OutputCapture,
+    stderr: OutputCapture,
+}
+
+/// The state behind every handle of one (user, mini-app).
+pub(crate) struct Slot {
+    live: Option<LiveInstance>,
+    pages: Vec<Page>,
+    pub(crate) last_active_ms: i64,
+}
+
+impl Slot {
+    pub(crate) fn new(now_ms: i64) -> Slot {
+        Slot {
+            live: None,
+            pages: Vec::new(),
+            last_active_ms: now_ms,
+        }
+    }
+
+    pub(crate) fn is_live(&self) -> bool {
+        self.live.is_some()
+    }
+}
+
+/// A handle to the session of one user in one mini-app.
+///
+/// ```no_run
+/// # async fn demo(host: plaza_host::Host) -> plaza_host::Result<()> {
+/// let session = host.session("alice", "cn.hz.maternity")?;
+/// let page = session.launch("/").await?;
+/// println!("{}", plaza_host::page::render_text(&page));
+/// let page = session.tap("dept:obstetrics").await?;
+/// # let _ = page; Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Session {
+    pub(crate) host: Arc<HostInner>,
+    pub(crate) user: String,
+    pub(crate) app_id: String,
+    pub(crate) slot: Arc<tokio::sync::Mutex<Slot>>,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("user", &self.user)
+            .field("app", &self.app_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Session {
+    /// The user.
+    pub fn user(&self) -> &str {
+        &self.user
+    }
+
+    /// The mini-app id.
+    pub fn app_id(&self) -> &str {
+        &self.app_id
+    }
+
+    /// The id of the live instance, if one is running.
+    pub async fn instance_id(&self) -> Option<String> {
+        self.slot.lock().await.live.as_ref().map(|l| l.id.clone())
+    }
+
+    /// The page the user sees now, if any.
+    pub async fn current_page(&self) -> Option<Page> {
+        self.slot.lock().await.pages.last().cloned()
+    }
+
+    /// Opens the mini-app at `path` (`/` or empty for its home).
+    pub async fn launch(&self, path: &str) -> Result<Page> {
+        let (path, query) = split_query(path);
+        self.send(Event::Launch(LaunchEvent { path, query })).await
+    }
+
+    /// Taps an action the current page offers.
+    pub async fn tap(&self, action: &str) -> Result<Page> {
+        self.send(Event::Tap(action.to_string())).await
+    }
+
+    /// Submits a form of the current page.
+    pub async fn submit(&self, form: &str, fields: &[(&str, &str)]) -> Result<Page> {
+        self.send(Event::Submit(SubmitEvent {
+            form: form.to_string(),
+            fields: fields
+                .iter()
+                .map(|(n, v)| FieldValue {
+                    name: n.to_string(),
+                    value: v.to_string(),
+                })
+                .collect(),
+        }))
+        .await
+    }
+
+    /// Goes back to the previous page, without asking the mini-app.
+    pub async fn back(&self) -> Result<Page> {
+        let mut slot = self.slot.lock().await;
+        if slot.pages.len() < 2 {
+            return Err(Error::NoPageToGoBack);
+        }
+        slot.pages.pop();
+        Ok(slot.pages.last().cloned().expect("two pages"))
+    }
+
+    /// Delivers an event and returns the page to show.
+    ///
+    /// Taps and submissions are checked against the current page first: an
+    /// action the page does not offer is refused with the actions it does.
+    pub async fn send(&self, event: Event) -> Result<Page> {
+        let mut slot = self.slot.lock().await;
+        let event = check_event(slot.pages.last(), event)?;
+        let host = self.host.clone();
+        slot.last_active_ms = host.services.clock.now_ms();
+        if slot.live.is_none() {
+            if !matches!(event, Event::Launch(_)) {
+                slot.pages.clear();
+            }
+            let live = start_instance(&host, &self.user, &self.app_id).await?;
+            slot.live = Some(live);
+        }
+        let result = deliver(&host, &mut slot, &event).await;
+        slot.last_active_ms = host.services.clock.now_ms();
+        result
+    }
+
+    /// Ends the session: the mini-app gets a `hide` event, then its instance
+    /// is dropped. The next event starts a new one.
+    pub async fn close(&self) {
+        let mut slot = self.slot.lock().await;
+        end_gracefully(&self.host, &mut slot, "closed").await;
+    }
+}
+
+/// Splits `/path?a=1&b=2` into the path and its query parameters.
+fn split_query(path: &str) -> (String, Vec<FieldValue>) {
+    match path.split_once('?') {
+        None => (path.to_string(), Vec::new()),
+        Some((p, q)) => (
+            p.to_string(),
+            q.split('&')
+                .filter(|kv| !kv.is_empty())
+                .map(|kv| {
+                    let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+                    FieldValue {
+                        name: k.to_string(),
+                        value: v.to_string(),
+                    }
+                })
+                .collect(),
+        ),
+    }
+}
+
+/// Checks a tap or a submission against the page the user sees, and fills a
+/// submission's missing optional fields with the inputs' values.
+fn check_event(current: Option<&Page>, event: Event) -> Result<Event> {
+    match event {
+        Event::Tap(action) => {
+            let offered = current.map(page::offered_actions).unwrap_or_default();
+            if offered.contains(&action) {
+                Ok(Event::Tap(action))
+            } else {
+                Err(Error::ActionNotOffered { action, offered })
+            }
+        }
+        Event::Submit(submit) => {
+            let forms = current.map(page::forms).unwrap_or_default();
+            let Some((_, inputs)) = forms.iter().find(|(f, _)| *f == submit.form) else {
+                let names: Vec<&str> = forms.iter().map(|(f, _)| f.as_str()).collect();
+                return Err(Error::InvalidSubmit {
+                    form: submit.form,
+                    message: if names.is_empty() {
+                        "the page has no form".to_string()
+                    } else {
+                        format!("the page's forms are: {}", names.join(", "))
+                    },
+                });
+            };
+            for f in &submit.fields {
+                if !inputs.iter().any(|i| i.name == f.name) {
+                    let names: Vec<&str> = inputs.iter().map(|i| i.name.as_str()).collect();
+                    return Err(Error::InvalidSubmit {
+                        form: submit.form.clone(),
+                        message: format!(
+                            "it has no field `{}`; its fields are: {}",
+                            f.name,
+                            names.join(", ")
+                        ),
+                    });
+                }
+            }
+            let mut fields = Vec::with_capacity(inputs.len());
+            for input in inputs {
+                let value = submit
+                    .fields
+                    .iter()
+                    .rev()
+                    .find(|f| f.name == input.name)
+                    .map(|f| f.value.clone())
+                    .unwrap_or_else(|| input.value.clone());
+                if input.required && value.trim().is_empty() {
+                    return Err(Error::InvalidSubmit {
+                        form: submit.form.clone(),
+                        message: format!(
+                            "the field `{}` ({}) is required",
+                            input.name, input.label
+                        ),
+                    });
+                }
+                fields.push(FieldValue {
+                    name: input.name.clone(),
+                    value,
+                });
+            }
+            Ok(Event::Submit(SubmitEvent {
+                form: submit.form,
+                fields,
+            }))
+        }
+        other => Ok(other),
+    }
+}
+
+async fn start_instance(host: &Arc<HostInner>, user: &str, app_id: &str) -> Result<LiveInstance> {
+    let app = host.loaded_app(app_id).await?;
+    let services = host.services.clone();
+    let limits = &services.limits;
+    let id = services.ids.next_id("s-");
+    let stdout = OutputCapture::new(limits.output_bytes_per_event);
+    let stderr = OutputCapture::new(limits.output_bytes_per_event);
+    let wasi = WasiCtxBuilder::new()
+        .stdout(stdout.clone())
+        .stderr(stderr.clone())
+        .allow_tcp(false)
+        .allow_udp(false)
+        .allow_ip_name_lookup(false)
+        .socket_addr_check(|_, _| Box::pin(async { false }))
+        .wall_clock(HostClockForWasi(services.clock.clone()))
+        .build();
+    let subject = Subject {
+        user: user.to_string(),
+        session: id.clone(),
+        manifest: app.manifest.clone(),
+        publisher_verified: false,
+        publisher_name: app.manifest.publisher.name.clone(),
+    };
+    let state = SessionState {
+        wasi,
+        table: ResourceTable::new(),
+        limiter: SandboxLimiter::new(limits),
+        subject,
+        memo: AuditMemo::default(),
+        services: services.clone(),
+        ticks_used: 0,
+        deadline_ticks: limits.deadline_ticks(),
+        deadline_hit: false,
+    };
+    let mut store = Store::new(&host.engine, state);
+    store.limiter(|s| &mut s.limiter);
+    store.epoch_deadline_callback(|mut ctx| {
+        let s = ctx.data_mut();
+        s.ticks_used += 1;
+        if s.ticks_used >= s.deadline_ticks {
+            s.deadline_hit = true;
+            return Err(wasmtime::Error::msg("CPU deadline exceeded"));
+        }
+        // Yield to the executor each tick so a busy guest shares the
+        // worker threads with every other session.
+        Ok(UpdateDeadline::Yield(1))
+    });
+    store.set_epoch_deadline(1);
+    let instantiated = app.pre.instantiate_async(&mut store).await;
+    let bindings = match instantiated {
+        Ok(b) => b,
+        Err(e) => {
+            let fault = classify_fault(store.data(), &e, "");
+            let msg = format!("{e:#}");
+            if msg.contains("maximum concurrent") || msg.contains("pooling allocator") {
+                return Err(Error::HostBusy {
+                    limit: limits.max_live_sessions,
+                });
+            }
+            return Err(Error::SessionEnded {
+                app: app_id.to_string(),
+                session: id,
+                fault,
+            });
+        }
+    };
+    let live = LiveInstance {
+        id,
+        store,
+        bindings,
+        app,
+        stdout,
+        stderr,
+    };
+    audit_lifecycle(&live, "session.started", Outcome::Allowed, "a new instance");
+    Ok(live)
+}
+
+async fn deliver(host: &Arc<HostInner>, slot: &mut Slot, event: &Event) -> Result<Page> {
+    let live = slot.live.as_mut().expect("an instance is live");
+    {
+        let s = live.store.data_mut();
+        s.ticks_used = 0;
+        s.deadline_hit = false;
+    }
+    live.store.set_epoch_deadline(1);
+    let result = live
+        .bindings
+        .plaza_host_app()
+        .call_handle(&mut live.store, event)
+        .await;
+    let stderr_tail = flush_output(live);
+    let page = match result {
+        Ok(page) => page,
+        Err(e) => {
+            let fault = classify_fault(live.store.data(), &e, &stderr_tail);
+            let live = slot.live.take().expect("live");
+            slot.pages.clear();
+            tracing::warn!(app = %live.app.manifest.app.id, session = %live.id, "session ended: {fault}");
+            audit_lifecycle(&live, "session.ended", Outcome::Denied, &fault.to_string());
+            return Err(Error::SessionEnded {
+                app: live.app.manifest.app.id.clone(),
+                session: live.id,
+                fault,
+            });
+        }
+    };
+    if let Err(message) = page::validate(&page, host.services.limits.page_bytes) {
+        audit_lifecycle(live, "page.refused", Outcome::Denied, &message);
+        return Err(Error::InvalidPage {
+            app: live.app.manifest.app.id.clone(),
+            message,
+        });
+    }
+    match page.navigation {
+        Navigation::Push => {
+            slot.pages.push(page.clone());
+            if slot.pages.len() > MAX_PAGE_STACK {
+                slot.pages.remove(0);
+            }
+        }
+        Navigation::Replace => {
+            slot.pages.pop();
+            slot.pages.push(page.clone());
+        }
+        Navigation::Back => {
+            slot.pages.pop();
+            slot.pages.pop();
+            slot.pages.push(page.clone());
+        }
+    }
+    Ok(page)
+}
+
+/// Delivers `hide` (errors ignored: the session is ending anyway) and drops
+/// the instance.
+pub(crate) async fn end_gracefully(host: &Arc<HostInner>, slot: &mut Slot, why: &str) {
+    if slot.live.is_none() {
+        return;
+    }
+    let _ = deliver(host, slot, &Event::Hide).await;
+    if let Some(live) = slot.live.take() {
+        audit_lifecycle(&live, "session.ended", Outcome::Allowed, why);
+    }
+    slot.pages.clear();
+}
+
+fn audit_lifecycle(live: &LiveInstance, what: &str, outcome: Outcome, detail: &str) {
+    let s = live.store.data();
+    if let Err(e) = s.services.gate.audit(&s.subject, what, outcome, detail) {
+        tracing::error!("{e}");
+    }
+}
+
+/// Writes what the guest printed to the host's log; returns the tail of its
+/// standard error (for the reason of a trap).
+fn flush_output(live: &LiveInstance) -> String {
+    let app = &live.app.manifest.app.id;
+    let mut stderr_tail = String::new();
+    for (stream, capture) in [
+        (Stream::Stdout, &live.stdout),
+        (Stream::Stderr, &live.stderr),
+    ] {
+        let (bytes, dropped) = capture.drain();
+        if bytes.is_empty() && dropped == 0 {
+            continue;
+        }
+        let text = String::from_utf8_lossy(&bytes);
+        for line in text.lines().filter(|l| !l.trim().is_empty()) {
+            match stream {
+                Stream::Stdout => {
+                    tracing::info!(target: "plaza::guest", app = %app, session = %live.id, stream = "stdout", "{line}")
+                }
+                Stream::Stderr => {
+                    tracing::warn!(target: "plaza::guest", app = %app, session = %live.id, stream = "stderr", "{line}")
+                }
+            }
+        }
+        if dropped > 0 {
+            tracing::warn!(target: "plaza::guest", app = %app, session = %live.id, "{dropped} bytes of output over the cap were dropped");
+        }
+        if stream == Stream::Stderr {
+            let t: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+            let start = t.len().saturating_sub(3);
+            stderr_tail = t[start..].join(" | ");
+            if stderr_tail.len() > 500 {
+                let cut = stderr_tail.floor_char_boundary(500);
+                stderr_tail.truncate(cut);
+            }
+        }
+    }
+    stderr_tail
+}
+
+fn classify_fault(state: &SessionState, e: &wasmtime::Error, stderr_tail: &str) -> GuestFault {
+    if state.deadline_hit {
+        return GuestFault::Deadline {
+            limit_ms: state.services.limits.cpu_deadline.as_millis() as u64,
+        };
+    }
+    if let Some(fault) = &state.limiter.hit {
+        return fault.clone();
+    }
+    if let Some(v) = e.downcast_ref::<SandboxViolation>() {
+        return v.0.clone();
+    }
+    if let Some(trap) = e.downcast_ref::<wasmtime::Trap>() {
+        if *trap == wasmtime::Trap::StackOverflow {
+            return GuestFault::StackOverflow;
+        }
+        let mut msg = trap.to_string();
+        if !stderr_tail.is_empty() {
+            msg.push_str(&format!(" (its last output: {stderr_tail})"));
+        }
+        return GuestFault::Trap(msg);
+    }
+    GuestFault::Trap(format!("{e:#}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use plaza_world::app::{Block, Button, ButtonStyle, Input, InputKind};
+
+    fn page() -> Page {
+        Page {
+            title: "T".into(),
+            blocks: vec![
+                Block::Button(Button {
+                    label: "Go".into(),
+                    action: "go".into(),
+                    style: ButtonStyle::Primary,
+                }),
+                Block::Input(Input {
+                    form: "f".into(),
+                    name: "name".into(),
+                    kind: InputKind::Text,
+                    label: "Name".into(),
+                    value: String::new(),
+                    required: true,
+                }),
+                Block::Input(Input {
+                    form: "f".into(),
+                    name: "note".into(),
+                    kind: InputKind::Text,
+                    label: "Note".into(),
+                    value: "none".into(),
+                    required: false,
+                }),
+            ],
+            navigation: Navigation::Push,
+        }
+    }
+
+    #[test]
+    fn taps_must_be_offered() {
+        let p = page();
+        assert!(check_event(Some(&p), Event::Tap("go".into())).is_ok());
+        let e = check_event(Some(&p), Event::Tap("pay".into())).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "the page does not offer the action `pay`; it offers: go"
+        );
+        let e = check_event(None, Event::Tap("go".into())).unwrap_err();
+        assert!(e.to_string().contains("launch the mini-app first"), "{e}");
+    }
+
+    #[test]
+    fn submissions_are_checked_and_completed() {
+        let p = page();
+        let submit = |fields: Vec<(&str, &str)>| {
+            check_event(
+                Some(&p),
+                Event::Submit(SubmitEvent {
+                    form: "f".into(),
+                    fields: fields
+                        .into_iter()
+                        .map(|(n, v)| FieldValue {
+                            name: n.into(),
+                            value: v.into(),
+                        })
+                        .collect(),
+                }),
+            )
+        };
+        let Event::Submit(s) = submit(vec![("name", "Li")]).unwrap() else {
+            panic!()
+        };
+        let got: Vec<(&str, &str)> = s
+            .fields
+            .iter()
+            .map(|f| (f.name.as_str(), f.value.as_str()))
+            .collect();
+        assert_eq!(got, vec![("name", "Li"), ("note", "none")]);
+        assert!(
+            submit(vec![])
+                .unwrap_err()
+                .to_string()
+                .contains("`name` (Name) is required")
+        );
+        assert!(
+            submit(vec![("age", "3")])
+                .unwrap_err()
+                .to_string()
+                .contains("no field `age`")
+        );
+    }
+
+    #[test]
+    fn query_is_split() {
+        let (p, q) = split_query("/doctor?id=7&day=mon");
+        assert_eq!(p, "/doctor");
+        assert_eq!(q.len(), 2);
+        assert_eq!((q[1].name.as_str(), q[1].value.as_str()), ("day", "mon"));
+    }
+}

@@ -1,0 +1,219 @@
+//! The store: installed packages, key-value data, consent decisions and the
+//! audit log. One trait per concern, one SQLite implementation of them all
+//! ([`SqliteStore`], the default); a server deployment can put another
+//! database behind the same traits.
+
+mod sqlite;
+
+pub use sqlite::SqliteStore;
+
+/// Why the store failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database could not be opened.
+    #[error("cannot open the store at {path}: {message}")]
+    Open {
+        /// The database path.
+        path: String,
+        /// What SQLite said.
+        message: String,
+    },
+    /// A database operation failed.
+    #[error("{operation} failed: {message}")]
+    Database {
+        /// What the store was doing.
+        operation: &'static str,
+        /// What the database said.
+        message: String,
+    },
+    /// The database was written by a newer version of Plaza.
+    #[error(
+        "the store has schema version {found}; this version of Plaza reads up to {supported}: upgrade Plaza"
+    )]
+    TooNew {
+        /// The version in the file.
+        found: i64,
+        /// The newest this build reads.
+        supported: i64,
+    },
+}
+
+/// A store result.
+pub type StoreResult<T> = std::result::Result<T, StoreError>;
+
+/// An installed package as the store keeps it.
+#[derive(Debug, Clone)]
+pub struct PackageRecord {
+    /// The mini-app id.
+    pub app_id: String,
+    /// Its version.
+    pub version: String,
+    /// Its publisher id.
+    pub publisher_id: String,
+    /// The manifest text.
+    pub manifest: String,
+    /// The component bytes.
+    pub component: Vec<u8>,
+    /// SHA-256 of the component, hex.
+    pub component_sha256: String,
+    /// The signature section, if any.
+    pub signature: Option<Vec<u8>>,
+    /// When it was installed, ms since the epoch.
+    pub installed_at_ms: i64,
+}
+
+/// Installed packages.
+pub trait PackageStore: Send + Sync {
+    /// Inserts or replaces the package of `record.app_id`.
+    fn put_package(&self, record: &PackageRecord) -> StoreResult<()>;
+    /// The package of `app_id`, if installed.
+    fn get_package(&self, app_id: &str) -> StoreResult<Option<PackageRecord>>;
+    /// Every installed package, by id, without component bytes.
+    fn list_packages(&self) -> StoreResult<Vec<PackageRecord>>;
+    /// Removes a package; returns whether it was installed.
+    fn delete_package(&self, app_id: &str) -> StoreResult<bool>;
+}
+
+/// The result of a key-value write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KvWrite {
+    /// The value was stored.
+    Written,
+    /// Storing it would exceed the quota; nothing was written.
+    OverQuota {
+        /// Bytes in use before the write.
+        used: u64,
+        /// Bytes that would be in use after it.
+        would_use: u64,
+        /// The quota.
+        quota: u64,
+    },
+}
+
+/// Usage of one (user, mini-app) key-value space.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct KvUsage {
+    /// Bytes of keys and values.
+    pub bytes: u64,
+    /// Number of keys.
+    pub keys: u64,
+}
+
+/// Key-value data per (user, mini-app). Sizes count key and value bytes.
+pub trait KvStore: Send + Sync {
+    /// Reads a value.
+    fn kv_get(&self, user: &str, app: &str, key: &str) -> StoreResult<Option<Vec<u8>>>;
+    /// Writes a value if the space stays within `quota` bytes, atomically.
+    fn kv_set(
+        &self,
+        user: &str,
+        app: &str,
+        key: &str,
+        value: &[u8],
+        quota: u64,
+    ) -> StoreResult<KvWrite>;
+    /// Deletes a key; returns whether it existed.
+    fn kv_delete(&self, user: &str, app: &str, key: &str) -> StoreResult<bool>;
+    /// Keys starting with `prefix`, in byte order, at most `limit`.
+    fn kv_list(
+        &self,
+        user: &str,
+        app: &str,
+        prefix: &str,
+        limit: usize,
+    ) -> StoreResult<Vec<String>>;
+    /// How much the space uses.
+    fn kv_usage(&self, user: &str, app: &str) -> StoreResult<KvUsage>;
+}
+
+/// The outcome of a capability decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    /// The mini-app was allowed.
+    Allowed,
+    /// The mini-app was denied.
+    Denied,
+}
+
+impl Outcome {
+    /// `allowed` or `denied`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Allowed => "allowed",
+            Outcome::Denied => "denied",
+        }
+    }
+}
+
+/// One entry of the audit log.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AuditEntry {
+    /// When, ms since the epoch.
+    pub at_ms: i64,
+    /// The user.
+    pub user: String,
+    /// The mini-app.
+    pub app: String,
+    /// The session.
+    pub session: String,
+    /// What was asked: a capability (`storage`), a scope (`identity.real-name`)
+    /// or a lifecycle step (`session.ended`).
+    pub capability: String,
+    /// Allowed or denied.
+    pub outcome: Outcome,
+    /// Why, in words.
+    pub detail: String,
+}
+
+/// What to read from the audit log.
+#[derive(Debug, Clone, Default)]
+pub struct AuditQuery {
+    /// Only this user's entries.
+    pub user: Option<String>,
+    /// Only this mini-app's entries.
+    pub app: Option<String>,
+    /// At most this many, newest last (0: no limit).
+    pub limit: usize,
+}
+
+/// The audit log: append-only.
+pub trait AuditStore: Send + Sync {
+    /// Appends an entry.
+    fn append_audit(&self, entry: &AuditEntry) -> StoreResult<()>;
+    /// Reads entries, oldest first.
+    fn audit_entries(&self, query: &AuditQuery) -> StoreResult<Vec<AuditEntry>>;
+}
+
+/// A user's remembered answer to a consent prompt.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ConsentRecord {
+    /// The user.
+    pub user: String,
+    /// The mini-app.
+    pub app: String,
+    /// The scope.
+    pub scope: String,
+    /// Whether the user allowed it.
+    pub granted: bool,
+    /// When the user answered, ms since the epoch.
+    pub decided_at_ms: i64,
+}
+
+/// Remembered consent decisions.
+pub trait ConsentStore: Send + Sync {
+    /// The decision for (user, app, scope), if the user was asked.
+    fn get_consent(&self, user: &str, app: &str, scope: &str)
+    -> StoreResult<Option<ConsentRecord>>;
+    /// Records a decision, replacing an earlier one.
+    fn put_consent(&self, record: &ConsentRecord) -> StoreResult<()>;
+    /// A user's decisions.
+    fn list_consents(&self, user: &str) -> StoreResult<Vec<ConsentRecord>>;
+    /// Forgets a decision, so the next use asks again; returns whether there was one.
+    fn revoke_consent(&self, user: &str, app: &str, scope: &str) -> StoreResult<bool>;
+}
+
+/// Everything the host keeps.
+pub trait Store: PackageStore + KvStore + AuditStore + ConsentStore + 'static {}
+
+impl<T: PackageStore + KvStore + AuditStore + ConsentStore + 'static> Store for T {}

@@ -1,0 +1,571 @@
+//! The SQLite store: one file, WAL journal, full synchronous commits.
+
+use super::*;
+use rusqlite::{Connection, OptionalExtension, params};
+use std::path::Path;
+use std::sync::Mutex;
+
+const SCHEMA_VERSION: i64 = 1;
+
+const SCHEMA: &str = "
+CREATE TABLE packages (
+    app_id TEXT PRIMARY KEY,
+    version TEXT NOT NULL,
+    publisher_id TEXT NOT NULL,
+    manifest TEXT NOT NULL,
+    component BLOB NOT NULL,
+    component_sha256 TEXT NOT NULL,
+    signature BLOB,
+    installed_at_ms INTEGER NOT NULL
+);
+CREATE TABLE kv (
+    user_id TEXT NOT NULL,
+    app_id TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value BLOB NOT NULL,
+    size INTEGER NOT NULL,
+    PRIMARY KEY (user_id, app_id, key)
+) WITHOUT ROWID;
+CREATE TABLE audit (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    at_ms INTEGER NOT NULL,
+    user_id TEXT NOT NULL,
+    app_id TEXT NOT NULL,
+    session_id TEXT NOT NULL,
+    capability TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    detail TEXT NOT NULL
+);
+CREATE INDEX audit_by_user ON audit (user_id, seq);
+CREATE TABLE consents (
+    user_id TEXT NOT NULL,
+    app_id TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    granted INTEGER NOT NULL,
+    decided_at_ms INTEGER NOT NULL,
+    PRIMARY KEY (user_id, app_id, scope)
+) WITHOUT ROWID;
+";
+
+/// The default store: a SQLite file (bundled SQLite), WAL journal,
+/// `synchronous = FULL`.
+///
+/// ```
+/// use plaza_host::store::{SqliteStore, KvStore, KvWrite};
+/// let store = SqliteStore::open_in_memory().unwrap();
+/// assert_eq!(store.kv_set("alice", "a.b", "k", b"v", 100).unwrap(), KvWrite::Written);
+/// assert_eq!(store.kv_get("alice", "a.b", "k").unwrap(), Some(b"v".to_vec()));
+/// assert_eq!(store.kv_get("bob", "a.b", "k").unwrap(), None);
+/// ```
+pub struct SqliteStore {
+    conn: Mutex<Connection>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore").finish_non_exhaustive()
+    }
+}
+
+fn db(operation: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
+    move |e| StoreError::Database {
+        operation,
+        message: e.to_string(),
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the store at `path`.
+    pub fn open(path: &Path) -> StoreResult<SqliteStore> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|e| StoreError::Open {
+                path: path.display().to_string(),
+                message: format!("cannot create its directory: {e}"),
+            })?;
+        }
+        let conn = Connection::open(path).map_err(|e| StoreError::Open {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })?;
+        Self::init(conn, &path.display().to_string())
+    }
+
+    /// A store in memory, gone when dropped: for tests and examples.
+    pub fn open_in_memory() -> StoreResult<SqliteStore> {
+        let conn = Connection::open_in_memory().map_err(|e| StoreError::Open {
+            path: ":memory:".into(),
+            message: e.to_string(),
+        })?;
+        Self::init(conn, ":memory:")
+    }
+
+    fn init(conn: Connection, path: &str) -> StoreResult<SqliteStore> {
+        let open_err = |e: rusqlite::Error| StoreError::Open {
+            path: path.to_string(),
+            message: e.to_string(),
+        };
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(open_err)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(open_err)?;
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(open_err)?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(open_err)?;
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(open_err)?;
+        if version > SCHEMA_VERSION {
+            return Err(StoreError::TooNew {
+                found: version,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        if version == 0 {
+            conn.execute_batch(&format!(
+                "BEGIN IMMEDIATE; {SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+            ))
+            .map_err(open_err)?;
+        }
+        Ok(SqliteStore {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+        // A panic while holding the lock cannot leave SQLite inconsistent
+        // (transactions roll back on drop), so a poisoned lock is still usable.
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The SQLite journal mode and synchronous setting in use, for reports.
+    pub fn durability(&self) -> StoreResult<(String, i64)> {
+        let c = self.conn();
+        let mode: String = c
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .map_err(db("read journal mode"))?;
+        let sync: i64 = c
+            .query_row("PRAGMA synchronous", [], |r| r.get(0))
+            .map_err(db("read synchronous"))?;
+        Ok((mode, sync))
+    }
+}
+
+impl PackageStore for SqliteStore {
+    fn put_package(&self, r: &PackageRecord) -> StoreResult<()> {
+        self.conn()
+            .execute(
+                "INSERT OR REPLACE INTO packages
+                 (app_id, version, publisher_id, manifest, component, component_sha256, signature, installed_at_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    r.app_id,
+                    r.version,
+                    r.publisher_id,
+                    r.manifest,
+                    r.component,
+                    r.component_sha256,
+                    r.signature,
+                    r.installed_at_ms
+                ],
+            )
+            .map_err(db("save the package"))?;
+        Ok(())
+    }
+
+    fn get_package(&self, app_id: &str) -> StoreResult<Option<PackageRecord>> {
+        self.conn()
+            .query_row(
+                "SELECT app_id, version, publisher_id, manifest, component, component_sha256, signature, installed_at_ms
+                 FROM packages WHERE app_id = ?1",
+                [app_id],
+                |r| {
+                    Ok(PackageRecord {
+                        app_id: r.get(0)?,
+                        version: r.get(1)?,
+                        publisher_id: r.get(2)?,
+                        manifest: r.get(3)?,
+                        component: r.get(4)?,
+                        component_sha256: r.get(5)?,
+                        signature: r.get(6)?,
+                        installed_at_ms: r.get(7)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(db("read the package"))
+    }
+
+    fn list_packages(&self) -> StoreResult<Vec<PackageRecord>> {
+        let c = self.conn();
+        let mut stmt = c
+            .prepare(
+                "SELECT app_id, version, publisher_id, manifest, component_sha256, signature, installed_at_ms
+                 FROM packages ORDER BY app_id",
+            )
+            .map_err(db("list packages"))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(PackageRecord {
+                    app_id: r.get(0)?,
+                    version: r.get(1)?,
+                    publisher_id: r.get(2)?,
+                    manifest: r.get(3)?,
+                    component: Vec::new(),
+                    component_sha256: r.get(4)?,
+                    signature: r.get(5)?,
+                    installed_at_ms: r.get(6)?,
+                })
+            })
+            .map_err(db("list packages"))?;
+        rows.collect::<Result<Vec<_>, _>>()
+            .map_err(db("list packages"))
+    }
+
+    fn delete_package(&self, app_id: &str) -> StoreResult<bool> {
+        let n = self
+            .conn()
+            .execute("DELETE FROM packages WHERE app_id = ?1", [app_id])
+            .map_err(db("remove the package"))?;
+        Ok(n > 0)
+    }
+}
+
+impl KvStore for SqliteStore {
+    fn kv_get(&self, user: &str, app: &str, key: &str) -> StoreResult<Option<Vec<u8>>> {
+        self.conn()
+            .prepare_cached("SELECT value FROM kv WHERE user_id = ?1 AND app_id = ?2 AND key = ?3")
+            .and_then(|mut s| {
+                s.query_row(params![user, app, key], |r| r.get(0))
+                    .optional()
+            })
+            .map_err(db("read a value"))
+    }
+
+    fn kv_set(
+        &self,
+        user: &str,
+        app: &str,
+        key: &str,
+        value: &[u8],
+        quota: u64,
+    ) -> StoreResult<KvWrite> {
+        let mut c = self.conn();
+        let tx = c.transaction().map_err(db("begin a write"))?;
+        let used: i64 = tx
+            .prepare_cached(
+                "SELECT COALESCE(SUM(size), 0) FROM kv WHERE user_id = ?1 AND app_id = ?2",
+            )
+            .and_then(|mut s| s.query_row(params![user, app], |r| r.get(0)))
+            .map_err(db("measure usage"))?;
+        let existing: i64 = tx
+            .prepare_cached("SELECT size FROM kv WHERE user_id = ?1 AND app_id = ?2 AND key = ?3")
+            .and_then(|mut s| {
+                s.query_row(params![user, app, key], |r| r.get(0))
+                    .optional()
+            })
+            .map_err(db("measure usage"))?
+            .unwrap_or(0);
+        let size = (key.len() + value.len()) as i64;
+        let would_use = (used - existing + size) as u64;
+        if would_use > quota {
+            return Ok(KvWrite::OverQuota {
+                used: used as u64,
+                would_use,
+                quota,
+            });
+        }
+        tx.prepare_cached(
+            "INSERT INTO kv (user_id, app_id, key, value, size) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (user_id, app_id, key) DO UPDATE SET value = excluded.value, size = excluded.size",
+        )
+        .and_then(|mut s| s.execute(params![user, app, key, value, size]))
+        .map_err(db("write a value"))?;
+        tx.commit().map_err(db("commit a write"))?;
+        Ok(KvWrite::Written)
+    }
+
+    fn kv_delete(&self, user: &str, app: &str, key: &str) -> StoreResult<bool> {
+        let n = self
+            .conn()
+            .prepare_cached("DELETE FROM kv WHERE user_id = ?1 AND app_id = ?2 AND key = ?3")
+            .and_then(|mut s| s.execute(params![user, app, key]))
+            .map_err(db("delete a value"))?;
+        Ok(n > 0)
+    }
+
+    fn kv_list(
+        &self,
+        user: &str,
+        app: &str,
+        prefix: &str,
+        limit: usize,
+    ) -> StoreResult<Vec<String>> {
+        let c = self.conn();
+        let mut stmt = c
+            .prepare_cached(
+                "SELECT key FROM kv WHERE user_id = ?1 AND app_id = ?2 AND key >= ?3 ORDER BY key",
+            )
+            .map_err(db("list keys"))?;
+        let mut rows = stmt
+            .query(params![user, app, prefix])
+            .map_err(db("list keys"))?;
+        let mut keys = Vec::new();
+        while keys.len() < limit {
+            let Some(row) = rows.next().map_err(db("list keys"))? else {
+                break;
+            };
+            let key: String = row.get(0).map_err(db("list keys"))?;
+            if !key.starts_with(prefix) {
+                break;
+            }
+            keys.push(key);
+        }
+        Ok(keys)
+    }
+
+    fn kv_usage(&self, user: &str, app: &str) -> StoreResult<KvUsage> {
+        let (bytes, keys): (i64, i64) = self
+            .conn()
+            .prepare_cached(
+                "SELECT COALESCE(SUM(size), 0), COUNT(*) FROM kv WHERE user_id = ?1 AND app_id = ?2",
+            )
+            .and_then(|mut s| s.query_row(params![user, app], |r| Ok((r.get(0)?, r.get(1)?))))
+            .map_err(db("measure usage"))?;
+        Ok(KvUsage {
+            bytes: bytes as u64,
+            keys: keys as u64,
+        })
+    }
+}
+
+impl AuditStore for SqliteStore {
+    fn append_audit(&self, e: &AuditEntry) -> StoreResult<()> {
+        self.conn()
+            .prepare_cached(
+                "INSERT INTO audit (at_ms, user_id, app_id, session_id, capability, outcome, detail)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    e.at_ms,
+                    e.user,
+                    e.app,
+                    e.session,
+                    e.capability,
+                    e.outcome.as_str(),
+                    e.detail
+                ])
+            })
+            .map_err(db("append to the audit log"))?;
+        Ok(())
+    }
+
+    fn audit_entries(&self, q: &AuditQuery) -> StoreResult<Vec<AuditEntry>> {
+        let c = self.conn();
+        let limit = if q.limit == 0 {
+            i64::MAX
+        } else {
+            q.limit as i64
+        };
+        let mut stmt = c
+            .prepare_cached(
+                "SELECT at_ms, user_id, app_id, session_id, capability, outcome, detail FROM (
+                   SELECT * FROM audit
+                   WHERE (?1 IS NULL OR user_id = ?1) AND (?2 IS NULL OR app_id = ?2)
+                   ORDER BY seq DESC LIMIT ?3
+                 ) ORDER BY seq ASC",
+            )
+            .map_err(db("read the audit log"))?;
+        let rows = stmt
+            .query_map(params![q.user, q.app, limit], |r| {
+                let outcome: String = r.get(5)?;
+                Ok(AuditEntry {
+                    at_ms: r.get(0)?,
+                    user: r.get(1)?,
+                    app: r.get(2)?,
+                    session: r.get(3)?,
+                    capability: r.get(4)?,
+                    outcome: if outcome == "allowed" {
+                        Outcome::Allowed
+                    } else {
+                        Outcome::Denied
+                    },
+                    detail: r.get(6)?,
+                })
+            })
+            .map_err(db("read the audit log"))?;
+        rows.collect::<Result<Vec<_>, _>>()
+            .map_err(db("read the audit log"))
+    }
+}
+
+impl ConsentStore for SqliteStore {
+    fn get_consent(
+        &self,
+        user: &str,
+        app: &str,
+        scope: &str,
+    ) -> StoreResult<Option<ConsentRecord>> {
+        self.conn()
+            .prepare_cached(
+                "SELECT granted, decided_at_ms FROM consents WHERE user_id = ?1 AND app_id = ?2 AND scope = ?3",
+            )
+            .and_then(|mut s| {
+                s.query_row(params![user, app, scope], |r| {
+                    Ok(ConsentRecord {
+                        user: user.to_string(),
+                        app: app.to_string(),
+                        scope: scope.to_string(),
+                        granted: r.get::<_, i64>(0)? != 0,
+                        decided_at_ms: r.get(1)?,
+                    })
+                })
+                .optional()
+            })
+            .map_err(db("read a consent decision"))
+    }
+
+    fn put_consent(&self, r: &ConsentRecord) -> StoreResult<()> {
+        self.conn()
+            .execute(
+                "INSERT OR REPLACE INTO consents (user_id, app_id, scope, granted, decided_at_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![r.user, r.app, r.scope, r.granted as i64, r.decided_at_ms],
+            )
+            .map_err(db("save a consent decision"))?;
+        Ok(())
+    }
+
+    fn list_consents(&self, user: &str) -> StoreResult<Vec<ConsentRecord>> {
+        let c = self.conn();
+        let mut stmt = c
+            .prepare(
+                "SELECT app_id, scope, granted, decided_at_ms FROM consents WHERE user_id = ?1 ORDER BY app_id, scope",
+            )
+            .map_err(db("list consent decisions"))?;
+        let rows = stmt
+            .query_map([user], |r| {
+                Ok(ConsentRecord {
+                    user: user.to_string(),
+                    app: r.get(0)?,
+                    scope: r.get(1)?,
+                    granted: r.get::<_, i64>(2)? != 0,
+                    decided_at_ms: r.get(3)?,
+                })
+            })
+            .map_err(db("list consent decisions"))?;
+        rows.collect::<Result<Vec<_>, _>>()
+            .map_err(db("list consent decisions"))
+    }
+
+    fn revoke_consent(&self, user: &str, app: &str, scope: &str) -> StoreResult<bool> {
+        let n = self
+            .conn()
+            .execute(
+                "DELETE FROM consents WHERE user_id = ?1 AND app_id = ?2 AND scope = ?3",
+                params![user, app, scope],
+            )
+            .map_err(db("revoke a consent decision"))?;
+        Ok(n > 0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quota_counts_keys_and_values_and_replacements() {
+        let s = SqliteStore::open_in_memory().unwrap();
+        assert_eq!(
+            s.kv_set("u", "a", "k", &[0; 8], 10).unwrap(),
+            KvWrite::Written
+        );
+        // Replacing the value frees the old one first.
+        assert_eq!(
+            s.kv_set("u", "a", "k", &[0; 9], 10).unwrap(),
+            KvWrite::Written
+        );
+        assert_eq!(
+            s.kv_set("u", "a", "k", &[0; 10], 10).unwrap(),
+            KvWrite::OverQuota {
+                used: 10,
+                would_use: 11,
+                quota: 10
+            }
+        );
+        assert_eq!(s.kv_get("u", "a", "k").unwrap().unwrap().len(), 9);
+        // Another space has its own quota.
+        assert_eq!(
+            s.kv_set("u", "b", "k", &[0; 9], 10).unwrap(),
+            KvWrite::Written
+        );
+        assert_eq!(
+            s.kv_usage("u", "a").unwrap(),
+            KvUsage { bytes: 10, keys: 1 }
+        );
+    }
+
+    #[test]
+    fn list_by_prefix_in_byte_order() {
+        let s = SqliteStore::open_in_memory().unwrap();
+        for k in ["b/2", "a/1", "b/1", "c", "b"] {
+            s.kv_set("u", "a", k, b"v", 1000).unwrap();
+        }
+        assert_eq!(s.kv_list("u", "a", "b/", 10).unwrap(), vec!["b/1", "b/2"]);
+        assert_eq!(s.kv_list("u", "a", "", 2).unwrap(), vec!["a/1", "b"]);
+        assert!(s.kv_list("v", "a", "", 10).unwrap().is_empty());
+    }
+
+    #[test]
+    fn audit_newest_n_oldest_first() {
+        let s = SqliteStore::open_in_memory().unwrap();
+        for i in 0..5 {
+            s.append_audit(&AuditEntry {
+                at_ms: i,
+                user: if i % 2 == 0 { "u".into() } else { "v".into() },
+                app: "a".into(),
+                session: "s".into(),
+                capability: "storage".into(),
+                outcome: Outcome::Allowed,
+                detail: String::new(),
+            })
+            .unwrap();
+        }
+        let q = AuditQuery {
+            user: Some("u".into()),
+            app: None,
+            limit: 2,
+        };
+        let got: Vec<i64> = s
+            .audit_entries(&q)
+            .unwrap()
+            .iter()
+            .map(|e| e.at_ms)
+            .collect();
+        assert_eq!(got, vec![2, 4]);
+    }
+
+    #[test]
+    fn reopening_keeps_data_and_refuses_newer_schema() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("plaza.db");
+        {
+            let s = SqliteStore::open(&path).unwrap();
+            s.kv_set("u", "a", "k", b"v", 100).unwrap();
+            assert_eq!(s.durability().unwrap(), ("wal".to_string(), 2));
+        }
+        let s = SqliteStore::open(&path).unwrap();
+        assert_eq!(s.kv_get("u", "a", "k").unwrap(), Some(b"v".to_vec()));
+        drop(s);
+        Connection::open(&path)
+            .unwrap()
+            .pragma_update(None, "user_version", 99)
+            .unwrap();
+        assert!(matches!(
+            SqliteStore::open(&path),
+            Err(StoreError::TooNew { found: 99, .. })
+        ));
+    }
+}

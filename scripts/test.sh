@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Runs every test: unit tests, the integration tests in tests/ (real guest
+# components, built once per run by crates/test-programs), and the CLI tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/ensure-toolchain.sh
+export RUST_LIB_BACKTRACE=0
+cargo test --workspace --all-targets "$@"
+cargo test --workspace --doc

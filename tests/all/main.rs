@@ -1,0 +1,24 @@
+//! Integration tests across Plaza's crates: real components (built once per
+//! run by `plaza-test-programs`) in a real host on a temporary SQLite store.
+//! See `tests/README.md`.
+
+mod support;
+
+mod cache;
+mod future_caps;
+mod hospital;
+mod kv_notes;
+mod manifests;
+mod misbehave;
+mod undeclared_storage;
+mod wasi_probe;
+
+/// Every test fixture has a test module named after it: a fixture added
+/// without tests fails to compile here.
+macro_rules! assert_fixture_has_tests {
+    ($name:ident) => {
+        #[allow(unused_imports)]
+        use crate::$name as _;
+    };
+}
+plaza_test_programs::foreach_fixture!(assert_fixture_has_tests);

@@ -1,0 +1,118 @@
+//! Test helpers: a host on a temporary store with a manual clock, sequential
+//! ids and a scripted prompter; fixtures packed from the test-programs crate.
+
+use plaza_host::clock::{ManualClock, SequentialIds};
+use plaza_host::package::Package;
+use plaza_host::prompt::ScriptedPrompter;
+use plaza_host::sandbox::SandboxLimits;
+use plaza_host::{Block, Host, HostConfig, InstallReport, Page};
+use plaza_test_programs::Fixture;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// 2026-11-21 09:00 in Hangzhou (01:00 UTC).
+pub const START_MS: i64 = 1_795_222_800_000;
+
+pub struct TestHost {
+    pub host: Host,
+    pub clock: ManualClock,
+    pub prompter: Arc<ScriptedPrompter>,
+    pub dir: tempfile::TempDir,
+}
+
+impl TestHost {
+    pub fn store_path(&self) -> PathBuf {
+        self.dir.path().join("plaza.db")
+    }
+}
+
+/// The compiled-component cache shared by the tests of one run, so each
+/// fixture is compiled once.
+pub fn shared_cache() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("plaza-test-cache")
+}
+
+pub fn limits() -> SandboxLimits {
+    SandboxLimits {
+        memory_bytes: 32 * 1024 * 1024,
+        cpu_deadline: Duration::from_millis(500),
+        max_live_sessions: 32,
+        ..SandboxLimits::default()
+    }
+}
+
+pub fn config(clock: &ManualClock, prompter: &Arc<ScriptedPrompter>) -> HostConfig {
+    HostConfig {
+        cache_dir: Some(shared_cache()),
+        limits: limits(),
+        clock: Arc::new(clock.clone()),
+        ids: Arc::new(SequentialIds::default()),
+        prompter: prompter.clone(),
+        utc_offset_minutes: 480,
+        ..HostConfig::default()
+    }
+}
+
+pub fn host() -> TestHost {
+    host_with(|c| c)
+}
+
+pub fn host_with(adjust: impl FnOnce(HostConfig) -> HostConfig) -> TestHost {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let clock = ManualClock::new(START_MS);
+    let prompter = Arc::new(ScriptedPrompter::new());
+    let host = Host::open(&dir.path().join("plaza.db"), adjust(config(&clock, &prompter)))
+        .expect("open host");
+    TestHost {
+        host,
+        clock,
+        prompter,
+        dir,
+    }
+}
+
+/// The fixture's package, with its own manifest.
+pub fn package(f: &Fixture) -> Package {
+    Package::new(&f.manifest_text(), f.component_bytes()).expect("fixture package")
+}
+
+/// The fixture's component under another manifest.
+pub fn package_with_manifest(f: &Fixture, manifest: &str) -> Package {
+    Package::new(manifest, f.component_bytes()).expect("package")
+}
+
+/// The fixture's manifest with `from` replaced by `to`.
+pub fn manifest_replacing(f: &Fixture, from: &str, to: &str) -> String {
+    let text = f.manifest_text();
+    assert!(text.contains(from), "{} manifest has no `{from}`", f.name);
+    text.replacen(from, to, 1)
+}
+
+pub async fn install(t: &TestHost, f: &Fixture) -> InstallReport {
+    t.host.install(package(f)).await.expect("install fixture")
+}
+
+/// The value of the first `field` block with this label.
+pub fn field(page: &Page, label: &str) -> Option<String> {
+    page.blocks.iter().find_map(|b| match b {
+        Block::Field(f) if f.label == label => Some(f.value.clone()),
+        _ => None,
+    })
+}
+
+/// The texts of every notice on the page.
+pub fn notices(page: &Page) -> Vec<String> {
+    page.blocks
+        .iter()
+        .filter_map(|b| match b {
+            Block::Notice(n) => Some(n.text.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The page as text, for assertions and failure messages.
+pub fn text(page: &Page) -> String {
+    plaza_host::page::render_text(page)
+}
