@@ -250,6 +250,35 @@ pub(crate) fn build_linker(engine: &Engine) -> Result<Linker<SessionState>> {
     Ok(linker)
 }
 
+/// The interfaces a component imports, for `plaza inspect`. Compiles the
+/// component with a plain engine (no pooling, no cache).
+pub fn component_imports(bytes: &[u8]) -> Result<Vec<String>> {
+    let mut config = Config::new();
+    config.wasm_component_model(true);
+    let engine = Engine::new(&config).map_err(|e| Error::Engine(format!("{e:#}")))?;
+    let component = Component::new(&engine, bytes).map_err(|e| Error::InvalidComponent {
+        app: "(inspected)".into(),
+        message: format!("{e:#}"),
+    })?;
+    Ok(component
+        .component_type()
+        .imports(&engine)
+        .map(|(n, _)| n.to_string())
+        .collect())
+}
+
+/// Whether an import is a Plaza capability the manifest must declare, a
+/// `plaza:host/types` or WASI import that needs nothing, or unsupported.
+pub fn describe_import(name: &str, manifest: &Manifest) -> &'static str {
+    match classify_import(name) {
+        ImportKind::Capability(c) if manifest.declares(c) => "declared",
+        ImportKind::Capability(_) => "NOT DECLARED",
+        ImportKind::PlazaTypes => "types",
+        ImportKind::Wasi => "wasi (sandboxed)",
+        ImportKind::Unsupported => "UNSUPPORTED",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -283,34 +312,5 @@ mod tests {
             ImportKind::Unsupported
         );
         assert_eq!(classify_import("env"), ImportKind::Unsupported);
-    }
-}
-
-/// The interfaces a component imports, for `plaza inspect`. Compiles the
-/// component with a plain engine (no pooling, no cache).
-pub fn component_imports(bytes: &[u8]) -> Result<Vec<String>> {
-    let mut config = Config::new();
-    config.wasm_component_model(true);
-    let engine = Engine::new(&config).map_err(|e| Error::Engine(format!("{e:#}")))?;
-    let component = Component::new(&engine, bytes).map_err(|e| Error::InvalidComponent {
-        app: "(inspected)".into(),
-        message: format!("{e:#}"),
-    })?;
-    Ok(component
-        .component_type()
-        .imports(&engine)
-        .map(|(n, _)| n.to_string())
-        .collect())
-}
-
-/// Whether an import is a Plaza capability the manifest must declare, a
-/// `plaza:host/types` or WASI import that needs nothing, or unsupported.
-pub fn describe_import(name: &str, manifest: &Manifest) -> &'static str {
-    match classify_import(name) {
-        ImportKind::Capability(c) if manifest.declares(c) => "declared",
-        ImportKind::Capability(_) => "NOT DECLARED",
-        ImportKind::PlazaTypes => "types",
-        ImportKind::Wasi => "wasi (sandboxed)",
-        ImportKind::Unsupported => "UNSUPPORTED",
     }
 }

@@ -49,3 +49,21 @@ pub use plaza_world::app::{
     ListItem, Navigation, Notice, NoticeLevel, Page, SubmitEvent,
 };
 pub use plaza_world::types::FieldValue;
+
+#[cfg(test)]
+mod tests {
+    fn assert_send_sync<T: Send + Sync>() {}
+    fn assert_send<T: Send>(_: &T) {}
+
+    #[test]
+    fn handles_and_their_futures_can_move_between_threads() {
+        assert_send_sync::<crate::Host>();
+        assert_send_sync::<crate::Session>();
+        let check = |s: crate::Session, h: crate::Host| {
+            assert_send(&s.launch("/"));
+            assert_send(&s.tap("x"));
+            assert_send(&h.evict_idle());
+        };
+        let _ = check;
+    }
+}

@@ -1,0 +1,182 @@
+//! The `plaza` binary end to end: pack, inspect, install, list, run with a
+//! script, audit, and the errors a shell user sees.
+
+use plaza_test_programs::{Fixture, KV_NOTES, UNDECLARED_STORAGE};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn plaza(store: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_plaza"))
+        .args(args)
+        .env("PLAZA_STORE", store)
+        .env("RUST_LIB_BACKTRACE", "0")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run plaza")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn dir_of(f: &Fixture) -> PathBuf {
+    Path::new(f.manifest).parent().unwrap().to_path_buf()
+}
+
+/// Packs a fixture with its prebuilt component; returns the package path.
+fn pack(tmp: &Path, f: &Fixture) -> PathBuf {
+    let out = tmp.join(format!("{}.plaza", f.name));
+    let o = plaza(
+        &tmp.join("unused.db"),
+        &[
+            "pack",
+            dir_of(f).to_str().unwrap(),
+            "--component",
+            f.component,
+            "-o",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success(), "pack failed: {}", stderr(&o));
+    assert_eq!(stdout(&o).trim(), out.display().to_string());
+    out
+}
+
+#[test]
+fn pack_inspect_install_list_run_and_audit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = tmp.path().join("plaza.db");
+    let pkg = pack(tmp.path(), &KV_NOTES);
+
+    let o = plaza(&store, &["inspect", pkg.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.starts_with("test.plaza.kv-notes "), "{text}");
+    assert!(text.contains("plaza:host/storage@0.1.0  [declared]"), "{text}");
+    assert!(text.contains("sha256 "), "{text}");
+
+    let o = plaza(&store, &["inspect", "--json", pkg.to_str().unwrap()]);
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(json["app"]["id"], "test.plaza.kv-notes");
+    assert!(json["imports"].as_array().unwrap().iter().any(|i| i["status"] == "declared"));
+
+    let o = plaza(&store, &["install", pkg.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).starts_with("installed test.plaza.kv-notes "), "{}", stdout(&o));
+
+    let o = plaza(&store, &["list", "--json"]);
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(json[0]["app_id"], "test.plaza.kv-notes");
+
+    let script = tmp.path().join("notes.txt");
+    std::fs::write(
+        &script,
+        "# a comment\nsubmit put key=greeting value=\"hello there\"\ntap fly-away\ntap now\nquit\n",
+    )
+    .unwrap();
+    let o = plaza(
+        &store,
+        &["run", "test.plaza.kv-notes", "--user", "ann", "--script", script.to_str().unwrap()],
+    );
+    let out = stdout(&o);
+    // The title is the first line of each page.
+    assert!(out.starts_with("Notes\n"), "{out}");
+    assert!(out.contains("greeting: hello there"), "{out}");
+    assert!(out.contains("! success: Saved greeting"), "{out}");
+    // The unknown action is an error naming what the page offers; the
+    // session goes on and the script's failure shows in the exit code.
+    assert!(out.contains("error: the page does not offer the action `fly-away`; it offers: "), "{out}");
+    assert!(out.contains("del:greeting"), "{out}");
+    assert!(out.contains("Now: "), "the session went on after the error: {out}");
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("1 action(s) failed"), "{}", stderr(&o));
+
+    let o = plaza(&store, &["audit", "--user", "ann"]);
+    let out = stdout(&o);
+    assert!(out.contains("ann in test.plaza.kv-notes:"), "{out}");
+    assert!(out.contains("allowed  storage"), "{out}");
+    let o = plaza(&store, &["audit", "--user", "ann", "--json"]);
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(json.as_array().unwrap().iter().all(|e| e["user"] == "ann"));
+}
+
+#[test]
+fn run_reads_actions_from_stdin_and_installs_a_package_given_as_a_path() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = tmp.path().join("plaza.db");
+    let pkg = pack(tmp.path(), &KV_NOTES);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_plaza"))
+        .args(["run", pkg.to_str().unwrap(), "--user", "bo"])
+        .env("PLAZA_STORE", &store)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"submit put key=k value=v\nback\nback\nquit\n")
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    let out = stdout(&o);
+    assert!(o.status.success(), "interactive errors do not fail the run: {}", stderr(&o));
+    assert!(out.contains("k: v"), "{out}");
+    assert!(out.contains("error: there is no earlier page to go back to"), "{out}");
+}
+
+#[test]
+fn refusals_are_clear_and_exit_non_zero() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = tmp.path().join("plaza.db");
+    let pkg = pack(tmp.path(), &UNDECLARED_STORAGE);
+
+    let o = plaza(&store, &["inspect", pkg.to_str().unwrap()]);
+    assert!(!o.status.success());
+    assert!(stdout(&o).contains("plaza:host/storage@0.1.0  [NOT DECLARED]"), "{}", stdout(&o));
+
+    let o = plaza(&store, &["install", pkg.to_str().unwrap()]);
+    assert!(!o.status.success());
+    let err = stderr(&o);
+    assert!(
+        err.contains("imports plaza:host/storage@0.1.0 but its manifest does not declare it"),
+        "{err}"
+    );
+
+    let junk = tmp.path().join("junk.plaza");
+    std::fs::write(&junk, b"not a package").unwrap();
+    let o = plaza(&store, &["install", junk.to_str().unwrap()]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("is malformed"), "{}", stderr(&o));
+
+    let o = plaza(&store, &["run", "no.such.app"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("no mini-app `no.such.app` is installed"), "{}", stderr(&o));
+
+    let o = plaza(&store, &["pack", tmp.path().to_str().unwrap()]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("plaza.toml"), "{}", stderr(&o));
+}
+
+#[test]
+fn build_compiles_a_rust_mini_app_to_a_component() {
+    let dir = dir_of(&plaza_test_programs::HOSPITAL);
+    let tmp = tempfile::tempdir().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_plaza"))
+        .args(["build", dir.to_str().unwrap()])
+        // The guests' target dir, where the test run built them already.
+        .env("CARGO_TARGET_DIR", plaza_test_programs::GUESTS_TARGET_DIR)
+        .env("PLAZA_STORE", tmp.path().join("x.db"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let wasm = PathBuf::from(stdout(&o).trim());
+    let bytes = std::fs::read(&wasm).unwrap();
+    assert_eq!(&bytes[..8], &plaza_host::package::COMPONENT_HEADER);
+}

@@ -1,0 +1,305 @@
+//! Hangzhou Maternity Hospital, a sample mini-app: patients book, list and cancel appointments (expects storage, log and clock).
+//!
+//! A hospital's public account: patients pick a department, a doctor and a
+//! free time in the next three days, give their name and phone, and get a
+//! booking number; they can list and cancel their bookings. Bookings are kept
+//! in the user's storage, so they survive the session.
+//!
+//! Pages and the actions that lead to them:
+//!
+//! | event | page title | navigation |
+//! |---|---|---|
+//! | launch `/` (or empty), tap `home` | "Hangzhou Maternity Hospital" | push (launch), replace (`home`) |
+//! | tap `dept:<id>`, launch `/dept/<id>` | the department's name, such as "Obstetrics" | push |
+//! | tap `doctor:<id>` | the doctor's name, such as "Dr. Chen Li" | push |
+//! | tap `slot:<doctor>:<YYYYMMDD-HHMM>` | "Confirm booking" (form `patient`) | push |
+//! | submit `patient` (`name`, `phone`) | "Booking confirmed" | replace |
+//! | tap `bookings`, launch `/bookings` | "My bookings" | push |
+//! | tap `booking:<no>` | "Booking <no>" | push |
+//! | tap `cancel:<no>` | "Booking cancelled" | replace |
+//! | anything else | "Something went wrong" | replace |
+
+mod bookings;
+mod data;
+
+use bookings::{BookError, Slot};
+use data::{DEPARTMENTS, Doctor, money};
+use plaza_sdk::{App, Event, HostError, InputKind, Page, PageBuilder, SubmitEvent, clock, log};
+
+const HOSPITAL: &str = "Hangzhou Maternity Hospital";
+
+/// The session: remembers the slot the patient is confirming.
+#[derive(Default)]
+struct Hospital {
+    /// The slot of the "Confirm booking" page last shown.
+    confirming: Option<Slot>,
+}
+
+impl App for Hospital {
+    fn handle(&mut self, event: Event) -> Page {
+        let page = match &event {
+            Event::Launch(launch) => self.open(launch.path_or_home()),
+            Event::Tap(action) => self.tap(action),
+            Event::Submit(submit) if submit.form == "patient" => self.confirm(submit),
+            Event::Submit(submit) => Err(Problem::Unknown("form", submit.form.clone())),
+            // Resume, hide and chat keep the user where they are.
+            _ => return Page::builder(HOSPITAL).back().build(),
+        };
+        page.unwrap_or_else(Problem::page).build()
+    }
+}
+
+/// Why an event could not be answered with the page asked for.
+enum Problem {
+    /// An action, form, page or id this mini-app does not know: what kind of
+    /// thing, and the thing.
+    Unknown(&'static str, String),
+    /// Something the user should be told, such as a slot taken meanwhile.
+    Message(String),
+    /// The host refused a call.
+    Host(HostError),
+}
+
+impl From<HostError> for Problem {
+    fn from(e: HostError) -> Self {
+        Problem::Host(e)
+    }
+}
+
+impl Problem {
+    fn page(self) -> PageBuilder {
+        let text = match self {
+            Problem::Unknown(kind, what) => format!("Unknown {kind}: {what}"),
+            Problem::Message(text) => text,
+            Problem::Host(e) => format!("The hospital could not do that ({e})"),
+        };
+        Page::builder("Something went wrong")
+            .replace()
+            .error(text)
+            .button("Back to departments", "home")
+    }
+}
+
+type Answer = Result<PageBuilder, Problem>;
+
+impl Hospital {
+    fn open(&mut self, path: &str) -> Answer {
+        match path {
+            "/" => Ok(home()),
+            "/bookings" => my_bookings(),
+            _ => match path.strip_prefix("/dept/") {
+                Some(id) => department(id),
+                None => Err(Problem::Unknown("page", path.to_string())),
+            },
+        }
+    }
+
+    fn tap(&mut self, action: &str) -> Answer {
+        if action == "home" {
+            return Ok(home().replace());
+        }
+        if action == "bookings" {
+            return my_bookings();
+        }
+        let Some((kind, arg)) = action.split_once(':') else {
+            return Err(Problem::Unknown("action", action.to_string()));
+        };
+        match kind {
+            "dept" => department(arg),
+            "doctor" => doctor(arg),
+            "slot" => self.slot(arg),
+            "booking" => booking(arg),
+            "cancel" => cancel(arg),
+            _ => Err(Problem::Unknown("action", action.to_string())),
+        }
+    }
+
+    /// `slot:<doctor>:<slot-id>`: the confirmation form.
+    fn slot(&mut self, arg: &str) -> Answer {
+        let unknown = || Problem::Unknown("action", format!("slot:{arg}"));
+        let (doctor_id, slot_id) = arg.split_once(':').ok_or_else(unknown)?;
+        let doctor = data::doctor(doctor_id).ok_or_else(unknown)?;
+        let Some(slot) = bookings::free_slot(doctor, slot_id, &clock::now())? else {
+            return Err(Problem::Message(format!(
+                "That time with {} is no longer free. Please choose another.",
+                doctor.name
+            )));
+        };
+        let page = Page::builder("Confirm booking")
+            .field("Department", doctor.department().name)
+            .field("Doctor", doctor.name)
+            .field("Time", slot.label.as_str())
+            .field("Fee", money(doctor.fee_fen))
+            .text("Pay the fee at the registration desk on the day of your visit.")
+            .input("patient", "name", InputKind::Text, "Patient name")
+            .required()
+            .input("patient", "phone", InputKind::Phone, "Phone")
+            .required();
+        self.confirming = Some(slot);
+        Ok(page)
+    }
+
+    /// Submit `patient`: books the slot being confirmed.
+    fn confirm(&mut self, submit: &SubmitEvent) -> Answer {
+        let Some(slot) = self.confirming.clone() else {
+            return Err(Problem::Message(
+                "Please choose a doctor and a time first.".to_string(),
+            ));
+        };
+        let name = submit.field("name").unwrap_or_default().trim();
+        let phone = submit.field("phone").unwrap_or_default().trim();
+        if name.is_empty() || phone.is_empty() {
+            return Ok(confirm_again(
+                &slot,
+                "Please give the patient's name and phone.",
+            ));
+        }
+        let booking = match bookings::book(&slot, name, phone) {
+            Ok(booking) => booking,
+            Err(BookError::Taken) => {
+                self.confirming = None;
+                return Err(Problem::Message(format!(
+                    "Sorry, {} at {} was just booked. Please choose another time.",
+                    slot.doctor.name, slot.label
+                )));
+            }
+            Err(BookError::Host(e)) => return Err(e.into()),
+        };
+        self.confirming = None;
+        log::info(&format!(
+            "booking {} confirmed: {} at {}",
+            booking.number, booking.doctor.id, booking.slot
+        ));
+        Ok(Page::builder("Booking confirmed")
+            .replace()
+            .success(format!("Your booking number is {}.", booking.number))
+            .field("Booking number", booking.number.as_str())
+            .field("Department", booking.doctor.department().name)
+            .field("Doctor", booking.doctor.name)
+            .field("Time", booking.time.as_str())
+            .field("Fee", money(booking.doctor.fee_fen))
+            .field("Patient", booking.patient.as_str())
+            .text("Please arrive 15 minutes early and bring your ID card.")
+            .primary_button("My bookings", "bookings")
+            .button("Back to departments", "home"))
+    }
+}
+
+/// The confirmation form again, with a warning.
+fn confirm_again(slot: &Slot, warning: &str) -> PageBuilder {
+    Page::builder("Confirm booking")
+        .replace()
+        .warning(warning)
+        .field("Department", slot.doctor.department().name)
+        .field("Doctor", slot.doctor.name)
+        .field("Time", slot.label.as_str())
+        .field("Fee", money(slot.doctor.fee_fen))
+        .input("patient", "name", InputKind::Text, "Patient name")
+        .required()
+        .input("patient", "phone", InputKind::Phone, "Phone")
+        .required()
+}
+
+/// The launch page: the departments.
+fn home() -> PageBuilder {
+    let mut page = Page::builder(HOSPITAL).heading("Book an appointment").text(
+        "Choose a department to see its doctors and their free times in the next three days.",
+    );
+    for dept in DEPARTMENTS {
+        page = page.link(dept.name, dept.about, format!("dept:{}", dept.id));
+    }
+    page.button("My bookings", "bookings")
+}
+
+/// `dept:<id>`: the department's doctors.
+fn department(id: &str) -> Answer {
+    let dept =
+        data::department(id).ok_or_else(|| Problem::Unknown("department", id.to_string()))?;
+    let mut page = Page::builder(dept.name).text(dept.about);
+    for doctor in data::doctors_of(dept.id) {
+        page = page.link(
+            doctor.name,
+            format!(
+                "{} · {} · {}",
+                doctor.title,
+                doctor.speciality,
+                money(doctor.fee_fen)
+            ),
+            format!("doctor:{}", doctor.id),
+        );
+    }
+    Ok(page)
+}
+
+/// `doctor:<id>`: the doctor and the free times.
+fn doctor(id: &str) -> Answer {
+    let doctor: &'static Doctor =
+        data::doctor(id).ok_or_else(|| Problem::Unknown("doctor", id.to_string()))?;
+    let slots = bookings::free_slots(doctor, &clock::now())?;
+    let mut page = Page::builder(doctor.name)
+        .field("Department", doctor.department().name)
+        .field("Title", doctor.title)
+        .field("Speciality", doctor.speciality)
+        .field("Fee", money(doctor.fee_fen))
+        .heading("Free times");
+    if slots.is_empty() {
+        page = page.text("No free times in the next three days.");
+    }
+    for slot in slots {
+        page = page.link(
+            slot.label,
+            money(doctor.fee_fen),
+            format!("slot:{}:{}", doctor.id, slot.id),
+        );
+    }
+    Ok(page)
+}
+
+/// `bookings`: the user's bookings.
+fn my_bookings() -> Answer {
+    let bookings = bookings::list()?;
+    let mut page = Page::builder("My bookings");
+    if bookings.is_empty() {
+        page = page.text("You have no bookings yet.");
+    }
+    for booking in bookings {
+        page = page.link(
+            format!("{} · {}", booking.number, booking.doctor.name),
+            format!("{}, {}", booking.doctor.department().name, booking.time),
+            format!("booking:{}", booking.number),
+        );
+    }
+    Ok(page.button("Back to departments", "home"))
+}
+
+/// `booking:<no>`: one booking, with a way to cancel it.
+fn booking(number: &str) -> Answer {
+    let booking = bookings::find(number)?
+        .ok_or_else(|| Problem::Message(format!("You have no booking {number}.")))?;
+    Ok(Page::builder(format!("Booking {}", booking.number))
+        .field("Booking number", booking.number.as_str())
+        .field("Department", booking.doctor.department().name)
+        .field("Doctor", booking.doctor.name)
+        .field("Time", booking.time.as_str())
+        .field("Fee", money(booking.doctor.fee_fen))
+        .field("Patient", booking.patient.as_str())
+        .field("Phone", booking.phone.as_str())
+        .danger_button("Cancel booking", format!("cancel:{}", booking.number)))
+}
+
+/// `cancel:<no>`: cancels a booking.
+fn cancel(number: &str) -> Answer {
+    let booking = bookings::cancel(number)?
+        .ok_or_else(|| Problem::Message(format!("You have no booking {number}.")))?;
+    log::info(&format!("booking {} cancelled", booking.number));
+    Ok(Page::builder("Booking cancelled")
+        .replace()
+        .success(format!(
+            "Booking {} with {} at {} is cancelled.",
+            booking.number, booking.doctor.name, booking.time
+        ))
+        .button("My bookings", "bookings")
+        .button("Back to departments", "home"))
+}
+
+plaza_sdk::export_app!(Hospital);

@@ -1,0 +1,139 @@
+//! The hospital sample, page by page: departments, a doctor, a time slot, the
+//! patient's details, the confirmation; the booking listed after a relaunch;
+//! a cancellation that frees the slot.
+
+use crate::support::*;
+use plaza_host::{Block, Error, Navigation, Page};
+use plaza_test_programs::HOSPITAL;
+
+const APP: &str = "cn.hz.maternity";
+
+fn items(page: &Page) -> Vec<(String, Option<String>)> {
+    page.blocks
+        .iter()
+        .filter_map(|b| match b {
+            Block::Item(i) => Some((i.title.clone(), i.action.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+fn slot_actions(page: &Page) -> Vec<String> {
+    items(page)
+        .into_iter()
+        .filter_map(|(_, a)| a.filter(|a| a.starts_with("slot:")))
+        .collect()
+}
+
+#[tokio::test]
+async fn booking_flow_page_by_page() {
+    let t = host();
+    let report = install(&t, &HOSPITAL).await;
+    assert_eq!(report.app_id, APP);
+    let s = t.host.session("li-na", APP).unwrap();
+
+    // Home: the departments.
+    let home = s.launch("/").await.unwrap();
+    assert_eq!(home.title, "Hangzhou Maternity Hospital");
+    let depts: Vec<String> = items(&home).into_iter().map(|(t, _)| t).collect();
+    assert!(depts.contains(&"Obstetrics".to_string()), "{}", text(&home));
+    assert!(plaza_host::page::offered_actions(&home).contains(&"dept:obstetrics".to_string()));
+
+    // A department: its doctors.
+    let dept = s.tap("dept:obstetrics").await.unwrap();
+    assert_eq!(dept.title, "Obstetrics");
+    assert_eq!(dept.navigation, Navigation::Push);
+    assert!(
+        items(&dept).iter().any(|(_, a)| a.as_deref() == Some("doctor:chen-li")),
+        "{}",
+        text(&dept)
+    );
+
+    // A doctor: fee and free times over the next three days.
+    let doctor = s.tap("doctor:chen-li").await.unwrap();
+    assert_eq!(doctor.title, "Dr. Chen Li");
+    assert_eq!(field(&doctor, "Fee").as_deref(), Some("CNY 50.00"));
+    let slots = slot_actions(&doctor);
+    assert_eq!(slots.len(), 12, "4 a day for 3 days:\n{}", text(&doctor));
+    // The test clock says 2026-11-21 09:00 in Hangzhou: tomorrow is the 22nd.
+    assert_eq!(slots[0], "slot:chen-li:20261122-0830");
+    let first_title = items(&doctor)
+        .into_iter()
+        .find(|(_, a)| a.as_deref() == Some(slots[0].as_str()))
+        .unwrap()
+        .0;
+    assert_eq!(first_title, "Sun 22 Nov 08:30");
+
+    // The slot: confirm with the patient's details.
+    let confirm = s.tap(&slots[0]).await.unwrap();
+    assert_eq!(confirm.title, "Confirm booking");
+    assert_eq!(field(&confirm, "Doctor").as_deref(), Some("Dr. Chen Li"));
+    // Required fields are enforced before the mini-app sees the form.
+    let err = s.submit("patient", &[("name", "Li Na")]).await.unwrap_err();
+    assert!(matches!(err, Error::InvalidSubmit { .. }), "{err}");
+    assert!(err.to_string().contains("`phone`"), "{err}");
+    let done = s
+        .submit("patient", &[("name", "Li Na"), ("phone", "13800138000")])
+        .await
+        .unwrap();
+    assert_eq!(done.title, "Booking confirmed");
+    assert_eq!(done.navigation, Navigation::Replace);
+    assert_eq!(field(&done, "Booking number").as_deref(), Some("B0001"));
+    assert!(notices(&done).contains(&"Your booking number is B0001.".to_string()));
+
+    // Back goes to the doctor's page as it was (the host keeps the stack).
+    let back = s.back().await.unwrap();
+    assert_eq!(back.title, "Dr. Chen Li");
+
+    // A relaunch in a new session lists the booking (it is in storage), and
+    // the doctor's page no longer offers the booked slot.
+    s.close().await;
+    let s = t.host.session("li-na", APP).unwrap();
+    s.launch("/").await.unwrap();
+    let list = s.tap("bookings").await.unwrap();
+    assert_eq!(list.title, "My bookings");
+    assert_eq!(
+        items(&list),
+        vec![("B0001 · Dr. Chen Li".to_string(), Some("booking:B0001".to_string()))]
+    );
+    s.launch("/").await.unwrap();
+    s.tap("dept:obstetrics").await.unwrap();
+    let doctor = s.tap("doctor:chen-li").await.unwrap();
+    assert!(!slot_actions(&doctor).contains(&slots[0]), "{}", text(&doctor));
+
+    // Another patient has bookings of her own only: the sample keeps them in
+    // each patient's storage (a schedule shared between patients needs the
+    // hospital's backend, through the network capability).
+    let other = t.host.session("wang-fang", APP).unwrap();
+    other.launch("/").await.unwrap();
+    let list = other.tap("bookings").await.unwrap();
+    assert!(text(&list).contains("You have no bookings yet."), "{}", text(&list));
+
+    // Cancel: the booking goes, the slot comes back.
+    let list = s.launch("/bookings").await.unwrap();
+    assert_eq!(list.title, "My bookings");
+    let detail = s.tap("booking:B0001").await.unwrap();
+    assert_eq!(detail.title, "Booking B0001");
+    let cancelled = s.tap("cancel:B0001").await.unwrap();
+    assert_eq!(cancelled.title, "Booking cancelled");
+    let list = s.launch("/bookings").await.unwrap();
+    assert!(text(&list).contains("You have no bookings yet."), "{}", text(&list));
+    s.launch("/").await.unwrap();
+    s.tap("dept:obstetrics").await.unwrap();
+    let doctor = s.tap("doctor:chen-li").await.unwrap();
+    assert!(slot_actions(&doctor).contains(&slots[0]), "{}", text(&doctor));
+}
+
+#[tokio::test]
+async fn an_action_the_page_does_not_offer_is_refused_with_the_offered_ones() {
+    let t = host();
+    install(&t, &HOSPITAL).await;
+    let s = t.host.session("li-na", APP).unwrap();
+    s.launch("/").await.unwrap();
+    let err = s.tap("doctor:chen-li").await.unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.starts_with("the page does not offer the action `doctor:chen-li`; it offers: "), "{msg}");
+    assert!(msg.contains("dept:obstetrics") && msg.contains("bookings"), "{msg}");
+    // The session goes on.
+    assert_eq!(s.tap("dept:obstetrics").await.unwrap().title, "Obstetrics");
+}
