@@ -12,7 +12,7 @@
 //! | launch `/` (or empty), tap `home` | "Hangzhou Maternity Hospital" | push (launch), replace (`home`) |
 //! | tap `dept:<id>`, launch `/dept/<id>` | the department's name, such as "Obstetrics" | push |
 //! | tap `doctor:<id>` | the doctor's name, such as "Dr. Chen Li" | push |
-//! | tap `slot:<doctor>:<YYYYMMDD-HHMM>` | "Confirm booking" (form `patient`) | push |
+//! | tap `slot:<doctor>:<YYYYMMDD-HHMM>`, `earliest:<doctor>` | "Confirm booking" (form `patient`) | push |
 //! | submit `patient` (`name`, `phone`) | "Booking confirmed" | replace |
 //! | tap `bookings`, launch `/bookings` | "My bookings" | push |
 //! | tap `booking:<no>` | "Booking <no>" | push |
@@ -108,9 +108,24 @@ impl Hospital {
             "dept" => department(arg),
             "doctor" => doctor(arg),
             "slot" => self.slot(arg),
+            "earliest" => self.earliest(arg),
             "booking" => booking(arg),
             "cancel" => cancel(arg),
             _ => Err(Problem::Unknown("action", action.to_string())),
+        }
+    }
+
+    /// `earliest:<doctor>`: the confirmation form for the doctor's first free
+    /// time.
+    fn earliest(&mut self, doctor_id: &str) -> Answer {
+        let doctor = data::doctor(doctor_id)
+            .ok_or_else(|| Problem::Unknown("doctor", doctor_id.to_string()))?;
+        match bookings::free_slots(doctor, &clock::now())?.into_iter().next() {
+            Some(slot) => self.slot(&format!("{}:{}", doctor.id, slot.id)),
+            None => Err(Problem::Message(format!(
+                "{} has no free times in the next three days.",
+                doctor.name
+            ))),
         }
     }
 
@@ -244,6 +259,11 @@ fn doctor(id: &str) -> Answer {
         .heading("Free times");
     if slots.is_empty() {
         page = page.text("No free times in the next three days.");
+    } else {
+        page = page.primary_button(
+            "Book the earliest free time",
+            format!("earliest:{}", doctor.id),
+        );
     }
     for slot in slots {
         page = page.link(
