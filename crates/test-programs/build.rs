@@ -78,8 +78,7 @@ fn main() {
          pub const GUESTS_TARGET_DIR: &str = {:?};\n",
         guests_target.display().to_string()
     ));
-    fs::write(out_dir.join("fixtures.rs"), code)
-        .expect("writing fixtures.rs");
+    fs::write(out_dir.join("fixtures.rs"), code).expect("writing fixtures.rs");
 }
 
 /// The target directory of the build running this script: the ancestor of

@@ -22,7 +22,9 @@ async fn a_restart_reuses_the_compiled_cache() {
     first.install(package(&KV_NOTES)).await.unwrap();
     let s = first.session("alice", "test.plaza.kv-notes").unwrap();
     s.launch("/").await.unwrap();
-    s.submit("put", &[("key", "kept"), ("value", "yes")]).await.unwrap();
+    s.submit("put", &[("key", "kept"), ("value", "yes")])
+        .await
+        .unwrap();
     assert_eq!(first.cache_stats().compiled, 1);
     assert_eq!(first.cache_stats().loaded_from_cache, 0);
     drop(s);
@@ -32,7 +34,11 @@ async fn a_restart_reuses_the_compiled_cache() {
     let s = second.session("alice", "test.plaza.kv-notes").unwrap();
     let page = s.launch("/").await.unwrap();
     assert_eq!(field(&page, "kept").as_deref(), Some("yes"));
-    assert_eq!(second.cache_stats().compiled, 0, "a restart must not compile again");
+    assert_eq!(
+        second.cache_stats().compiled,
+        0,
+        "a restart must not compile again"
+    );
     assert_eq!(second.cache_stats().loaded_from_cache, 1);
 }
 
@@ -85,7 +91,11 @@ async fn idle_sessions_are_evicted_with_a_hide_first() {
     assert_eq!(t.host.evict_idle().await, 1);
     assert_eq!(t.host.live_sessions().await, 0);
     let audit = t.host.audit(&Default::default()).unwrap();
-    assert!(audit.iter().any(|e| e.capability == "session.ended" && e.detail.contains("idle")));
+    assert!(
+        audit
+            .iter()
+            .any(|e| e.capability == "session.ended" && e.detail.contains("idle"))
+    );
     // The next event starts a fresh instance.
     s.launch("/").await.unwrap();
     assert_eq!(s.instance_id().await.as_deref(), Some("s-000002"));

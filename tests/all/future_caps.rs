@@ -19,7 +19,9 @@ async fn unavailable_capabilities_answer_with_a_variant_the_guest_can_show() {
     let audit = t.host.audit(&AuditQuery::default()).unwrap();
     for cap in ["identity", "payment", "messaging"] {
         assert!(
-            audit.iter().any(|e| e.capability == cap && e.outcome == Outcome::Allowed),
+            audit
+                .iter()
+                .any(|e| e.capability == cap && e.outcome == Outcome::Allowed),
             "{cap} not audited: {audit:?}"
         );
     }
@@ -41,5 +43,9 @@ async fn a_policy_that_denies_payment_to_the_category_yields_denied() {
     let v = field(&page, "payment.request").unwrap();
     assert!(v.starts_with("denied:") && v.contains("policy"), "{v}");
     let audit = t.host.audit(&AuditQuery::default()).unwrap();
-    assert!(audit.iter().any(|e| e.capability == "payment" && e.outcome == Outcome::Denied));
+    assert!(
+        audit
+            .iter()
+            .any(|e| e.capability == "payment" && e.outcome == Outcome::Denied)
+    );
 }

@@ -44,7 +44,9 @@ async fn booking_flow_page_by_page() {
     assert_eq!(dept.title, "Obstetrics");
     assert_eq!(dept.navigation, Navigation::Push);
     assert!(
-        items(&dept).iter().any(|(_, a)| a.as_deref() == Some("doctor:chen-li")),
+        items(&dept)
+            .iter()
+            .any(|(_, a)| a.as_deref() == Some("doctor:chen-li")),
         "{}",
         text(&dept)
     );
@@ -94,12 +96,19 @@ async fn booking_flow_page_by_page() {
     assert_eq!(list.title, "My bookings");
     assert_eq!(
         items(&list),
-        vec![("B0001 · Dr. Chen Li".to_string(), Some("booking:B0001".to_string()))]
+        vec![(
+            "B0001 · Dr. Chen Li".to_string(),
+            Some("booking:B0001".to_string())
+        )]
     );
     s.launch("/").await.unwrap();
     s.tap("dept:obstetrics").await.unwrap();
     let doctor = s.tap("doctor:chen-li").await.unwrap();
-    assert!(!slot_actions(&doctor).contains(&slots[0]), "{}", text(&doctor));
+    assert!(
+        !slot_actions(&doctor).contains(&slots[0]),
+        "{}",
+        text(&doctor)
+    );
 
     // Another patient has bookings of her own only: the sample keeps them in
     // each patient's storage (a schedule shared between patients needs the
@@ -107,7 +116,11 @@ async fn booking_flow_page_by_page() {
     let other = t.host.session("wang-fang", APP).unwrap();
     other.launch("/").await.unwrap();
     let list = other.tap("bookings").await.unwrap();
-    assert!(text(&list).contains("You have no bookings yet."), "{}", text(&list));
+    assert!(
+        text(&list).contains("You have no bookings yet."),
+        "{}",
+        text(&list)
+    );
 
     // Cancel: the booking goes, the slot comes back.
     let list = s.launch("/bookings").await.unwrap();
@@ -117,11 +130,19 @@ async fn booking_flow_page_by_page() {
     let cancelled = s.tap("cancel:B0001").await.unwrap();
     assert_eq!(cancelled.title, "Booking cancelled");
     let list = s.launch("/bookings").await.unwrap();
-    assert!(text(&list).contains("You have no bookings yet."), "{}", text(&list));
+    assert!(
+        text(&list).contains("You have no bookings yet."),
+        "{}",
+        text(&list)
+    );
     s.launch("/").await.unwrap();
     s.tap("dept:obstetrics").await.unwrap();
     let doctor = s.tap("doctor:chen-li").await.unwrap();
-    assert!(slot_actions(&doctor).contains(&slots[0]), "{}", text(&doctor));
+    assert!(
+        slot_actions(&doctor).contains(&slots[0]),
+        "{}",
+        text(&doctor)
+    );
 }
 
 #[tokio::test]
@@ -132,8 +153,14 @@ async fn an_action_the_page_does_not_offer_is_refused_with_the_offered_ones() {
     s.launch("/").await.unwrap();
     let err = s.tap("doctor:chen-li").await.unwrap_err();
     let msg = err.to_string();
-    assert!(msg.starts_with("the page does not offer the action `doctor:chen-li`; it offers: "), "{msg}");
-    assert!(msg.contains("dept:obstetrics") && msg.contains("bookings"), "{msg}");
+    assert!(
+        msg.starts_with("the page does not offer the action `doctor:chen-li`; it offers: "),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("dept:obstetrics") && msg.contains("bookings"),
+        "{msg}"
+    );
     // The session goes on.
     assert_eq!(s.tap("dept:obstetrics").await.unwrap().title, "Obstetrics");
 }

@@ -18,21 +18,38 @@ async fn install_error(manifest: &str) -> String {
 
 #[tokio::test]
 async fn unknown_fields_are_named_with_their_line() {
-    let m = manifest_replacing(&KV_NOTES, "[publisher]", "[publisher]\nwebsite = \"https://example.com\"");
+    let m = manifest_replacing(
+        &KV_NOTES,
+        "[publisher]",
+        "[publisher]\nwebsite = \"https://example.com\"",
+    );
     let line = m.lines().position(|l| l.starts_with("website")).unwrap() + 1;
     let e = install_error(&m).await;
-    assert!(e.contains("website") && e.contains(&format!("line {line}")), "{e}");
+    assert!(
+        e.contains("website") && e.contains(&format!("line {line}")),
+        "{e}"
+    );
 }
 
 #[tokio::test]
 async fn bad_values_are_named_with_their_line() {
     let m = manifest_replacing(&KV_NOTES, "version = \"", "version = \"v");
     let e = install_error(&m).await;
-    assert!(e.contains("app.version") && e.contains("not a semantic version"), "{e}");
+    assert!(
+        e.contains("app.version") && e.contains("not a semantic version"),
+        "{e}"
+    );
     let m = manifest_replacing(&KV_NOTES, "category = \"", "category = \"casino-");
     let e = install_error(&m).await;
-    assert!(e.contains("unknown variant") && e.contains("government"), "{e}");
-    let m = manifest_replacing(&KV_NOTES, "[capabilities.storage]", "[capabilities.storage]\nquota-bytes = 20000000");
+    assert!(
+        e.contains("unknown variant") && e.contains("government"),
+        "{e}"
+    );
+    let m = manifest_replacing(
+        &KV_NOTES,
+        "[capabilities.storage]",
+        "[capabilities.storage]\nquota-bytes = 20000000",
+    );
     let e = install_error(&m.replacen("quota-bytes = 10485760\n", "", 1)).await;
     assert!(e.contains("quota-bytes") && e.contains("10 MiB"), "{e}");
 }
@@ -63,7 +80,10 @@ async fn malformed_packages_are_refused() {
         std::fs::write(&path, &bytes).unwrap();
         let err = Package::read_file(&path).unwrap_err();
         assert!(matches!(err, Error::Package { .. }), "{name}: {err}");
-        assert!(err.to_string().contains(&path.display().to_string()), "{name}: {err}");
+        assert!(
+            err.to_string().contains(&path.display().to_string()),
+            "{name}: {err}"
+        );
     }
     // A core module instead of a component.
     let err = Package::new(&KV_NOTES.manifest_text(), b"\0asm\x01\0\0\0".to_vec()).unwrap_err();

@@ -45,13 +45,29 @@ async fn a_loop_is_stopped_at_its_deadline_while_another_session_answers() {
     }
     let fault = ended(spin.await.unwrap()).await;
     assert_eq!(fault, GuestFault::Deadline { limit_ms: 500 });
-    assert!(answered > 0, "the other session must answer while the loop runs");
+    assert!(
+        answered > 0,
+        "the other session must answer while the loop runs"
+    );
 
     // The message says who and why; the audit log has it too.
-    let audit = t.host.audit(&AuditQuery { user: Some("mallory".into()), ..Default::default() }).unwrap();
-    let end = audit.iter().find(|e| e.capability == "session.ended").expect("audited");
+    let audit = t
+        .host
+        .audit(&AuditQuery {
+            user: Some("mallory".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    let end = audit
+        .iter()
+        .find(|e| e.capability == "session.ended")
+        .expect("audited");
     assert_eq!(end.outcome, Outcome::Denied);
-    assert!(end.detail.contains("CPU deadline of 500 ms"), "{}", end.detail);
+    assert!(
+        end.detail.contains("CPU deadline of 500 ms"),
+        "{}",
+        end.detail
+    );
 
     // The next event starts a fresh session that works.
     let page = bad.launch("/").await.unwrap();
@@ -76,7 +92,8 @@ async fn a_memory_bomb_is_stopped_at_the_cap() {
     s.launch("/").await.unwrap();
     let err = s.tap("alloc").await.unwrap_err();
     assert!(
-        err.to_string().contains("ran out of memory (cap 32 MiB per session)"),
+        err.to_string()
+            .contains("ran out of memory (cap 32 MiB per session)"),
         "{err}"
     );
     assert!(err.to_string().contains(APP), "{err}");
@@ -89,7 +106,10 @@ async fn unbounded_recursion_is_a_stack_overflow() {
     install(&t, &MISBEHAVE).await;
     let s = t.host.session("mallory", APP).unwrap();
     s.launch("/").await.unwrap();
-    assert_eq!(ended(s.tap("recurse").await).await, GuestFault::StackOverflow);
+    assert_eq!(
+        ended(s.tap("recurse").await).await,
+        GuestFault::StackOverflow
+    );
 }
 
 #[tokio::test]

@@ -17,14 +17,8 @@ pub const START_MS: i64 = 1_795_222_800_000;
 pub struct TestHost {
     pub host: Host,
     pub clock: ManualClock,
-    pub prompter: Arc<ScriptedPrompter>,
-    pub dir: tempfile::TempDir,
-}
-
-impl TestHost {
-    pub fn store_path(&self) -> PathBuf {
-        self.dir.path().join("plaza.db")
-    }
+    /// Holds the store's directory until the test ends.
+    _dir: tempfile::TempDir,
 }
 
 /// The compiled-component cache shared by the tests of one run, so each
@@ -62,13 +56,15 @@ pub fn host_with(adjust: impl FnOnce(HostConfig) -> HostConfig) -> TestHost {
     let dir = tempfile::tempdir().expect("temp dir");
     let clock = ManualClock::new(START_MS);
     let prompter = Arc::new(ScriptedPrompter::new());
-    let host = Host::open(&dir.path().join("plaza.db"), adjust(config(&clock, &prompter)))
-        .expect("open host");
+    let host = Host::open(
+        &dir.path().join("plaza.db"),
+        adjust(config(&clock, &prompter)),
+    )
+    .expect("open host");
     TestHost {
         host,
         clock,
-        prompter,
-        dir,
+        _dir: dir,
     }
 }
 

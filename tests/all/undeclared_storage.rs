@@ -8,15 +8,27 @@ use plaza_test_programs::{UNDECLARED_STORAGE, WASI_PROBE};
 #[tokio::test]
 async fn an_undeclared_import_is_refused_at_install() {
     let t = host();
-    let err = t.host.install(package(&UNDECLARED_STORAGE)).await.unwrap_err();
+    let err = t
+        .host
+        .install(package(&UNDECLARED_STORAGE))
+        .await
+        .unwrap_err();
     match &err {
-        Error::UndeclaredImport { interface, capability, .. } => {
+        Error::UndeclaredImport {
+            interface,
+            capability,
+            ..
+        } => {
             assert_eq!(interface, "plaza:host/storage@0.1.0");
             assert_eq!(capability, "storage");
         }
         other => panic!("expected an undeclared import, got {other}"),
     }
-    assert!(err.to_string().contains("add `[capabilities.storage]` to plaza.toml"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("add `[capabilities.storage]` to plaza.toml"),
+        "{err}"
+    );
     // Nothing was installed.
     assert!(t.host.installed().unwrap().is_empty());
     assert!(matches!(
@@ -28,9 +40,21 @@ async fn an_undeclared_import_is_refused_at_install() {
 #[tokio::test]
 async fn declaring_the_capability_makes_it_installable() {
     let t = host();
-    let manifest = manifest_replacing(&UNDECLARED_STORAGE, "[capabilities.log]", "[capabilities.log]\n[capabilities.storage]");
-    let report = t.host.install(package_with_manifest(&UNDECLARED_STORAGE, &manifest)).await.unwrap();
-    assert!(report.imports.contains(&"plaza:host/storage@0.1.0".to_string()));
+    let manifest = manifest_replacing(
+        &UNDECLARED_STORAGE,
+        "[capabilities.log]",
+        "[capabilities.log]\n[capabilities.storage]",
+    );
+    let report = t
+        .host
+        .install(package_with_manifest(&UNDECLARED_STORAGE, &manifest))
+        .await
+        .unwrap();
+    assert!(
+        report
+            .imports
+            .contains(&"plaza:host/storage@0.1.0".to_string())
+    );
 }
 
 #[tokio::test]
@@ -47,7 +71,10 @@ async fn a_component_importing_an_interface_outside_wasi_and_plaza_is_refused() 
         .filter(|(_, w)| w == needle)
         .map(|(i, _)| i)
         .collect();
-    assert!(!positions.is_empty(), "the probe imports wasi:cli/environment");
+    assert!(
+        !positions.is_empty(),
+        "the probe imports wasi:cli/environment"
+    );
     for pos in positions {
         bytes[pos + 7] = b'x';
     }

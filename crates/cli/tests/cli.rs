@@ -56,17 +56,30 @@ fn pack_inspect_install_list_run_and_audit() {
     assert!(o.status.success(), "{}", stderr(&o));
     let text = stdout(&o);
     assert!(text.starts_with("test.plaza.kv-notes "), "{text}");
-    assert!(text.contains("plaza:host/storage@0.1.0  [declared]"), "{text}");
+    assert!(
+        text.contains("plaza:host/storage@0.1.0  [declared]"),
+        "{text}"
+    );
     assert!(text.contains("sha256 "), "{text}");
 
     let o = plaza(&store, &["inspect", "--json", pkg.to_str().unwrap()]);
     let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(json["app"]["id"], "test.plaza.kv-notes");
-    assert!(json["imports"].as_array().unwrap().iter().any(|i| i["status"] == "declared"));
+    assert!(
+        json["imports"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["status"] == "declared")
+    );
 
     let o = plaza(&store, &["install", pkg.to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(stdout(&o).starts_with("installed test.plaza.kv-notes "), "{}", stdout(&o));
+    assert!(
+        stdout(&o).starts_with("installed test.plaza.kv-notes "),
+        "{}",
+        stdout(&o)
+    );
 
     let o = plaza(&store, &["list", "--json"]);
     let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
@@ -80,7 +93,14 @@ fn pack_inspect_install_list_run_and_audit() {
     .unwrap();
     let o = plaza(
         &store,
-        &["run", "test.plaza.kv-notes", "--user", "ann", "--script", script.to_str().unwrap()],
+        &[
+            "run",
+            "test.plaza.kv-notes",
+            "--user",
+            "ann",
+            "--script",
+            script.to_str().unwrap(),
+        ],
     );
     let out = stdout(&o);
     // The title is the first line of each page.
@@ -89,9 +109,15 @@ fn pack_inspect_install_list_run_and_audit() {
     assert!(out.contains("! success: Saved greeting"), "{out}");
     // The unknown action is an error naming what the page offers; the
     // session goes on and the script's failure shows in the exit code.
-    assert!(out.contains("error: the page does not offer the action `fly-away`; it offers: "), "{out}");
+    assert!(
+        out.contains("error: the page does not offer the action `fly-away`; it offers: "),
+        "{out}"
+    );
     assert!(out.contains("del:greeting"), "{out}");
-    assert!(out.contains("Now: "), "the session went on after the error: {out}");
+    assert!(
+        out.contains("Now: "),
+        "the session went on after the error: {out}"
+    );
     assert!(!o.status.success());
     assert!(stderr(&o).contains("1 action(s) failed"), "{}", stderr(&o));
 
@@ -126,9 +152,16 @@ fn run_reads_actions_from_stdin_and_installs_a_package_given_as_a_path() {
         .unwrap();
     let o = child.wait_with_output().unwrap();
     let out = stdout(&o);
-    assert!(o.status.success(), "interactive errors do not fail the run: {}", stderr(&o));
+    assert!(
+        o.status.success(),
+        "interactive errors do not fail the run: {}",
+        stderr(&o)
+    );
     assert!(out.contains("k: v"), "{out}");
-    assert!(out.contains("error: there is no earlier page to go back to"), "{out}");
+    assert!(
+        out.contains("error: there is no earlier page to go back to"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -139,7 +172,11 @@ fn refusals_are_clear_and_exit_non_zero() {
 
     let o = plaza(&store, &["inspect", pkg.to_str().unwrap()]);
     assert!(!o.status.success());
-    assert!(stdout(&o).contains("plaza:host/storage@0.1.0  [NOT DECLARED]"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("plaza:host/storage@0.1.0  [NOT DECLARED]"),
+        "{}",
+        stdout(&o)
+    );
 
     let o = plaza(&store, &["install", pkg.to_str().unwrap()]);
     assert!(!o.status.success());
@@ -157,7 +194,11 @@ fn refusals_are_clear_and_exit_non_zero() {
 
     let o = plaza(&store, &["run", "no.such.app"]);
     assert!(!o.status.success());
-    assert!(stderr(&o).contains("no mini-app `no.such.app` is installed"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("no mini-app `no.such.app` is installed"),
+        "{}",
+        stderr(&o)
+    );
 
     let o = plaza(&store, &["pack", tmp.path().to_str().unwrap()]);
     assert!(!o.status.success());
