@@ -96,7 +96,14 @@ async fn idle_sessions_are_evicted_with_a_hide_first() {
             .iter()
             .any(|e| e.capability == "session.ended" && e.detail.contains("idle"))
     );
-    // The next event starts a fresh instance.
-    s.launch("/").await.unwrap();
+    // The next event starts a fresh instance, and the mini-app was told it
+    // was hidden before it was evicted.
+    let page = s.launch("/").await.unwrap();
     assert_eq!(s.instance_id().await.as_deref(), Some("s-000002"));
+    assert_eq!(
+        field(&page, "hidden-count").as_deref(),
+        Some("1"),
+        "{}",
+        text(&page)
+    );
 }

@@ -172,3 +172,27 @@ async fn a_session_keeps_its_memory_between_events_until_it_ends() {
     s.tap("ok").await.unwrap();
     assert_eq!(s.instance_id().await, before);
 }
+
+#[tokio::test]
+async fn a_full_pool_refuses_new_sessions_clearly_until_one_ends() {
+    let t = host_with(|mut c| {
+        c.limits.max_live_sessions = 2;
+        c
+    });
+    install(&t, &MISBEHAVE).await;
+    let a = t.host.session("a", APP).unwrap();
+    let b = t.host.session("b", APP).unwrap();
+    let c = t.host.session("c", APP).unwrap();
+    a.launch("/").await.unwrap();
+    b.launch("/").await.unwrap();
+    let err = c.launch("/").await.unwrap_err();
+    assert!(matches!(err, Error::HostBusy { limit: 2 }), "{err}");
+    assert!(
+        err.to_string().contains("limit of 2 live sessions"),
+        "{err}"
+    );
+    // The live ones are unaffected; when one ends, the waiting user gets in.
+    assert_eq!(a.tap("ok").await.unwrap().title, "Misbehave");
+    b.close().await;
+    assert_eq!(c.launch("/").await.unwrap().title, "Misbehave");
+}

@@ -347,13 +347,14 @@ async fn start_instance(host: &Arc<HostInner>, user: &str, app_id: &str) -> Resu
     let bindings = match instantiated {
         Ok(b) => b,
         Err(e) => {
-            let fault = classify_fault(store.data(), &e, "");
-            let msg = format!("{e:#}");
-            if msg.contains("maximum concurrent") || msg.contains("pooling allocator") {
+            if e.chain()
+                .any(|c| c.is::<wasmtime::PoolConcurrencyLimitError>())
+            {
                 return Err(Error::HostBusy {
                     limit: limits.max_live_sessions,
                 });
             }
+            let fault = classify_fault(store.data(), &e, "");
             return Err(Error::SessionEnded {
                 app: app_id.to_string(),
                 session: id,

@@ -1,6 +1,7 @@
 //! Expects storage, log and clock to work: lists, writes and deletes keys, reports usage, the clock and a log line.
 //!
-//! Every event answers the page "Notes" (navigation `replace`):
+//! A `hide` event adds one to the key `hidden-count`. Every event answers the
+//! page "Notes" (navigation `replace`):
 //!
 //! - a notice, when the event did something: `success` "Saved <key>",
 //!   "Deleted <key>", "Logged", or `error` "<kind>: <message>" with the host's
@@ -69,6 +70,16 @@ impl App for KvNotes {
                 } else {
                     page = page.error(format!("unknown action: {action}"));
                 }
+            }
+            Event::Hide => {
+                // Counts the hides it was given, so a test can see that an
+                // evicted or closed session was told before it ended.
+                let n = storage::get_string("hidden-count")
+                    .ok()
+                    .flatten()
+                    .and_then(|s| s.parse::<u32>().ok())
+                    .unwrap_or(0);
+                let _ = storage::set_string("hidden-count", &(n + 1).to_string());
             }
             _ => {}
         }

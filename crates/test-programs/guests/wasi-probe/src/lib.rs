@@ -5,9 +5,13 @@
 //! `err: <the error>`:
 //!
 //! `read-dir /`, `read-dir .`, `open /etc/passwd`, `create file /tmp/x`,
-//! `env`, `args`, `stdin`, `tcp connect 127.0.0.1:80`, `tcp connect [::1]:80`,
-//! `udp bind 0.0.0.0:0`, `dns lookup example.com:443`,
-//! `tcp listen 127.0.0.1:0`, `random`, `wall clock`.
+//! `env`, `args`, `stdin`, `tcp connect 127.0.0.1`, `tcp connect [::1]`,
+//! `udp bind 0.0.0.0:0`, `dns lookup localhost`, `tcp listen 127.0.0.1:0`,
+//! `random`, `wall clock`.
+//!
+//! The TCP probes connect to the port given as `?port=N` at launch (80 by
+//! default), so a test can listen there and prove the refusal is the
+//! sandbox's, not an empty port's.
 //!
 //! `env` and `args` answer `ok: <count> <names>` even when empty ("ok: 0"), so
 //! the test asserts the count; `stdin` answers `ok: <n> bytes`.
@@ -23,78 +27,82 @@ use std::time::{SystemTime, UNIX_EPOCH};
 struct WasiProbe;
 
 /// A probe: what it got, or the error.
-type Probe = fn() -> Result<String, String>;
+type Probe = Box<dyn Fn() -> Result<String, String>>;
 
 impl App for WasiProbe {
-    fn handle(&mut self, _event: Event) -> Page {
-        let probes: [(&str, Probe); 14] = [
-            ("read-dir /", || read_dir("/")),
-            ("read-dir .", || read_dir(".")),
-            ("open /etc/passwd", || {
+    fn handle(&mut self, event: Event) -> Page {
+        let port: u16 = event
+            .query_param("port")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(80);
+        let probes: Vec<(&str, Probe)> = vec![
+            ("read-dir /", Box::new(|| read_dir("/"))),
+            ("read-dir .", Box::new(|| read_dir("."))),
+            ("open /etc/passwd", Box::new(|| {
                 std::fs::read("/etc/passwd")
                     .map(|bytes| format!("{} bytes", bytes.len()))
                     .map_err(|e| e.to_string())
-            }),
-            ("create file /tmp/x", || {
+            })),
+            ("create file /tmp/x", Box::new(|| {
                 std::fs::write("/tmp/x", b"x")
                     .map(|()| "written".to_string())
                     .map_err(|e| e.to_string())
-            }),
-            ("env", || {
+            })),
+            ("env", Box::new(|| {
                 let names: Vec<String> = std::env::vars_os()
                     .map(|(name, _)| name.to_string_lossy().into_owned())
                     .collect();
                 Ok(format!("{} {}", names.len(), names.join(" "))
                     .trim_end()
                     .to_string())
-            }),
-            ("args", || {
+            })),
+            ("args", Box::new(|| {
                 let args: Vec<String> = std::env::args_os()
                     .map(|arg| arg.to_string_lossy().into_owned())
                     .collect();
                 Ok(format!("{} {}", args.len(), args.join(" "))
                     .trim_end()
                     .to_string())
-            }),
-            ("stdin", || {
+            })),
+            ("stdin", Box::new(|| {
                 let mut input = Vec::new();
                 std::io::stdin()
                     .read_to_end(&mut input)
                     .map(|n| format!("{n} bytes"))
                     .map_err(|e| e.to_string())
-            }),
-            ("tcp connect 127.0.0.1:80", || tcp_connect("127.0.0.1:80")),
-            ("tcp connect [::1]:80", || tcp_connect("[::1]:80")),
-            ("udp bind 0.0.0.0:0", || {
+            })),
+            ("tcp connect 127.0.0.1", Box::new(move || tcp_connect(&format!("127.0.0.1:{port}")))),
+            ("tcp connect [::1]", Box::new(move || tcp_connect(&format!("[::1]:{port}")))),
+            ("udp bind 0.0.0.0:0", Box::new(|| {
                 UdpSocket::bind("0.0.0.0:0")
                     .and_then(|socket| socket.local_addr())
                     .map(|addr| format!("bound {addr}"))
                     .map_err(|e| e.to_string())
-            }),
-            ("dns lookup example.com:443", || {
-                "example.com:443"
+            })),
+            ("dns lookup localhost", Box::new(|| {
+                "localhost:443"
                     .to_socket_addrs()
                     .map(|addrs| format!("{} addresses", addrs.count()))
                     .map_err(|e| e.to_string())
-            }),
-            ("tcp listen 127.0.0.1:0", || {
+            })),
+            ("tcp listen 127.0.0.1:0", Box::new(|| {
                 TcpListener::bind("127.0.0.1:0")
                     .and_then(|listener| listener.local_addr())
                     .map(|addr| format!("listening on {addr}"))
                     .map_err(|e| e.to_string())
-            }),
-            ("random", || {
+            })),
+            ("random", Box::new(|| {
                 // std seeds its hash keys from WASI's random source (and traps
                 // if that fails), so getting a hash at all proves it works.
                 let hash = RandomState::new().hash_one(1u8);
                 Ok(format!("hashed with random keys: {hash:016x}"))
-            }),
-            ("wall clock", || {
+            })),
+            ("wall clock", Box::new(|| {
                 SystemTime::now()
                     .duration_since(UNIX_EPOCH)
                     .map(|since| format!("{} ms since the epoch", since.as_millis()))
                     .map_err(|e| e.to_string())
-            }),
+            })),
         ];
 
         let mut page = Page::builder("WASI probe").replace();
