@@ -5,6 +5,7 @@ use crate::clock::{Clock, IdSource, RandomIds, SystemClock};
 use crate::engine::{self, ComponentCache};
 use crate::error::{Error, Result};
 use crate::gate::Gate;
+use crate::keys::HostKeys;
 use crate::manifest::Manifest;
 use crate::package::Package;
 use crate::policy::Policy;
@@ -129,6 +130,7 @@ type SlotMap = HashMap<(String, String), Arc<tokio::sync::Mutex<Slot>>>;
 /// (which must not hold the host itself, or sessions would keep it alive).
 pub(crate) struct Services {
     pub(crate) store: Arc<dyn Store>,
+    pub(crate) keys: HostKeys,
     pub(crate) gate: Gate,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) ids: Arc<dyn IdSource>,
@@ -191,6 +193,7 @@ impl Host {
             engine,
             linker,
             services: Arc::new(Services {
+                keys: HostKeys::load(store.as_ref())?,
                 store,
                 gate,
                 clock: config.clock,
@@ -377,6 +380,12 @@ impl Host {
             compiled: self.inner.cache.counters.compiled.load(Ordering::Relaxed),
             loaded_from_cache: self.inner.cache.counters.loaded.load(Ordering::Relaxed),
         }
+    }
+
+    /// The host's public key (ed25519, hex): mini-apps' backends verify
+    /// payment receipts with it.
+    pub fn public_key(&self) -> String {
+        self.inner.services.keys.public_key_hex()
     }
 
     /// The store behind the host.

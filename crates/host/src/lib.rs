@@ -30,6 +30,7 @@ mod engine;
 pub mod error;
 pub mod gate;
 mod host;
+pub mod keys;
 pub mod manifest;
 pub mod package;
 pub mod page;

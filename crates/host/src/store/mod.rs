@@ -3,8 +3,10 @@
 //! ([`SqliteStore`], the default); a server deployment can put another
 //! database behind the same traits.
 
+mod secrets;
 mod sqlite;
 
+pub use secrets::SecretStore;
 pub use sqlite::SqliteStore;
 
 /// Why the store failed.
@@ -214,6 +216,12 @@ pub trait ConsentStore: Send + Sync {
 }
 
 /// Everything the host keeps.
-pub trait Store: PackageStore + KvStore + AuditStore + ConsentStore + 'static {}
+pub trait Store:
+    PackageStore + KvStore + AuditStore + ConsentStore + SecretStore + 'static
+{
+}
 
-impl<T: PackageStore + KvStore + AuditStore + ConsentStore + 'static> Store for T {}
+impl<T> Store for T where
+    T: PackageStore + KvStore + AuditStore + ConsentStore + SecretStore + 'static
+{
+}

@@ -7,8 +7,14 @@ use std::sync::Mutex;
 
 const SCHEMA_VERSION: i64 = 1;
 
-const SCHEMA: &str = "
-CREATE TABLE packages (
+/// The tables of every store concern. Each part is idempotent (`IF NOT
+/// EXISTS`) and applied at every open, so a capability adds its tables by
+/// adding its part here; a change to an existing table needs a migration
+/// keyed on `user_version`.
+const SCHEMA_PARTS: &[&str] = &[CORE_SCHEMA, super::secrets::SCHEMA];
+
+const CORE_SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS packages (
     app_id TEXT PRIMARY KEY,
     version TEXT NOT NULL,
     publisher_id TEXT NOT NULL,
@@ -18,7 +24,7 @@ CREATE TABLE packages (
     signature BLOB,
     installed_at_ms INTEGER NOT NULL
 );
-CREATE TABLE kv (
+CREATE TABLE IF NOT EXISTS kv (
     user_id TEXT NOT NULL,
     app_id TEXT NOT NULL,
     key TEXT NOT NULL,
@@ -26,7 +32,7 @@ CREATE TABLE kv (
     size INTEGER NOT NULL,
     PRIMARY KEY (user_id, app_id, key)
 ) WITHOUT ROWID;
-CREATE TABLE audit (
+CREATE TABLE IF NOT EXISTS audit (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     at_ms INTEGER NOT NULL,
     user_id TEXT NOT NULL,
@@ -36,8 +42,8 @@ CREATE TABLE audit (
     outcome TEXT NOT NULL,
     detail TEXT NOT NULL
 );
-CREATE INDEX audit_by_user ON audit (user_id, seq);
-CREATE TABLE consents (
+CREATE INDEX IF NOT EXISTS audit_by_user ON audit (user_id, seq);
+CREATE TABLE IF NOT EXISTS consents (
     user_id TEXT NOT NULL,
     app_id TEXT NOT NULL,
     scope TEXT NOT NULL,
@@ -67,7 +73,7 @@ impl std::fmt::Debug for SqliteStore {
     }
 }
 
-fn db(operation: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
+pub(super) fn db(operation: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
     move |e| StoreError::Database {
         operation,
         message: e.to_string(),
@@ -121,18 +127,17 @@ impl SqliteStore {
                 supported: SCHEMA_VERSION,
             });
         }
-        if version == 0 {
-            conn.execute_batch(&format!(
-                "BEGIN IMMEDIATE; {SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
-            ))
-            .map_err(open_err)?;
-        }
+        let schema = SCHEMA_PARTS.concat();
+        conn.execute_batch(&format!(
+            "BEGIN IMMEDIATE; {schema} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+        ))
+        .map_err(open_err)?;
         Ok(SqliteStore {
             conn: Mutex::new(conn),
         })
     }
 
-    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+    pub(super) fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
         // A panic while holding the lock cannot leave SQLite inconsistent
         // (transactions roll back on drop), so a poisoned lock is still usable.
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
