@@ -3,9 +3,11 @@
 //! ([`SqliteStore`], the default); a server deployment can put another
 //! database behind the same traits.
 
+mod ledger;
 mod secrets;
 mod sqlite;
 
+pub use ledger::{InsuranceCard, LedgerStore};
 pub use secrets::SecretStore;
 pub use sqlite::SqliteStore;
 
