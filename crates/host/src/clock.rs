@@ -134,3 +134,34 @@ mod tests {
         assert_eq!(s.next_id("s-"), "s-000002");
     }
 }
+
+/// The civil date `(year, month, day)` of `ms` milliseconds since the epoch,
+/// shifted by `utc_offset_minutes` (the host's time zone).
+pub fn civil_date(ms: i64, utc_offset_minutes: i32) -> (i32, u32, u32) {
+    let local = ms + utc_offset_minutes as i64 * 60_000;
+    let days = local.div_euclid(86_400_000);
+    // Howard Hinnant's civil-from-days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = (yoe + era * 400 + if m <= 2 { 1 } else { 0 }) as i32;
+    (y, m, d)
+}
+
+#[cfg(test)]
+mod civil_tests {
+    #[test]
+    fn dates_in_a_time_zone() {
+        // 2026-12-31 20:00 UTC is 2027-01-01 04:00 in China.
+        let ms = 1_798_747_200_000;
+        assert_eq!(super::civil_date(ms, 0), (2026, 12, 31));
+        assert_eq!(super::civil_date(ms, 480), (2027, 1, 1));
+        assert_eq!(super::civil_date(0, 0), (1970, 1, 1));
+        assert_eq!(super::civil_date(951_782_400_000, 0), (2000, 2, 29));
+    }
+}

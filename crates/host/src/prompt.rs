@@ -45,10 +45,60 @@ pub enum ConsentAnswer {
     Dismiss,
 }
 
+/// A payment for the user to confirm. The payee is the publisher's name as
+/// the host knows it: the mini-app cannot choose or disguise it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentPrompt {
+    /// The user asked.
+    pub user: String,
+    /// The mini-app asking.
+    pub app_id: String,
+    /// The mini-app's name.
+    pub app_name: String,
+    /// Who is paid: the publisher's verified name.
+    pub payee: String,
+    /// Whether the host has verified the publisher.
+    pub payee_verified: bool,
+    /// The mini-app's order id.
+    pub order_id: String,
+    /// The total, minor units.
+    pub amount: u64,
+    /// The currency.
+    pub currency: String,
+    /// What the mini-app says it is for.
+    pub description: String,
+    /// The bill.
+    pub items: Vec<crate::ledger::LineItem>,
+    /// What insurance would pay, as quoted now.
+    pub insurance_part: u64,
+    /// What the wallet would pay, as quoted now.
+    pub wallet_part: u64,
+    /// The wallet's balance now.
+    pub wallet_balance: u64,
+}
+
+/// The user's answer to a payment confirmation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PaymentAnswer {
+    /// Pay.
+    Confirm,
+    /// Do not pay.
+    Decline,
+    /// Closed the confirmation without answering.
+    Cancel,
+}
+
 /// The embedding app's UI for questions to the user.
 pub trait Prompter: Send + Sync + 'static {
     /// Asks the user whether a mini-app may read a consent scope.
     fn ask_consent<'a>(&'a self, request: &'a ConsentRequest) -> BoxFuture<'a, ConsentAnswer>;
+
+    /// Asks the user to confirm a payment. The host gives up waiting after
+    /// its payment timeout (the guest then gets `timed-out`). The default
+    /// cancels: a host without a UI pays nothing.
+    fn confirm_payment<'a>(&'a self, _prompt: &'a PaymentPrompt) -> BoxFuture<'a, PaymentAnswer> {
+        Box::pin(async { PaymentAnswer::Cancel })
+    }
 }
 
 /// A prompter for hosts with no user at hand: every question is dismissed, so
@@ -68,6 +118,17 @@ impl Prompter for DismissAll {
 pub struct ScriptedPrompter {
     consent: Mutex<Vec<(Scope, ConsentAnswer)>>,
     asked: Mutex<Vec<ConsentRequest>>,
+    payment: Mutex<Option<ScriptedPayment>>,
+    payments_asked: Mutex<Vec<PaymentPrompt>>,
+}
+
+/// How a [`ScriptedPrompter`] answers payment confirmations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScriptedPayment {
+    /// Answer at once.
+    Answer(PaymentAnswer),
+    /// Never answer (to test the host's timeout).
+    Never,
 }
 
 impl ScriptedPrompter {
@@ -87,6 +148,20 @@ impl ScriptedPrompter {
     pub fn consent_questions(&self) -> Vec<ConsentRequest> {
         self.asked.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
+
+    /// Answers every payment confirmation this way (until told otherwise);
+    /// without a script payments are cancelled.
+    pub fn answer_payments(&self, how: ScriptedPayment) {
+        *self.payment.lock().unwrap_or_else(|p| p.into_inner()) = Some(how);
+    }
+
+    /// The payment confirmations asked so far.
+    pub fn payment_prompts(&self) -> Vec<PaymentPrompt> {
+        self.payments_asked
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
 }
 
 impl Prompter for ScriptedPrompter {
@@ -104,5 +179,20 @@ impl Prompter for ScriptedPrompter {
             .map(|(_, a)| *a)
             .unwrap_or(ConsentAnswer::Dismiss);
         Box::pin(async move { answer })
+    }
+
+    fn confirm_payment<'a>(&'a self, prompt: &'a PaymentPrompt) -> BoxFuture<'a, PaymentAnswer> {
+        self.payments_asked
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(prompt.clone());
+        let how = *self.payment.lock().unwrap_or_else(|p| p.into_inner());
+        Box::pin(async move {
+            match how {
+                Some(ScriptedPayment::Answer(a)) => a,
+                Some(ScriptedPayment::Never) => std::future::pending().await,
+                None => PaymentAnswer::Cancel,
+            }
+        })
     }
 }

@@ -2,11 +2,13 @@
 //! first, checks its arguments against the caps, and answers with the WIT
 //! `error` variant, never a trap, when it cannot do what was asked.
 //!
-//! `identity`, `payment` and `messaging` have their full signatures and pass
-//! the gate, then answer `unavailable` until their implementations land.
+//! `payment` and `messaging` have their full signatures and pass the gate,
+//! then answer `unavailable` until their implementations land.
 
 mod clock;
+mod identity;
 mod log;
+mod payment;
 mod storage;
 mod unavailable;
 
@@ -15,7 +17,12 @@ use crate::manifest::Capability;
 use crate::session::SessionState;
 use plaza_world::types::Error as WitError;
 
+pub use identity::{
+    COARSE_LOCATION_ACCURACY_M, COARSE_LOCATION_DEGREES, HOST_SESSION, LOGIN_CODE_TTL_MS,
+    LoginExchange, coarse_location,
+};
 pub use log::MAX_LOG_MESSAGE_BYTES;
+pub use payment::MAX_HISTORY_PAGE;
 pub use storage::{MAX_KEY_BYTES, MAX_LIST_KEYS, MAX_VALUE_BYTES};
 
 impl From<Denial> for WitError {

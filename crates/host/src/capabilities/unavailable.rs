@@ -1,10 +1,10 @@
-//! `identity`, `payment` and `messaging`: their full signatures, behind the
-//! gate, answering `unavailable` until their implementations land.
+//! `messaging`: its full signatures, behind the gate, answering `unavailable`
+//! until its implementation lands.
 
 use crate::manifest::Capability;
 use crate::session::SessionState;
+use plaza_world::messaging;
 use plaza_world::types::{Error as WitError, FieldValue};
-use plaza_world::{identity, messaging, payment};
 
 impl SessionState {
     fn not_yet(&mut self, capability: Capability, call: &str) -> WitError {
@@ -14,63 +14,6 @@ impl SessionState {
         WitError::Unavailable(format!(
             "{capability}.{call} is not available in this version of the host; offer the user another way"
         ))
-    }
-}
-
-impl identity::Host for SessionState {
-    async fn openid(&mut self) -> Result<String, WitError> {
-        Err(self.not_yet(Capability::Identity, "openid"))
-    }
-    async fn unionid(&mut self) -> Result<String, WitError> {
-        Err(self.not_yet(Capability::Identity, "unionid"))
-    }
-    async fn login(&mut self) -> Result<identity::LoginCode, WitError> {
-        Err(self.not_yet(Capability::Identity, "login"))
-    }
-    async fn get_profile(&mut self) -> Result<identity::Profile, WitError> {
-        Err(self.not_yet(Capability::Identity, "get-profile"))
-    }
-    async fn get_phone(&mut self) -> Result<String, WitError> {
-        Err(self.not_yet(Capability::Identity, "get-phone"))
-    }
-    async fn get_real_name(&mut self) -> Result<identity::RealName, WitError> {
-        Err(self.not_yet(Capability::Identity, "get-real-name"))
-    }
-    async fn get_location(
-        &mut self,
-        _precision: identity::LocationPrecision,
-    ) -> Result<identity::Location, WitError> {
-        Err(self.not_yet(Capability::Identity, "get-location"))
-    }
-    async fn get_insurance_card(&mut self) -> Result<identity::InsuranceCard, WitError> {
-        Err(self.not_yet(Capability::Identity, "get-insurance-card"))
-    }
-}
-
-impl payment::Host for SessionState {
-    async fn request(
-        &mut self,
-        _request: payment::PaymentRequest,
-    ) -> Result<payment::PaymentOutcome, WitError> {
-        Err(self.not_yet(Capability::Payment, "request"))
-    }
-    async fn refund(
-        &mut self,
-        _order_id: String,
-        _amount: u64,
-        _reason: String,
-    ) -> Result<payment::RefundReceipt, WitError> {
-        Err(self.not_yet(Capability::Payment, "refund"))
-    }
-    async fn query(&mut self, _order_id: String) -> Result<payment::PaymentRecord, WitError> {
-        Err(self.not_yet(Capability::Payment, "query"))
-    }
-    async fn history(
-        &mut self,
-        _cursor: Option<String>,
-        _limit: u32,
-    ) -> Result<payment::HistoryPage, WitError> {
-        Err(self.not_yet(Capability::Payment, "history"))
     }
 }
 

@@ -1,9 +1,18 @@
-//! Money: the user's bound medical-insurance card (and, with the payment
-//! capability, the double-entry ledger).
+//! Money: the double-entry ledger (accounts, transactions, postings), the
+//! payments and refunds of mini-apps, and the user's bound medical-insurance
+//! card.
+//!
+//! Every transaction's postings sum to zero; an account's balance is the sum
+//! of its postings (kept alongside for speed, checked by [`LedgerStore::verify_ledger`]);
+//! wallets and merchant accounts never go below zero (a `CHECK` constraint
+//! backs the code's own check); one (mini-app, order id) pays at most once
+//! (the primary key); each payment or refund commits in one SQLite
+//! transaction.
 
 use super::sqlite::db;
-use super::{SqliteStore, StoreResult};
-use rusqlite::{OptionalExtension, params};
+use super::{SqliteStore, StoreError, StoreResult};
+use crate::ledger::{LineItem, Receipt, insurance_split, receipt_message, refund_split};
+use rusqlite::{OptionalExtension, Transaction, params};
 
 pub(super) const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS insurance_cards (
@@ -15,7 +24,241 @@ CREATE TABLE IF NOT EXISTS insurance_cards (
     annual_cap INTEGER NOT NULL CHECK (annual_cap >= 0),
     bound_at_ms INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS accounts (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    currency TEXT NOT NULL,
+    balance INTEGER NOT NULL,
+    CHECK (kind NOT IN ('wallet', 'merchant') OR balance >= 0)
+);
+CREATE TABLE IF NOT EXISTS ledger_transactions (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    at_ms INTEGER NOT NULL,
+    user_id TEXT NOT NULL,
+    app_id TEXT,
+    order_id TEXT,
+    memo TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS ledger_transactions_by_user ON ledger_transactions (user_id, at_ms);
+CREATE TABLE IF NOT EXISTS postings (
+    tx_id TEXT NOT NULL REFERENCES ledger_transactions (id),
+    account_id TEXT NOT NULL REFERENCES accounts (id),
+    amount INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS postings_by_tx ON postings (tx_id);
+CREATE INDEX IF NOT EXISTS postings_by_account ON postings (account_id);
+CREATE TABLE IF NOT EXISTS payments (
+    app_id TEXT NOT NULL,
+    order_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    publisher_id TEXT NOT NULL,
+    tx_id TEXT NOT NULL REFERENCES ledger_transactions (id),
+    amount INTEGER NOT NULL,
+    currency TEXT NOT NULL,
+    wallet_part INTEGER NOT NULL,
+    insurance_part INTEGER NOT NULL,
+    insurance_year INTEGER,
+    payee TEXT NOT NULL,
+    description TEXT NOT NULL,
+    items TEXT NOT NULL,
+    paid_at_ms INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    signature TEXT NOT NULL,
+    refunded INTEGER NOT NULL DEFAULT 0,
+    insurance_refunded INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (app_id, order_id),
+    CHECK (wallet_part + insurance_part = amount),
+    CHECK (refunded BETWEEN 0 AND amount),
+    CHECK (insurance_refunded BETWEEN 0 AND insurance_part)
+);
+CREATE INDEX IF NOT EXISTS payments_by_user ON payments (app_id, user_id, seq);
+CREATE TABLE IF NOT EXISTS refunds (
+    tx_id TEXT PRIMARY KEY REFERENCES ledger_transactions (id),
+    app_id TEXT NOT NULL,
+    order_id TEXT NOT NULL,
+    amount INTEGER NOT NULL,
+    wallet_part INTEGER NOT NULL,
+    insurance_part INTEGER NOT NULL,
+    reason TEXT NOT NULL,
+    at_ms INTEGER NOT NULL
+);
 ";
+
+/// The account of a user's wallet.
+pub fn wallet_account(user: &str) -> String {
+    format!("wallet:{user}")
+}
+
+/// The account of a publisher's takings.
+pub fn merchant_account(publisher: &str) -> String {
+    format!("merchant:{publisher}")
+}
+
+/// The medical-insurance fund: it pays out, so its balance goes negative by
+/// what it has paid.
+pub const INSURANCE_FUND: &str = "insurance-fund";
+/// The outside world that top-ups come from: negative by what came in.
+pub const EXTERNAL_BANK: &str = "external:bank";
+
+/// What a payment needs to commit.
+#[derive(Debug, Clone)]
+pub struct PayCommand {
+    /// The new transaction's id.
+    pub tx_id: String,
+    /// The mini-app.
+    pub app_id: String,
+    /// Its publisher (whose merchant account is paid).
+    pub publisher_id: String,
+    /// The publisher's verified name, the payee on the receipt.
+    pub payee: String,
+    /// The user paying.
+    pub user: String,
+    /// The mini-app's order id.
+    pub order_id: String,
+    /// The total, minor units.
+    pub amount: u64,
+    /// The currency.
+    pub currency: String,
+    /// What it is for.
+    pub description: String,
+    /// The bill.
+    pub items: Vec<LineItem>,
+    /// When.
+    pub at_ms: i64,
+    /// Settle with insurance: the card's terms and the calendar year (host
+    /// time zone) the payment counts against. `None`: the wallet pays all.
+    pub insurance: Option<InsuranceTerms>,
+}
+
+/// The insurance terms a payment settles under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InsuranceTerms {
+    /// Coverage in basis points.
+    pub coverage_bp: u32,
+    /// The annual cap, minor units.
+    pub annual_cap: u64,
+    /// The calendar year.
+    pub year: i32,
+}
+
+/// A payment as stored.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PaymentRecord {
+    /// The signed receipt.
+    pub receipt: Receipt,
+    /// The user who paid.
+    pub user: String,
+    /// What it was for.
+    pub description: String,
+    /// The bill.
+    pub items: Vec<LineItem>,
+    /// Refunded so far.
+    pub refunded: u64,
+    /// Of that, returned to the insurance fund.
+    pub insurance_refunded: u64,
+    /// Its position in the store's order of payments (for paging).
+    pub seq: i64,
+}
+
+/// The outcome of [`LedgerStore::pay`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PayResult {
+    /// The money moved.
+    Paid(PaymentRecord),
+    /// The order was paid before with the same amount by the same user: the
+    /// first payment, unchanged.
+    AlreadyPaid(PaymentRecord),
+    /// The order was paid before with another amount, currency or user.
+    Conflict(PaymentRecord),
+    /// The wallet holds less than its part.
+    InsufficientFunds {
+        /// The wallet's part.
+        needed: u64,
+        /// The wallet's balance.
+        available: u64,
+    },
+}
+
+/// A refund as stored.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RefundRecord {
+    /// The refund's transaction.
+    pub tx_id: String,
+    /// The mini-app.
+    pub app_id: String,
+    /// The order.
+    pub order_id: String,
+    /// The amount returned.
+    pub amount: u64,
+    /// To the wallet.
+    pub wallet_part: u64,
+    /// To the insurance fund.
+    pub insurance_part: u64,
+    /// Why.
+    pub reason: String,
+    /// When.
+    pub at_ms: i64,
+}
+
+/// The outcome of [`LedgerStore::refund`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefundResult {
+    /// Refunded.
+    Refunded(RefundRecord),
+    /// The mini-app has no payment with that order id for that user.
+    NotFound,
+    /// More than is left to refund.
+    TooMuch {
+        /// What is left to refund.
+        refundable: u64,
+    },
+}
+
+/// One movement of a wallet.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct WalletEntry {
+    /// The transaction.
+    pub tx_id: String,
+    /// `topup`, `payment` or `refund`.
+    pub kind: String,
+    /// When.
+    pub at_ms: i64,
+    /// The change to the wallet (negative for money out).
+    pub amount: i64,
+    /// The mini-app, for payments and refunds.
+    pub app_id: Option<String>,
+    /// The order, for payments and refunds.
+    pub order_id: Option<String>,
+    /// What it was.
+    pub memo: String,
+}
+
+/// What `ledger verify` checked and found.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct LedgerReport {
+    /// Transactions whose postings were summed.
+    pub transactions: u64,
+    /// Postings read.
+    pub postings: u64,
+    /// Accounts whose balance was recomputed.
+    pub accounts: u64,
+    /// Payments checked against their transactions and refunds.
+    pub payments: u64,
+    /// Refunds checked.
+    pub refunds: u64,
+    /// Receipt signatures verified.
+    pub signatures: u64,
+    /// Every broken invariant, in words. Empty means the ledger is sound.
+    pub problems: Vec<String>,
+}
+
+impl LedgerReport {
+    /// Whether every invariant holds.
+    pub fn is_clean(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
 
 /// A medical-insurance card bound in a user's host wallet.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -43,6 +286,51 @@ pub trait LedgerStore: Send + Sync {
     fn bind_insurance_card(&self, card: &InsuranceCard) -> StoreResult<()>;
     /// The user's bound insurance card, if any.
     fn insurance_card(&self, user: &str) -> StoreResult<Option<InsuranceCard>>;
+    /// What insurance has paid (net of refunds) for `user` in `year`.
+    fn insurance_used(&self, user: &str, year: i32) -> StoreResult<u64>;
+    /// Adds `amount` to the user's wallet from the external bank; returns the
+    /// new balance.
+    fn top_up(
+        &self,
+        tx_id: &str,
+        user: &str,
+        amount: u64,
+        currency: &str,
+        at_ms: i64,
+    ) -> StoreResult<u64>;
+    /// The balance of an account (0 for one that never moved).
+    fn balance(&self, account: &str) -> StoreResult<i64>;
+    /// Pays, in one transaction; `sign` signs the receipt.
+    fn pay(&self, cmd: &PayCommand, sign: &dyn Fn(&[u8]) -> String) -> StoreResult<PayResult>;
+    /// Refunds part or all of a mini-app's payment to `user`, each part back
+    /// where it came from, in one transaction.
+    #[allow(clippy::too_many_arguments)]
+    fn refund(
+        &self,
+        tx_id: &str,
+        app_id: &str,
+        user: &str,
+        order_id: &str,
+        amount: u64,
+        reason: &str,
+        at_ms: i64,
+    ) -> StoreResult<RefundResult>;
+    /// A mini-app's payment by order id.
+    fn payment(&self, app_id: &str, order_id: &str) -> StoreResult<Option<PaymentRecord>>;
+    /// A user's payments to a mini-app, newest first, older than `before`
+    /// (a `seq`), at most `limit`.
+    fn payments(
+        &self,
+        app_id: &str,
+        user: &str,
+        before: Option<i64>,
+        limit: usize,
+    ) -> StoreResult<Vec<PaymentRecord>>;
+    /// A wallet's movements, newest first.
+    fn wallet_history(&self, user: &str, limit: usize) -> StoreResult<Vec<WalletEntry>>;
+    /// Checks every invariant of the ledger; `verify` checks a receipt's
+    /// signature.
+    fn verify_ledger(&self, verify: &dyn Fn(&[u8], &str) -> bool) -> StoreResult<LedgerReport>;
 }
 
 impl LedgerStore for SqliteStore {
@@ -87,4 +375,560 @@ impl LedgerStore for SqliteStore {
             .optional()
             .map_err(db("read an insurance card"))
     }
+
+    fn insurance_used(&self, user: &str, year: i32) -> StoreResult<u64> {
+        insurance_used_in(&self.conn(), user, year)
+    }
+
+    fn top_up(
+        &self,
+        tx_id: &str,
+        user: &str,
+        amount: u64,
+        currency: &str,
+        at_ms: i64,
+    ) -> StoreResult<u64> {
+        let mut c = self.conn();
+        let tx = c.transaction().map_err(db("begin a top-up"))?;
+        insert_tx(
+            &tx,
+            tx_id,
+            "topup",
+            at_ms,
+            user,
+            None,
+            None,
+            &format!("top-up of {amount}"),
+        )?;
+        post(
+            &tx,
+            tx_id,
+            EXTERNAL_BANK,
+            "external",
+            currency,
+            -(amount as i64),
+        )?;
+        let balance = post(
+            &tx,
+            tx_id,
+            &wallet_account(user),
+            "wallet",
+            currency,
+            amount as i64,
+        )?;
+        tx.commit().map_err(db("commit a top-up"))?;
+        Ok(balance as u64)
+    }
+
+    fn balance(&self, account: &str) -> StoreResult<i64> {
+        balance_of(&self.conn(), account)
+    }
+
+    fn pay(&self, cmd: &PayCommand, sign: &dyn Fn(&[u8]) -> String) -> StoreResult<PayResult> {
+        let mut c = self.conn();
+        let tx = c.transaction().map_err(db("begin a payment"))?;
+        if let Some(existing) = payment_in(&tx, &cmd.app_id, &cmd.order_id)? {
+            let same = existing.user == cmd.user
+                && existing.receipt.amount == cmd.amount
+                && existing.receipt.currency == cmd.currency;
+            return Ok(if same {
+                PayResult::AlreadyPaid(existing)
+            } else {
+                PayResult::Conflict(existing)
+            });
+        }
+        let insurance_part = match cmd.insurance {
+            Some(terms) => {
+                let used = insurance_used_in(&tx, &cmd.user, terms.year)?;
+                insurance_split(
+                    &cmd.items,
+                    terms.coverage_bp,
+                    terms.annual_cap.saturating_sub(used),
+                )
+            }
+            None => 0,
+        };
+        let wallet_part = cmd.amount - insurance_part;
+        let wallet = wallet_account(&cmd.user);
+        let available = balance_of(&tx, &wallet)?.max(0) as u64;
+        if available < wallet_part {
+            return Ok(PayResult::InsufficientFunds {
+                needed: wallet_part,
+                available,
+            });
+        }
+        insert_tx(
+            &tx,
+            &cmd.tx_id,
+            "payment",
+            cmd.at_ms,
+            &cmd.user,
+            Some(&cmd.app_id),
+            Some(&cmd.order_id),
+            &cmd.description,
+        )?;
+        if wallet_part > 0 {
+            post(
+                &tx,
+                &cmd.tx_id,
+                &wallet,
+                "wallet",
+                &cmd.currency,
+                -(wallet_part as i64),
+            )?;
+        }
+        if insurance_part > 0 {
+            post(
+                &tx,
+                &cmd.tx_id,
+                INSURANCE_FUND,
+                "insurance-fund",
+                &cmd.currency,
+                -(insurance_part as i64),
+            )?;
+        }
+        post(
+            &tx,
+            &cmd.tx_id,
+            &merchant_account(&cmd.publisher_id),
+            "merchant",
+            &cmd.currency,
+            cmd.amount as i64,
+        )?;
+        let mut receipt = Receipt {
+            transaction_id: cmd.tx_id.clone(),
+            app_id: cmd.app_id.clone(),
+            order_id: cmd.order_id.clone(),
+            amount: cmd.amount,
+            currency: cmd.currency.clone(),
+            wallet_part,
+            insurance_part,
+            payee: cmd.payee.clone(),
+            paid_at_ms: cmd.at_ms,
+            signature: String::new(),
+        };
+        receipt.signature = sign(&receipt_message(&receipt));
+        let seq: i64 = tx
+            .query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM payments", [], |r| {
+                r.get(0)
+            })
+            .map_err(db("number a payment"))?;
+        let items = serde_json::to_string(&cmd.items).map_err(|e| StoreError::Database {
+            operation: "record a payment",
+            message: e.to_string(),
+        })?;
+        tx.execute(
+            "INSERT INTO payments (app_id, order_id, user_id, publisher_id, tx_id, amount, currency,
+               wallet_part, insurance_part, insurance_year, payee, description, items, paid_at_ms, seq, signature)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+            params![
+                cmd.app_id,
+                cmd.order_id,
+                cmd.user,
+                cmd.publisher_id,
+                cmd.tx_id,
+                cmd.amount as i64,
+                cmd.currency,
+                wallet_part as i64,
+                insurance_part as i64,
+                cmd.insurance.map(|t| t.year),
+                cmd.payee,
+                cmd.description,
+                items,
+                cmd.at_ms,
+                seq,
+                receipt.signature
+            ],
+        )
+        .map_err(db("record a payment"))?;
+        tx.commit().map_err(db("commit a payment"))?;
+        Ok(PayResult::Paid(PaymentRecord {
+            receipt,
+            user: cmd.user.clone(),
+            description: cmd.description.clone(),
+            items: cmd.items.clone(),
+            refunded: 0,
+            insurance_refunded: 0,
+            seq,
+        }))
+    }
+
+    fn refund(
+        &self,
+        tx_id: &str,
+        app_id: &str,
+        user: &str,
+        order_id: &str,
+        amount: u64,
+        reason: &str,
+        at_ms: i64,
+    ) -> StoreResult<RefundResult> {
+        let mut c = self.conn();
+        let tx = c.transaction().map_err(db("begin a refund"))?;
+        let Some(p) = payment_in(&tx, app_id, order_id)?.filter(|p| p.user == user) else {
+            return Ok(RefundResult::NotFound);
+        };
+        let refundable = p.receipt.amount - p.refunded;
+        if amount == 0 || amount > refundable {
+            return Ok(RefundResult::TooMuch { refundable });
+        }
+        let (to_wallet, to_fund) = refund_split(
+            p.receipt.amount,
+            p.receipt.insurance_part,
+            p.refunded,
+            p.insurance_refunded,
+            amount,
+        );
+        let publisher: String = tx
+            .query_row(
+                "SELECT publisher_id FROM payments WHERE app_id = ?1 AND order_id = ?2",
+                params![app_id, order_id],
+                |r| r.get(0),
+            )
+            .map_err(db("read a payment"))?;
+        let currency = &p.receipt.currency;
+        insert_tx(
+            &tx,
+            tx_id,
+            "refund",
+            at_ms,
+            user,
+            Some(app_id),
+            Some(order_id),
+            reason,
+        )?;
+        post(
+            &tx,
+            tx_id,
+            &merchant_account(&publisher),
+            "merchant",
+            currency,
+            -(amount as i64),
+        )?;
+        if to_wallet > 0 {
+            post(
+                &tx,
+                tx_id,
+                &wallet_account(user),
+                "wallet",
+                currency,
+                to_wallet as i64,
+            )?;
+        }
+        if to_fund > 0 {
+            post(
+                &tx,
+                tx_id,
+                INSURANCE_FUND,
+                "insurance-fund",
+                currency,
+                to_fund as i64,
+            )?;
+        }
+        tx.execute(
+            "UPDATE payments SET refunded = refunded + ?3, insurance_refunded = insurance_refunded + ?4
+             WHERE app_id = ?1 AND order_id = ?2",
+            params![app_id, order_id, amount as i64, to_fund as i64],
+        )
+        .map_err(db("record a refund"))?;
+        tx.execute(
+            "INSERT INTO refunds (tx_id, app_id, order_id, amount, wallet_part, insurance_part, reason, at_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![tx_id, app_id, order_id, amount as i64, to_wallet as i64, to_fund as i64, reason, at_ms],
+        )
+        .map_err(db("record a refund"))?;
+        tx.commit().map_err(db("commit a refund"))?;
+        Ok(RefundResult::Refunded(RefundRecord {
+            tx_id: tx_id.to_string(),
+            app_id: app_id.to_string(),
+            order_id: order_id.to_string(),
+            amount,
+            wallet_part: to_wallet,
+            insurance_part: to_fund,
+            reason: reason.to_string(),
+            at_ms,
+        }))
+    }
+
+    fn payment(&self, app_id: &str, order_id: &str) -> StoreResult<Option<PaymentRecord>> {
+        payment_in(&self.conn(), app_id, order_id)
+    }
+
+    fn payments(
+        &self,
+        app_id: &str,
+        user: &str,
+        before: Option<i64>,
+        limit: usize,
+    ) -> StoreResult<Vec<PaymentRecord>> {
+        let c = self.conn();
+        let mut stmt = c
+            .prepare_cached(&format!(
+                "SELECT {PAYMENT_COLUMNS} FROM payments
+                 WHERE app_id = ?1 AND user_id = ?2 AND seq < ?3 ORDER BY seq DESC LIMIT ?4"
+            ))
+            .map_err(db("list payments"))?;
+        let rows = stmt
+            .query_map(
+                params![app_id, user, before.unwrap_or(i64::MAX), limit as i64],
+                payment_row,
+            )
+            .map_err(db("list payments"))?;
+        rows.collect::<Result<Vec<_>, _>>()
+            .map_err(db("list payments"))
+    }
+
+    fn wallet_history(&self, user: &str, limit: usize) -> StoreResult<Vec<WalletEntry>> {
+        let c = self.conn();
+        let mut stmt = c
+            .prepare_cached(
+                "SELECT t.id, t.kind, t.at_ms, p.amount, t.app_id, t.order_id, t.memo
+                 FROM postings p JOIN ledger_transactions t ON t.id = p.tx_id
+                 WHERE p.account_id = ?1 ORDER BY t.at_ms DESC, p.rowid DESC LIMIT ?2",
+            )
+            .map_err(db("read a wallet's history"))?;
+        let rows = stmt
+            .query_map(params![wallet_account(user), limit as i64], |r| {
+                Ok(WalletEntry {
+                    tx_id: r.get(0)?,
+                    kind: r.get(1)?,
+                    at_ms: r.get(2)?,
+                    amount: r.get(3)?,
+                    app_id: r.get(4)?,
+                    order_id: r.get(5)?,
+                    memo: r.get(6)?,
+                })
+            })
+            .map_err(db("read a wallet's history"))?;
+        rows.collect::<Result<Vec<_>, _>>()
+            .map_err(db("read a wallet's history"))
+    }
+
+    fn verify_ledger(&self, verify: &dyn Fn(&[u8], &str) -> bool) -> StoreResult<LedgerReport> {
+        let c = self.conn();
+        let q = |sql: &str| -> StoreResult<Vec<(String, i64)>> {
+            let mut stmt = c.prepare(sql).map_err(db("verify the ledger"))?;
+            let rows = stmt
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                .map_err(db("verify the ledger"))?;
+            rows.collect::<Result<Vec<_>, _>>()
+                .map_err(db("verify the ledger"))
+        };
+        let count = |sql: &str| -> StoreResult<u64> {
+            c.query_row(sql, [], |r| r.get::<_, i64>(0))
+                .map(|n| n as u64)
+                .map_err(db("verify the ledger"))
+        };
+        let mut report = LedgerReport {
+            transactions: count("SELECT COUNT(*) FROM ledger_transactions")?,
+            postings: count("SELECT COUNT(*) FROM postings")?,
+            accounts: count("SELECT COUNT(*) FROM accounts")?,
+            payments: count("SELECT COUNT(*) FROM payments")?,
+            refunds: count("SELECT COUNT(*) FROM refunds")?,
+            ..LedgerReport::default()
+        };
+        for (tx, sum) in
+            q("SELECT tx_id, SUM(amount) FROM postings GROUP BY tx_id HAVING SUM(amount) != 0")?
+        {
+            report.problems.push(format!(
+                "transaction {tx}: its postings sum to {sum}, not 0"
+            ));
+        }
+        for (tx, _) in q(
+            "SELECT id, 0 FROM ledger_transactions t WHERE NOT EXISTS (SELECT 1 FROM postings p WHERE p.tx_id = t.id)",
+        )? {
+            report
+                .problems
+                .push(format!("transaction {tx} has no postings"));
+        }
+        for (account, diff) in q(
+            "SELECT a.id, a.balance - COALESCE((SELECT SUM(amount) FROM postings p WHERE p.account_id = a.id), 0)
+             FROM accounts a",
+        )? {
+            if diff != 0 {
+                report.problems.push(format!("account {account}: its balance differs from its postings by {diff}"));
+            }
+        }
+        for (account, balance) in q(
+            "SELECT id, balance FROM accounts WHERE kind IN ('wallet', 'merchant') AND balance < 0",
+        )? {
+            report
+                .problems
+                .push(format!("account {account} is below zero: {balance}"));
+        }
+        // Each payment's transaction moves exactly its parts.
+        for (key, bad) in q(
+            "SELECT p.app_id || '/' || p.order_id,
+                    (SELECT COUNT(*) FROM ledger_transactions t WHERE t.id = p.tx_id AND t.kind = 'payment') != 1
+                 OR COALESCE((SELECT -SUM(amount) FROM postings x WHERE x.tx_id = p.tx_id AND x.account_id = 'wallet:' || p.user_id), 0) != p.wallet_part
+                 OR COALESCE((SELECT -SUM(amount) FROM postings x WHERE x.tx_id = p.tx_id AND x.account_id = 'insurance-fund'), 0) != p.insurance_part
+                 OR COALESCE((SELECT SUM(amount) FROM postings x WHERE x.tx_id = p.tx_id AND x.account_id = 'merchant:' || p.publisher_id), 0) != p.amount
+             FROM payments p",
+        )? {
+            if bad != 0 {
+                report.problems.push(format!("payment {key}: its transaction does not move its wallet, insurance and merchant parts"));
+            }
+        }
+        // Refunds add up per payment and never exceed it.
+        for (key, bad) in q(
+            "SELECT p.app_id || '/' || p.order_id,
+                    p.refunded != COALESCE((SELECT SUM(amount) FROM refunds r WHERE r.app_id = p.app_id AND r.order_id = p.order_id), 0)
+                 OR p.insurance_refunded != COALESCE((SELECT SUM(insurance_part) FROM refunds r WHERE r.app_id = p.app_id AND r.order_id = p.order_id), 0)
+                 OR p.refunded > p.amount
+             FROM payments p",
+        )? {
+            if bad != 0 {
+                report.problems.push(format!("payment {key}: its refunds do not add up, or exceed what was paid"));
+            }
+        }
+        for (tx, bad) in q(
+            "SELECT r.tx_id, r.wallet_part + r.insurance_part != r.amount
+                 OR (SELECT COUNT(*) FROM ledger_transactions t WHERE t.id = r.tx_id AND t.kind = 'refund') != 1
+             FROM refunds r",
+        )? {
+            if bad != 0 {
+                report.problems.push(format!("refund {tx}: its parts do not add up, or it has no transaction"));
+            }
+        }
+        // Insurance within each card's annual cap.
+        for (user_year, over) in q(
+            "SELECT p.user_id || ' in ' || p.insurance_year, SUM(p.insurance_part - p.insurance_refunded) - c.annual_cap
+             FROM payments p JOIN insurance_cards c ON c.user_id = p.user_id
+             WHERE p.insurance_year IS NOT NULL GROUP BY p.user_id, p.insurance_year, c.annual_cap",
+        )? {
+            if over > 0 {
+                report.problems.push(format!("insurance for {user_year} is {over} over the annual cap"));
+            }
+        }
+        // Every receipt carries the host's signature.
+        let mut stmt = c
+            .prepare(&format!("SELECT {PAYMENT_COLUMNS} FROM payments"))
+            .map_err(db("verify the ledger"))?;
+        let payments = stmt
+            .query_map([], payment_row)
+            .map_err(db("verify the ledger"))?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(db("verify the ledger"))?;
+        for p in payments {
+            report.signatures += 1;
+            if !verify(&receipt_message(&p.receipt), &p.receipt.signature) {
+                report.problems.push(format!(
+                    "payment {}/{}: the receipt's signature does not verify",
+                    p.receipt.app_id, p.receipt.order_id
+                ));
+            }
+        }
+        Ok(report)
+    }
+}
+
+const PAYMENT_COLUMNS: &str =
+    "app_id, order_id, user_id, tx_id, amount, currency, wallet_part, insurance_part,
+    payee, description, items, paid_at_ms, seq, signature, refunded, insurance_refunded";
+
+fn payment_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PaymentRecord> {
+    let items: String = r.get(10)?;
+    Ok(PaymentRecord {
+        receipt: Receipt {
+            app_id: r.get(0)?,
+            order_id: r.get(1)?,
+            transaction_id: r.get(3)?,
+            amount: r.get::<_, i64>(4)? as u64,
+            currency: r.get(5)?,
+            wallet_part: r.get::<_, i64>(6)? as u64,
+            insurance_part: r.get::<_, i64>(7)? as u64,
+            payee: r.get(8)?,
+            paid_at_ms: r.get(11)?,
+            signature: r.get(13)?,
+        },
+        user: r.get(2)?,
+        description: r.get(9)?,
+        items: serde_json::from_str(&items).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(10, rusqlite::types::Type::Text, Box::new(e))
+        })?,
+        seq: r.get(12)?,
+        refunded: r.get::<_, i64>(14)? as u64,
+        insurance_refunded: r.get::<_, i64>(15)? as u64,
+    })
+}
+
+fn payment_in(
+    c: &rusqlite::Connection,
+    app_id: &str,
+    order_id: &str,
+) -> StoreResult<Option<PaymentRecord>> {
+    c.prepare_cached(&format!(
+        "SELECT {PAYMENT_COLUMNS} FROM payments WHERE app_id = ?1 AND order_id = ?2"
+    ))
+    .and_then(|mut s| {
+        s.query_row(params![app_id, order_id], payment_row)
+            .optional()
+    })
+    .map_err(db("read a payment"))
+}
+
+fn insurance_used_in(c: &rusqlite::Connection, user: &str, year: i32) -> StoreResult<u64> {
+    c.query_row(
+        "SELECT COALESCE(SUM(insurance_part - insurance_refunded), 0) FROM payments
+         WHERE user_id = ?1 AND insurance_year = ?2",
+        params![user, year],
+        |r| r.get::<_, i64>(0),
+    )
+    .map(|n| n.max(0) as u64)
+    .map_err(db("read insurance use"))
+}
+
+fn balance_of(c: &rusqlite::Connection, account: &str) -> StoreResult<i64> {
+    c.prepare_cached("SELECT balance FROM accounts WHERE id = ?1")
+        .and_then(|mut s| s.query_row([account], |r| r.get(0)).optional())
+        .map(|b| b.unwrap_or(0))
+        .map_err(db("read a balance"))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn insert_tx(
+    tx: &Transaction<'_>,
+    id: &str,
+    kind: &str,
+    at_ms: i64,
+    user: &str,
+    app_id: Option<&str>,
+    order_id: Option<&str>,
+    memo: &str,
+) -> StoreResult<()> {
+    tx.prepare_cached(
+        "INSERT INTO ledger_transactions (id, kind, at_ms, user_id, app_id, order_id, memo)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )
+    .and_then(|mut s| s.execute(params![id, kind, at_ms, user, app_id, order_id, memo]))
+    .map_err(db("record a transaction"))?;
+    Ok(())
+}
+
+/// Posts `amount` to `account` (creating it), returning its new balance.
+fn post(
+    tx: &Transaction<'_>,
+    tx_id: &str,
+    account: &str,
+    kind: &str,
+    currency: &str,
+    amount: i64,
+) -> StoreResult<i64> {
+    // Update first: an upsert would check the CHECK constraint against the
+    // candidate row (a negative wallet) before it saw the conflict.
+    let updated = tx
+        .prepare_cached("UPDATE accounts SET balance = balance + ?2 WHERE id = ?1")
+        .and_then(|mut s| s.execute(params![account, amount]))
+        .map_err(db("post to an account"))?;
+    if updated == 0 {
+        tx.prepare_cached(
+            "INSERT INTO accounts (id, kind, currency, balance) VALUES (?1, ?2, ?3, ?4)",
+        )
+        .and_then(|mut s| s.execute(params![account, kind, currency, amount]))
+        .map_err(db("open an account"))?;
+    }
+    tx.prepare_cached("INSERT INTO postings (tx_id, account_id, amount) VALUES (?1, ?2, ?3)")
+        .and_then(|mut s| s.execute(params![tx_id, account, amount]))
+        .map_err(db("post to an account"))?;
+    balance_of(tx, account)
 }
