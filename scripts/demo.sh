@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The demo: builds the sample mini-apps, packs them, installs them into the
-# default store (or $PLAZA_STORE) and walks through them headlessly, as a
-# new user each run.
+# The demo: builds the sample mini-apps, packs them, signs them with their
+# publisher's key, registers the publisher in the host's registry of trusted
+# publishers, installs them into the default store (or $PLAZA_STORE) and walks
+# through them headlessly, as a new user each run.
 set -euo pipefail
 user="demo-$(date +%Y%m%d-%H%M%S)"
 cd "$(dirname "$0")/.."
@@ -9,20 +10,58 @@ scripts/ensure-toolchain.sh
 cargo build --release -p plaza-cli
 plaza=target/release/plaza
 mkdir -p target/demo
+
+# `toml_value FILE TABLE KEY`: a string value of plaza.toml.
+toml_value() {
+    awk -v table="[$2]" -v key="$3" '
+        $0 == table { inside = 1; next }
+        /^\[/ { inside = 0 }
+        inside && $1 == key { sub(/^[^=]*= *"/, ""); sub(/".*$/, ""); print; exit }
+    ' "$1"
+}
+
+# What the host knows of the demo user; the user allows the hospital to read
+# the verified real name (as in the host's settings: the CLI asks nobody).
+"$plaza" user set --user "$user" --nickname "Na" --phone 13800138000 \
+    --real-name "Li Na" --id-number 330106199001010022 --verified >/dev/null
+
 for app in sample-miniapps/*/; do
     [ -f "$app/plaza.toml" ] || continue
     name=$(basename "$app")
     pkg=target/demo/$name.plaza
+    id=$(toml_value "$app/plaza.toml" app id)
+    publisher=$(toml_value "$app/plaza.toml" publisher id)
     "$plaza" pack "$app" -o "$pkg"
+
+    echo
+    echo "=== $name: trust ==="
+    # The publisher's key pair, made once and kept in target/demo.
+    key=target/demo/$publisher.key
+    [ -f "$key" ] || "$plaza" keygen -o "$key"
+    # The host operator registers (and here verifies) the publisher ...
+    "$plaza" publisher add "$publisher" \
+        --name "$(toml_value "$app/plaza.toml" publisher name)" \
+        --category "$(toml_value "$app/plaza.toml" publisher category)" \
+        --key "$key.pub" --verified
+    # ... the publisher signs the package, and anyone can check it.
+    "$plaza" sign "$pkg" --key "$key"
+    "$plaza" verify "$pkg"
     "$plaza" inspect "$pkg"
+    # An update needs a higher version: start from a clean install so that a
+    # sample rebuilt at the same version installs again.
+    "$plaza" uninstall "$id" >/dev/null 2>&1 || true
     "$plaza" install "$pkg"
+    "$plaza" grants set --user "$user" "$id" real-name allow
+
     if [ -f "$app/demo.script" ]; then
-        id=$(sed -n 's/^id *= *"\(.*\)"/\1/p' "$app/plaza.toml" | head -1)
         echo
         echo "=== $name: $app/demo.script ==="
         "$plaza" run "$id" --user "$user" --script "$app/demo.script"
     fi
 done
+echo
+echo "=== the demo user's consent decisions ==="
+"$plaza" grants list --user "$user"
 echo
 echo "=== what the mini-apps accessed ==="
 "$plaza" audit --user "$user" --limit 40

@@ -164,3 +164,95 @@ async fn an_action_the_page_does_not_offer_is_refused_with_the_offered_ones() {
     // The session goes on.
     assert_eq!(s.tap("dept:obstetrics").await.unwrap().title, "Obstetrics");
 }
+
+#[tokio::test]
+async fn deposit_bill_with_insurance_history_and_refund_on_cancel() {
+    use plaza_host::prompt::{PaymentAnswer, ScriptedPayment};
+    let t = host();
+    install(&t, &HOSPITAL).await;
+    t.prompter
+        .answer_payments(ScriptedPayment::Answer(PaymentAnswer::Confirm));
+    t.host.top_up("li-na", 100_000, "CNY").unwrap();
+    // 70 % of eligible items, up to 3,000.00 a year.
+    t.host
+        .bind_insurance_card(
+            "li-na",
+            "3301-0001",
+            "Li Na",
+            "Hangzhou basic medical insurance",
+            7_000,
+            300_000,
+        )
+        .unwrap();
+    let s = t.host.session("li-na", APP).unwrap();
+    s.launch("/").await.unwrap();
+    s.tap("dept:obstetrics").await.unwrap();
+    s.tap("doctor:chen-li").await.unwrap();
+    s.tap("earliest:chen-li").await.unwrap();
+    let done = s
+        .submit("patient", &[("name", "Li Na"), ("phone", "13800138000")])
+        .await
+        .unwrap();
+    assert_eq!(done.title, "Booking confirmed", "{}", text(&done));
+
+    // The deposit: the doctor's fee, from the wallet, to the hospital.
+    let deposit = s.tap("deposit:B0001").await.unwrap();
+    assert_eq!(deposit.title, "Deposit", "{}", text(&deposit));
+    assert_eq!(field(&deposit, "Paid by you").as_deref(), Some("CNY 50.00"));
+    assert_eq!(
+        field(&deposit, "Paid by insurance").as_deref(),
+        Some("CNY 0.00")
+    );
+    assert_eq!(t.host.wallet_balance("li-na").unwrap(), 95_000);
+    let prompt = &t.prompter.payment_prompts()[0];
+    assert_eq!(prompt.payee, field(&deposit, "Payee").unwrap());
+    assert_eq!(prompt.amount, 5_000);
+
+    // The bill: consultation 50.00 and ultrasound 120.00 are eligible (70 %
+    // = 119.00 from insurance), the booklet 5.00 is not: the patient pays 56.00.
+    let detail = s.tap("booking:B0001").await.unwrap();
+    assert_eq!(field(&detail, "Deposit").as_deref(), Some("paid"));
+    let bill = s.tap("bill:B0001").await.unwrap();
+    assert_eq!(bill.title, "Consultation bill", "{}", text(&bill));
+    assert_eq!(
+        field(&bill, "Paid by insurance").as_deref(),
+        Some("CNY 119.00")
+    );
+    assert_eq!(field(&bill, "Paid by you").as_deref(), Some("CNY 56.00"));
+    assert_eq!(t.host.wallet_balance("li-na").unwrap(), 95_000 - 5_600);
+    assert_eq!(
+        t.host.insurance("li-na").unwrap().unwrap().1,
+        300_000 - 11_900
+    );
+
+    // Paying the bill again is the same order: no second charge.
+    s.tap("booking:B0001").await.unwrap();
+    let again = s.tap("bill:B0001").await.unwrap();
+    assert_eq!(field(&again, "Transaction"), field(&bill, "Transaction"));
+    assert_eq!(t.host.wallet_balance("li-na").unwrap(), 95_000 - 5_600);
+
+    s.launch("/").await.unwrap();
+    let history = s.tap("payments").await.unwrap();
+    assert_eq!(history.title, "Payment history");
+    let lines = text(&history);
+    assert!(
+        lines.contains("CNY 175.00") && lines.contains("CNY 50.00"),
+        "{lines}"
+    );
+
+    // Cancelling refunds the deposit (the bill stays paid).
+    s.launch("/bookings").await.unwrap();
+    s.tap("booking:B0001").await.unwrap();
+    let cancelled = s.tap("cancel:B0001").await.unwrap();
+    assert!(
+        notices(&cancelled)
+            .contains(&"Your deposit of CNY 50.00 was refunded to your wallet.".to_string()),
+        "{}",
+        text(&cancelled)
+    );
+    assert_eq!(t.host.wallet_balance("li-na").unwrap(), 100_000 - 5_600);
+    let report = t.host.verify_ledger().unwrap();
+    assert!(report.is_clean(), "{:?}", report.problems);
+    assert_eq!(report.payments, 2);
+    assert_eq!(report.refunds, 1);
+}

@@ -5,11 +5,16 @@
 mod support;
 
 mod cache;
+mod cashier;
 mod future_caps;
 mod hospital;
+mod hospital_patient;
+mod identity_probe;
 mod kv_notes;
 mod manifests;
 mod misbehave;
+mod shop;
+mod trust;
 mod undeclared_storage;
 mod wasi_probe;
 

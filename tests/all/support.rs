@@ -17,6 +17,7 @@ pub const START_MS: i64 = 1_795_222_800_000;
 pub struct TestHost {
     pub host: Host,
     pub clock: ManualClock,
+    pub prompter: Arc<ScriptedPrompter>,
     /// Holds the store's directory until the test ends.
     _dir: tempfile::TempDir,
 }
@@ -44,6 +45,9 @@ pub fn config(clock: &ManualClock, prompter: &Arc<ScriptedPrompter>) -> HostConf
         ids: Arc::new(SequentialIds::default()),
         prompter: prompter.clone(),
         utc_offset_minutes: 480,
+        payment_timeout: Duration::from_millis(300),
+        // Fixtures are unsigned: tests that need trust sign their own.
+        developer_mode: true,
         ..HostConfig::default()
     }
 }
@@ -64,6 +68,7 @@ pub fn host_with(adjust: impl FnOnce(HostConfig) -> HostConfig) -> TestHost {
     TestHost {
         host,
         clock,
+        prompter,
         _dir: dir,
     }
 }
@@ -111,4 +116,37 @@ pub fn notices(page: &Page) -> Vec<String> {
 /// The page as text, for assertions and failure messages.
 pub fn text(page: &Page) -> String {
     plaza_host::page::render_text(page)
+}
+
+/// Registers `f`'s publisher (id, name and category from its manifest) with
+/// a fresh key in `t`'s registry; returns the key to sign with.
+pub fn register_publisher(
+    t: &TestHost,
+    f: &Fixture,
+    verified: bool,
+) -> plaza_host::package::PublisherKey {
+    let manifest = plaza_host::manifest::Manifest::parse("m", &f.manifest_text()).unwrap();
+    let key = plaza_host::package::PublisherKey::generate().unwrap();
+    t.host
+        .add_publisher(plaza_host::store::PublisherRecord {
+            id: manifest.publisher.id.clone(),
+            name: format!("{} (registered)", manifest.publisher.name),
+            category: manifest.publisher.category,
+            verified,
+            public_key: key.public_key_hex(),
+            added_at_ms: 0,
+        })
+        .expect("register publisher");
+    key
+}
+
+/// `manifest` with `f`'s component, signed with `key`.
+pub fn signed_package(
+    f: &Fixture,
+    manifest: &str,
+    key: &plaza_host::package::PublisherKey,
+) -> Package {
+    let mut p = package_with_manifest(f, manifest);
+    p.sign(key).expect("sign");
+    p
 }

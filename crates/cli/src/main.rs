@@ -8,6 +8,9 @@
 //! plaza run cn.hz.maternity --user alice          # actions from stdin
 //! plaza run hospital.plaza --script booking.txt   # installs, then runs a script
 //! plaza audit --user alice
+//! plaza keygen -o pub.key; plaza sign hospital.plaza --key pub.key    # see trust.rs
+//! plaza publisher add cn.hz.health --name N --category medical --key pub.key.pub --verified
+//! plaza grants list --user alice
 //! ```
 //!
 //! Every command that touches the store takes `--store PATH` (default:
@@ -15,7 +18,9 @@
 //! `~/.local/share/plaza/plaza.db`).
 
 mod build;
+mod money;
 mod run;
+mod trust;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
@@ -40,12 +45,79 @@ struct Cli {
 struct StoreArg {
     /// The host's store (a SQLite file). Default: $PLAZA_STORE, else
     /// $XDG_DATA_HOME/plaza/plaza.db, else ~/.local/share/plaza/plaza.db.
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", global = true)]
     store: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
 enum Command {
+    /// Top up, and read, users' wallets.
+    Wallet {
+        #[command(subcommand)]
+        command: money::WalletCommand,
+        #[command(flatten)]
+        store: StoreArg,
+    },
+    /// Bind and show users' medical-insurance cards.
+    Insurance {
+        #[command(subcommand)]
+        command: money::InsuranceCommand,
+        #[command(flatten)]
+        store: StoreArg,
+    },
+    /// Check the ledger's invariants.
+    Ledger {
+        #[command(subcommand)]
+        command: money::LedgerCommand,
+        #[command(flatten)]
+        store: StoreArg,
+    },
+    /// Make a publisher's ed25519 key pair: FILE (secret) and FILE.pub.
+    Keygen(trust::KeygenArgs),
+    /// Sign a package with the publisher's key (over its manifest and component).
+    Sign(trust::SignArgs),
+    /// Check a package's signature against the registry (or a given key).
+    Verify {
+        #[command(flatten)]
+        args: trust::VerifyArgs,
+        #[command(flatten)]
+        store: StoreArg,
+    },
+    /// Manage the registry of trusted publishers.
+    Publisher {
+        #[command(subcommand)]
+        command: trust::PublisherCommand,
+        #[command(flatten)]
+        store: StoreArg,
+    },
+    /// List and revoke users' consent decisions.
+    Grants {
+        #[command(subcommand)]
+        command: trust::GrantsCommand,
+        #[command(flatten)]
+        store: StoreArg,
+    },
+    /// Set and show users' identity data (nickname, phone, real name, location).
+    User {
+        #[command(subcommand)]
+        command: trust::UserCommand,
+        #[command(flatten)]
+        store: StoreArg,
+    },
+    /// Reset a mini-app's app secret.
+    Secret {
+        #[command(subcommand)]
+        command: trust::SecretCommand,
+        #[command(flatten)]
+        store: StoreArg,
+    },
+    /// Exchange a login code, as a mini-app's backend does.
+    Login {
+        #[command(subcommand)]
+        command: trust::LoginCommand,
+        #[command(flatten)]
+        store: StoreArg,
+    },
     /// Compile a Rust mini-app (a directory with Cargo.toml and plaza.toml)
     /// for wasm32-wasip2; prints the component's path.
     Build {
@@ -184,12 +256,13 @@ fn open_host(store: &StoreArg) -> Result<Host> {
         .unwrap_or_else(|| PathBuf::from("cache"));
     let config = HostConfig {
         cache_dir: Some(cache),
+        developer_mode: trust::developer_mode_from_env(),
         ..HostConfig::default()
     };
     Host::open(&path, config).with_context(|| format!("opening the store {}", path.display()))
 }
 
-fn print_json(value: &serde_json::Value) {
+pub(crate) fn print_json(value: &serde_json::Value) {
     println!(
         "{}",
         serde_json::to_string_pretty(value).unwrap_or_default()
@@ -226,6 +299,8 @@ async fn dispatch(command: Command) -> Result<ExitCode> {
                     "replaced": report.replaced,
                     "component_sha256": report.component_sha256,
                     "imports": report.imports,
+                    "signed": report.signed,
+                    "app_secret": report.app_secret,
                 }));
             } else {
                 match &report.replaced {
@@ -234,6 +309,15 @@ async fn dispatch(command: Command) -> Result<ExitCode> {
                         report.app_id, report.version
                     ),
                     None => println!("installed {} {}", report.app_id, report.version),
+                }
+                if !report.signed {
+                    println!("unsigned: installed in developer mode, runs as unverified");
+                }
+                if let Some(secret) = &report.app_secret {
+                    println!(
+                        "app secret (shown once; `plaza secret reset {}` makes a new one): {secret}",
+                        report.app_id
+                    );
                 }
             }
         }
@@ -293,6 +377,21 @@ async fn dispatch(command: Command) -> Result<ExitCode> {
                 return Ok(ExitCode::FAILURE);
             }
         }
+        Command::Keygen(args) => return trust::keygen(args),
+        Command::Sign(args) => return trust::sign(args),
+        Command::Verify { args, store } => return trust::verify(args, || open_host(&store)),
+        Command::Publisher { command, store } => {
+            return trust::publisher(&open_host(&store)?, command);
+        }
+        Command::Grants { command, store } => return trust::grants(&open_host(&store)?, command),
+        Command::User { command, store } => return trust::user(&open_host(&store)?, command),
+        Command::Secret { command, store } => return trust::secret(&open_host(&store)?, command),
+        Command::Login { command, store } => return trust::login(&open_host(&store)?, command),
+        Command::Wallet { command, store } => return money::wallet(&open_host(&store)?, command),
+        Command::Insurance { command, store } => {
+            return money::insurance(&open_host(&store)?, command);
+        }
+        Command::Ledger { command, store } => return money::ledger(&open_host(&store)?, command),
         Command::Audit {
             user,
             app,

@@ -9,6 +9,8 @@ fn plaza(store: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_plaza"))
         .args(args)
         .env("PLAZA_STORE", store)
+        // The fixtures are unsigned (crates/cli/tests/trust.rs signs its own).
+        .env("PLAZA_DEVELOPER_MODE", "1")
         .env("RUST_LIB_BACKTRACE", "0")
         .stdin(Stdio::null())
         .output()
@@ -138,6 +140,7 @@ fn run_reads_actions_from_stdin_and_installs_a_package_given_as_a_path() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_plaza"))
         .args(["run", pkg.to_str().unwrap(), "--user", "bo"])
         .env("PLAZA_STORE", &store)
+        .env("PLAZA_DEVELOPER_MODE", "1")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -157,6 +157,128 @@ pub enum Error {
         /// The configured limit.
         limit: u32,
     },
+    // --- Trust: signed packages, the publisher registry, updates. ---
+    /// The package is not signed, and the host is not in developer mode.
+    #[error(
+        "package of {app} is not signed: sign it with the publisher's key (`plaza sign PACKAGE --key FILE`), or install it into a host in developer mode"
+    )]
+    UnsignedPackage {
+        /// The mini-app id.
+        app: String,
+    },
+    /// The package's signature does not verify, or is malformed.
+    #[error("package signature of {app} is not valid: {message}")]
+    BadSignature {
+        /// The mini-app id.
+        app: String,
+        /// What does not match, and what to do.
+        message: String,
+    },
+    /// The package's publisher is not in the host's registry.
+    #[error(
+        "publisher {publisher} of {app} is not in this host's registry of trusted publishers: add it with its public key (`plaza publisher add {publisher} --name NAME --category CATEGORY --key FILE.pub`) before installing its packages"
+    )]
+    UnknownPublisher {
+        /// The mini-app id.
+        app: String,
+        /// The publisher id the package names.
+        publisher: String,
+    },
+    /// The manifest claims another category than the registry gives the publisher.
+    #[error(
+        "{app} claims the category `{claimed}`, but the registry lists publisher {publisher} as `{registered}`: fix `publisher.category` in plaza.toml and sign again"
+    )]
+    CategoryMismatch {
+        /// The mini-app id.
+        app: String,
+        /// The publisher id.
+        publisher: String,
+        /// The category in the manifest.
+        claimed: String,
+        /// The category in the registry.
+        registered: String,
+    },
+    /// An update comes from another publisher than the installed version.
+    #[error(
+        "{app} is installed from publisher {installed}; this package is {offered}: only the same publisher may update a mini-app (uninstall it first to replace it with another publisher's)"
+    )]
+    UpdatePublisherMismatch {
+        /// The mini-app id.
+        app: String,
+        /// Who published the installed version.
+        installed: String,
+        /// Who publishes (or signs) this package.
+        offered: String,
+    },
+    /// An update does not raise the version.
+    #[error(
+        "{app} {installed} is installed; this package is version {offered}: an update needs a higher version (raise `app.version` in plaza.toml)"
+    )]
+    UpdateNotNewer {
+        /// The mini-app id.
+        app: String,
+        /// The installed version.
+        installed: String,
+        /// The package's version.
+        offered: String,
+    },
+    /// A publisher key or registry entry is malformed.
+    #[error("{message}")]
+    BadKey {
+        /// What is wrong.
+        message: String,
+    },
+    /// A publisher registry entry is invalid or missing.
+    #[error("publisher {publisher}: {message}")]
+    Publisher {
+        /// The publisher id.
+        publisher: String,
+        /// What is wrong.
+        message: String,
+    },
+    // --- Identity: the login-code exchange and the user's data. ---
+    /// The app secret given with a login code is not the mini-app's.
+    #[error(
+        "the app secret for {app} is wrong: use the secret the host issued at install (reset it with `plaza secret reset {app}`)"
+    )]
+    WrongAppSecret {
+        /// The mini-app id.
+        app: String,
+    },
+    /// The login code was exchanged before.
+    #[error(
+        "the login code for {app} was already used: codes are single-use; have the mini-app call `login` again"
+    )]
+    LoginCodeReused {
+        /// The mini-app id.
+        app: String,
+    },
+    /// The login code is older than five minutes.
+    #[error(
+        "the login code for {app} expired at {expired_at_ms} ms since the epoch (codes last 5 minutes): have the mini-app call `login` again"
+    )]
+    LoginCodeExpired {
+        /// The mini-app id.
+        app: String,
+        /// When it expired, ms since the epoch.
+        expired_at_ms: i64,
+    },
+    /// No login code like this was issued for the mini-app.
+    #[error(
+        "no login code like this was issued for {app}: pass the code the mini-app got from `login`, unchanged"
+    )]
+    UnknownLoginCode {
+        /// The mini-app id.
+        app: String,
+    },
+    /// The user data an embedding app set is invalid.
+    #[error("the user's {field} is invalid: {message}")]
+    InvalidUserData {
+        /// Which field.
+        field: &'static str,
+        /// What is wrong.
+        message: String,
+    },
     /// The store failed.
     #[error("store: {0}")]
     Store(#[from] crate::store::StoreError),
@@ -171,6 +293,10 @@ pub enum Error {
     /// The engine could not be configured.
     #[error("engine: {0}")]
     Engine(String),
+    /// A request to the host's API was malformed (an amount of zero, an
+    /// unknown currency, a coverage over 100 %).
+    #[error("{0}")]
+    InvalidRequest(String),
     /// Something that is a bug of the host.
     #[error("internal error of the host: {0}")]
     Internal(String),

@@ -61,6 +61,15 @@ impl std::fmt::Display for Denial {
 #[derive(Debug, Default)]
 pub struct AuditMemo {
     allowed: HashSet<Capability>,
+    used: HashSet<String>,
+}
+
+impl AuditMemo {
+    /// Whether this is the first use of `what` in the session (and notes it),
+    /// for uses audited once per session.
+    pub fn first_use(&mut self, what: &str) -> bool {
+        self.used.insert(what.to_string())
+    }
 }
 
 /// The gate.

@@ -43,6 +43,13 @@ pub struct HostConfig {
     pub prompter: Arc<dyn Prompter>,
     /// The host's time zone as minutes east of UTC (480 for China).
     pub utc_offset_minutes: i32,
+    /// Whether install takes unsigned packages (off by default). Unsigned
+    /// mini-apps run as unverified, whatever publisher they claim. For
+    /// developing mini-apps and for tests, never for users.
+    pub developer_mode: bool,
+    /// How long a payment confirmation waits for the user before the guest
+    /// gets `timed-out` (default 2 minutes).
+    pub payment_timeout: Duration,
 }
 
 impl Default for HostConfig {
@@ -56,6 +63,8 @@ impl Default for HostConfig {
             ids: Arc::new(RandomIds::default()),
             prompter: Arc::new(DismissAll),
             utc_offset_minutes: 0,
+            developer_mode: false,
+            payment_timeout: Duration::from_secs(120),
         }
     }
 }
@@ -67,6 +76,7 @@ impl std::fmt::Debug for HostConfig {
             .field("limits", &self.limits)
             .field("idle_timeout", &self.idle_timeout)
             .field("utc_offset_minutes", &self.utc_offset_minutes)
+            .field("developer_mode", &self.developer_mode)
             .finish_non_exhaustive()
     }
 }
@@ -75,6 +85,8 @@ impl std::fmt::Debug for HostConfig {
 pub(crate) struct LoadedApp {
     pub(crate) manifest: Arc<Manifest>,
     pub(crate) pre: plaza_world::MiniAppPre<SessionState>,
+    /// Whether the package was signed by its registered publisher.
+    pub(crate) signed: bool,
 }
 
 /// What `install` did.
@@ -90,6 +102,14 @@ pub struct InstallReport {
     pub component_sha256: String,
     /// The interfaces the component imports.
     pub imports: Vec<String>,
+    /// Whether the package was signed by its registered publisher (unsigned
+    /// packages install only in developer mode).
+    pub signed: bool,
+    /// The mini-app's app secret, for its backend to exchange login codes
+    /// ([`Host::exchange_login_code`]): issued at the first install and shown
+    /// only here; `None` when one was issued before
+    /// ([`Host::reset_app_secret`] makes a new one).
+    pub app_secret: Option<String>,
 }
 
 /// An installed mini-app, as listed.
@@ -131,6 +151,8 @@ type SlotMap = HashMap<(String, String), Arc<tokio::sync::Mutex<Slot>>>;
 pub(crate) struct Services {
     pub(crate) store: Arc<dyn Store>,
     pub(crate) keys: HostKeys,
+    pub(crate) prompter: Arc<dyn Prompter>,
+    pub(crate) payment_timeout: Duration,
     pub(crate) gate: Gate,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) ids: Arc<dyn IdSource>,
@@ -143,6 +165,7 @@ pub(crate) struct HostInner {
     linker: Linker<SessionState>,
     pub(crate) services: Arc<Services>,
     idle_timeout: Option<Duration>,
+    developer_mode: bool,
     cache: ComponentCache,
     apps: Mutex<HashMap<String, Arc<LoadedApp>>>,
     slots: Mutex<SlotMap>,
@@ -162,7 +185,7 @@ pub(crate) struct HostInner {
 /// ```
 #[derive(Clone)]
 pub struct Host {
-    inner: Arc<HostInner>,
+    pub(crate) inner: Arc<HostInner>,
 }
 
 impl std::fmt::Debug for Host {
@@ -187,13 +210,15 @@ impl Host {
             config.policy,
             store.clone(),
             config.clock.clone(),
-            config.prompter,
+            config.prompter.clone(),
         );
         let inner = Arc::new(HostInner {
             engine,
             linker,
             services: Arc::new(Services {
                 keys: HostKeys::load(store.as_ref())?,
+                prompter: config.prompter.clone(),
+                payment_timeout: config.payment_timeout,
                 store,
                 gate,
                 clock: config.clock,
@@ -202,6 +227,7 @@ impl Host {
                 utc_offset_minutes: config.utc_offset_minutes,
             }),
             idle_timeout: config.idle_timeout,
+            developer_mode: config.developer_mode,
             cache: ComponentCache::new(config.cache_dir),
             apps: Mutex::new(HashMap::new()),
             slots: Mutex::new(HashMap::new()),
@@ -217,16 +243,24 @@ impl Host {
     }
 
     /// Installs a package, or replaces the installed version of the same
-    /// mini-app. The component is compiled (or loaded from the cache), its
-    /// imports are checked against the manifest, and it is linked, before
-    /// anything is stored: a package that would not run is refused whole.
+    /// mini-app. The package's trust is checked first ([`crate::trust`]:
+    /// signed by a registered publisher, the registry's category, the same
+    /// publisher and a higher version for an update); then the component is
+    /// compiled (or loaded from the cache), its imports are checked against
+    /// the manifest, and it is linked, before anything is stored: a package
+    /// that would not run is refused whole.
     pub async fn install(&self, package: Package) -> Result<InstallReport> {
         let inner = self.inner.clone();
+        let trust = crate::trust::check_install(
+            inner.services.store.as_ref(),
+            &package,
+            inner.developer_mode,
+        )?;
         let manifest = Arc::new(package.manifest.clone());
         let app_id = manifest.app.id.clone();
         let sha = package.component_hash();
         let component_bytes = Arc::new(package.component);
-        let (loaded, imports) = {
+        let (mut loaded, imports) = {
             let inner = inner.clone();
             let manifest = manifest.clone();
             let bytes = component_bytes.clone();
@@ -246,14 +280,21 @@ impl Host {
             signature: package.signature,
             installed_at_ms: inner.services.clock.now_ms(),
         })?;
+        loaded.signed = trust.signed;
         inner.apps_lock().insert(app_id.clone(), Arc::new(loaded));
-        tracing::info!(app = %app_id, version = %manifest.app.version, "installed");
+        let app_secret = match inner.services.store.app_secret(&app_id)? {
+            Some(_) => None,
+            None => Some(crate::trust::issue_app_secret(&inner.services, &app_id)?),
+        };
+        tracing::info!(app = %app_id, version = %manifest.app.version, signed = trust.signed, "installed");
         Ok(InstallReport {
             app_id,
             version: manifest.app.version.to_string(),
             replaced: previous.map(|p| p.version),
             component_sha256: sha,
             imports,
+            signed: trust.signed,
+            app_secret,
         })
     }
 
@@ -362,11 +403,15 @@ impl Host {
 
     /// Forgets a consent decision; the mini-app's next use asks again.
     pub fn revoke_consent(&self, user: &str, app_id: &str, scope: &str) -> Result<bool> {
-        Ok(self
+        let revoked = self
             .inner
             .services
             .store
-            .revoke_consent(user, app_id, scope)?)
+            .revoke_consent(user, app_id, scope)?;
+        if revoked {
+            self.audit_revocation(user, app_id, scope);
+        }
+        Ok(revoked)
     }
 
     /// Replaces the policy; live sessions follow it from their next call.
@@ -386,6 +431,122 @@ impl Host {
     /// payment receipts with it.
     pub fn public_key(&self) -> String {
         self.inner.services.keys.public_key_hex()
+    }
+
+    /// Tops up a user's wallet from the external bank (the host's job, never
+    /// a mini-app's). Returns the transaction id and the new balance.
+    pub fn top_up(&self, user: &str, amount: u64, currency: &str) -> Result<(String, u64)> {
+        check_user(user)?;
+        if amount == 0 || amount > crate::ledger::MAX_AMOUNT {
+            return Err(Error::InvalidRequest(format!(
+                "a top-up must be 1 to {} minor units",
+                crate::ledger::MAX_AMOUNT
+            )));
+        }
+        crate::ledger::check_currency(currency).map_err(|e| Error::InvalidRequest(e.0))?;
+        let s = &self.inner.services;
+        let tx = s.ids.next_id("tx-");
+        let balance = s
+            .store
+            .top_up(&tx, user, amount, currency, s.clock.now_ms())?;
+        Ok((tx, balance))
+    }
+
+    /// A user's wallet balance, in minor units.
+    pub fn wallet_balance(&self, user: &str) -> Result<u64> {
+        let b = self
+            .inner
+            .services
+            .store
+            .balance(&crate::store::wallet_account(user))?;
+        Ok(b.max(0) as u64)
+    }
+
+    /// A publisher's merchant balance, in minor units.
+    pub fn merchant_balance(&self, publisher_id: &str) -> Result<u64> {
+        let b = self
+            .inner
+            .services
+            .store
+            .balance(&crate::store::merchant_account(publisher_id))?;
+        Ok(b.max(0) as u64)
+    }
+
+    /// What the insurance fund has paid out, net of refunds, in minor units.
+    pub fn insurance_fund_paid(&self) -> Result<u64> {
+        let b = self
+            .inner
+            .services
+            .store
+            .balance(crate::store::INSURANCE_FUND)?;
+        Ok((-b).max(0) as u64)
+    }
+
+    /// A wallet's movements, newest first.
+    pub fn wallet_history(
+        &self,
+        user: &str,
+        limit: usize,
+    ) -> Result<Vec<crate::store::WalletEntry>> {
+        Ok(self.inner.services.store.wallet_history(user, limit)?)
+    }
+
+    /// Binds (or replaces) a user's medical-insurance card: coverage in basis
+    /// points (7000 = 70 %), the annual cap in minor units.
+    pub fn bind_insurance_card(
+        &self,
+        user: &str,
+        card_number: &str,
+        holder_name: &str,
+        scheme: &str,
+        coverage_bp: u32,
+        annual_cap: u64,
+    ) -> Result<crate::store::InsuranceCard> {
+        check_user(user)?;
+        if coverage_bp > 10_000 {
+            return Err(Error::InvalidRequest(format!(
+                "coverage {coverage_bp} basis points is over 100 %"
+            )));
+        }
+        if card_number.trim().is_empty() || holder_name.trim().is_empty() {
+            return Err(Error::InvalidRequest(
+                "an insurance card needs a card number and the holder's name".into(),
+            ));
+        }
+        let card = crate::store::InsuranceCard {
+            user: user.to_string(),
+            card_number: card_number.trim().to_string(),
+            holder_name: holder_name.trim().to_string(),
+            scheme: scheme.trim().to_string(),
+            coverage_bp,
+            annual_cap,
+            bound_at_ms: self.inner.services.clock.now_ms(),
+        };
+        self.inner.services.store.bind_insurance_card(&card)?;
+        Ok(card)
+    }
+
+    /// A user's bound insurance card and what is left of its annual cap this
+    /// calendar year (host time zone).
+    pub fn insurance(&self, user: &str) -> Result<Option<(crate::store::InsuranceCard, u64)>> {
+        let s = &self.inner.services;
+        let Some(card) = s.store.insurance_card(user)? else {
+            return Ok(None);
+        };
+        let (year, _, _) = crate::clock::civil_date(s.clock.now_ms(), s.utc_offset_minutes);
+        let used = s.store.insurance_used(user, year)?;
+        let left = card.annual_cap.saturating_sub(used);
+        Ok(Some((card, left)))
+    }
+
+    /// Checks every invariant of the ledger and every receipt's signature.
+    pub fn verify_ledger(&self) -> Result<crate::store::LedgerReport> {
+        let pk = self.public_key();
+        Ok(self
+            .inner
+            .services
+            .store
+            .verify_ledger(&|message, sig| crate::keys::verify(&pk, message, sig))?)
     }
 
     /// The store behind the host.
@@ -428,6 +589,7 @@ impl HostInner {
             LoadedApp {
                 manifest: manifest.clone(),
                 pre,
+                signed: false,
             },
             imports,
         ))
@@ -451,7 +613,11 @@ impl HostInner {
             )?);
             inner
                 .prepare(&manifest, &record.component, &record.component_sha256)
-                .map(|(l, _)| l)
+                .map(|(mut l, _)| {
+                    // Signatures were checked at install.
+                    l.signed = record.signature.is_some();
+                    l
+                })
         })
         .await
         .map_err(|e| Error::Internal(format!("load task: {e}")))??;
@@ -500,4 +666,13 @@ async fn evict_periodically(host: Weak<HostInner>, every: Duration) {
             tracing::debug!("evicted {n} idle sessions");
         }
     }
+}
+
+fn check_user(user: &str) -> Result<()> {
+    if user.is_empty() || user.len() > 128 {
+        return Err(Error::InvalidRequest(
+            "a user id must be 1 to 128 bytes".into(),
+        ));
+    }
+    Ok(())
 }

@@ -83,7 +83,7 @@ impl HostKeys {
 
 /// Parses lowercase or uppercase hex.
 pub fn from_hex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return None;
     }
     (0..s.len())

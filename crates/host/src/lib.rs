@@ -31,6 +31,7 @@ pub mod error;
 pub mod gate;
 mod host;
 pub mod keys;
+pub mod ledger;
 pub mod manifest;
 pub mod package;
 pub mod page;
@@ -39,6 +40,7 @@ pub mod prompt;
 pub mod sandbox;
 mod session;
 pub mod store;
+pub mod trust;
 
 pub use engine::{WASI_PACKAGES, component_imports, describe_import};
 pub use error::{Error, GuestFault, Result};

@@ -1,5 +1,5 @@
 //! The package file: one file holding a mini-app's manifest, its component and
-//! (from the identity issue on) the publisher's signature over both.
+//! the publisher's signature over both.
 //!
 //! Layout, all integers little-endian:
 //!
@@ -9,8 +9,17 @@
 //! section  u8 tag, u64 length, bytes      -- repeated
 //!   tag 1  manifest (UTF-8 TOML), exactly once, first
 //!   tag 2  component (a WebAssembly component), exactly once, second
-//!   tag 3  signature, at most once, last (reserved for signed packages)
+//!   tag 3  signature, at most once, last
 //! ```
+//!
+//! The signature section is UTF-8 JSON, `{"publisher": ID, "key_id": HEX16,
+//! "signature": HEX128}`: the publisher's id, the id of the key that signed
+//! (the first 8 bytes of the SHA-256 of the ed25519 public key, hex), and an
+//! ed25519 signature over [`signing_digest`]: SHA-256 of the domain
+//! `plaza-package-signature-v1`, then the publisher id, the manifest text and
+//! the component, each preceded by its length as a little-endian u64. The
+//! host checks it at install against the key in its registry of trusted
+//! publishers.
 //!
 //! Nothing may follow the last section. The reader checks every length against
 //! the bytes there and against the host's caps before it allocates.
@@ -24,10 +33,19 @@
 //! let bytes = pkg.to_bytes();
 //! let again = Package::from_bytes("a.plaza", &bytes).unwrap();
 //! assert_eq!(again.manifest.app.id, "a.b");
+//!
+//! // Signing: a publisher key pair, then the signature over both sections.
+//! use plaza_host::package::{PublisherKey, SignatureStatus};
+//! let key = PublisherKey::generate().unwrap();
+//! let mut signed = again;
+//! signed.sign(&key).unwrap();
+//! let read = Package::from_bytes("a.plaza", &signed.to_bytes()).unwrap();
+//! assert_eq!(read.verify_signature(&key.public_key_hex()).unwrap(), SignatureStatus::Valid);
 //! ```
 
 use crate::error::{Error, Result};
 use crate::manifest::{MAX_MANIFEST_BYTES, Manifest};
+use ed25519_dalek::{Signer, SigningKey};
 use sha2::{Digest, Sha256};
 use std::path::Path;
 
@@ -206,6 +224,189 @@ impl Package {
     pub fn component_hash(&self) -> String {
         sha256_hex(&self.component)
     }
+
+    /// Signs the package as its manifest's publisher with `key`, replacing
+    /// any signature it had.
+    pub fn sign(&mut self, key: &PublisherKey) -> Result<()> {
+        let publisher = self.manifest.publisher.id.clone();
+        let digest = signing_digest(&publisher, &self.manifest.source, &self.component);
+        let signature = PackageSignature {
+            publisher,
+            key_id: key.key_id(),
+            signature: to_hex(&key.key.sign(&digest).to_bytes()),
+        };
+        self.signature = Some(signature.to_bytes());
+        Ok(())
+    }
+
+    /// The signature section, parsed; `None` for an unsigned package.
+    pub fn signature_info(&self) -> Result<Option<PackageSignature>> {
+        self.signature
+            .as_deref()
+            .map(|bytes| PackageSignature::parse(&self.manifest.app.id, bytes))
+            .transpose()
+    }
+
+    /// Checks the signature against a publisher's public key (hex).
+    pub fn verify_signature(&self, public_key_hex: &str) -> Result<SignatureStatus> {
+        let Some(sig) = self.signature_info()? else {
+            return Ok(SignatureStatus::Unsigned);
+        };
+        if sig.publisher != self.manifest.publisher.id {
+            return Ok(SignatureStatus::WrongPublisher {
+                signed_for: sig.publisher,
+            });
+        }
+        let digest = signing_digest(&sig.publisher, &self.manifest.source, &self.component);
+        if crate::keys::verify(public_key_hex, &digest, &sig.signature) {
+            Ok(SignatureStatus::Valid)
+        } else {
+            Ok(SignatureStatus::Mismatch {
+                signed_with_key_id: sig.key_id,
+                expected_key_id: key_id(public_key_hex),
+            })
+        }
+    }
+}
+
+/// The domain that separates package signatures from anything else a
+/// publisher key might sign.
+pub const SIGNATURE_DOMAIN: &str = "plaza-package-signature-v1";
+
+/// What a package signature signs: SHA-256 of [`SIGNATURE_DOMAIN`], the
+/// publisher id, the manifest text and the component, each length-prefixed
+/// (u64, little-endian), so no two inputs hash alike.
+pub fn signing_digest(publisher_id: &str, manifest_text: &str, component: &[u8]) -> [u8; 32] {
+    let mut h = Sha256::new();
+    for part in [
+        SIGNATURE_DOMAIN.as_bytes(),
+        publisher_id.as_bytes(),
+        manifest_text.as_bytes(),
+        component,
+    ] {
+        h.update((part.len() as u64).to_le_bytes());
+        h.update(part);
+    }
+    h.finalize().into()
+}
+
+/// The id of a public key: the first 8 bytes of its SHA-256, hex (16
+/// characters). Errors name keys by it.
+pub fn key_id(public_key_hex: &str) -> String {
+    match crate::keys::from_hex(public_key_hex) {
+        Some(bytes) => sha256_hex(&bytes)[..16].to_string(),
+        None => "not-hex".to_string(),
+    }
+}
+
+/// The signature section of a package.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PackageSignature {
+    /// The publisher that signed (must be the manifest's publisher).
+    pub publisher: String,
+    /// The id of the key that signed ([`key_id`]).
+    pub key_id: String,
+    /// The ed25519 signature over [`signing_digest`], hex (128 characters).
+    pub signature: String,
+}
+
+impl PackageSignature {
+    /// The section's bytes.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        serde_json::to_vec(self).expect("a signature serialises")
+    }
+
+    /// Parses a signature section of the package of `app`.
+    pub fn parse(app: &str, bytes: &[u8]) -> Result<PackageSignature> {
+        let sig: PackageSignature =
+            serde_json::from_slice(bytes).map_err(|e| Error::BadSignature {
+                app: app.to_string(),
+                message: format!(
+                    "its signature section is malformed ({e}); sign it again with `plaza sign`"
+                ),
+            })?;
+        if sig.signature.len() != 128 || crate::keys::from_hex(&sig.signature).is_none() {
+            return Err(Error::BadSignature {
+                app: app.to_string(),
+                message: "its signature is not 64 bytes of hex; sign it again with `plaza sign`"
+                    .to_string(),
+            });
+        }
+        Ok(sig)
+    }
+}
+
+/// What checking a package's signature against a key found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignatureStatus {
+    /// The package has no signature.
+    Unsigned,
+    /// The signature verifies with the key.
+    Valid,
+    /// The signature names another publisher than the manifest.
+    WrongPublisher {
+        /// The publisher the signature names.
+        signed_for: String,
+    },
+    /// The signature does not verify with the key: another key signed, or
+    /// the manifest or component changed after signing.
+    Mismatch {
+        /// The key id the signature claims.
+        signed_with_key_id: String,
+        /// The id of the key checked against.
+        expected_key_id: String,
+    },
+}
+
+/// A publisher's ed25519 signing key (`plaza keygen` makes one).
+pub struct PublisherKey {
+    key: SigningKey,
+}
+
+impl std::fmt::Debug for PublisherKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PublisherKey")
+            .field("key_id", &self.key_id())
+            .finish_non_exhaustive()
+    }
+}
+
+impl PublisherKey {
+    /// A new key from the system's random source.
+    pub fn generate() -> Result<PublisherKey> {
+        Ok(PublisherKey {
+            key: SigningKey::from_bytes(&crate::keys::random_32()?),
+        })
+    }
+
+    /// The key from its secret half, hex (64 characters, as `plaza keygen`
+    /// writes it; surrounding whitespace is ignored).
+    pub fn from_secret_hex(hex: &str) -> Result<PublisherKey> {
+        let bytes = crate::keys::from_hex(hex.trim())
+            .and_then(|b| <[u8; 32]>::try_from(b).ok())
+            .ok_or_else(|| Error::BadKey {
+                message: "a publisher's secret key is 32 bytes as 64 hex characters".to_string(),
+            })?;
+        Ok(PublisherKey {
+            key: SigningKey::from_bytes(&bytes),
+        })
+    }
+
+    /// The secret half, hex. Keep it secret.
+    pub fn secret_hex(&self) -> String {
+        to_hex(self.key.as_bytes())
+    }
+
+    /// The public half, hex (64 characters): what the host's registry holds.
+    pub fn public_key_hex(&self) -> String {
+        to_hex(self.key.verifying_key().as_bytes())
+    }
+
+    /// The key's id ([`key_id`]).
+    pub fn key_id(&self) -> String {
+        key_id(&self.public_key_hex())
+    }
 }
 
 /// SHA-256 of `bytes`, as lowercase hex.
@@ -297,6 +498,66 @@ mod tests {
         let mut trailing = bytes.clone();
         trailing.push(1);
         assert!(Package::from_bytes("p", &trailing).is_err());
+    }
+
+    #[test]
+    fn signatures_verify_and_catch_every_change() {
+        let key = PublisherKey::generate().unwrap();
+        let other = PublisherKey::generate().unwrap();
+        let mut p = pkg();
+        assert_eq!(
+            p.verify_signature(&key.public_key_hex()).unwrap(),
+            SignatureStatus::Unsigned
+        );
+        p.sign(&key).unwrap();
+        let p = Package::from_bytes("p", &p.to_bytes()).unwrap();
+        assert_eq!(
+            p.verify_signature(&key.public_key_hex()).unwrap(),
+            SignatureStatus::Valid
+        );
+        assert_eq!(
+            p.verify_signature(&other.public_key_hex()).unwrap(),
+            SignatureStatus::Mismatch {
+                signed_with_key_id: key.key_id(),
+                expected_key_id: other.key_id()
+            }
+        );
+        // A changed component or manifest no longer verifies.
+        let mut changed = p.clone();
+        changed.component.push(0);
+        assert!(matches!(
+            changed.verify_signature(&key.public_key_hex()).unwrap(),
+            SignatureStatus::Mismatch { .. }
+        ));
+        let mut changed = p.clone();
+        changed.manifest = Manifest::parse("m", &MANIFEST.replace("1.0.0", "1.0.1")).unwrap();
+        assert!(matches!(
+            changed.verify_signature(&key.public_key_hex()).unwrap(),
+            SignatureStatus::Mismatch { .. }
+        ));
+        // The secret round-trips through hex.
+        let again = PublisherKey::from_secret_hex(&format!(" {}\n", key.secret_hex())).unwrap();
+        assert_eq!(again.public_key_hex(), key.public_key_hex());
+        assert!(PublisherKey::from_secret_hex("abc").is_err());
+        // A garbled section is refused with advice.
+        let mut garbled = p.clone();
+        garbled.signature = Some(b"{}".to_vec());
+        assert!(
+            garbled
+                .verify_signature(&key.public_key_hex())
+                .unwrap_err()
+                .to_string()
+                .contains("plaza sign")
+        );
+    }
+
+    #[test]
+    fn digest_is_domain_separated_and_length_prefixed() {
+        assert_ne!(
+            signing_digest("a", "bc", b""),
+            signing_digest("ab", "c", b"")
+        );
+        assert_ne!(signing_digest("a", "", b"x"), signing_digest("a", "x", b""));
     }
 
     #[test]

@@ -216,13 +216,40 @@ fn split_query(path: &str) -> (String, Vec<FieldValue>) {
                 .map(|kv| {
                     let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
                     FieldValue {
-                        name: k.to_string(),
-                        value: v.to_string(),
+                        name: percent_decode(k),
+                        value: percent_decode(v),
                     }
                 })
                 .collect(),
         ),
     }
+}
+
+/// Decodes `%XX` escapes and `+` (a space) of a query component; a broken
+/// escape is kept as written.
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let hex = |c: u8| (c as char).to_digit(16);
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'+' {
+            out.push(b' ');
+        } else if b[i] == b'%'
+            && i + 2 < b.len() + 1
+            && let (Some(h), Some(l)) = (
+                b.get(i + 1).and_then(|c| hex(*c)),
+                b.get(i + 2).and_then(|c| hex(*c)),
+            )
+        {
+            out.push((h * 16 + l) as u8);
+            i += 2;
+        } else {
+            out.push(b[i]);
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Checks a tap or a submission against the page the user sees, and fills a
@@ -311,12 +338,13 @@ async fn start_instance(host: &Arc<HostInner>, user: &str, app_id: &str) -> Resu
         .socket_addr_check(|_, _| Box::pin(async { false }))
         .wall_clock(HostClockForWasi(services.clock.clone()))
         .build();
+    let (publisher_verified, publisher_name) = crate::trust::publisher_of(&services, &app);
     let subject = Subject {
         user: user.to_string(),
         session: id.clone(),
         manifest: app.manifest.clone(),
-        publisher_verified: false,
-        publisher_name: app.manifest.publisher.name.clone(),
+        publisher_verified,
+        publisher_name,
     };
     let state = SessionState {
         wasi,
@@ -606,6 +634,9 @@ mod tests {
 
     #[test]
     fn query_is_split() {
+        let (_, q) = split_query("/x?name=Li%20Na&note=a+b&bad=%zz&end=%4");
+        let got: Vec<&str> = q.iter().map(|f| f.value.as_str()).collect();
+        assert_eq!(got, vec!["Li Na", "a b", "%zz", "%4"]);
         let (p, q) = split_query("/doctor?id=7&day=mon");
         assert_eq!(p, "/doctor");
         assert_eq!(q.len(), 2);

@@ -1,8 +1,9 @@
-//! Hangzhou Maternity Hospital, a sample mini-app: patients book, list and cancel appointments (expects storage, log and clock).
+//! Hangzhou Maternity Hospital, a sample mini-app: patients book, list and cancel appointments (expects storage, log, clock and identity).
 //!
 //! A hospital's public account: patients pick a department, a doctor and a
-//! free time in the next three days, give their name and phone, and get a
-//! booking number; they can list and cancel their bookings. Bookings are kept
+//! free time in the next three days, give their name (at the first booking,
+//! the verified real name from the host, if the patient consents: see
+//! `patient.rs`) and phone, and get a booking number; they can list and cancel their bookings. Bookings are kept
 //! in the user's storage, so they survive the session.
 //!
 //! Pages and the actions that lead to them:
@@ -21,6 +22,8 @@
 
 mod bookings;
 mod data;
+mod patient;
+mod payments;
 
 use bookings::{BookError, Slot};
 use data::{DEPARTMENTS, Doctor, money};
@@ -98,6 +101,9 @@ impl Hospital {
         if action == "home" {
             return Ok(home().replace());
         }
+        if action == "payments" {
+            return Ok(payments::history()?);
+        }
         if action == "bookings" {
             return my_bookings();
         }
@@ -111,6 +117,7 @@ impl Hospital {
             "earliest" => self.earliest(arg),
             "booking" => booking(arg),
             "cancel" => cancel(arg),
+            "deposit" | "bill" => pay(kind, arg),
             _ => Err(Problem::Unknown("action", action.to_string())),
         }
     }
@@ -145,9 +152,8 @@ impl Hospital {
             .field("Doctor", doctor.name)
             .field("Time", slot.label.as_str())
             .field("Fee", money(doctor.fee_fen))
-            .text("Pay the fee at the registration desk on the day of your visit.")
-            .input("patient", "name", InputKind::Text, "Patient name")
-            .required()
+            .text("Pay the fee at the registration desk on the day of your visit.");
+        let page = patient::name_input(page)
             .input("patient", "phone", InputKind::Phone, "Phone")
             .required();
         self.confirming = Some(slot);
@@ -195,22 +201,25 @@ impl Hospital {
             .field("Fee", money(booking.doctor.fee_fen))
             .field("Patient", booking.patient.as_str())
             .text("Please arrive 15 minutes early and bring your ID card.")
-            .primary_button("My bookings", "bookings")
+            .primary_button(
+                format!("Pay deposit {}", money(booking.doctor.fee_fen)),
+                format!("deposit:{}", booking.number),
+            )
+            .button("My bookings", "bookings")
             .button("Back to departments", "home"))
     }
 }
 
 /// The confirmation form again, with a warning.
 fn confirm_again(slot: &Slot, warning: &str) -> PageBuilder {
-    Page::builder("Confirm booking")
+    let page = Page::builder("Confirm booking")
         .replace()
         .warning(warning)
         .field("Department", slot.doctor.department().name)
         .field("Doctor", slot.doctor.name)
         .field("Time", slot.label.as_str())
-        .field("Fee", money(slot.doctor.fee_fen))
-        .input("patient", "name", InputKind::Text, "Patient name")
-        .required()
+        .field("Fee", money(slot.doctor.fee_fen));
+    patient::name_input(page)
         .input("patient", "phone", InputKind::Phone, "Phone")
         .required()
 }
@@ -224,6 +233,7 @@ fn home() -> PageBuilder {
         page = page.link(dept.name, dept.about, format!("dept:{}", dept.id));
     }
     page.button("My bookings", "bookings")
+        .button("Payment history", "payments")
 }
 
 /// `dept:<id>`: the department's doctors.
@@ -304,20 +314,46 @@ fn booking(number: &str) -> Answer {
         .field("Fee", money(booking.doctor.fee_fen))
         .field("Patient", booking.patient.as_str())
         .field("Phone", booking.phone.as_str())
+        .field(
+            "Deposit",
+            if payments::deposit_paid(&booking.number)? { "paid" } else { "not paid" },
+        )
+        .button(
+            format!("Pay deposit {}", money(booking.doctor.fee_fen)),
+            format!("deposit:{}", booking.number),
+        )
+        .button("Pay consultation bill", format!("bill:{}", booking.number))
         .danger_button("Cancel booking", format!("cancel:{}", booking.number)))
+}
+
+/// `deposit:<no>`, `bill:<no>`: pays for a booking.
+fn pay(kind: &str, number: &str) -> Answer {
+    let booking = bookings::find(number)?
+        .ok_or_else(|| Problem::Message(format!("You have no booking {number}.")))?;
+    let (fee, doctor) = (booking.doctor.fee_fen, booking.doctor.name);
+    Ok(if kind == "deposit" {
+        payments::pay_deposit(number, fee, doctor)?
+    } else {
+        payments::pay_bill(number, fee, doctor)?
+    })
 }
 
 /// `cancel:<no>`: cancels a booking.
 fn cancel(number: &str) -> Answer {
+    let refunded = payments::refund_deposit(number)?;
     let booking = bookings::cancel(number)?
         .ok_or_else(|| Problem::Message(format!("You have no booking {number}.")))?;
     log::info(&format!("booking {} cancelled", booking.number));
-    Ok(Page::builder("Booking cancelled")
+    let mut page = Page::builder("Booking cancelled")
         .replace()
         .success(format!(
             "Booking {} with {} at {} is cancelled.",
             booking.number, booking.doctor.name, booking.time
-        ))
+        ));
+    if let Some(refund) = refunded {
+        page = page.info(refund);
+    }
+    Ok(page
         .button("My bookings", "bookings")
         .button("Back to departments", "home"))
 }

@@ -59,6 +59,7 @@ CREATE TABLE IF NOT EXISTS payments (
     wallet_part INTEGER NOT NULL,
     insurance_part INTEGER NOT NULL,
     insurance_year INTEGER,
+    insurance_cap INTEGER,
     payee TEXT NOT NULL,
     description TEXT NOT NULL,
     items TEXT NOT NULL,
@@ -398,7 +399,7 @@ impl LedgerStore for SqliteStore {
             user,
             None,
             None,
-            &format!("top-up of {amount}"),
+            "top-up from the bank",
         )?;
         post(
             &tx,
@@ -519,8 +520,8 @@ impl LedgerStore for SqliteStore {
         })?;
         tx.execute(
             "INSERT INTO payments (app_id, order_id, user_id, publisher_id, tx_id, amount, currency,
-               wallet_part, insurance_part, insurance_year, payee, description, items, paid_at_ms, seq, signature)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+               wallet_part, insurance_part, insurance_year, insurance_cap, payee, description, items, paid_at_ms, seq, signature)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
             params![
                 cmd.app_id,
                 cmd.order_id,
@@ -532,6 +533,7 @@ impl LedgerStore for SqliteStore {
                 wallet_part as i64,
                 insurance_part as i64,
                 cmd.insurance.map(|t| t.year),
+                cmd.insurance.map(|t| t.annual_cap as i64),
                 cmd.payee,
                 cmd.description,
                 items,
@@ -790,11 +792,21 @@ impl LedgerStore for SqliteStore {
                 report.problems.push(format!("refund {tx}: its parts do not add up, or it has no transaction"));
             }
         }
-        // Insurance within each card's annual cap.
+        // Insurance within the annual cap: no payment's insurance part above
+        // the cap in force when it was made, and a user's net insurance in a
+        // year never above the largest cap in force that year (a card can be
+        // re-bound with other terms).
+        for (key, over) in q(
+            "SELECT app_id || '/' || order_id, insurance_part - insurance_cap FROM payments
+             WHERE insurance_cap IS NOT NULL AND insurance_part > insurance_cap",
+        )? {
+            report.problems.push(format!(
+                "payment {key}: insurance paid {over} over the cap in force"
+            ));
+        }
         for (user_year, over) in q(
-            "SELECT p.user_id || ' in ' || p.insurance_year, SUM(p.insurance_part - p.insurance_refunded) - c.annual_cap
-             FROM payments p JOIN insurance_cards c ON c.user_id = p.user_id
-             WHERE p.insurance_year IS NOT NULL GROUP BY p.user_id, p.insurance_year, c.annual_cap",
+            "SELECT user_id || ' in ' || insurance_year, SUM(insurance_part - insurance_refunded) - MAX(insurance_cap)
+             FROM payments WHERE insurance_year IS NOT NULL GROUP BY user_id, insurance_year",
         )? {
             if over > 0 {
                 report.problems.push(format!("insurance for {user_year} is {over} over the annual cap"));

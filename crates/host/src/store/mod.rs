@@ -3,11 +3,20 @@
 //! ([`SqliteStore`], the default); a server deployment can put another
 //! database behind the same traits.
 
+mod identity;
 mod ledger;
 mod secrets;
 mod sqlite;
 
-pub use ledger::{InsuranceCard, LedgerStore};
+pub use identity::{
+    GeoPoint, LoginCodeRecord, LoginCodeTake, LoginStore, PublisherRecord, PublisherStore,
+    RealNameRecord, UserDataStore, UserProfile,
+};
+pub use ledger::{
+    EXTERNAL_BANK, INSURANCE_FUND, InsuranceCard, InsuranceTerms, LedgerReport, LedgerStore,
+    PayCommand, PayResult, PaymentRecord, RefundRecord, RefundResult, WalletEntry,
+    merchant_account, wallet_account,
+};
 pub use secrets::SecretStore;
 pub use sqlite::SqliteStore;
 
@@ -219,11 +228,29 @@ pub trait ConsentStore: Send + Sync {
 
 /// Everything the host keeps.
 pub trait Store:
-    PackageStore + KvStore + AuditStore + ConsentStore + SecretStore + 'static
+    PackageStore
+    + KvStore
+    + AuditStore
+    + ConsentStore
+    + SecretStore
+    + LedgerStore
+    + PublisherStore
+    + LoginStore
+    + UserDataStore
+    + 'static
 {
 }
 
 impl<T> Store for T where
-    T: PackageStore + KvStore + AuditStore + ConsentStore + SecretStore + 'static
+    T: PackageStore
+        + KvStore
+        + AuditStore
+        + ConsentStore
+        + SecretStore
+        + LedgerStore
+        + PublisherStore
+        + LoginStore
+        + UserDataStore
+        + 'static
 {
 }

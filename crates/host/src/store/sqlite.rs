@@ -11,7 +11,12 @@ const SCHEMA_VERSION: i64 = 1;
 /// EXISTS`) and applied at every open, so a capability adds its tables by
 /// adding its part here; a change to an existing table needs a migration
 /// keyed on `user_version`.
-const SCHEMA_PARTS: &[&str] = &[CORE_SCHEMA, super::secrets::SCHEMA, super::ledger::SCHEMA];
+const SCHEMA_PARTS: &[&str] = &[
+    CORE_SCHEMA,
+    super::secrets::SCHEMA,
+    super::ledger::SCHEMA,
+    super::identity::SCHEMA,
+];
 
 const CORE_SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS packages (
