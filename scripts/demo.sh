@@ -24,6 +24,11 @@ toml_value() {
 # the verified real name (as in the host's settings: the CLI asks nobody).
 "$plaza" user set --user "$user" --nickname "Na" --phone 13800138000 \
     --real-name "Li Na" --id-number 330106199001010022 --verified >/dev/null
+# Money in the wallet (the host tops it up, never a mini-app) and a medical
+# insurance card: 70 % of eligible items, up to 3,000 yuan a year.
+"$plaza" wallet topup --user "$user" --amount 500
+"$plaza" insurance bind --user "$user" --card 3301-0001-0022 --holder "Li Na" \
+    --scheme "Hangzhou basic medical insurance" --coverage 70 --annual-cap 3000
 
 for app in sample-miniapps/*/; do
     [ -f "$app/plaza.toml" ] || continue
@@ -56,12 +61,20 @@ for app in sample-miniapps/*/; do
     if [ -f "$app/demo.script" ]; then
         echo
         echo "=== $name: $app/demo.script ==="
-        "$plaza" run "$id" --user "$user" --script "$app/demo.script"
+        # The user confirms every payment the script leads to.
+        "$plaza" run "$id" --user "$user" --script "$app/demo.script" --pay confirm
     fi
 done
 echo
 echo "=== the demo user's consent decisions ==="
 "$plaza" grants list --user "$user"
+echo
+echo "=== the demo user's wallet ==="
+"$plaza" wallet history --user "$user"
+"$plaza" insurance show --user "$user"
+echo
+echo "=== the ledger ==="
+"$plaza" ledger verify
 echo
 echo "=== what the mini-apps accessed ==="
 "$plaza" audit --user "$user" --limit 40

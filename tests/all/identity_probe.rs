@@ -384,3 +384,18 @@ async fn a_login_code_works_once_for_five_minutes_with_the_app_secret() {
             .any(|e| e.capability == "identity.login-exchange" && e.outcome == Outcome::Allowed)
     );
 }
+
+#[tokio::test]
+async fn a_mini_app_cannot_hoard_login_codes() {
+    let (t, _) = probe(true).await;
+    let s = t.host.session("li-na", APP).unwrap();
+    s.launch("/").await.unwrap();
+    for _ in 0..plaza_host::capabilities::MAX_LIVE_LOGIN_CODES {
+        assert_eq!(call(&s, "login").await.len(), 32);
+    }
+    let v = call(&s, "login").await;
+    assert!(v.starts_with("limit-exceeded:"), "{v}");
+    // Expired codes no longer count.
+    t.clock.advance(Duration::from_secs(5 * 60));
+    assert_eq!(call(&s, "login").await.len(), 32);
+}

@@ -186,6 +186,12 @@ enum Command {
         /// Do not launch before the first action.
         #[arg(long)]
         no_launch: bool,
+        /// How to answer consent questions (no user is at hand to ask).
+        #[arg(long, value_enum, default_value = "dismiss")]
+        consent: run::ConsentChoice,
+        /// How to answer payment confirmations.
+        #[arg(long, value_enum, default_value = "cancel")]
+        pay: run::PayChoice,
         #[command(flatten)]
         store: StoreArg,
     },
@@ -249,6 +255,13 @@ fn default_store() -> PathBuf {
 }
 
 fn open_host(store: &StoreArg) -> Result<Host> {
+    open_host_with(store, std::sync::Arc::new(plaza_host::prompt::DismissAll))
+}
+
+fn open_host_with(
+    store: &StoreArg,
+    prompter: std::sync::Arc<dyn plaza_host::prompt::Prompter>,
+) -> Result<Host> {
     let path = store.store.clone().unwrap_or_else(default_store);
     let cache = path
         .parent()
@@ -257,6 +270,7 @@ fn open_host(store: &StoreArg) -> Result<Host> {
     let config = HostConfig {
         cache_dir: Some(cache),
         developer_mode: trust::developer_mode_from_env(),
+        prompter,
         ..HostConfig::default()
     };
     Host::open(&path, config).with_context(|| format!("opening the store {}", path.display()))
@@ -351,9 +365,12 @@ async fn dispatch(command: Command) -> Result<ExitCode> {
             script,
             path,
             no_launch,
+            consent,
+            pay,
             store,
         } => {
-            let host = open_host(&store)?;
+            let prompter = std::sync::Arc::new(run::AnswerPrompter::new(consent, pay));
+            let host = open_host_with(&store, prompter)?;
             let app_id = if Path::new(&target).is_file() {
                 let report = host
                     .install(Package::read_file(Path::new(&target))?)
@@ -445,6 +462,7 @@ fn inspect(path: &Path, json: bool) -> Result<()> {
             "component_bytes": pkg.component.len(),
             "component_sha256": pkg.component_hash(),
             "signed": pkg.signature.is_some(),
+            "signature": pkg.signature_info()?,
             "imports": imports.iter().map(|i| serde_json::json!({"name": i, "status": plaza_host::describe_import(i, m)})).collect::<Vec<_>>(),
         }));
         return Ok(());
@@ -468,10 +486,13 @@ fn inspect(path: &Path, json: bool) -> Result<()> {
         pkg.component.len(),
         pkg.component_hash()
     );
-    println!(
-        "signed: {}",
-        if pkg.signature.is_some() { "yes" } else { "no" }
-    );
+    match pkg.signature_info()? {
+        Some(sig) => println!(
+            "signed: yes, as {} with key id {} (`plaza verify` checks it)",
+            sig.publisher, sig.key_id
+        ),
+        None => println!("signed: no (install refuses it outside developer mode: `plaza sign`)"),
+    }
     println!("imports:");
     let mut bad = false;
     for i in &imports {

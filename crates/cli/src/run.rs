@@ -1,11 +1,87 @@
 //! `plaza run`: a session driven by text actions, pages printed as text.
 
 use anyhow::Result;
+use plaza_host::ledger::format_money;
 use plaza_host::page::{offered_actions, render_text};
+use plaza_host::prompt::{
+    BoxFuture, ConsentAnswer, ConsentRequest, PaymentAnswer, PaymentPrompt, Prompter,
+};
 use plaza_host::store::{AuditEntry, Outcome};
 use plaza_host::{Error, Host, Page};
 use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
+
+/// How `plaza run` answers consent questions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ConsentChoice {
+    /// Allow, and remember it.
+    Allow,
+    /// Refuse, and remember it.
+    Deny,
+    /// Close the question: denied this time, asked again next time.
+    Dismiss,
+}
+
+/// How `plaza run` answers payment confirmations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PayChoice {
+    /// Pay.
+    Confirm,
+    /// Refuse to pay.
+    Decline,
+    /// Close the confirmation.
+    Cancel,
+}
+
+/// Answers the host's questions as the command line said, and prints each
+/// question and answer, so a headless run shows what a user would be asked.
+#[derive(Debug)]
+pub struct AnswerPrompter {
+    consent: ConsentChoice,
+    pay: PayChoice,
+}
+
+impl AnswerPrompter {
+    /// A prompter answering with these choices.
+    pub fn new(consent: ConsentChoice, pay: PayChoice) -> AnswerPrompter {
+        AnswerPrompter { consent, pay }
+    }
+}
+
+impl Prompter for AnswerPrompter {
+    fn ask_consent<'a>(&'a self, r: &'a ConsentRequest) -> BoxFuture<'a, ConsentAnswer> {
+        let answer = match self.consent {
+            ConsentChoice::Allow => ConsentAnswer::Allow,
+            ConsentChoice::Deny => ConsentAnswer::Deny,
+            ConsentChoice::Dismiss => ConsentAnswer::Dismiss,
+        };
+        println!(
+            "? {} ({}) asks for your {}: \"{}\" -> {:?}",
+            r.app_name, r.publisher_name, r.scope, r.purpose, answer
+        );
+        Box::pin(async move { answer })
+    }
+
+    fn confirm_payment<'a>(&'a self, p: &'a PaymentPrompt) -> BoxFuture<'a, PaymentAnswer> {
+        let answer = match self.pay {
+            PayChoice::Confirm => PaymentAnswer::Confirm,
+            PayChoice::Decline => PaymentAnswer::Decline,
+            PayChoice::Cancel => PaymentAnswer::Cancel,
+        };
+        let m = |a: u64| format_money(a as i64, &p.currency);
+        println!(
+            "? pay {} to {} for \"{}\" (insurance {}, wallet {} of {}) -> {:?}",
+            m(p.amount),
+            p.payee,
+            p.description,
+            m(p.insurance_part),
+            m(p.wallet_part),
+            m(p.wallet_balance),
+            answer
+        );
+        Box::pin(async move { answer })
+    }
+}
 
 /// One line of a script.
 #[derive(Debug, Clone, PartialEq, Eq)]

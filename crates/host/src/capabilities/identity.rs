@@ -45,6 +45,8 @@ use plaza_world::types::Error as WitError;
 
 /// How long a login code works: five minutes.
 pub const LOGIN_CODE_TTL_MS: i64 = 5 * 60 * 1000;
+/// How many unused, unexpired login codes a user may hold in one mini-app.
+pub const MAX_LIVE_LOGIN_CODES: u64 = 10;
 /// The grid coarse locations are rounded to, in degrees (about a kilometre).
 pub const COARSE_LOCATION_DEGREES: f64 = 0.01;
 /// The least accuracy a coarse location claims, in metres.
@@ -155,8 +157,18 @@ impl IdentityHost for SessionState {
 
     async fn login(&mut self) -> Result<LoginCode, WitError> {
         self.allow(Capability::Identity)?;
-        let code = to_hex(&random_32().map_err(store_failed)?[..16]);
         let now = self.services.clock.now_ms();
+        let live = self
+            .services
+            .store
+            .live_login_codes(self.subject.app(), &self.subject.user, now)
+            .map_err(store_failed)?;
+        if live >= MAX_LIVE_LOGIN_CODES {
+            return Err(WitError::LimitExceeded(format!(
+                "the user already holds {live} unused login codes of this mini-app (at most {MAX_LIVE_LOGIN_CODES}); exchange one, or wait until they expire"
+            )));
+        }
+        let code = to_hex(&random_32().map_err(store_failed)?[..16]);
         let expires_at_ms = now + LOGIN_CODE_TTL_MS;
         self.services
             .store

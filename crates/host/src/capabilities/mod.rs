@@ -19,7 +19,7 @@ use plaza_world::types::Error as WitError;
 
 pub use identity::{
     COARSE_LOCATION_ACCURACY_M, COARSE_LOCATION_DEGREES, HOST_SESSION, LOGIN_CODE_TTL_MS,
-    LoginExchange, coarse_location,
+    LoginExchange, MAX_LIVE_LOGIN_CODES, coarse_location,
 };
 pub use log::MAX_LOG_MESSAGE_BYTES;
 pub use payment::MAX_HISTORY_PAGE;

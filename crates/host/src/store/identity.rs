@@ -117,6 +117,8 @@ pub trait LoginStore: Send + Sync {
     fn app_secret(&self, app: &str) -> StoreResult<Option<String>>;
     /// Records a new login code, forgetting codes that expired long ago.
     fn put_login_code(&self, record: &LoginCodeRecord) -> StoreResult<()>;
+    /// How many codes of (`app`, `user`) are unused and unexpired at `now_ms`.
+    fn live_login_codes(&self, app: &str, user: &str, now_ms: i64) -> StoreResult<u64>;
     /// Uses up a login code of `app` at `now_ms`, atomically: of two racing
     /// exchanges of one code, one gets `Taken`, the other `Used`.
     fn take_login_code(
@@ -301,6 +303,19 @@ impl LoginStore for SqliteStore {
         Ok(())
     }
 
+    fn live_login_codes(&self, app: &str, user: &str, now_ms: i64) -> StoreResult<u64> {
+        let n: i64 = self
+            .conn()
+            .query_row(
+                "SELECT COUNT(*) FROM login_codes WHERE app_id = ?1 AND user_id = ?2
+                 AND used_at_ms IS NULL AND expires_at_ms > ?3",
+                params![app, user, now_ms],
+                |r| r.get(0),
+            )
+            .map_err(db("count login codes"))?;
+        Ok(n as u64)
+    }
+
     fn take_login_code(
         &self,
         app: &str,
@@ -429,6 +444,8 @@ mod tests {
             expires_at_ms: 301_000,
         };
         s.put_login_code(&rec).unwrap();
+        assert_eq!(s.live_login_codes("a.b", "alice", 2_000).unwrap(), 1);
+        assert_eq!(s.live_login_codes("a.b", "bob", 2_000).unwrap(), 0);
         assert_eq!(
             s.take_login_code("other.app", "h1", 2_000).unwrap(),
             LoginCodeTake::Unknown
@@ -441,6 +458,7 @@ mod tests {
             s.take_login_code("a.b", "h1", 3_000).unwrap(),
             LoginCodeTake::Used
         );
+        assert_eq!(s.live_login_codes("a.b", "alice", 3_000).unwrap(), 0);
         s.put_login_code(&LoginCodeRecord {
             code_sha256: "h2".into(),
             ..rec

@@ -1,0 +1,190 @@
+//! `plaza wallet`, `plaza insurance`, `plaza ledger verify`, and `plaza run
+//! --pay`: money from the shell.
+
+use plaza_test_programs::CASHIER;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+fn plaza(store: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_plaza"))
+        .args(args)
+        .env("PLAZA_STORE", store)
+        // The cashier fixture is unsigned.
+        .env("PLAZA_DEVELOPER_MODE", "1")
+        .env("RUST_LIB_BACKTRACE", "0")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run plaza")
+}
+
+fn out(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn err(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn json(o: &Output) -> serde_json::Value {
+    assert!(o.status.success(), "{}", err(o));
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", out(o)))
+}
+
+#[test]
+fn wallet_insurance_payments_and_ledger_verify_from_the_shell() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = tmp.path().join("plaza.db");
+    let topup = json(&plaza(
+        &store,
+        &[
+            "wallet", "topup", "--user", "ann", "--amount", "300.50", "--json",
+        ],
+    ));
+    assert_eq!(topup["balance"], 30_050);
+    let bad = plaza(
+        &store,
+        &["wallet", "topup", "--user", "ann", "--amount", "1.234"],
+    );
+    assert!(!bad.status.success());
+    assert!(
+        err(&bad).contains("`1.234` is not an amount"),
+        "{}",
+        err(&bad)
+    );
+
+    let card = plaza(
+        &store,
+        &[
+            "insurance",
+            "bind",
+            "--user",
+            "ann",
+            "--card",
+            "3301",
+            "--holder",
+            "Ann Li",
+            "--coverage",
+            "70",
+            "--annual-cap",
+            "100",
+        ],
+    );
+    assert!(
+        out(&card).contains("70.00% of eligible items, up to CNY 100.00 a year"),
+        "{}",
+        out(&card)
+    );
+
+    // Pay through the cashier fixture with the user confirming.
+    let pkg = tmp.path().join("cashier.plaza");
+    let dir = Path::new(CASHIER.manifest).parent().unwrap();
+    let o = plaza(
+        &store,
+        &[
+            "pack",
+            dir.to_str().unwrap(),
+            "--component",
+            CASHIER.component,
+            "-o",
+            pkg.to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success(), "{}", err(&o));
+    let run = plaza(
+        &store,
+        &[
+            "run",
+            pkg.to_str().unwrap(),
+            "--user",
+            "ann",
+            "--path",
+            "/pay-insured?order=c-1&eligible=10000&other=500",
+            "--pay",
+            "confirm",
+        ],
+    );
+    let text = out(&run);
+    assert!(run.status.success(), "{text}\n{}", err(&run));
+    // The question the user was asked, and the page after it.
+    assert!(text.contains("? pay CNY 105.00 to "), "{text}");
+    assert!(
+        text.contains("(insurance CNY 70.00, wallet CNY 35.00 of CNY 300.50) -> Confirm"),
+        "{text}"
+    );
+    assert!(text.contains("outcome: paid"), "{text}");
+
+    let balance = json(&plaza(
+        &store,
+        &["wallet", "balance", "--user", "ann", "--json"],
+    ));
+    assert_eq!(balance["balance"], 30_050 - 3_500);
+    let history = json(&plaza(
+        &store,
+        &["wallet", "history", "--user", "ann", "--json"],
+    ));
+    assert_eq!(history[0]["kind"], "payment");
+    assert_eq!(history[0]["amount"], -3_500);
+    assert_eq!(history[0]["order_id"], "c-1");
+    let shown = json(&plaza(
+        &store,
+        &["insurance", "show", "--user", "ann", "--json"],
+    ));
+    assert_eq!(shown["cap_left"], 3_000);
+
+    // Declining moves nothing.
+    let run = plaza(
+        &store,
+        &[
+            "run",
+            "test.plaza.cashier",
+            "--user",
+            "ann",
+            "--path",
+            "/pay?order=c-2&amount=100",
+            "--pay",
+            "decline",
+        ],
+    );
+    assert!(out(&run).contains("outcome: declined"), "{}", out(&run));
+
+    let verify = plaza(&store, &["ledger", "verify"]);
+    assert!(verify.status.success(), "{}", out(&verify));
+    let text = out(&verify);
+    assert!(
+        text.contains("checked 2 transactions (5 postings): each sums to zero"),
+        "{text}"
+    );
+    assert!(text.contains("checked 1 receipt signatures"), "{text}");
+    assert!(text.trim_end().ends_with("ledger is sound"), "{text}");
+    let report = json(&plaza(&store, &["ledger", "verify", "--json"]));
+    assert_eq!(report["clean"], true);
+    assert_eq!(report["payments"], 1);
+}
+
+#[test]
+fn ledger_verify_fails_on_a_tampered_store() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = tmp.path().join("plaza.db");
+    json(&plaza(
+        &store,
+        &[
+            "wallet", "topup", "--user", "ann", "--amount", "10", "--json",
+        ],
+    ));
+    // Someone edits a balance behind the ledger's back.
+    rusqlite::Connection::open(&store)
+        .unwrap()
+        .execute(
+            "UPDATE accounts SET balance = balance + 100 WHERE id = 'wallet:ann'",
+            [],
+        )
+        .unwrap();
+    let verify = plaza(&store, &["ledger", "verify"]);
+    assert!(!verify.status.success());
+    assert!(
+        out(&verify)
+            .contains("PROBLEM: account wallet:ann: its balance differs from its postings by 100"),
+        "{}",
+        out(&verify)
+    );
+}
