@@ -18,6 +18,9 @@
 //! | tap `bookings`, launch `/bookings` | "My bookings" | push |
 //! | tap `booking:<no>` | "Booking <no>" | push |
 //! | tap `cancel:<no>` | "Booking cancelled" | replace |
+//! | tap `deposit:<no>` | "Deposit" (paid by insurance / by you, payee) | replace |
+//! | tap `bill:<no>` | "Consultation bill" (consultation and ultrasound insurance-eligible) | replace |
+//! | tap `payments` | "Payment history" | push |
 //! | anything else | "Something went wrong" | replace |
 
 mod bookings;
