@@ -11,20 +11,18 @@ async fn unavailable_capabilities_answer_with_a_variant_the_guest_can_show() {
     install(&t, &FUTURE_CAPS).await;
     let s = t.host.session("alice", "test.plaza.future-caps").unwrap();
     let page = s.launch("/").await.unwrap();
-    for call in ["messaging.reply"] {
-        let v = field(&page, call).unwrap_or_else(|| panic!("no {call}:\n{}", text(&page)));
-        assert!(v.starts_with("unavailable:"), "{call}: {v}");
-    }
-    // They passed the gate first (declared, allowed by policy).
+    let v = field(&page, "messaging.reply").unwrap_or_else(|| panic!("{}", text(&page)));
+    assert!(v.starts_with("unavailable:"), "messaging.reply: {v}");
+    // Identity has landed: the openid call answers.
+    assert_eq!(field(&page, "identity.openid").as_deref(), Some("ok"));
+    // It passed the gate first (declared, allowed by policy).
     let audit = t.host.audit(&AuditQuery::default()).unwrap();
-    for cap in ["messaging"] {
-        assert!(
-            audit
-                .iter()
-                .any(|e| e.capability == cap && e.outcome == Outcome::Allowed),
-            "{cap} not audited: {audit:?}"
-        );
-    }
+    assert!(
+        audit
+            .iter()
+            .any(|e| e.capability == "messaging" && e.outcome == Outcome::Allowed),
+        "messaging not audited: {audit:?}"
+    );
 }
 
 #[tokio::test]

@@ -50,6 +50,12 @@ pub struct HostConfig {
     /// How long a payment confirmation waits for the user before the guest
     /// gets `timed-out` (default 2 minutes).
     pub payment_timeout: Duration,
+    /// Messages (sends, broadcasts, replies) one mini-app may send a minute
+    /// (default 60).
+    pub messaging_per_minute: u32,
+    /// Broadcasts one account may deliver to a follower per calendar month
+    /// (default 4, WeChat's rule).
+    pub broadcasts_per_month: u32,
 }
 
 impl Default for HostConfig {
@@ -65,6 +71,8 @@ impl Default for HostConfig {
             utc_offset_minutes: 0,
             developer_mode: false,
             payment_timeout: Duration::from_secs(120),
+            messaging_per_minute: 60,
+            broadcasts_per_month: 4,
         }
     }
 }
@@ -153,6 +161,10 @@ pub(crate) struct Services {
     pub(crate) keys: HostKeys,
     pub(crate) prompter: Arc<dyn Prompter>,
     pub(crate) payment_timeout: Duration,
+    pub(crate) messaging_per_minute: u32,
+    pub(crate) broadcasts_per_month: u32,
+    /// Messages sent per mini-app in the current minute: (minute, count).
+    pub(crate) message_rates: Mutex<HashMap<String, (i64, u32)>>,
     pub(crate) gate: Gate,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) ids: Arc<dyn IdSource>,
@@ -219,6 +231,9 @@ impl Host {
                 keys: HostKeys::load(store.as_ref())?,
                 prompter: config.prompter.clone(),
                 payment_timeout: config.payment_timeout,
+                messaging_per_minute: config.messaging_per_minute,
+                broadcasts_per_month: config.broadcasts_per_month,
+                message_rates: Mutex::new(HashMap::new()),
                 store,
                 gate,
                 clock: config.clock,
@@ -239,7 +254,9 @@ impl Host {
             let every = (idle / 4).clamp(Duration::from_millis(10), Duration::from_secs(60));
             rt.spawn(evict_periodically(weak, every));
         }
-        Ok(Host { inner })
+        let host = Host { inner };
+        host.resume_broadcasts()?;
+        Ok(host)
     }
 
     /// Installs a package, or replaces the installed version of the same
@@ -549,6 +566,58 @@ impl Host {
             .verify_ledger(&|message, sig| crate::keys::verify(&pk, message, sig))?)
     }
 
+    /// The user follows (`true`) or unfollows a mini-app's public account;
+    /// returns whether that changed anything.
+    pub fn follow(&self, user: &str, app_id: &str, follow: bool) -> Result<bool> {
+        check_user(user)?;
+        let s = &self.inner.services;
+        if follow && s.store.get_package(app_id)?.is_none() {
+            return Err(Error::NotInstalled { app: app_id.to_string() });
+        }
+        Ok(s.store.set_following(user, app_id, follow, s.clock.now_ms())?)
+    }
+
+    /// A mini-app's followers.
+    pub fn followers(&self, app_id: &str) -> Result<Vec<String>> {
+        Ok(self.inner.services.store.followers(app_id)?)
+    }
+
+    /// The user writes to a mini-app without opening it (from the inbox): the
+    /// message is kept and reaches the mini-app as a `chat` event right after
+    /// its next launch. Returns the message id.
+    pub fn write_to_app(&self, user: &str, app_id: &str, text: &str) -> Result<String> {
+        check_user(user)?;
+        if self.inner.services.store.get_package(app_id)?.is_none() {
+            return Err(Error::NotInstalled { app: app_id.to_string() });
+        }
+        self.inner.record_user_message(user, app_id, text)
+    }
+
+    /// A user's inbox, newest first.
+    pub fn inbox(&self, user: &str, unread_only: bool, limit: usize) -> Result<Vec<crate::store::InboxMessage>> {
+        Ok(self.inner.services.store.inbox(user, unread_only, limit)?)
+    }
+
+    /// Marks a message of the user's inbox read; false if there is no such
+    /// message in this user's inbox.
+    pub fn mark_read(&self, user: &str, message_id: &str) -> Result<bool> {
+        Ok(self.inner.services.store.mark_read(user, message_id)?)
+    }
+
+    /// Finishes broadcasts a previous run of the host left half delivered
+    /// (it crashed or was stopped): nobody gets one twice. Runs at open;
+    /// returns how many it finished.
+    pub fn resume_broadcasts(&self) -> Result<usize> {
+        let s = &self.inner.services;
+        let unfinished = s.store.unfinished_broadcasts()?;
+        for id in &unfinished {
+            let ids = s.ids.clone();
+            let count = s.store.deliver_broadcast(id, &mut || ids.next_id("msg-"))?;
+            tracing::info!(broadcast = %id, delivered = count.delivered, skipped = count.skipped, "finished an interrupted broadcast");
+        }
+        Ok(unfinished.len())
+    }
+
     /// The store behind the host.
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.inner.services.store
@@ -626,6 +695,20 @@ impl HostInner {
             .entry(app_id.to_string())
             .or_insert(loaded.clone());
         Ok(loaded)
+    }
+
+    /// Records a message a user wrote to a mini-app; returns its id.
+    pub(crate) fn record_user_message(&self, user: &str, app_id: &str, text: &str) -> Result<String> {
+        let max = crate::capabilities::MAX_TEXT_CHARS;
+        if text.trim().is_empty() || text.chars().count() > max {
+            return Err(Error::InvalidRequest(format!(
+                "a message must be 1 to {max} characters"
+            )));
+        }
+        let s = &self.services;
+        let id = s.ids.next_id("chat-");
+        s.store.record_user_message(&id, user, app_id, text, s.clock.now_ms())?;
+        Ok(id)
     }
 
     async fn evict_idle(self: &Arc<Self>) -> usize {

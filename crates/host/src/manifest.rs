@@ -281,6 +281,12 @@ pub struct MessageTemplate {
     pub title: String,
     /// The named fields a message fills.
     pub fields: Vec<String>,
+    /// Whether to offer the user a long-term subscription (any number of
+    /// messages) rather than one message per acceptance. Only publishers in
+    /// the categories the policy allows (government, medical, transport,
+    /// finance, education by default) get it; others are offered one-time.
+    #[serde(default, rename = "long-term")]
+    pub long_term: bool,
 }
 
 impl Manifest {

@@ -88,6 +88,47 @@ pub enum PaymentAnswer {
     Cancel,
 }
 
+/// A template offered in a subscription request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OfferedTemplate {
+    /// The template id.
+    pub id: String,
+    /// Its title.
+    pub title: String,
+    /// The fields its messages carry.
+    pub fields: Vec<String>,
+    /// Whether the user may accept it for any number of messages (else one
+    /// message per acceptance).
+    pub long_term: bool,
+}
+
+/// A request to accept message templates, asked from a user's tap.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubscriptionPrompt {
+    /// The user asked.
+    pub user: String,
+    /// The mini-app asking.
+    pub app_id: String,
+    /// Its name.
+    pub app_name: String,
+    /// The publisher's name as the host knows it.
+    pub publisher_name: String,
+    /// The templates, in the order asked.
+    pub templates: Vec<OfferedTemplate>,
+}
+
+/// The user's answer for one template.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubscriptionAnswer {
+    /// Accept one message.
+    AcceptOnce,
+    /// Accept any number of messages (only where offered; otherwise counts as
+    /// one).
+    AcceptLongTerm,
+    /// Refuse.
+    Reject,
+}
+
 /// The embedding app's UI for questions to the user.
 pub trait Prompter: Send + Sync + 'static {
     /// Asks the user whether a mini-app may read a consent scope.
@@ -98,6 +139,16 @@ pub trait Prompter: Send + Sync + 'static {
     /// cancels: a host without a UI pays nothing.
     fn confirm_payment<'a>(&'a self, _prompt: &'a PaymentPrompt) -> BoxFuture<'a, PaymentAnswer> {
         Box::pin(async { PaymentAnswer::Cancel })
+    }
+
+    /// Asks the user to accept message templates; one answer per template,
+    /// in order (missing answers count as refusals). The default refuses all.
+    fn ask_subscription<'a>(
+        &'a self,
+        prompt: &'a SubscriptionPrompt,
+    ) -> BoxFuture<'a, Vec<SubscriptionAnswer>> {
+        let n = prompt.templates.len();
+        Box::pin(async move { vec![SubscriptionAnswer::Reject; n] })
     }
 }
 
@@ -120,6 +171,8 @@ pub struct ScriptedPrompter {
     asked: Mutex<Vec<ConsentRequest>>,
     payment: Mutex<Option<ScriptedPayment>>,
     payments_asked: Mutex<Vec<PaymentPrompt>>,
+    subscription: Mutex<Option<SubscriptionAnswer>>,
+    subscriptions_asked: Mutex<Vec<SubscriptionPrompt>>,
 }
 
 /// How a [`ScriptedPrompter`] answers payment confirmations.
@@ -153,6 +206,20 @@ impl ScriptedPrompter {
     /// without a script payments are cancelled.
     pub fn answer_payments(&self, how: ScriptedPayment) {
         *self.payment.lock().unwrap_or_else(|p| p.into_inner()) = Some(how);
+    }
+
+    /// Answers every template of every subscription request this way; without
+    /// a script, templates are refused.
+    pub fn answer_subscriptions(&self, answer: SubscriptionAnswer) {
+        *self.subscription.lock().unwrap_or_else(|p| p.into_inner()) = Some(answer);
+    }
+
+    /// The subscription requests asked so far.
+    pub fn subscription_prompts(&self) -> Vec<SubscriptionPrompt> {
+        self.subscriptions_asked
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// The payment confirmations asked so far.
@@ -194,5 +261,22 @@ impl Prompter for ScriptedPrompter {
                 None => PaymentAnswer::Cancel,
             }
         })
+    }
+
+    fn ask_subscription<'a>(
+        &'a self,
+        prompt: &'a SubscriptionPrompt,
+    ) -> BoxFuture<'a, Vec<SubscriptionAnswer>> {
+        self.subscriptions_asked
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(prompt.clone());
+        let answer = self
+            .subscription
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .unwrap_or(SubscriptionAnswer::Reject);
+        let n = prompt.templates.len();
+        Box::pin(async move { vec![answer; n] })
     }
 }

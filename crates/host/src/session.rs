@@ -13,7 +13,7 @@ use crate::host::{HostInner, LoadedApp, Services};
 use crate::page;
 use crate::sandbox::{OutputCapture, SandboxLimiter, SandboxViolation, Stream};
 use crate::store::Outcome;
-use plaza_world::app::{Event, LaunchEvent, Navigation, Page, SubmitEvent};
+use plaza_world::app::{ChatMessage, Event, LaunchEvent, Navigation, Page, SubmitEvent};
 use plaza_world::types::FieldValue;
 use std::sync::Arc;
 use std::time::Duration;
@@ -32,6 +32,9 @@ pub struct SessionState {
     pub(crate) subject: Subject,
     pub(crate) memo: AuditMemo,
     pub(crate) services: Arc<Services>,
+    /// Whether the event being handled is a user's gesture (a tap or a form),
+    /// which some calls (subscription requests) require.
+    pub(crate) gesture: bool,
     /// Epoch ticks used by the event being handled.
     ticks_used: u64,
     deadline_ticks: u64,
@@ -166,6 +169,24 @@ impl Session {
         .await
     }
 
+    /// The user writes to the mini-app (customer service, a patient to a
+    /// doctor): the message is recorded (it opens the mini-app's 48-hour
+    /// reply window) and delivered as a `chat` event; the page it answers is
+    /// returned. If the mini-app fails to take it, it is delivered again at
+    /// the next launch.
+    pub async fn chat(&self, text: &str) -> Result<Page> {
+        let id = self.host.record_user_message(&self.user, &self.app_id, text)?;
+        let services = &self.host.services;
+        let event = Event::Chat(ChatMessage {
+            id: id.clone(),
+            text: text.to_string(),
+            sent_at_ms: services.clock.now_ms(),
+        });
+        let page = self.send(event).await?;
+        services.store.mark_user_message_delivered(&id)?;
+        Ok(page)
+    }
+
     /// Goes back to the previous page, without asking the mini-app.
     pub async fn back(&self) -> Result<Page> {
         let mut slot = self.slot.lock().await;
@@ -192,7 +213,20 @@ impl Session {
             let live = start_instance(&host, &self.user, &self.app_id).await?;
             slot.live = Some(live);
         }
-        let result = deliver(&host, &mut slot, &event).await;
+        let mut result = deliver(&host, &mut slot, &event).await;
+        // Messages the user wrote while the mini-app was closed reach it
+        // right after it opens.
+        if result.is_ok() && matches!(event, Event::Launch(_)) {
+            let store = &host.services.store;
+            for (id, text, sent_at_ms) in store.undelivered_user_messages(&self.user, &self.app_id)? {
+                let chat = Event::Chat(ChatMessage { id: id.clone(), text, sent_at_ms });
+                result = deliver(&host, &mut slot, &chat).await;
+                if result.is_err() {
+                    break;
+                }
+                store.mark_user_message_delivered(&id)?;
+            }
+        }
         slot.last_active_ms = host.services.clock.now_ms();
         result
     }
@@ -353,6 +387,7 @@ async fn start_instance(host: &Arc<HostInner>, user: &str, app_id: &str) -> Resu
         subject,
         memo: AuditMemo::default(),
         services: services.clone(),
+        gesture: false,
         ticks_used: 0,
         deadline_ticks: limits.deadline_ticks(),
         deadline_hit: false,
@@ -408,6 +443,7 @@ async fn deliver(host: &Arc<HostInner>, slot: &mut Slot, event: &Event) -> Resul
         let s = live.store.data_mut();
         s.ticks_used = 0;
         s.deadline_hit = false;
+        s.gesture = matches!(event, Event::Tap(_) | Event::Submit(_));
     }
     live.store.set_epoch_deadline(1);
     let result = live

@@ -12,16 +12,14 @@
 use plaza_sdk::identity::{self, InsuranceCard};
 use plaza_sdk::{HostError, InputKind, PageBuilder, storage};
 
-/// The storage key of the registered patient: `name`, then `verified` or
-/// `typed`, one per line.
+/// The storage key of the registered patient: the name, then `verified`,
+/// one per line (only names the host verified are kept).
 const KEY: &str = "patient";
 
 /// A registered patient.
 pub struct Patient {
-    /// The legal name.
+    /// The legal name, as the host verified it.
     pub name: String,
-    /// Whether the host verified it.
-    pub verified: bool,
 }
 
 /// How the patient's name is known for a booking.
@@ -38,9 +36,8 @@ enum Registration {
 pub fn registered() -> Result<Option<Patient>, HostError> {
     Ok(storage::get_string(KEY)?.and_then(|text| {
         let (name, how) = text.split_once('\n')?;
-        Some(Patient {
+        (how == "verified").then(|| Patient {
             name: name.to_string(),
-            verified: how == "verified",
         })
     }))
 }
@@ -55,10 +52,7 @@ fn registration() -> Registration {
         Ok(r) if r.verified => {
             // Not kept if storage fails: the next booking asks again.
             let _ = storage::set_string(KEY, &format!("{}\nverified", r.name));
-            Registration::New(Patient {
-                name: r.name,
-                verified: true,
-            })
+            Registration::New(Patient { name: r.name })
         }
         Ok(_) => Registration::Typed("the host has not verified your name".to_string()),
         Err(e) => Registration::Typed(e.message().to_string()),

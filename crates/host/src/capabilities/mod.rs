@@ -2,15 +2,16 @@
 //! first, checks its arguments against the caps, and answers with the WIT
 //! `error` variant, never a trap, when it cannot do what was asked.
 //!
-//! `payment` and `messaging` have their full signatures and pass the gate,
-//! then answer `unavailable` until their implementations land.
+//! Capabilities that keep money or messages (`payment`, `messaging`) audit
+//! every call; the others audit their first use in a session and every
+//! denial (see [`crate::gate`]).
 
 mod clock;
 mod identity;
 mod log;
+mod messaging;
 mod payment;
 mod storage;
-mod unavailable;
 
 use crate::gate::Denial;
 use crate::manifest::Capability;
@@ -22,6 +23,7 @@ pub use identity::{
     LoginExchange, MAX_LIVE_LOGIN_CODES, coarse_location,
 };
 pub use log::MAX_LOG_MESSAGE_BYTES;
+pub use messaging::{MAX_FIELD_CHARS, MAX_TEXT_CHARS, MAX_TITLE_CHARS, REPLY_WINDOW_MS};
 pub use payment::MAX_HISTORY_PAGE;
 pub use storage::{MAX_KEY_BYTES, MAX_LIST_KEYS, MAX_VALUE_BYTES};
 

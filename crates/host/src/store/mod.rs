@@ -5,6 +5,7 @@
 
 mod identity;
 mod ledger;
+mod messaging;
 mod secrets;
 mod sqlite;
 
@@ -17,6 +18,7 @@ pub use ledger::{
     PayCommand, PayResult, PaymentRecord, RefundRecord, RefundResult, WalletEntry,
     merchant_account, wallet_account,
 };
+pub use messaging::{BroadcastCount, InboxMessage, MessagingStore, SendResult, Sender};
 pub use secrets::SecretStore;
 pub use sqlite::SqliteStore;
 
@@ -234,6 +236,7 @@ pub trait Store:
     + ConsentStore
     + SecretStore
     + LedgerStore
+    + MessagingStore
     + PublisherStore
     + LoginStore
     + UserDataStore
@@ -248,6 +251,7 @@ impl<T> Store for T where
         + ConsentStore
         + SecretStore
         + LedgerStore
+        + MessagingStore
         + PublisherStore
         + LoginStore
         + UserDataStore

@@ -15,6 +15,7 @@ const SCHEMA_PARTS: &[&str] = &[
     CORE_SCHEMA,
     super::secrets::SCHEMA,
     super::ledger::SCHEMA,
+    super::messaging::SCHEMA,
     super::identity::SCHEMA,
 ];
 

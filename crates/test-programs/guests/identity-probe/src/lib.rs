@@ -35,9 +35,8 @@ fn shown<T>(result: Result<T, HostError>, show: impl FnOnce(T) -> String) -> Str
 }
 
 fn call(page: PageBuilder, name: &str) -> PageBuilder {
-    let location = |l: identity::Location| {
-        format!("{:.6},{:.6},{:.6}", l.latitude, l.longitude, l.accuracy_m)
-    };
+    let location =
+        |l: identity::Location| format!("{:.6},{:.6},{:.6}", l.latitude, l.longitude, l.accuracy_m);
     match name {
         "openid" => page.field(name, shown(identity::openid(), |v| v)),
         "unionid" => page.field(name, shown(identity::unionid(), |v| v)),
@@ -49,7 +48,9 @@ fn call(page: PageBuilder, name: &str) -> PageBuilder {
         },
         "profile" => page.field(
             name,
-            shown(identity::profile(), |p| format!("{}|{}", p.nickname, p.avatar_url)),
+            shown(identity::profile(), |p| {
+                format!("{}|{}", p.nickname, p.avatar_url)
+            }),
         ),
         "phone" => page.field(name, shown(identity::phone(), |v| v)),
         "real-name" => page.field(
