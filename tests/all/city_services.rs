@@ -17,7 +17,12 @@ async fn city() -> TestHost {
 }
 
 async fn launch(t: &TestHost, user: &str, path: &str) -> Page {
-    t.host.session(user, APP).unwrap().launch(path).await.unwrap()
+    t.host
+        .session(user, APP)
+        .unwrap()
+        .launch(path)
+        .await
+        .unwrap()
 }
 
 fn outcome(page: &Page) -> String {
@@ -25,33 +30,57 @@ fn outcome(page: &Page) -> String {
 }
 
 fn inbox_titles(host: &Host, user: &str) -> Vec<String> {
-    host.inbox(user, false, 100).unwrap().into_iter().map(|m| m.title).collect()
+    host.inbox(user, false, 100)
+        .unwrap()
+        .into_iter()
+        .map(|m| m.title)
+        .collect()
 }
 
 #[tokio::test]
 async fn a_one_time_acceptance_allows_exactly_one_message() {
     let t = city().await;
-    t.prompter.answer_subscriptions(SubscriptionAnswer::AcceptOnce);
+    t.prompter
+        .answer_subscriptions(SubscriptionAnswer::AcceptOnce);
     let s = t.host.session("ann", APP).unwrap();
     s.launch("/").await.unwrap();
     let page = s.tap("subscribe:bill-due").await.unwrap();
-    assert_eq!(field(&page, "subscription bill-due").as_deref(), Some("accepted-once"));
+    assert_eq!(
+        field(&page, "subscription bill-due").as_deref(),
+        Some("accepted-once")
+    );
     let p = &t.prompter.subscription_prompts()[0];
-    assert_eq!((p.templates[0].title.as_str(), p.templates[0].long_term), ("Water bill due", false));
+    assert_eq!(
+        (p.templates[0].title.as_str(), p.templates[0].long_term),
+        ("Water bill due", false)
+    );
 
     let send = "/send?template=bill-due&account=W-1&amount=CNY%2042.00";
     let first = launch(&t, "ann", send).await;
-    assert!(outcome(&first).starts_with("ok msg-"), "{}", outcome(&first));
+    assert!(
+        outcome(&first).starts_with("ok msg-"),
+        "{}",
+        outcome(&first)
+    );
     let second = launch(&t, "ann", send).await;
     let o = outcome(&second);
-    assert!(o.starts_with("error denied:") && o.contains("no remaining subscription"), "{o}");
+    assert!(
+        o.starts_with("error denied:") && o.contains("no remaining subscription"),
+        "{o}"
+    );
 
     let inbox = t.host.inbox("ann", false, 10).unwrap();
     assert_eq!(inbox.len(), 1);
     let m = &inbox[0];
-    assert_eq!((m.kind.as_str(), m.title.as_str()), ("subscription", "Water bill due"));
+    assert_eq!(
+        (m.kind.as_str(), m.title.as_str()),
+        ("subscription", "Water bill due")
+    );
     assert_eq!(m.body, "account: W-1\namount: CNY 42.00");
-    assert_eq!((m.app_id.as_str(), m.publisher_name.is_empty(), m.read), (APP, false, false));
+    assert_eq!(
+        (m.app_id.as_str(), m.publisher_name.is_empty(), m.read),
+        (APP, false, false)
+    );
     assert_eq!(m.sent_at_ms, START_MS);
     // Another user's inbox stays empty; marking read is per user.
     assert!(t.host.inbox("bob", false, 10).unwrap().is_empty());
@@ -66,15 +95,32 @@ async fn missing_or_unknown_fields_are_invalid_and_a_refusal_allows_nothing() {
     let s = t.host.session("ann", APP).unwrap();
     s.launch("/").await.unwrap();
     let page = s.tap("subscribe:bill-due").await.unwrap();
-    assert_eq!(field(&page, "subscription bill-due").as_deref(), Some("rejected"));
+    assert_eq!(
+        field(&page, "subscription bill-due").as_deref(),
+        Some("rejected")
+    );
     let o = outcome(&launch(&t, "ann", "/send?template=bill-due&account=W-1&amount=1").await);
     assert!(o.starts_with("error denied:"), "{o}");
-    t.prompter.answer_subscriptions(SubscriptionAnswer::AcceptOnce);
+    t.prompter
+        .answer_subscriptions(SubscriptionAnswer::AcceptOnce);
     s.tap("subscribe:bill-due").await.unwrap();
     let o = outcome(&launch(&t, "ann", "/send?template=bill-due&account=W-1").await);
-    assert!(o.starts_with("error invalid-argument:") && o.contains("`amount`"), "{o}");
-    let o = outcome(&launch(&t, "ann", "/send?template=bill-due&account=W-1&amount=1&colour=red").await);
-    assert!(o.starts_with("error invalid-argument:") && o.contains("`colour`"), "{o}");
+    assert!(
+        o.starts_with("error invalid-argument:") && o.contains("`amount`"),
+        "{o}"
+    );
+    let o = outcome(
+        &launch(
+            &t,
+            "ann",
+            "/send?template=bill-due&account=W-1&amount=1&colour=red",
+        )
+        .await,
+    );
+    assert!(
+        o.starts_with("error invalid-argument:") && o.contains("`colour`"),
+        "{o}"
+    );
     let o = outcome(&launch(&t, "ann", "/send?template=lottery&x=1").await);
     assert!(o.starts_with("error invalid-argument:"), "{o}");
     // The acceptance is still there for a correct message.
@@ -85,7 +131,8 @@ async fn missing_or_unknown_fields_are_invalid_and_a_refusal_allows_nothing() {
 #[tokio::test]
 async fn subscriptions_are_asked_only_from_a_tap() {
     let t = city().await;
-    t.prompter.answer_subscriptions(SubscriptionAnswer::AcceptOnce);
+    t.prompter
+        .answer_subscriptions(SubscriptionAnswer::AcceptOnce);
     let o = outcome(&launch(&t, "ann", "/subscribe-on-launch").await);
     assert!(o.starts_with("error denied:") && o.contains("tap"), "{o}");
     assert!(t.prompter.subscription_prompts().is_empty());
@@ -94,27 +141,54 @@ async fn subscriptions_are_asked_only_from_a_tap() {
 #[tokio::test]
 async fn long_term_subscriptions_only_for_the_allowed_categories() {
     let t = city().await;
-    let shop = manifest_replacing(&CITY_SERVICES, "category = \"government\"", "category = \"commerce\"")
-        .replace(APP, "test.plaza.shop-messages");
-    t.host.install(package_with_manifest(&CITY_SERVICES, &shop)).await.unwrap();
-    t.prompter.answer_subscriptions(SubscriptionAnswer::AcceptLongTerm);
+    let shop = manifest_replacing(
+        &CITY_SERVICES,
+        "category = \"government\"",
+        "category = \"commerce\"",
+    )
+    .replace(APP, "test.plaza.shop-messages");
+    t.host
+        .install(package_with_manifest(&CITY_SERVICES, &shop))
+        .await
+        .unwrap();
+    t.prompter
+        .answer_subscriptions(SubscriptionAnswer::AcceptLongTerm);
 
     let gov = t.host.session("ann", APP).unwrap();
     gov.launch("/").await.unwrap();
     let page = gov.tap("subscribe:both").await.unwrap();
-    assert_eq!(field(&page, "subscription fine-notice").as_deref(), Some("accepted-long-term"));
+    assert_eq!(
+        field(&page, "subscription fine-notice").as_deref(),
+        Some("accepted-long-term")
+    );
     // The template not marked long-term is accepted once only.
-    assert_eq!(field(&page, "subscription bill-due").as_deref(), Some("accepted-once"));
+    assert_eq!(
+        field(&page, "subscription bill-due").as_deref(),
+        Some("accepted-once")
+    );
     for _ in 0..3 {
-        let o = outcome(&launch(&t, "ann", "/send?template=fine-notice&plate=ZJ-A1&amount=200").await);
+        let o = outcome(
+            &launch(
+                &t,
+                "ann",
+                "/send?template=fine-notice&plate=ZJ-A1&amount=200",
+            )
+            .await,
+        );
         assert!(o.starts_with("ok "), "{o}");
     }
 
     let shop = t.host.session("ann", "test.plaza.shop-messages").unwrap();
     shop.launch("/").await.unwrap();
     let page = shop.tap("subscribe:fine-notice").await.unwrap();
-    assert_eq!(field(&page, "subscription fine-notice").as_deref(), Some("accepted-once"));
-    assert!(!t.prompter.subscription_prompts()[1].templates[0].long_term, "not even offered");
+    assert_eq!(
+        field(&page, "subscription fine-notice").as_deref(),
+        Some("accepted-once")
+    );
+    assert!(
+        !t.prompter.subscription_prompts()[1].templates[0].long_term,
+        "not even offered"
+    );
     let send = "/send?template=fine-notice&plate=ZJ-A1&amount=200";
     assert!(outcome(&shop.launch(send).await.unwrap()).starts_with("ok "));
     assert!(outcome(&shop.launch(send).await.unwrap()).starts_with("error denied:"));
@@ -127,15 +201,27 @@ async fn followers_get_at_most_four_broadcasts_a_calendar_month() {
         t.host.follow(u, APP, true).unwrap();
     }
     // Not a follower: gets nothing.
-    let broadcast = |n: u32| format!("/broadcast?title=Notice%20{n}&text=Water%20off%20on%20Monday");
+    let broadcast =
+        |n: u32| format!("/broadcast?title=Notice%20{n}&text=Water%20off%20on%20Monday");
     for n in 1..=4 {
         let page = launch(&t, "staff", &broadcast(n)).await;
-        assert_eq!(field(&page, "delivered").as_deref(), Some("2"), "{}", text(&page));
+        assert_eq!(
+            field(&page, "delivered").as_deref(),
+            Some("2"),
+            "{}",
+            text(&page)
+        );
     }
     // Carl follows late: he still has his quota this month.
     t.host.follow("carl", APP, true).unwrap();
     let fifth = launch(&t, "staff", &broadcast(5)).await;
-    assert_eq!((field(&fifth, "delivered").as_deref(), field(&fifth, "skipped").as_deref()), (Some("1"), Some("2")));
+    assert_eq!(
+        (
+            field(&fifth, "delivered").as_deref(),
+            field(&fifth, "skipped").as_deref()
+        ),
+        (Some("1"), Some("2"))
+    );
     assert_eq!(inbox_titles(&t.host, "ann").len(), 4);
     assert_eq!(inbox_titles(&t.host, "carl"), vec!["Notice 5"]);
     assert!(inbox_titles(&t.host, "staff").is_empty());
@@ -143,11 +229,21 @@ async fn followers_get_at_most_four_broadcasts_a_calendar_month() {
     // 2026-11-30 23:59 in China is still November ...
     t.clock.set(1_796_054_340_000);
     let late = launch(&t, "staff", &broadcast(6)).await;
-    assert_eq!(field(&late, "skipped").as_deref(), Some("2"), "{}", text(&late));
+    assert_eq!(
+        field(&late, "skipped").as_deref(),
+        Some("2"),
+        "{}",
+        text(&late)
+    );
     // ... two minutes later it is December in China (still November in UTC).
     t.clock.advance(Duration::from_secs(120));
     let december = launch(&t, "staff", &broadcast(7)).await;
-    assert_eq!(field(&december, "delivered").as_deref(), Some("3"), "{}", text(&december));
+    assert_eq!(
+        field(&december, "delivered").as_deref(),
+        Some("3"),
+        "{}",
+        text(&december)
+    );
     assert_eq!(inbox_titles(&t.host, "ann")[0], "Notice 7");
 
     // Unfollowing stops them.
@@ -155,7 +251,11 @@ async fn followers_get_at_most_four_broadcasts_a_calendar_month() {
     let after = launch(&t, "staff", &broadcast(8)).await;
     assert_eq!(field(&after, "delivered").as_deref(), Some("2"));
     let audit = t.host.audit(&Default::default()).unwrap();
-    assert!(audit.iter().any(|e| e.capability == "messaging.broadcast" && e.detail.contains("skipped 2")));
+    assert!(
+        audit
+            .iter()
+            .any(|e| e.capability == "messaging.broadcast" && e.detail.contains("skipped 2"))
+    );
 }
 
 #[tokio::test]
@@ -164,10 +264,16 @@ async fn replies_only_within_48_hours_of_the_users_last_message() {
     let s = t.host.session("ann", APP).unwrap();
     s.launch("/").await.unwrap();
     let o = outcome(&s.tap("reply").await.unwrap());
-    assert!(o.starts_with("error denied:") && o.contains("48 hours"), "{o}");
+    assert!(
+        o.starts_with("error denied:") && o.contains("48 hours"),
+        "{o}"
+    );
 
     let page = s.chat("Where do I pay my fine?").await.unwrap();
-    assert_eq!(field(&page, "received").as_deref(), Some("Where do I pay my fine?"));
+    assert_eq!(
+        field(&page, "received").as_deref(),
+        Some("Where do I pay my fine?")
+    );
     t.clock.advance(Duration::from_secs(47 * 3600));
     assert!(outcome(&s.tap("reply").await.unwrap()).starts_with("ok "));
     t.clock.advance(Duration::from_secs(3600));
@@ -179,16 +285,26 @@ async fn replies_only_within_48_hours_of_the_users_last_message() {
     let inbox = t.host.inbox("ann", false, 10).unwrap();
     assert_eq!(inbox.len(), 2);
     assert_eq!(inbox[0].body, "We got your message: Hello?");
-    assert_eq!(inbox[1].body, "We got your message: Where do I pay my fine?");
+    assert_eq!(
+        inbox[1].body,
+        "We got your message: Where do I pay my fine?"
+    );
     assert_eq!(inbox[0].kind, "conversation");
 }
 
 #[tokio::test]
 async fn a_message_written_while_closed_reaches_the_mini_app_at_its_next_launch() {
     let t = city().await;
-    t.host.write_to_app("ann", APP, "Is the office open on Sunday?").unwrap();
+    t.host
+        .write_to_app("ann", APP, "Is the office open on Sunday?")
+        .unwrap();
     let page = launch(&t, "ann", "/").await;
-    assert_eq!(field(&page, "received").as_deref(), Some("Is the office open on Sunday?"), "{}", text(&page));
+    assert_eq!(
+        field(&page, "received").as_deref(),
+        Some("Is the office open on Sunday?"),
+        "{}",
+        text(&page)
+    );
     // Delivered once: the next launch does not repeat it.
     let again = launch(&t, "ann", "/").await;
     assert_eq!(field(&again, "received"), None);
@@ -204,13 +320,19 @@ async fn messaging_limits_are_limit_exceeded() {
     t.host.follow("ann", APP, true).unwrap();
     let long = "x".repeat(2001);
     let o = outcome(&launch(&t, "ann", &format!("/broadcast?title=T&text={long}")).await);
-    assert!(o.starts_with("error limit-exceeded:") && o.contains("2000"), "{o}");
+    assert!(
+        o.starts_with("error limit-exceeded:") && o.contains("2000"),
+        "{o}"
+    );
     for n in 0..3 {
         let page = launch(&t, "ann", &format!("/broadcast?title=T{n}&text=x")).await;
         assert!(field(&page, "delivered").is_some(), "{}", text(&page));
     }
     let o = outcome(&launch(&t, "ann", "/broadcast?title=T4&text=x").await);
-    assert!(o.starts_with("error limit-exceeded:") && o.contains("3 messages this minute"), "{o}");
+    assert!(
+        o.starts_with("error limit-exceeded:") && o.contains("3 messages this minute"),
+        "{o}"
+    );
     t.clock.advance(Duration::from_secs(60));
     let page = launch(&t, "ann", "/broadcast?title=T5&text=x").await;
     assert!(field(&page, "delivered").is_some());

@@ -18,6 +18,7 @@
 //! `~/.local/share/plaza/plaza.db`).
 
 mod build;
+mod inbox;
 mod money;
 mod run;
 mod trust;
@@ -51,6 +52,58 @@ struct StoreArg {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Show a user's inbox (messages from mini-apps), or mark one read.
+    Inbox {
+        /// The user.
+        #[arg(long)]
+        user: String,
+        /// Only unread messages.
+        #[arg(long)]
+        unread: bool,
+        /// Mark this message read instead of listing.
+        #[arg(long, value_name = "ID")]
+        mark_read: Option<String>,
+        /// At most this many, newest first.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        #[command(flatten)]
+        store: StoreArg,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The user follows a mini-app's public account (for its broadcasts).
+    Follow {
+        /// The user.
+        #[arg(long)]
+        user: String,
+        /// The mini-app id.
+        app: String,
+        #[command(flatten)]
+        store: StoreArg,
+    },
+    /// The user stops following a mini-app's public account.
+    Unfollow {
+        /// The user.
+        #[arg(long)]
+        user: String,
+        /// The mini-app id.
+        app: String,
+        #[command(flatten)]
+        store: StoreArg,
+    },
+    /// The user writes to a mini-app (it gets the message at its next launch).
+    Write {
+        /// The user.
+        #[arg(long)]
+        user: String,
+        /// The mini-app id.
+        app: String,
+        /// The message.
+        text: String,
+        #[command(flatten)]
+        store: StoreArg,
+    },
     /// Top up, and read, users' wallets.
     Wallet {
         #[command(subcommand)]
@@ -192,6 +245,9 @@ enum Command {
         /// How to answer payment confirmations.
         #[arg(long, value_enum, default_value = "cancel")]
         pay: run::PayChoice,
+        /// How to answer requests to accept message templates.
+        #[arg(long, value_enum, default_value = "reject")]
+        subscribe: run::SubscribeChoice,
         #[command(flatten)]
         store: StoreArg,
     },
@@ -367,9 +423,10 @@ async fn dispatch(command: Command) -> Result<ExitCode> {
             no_launch,
             consent,
             pay,
+            subscribe,
             store,
         } => {
-            let prompter = std::sync::Arc::new(run::AnswerPrompter::new(consent, pay));
+            let prompter = std::sync::Arc::new(run::AnswerPrompter::new(consent, pay, subscribe));
             let host = open_host_with(&store, prompter)?;
             let app_id = if Path::new(&target).is_file() {
                 let report = host
@@ -404,6 +461,28 @@ async fn dispatch(command: Command) -> Result<ExitCode> {
         Command::User { command, store } => return trust::user(&open_host(&store)?, command),
         Command::Secret { command, store } => return trust::secret(&open_host(&store)?, command),
         Command::Login { command, store } => return trust::login(&open_host(&store)?, command),
+        Command::Inbox {
+            user,
+            unread,
+            mark_read,
+            limit,
+            store,
+            json,
+        } => {
+            return inbox::inbox(&open_host(&store)?, &user, unread, mark_read, limit, json);
+        }
+        Command::Follow { user, app, store } => {
+            return inbox::follow(&open_host(&store)?, &user, &app, true);
+        }
+        Command::Unfollow { user, app, store } => {
+            return inbox::follow(&open_host(&store)?, &user, &app, false);
+        }
+        Command::Write {
+            user,
+            app,
+            text,
+            store,
+        } => return inbox::write(&open_host(&store)?, &user, &app, &text),
         Command::Wallet { command, store } => return money::wallet(&open_host(&store)?, command),
         Command::Insurance { command, store } => {
             return money::insurance(&open_host(&store)?, command);

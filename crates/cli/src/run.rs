@@ -5,6 +5,7 @@ use plaza_host::ledger::format_money;
 use plaza_host::page::{offered_actions, render_text};
 use plaza_host::prompt::{
     BoxFuture, ConsentAnswer, ConsentRequest, PaymentAnswer, PaymentPrompt, Prompter,
+    SubscriptionAnswer, SubscriptionPrompt,
 };
 use plaza_host::store::{AuditEntry, Outcome};
 use plaza_host::{Error, Host, Page};
@@ -33,18 +34,38 @@ pub enum PayChoice {
     Cancel,
 }
 
+/// How `plaza run` answers requests to accept message templates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SubscribeChoice {
+    /// Accept one message of each template.
+    Accept,
+    /// Accept any number where offered (one message otherwise).
+    LongTerm,
+    /// Refuse.
+    Reject,
+}
+
 /// Answers the host's questions as the command line said, and prints each
 /// question and answer, so a headless run shows what a user would be asked.
 #[derive(Debug)]
 pub struct AnswerPrompter {
     consent: ConsentChoice,
     pay: PayChoice,
+    subscribe: SubscribeChoice,
 }
 
 impl AnswerPrompter {
     /// A prompter answering with these choices.
-    pub fn new(consent: ConsentChoice, pay: PayChoice) -> AnswerPrompter {
-        AnswerPrompter { consent, pay }
+    pub fn new(
+        consent: ConsentChoice,
+        pay: PayChoice,
+        subscribe: SubscribeChoice,
+    ) -> AnswerPrompter {
+        AnswerPrompter {
+            consent,
+            pay,
+            subscribe,
+        }
     }
 }
 
@@ -80,6 +101,41 @@ impl Prompter for AnswerPrompter {
             answer
         );
         Box::pin(async move { answer })
+    }
+
+    fn ask_subscription<'a>(
+        &'a self,
+        p: &'a SubscriptionPrompt,
+    ) -> BoxFuture<'a, Vec<SubscriptionAnswer>> {
+        let answer = match self.subscribe {
+            SubscribeChoice::Accept => SubscriptionAnswer::AcceptOnce,
+            SubscribeChoice::LongTerm => SubscriptionAnswer::AcceptLongTerm,
+            SubscribeChoice::Reject => SubscriptionAnswer::Reject,
+        };
+        let titles: Vec<String> = p
+            .templates
+            .iter()
+            .map(|t| {
+                format!(
+                    "{}{}",
+                    t.title,
+                    if t.long_term {
+                        " (long-term offered)"
+                    } else {
+                        ""
+                    }
+                )
+            })
+            .collect();
+        println!(
+            "? {} ({}) asks to send you: {} -> {:?}",
+            p.app_name,
+            p.publisher_name,
+            titles.join(", "),
+            answer
+        );
+        let n = p.templates.len();
+        Box::pin(async move { vec![answer; n] })
     }
 }
 

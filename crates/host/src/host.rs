@@ -572,9 +572,12 @@ impl Host {
         check_user(user)?;
         let s = &self.inner.services;
         if follow && s.store.get_package(app_id)?.is_none() {
-            return Err(Error::NotInstalled { app: app_id.to_string() });
+            return Err(Error::NotInstalled {
+                app: app_id.to_string(),
+            });
         }
-        Ok(s.store.set_following(user, app_id, follow, s.clock.now_ms())?)
+        Ok(s.store
+            .set_following(user, app_id, follow, s.clock.now_ms())?)
     }
 
     /// A mini-app's followers.
@@ -588,13 +591,20 @@ impl Host {
     pub fn write_to_app(&self, user: &str, app_id: &str, text: &str) -> Result<String> {
         check_user(user)?;
         if self.inner.services.store.get_package(app_id)?.is_none() {
-            return Err(Error::NotInstalled { app: app_id.to_string() });
+            return Err(Error::NotInstalled {
+                app: app_id.to_string(),
+            });
         }
         self.inner.record_user_message(user, app_id, text)
     }
 
     /// A user's inbox, newest first.
-    pub fn inbox(&self, user: &str, unread_only: bool, limit: usize) -> Result<Vec<crate::store::InboxMessage>> {
+    pub fn inbox(
+        &self,
+        user: &str,
+        unread_only: bool,
+        limit: usize,
+    ) -> Result<Vec<crate::store::InboxMessage>> {
         Ok(self.inner.services.store.inbox(user, unread_only, limit)?)
     }
 
@@ -698,7 +708,12 @@ impl HostInner {
     }
 
     /// Records a message a user wrote to a mini-app; returns its id.
-    pub(crate) fn record_user_message(&self, user: &str, app_id: &str, text: &str) -> Result<String> {
+    pub(crate) fn record_user_message(
+        &self,
+        user: &str,
+        app_id: &str,
+        text: &str,
+    ) -> Result<String> {
         let max = crate::capabilities::MAX_TEXT_CHARS;
         if text.trim().is_empty() || text.chars().count() > max {
             return Err(Error::InvalidRequest(format!(
@@ -707,7 +722,8 @@ impl HostInner {
         }
         let s = &self.services;
         let id = s.ids.next_id("chat-");
-        s.store.record_user_message(&id, user, app_id, text, s.clock.now_ms())?;
+        s.store
+            .record_user_message(&id, user, app_id, text, s.clock.now_ms())?;
         Ok(id)
     }
 

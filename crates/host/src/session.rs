@@ -175,7 +175,9 @@ impl Session {
     /// returned. If the mini-app fails to take it, it is delivered again at
     /// the next launch.
     pub async fn chat(&self, text: &str) -> Result<Page> {
-        let id = self.host.record_user_message(&self.user, &self.app_id, text)?;
+        let id = self
+            .host
+            .record_user_message(&self.user, &self.app_id, text)?;
         let services = &self.host.services;
         let event = Event::Chat(ChatMessage {
             id: id.clone(),
@@ -218,8 +220,14 @@ impl Session {
         // right after it opens.
         if result.is_ok() && matches!(event, Event::Launch(_)) {
             let store = &host.services.store;
-            for (id, text, sent_at_ms) in store.undelivered_user_messages(&self.user, &self.app_id)? {
-                let chat = Event::Chat(ChatMessage { id: id.clone(), text, sent_at_ms });
+            for (id, text, sent_at_ms) in
+                store.undelivered_user_messages(&self.user, &self.app_id)?
+            {
+                let chat = Event::Chat(ChatMessage {
+                    id: id.clone(),
+                    text,
+                    sent_at_ms,
+                });
                 result = deliver(&host, &mut slot, &chat).await;
                 if result.is_err() {
                     break;

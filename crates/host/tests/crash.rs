@@ -84,7 +84,8 @@ fn sigkill_in_a_loop_of_payments_loses_no_confirmed_payment() {
     let started = Instant::now();
     while confirmed.len() < 200 && started.elapsed() < Duration::from_secs(60) {
         let Some(Ok(line)) = lines.next() else { break };
-        if let Some(rest) = line.strip_prefix("PAID ") {
+        // libtest may print `test child_pays_in_a_loop ... ` before the first.
+        if let Some(rest) = line.find("PAID ").map(|i| &line[i + 5..]) {
             let (order, tx) = rest.split_once(' ').unwrap();
             confirmed.push((order.to_string(), tx.to_string()));
         }
@@ -116,4 +117,101 @@ fn sigkill_in_a_loop_of_payments_loses_no_confirmed_payment() {
     assert!(report.payments >= confirmed.len() as u64);
     let balance = store.balance("wallet:ann").unwrap();
     assert_eq!(balance, 1_000_000_000 - 100 * report.payments as i64);
+}
+
+const BROADCAST_VAR: &str = "PLAZA_CRASH_TEST_BROADCAST";
+const FOLLOWERS: usize = 20_000;
+
+/// The child: a broadcast to many followers, killed while it delivers.
+#[test]
+fn child_broadcasts() {
+    use plaza_host::store::{MessagingStore, Sender};
+    let Some(path) = std::env::var_os(BROADCAST_VAR) else {
+        return;
+    };
+    let path = std::path::PathBuf::from(path);
+    let store = SqliteStore::open(&path).unwrap();
+    {
+        let mut raw = rusqlite::Connection::open(&path).unwrap();
+        let tx = raw.transaction().unwrap();
+        for i in 0..FOLLOWERS {
+            tx.execute(
+                "INSERT INTO followers (app_id, user_id, followed_at_ms) VALUES ('cn.city', ?1, 0)",
+                [format!("user-{i:05}")],
+            )
+            .unwrap();
+        }
+        tx.commit().unwrap();
+    }
+    let sender = Sender {
+        app_id: "cn.city".into(),
+        app_name: "City".into(),
+        publisher_name: "City Hall".into(),
+    };
+    store
+        .start_broadcast("bc-1", &sender, "Water", "Off on Monday", "2026-11", 4, 0)
+        .unwrap();
+    println!("STARTED");
+    std::io::stdout().flush().unwrap();
+    let mut n = 0;
+    store
+        .deliver_broadcast("bc-1", &mut || {
+            n += 1;
+            format!("msg-{n}")
+        })
+        .unwrap();
+    println!("DONE");
+    std::io::stdout().flush().unwrap();
+}
+
+#[tokio::test]
+async fn a_host_restarted_mid_broadcast_delivers_it_exactly_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("broadcast.db");
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "child_broadcasts",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(BROADCAST_VAR, &path)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let started = Instant::now();
+    loop {
+        match lines.next() {
+            // libtest may print `test child_broadcasts ... ` before it.
+            Some(Ok(l)) if l.ends_with("STARTED") => break,
+            Some(_) if started.elapsed() < Duration::from_secs(60) => continue,
+            _ => panic!("the child never started its broadcast"),
+        }
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let count = |sql: &str| -> i64 {
+        rusqlite::Connection::open(&path)
+            .unwrap()
+            .query_row(sql, [], |r| r.get(0))
+            .unwrap()
+    };
+    let before = count("SELECT COUNT(*) FROM inbox");
+    assert!(
+        (before as usize) < FOLLOWERS,
+        "the kill came after the broadcast finished ({before} delivered): nothing was tested"
+    );
+    // Opening the host finishes what the killed one started.
+    let host = plaza_host::Host::open(&path, plaza_host::HostConfig::default()).unwrap();
+    drop(host);
+    assert_eq!(count("SELECT COUNT(*) FROM inbox") as usize, FOLLOWERS);
+    assert_eq!(
+        count("SELECT COUNT(DISTINCT user_id) FROM inbox") as usize,
+        FOLLOWERS
+    );
+    assert_eq!(count("SELECT COUNT(*) FROM broadcasts WHERE done = 0"), 0);
 }

@@ -14,9 +14,7 @@ use crate::manifest::{Capability, MessageTemplate};
 use crate::prompt::{OfferedTemplate, SubscriptionAnswer as Answer, SubscriptionPrompt};
 use crate::session::SessionState;
 use crate::store::{Outcome, SendResult, Sender};
-use plaza_world::messaging::{
-    BroadcastResult, Host, SubscriptionAnswer, SubscriptionResult,
-};
+use plaza_world::messaging::{BroadcastResult, Host, SubscriptionAnswer, SubscriptionResult};
 use plaza_world::types::{Error as WitError, FieldValue};
 
 /// How long after the user's last message the mini-app may reply.
@@ -32,7 +30,9 @@ pub const MAX_TEMPLATES_PER_REQUEST: usize = 5;
 
 fn store_failed(e: crate::store::StoreError) -> WitError {
     tracing::error!("messaging: {e}");
-    WitError::Unavailable("the host's message store failed; nothing was sent. Try again later".into())
+    WitError::Unavailable(
+        "the host's message store failed; nothing was sent. Try again later".into(),
+    )
 }
 
 impl SessionState {
@@ -52,7 +52,10 @@ impl SessionState {
     }
 
     fn month(&self) -> String {
-        let (y, m, _) = civil_date(self.services.clock.now_ms(), self.services.utc_offset_minutes);
+        let (y, m, _) = civil_date(
+            self.services.clock.now_ms(),
+            self.services.utc_offset_minutes,
+        );
         format!("{y:04}-{m:02}")
     }
 
@@ -69,14 +72,24 @@ impl SessionState {
     fn take_rate(&self, what: &str) -> Result<(), WitError> {
         let limit = self.services.messaging_per_minute;
         let minute = self.services.clock.now_ms().div_euclid(60_000);
-        let mut rates = self.services.message_rates.lock().unwrap_or_else(|p| p.into_inner());
-        let entry = rates.entry(self.subject.app().to_string()).or_insert((minute, 0));
+        let mut rates = self
+            .services
+            .message_rates
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        let entry = rates
+            .entry(self.subject.app().to_string())
+            .or_insert((minute, 0));
         if entry.0 != minute {
             *entry = (minute, 0);
         }
         if entry.1 >= limit {
             drop(rates);
-            self.audit_message(what, Outcome::Denied, &format!("over the rate limit of {limit} a minute"))?;
+            self.audit_message(
+                what,
+                Outcome::Denied,
+                &format!("over the rate limit of {limit} a minute"),
+            )?;
             return Err(WitError::LimitExceeded(format!(
                 "this mini-app sent {limit} messages this minute, its limit; nothing was sent. Try again in a minute"
             )));
@@ -88,7 +101,9 @@ impl SessionState {
 
 fn check_text(what: &str, text: &str, max: usize) -> Result<(), WitError> {
     if text.trim().is_empty() {
-        return Err(WitError::InvalidArgument(format!("the {what} must not be empty")));
+        return Err(WitError::InvalidArgument(format!(
+            "the {what} must not be empty"
+        )));
     }
     let n = text.chars().count();
     if n > max {
@@ -100,10 +115,17 @@ fn check_text(what: &str, text: &str, max: usize) -> Result<(), WitError> {
 }
 
 impl Host for SessionState {
-    async fn subscribe(&mut self, template_ids: Vec<String>) -> Result<Vec<SubscriptionResult>, WitError> {
+    async fn subscribe(
+        &mut self,
+        template_ids: Vec<String>,
+    ) -> Result<Vec<SubscriptionResult>, WitError> {
         self.allow(Capability::Messaging)?;
         if !self.gesture {
-            self.audit_message("messaging.subscribe", Outcome::Denied, "asked outside a user's tap")?;
+            self.audit_message(
+                "messaging.subscribe",
+                Outcome::Denied,
+                "asked outside a user's tap",
+            )?;
             return Err(WitError::Denied(
                 "a subscription can be asked for only while handling the user's tap or form".into(),
             ));
@@ -129,7 +151,9 @@ impl Host for SessionState {
                 )));
             };
             if offered.iter().any(|o: &OfferedTemplate| o.id == t.id) {
-                return Err(WitError::InvalidArgument(format!("template `{id}` is asked for twice")));
+                return Err(WitError::InvalidArgument(format!(
+                    "template `{id}` is asked for twice"
+                )));
             }
             offered.push(OfferedTemplate {
                 id: t.id.clone(),
@@ -173,15 +197,26 @@ impl Host for SessionState {
             };
             self.audit_message(
                 &format!("messaging.subscribe.{}", t.id),
-                if answer == SubscriptionAnswer::Rejected { Outcome::Denied } else { Outcome::Allowed },
+                if answer == SubscriptionAnswer::Rejected {
+                    Outcome::Denied
+                } else {
+                    Outcome::Allowed
+                },
                 &format!("the user {word} the template `{}`", t.title),
             )?;
-            results.push(SubscriptionResult { template_id: t.id.clone(), answer });
+            results.push(SubscriptionResult {
+                template_id: t.id.clone(),
+                answer,
+            });
         }
         Ok(results)
     }
 
-    async fn send(&mut self, template_id: String, fields: Vec<FieldValue>) -> Result<String, WitError> {
+    async fn send(
+        &mut self,
+        template_id: String,
+        fields: Vec<FieldValue>,
+    ) -> Result<String, WitError> {
         self.allow(Capability::Messaging)?;
         let Some(t) = self.template(&template_id).cloned() else {
             return Err(WitError::InvalidArgument(format!(
@@ -228,11 +263,19 @@ impl Host for SessionState {
             .map_err(store_failed)?;
         match result {
             SendResult::Sent(id) => {
-                self.audit_message("messaging.send", Outcome::Allowed, &format!("sent `{}` ({id})", t.id))?;
+                self.audit_message(
+                    "messaging.send",
+                    Outcome::Allowed,
+                    &format!("sent `{}` ({id})", t.id),
+                )?;
                 Ok(id)
             }
             SendResult::NoSubscription => {
-                self.audit_message("messaging.send", Outcome::Denied, &format!("no remaining subscription to `{}`", t.id))?;
+                self.audit_message(
+                    "messaging.send",
+                    Outcome::Denied,
+                    &format!("no remaining subscription to `{}`", t.id),
+                )?;
                 Err(WitError::Denied(format!(
                     "the user has no remaining subscription to `{}`: ask with `subscribe` from a tap",
                     t.id
@@ -241,7 +284,11 @@ impl Host for SessionState {
         }
     }
 
-    async fn broadcast(&mut self, title: String, text: String) -> Result<BroadcastResult, WitError> {
+    async fn broadcast(
+        &mut self,
+        title: String,
+        text: String,
+    ) -> Result<BroadcastResult, WitError> {
         self.allow(Capability::Messaging)?;
         check_text("title", &title, MAX_TITLE_CHARS)?;
         check_text("text", &text, MAX_TEXT_CHARS)?;
@@ -269,9 +316,15 @@ impl Host for SessionState {
         self.audit_message(
             "messaging.broadcast",
             Outcome::Allowed,
-            &format!("broadcast {id}: delivered to {}, skipped {} over the monthly quota", count.delivered, count.skipped),
+            &format!(
+                "broadcast {id}: delivered to {}, skipped {} over the monthly quota",
+                count.delivered, count.skipped
+            ),
         )?;
-        Ok(BroadcastResult { delivered: count.delivered, skipped: count.skipped })
+        Ok(BroadcastResult {
+            delivered: count.delivered,
+            skipped: count.skipped,
+        })
     }
 
     async fn reply(&mut self, text: String) -> Result<String, WitError> {
@@ -286,7 +339,11 @@ impl Host for SessionState {
         match last {
             Some(t) if now - t < REPLY_WINDOW_MS => {}
             _ => {
-                self.audit_message("messaging.reply", Outcome::Denied, "outside the 48-hour reply window")?;
+                self.audit_message(
+                    "messaging.reply",
+                    Outcome::Denied,
+                    "outside the 48-hour reply window",
+                )?;
                 return Err(WitError::Denied(
                     "a reply is allowed only within 48 hours of the user's last message".into(),
                 ));
@@ -297,9 +354,22 @@ impl Host for SessionState {
         let title = format!("Reply from {}", self.subject.manifest.app.name);
         services
             .store
-            .deliver_message(&id, &self.subject.user, &self.sender(), "conversation", &title, &text, &self.month(), now)
+            .deliver_message(
+                &id,
+                &self.subject.user,
+                &self.sender(),
+                "conversation",
+                &title,
+                &text,
+                &self.month(),
+                now,
+            )
             .map_err(store_failed)?;
-        self.audit_message("messaging.reply", Outcome::Allowed, &format!("replied ({id})"))?;
+        self.audit_message(
+            "messaging.reply",
+            Outcome::Allowed,
+            &format!("replied ({id})"),
+        )?;
         Ok(id)
     }
 }

@@ -449,9 +449,25 @@ impl MessagingStore for SqliteStore {
                         |r| r.get(0),
                     )
                     .map_err(db("count a follower's broadcasts"))?;
-                let outcome = if received >= quota { "skipped" } else { "delivered" };
+                let outcome = if received >= quota {
+                    "skipped"
+                } else {
+                    "delivered"
+                };
                 if outcome == "delivered" {
-                    insert_inbox(&tx, &message_ids(), user, &sender, "broadcast", None, &title, &body, &month, at_ms, Some(id))?;
+                    insert_inbox(
+                        &tx,
+                        &message_ids(),
+                        user,
+                        &sender,
+                        "broadcast",
+                        None,
+                        &title,
+                        &body,
+                        &month,
+                        at_ms,
+                        Some(id),
+                    )?;
                 }
                 tx.execute(
                     "UPDATE broadcast_recipients SET outcome = ?3 WHERE broadcast_id = ?1 AND user_id = ?2",
