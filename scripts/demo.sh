@@ -61,8 +61,10 @@ for app in sample-miniapps/*/; do
     if [ -f "$app/demo.script" ]; then
         echo
         echo "=== $name: $app/demo.script ==="
-        # The user confirms every payment the script leads to.
-        "$plaza" run "$id" --user "$user" --script "$app/demo.script" --pay confirm
+        # The user confirms every payment the script leads to and accepts the
+        # message templates offered.
+        "$plaza" run "$id" --user "$user" --script "$app/demo.script" --pay confirm \
+            --subscribe long-term
     fi
 done
 echo
@@ -72,6 +74,9 @@ echo
 echo "=== the demo user's wallet ==="
 "$plaza" wallet history --user "$user"
 "$plaza" insurance show --user "$user"
+echo
+echo "=== the demo user's inbox ==="
+"$plaza" inbox --user "$user"
 echo
 echo "=== the ledger ==="
 "$plaza" ledger verify

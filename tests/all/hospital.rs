@@ -256,3 +256,73 @@ async fn deposit_bill_with_insurance_history_and_refund_on_cancel() {
     assert_eq!(report.payments, 2);
     assert_eq!(report.refunds, 1);
 }
+
+#[tokio::test]
+async fn reminders_accepted_while_booking_doctor_ready_and_the_doctor_chat() {
+    use plaza_host::prompt::SubscriptionAnswer;
+    let t = host();
+    install(&t, &HOSPITAL).await;
+    t.prompter
+        .answer_subscriptions(SubscriptionAnswer::AcceptLongTerm);
+    let s = t.host.session("li-na", APP).unwrap();
+    s.launch("/").await.unwrap();
+    s.tap("dept:obstetrics").await.unwrap();
+    s.tap("doctor:chen-li").await.unwrap();
+    s.tap("earliest:chen-li").await.unwrap();
+    let done = s
+        .submit("patient", &[("name", "Li Na"), ("phone", "13800138000")])
+        .await
+        .unwrap();
+    let n = notices(&done).join(" | ");
+    assert!(
+        n.contains("A reminder is in your inbox.") && n.contains("told when the doctor is ready"),
+        "{n}"
+    );
+    // Both templates were offered; "doctor is ready" long-term (a medical
+    // publisher), the reminder once.
+    let offered = &t.prompter.subscription_prompts()[0].templates;
+    assert_eq!(
+        offered
+            .iter()
+            .map(|o| (o.id.as_str(), o.long_term))
+            .collect::<Vec<_>>(),
+        vec![("appointment-reminder", false), ("doctor-ready", true)]
+    );
+    let inbox = t.host.inbox("li-na", false, 10).unwrap();
+    assert_eq!(inbox.len(), 1);
+    assert_eq!(inbox[0].title, "Appointment reminder");
+    assert_eq!(inbox[0].body, "doctor: Dr. Chen Li\ntime: Sun 22 Nov 08:30");
+
+    s.launch("/bookings").await.unwrap();
+    s.tap("booking:B0001").await.unwrap();
+    let arrived = s.tap("arrived:B0001").await.unwrap();
+    assert!(
+        notices(&arrived)[0].contains("Dr. Chen Li is ready"),
+        "{}",
+        text(&arrived)
+    );
+    assert_eq!(
+        t.host.inbox("li-na", true, 10).unwrap()[0].body,
+        "doctor: Dr. Chen Li\nroom: 203"
+    );
+
+    // The doctor chat: the patient writes, the hospital answers in the page
+    // and in the inbox.
+    s.launch("/").await.unwrap();
+    let chat = s.tap("chat").await.unwrap();
+    assert!(text(&chat).contains("No messages yet."), "{}", text(&chat));
+    let chat = s.chat("Is it safe to fly at 30 weeks?").await.unwrap();
+    assert_eq!(chat.title, "Ask a doctor");
+    assert_eq!(
+        field(&chat, "You").as_deref(),
+        Some("Is it safe to fly at 30 weeks?")
+    );
+    assert!(
+        field(&chat, "Hospital").unwrap().contains("within a day"),
+        "{}",
+        text(&chat)
+    );
+    let inbox = t.host.inbox("li-na", false, 10).unwrap();
+    assert_eq!(inbox[0].kind, "conversation");
+    assert_eq!(inbox.len(), 3);
+}

@@ -223,7 +223,8 @@ enum Command {
     },
     /// Run a mini-app headlessly: pages are printed as text, actions read from
     /// stdin or a script, one per line: `launch [PATH]`, `tap ACTION`,
-    /// `submit FORM NAME=VALUE ...`, `back`, `quit`.
+    /// `submit FORM NAME=VALUE ...`, `say TEXT` (write to the mini-app),
+    /// `back`, `quit`.
     Run {
         /// A package file (installed first) or an installed mini-app's id.
         target: String,

@@ -148,6 +148,8 @@ pub enum Action {
     Tap(String),
     /// `submit FORM NAME=VALUE ...`
     Submit(String, Vec<(String, String)>),
+    /// `say TEXT`: the user writes to the mini-app (a chat message).
+    Say(String),
     /// `back`
     Back,
     /// `quit`
@@ -196,7 +198,8 @@ pub fn parse_action(line: &str) -> Result<Option<Action>, String> {
         return Ok(None);
     }
     let words = split_words(line)?;
-    let usage = "actions are: launch [PATH], tap ACTION, submit FORM NAME=VALUE ..., back, quit";
+    let usage =
+        "actions are: launch [PATH], tap ACTION, submit FORM NAME=VALUE ..., say TEXT, back, quit";
     let action = match words[0].as_str() {
         "launch" => match words.len() {
             1 => Action::Launch("/".into()),
@@ -216,6 +219,8 @@ pub fn parse_action(line: &str) -> Result<Option<Action>, String> {
             Action::Submit(words[1].clone(), fields)
         }
         "submit" => return Err("`submit` takes a form id and NAME=VALUE fields".into()),
+        "say" if words.len() >= 2 => Action::Say(words[1..].join(" ")),
+        "say" => return Err("`say` takes the text to write to the mini-app".into()),
         "back" => Action::Back,
         "quit" | "exit" => Action::Quit,
         other => return Err(format!("unknown action `{other}`; {usage}")),
@@ -271,6 +276,7 @@ pub async fn run(
                     .collect();
                 session.submit(&form, &fields).await
             }
+            Action::Say(text) => session.chat(&text).await,
             Action::Back => session.back().await,
         };
         match result {

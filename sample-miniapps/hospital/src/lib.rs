@@ -25,6 +25,7 @@
 
 mod bookings;
 mod data;
+mod messages;
 mod patient;
 mod payments;
 
@@ -48,7 +49,8 @@ impl App for Hospital {
             Event::Tap(action) => self.tap(action),
             Event::Submit(submit) if submit.form == "patient" => self.confirm(submit),
             Event::Submit(submit) => Err(Problem::Unknown("form", submit.form.clone())),
-            // Resume, hide and chat keep the user where they are.
+            Event::Chat(message) => messages::on_message(&message.text).map_err(Problem::from),
+            // Resume and hide keep the user where they are.
             _ => return Page::builder(HOSPITAL).back().build(),
         };
         page.unwrap_or_else(Problem::page).build()
@@ -104,6 +106,9 @@ impl Hospital {
         if action == "home" {
             return Ok(home().replace());
         }
+        if action == "chat" {
+            return Ok(messages::chat_page()?);
+        }
         if action == "payments" {
             return Ok(payments::history()?);
         }
@@ -121,6 +126,7 @@ impl Hospital {
             "booking" => booking(arg),
             "cancel" => cancel(arg),
             "deposit" | "bill" => pay(kind, arg),
+            "arrived" => arrived(arg),
             _ => Err(Problem::Unknown("action", action.to_string())),
         }
     }
@@ -194,9 +200,11 @@ impl Hospital {
             "booking {} confirmed: {} at {}",
             booking.number, booking.doctor.id, booking.slot
         ));
+        let reminders = messages::subscribe_while_booking(booking.doctor.name, &booking.time);
         Ok(Page::builder("Booking confirmed")
             .replace()
             .success(format!("Your booking number is {}.", booking.number))
+            .info(reminders)
             .field("Booking number", booking.number.as_str())
             .field("Department", booking.doctor.department().name)
             .field("Doctor", booking.doctor.name)
@@ -237,6 +245,7 @@ fn home() -> PageBuilder {
     }
     page.button("My bookings", "bookings")
         .button("Payment history", "payments")
+        .button("Ask a doctor", "chat")
 }
 
 /// `dept:<id>`: the department's doctors.
@@ -326,7 +335,19 @@ fn booking(number: &str) -> Answer {
             format!("deposit:{}", booking.number),
         )
         .button("Pay consultation bill", format!("bill:{}", booking.number))
+        .button("I have arrived", format!("arrived:{}", booking.number))
         .danger_button("Cancel booking", format!("cancel:{}", booking.number)))
+}
+
+/// `arrived:<no>`: the patient checked in at the hospital.
+fn arrived(number: &str) -> Answer {
+    let booking = bookings::find(number)?
+        .ok_or_else(|| Problem::Message(format!("You have no booking {number}.")))?;
+    let said = messages::doctor_ready(booking.doctor.name, "203")?;
+    Ok(Page::builder("Checked in")
+        .replace()
+        .success(said)
+        .button("Back to the booking", format!("booking:{number}")))
 }
 
 /// `deposit:<no>`, `bill:<no>`: pays for a booking.

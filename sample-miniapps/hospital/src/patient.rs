@@ -81,7 +81,6 @@ pub fn name_input(page: PageBuilder) -> PageBuilder {
 /// The insurance card bound in the patient's host wallet, if the patient lets
 /// the hospital read it; `None` when refused or not bound (pay without
 /// insurance then).
-#[allow(dead_code)] // for the payment pages
 pub fn insurance_card() -> Result<Option<InsuranceCard>, HostError> {
     match identity::insurance_card() {
         Ok(card) => Ok(Some(card)),

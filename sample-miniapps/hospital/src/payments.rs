@@ -94,7 +94,15 @@ pub fn pay_bill(number: &str, fee: u64, doctor: &str) -> Result<PageBuilder, Hos
         description: format!("Consultation bill for booking {number} with {doctor}"),
         items,
     };
-    Ok(outcome("Consultation bill", number, payment::request(&request)))
+    // The card the patient lets the hospital see (asked at the first bill);
+    // the host settles insurance either way when the patient confirms.
+    let card = crate::patient::insurance_card()?;
+    let mut page = outcome("Consultation bill", number, payment::request(&request));
+    if let Some(card) = card {
+        let tail: String = card.card_number.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
+        page = page.field("Insurance card", format!("{} ····{tail}", card.scheme));
+    }
+    Ok(page)
 }
 
 /// On cancelling a booking: refunds what is left of its deposit. Returns the
