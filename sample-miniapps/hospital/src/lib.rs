@@ -21,6 +21,8 @@
 //! | tap `deposit:<no>` | "Deposit" (paid by insurance / by you, payee) | replace |
 //! | tap `bill:<no>` | "Consultation bill" (consultation and ultrasound insurance-eligible) | replace |
 //! | tap `payments` | "Payment history" | push |
+//! | tap `arrived:<no>` | "Checked in" (sends "The doctor is ready") | replace |
+//! | tap `chat`; a chat message | "Ask a doctor" (the exchange; the hospital replies) | push / replace |
 //! | anything else | "Something went wrong" | replace |
 
 mod bookings;
