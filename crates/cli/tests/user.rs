@@ -197,9 +197,23 @@ fn follow_write_and_inbox_from_the_shell() {
     let fixture = plaza_test_programs::CITY_SERVICES;
     let pkg = tmp.path().join("city.plaza");
     let dir = Path::new(fixture.manifest).parent().unwrap();
-    let o = plaza(&store, &["pack", dir.to_str().unwrap(), "--component", fixture.component, "-o", pkg.to_str().unwrap()]);
+    let o = plaza(
+        &store,
+        &[
+            "pack",
+            dir.to_str().unwrap(),
+            "--component",
+            fixture.component,
+            "-o",
+            pkg.to_str().unwrap(),
+        ],
+    );
     assert!(o.status.success(), "{}", err(&o));
-    assert!(plaza(&store, &["install", pkg.to_str().unwrap()]).status.success());
+    assert!(
+        plaza(&store, &["install", pkg.to_str().unwrap()])
+            .status
+            .success()
+    );
     let app = "test.plaza.city-services";
     assert!(out(&plaza(&store, &["follow", "--user", "ann", app])).contains("ann follows"));
     let o = plaza(&store, &["follow", "--user", "ann", "no.such.app"]);
@@ -207,28 +221,66 @@ fn follow_write_and_inbox_from_the_shell() {
 
     // A broadcast reaches the follower; the user's written message reaches
     // the mini-app at its next launch, and `say` writes in a session.
-    let o = plaza(&store, &["run", app, "--user", "clerk", "--path", "/broadcast?title=Water%20cut&text=Monday%209-12"]);
+    let o = plaza(
+        &store,
+        &[
+            "run",
+            app,
+            "--user",
+            "clerk",
+            "--path",
+            "/broadcast?title=Water%20cut&text=Monday%209-12",
+        ],
+    );
     assert!(out(&o).contains("delivered: 1"), "{}", out(&o));
-    let o = plaza(&store, &["write", "--user", "ann", app, "When is the water back?"]);
+    let o = plaza(
+        &store,
+        &["write", "--user", "ann", app, "When is the water back?"],
+    );
     assert!(o.status.success(), "{}", err(&o));
     let script = tmp.path().join("s.txt");
     std::fs::write(&script, "say \"Thanks!\"\ntap reply\n").unwrap();
-    let o = plaza(&store, &["run", app, "--user", "ann", "--script", script.to_str().unwrap()]);
+    let o = plaza(
+        &store,
+        &[
+            "run",
+            app,
+            "--user",
+            "ann",
+            "--script",
+            script.to_str().unwrap(),
+        ],
+    );
     let text = out(&o);
     assert!(o.status.success(), "{text}");
     assert!(text.contains("received: When is the water back?"), "{text}");
     assert!(text.contains("received: Thanks!"), "{text}");
 
     let list = json(&plaza(&store, &["inbox", "--user", "ann", "--json"]));
-    let titles: Vec<&str> = list.as_array().unwrap().iter().map(|m| m["title"].as_str().unwrap()).collect();
+    let titles: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["title"].as_str().unwrap())
+        .collect();
     assert_eq!(titles, vec!["Reply from City Services", "Water cut"]);
     let id = list[1]["id"].as_str().unwrap().to_string();
-    assert!(plaza(&store, &["inbox", "--user", "ann", "--mark-read", &id]).status.success());
-    let unread = json(&plaza(&store, &["inbox", "--user", "ann", "--unread", "--json"]));
+    assert!(
+        plaza(&store, &["inbox", "--user", "ann", "--mark-read", &id])
+            .status
+            .success()
+    );
+    let unread = json(&plaza(
+        &store,
+        &["inbox", "--user", "ann", "--unread", "--json"],
+    ));
     assert_eq!(unread.as_array().unwrap().len(), 1);
     let o = plaza(&store, &["inbox", "--user", "bob", "--mark-read", &id]);
     assert!(!o.status.success(), "another user's message");
     let text = out(&plaza(&store, &["inbox", "--user", "ann"]));
-    assert!(text.contains("Water cut") && text.contains("Monday 9-12"), "{text}");
+    assert!(
+        text.contains("Water cut") && text.contains("Monday 9-12"),
+        "{text}"
+    );
     assert!(out(&plaza(&store, &["unfollow", "--user", "ann", app])).contains("no longer follows"));
 }

@@ -1,4 +1,4 @@
-//! Expects identity, payment and messaging, declared in its manifest, to link and to answer `unavailable` (or `ok`) rather than trap.
+//! Expects identity, payment and messaging, declared in its manifest, to link and to answer the host's errors as data (or `ok`) rather than trap.
 //!
 //! On any event it answers the page "Future capabilities" with one field per
 //! call, in this order: `identity.openid`, `payment.request` (100 fen CNY,
