@@ -57,6 +57,7 @@ for app in sample-miniapps/*/; do
     "$plaza" uninstall "$id" >/dev/null 2>&1 || true
     "$plaza" install "$pkg"
     "$plaza" grants set --user "$user" "$id" real-name allow
+    "$plaza" grants set --user "$user" "$id" insurance-card allow
 
     if [ -f "$app/demo.script" ]; then
         echo
