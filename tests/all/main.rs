@@ -6,7 +6,7 @@ mod support;
 
 mod cache;
 mod cashier;
-mod city_services;
+mod messaging_probe;
 mod future_caps;
 mod hospital;
 mod hospital_patient;

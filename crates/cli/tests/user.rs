@@ -194,7 +194,7 @@ fn ledger_verify_fails_on_a_tampered_store() {
 fn follow_write_and_inbox_from_the_shell() {
     let tmp = tempfile::tempdir().unwrap();
     let store = tmp.path().join("plaza.db");
-    let fixture = plaza_test_programs::CITY_SERVICES;
+    let fixture = plaza_test_programs::MESSAGING_PROBE;
     let pkg = tmp.path().join("city.plaza");
     let dir = Path::new(fixture.manifest).parent().unwrap();
     let o = plaza(

@@ -5,14 +5,14 @@
 use crate::support::*;
 use plaza_host::prompt::SubscriptionAnswer;
 use plaza_host::{Host, Page};
-use plaza_test_programs::CITY_SERVICES;
+use plaza_test_programs::MESSAGING_PROBE;
 use std::time::Duration;
 
 const APP: &str = "test.plaza.city-services";
 
 async fn city() -> TestHost {
     let t = host();
-    install(&t, &CITY_SERVICES).await;
+    install(&t, &MESSAGING_PROBE).await;
     t
 }
 
@@ -142,13 +142,13 @@ async fn subscriptions_are_asked_only_from_a_tap() {
 async fn long_term_subscriptions_only_for_the_allowed_categories() {
     let t = city().await;
     let shop = manifest_replacing(
-        &CITY_SERVICES,
+        &MESSAGING_PROBE,
         "category = \"government\"",
         "category = \"commerce\"",
     )
     .replace(APP, "test.plaza.shop-messages");
     t.host
-        .install(package_with_manifest(&CITY_SERVICES, &shop))
+        .install(package_with_manifest(&MESSAGING_PROBE, &shop))
         .await
         .unwrap();
     t.prompter
@@ -316,7 +316,7 @@ async fn messaging_limits_are_limit_exceeded() {
         c.messaging_per_minute = 3;
         c
     });
-    install(&t, &CITY_SERVICES).await;
+    install(&t, &MESSAGING_PROBE).await;
     t.host.follow("ann", APP, true).unwrap();
     let long = "x".repeat(2001);
     let o = outcome(&launch(&t, "ann", &format!("/broadcast?title=T&text={long}")).await);
