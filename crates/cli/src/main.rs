@@ -8,6 +8,8 @@
 //! plaza run cn.hz.maternity --user alice          # actions from stdin
 //! plaza run hospital.plaza --script booking.txt   # installs, then runs a script
 //! plaza audit --user alice
+//! plaza test tests/scenarios --junit results.xml      # scenario files, see docs/scenarios.md
+//! plaza run hospital.plaza --record booking.toml      # writes a scenario while you click
 //! plaza keygen -o pub.key; plaza sign hospital.plaza --key pub.key    # see trust.rs
 //! plaza publisher add cn.hz.health --name N --category medical --key pub.key.pub --verified
 //! plaza grants list --user alice
@@ -21,6 +23,7 @@ mod build;
 mod inbox;
 mod money;
 mod run;
+mod scenarios;
 mod trust;
 
 use anyhow::{Context, Result, bail};
@@ -249,9 +252,16 @@ enum Command {
         /// How to answer requests to accept message templates.
         #[arg(long, value_enum, default_value = "reject")]
         subscribe: run::SubscribeChoice,
+        /// Write the session as a scenario file (each page seen becomes the
+        /// step's expectations) for `plaza test` to replay.
+        #[arg(long, value_name = "FILE")]
+        record: Option<PathBuf>,
         #[command(flatten)]
         store: StoreArg,
     },
+    /// Run scenario files headlessly, each on its own temporary store with a
+    /// test clock; ends with `N passed, N failed` (see docs/scenarios.md).
+    Test(scenarios::TestArgs),
     /// Show the audit log: what each mini-app accessed, and what it was denied.
     Audit {
         /// Only this user.
@@ -425,6 +435,7 @@ async fn dispatch(command: Command) -> Result<ExitCode> {
             consent,
             pay,
             subscribe,
+            record,
             store,
         } => {
             let prompter = std::sync::Arc::new(run::AnswerPrompter::new(consent, pay, subscribe));
@@ -435,7 +446,7 @@ async fn dispatch(command: Command) -> Result<ExitCode> {
                     .await?;
                 report.app_id
             } else {
-                target
+                target.clone()
             };
             let input: Box<dyn std::io::BufRead> = match &script {
                 Some(p) => Box::new(std::io::BufReader::new(
@@ -445,12 +456,42 @@ async fn dispatch(command: Command) -> Result<ExitCode> {
                 None => Box::new(std::io::BufReader::new(std::io::stdin())),
             };
             let launch = (!no_launch).then_some(path.as_str());
-            let errors =
-                run::run(&host, &user, &app_id, launch, input, &mut std::io::stdout()).await?;
+            let mut recorder = match &record {
+                Some(file) => Some(run::recorder(&host, &target, &app_id, &user, file)?),
+                None => None,
+            };
+            if let Some(r) = &mut recorder {
+                r.answers(Some(consent.as_str()), pay.as_str(), subscribe.as_str());
+                r.start_at(plaza_host::clock::Clock::now_ms(
+                    &plaza_host::clock::SystemClock,
+                ));
+            }
+            let errors = run::run(
+                &host,
+                &user,
+                &app_id,
+                launch,
+                input,
+                &mut std::io::stdout(),
+                recorder.as_mut(),
+            )
+            .await?;
+            if let (Some(r), Some(file)) = (&recorder, &record) {
+                std::fs::write(file, r.to_toml())
+                    .with_context(|| format!("writing {}", file.display()))?;
+                eprintln!("recorded the session in {}", file.display());
+            }
             if script.is_some() && errors > 0 {
                 eprintln!("{errors} action(s) failed");
                 return Ok(ExitCode::FAILURE);
             }
+        }
+        Command::Test(args) => {
+            let cache = default_store()
+                .parent()
+                .map(|p| p.join("cache"))
+                .unwrap_or_else(|| PathBuf::from("cache"));
+            return scenarios::test(args, cache).await;
         }
         Command::Keygen(args) => return trust::keygen(args),
         Command::Sign(args) => return trust::sign(args),

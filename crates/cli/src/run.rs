@@ -1,6 +1,6 @@
 //! `plaza run`: a session driven by text actions, pages printed as text.
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use plaza_host::ledger::format_money;
 use plaza_host::page::{offered_actions, render_text};
 use plaza_host::prompt::{
@@ -11,6 +11,7 @@ use plaza_host::store::{AuditEntry, Outcome};
 use plaza_host::{Error, Host, Page};
 use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
 
 /// How `plaza run` answers consent questions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -43,6 +44,39 @@ pub enum SubscribeChoice {
     LongTerm,
     /// Refuse.
     Reject,
+}
+
+impl ConsentChoice {
+    /// The answer as scenario files write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConsentChoice::Allow => "allow",
+            ConsentChoice::Deny => "deny",
+            ConsentChoice::Dismiss => "dismiss",
+        }
+    }
+}
+
+impl PayChoice {
+    /// The answer as scenario files write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PayChoice::Confirm => "confirm",
+            PayChoice::Decline => "decline",
+            PayChoice::Cancel => "cancel",
+        }
+    }
+}
+
+impl SubscribeChoice {
+    /// The answer as scenario files write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SubscribeChoice::Accept => "accept",
+            SubscribeChoice::LongTerm => "long-term",
+            SubscribeChoice::Reject => "reject",
+        }
+    }
 }
 
 /// Answers the host's questions as the command line said, and prints each
@@ -232,8 +266,83 @@ fn show(out: &mut dyn Write, page: &Page) -> std::io::Result<()> {
     writeln!(out, "{}", render_text(page))
 }
 
+/// A recorder for `plaza run --record FILE`: the scenario names the package
+/// file `target` (relative to FILE's directory), or, when `target` is an
+/// installed mini-app's id, a copy of the installed package written beside
+/// FILE (`FILE` with the extension `.plaza`), so the scenario replays
+/// anywhere.
+pub fn recorder(
+    host: &Host,
+    target: &str,
+    app: &str,
+    user: &str,
+    file: &Path,
+) -> Result<plaza_scenario::Recorder> {
+    let package = if Path::new(target).is_file() {
+        PathBuf::from(target)
+    } else {
+        let record = host
+            .store()
+            .get_package(app)?
+            .with_context(|| format!("{app} is not installed"))?;
+        let package = plaza_host::package::Package {
+            manifest: plaza_host::manifest::Manifest::parse(app, &record.manifest)?,
+            component: record.component,
+            signature: record.signature,
+        };
+        let out = file.with_extension("plaza");
+        std::fs::write(&out, package.to_bytes())
+            .with_context(|| format!("writing {}", out.display()))?;
+        out
+    };
+    let base = file
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+        .canonicalize()?;
+    let package = package.canonicalize()?;
+    let shown = package
+        .strip_prefix(&base)
+        .map(Path::to_path_buf)
+        .unwrap_or(package);
+    Ok(plaza_scenario::Recorder::new(
+        &shown.to_string_lossy(),
+        user,
+    ))
+}
+
+/// The scenario step for a `plaza run` action.
+fn scenario_action(action: &Action) -> plaza_scenario::Action {
+    use plaza_scenario::Action as S;
+    match action {
+        Action::Launch(p) => S::Launch(p.clone()),
+        Action::Tap(a) => S::Tap(a.clone()),
+        Action::Submit(f, fields) => S::Submit(f.clone(), fields.clone()),
+        Action::Say(t) => S::Say(t.clone()),
+        Action::Back | Action::Quit => S::Back,
+    }
+}
+
+fn record_step(
+    recorder: &mut Option<&mut plaza_scenario::Recorder>,
+    action: &Action,
+    result: &Result<Page, Error>,
+) {
+    if let Some(r) = recorder {
+        let err = result.as_ref().err().map(|e| e.to_string());
+        r.step(
+            &scenario_action(action),
+            match result {
+                Ok(p) => Ok(p),
+                Err(_) => Err(err.as_deref().unwrap_or_default()),
+            },
+        );
+    }
+}
+
 /// Runs a session of `app` for `user`, reading actions from `input` and
-/// writing pages to `out`. Returns how many actions failed.
+/// writing pages to `out` (and, with a recorder, each action and what came
+/// of it). Returns how many actions failed.
 pub async fn run(
     host: &Host,
     user: &str,
@@ -241,11 +350,14 @@ pub async fn run(
     launch: Option<&str>,
     input: Box<dyn BufRead>,
     out: &mut dyn Write,
+    mut recorder: Option<&mut plaza_scenario::Recorder>,
 ) -> Result<usize> {
     let session = host.session(user, app)?;
     let mut errors = 0;
     if let Some(path) = launch {
-        match session.launch(path).await {
+        let result = session.launch(path).await;
+        record_step(&mut recorder, &Action::Launch(path.to_string()), &result);
+        match result {
             Ok(page) => show(out, &page)?,
             Err(e) => {
                 errors += 1;
@@ -265,20 +377,21 @@ pub async fn run(
             }
         };
         writeln!(out, "> {}", line.trim())?;
-        let result = match action {
+        let result = match &action {
             Action::Quit => break,
-            Action::Launch(p) => session.launch(&p).await,
-            Action::Tap(a) => session.tap(&a).await,
+            Action::Launch(p) => session.launch(p).await,
+            Action::Tap(a) => session.tap(a).await,
             Action::Submit(form, fields) => {
                 let fields: Vec<(&str, &str)> = fields
                     .iter()
                     .map(|(n, v)| (n.as_str(), v.as_str()))
                     .collect();
-                session.submit(&form, &fields).await
+                session.submit(form, &fields).await
             }
-            Action::Say(text) => session.chat(&text).await,
+            Action::Say(text) => session.chat(text).await,
             Action::Back => session.back().await,
         };
+        record_step(&mut recorder, &action, &result);
         match result {
             Ok(page) => show(out, &page)?,
             Err(e) => {

@@ -1,0 +1,92 @@
+//! `plaza test`: runs scenario files (see `docs/scenarios.md`), each on its
+//! own temporary store with a manual clock and sequential ids, in parallel;
+//! mini-app directories are built once per run.
+
+use anyhow::Result;
+use plaza_scenario::{Components, Runner, Scenario, ScenarioResult, discover, render};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// What `plaza test` was asked.
+#[derive(Debug, clap::Args)]
+pub struct TestArgs {
+    /// Scenario files, or directories searched for `*.toml`.
+    #[arg(required = true, value_name = "FILE|DIR")]
+    paths: Vec<PathBuf>,
+    /// Only scenarios whose name (or file name) contains this.
+    #[arg(long, value_name = "NAME")]
+    filter: Option<String>,
+    /// Also write the results as JUnit XML to this file.
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
+    /// Print the results as JSON instead of text (the summary line goes to stderr).
+    #[arg(long)]
+    json: bool,
+    /// Show every step and the page it led to, as a citizen would see it.
+    #[arg(long)]
+    show: bool,
+    /// At most this many scenarios at a time (default: the number of cores).
+    #[arg(long, value_name = "N")]
+    jobs: Option<usize>,
+}
+
+/// Runs the scenarios; exit code 1 if any failed or could not be read.
+pub async fn test(args: TestArgs, cache_dir: PathBuf) -> Result<ExitCode> {
+    let files = discover(&args.paths)?;
+    let mut scenarios = Vec::new();
+    let mut bad = 0;
+    for f in &files {
+        match Scenario::read_file(f) {
+            Ok(s) => scenarios.push(s),
+            Err(e) => {
+                bad += 1;
+                eprintln!("error: {e}");
+            }
+        }
+    }
+    if let Some(filter) = &args.filter {
+        scenarios.retain(|s| {
+            s.name.contains(filter.as_str())
+                || s.file
+                    .file_name()
+                    .is_some_and(|n| n.to_string_lossy().contains(filter.as_str()))
+        });
+    }
+    let components = Components::new()
+        .with_builder(|dir| crate::build::build(dir).map_err(|e| format!("{e:#}")));
+    let mut runner = Runner::new(components).cache_dir(cache_dir);
+    if let Some(j) = args.jobs {
+        runner = runner.jobs(j);
+    }
+    let json = args.json;
+    let show = args.show;
+    let results: Vec<ScenarioResult> = runner
+        .run_all_with(scenarios, |r| {
+            if show && !json {
+                println!("=== {} ===\n", r.name);
+                print!("{}", r.transcript);
+            }
+            if !json {
+                print!("{}", render(r));
+            }
+        })
+        .await;
+    let passed = results.iter().filter(|r| r.passed()).count();
+    let failed = results.len() - passed + bad;
+    if let Some(path) = &args.junit {
+        std::fs::write(path, plaza_scenario::junit(&results))
+            .map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?;
+    }
+    let summary = format!("{passed} passed, {failed} failed");
+    if json {
+        crate::print_json(&plaza_scenario::json(&results));
+        eprintln!("{summary}");
+    } else {
+        println!("{summary}");
+    }
+    Ok(if failed > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}

@@ -1,0 +1,738 @@
+//! The scenario file format (TOML): what is installed, who the users are,
+//! how prompts are answered, and the steps with their expectations.
+//! `docs/scenarios.md` is the reference; this module parses and checks a
+//! file, reporting the file, the line and what was expected.
+
+use crate::{Error, Result};
+use plaza_host::manifest::Scope;
+use plaza_host::prompt::{ConsentAnswer, PaymentAnswer, SubscriptionAnswer};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use toml::Spanned;
+
+/// 2026-11-21 09:00 in Hangzhou: where the test clock starts unless a
+/// scenario says otherwise.
+pub const DEFAULT_START_MS: i64 = 1_795_222_800_000;
+/// The host's time zone unless `start` says otherwise: China (UTC+8).
+pub const DEFAULT_UTC_OFFSET_MINUTES: i32 = 480;
+
+/// A parsed, checked scenario.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// Its name (the file's stem unless `name` says otherwise).
+    pub name: String,
+    /// The file it came from.
+    pub file: PathBuf,
+    /// What it checks, in words.
+    pub description: String,
+    /// The test clock's start, ms since the epoch.
+    pub start_ms: i64,
+    /// The host's time zone, minutes east of UTC.
+    pub utc_offset_minutes: i32,
+    /// The packages to install, in order.
+    pub packages: Vec<PackageSpec>,
+    /// The users and their set-up.
+    pub users: Vec<UserSpec>,
+    /// How prompts are answered at the start.
+    pub answers: Answers,
+    /// The steps.
+    pub steps: Vec<Step>,
+}
+
+/// A package to install.
+#[derive(Debug, Clone)]
+pub struct PackageSpec {
+    /// A mini-app directory (built and packed) or a `.plaza` file, resolved
+    /// against the scenario file's directory.
+    pub path: PathBuf,
+    /// Register the manifest's publisher as verified and sign the package
+    /// with a fresh key (else it installs unsigned, as unverified).
+    pub verified: bool,
+    /// The line of the `[[package]]` table.
+    pub line: usize,
+}
+
+/// A user and what the host knows and holds for them before the first step.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct UserSpec {
+    /// The user id.
+    pub id: String,
+    /// The wallet's balance, topped up before the first step (`"CNY 500.00"`).
+    #[serde(default)]
+    pub wallet: Option<String>,
+    /// A bound medical-insurance card.
+    #[serde(default)]
+    pub insurance: Option<InsuranceSpec>,
+    /// Mini-app ids the user follows.
+    #[serde(default)]
+    pub follows: Vec<String>,
+    /// Consent decisions made in the host's settings: app id → scope →
+    /// `allow` or `deny`.
+    #[serde(default)]
+    pub consents: BTreeMap<String, BTreeMap<String, Decision>>,
+    /// Identity data.
+    #[serde(default)]
+    pub profile: Option<ProfileSpec>,
+}
+
+/// `allow` or `deny`, as set in the host's settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Decision {
+    /// Granted.
+    Allow,
+    /// Refused.
+    Deny,
+}
+
+/// A medical-insurance card.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct InsuranceSpec {
+    /// The card number.
+    pub card: String,
+    /// The holder's name.
+    pub holder: String,
+    /// The scheme.
+    #[serde(default)]
+    pub scheme: String,
+    /// Coverage, percent of eligible items.
+    pub coverage: u32,
+    /// The annual cap (`"CNY 3000.00"`).
+    pub annual_cap: String,
+}
+
+/// What the host knows of a user.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ProfileSpec {
+    /// Nickname.
+    #[serde(default)]
+    pub nickname: Option<String>,
+    /// Phone number.
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// Legal name.
+    #[serde(default)]
+    pub real_name: Option<String>,
+    /// Identity number (with `real-name`).
+    #[serde(default)]
+    pub id_number: Option<String>,
+    /// Whether the real name is verified (default true).
+    #[serde(default = "yes")]
+    pub verified: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// How the scripted user answers the host's questions.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Answers {
+    /// Per consent scope; scopes not named are dismissed.
+    pub consent: Vec<(Scope, ConsentAnswer)>,
+    /// Payment confirmations (`None`: unchanged; cancelled at the start).
+    pub payment: Option<PaymentAnswer>,
+    /// Subscription requests (`None`: unchanged; rejected at the start).
+    pub subscription: Option<SubscriptionAnswer>,
+}
+
+/// What a step does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Launch the mini-app at a path.
+    Launch(String),
+    /// Tap an action.
+    Tap(String),
+    /// Submit a form with fields.
+    Submit(String, Vec<(String, String)>),
+    /// Write a chat message.
+    Say(String),
+    /// Go back a page.
+    Back,
+    /// Move the test clock forward.
+    Advance(Duration),
+    /// Close the host and open it again on the same store.
+    Restart,
+    /// Nothing: check expectations only.
+    Check,
+}
+
+impl std::fmt::Display for Action {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let q = |s: &str| toml::Value::String(s.to_string()).to_string();
+        match self {
+            Action::Launch(p) => write!(f, "launch = {}", q(p)),
+            Action::Tap(a) => write!(f, "tap = {}", q(a)),
+            Action::Submit(form, fields) => {
+                write!(f, "submit = {}, fields = {{ ", q(form))?;
+                let list: Vec<String> = fields
+                    .iter()
+                    .map(|(n, v)| format!("{n} = {}", q(v)))
+                    .collect();
+                write!(f, "{} }}", list.join(", "))
+            }
+            Action::Say(t) => write!(f, "say = {}", q(t)),
+            Action::Back => write!(f, "back = true"),
+            Action::Advance(d) => write!(f, "advance = \"{}s\"", d.as_secs()),
+            Action::Restart => write!(f, "restart = true"),
+            Action::Check => write!(f, "(expectations only)"),
+        }
+    }
+}
+
+/// One step.
+#[derive(Debug, Clone)]
+pub struct Step {
+    /// The line of its `[[step]]` table.
+    pub line: usize,
+    /// The user (default: the first user).
+    pub user: String,
+    /// The mini-app (default: the first package's).
+    pub app: Option<String>,
+    /// Answers changed from this step on.
+    pub answers: Option<Answers>,
+    /// What it does.
+    pub action: Action,
+    /// What must hold after it.
+    pub expect: Vec<Expectation>,
+}
+
+/// Something that must hold after a step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Expectation {
+    /// The page's title.
+    Title(String),
+    /// Some block of the page (as rendered) contains this text.
+    Text(String),
+    /// No block of the page contains this text.
+    NoText(String),
+    /// A field with this label has this value.
+    Field(String, String),
+    /// A notice contains this text.
+    Notice(String),
+    /// The step fails with an error containing this text.
+    Error(String),
+    /// The step's user's wallet balance (`"CNY 950.00"`).
+    Wallet(String),
+    /// A publisher's merchant balance.
+    Merchant(String, String),
+    /// A message in the step's user's inbox whose title or body contains this.
+    Inbox(String),
+    /// How many messages the step's user's inbox holds.
+    InboxCount(u64),
+    /// An audit entry of the step's user matching all given parts.
+    Audit(AuditSpec),
+    /// `ledger verify` finds nothing wrong.
+    LedgerClean,
+}
+
+/// An audit entry to look for; unset parts match anything.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct AuditSpec {
+    /// The capability, exactly (`payment`, `identity.real-name`).
+    pub capability: String,
+    /// `allowed` or `denied`.
+    #[serde(default)]
+    pub outcome: Option<String>,
+    /// Text the detail contains.
+    #[serde(default)]
+    pub detail: Option<String>,
+    /// The mini-app (default: the step's).
+    #[serde(default)]
+    pub app: Option<String>,
+}
+
+impl std::fmt::Display for Expectation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Expectation::Title(t) => write!(f, "title {t:?}"),
+            Expectation::Text(t) => write!(f, "a block containing {t:?}"),
+            Expectation::NoText(t) => write!(f, "no block containing {t:?}"),
+            Expectation::Field(l, v) => write!(f, "field {l:?} = {v:?}"),
+            Expectation::Notice(t) => write!(f, "a notice containing {t:?}"),
+            Expectation::Error(t) => write!(f, "the error {t:?}"),
+            Expectation::Wallet(m) => write!(f, "wallet {m}"),
+            Expectation::Merchant(p, m) => write!(f, "merchant {p} {m}"),
+            Expectation::Inbox(t) => write!(f, "an inbox message containing {t:?}"),
+            Expectation::InboxCount(n) => write!(f, "{n} inbox messages"),
+            Expectation::Audit(a) => {
+                write!(f, "an audit entry {}", a.capability)?;
+                if let Some(o) = &a.outcome {
+                    write!(f, " {o}")?;
+                }
+                if let Some(d) = &a.detail {
+                    write!(f, " with {d:?}")?;
+                }
+                Ok(())
+            }
+            Expectation::LedgerClean => write!(f, "ledger verify clean"),
+        }
+    }
+}
+
+// ---- the raw file ----
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawScenario {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    start: Option<Spanned<toml::value::Datetime>>,
+    #[serde(default, rename = "package")]
+    packages: Vec<Spanned<RawPackage>>,
+    #[serde(default, rename = "user")]
+    users: Vec<Spanned<UserSpec>>,
+    #[serde(default)]
+    answers: Option<Spanned<RawAnswers>>,
+    #[serde(default, rename = "step")]
+    steps: Vec<Spanned<RawStep>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawPackage {
+    path: String,
+    #[serde(default)]
+    verified: bool,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawAnswers {
+    #[serde(default)]
+    consent: BTreeMap<String, String>,
+    #[serde(default)]
+    payment: Option<String>,
+    #[serde(default)]
+    subscription: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged, expecting = "a string or a list of strings")]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawStep {
+    #[serde(default)]
+    user: Option<String>,
+    #[serde(default)]
+    app: Option<String>,
+    #[serde(default)]
+    answers: Option<RawAnswers>,
+    // Actions: at most one.
+    #[serde(default)]
+    launch: Option<String>,
+    #[serde(default)]
+    tap: Option<String>,
+    #[serde(default)]
+    submit: Option<String>,
+    #[serde(default)]
+    fields: Option<BTreeMap<String, String>>,
+    #[serde(default)]
+    say: Option<String>,
+    #[serde(default)]
+    back: Option<bool>,
+    #[serde(default)]
+    advance: Option<String>,
+    #[serde(default)]
+    restart: Option<bool>,
+    // Expectations.
+    #[serde(default)]
+    title: Option<String>,
+    #[serde(default)]
+    text: Option<OneOrMany>,
+    #[serde(default)]
+    no_text: Option<OneOrMany>,
+    #[serde(default)]
+    field: Option<BTreeMap<String, String>>,
+    #[serde(default)]
+    notice: Option<OneOrMany>,
+    #[serde(default)]
+    error: Option<String>,
+    #[serde(default)]
+    wallet: Option<String>,
+    #[serde(default)]
+    merchant: Option<BTreeMap<String, String>>,
+    #[serde(default)]
+    inbox: Option<OneOrMany>,
+    #[serde(default)]
+    inbox_count: Option<u64>,
+    #[serde(default)]
+    audit: Vec<AuditSpec>,
+    #[serde(default)]
+    ledger: Option<String>,
+}
+
+/// The 1-based line of a byte offset.
+pub fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())]
+        .bytes()
+        .filter(|b| *b == b'\n')
+        .count()
+        + 1
+}
+
+impl Scenario {
+    /// Reads and checks a scenario file.
+    pub fn read_file(path: &Path) -> Result<Scenario> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::Io {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        Scenario::parse(path, &text)
+    }
+
+    /// Parses and checks a scenario's text; `file` names it in errors and
+    /// is where relative package paths start.
+    pub fn parse(file: &Path, text: &str) -> Result<Scenario> {
+        let bad = |offset: usize, message: String| Error::Parse {
+            file: file.to_path_buf(),
+            line: line_of(text, offset),
+            message,
+        };
+        let raw: RawScenario = toml::from_str(text).map_err(|e| {
+            let offset = e.span().map(|s| s.start).unwrap_or(0);
+            let message = e.message().trim().to_string();
+            bad(offset, message)
+        })?;
+        let (start_ms, utc_offset_minutes) = match &raw.start {
+            None => (DEFAULT_START_MS, DEFAULT_UTC_OFFSET_MINUTES),
+            Some(s) => datetime_ms(s.get_ref()).map_err(|m| bad(s.span().start, m))?,
+        };
+        if raw.packages.is_empty() {
+            return Err(bad(
+                0,
+                "expected at least one `[[package]]` with a `path`".into(),
+            ));
+        }
+        let base = file.parent().unwrap_or(Path::new("."));
+        let packages = raw
+            .packages
+            .iter()
+            .map(|p| PackageSpec {
+                path: base.join(&p.get_ref().path),
+                verified: p.get_ref().verified,
+                line: line_of(text, p.span().start),
+            })
+            .collect();
+        let mut users = Vec::new();
+        for u in &raw.users {
+            let spec = u.get_ref().clone();
+            let at = u.span().start;
+            if spec.id.is_empty() {
+                return Err(bad(at, "expected a user `id`".into()));
+            }
+            if let Some(w) = &spec.wallet {
+                parse_money(w).map_err(|m| bad(at, format!("`wallet`: {m}")))?;
+            }
+            if let Some(card) = &spec.insurance {
+                parse_money(&card.annual_cap)
+                    .map_err(|m| bad(at, format!("`insurance.annual-cap`: {m}")))?;
+                if card.coverage > 100 {
+                    return Err(bad(
+                        at,
+                        "`insurance.coverage` is a percentage: expected 0 to 100".into(),
+                    ));
+                }
+            }
+            for scopes in spec.consents.values() {
+                for scope in scopes.keys() {
+                    parse_scope(scope).map_err(|m| bad(at, m))?;
+                }
+            }
+            users.push(spec);
+        }
+        let default_user = users
+            .first()
+            .map(|u| u.id.clone())
+            .unwrap_or_else(|| "guest".to_string());
+        let answers = match &raw.answers {
+            None => Answers::default(),
+            Some(a) => answers(a.get_ref()).map_err(|m| bad(a.span().start, m))?,
+        };
+        let mut steps = Vec::new();
+        for s in &raw.steps {
+            let at = s.span().start;
+            let step = step(s.get_ref(), &default_user).map_err(|m| bad(at, m))?;
+            steps.push(Step {
+                line: line_of(text, at),
+                ..step
+            });
+        }
+        if steps.is_empty() {
+            return Err(bad(text.len(), "expected at least one `[[step]]`".into()));
+        }
+        let name = raw.name.clone().unwrap_or_else(|| {
+            file.file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        });
+        Ok(Scenario {
+            name,
+            file: file.to_path_buf(),
+            description: raw.description.clone().unwrap_or_default(),
+            start_ms,
+            utc_offset_minutes,
+            packages,
+            users,
+            answers,
+            steps,
+        })
+    }
+}
+
+fn step(raw: &RawStep, default_user: &str) -> std::result::Result<Step, String> {
+    let mut actions = Vec::new();
+    if let Some(p) = &raw.launch {
+        actions.push(Action::Launch(p.clone()));
+    }
+    if let Some(a) = &raw.tap {
+        actions.push(Action::Tap(a.clone()));
+    }
+    if let Some(form) = &raw.submit {
+        let fields = raw.fields.clone().unwrap_or_default().into_iter().collect();
+        actions.push(Action::Submit(form.clone(), fields));
+    } else if raw.fields.is_some() {
+        return Err("`fields` go with `submit = \"FORM\"`".into());
+    }
+    if let Some(t) = &raw.say {
+        actions.push(Action::Say(t.clone()));
+    }
+    if raw.back == Some(true) {
+        actions.push(Action::Back);
+    }
+    if let Some(d) = &raw.advance {
+        actions.push(Action::Advance(parse_duration(d)?));
+    }
+    if raw.restart == Some(true) {
+        actions.push(Action::Restart);
+    }
+    if actions.len() > 1 {
+        return Err(
+            "expected at most one action in a step (launch, tap, submit, say, back, advance, restart)"
+                .into(),
+        );
+    }
+    let action = actions.pop().unwrap_or(Action::Check);
+    let mut expect = Vec::new();
+    if let Some(t) = &raw.title {
+        expect.push(Expectation::Title(t.clone()));
+    }
+    let many = |o: &Option<OneOrMany>| {
+        o.as_ref().map(|v| match v {
+            OneOrMany::One(s) => vec![s.clone()],
+            OneOrMany::Many(v) => v.clone(),
+        })
+    };
+    for t in many(&raw.text).unwrap_or_default() {
+        expect.push(Expectation::Text(t));
+    }
+    for t in many(&raw.no_text).unwrap_or_default() {
+        expect.push(Expectation::NoText(t));
+    }
+    for (l, v) in raw.field.clone().unwrap_or_default() {
+        expect.push(Expectation::Field(l, v));
+    }
+    for t in many(&raw.notice).unwrap_or_default() {
+        expect.push(Expectation::Notice(t));
+    }
+    if let Some(e) = &raw.error {
+        expect.push(Expectation::Error(e.clone()));
+    }
+    if let Some(w) = &raw.wallet {
+        parse_money(w).map_err(|m| format!("`wallet`: {m}"))?;
+        expect.push(Expectation::Wallet(w.clone()));
+    }
+    for (p, m) in raw.merchant.clone().unwrap_or_default() {
+        parse_money(&m).map_err(|e| format!("`merchant.{p}`: {e}"))?;
+        expect.push(Expectation::Merchant(p, m));
+    }
+    for t in many(&raw.inbox).unwrap_or_default() {
+        expect.push(Expectation::Inbox(t));
+    }
+    if let Some(n) = raw.inbox_count {
+        expect.push(Expectation::InboxCount(n));
+    }
+    for a in &raw.audit {
+        if let Some(o) = &a.outcome
+            && o != "allowed"
+            && o != "denied"
+        {
+            return Err(format!(
+                "`audit.outcome`: expected `allowed` or `denied`, found `{o}`"
+            ));
+        }
+        expect.push(Expectation::Audit(a.clone()));
+    }
+    match raw.ledger.as_deref() {
+        None => {}
+        Some("clean") => expect.push(Expectation::LedgerClean),
+        Some(other) => return Err(format!("`ledger`: expected \"clean\", found {other:?}")),
+    }
+    let answers = raw.answers.as_ref().map(answers).transpose()?;
+    Ok(Step {
+        line: 0,
+        user: raw.user.clone().unwrap_or_else(|| default_user.to_string()),
+        app: raw.app.clone(),
+        answers,
+        action,
+        expect,
+    })
+}
+
+fn answers(raw: &RawAnswers) -> std::result::Result<Answers, String> {
+    let mut consent = Vec::new();
+    for (scope, answer) in &raw.consent {
+        let scope = parse_scope(scope)?;
+        let answer = match answer.as_str() {
+            "allow" => ConsentAnswer::Allow,
+            "deny" => ConsentAnswer::Deny,
+            "dismiss" => ConsentAnswer::Dismiss,
+            other => {
+                return Err(format!(
+                    "`answers.consent.{scope}`: expected `allow`, `deny` or `dismiss`, found `{other}`"
+                ));
+            }
+        };
+        consent.push((scope, answer));
+    }
+    let payment = match raw.payment.as_deref() {
+        None => None,
+        Some("confirm") => Some(PaymentAnswer::Confirm),
+        Some("decline") => Some(PaymentAnswer::Decline),
+        Some("cancel") => Some(PaymentAnswer::Cancel),
+        Some(other) => {
+            return Err(format!(
+                "`answers.payment`: expected `confirm`, `decline` or `cancel`, found `{other}`"
+            ));
+        }
+    };
+    let subscription = match raw.subscription.as_deref() {
+        None => None,
+        Some("accept") => Some(SubscriptionAnswer::AcceptOnce),
+        Some("long-term") => Some(SubscriptionAnswer::AcceptLongTerm),
+        Some("reject") => Some(SubscriptionAnswer::Reject),
+        Some(other) => {
+            return Err(format!(
+                "`answers.subscription`: expected `accept`, `long-term` or `reject`, found `{other}`"
+            ));
+        }
+    };
+    Ok(Answers {
+        consent,
+        payment,
+        subscription,
+    })
+}
+
+fn parse_scope(name: &str) -> std::result::Result<Scope, String> {
+    Scope::parse(name).ok_or_else(|| {
+        let all: Vec<&str> = Scope::ALL.iter().map(|s| s.as_str()).collect();
+        format!(
+            "unknown consent scope `{name}`: expected one of {}",
+            all.join(", ")
+        )
+    })
+}
+
+/// Parses `"CNY 12.50"` into (currency, minor units).
+pub fn parse_money(s: &str) -> std::result::Result<(String, u64), String> {
+    let expected = || format!("expected an amount such as \"CNY 12.50\", found {s:?}");
+    let (currency, amount) = s.trim().split_once(' ').ok_or_else(expected)?;
+    if currency.len() != 3 || !currency.chars().all(|c| c.is_ascii_uppercase()) {
+        return Err(expected());
+    }
+    let minor = plaza_host::ledger::parse_money(amount.trim()).ok_or_else(expected)?;
+    Ok((currency.to_string(), minor))
+}
+
+/// Parses `"90s"`, `"30m"`, `"2h"`, `"1d"`, or several (`"1h30m"`).
+pub fn parse_duration(s: &str) -> std::result::Result<Duration, String> {
+    let expected =
+        || format!("`advance`: expected a duration such as \"30m\", \"2h\", \"1d2h\", found {s:?}");
+    let mut total = 0u64;
+    let mut num = String::new();
+    for c in s.trim().chars() {
+        if c.is_ascii_digit() {
+            num.push(c);
+            continue;
+        }
+        let n: u64 = num.parse().map_err(|_| expected())?;
+        num.clear();
+        total += n * match c {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            'd' => 86_400,
+            _ => return Err(expected()),
+        };
+    }
+    if !num.is_empty() || total == 0 {
+        return Err(expected());
+    }
+    Ok(Duration::from_secs(total))
+}
+
+fn datetime_ms(dt: &toml::value::Datetime) -> std::result::Result<(i64, i32), String> {
+    let expected = || {
+        "`start`: expected a date and time with an offset, such as 2026-11-21T09:00:00+08:00"
+            .to_string()
+    };
+    let (Some(date), Some(time), Some(offset)) = (dt.date, dt.time, dt.offset) else {
+        return Err(expected());
+    };
+    let offset_min = match offset {
+        toml::value::Offset::Z => 0,
+        toml::value::Offset::Custom { minutes } => minutes as i32,
+    };
+    let days = days_from_civil(date.year as i64, date.month as i64, date.day as i64);
+    let secs =
+        days * 86_400 + time.hour as i64 * 3600 + time.minute as i64 * 60 + time.second as i64
+            - offset_min as i64 * 60;
+    Ok((secs * 1000, offset_min))
+}
+
+/// Days since 1970-01-01 (Howard Hinnant's days-from-civil).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_start_is_nine_in_hangzhou() {
+        let dt: toml::value::Datetime = "2026-11-21T09:00:00+08:00".parse().unwrap();
+        assert_eq!(datetime_ms(&dt).unwrap(), (DEFAULT_START_MS, 480));
+    }
+
+    #[test]
+    fn durations_and_money() {
+        assert_eq!(parse_duration("1h30m").unwrap(), Duration::from_secs(5400));
+        assert_eq!(parse_duration("2d").unwrap(), Duration::from_secs(172_800));
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("5").is_err());
+        assert_eq!(parse_money("CNY 12.50").unwrap(), ("CNY".into(), 1250));
+        assert!(parse_money("12.50").is_err());
+    }
+}
