@@ -84,3 +84,8 @@ echo "=== the ledger ==="
 echo
 echo "=== what the mini-apps accessed ==="
 "$plaza" audit --user "$user" --limit 40
+echo
+echo "=== the sample mini-apps' scenarios (tests/scenarios; docs/scenarios.md) ==="
+# Each scenario on its own temporary store with a test clock: the flows above
+# and more, checked page by page (`plaza test --show` prints every page).
+"$plaza" test tests/scenarios

@@ -4,15 +4,17 @@
 
 mod support;
 
+mod bank_sample;
 mod cache;
 mod cashier;
-mod messaging_probe;
+mod city_services_sample;
 mod future_caps;
 mod hospital;
 mod hospital_patient;
 mod identity_probe;
 mod kv_notes;
 mod manifests;
+mod messaging_probe;
 mod misbehave;
 mod shop;
 mod trust;

@@ -138,7 +138,10 @@ impl Hospital {
     fn earliest(&mut self, doctor_id: &str) -> Answer {
         let doctor = data::doctor(doctor_id)
             .ok_or_else(|| Problem::Unknown("doctor", doctor_id.to_string()))?;
-        match bookings::free_slots(doctor, &clock::now())?.into_iter().next() {
+        match bookings::free_slots(doctor, &clock::now())?
+            .into_iter()
+            .next()
+        {
             Some(slot) => self.slot(&format!("{}:{}", doctor.id, slot.id)),
             None => Err(Problem::Message(format!(
                 "{} has no free times in the next three days.",
@@ -330,7 +333,11 @@ fn booking(number: &str) -> Answer {
         .field("Phone", booking.phone.as_str())
         .field(
             "Deposit",
-            if payments::deposit_paid(&booking.number)? { "paid" } else { "not paid" },
+            if payments::deposit_paid(&booking.number)? {
+                "paid"
+            } else {
+                "not paid"
+            },
         )
         .button(
             format!("Pay deposit {}", money(booking.doctor.fee_fen)),

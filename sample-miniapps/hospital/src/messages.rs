@@ -12,7 +12,10 @@ use plaza_sdk::{FieldValue, HostError, InputKind, Page, PageBuilder, storage};
 /// accept both templates; sends the appointment reminder if accepted.
 /// Returns what to tell the patient.
 pub fn subscribe_while_booking(doctor: &str, time: &str) -> String {
-    let ids = vec!["appointment-reminder".to_string(), "doctor-ready".to_string()];
+    let ids = vec![
+        "appointment-reminder".to_string(),
+        "doctor-ready".to_string(),
+    ];
     let results = match messaging::subscribe(&ids) {
         Ok(r) => r,
         Err(e) => return format!("Reminders are not available ({e})."),
@@ -24,7 +27,10 @@ pub fn subscribe_while_booking(doctor: &str, time: &str) -> String {
     };
     let mut said = Vec::new();
     if accepted("appointment-reminder") {
-        let fields = [FieldValue::new("doctor", doctor), FieldValue::new("time", time)];
+        let fields = [
+            FieldValue::new("doctor", doctor),
+            FieldValue::new("time", time),
+        ];
         match messaging::send("appointment-reminder", &fields) {
             Ok(_) => said.push("A reminder is in your inbox."),
             Err(_) => said.push("The reminder could not be sent."),
@@ -43,7 +49,10 @@ pub fn subscribe_while_booking(doctor: &str, time: &str) -> String {
 /// `arrived:<no>`: the patient checked in; tells them the doctor is ready,
 /// if they accepted that message.
 pub fn doctor_ready(doctor: &str, room: &str) -> Result<String, HostError> {
-    let fields = [FieldValue::new("doctor", doctor), FieldValue::new("room", room)];
+    let fields = [
+        FieldValue::new("doctor", doctor),
+        FieldValue::new("room", room),
+    ];
     match messaging::send("doctor-ready", &fields) {
         Ok(_) => Ok(format!("Checked in. {doctor} is ready: see your inbox.")),
         Err(HostError::Denied(_)) => Ok(format!(
@@ -81,7 +90,12 @@ pub fn chat_page() -> Result<PageBuilder, HostError> {
         page = page.field(who, text);
     }
     Ok(page
-        .input("chat", "note", InputKind::Multiline, "Your question (sent from the host's chat box)")
+        .input(
+            "chat",
+            "note",
+            InputKind::Multiline,
+            "Your question (sent from the host's chat box)",
+        )
         .button("Back to departments", "home"))
 }
 

@@ -44,7 +44,12 @@ pub fn deposit_paid(number: &str) -> Result<bool, HostError> {
 }
 
 fn item(name: &str, price: u64, eligible: bool) -> LineItem {
-    LineItem { name: name.to_string(), quantity: 1, unit_price: price, insurance_eligible: eligible }
+    LineItem {
+        name: name.to_string(),
+        quantity: 1,
+        unit_price: price,
+        insurance_eligible: eligible,
+    }
 }
 
 /// The page after asking the host to pay.
@@ -58,8 +63,12 @@ fn outcome(title: &str, number: &str, result: Result<PaymentOutcome, HostError>)
             .field("Payee", r.payee.as_str())
             .field("Transaction", r.transaction_id.as_str()),
         Ok(PaymentOutcome::Declined) => page.warning("You declined the payment. Nothing was paid."),
-        Ok(PaymentOutcome::Cancelled) => page.warning("The payment was cancelled. Nothing was paid."),
-        Ok(PaymentOutcome::TimedOut) => page.warning("The payment timed out. Nothing was paid; please try again."),
+        Ok(PaymentOutcome::Cancelled) => {
+            page.warning("The payment was cancelled. Nothing was paid.")
+        }
+        Ok(PaymentOutcome::TimedOut) => {
+            page.warning("The payment timed out. Nothing was paid; please try again.")
+        }
         Ok(PaymentOutcome::InsufficientFunds(f)) => page.error(format!(
             "Your wallet holds {} but {} is needed. Top up your wallet and try again.",
             money(f.available),
@@ -99,7 +108,15 @@ pub fn pay_bill(number: &str, fee: u64, doctor: &str) -> Result<PageBuilder, Hos
     let card = crate::patient::insurance_card()?;
     let mut page = outcome("Consultation bill", number, payment::request(&request));
     if let Some(card) = card {
-        let tail: String = card.card_number.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
+        let tail: String = card
+            .card_number
+            .chars()
+            .rev()
+            .take(4)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
         page = page.field("Insurance card", format!("{} ····{tail}", card.scheme));
     }
     Ok(page)
@@ -121,7 +138,10 @@ pub fn refund_deposit(number: &str) -> Result<Option<String>, HostError> {
         return Ok(None);
     }
     let r = payment::refund(&order, left, &format!("booking {number} cancelled"))?;
-    Ok(Some(format!("Your deposit of {} was refunded to your wallet.", money(r.amount))))
+    Ok(Some(format!(
+        "Your deposit of {} was refunded to your wallet.",
+        money(r.amount)
+    )))
 }
 
 /// `payments`: the patient's payments to the hospital, newest first.
@@ -133,11 +153,19 @@ pub fn history() -> Result<PageBuilder, HostError> {
     }
     for p in page_of.payments {
         let r = &p.receipt;
-        let mut detail = format!("insurance {}, you {}", money(r.insurance_part), money(r.wallet_part));
+        let mut detail = format!(
+            "insurance {}, you {}",
+            money(r.insurance_part),
+            money(r.wallet_part)
+        );
         if p.refunded > 0 {
             detail.push_str(&format!(", refunded {}", money(p.refunded)));
         }
-        page = page.item(format!("{} · {}", money(r.amount), r.order_id), detail, None);
+        page = page.item(
+            format!("{} · {}", money(r.amount), r.order_id),
+            detail,
+            None,
+        );
     }
     Ok(page.button("Back to departments", "home"))
 }

@@ -1,0 +1,471 @@
+//! The city-services sample, page by page: a plate's violations and a paid
+//! fine, the long-term fine notice, a utility bill paid with its receipt,
+//! the plate lottery decided by the host's clock, a marriage appointment with
+//! the citizen's verified name (asked once) and the partner's typed name, a
+//! permit's status.
+
+use crate::support::*;
+use plaza_host::manifest::Scope;
+use plaza_host::prompt::{ConsentAnswer, PaymentAnswer, ScriptedPayment, SubscriptionAnswer};
+use plaza_host::store::{RealNameRecord, UserProfile};
+use plaza_host::{Block, Navigation, Page};
+use plaza_test_programs::CITY_SERVICES;
+use std::time::Duration;
+
+const APP: &str = "cn.gov.hz.city";
+const PUBLISHER: &str = "cn.gov.hz";
+
+fn links(page: &Page) -> Vec<(String, String)> {
+    page.blocks
+        .iter()
+        .filter_map(|b| match b {
+            Block::Item(i) => Some((i.title.clone(), i.action.clone()?)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn offers(page: &Page, action: &str) -> bool {
+    plaza_host::page::offered_actions(page).contains(&action.to_string())
+}
+
+/// A host with the city installed and a citizen with 500.00 in her wallet
+/// who confirms payments.
+async fn city() -> TestHost {
+    let t = host();
+    install(&t, &CITY_SERVICES).await;
+    t.host.top_up("li-na", 50_000, "CNY").unwrap();
+    t.prompter
+        .answer_payments(ScriptedPayment::Answer(PaymentAnswer::Confirm));
+    t
+}
+
+#[tokio::test]
+async fn home_offers_every_service() {
+    let t = city().await;
+    let s = t.host.session("li-na", APP).unwrap();
+    let home = s.launch("/").await.unwrap();
+    assert_eq!(home.title, "Hangzhou City Services");
+    for action in ["violations", "bills", "lottery", "marriage", "permit"] {
+        assert!(offers(&home, action), "{action}:\n{}", text(&home));
+    }
+    // Every service is also a launch path.
+    for (path, title) in [
+        ("/violations", "Traffic violations"),
+        ("/bills", "Utility bills"),
+        ("/lottery", "Plate lottery"),
+        ("/marriage", "Marriage registration"),
+        ("/permit", "Entry-exit permit"),
+    ] {
+        assert_eq!(s.launch(path).await.unwrap().title, title);
+    }
+    let unknown = s.launch("/nowhere").await.unwrap();
+    assert_eq!(unknown.title, "Something went wrong");
+    assert!(offers(&unknown, "home"));
+}
+
+#[tokio::test]
+async fn a_fine_looked_up_noticed_and_paid_once() {
+    let t = city().await;
+    t.prompter
+        .answer_subscriptions(SubscriptionAnswer::AcceptLongTerm);
+    let s = t.host.session("li-na", APP).unwrap();
+    s.launch("/").await.unwrap();
+    let form = s.tap("violations").await.unwrap();
+    assert_eq!(form.title, "Traffic violations");
+
+    // Not a plate: the form again, with a warning.
+    let bad = s.submit("plate", &[("plate", "A1")]).await.unwrap();
+    assert_eq!(bad.title, "Traffic violations");
+    assert!(
+        notices(&bad)[0].contains("is not a plate"),
+        "{}",
+        text(&bad)
+    );
+
+    // A plate ending in 0, 3, 6 or 9 is clean.
+    let clean = s.submit("plate", &[("plate", "ZA12340")]).await.unwrap();
+    assert_eq!(clean.title, "Violations of ZA12340");
+    assert_eq!(
+        notices(&clean),
+        vec!["No violations are recorded against ZA12340.".to_string()]
+    );
+
+    // Spaces, dots and lower case are the same plate.
+    s.tap("home").await.unwrap();
+    s.tap("violations").await.unwrap();
+    let list = s.submit("plate", &[("plate", "zb 668·71")]).await.unwrap();
+    assert_eq!(list.title, "Violations of ZB66871", "{}", text(&list));
+    assert_eq!(list.navigation, Navigation::Push);
+    assert_eq!(
+        links(&list)[0],
+        (
+            "2026-10-04 · Using a phone while driving".to_string(),
+            "fine:ZB66871:F3508959".to_string()
+        )
+    );
+    assert_eq!(field(&list, "Unpaid").as_deref(), Some("CNY 100.00"));
+
+    // The long-term fine notice: offered long-term to a government account;
+    // the first notice lists the unpaid fine.
+    let notice = s.tap("fine-notice:ZB66871").await.unwrap();
+    assert_eq!(notice.title, "Fine notices");
+    assert!(notices(&notice)[0].contains("The first is in your inbox"));
+    let offered = &t.prompter.subscription_prompts()[0].templates;
+    assert_eq!(offered[0].id, "fine-notice");
+    assert!(offered[0].long_term);
+    let inbox = t.host.inbox("li-na", false, 10).unwrap();
+    assert_eq!(inbox.len(), 1);
+    assert_eq!(inbox[0].title, "Traffic fine notice");
+    assert_eq!(
+        inbox[0].body,
+        "plate: ZB66871\nfines: 1\namount: CNY 100.00"
+    );
+
+    // The fine, and paying it.
+    s.tap("plate:ZB66871").await.unwrap();
+    let fine = s.tap("fine:ZB66871:F3508959").await.unwrap();
+    assert_eq!(fine.title, "Fine F3508959");
+    assert_eq!(field(&fine, "Points").as_deref(), Some("3"));
+    assert_eq!(field(&fine, "Status").as_deref(), Some("unpaid"));
+    let paid = s.tap("pay-fine:ZB66871:F3508959").await.unwrap();
+    assert_eq!(paid.title, "Fine paid", "{}", text(&paid));
+    assert_eq!(paid.navigation, Navigation::Replace);
+    assert_eq!(field(&paid, "Amount").as_deref(), Some("CNY 100.00"));
+    assert_eq!(field(&paid, "Order").as_deref(), Some("F3508959"));
+    let prompt = &t.prompter.payment_prompts()[0];
+    assert_eq!(prompt.amount, 10_000);
+    assert_eq!(Some(prompt.payee.clone()), field(&paid, "Payee"));
+    assert_eq!(t.host.wallet_balance("li-na").unwrap(), 40_000);
+    assert_eq!(t.host.merchant_balance(PUBLISHER).unwrap(), 10_000);
+
+    // Paid: the list says so, and the fine offers no second payment.
+    let list = s.tap("plate:ZB66871").await.unwrap();
+    assert_eq!(field(&list, "Unpaid").as_deref(), Some("CNY 0.00"));
+    let fine = s.tap("fine:ZB66871:F3508959").await.unwrap();
+    assert_eq!(field(&fine, "Status").as_deref(), Some("paid"));
+    assert!(
+        !offers(&fine, "pay-fine:ZB66871:F3508959"),
+        "{}",
+        text(&fine)
+    );
+
+    // A fine the plate does not have is not paid.
+    let err = s.tap("pay-fine:ZB66871:F0000000").await.unwrap_err();
+    assert!(err.to_string().contains("does not offer"), "{err}");
+
+    let report = t.host.verify_ledger().unwrap();
+    assert!(report.is_clean(), "{:?}", report.problems);
+    assert_eq!(report.payments, 1);
+}
+
+#[tokio::test]
+async fn a_water_bill_paid_with_a_receipt_and_not_twice() {
+    let t = city().await;
+    let s = t.host.session("li-na", APP).unwrap();
+    s.launch("/bills").await.unwrap();
+    let water = s.tap("bill:water").await.unwrap();
+    assert_eq!(water.title, "Water bill");
+    let bad = s
+        .submit("account-water", &[("account", "12")])
+        .await
+        .unwrap();
+    assert!(
+        notices(&bad)[0].contains("8 to 12 digits"),
+        "{}",
+        text(&bad)
+    );
+    let bill = s
+        .submit("account-water", &[("account", "33010012345")])
+        .await
+        .unwrap();
+    assert_eq!(bill.title, "Water bill 33010012345", "{}", text(&bill));
+    // The test clock says November 2026: last month's bill.
+    assert_eq!(field(&bill, "Period").as_deref(), Some("Oct 2026"));
+    assert_eq!(field(&bill, "Usage").as_deref(), Some("21 m³"));
+    assert_eq!(field(&bill, "Amount").as_deref(), Some("CNY 73.50"));
+    assert_eq!(field(&bill, "Status").as_deref(), Some("unpaid"));
+
+    let receipt = s.tap("pay-bill:water:33010012345").await.unwrap();
+    assert_eq!(receipt.title, "Bill paid");
+    assert!(text(&receipt).contains("Receipt"), "{}", text(&receipt));
+    assert_eq!(
+        field(&receipt, "Order").as_deref(),
+        Some("water-33010012345-202610")
+    );
+    assert_eq!(
+        field(&receipt, "Supplier").as_deref(),
+        Some("Hangzhou Water Group")
+    );
+    assert_eq!(t.host.wallet_balance("li-na").unwrap(), 50_000 - 7_350);
+
+    // Looked up again: paid, no button to pay. Electricity and gas are other
+    // bills of other amounts.
+    s.tap("bills").await.unwrap();
+    s.tap("bill:water").await.unwrap();
+    let again = s
+        .submit("account-water", &[("account", "33010012345")])
+        .await
+        .unwrap();
+    assert_eq!(field(&again, "Status").as_deref(), Some("paid"));
+    assert!(!offers(&again, "pay-bill:water:33010012345"));
+    s.tap("home").await.unwrap();
+    s.tap("bills").await.unwrap();
+    s.tap("bill:gas").await.unwrap();
+    let gas = s
+        .submit("account-gas", &[("account", "33010012345")])
+        .await
+        .unwrap();
+    assert_eq!(gas.title, "Gas bill 33010012345");
+    assert_eq!(field(&gas, "Status").as_deref(), Some("unpaid"));
+
+    // A citizen who declines pays nothing.
+    t.prompter
+        .answer_payments(ScriptedPayment::Answer(PaymentAnswer::Decline));
+    let declined = s.tap("pay-bill:gas:33010012345").await.unwrap();
+    assert!(
+        notices(&declined)[0].contains("You declined the payment"),
+        "{}",
+        text(&declined)
+    );
+    assert_eq!(t.host.wallet_balance("li-na").unwrap(), 50_000 - 7_350);
+    assert_eq!(t.host.merchant_balance(PUBLISHER).unwrap(), 7_350);
+    assert!(t.host.verify_ledger().unwrap().is_clean());
+}
+
+#[tokio::test]
+async fn the_plate_lottery_result_shows_after_the_draw() {
+    let t = city().await;
+    let s = t.host.session("li-na", APP).unwrap();
+    let lottery = s.launch("/lottery").await.unwrap();
+    assert_eq!(lottery.title, "Plate lottery");
+    // 2026-11-21: the next draw is on the 26th.
+    assert_eq!(
+        field(&lottery, "Next draw").as_deref(),
+        Some("Thu 26 Nov 2026 10:00")
+    );
+    let applied = s.tap("lottery-apply").await.unwrap();
+    assert_eq!(applied.title, "Application received");
+    let number = field(&applied, "Application").unwrap();
+    assert_eq!(number, "L202611222800");
+
+    // Before the draw: waiting, and no second application.
+    let waiting = s.tap("lottery").await.unwrap();
+    assert_eq!(
+        field(&waiting, "Status").as_deref(),
+        Some("Waiting for the draw")
+    );
+    assert!(!offers(&waiting, "lottery-apply"), "{}", text(&waiting));
+
+    // The application survives the session; after the draw (on the host's
+    // clock) the result is a notice.
+    s.close().await;
+    t.clock.advance(Duration::from_secs(5 * 24 * 3600 + 3600));
+    let s = t.host.session("li-na", APP).unwrap();
+    let result = s.launch("/lottery").await.unwrap();
+    assert_eq!(field(&result, "Application"), Some(number.clone()));
+    assert_eq!(field(&result, "Status").as_deref(), Some("Not drawn"));
+    assert_eq!(
+        notices(&result),
+        vec![format!(
+            "Application {number} was not drawn this time. You may apply for the next draw."
+        )]
+    );
+    // Then the next draw is December's.
+    let again = s.tap("lottery-apply").await.unwrap();
+    assert_eq!(
+        field(&again, "Draw").as_deref(),
+        Some("Sat 26 Dec 2026 10:00")
+    );
+}
+
+async fn verified_city(answer: ConsentAnswer) -> TestHost {
+    let t = host();
+    let key = register_publisher(&t, &CITY_SERVICES, true);
+    t.host
+        .install(signed_package(
+            &CITY_SERVICES,
+            &CITY_SERVICES.manifest_text(),
+            &key,
+        ))
+        .await
+        .unwrap();
+    t.host
+        .set_user_profile(
+            "li-na",
+            UserProfile {
+                real_name: Some(RealNameRecord {
+                    name: "Li Na".into(),
+                    id_number: "330106199001010022".into(),
+                    verified: true,
+                }),
+                ..UserProfile::default()
+            },
+        )
+        .unwrap();
+    t.prompter.answer_consent(Scope::RealName, answer);
+    t
+}
+
+fn input_value(page: &Page, name: &str) -> String {
+    page.blocks
+        .iter()
+        .find_map(|b| match b {
+            Block::Input(i) if i.name == name => Some(i.value.clone()),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no input {name}:\n{}", text(page)))
+}
+
+#[tokio::test]
+async fn a_marriage_appointment_with_the_verified_name_and_the_partners() {
+    let t = verified_city(ConsentAnswer::Allow).await;
+    let s = t.host.session("li-na", APP).unwrap();
+    let days = s.launch("/marriage").await.unwrap();
+    assert_eq!(days.title, "Marriage registration");
+    // Saturday 21 Nov: the working days of the next week.
+    let day_links: Vec<String> = links(&days).into_iter().map(|(_, a)| a).collect();
+    assert_eq!(
+        day_links,
+        [
+            "marriage-day:20261123",
+            "marriage-day:20261124",
+            "marriage-day:20261125",
+            "marriage-day:20261126",
+            "marriage-day:20261127"
+        ]
+    );
+    let form = s.tap("marriage-day:20261124").await.unwrap();
+    assert_eq!(form.title, "Registration details");
+    assert_eq!(input_value(&form, "name"), "Li Na");
+    assert!(notices(&form).contains(&"Your verified name: Li Na.".to_string()));
+    let q = &t.prompter.consent_questions()[0];
+    assert_eq!(q.scope, Scope::RealName);
+    assert!(q.purpose.contains("marriage-registration"), "{}", q.purpose);
+
+    // The partner's ID number is checked.
+    let bad = s
+        .submit(
+            "marriage",
+            &[("partner", "Zhang Wei"), ("partner-id", "123")],
+        )
+        .await
+        .unwrap();
+    assert_eq!(bad.title, "Something went wrong");
+    assert!(text(&bad).contains("18 characters"), "{}", text(&bad));
+
+    s.launch("/marriage").await.unwrap();
+    s.tap("marriage-day:earliest").await.unwrap();
+    let booked = s
+        .submit(
+            "marriage",
+            &[
+                ("partner", "Zhang Wei"),
+                ("partner-id", "33010619920202003X"),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(booked.title, "Appointment booked", "{}", text(&booked));
+    assert_eq!(field(&booked, "You").as_deref(), Some("Li Na"));
+    assert_eq!(field(&booked, "Partner").as_deref(), Some("Zhang Wei"));
+    assert_eq!(
+        field(&booked, "Date").as_deref(),
+        Some("Mon 23 Nov 2026 09:30")
+    );
+
+    // Kept: the registration page shows it, with a way to cancel; the name
+    // was asked once.
+    s.close().await;
+    let s = t.host.session("li-na", APP).unwrap();
+    let kept = s.launch("/marriage").await.unwrap();
+    assert_eq!(field(&kept, "Partner").as_deref(), Some("Zhang Wei"));
+    let cancelled = s.tap("marriage-cancel").await.unwrap();
+    assert_eq!(cancelled.title, "Appointment cancelled");
+    assert_eq!(t.prompter.consent_questions().len(), 1);
+}
+
+#[tokio::test]
+async fn refused_the_citizen_types_her_own_name() {
+    let t = verified_city(ConsentAnswer::Deny).await;
+    let s = t.host.session("li-na", APP).unwrap();
+    s.launch("/marriage").await.unwrap();
+    let form = s.tap("marriage-day:earliest").await.unwrap();
+    assert_eq!(input_value(&form, "name"), "");
+    assert!(
+        notices(&form)[0].contains("the user refused `real-name`"),
+        "{}",
+        text(&form)
+    );
+    let booked = s
+        .submit(
+            "marriage",
+            &[
+                ("name", "Li Na"),
+                ("partner", "Zhang Wei"),
+                ("partner-id", "330106199202020031"),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(field(&booked, "You").as_deref(), Some("Li Na"));
+}
+
+#[tokio::test]
+async fn a_permits_status() {
+    let t = city().await;
+    let s = t.host.session("li-na", APP).unwrap();
+    s.launch("/").await.unwrap();
+    s.tap("permit").await.unwrap();
+    let permit = s
+        .submit("permit", &[("number", "c12345678")])
+        .await
+        .unwrap();
+    assert_eq!(permit.title, "Permit C12345678");
+    assert_eq!(
+        field(&permit, "Document").as_deref(),
+        Some("Exit-entry permit for Hong Kong and Macao")
+    );
+    assert_eq!(
+        field(&permit, "Status").as_deref(),
+        Some("Ready for collection")
+    );
+    s.tap("home").await.unwrap();
+    s.tap("permit").await.unwrap();
+    let bad = s.submit("permit", &[("number", "12")]).await.unwrap();
+    assert_eq!(bad.title, "Entry-exit permit");
+    assert!(notices(&bad)[0].contains("not an application number"));
+}
+
+#[tokio::test]
+async fn a_drawn_application_is_congratulated() {
+    let t = city().await;
+    // Applied 15 s later, the application number is one the draw picks.
+    t.clock.advance(Duration::from_secs(15));
+    let s = t.host.session("li-na", APP).unwrap();
+    s.launch("/lottery").await.unwrap();
+    let applied = s.tap("lottery-apply").await.unwrap();
+    assert_eq!(
+        field(&applied, "Application").as_deref(),
+        Some("L202611222815")
+    );
+    // 08:59 on the draw's day: still waiting.
+    t.clock.advance(Duration::from_secs(5 * 24 * 3600 - 60));
+    let waiting = s.tap("lottery").await.unwrap();
+    assert_eq!(
+        field(&waiting, "Status").as_deref(),
+        Some("Waiting for the draw")
+    );
+    // 11:00 on the 26th: drawn.
+    t.clock.advance(Duration::from_secs(2 * 3600));
+    let drawn = s.launch("/lottery").await.unwrap();
+    assert_eq!(field(&drawn, "Status").as_deref(), Some("Drawn"));
+    assert_eq!(
+        notices(&drawn),
+        vec![
+            "Congratulations: application L202611222815 was drawn. Register your new car within 6 months."
+                .to_string()
+        ]
+    );
+    assert!(!offers(&drawn, "lottery-apply"));
+}
