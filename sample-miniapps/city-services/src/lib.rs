@@ -17,12 +17,12 @@
 //! | tap `violations`, launch `/violations` | "Traffic violations" (form `plate`: `plate`) | push |
 //! | submit `plate`, tap `plate:<plate>` | "Violations of <plate>" | push |
 //! | tap `fine:<plate>:<no>` | "Fine <no>" | push |
-//! | tap `pay-fine:<plate>:<no>` | "Fine paid" (the receipt) | replace |
+//! | tap `pay-fine:<plate>:<no>` | "Fine paid" (the receipt), or "Not paid" (declined, cancelled, ...) | replace |
 //! | tap `fine-notice:<plate>` | "Fine notices" (long-term subscription; a notice is sent) | push |
 //! | tap `bills`, launch `/bills` | "Utility bills" | push |
 //! | tap `bill:<utility>` | "Water bill", "Electricity bill", "Gas bill" (form `account-<utility>`: `account`) | push |
 //! | submit `account-<utility>` | "<utility> bill <account>" | push |
-//! | tap `pay-bill:<utility>:<account>` | "Bill paid" (the receipt) | replace |
+//! | tap `pay-bill:<utility>:<account>` | "Bill paid" (the receipt), or "Not paid" | replace |
 //! | tap `lottery`, launch `/lottery` | "Plate lottery" (result as a notice after the draw) | push |
 //! | tap `lottery-apply` | "Application received" | replace |
 //! | tap `marriage`, launch `/marriage` | "Marriage registration" | push |

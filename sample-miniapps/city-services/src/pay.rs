@@ -37,9 +37,11 @@ pub fn pay(
             insurance_eligible: false,
         }],
     };
-    let page = Page::builder(title).replace();
+    // The title says what happened: the receipt's title only once paid.
+    let page = Page::builder("Not paid").replace();
     match payment::request(&request) {
-        Ok(PaymentOutcome::Paid(r)) => page
+        Ok(PaymentOutcome::Paid(r)) => Page::builder(title)
+            .replace()
             .success(format!("Paid {} to {}.", money(r.amount), r.payee))
             .heading("Receipt")
             .field("Item", item)
