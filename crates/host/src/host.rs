@@ -286,7 +286,7 @@ impl Host {
                 .await
                 .map_err(|e| Error::Internal(format!("install task: {e}")))??
         };
-        let previous = inner.services.store.get_package(&app_id)?;
+        let previous = inner.services.store.package_info(&app_id)?;
         inner.services.store.put_package(&PackageRecord {
             app_id: app_id.clone(),
             version: manifest.app.version.to_string(),
@@ -367,7 +367,7 @@ impl Host {
             ));
         }
         let installed = self.inner.apps_lock().contains_key(app_id)
-            || self.inner.services.store.get_package(app_id)?.is_some();
+            || self.inner.services.store.package_info(app_id)?.is_some();
         if !installed {
             return Err(Error::NotInstalled {
                 app: app_id.to_string(),
@@ -571,7 +571,7 @@ impl Host {
     pub fn follow(&self, user: &str, app_id: &str, follow: bool) -> Result<bool> {
         check_user(user)?;
         let s = &self.inner.services;
-        if follow && s.store.get_package(app_id)?.is_none() {
+        if follow && s.store.package_info(app_id)?.is_none() {
             return Err(Error::NotInstalled {
                 app: app_id.to_string(),
             });
@@ -590,7 +590,7 @@ impl Host {
     /// its next launch. Returns the message id.
     pub fn write_to_app(&self, user: &str, app_id: &str, text: &str) -> Result<String> {
         check_user(user)?;
-        if self.inner.services.store.get_package(app_id)?.is_none() {
+        if self.inner.services.store.package_info(app_id)?.is_none() {
             return Err(Error::NotInstalled {
                 app: app_id.to_string(),
             });

@@ -106,7 +106,7 @@ pub(crate) fn check_install(
             registered: publisher.category.to_string(),
         });
     }
-    if let Some(previous) = store.get_package(app)? {
+    if let Some(previous) = store.package_info(app)? {
         check_update(&previous, package, signed)?;
     }
     Ok(Trust { signed })

@@ -83,6 +83,9 @@ pub trait PackageStore: Send + Sync {
     fn put_package(&self, record: &PackageRecord) -> StoreResult<()>;
     /// The package of `app_id`, if installed.
     fn get_package(&self, app_id: &str) -> StoreResult<Option<PackageRecord>>;
+    /// The package of `app_id` without its component bytes (cheap: for
+    /// presence checks and update rules).
+    fn package_info(&self, app_id: &str) -> StoreResult<Option<PackageRecord>>;
     /// Every installed package, by id, without component bytes.
     fn list_packages(&self) -> StoreResult<Vec<PackageRecord>>;
     /// Removes a package; returns whether it was installed.

@@ -162,6 +162,23 @@ impl SqliteStore {
     }
 }
 
+/// The columns of a package without its component.
+const INFO_COLUMNS: &str =
+    "app_id, version, publisher_id, manifest, component_sha256, signature, installed_at_ms";
+
+fn info_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PackageRecord> {
+    Ok(PackageRecord {
+        app_id: r.get(0)?,
+        version: r.get(1)?,
+        publisher_id: r.get(2)?,
+        manifest: r.get(3)?,
+        component: Vec::new(),
+        component_sha256: r.get(4)?,
+        signature: r.get(5)?,
+        installed_at_ms: r.get(6)?,
+    })
+}
+
 impl PackageStore for SqliteStore {
     fn put_package(&self, r: &PackageRecord) -> StoreResult<()> {
         self.conn()
@@ -207,28 +224,23 @@ impl PackageStore for SqliteStore {
             .map_err(db("read the package"))
     }
 
+    fn package_info(&self, app_id: &str) -> StoreResult<Option<PackageRecord>> {
+        self.conn()
+            .prepare_cached(&format!(
+                "SELECT {INFO_COLUMNS} FROM packages WHERE app_id = ?1"
+            ))
+            .and_then(|mut st| st.query_row([app_id], info_row).optional())
+            .map_err(db("read the package"))
+    }
+
     fn list_packages(&self) -> StoreResult<Vec<PackageRecord>> {
         let c = self.conn();
         let mut stmt = c
-            .prepare(
-                "SELECT app_id, version, publisher_id, manifest, component_sha256, signature, installed_at_ms
-                 FROM packages ORDER BY app_id",
-            )
+            .prepare(&format!(
+                "SELECT {INFO_COLUMNS} FROM packages ORDER BY app_id"
+            ))
             .map_err(db("list packages"))?;
-        let rows = stmt
-            .query_map([], |r| {
-                Ok(PackageRecord {
-                    app_id: r.get(0)?,
-                    version: r.get(1)?,
-                    publisher_id: r.get(2)?,
-                    manifest: r.get(3)?,
-                    component: Vec::new(),
-                    component_sha256: r.get(4)?,
-                    signature: r.get(5)?,
-                    installed_at_ms: r.get(6)?,
-                })
-            })
-            .map_err(db("list packages"))?;
+        let rows = stmt.query_map([], info_row).map_err(db("list packages"))?;
         rows.collect::<Result<Vec<_>, _>>()
             .map_err(db("list packages"))
     }
@@ -516,6 +528,34 @@ mod tests {
             s.kv_usage("u", "a").unwrap(),
             KvUsage { bytes: 10, keys: 1 }
         );
+    }
+
+    #[test]
+    fn package_info_is_the_record_without_the_component() {
+        let s = SqliteStore::open_in_memory().unwrap();
+        let record = PackageRecord {
+            app_id: "a.b".into(),
+            version: "1.0.0".into(),
+            publisher_id: "a".into(),
+            manifest: "m".into(),
+            component: vec![1; 1000],
+            component_sha256: "h".into(),
+            signature: Some(vec![2]),
+            installed_at_ms: 5,
+        };
+        s.put_package(&record).unwrap();
+        let info = s.package_info("a.b").unwrap().unwrap();
+        assert!(info.component.is_empty());
+        assert_eq!(
+            PackageRecord {
+                component: vec![1; 1000],
+                ..info
+            }
+            .component_sha256,
+            "h"
+        );
+        assert_eq!(s.get_package("a.b").unwrap().unwrap().component.len(), 1000);
+        assert!(s.package_info("x.y").unwrap().is_none());
     }
 
     #[test]
