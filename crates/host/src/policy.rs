@@ -61,10 +61,21 @@ impl Default for Policy {
 
 impl Policy {
     /// Whether publishers of `category` may use `capability`.
+    ///
+    /// `log` and `clock` are baseline capabilities: every category has them
+    /// (their host calls have no error to return a denial in), so the policy
+    /// cannot take them away; a mini-app still has to declare them.
     pub fn allows_capability(&self, category: Category, capability: Capability) -> bool {
-        self.capabilities
-            .get(&category)
-            .is_some_and(|caps| caps.contains(&capability))
+        Self::is_baseline(capability)
+            || self
+                .capabilities
+                .get(&category)
+                .is_some_and(|caps| caps.contains(&capability))
+    }
+
+    /// Whether a capability is one every category has (`log`, `clock`).
+    pub fn is_baseline(capability: Capability) -> bool {
+        matches!(capability, Capability::Log | Capability::Clock)
     }
 
     /// Whether a publisher of `category` (verified or not) may ask for `scope`.
@@ -77,11 +88,30 @@ impl Policy {
         }
     }
 
-    /// Takes `capability` away from `category`.
+    /// Takes `capability` away from `category` (baseline capabilities stay:
+    /// see [`Policy::allows_capability`]).
     pub fn deny_capability(&mut self, category: Category, capability: Capability) -> &mut Self {
         if let Some(caps) = self.capabilities.get_mut(&category) {
             caps.remove(&capability);
         }
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn baseline_capabilities_cannot_be_taken_away() {
+        let mut p = Policy::default();
+        for c in Capability::ALL {
+            p.deny_capability(Category::Commerce, c);
+        }
+        assert!(p.allows_capability(Category::Commerce, Capability::Log));
+        assert!(p.allows_capability(Category::Commerce, Capability::Clock));
+        assert!(!p.allows_capability(Category::Commerce, Capability::Storage));
+        assert!(!p.allows_capability(Category::Commerce, Capability::Payment));
+        assert!(p.allows_capability(Category::Medical, Capability::Payment));
     }
 }
