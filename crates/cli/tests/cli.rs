@@ -1,29 +1,12 @@
 //! The `plaza` binary end to end: pack, inspect, install, list, run with a
 //! script, audit, and the errors a shell user sees.
 
+mod common;
+
+use common::{err as stderr, out as stdout, plaza};
 use plaza_test_programs::{Fixture, KV_NOTES, UNDECLARED_STORAGE};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-
-fn plaza(store: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_plaza"))
-        .args(args)
-        .env("PLAZA_STORE", store)
-        // The fixtures are unsigned (crates/cli/tests/trust.rs signs its own).
-        .env("PLAZA_DEVELOPER_MODE", "1")
-        .env("RUST_LIB_BACKTRACE", "0")
-        .stdin(Stdio::null())
-        .output()
-        .expect("run plaza")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+use std::process::{Command, Stdio};
 
 fn dir_of(f: &Fixture) -> PathBuf {
     Path::new(f.manifest).parent().unwrap().to_path_buf()

@@ -3,22 +3,14 @@
 //! verify, install with its app secret; then users' data, grants set, list
 //! and revoke, the audit per mini-app, and the login-code exchange.
 
+mod common;
+
+use common::plaza_signed_only as plaza;
 use plaza_test_programs::{Fixture, IDENTITY_PROBE};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 const APP: &str = "test.plaza.identity-probe";
-
-fn plaza(store: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_plaza"))
-        .args(args)
-        .env("PLAZA_STORE", store)
-        .env_remove("PLAZA_DEVELOPER_MODE")
-        .env("RUST_LIB_BACKTRACE", "0")
-        .stdin(Stdio::null())
-        .output()
-        .expect("run plaza")
-}
 
 fn ok(o: &Output) -> String {
     assert!(

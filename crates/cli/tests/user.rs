@@ -2,29 +2,12 @@
 //! `plaza ledger verify`, `plaza run --pay`, and `plaza follow`, `write`,
 //! `inbox`.
 
+mod common;
+
+use common::{err, out, plaza};
 use plaza_test_programs::CASHIER;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
-
-fn plaza(store: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_plaza"))
-        .args(args)
-        .env("PLAZA_STORE", store)
-        // The cashier fixture is unsigned.
-        .env("PLAZA_DEVELOPER_MODE", "1")
-        .env("RUST_LIB_BACKTRACE", "0")
-        .stdin(Stdio::null())
-        .output()
-        .expect("run plaza")
-}
-
-fn out(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn err(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+use std::process::Output;
 
 fn json(o: &Output) -> serde_json::Value {
     assert!(o.status.success(), "{}", err(o));
