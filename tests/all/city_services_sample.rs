@@ -7,7 +7,6 @@
 use crate::support::*;
 use plaza_host::manifest::Scope;
 use plaza_host::prompt::{ConsentAnswer, PaymentAnswer, ScriptedPayment, SubscriptionAnswer};
-use plaza_host::store::{RealNameRecord, UserProfile};
 use plaza_host::{Block, Navigation, Page};
 use plaza_test_programs::CITY_SERVICES;
 use std::time::Duration;
@@ -279,47 +278,9 @@ async fn the_plate_lottery_result_shows_after_the_draw() {
     );
 }
 
-async fn verified_city(answer: ConsentAnswer) -> TestHost {
-    let t = host();
-    let key = register_publisher(&t, &CITY_SERVICES, true);
-    t.host
-        .install(signed_package(
-            &CITY_SERVICES,
-            &CITY_SERVICES.manifest_text(),
-            &key,
-        ))
-        .await
-        .unwrap();
-    t.host
-        .set_user_profile(
-            "li-na",
-            UserProfile {
-                real_name: Some(RealNameRecord {
-                    name: "Li Na".into(),
-                    id_number: "330106199001010022".into(),
-                    verified: true,
-                }),
-                ..UserProfile::default()
-            },
-        )
-        .unwrap();
-    t.prompter.answer_consent(Scope::RealName, answer);
-    t
-}
-
-fn input_value(page: &Page, name: &str) -> String {
-    page.blocks
-        .iter()
-        .find_map(|b| match b {
-            Block::Input(i) if i.name == name => Some(i.value.clone()),
-            _ => None,
-        })
-        .unwrap_or_else(|| panic!("no input {name}:\n{}", text(page)))
-}
-
 #[tokio::test]
 async fn a_marriage_appointment_with_the_verified_name_and_the_partners() {
-    let t = verified_city(ConsentAnswer::Allow).await;
+    let t = verified_with_real_name(&CITY_SERVICES, "li-na", ConsentAnswer::Allow).await;
     let s = t.host.session("li-na", APP).unwrap();
     let days = s.launch("/marriage").await.unwrap();
     assert_eq!(days.title, "Marriage registration");
@@ -387,7 +348,7 @@ async fn a_marriage_appointment_with_the_verified_name_and_the_partners() {
 
 #[tokio::test]
 async fn refused_the_citizen_types_her_own_name() {
-    let t = verified_city(ConsentAnswer::Deny).await;
+    let t = verified_with_real_name(&CITY_SERVICES, "li-na", ConsentAnswer::Deny).await;
     let s = t.host.session("li-na", APP).unwrap();
     s.launch("/marriage").await.unwrap();
     let form = s.tap("marriage-day:earliest").await.unwrap();

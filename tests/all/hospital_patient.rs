@@ -3,47 +3,12 @@
 //! patient's verified real name, asked once; refused, the patient types it.
 
 use crate::support::*;
+use plaza_host::Page;
 use plaza_host::manifest::Scope;
 use plaza_host::prompt::ConsentAnswer;
-use plaza_host::store::{RealNameRecord, UserProfile};
-use plaza_host::{Block, Page};
 use plaza_test_programs::HOSPITAL;
 
 const APP: &str = "cn.hz.maternity";
-
-fn name_input(page: &Page) -> String {
-    page.blocks
-        .iter()
-        .find_map(|b| match b {
-            Block::Input(i) if i.name == "name" => Some(i.value.clone()),
-            _ => None,
-        })
-        .unwrap_or_else(|| panic!("no name input:\n{}", text(page)))
-}
-
-async fn hospital(answer: ConsentAnswer) -> TestHost {
-    let t = host();
-    let key = register_publisher(&t, &HOSPITAL, true);
-    t.host
-        .install(signed_package(&HOSPITAL, &HOSPITAL.manifest_text(), &key))
-        .await
-        .unwrap();
-    t.host
-        .set_user_profile(
-            "li-na",
-            UserProfile {
-                real_name: Some(RealNameRecord {
-                    name: "Li Na".into(),
-                    id_number: "330106199001010022".into(),
-                    verified: true,
-                }),
-                ..UserProfile::default()
-            },
-        )
-        .unwrap();
-    t.prompter.answer_consent(Scope::RealName, answer);
-    t
-}
 
 async fn confirm_page(t: &TestHost) -> (plaza_host::Session, Page) {
     let s = t.host.session("li-na", APP).unwrap();
@@ -57,9 +22,9 @@ async fn confirm_page(t: &TestHost) -> (plaza_host::Session, Page) {
 
 #[tokio::test]
 async fn the_first_booking_registers_the_verified_real_name() {
-    let t = hospital(ConsentAnswer::Allow).await;
+    let t = verified_with_real_name(&HOSPITAL, "li-na", ConsentAnswer::Allow).await;
     let (s, page) = confirm_page(&t).await;
-    assert_eq!(name_input(&page), "Li Na");
+    assert_eq!(input_value(&page, "name"), "Li Na");
     assert!(
         notices(&page)
             .contains(&"Registered as Li Na, the name verified by your host app.".to_string()),
@@ -79,15 +44,15 @@ async fn the_first_booking_registers_the_verified_real_name() {
     assert_eq!(field(&done, "Patient").as_deref(), Some("Li Na"));
     // The next booking uses the registration: no second question.
     let (_, page) = confirm_page(&t).await;
-    assert_eq!(name_input(&page), "Li Na");
+    assert_eq!(input_value(&page, "name"), "Li Na");
     assert_eq!(t.prompter.consent_questions().len(), 1);
 }
 
 #[tokio::test]
 async fn refused_the_patient_types_the_name() {
-    let t = hospital(ConsentAnswer::Deny).await;
+    let t = verified_with_real_name(&HOSPITAL, "li-na", ConsentAnswer::Deny).await;
     let (s, page) = confirm_page(&t).await;
-    assert_eq!(name_input(&page), "");
+    assert_eq!(input_value(&page, "name"), "");
     assert!(
         notices(&page)
             .iter()

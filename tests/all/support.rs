@@ -150,3 +150,46 @@ pub fn signed_package(
     p.sign(key).expect("sign");
     p
 }
+
+/// A host with `f` installed, signed by its verified publisher, and `user`
+/// holding the verified real name "Li Na"; the real-name consent question is
+/// answered with `answer`.
+pub async fn verified_with_real_name(
+    f: &Fixture,
+    user: &str,
+    answer: plaza_host::prompt::ConsentAnswer,
+) -> TestHost {
+    let t = host();
+    let key = register_publisher(&t, f, true);
+    t.host
+        .install(signed_package(f, &f.manifest_text(), &key))
+        .await
+        .expect("install signed");
+    t.host
+        .set_user_profile(
+            user,
+            plaza_host::store::UserProfile {
+                real_name: Some(plaza_host::store::RealNameRecord {
+                    name: "Li Na".into(),
+                    id_number: "330106199001010022".into(),
+                    verified: true,
+                }),
+                ..Default::default()
+            },
+        )
+        .expect("set the user's profile");
+    t.prompter
+        .answer_consent(plaza_host::manifest::Scope::RealName, answer);
+    t
+}
+
+/// The value of the form input `name` on the page.
+pub fn input_value(page: &Page, name: &str) -> String {
+    page.blocks
+        .iter()
+        .find_map(|b| match b {
+            Block::Input(i) if i.name == name => Some(i.value.clone()),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no input {name}:\n{}", text(page)))
+}
