@@ -278,7 +278,6 @@ fn percent_decode(s: &str) -> String {
         if b[i] == b'+' {
             out.push(b' ');
         } else if b[i] == b'%'
-            && i + 2 < b.len() + 1
             && let (Some(h), Some(l)) = (
                 b.get(i + 1).and_then(|c| hex(*c)),
                 b.get(i + 2).and_then(|c| hex(*c)),
