@@ -333,6 +333,14 @@ async fn messaging_limits_are_limit_exceeded() {
         o.starts_with("error limit-exceeded:") && o.contains("3 messages this minute"),
         "{o}"
     );
+    // Asking the user to subscribe counts too: no question is asked.
+    t.prompter
+        .answer_subscriptions(SubscriptionAnswer::AcceptOnce);
+    let s = t.host.session("ann", APP).unwrap();
+    s.launch("/").await.unwrap();
+    let o = outcome(&s.tap("subscribe:bill-due").await.unwrap());
+    assert!(o.starts_with("error limit-exceeded:"), "{o}");
+    assert!(t.prompter.subscription_prompts().is_empty());
     t.clock.advance(Duration::from_secs(60));
     let page = launch(&t, "ann", "/broadcast?title=T5&text=x").await;
     assert!(field(&page, "delivered").is_some());

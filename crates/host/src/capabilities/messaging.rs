@@ -5,8 +5,8 @@
 //! long-term acceptances only for the categories the policy allows; at most
 //! [`crate::HostConfig::broadcasts_per_month`] broadcasts per follower per
 //! calendar month (host time zone); a reply only while the user's last
-//! message is less than 48 hours old; every sending call counts against a
-//! per-mini-app rate limit; subscription requests only while handling a tap or
+//! message is less than 48 hours old; every call that sends or asks counts
+//! against a per-mini-app rate limit; subscription requests only while handling a tap or
 //! a form (a user's gesture).
 
 use crate::clock::civil_date;
@@ -162,6 +162,9 @@ impl Host for SessionState {
                 long_term: t.long_term && long_term_allowed,
             });
         }
+        // Asking counts against the rate limit too: a mini-app cannot flood the
+        // user with questions.
+        self.take_rate("messaging.subscribe")?;
         let prompt = SubscriptionPrompt {
             user: self.subject.user.clone(),
             app_id: self.subject.app().to_string(),

@@ -31,20 +31,14 @@ fn unavailable(e: crate::store::StoreError) -> WitError {
     WitError::Unavailable("the host's storage failed; try again later".into())
 }
 
-impl SessionState {
-    fn space(&self) -> (String, String) {
-        (self.subject.user.clone(), self.subject.app().to_string())
-    }
-}
-
 impl Host for SessionState {
     async fn get(&mut self, key: String) -> Result<Option<Vec<u8>>, WitError> {
         self.allow(Capability::Storage)?;
         check_key(&key)?;
-        let (user, app) = self.space();
+        let (user, app) = (&self.subject.user, self.subject.app());
         self.services
             .store
-            .kv_get(&user, &app, &key)
+            .kv_get(user, app, &key)
             .map_err(unavailable)
     }
 
@@ -58,11 +52,11 @@ impl Host for SessionState {
             )));
         }
         let quota = self.subject.manifest.storage_quota();
-        let (user, app) = self.space();
+        let (user, app) = (&self.subject.user, self.subject.app());
         match self
             .services
             .store
-            .kv_set(&user, &app, &key, &value, quota)
+            .kv_set(user, app, &key, &value, quota)
             .map_err(unavailable)?
         {
             KvWrite::Written => Ok(()),
@@ -79,10 +73,10 @@ impl Host for SessionState {
     async fn delete(&mut self, key: String) -> Result<bool, WitError> {
         self.allow(Capability::Storage)?;
         check_key(&key)?;
-        let (user, app) = self.space();
+        let (user, app) = (&self.subject.user, self.subject.app());
         self.services
             .store
-            .kv_delete(&user, &app, &key)
+            .kv_delete(user, app, &key)
             .map_err(unavailable)
     }
 
@@ -99,20 +93,20 @@ impl Host for SessionState {
                 "limit {limit} is over {MAX_LIST_KEYS}: page through keys with a prefix"
             )));
         }
-        let (user, app) = self.space();
+        let (user, app) = (&self.subject.user, self.subject.app());
         self.services
             .store
-            .kv_list(&user, &app, &prefix, limit as usize)
+            .kv_list(user, app, &prefix, limit as usize)
             .map_err(unavailable)
     }
 
     async fn get_usage(&mut self) -> Result<Usage, WitError> {
         self.allow(Capability::Storage)?;
-        let (user, app) = self.space();
+        let (user, app) = (&self.subject.user, self.subject.app());
         let usage = self
             .services
             .store
-            .kv_usage(&user, &app)
+            .kv_usage(user, app)
             .map_err(unavailable)?;
         Ok(Usage {
             used_bytes: usage.bytes,
