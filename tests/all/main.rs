@@ -11,6 +11,7 @@ mod city_services_sample;
 mod future_caps;
 mod hospital;
 mod hospital_patient;
+mod hostile;
 mod identity_probe;
 mod kv_notes;
 mod manifests;

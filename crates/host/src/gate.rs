@@ -72,6 +72,26 @@ impl AuditMemo {
     }
 }
 
+/// What one event has asked the user and written to the audit log, so that
+/// a mini-app repeating a call in a loop asks once and writes one entry, not
+/// thousands (each an fsync'd write).
+#[derive(Debug, Default)]
+pub struct EventMemo {
+    asked: HashSet<Scope>,
+    written: HashSet<(String, bool, String)>,
+}
+
+impl EventMemo {
+    /// Whether this entry is new in the event (and notes it).
+    pub fn first_entry(&mut self, what: &str, outcome: Outcome, detail: &str) -> bool {
+        self.written.insert((
+            what.to_string(),
+            outcome == Outcome::Allowed,
+            detail.to_string(),
+        ))
+    }
+}
+
 /// The gate.
 pub struct Gate {
     policy: RwLock<Arc<Policy>>,
@@ -147,16 +167,40 @@ impl Gate {
     /// Decides whether `subject` may read the consent scope `scope`, asking the
     /// user if the user has not answered before.
     pub async fn check_scope(&self, subject: &Subject, scope: Scope) -> Result<(), Denial> {
+        self.check_scope_in_event(subject, &mut EventMemo::default(), scope)
+            .await
+    }
+
+    /// [`check_scope`](Self::check_scope) within one event of a session:
+    /// `memo` holds what the event already asked and audited. A question the
+    /// user closed without answering is not asked again until the user's
+    /// next action, and a repeated decision is audited once per event, so a
+    /// mini-app calling in a loop can neither bury the user under prompts
+    /// nor flood the audit log.
+    pub async fn check_scope_in_event(
+        &self,
+        subject: &Subject,
+        memo: &mut EventMemo,
+        scope: Scope,
+    ) -> Result<(), Denial> {
         let what = format!("identity.{scope}");
-        let decision = self.scope_decision(subject, scope).await;
-        match &decision {
-            Ok(detail) => self.audit(subject, &what, Outcome::Allowed, detail)?,
-            Err(denial) => self.audit(subject, &what, Outcome::Denied, &denial.0)?,
+        let decision = self.scope_decision(subject, &mut memo.asked, scope).await;
+        let (outcome, detail) = match &decision {
+            Ok(detail) => (Outcome::Allowed, detail.as_str()),
+            Err(denial) => (Outcome::Denied, denial.0.as_str()),
+        };
+        if memo.first_entry(&what, outcome, detail) {
+            self.audit(subject, &what, outcome, detail)?;
         }
         decision.map(|_| ())
     }
 
-    async fn scope_decision(&self, subject: &Subject, scope: Scope) -> Result<String, Denial> {
+    async fn scope_decision(
+        &self,
+        subject: &Subject,
+        asked: &mut HashSet<Scope>,
+        scope: Scope,
+    ) -> Result<String, Denial> {
         self.capability_rule(subject, Capability::Identity)?;
         let Some(purpose) = subject.manifest.scope_purpose(scope) else {
             return Err(Denial(format!(
@@ -195,6 +239,11 @@ impl Gate {
                 )));
             }
             None => {}
+        }
+        if !asked.insert(scope) {
+            return Err(Denial(format!(
+                "the user closed the consent question for `{scope}` during this event; it is asked again after the user's next action"
+            )));
         }
         let request = ConsentRequest {
             user: subject.user.clone(),

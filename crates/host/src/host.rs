@@ -12,7 +12,9 @@ use crate::policy::Policy;
 use crate::prompt::{DismissAll, Prompter};
 use crate::sandbox::SandboxLimits;
 use crate::session::{self, Session, SessionState, Slot};
-use crate::store::{AuditEntry, AuditQuery, ConsentRecord, PackageRecord, SqliteStore, Store};
+use crate::store::{
+    AuditEntry, AuditQuery, ConsentRecord, Outcome, PackageRecord, SqliteStore, Store,
+};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
@@ -266,7 +268,43 @@ impl Host {
     /// compiled (or loaded from the cache), its imports are checked against
     /// the manifest, and it is linked, before anything is stored: a package
     /// that would not run is refused whole.
+    ///
+    /// Every decision goes to the audit log (capability `install`, no user):
+    /// the version installed, or why the package was refused.
     pub async fn install(&self, package: Package) -> Result<InstallReport> {
+        let app_id = package.manifest.app.id.clone();
+        let version = package.manifest.app.version.to_string();
+        let result = self.install_checked(package).await;
+        let (outcome, detail) = match &result {
+            Ok(r) => (
+                Outcome::Allowed,
+                format!(
+                    "installed version {version} ({})",
+                    if r.signed {
+                        "signed"
+                    } else {
+                        "unsigned, developer mode"
+                    }
+                ),
+            ),
+            Err(e) => (Outcome::Denied, format!("refused version {version}: {e}")),
+        };
+        let entry = AuditEntry {
+            at_ms: self.inner.services.clock.now_ms(),
+            user: String::new(),
+            app: app_id,
+            session: String::new(),
+            capability: "install".into(),
+            outcome,
+            detail,
+        };
+        if let Err(e) = self.inner.services.store.append_audit(&entry) {
+            tracing::error!("audit of an install: {e}");
+        }
+        result
+    }
+
+    async fn install_checked(&self, package: Package) -> Result<InstallReport> {
         let inner = self.inner.clone();
         let trust = crate::trust::check_install(
             inner.services.store.as_ref(),

@@ -35,6 +35,8 @@ pub struct SessionState {
     /// Whether the event being handled is a user's gesture (a tap or a form),
     /// which some calls (subscription requests) require.
     pub(crate) gesture: bool,
+    /// What the event being handled has used of its per-event allowances.
+    pub(crate) event_use: EventUse,
     /// Epoch ticks used by the event being handled.
     ticks_used: u64,
     deadline_ticks: u64,
@@ -48,6 +50,19 @@ impl WasiView for SessionState {
             table: &mut self.table,
         }
     }
+}
+
+/// What one event has used of the allowances that reset at each event.
+#[derive(Debug, Default)]
+pub(crate) struct EventUse {
+    /// The questions asked and the audit entries written.
+    pub(crate) memo: crate::gate::EventMemo,
+    /// Log records written.
+    pub(crate) log_records: usize,
+    /// Log bytes written.
+    pub(crate) log_bytes: usize,
+    /// Whether log records were dropped over the budget (audited once).
+    pub(crate) log_dropped: bool,
 }
 
 /// The WASI wall clock of a session follows the host's clock, so a test clock
@@ -395,6 +410,7 @@ async fn start_instance(host: &Arc<HostInner>, user: &str, app_id: &str) -> Resu
         memo: AuditMemo::default(),
         services: services.clone(),
         gesture: false,
+        event_use: EventUse::default(),
         ticks_used: 0,
         deadline_ticks: limits.deadline_ticks(),
         deadline_hit: false,
@@ -451,6 +467,7 @@ async fn deliver(host: &Arc<HostInner>, slot: &mut Slot, event: &Event) -> Resul
         s.ticks_used = 0;
         s.deadline_hit = false;
         s.gesture = matches!(event, Event::Tap(_) | Event::Submit(_));
+        s.event_use = EventUse::default();
     }
     live.store.set_epoch_deadline(1);
     let result = live

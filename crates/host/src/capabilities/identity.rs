@@ -101,7 +101,7 @@ impl SessionState {
         let services = self.services.clone();
         services
             .gate
-            .check_scope(&self.subject, scope)
+            .check_scope_in_event(&self.subject, &mut self.event_use.memo, scope)
             .await
             .map_err(WitError::from)
     }

@@ -7,6 +7,10 @@ use plaza_world::log::{Host, Level};
 
 /// The longest log message kept, in bytes; the rest is cut.
 pub const MAX_LOG_MESSAGE_BYTES: usize = 16 * 1024;
+/// The most log records one event may write; later ones are dropped.
+pub const MAX_LOG_RECORDS_PER_EVENT: usize = 1000;
+/// The most log bytes one event may write; later records are dropped.
+pub const MAX_LOG_BYTES_PER_EVENT: usize = 256 * 1024;
 
 impl Host for SessionState {
     async fn write(&mut self, level: Level, mut message: String) {
@@ -22,6 +26,32 @@ impl Host for SessionState {
         }
         let app = self.subject.app();
         let session = &self.subject.session;
+        // A budget per event keeps a mini-app from flooding the embedding
+        // app's logs: the first record over it is noted (in the log and the
+        // audit log), the rest of the event's records are dropped.
+        let used = &mut self.event_use;
+        if used.log_records >= MAX_LOG_RECORDS_PER_EVENT
+            || used.log_bytes + message.len() > MAX_LOG_BYTES_PER_EVENT
+        {
+            if !used.log_dropped {
+                used.log_dropped = true;
+                let detail = format!(
+                    "over the log budget of {MAX_LOG_RECORDS_PER_EVENT} records or {MAX_LOG_BYTES_PER_EVENT} bytes per event: the event's further records are dropped"
+                );
+                tracing::warn!(target: "plaza::guest", app, session, "{detail}");
+                if let Err(e) = self.services.gate.audit(
+                    &self.subject,
+                    "log",
+                    crate::store::Outcome::Denied,
+                    &detail,
+                ) {
+                    tracing::error!("{e}");
+                }
+            }
+            return;
+        }
+        used.log_records += 1;
+        used.log_bytes += message.len();
         match level {
             Level::Trace => tracing::trace!(target: "plaza::guest", app, session, "{message}"),
             Level::Debug => tracing::debug!(target: "plaza::guest", app, session, "{message}"),

@@ -324,6 +324,16 @@ impl Host for SessionState {
                 count.delivered, count.skipped
             ),
         )?;
+        if count.skipped > 0 {
+            self.audit_message(
+                "messaging.broadcast",
+                Outcome::Denied,
+                &format!(
+                    "broadcast {id}: not delivered to {} followers who had their {} broadcasts from this account this month",
+                    count.skipped, services.broadcasts_per_month
+                ),
+            )?;
+        }
         Ok(BroadcastResult {
             delivered: count.delivered,
             skipped: count.skipped,

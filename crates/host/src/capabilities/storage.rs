@@ -2,7 +2,7 @@
 
 use crate::manifest::Capability;
 use crate::session::SessionState;
-use crate::store::KvWrite;
+use crate::store::{KvWrite, Outcome};
 use plaza_world::storage::{Host, Usage};
 use plaza_world::types::Error as WitError;
 
@@ -26,6 +26,30 @@ fn check_key(key: &str) -> Result<(), WitError> {
     Ok(())
 }
 
+impl SessionState {
+    /// Audits a refused storage call (a key, value or quota over its limit)
+    /// and gives the error back.
+    /// A refusal repeated within one event is audited once.
+    fn refused(&mut self, error: WitError) -> WitError {
+        let detail = match &error {
+            WitError::LimitExceeded(m) | WitError::InvalidArgument(m) => m.as_str(),
+            _ => "refused",
+        };
+        if self
+            .event_use
+            .memo
+            .first_entry("storage", Outcome::Denied, detail)
+            && let Err(e) =
+                self.services
+                    .gate
+                    .audit(&self.subject, "storage", Outcome::Denied, detail)
+        {
+            tracing::error!("{e}");
+        }
+        error
+    }
+}
+
 fn unavailable(e: crate::store::StoreError) -> WitError {
     tracing::error!("storage: {e}");
     WitError::Unavailable("the host's storage failed; try again later".into())
@@ -34,7 +58,7 @@ fn unavailable(e: crate::store::StoreError) -> WitError {
 impl Host for SessionState {
     async fn get(&mut self, key: String) -> Result<Option<Vec<u8>>, WitError> {
         self.allow(Capability::Storage)?;
-        check_key(&key)?;
+        check_key(&key).map_err(|e| self.refused(e))?;
         let (user, app) = (&self.subject.user, self.subject.app());
         self.services
             .store
@@ -44,12 +68,12 @@ impl Host for SessionState {
 
     async fn set(&mut self, key: String, value: Vec<u8>) -> Result<(), WitError> {
         self.allow(Capability::Storage)?;
-        check_key(&key)?;
+        check_key(&key).map_err(|e| self.refused(e))?;
         if value.len() > MAX_VALUE_BYTES {
-            return Err(WitError::LimitExceeded(format!(
+            return Err(self.refused(WitError::LimitExceeded(format!(
                 "the value is {} bytes; values are at most {MAX_VALUE_BYTES} bytes (1 MiB). Nothing was written",
                 value.len()
-            )));
+            ))));
         }
         let quota = self.subject.manifest.storage_quota();
         let (user, app) = (&self.subject.user, self.subject.app());
@@ -64,15 +88,15 @@ impl Host for SessionState {
                 used,
                 would_use,
                 quota,
-            } => Err(WitError::LimitExceeded(format!(
+            } => Err(self.refused(WitError::LimitExceeded(format!(
                 "storing `{key}` would use {would_use} bytes of the {quota}-byte quota ({used} in use). Nothing was written; delete keys first"
-            ))),
+            )))),
         }
     }
 
     async fn delete(&mut self, key: String) -> Result<bool, WitError> {
         self.allow(Capability::Storage)?;
-        check_key(&key)?;
+        check_key(&key).map_err(|e| self.refused(e))?;
         let (user, app) = (&self.subject.user, self.subject.app());
         self.services
             .store
@@ -83,15 +107,15 @@ impl Host for SessionState {
     async fn list_keys(&mut self, prefix: String, limit: u32) -> Result<Vec<String>, WitError> {
         self.allow(Capability::Storage)?;
         if prefix.len() > MAX_KEY_BYTES {
-            return Err(WitError::LimitExceeded(format!(
+            return Err(self.refused(WitError::LimitExceeded(format!(
                 "the prefix is {} bytes; keys are at most {MAX_KEY_BYTES} bytes",
                 prefix.len()
-            )));
+            ))));
         }
         if limit > MAX_LIST_KEYS {
-            return Err(WitError::InvalidArgument(format!(
+            return Err(self.refused(WitError::InvalidArgument(format!(
                 "limit {limit} is over {MAX_LIST_KEYS}: page through keys with a prefix"
-            )));
+            ))));
         }
         let (user, app) = (&self.subject.user, self.subject.app());
         self.services

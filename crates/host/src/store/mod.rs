@@ -20,7 +20,7 @@ pub use ledger::{
 };
 pub use messaging::{BroadcastCount, InboxMessage, MessagingStore, SendResult, Sender};
 pub use secrets::SecretStore;
-pub use sqlite::SqliteStore;
+pub use sqlite::{SqliteStore, kv_entry_size};
 
 /// Why the store failed.
 #[derive(Debug, thiserror::Error)]
@@ -111,13 +111,20 @@ pub enum KvWrite {
 /// Usage of one (user, mini-app) key-value space.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct KvUsage {
-    /// Bytes of keys and values.
+    /// Bytes of keys and values, with [`KV_ENTRY_OVERHEAD_BYTES`] per key.
     pub bytes: u64,
     /// Number of keys.
     pub keys: u64,
 }
 
-/// Key-value data per (user, mini-app). Sizes count key and value bytes.
+/// What each key costs against the quota beyond its own bytes and its
+/// value's: roughly what the store spends to keep an entry (its user and
+/// mini-app ids, the index). Without it a flood of one-byte keys with empty
+/// values would fill many times the quota on disk.
+pub const KV_ENTRY_OVERHEAD_BYTES: u64 = 64;
+
+/// Key-value data per (user, mini-app). Sizes count key and value bytes and
+/// [`KV_ENTRY_OVERHEAD_BYTES`] per key.
 pub trait KvStore: Send + Sync {
     /// Reads a value.
     fn kv_get(&self, user: &str, app: &str, key: &str) -> StoreResult<Option<Vec<u8>>>;

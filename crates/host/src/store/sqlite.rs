@@ -5,7 +5,9 @@ use rusqlite::{Connection, OptionalExtension, params};
 use std::path::Path;
 use std::sync::Mutex;
 
-const SCHEMA_VERSION: i64 = 1;
+/// 2: `kv_usage` keeps each (user, mini-app)'s totals, and a key's size
+/// counts [`KV_ENTRY_OVERHEAD_BYTES`].
+const SCHEMA_VERSION: i64 = 2;
 
 /// The tables of every store concern. Each part is idempotent (`IF NOT
 /// EXISTS`) and applied at every open, so a capability adds its tables by
@@ -38,6 +40,16 @@ CREATE TABLE IF NOT EXISTS kv (
     size INTEGER NOT NULL,
     PRIMARY KEY (user_id, app_id, key)
 ) WITHOUT ROWID;
+-- Totals per (user, mini-app), kept with every write so a quota check reads
+-- one row instead of summing every key (which a key flood would make slow
+-- for every session sharing the store).
+CREATE TABLE IF NOT EXISTS kv_usage (
+    user_id TEXT NOT NULL,
+    app_id TEXT NOT NULL,
+    bytes INTEGER NOT NULL CHECK (bytes >= 0),
+    keys INTEGER NOT NULL CHECK (keys >= 0),
+    PRIMARY KEY (user_id, app_id)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS audit (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     at_ms INTEGER NOT NULL,
@@ -57,6 +69,15 @@ CREATE TABLE IF NOT EXISTS consents (
     decided_at_ms INTEGER NOT NULL,
     PRIMARY KEY (user_id, app_id, scope)
 ) WITHOUT ROWID;
+";
+
+/// From version 1: sizes count the per-key overhead, and `kv_usage` is
+/// filled from the keys already stored.
+const MIGRATE_TO_2: &str = "
+UPDATE kv SET size = length(CAST(key AS BLOB)) + length(value) + 64;
+DELETE FROM kv_usage;
+INSERT INTO kv_usage (user_id, app_id, bytes, keys)
+    SELECT user_id, app_id, SUM(size), COUNT(*) FROM kv GROUP BY user_id, app_id;
 ";
 
 /// The default store: a SQLite file (bundled SQLite), WAL journal,
@@ -134,8 +155,9 @@ impl SqliteStore {
             });
         }
         let schema = SCHEMA_PARTS.concat();
+        let migration = if version < 2 { MIGRATE_TO_2 } else { "" };
         conn.execute_batch(&format!(
-            "BEGIN IMMEDIATE; {schema} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+            "BEGIN IMMEDIATE; {schema} {migration} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
         ))
         .map_err(open_err)?;
         Ok(SqliteStore {
@@ -275,22 +297,10 @@ impl KvStore for SqliteStore {
     ) -> StoreResult<KvWrite> {
         let mut c = self.conn();
         let tx = c.transaction().map_err(db("begin a write"))?;
-        let used: i64 = tx
-            .prepare_cached(
-                "SELECT COALESCE(SUM(size), 0) FROM kv WHERE user_id = ?1 AND app_id = ?2",
-            )
-            .and_then(|mut s| s.query_row(params![user, app], |r| r.get(0)))
-            .map_err(db("measure usage"))?;
-        let existing: i64 = tx
-            .prepare_cached("SELECT size FROM kv WHERE user_id = ?1 AND app_id = ?2 AND key = ?3")
-            .and_then(|mut s| {
-                s.query_row(params![user, app, key], |r| r.get(0))
-                    .optional()
-            })
-            .map_err(db("measure usage"))?
-            .unwrap_or(0);
-        let size = (key.len() + value.len()) as i64;
-        let would_use = (used - existing + size) as u64;
+        let used = usage_in(&tx, user, app)?.bytes as i64;
+        let existing = size_in(&tx, user, app, key)?;
+        let size = kv_entry_size(key, value) as i64;
+        let would_use = (used - existing.unwrap_or(0) + size) as u64;
         if would_use > quota {
             return Ok(KvWrite::OverQuota {
                 used: used as u64,
@@ -304,17 +314,24 @@ impl KvStore for SqliteStore {
         )
         .and_then(|mut s| s.execute(params![user, app, key, value, size]))
         .map_err(db("write a value"))?;
+        let new_key = i64::from(existing.is_none());
+        add_usage(&tx, user, app, size - existing.unwrap_or(0), new_key)?;
         tx.commit().map_err(db("commit a write"))?;
         Ok(KvWrite::Written)
     }
 
     fn kv_delete(&self, user: &str, app: &str, key: &str) -> StoreResult<bool> {
-        let n = self
-            .conn()
-            .prepare_cached("DELETE FROM kv WHERE user_id = ?1 AND app_id = ?2 AND key = ?3")
+        let mut c = self.conn();
+        let tx = c.transaction().map_err(db("begin a delete"))?;
+        let Some(size) = size_in(&tx, user, app, key)? else {
+            return Ok(false);
+        };
+        tx.prepare_cached("DELETE FROM kv WHERE user_id = ?1 AND app_id = ?2 AND key = ?3")
             .and_then(|mut s| s.execute(params![user, app, key]))
             .map_err(db("delete a value"))?;
-        Ok(n > 0)
+        add_usage(&tx, user, app, -size, -1)?;
+        tx.commit().map_err(db("commit a delete"))?;
+        Ok(true)
     }
 
     fn kv_list(
@@ -348,18 +365,51 @@ impl KvStore for SqliteStore {
     }
 
     fn kv_usage(&self, user: &str, app: &str) -> StoreResult<KvUsage> {
-        let (bytes, keys): (i64, i64) = self
-            .conn()
-            .prepare_cached(
-                "SELECT COALESCE(SUM(size), 0), COUNT(*) FROM kv WHERE user_id = ?1 AND app_id = ?2",
-            )
-            .and_then(|mut s| s.query_row(params![user, app], |r| Ok((r.get(0)?, r.get(1)?))))
-            .map_err(db("measure usage"))?;
-        Ok(KvUsage {
-            bytes: bytes as u64,
-            keys: keys as u64,
-        })
+        usage_in(&self.conn(), user, app)
     }
+}
+
+/// What a key and its value count against the quota: their bytes and
+/// [`KV_ENTRY_OVERHEAD_BYTES`].
+pub fn kv_entry_size(key: &str, value: &[u8]) -> u64 {
+    (key.len() + value.len()) as u64 + KV_ENTRY_OVERHEAD_BYTES
+}
+
+fn usage_in(c: &Connection, user: &str, app: &str) -> StoreResult<KvUsage> {
+    let usage = c
+        .prepare_cached("SELECT bytes, keys FROM kv_usage WHERE user_id = ?1 AND app_id = ?2")
+        .and_then(|mut s| {
+            s.query_row(params![user, app], |r| {
+                Ok(KvUsage {
+                    bytes: r.get::<_, i64>(0)? as u64,
+                    keys: r.get::<_, i64>(1)? as u64,
+                })
+            })
+            .optional()
+        })
+        .map_err(db("measure usage"))?;
+    Ok(usage.unwrap_or(KvUsage { bytes: 0, keys: 0 }))
+}
+
+fn size_in(c: &Connection, user: &str, app: &str, key: &str) -> StoreResult<Option<i64>> {
+    c.prepare_cached("SELECT size FROM kv WHERE user_id = ?1 AND app_id = ?2 AND key = ?3")
+        .and_then(|mut s| {
+            s.query_row(params![user, app, key], |r| r.get(0))
+                .optional()
+        })
+        .map_err(db("measure usage"))
+}
+
+fn add_usage(c: &Connection, user: &str, app: &str, bytes: i64, keys: i64) -> StoreResult<()> {
+    c.prepare_cached(
+        // SQLite checks the row to insert before it sees the conflict, so
+        // a negative change (a delete) is clamped there; the row exists then.
+        "INSERT INTO kv_usage (user_id, app_id, bytes, keys) VALUES (?1, ?2, max(?3, 0), max(?4, 0))
+         ON CONFLICT (user_id, app_id) DO UPDATE SET bytes = bytes + ?3, keys = keys + ?4",
+    )
+    .and_then(|mut s| s.execute(params![user, app, bytes, keys]))
+    .map_err(db("update usage"))?;
+    Ok(())
 }
 
 impl AuditStore for SqliteStore {
@@ -499,35 +549,86 @@ mod tests {
     use super::*;
 
     #[test]
-    fn quota_counts_keys_and_values_and_replacements() {
+    fn quota_counts_keys_values_overhead_and_replacements() {
         let s = SqliteStore::open_in_memory().unwrap();
+        let o = KV_ENTRY_OVERHEAD_BYTES;
+        let quota = 10 + o;
         assert_eq!(
-            s.kv_set("u", "a", "k", &[0; 8], 10).unwrap(),
+            s.kv_set("u", "a", "k", &[0; 8], quota).unwrap(),
             KvWrite::Written
         );
         // Replacing the value frees the old one first.
         assert_eq!(
-            s.kv_set("u", "a", "k", &[0; 9], 10).unwrap(),
+            s.kv_set("u", "a", "k", &[0; 9], quota).unwrap(),
             KvWrite::Written
         );
         assert_eq!(
-            s.kv_set("u", "a", "k", &[0; 10], 10).unwrap(),
+            s.kv_set("u", "a", "k", &[0; 10], quota).unwrap(),
             KvWrite::OverQuota {
-                used: 10,
-                would_use: 11,
-                quota: 10
+                used: 10 + o,
+                would_use: 11 + o,
+                quota
             }
         );
         assert_eq!(s.kv_get("u", "a", "k").unwrap().unwrap().len(), 9);
+        // An empty value still costs its key and the overhead.
+        assert!(matches!(
+            s.kv_set("u", "a", "j", &[], quota).unwrap(),
+            KvWrite::OverQuota { .. }
+        ));
         // Another space has its own quota.
         assert_eq!(
-            s.kv_set("u", "b", "k", &[0; 9], 10).unwrap(),
+            s.kv_set("u", "b", "k", &[0; 9], quota).unwrap(),
             KvWrite::Written
         );
         assert_eq!(
             s.kv_usage("u", "a").unwrap(),
-            KvUsage { bytes: 10, keys: 1 }
+            KvUsage {
+                bytes: 10 + o,
+                keys: 1
+            }
         );
+        // Deleting gives the space back; deleting again changes nothing.
+        assert!(s.kv_delete("u", "a", "k").unwrap());
+        assert!(!s.kv_delete("u", "a", "k").unwrap());
+        assert_eq!(s.kv_usage("u", "a").unwrap(), KvUsage::default());
+        assert_eq!(
+            s.kv_usage("u", "b").unwrap(),
+            KvUsage {
+                bytes: 10 + o,
+                keys: 1
+            }
+        );
+    }
+
+    #[test]
+    fn a_version_1_store_gets_its_usage_totals_at_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v1.db");
+        {
+            let c = Connection::open(&path).unwrap();
+            c.execute_batch(
+                "CREATE TABLE kv (user_id TEXT NOT NULL, app_id TEXT NOT NULL, key TEXT NOT NULL,
+                     value BLOB NOT NULL, size INTEGER NOT NULL, PRIMARY KEY (user_id, app_id, key)) WITHOUT ROWID;
+                 INSERT INTO kv VALUES ('u', 'a', 'k1', x'0102', 4), ('u', 'a', 'é', x'', 2), ('v', 'a', 'k', x'01', 2);
+                 PRAGMA user_version = 1;",
+            )
+            .unwrap();
+        }
+        let s = SqliteStore::open(&path).unwrap();
+        let o = KV_ENTRY_OVERHEAD_BYTES;
+        assert_eq!(
+            s.kv_usage("u", "a").unwrap(),
+            KvUsage {
+                bytes: (4 + o) + (2 + o),
+                keys: 2
+            }
+        );
+        assert_eq!(s.kv_usage("v", "a").unwrap().bytes, 2 + o);
+        drop(s);
+        // Opening again does not count twice.
+        let s = SqliteStore::open(&path).unwrap();
+        assert_eq!(s.kv_usage("v", "a").unwrap().bytes, 2 + o);
     }
 
     #[test]
