@@ -109,6 +109,12 @@ impl IdSource for RandomIds {
 }
 
 /// Ids `prefix` + a counter: `s-000001`, `s-000002`, ... — for tests.
+///
+/// The counter starts at 1 in every new `SequentialIds`: a store reopened by
+/// another process (a restart after a crash) already holds those ids, and the
+/// first payment would collide with a stored transaction. Share one
+/// `SequentialIds` between the hosts of one process, or use [`RandomIds`]
+/// (the default) for a store that outlives the process.
 #[derive(Debug, Default)]
 pub struct SequentialIds {
     counter: AtomicU64,
