@@ -4,6 +4,7 @@
 
 mod support;
 
+mod bad_neighbours;
 mod bank_sample;
 mod cache;
 mod cashier;

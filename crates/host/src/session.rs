@@ -417,15 +417,20 @@ async fn start_instance(host: &Arc<HostInner>, user: &str, app_id: &str) -> Resu
     };
     let mut store = Store::new(&host.engine, state);
     store.limiter(|s| &mut s.limiter);
-    store.epoch_deadline_callback(|mut ctx| {
+    let yield_after_ticks = limits.yield_after_ticks();
+    store.epoch_deadline_callback(move |mut ctx| {
         let s = ctx.data_mut();
         s.ticks_used += 1;
         if s.ticks_used >= s.deadline_ticks {
             s.deadline_hit = true;
             return Err(wasmtime::Error::msg("CPU deadline exceeded"));
         }
-        // Yield to the executor each tick so a busy guest shares the
-        // worker threads with every other session.
+        // A short event runs to its end; past its grace, a busy guest yields
+        // to the executor each tick and shares the worker threads with every
+        // other session.
+        if s.ticks_used < yield_after_ticks {
+            return Ok(UpdateDeadline::Continue(1));
+        }
         Ok(UpdateDeadline::Yield(1))
     });
     store.set_epoch_deadline(1);
