@@ -172,6 +172,8 @@ pub(crate) struct Services {
     pub(crate) ids: Arc<dyn IdSource>,
     pub(crate) limits: SandboxLimits,
     pub(crate) utc_offset_minutes: i32,
+    /// The lanes busy events take turns on ([`SandboxLimits::busy_lanes`]).
+    pub(crate) busy_lanes: Arc<crate::lanes::BusyLanes>,
 }
 
 pub(crate) struct HostInner {
@@ -240,6 +242,7 @@ impl Host {
                 gate,
                 clock: config.clock,
                 ids: config.ids,
+                busy_lanes: crate::lanes::BusyLanes::new(config.limits.busy_lanes),
                 limits: config.limits,
                 utc_offset_minutes: config.utc_offset_minutes,
             }),

@@ -38,6 +38,7 @@ pub mod page;
 pub mod policy;
 pub mod prompt;
 pub mod sandbox;
+mod lanes;
 mod session;
 pub mod store;
 pub mod trust;

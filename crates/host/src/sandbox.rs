@@ -30,6 +30,12 @@ pub struct SandboxLimits {
     /// flooding sessions went from ~55× the quiet host's to ~1×). Default
     /// 20 ms.
     pub yield_after: Duration,
+    /// How many busy events (past their `yield_after` grace) run at once
+    /// across the host, a tick at a time. The others wait for a lane off the
+    /// executor's run queue, the one that has used the fewest ticks first,
+    /// so short events keep the remaining worker threads however many guests
+    /// loop. Default 1: leave at least one worker thread for short events.
+    pub busy_lanes: usize,
     /// Elements per table. Default 20,000.
     pub table_elements: u64,
     /// Core instances, tables and memories per session. Default 32 each.
@@ -58,6 +64,7 @@ impl Default for SandboxLimits {
             cpu_deadline: Duration::from_secs(1),
             epoch_tick: Duration::from_millis(10),
             yield_after: Duration::from_millis(20),
+            busy_lanes: 1,
             table_elements: 20_000,
             instances: 32,
             tables: 32,

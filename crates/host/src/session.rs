@@ -37,6 +37,8 @@ pub struct SessionState {
     pub(crate) gesture: bool,
     /// What the event being handled has used of its per-event allowances.
     pub(crate) event_use: EventUse,
+    /// The busy lane the event holds while it runs a slice past its grace.
+    lane: Arc<std::sync::Mutex<Option<crate::lanes::Lane>>>,
     /// Epoch ticks used by the event being handled.
     ticks_used: u64,
     deadline_ticks: u64,
@@ -411,6 +413,7 @@ async fn start_instance(host: &Arc<HostInner>, user: &str, app_id: &str) -> Resu
         services: services.clone(),
         gesture: false,
         event_use: EventUse::default(),
+        lane: Arc::default(),
         ticks_used: 0,
         deadline_ticks: limits.deadline_ticks(),
         deadline_hit: false,
@@ -425,13 +428,25 @@ async fn start_instance(host: &Arc<HostInner>, user: &str, app_id: &str) -> Resu
             s.deadline_hit = true;
             return Err(wasmtime::Error::msg("CPU deadline exceeded"));
         }
-        // A short event runs to its end; past its grace, a busy guest yields
-        // to the executor each tick and shares the worker threads with every
-        // other session.
+        // A short event runs to its end. Past its grace, a busy guest gives
+        // up its lane at each tick, goes to the back of the run queue, and
+        // waits for a lane (off the queue, without using ticks) before its
+        // next slice: however many guests loop, they share
+        // `busy_lanes` worker threads and the rest serve everyone else.
         if s.ticks_used < yield_after_ticks {
             return Ok(UpdateDeadline::Continue(1));
         }
-        Ok(UpdateDeadline::Yield(1))
+        let lane = s.lane.clone();
+        drop(lock_lane(&lane).take());
+        let (lanes, ticks) = (s.services.busy_lanes.clone(), s.ticks_used);
+        Ok(UpdateDeadline::YieldCustom(
+            1,
+            Box::pin(async move {
+                tokio::task::yield_now().await;
+                let granted = lanes.acquire(ticks).await;
+                *lock_lane(&lane) = Some(granted);
+            }),
+        ))
     });
     store.set_epoch_deadline(1);
     let instantiated = app.pre.instantiate_async(&mut store).await;
@@ -480,6 +495,8 @@ async fn deliver(host: &Arc<HostInner>, slot: &mut Slot, event: &Event) -> Resul
         .plaza_host_app()
         .call_handle(&mut live.store, event)
         .await;
+    // The event is over: a lane it held is free for the next busy event.
+    drop(lock_lane(&live.store.data().lane).take());
     let stderr_tail = flush_output(live);
     let page = match result {
         Ok(page) => page,
@@ -534,6 +551,12 @@ pub(crate) async fn end_gracefully(host: &Arc<HostInner>, slot: &mut Slot, why: 
         audit_lifecycle(&live, "session.ended", Outcome::Allowed, why);
     }
     slot.pages.clear();
+}
+
+fn lock_lane(
+    lane: &std::sync::Mutex<Option<crate::lanes::Lane>>,
+) -> std::sync::MutexGuard<'_, Option<crate::lanes::Lane>> {
+    lane.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 fn audit_lifecycle(live: &LiveInstance, what: &str, outcome: Outcome, detail: &str) {

@@ -1,0 +1,188 @@
+//! The busy lanes: how events that run past their grace share the CPU.
+//!
+//! An event shorter than its grace ([`SandboxLimits::yield_after`]) runs to
+//! its end. A longer one runs one epoch tick at a time, and before each tick
+//! waits for one of [`SandboxLimits::busy_lanes`] lanes. Waiting events are
+//! parked off the executor's run queue, so however many guests loop, the
+//! worker threads beyond the lanes keep serving short events. A free lane
+//! goes to the waiting event that has used the fewest ticks (then the
+//! earliest): a well-behaved event that happens to need a few ticks goes
+//! before guests that have been looping for many.
+//!
+//! [`SandboxLimits::yield_after`]: crate::sandbox::SandboxLimits::yield_after
+//! [`SandboxLimits::busy_lanes`]: crate::sandbox::SandboxLimits::busy_lanes
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use tokio::sync::oneshot;
+
+/// The lanes of one host.
+#[derive(Debug)]
+pub(crate) struct BusyLanes {
+    state: Mutex<State>,
+}
+
+#[derive(Debug)]
+struct State {
+    free: usize,
+    next_seq: u64,
+    waiting: BinaryHeap<Waiter>,
+}
+
+#[derive(Debug)]
+struct Waiter {
+    /// Lowest ticks first, then the earliest.
+    order: Reverse<(u64, u64)>,
+    grant: oneshot::Sender<Lane>,
+}
+
+impl PartialEq for Waiter {
+    fn eq(&self, other: &Self) -> bool {
+        self.order == other.order
+    }
+}
+impl Eq for Waiter {}
+impl PartialOrd for Waiter {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Waiter {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.order.cmp(&other.order)
+    }
+}
+
+/// A lane held; dropping it hands it to the next waiting event.
+#[derive(Debug)]
+pub(crate) struct Lane {
+    lanes: Option<Arc<BusyLanes>>,
+}
+
+impl Lane {
+    fn of(lanes: &Arc<BusyLanes>) -> Lane {
+        Lane {
+            lanes: Some(lanes.clone()),
+        }
+    }
+}
+
+impl BusyLanes {
+    /// `count` lanes (at least one).
+    pub(crate) fn new(count: usize) -> Arc<BusyLanes> {
+        Arc::new(BusyLanes {
+            state: Mutex::new(State {
+                free: count.max(1),
+                next_seq: 0,
+                waiting: BinaryHeap::new(),
+            }),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Waits for a lane for an event that has used `ticks` epoch ticks.
+    pub(crate) async fn acquire(self: Arc<Self>, ticks: u64) -> Lane {
+        let receiver = {
+            let mut state = self.lock();
+            if state.free > 0 && state.waiting.is_empty() {
+                state.free -= 1;
+                return Lane::of(&self);
+            }
+            let (grant, receiver) = oneshot::channel();
+            let seq = state.next_seq;
+            state.next_seq += 1;
+            state.waiting.push(Waiter {
+                order: Reverse((ticks, seq)),
+                grant,
+            });
+            receiver
+        };
+        match receiver.await {
+            Ok(lane) => lane,
+            // Only if the lanes were dropped: nothing left to share.
+            Err(_) => Lane::of(&self),
+        }
+    }
+
+    /// Hands a released lane to the next waiter still waiting, or frees it.
+    fn release(self: &Arc<Self>) {
+        let mut state = self.lock();
+        while let Some(waiter) = state.waiting.pop() {
+            match waiter.grant.send(Lane::of(self)) {
+                Ok(()) => return,
+                // The waiter is gone (its session ended): disarm the lane
+                // (dropping it armed would re-enter `release` under the
+                // lock) and try the next waiter.
+                Err(mut lane) => {
+                    lane.lanes = None;
+                }
+            }
+        }
+        state.free += 1;
+    }
+
+    /// Lanes free now (for tests).
+    #[cfg(test)]
+    fn free(&self) -> usize {
+        self.lock().free
+    }
+}
+
+impl Drop for Lane {
+    fn drop(&mut self) {
+        if let Some(lanes) = self.lanes.take() {
+            lanes.release();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_freed_lane_goes_to_the_waiter_with_the_fewest_ticks() {
+        let lanes = BusyLanes::new(1);
+        let held = lanes.clone().acquire(0).await;
+        let order = Arc::new(Mutex::new(Vec::new()));
+        let mut tasks = Vec::new();
+        for ticks in [50, 3, 80, 3] {
+            let (lanes, order) = (lanes.clone(), order.clone());
+            tasks.push(tokio::spawn(async move {
+                let _lane = lanes.acquire(ticks).await;
+                order.lock().unwrap().push(ticks);
+            }));
+            // Queue them in this order.
+            tokio::task::yield_now().await;
+        }
+        while lanes.lock().waiting.len() < 4 {
+            tokio::task::yield_now().await;
+        }
+        drop(held);
+        for t in tasks {
+            t.await.unwrap();
+        }
+        assert_eq!(*order.lock().unwrap(), [3, 3, 50, 80]);
+        assert_eq!(lanes.free(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_waiter_that_gave_up_does_not_keep_the_lane() {
+        let lanes = BusyLanes::new(1);
+        let held = lanes.clone().acquire(0).await;
+        let gone = tokio::spawn(lanes.clone().acquire(1));
+        while lanes.lock().waiting.len() < 1 {
+            tokio::task::yield_now().await;
+        }
+        gone.abort();
+        let _ = gone.await;
+        drop(held);
+        assert_eq!(lanes.free(), 1);
+        let _again = lanes.clone().acquire(0).await;
+        assert_eq!(lanes.free(), 0);
+    }
+}
