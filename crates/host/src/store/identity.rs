@@ -221,7 +221,7 @@ impl PublisherStore for SqliteStore {
     }
 
     fn get_publisher(&self, id: &str) -> StoreResult<Option<PublisherRecord>> {
-        self.conn()
+        self.read()
             .prepare_cached(
                 "SELECT publisher_id, name, category, verified, public_key, added_at_ms
                  FROM publishers WHERE publisher_id = ?1",
@@ -231,7 +231,7 @@ impl PublisherStore for SqliteStore {
     }
 
     fn list_publishers(&self) -> StoreResult<Vec<PublisherRecord>> {
-        let c = self.conn();
+        let c = self.read();
         let mut stmt = c
             .prepare(
                 "SELECT publisher_id, name, category, verified, public_key, added_at_ms
@@ -267,7 +267,7 @@ impl LoginStore for SqliteStore {
     }
 
     fn app_secret(&self, app: &str) -> StoreResult<Option<String>> {
-        self.conn()
+        self.read()
             .query_row(
                 "SELECT secret_sha256 FROM app_secrets WHERE app_id = ?1",
                 [app],
@@ -305,7 +305,7 @@ impl LoginStore for SqliteStore {
 
     fn live_login_codes(&self, app: &str, user: &str, now_ms: i64) -> StoreResult<u64> {
         let n: i64 = self
-            .conn()
+            .read()
             .query_row(
                 "SELECT COUNT(*) FROM login_codes WHERE app_id = ?1 AND user_id = ?2
                  AND used_at_ms IS NULL AND expires_at_ms > ?3",
@@ -389,7 +389,7 @@ impl UserDataStore for SqliteStore {
 
     fn user_profile(&self, user: &str) -> StoreResult<Option<UserProfile>> {
         let json: Option<String> = self
-            .conn()
+            .read()
             .query_row(
                 "SELECT profile FROM user_identity WHERE user_id = ?1",
                 [user],

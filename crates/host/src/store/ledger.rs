@@ -6,13 +6,14 @@
 //! of its postings (kept alongside for speed, checked by [`LedgerStore::verify_ledger`]);
 //! wallets and merchant accounts never go below zero (a `CHECK` constraint
 //! backs the code's own check); one (mini-app, order id) pays at most once
-//! (the primary key); each payment or refund commits in one SQLite
-//! transaction.
+//! (the primary key); each payment or refund is applied whole in its own
+//! savepoint and returns once the transaction carrying it (shared with the
+//! concurrent writes of the moment: group commit) has committed.
 
 use super::sqlite::db;
 use super::{SqliteStore, StoreError, StoreResult};
 use crate::ledger::{LineItem, Receipt, insurance_split, receipt_message, refund_split};
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 pub(super) const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS insurance_cards (
@@ -74,6 +75,9 @@ CREATE TABLE IF NOT EXISTS payments (
     CHECK (insurance_refunded BETWEEN 0 AND insurance_part)
 );
 CREATE INDEX IF NOT EXISTS payments_by_user ON payments (app_id, user_id, seq);
+-- The next payment's seq is MAX(seq) + 1: without this index, a scan of
+-- every payment inside every payment's transaction.
+CREATE INDEX IF NOT EXISTS payments_by_seq ON payments (seq);
 CREATE TABLE IF NOT EXISTS refunds (
     tx_id TEXT PRIMARY KEY REFERENCES ledger_transactions (id),
     app_id TEXT NOT NULL,
@@ -336,8 +340,8 @@ pub trait LedgerStore: Send + Sync {
 
 impl LedgerStore for SqliteStore {
     fn bind_insurance_card(&self, card: &InsuranceCard) -> StoreResult<()> {
-        self.conn()
-            .execute(
+        self.write("bind an insurance card", |c| {
+            c.execute(
                 "INSERT OR REPLACE INTO insurance_cards
                  (user_id, card_number, holder_name, scheme, coverage_bp, annual_cap, bound_at_ms)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -352,11 +356,12 @@ impl LedgerStore for SqliteStore {
                 ],
             )
             .map_err(db("bind an insurance card"))?;
-        Ok(())
+            Ok(())
+        })
     }
 
     fn insurance_card(&self, user: &str) -> StoreResult<Option<InsuranceCard>> {
-        self.conn()
+        self.read()
             .query_row(
                 "SELECT card_number, holder_name, scheme, coverage_bp, annual_cap, bound_at_ms
                  FROM insurance_cards WHERE user_id = ?1",
@@ -378,7 +383,7 @@ impl LedgerStore for SqliteStore {
     }
 
     fn insurance_used(&self, user: &str, year: i32) -> StoreResult<u64> {
-        insurance_used_in(&self.conn(), user, year)
+        insurance_used_in(&self.read(), user, year)
     }
 
     fn top_up(
@@ -389,170 +394,168 @@ impl LedgerStore for SqliteStore {
         currency: &str,
         at_ms: i64,
     ) -> StoreResult<u64> {
-        let mut c = self.conn();
-        let tx = c.transaction().map_err(db("begin a top-up"))?;
-        insert_tx(
-            &tx,
-            tx_id,
-            "topup",
-            at_ms,
-            user,
-            None,
-            None,
-            "top-up from the bank",
-        )?;
-        post(
-            &tx,
-            tx_id,
-            EXTERNAL_BANK,
-            "external",
-            currency,
-            -(amount as i64),
-        )?;
-        let balance = post(
-            &tx,
-            tx_id,
-            &wallet_account(user),
-            "wallet",
-            currency,
-            amount as i64,
-        )?;
-        tx.commit().map_err(db("commit a top-up"))?;
-        Ok(balance as u64)
+        self.write("commit a top-up", |c| {
+            insert_tx(
+                c,
+                tx_id,
+                "topup",
+                at_ms,
+                user,
+                None,
+                None,
+                "top-up from the bank",
+            )?;
+            post(
+                c,
+                tx_id,
+                EXTERNAL_BANK,
+                "external",
+                currency,
+                -(amount as i64),
+            )?;
+            let balance = post(
+                c,
+                tx_id,
+                &wallet_account(user),
+                "wallet",
+                currency,
+                amount as i64,
+            )?;
+            Ok(balance as u64)
+        })
     }
 
     fn balance(&self, account: &str) -> StoreResult<i64> {
-        balance_of(&self.conn(), account)
+        balance_of(&self.read(), account)
     }
 
     fn pay(&self, cmd: &PayCommand, sign: &dyn Fn(&[u8]) -> String) -> StoreResult<PayResult> {
-        let mut c = self.conn();
-        let tx = c.transaction().map_err(db("begin a payment"))?;
-        if let Some(existing) = payment_in(&tx, &cmd.app_id, &cmd.order_id)? {
-            let same = existing.user == cmd.user
-                && existing.receipt.amount == cmd.amount
-                && existing.receipt.currency == cmd.currency;
-            return Ok(if same {
-                PayResult::AlreadyPaid(existing)
-            } else {
-                PayResult::Conflict(existing)
-            });
-        }
-        let insurance_part = match cmd.insurance {
-            Some(terms) => {
-                let used = insurance_used_in(&tx, &cmd.user, terms.year)?;
-                insurance_split(
-                    &cmd.items,
-                    terms.coverage_bp,
-                    terms.annual_cap.saturating_sub(used),
-                )
+        self.write("commit a payment", |c| {
+            if let Some(existing) = payment_in(c, &cmd.app_id, &cmd.order_id)? {
+                let same = existing.user == cmd.user
+                    && existing.receipt.amount == cmd.amount
+                    && existing.receipt.currency == cmd.currency;
+                return Ok(if same {
+                    PayResult::AlreadyPaid(existing)
+                } else {
+                    PayResult::Conflict(existing)
+                });
             }
-            None => 0,
-        };
-        let wallet_part = cmd.amount - insurance_part;
-        let wallet = wallet_account(&cmd.user);
-        let available = balance_of(&tx, &wallet)?.max(0) as u64;
-        if available < wallet_part {
-            return Ok(PayResult::InsufficientFunds {
-                needed: wallet_part,
-                available,
-            });
-        }
-        insert_tx(
-            &tx,
-            &cmd.tx_id,
-            "payment",
-            cmd.at_ms,
-            &cmd.user,
-            Some(&cmd.app_id),
-            Some(&cmd.order_id),
-            &cmd.description,
-        )?;
-        if wallet_part > 0 {
-            post(
-                &tx,
+            let insurance_part = match cmd.insurance {
+                Some(terms) => {
+                    let used = insurance_used_in(c, &cmd.user, terms.year)?;
+                    insurance_split(
+                        &cmd.items,
+                        terms.coverage_bp,
+                        terms.annual_cap.saturating_sub(used),
+                    )
+                }
+                None => 0,
+            };
+            let wallet_part = cmd.amount - insurance_part;
+            let wallet = wallet_account(&cmd.user);
+            let available = balance_of(c, &wallet)?.max(0) as u64;
+            if available < wallet_part {
+                return Ok(PayResult::InsufficientFunds {
+                    needed: wallet_part,
+                    available,
+                });
+            }
+            insert_tx(
+                c,
                 &cmd.tx_id,
-                &wallet,
-                "wallet",
-                &cmd.currency,
-                -(wallet_part as i64),
-            )?;
-        }
-        if insurance_part > 0 {
-            post(
-                &tx,
-                &cmd.tx_id,
-                INSURANCE_FUND,
-                "insurance-fund",
-                &cmd.currency,
-                -(insurance_part as i64),
-            )?;
-        }
-        post(
-            &tx,
-            &cmd.tx_id,
-            &merchant_account(&cmd.publisher_id),
-            "merchant",
-            &cmd.currency,
-            cmd.amount as i64,
-        )?;
-        let mut receipt = Receipt {
-            transaction_id: cmd.tx_id.clone(),
-            app_id: cmd.app_id.clone(),
-            order_id: cmd.order_id.clone(),
-            amount: cmd.amount,
-            currency: cmd.currency.clone(),
-            wallet_part,
-            insurance_part,
-            payee: cmd.payee.clone(),
-            paid_at_ms: cmd.at_ms,
-            signature: String::new(),
-        };
-        receipt.signature = sign(&receipt_message(&receipt));
-        let seq: i64 = tx
-            .query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM payments", [], |r| {
-                r.get(0)
-            })
-            .map_err(db("number a payment"))?;
-        let items = serde_json::to_string(&cmd.items).map_err(|e| StoreError::Database {
-            operation: "record a payment",
-            message: e.to_string(),
-        })?;
-        tx.execute(
-            "INSERT INTO payments (app_id, order_id, user_id, publisher_id, tx_id, amount, currency,
-               wallet_part, insurance_part, insurance_year, insurance_cap, payee, description, items, paid_at_ms, seq, signature)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
-            params![
-                cmd.app_id,
-                cmd.order_id,
-                cmd.user,
-                cmd.publisher_id,
-                cmd.tx_id,
-                cmd.amount as i64,
-                cmd.currency,
-                wallet_part as i64,
-                insurance_part as i64,
-                cmd.insurance.map(|t| t.year),
-                cmd.insurance.map(|t| t.annual_cap as i64),
-                cmd.payee,
-                cmd.description,
-                items,
+                "payment",
                 cmd.at_ms,
+                &cmd.user,
+                Some(&cmd.app_id),
+                Some(&cmd.order_id),
+                &cmd.description,
+            )?;
+            if wallet_part > 0 {
+                post(
+                    c,
+                    &cmd.tx_id,
+                    &wallet,
+                    "wallet",
+                    &cmd.currency,
+                    -(wallet_part as i64),
+                )?;
+            }
+            if insurance_part > 0 {
+                post(
+                    c,
+                    &cmd.tx_id,
+                    INSURANCE_FUND,
+                    "insurance-fund",
+                    &cmd.currency,
+                    -(insurance_part as i64),
+                )?;
+            }
+            post(
+                c,
+                &cmd.tx_id,
+                &merchant_account(&cmd.publisher_id),
+                "merchant",
+                &cmd.currency,
+                cmd.amount as i64,
+            )?;
+            let mut receipt = Receipt {
+                transaction_id: cmd.tx_id.clone(),
+                app_id: cmd.app_id.clone(),
+                order_id: cmd.order_id.clone(),
+                amount: cmd.amount,
+                currency: cmd.currency.clone(),
+                wallet_part,
+                insurance_part,
+                payee: cmd.payee.clone(),
+                paid_at_ms: cmd.at_ms,
+                signature: String::new(),
+            };
+            receipt.signature = sign(&receipt_message(&receipt));
+            let seq: i64 = c
+                .query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM payments", [], |r| {
+                    r.get(0)
+                })
+                .map_err(db("number a payment"))?;
+            let items = serde_json::to_string(&cmd.items).map_err(|e| StoreError::Database {
+                operation: "record a payment",
+                message: e.to_string(),
+            })?;
+            c.execute(
+                "INSERT INTO payments (app_id, order_id, user_id, publisher_id, tx_id, amount, currency,
+                   wallet_part, insurance_part, insurance_year, insurance_cap, payee, description, items, paid_at_ms, seq, signature)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+                params![
+                    cmd.app_id,
+                    cmd.order_id,
+                    cmd.user,
+                    cmd.publisher_id,
+                    cmd.tx_id,
+                    cmd.amount as i64,
+                    cmd.currency,
+                    wallet_part as i64,
+                    insurance_part as i64,
+                    cmd.insurance.map(|t| t.year),
+                    cmd.insurance.map(|t| t.annual_cap as i64),
+                    cmd.payee,
+                    cmd.description,
+                    items,
+                    cmd.at_ms,
+                    seq,
+                    receipt.signature
+                ],
+            )
+            .map_err(db("record a payment"))?;
+            Ok(PayResult::Paid(PaymentRecord {
+                receipt,
+                user: cmd.user.clone(),
+                description: cmd.description.clone(),
+                items: cmd.items.clone(),
+                refunded: 0,
+                insurance_refunded: 0,
                 seq,
-                receipt.signature
-            ],
-        )
-        .map_err(db("record a payment"))?;
-        tx.commit().map_err(db("commit a payment"))?;
-        Ok(PayResult::Paid(PaymentRecord {
-            receipt,
-            user: cmd.user.clone(),
-            description: cmd.description.clone(),
-            items: cmd.items.clone(),
-            refunded: 0,
-            insurance_refunded: 0,
-            seq,
-        }))
+            }))
+        })
     }
 
     fn refund(
@@ -565,95 +568,94 @@ impl LedgerStore for SqliteStore {
         reason: &str,
         at_ms: i64,
     ) -> StoreResult<RefundResult> {
-        let mut c = self.conn();
-        let tx = c.transaction().map_err(db("begin a refund"))?;
-        let Some(p) = payment_in(&tx, app_id, order_id)?.filter(|p| p.user == user) else {
-            return Ok(RefundResult::NotFound);
-        };
-        let refundable = p.receipt.amount - p.refunded;
-        if amount == 0 || amount > refundable {
-            return Ok(RefundResult::TooMuch { refundable });
-        }
-        let (to_wallet, to_fund) = refund_split(
-            p.receipt.amount,
-            p.receipt.insurance_part,
-            p.refunded,
-            p.insurance_refunded,
-            amount,
-        );
-        let publisher: String = tx
-            .query_row(
-                "SELECT publisher_id FROM payments WHERE app_id = ?1 AND order_id = ?2",
-                params![app_id, order_id],
-                |r| r.get(0),
+        self.write("commit a refund", |c| {
+            let Some(p) = payment_in(c, app_id, order_id)?.filter(|p| p.user == user) else {
+                return Ok(RefundResult::NotFound);
+            };
+            let refundable = p.receipt.amount - p.refunded;
+            if amount == 0 || amount > refundable {
+                return Ok(RefundResult::TooMuch { refundable });
+            }
+            let (to_wallet, to_fund) = refund_split(
+                p.receipt.amount,
+                p.receipt.insurance_part,
+                p.refunded,
+                p.insurance_refunded,
+                amount,
+            );
+            let publisher: String = c
+                .query_row(
+                    "SELECT publisher_id FROM payments WHERE app_id = ?1 AND order_id = ?2",
+                    params![app_id, order_id],
+                    |r| r.get(0),
+                )
+                .map_err(db("read a payment"))?;
+            let currency = &p.receipt.currency;
+            insert_tx(
+                c,
+                tx_id,
+                "refund",
+                at_ms,
+                user,
+                Some(app_id),
+                Some(order_id),
+                reason,
+            )?;
+            post(
+                c,
+                tx_id,
+                &merchant_account(&publisher),
+                "merchant",
+                currency,
+                -(amount as i64),
+            )?;
+            if to_wallet > 0 {
+                post(
+                    c,
+                    tx_id,
+                    &wallet_account(user),
+                    "wallet",
+                    currency,
+                    to_wallet as i64,
+                )?;
+            }
+            if to_fund > 0 {
+                post(
+                    c,
+                    tx_id,
+                    INSURANCE_FUND,
+                    "insurance-fund",
+                    currency,
+                    to_fund as i64,
+                )?;
+            }
+            c.execute(
+                "UPDATE payments SET refunded = refunded + ?3, insurance_refunded = insurance_refunded + ?4
+                 WHERE app_id = ?1 AND order_id = ?2",
+                params![app_id, order_id, amount as i64, to_fund as i64],
             )
-            .map_err(db("read a payment"))?;
-        let currency = &p.receipt.currency;
-        insert_tx(
-            &tx,
-            tx_id,
-            "refund",
-            at_ms,
-            user,
-            Some(app_id),
-            Some(order_id),
-            reason,
-        )?;
-        post(
-            &tx,
-            tx_id,
-            &merchant_account(&publisher),
-            "merchant",
-            currency,
-            -(amount as i64),
-        )?;
-        if to_wallet > 0 {
-            post(
-                &tx,
-                tx_id,
-                &wallet_account(user),
-                "wallet",
-                currency,
-                to_wallet as i64,
-            )?;
-        }
-        if to_fund > 0 {
-            post(
-                &tx,
-                tx_id,
-                INSURANCE_FUND,
-                "insurance-fund",
-                currency,
-                to_fund as i64,
-            )?;
-        }
-        tx.execute(
-            "UPDATE payments SET refunded = refunded + ?3, insurance_refunded = insurance_refunded + ?4
-             WHERE app_id = ?1 AND order_id = ?2",
-            params![app_id, order_id, amount as i64, to_fund as i64],
-        )
-        .map_err(db("record a refund"))?;
-        tx.execute(
-            "INSERT INTO refunds (tx_id, app_id, order_id, amount, wallet_part, insurance_part, reason, at_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![tx_id, app_id, order_id, amount as i64, to_wallet as i64, to_fund as i64, reason, at_ms],
-        )
-        .map_err(db("record a refund"))?;
-        tx.commit().map_err(db("commit a refund"))?;
-        Ok(RefundResult::Refunded(RefundRecord {
-            tx_id: tx_id.to_string(),
-            app_id: app_id.to_string(),
-            order_id: order_id.to_string(),
-            amount,
-            wallet_part: to_wallet,
-            insurance_part: to_fund,
-            reason: reason.to_string(),
-            at_ms,
-        }))
+            .map_err(db("record a refund"))?;
+            c.execute(
+                "INSERT INTO refunds (tx_id, app_id, order_id, amount, wallet_part, insurance_part, reason, at_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![tx_id, app_id, order_id, amount as i64, to_wallet as i64, to_fund as i64, reason, at_ms],
+            )
+            .map_err(db("record a refund"))?;
+            Ok(RefundResult::Refunded(RefundRecord {
+                tx_id: tx_id.to_string(),
+                app_id: app_id.to_string(),
+                order_id: order_id.to_string(),
+                amount,
+                wallet_part: to_wallet,
+                insurance_part: to_fund,
+                reason: reason.to_string(),
+                at_ms,
+            }))
+        })
     }
 
     fn payment(&self, app_id: &str, order_id: &str) -> StoreResult<Option<PaymentRecord>> {
-        payment_in(&self.conn(), app_id, order_id)
+        payment_in(&self.read(), app_id, order_id)
     }
 
     fn payments(
@@ -663,7 +665,7 @@ impl LedgerStore for SqliteStore {
         before: Option<i64>,
         limit: usize,
     ) -> StoreResult<Vec<PaymentRecord>> {
-        let c = self.conn();
+        let c = self.read();
         let mut stmt = c
             .prepare_cached(&format!(
                 "SELECT {PAYMENT_COLUMNS} FROM payments
@@ -681,7 +683,7 @@ impl LedgerStore for SqliteStore {
     }
 
     fn wallet_history(&self, user: &str, limit: usize) -> StoreResult<Vec<WalletEntry>> {
-        let c = self.conn();
+        let c = self.read();
         let mut stmt = c
             .prepare_cached(
                 "SELECT t.id, t.kind, t.at_ms, p.amount, t.app_id, t.order_id, t.memo
@@ -707,7 +709,10 @@ impl LedgerStore for SqliteStore {
     }
 
     fn verify_ledger(&self, verify: &dyn Fn(&[u8], &str) -> bool) -> StoreResult<LedgerReport> {
-        let c = self.conn();
+        // One read transaction, so every check sees the same ledger.
+        let c = self.read();
+        let snapshot = c.unchecked_transaction().map_err(db("verify the ledger"))?;
+        let c = &*snapshot;
         let q = |sql: &str| -> StoreResult<Vec<(String, i64)>> {
             let mut stmt = c.prepare(sql).map_err(db("verify the ledger"))?;
             let rows = stmt
@@ -899,7 +904,7 @@ fn balance_of(c: &rusqlite::Connection, account: &str) -> StoreResult<i64> {
 
 #[allow(clippy::too_many_arguments)]
 fn insert_tx(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     id: &str,
     kind: &str,
     at_ms: i64,
@@ -919,7 +924,7 @@ fn insert_tx(
 
 /// Posts `amount` to `account` (creating it), returning its new balance.
 fn post(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     tx_id: &str,
     account: &str,
     kind: &str,
@@ -943,4 +948,234 @@ fn post(
         .and_then(|mut s| s.execute(params![tx_id, account, amount]))
         .map_err(db("post to an account"))?;
     balance_of(tx, account)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::{HostKeys, verify};
+    use std::collections::BTreeMap;
+    use std::sync::{Arc, Barrier};
+
+    const APP: &str = "cn.hz.clinic";
+
+    fn pay_cmd(tx: &str, user: &str, order: &str, amount: u64) -> PayCommand {
+        PayCommand {
+            tx_id: tx.into(),
+            app_id: APP.into(),
+            publisher_id: "cn.hz".into(),
+            payee: "Hangzhou Clinic".into(),
+            user: user.into(),
+            order_id: order.into(),
+            amount,
+            currency: "CNY".into(),
+            description: "Consultation".into(),
+            items: vec![LineItem {
+                name: "Consultation".into(),
+                quantity: 1,
+                unit_price: amount,
+                insurance_eligible: false,
+            }],
+            at_ms: 1,
+            insurance: None,
+        }
+    }
+
+    /// Many threads pay at once on a file store, so their payments share
+    /// commits: each gets its own answer (paid, the first receipt again for a
+    /// retried order, a conflict, insufficient funds), refunds never exceed
+    /// what was paid, and the ledger adds up.
+    #[test]
+    fn concurrent_payers_sharing_commits_each_get_their_own_answer() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(SqliteStore::open(&dir.path().join("plaza.db")).unwrap());
+        let keys = Arc::new(HostKeys::load(&*store).unwrap());
+        // rich-0..31 hold 5,000: five payments of 1,000 each pass.
+        // poor-0..7 hold 100: every payment fails.
+        // tight holds 2,500: of its three concurrent payments two pass.
+        for u in 0..32 {
+            store
+                .top_up(
+                    &format!("t-rich-{u}"),
+                    &format!("rich-{u}"),
+                    5_000,
+                    "CNY",
+                    0,
+                )
+                .unwrap();
+        }
+        for u in 0..8 {
+            store
+                .top_up(&format!("t-poor-{u}"), &format!("poor-{u}"), 100, "CNY", 0)
+                .unwrap();
+        }
+        store.top_up("t-tight", "tight", 2_500, "CNY", 0).unwrap();
+        let before = store.group_commit_stats();
+
+        let mut jobs: Vec<Vec<PayCommand>> = Vec::new();
+        for u in 0..32 {
+            // Two threads per rich user retry the same five orders.
+            for copy in 0..2 {
+                jobs.push(
+                    (0..5)
+                        .map(|k| {
+                            pay_cmd(
+                                &format!("tx-r{u}-{k}-{copy}"),
+                                &format!("rich-{u}"),
+                                &format!("o-r{u}-{k}"),
+                                1_000,
+                            )
+                        })
+                        .collect(),
+                );
+            }
+        }
+        for u in 0..8 {
+            jobs.push(vec![pay_cmd(
+                &format!("tx-p{u}"),
+                &format!("poor-{u}"),
+                &format!("o-p{u}"),
+                1_000,
+            )]);
+        }
+        for k in 0..3 {
+            jobs.push(vec![pay_cmd(
+                &format!("tx-t{k}"),
+                "tight",
+                &format!("o-t{k}"),
+                1_000,
+            )]);
+        }
+        // The same order as rich-0's first, with another amount: a conflict
+        // (once the first is paid) — or it is paid first, and then rich-0's
+        // own attempts conflict. Either way one payment for the order.
+        jobs.push(vec![pay_cmd("tx-c", "rich-0", "o-r0-0", 999)]);
+        let barrier = Arc::new(Barrier::new(jobs.len()));
+        let threads: Vec<_> = jobs
+            .into_iter()
+            .map(|jobs| {
+                let (store, keys, barrier) = (store.clone(), keys.clone(), barrier.clone());
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    jobs.into_iter()
+                        .map(|cmd| {
+                            let r = store.pay(&cmd, &|m| keys.sign(m)).unwrap();
+                            (cmd, r)
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        let results: Vec<(PayCommand, PayResult)> = threads
+            .into_iter()
+            .flat_map(|t| t.join().unwrap())
+            .collect();
+
+        let mut receipts: BTreeMap<String, Receipt> = BTreeMap::new();
+        let mut paid = BTreeMap::<String, u64>::new();
+        for (cmd, r) in &results {
+            match r {
+                PayResult::Paid(p) => {
+                    assert_eq!(p.receipt.transaction_id, cmd.tx_id);
+                    assert_eq!(p.receipt.amount, cmd.amount);
+                    let first = receipts.insert(cmd.order_id.clone(), p.receipt.clone());
+                    assert!(first.is_none(), "order {} paid twice", cmd.order_id);
+                    *paid.entry(cmd.user.clone()).or_default() += cmd.amount;
+                }
+                PayResult::AlreadyPaid(_) | PayResult::Conflict(_) => {}
+                PayResult::InsufficientFunds { needed, available } => {
+                    assert_eq!(*needed, cmd.amount, "{cmd:?}");
+                    assert!(*available < *needed, "{cmd:?}");
+                    assert!(
+                        cmd.user.starts_with("poor") || cmd.user == "tight",
+                        "{cmd:?}: {r:?}"
+                    );
+                }
+            }
+        }
+        // A retry gets the first receipt, whoever came first; a conflict
+        // names the payment that stands.
+        for (cmd, r) in &results {
+            match r {
+                PayResult::AlreadyPaid(p) => {
+                    assert_eq!(p.receipt, receipts[&cmd.order_id]);
+                    assert_eq!(p.receipt.amount, cmd.amount);
+                }
+                PayResult::Conflict(p) => {
+                    assert_eq!(p.receipt, receipts[&cmd.order_id]);
+                    assert_ne!(p.receipt.amount, cmd.amount);
+                }
+                _ => {}
+            }
+        }
+        for u in 0..32 {
+            for k in 0..5 {
+                assert!(receipts.contains_key(&format!("o-r{u}-{k}")), "o-r{u}-{k}");
+            }
+        }
+        assert_eq!(paid.get("tight"), Some(&2_000));
+        assert!(paid.keys().all(|u| !u.starts_with("poor")));
+        for (user, spent) in &paid {
+            let start = if user == "tight" { 2_500 } else { 5_000 };
+            assert_eq!(
+                store.balance(&wallet_account(user)).unwrap(),
+                start - *spent as i64,
+                "{user}"
+            );
+        }
+        let total: u64 = paid.values().sum();
+        assert_eq!(
+            store.balance(&merchant_account("cn.hz")).unwrap(),
+            total as i64
+        );
+        // Every stored payment is one of the receipts handed out, once.
+        for (order, receipt) in &receipts {
+            assert_eq!(
+                &store.payment(APP, order).unwrap().unwrap().receipt,
+                receipt
+            );
+        }
+
+        // Concurrent refunds of one payment never exceed it.
+        let refunds: Vec<_> = (0..4)
+            .map(|i| {
+                let store = store.clone();
+                std::thread::spawn(move || {
+                    store
+                        .refund(&format!("rf-{i}"), APP, "rich-1", "o-r1-0", 400, "r", 2)
+                        .unwrap()
+                })
+            })
+            .collect();
+        let refunds: Vec<RefundResult> = refunds.into_iter().map(|t| t.join().unwrap()).collect();
+        let done = refunds
+            .iter()
+            .filter(|r| matches!(r, RefundResult::Refunded(_)))
+            .count();
+        assert_eq!(done, 2, "{refunds:?}");
+        assert!(
+            refunds
+                .iter()
+                .filter(|r| !matches!(r, RefundResult::Refunded(_)))
+                .all(|r| *r == RefundResult::TooMuch { refundable: 200 }),
+            "{refunds:?}"
+        );
+        assert_eq!(store.payment(APP, "o-r1-0").unwrap().unwrap().refunded, 800);
+
+        let public = keys.public_key_hex();
+        let report = store
+            .verify_ledger(&|m, sig| verify(&public, m, sig))
+            .unwrap();
+        assert!(report.is_clean(), "{:?}", report.problems);
+        assert_eq!(report.payments, receipts.len() as u64);
+        assert_eq!(report.signatures, receipts.len() as u64);
+        // The payments shared commits.
+        let stats = store.group_commit_stats();
+        let (commits, commands) = (
+            stats.commits - before.commits,
+            stats.commands - before.commands,
+        );
+        assert!(commands >= results.len() as u64, "{stats:?}");
+        assert!(commits < commands, "no commit was shared: {stats:?}");
+    }
 }

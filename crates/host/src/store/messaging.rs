@@ -366,7 +366,7 @@ impl MessagingStore for SqliteStore {
     }
 
     fn followers(&self, app: &str) -> StoreResult<Vec<String>> {
-        let c = self.conn();
+        let c = self.read();
         let mut s = c
             .prepare_cached("SELECT user_id FROM followers WHERE app_id = ?1 ORDER BY user_id")
             .map_err(db("list followers"))?;
@@ -495,7 +495,7 @@ impl MessagingStore for SqliteStore {
     }
 
     fn unfinished_broadcasts(&self) -> StoreResult<Vec<String>> {
-        let c = self.conn();
+        let c = self.read();
         let mut s = c
             .prepare("SELECT id FROM broadcasts WHERE done = 0 ORDER BY created_at_ms")
             .map_err(db("list unfinished broadcasts"))?;
@@ -524,7 +524,7 @@ impl MessagingStore for SqliteStore {
     }
 
     fn last_user_message_at(&self, user: &str, app: &str) -> StoreResult<Option<i64>> {
-        self.conn()
+        self.read()
             .query_row(
                 "SELECT MAX(sent_at_ms) FROM conversation WHERE user_id = ?1 AND app_id = ?2",
                 params![user, app],
@@ -538,7 +538,7 @@ impl MessagingStore for SqliteStore {
         user: &str,
         app: &str,
     ) -> StoreResult<Vec<(String, String, i64)>> {
-        let c = self.conn();
+        let c = self.read();
         let mut s = c
             .prepare_cached(
                 "SELECT id, text, sent_at_ms FROM conversation WHERE user_id = ?1 AND app_id = ?2 AND delivered = 0
@@ -588,7 +588,7 @@ impl MessagingStore for SqliteStore {
     }
 
     fn inbox(&self, user: &str, unread_only: bool, limit: usize) -> StoreResult<Vec<InboxMessage>> {
-        let c = self.conn();
+        let c = self.read();
         let mut s = c
             .prepare_cached(&format!(
                 "SELECT {INBOX_COLUMNS} FROM inbox WHERE user_id = ?1 AND (?2 = 0 OR read = 0)

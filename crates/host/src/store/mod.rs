@@ -20,7 +20,7 @@ pub use ledger::{
 };
 pub use messaging::{BroadcastCount, InboxMessage, MessagingStore, SendResult, Sender};
 pub use secrets::SecretStore;
-pub use sqlite::{SqliteStore, kv_entry_size};
+pub use sqlite::{DEFAULT_MAX_BATCH, GroupCommitStats, SqliteStore, kv_entry_size};
 
 /// Why the store failed.
 #[derive(Debug, thiserror::Error)]

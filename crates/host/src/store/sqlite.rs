@@ -1,9 +1,12 @@
-//! The SQLite store: one file, WAL journal, full synchronous commits.
+//! The SQLite store: one file, WAL journal, full synchronous commits shared
+//! by concurrent writers (group commit), a second connection for reads.
 
 use super::*;
 use rusqlite::{Connection, OptionalExtension, params};
+use std::panic::{self, AssertUnwindSafe};
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 /// 2: `kv_usage` keeps each (user, mini-app)'s totals, and a key's size
 /// counts [`KV_ENTRY_OVERHEAD_BYTES`].
@@ -81,7 +84,15 @@ INSERT INTO kv_usage (user_id, app_id, bytes, keys)
 ";
 
 /// The default store: a SQLite file (bundled SQLite), WAL journal,
-/// `synchronous = FULL`.
+/// `synchronous = FULL`, with group commit.
+///
+/// Writes go through one write connection. Concurrent writers share a
+/// transaction and its fsync: each applies its own command in its own
+/// `SAVEPOINT` (a command that fails rolls back only itself), the last one in
+/// commits, and every caller returns only after that commit is on disk. A
+/// lone writer commits at once (nobody waits for a batch to fill). Reads use a
+/// second connection, which sees only committed data and does not wait for
+/// the writer. See `docs/payments.md`, "Durability and group commit".
 ///
 /// ```
 /// use plaza_host::store::{SqliteStore, KvStore, KvWrite};
@@ -91,12 +102,154 @@ INSERT INTO kv_usage (user_id, app_id, bytes, keys)
 /// assert_eq!(store.kv_get("bob", "a.b", "k").unwrap(), None);
 /// ```
 pub struct SqliteStore {
-    conn: Mutex<Connection>,
+    writer: Mutex<Writer>,
+    /// The read connection (`None` in memory, where a second connection
+    /// would be another database: reads take the writer there).
+    reader: Option<Mutex<Connection>>,
+    /// Writers that announced themselves and wait for the write connection:
+    /// while there are any, the one applying leaves the commit to them.
+    queued: AtomicUsize,
+    /// The most commands one commit carries.
+    max_batch: usize,
+    /// Commits of batches and the commands they carried, for reports.
+    commits: AtomicU64,
+    commands: AtomicU64,
+}
+
+/// How much group commit shared: commits made by [`SqliteStore`]'s batched
+/// writes and the commands they carried (commands / commits is the mean
+/// batch).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct GroupCommitStats {
+    /// Batches committed (each one fsync with `synchronous = FULL`).
+    pub commits: u64,
+    /// Commands applied in them.
+    pub commands: u64,
+}
+
+/// The most commands one group commit carries by default: bounds how long
+/// the first of a batch waits for the others.
+pub const DEFAULT_MAX_BATCH: usize = 64;
+
+/// The write connection and the transaction open on it, if any.
+struct Writer {
+    conn: Connection,
+    open: Option<OpenBatch>,
+}
+
+/// A transaction of applied but not yet committed commands.
+struct OpenBatch {
+    commands: usize,
+    outcome: Arc<BatchOutcome>,
+}
+
+/// How a batch ended, for the callers waiting on it.
+#[derive(Default)]
+struct BatchOutcome {
+    result: Mutex<Option<Result<(), String>>>,
+    done: Condvar,
+}
+
+impl BatchOutcome {
+    fn set(&self, result: Result<(), String>) {
+        *self.result.lock().unwrap_or_else(|p| p.into_inner()) = Some(result);
+        self.done.notify_all();
+    }
+
+    fn wait(&self) -> Result<(), String> {
+        let mut r = self.result.lock().unwrap_or_else(|p| p.into_inner());
+        loop {
+            if let Some(result) = r.as_ref() {
+                return result.clone();
+            }
+            r = self.done.wait(r).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+}
+
+impl Writer {
+    /// Commits the open batch, if any (one fsync), and tells its callers.
+    fn commit(&mut self) {
+        let Some(batch) = self.open.take() else {
+            return;
+        };
+        let result = self.conn.execute_batch("COMMIT").map_err(|e| e.to_string());
+        if result.is_err() && !self.conn.is_autocommit() {
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+        batch.outcome.set(result);
+    }
+
+    /// Rolls the open batch back and fails every command in it.
+    fn abort(&mut self, message: String) {
+        let Some(batch) = self.open.take() else {
+            return;
+        };
+        if !self.conn.is_autocommit() {
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+        batch.outcome.set(Err(message));
+    }
+}
+
+/// Exclusive use of the write connection, outside any batch.
+pub(super) struct WriterGuard<'a>(MutexGuard<'a, Writer>);
+
+impl std::ops::Deref for WriterGuard<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        &self.0.conn
+    }
+}
+
+impl std::ops::DerefMut for WriterGuard<'_> {
+    fn deref_mut(&mut self) -> &mut Connection {
+        &mut self.0.conn
+    }
+}
+
+/// A connection to read committed data.
+pub(super) enum ReadGuard<'a> {
+    Reader(MutexGuard<'a, Connection>),
+    Writer(WriterGuard<'a>),
+}
+
+impl std::ops::Deref for ReadGuard<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        match self {
+            ReadGuard::Reader(c) => c,
+            ReadGuard::Writer(w) => w,
+        }
+    }
+}
+
+/// Runs `f`, which may block on the disk, without holding up the other
+/// tasks of a multi-threaded tokio runtime that calls the store from a
+/// worker thread (`block_in_place` hands the worker's tasks to another
+/// thread meanwhile, so other sessions keep running and can join the same
+/// group commit). Elsewhere (a current-thread runtime, a plain thread) it
+/// just runs `f`.
+fn off_the_runtime<R>(f: impl FnOnce() -> R) -> R {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == RuntimeFlavor::MultiThread => tokio::task::block_in_place(f),
+        _ => f(),
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding the lock cannot leave SQLite inconsistent
+    // (transactions roll back, commands run under catch_unwind), so a
+    // poisoned lock is still usable.
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl std::fmt::Debug for SqliteStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SqliteStore").finish_non_exhaustive()
+        f.debug_struct("SqliteStore")
+            .field("max_batch", &self.max_batch)
+            .finish_non_exhaustive()
     }
 }
 
@@ -116,20 +269,44 @@ impl SqliteStore {
                 message: format!("cannot create its directory: {e}"),
             })?;
         }
-        let conn = Connection::open(path).map_err(|e| StoreError::Open {
+        let open = || {
+            Connection::open(path).map_err(|e| StoreError::Open {
+                path: path.display().to_string(),
+                message: e.to_string(),
+            })
+        };
+        let mut store = Self::init(open()?, &path.display().to_string())?;
+        let reader = open()?;
+        let open_err = |e: rusqlite::Error| StoreError::Open {
             path: path.display().to_string(),
             message: e.to_string(),
-        })?;
-        Self::init(conn, &path.display().to_string())
+        };
+        reader
+            .busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(open_err)?;
+        reader
+            .pragma_update(None, "query_only", "ON")
+            .map_err(open_err)?;
+        store.reader = Some(Mutex::new(reader));
+        Ok(store)
     }
 
-    /// A store in memory, gone when dropped: for tests and examples.
+    /// A store in memory, gone when dropped: for tests and examples. Nothing
+    /// to fsync, so each write commits on its own.
     pub fn open_in_memory() -> StoreResult<SqliteStore> {
         let conn = Connection::open_in_memory().map_err(|e| StoreError::Open {
             path: ":memory:".into(),
             message: e.to_string(),
         })?;
-        Self::init(conn, ":memory:")
+        Ok(Self::init(conn, ":memory:")?.with_max_batch(1))
+    }
+
+    /// Sets the most commands one commit carries (at least 1; default
+    /// [`DEFAULT_MAX_BATCH`]). 1 commits every write on its own, with its own
+    /// fsync, as the store did before group commit: for comparisons.
+    pub fn with_max_batch(mut self, max_batch: usize) -> SqliteStore {
+        self.max_batch = max_batch.max(1);
+        self
     }
 
     fn init(conn: Connection, path: &str) -> StoreResult<SqliteStore> {
@@ -161,14 +338,127 @@ impl SqliteStore {
         ))
         .map_err(open_err)?;
         Ok(SqliteStore {
-            conn: Mutex::new(conn),
+            writer: Mutex::new(Writer { conn, open: None }),
+            reader: None,
+            queued: AtomicUsize::new(0),
+            max_batch: DEFAULT_MAX_BATCH,
+            commits: AtomicU64::new(0),
+            commands: AtomicU64::new(0),
         })
     }
 
-    pub(super) fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
-        // A panic while holding the lock cannot leave SQLite inconsistent
-        // (transactions roll back on drop), so a poisoned lock is still usable.
-        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    /// The write connection alone: commits the open batch first, if any, so
+    /// what the caller reads is committed and what it writes commits on its
+    /// own. For writes that manage their own transactions.
+    pub(super) fn conn(&self) -> WriterGuard<'_> {
+        let mut w = lock(&self.writer);
+        self.commit(&mut w);
+        WriterGuard(w)
+    }
+
+    /// Commits the open batch, if any, and counts it.
+    fn commit(&self, w: &mut Writer) {
+        if let Some(batch) = &w.open {
+            self.commits.fetch_add(1, Ordering::Relaxed);
+            self.commands
+                .fetch_add(batch.commands as u64, Ordering::Relaxed);
+            w.commit();
+        }
+    }
+
+    /// A connection that sees committed data only.
+    pub(super) fn read(&self) -> ReadGuard<'_> {
+        match &self.reader {
+            Some(r) => ReadGuard::Reader(lock(r)),
+            None => ReadGuard::Writer(self.conn()),
+        }
+    }
+
+    /// Applies `command` with group commit and returns its result once it is
+    /// durable.
+    ///
+    /// The command runs in its own `SAVEPOINT` inside the transaction shared
+    /// by the writers of the moment: an `Err` (or a panic) rolls back only
+    /// its own changes. The transaction commits when no other writer is
+    /// waiting to add its command, or when it holds `max_batch` commands; every
+    /// caller waits for that commit, and gets the commit's error (as
+    /// `operation`) if it fails, whatever its command returned.
+    pub(super) fn write<R>(
+        &self,
+        operation: &'static str,
+        command: impl FnOnce(&Connection) -> StoreResult<R>,
+    ) -> StoreResult<R> {
+        off_the_runtime(|| self.write_here(operation, command))
+    }
+
+    fn write_here<R>(
+        &self,
+        operation: &'static str,
+        command: impl FnOnce(&Connection) -> StoreResult<R>,
+    ) -> StoreResult<R> {
+        self.queued.fetch_add(1, Ordering::SeqCst);
+        let mut w = lock(&self.writer);
+        self.queued.fetch_sub(1, Ordering::SeqCst);
+        if w.open.is_none() {
+            w.conn
+                .execute_batch("BEGIN IMMEDIATE")
+                .map_err(db(operation))?;
+            w.open = Some(OpenBatch {
+                commands: 0,
+                outcome: Arc::default(),
+            });
+        }
+        let outcome = w
+            .open
+            .as_ref()
+            .map(|b| b.outcome.clone())
+            .unwrap_or_default();
+        let result = match w.conn.execute_batch("SAVEPOINT command") {
+            Ok(()) => {
+                let result = panic::catch_unwind(AssertUnwindSafe(|| command(&w.conn)));
+                let end = if matches!(result, Ok(Ok(_))) {
+                    "RELEASE command"
+                } else {
+                    "ROLLBACK TO command; RELEASE command"
+                };
+                if w.conn.is_autocommit() {
+                    // SQLite rolled the whole transaction back (an I/O
+                    // error, a full disk): the batch is lost.
+                    w.open = None;
+                    outcome.set(Err("the transaction was rolled back".into()));
+                } else if let Err(e) = w.conn.execute_batch(end) {
+                    w.abort(e.to_string());
+                }
+                result
+            }
+            Err(e) => {
+                w.abort(e.to_string());
+                Ok(Err(db(operation)(e)))
+            }
+        };
+        if let Some(batch) = w.open.as_mut() {
+            batch.commands += 1;
+            if batch.commands >= self.max_batch || self.queued.load(Ordering::SeqCst) == 0 {
+                self.commit(&mut w);
+            }
+        }
+        drop(w);
+        let committed = outcome.wait();
+        match result {
+            Err(panicked) => panic::resume_unwind(panicked),
+            Ok(Err(e)) => Err(e),
+            Ok(Ok(value)) => committed
+                .map(|()| value)
+                .map_err(|message| StoreError::Database { operation, message }),
+        }
+    }
+
+    /// How much group commit has shared so far.
+    pub fn group_commit_stats(&self) -> GroupCommitStats {
+        GroupCommitStats {
+            commits: self.commits.load(Ordering::Relaxed),
+            commands: self.commands.load(Ordering::Relaxed),
+        }
     }
 
     /// The SQLite journal mode and synchronous setting in use, for reports.
@@ -203,8 +493,8 @@ fn info_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PackageRecord> {
 
 impl PackageStore for SqliteStore {
     fn put_package(&self, r: &PackageRecord) -> StoreResult<()> {
-        self.conn()
-            .execute(
+        self.write("save the package", |c| {
+            c.execute(
                 "INSERT OR REPLACE INTO packages
                  (app_id, version, publisher_id, manifest, component, component_sha256, signature, installed_at_ms)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -220,11 +510,12 @@ impl PackageStore for SqliteStore {
                 ],
             )
             .map_err(db("save the package"))?;
-        Ok(())
+            Ok(())
+        })
     }
 
     fn get_package(&self, app_id: &str) -> StoreResult<Option<PackageRecord>> {
-        self.conn()
+        self.read()
             .query_row(
                 "SELECT app_id, version, publisher_id, manifest, component, component_sha256, signature, installed_at_ms
                  FROM packages WHERE app_id = ?1",
@@ -247,7 +538,7 @@ impl PackageStore for SqliteStore {
     }
 
     fn package_info(&self, app_id: &str) -> StoreResult<Option<PackageRecord>> {
-        self.conn()
+        self.read()
             .prepare_cached(&format!(
                 "SELECT {INFO_COLUMNS} FROM packages WHERE app_id = ?1"
             ))
@@ -256,7 +547,7 @@ impl PackageStore for SqliteStore {
     }
 
     fn list_packages(&self) -> StoreResult<Vec<PackageRecord>> {
-        let c = self.conn();
+        let c = self.read();
         let mut stmt = c
             .prepare(&format!(
                 "SELECT {INFO_COLUMNS} FROM packages ORDER BY app_id"
@@ -268,17 +559,18 @@ impl PackageStore for SqliteStore {
     }
 
     fn delete_package(&self, app_id: &str) -> StoreResult<bool> {
-        let n = self
-            .conn()
-            .execute("DELETE FROM packages WHERE app_id = ?1", [app_id])
-            .map_err(db("remove the package"))?;
-        Ok(n > 0)
+        self.write("remove the package", |c| {
+            let n = c
+                .execute("DELETE FROM packages WHERE app_id = ?1", [app_id])
+                .map_err(db("remove the package"))?;
+            Ok(n > 0)
+        })
     }
 }
 
 impl KvStore for SqliteStore {
     fn kv_get(&self, user: &str, app: &str, key: &str) -> StoreResult<Option<Vec<u8>>> {
-        self.conn()
+        self.read()
             .prepare_cached("SELECT value FROM kv WHERE user_id = ?1 AND app_id = ?2 AND key = ?3")
             .and_then(|mut s| {
                 s.query_row(params![user, app, key], |r| r.get(0))
@@ -295,43 +587,41 @@ impl KvStore for SqliteStore {
         value: &[u8],
         quota: u64,
     ) -> StoreResult<KvWrite> {
-        let mut c = self.conn();
-        let tx = c.transaction().map_err(db("begin a write"))?;
-        let used = usage_in(&tx, user, app)?.bytes as i64;
-        let existing = size_in(&tx, user, app, key)?;
-        let size = kv_entry_size(key, value) as i64;
-        let would_use = (used - existing.unwrap_or(0) + size) as u64;
-        if would_use > quota {
-            return Ok(KvWrite::OverQuota {
-                used: used as u64,
-                would_use,
-                quota,
-            });
-        }
-        tx.prepare_cached(
-            "INSERT INTO kv (user_id, app_id, key, value, size) VALUES (?1, ?2, ?3, ?4, ?5)
-             ON CONFLICT (user_id, app_id, key) DO UPDATE SET value = excluded.value, size = excluded.size",
-        )
-        .and_then(|mut s| s.execute(params![user, app, key, value, size]))
-        .map_err(db("write a value"))?;
-        let new_key = i64::from(existing.is_none());
-        add_usage(&tx, user, app, size - existing.unwrap_or(0), new_key)?;
-        tx.commit().map_err(db("commit a write"))?;
-        Ok(KvWrite::Written)
+        self.write("commit a write", |c| {
+            let used = usage_in(c, user, app)?.bytes as i64;
+            let existing = size_in(c, user, app, key)?;
+            let size = kv_entry_size(key, value) as i64;
+            let would_use = (used - existing.unwrap_or(0) + size) as u64;
+            if would_use > quota {
+                return Ok(KvWrite::OverQuota {
+                    used: used as u64,
+                    would_use,
+                    quota,
+                });
+            }
+            c.prepare_cached(
+                "INSERT INTO kv (user_id, app_id, key, value, size) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (user_id, app_id, key) DO UPDATE SET value = excluded.value, size = excluded.size",
+            )
+            .and_then(|mut s| s.execute(params![user, app, key, value, size]))
+            .map_err(db("write a value"))?;
+            let new_key = i64::from(existing.is_none());
+            add_usage(c, user, app, size - existing.unwrap_or(0), new_key)?;
+            Ok(KvWrite::Written)
+        })
     }
 
     fn kv_delete(&self, user: &str, app: &str, key: &str) -> StoreResult<bool> {
-        let mut c = self.conn();
-        let tx = c.transaction().map_err(db("begin a delete"))?;
-        let Some(size) = size_in(&tx, user, app, key)? else {
-            return Ok(false);
-        };
-        tx.prepare_cached("DELETE FROM kv WHERE user_id = ?1 AND app_id = ?2 AND key = ?3")
-            .and_then(|mut s| s.execute(params![user, app, key]))
-            .map_err(db("delete a value"))?;
-        add_usage(&tx, user, app, -size, -1)?;
-        tx.commit().map_err(db("commit a delete"))?;
-        Ok(true)
+        self.write("commit a delete", |c| {
+            let Some(size) = size_in(c, user, app, key)? else {
+                return Ok(false);
+            };
+            c.prepare_cached("DELETE FROM kv WHERE user_id = ?1 AND app_id = ?2 AND key = ?3")
+                .and_then(|mut s| s.execute(params![user, app, key]))
+                .map_err(db("delete a value"))?;
+            add_usage(c, user, app, -size, -1)?;
+            Ok(true)
+        })
     }
 
     fn kv_list(
@@ -341,7 +631,7 @@ impl KvStore for SqliteStore {
         prefix: &str,
         limit: usize,
     ) -> StoreResult<Vec<String>> {
-        let c = self.conn();
+        let c = self.read();
         let mut stmt = c
             .prepare_cached(
                 "SELECT key FROM kv WHERE user_id = ?1 AND app_id = ?2 AND key >= ?3 ORDER BY key",
@@ -365,7 +655,7 @@ impl KvStore for SqliteStore {
     }
 
     fn kv_usage(&self, user: &str, app: &str) -> StoreResult<KvUsage> {
-        usage_in(&self.conn(), user, app)
+        usage_in(&self.read(), user, app)
     }
 }
 
@@ -414,8 +704,8 @@ fn add_usage(c: &Connection, user: &str, app: &str, bytes: i64, keys: i64) -> St
 
 impl AuditStore for SqliteStore {
     fn append_audit(&self, e: &AuditEntry) -> StoreResult<()> {
-        self.conn()
-            .prepare_cached(
+        self.write("append to the audit log", |c| {
+            c.prepare_cached(
                 "INSERT INTO audit (at_ms, user_id, app_id, session_id, capability, outcome, detail)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )
@@ -431,11 +721,12 @@ impl AuditStore for SqliteStore {
                 ])
             })
             .map_err(db("append to the audit log"))?;
-        Ok(())
+            Ok(())
+        })
     }
 
     fn audit_entries(&self, q: &AuditQuery) -> StoreResult<Vec<AuditEntry>> {
-        let c = self.conn();
+        let c = self.read();
         let limit = if q.limit == 0 {
             i64::MAX
         } else {
@@ -480,7 +771,7 @@ impl ConsentStore for SqliteStore {
         app: &str,
         scope: &str,
     ) -> StoreResult<Option<ConsentRecord>> {
-        self.conn()
+        self.read()
             .prepare_cached(
                 "SELECT granted, decided_at_ms FROM consents WHERE user_id = ?1 AND app_id = ?2 AND scope = ?3",
             )
@@ -500,18 +791,19 @@ impl ConsentStore for SqliteStore {
     }
 
     fn put_consent(&self, r: &ConsentRecord) -> StoreResult<()> {
-        self.conn()
-            .execute(
+        self.write("save a consent decision", |c| {
+            c.execute(
                 "INSERT OR REPLACE INTO consents (user_id, app_id, scope, granted, decided_at_ms)
                  VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![r.user, r.app, r.scope, r.granted as i64, r.decided_at_ms],
             )
             .map_err(db("save a consent decision"))?;
-        Ok(())
+            Ok(())
+        })
     }
 
     fn list_consents(&self, user: &str) -> StoreResult<Vec<ConsentRecord>> {
-        let c = self.conn();
+        let c = self.read();
         let mut stmt = c
             .prepare(
                 "SELECT app_id, scope, granted, decided_at_ms FROM consents WHERE user_id = ?1 ORDER BY app_id, scope",
@@ -533,14 +825,15 @@ impl ConsentStore for SqliteStore {
     }
 
     fn revoke_consent(&self, user: &str, app: &str, scope: &str) -> StoreResult<bool> {
-        let n = self
-            .conn()
-            .execute(
-                "DELETE FROM consents WHERE user_id = ?1 AND app_id = ?2 AND scope = ?3",
-                params![user, app, scope],
-            )
-            .map_err(db("revoke a consent decision"))?;
-        Ok(n > 0)
+        self.write("revoke a consent decision", |c| {
+            let n = c
+                .execute(
+                    "DELETE FROM consents WHERE user_id = ?1 AND app_id = ?2 AND scope = ?3",
+                    params![user, app, scope],
+                )
+                .map_err(db("revoke a consent decision"))?;
+            Ok(n > 0)
+        })
     }
 }
 
@@ -599,6 +892,81 @@ mod tests {
                 keys: 1
             }
         );
+    }
+
+    /// Six writers queued behind a held write connection share one commit;
+    /// the one whose command breaks a CHECK constraint and the one whose
+    /// command panics lose their own changes and nobody else's.
+    #[test]
+    fn one_commit_for_a_batch_and_a_failing_command_rolls_back_only_itself() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Arc::new(SqliteStore::open(&dir.path().join("plaza.db")).unwrap());
+        let before = s.group_commit_stats();
+        let held = s.conn();
+        let writers: Vec<_> = (0..6)
+            .map(|i| {
+                let s = s.clone();
+                std::thread::spawn(move || {
+                    let key = format!("k{i}");
+                    match i {
+                        4 => s.write("test", |c| {
+                            c.execute(
+                                "INSERT INTO kv (user_id, app_id, key, value, size) VALUES ('u', 'a', ?1, x'00', 1)",
+                                [&key],
+                            )
+                            .map_err(db("insert"))?;
+                            c.execute(
+                                "INSERT INTO kv_usage (user_id, app_id, bytes, keys) VALUES ('u', 'a', -1, 0)",
+                                [],
+                            )
+                            .map_err(db("break a CHECK"))?;
+                            Ok(KvWrite::Written)
+                        }),
+                        5 => s.write("test", |c| {
+                            c.execute(
+                                "INSERT INTO kv (user_id, app_id, key, value, size) VALUES ('u', 'a', ?1, x'00', 1)",
+                                [&key],
+                            )
+                            .unwrap();
+                            panic!("a command that panics");
+                        }),
+                        _ => s.kv_set("u", "a", &key, b"v", 10_000),
+                    }
+                })
+            })
+            .collect();
+        while s.queued.load(Ordering::SeqCst) < 6 {
+            std::thread::yield_now();
+        }
+        drop(held);
+        let results: Vec<_> = writers.into_iter().map(|t| t.join()).collect();
+        for r in &results[..4] {
+            assert_eq!(r.as_ref().unwrap().as_ref().unwrap(), &KvWrite::Written);
+        }
+        assert!(matches!(
+            results[4].as_ref().unwrap(),
+            Err(StoreError::Database {
+                operation: "break a CHECK",
+                ..
+            })
+        ));
+        assert!(results[5].is_err(), "the panic reaches its caller");
+        assert_eq!(
+            s.kv_list("u", "a", "", 10).unwrap(),
+            vec!["k0", "k1", "k2", "k3"]
+        );
+        assert_eq!(s.kv_usage("u", "a").unwrap().keys, 4);
+        let after = s.group_commit_stats();
+        assert_eq!(after.commits - before.commits, 1);
+        assert_eq!(after.commands - before.commands, 6);
+        // And the store goes on.
+        assert_eq!(
+            s.kv_set("u", "a", "k6", b"v", 10_000).unwrap(),
+            KvWrite::Written
+        );
+        drop(s);
+        let s = SqliteStore::open(&dir.path().join("plaza.db")).unwrap();
+        assert_eq!(s.kv_usage("u", "a").unwrap().keys, 5);
     }
 
     #[test]
