@@ -10,6 +10,7 @@ mod cache;
 mod cashier;
 mod city_services_sample;
 mod future_caps;
+mod fuzz_caller;
 mod hospital;
 mod hospital_patient;
 mod hostile;

@@ -672,13 +672,18 @@ pub fn parse_duration(s: &str) -> std::result::Result<Duration, String> {
         }
         let n: u64 = num.parse().map_err(|_| expected())?;
         num.clear();
-        total += n * match c {
+        let unit = match c {
             's' => 1,
             'm' => 60,
             'h' => 3600,
             'd' => 86_400,
             _ => return Err(expected()),
         };
+        // A duration past u64 seconds is a typo, not a reason to panic.
+        total = n
+            .checked_mul(unit)
+            .and_then(|secs| total.checked_add(secs))
+            .ok_or_else(|| format!("`advance`: {s:?} is too long a duration"))?;
     }
     if !num.is_empty() || total == 0 {
         return Err(expected());
@@ -734,5 +739,17 @@ mod tests {
         assert!(parse_duration("5").is_err());
         assert_eq!(parse_money("CNY 12.50").unwrap(), ("CNY".into(), 1250));
         assert!(parse_money("12.50").is_err());
+    }
+
+    #[test]
+    fn a_duration_too_long_to_count_is_refused_not_a_panic() {
+        // Found by the property test: 307445734561825861 minutes overflow u64 seconds.
+        let e = parse_duration("307445734561825861m").unwrap_err();
+        assert!(e.contains("too long"), "{e}");
+        assert!(parse_duration("18446744073709551615s1s").is_err());
+        assert_eq!(
+            parse_duration("18446744073709551615s").unwrap(),
+            Duration::from_secs(u64::MAX)
+        );
     }
 }

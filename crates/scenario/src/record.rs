@@ -30,15 +30,32 @@ fn q(s: &str) -> String {
     toml::Value::String(s.to_string()).to_string()
 }
 
+/// `s` as a TOML key: bare if it can be, else a basic string. Not [`q`]:
+/// for a text with both kinds of quote it writes a multi-line string,
+/// which TOML allows as a value but not as a key.
 fn key(s: &str) -> String {
     if !s.is_empty()
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
     {
-        s.to_string()
-    } else {
-        q(s)
+        return s.to_string();
     }
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => {
+                let _ = write!(out, "\\u{:04X}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 impl Recorder {
@@ -61,9 +78,13 @@ impl Recorder {
         match action {
             Action::Submit(form, fields) => {
                 let _ = writeln!(s, "submit = {}", q(form));
+                // A field given twice is submitted with its last value (as
+                // the host does); a TOML table cannot hold a key twice.
                 let list: Vec<String> = fields
                     .iter()
-                    .map(|(n, v)| format!("{} = {}", key(n), q(v)))
+                    .enumerate()
+                    .filter(|(i, (n, _))| fields[i + 1..].iter().all(|(m, _)| m != n))
+                    .map(|(_, (n, v))| format!("{} = {}", key(n), q(v)))
                     .collect();
                 let _ = writeln!(s, "fields = {{ {} }}", list.join(", "));
             }
@@ -78,11 +99,18 @@ impl Recorder {
             }
             Ok(page) => {
                 let _ = writeln!(s, "title = {}", q(&page.title));
+                // Only the first field of each label: a `field` expectation
+                // checks the first, and a TOML table cannot hold a key twice
+                // (a page showing two fields labelled alike recorded a
+                // scenario that `plaza test` could not read).
+                let mut labels = std::collections::HashSet::new();
                 let fields: Vec<String> = page
                     .blocks
                     .iter()
                     .filter_map(|b| match b {
-                        Block::Field(f) => Some(format!("{} = {}", key(&f.label), q(&f.value))),
+                        Block::Field(f) if labels.insert(f.label.as_str()) => {
+                            Some(format!("{} = {}", key(&f.label), q(&f.value)))
+                        }
                         _ => None,
                     })
                     .collect();
@@ -148,5 +176,56 @@ impl Recorder {
         let _ = writeln!(s, "payment = {}", q(payment));
         let _ = writeln!(s, "subscription = {}", q(subscription));
         self.answers = s;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::format::{Expectation, Scenario};
+    use plaza_host::{KeyValue, Navigation};
+
+    #[test]
+    fn a_label_or_field_given_twice_records_a_scenario_that_parses() {
+        // Found by the property test: two fields with one label, or a form
+        // field submitted twice, wrote a TOML table with a duplicate key.
+        let field = |label: &str, value: &str| {
+            Block::Field(KeyValue {
+                label: label.into(),
+                value: value.into(),
+            })
+        };
+        let page = Page {
+            title: "Bill".into(),
+            blocks: vec![
+                field("Amount", "CNY 1.00"),
+                field("Amount", "CNY 2.00"),
+                // Found next: a label with both kinds of quote was written as
+                // a multi-line string, which is no valid key.
+                field("'\"\u{7f}\n", "x"),
+            ],
+            navigation: Navigation::Push,
+        };
+        let mut r = Recorder::new("app.plaza", "li-na");
+        let submit = Action::Submit(
+            "pay".into(),
+            vec![("card".into(), "1".into()), ("card".into(), "2".into())],
+        );
+        r.step(&submit, Ok(&page));
+        let s = Scenario::parse("/s.toml".as_ref(), &r.to_toml()).unwrap();
+        assert_eq!(
+            s.steps[0].action,
+            Action::Submit("pay".into(), vec![("card".into(), "2".into())])
+        );
+        assert!(
+            s.steps[0]
+                .expect
+                .contains(&Expectation::Field("Amount".into(), "CNY 1.00".into()))
+        );
+        assert!(
+            s.steps[0]
+                .expect
+                .contains(&Expectation::Field("'\"\u{7f}\n".into(), "x".into()))
+        );
     }
 }

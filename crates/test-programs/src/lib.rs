@@ -94,6 +94,13 @@ impl Fixture {
 
 include!(concat!(env!("OUT_DIR"), "/fixtures.rs"));
 
+/// The call script of the [`FUZZ_CALLER`] fixture: a sequence of host calls
+/// with their arguments, encoded as one line for a launch query or a form
+/// field. The guest's own source, shared so that tests write exactly what
+/// the guest reads.
+#[path = "../guests/fuzz-caller/src/script.rs"]
+pub mod fuzz_script;
+
 /// Every component built: the test fixtures, then the sample mini-apps.
 pub fn all() -> &'static [Fixture] {
     ALL
