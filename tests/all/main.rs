@@ -6,6 +6,7 @@ mod support;
 
 mod bad_neighbours;
 mod bank_sample;
+mod bench_app;
 mod cache;
 mod cashier;
 mod city_services_sample;

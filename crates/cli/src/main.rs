@@ -8,6 +8,7 @@
 //! plaza run cn.hz.maternity --user alice          # actions from stdin
 //! plaza run hospital.plaza --script booking.txt   # installs, then runs a script
 //! plaza audit --user alice
+//! plaza bench --quick                            # scripts/bench.sh for real figures
 //! plaza test tests/scenarios --junit results.xml      # scenario files, see docs/scenarios.md
 //! plaza run hospital.plaza --record booking.toml      # writes a scenario while you click
 //! plaza keygen -o pub.key; plaza sign hospital.plaza --key pub.key    # see trust.rs
@@ -262,6 +263,26 @@ enum Command {
     /// Run scenario files headlessly, each on its own temporary store with a
     /// test clock; ends with `N passed, N failed` (see docs/scenarios.md).
     Test(scenarios::TestArgs),
+    /// Run the benchmark suite (issue 8): install, new session, event round
+    /// trip, no-op host call, 10,000 live sessions, durable payments; each
+    /// beside a bare Wasmtime host (and Extism, if `bench/extism-peer` is
+    /// built). Measure with `scripts/bench.sh` (release, backtraces off).
+    Bench {
+        /// Shrink every size so the suite runs in seconds (a smoke test).
+        #[arg(long)]
+        quick: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        /// The Extism peer's binary (default:
+        /// bench/extism-peer/target/release/extism-peer if built).
+        #[arg(long, value_name = "PATH")]
+        extism: Option<PathBuf>,
+        /// Only these groups: install, session, event, call, sessions,
+        /// payments, extism.
+        #[arg(long, value_name = "NAME", num_args = 1..)]
+        only: Vec<String>,
+    },
     /// Show the audit log: what each mini-app accessed, and what it was denied.
     Audit {
         /// Only this user.
@@ -352,6 +373,24 @@ pub(crate) fn print_json(value: &serde_json::Value) {
 
 async fn dispatch(command: Command) -> Result<ExitCode> {
     match command {
+        Command::Bench {
+            quick,
+            json,
+            extism,
+            only,
+        } => {
+            let report = plaza_bench::run(&plaza_bench::Options {
+                quick,
+                only,
+                extism,
+            })
+            .await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{}", report.table());
+            }
+        }
         Command::Build { dir } => {
             let wasm = build::build(&dir)?;
             println!("{}", wasm.display());

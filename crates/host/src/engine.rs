@@ -25,6 +25,14 @@ pub const WASI_PACKAGES: [&str; 6] = [
 
 /// Builds the engine for a host's limits.
 pub(crate) fn build_engine(limits: &SandboxLimits) -> Result<Engine> {
+    Engine::new(&engine_config(limits)).map_err(|e| Error::Engine(format!("{e:#}")))
+}
+
+/// The Wasmtime configuration a host with these limits runs under (component
+/// model, epoch interruption, a pooling allocator sized for
+/// `max_live_sessions`). Public so that a bare Wasmtime host in the
+/// benchmark suite (`plaza-bench`) runs on exactly the same engine.
+pub fn engine_config(limits: &SandboxLimits) -> Config {
     let mut config = Config::new();
     config.wasm_component_model(true);
     config.epoch_interruption(true);
@@ -51,7 +59,7 @@ pub(crate) fn build_engine(limits: &SandboxLimits) -> Result<Engine> {
     pool.max_tables_per_component(limits.tables as u32);
     pool.max_memories_per_component(limits.memories as u32);
     config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
-    Engine::new(&config).map_err(|e| Error::Engine(format!("{e:#}")))
+    config
 }
 
 /// Starts a thread that advances the engine's epoch every `tick`, for as long

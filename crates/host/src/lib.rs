@@ -43,7 +43,7 @@ mod session;
 pub mod store;
 pub mod trust;
 
-pub use engine::{WASI_PACKAGES, component_imports, describe_import};
+pub use engine::{WASI_PACKAGES, component_imports, describe_import, engine_config};
 pub use error::{Error, GuestFault, Result};
 pub use host::{CacheStats, Host, HostConfig, InstallReport, InstalledApp};
 pub use session::{MAX_PAGE_STACK, Session, SessionState};

@@ -1,0 +1,236 @@
+//! The floor: a bare Wasmtime host on the same `plaza-world` bindings and the
+//! same engine configuration as Plaza ([`plaza_host::engine_config`]), with
+//! trivial host calls (storage in a `HashMap`, the clock a constant,
+//! everything else refused) and nothing else: no gate, no audit, no limiter,
+//! no page checks, no page stack. Instances come from an `InstancePre`.
+
+use anyhow::Result;
+use plaza_host::sandbox::SandboxLimits;
+use plaza_world::app::{Event, LaunchEvent, Page};
+use plaza_world::types::Error as WitError;
+use plaza_world::{MiniApp, MiniAppPre, clock, identity, log, messaging, payment, storage};
+use std::collections::HashMap;
+use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
+use wasmtime::{Engine, Store};
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+/// What the bare host's calls see.
+pub struct BareState {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    kv: HashMap<String, Vec<u8>>,
+}
+
+impl WasiView for BareState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+fn refused() -> WitError {
+    WitError::Denied("not offered by the bare host".into())
+}
+
+impl plaza_world::types::Host for BareState {}
+
+impl storage::Host for BareState {
+    async fn get(&mut self, key: String) -> Result<Option<Vec<u8>>, WitError> {
+        Ok(self.kv.get(&key).cloned())
+    }
+    async fn set(&mut self, key: String, value: Vec<u8>) -> Result<(), WitError> {
+        self.kv.insert(key, value);
+        Ok(())
+    }
+    async fn delete(&mut self, key: String) -> Result<bool, WitError> {
+        Ok(self.kv.remove(&key).is_some())
+    }
+    async fn list_keys(&mut self, prefix: String, limit: u32) -> Result<Vec<String>, WitError> {
+        let mut keys: Vec<String> = self
+            .kv
+            .keys()
+            .filter(|k| k.starts_with(&prefix))
+            .cloned()
+            .collect();
+        keys.sort();
+        keys.truncate(limit as usize);
+        Ok(keys)
+    }
+    async fn get_usage(&mut self) -> Result<storage::Usage, WitError> {
+        Ok(storage::Usage {
+            used_bytes: self
+                .kv
+                .iter()
+                .map(|(k, v)| (k.len() + v.len()) as u64)
+                .sum(),
+            quota_bytes: 10 * 1024 * 1024,
+            keys: self.kv.len() as u32,
+        })
+    }
+}
+
+impl clock::Host for BareState {
+    async fn now(&mut self) -> clock::Datetime {
+        clock::Datetime {
+            unix_ms: 1_795_222_800_000,
+            utc_offset_minutes: 480,
+        }
+    }
+}
+
+impl log::Host for BareState {
+    async fn write(&mut self, _level: log::Level, _message: String) {}
+}
+
+impl identity::Host for BareState {
+    async fn openid(&mut self) -> Result<String, WitError> {
+        Err(refused())
+    }
+    async fn unionid(&mut self) -> Result<String, WitError> {
+        Err(refused())
+    }
+    async fn login(&mut self) -> Result<identity::LoginCode, WitError> {
+        Err(refused())
+    }
+    async fn get_profile(&mut self) -> Result<identity::Profile, WitError> {
+        Err(refused())
+    }
+    async fn get_phone(&mut self) -> Result<String, WitError> {
+        Err(refused())
+    }
+    async fn get_real_name(&mut self) -> Result<identity::RealName, WitError> {
+        Err(refused())
+    }
+    async fn get_location(
+        &mut self,
+        _precision: identity::LocationPrecision,
+    ) -> Result<identity::Location, WitError> {
+        Err(refused())
+    }
+    async fn get_insurance_card(&mut self) -> Result<identity::InsuranceCard, WitError> {
+        Err(refused())
+    }
+}
+
+impl payment::Host for BareState {
+    async fn request(
+        &mut self,
+        _request: payment::PaymentRequest,
+    ) -> Result<payment::PaymentOutcome, WitError> {
+        Err(refused())
+    }
+    async fn refund(
+        &mut self,
+        _order_id: String,
+        _amount: u64,
+        _reason: String,
+    ) -> Result<payment::RefundReceipt, WitError> {
+        Err(refused())
+    }
+    async fn query(&mut self, _order_id: String) -> Result<payment::PaymentRecord, WitError> {
+        Err(refused())
+    }
+    async fn history(
+        &mut self,
+        _cursor: Option<String>,
+        _limit: u32,
+    ) -> Result<payment::HistoryPage, WitError> {
+        Err(refused())
+    }
+}
+
+impl messaging::Host for BareState {
+    async fn subscribe(
+        &mut self,
+        _template_ids: Vec<String>,
+    ) -> Result<Vec<messaging::SubscriptionResult>, WitError> {
+        Err(refused())
+    }
+    async fn send(
+        &mut self,
+        _template_id: String,
+        _fields: Vec<plaza_world::types::FieldValue>,
+    ) -> Result<String, WitError> {
+        Err(refused())
+    }
+    async fn broadcast(
+        &mut self,
+        _title: String,
+        _text: String,
+    ) -> Result<messaging::BroadcastResult, WitError> {
+        Err(refused())
+    }
+    async fn reply(&mut self, _text: String) -> Result<String, WitError> {
+        Err(refused())
+    }
+}
+
+/// A component pre-linked on the bare host.
+pub struct BareHost {
+    engine: Engine,
+    pre: MiniAppPre<BareState>,
+}
+
+impl BareHost {
+    /// Compiles `component` on an engine configured as Plaza's for `limits`.
+    pub fn new(limits: &SandboxLimits, component: &[u8]) -> Result<BareHost> {
+        let engine = Engine::new(&plaza_host::engine_config(limits))?;
+        // Plaza's engine interrupts on epochs; nothing advances this one's, so
+        // the deadline set per store never passes.
+        let component = Component::new(&engine, component)
+            .map_err(|e| anyhow::anyhow!("compiling the component: {e:#}"))?;
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+        MiniApp::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
+        let pre = MiniAppPre::new(linker.instantiate_pre(&component)?)?;
+        Ok(BareHost { engine, pre })
+    }
+
+    /// A new instance in a new store.
+    pub async fn instance(&self) -> Result<BareInstance> {
+        let mut store = Store::new(
+            &self.engine,
+            BareState {
+                wasi: WasiCtx::builder().build(),
+                table: ResourceTable::new(),
+                kv: HashMap::new(),
+            },
+        );
+        store.set_epoch_deadline(u64::MAX / 2);
+        let bindings = self.pre.instantiate_async(&mut store).await?;
+        Ok(BareInstance { store, bindings })
+    }
+}
+
+/// A live instance on the bare host.
+pub struct BareInstance {
+    store: Store<BareState>,
+    bindings: MiniApp,
+}
+
+impl BareInstance {
+    /// Delivers an event; the page the guest answered.
+    pub async fn send(&mut self, event: &Event) -> Result<Page> {
+        Ok(self
+            .bindings
+            .plaza_host_app()
+            .call_handle(&mut self.store, event)
+            .await?)
+    }
+
+    /// Launches at `path` (no query).
+    pub async fn launch(&mut self, path: &str) -> Result<Page> {
+        self.send(&Event::Launch(LaunchEvent {
+            path: path.into(),
+            query: Vec::new(),
+        }))
+        .await
+    }
+
+    /// Taps `action` (not checked against any page).
+    pub async fn tap(&mut self, action: &str) -> Result<Page> {
+        self.send(&Event::Tap(action.into())).await
+    }
+}
