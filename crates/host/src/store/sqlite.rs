@@ -135,12 +135,34 @@ pub const DEFAULT_MAX_BATCH: usize = 64;
 struct Writer {
     conn: Connection,
     open: Option<OpenBatch>,
+    /// Whether the connection is at `synchronous = FULL` (else NORMAL). The
+    /// level can change only between transactions, so a batch takes the
+    /// level of its first command; a later command needing FULL in a NORMAL
+    /// batch commits that batch first.
+    full: bool,
 }
 
 /// A transaction of applied but not yet committed commands.
 struct OpenBatch {
     commands: usize,
+    /// Whether a command in it needs its commit synced to disk (money,
+    /// packages, consent); otherwise the commit is written to the WAL
+    /// without an fsync.
+    sync: bool,
     outcome: Arc<BatchOutcome>,
+}
+
+/// What a write must survive before its caller is answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Durability {
+    /// A power loss: the commit is fsync'd (`synchronous = FULL`). Money,
+    /// packages, consent.
+    PowerLoss,
+    /// A crash or kill of the process: the commit is in the WAL file (the
+    /// operating system's cache) but not fsync'd (`synchronous = NORMAL`),
+    /// so a power loss may lose the last such writes. A mini-app's storage
+    /// and the audit log, whose writes are on every event's path.
+    ProcessCrash,
 }
 
 /// How a batch ended, for the callers waiting on it.
@@ -173,9 +195,9 @@ impl Writer {
         let Some(batch) = self.open.take() else {
             return;
         };
-        let result = self.conn.execute_batch("COMMIT").map_err(|e| e.to_string());
+        let result = run(&self.conn, "COMMIT").map_err(|e| e.to_string());
         if result.is_err() && !self.conn.is_autocommit() {
-            let _ = self.conn.execute_batch("ROLLBACK");
+            let _ = run(&self.conn, "ROLLBACK");
         }
         batch.outcome.set(result);
     }
@@ -186,10 +208,17 @@ impl Writer {
             return;
         };
         if !self.conn.is_autocommit() {
-            let _ = self.conn.execute_batch("ROLLBACK");
+            let _ = run(&self.conn, "ROLLBACK");
         }
         batch.outcome.set(Err(message));
     }
+}
+
+/// Runs one fixed statement through the connection's statement cache: the
+/// transaction and savepoint statements of every write, parsed once.
+fn run(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([])?;
+    Ok(())
 }
 
 /// Exclusive use of the write connection, outside any batch.
@@ -281,6 +310,7 @@ impl SqliteStore {
             path: path.display().to_string(),
             message: e.to_string(),
         };
+        reader.set_prepared_statement_cache_capacity(128);
         reader
             .busy_timeout(std::time::Duration::from_secs(5))
             .map_err(open_err)?;
@@ -314,6 +344,8 @@ impl SqliteStore {
             path: path.to_string(),
             message: e.to_string(),
         };
+        // Every store query is a cached prepared statement: room for all.
+        conn.set_prepared_statement_cache_capacity(128);
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(open_err)?;
         conn.pragma_update(None, "journal_mode", "WAL")
@@ -338,7 +370,11 @@ impl SqliteStore {
         ))
         .map_err(open_err)?;
         Ok(SqliteStore {
-            writer: Mutex::new(Writer { conn, open: None }),
+            writer: Mutex::new(Writer {
+                conn,
+                open: None,
+                full: true,
+            }),
             reader: None,
             queued: AtomicUsize::new(0),
             max_batch: DEFAULT_MAX_BATCH,
@@ -353,6 +389,15 @@ impl SqliteStore {
     pub(super) fn conn(&self) -> WriterGuard<'_> {
         let mut w = lock(&self.writer);
         self.commit(&mut w);
+        if !w.full {
+            // Transactions of their own (broadcasts, login codes) commit
+            // with an fsync; if the level cannot be set, the next batch
+            // tries again.
+            match w.conn.execute_batch("PRAGMA synchronous = FULL") {
+                Ok(()) => w.full = true,
+                Err(e) => tracing::error!("store: cannot restore synchronous = FULL: {e}"),
+            }
+        }
         WriterGuard(w)
     }
 
@@ -388,23 +433,45 @@ impl SqliteStore {
         operation: &'static str,
         command: impl FnOnce(&Connection) -> StoreResult<R>,
     ) -> StoreResult<R> {
-        off_the_runtime(|| self.write_here(operation, command))
+        self.write_surviving(Durability::PowerLoss, operation, command)
+    }
+
+    /// [`write`](Self::write) with the durability the write needs: a batch
+    /// is fsync'd if any of its commands needs to survive a power loss.
+    pub(super) fn write_surviving<R>(
+        &self,
+        durability: Durability,
+        operation: &'static str,
+        command: impl FnOnce(&Connection) -> StoreResult<R>,
+    ) -> StoreResult<R> {
+        off_the_runtime(|| self.write_here(durability, operation, command))
     }
 
     fn write_here<R>(
         &self,
+        durability: Durability,
         operation: &'static str,
         command: impl FnOnce(&Connection) -> StoreResult<R>,
     ) -> StoreResult<R> {
         self.queued.fetch_add(1, Ordering::SeqCst);
         let mut w = lock(&self.writer);
         self.queued.fetch_sub(1, Ordering::SeqCst);
+        let sync = durability == Durability::PowerLoss;
+        if sync && w.open.as_ref().is_some_and(|b| !b.sync) {
+            self.commit(&mut w);
+        }
         if w.open.is_none() {
-            w.conn
-                .execute_batch("BEGIN IMMEDIATE")
-                .map_err(db(operation))?;
+            if w.full != sync {
+                let level = if sync { "FULL" } else { "NORMAL" };
+                w.conn
+                    .execute_batch(&format!("PRAGMA synchronous = {level}"))
+                    .map_err(db(operation))?;
+                w.full = sync;
+            }
+            run(&w.conn, "BEGIN IMMEDIATE").map_err(db(operation))?;
             w.open = Some(OpenBatch {
                 commands: 0,
+                sync,
                 outcome: Arc::default(),
             });
         }
@@ -413,21 +480,24 @@ impl SqliteStore {
             .as_ref()
             .map(|b| b.outcome.clone())
             .unwrap_or_default();
-        let result = match w.conn.execute_batch("SAVEPOINT command") {
+        let result = match run(&w.conn, "SAVEPOINT command") {
             Ok(()) => {
                 let result = panic::catch_unwind(AssertUnwindSafe(|| command(&w.conn)));
-                let end = if matches!(result, Ok(Ok(_))) {
-                    "RELEASE command"
-                } else {
-                    "ROLLBACK TO command; RELEASE command"
-                };
                 if w.conn.is_autocommit() {
                     // SQLite rolled the whole transaction back (an I/O
                     // error, a full disk): the batch is lost.
                     w.open = None;
                     outcome.set(Err("the transaction was rolled back".into()));
-                } else if let Err(e) = w.conn.execute_batch(end) {
-                    w.abort(e.to_string());
+                } else {
+                    let end = if matches!(result, Ok(Ok(_))) {
+                        run(&w.conn, "RELEASE command")
+                    } else {
+                        run(&w.conn, "ROLLBACK TO command")
+                            .and_then(|()| run(&w.conn, "RELEASE command"))
+                    };
+                    if let Err(e) = end {
+                        w.abort(e.to_string());
+                    }
                 }
                 result
             }
@@ -587,7 +657,7 @@ impl KvStore for SqliteStore {
         value: &[u8],
         quota: u64,
     ) -> StoreResult<KvWrite> {
-        self.write("commit a write", |c| {
+        self.write_surviving(Durability::ProcessCrash, "commit a write", |c| {
             let used = usage_in(c, user, app)?.bytes as i64;
             let existing = size_in(c, user, app, key)?;
             let size = kv_entry_size(key, value) as i64;
@@ -612,7 +682,7 @@ impl KvStore for SqliteStore {
     }
 
     fn kv_delete(&self, user: &str, app: &str, key: &str) -> StoreResult<bool> {
-        self.write("commit a delete", |c| {
+        self.write_surviving(Durability::ProcessCrash, "commit a delete", |c| {
             let Some(size) = size_in(c, user, app, key)? else {
                 return Ok(false);
             };
@@ -704,7 +774,7 @@ fn add_usage(c: &Connection, user: &str, app: &str, bytes: i64, keys: i64) -> St
 
 impl AuditStore for SqliteStore {
     fn append_audit(&self, e: &AuditEntry) -> StoreResult<()> {
-        self.write("append to the audit log", |c| {
+        self.write_surviving(Durability::ProcessCrash, "append to the audit log", |c| {
             c.prepare_cached(
                 "INSERT INTO audit (at_ms, user_id, app_id, session_id, capability, outcome, detail)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -894,7 +964,8 @@ mod tests {
         );
     }
 
-    /// Six writers queued behind a held write connection share one commit;
+    /// Six writers queued behind a held write connection share one commit
+    /// (all of one durability);
     /// the one whose command breaks a CHECK constraint and the one whose
     /// command panics lose their own changes and nobody else's.
     #[test]
@@ -930,7 +1001,17 @@ mod tests {
                             .unwrap();
                             panic!("a command that panics");
                         }),
-                        _ => s.kv_set("u", "a", &key, b"v", 10_000),
+                        // Writes needing an fsync, as money does: storage
+                        // writes alone would commit at another level.
+                        _ => s.write("test", |c| {
+                            c.execute(
+                                "INSERT INTO kv (user_id, app_id, key, value, size) VALUES ('u', 'a', ?1, x'00', 1)",
+                                [&key],
+                            )
+                            .map_err(db("insert"))?;
+                            add_usage(c, "u", "a", 1, 1)?;
+                            Ok(KvWrite::Written)
+                        }),
                     }
                 })
             })
@@ -967,6 +1048,27 @@ mod tests {
         drop(s);
         let s = SqliteStore::open(&dir.path().join("plaza.db")).unwrap();
         assert_eq!(s.kv_usage("u", "a").unwrap().keys, 5);
+    }
+
+    #[test]
+    fn storage_writes_commit_without_fsync_and_the_connection_stays_full() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        let s = SqliteStore::open(&path).unwrap();
+        assert_eq!(
+            s.kv_set("u", "a", "k", b"v", 1000).unwrap(),
+            KvWrite::Written
+        );
+        assert!(s.kv_delete("u", "a", "k").unwrap());
+        assert_eq!(
+            s.kv_set("u", "a", "k", b"w", 1000).unwrap(),
+            KvWrite::Written
+        );
+        // Payments and everything else still commit with an fsync.
+        assert_eq!(s.durability().unwrap(), ("wal".to_string(), 2));
+        drop(s);
+        let s = SqliteStore::open(&path).unwrap();
+        assert_eq!(s.kv_get("u", "a", "k").unwrap(), Some(b"w".to_vec()));
     }
 
     #[test]
