@@ -22,7 +22,8 @@ use crate::manifest::{Capability, Manifest, Scope};
 use crate::policy::Policy;
 use crate::prompt::{ConsentAnswer, ConsentRequest, Prompter};
 use crate::store::{AuditEntry, ConsentRecord, Outcome, Store};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 /// Who is asking: a session of a mini-app for a user.
@@ -60,7 +61,9 @@ impl std::fmt::Display for Denial {
 /// What a session has already had audited as allowed.
 #[derive(Debug, Default)]
 pub struct AuditMemo {
-    allowed: HashSet<Capability>,
+    /// Capabilities allowed in this session, with the policy generation
+    /// that allowed them: while the policy is the same, the decision is.
+    allowed: HashMap<Capability, u64>,
     used: HashSet<String>,
 }
 
@@ -95,6 +98,8 @@ impl EventMemo {
 /// The gate.
 pub struct Gate {
     policy: RwLock<Arc<Policy>>,
+    /// Counts policy replacements, so sessions know when to decide again.
+    generation: AtomicU64,
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     prompter: Arc<dyn Prompter>,
@@ -117,6 +122,7 @@ impl Gate {
     ) -> Gate {
         Gate {
             policy: RwLock::new(Arc::new(policy)),
+            generation: AtomicU64::new(0),
             store,
             clock,
             prompter,
@@ -134,6 +140,7 @@ impl Gate {
     /// Replaces the policy; live sessions follow it from their next call.
     pub fn set_policy(&self, policy: Policy) {
         *self.policy.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(policy);
+        self.generation.fetch_add(1, Ordering::Release);
     }
 
     /// Decides whether `subject` may use `capability` (a capability without
@@ -144,20 +151,26 @@ impl Gate {
         memo: &mut AuditMemo,
         capability: Capability,
     ) -> Result<(), Denial> {
+        // The manifest is the session's for its life; only the policy can
+        // change a decision, and it counts its changes.
+        let generation = self.generation.load(Ordering::Acquire);
+        if memo.allowed.get(&capability) == Some(&generation) {
+            return Ok(());
+        }
         match self.capability_rule(subject, capability) {
             Err(denial) => {
+                memo.allowed.remove(&capability);
                 self.audit(subject, capability.as_str(), Outcome::Denied, &denial.0)?;
                 Err(denial)
             }
             Ok(()) => {
-                if !memo.allowed.contains(&capability) {
+                if memo.allowed.insert(capability, generation).is_none() {
                     self.audit(
                         subject,
                         capability.as_str(),
                         Outcome::Allowed,
                         "declared and allowed by policy (first use in this session)",
                     )?;
-                    memo.allowed.insert(capability);
                 }
                 Ok(())
             }
@@ -397,6 +410,32 @@ mod tests {
             .unwrap_err();
         assert!(d.0.contains("[capabilities.storage]"), "{d}");
         assert_eq!(audit(&f.store), vec![("storage".into(), Outcome::Denied)]);
+    }
+
+    #[test]
+    fn a_new_policy_takes_effect_in_a_session_that_was_allowed_before() {
+        let f = fixture();
+        let s = subject(manifest("other", "[capabilities.storage]"), false);
+        let mut memo = AuditMemo::default();
+        f.gate.check(&s, &mut memo, Capability::Storage).unwrap();
+        let mut policy = Policy::default();
+        policy.deny_capability(Category::Other, Capability::Storage);
+        f.gate.set_policy(policy);
+        let d = f
+            .gate
+            .check(&s, &mut memo, Capability::Storage)
+            .unwrap_err();
+        assert!(d.0.contains("policy"), "{d}");
+        f.gate.set_policy(Policy::default());
+        f.gate.check(&s, &mut memo, Capability::Storage).unwrap();
+        assert_eq!(
+            audit(&f.store),
+            vec![
+                ("storage".into(), Outcome::Allowed),
+                ("storage".into(), Outcome::Denied),
+                ("storage".into(), Outcome::Allowed)
+            ]
+        );
     }
 
     #[test]
