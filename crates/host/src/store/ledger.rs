@@ -78,6 +78,9 @@ CREATE INDEX IF NOT EXISTS payments_by_user ON payments (app_id, user_id, seq);
 -- The next payment's seq is MAX(seq) + 1: without this index, a scan of
 -- every payment inside every payment's transaction.
 CREATE INDEX IF NOT EXISTS payments_by_seq ON payments (seq);
+-- An insured payment sums the user's insurance use of the year: without this
+-- index, a scan of every payment inside every insured payment's transaction.
+CREATE INDEX IF NOT EXISTS payments_by_insurance_year ON payments (user_id, insurance_year);
 CREATE TABLE IF NOT EXISTS refunds (
     tx_id TEXT PRIMARY KEY REFERENCES ledger_transactions (id),
     app_id TEXT NOT NULL,
@@ -885,12 +888,11 @@ fn payment_in(
 }
 
 fn insurance_used_in(c: &rusqlite::Connection, user: &str, year: i32) -> StoreResult<u64> {
-    c.query_row(
+    c.prepare_cached(
         "SELECT COALESCE(SUM(insurance_part - insurance_refunded), 0) FROM payments
          WHERE user_id = ?1 AND insurance_year = ?2",
-        params![user, year],
-        |r| r.get::<_, i64>(0),
     )
+    .and_then(|mut s| s.query_row(params![user, year], |r| r.get::<_, i64>(0)))
     .map(|n| n.max(0) as u64)
     .map_err(db("read insurance use"))
 }
