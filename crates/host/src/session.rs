@@ -63,8 +63,6 @@ pub(crate) struct EventUse {
     pub(crate) log_records: usize,
     /// Log bytes written.
     pub(crate) log_bytes: usize,
-    /// Whether log records were dropped over the budget (audited once).
-    pub(crate) log_dropped: bool,
 }
 
 /// The WASI wall clock of a session follows the host's clock, so a test clock
@@ -551,6 +549,15 @@ pub(crate) async fn end_gracefully(host: &Arc<HostInner>, slot: &mut Slot, why: 
         audit_lifecycle(&live, "session.ended", Outcome::Allowed, why);
     }
     slot.pages.clear();
+}
+
+impl SessionState {
+    /// Gives up the busy lane the event holds, if any, before the host waits
+    /// on the user (a prompt can take a minute): a lane is for running, and
+    /// the event waits for one again at its next tick.
+    pub(crate) fn release_lane(&self) {
+        drop(lock_lane(&self.lane).take());
+    }
 }
 
 fn lock_lane(

@@ -98,6 +98,8 @@ fn not_set(what: &str) -> WitError {
 impl SessionState {
     /// Asks the gate for a consent scope (it prompts, remembers and audits).
     async fn scope(&mut self, scope: Scope) -> Result<(), WitError> {
+        // The gate may ask the user.
+        self.release_lane();
         let services = self.services.clone();
         services
             .gate

@@ -12,6 +12,13 @@ pub const MAX_LOG_RECORDS_PER_EVENT: usize = 1000;
 /// The most log bytes one event may write; later records are dropped.
 pub const MAX_LOG_BYTES_PER_EVENT: usize = 256 * 1024;
 
+/// What the log and the audit log say when an event goes over its budget.
+static OVER_BUDGET: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "over the log budget of {MAX_LOG_RECORDS_PER_EVENT} records or {MAX_LOG_BYTES_PER_EVENT} bytes per event: the event's further records are dropped"
+    )
+});
+
 impl Host for SessionState {
     async fn write(&mut self, level: Level, mut message: String) {
         // `write` has no error to return: a denied or oversized record is
@@ -33,17 +40,17 @@ impl Host for SessionState {
         if used.log_records >= MAX_LOG_RECORDS_PER_EVENT
             || used.log_bytes + message.len() > MAX_LOG_BYTES_PER_EVENT
         {
-            if !used.log_dropped {
-                used.log_dropped = true;
-                let detail = format!(
-                    "over the log budget of {MAX_LOG_RECORDS_PER_EVENT} records or {MAX_LOG_BYTES_PER_EVENT} bytes per event: the event's further records are dropped"
-                );
+            let detail = OVER_BUDGET.as_str();
+            if used
+                .memo
+                .first_entry("log", crate::store::Outcome::Denied, detail)
+            {
                 tracing::warn!(target: "plaza::guest", app, session, "{detail}");
                 if let Err(e) = self.services.gate.audit(
                     &self.subject,
                     "log",
                     crate::store::Outcome::Denied,
-                    &detail,
+                    detail,
                 ) {
                     tracing::error!("{e}");
                 }

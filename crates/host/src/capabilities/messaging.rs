@@ -173,6 +173,7 @@ impl Host for SessionState {
             templates: offered.clone(),
         };
         let services = self.services.clone();
+        self.release_lane();
         let answers = services.prompter.ask_subscription(&prompt).await;
         let mut results = Vec::new();
         for (i, t) in offered.iter().enumerate() {

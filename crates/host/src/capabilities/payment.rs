@@ -167,6 +167,7 @@ impl Host for SessionState {
                 prompt.payee
             ),
         )?;
+        self.release_lane();
         let answer = tokio::time::timeout(
             services.payment_timeout,
             services.prompter.confirm_payment(&prompt),

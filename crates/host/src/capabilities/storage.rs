@@ -27,9 +27,8 @@ fn check_key(key: &str) -> Result<(), WitError> {
 }
 
 impl SessionState {
-    /// Audits a refused storage call (a key, value or quota over its limit)
-    /// and gives the error back.
-    /// A refusal repeated within one event is audited once.
+    /// Audits a refused storage call (a key, value or quota over its limit;
+    /// the same refusal once per event) and gives the error back.
     fn refused(&mut self, error: WitError) -> WitError {
         let detail = match &error {
             WitError::LimitExceeded(m) | WitError::InvalidArgument(m) => m.as_str(),
