@@ -3,13 +3,20 @@
 //! trivial host calls (storage in a `HashMap`, the clock a constant,
 //! everything else refused) and nothing else: no gate, no audit, no limiter,
 //! no page checks, no page stack. Instances come from an `InstancePre`.
+//!
+//! [`BareHost::instance_on`] gives an instance whose storage calls go
+//! straight to Plaza's store ([`KvStore::kv_get`] / [`KvStore::kv_set`]): the
+//! floor of a host that keeps the same data durably, so a comparison with
+//! Plaza on that floor shows what the rest of the host costs.
 
 use anyhow::Result;
 use plaza_host::sandbox::SandboxLimits;
+use plaza_host::store::{KvStore, KvWrite};
 use plaza_world::app::{Event, LaunchEvent, Page};
 use plaza_world::types::Error as WitError;
 use plaza_world::{MiniApp, MiniAppPre, clock, identity, log, messaging, payment, storage};
 use std::collections::HashMap;
+use std::sync::Arc;
 use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
 use wasmtime::{Engine, Store};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
@@ -19,7 +26,13 @@ pub struct BareState {
     wasi: WasiCtx,
     table: ResourceTable,
     kv: HashMap<String, Vec<u8>>,
+    /// Storage in Plaza's store instead of `kv` (get and set only).
+    store: Option<Arc<dyn KvStore>>,
 }
+
+/// The user and mini-app a bare instance on a store writes as.
+const STORE_USER: &str = "bare-user";
+const STORE_APP: &str = "bare.app";
 
 impl WasiView for BareState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
@@ -38,11 +51,25 @@ impl plaza_world::types::Host for BareState {}
 
 impl storage::Host for BareState {
     async fn get(&mut self, key: String) -> Result<Option<Vec<u8>>, WitError> {
-        Ok(self.kv.get(&key).cloned())
+        match &self.store {
+            Some(store) => store
+                .kv_get(STORE_USER, STORE_APP, &key)
+                .map_err(|e| WitError::Unavailable(e.to_string())),
+            None => Ok(self.kv.get(&key).cloned()),
+        }
     }
     async fn set(&mut self, key: String, value: Vec<u8>) -> Result<(), WitError> {
-        self.kv.insert(key, value);
-        Ok(())
+        match &self.store {
+            Some(store) => match store.kv_set(STORE_USER, STORE_APP, &key, &value, u64::MAX) {
+                Ok(KvWrite::Written) => Ok(()),
+                Ok(other) => Err(WitError::LimitExceeded(format!("{other:?}"))),
+                Err(e) => Err(WitError::Unavailable(e.to_string())),
+            },
+            None => {
+                self.kv.insert(key, value);
+                Ok(())
+            }
+        }
     }
     async fn delete(&mut self, key: String) -> Result<bool, WitError> {
         Ok(self.kv.remove(&key).is_some())
@@ -188,14 +215,25 @@ impl BareHost {
         Ok(BareHost { engine, pre })
     }
 
-    /// A new instance in a new store.
+    /// A new instance in a new store, its storage in a `HashMap`.
     pub async fn instance(&self) -> Result<BareInstance> {
+        self.new_instance(None).await
+    }
+
+    /// A new instance whose storage gets and sets go to `kv` (Plaza's store
+    /// trait, no quota): the same durable writes as Plaza's, none of the rest.
+    pub async fn instance_on(&self, kv: Arc<dyn KvStore>) -> Result<BareInstance> {
+        self.new_instance(Some(kv)).await
+    }
+
+    async fn new_instance(&self, kv: Option<Arc<dyn KvStore>>) -> Result<BareInstance> {
         let mut store = Store::new(
             &self.engine,
             BareState {
                 wasi: WasiCtx::builder().build(),
                 table: ResourceTable::new(),
                 kv: HashMap::new(),
+                store: kv,
             },
         );
         store.set_epoch_deadline(u64::MAX / 2);

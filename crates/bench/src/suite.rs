@@ -12,6 +12,7 @@ use plaza_host::store::{InsuranceTerms, LedgerStore, PayCommand, PayResult, Sqli
 use plaza_host::{Page, Session};
 use plaza_test_programs::{BENCH_APP, HOSPITAL};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Instant;
 
 /// The groups `--only` selects.
@@ -307,6 +308,13 @@ async fn events_and_calls(
     let bare = BareHost::new(&setup::limits(), &BENCH_APP.component_bytes())?;
     let mut instance = bare.instance().await?;
     check_title(&instance.launch("/").await?, "Bench")?;
+    // The bare host with its storage in Plaza's store, a SQLite file of its
+    // own: the floor of a host that keeps the data as durably as Plaza does.
+    let bare_store_dir = tmp.join("bare-store");
+    std::fs::create_dir_all(&bare_store_dir)?;
+    let bare_store = Arc::new(SqliteStore::open(&bare_store_dir.join("plaza.db"))?);
+    let mut stored_instance = bare.instance_on(bare_store).await?;
+    check_title(&stored_instance.launch("/").await?, "Bench")?;
     let mut rows = Vec::new();
 
     if event {
@@ -314,10 +322,12 @@ async fn events_and_calls(
             session.tap("work").await?;
             memory_session.tap("work").await?;
             instance.tap("work").await?;
+            stored_instance.tap("work").await?;
         }
         let mut plaza = Vec::with_capacity(sizes.events);
         let mut in_memory = Vec::with_capacity(sizes.events);
         let mut floor = Vec::with_capacity(sizes.events);
+        let mut store_floor = Vec::with_capacity(sizes.events);
         for _ in 0..sizes.events {
             let start = Instant::now();
             let page = session.tap("work").await?;
@@ -330,6 +340,10 @@ async fn events_and_calls(
             let start = Instant::now();
             let page = instance.tap("work").await?;
             floor.push(start.elapsed());
+            debug_assert_eq!(page.blocks.len(), 20);
+            let start = Instant::now();
+            let page = stored_instance.tap("work").await?;
+            store_floor.push(start.elapsed());
             debug_assert_eq!(page.blocks.len(), 20);
         }
         let page = session.tap("work").await?;
@@ -361,6 +375,42 @@ async fn events_and_calls(
             Unit::Ns,
             Stats::of_durations(&floor),
         ));
+        // The same taps from a task on a Tokio worker thread, where an app
+        // server embedding Plaza makes them (the loop above runs on the
+        // thread that called `block_on`).
+        let worker_session = session.clone();
+        let events = sizes.events;
+        let on_worker = tokio::spawn(async move {
+            let mut took = Vec::with_capacity(events);
+            for _ in 0..events {
+                let start = Instant::now();
+                worker_session.tap("work").await?;
+                took.push(start.elapsed());
+            }
+            anyhow::Ok(took)
+        })
+        .await??;
+        let mut row = Row::new(
+            "event.worker",
+            "the same event, tapped from a task on a Tokio worker thread",
+            Unit::Ns,
+            Stats::of_durations(&on_worker),
+        );
+        row.ratio_to = Some("bare.event".into());
+        rows.push(row);
+        let store_floor = Stats::of_durations(&store_floor);
+        let over = Stats::of_durations(&plaza).p50 / store_floor.p50;
+        rows.push(
+            Row::new(
+                "bare.event.store",
+                "bare host, storage in Plaza's SQLite store (a file): the same event",
+                Unit::Ns,
+                store_floor,
+            )
+            .note(format!(
+                "the floor with the same durable writes; Plaza's event is {over:.2}x this"
+            )),
+        );
     }
 
     if call {

@@ -221,7 +221,7 @@ impl PublisherStore for SqliteStore {
     }
 
     fn get_publisher(&self, id: &str) -> StoreResult<Option<PublisherRecord>> {
-        self.read()
+        self.read_point()
             .prepare_cached(
                 "SELECT publisher_id, name, category, verified, public_key, added_at_ms
                  FROM publishers WHERE publisher_id = ?1",
@@ -267,7 +267,7 @@ impl LoginStore for SqliteStore {
     }
 
     fn app_secret(&self, app: &str) -> StoreResult<Option<String>> {
-        self.read()
+        self.read_point()
             .query_row(
                 "SELECT secret_sha256 FROM app_secrets WHERE app_id = ?1",
                 [app],

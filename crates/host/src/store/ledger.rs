@@ -364,7 +364,7 @@ impl LedgerStore for SqliteStore {
     }
 
     fn insurance_card(&self, user: &str) -> StoreResult<Option<InsuranceCard>> {
-        self.read()
+        self.read_point()
             .query_row(
                 "SELECT card_number, holder_name, scheme, coverage_bp, annual_cap, bound_at_ms
                  FROM insurance_cards WHERE user_id = ?1",
@@ -386,7 +386,7 @@ impl LedgerStore for SqliteStore {
     }
 
     fn insurance_used(&self, user: &str, year: i32) -> StoreResult<u64> {
-        insurance_used_in(&self.read(), user, year)
+        insurance_used_in(&self.read_point(), user, year)
     }
 
     fn top_up(
@@ -429,7 +429,7 @@ impl LedgerStore for SqliteStore {
     }
 
     fn balance(&self, account: &str) -> StoreResult<i64> {
-        balance_of(&self.read(), account)
+        balance_of(&self.read_point(), account)
     }
 
     fn pay(&self, cmd: &PayCommand, sign: &dyn Fn(&[u8]) -> String) -> StoreResult<PayResult> {
@@ -658,7 +658,7 @@ impl LedgerStore for SqliteStore {
     }
 
     fn payment(&self, app_id: &str, order_id: &str) -> StoreResult<Option<PaymentRecord>> {
-        payment_in(&self.read(), app_id, order_id)
+        payment_in(&self.read_point(), app_id, order_id)
     }
 
     fn payments(

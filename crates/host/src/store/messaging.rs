@@ -524,7 +524,7 @@ impl MessagingStore for SqliteStore {
     }
 
     fn last_user_message_at(&self, user: &str, app: &str) -> StoreResult<Option<i64>> {
-        self.read()
+        self.read_point()
             .query_row(
                 "SELECT MAX(sent_at_ms) FROM conversation WHERE user_id = ?1 AND app_id = ?2",
                 params![user, app],
@@ -538,7 +538,7 @@ impl MessagingStore for SqliteStore {
         user: &str,
         app: &str,
     ) -> StoreResult<Vec<(String, String, i64)>> {
-        let c = self.read();
+        let c = self.read_point();
         let mut s = c
             .prepare_cached(
                 "SELECT id, text, sent_at_ms FROM conversation WHERE user_id = ?1 AND app_id = ?2 AND delivered = 0

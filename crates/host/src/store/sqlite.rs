@@ -132,7 +132,7 @@ pub struct GroupCommitStats {
 pub const DEFAULT_MAX_BATCH: usize = 64;
 
 /// The write connection and the transaction open on it, if any.
-struct Writer {
+pub(super) struct Writer {
     conn: Connection,
     open: Option<OpenBatch>,
     /// Whether the connection is at `synchronous = FULL` (else NORMAL). The
@@ -241,6 +241,8 @@ impl std::ops::DerefMut for WriterGuard<'_> {
 pub(super) enum ReadGuard<'a> {
     Reader(MutexGuard<'a, Connection>),
     Writer(WriterGuard<'a>),
+    /// The write connection, idle: no transaction open on it.
+    IdleWriter(MutexGuard<'a, Writer>),
 }
 
 impl std::ops::Deref for ReadGuard<'_> {
@@ -249,6 +251,7 @@ impl std::ops::Deref for ReadGuard<'_> {
         match self {
             ReadGuard::Reader(c) => c,
             ReadGuard::Writer(w) => w,
+            ReadGuard::IdleWriter(w) => &w.conn,
         }
     }
 }
@@ -409,6 +412,25 @@ impl SqliteStore {
                 .fetch_add(batch.commands as u64, Ordering::Relaxed);
             w.commit();
         }
+    }
+
+    /// A connection that sees committed data only, for a lookup of a few
+    /// rows: the write connection when it is idle, else the read connection.
+    ///
+    /// SQLite drops a connection's page cache when another connection has
+    /// committed since its last read, so the read connection re-reads from
+    /// the file after every write; the write connection made those writes
+    /// and keeps its cache. Only an idle writer is borrowed (no batch open:
+    /// nothing uncommitted to see, no writer waiting behind it), and only
+    /// for a lookup, which holds it for microseconds.
+    pub(super) fn read_point(&self) -> ReadGuard<'_> {
+        if self.reader.is_some()
+            && let Ok(w) = self.writer.try_lock()
+            && w.open.is_none()
+        {
+            return ReadGuard::IdleWriter(w);
+        }
+        self.read()
     }
 
     /// A connection that sees committed data only.
@@ -608,7 +630,7 @@ impl PackageStore for SqliteStore {
     }
 
     fn package_info(&self, app_id: &str) -> StoreResult<Option<PackageRecord>> {
-        self.read()
+        self.read_point()
             .prepare_cached(&format!(
                 "SELECT {INFO_COLUMNS} FROM packages WHERE app_id = ?1"
             ))
@@ -640,7 +662,7 @@ impl PackageStore for SqliteStore {
 
 impl KvStore for SqliteStore {
     fn kv_get(&self, user: &str, app: &str, key: &str) -> StoreResult<Option<Vec<u8>>> {
-        self.read()
+        self.read_point()
             .prepare_cached("SELECT value FROM kv WHERE user_id = ?1 AND app_id = ?2 AND key = ?3")
             .and_then(|mut s| {
                 s.query_row(params![user, app, key], |r| r.get(0))
@@ -725,7 +747,7 @@ impl KvStore for SqliteStore {
     }
 
     fn kv_usage(&self, user: &str, app: &str) -> StoreResult<KvUsage> {
-        usage_in(&self.read(), user, app)
+        usage_in(&self.read_point(), user, app)
     }
 }
 
@@ -841,7 +863,7 @@ impl ConsentStore for SqliteStore {
         app: &str,
         scope: &str,
     ) -> StoreResult<Option<ConsentRecord>> {
-        self.read()
+        self.read_point()
             .prepare_cached(
                 "SELECT granted, decided_at_ms FROM consents WHERE user_id = ?1 AND app_id = ?2 AND scope = ?3",
             )
@@ -910,6 +932,29 @@ impl ConsentStore for SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_lookup_sees_committed_data_only_whichever_connection_it_takes() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = SqliteStore::open(&dir.path().join("plaza.db")).unwrap();
+        s.kv_set("u", "a", "k", b"committed", u64::MAX).unwrap();
+        // Idle writer: the lookup borrows it and sees the commit.
+        assert_eq!(s.kv_get("u", "a", "k").unwrap().unwrap(), b"committed");
+        // A lookup while a write is applied (its batch open, uncommitted)
+        // must not see that write: it takes the read connection.
+        let seen_inside = s
+            .write("test", |c| {
+                c.execute(
+                    "UPDATE kv SET value = x'00' WHERE user_id = 'u' AND app_id = 'a' AND key = 'k'",
+                    [],
+                )
+                .map_err(db("update"))?;
+                Ok(s.kv_get("u", "a", "k").unwrap())
+            })
+            .unwrap();
+        assert_eq!(seen_inside.unwrap(), b"committed");
+        assert_eq!(s.kv_get("u", "a", "k").unwrap().unwrap(), vec![0u8]);
+    }
 
     #[test]
     fn quota_counts_keys_values_overhead_and_replacements() {
