@@ -10,7 +10,8 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 /// 2: `kv_usage` keeps each (user, mini-app)'s totals, and a key's size
 /// counts [`KV_ENTRY_OVERHEAD_BYTES`].
-const SCHEMA_VERSION: i64 = 2;
+/// 3: the audit log's `seq` is a plain rowid key, without `AUTOINCREMENT`.
+const SCHEMA_VERSION: i64 = 3;
 
 /// The tables of every store concern. Each part is idempotent (`IF NOT
 /// EXISTS`) and applied at every open, so a capability adds its tables by
@@ -53,8 +54,11 @@ CREATE TABLE IF NOT EXISTS kv_usage (
     keys INTEGER NOT NULL CHECK (keys >= 0),
     PRIMARY KEY (user_id, app_id)
 ) WITHOUT ROWID;
+-- `seq` orders the log. Rows are never deleted, so the rowid's next value
+-- (the largest plus one) never reuses one; `AUTOINCREMENT` would make every
+-- entry also write the `sqlite_sequence` table's page.
 CREATE TABLE IF NOT EXISTS audit (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    seq INTEGER PRIMARY KEY,
     at_ms INTEGER NOT NULL,
     user_id TEXT NOT NULL,
     app_id TEXT NOT NULL,
@@ -81,6 +85,26 @@ UPDATE kv SET size = length(CAST(key AS BLOB)) + length(value) + 64;
 DELETE FROM kv_usage;
 INSERT INTO kv_usage (user_id, app_id, bytes, keys)
     SELECT user_id, app_id, SUM(size), COUNT(*) FROM kv GROUP BY user_id, app_id;
+";
+
+/// From version 2 (or 1): the audit log moves to a table whose `seq` is not
+/// `AUTOINCREMENT`, every entry and its `seq` kept.
+const MIGRATE_TO_3: &str = "
+CREATE TABLE audit_v3 (
+    seq INTEGER PRIMARY KEY,
+    at_ms INTEGER NOT NULL,
+    user_id TEXT NOT NULL,
+    app_id TEXT NOT NULL,
+    session_id TEXT NOT NULL,
+    capability TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    detail TEXT NOT NULL
+);
+INSERT INTO audit_v3 (seq, at_ms, user_id, app_id, session_id, capability, outcome, detail)
+    SELECT seq, at_ms, user_id, app_id, session_id, capability, outcome, detail FROM audit;
+DROP TABLE audit;
+ALTER TABLE audit_v3 RENAME TO audit;
+CREATE INDEX audit_by_user ON audit (user_id, seq);
 ";
 
 /// The default store: a SQLite file (bundled SQLite), WAL journal,
@@ -367,7 +391,14 @@ impl SqliteStore {
             });
         }
         let schema = SCHEMA_PARTS.concat();
-        let migration = if version < 2 { MIGRATE_TO_2 } else { "" };
+        let mut migration = String::new();
+        if version < 2 {
+            migration.push_str(MIGRATE_TO_2);
+        }
+        // A new store (version 0) has just been made with the new table.
+        if (1..3).contains(&version) {
+            migration.push_str(MIGRATE_TO_3);
+        }
         conn.execute_batch(&format!(
             "BEGIN IMMEDIATE; {schema} {migration} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
         ))
@@ -1144,6 +1175,70 @@ mod tests {
         // Opening again does not count twice.
         let s = SqliteStore::open(&path).unwrap();
         assert_eq!(s.kv_usage("v", "a").unwrap().bytes, 2 + o);
+    }
+
+    #[test]
+    fn a_version_2_store_keeps_its_audit_log_in_order_without_autoincrement() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v2.db");
+        {
+            let c = Connection::open(&path).unwrap();
+            c.execute_batch(
+                "CREATE TABLE audit (seq INTEGER PRIMARY KEY AUTOINCREMENT, at_ms INTEGER NOT NULL,
+                     user_id TEXT NOT NULL, app_id TEXT NOT NULL, session_id TEXT NOT NULL,
+                     capability TEXT NOT NULL, outcome TEXT NOT NULL, detail TEXT NOT NULL);
+                 CREATE INDEX audit_by_user ON audit (user_id, seq);
+                 INSERT INTO audit VALUES (7, 1, 'u', 'a', 's', 'storage', 'allowed', 'first'),
+                                          (9, 2, 'u', 'a', 's', 'payment', 'denied', 'second');
+                 PRAGMA user_version = 2;",
+            )
+            .unwrap();
+        }
+        let s = SqliteStore::open(&path).unwrap();
+        s.append_audit(&AuditEntry {
+            at_ms: 3,
+            user: "u".into(),
+            app: "a".into(),
+            session: "s".into(),
+            capability: "log".into(),
+            outcome: Outcome::Allowed,
+            detail: "third".into(),
+        })
+        .unwrap();
+        let details = |s: &SqliteStore| -> Vec<String> {
+            s.audit_entries(&AuditQuery {
+                user: Some("u".into()),
+                ..AuditQuery::default()
+            })
+            .unwrap()
+            .into_iter()
+            .map(|e| e.detail)
+            .collect()
+        };
+        assert_eq!(details(&s), ["first", "second", "third"]);
+        let (sql, seqs): (String, Vec<i64>) = {
+            let c = s.read();
+            let sql = c
+                .query_row(
+                    "SELECT sql FROM sqlite_master WHERE name = 'audit'",
+                    [],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            let mut st = c.prepare("SELECT seq FROM audit ORDER BY seq").unwrap();
+            let seqs = st
+                .query_map([], |r| r.get(0))
+                .unwrap()
+                .map(Result::unwrap)
+                .collect();
+            (sql, seqs)
+        };
+        assert!(!sql.contains("AUTOINCREMENT"), "{sql}");
+        assert_eq!(seqs, [7, 9, 10]);
+        drop(s);
+        // Opening again migrates nothing twice.
+        let s = SqliteStore::open(&path).unwrap();
+        assert_eq!(details(&s), ["first", "second", "third"]);
     }
 
     #[test]
