@@ -533,7 +533,48 @@ impl SqliteStore {
             .as_ref()
             .map(|b| b.outcome.clone())
             .unwrap_or_default();
-        let result = match run(&w.conn, "SAVEPOINT command") {
+        // The first command of a batch needs no savepoint: until it is
+        // applied the transaction holds nothing else, so rolling all of it
+        // back undoes this command alone (and fails nobody else's).
+        let first = w.open.as_ref().is_some_and(|b| b.commands == 0);
+        let result = if first {
+            let result = panic::catch_unwind(AssertUnwindSafe(|| command(&w.conn)));
+            if w.conn.is_autocommit() {
+                w.open = None;
+                outcome.set(Err("the transaction was rolled back".into()));
+            } else if !matches!(result, Ok(Ok(_))) {
+                w.abort("the command failed".into());
+            }
+            result
+        } else {
+            Self::apply_in_savepoint(&mut w, &outcome, operation, command)
+        };
+        if let Some(batch) = w.open.as_mut() {
+            batch.commands += 1;
+            if batch.commands >= self.max_batch || self.queued.load(Ordering::SeqCst) == 0 {
+                self.commit(&mut w);
+            }
+        }
+        drop(w);
+        let committed = outcome.wait();
+        match result {
+            Err(panicked) => panic::resume_unwind(panicked),
+            Ok(Err(e)) => Err(e),
+            Ok(Ok(value)) => committed
+                .map(|()| value)
+                .map_err(|message| StoreError::Database { operation, message }),
+        }
+    }
+
+    /// Applies `command` in a `SAVEPOINT` of the open batch: an `Err` or a
+    /// panic rolls back its own changes only.
+    fn apply_in_savepoint<R>(
+        w: &mut Writer,
+        outcome: &Arc<BatchOutcome>,
+        operation: &'static str,
+        command: impl FnOnce(&Connection) -> StoreResult<R>,
+    ) -> std::thread::Result<StoreResult<R>> {
+        match run(&w.conn, "SAVEPOINT command") {
             Ok(()) => {
                 let result = panic::catch_unwind(AssertUnwindSafe(|| command(&w.conn)));
                 if w.conn.is_autocommit() {
@@ -558,21 +599,6 @@ impl SqliteStore {
                 w.abort(e.to_string());
                 Ok(Err(db(operation)(e)))
             }
-        };
-        if let Some(batch) = w.open.as_mut() {
-            batch.commands += 1;
-            if batch.commands >= self.max_batch || self.queued.load(Ordering::SeqCst) == 0 {
-                self.commit(&mut w);
-            }
-        }
-        drop(w);
-        let committed = outcome.wait();
-        match result {
-            Err(panicked) => panic::resume_unwind(panicked),
-            Ok(Err(e)) => Err(e),
-            Ok(Ok(value)) => committed
-                .map(|()| value)
-                .map_err(|message| StoreError::Database { operation, message }),
         }
     }
 
@@ -963,6 +989,40 @@ impl ConsentStore for SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_lone_write_that_fails_or_panics_leaves_nothing_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = SqliteStore::open(&dir.path().join("plaza.db")).unwrap();
+        let insert = |c: &Connection, key: &str| {
+            c.execute(
+                "INSERT INTO kv (user_id, app_id, key, value, size) VALUES ('u', 'a', ?1, x'00', 1)",
+                [key],
+            )
+            .map_err(db("insert"))
+        };
+        // The first command of its batch (no savepoint): its error rolls
+        // the transaction back.
+        let failed = s.write("test", |c| {
+            insert(c, "failed")?;
+            Err::<(), _>(StoreError::Database {
+                operation: "test",
+                message: "refused after writing".into(),
+            })
+        });
+        assert!(failed.is_err());
+        let panicked = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            s.write("test", |c| -> StoreResult<()> {
+                insert(c, "panicked")?;
+                panic!("a command that panics")
+            })
+        }));
+        assert!(panicked.is_err());
+        s.write("test", |c| insert(c, "kept")).unwrap();
+        assert_eq!(s.kv_get("u", "a", "failed").unwrap(), None);
+        assert_eq!(s.kv_get("u", "a", "panicked").unwrap(), None);
+        assert_eq!(s.kv_get("u", "a", "kept").unwrap(), Some(vec![0]));
+    }
 
     #[test]
     fn a_lookup_sees_committed_data_only_whichever_connection_it_takes() {
