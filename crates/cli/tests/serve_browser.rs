@@ -321,6 +321,18 @@ impl Simulator {
 
 impl Drop for Simulator {
     fn drop(&mut self) {
+        // SIGTERM first: the simulator stops and removes its temporary
+        // store; SIGKILL if it has not stopped in five seconds.
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
         if std::thread::panicking() {
@@ -674,6 +686,18 @@ fn the_test_clock_advances_and_users_switch_keeping_their_sessions() {
     // Back with nothing to go back to is the home screen.
     b.click("#nav-back");
     b.wait_text("#nav-title", "Plaza");
+
+    // Stopped, the simulator removes its temporary store.
+    drop(b);
+    let log = sim.log();
+    let store = log
+        .lines()
+        .find_map(|l| l.strip_prefix("store: ")?.strip_suffix(" (temporary)"))
+        .unwrap_or_else(|| panic!("no temporary store in the log:\n{log}"))
+        .to_string();
+    assert!(Path::new(&store).exists());
+    drop(sim);
+    assert!(!Path::new(&store).exists(), "{store} is left behind");
 }
 
 /// The sim-probe crate copied out of the guests' workspace under another

@@ -274,11 +274,13 @@ fn panels(sim: &Sim, user: &str) -> Result<Value, HostError> {
             })
         })
         .collect();
-    let audit = host.audit(&AuditQuery {
+    // The newest first, as a log panel reads.
+    let mut audit = host.audit(&AuditQuery {
         user: Some(user.to_string()),
         app: None,
         limit: 60,
     })?;
+    audit.reverse();
     let profile = host.user_profile(user)?;
     Ok(json!({
         "wallet": {
