@@ -565,6 +565,20 @@ fn markup_and_script_from_a_mini_app_show_as_text_and_never_run() {
     );
     let html = r.body_mut().read_to_string().unwrap();
     assert!(!html.contains("<script>"), "the page has an inline script");
+    // Another site cannot drive it: not through a rebound host name, not
+    // with a form post.
+    let r = agent()
+        .get(&format!("{}api/state", sim.url))
+        .header("Host", "evil.example")
+        .call()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 421);
+    let r = agent()
+        .post(&format!("{}api/user", sim.url))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .send("user=mallory")
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 415);
 
     let b = Browser::start();
     b.goto(&sim.url);
@@ -782,6 +796,15 @@ fn watch_rebuilds_a_changed_mini_app_and_reloads_the_page_keeping_user_and_store
         "{}",
         sim.log()
     );
+
+    // A change that does not build: the page says so, and the previous
+    // build keeps running.
+    let source = std::fs::read_to_string(&lib).unwrap();
+    std::fs::write(&lib, source.replace("struct Probe;", "struct Probe")).unwrap();
+    b.wait_text("#build-error", "failed (the previous build keeps running)");
+    b.click("#screen button[data-action='again']");
+    b.wait_field("Visits", "4");
+    assert_eq!(b.field("Build").as_deref(), Some("build-two"));
 }
 
 #[test]

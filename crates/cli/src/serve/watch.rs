@@ -72,7 +72,8 @@ pub async fn watch(sim: Sim, installer: Installer, project: Project, every: Dura
                 let message = format!("{e:#}");
                 eprintln!("rebuilding {} failed: {message}", project.dir.display());
                 sim.view().build_error = Some(format!(
-                    "Rebuilding {} failed (the previous build keeps running): {message}",
+                    "Rebuilding {} failed (the previous build keeps running): {message}. \
+                     The compiler's messages are in the terminal running plaza serve.",
                     project.dir.display()
                 ));
                 sim.bump_page();

@@ -344,6 +344,7 @@ function renderDialog(s) {
   box.dataset.kind = d.kind;
   const parts = d.kind === 'consent' ? consentDialog(d)
     : d.kind === 'payment' ? paymentDialog(d) : subscriptionDialog(d);
+  if (d.user !== s.user) parts.unshift(el('p', 'banner', 'For ' + d.user + ', who is not the user simulated now.'));
   parts.push(el('p', 'hint', 'Waits ' + d.timeout_s + ' s for an answer.'));
   box.replaceChildren(...parts);
   layer.hidden = false;
