@@ -810,6 +810,25 @@ fn watch_rebuilds_a_changed_mini_app_and_reloads_the_page_keeping_user_and_store
 #[test]
 fn bad_arguments_get_a_clear_error() {
     let tmp = tempfile::tempdir().unwrap();
+    // A project on a store of the user's own: the simulator does not add to
+    // its registry unasked.
+    let project = copy_probe(tmp.path());
+    let o = Command::new(env!("CARGO_BIN_EXE_plaza"))
+        .args(["serve", "--port", "0", "--store"])
+        .arg(tmp.path().join("mine.db"))
+        .arg(&project)
+        .env("CARGO_TARGET_DIR", GUESTS_TARGET_DIR)
+        .env("RUST_LIB_BACKTRACE", "0")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let err = common::err(&o);
+    assert!(
+        err.contains("publisher test.plaza is not in the registry of this store")
+            && err.contains("--register-publishers"),
+        "{err}"
+    );
     let o = common::plaza(
         &tmp.path().join("plaza.db"),
         &["serve", "--port", "0", "/no/such/thing.plaza"],

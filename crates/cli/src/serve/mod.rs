@@ -54,7 +54,8 @@ Examples:
 Trust: a project directory is built, packed and signed with a key the
 simulator keeps beside the store, and its publisher is registered in that
 store as verified, under the manifest's name and category: dialogs then show
-what a citizen would see once the host operator verified the publisher. A
+what a citizen would see once the host operator verified the publisher. On a
+store given with --store, that registration needs --register-publishers. A
 .plaza file is installed as it is: signed by a publisher the store's registry
 knows, or unsigned with --developer-mode (then it runs unverified).
 
@@ -93,6 +94,11 @@ pub struct ServeArgs {
     /// publishers (needs no registry entry; turns on developer mode).
     #[arg(long)]
     pub unverified: bool,
+    /// With --store: let the simulator register the publishers of project
+    /// directories in that store as verified (on the temporary store it
+    /// always does). Without it, an unregistered publisher is an error.
+    #[arg(long)]
+    pub register_publishers: bool,
     /// Accept unsigned .plaza packages (they run unverified). Also on with
     /// PLAZA_DEVELOPER_MODE=1.
     #[arg(long)]
@@ -188,6 +194,7 @@ pub async fn serve(args: ServeArgs) -> Result<ExitCode> {
             .unwrap_or(Path::new("."))
             .join("simulator-keys"),
         unverified: args.unverified,
+        may_register: args.store.is_none() || args.register_publishers,
     };
     for target in &args.targets {
         if target.is_dir() {
@@ -319,6 +326,8 @@ pub struct Installer {
     host: Host,
     keys_dir: PathBuf,
     unverified: bool,
+    /// Whether it may add publishers to the store's registry.
+    may_register: bool,
 }
 
 impl Installer {
@@ -376,6 +385,15 @@ impl Installer {
                 .with_context(|| format!("making {}", self.keys_dir.display()))?;
             std::fs::write(&file, key.secret_hex())
                 .with_context(|| format!("writing {}", file.display()))?;
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))
+                    .with_context(|| format!("making {} private", file.display()))?;
+            }
+            let public = file.with_extension("key.pub");
+            std::fs::write(&public, key.public_key_hex())
+                .with_context(|| format!("writing {}", public.display()))?;
             key
         };
         match self.host.publisher(&p.id)? {
@@ -386,6 +404,16 @@ impl Installer {
                  with --unverified, or use another --store",
                 p.id,
                 plaza_host::package::key_id(&r.public_key)
+            ),
+            None if !self.may_register => bail!(
+                "publisher {} is not in the registry of this store: let the simulator register it as \
+                 verified with its key (--register-publishers), register it yourself (`plaza publisher \
+                 add {} --name NAME --category {} --key {}.pub --verified`), serve the directory with \
+                 --unverified, or leave out --store to use a temporary store",
+                p.id,
+                p.id,
+                p.category,
+                file.display()
             ),
             None => {
                 self.host.add_publisher(PublisherRecord {
