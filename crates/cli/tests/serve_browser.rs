@@ -717,9 +717,9 @@ fn the_test_clock_advances_and_users_switch_keeping_their_sessions() {
 /// The sim-probe crate copied out of the guests' workspace under another
 /// package name, building into the guests' target directory (so its
 /// dependencies are already built).
-fn copy_probe(tmp: &Path) -> PathBuf {
+fn copy_probe(tmp: &Path, name: &str) -> PathBuf {
     let src = dir_of(&SIM_PROBE);
-    let dir = tmp.join("sim-probe-watch");
+    let dir = tmp.join(name);
     std::fs::create_dir_all(dir.join("src")).unwrap();
     std::fs::copy(src.join("src/lib.rs"), dir.join("src/lib.rs")).unwrap();
     std::fs::copy(src.join("plaza.toml"), dir.join("plaza.toml")).unwrap();
@@ -728,11 +728,11 @@ fn copy_probe(tmp: &Path) -> PathBuf {
     std::fs::write(
         dir.join("Cargo.toml"),
         format!(
-            "[package]\nname = \"sim-probe-watch\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\
+            "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\
              publish = false\n\n[lib]\ncrate-type = [\"cdylib\"]\n\n[dependencies]\n\
-             plaza-sdk = {{ path = {:?} }}\n\n[workspace]\n\n[profile.release]\n\
+             plaza-sdk = {{ path = {sdk:?} }}\n\n[workspace]\n\n[profile.release]\n\
              opt-level = \"s\"\nlto = true\ncodegen-units = 1\nstrip = true\npanic = \"abort\"\n",
-            sdk.display().to_string()
+            sdk = sdk.display().to_string()
         ),
     )
     .unwrap();
@@ -743,7 +743,7 @@ fn copy_probe(tmp: &Path) -> PathBuf {
 fn watch_rebuilds_a_changed_mini_app_and_reloads_the_page_keeping_user_and_store() {
     let _one = BROWSER.lock().unwrap_or_else(|p| p.into_inner());
     let tmp = tempfile::tempdir().unwrap();
-    let project = copy_probe(tmp.path());
+    let project = copy_probe(tmp.path(), "sim-probe-watch");
     let sim = Simulator::start(
         tmp.path(),
         &[
@@ -809,10 +809,12 @@ fn watch_rebuilds_a_changed_mini_app_and_reloads_the_page_keeping_user_and_store
 
 #[test]
 fn bad_arguments_get_a_clear_error() {
+    // It builds in the guests' target directory too: one at a time.
+    let _one = BROWSER.lock().unwrap_or_else(|p| p.into_inner());
     let tmp = tempfile::tempdir().unwrap();
     // A project on a store of the user's own: the simulator does not add to
     // its registry unasked.
-    let project = copy_probe(tmp.path());
+    let project = copy_probe(tmp.path(), "sim-probe-registry");
     let o = Command::new(env!("CARGO_BIN_EXE_plaza"))
         .args(["serve", "--port", "0", "--store"])
         .arg(tmp.path().join("mine.db"))
