@@ -4,6 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/ensure-toolchain.sh
+# Headless Chromium and chromedriver for the simulator's browser tests
+# (crates/cli/tests/serve_browser.rs).
+scripts/ensure-browser.sh
 export RUST_LIB_BACKTRACE=0
 cargo test --workspace --all-targets "$@"
 cargo test --workspace --doc

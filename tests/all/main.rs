@@ -21,6 +21,7 @@ mod manifests;
 mod messaging_probe;
 mod misbehave;
 mod shop;
+mod sim_probe;
 mod trust;
 mod undeclared_storage;
 mod wasi_probe;

@@ -14,6 +14,7 @@
 //! plaza keygen -o pub.key; plaza sign hospital.plaza --key pub.key    # see trust.rs
 //! plaza publisher add cn.hz.health --name N --category medical --key pub.key.pub --verified
 //! plaza grants list --user alice
+//! plaza serve --watch sample-miniapps/hospital        # the simulator, see serve/
 //! ```
 //!
 //! Every command that touches the store takes `--store PATH` (default:
@@ -25,6 +26,7 @@ mod inbox;
 mod money;
 mod run;
 mod scenarios;
+mod serve;
 mod trust;
 
 use anyhow::{Context, Result, bail};
@@ -260,6 +262,12 @@ enum Command {
         #[command(flatten)]
         store: StoreArg,
     },
+    /// Serve mini-apps in a simulator: a local web page with a phone that
+    /// renders their pages, the host's dialogs (consent, payment,
+    /// subscription), and panels for the wallet and ledger, inbox, grants,
+    /// audit log, users and a test clock (see docs/simulator.md).
+    #[command(after_help = serve::AFTER_HELP)]
+    Serve(serve::ServeArgs),
     /// Run scenario files headlessly, each on its own temporary store with a
     /// test clock; ends with `N passed, N failed` (see docs/scenarios.md).
     Test(scenarios::TestArgs),
@@ -532,6 +540,7 @@ async fn dispatch(command: Command) -> Result<ExitCode> {
                 .unwrap_or_else(|| PathBuf::from("cache"));
             return scenarios::test(args, cache).await;
         }
+        Command::Serve(args) => return serve::serve(args).await,
         Command::Keygen(args) => return trust::keygen(args),
         Command::Sign(args) => return trust::sign(args),
         Command::Verify { args, store } => return trust::verify(args, || open_host(&store)),

@@ -1,0 +1,692 @@
+//! The simulator's HTTP routes: the page (HTML, CSS, script, each from a
+//! file embedded in the binary), and a small JSON API the page calls.
+//!
+//! | route | what |
+//! |---|---|
+//! | `GET /` | the simulator page |
+//! | `GET /api/state` | everything the page shows: user, apps, the open mini-app's page, pending dialogs, the host's panels, clock, version numbers |
+//! | `POST /api/open` `{app, path}` | launch a mini-app |
+//! | `POST /api/event` `{kind: tap\|submit\|back\|chat, ...}` | an event in the open mini-app; answers when the mini-app has answered (after any dialog) |
+//! | `POST /api/home` | close the open mini-app (the session lives on) |
+//! | `POST /api/prompt` `{id, answer}` | answer a dialog |
+//! | `POST /api/user` `{user}` | switch user |
+//! | `POST /api/clock` `{advance_ms}` | advance the test clock |
+//! | `POST /api/grants/revoke` `{app, scope}` | revoke a consent decision |
+//! | `POST /api/wallet/topup` `{amount}` | top up the wallet (major units) |
+//! | `POST /api/citizen` `{name}` | give the user a verified real name, an insurance card and money |
+//! | `POST /api/inbox/read` `{id}` | mark a message read |
+//!
+//! Every response carries a Content-Security-Policy without inline script;
+//! requests must name a loopback host when the simulator listens on one (no
+//! DNS rebinding), and POST bodies must be JSON (a cross-site form cannot
+//! post to it without a preflight the simulator does not answer).
+
+use super::prompts::Answer;
+use super::state::{Outcome, Sim};
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use plaza_host::ledger::{format_money, parse_money};
+use plaza_host::prompt::{ConsentAnswer, PaymentAnswer, SubscriptionAnswer};
+use plaza_host::store::{AuditQuery, RealNameRecord};
+use plaza_host::{Block, ButtonStyle, Error as HostError, InputKind, NoticeLevel, Page};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::net::SocketAddr;
+
+const INDEX_HTML: &str = include_str!("assets/index.html");
+const APP_JS: &str = include_str!("assets/app.js");
+const APP_CSS: &str = include_str!("assets/app.css");
+
+/// The policy every response carries: scripts and styles only from the
+/// simulator itself (no inline script, no `eval`), images also over https
+/// (mini-apps' image blocks), nothing framed, no plugins, no forms posted.
+pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
+     img-src 'self' https: data:; object-src 'none'; base-uri 'none'; \
+     frame-ancestors 'none'; form-action 'none'";
+
+/// The routes.
+pub fn router(sim: Sim, local: SocketAddr) -> Router {
+    Router::new()
+        .route(
+            "/",
+            get(|| async { asset("text/html; charset=utf-8", INDEX_HTML) }),
+        )
+        .route(
+            "/assets/app.js",
+            get(|| async { asset("text/javascript; charset=utf-8", APP_JS) }),
+        )
+        .route(
+            "/assets/app.css",
+            get(|| async { asset("text/css; charset=utf-8", APP_CSS) }),
+        )
+        .route("/api/state", get(state))
+        .route("/api/open", post(open))
+        .route("/api/event", post(event))
+        .route("/api/home", post(home))
+        .route("/api/prompt", post(prompt))
+        .route("/api/user", post(user))
+        .route("/api/clock", post(clock))
+        .route("/api/grants/revoke", post(revoke))
+        .route("/api/wallet/topup", post(topup))
+        .route("/api/citizen", post(citizen))
+        .route("/api/inbox/read", post(read))
+        .with_state(sim)
+        .layer(middleware::from_fn(move |req: Request, next: Next| {
+            guard(local, req, next)
+        }))
+}
+
+fn asset(content_type: &'static str, body: &'static str) -> Response {
+    ([(header::CONTENT_TYPE, content_type)], body).into_response()
+}
+
+/// Refuses requests for another host name when listening on loopback (a
+/// page elsewhere rebinding its name to 127.0.0.1), and adds the security
+/// headers to every response.
+async fn guard(local: SocketAddr, req: Request, next: Next) -> Response {
+    if local.ip().is_loopback() {
+        let host = req
+            .headers()
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or_default();
+        let name = host
+            .rsplit_once(':')
+            .map(|(n, _)| n)
+            .unwrap_or(host)
+            .trim_start_matches('[')
+            .trim_end_matches(']');
+        let loopback = name == "localhost"
+            || name
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback());
+        if !loopback {
+            return ApiError::new(
+                StatusCode::MISDIRECTED_REQUEST,
+                format!("the simulator answers only to localhost, not to `{host}`"),
+            )
+            .into_response();
+        }
+    }
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+/// An error the page shows: a status and what happened.
+#[derive(Debug)]
+pub struct ApiError(StatusCode, String);
+
+impl ApiError {
+    fn new(status: StatusCode, message: impl Into<String>) -> ApiError {
+        ApiError(status, message.into())
+    }
+
+    fn bad(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, message)
+    }
+}
+
+impl From<HostError> for ApiError {
+    fn from(e: HostError) -> ApiError {
+        let status = match &e {
+            HostError::NotInstalled { .. } => StatusCode::NOT_FOUND,
+            HostError::Internal(_) | HostError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            _ => StatusCode::BAD_REQUEST,
+        };
+        ApiError(status, e.to_string())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.0, Json(json!({ "error": self.1 }))).into_response()
+    }
+}
+
+type ApiResult<T = Json<Value>> = Result<T, ApiError>;
+
+fn ok() -> ApiResult {
+    Ok(Json(json!({ "ok": true })))
+}
+
+/// A page as the browser renders it: every string is data, shown with
+/// `textContent`.
+pub fn page_json(page: &Page) -> Value {
+    let blocks: Vec<Value> = page
+        .blocks
+        .iter()
+        .map(|b| match b {
+            Block::Heading(t) => json!({"type": "heading", "text": t}),
+            Block::Text(t) => json!({"type": "text", "text": t}),
+            Block::Field(f) => json!({"type": "field", "label": f.label, "value": f.value}),
+            Block::Item(i) => {
+                json!({"type": "item", "title": i.title, "detail": i.detail, "action": i.action})
+            }
+            Block::Button(b) => json!({
+                "type": "button",
+                "label": b.label,
+                "action": b.action,
+                "style": match b.style {
+                    ButtonStyle::Primary => "primary",
+                    ButtonStyle::Secondary => "secondary",
+                    ButtonStyle::Danger => "danger",
+                },
+            }),
+            Block::Input(i) => json!({
+                "type": "input",
+                "form": i.form,
+                "name": i.name,
+                "label": i.label,
+                "value": i.value,
+                "required": i.required,
+                "kind": match i.kind {
+                    InputKind::Text => "text",
+                    InputKind::Multiline => "multiline",
+                    InputKind::Number => "number",
+                    InputKind::Date => "date",
+                    InputKind::Time => "time",
+                    InputKind::Phone => "phone",
+                    InputKind::Email => "email",
+                },
+            }),
+            Block::Image(i) => json!({"type": "image", "url": i.url, "alt": i.alt}),
+            Block::Notice(n) => json!({
+                "type": "notice",
+                "text": n.text,
+                "level": match n.level {
+                    NoticeLevel::Info => "info",
+                    NoticeLevel::Success => "success",
+                    NoticeLevel::Warning => "warning",
+                    NoticeLevel::Error => "error",
+                },
+            }),
+        })
+        .collect();
+    json!({ "title": page.title, "blocks": blocks })
+}
+
+fn money(amount: i64) -> String {
+    format_money(amount, "CNY")
+}
+
+/// The host's view of `user`, for the side panels.
+fn panels(sim: &Sim, user: &str) -> Result<Value, HostError> {
+    let host = &sim.host;
+    let names: std::collections::HashMap<String, String> = host
+        .installed()?
+        .into_iter()
+        .map(|a| (a.app_id, a.name))
+        .collect();
+    let app_name = |id: &str| names.get(id).cloned().unwrap_or_else(|| id.to_string());
+    let history: Vec<Value> = host
+        .wallet_history(user, 50)?
+        .into_iter()
+        .map(|e| {
+            json!({
+                "tx_id": e.tx_id,
+                "kind": e.kind,
+                "at_ms": e.at_ms,
+                "amount": money(e.amount),
+                "app": e.app_id.as_deref().map(app_name),
+                "order_id": e.order_id,
+                "memo": e.memo,
+            })
+        })
+        .collect();
+    let insurance = host.insurance(user)?.map(|(card, left)| {
+        json!({
+            "card_number": card.card_number,
+            "holder_name": card.holder_name,
+            "scheme": card.scheme,
+            "coverage_percent": card.coverage_bp as f64 / 100.0,
+            "annual_cap": money(card.annual_cap as i64),
+            "cap_left": money(left as i64),
+        })
+    });
+    let grants: Vec<Value> = host
+        .consents(user)?
+        .into_iter()
+        .map(|c| {
+            json!({
+                "app": c.app,
+                "app_name": app_name(&c.app),
+                "scope": c.scope,
+                "granted": c.granted,
+                "decided_at_ms": c.decided_at_ms,
+            })
+        })
+        .collect();
+    // The newest first, as a log panel reads.
+    let mut audit = host.audit(&AuditQuery {
+        user: Some(user.to_string()),
+        app: None,
+        limit: 60,
+    })?;
+    audit.reverse();
+    let profile = host.user_profile(user)?;
+    Ok(json!({
+        "wallet": {
+            "balance": money(host.wallet_balance(user)? as i64),
+            "history": history,
+        },
+        "insurance": insurance,
+        "inbox": host.inbox(user, false, 50)?,
+        "grants": grants,
+        "audit": audit,
+        "real_name": profile.and_then(|p| p.real_name).map(|r| json!({"name": r.name, "verified": r.verified})),
+    }))
+}
+
+/// The registry's name for an app's publisher when it runs signed, else
+/// the manifest's, marked unverified: what its sessions show.
+fn apps(sim: &Sim) -> Result<Vec<Value>, HostError> {
+    let host = &sim.host;
+    let mut out = Vec::new();
+    for a in host.installed()? {
+        let signed = host
+            .store()
+            .get_package(&a.app_id)?
+            .is_some_and(|p| p.signature.is_some());
+        let registered = if signed {
+            host.publisher(&a.publisher_id)?
+        } else {
+            None
+        };
+        let (publisher, verified) = match registered {
+            Some(p) => (p.name, p.verified),
+            None => (a.publisher_name.clone(), false),
+        };
+        out.push(json!({
+            "id": a.app_id,
+            "name": a.name,
+            "version": a.version,
+            "category": a.category,
+            "publisher_name": publisher,
+            "publisher_verified": verified,
+            "signed": signed,
+        }));
+    }
+    Ok(out)
+}
+
+async fn state(State(sim): State<Sim>) -> ApiResult {
+    // Read the view first and let go of it: the host's calls below may take
+    // a moment.
+    let (user, users, open, busy, build_error) = {
+        let v = sim.view();
+        let user = v.user.clone();
+        (
+            user.clone(),
+            v.users.clone(),
+            v.open.get(&user).cloned(),
+            v.busy.get(&user).copied().unwrap_or(0) > 0,
+            v.build_error.clone(),
+        )
+    };
+    let apps = apps(&sim)?;
+    let open = open.map(|o| {
+        let name = apps
+            .iter()
+            .find(|a| a["id"] == o.app_id.as_str())
+            .and_then(|a| a["name"].as_str())
+            .unwrap_or(&o.app_id)
+            .to_string();
+        json!({
+            "app_id": o.app_id,
+            "app_name": name,
+            "path": o.path,
+            "page": o.page.as_ref().map(page_json),
+            "error": o.error,
+        })
+    });
+    let now = plaza_host::clock::Clock::now_ms(sim.clock.as_ref());
+    Ok(Json(json!({
+        "reload_seq": sim.reload_seq(),
+        "page_seq": sim.page_seq(),
+        "user": user,
+        "users": users,
+        "busy": busy,
+        "apps": apps,
+        "open": open,
+        "prompts": sim.prompter.pending(),
+        "expired": sim.prompter.expired(),
+        "build_error": build_error,
+        "clock": { "now_ms": now, "offset_ms": sim.clock.offset_ms() },
+        "host": panels(&sim, &user)?,
+    })))
+}
+
+#[derive(Deserialize)]
+struct OpenReq {
+    app: String,
+    #[serde(default)]
+    path: Option<String>,
+}
+
+/// Runs `f` on its own task (a browser that goes away does not cancel a
+/// payment half-way), with the user marked busy meanwhile.
+async fn run_event<F>(sim: &Sim, user: &str, f: F) -> Result<Page, HostError>
+where
+    F: std::future::Future<Output = Result<Page, HostError>> + Send + 'static,
+{
+    sim.set_busy(user, true);
+    let result = tokio::spawn(f)
+        .await
+        .unwrap_or_else(|e| Err(HostError::Internal(format!("the event task: {e}"))));
+    sim.set_busy(user, false);
+    result
+}
+
+async fn open(State(sim): State<Sim>, Json(req): Json<OpenReq>) -> ApiResult {
+    let user = sim.user();
+    let path = req.path.unwrap_or_else(|| "/".into());
+    let session = sim.host.session(&user, &req.app)?;
+    let p = path.clone();
+    let result = run_event(&sim, &user, async move { session.launch(&p).await }).await;
+    respond(&sim, &user, &req.app, Some(&path), result)
+}
+
+fn respond(
+    sim: &Sim,
+    user: &str,
+    app: &str,
+    path: Option<&str>,
+    result: Result<Page, HostError>,
+) -> ApiResult {
+    match result {
+        Ok(page) => {
+            let json = page_json(&page);
+            sim.record(user, app, path, Outcome::Page(page));
+            Ok(Json(json!({ "page": json })))
+        }
+        Err(e) => {
+            sim.record(user, app, path, Outcome::Error(e.to_string()));
+            Err(e.into())
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+enum EventReq {
+    Tap {
+        action: String,
+    },
+    Submit {
+        form: String,
+        #[serde(default)]
+        fields: Vec<(String, String)>,
+    },
+    Back,
+    Chat {
+        text: String,
+    },
+}
+
+async fn event(State(sim): State<Sim>, Json(req): Json<EventReq>) -> ApiResult {
+    let user = sim.user();
+    let Some(app) = sim.view().open.get(&user).map(|o| o.app_id.clone()) else {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            format!("{user} has no mini-app open: open one from the home screen"),
+        ));
+    };
+    let session = sim.host.session(&user, &app)?;
+    if let EventReq::Back = req {
+        return match session.back().await {
+            Ok(page) => respond(&sim, &user, &app, None, Ok(page)),
+            Err(HostError::NoPageToGoBack) => {
+                sim.close_app(&user);
+                Ok(Json(json!({ "home": true })))
+            }
+            Err(e) => respond(&sim, &user, &app, None, Err(e)),
+        };
+    }
+    let result = run_event(&sim, &user, async move {
+        match req {
+            EventReq::Tap { action } => session.tap(&action).await,
+            EventReq::Submit { form, fields } => {
+                let fields: Vec<(&str, &str)> = fields
+                    .iter()
+                    .map(|(n, v)| (n.as_str(), v.as_str()))
+                    .collect();
+                session.submit(&form, &fields).await
+            }
+            EventReq::Chat { text } => session.chat(&text).await,
+            EventReq::Back => unreachable!("handled above"),
+        }
+    })
+    .await;
+    respond(&sim, &user, &app, None, result)
+}
+
+async fn home(State(sim): State<Sim>) -> ApiResult {
+    sim.close_app(&sim.user());
+    ok()
+}
+
+#[derive(Deserialize)]
+struct PromptReq {
+    id: u64,
+    answer: Value,
+}
+
+async fn prompt(State(sim): State<Sim>, Json(req): Json<PromptReq>) -> ApiResult {
+    let word = |v: &Value| v.as_str().unwrap_or_default().to_string();
+    let answer = match &req.answer {
+        Value::String(s) => match s.as_str() {
+            "allow" => Answer::Consent(ConsentAnswer::Allow),
+            "deny" => Answer::Consent(ConsentAnswer::Deny),
+            "dismiss" => Answer::Consent(ConsentAnswer::Dismiss),
+            "confirm" => Answer::Payment(PaymentAnswer::Confirm),
+            "decline" => Answer::Payment(PaymentAnswer::Decline),
+            "cancel" => Answer::Payment(PaymentAnswer::Cancel),
+            other => {
+                return Err(ApiError::bad(format!(
+                    "unknown answer `{other}`: allow, deny, dismiss (consent); confirm, decline, cancel (payment)"
+                )));
+            }
+        },
+        Value::Array(list) => Answer::Subscription(
+            list.iter()
+                .map(|a| match word(a).as_str() {
+                    "once" => Ok(SubscriptionAnswer::AcceptOnce),
+                    "long-term" => Ok(SubscriptionAnswer::AcceptLongTerm),
+                    "reject" => Ok(SubscriptionAnswer::Reject),
+                    other => Err(ApiError::bad(format!(
+                        "unknown template answer `{other}`: once, long-term or reject"
+                    ))),
+                })
+                .collect::<Result<_, _>>()?,
+        ),
+        _ => {
+            return Err(ApiError::bad(
+                "an answer is a word (consent, payment) or a list of words (subscription)",
+            ));
+        }
+    };
+    sim.prompter
+        .answer(req.id, answer)
+        .map_err(|e| ApiError::new(StatusCode::CONFLICT, e.to_string()))?;
+    ok()
+}
+
+#[derive(Deserialize)]
+struct UserReq {
+    user: String,
+}
+
+async fn user(State(sim): State<Sim>, Json(req): Json<UserReq>) -> ApiResult {
+    let user = req.user.trim();
+    if user.is_empty() || user.len() > 128 {
+        return Err(ApiError::bad("a user id must be 1 to 128 bytes"));
+    }
+    sim.switch_user(user);
+    ok()
+}
+
+#[derive(Deserialize)]
+struct ClockReq {
+    advance_ms: i64,
+}
+
+async fn clock(State(sim): State<Sim>, Json(req): Json<ClockReq>) -> ApiResult {
+    const YEAR_MS: i64 = 366 * 24 * 3600 * 1000;
+    if !(1..=YEAR_MS).contains(&req.advance_ms) {
+        return Err(ApiError::bad(
+            "the test clock moves forward only, by at most a year at a time",
+        ));
+    }
+    sim.clock.advance(req.advance_ms);
+    Ok(Json(json!({
+        "now_ms": plaza_host::clock::Clock::now_ms(sim.clock.as_ref()),
+        "offset_ms": sim.clock.offset_ms(),
+    })))
+}
+
+#[derive(Deserialize)]
+struct RevokeReq {
+    app: String,
+    scope: String,
+}
+
+async fn revoke(State(sim): State<Sim>, Json(req): Json<RevokeReq>) -> ApiResult {
+    let user = sim.user();
+    if !sim.host.revoke_consent(&user, &req.app, &req.scope)? {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!(
+                "{user} has no decision for {} on {} to revoke",
+                req.scope, req.app
+            ),
+        ));
+    }
+    ok()
+}
+
+#[derive(Deserialize)]
+struct TopupReq {
+    amount: String,
+}
+
+async fn topup(State(sim): State<Sim>, Json(req): Json<TopupReq>) -> ApiResult {
+    let Some(amount) = parse_money(req.amount.trim()).filter(|a| *a > 0) else {
+        return Err(ApiError::bad(format!(
+            "`{}` is not an amount: write yuan, such as 100 or 12.50",
+            req.amount
+        )));
+    };
+    let (tx, balance) = sim.host.top_up(&sim.user(), amount, "CNY")?;
+    Ok(Json(
+        json!({ "transaction": tx, "balance": money(balance as i64) }),
+    ))
+}
+
+#[derive(Deserialize)]
+struct CitizenReq {
+    name: String,
+}
+
+/// Makes the current user a test citizen: a verified real name (and phone),
+/// a Hangzhou medical-insurance card paying 70 % up to CNY 3,000 a year, and
+/// CNY 500 in the wallet.
+async fn citizen(State(sim): State<Sim>, Json(req): Json<CitizenReq>) -> ApiResult {
+    let user = sim.user();
+    let name = req.name.trim();
+    if name.is_empty() || name.chars().count() > 64 {
+        return Err(ApiError::bad(
+            "the citizen's name must be 1 to 64 characters",
+        ));
+    }
+    let host = &sim.host;
+    let mut profile = host.user_profile(&user)?.unwrap_or_default();
+    profile.nickname.get_or_insert_with(|| user.clone());
+    profile.phone.get_or_insert_with(|| "13800138000".into());
+    profile.real_name = Some(RealNameRecord {
+        name: name.to_string(),
+        id_number: "330106199001010022".into(),
+        verified: true,
+    });
+    host.set_user_profile(&user, profile)?;
+    host.bind_insurance_card(
+        &user,
+        "3301-0001-0022",
+        name,
+        "Hangzhou basic medical insurance",
+        7000,
+        300_000,
+    )?;
+    host.top_up(&user, 50_000, "CNY")?;
+    ok()
+}
+
+#[derive(Deserialize)]
+struct ReadReq {
+    id: String,
+}
+
+async fn read(State(sim): State<Sim>, Json(req): Json<ReadReq>) -> ApiResult {
+    if !sim.host.mark_read(&sim.user(), &req.id)? {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("no message {} in this user's inbox", req.id),
+        ));
+    }
+    ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use plaza_host::{Button, KeyValue, Navigation};
+
+    #[test]
+    fn pages_become_data_with_every_string_untouched() {
+        let page = Page {
+            title: "<b>t</b>".into(),
+            blocks: vec![
+                Block::Text("<script>alert(1)</script>".into()),
+                Block::Field(KeyValue {
+                    label: "a&b".into(),
+                    value: "<img src=x onerror=alert(1)>".into(),
+                }),
+                Block::Button(Button {
+                    label: "Pay".into(),
+                    action: "pay".into(),
+                    style: ButtonStyle::Danger,
+                }),
+            ],
+            navigation: Navigation::Push,
+        };
+        let v = page_json(&page);
+        assert_eq!(v["title"], "<b>t</b>");
+        assert_eq!(v["blocks"][0]["text"], "<script>alert(1)</script>");
+        assert_eq!(v["blocks"][1]["value"], "<img src=x onerror=alert(1)>");
+        assert_eq!(v["blocks"][2]["style"], "danger");
+    }
+
+    #[test]
+    fn the_policy_allows_no_inline_script() {
+        assert!(CSP.contains("default-src 'self'"));
+        assert!(CSP.contains("script-src 'self';"));
+        assert!(!CSP.contains("unsafe-inline") && !CSP.contains("unsafe-eval"));
+    }
+}

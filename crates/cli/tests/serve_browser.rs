@@ -1,0 +1,866 @@
+//! `plaza serve` end to end in headless Chromium, driven over WebDriver by
+//! chromedriver (Debian's `chromium` and `chromium-driver`;
+//! `scripts/ensure-browser.sh` installs them and `scripts/test.sh` runs it
+//! first). A missing browser fails these tests with that advice.
+//!
+//! - a patient books at the hospital (signed, publisher verified in the
+//!   store's registry under a name that differs from the manifest's),
+//!   allows the consent dialogs, accepts reminders, pays the bill with
+//!   insurance, sees the receipt, the money in the wallet panel and the
+//!   reminder in the inbox panel, and revokes a grant from the panel;
+//! - markup and script in every kind of block show as literal text and run
+//!   nothing;
+//! - the test clock and the user switch;
+//! - `--watch` rebuilds a changed mini-app and reloads the page, keeping
+//!   the user and the store.
+
+mod common;
+
+use plaza_test_programs::{Fixture, GUESTS_TARGET_DIR, HOSPITAL, SIM_PROBE};
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// One browser at a time: the machine has two cores.
+static BROWSER: Mutex<()> = Mutex::new(());
+
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+fn find_program(names: &[&str]) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    for dir in std::env::split_paths(&path).chain([PathBuf::from("/usr/bin")]) {
+        for n in names {
+            let p = dir.join(n);
+            if p.is_file() {
+                return Some(p);
+            }
+        }
+    }
+    None
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(120)))
+        .build()
+        .into()
+}
+
+/// A headless Chromium session over the W3C WebDriver protocol: a dozen
+/// commands, each one JSON request to chromedriver.
+struct Browser {
+    driver: Child,
+    base: String,
+    session: String,
+    http: ureq::Agent,
+    _profile: tempfile::TempDir,
+}
+
+impl Browser {
+    fn start() -> Browser {
+        let (Some(chromium), Some(chromedriver)) = (
+            find_program(&["chromium", "chromium-browser"]),
+            find_program(&["chromedriver"]),
+        ) else {
+            panic!(
+                "headless Chromium and chromedriver are needed for the simulator's browser tests \
+                 and were not found: run scripts/ensure-browser.sh (it installs Debian's chromium \
+                 and chromium-driver)"
+            );
+        };
+        let port = free_port();
+        let driver = Command::new(&chromedriver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting {}: {e}", chromedriver.display()));
+        let base = format!("http://127.0.0.1:{port}");
+        let http = agent();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let ready = http
+                .get(&format!("{base}/status"))
+                .call()
+                .ok()
+                .and_then(|mut r| r.body_mut().read_json::<Value>().ok())
+                .is_some_and(|v| v["value"]["ready"] == true);
+            if ready {
+                break;
+            }
+            assert!(Instant::now() < deadline, "chromedriver did not start");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let profile = tempfile::tempdir().unwrap();
+        let caps = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": chromium,
+                "args": [
+                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                    "--disable-background-networking", "--window-size=1400,1000",
+                    format!("--user-data-dir={}", profile.path().display()),
+                ],
+            },
+        }}});
+        let mut browser = Browser {
+            driver,
+            base,
+            session: String::new(),
+            http,
+            _profile: profile,
+        };
+        let v = browser.post("/session", caps);
+        browser.session = v["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no WebDriver session: {v}"))
+            .to_string();
+        browser
+    }
+
+    fn request(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        let url = format!("{}{path}", self.base);
+        let response = match (method, body) {
+            ("GET", _) => self.http.get(&url).call(),
+            ("DELETE", _) => self.http.delete(&url).call(),
+            (_, Some(b)) => self.http.post(&url).send_json(b),
+            (_, None) => self.http.post(&url).send_json(json!({})),
+        };
+        let mut r = response.unwrap_or_else(|e| panic!("WebDriver {method} {path}: {e}"));
+        let v: Value = r.body_mut().read_json().unwrap_or(Value::Null);
+        if !r.status().is_success() {
+            panic!("WebDriver {method} {path} failed: {v}");
+        }
+        v
+    }
+
+    fn post(&self, path: &str, body: Value) -> Value {
+        self.request("POST", path, Some(body))
+    }
+
+    fn cmd(&self, path: &str, body: Value) -> Value {
+        let mut v = self.post(&format!("/session/{}{path}", self.session), body);
+        v["value"].take()
+    }
+
+    fn goto(&self, url: &str) {
+        self.cmd("/url", json!({ "url": url }));
+    }
+
+    /// Runs `script` (a function body) in the page.
+    fn js(&self, script: &str, args: Value) -> Value {
+        self.cmd("/execute/sync", json!({ "script": script, "args": args }))
+    }
+
+    fn element(&self, css: &str) -> Option<String> {
+        let v = self.post(
+            &format!("/session/{}/elements", self.session),
+            json!({"using": "css selector", "value": css}),
+        );
+        v["value"]
+            .as_array()
+            .and_then(|a| a.first())
+            .and_then(|e| e[ELEMENT].as_str())
+            .map(str::to_string)
+    }
+
+    /// Clicks the element `css` (waiting for it), as a user's mouse does.
+    fn click(&self, css: &str) {
+        let id = self.wait_for(css);
+        self.cmd(&format!("/element/{id}/click"), json!({}));
+    }
+
+    /// Types into the element `css`, replacing what it holds.
+    fn type_into(&self, css: &str, text: &str) {
+        let id = self.wait_for(css);
+        self.cmd(&format!("/element/{id}/clear"), json!({}));
+        self.cmd(&format!("/element/{id}/value"), json!({ "text": text }));
+    }
+
+    fn wait_for(&self, css: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(id) = self.element(css) {
+                return id;
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "no `{css}` on the page after 30 s; the phone shows:\n{}",
+                    self.text("#phone")
+                );
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// The text of the first element `css` ("" if there is none).
+    fn text(&self, css: &str) -> String {
+        self.js(
+            "const e = document.querySelector(arguments[0]); return e ? e.textContent : '';",
+            json!([css]),
+        )
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+    }
+
+    /// Waits until the text of `css` contains `needle`; returns the text.
+    fn wait_text(&self, css: &str, needle: &str) -> String {
+        self.wait_until(&format!("`{css}` to contain `{needle}`"), || {
+            let t = self.text(css);
+            t.contains(needle).then_some(t)
+        })
+    }
+
+    fn wait_until<T>(&self, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Some(v) = f() {
+                return v;
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "waited 60 s for {what}; the phone shows:\n{}\n\nthe panels show:\n{}",
+                    self.text("#phone"),
+                    self.text("#panels")
+                );
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// The value of the phone's field `label`.
+    fn field(&self, label: &str) -> Option<String> {
+        self.js(
+            "for (const f of document.querySelectorAll('#screen .mp-field')) {
+               if (f.querySelector('.mp-label').textContent === arguments[0])
+                 return f.querySelector('.mp-value').textContent;
+             }
+             return null;",
+            json!([label]),
+        )
+        .as_str()
+        .map(str::to_string)
+    }
+
+    fn wait_field(&self, label: &str, value: &str) {
+        self.wait_until(&format!("field {label} = {value}"), || {
+            (self.field(label).as_deref() == Some(value)).then_some(())
+        });
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        if !self.session.is_empty() {
+            let _ = self
+                .http
+                .delete(&format!("{}/session/{}", self.base, self.session))
+                .call();
+        }
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+/// A running `plaza serve`.
+struct Simulator {
+    child: Child,
+    url: String,
+    log: PathBuf,
+}
+
+impl Simulator {
+    /// Starts `plaza serve --port 0 ARGS` with `env`; waits for its URL.
+    fn start(tmp: &Path, args: &[&str], env: &[(&str, &str)]) -> Simulator {
+        let log = tmp.join("serve.log");
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_plaza"));
+        cmd.arg("serve")
+            .args(["--port", "0"])
+            .args(args)
+            .env("PLAZA_STORE", tmp.join("default.db"))
+            .env("RUST_LIB_BACKTRACE", "0")
+            .env_remove("PLAZA_DEVELOPER_MODE")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&log).unwrap());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("start plaza serve");
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first)
+            .unwrap();
+        let url = first.trim().to_string();
+        if !url.starts_with("http://127.0.0.1:") {
+            let _ = child.wait();
+            panic!(
+                "plaza serve printed `{url}` instead of its URL; its log:\n{}",
+                std::fs::read_to_string(&log).unwrap_or_default()
+            );
+        }
+        Simulator { child, url, log }
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Simulator {
+    fn drop(&mut self) {
+        // SIGTERM first: the simulator stops and removes its temporary
+        // store; SIGKILL if it has not stopped in five seconds.
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if std::thread::panicking() {
+            eprintln!("plaza serve's log:\n{}", self.log());
+        }
+    }
+}
+
+fn plaza_ok(store: &Path, args: &[&str]) -> String {
+    let o = common::plaza_signed_only(store, args);
+    assert!(
+        o.status.success(),
+        "plaza {args:?} failed: {}",
+        common::err(&o)
+    );
+    common::out(&o)
+}
+
+fn dir_of(f: &Fixture) -> PathBuf {
+    Path::new(f.manifest).parent().unwrap().to_path_buf()
+}
+
+fn pack(tmp: &Path, f: &Fixture) -> PathBuf {
+    let out = tmp.join(format!("{}.plaza", f.name));
+    plaza_ok(
+        &tmp.join("unused.db"),
+        &[
+            "pack",
+            dir_of(f).to_str().unwrap(),
+            "--component",
+            f.component,
+            "-o",
+            out.to_str().unwrap(),
+        ],
+    );
+    out
+}
+
+/// Parses `CNY 12.34` into fen.
+fn fen(s: &str) -> i64 {
+    let n = s.trim().trim_start_matches("CNY").trim();
+    let (w, f) = n.split_once('.').unwrap_or((n, "0"));
+    let sign = if w.starts_with('-') { -1 } else { 1 };
+    sign * (w.trim_start_matches('-').parse::<i64>().unwrap() * 100 + f.parse::<i64>().unwrap())
+}
+
+/// The name the host operator registered the hospital under: not the
+/// manifest's ("Hangzhou Maternity Hospital"), so the dialogs prove where
+/// their payee and asker come from.
+const REGISTERED_NAME: &str = "Women's Hospital, Zhejiang University";
+
+#[test]
+fn a_patient_books_consents_pays_with_insurance_and_sees_receipt_wallet_and_inbox() {
+    let _one = BROWSER.lock().unwrap_or_else(|p| p.into_inner());
+    let tmp = tempfile::tempdir().unwrap();
+    let store = tmp.path().join("plaza.db");
+    let s = store.to_str().unwrap();
+    // The publisher signs; the host operator registers and verifies it.
+    let pkg = pack(tmp.path(), &HOSPITAL);
+    let key = tmp.path().join("hospital.key");
+    plaza_ok(&store, &["keygen", "-o", key.to_str().unwrap()]);
+    plaza_ok(
+        &store,
+        &[
+            "publisher",
+            "add",
+            "cn.hz.hospitals.maternity",
+            "--name",
+            REGISTERED_NAME,
+            "--category",
+            "medical",
+            "--key",
+            &format!("{}.pub", key.display()),
+            "--verified",
+        ],
+    );
+    plaza_ok(
+        &store,
+        &[
+            "sign",
+            pkg.to_str().unwrap(),
+            "--key",
+            key.to_str().unwrap(),
+        ],
+    );
+    let sim = Simulator::start(tmp.path(), &["--store", s, pkg.to_str().unwrap()], &[]);
+    let b = Browser::start();
+    let started = Instant::now();
+    b.goto(&sim.url);
+    b.wait_for("body[data-ready]");
+
+    // The host makes the user a citizen with a verified name, an insurance
+    // card and money.
+    b.click("#citizen-make");
+    b.wait_text("#wallet-balance", "CNY 500.00");
+    b.wait_text("#insurance-card", "70 %");
+
+    // The home screen shows the publisher as the registry knows it.
+    b.wait_text("#screen", REGISTERED_NAME);
+    b.click("#screen [data-app='cn.hz.maternity']");
+    b.wait_text("#nav-title", "Hangzhou Maternity Hospital");
+    b.click("#screen [data-action='dept:obstetrics']");
+    b.click("#screen [data-action='doctor:chen-li']");
+    b.click("#screen [data-action='earliest:chen-li']");
+
+    // Consent: the registry's name and the manifest's purpose.
+    b.wait_for("#dialog[data-kind='consent']");
+    assert_eq!(b.text("#dialog-publisher"), REGISTERED_NAME);
+    assert_eq!(
+        b.text("#dialog-purpose"),
+        "To register you as a patient with your legal name"
+    );
+    assert!(b.text("#dialog").contains("verified by the host"));
+    assert!(b.text("#dialog-scope").contains("real name"));
+    b.click("#dialog-allow");
+    b.wait_text("#nav-title", "Confirm booking");
+    b.wait_text("#screen", "Registered as Li Na");
+    b.type_into(
+        "#screen form[data-form='patient'] input[name='phone']",
+        "13800138000",
+    );
+    b.click("#screen form[data-form='patient'] .mp-submit");
+
+    // Reminders: accept both templates.
+    b.wait_for("#dialog[data-kind='subscription']");
+    assert_eq!(b.text("#dialog-publisher"), REGISTERED_NAME);
+    assert!(b.text("#dialog").contains("Appointment reminder"));
+    b.click("#dialog-accept");
+    b.wait_text("#nav-title", "Booking confirmed");
+    let number = b.field("Booking number").expect("a booking number");
+    b.wait_text("#inbox", "Appointment reminder");
+
+    // The bill: insurance consent, then the payment with its split.
+    b.click("#screen [data-action='bookings']");
+    b.click(&format!("#screen [data-action='booking:{number}']"));
+    b.click(&format!("#screen [data-action='bill:{number}']"));
+    b.wait_for("#dialog[data-kind='consent']");
+    assert_eq!(
+        b.text("#dialog-purpose"),
+        "To settle your bill with your medical insurance"
+    );
+    b.click("#dialog-allow");
+    b.wait_for("#dialog[data-kind='payment']");
+    assert_eq!(b.text("#dialog-payee"), REGISTERED_NAME);
+    let items = b.text("#dialog-items");
+    for item in ["Consultation", "Ultrasound scan", "Medical record booklet"] {
+        assert!(items.contains(item), "{items}");
+    }
+    let amount = fen(&b.text("#dialog-amount"));
+    let insurance = fen(&b.text("#dialog-insurance"));
+    let wallet = fen(&b.text("#dialog-wallet"));
+    assert!(
+        insurance > 0,
+        "insurance pays nothing: {}",
+        b.text("#dialog")
+    );
+    assert_eq!(insurance + wallet, amount);
+    b.click("#dialog-confirm");
+
+    // The receipt, the wallet and ledger, the inbox.
+    b.wait_text("#nav-title", "Consultation bill");
+    b.wait_text("#screen", &format!("to {REGISTERED_NAME}."));
+    assert_eq!(fen(&b.field("Paid by insurance").unwrap()), insurance);
+    assert_eq!(fen(&b.field("Paid by you").unwrap()), wallet);
+    let balance = b.wait_until("the wallet to be charged", || {
+        let bal = fen(&b.text("#wallet-balance"));
+        (bal == 50_000 - wallet).then_some(bal)
+    });
+    assert_eq!(balance, 50_000 - wallet);
+    let ledger = b.text("#ledger");
+    assert!(
+        ledger.contains(&format!("CNY -{}.{:02}", wallet / 100, wallet % 100)),
+        "{ledger}"
+    );
+    assert!(ledger.contains("Hangzhou Maternity Hospital"), "{ledger}");
+    let inbox = b.text("#inbox");
+    assert!(inbox.contains("Appointment reminder"), "{inbox}");
+    assert!(inbox.contains("Dr. Chen Li"), "{inbox}");
+
+    // Grants: both decisions are listed; revoking one removes it and is
+    // audited.
+    b.wait_for("#grants li[data-scope='insurance-card']");
+    b.click("#grants li[data-scope='real-name'] button.revoke");
+    b.wait_until("the real-name grant to go", || {
+        b.element("#grants li[data-scope='real-name']")
+            .is_none()
+            .then_some(())
+    });
+    assert!(
+        b.element("#grants li[data-scope='insurance-card']")
+            .is_some()
+    );
+    b.wait_text("#audit", "consent.revoked.real-name");
+    eprintln!(
+        "hospital flow in the browser: {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    drop(b);
+    drop(sim);
+    // The store agrees with the panels.
+    let grants = plaza_ok(&store, &["grants", "list", "--user", "guest"]);
+    assert!(
+        grants.contains("insurance-card") && !grants.contains("real-name"),
+        "{grants}"
+    );
+}
+
+#[test]
+fn markup_and_script_from_a_mini_app_show_as_text_and_never_run() {
+    let _one = BROWSER.lock().unwrap_or_else(|p| p.into_inner());
+    let tmp = tempfile::tempdir().unwrap();
+    let pkg = pack(tmp.path(), &SIM_PROBE);
+    let sim = Simulator::start(
+        tmp.path(),
+        &["--developer-mode", pkg.to_str().unwrap()],
+        &[],
+    );
+
+    // The policy forbids inline script, as a second line of defence.
+    let mut r = agent().get(&sim.url).call().unwrap();
+    let csp = r
+        .headers()
+        .get("content-security-policy")
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        csp.contains("default-src 'self'") && csp.contains("script-src 'self'"),
+        "{csp}"
+    );
+    let html = r.body_mut().read_to_string().unwrap();
+    assert!(!html.contains("<script>"), "the page has an inline script");
+    // Another site cannot drive it: not through a rebound host name, not
+    // with a form post.
+    let r = agent()
+        .get(&format!("{}api/state", sim.url))
+        .header("Host", "evil.example")
+        .call()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 421);
+    let r = agent()
+        .post(&format!("{}api/user", sim.url))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .send("user=mallory")
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 415);
+
+    let b = Browser::start();
+    b.goto(&sim.url);
+    b.wait_for("body[data-ready]");
+    b.wait_text("#screen", "unverified");
+    b.click("#screen [data-app='test.plaza.sim-probe']");
+    b.wait_field("Visits", "1");
+
+    let literal = [
+        "<script>window.plazaInjected = 2</script>",
+        r#"<img src=x onerror="window.plazaInjected=3">"#,
+        r#"<h1 id="injected-heading">Injected</h1>"#,
+        r#"<a href="javascript:window.plazaInjected=4">value</a>"#,
+        r#"<u onclick="window.plazaInjected=5">item</u>"#,
+        r#"<svg onload="window.plazaInjected=6">"#,
+        "</div><script>window.plazaInjected=7</script>",
+        r#"<iframe src="javascript:window.plazaInjected=8">"#,
+    ];
+    let check = |when: &str| {
+        let screen = b.text("#screen");
+        for l in literal {
+            assert!(
+                screen.contains(l),
+                "{when}: `{l}` is not shown as text:\n{screen}"
+            );
+        }
+        assert_eq!(
+            b.text("#nav-title"),
+            "<b>Probe</b><script>window.plazaInjected=1</script>"
+        );
+        let found = b.js(
+            "return {
+               injected: window.plazaInjected === undefined ? null : window.plazaInjected,
+               elements: document.querySelectorAll(
+                 '#phone script, #phone img, #phone svg, #phone iframe, #phone a, #phone u, #phone i, #phone b, #phone h1, #injected-heading'
+               ).length,
+               scripts: Array.from(document.scripts).map((s) => s.src),
+             };",
+            json!([]),
+        );
+        assert_eq!(
+            found["injected"],
+            Value::Null,
+            "{when}: a mini-app's script ran"
+        );
+        assert_eq!(
+            found["elements"], 0,
+            "{when}: a mini-app's markup became elements"
+        );
+        let scripts = found["scripts"].as_array().unwrap();
+        assert_eq!(scripts.len(), 1, "{when}: {scripts:?}");
+        assert!(scripts[0].as_str().unwrap().ends_with("/assets/app.js"));
+    };
+    check("after launch");
+
+    // Tapping the markup-labelled button and item works as any other.
+    b.click("#screen button[data-action='again']");
+    b.wait_field("Visits", "2");
+    b.click("#screen .mp-item[data-action='again']");
+    b.wait_field("Visits", "3");
+    // What the user types comes back as text too.
+    b.type_into(
+        "#screen form[data-form='note'] input[name='text']",
+        r#"<img src=x onerror="window.plazaInjected=9">"#,
+    );
+    b.click("#screen form[data-form='note'] .mp-submit");
+    b.wait_text(
+        "#screen",
+        r#"You wrote: <img src=x onerror="window.plazaInjected=9">"#,
+    );
+    check("after a tap, a link and a form");
+}
+
+#[test]
+fn the_test_clock_advances_and_users_switch_keeping_their_sessions() {
+    let _one = BROWSER.lock().unwrap_or_else(|p| p.into_inner());
+    let tmp = tempfile::tempdir().unwrap();
+    let pkg = pack(tmp.path(), &SIM_PROBE);
+    let sim = Simulator::start(
+        tmp.path(),
+        &["--developer-mode", "--user", "alice", pkg.to_str().unwrap()],
+        &[],
+    );
+    let b = Browser::start();
+    b.goto(&sim.url);
+    b.wait_for("body[data-ready]");
+    b.wait_text("#user-name", "alice");
+    b.click("#screen [data-app='test.plaza.sim-probe']");
+    b.wait_field("Visits", "1");
+    let before: i64 = b.field("Now").unwrap().parse().unwrap();
+
+    // A day later, by the test clock: the mini-app's clock says so too.
+    b.click("button.advance[data-advance='86400000']");
+    b.wait_text("#clock-offset", "1 d 0 h ahead");
+    b.click("#screen button[data-action='again']");
+    b.wait_field("Visits", "2");
+    let after: i64 = b.field("Now").unwrap().parse().unwrap();
+    let moved = after - before;
+    assert!(
+        (86_400_000..86_400_000 + 120_000).contains(&moved),
+        "the clock moved {moved} ms"
+    );
+
+    // Bob starts on the home screen with his own storage.
+    b.type_into("#user-input", "bob");
+    b.click("#user-switch");
+    b.wait_text("#user-name", "bob");
+    b.wait_text("#nav-title", "Plaza");
+    b.click("#screen [data-app='test.plaza.sim-probe']");
+    b.wait_field("Visits", "1");
+
+    // Alice finds her page as she left it, and her session goes on.
+    b.type_into("#user-input", "alice");
+    b.click("#user-switch");
+    b.wait_text("#user-name", "alice");
+    b.wait_field("Visits", "2");
+    b.click("#screen button[data-action='again']");
+    b.wait_field("Visits", "3");
+    // Back with nothing to go back to is the home screen.
+    b.click("#nav-back");
+    b.wait_text("#nav-title", "Plaza");
+
+    // Stopped, the simulator removes its temporary store.
+    drop(b);
+    let log = sim.log();
+    let store = log
+        .lines()
+        .find_map(|l| l.strip_prefix("store: ")?.strip_suffix(" (temporary)"))
+        .unwrap_or_else(|| panic!("no temporary store in the log:\n{log}"))
+        .to_string();
+    assert!(Path::new(&store).exists());
+    drop(sim);
+    assert!(!Path::new(&store).exists(), "{store} is left behind");
+}
+
+/// The sim-probe crate copied out of the guests' workspace under another
+/// package name, building into the guests' target directory (so its
+/// dependencies are already built).
+fn copy_probe(tmp: &Path, name: &str) -> PathBuf {
+    let src = dir_of(&SIM_PROBE);
+    let dir = tmp.join(name);
+    std::fs::create_dir_all(dir.join("src")).unwrap();
+    std::fs::copy(src.join("src/lib.rs"), dir.join("src/lib.rs")).unwrap();
+    std::fs::copy(src.join("plaza.toml"), dir.join("plaza.toml")).unwrap();
+    std::fs::copy(src.join("../Cargo.lock"), dir.join("Cargo.lock")).unwrap();
+    let sdk = src.join("../../../sdk").canonicalize().unwrap();
+    std::fs::write(
+        dir.join("Cargo.toml"),
+        format!(
+            "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\
+             publish = false\n\n[lib]\ncrate-type = [\"cdylib\"]\n\n[dependencies]\n\
+             plaza-sdk = {{ path = {sdk:?} }}\n\n[workspace]\n\n[profile.release]\n\
+             opt-level = \"s\"\nlto = true\ncodegen-units = 1\nstrip = true\npanic = \"abort\"\n",
+            sdk = sdk.display().to_string()
+        ),
+    )
+    .unwrap();
+    dir
+}
+
+#[test]
+fn watch_rebuilds_a_changed_mini_app_and_reloads_the_page_keeping_user_and_store() {
+    let _one = BROWSER.lock().unwrap_or_else(|p| p.into_inner());
+    let tmp = tempfile::tempdir().unwrap();
+    let project = copy_probe(tmp.path(), "sim-probe-watch");
+    let sim = Simulator::start(
+        tmp.path(),
+        &[
+            "--watch",
+            "--user",
+            "carol",
+            "--watch-interval",
+            "200",
+            project.to_str().unwrap(),
+        ],
+        &[("CARGO_TARGET_DIR", GUESTS_TARGET_DIR)],
+    );
+    let b = Browser::start();
+    b.goto(&sim.url);
+    b.wait_for("body[data-ready]");
+    // A project is signed by the simulator as a verified publisher.
+    b.wait_text("#screen", "Plaza Test Fixtures \u{2713} verified");
+    b.click("#screen [data-app='test.plaza.sim-probe']");
+    b.wait_field("Build", "build-one");
+    b.click("#screen button[data-action='again']");
+    b.wait_field("Visits", "2");
+    b.js("window.beforeReload = true; return null;", json!([]));
+
+    let lib = project.join("src/lib.rs");
+    let source = std::fs::read_to_string(&lib).unwrap();
+    std::fs::write(&lib, source.replace("\"build-one\"", "\"build-two\"")).unwrap();
+    let started = Instant::now();
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while b.field("Build").as_deref() != Some("build-two") {
+        assert!(
+            Instant::now() < deadline,
+            "the page never showed the new build; the simulator's log:\n{}",
+            sim.log()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    eprintln!(
+        "rebuild and reload after a change: {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    // The browser reloaded; the user, their storage and their place are kept.
+    assert_eq!(
+        b.js("return window.beforeReload === undefined;", json!([])),
+        true
+    );
+    b.wait_text("#user-name", "carol");
+    b.wait_field("Visits", "3");
+    assert!(
+        sim.log().contains("reinstalled test.plaza.sim-probe"),
+        "{}",
+        sim.log()
+    );
+
+    // A change that does not build: the page says so, and the previous
+    // build keeps running.
+    let source = std::fs::read_to_string(&lib).unwrap();
+    std::fs::write(&lib, source.replace("struct Probe;", "struct Probe")).unwrap();
+    b.wait_text("#build-error", "failed (the previous build keeps running)");
+    b.click("#screen button[data-action='again']");
+    b.wait_field("Visits", "4");
+    assert_eq!(b.field("Build").as_deref(), Some("build-two"));
+}
+
+#[test]
+fn bad_arguments_get_a_clear_error() {
+    // It builds in the guests' target directory too: one at a time.
+    let _one = BROWSER.lock().unwrap_or_else(|p| p.into_inner());
+    let tmp = tempfile::tempdir().unwrap();
+    // A project on a store of the user's own: the simulator does not add to
+    // its registry unasked.
+    let project = copy_probe(tmp.path(), "sim-probe-registry");
+    let o = Command::new(env!("CARGO_BIN_EXE_plaza"))
+        .args(["serve", "--port", "0", "--store"])
+        .arg(tmp.path().join("mine.db"))
+        .arg(&project)
+        .env("CARGO_TARGET_DIR", GUESTS_TARGET_DIR)
+        .env("RUST_LIB_BACKTRACE", "0")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let err = common::err(&o);
+    assert!(
+        err.contains("publisher test.plaza is not in the registry of this store")
+            && err.contains("--register-publishers"),
+        "{err}"
+    );
+    let o = common::plaza(
+        &tmp.path().join("plaza.db"),
+        &["serve", "--port", "0", "/no/such/thing.plaza"],
+    );
+    assert!(!o.status.success());
+    assert!(
+        common::err(&o).contains("is neither a package file nor a mini-app directory"),
+        "{}",
+        common::err(&o)
+    );
+    let o = common::plaza(
+        &tmp.path().join("plaza.db"),
+        &["serve", "--port", "0", "--watch"],
+    );
+    assert!(!o.status.success());
+    assert!(
+        common::err(&o).contains("--watch rebuilds"),
+        "{}",
+        common::err(&o)
+    );
+    // An unsigned package outside developer mode: install's own advice.
+    let pkg = pack(tmp.path(), &SIM_PROBE);
+    let o = common::plaza_signed_only(
+        &tmp.path().join("plaza.db"),
+        &["serve", "--port", "0", pkg.to_str().unwrap()],
+    );
+    assert!(!o.status.success());
+    assert!(
+        common::err(&o).contains("is not signed") && common::err(&o).contains("--developer-mode"),
+        "{}",
+        common::err(&o)
+    );
+}
