@@ -184,7 +184,8 @@ pub(crate) struct SessionNetwork {
 
 impl SessionNetwork {
     pub(crate) fn new(services: Arc<Services>, subject: Subject) -> SessionNetwork {
-        let in_flight = Arc::new(Semaphore::new(services.limits.http_in_flight));
+        let permits = services.limits.http_in_flight.min(Semaphore::MAX_PERMITS);
+        let in_flight = Arc::new(Semaphore::new(permits));
         SessionNetwork {
             services,
             subject,
@@ -385,7 +386,11 @@ impl SessionNetwork {
 impl Outbound {
     async fn send(self) -> SendResult {
         let limits = self.audit.services.limits.clone();
-        let deadline = tokio::time::Instant::now() + limits.http_timeout;
+        let now = tokio::time::Instant::now();
+        // A timeout too large to add is no timeout (a year is plenty).
+        let deadline = now
+            .checked_add(limits.http_timeout)
+            .unwrap_or(now + std::time::Duration::from_secs(365 * 24 * 3600));
         let audit = self.audit.clone();
         let overflow = self.request_overflow.clone();
         let exchange = tokio::time::timeout_at(deadline, self.exchange(deadline)).await;
