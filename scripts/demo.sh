@@ -7,9 +7,25 @@ set -euo pipefail
 user="demo-$(date +%Y%m%d-%H%M%S)"
 cd "$(dirname "$0")/.."
 scripts/ensure-toolchain.sh
-cargo build --release -p plaza-cli
+cargo build --release -p plaza-cli -p plaza-agency-backend
 plaza=target/release/plaza
 mkdir -p target/demo
+
+# The agency backend the city-services sample looks fines and bills up in
+# (crates/agency-backend), on 127.0.0.1:47180 for this run. The sample
+# declares it as http://localhost:47180: plain HTTP to loopback, which the
+# host allows only in developer mode, so the sample's walk-through below runs
+# with PLAZA_DEVELOPER_MODE=1.
+backend_pid=
+target/release/plaza-agency-backend 127.0.0.1:47180 &
+backend_pid=$!
+trap '[ -n "$backend_pid" ] && kill "$backend_pid" 2>/dev/null || true' EXIT
+sleep 0.3
+if ! kill -0 "$backend_pid" 2>/dev/null; then
+    echo "note: the agency backend did not start (is 127.0.0.1:47180 taken?);" \
+        "city-services will show its 'Records unavailable' notice" >&2
+    backend_pid=
+fi
 
 # `toml_value FILE TABLE KEY`: a string value of plaza.toml.
 toml_value() {
@@ -64,8 +80,12 @@ for app in sample-miniapps/*/; do
         echo "=== $name: $app/demo.script ==="
         # The user confirms every payment the script leads to and accepts the
         # message templates offered.
-        "$plaza" run "$id" --user "$user" --script "$app/demo.script" --pay confirm \
-            --subscribe long-term
+        # A mini-app that calls a loopback backend over plain HTTP needs
+        # developer mode (the package is still the signed one).
+        dev=0
+        grep -q '^\[capabilities.network\]' "$app/plaza.toml" && dev=1
+        PLAZA_DEVELOPER_MODE=$dev "$plaza" run "$id" --user "$user" --script "$app/demo.script" \
+            --pay confirm --subscribe long-term
     fi
 done
 echo

@@ -430,3 +430,74 @@ async fn a_drawn_application_is_congratulated() {
     );
     assert!(!offers(&drawn, "lottery-apply"));
 }
+
+#[tokio::test]
+async fn the_backend_down_shows_a_notice_and_pays_nothing() {
+    // The sample's backend origin leads to a port nobody listens on.
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap()
+    };
+    let t = host_with(|mut c| {
+        c.network = plaza_host::capabilities::network::NetworkConfig::default();
+        c.network.resolve_to("localhost", 47180, closed);
+        c
+    });
+    install(&t, &CITY_SERVICES).await;
+    t.host.top_up("li-na", 50_000, "CNY").unwrap();
+    let s = t.host.session("li-na", APP).unwrap();
+    s.launch("/violations").await.unwrap();
+    let page = s.submit("plate", &[("plate", "ZB66871")]).await.unwrap();
+    assert_eq!(page.title, "Records unavailable", "{}", text(&page));
+    assert_eq!(
+        notices(&page),
+        vec!["The traffic police's records cannot be reached right now. Nothing was paid or changed: try again in a few minutes, or call the city hotline 12345.".to_string()]
+    );
+    assert!(
+        field(&page, "Reason").unwrap().starts_with("unavailable: "),
+        "{}",
+        text(&page)
+    );
+    assert!(offers(&page, "home"));
+    // Paying a fine needs its record: nothing is paid while it is down.
+    let page = s.tap("home").await.unwrap();
+    assert_eq!(page.title, "Hangzhou City Services");
+    s.launch("/bills").await.unwrap();
+    s.tap("bill:water").await.unwrap();
+    let page = s
+        .submit("account-water", &[("account", "33010012345")])
+        .await
+        .unwrap();
+    assert_eq!(page.title, "Records unavailable", "{}", text(&page));
+    assert!(notices(&page)[0].starts_with("The utility's billing records cannot be reached"));
+    assert_eq!(t.host.wallet_balance("li-na").unwrap(), 50_000);
+    // The lottery, which needs no backend, still works.
+    let page = s.launch("/lottery").await.unwrap();
+    assert_eq!(page.title, "Plate lottery");
+}
+
+#[tokio::test]
+async fn fines_come_from_the_agency_backend_which_sees_who_calls() {
+    let t = city().await;
+    let s = t.host.session("li-na", APP).unwrap();
+    s.launch("/violations").await.unwrap();
+    let page = s.submit("plate", &[("plate", "ZB66871")]).await.unwrap();
+    assert_eq!(page.title, "Violations of ZB66871", "{}", text(&page));
+    // The host's audit log shows the city called its backend, by origin.
+    let audit = t
+        .host
+        .audit(&plaza_host::store::AuditQuery::default())
+        .unwrap();
+    let calls: Vec<_> = audit.iter().filter(|e| e.capability == "network").collect();
+    assert!(!calls.is_empty());
+    assert!(
+        calls
+            .iter()
+            .all(|e| e.outcome == plaza_host::store::Outcome::Allowed
+                && e.detail.starts_with("GET http://localhost:47180: allowed"))
+    );
+    assert!(
+        calls.iter().all(|e| !e.detail.contains("ZB66871")),
+        "no path in the audit log"
+    );
+}

@@ -20,11 +20,15 @@ mod kv_notes;
 mod manifests;
 mod messaging_probe;
 mod misbehave;
+mod network;
 mod shop;
 mod sim_probe;
 mod trust;
 mod undeclared_storage;
 mod wasi_probe;
+
+// The `http-probe` fixture's tests are the network tests.
+use network as http_probe;
 
 /// Every test fixture has a test module named after it: a fixture added
 /// without tests fails to compile here.

@@ -37,8 +37,27 @@ pub fn limits() -> SandboxLimits {
     }
 }
 
+/// The city-services sample's agency backend, one per test run on an
+/// ephemeral port; test hosts send the sample's origin there.
+pub fn agency_backend() -> std::net::SocketAddr {
+    plaza_agency_backend::shared().expect("start the agency backend")
+}
+
+/// A network configuration that sends the sample's backend origin
+/// (`http://localhost:47180`) to this run's agency backend.
+pub fn network_config() -> plaza_host::capabilities::network::NetworkConfig {
+    let mut n = plaza_host::capabilities::network::NetworkConfig::default();
+    n.resolve_to(
+        plaza_agency_backend::HOST,
+        plaza_agency_backend::PORT,
+        agency_backend(),
+    );
+    n
+}
+
 pub fn config(clock: &ManualClock, prompter: &Arc<ScriptedPrompter>) -> HostConfig {
     HostConfig {
+        network: network_config(),
         cache_dir: Some(shared_cache()),
         limits: limits(),
         clock: Arc::new(clock.clone()),

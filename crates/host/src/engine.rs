@@ -211,6 +211,13 @@ pub(crate) fn classify_import(name: &str) -> ImportKind {
             None => ImportKind::Unsupported,
         };
     }
+    if package == "wasi:http" && version.is_some_and(|v| v.starts_with("0.2.")) {
+        // The outgoing side only: a mini-app makes requests, it serves none.
+        return match interface {
+            "outgoing-handler" | "types" => ImportKind::Capability(Capability::Network),
+            _ => ImportKind::Unsupported,
+        };
+    }
     if WASI_PACKAGES.contains(&package) && version.is_some_and(|v| v.starts_with("0.2.")) {
         return ImportKind::Wasi;
     }
@@ -248,11 +255,16 @@ pub(crate) fn check_imports(
 }
 
 /// The linker every session uses: WASI 0.2 (sandboxed by each session's
-/// `WasiCtx`) and Plaza's capability interfaces.
+/// `WasiCtx`), `wasi:http`'s outgoing handler (gated per request) and Plaza's
+/// capability interfaces.
 pub(crate) fn build_linker(engine: &Engine) -> Result<Linker<SessionState>> {
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)
         .map_err(|e| Error::Engine(format!("linking WASI: {e:#}")))?;
+    // wasi:http's outgoing handler: every request goes through the session's
+    // `send_request` hook (capabilities::network), which asks the gate.
+    wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)
+        .map_err(|e| Error::Engine(format!("linking wasi:http: {e:#}")))?;
     plaza_world::MiniApp::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)
         .map_err(|e| Error::Engine(format!("linking plaza:host: {e:#}")))?;
     Ok(linker)
@@ -312,7 +324,19 @@ mod tests {
         assert_eq!(classify_import("wasi:io/poll@0.2.6"), ImportKind::Wasi);
         assert_eq!(classify_import("wasi:sockets/tcp@0.2.0"), ImportKind::Wasi);
         assert_eq!(
-            classify_import("wasi:http/outgoing-handler@0.2.0"),
+            classify_import("wasi:http/outgoing-handler@0.2.12"),
+            ImportKind::Capability(Capability::Network)
+        );
+        assert_eq!(
+            classify_import("wasi:http/types@0.2.6"),
+            ImportKind::Capability(Capability::Network)
+        );
+        assert_eq!(
+            classify_import("wasi:http/incoming-handler@0.2.12"),
+            ImportKind::Unsupported
+        );
+        assert_eq!(
+            classify_import("plaza:host/network@0.1.0"),
             ImportKind::Unsupported
         );
         assert_eq!(

@@ -96,7 +96,7 @@ pub enum Error {
     },
     /// The component imports an interface the host does not provide.
     #[error(
-        "mini-app {app} imports {interface}, which Plaza does not provide (only plaza:host@0.1 and WASI 0.2 io, clocks, random, cli, filesystem and sockets are linked)"
+        "mini-app {app} imports {interface}, which Plaza does not provide (only plaza:host@0.1, WASI 0.2 io, clocks, random, cli, filesystem and sockets, and wasi:http 0.2's outgoing handler and types are linked)"
     )]
     UnsupportedImport {
         /// The mini-app id.
@@ -293,6 +293,10 @@ pub enum Error {
     /// The engine could not be configured.
     #[error("engine: {0}")]
     Engine(String),
+    /// The embedding app's network configuration is unusable (a root
+    /// certificate that does not parse).
+    #[error("network configuration: {0}")]
+    NetworkConfig(String),
     /// A request to the host's API was malformed (an amount of zero, an
     /// unknown currency, a coverage over 100 %).
     #[error("{0}")]

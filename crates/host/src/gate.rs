@@ -18,7 +18,7 @@
 //! access.
 
 use crate::clock::Clock;
-use crate::manifest::{Capability, Manifest, Scope};
+use crate::manifest::{Capability, Manifest, Origin, Scope};
 use crate::policy::Policy;
 use crate::prompt::{ConsentAnswer, ConsentRequest, Prompter};
 use crate::store::{AuditEntry, ConsentRecord, Outcome, Store};
@@ -45,6 +45,26 @@ impl Subject {
     /// The mini-app id.
     pub fn app(&self) -> &str {
         &self.manifest.app.id
+    }
+}
+
+/// Where an outbound request goes, as the gate sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestTarget<'a> {
+    /// The method, such as `GET`.
+    pub method: &'a str,
+    /// `https` or `http` (anything else is denied).
+    pub scheme: &'a str,
+    /// The host in lower case; an IPv6 address in brackets.
+    pub host: &'a str,
+    /// The port (the scheme's default when the URL names none).
+    pub port: u16,
+}
+
+impl RequestTarget<'_> {
+    /// `scheme://host:port`, as audited and named in denials.
+    pub fn origin_text(&self) -> String {
+        format!("{}://{}:{}", self.scheme, self.host, self.port)
     }
 }
 
@@ -300,6 +320,95 @@ impl Gate {
         }
     }
 
+    /// Decides whether `subject` may send a request to
+    /// `scheme://host:port` (host in lower case, an IPv6 address in
+    /// brackets), and writes the decision to the audit log (capability
+    /// `network`: the method and the origin, never the path or a body).
+    ///
+    /// A request passes when the manifest declares the network and lists an
+    /// origin that matches, the policy allows the network for the publisher's
+    /// category, and, for plain HTTP or an IP address, the host is in
+    /// developer mode and the host is loopback. Returns the origin matched.
+    pub fn check_request(
+        &self,
+        subject: &Subject,
+        target: &RequestTarget<'_>,
+        developer_mode: bool,
+    ) -> Result<Origin, Denial> {
+        let decision = self.request_rule(subject, target, developer_mode);
+        let what = format!("{} {}", target.method, target.origin_text());
+        match &decision {
+            Ok(origin) => self.audit(
+                subject,
+                Capability::Network.as_str(),
+                Outcome::Allowed,
+                &format!("{what}: allowed (declared origin {origin})"),
+            )?,
+            Err(denial) => self.audit(
+                subject,
+                Capability::Network.as_str(),
+                Outcome::Denied,
+                &format!("{what}: {denial}"),
+            )?,
+        }
+        decision
+    }
+
+    fn request_rule(
+        &self,
+        subject: &Subject,
+        target: &RequestTarget<'_>,
+        developer_mode: bool,
+    ) -> Result<Origin, Denial> {
+        self.capability_rule(subject, Capability::Network)?;
+        let origin = target.origin_text();
+        let denied = |why: String| Err(Denial(why));
+        if target.scheme != "https" && target.scheme != "http" {
+            return denied(format!(
+                "`{origin}`: only https is allowed (http only to loopback in developer mode)"
+            ));
+        }
+        let loopback = crate::manifest::is_loopback_host(target.host);
+        let ip = crate::manifest::parse_ip(target.host).is_some();
+        if target.scheme == "http" || ip {
+            let what = if target.scheme == "http" {
+                "plain HTTP"
+            } else {
+                "an IP address"
+            };
+            if !loopback {
+                return denied(format!(
+                    "`{origin}`: {what} is allowed only to loopback hosts, and only in developer mode; use https and the server's DNS name"
+                ));
+            }
+            if !developer_mode {
+                return denied(format!(
+                    "`{origin}`: {what} is allowed only in developer mode, and this host runs in production mode; use https and the server's DNS name"
+                ));
+            }
+        }
+        match subject
+            .manifest
+            .origins()
+            .iter()
+            .find(|o| o.matches(target.scheme, target.host, target.port))
+        {
+            Some(o) => Ok(o.clone()),
+            None => {
+                let declared: Vec<String> = subject
+                    .manifest
+                    .origins()
+                    .iter()
+                    .map(|o| o.to_string())
+                    .collect();
+                denied(format!(
+                    "the origin `{origin}` is not one the manifest declares ({}): add it to [capabilities.network] origins",
+                    declared.join(", ")
+                ))
+            }
+        }
+    }
+
     fn capability_rule(&self, subject: &Subject, capability: Capability) -> Result<(), Denial> {
         if !subject.manifest.declares(capability) {
             return Err(Denial(format!(
@@ -546,6 +655,105 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(f.prompter.consent_questions().len(), 1);
+    }
+
+    fn target<'a>(scheme: &'a str, host: &'a str, port: u16) -> RequestTarget<'a> {
+        RequestTarget {
+            method: "GET",
+            scheme,
+            host,
+            port,
+        }
+    }
+
+    #[test]
+    fn requests_pass_only_to_declared_origins_and_every_decision_is_audited() {
+        let f = fixture();
+        let s = subject(
+            manifest(
+                "government",
+                "[capabilities.network]\norigins = [\"https://*.hz.gov.cn\", \"http://localhost:8080\"]",
+            ),
+            true,
+        );
+        let ok = f
+            .gate
+            .check_request(&s, &target("https", "fines.hz.gov.cn", 443), false)
+            .unwrap();
+        assert_eq!(ok.to_string(), "https://*.hz.gov.cn");
+        for (t, dev, why) in [
+            (
+                target("https", "hz.gov.cn", 443),
+                false,
+                "not one the manifest declares",
+            ),
+            (
+                target("https", "fines.hz.gov.cn", 8443),
+                false,
+                "not one the manifest declares",
+            ),
+            (
+                target("https", "evil-hz.gov.cn", 443),
+                false,
+                "not one the manifest declares",
+            ),
+            (
+                target("http", "localhost", 8080),
+                false,
+                "only in developer mode",
+            ),
+            (
+                target("http", "127.0.0.1", 8080),
+                true,
+                "not one the manifest declares",
+            ),
+            (
+                target("http", "fines.hz.gov.cn", 80),
+                true,
+                "only to loopback hosts",
+            ),
+            (target("ftp", "fines.hz.gov.cn", 21), true, "only https"),
+        ] {
+            let d = f.gate.check_request(&s, &t, dev).unwrap_err();
+            assert!(d.0.contains(why), "{t:?}: {d}");
+            assert!(d.0.contains(&format!("`{}`", t.origin_text())), "{d}");
+        }
+        f.gate
+            .check_request(&s, &target("http", "localhost", 8080), true)
+            .unwrap();
+        let audit = audit(&f.store);
+        assert_eq!(audit.len(), 9);
+        assert!(audit.iter().all(|(c, _)| c == "network"));
+        let outcomes: Vec<Outcome> = audit.into_iter().map(|(_, o)| o).collect();
+        assert_eq!(outcomes[0], Outcome::Allowed);
+        assert!(outcomes[1..8].iter().all(|o| *o == Outcome::Denied));
+        assert_eq!(outcomes[8], Outcome::Allowed);
+    }
+
+    #[test]
+    fn the_network_needs_the_manifest_and_the_policy() {
+        let f = fixture();
+        let s = subject(manifest("commerce", "[capabilities.log]"), false);
+        let d = f
+            .gate
+            .check_request(&s, &target("https", "shop.example.cn", 443), false)
+            .unwrap_err();
+        assert!(d.0.contains("[capabilities.network]"), "{d}");
+        let s = subject(
+            manifest(
+                "commerce",
+                "[capabilities.network]\norigins = [\"https://shop.example.cn\"]",
+            ),
+            false,
+        );
+        let mut policy = Policy::default();
+        policy.deny_capability(Category::Commerce, Capability::Network);
+        f.gate.set_policy(policy);
+        let d = f
+            .gate
+            .check_request(&s, &target("https", "shop.example.cn", 443), false)
+            .unwrap_err();
+        assert!(d.0.contains("policy"), "{d}");
     }
 
     #[tokio::test]

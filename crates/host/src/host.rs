@@ -1,6 +1,7 @@
 //! The host: a store, an engine, the gate, the installed mini-apps and their
 //! sessions.
 
+use crate::capabilities::network::{Network, NetworkConfig};
 use crate::clock::{Clock, IdSource, RandomIds, SystemClock};
 use crate::engine::{self, ComponentCache};
 use crate::error::{Error, Result};
@@ -58,6 +59,10 @@ pub struct HostConfig {
     /// Broadcasts one account may deliver to a follower per calendar month
     /// (default 4, WeChat's rule).
     pub broadcasts_per_month: u32,
+    /// Where mini-apps' outbound requests may go and which TLS roots they
+    /// trust ([`NetworkConfig`]); the per-session limits are in
+    /// [`SandboxLimits`].
+    pub network: NetworkConfig,
 }
 
 impl Default for HostConfig {
@@ -75,6 +80,7 @@ impl Default for HostConfig {
             payment_timeout: Duration::from_secs(120),
             messaging_per_minute: 60,
             broadcasts_per_month: 4,
+            network: NetworkConfig::default(),
         }
     }
 }
@@ -174,6 +180,8 @@ pub(crate) struct Services {
     pub(crate) utc_offset_minutes: i32,
     /// The lanes busy events take turns on ([`SandboxLimits::busy_lanes`]).
     pub(crate) busy_lanes: Arc<crate::lanes::BusyLanes>,
+    /// How outbound requests are sent (TLS roots, address rules).
+    pub(crate) network: Network,
 }
 
 pub(crate) struct HostInner {
@@ -222,6 +230,7 @@ impl Host {
         let engine = engine::build_engine(&config.limits)?;
         engine::start_epoch_ticker(&engine, config.limits.epoch_tick);
         let linker = engine::build_linker(&engine)?;
+        let network = Network::new(&config.network, config.developer_mode)?;
         let gate = Gate::new(
             config.policy,
             store.clone(),
@@ -245,6 +254,7 @@ impl Host {
                 busy_lanes: crate::lanes::BusyLanes::new(config.limits.busy_lanes),
                 limits: config.limits,
                 utc_offset_minutes: config.utc_offset_minutes,
+                network,
             }),
             idle_timeout: config.idle_timeout,
             developer_mode: config.developer_mode,

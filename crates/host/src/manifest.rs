@@ -33,6 +33,8 @@ use toml::Spanned;
 
 /// The largest storage quota a manifest may ask for: 10 MiB per user.
 pub const MAX_STORAGE_QUOTA: u64 = 10 * 1024 * 1024;
+/// The most origins `[capabilities.network]` may list.
+pub const MAX_ORIGINS: usize = 32;
 /// The largest manifest the host reads.
 pub const MAX_MANIFEST_BYTES: usize = 64 * 1024;
 
@@ -104,17 +106,21 @@ pub enum Capability {
     Payment,
     /// Messages to the user's inbox.
     Messaging,
+    /// Outbound HTTPS to the origins the manifest lists, through the
+    /// standard `wasi:http` interfaces (not a `plaza:host` interface).
+    Network,
 }
 
 impl Capability {
     /// Every capability.
-    pub const ALL: [Capability; 6] = [
+    pub const ALL: [Capability; 7] = [
         Capability::Storage,
         Capability::Log,
         Capability::Clock,
         Capability::Identity,
         Capability::Payment,
         Capability::Messaging,
+        Capability::Network,
     ];
 
     /// The name used in manifests and in the audit log; also the interface
@@ -127,12 +133,16 @@ impl Capability {
             Capability::Identity => "identity",
             Capability::Payment => "payment",
             Capability::Messaging => "messaging",
+            Capability::Network => "network",
         }
     }
 
-    /// The capability behind a `plaza:host` interface name, if any.
+    /// The capability behind a `plaza:host` interface name, if any (`network`
+    /// is not one: it is `wasi:http`).
     pub fn from_interface(name: &str) -> Option<Capability> {
-        Capability::ALL.into_iter().find(|c| c.as_str() == name)
+        Capability::ALL
+            .into_iter()
+            .find(|c| *c != Capability::Network && c.as_str() == name)
     }
 }
 
@@ -248,6 +258,15 @@ pub struct Capabilities {
     pub payment: bool,
     /// `[capabilities.messaging]`.
     pub messaging: Option<MessagingRequest>,
+    /// `[capabilities.network]`.
+    pub network: Option<NetworkRequest>,
+}
+
+/// What a mini-app asks of the network: the origins it may call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NetworkRequest {
+    /// At least one origin.
+    pub origins: Vec<Origin>,
 }
 
 /// What a mini-app asks of storage.
@@ -436,6 +455,45 @@ impl Manifest {
             }
         };
 
+        let network = match caps.network {
+            None => None,
+            Some(n) => {
+                let span = n.origins.span();
+                let list = n.origins.into_inner();
+                if list.is_empty() {
+                    return Err(fail(
+                        span,
+                        "capabilities.network.origins",
+                        "must list at least one origin, such as `https://api.example.gov.cn`: a mini-app that calls no server should not declare the network".to_string(),
+                    ));
+                }
+                if list.len() > MAX_ORIGINS {
+                    return Err(fail(
+                        span,
+                        "capabilities.network.origins",
+                        format!(
+                            "lists {} origins; the most a manifest may list is {MAX_ORIGINS}",
+                            list.len()
+                        ),
+                    ));
+                }
+                let mut origins: Vec<Origin> = Vec::with_capacity(list.len());
+                for text in &list {
+                    let origin = Origin::parse(text).map_err(|why| {
+                        fail(
+                            span.clone(),
+                            "capabilities.network.origins",
+                            format!("has `{text}`: {why}"),
+                        )
+                    })?;
+                    if !origins.contains(&origin) {
+                        origins.push(origin);
+                    }
+                }
+                Some(NetworkRequest { origins })
+            }
+        };
+
         Ok(Manifest {
             app: AppInfo {
                 id: id.clone(),
@@ -455,6 +513,7 @@ impl Manifest {
                 identity,
                 payment: caps.payment.is_some(),
                 messaging,
+                network,
             },
             source: text.to_string(),
         })
@@ -470,6 +529,7 @@ impl Manifest {
             Capability::Identity => c.identity.is_some(),
             Capability::Payment => c.payment,
             Capability::Messaging => c.messaging.is_some(),
+            Capability::Network => c.network.is_some(),
         }
     }
 
@@ -490,6 +550,16 @@ impl Manifest {
             .map(String::as_str)
     }
 
+    /// The origins the mini-app may call (empty when it does not declare the
+    /// network).
+    pub fn origins(&self) -> &[Origin] {
+        self.capabilities
+            .network
+            .as_ref()
+            .map(|n| n.origins.as_slice())
+            .unwrap_or(&[])
+    }
+
     /// The storage quota per user, in bytes (0 when storage is not declared).
     pub fn storage_quota(&self) -> u64 {
         self.capabilities
@@ -498,6 +568,214 @@ impl Manifest {
             .map(|s| s.quota_bytes)
             .unwrap_or(0)
     }
+}
+
+/// A URL scheme an origin may use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Scheme {
+    /// `https`: the only scheme in production.
+    Https,
+    /// `http`: loopback hosts only, and only in developer mode.
+    Http,
+}
+
+impl Scheme {
+    /// `https` or `http`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scheme::Https => "https",
+            Scheme::Http => "http",
+        }
+    }
+
+    /// The port a URL of this scheme uses when it names none.
+    pub fn default_port(self) -> u16 {
+        match self {
+            Scheme::Https => 443,
+            Scheme::Http => 80,
+        }
+    }
+}
+
+/// An origin a mini-app may call, as the manifest lists it:
+/// `scheme://host[:port]`, where `host` is a DNS name, a leading `*.` for its
+/// subdomains (not the name itself), or, for loopback only, an IP address.
+/// Without a port, the scheme's default port (443, 80).
+///
+/// ```
+/// use plaza_host::manifest::Origin;
+/// let o = Origin::parse("https://*.hz.gov.cn").unwrap();
+/// assert!(o.matches("https", "fines.hz.gov.cn", 443));
+/// assert!(!o.matches("https", "hz.gov.cn", 443));
+/// assert!(!o.matches("https", "fines.hz.gov.cn", 8443));
+/// assert!(Origin::parse("http://api.hz.gov.cn").is_err());
+/// assert!(Origin::parse("http://localhost:8080").is_ok());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Origin {
+    /// The scheme.
+    pub scheme: Scheme,
+    /// The host in lower case, without the `*.` of a wildcard.
+    pub host: String,
+    /// Whether the origin is every subdomain of `host`.
+    pub wildcard: bool,
+    /// The port (the scheme's default when the manifest names none).
+    pub port: u16,
+}
+
+impl Origin {
+    /// Parses and checks an origin; the error says what is wrong.
+    pub fn parse(text: &str) -> std::result::Result<Origin, String> {
+        let (scheme, rest) = text
+            .split_once("://")
+            .ok_or("an origin is `https://host` or `https://host:port`")?;
+        let scheme = match scheme.to_ascii_lowercase().as_str() {
+            "https" => Scheme::Https,
+            "http" => Scheme::Http,
+            other => return Err(format!("the scheme `{other}` is not allowed: use https")),
+        };
+        let rest = rest.strip_suffix('/').unwrap_or(rest);
+        if rest.contains(['/', '?', '#', '@']) {
+            return Err(
+                "an origin has no path, query, fragment or user name: only `scheme://host[:port]`"
+                    .to_string(),
+            );
+        }
+        let (host, port) = split_host_port(rest)?;
+        let port = port.unwrap_or(scheme.default_port());
+        let host = host.to_ascii_lowercase();
+        let (wildcard, host) = match host.strip_prefix("*.") {
+            Some(base) => (true, base.to_string()),
+            None => (false, host),
+        };
+        let ip = parse_ip(&host);
+        if ip.is_some() && wildcard {
+            return Err("a wildcard `*.` goes before a DNS name, not an IP address".to_string());
+        }
+        if ip.is_none() && !is_dns_name(&host) {
+            return Err(format!(
+                "`{host}` is not a host name: labels of letters, digits and '-' separated by dots (a wildcard only as a leading `*.`)"
+            ));
+        }
+        if wildcard && !host.contains('.') && host != "localhost" {
+            return Err(format!(
+                "`*.{host}` would allow a whole top-level domain: name the organisation's domain, such as `*.hz.gov.cn`"
+            ));
+        }
+        let loopback = is_loopback_host(&host);
+        if ip.is_some() && !loopback {
+            return Err(
+                "IP addresses are allowed only for loopback (127.0.0.1, [::1]), and only in developer mode: use the server's DNS name"
+                    .to_string(),
+            );
+        }
+        if scheme == Scheme::Http && !loopback {
+            return Err(
+                "plain HTTP is allowed only for loopback hosts (localhost, 127.0.0.1, [::1]) in developer mode: use https"
+                    .to_string(),
+            );
+        }
+        Ok(Origin {
+            scheme,
+            host,
+            wildcard,
+            port,
+        })
+    }
+
+    /// Whether a request to `scheme://host:port` (host in lower case, an
+    /// IPv6 address in brackets) is to this origin.
+    pub fn matches(&self, scheme: &str, host: &str, port: u16) -> bool {
+        if scheme != self.scheme.as_str() || port != self.port {
+            return false;
+        }
+        if self.wildcard {
+            host.len() > self.host.len() + 1
+                && host.ends_with(&self.host)
+                && host.as_bytes()[host.len() - self.host.len() - 1] == b'.'
+        } else {
+            host == self.host
+        }
+    }
+
+    /// Whether this origin's host is loopback: `localhost`, a name under
+    /// `.localhost`, `127.0.0.0/8` or `[::1]`.
+    pub fn is_loopback(&self) -> bool {
+        is_loopback_host(&self.host)
+    }
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}://{}{}",
+            self.scheme.as_str(),
+            if self.wildcard { "*." } else { "" },
+            self.host
+        )?;
+        if self.port != self.scheme.default_port() {
+            write!(f, ":{}", self.port)?;
+        }
+        Ok(())
+    }
+}
+
+/// Splits `host:port` or `[v6]:port`; the port is optional.
+fn split_host_port(s: &str) -> std::result::Result<(&str, Option<u16>), String> {
+    let (host, port) = if let Some(rest) = s.strip_prefix('[') {
+        let end = rest.find(']').ok_or("an IPv6 address ends with `]`")?;
+        let host = &s[..end + 2];
+        match &rest[end + 1..] {
+            "" => (host, None),
+            p => (host, Some(p.strip_prefix(':').ok_or("a port follows `:`")?)),
+        }
+    } else {
+        match s.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (s, None),
+        }
+    };
+    if host.is_empty() {
+        return Err("the origin names no host".to_string());
+    }
+    let port = match port {
+        None => None,
+        Some(p) => match p.parse::<u16>() {
+            Ok(n) if n > 0 => Some(n),
+            _ => return Err(format!("`{p}` is not a port (1 to 65535)")),
+        },
+    };
+    Ok((host, port))
+}
+
+/// The IP address a host is, if it is one (`127.0.0.1`, `[::1]`).
+pub fn parse_ip(host: &str) -> Option<std::net::IpAddr> {
+    if let Some(v6) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        return v6.parse::<std::net::Ipv6Addr>().ok().map(Into::into);
+    }
+    host.parse::<std::net::Ipv4Addr>().ok().map(Into::into)
+}
+
+/// Whether a host (lower case) is loopback: `localhost`, a name under
+/// `.localhost` (RFC 6761), an address in `127.0.0.0/8`, or `[::1]`.
+pub fn is_loopback_host(host: &str) -> bool {
+    match parse_ip(host) {
+        Some(ip) => ip.is_loopback(),
+        None => host == "localhost" || host.ends_with(".localhost"),
+    }
+}
+
+fn is_dns_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 253
+        && s.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
 }
 
 /// Whether `s` is a reverse-DNS name: two or more labels of `[a-z0-9-]`, no
@@ -573,6 +851,13 @@ struct RawCapabilities {
     identity: Option<RawIdentity>,
     payment: Option<Empty>,
     messaging: Option<RawMessaging>,
+    network: Option<RawNetwork>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawNetwork {
+    origins: Spanned<Vec<String>>,
 }
 
 #[derive(Deserialize)]
@@ -677,6 +962,52 @@ scopes = { real-name = "To register you" }
     fn missing_table_is_named() {
         let e = err("[app]\nid = \"a.b\"\nname = \"x\"\nversion = \"1.0.0\"\n");
         assert!(e.contains("publisher"), "{e}");
+    }
+
+    #[test]
+    fn origins_are_parsed_and_checked() {
+        let with = |origins: &str| {
+            Manifest::parse(
+                "plaza.toml",
+                &format!("{GOOD}\n[capabilities.network]\norigins = [{origins}]\n"),
+            )
+        };
+        let m =
+            with("\"HTTPS://Api.HZ.gov.cn/\", \"https://*.hz.gov.cn:8443\", \"http://[::1]:9000\"")
+                .unwrap();
+        assert!(m.declares(Capability::Network));
+        let shown: Vec<String> = m.origins().iter().map(|o| o.to_string()).collect();
+        assert_eq!(
+            shown,
+            vec![
+                "https://api.hz.gov.cn",
+                "https://*.hz.gov.cn:8443",
+                "http://[::1]:9000"
+            ]
+        );
+        assert!(m.origins()[0].matches("https", "api.hz.gov.cn", 443));
+        assert!(!m.origins()[0].matches("http", "api.hz.gov.cn", 443));
+        assert!(m.origins()[1].matches("https", "a.b.hz.gov.cn", 8443));
+        assert!(!m.origins()[1].matches("https", "xhz.gov.cn", 8443));
+        assert!(m.origins()[2].matches("http", "[::1]", 9000));
+        for (origins, why) in [
+            ("", "at least one origin"),
+            ("\"api.hz.gov.cn\"", "https://host"),
+            ("\"http://api.hz.gov.cn\"", "plain HTTP"),
+            ("\"https://192.168.1.10\"", "IP addresses"),
+            ("\"https://*.127.0.0.1\"", "wildcard"),
+            ("\"https://*.com\"", "top-level domain"),
+            ("\"https://a_b.cn\"", "not a host name"),
+            ("\"https://api.hz.gov.cn:0\"", "not a port"),
+            ("\"https://user@api.hz.gov.cn\"", "user name"),
+            ("\"wss://api.hz.gov.cn\"", "use https"),
+        ] {
+            let e = with(origins).unwrap_err().to_string();
+            assert!(
+                e.contains("capabilities.network.origins") && e.contains(why),
+                "{origins}: {e}"
+            );
+        }
     }
 
     #[test]

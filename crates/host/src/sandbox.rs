@@ -55,6 +55,20 @@ pub struct SandboxLimits {
     /// Live sessions the host keeps at once (the instance pool's size).
     /// Default 1,000.
     pub max_live_sessions: u32,
+    /// Outbound HTTP requests one session may have in flight at once (from
+    /// sending to the end, or the drop, of the response body). The next one
+    /// fails at once with `limit-exceeded`; it does not wait. Default 10
+    /// (WeChat's `wx.request` limit).
+    pub http_in_flight: usize,
+    /// How long one outbound request may take, from sending it to the last
+    /// byte of its response; past it the guest gets `limit-exceeded`.
+    /// Default 60 s (WeChat's default timeout).
+    pub http_timeout: Duration,
+    /// The largest request body a session may send, in bytes. Default 1 MiB.
+    pub http_request_bytes: u64,
+    /// The largest response body a session may receive, in bytes; a longer
+    /// one is cut off with `limit-exceeded`. Default 10 MiB.
+    pub http_response_bytes: u64,
 }
 
 impl Default for SandboxLimits {
@@ -73,6 +87,10 @@ impl Default for SandboxLimits {
             page_bytes: 1024 * 1024,
             output_bytes_per_event: 64 * 1024,
             max_live_sessions: 1_000,
+            http_in_flight: 10,
+            http_timeout: Duration::from_secs(60),
+            http_request_bytes: 1024 * 1024,
+            http_response_bytes: 10 * 1024 * 1024,
         }
     }
 }

@@ -20,6 +20,7 @@ use std::time::Duration;
 use wasmtime::component::ResourceTable;
 use wasmtime::{Store, UpdateDeadline};
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 /// How many pages a session's navigation stack holds (WeChat's limit is 10).
 pub const MAX_PAGE_STACK: usize = 10;
@@ -28,6 +29,8 @@ pub const MAX_PAGE_STACK: usize = 10;
 pub struct SessionState {
     wasi: WasiCtx,
     table: ResourceTable,
+    http: WasiHttpCtx,
+    net: crate::capabilities::network::SessionNetwork,
     pub(crate) limiter: SandboxLimiter,
     pub(crate) subject: Subject,
     pub(crate) memo: AuditMemo,
@@ -50,6 +53,16 @@ impl WasiView for SessionState {
         WasiCtxView {
             ctx: &mut self.wasi,
             table: &mut self.table,
+        }
+    }
+}
+
+impl WasiHttpView for SessionState {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: &mut self.table,
+            hooks: &mut self.net,
         }
     }
 }
@@ -405,6 +418,8 @@ async fn start_instance(host: &Arc<HostInner>, user: &str, app_id: &str) -> Resu
     let state = SessionState {
         wasi,
         table: ResourceTable::new(),
+        http: WasiHttpCtx::new(),
+        net: crate::capabilities::network::SessionNetwork::new(services.clone(), subject.clone()),
         limiter: SandboxLimiter::new(limits),
         subject,
         memo: AuditMemo::default(),

@@ -129,7 +129,7 @@ async fn setup<'a>(
     let clock = ManualClock::new(scenario.start_ms);
     let prompter = Arc::new(ScriptedPrompter::new());
     apply_answers(&prompter, &scenario.answers);
-    let config = HostConfig {
+    let mut config = HostConfig {
         cache_dir,
         clock: Arc::new(clock.clone()),
         ids: Arc::new(SequentialIds::default()),
@@ -140,6 +140,15 @@ async fn setup<'a>(
         idle_timeout: None,
         ..HostConfig::default()
     };
+    // The city-services sample's agency backend: one per process, on an
+    // ephemeral port, where the host sends the sample's origin.
+    let backend = plaza_agency_backend::shared()
+        .map_err(|e| fail(0, format!("the sample agency backend: {e}")))?;
+    config.network.resolve_to(
+        plaza_agency_backend::HOST,
+        plaza_agency_backend::PORT,
+        backend,
+    );
     let host = Host::open(&store, config.clone()).map_err(|e| fail(0, e.to_string()))?;
     let mut default_app = String::new();
     for p in &scenario.packages {

@@ -11,7 +11,9 @@
 //!   ...) and a [`PageBuilder`];
 //! - typed host calls, one module per capability: [`storage`], [`log`],
 //!   [`clock`], [`identity`], [`payment`] and [`messaging`]. A call returns
-//!   a [`HostError`] as data when the host says no.
+//!   a [`HostError`] as data when the host says no;
+//! - [`http`]: requests to the origins the manifest lists, over the standard
+//!   `wasi:http` interface.
 //!
 //! Build with `cargo build --release --target wasm32-wasip2` on a `cdylib`
 //! crate: the result is a component. The component imports only the
@@ -52,6 +54,7 @@ mod event;
 mod page;
 
 pub mod clock;
+pub mod http;
 pub mod identity;
 pub mod log;
 pub mod messaging;

@@ -1,7 +1,6 @@
-//! The city's sample records, derived deterministically from the plate,
-//! account or permit number typed in (a real account would ask the city's
-//! backends through the network capability): the same number always shows
-//! the same fines, bills and permit status.
+//! The city's records: violations and bills as the agency backend sends them
+//! (`backend.rs`), and the permit statuses, derived deterministically from
+//! the number typed in: the same number always shows the same status.
 
 use plaza_sdk::clock::{DAY_MS, LocalTime};
 
@@ -66,75 +65,19 @@ pub fn normalise_plate(text: &str) -> Option<String> {
     ((5..=10).contains(&n) && plate.chars().all(char::is_alphanumeric)).then_some(plate)
 }
 
-/// One kind of traffic offence.
-pub struct Offence {
-    pub what: &'static str,
-    pub fine_fen: u64,
-    pub points: u8,
-}
-
-const OFFENCES: [Offence; 5] = [
-    Offence {
-        what: "Speeding, 20 to 50 % over the limit",
-        fine_fen: 20_000,
-        points: 6,
-    },
-    Offence {
-        what: "Running a red light",
-        fine_fen: 20_000,
-        points: 6,
-    },
-    Offence {
-        what: "Parking where it is forbidden",
-        fine_fen: 15_000,
-        points: 0,
-    },
-    Offence {
-        what: "Not giving way to pedestrians at a crossing",
-        fine_fen: 20_000,
-        points: 3,
-    },
-    Offence {
-        what: "Using a phone while driving",
-        fine_fen: 10_000,
-        points: 3,
-    },
-];
-
-const PLACES: [&str; 4] = [
-    "Tianmushan Rd / Xueyuan Rd",
-    "Yan'an Rd near Wulin Square",
-    "Qiantang River Bridge",
-    "Wensan Rd, Xihu District",
-];
-
 /// One traffic violation recorded against a plate.
 pub struct Violation {
     /// The decision number, such as `F4821930`: also the fine's order id.
     pub number: String,
-    pub offence: &'static Offence,
-    pub place: &'static str,
+    /// The offence.
+    pub what: String,
+    /// The fine, in fen.
+    pub fine_fen: u64,
+    /// Penalty points.
+    pub points: u8,
+    pub place: String,
     /// The day it was recorded, such as `2026-10-14`.
     pub date: String,
-}
-
-/// The violations recorded against `plate` (normalised): as many as the
-/// plate's last digit modulo 3, so a plate ending in 0, 3, 6 or 9 (or a
-/// letter divisible likewise) is clean.
-pub fn violations(plate: &str) -> Vec<Violation> {
-    let last = plate.chars().last().map_or(0, |c| c as u32);
-    let count = (last % 3) as u64;
-    (0..count)
-        .map(|i| {
-            let h = hash(&format!("{plate}:{i}"));
-            Violation {
-                number: format!("F{:07}", h % 10_000_000),
-                offence: &OFFENCES[(h % 5) as usize],
-                place: PLACES[(h / 5 % 4) as usize],
-                date: format!("2026-10-{:02}", 1 + h / 20 % 28),
-            }
-        })
-        .collect()
 }
 
 /// A utility: water, electricity or gas.
@@ -147,11 +90,6 @@ pub struct Utility {
     pub company: &'static str,
     /// The unit of use, such as `m³`.
     pub unit: &'static str,
-    /// The price of one unit, in fen.
-    pub unit_price_fen: u64,
-    /// The least and the spread of a month's use, in units.
-    pub base: u64,
-    pub spread: u64,
 }
 
 pub const UTILITIES: [Utility; 3] = [
@@ -160,27 +98,18 @@ pub const UTILITIES: [Utility; 3] = [
         name: "Water bill",
         company: "Hangzhou Water Group",
         unit: "m³",
-        unit_price_fen: 350,
-        base: 6,
-        spread: 20,
     },
     Utility {
         id: "electricity",
         name: "Electricity bill",
         company: "State Grid Hangzhou",
         unit: "kWh",
-        unit_price_fen: 55,
-        base: 120,
-        spread: 300,
     },
     Utility {
         id: "gas",
         name: "Gas bill",
         company: "Hangzhou Gas",
         unit: "m³",
-        unit_price_fen: 300,
-        base: 8,
-        spread: 30,
     },
 ];
 
@@ -203,6 +132,8 @@ pub struct Bill {
     pub period: String,
     pub period_label: String,
     pub usage: u64,
+    /// The price of one unit, in fen.
+    pub unit_price_fen: u64,
     pub amount_fen: u64,
 }
 
@@ -210,28 +141,6 @@ impl Bill {
     /// The order id of paying this bill: paying twice is the same order.
     pub fn order_id(&self) -> String {
         format!("{}-{}-{}", self.utility.id, self.account, self.period)
-    }
-}
-
-const SURNAMES: [&str; 6] = ["Wang", "Li", "Zhang", "Liu", "Chen", "Zhou"];
-
-/// Last month's bill (on the host's clock) of `account`.
-pub fn bill(utility: &'static Utility, account: &str, today: &LocalTime) -> Bill {
-    let (year, month) = if today.month == 1 {
-        (today.year - 1, 12)
-    } else {
-        (today.year, today.month - 1)
-    };
-    let h = hash(&format!("{}:{account}", utility.id));
-    let usage = utility.base + h % utility.spread;
-    Bill {
-        utility,
-        account: account.to_string(),
-        holder: format!("{} *", SURNAMES[(h / 7 % 6) as usize]),
-        period: format!("{year:04}{month:02}"),
-        period_label: format!("{} {year}", MONTHS[usize::from(month - 1)]),
-        usage,
-        amount_fen: usage * utility.unit_price_fen,
     }
 }
 

@@ -1,4 +1,4 @@
-//! Hangzhou City Services, a sample mini-app: traffic fines, utility bills, the plate lottery, marriage registration and permits (expects storage, log, clock, payment, messaging and identity).
+//! Hangzhou City Services, a sample mini-app: traffic fines, utility bills, the plate lottery, marriage registration and permits (expects storage, log, clock, payment, messaging, identity and network).
 //!
 //! A city government's public account. A citizen looks up the traffic
 //! violations of a plate and pays a fine; looks up a water, electricity or
@@ -6,7 +6,10 @@
 //! licence-plate lottery and, after the draw date on the host's clock, sees
 //! the result as a notice; books a marriage-registration appointment with
 //! both partners' names (the citizen's verified real name with consent, the
-//! partner's typed); checks an entry-exit permit's status. Records come from
+//! partner's typed); checks an entry-exit permit's status. Violations and bills
+//! come from the agency backend (`crates/agency-backend`, at `http://localhost:47180`,
+//! over the network capability: `backend.rs`); when it cannot be reached, the
+//! page "Records unavailable" says so and nothing is paid. Permits come from
 //! deterministic sample data (`data.rs`).
 //!
 //! Pages and the actions that lead to them:
@@ -33,6 +36,7 @@
 //! | submit `permit` | "Permit <number>" | push |
 //! | anything else | "Something went wrong" | replace |
 
+mod backend;
 mod data;
 mod lottery;
 mod marriage;
@@ -72,6 +76,8 @@ enum Problem {
     Message(String),
     /// The host refused a call.
     Host(HostError),
+    /// The agency's records could not be reached.
+    Unavailable(&'static str, backend::Unreachable),
 }
 
 impl From<HostError> for Problem {
@@ -83,6 +89,7 @@ impl From<HostError> for Problem {
 impl Problem {
     fn page(self) -> PageBuilder {
         let text = match self {
+            Problem::Unavailable(what, why) => return unavailable(what, why),
             Problem::Unknown(kind, what) => format!("Unknown {kind}: {what}"),
             Problem::Message(text) => text,
             Problem::Host(e) => format!("The city could not do that ({e})"),
@@ -92,6 +99,18 @@ impl Problem {
             .error(text)
             .button("Back to services", "home")
     }
+}
+
+/// The notice when an agency's records cannot be reached.
+fn unavailable(what: &str, why: backend::Unreachable) -> PageBuilder {
+    log::warn(&format!("the {what} are unreachable: {}", why.0));
+    Page::builder("Records unavailable")
+        .replace()
+        .warning(format!(
+            "The {what} cannot be reached right now. Nothing was paid or changed: try again in a few minutes, or call the city hotline 12345."
+        ))
+        .field("Reason", why.0)
+        .button("Back to services", "home")
 }
 
 type Answer = Result<PageBuilder, Problem>;
@@ -126,7 +145,7 @@ fn tap(action: &str) -> Answer {
         "fine" | "pay-fine" => {
             let (plate, number) = arg.split_once(':').ok_or_else(unknown)?;
             let plate = data::normalise_plate(plate).ok_or_else(unknown)?;
-            let v = data::violations(&plate)
+            let v = traffic_records(&plate)?
                 .into_iter()
                 .find(|v| v.number == number)
                 .ok_or_else(|| Problem::Message(format!("{plate} has no fine {number}.")))?;
@@ -148,7 +167,7 @@ fn tap(action: &str) -> Answer {
             if !data::valid_account(account) {
                 return Err(unknown());
             }
-            let bill = data::bill(u, account, &clock::now().local());
+            let bill = utility_bill(u, account)?;
             log::info(&format!("paying {}", bill.order_id()));
             Ok(pay::pay(
                 "Bill paid",
@@ -231,7 +250,7 @@ fn plate_violations(typed: &str) -> Answer {
             "\"{typed}\" is not a plate: 5 to 10 letters and digits, such as ZA12345."
         )));
     };
-    let list = data::violations(&plate);
+    let list = traffic_records(&plate)?;
     let mut page = Page::builder(format!("Violations of {plate}"));
     if list.is_empty() {
         return Ok(page
@@ -242,14 +261,14 @@ fn plate_violations(typed: &str) -> Answer {
     for v in &list {
         let paid = pay::is_paid(&v.number)?;
         if !paid {
-            unpaid += v.offence.fine_fen;
+            unpaid += v.fine_fen;
         }
         page = page.link(
-            format!("{} · {}", v.date, v.offence.what),
+            format!("{} · {}", v.date, v.what),
             format!(
                 "{} · {} points · {}",
-                money(v.offence.fine_fen),
-                v.offence.points,
+                money(v.fine_fen),
+                v.points,
                 if paid { "paid" } else { "unpaid" }
             ),
             format!("fine:{plate}:{}", v.number),
@@ -269,17 +288,17 @@ fn fine(plate: &str, v: &data::Violation) -> Answer {
     let paid = pay::is_paid(&v.number)?;
     let page = Page::builder(format!("Fine {}", v.number))
         .field("Plate", plate)
-        .field("Offence", v.offence.what)
-        .field("Place", v.place)
+        .field("Offence", v.what.as_str())
+        .field("Place", v.place.as_str())
         .field("Date", v.date.as_str())
-        .field("Fine", money(v.offence.fine_fen))
-        .field("Points", v.offence.points.to_string())
+        .field("Fine", money(v.fine_fen))
+        .field("Points", v.points.to_string())
         .field("Status", if paid { "paid" } else { "unpaid" });
     let page = if paid {
         page
     } else {
         page.primary_button(
-            format!("Pay {}", money(v.offence.fine_fen)),
+            format!("Pay {}", money(v.fine_fen)),
             format!("pay-fine:{plate}:{}", v.number),
         )
     };
@@ -296,8 +315,8 @@ fn pay_fine(plate: &str, v: &data::Violation) -> Answer {
         "Fine paid",
         &v.number,
         &format!("Traffic fine {}", v.number),
-        v.offence.fine_fen,
-        format!("Traffic fine {} for {plate}: {}", v.number, v.offence.what),
+        v.fine_fen,
+        format!("Traffic fine {} for {plate}: {}", v.number, v.what),
     )
     .field("Plate", plate)
     .button("Back to the violations", format!("plate:{plate}"))
@@ -321,9 +340,9 @@ fn fine_notice(plate: &str) -> Answer {
             .button("Back to services", "home"));
     }
     let mut unpaid = (0, 0);
-    for v in data::violations(&plate) {
+    for v in traffic_records(&plate)? {
         if !pay::is_paid(&v.number)? {
-            unpaid = (unpaid.0 + 1, unpaid.1 + v.offence.fine_fen);
+            unpaid = (unpaid.0 + 1, unpaid.1 + v.fine_fen);
         }
     }
     let fields = [
@@ -374,7 +393,7 @@ fn show_bill(u: &'static data::Utility, account: &str) -> Answer {
             "\"{account}\" is not an account number: 8 to 12 digits."
         )));
     }
-    let bill = data::bill(u, account, &clock::now().local());
+    let bill = utility_bill(u, account)?;
     let paid = pay::is_paid(&bill.order_id())?;
     let page = Page::builder(format!("{} {}", u.name, bill.account))
         .field("Supplier", u.company)
@@ -384,7 +403,7 @@ fn show_bill(u: &'static data::Utility, account: &str) -> Answer {
         .field("Usage", format!("{} {}", bill.usage, u.unit))
         .field(
             "Price",
-            format!("{} per {}", money(u.unit_price_fen), u.unit),
+            format!("{} per {}", money(bill.unit_price_fen), u.unit),
         )
         .field("Amount", money(bill.amount_fen))
         .field("Status", if paid { "paid" } else { "unpaid" });
@@ -397,6 +416,17 @@ fn show_bill(u: &'static data::Utility, account: &str) -> Answer {
         )
         .button("Back to services", "home")
     })
+}
+
+/// The violations of a plate, from the traffic police's records.
+fn traffic_records(plate: &str) -> Result<Vec<data::Violation>, Problem> {
+    backend::violations(plate).map_err(|e| Problem::Unavailable("traffic police's records", e))
+}
+
+/// Last month's bill of an account, from the utility's records.
+fn utility_bill(u: &'static data::Utility, account: &str) -> Result<data::Bill, Problem> {
+    backend::bill(u, account, &clock::now().local())
+        .map_err(|e| Problem::Unavailable("utility's billing records", e))
 }
 
 /// `permit`: the application number to look up.

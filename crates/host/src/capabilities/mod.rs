@@ -2,6 +2,9 @@
 //! first, checks its arguments against the caps, and answers with the WIT
 //! `error` variant, never a trap, when it cannot do what was asked.
 //!
+//! `network` is not a `plaza:host` interface but `wasi:http`'s outgoing
+//! handler, gated in [`network`].
+//!
 //! Capabilities that keep money or messages (`payment`, `messaging`) audit
 //! every call; the others audit their first use in a session and every
 //! denial (see [`crate::gate`]).
@@ -10,6 +13,7 @@ mod clock;
 mod identity;
 mod log;
 mod messaging;
+pub mod network;
 mod payment;
 mod storage;
 

@@ -1,0 +1,746 @@
+//! Network: outbound HTTP(S) to the origins a mini-app's manifest lists, and
+//! nothing else.
+//!
+//! Mini-apps use the standard `wasi:http` outgoing handler (Wasmtime's
+//! `wasmtime-wasi-http`), so any language's HTTP client for components works
+//! unchanged. Plaza sends every request itself, in the
+//! [`WasiHttpHooks::send_request`] hook of the session, and decides before
+//! anything connects:
+//!
+//! 1. the [gate](crate::gate::Gate::check_request): the manifest declares the
+//!    network and lists a matching origin (scheme, host, port; `*.` for
+//!    subdomains), the policy allows the network for the publisher, and plain
+//!    HTTP or an IP address only to loopback in developer mode. Every
+//!    decision is audited (method and origin, never a path or a body);
+//! 2. the session's limits ([`SandboxLimits`](crate::sandbox::SandboxLimits)):
+//!    requests in flight (the next one fails at once, it does not wait), a
+//!    declared request body over the cap;
+//! 3. where the name leads: a name that resolves to a loopback, private or
+//!    link-local address is refused in production (a DNS answer cannot turn
+//!    an allowed origin into a way into the host's own network), unless the
+//!    embedding app allows private destinations or maps the name itself
+//!    ([`NetworkConfig::resolve`]).
+//!
+//! The host then sets the `plaza-mini-app: <app id>/<version>` header (a
+//! mini-app cannot set, override or remove it: `wasi:http` refuses it as a
+//! forbidden header, and the host replaces whatever reaches it), and adds
+//! nothing else: no cookie, no authorization, nothing of the user's. A
+//! mini-app that wants the user's identity sends a login code from the
+//! identity capability to its own backend.
+//!
+//! The host does not follow redirects: a 3xx response reaches the guest as
+//! it is, and a client library that follows it sends a new request, checked
+//! like the first one. So a redirect reaches only allowed origins.
+//!
+//! What the guest gets when the host refuses: `wasi:http`'s
+//! `error-code.internal-error` with a text that starts with Plaza's error
+//! kind, `denied: ...` (naming the origin) or `limit-exceeded: ...` (naming
+//! the limit). `wasi:http`'s own `http-request-denied` carries no text, and a
+//! mini-app author needs to know which origin to declare. A response body
+//! over the cap, or one still arriving at the timeout, ends with the same
+//! `limit-exceeded` error on the body's stream.
+
+use crate::gate::{RequestTarget, Subject};
+use crate::host::Services;
+use crate::manifest::{is_loopback_host, parse_ip};
+use crate::store::Outcome;
+use bytes::Bytes;
+use http::header::{CONTENT_LENGTH, HeaderName, HeaderValue};
+use http_body::{Body, Frame, SizeHint};
+use http_body_util::BodyExt;
+use std::collections::HashMap;
+use std::future::Future;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use wasmtime_wasi_http::p2::bindings::http::types::ErrorCode;
+use wasmtime_wasi_http::{
+    DEFAULT_FORBIDDEN_HEADERS, Error as HttpError, ForbiddenHeaderFilter, RequestOptions, WasiBody,
+    WasiHttpHooks,
+};
+
+/// The header naming the mini-app and its version (`cn.gov.hz.city/1.2.0`)
+/// on every request, set by the host; a mini-app cannot set or override it.
+pub const IDENTITY_HEADER: &str = "plaza-mini-app";
+
+/// How the embedding app lets mini-apps' requests out. The per-session limits
+/// (in flight, timeout, body sizes) are in
+/// [`SandboxLimits`](crate::sandbox::SandboxLimits).
+#[derive(Clone, Default)]
+pub struct NetworkConfig {
+    /// Root certificates (DER) trusted besides the public web roots
+    /// (Mozilla's, from `webpki-roots`): an agency's private CA, or a test
+    /// CA. See [`NetworkConfig::add_root_certificates_pem`].
+    pub root_certificates: Vec<Vec<u8>>,
+    /// Host names the host resolves itself, as `host:port` to a socket
+    /// address, like curl's `--resolve`: a staging backend, or a test server
+    /// on an ephemeral port. The gate still checks the origin by its name;
+    /// only where the connection goes changes.
+    pub resolve: HashMap<String, SocketAddr>,
+    /// Whether names may resolve to loopback, private or link-local
+    /// addresses (default no: an agency's public name must not lead into the
+    /// host's own network). In developer mode, loopback origins always may.
+    pub allow_private_destinations: bool,
+}
+
+impl std::fmt::Debug for NetworkConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NetworkConfig")
+            .field("root_certificates", &self.root_certificates.len())
+            .field("resolve", &self.resolve)
+            .field(
+                "allow_private_destinations",
+                &self.allow_private_destinations,
+            )
+            .finish()
+    }
+}
+
+impl NetworkConfig {
+    /// Adds every certificate of a PEM text to the trusted roots; returns
+    /// how many.
+    pub fn add_root_certificates_pem(&mut self, pem: &[u8]) -> crate::Result<usize> {
+        use rustls_pki_types::CertificateDer;
+        use rustls_pki_types::pem::PemObject;
+        let mut n = 0;
+        for cert in CertificateDer::pem_slice_iter(pem) {
+            let cert = cert.map_err(|e| {
+                crate::Error::NetworkConfig(format!("a root certificate is not valid PEM: {e}"))
+            })?;
+            self.root_certificates.push(cert.to_vec());
+            n += 1;
+        }
+        if n == 0 {
+            return Err(crate::Error::NetworkConfig(
+                "the PEM text holds no certificate (`-----BEGIN CERTIFICATE-----`)".into(),
+            ));
+        }
+        Ok(n)
+    }
+
+    /// Sends requests for `host:port` to `address` (see
+    /// [`NetworkConfig::resolve`]).
+    pub fn resolve_to(&mut self, host: &str, port: u16, address: SocketAddr) -> &mut Self {
+        self.resolve
+            .insert(format!("{}:{port}", host.to_ascii_lowercase()), address);
+        self
+    }
+}
+
+/// The host's side of the network: TLS settings and address rules, shared by
+/// every session.
+pub(crate) struct Network {
+    tls: tokio_rustls::TlsConnector,
+    resolve: HashMap<String, SocketAddr>,
+    allow_private: bool,
+    pub(crate) developer_mode: bool,
+}
+
+impl Network {
+    pub(crate) fn new(config: &NetworkConfig, developer_mode: bool) -> crate::Result<Network> {
+        let mut roots = rustls::RootCertStore {
+            roots: webpki_roots::TLS_SERVER_ROOTS.into(),
+        };
+        for (i, der) in config.root_certificates.iter().enumerate() {
+            roots
+                .add(rustls_pki_types::CertificateDer::from(der.clone()))
+                .map_err(|e| {
+                    crate::Error::NetworkConfig(format!(
+                        "root certificate {} cannot be used: {e}",
+                        i + 1
+                    ))
+                })?;
+        }
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let tls = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| crate::Error::NetworkConfig(format!("TLS: {e}")))?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        Ok(Network {
+            tls: tokio_rustls::TlsConnector::from(Arc::new(tls)),
+            resolve: config
+                .resolve
+                .iter()
+                .map(|(k, v)| (k.to_ascii_lowercase(), *v))
+                .collect(),
+            allow_private: config.allow_private_destinations,
+            developer_mode,
+        })
+    }
+}
+
+/// One session's network: its identity for the gate, and its requests in
+/// flight. The `wasi:http` hooks of the session's store.
+pub(crate) struct SessionNetwork {
+    services: Arc<Services>,
+    subject: Subject,
+    in_flight: Arc<Semaphore>,
+}
+
+impl SessionNetwork {
+    pub(crate) fn new(services: Arc<Services>, subject: Subject) -> SessionNetwork {
+        let permits = services.limits.http_in_flight.min(Semaphore::MAX_PERMITS);
+        let in_flight = Arc::new(Semaphore::new(permits));
+        SessionNetwork {
+            services,
+            subject,
+            in_flight,
+        }
+    }
+}
+
+fn forbidden(name: &HeaderName) -> bool {
+    name.as_str() == IDENTITY_HEADER || DEFAULT_FORBIDDEN_HEADERS.contains(name)
+}
+
+type SendResult = Result<
+    (
+        http::Response<WasiBody>,
+        Box<dyn Future<Output = Result<(), HttpError>> + Send>,
+    ),
+    HttpError,
+>;
+
+impl WasiHttpHooks for SessionNetwork {
+    fn is_forbidden_header(&mut self, name: &HeaderName) -> bool {
+        forbidden(name)
+    }
+
+    fn forbidden_header_filter(&mut self) -> ForbiddenHeaderFilter {
+        Arc::new(forbidden)
+    }
+
+    // Every scheme reaches `send_request`, where the gate refuses (and
+    // audits) anything but https and, in developer mode, http.
+    fn is_supported_scheme(&mut self, _scheme: &http::uri::Scheme) -> bool {
+        true
+    }
+
+    // A certificate the host does not trust is told apart from other TLS
+    // failures, so a mini-app author knows to fix the certificate.
+    fn p2_error_from_tls(&mut self, err: &std::io::Error) -> ErrorCode {
+        let bad_certificate = err
+            .get_ref()
+            .and_then(|e| e.downcast_ref::<rustls::Error>())
+            .is_some_and(|e| matches!(e, rustls::Error::InvalidCertificate(_)));
+        if bad_certificate {
+            ErrorCode::TlsCertificateError
+        } else {
+            ErrorCode::TlsProtocolError
+        }
+    }
+
+    fn send_request(
+        &mut self,
+        request: http::Request<WasiBody>,
+        _options: Option<RequestOptions>,
+        _fut: Box<dyn Future<Output = Result<(), HttpError>> + Send>,
+    ) -> Box<dyn Future<Output = SendResult> + Send> {
+        // Everything is decided here, before the future that connects exists.
+        match self.prepare(request) {
+            Ok(outbound) => Box::new(outbound.send()),
+            Err(e) => Box::new(async move { Err(e) }),
+        }
+    }
+}
+
+/// A refusal of the gate, as the guest gets it.
+fn denied(why: &str) -> HttpError {
+    HttpError::InternalError(Some(format!("denied: {why}")))
+}
+
+/// A limit, as the guest gets it.
+fn limit_exceeded(why: &str) -> HttpError {
+    HttpError::InternalError(Some(format!("limit-exceeded: {why}")))
+}
+
+/// What an allowed request needs to be sent, and to audit what happens to it.
+struct Outbound {
+    request: http::Request<WasiBody>,
+    audit: AuditTrail,
+    scheme: String,
+    host: String,
+    port: u16,
+    permit: OwnedSemaphorePermit,
+    request_overflow: Arc<AtomicBool>,
+}
+
+/// Writes what happens to a request after the gate's decision (a limit hit,
+/// a destination refused) to the audit log.
+#[derive(Clone)]
+struct AuditTrail {
+    services: Arc<Services>,
+    subject: Subject,
+    /// `GET https://host:port`.
+    what: String,
+}
+
+impl AuditTrail {
+    fn denied(&self, detail: &str) {
+        if let Err(e) = self.services.gate.audit(
+            &self.subject,
+            "network",
+            Outcome::Denied,
+            &format!("{}: {detail}", self.what),
+        ) {
+            tracing::error!("{e}");
+        }
+    }
+
+    fn limit(&self, why: &str) -> HttpError {
+        self.denied(&format!("limit-exceeded: {why}"));
+        limit_exceeded(why)
+    }
+}
+
+impl SessionNetwork {
+    fn prepare(&mut self, mut request: http::Request<WasiBody>) -> Result<Outbound, HttpError> {
+        let uri = request.uri().clone();
+        let scheme = uri.scheme_str().unwrap_or("https").to_ascii_lowercase();
+        let Some(authority) = uri.authority() else {
+            return Err(denied("the request names no host"));
+        };
+        let host = authority.host().trim_end_matches('.').to_ascii_lowercase();
+        let port = authority.port_u16().unwrap_or(match scheme.as_str() {
+            "http" => 80,
+            _ => 443,
+        });
+        let method = request.method().as_str().to_string();
+        let target = RequestTarget {
+            method: &method,
+            scheme: &scheme,
+            host: &host,
+            port,
+        };
+        let services = self.services.clone();
+        services
+            .gate
+            .check_request(&self.subject, &target, services.network.developer_mode)
+            .map_err(|d| denied(&d.0))?;
+        let audit = AuditTrail {
+            services: services.clone(),
+            subject: self.subject.clone(),
+            what: format!("{method} {}", target.origin_text()),
+        };
+        let limits = &services.limits;
+        let declared_length = request
+            .headers()
+            .get(CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        if let Some(len) = declared_length
+            && len > limits.http_request_bytes
+        {
+            return Err(audit.limit(&format!(
+                "the request body is {len} bytes; the most a session may send is {}",
+                limits.http_request_bytes
+            )));
+        }
+        let permit = self.in_flight.clone().try_acquire_owned().map_err(|_| {
+            audit.limit(&format!(
+                "{} requests are in flight already, the most a session may have: this one was not sent; send it again when one has finished",
+                limits.http_in_flight
+            ))
+        })?;
+        // The host's header, whatever the guest managed to put there.
+        let app = &self.subject.manifest.app;
+        let identity = HeaderValue::from_str(&format!("{}/{}", app.id, app.version))
+            .map_err(|e| HttpError::InternalError(Some(format!("identity header: {e}"))))?;
+        let headers = request.headers_mut();
+        headers.remove(IDENTITY_HEADER);
+        headers.insert(HeaderName::from_static(IDENTITY_HEADER), identity);
+        // Only the path goes on the wire (no proxy in between).
+        let path = uri
+            .path_and_query()
+            .map(|p| p.as_str())
+            .unwrap_or("/")
+            .to_string();
+        *request.uri_mut() = http::Uri::try_from(path)
+            .map_err(|e| HttpError::InternalError(Some(format!("request path: {e}"))))?;
+        let request_overflow = Arc::new(AtomicBool::new(false));
+        let request = request.map(|body| {
+            CappedRequestBody {
+                inner: body,
+                left: limits.http_request_bytes,
+                overflow: request_overflow.clone(),
+            }
+            .boxed_unsync()
+        });
+        Ok(Outbound {
+            request,
+            audit,
+            scheme,
+            host,
+            port,
+            permit,
+            request_overflow,
+        })
+    }
+}
+
+impl Outbound {
+    async fn send(self) -> SendResult {
+        let limits = self.audit.services.limits.clone();
+        let now = tokio::time::Instant::now();
+        // A timeout too large to add is no timeout (a year is plenty).
+        let deadline = now
+            .checked_add(limits.http_timeout)
+            .unwrap_or(now + std::time::Duration::from_secs(365 * 24 * 3600));
+        let audit = self.audit.clone();
+        let overflow = self.request_overflow.clone();
+        let exchange = tokio::time::timeout_at(deadline, self.exchange(deadline)).await;
+        match exchange {
+            Ok(Ok(sent)) => Ok(sent),
+            Ok(Err(e)) => {
+                if overflow.load(Ordering::Acquire) {
+                    return Err(audit.limit(&format!(
+                        "the request body is longer than {} bytes, the most a session may send",
+                        limits.http_request_bytes
+                    )));
+                }
+                Err(e)
+            }
+            Err(_) => Err(audit.limit(&format!(
+                "no complete answer within {} ms, the most a request may take",
+                limits.http_timeout.as_millis()
+            ))),
+        }
+    }
+
+    async fn exchange(self, deadline: tokio::time::Instant) -> SendResult {
+        let Outbound {
+            request,
+            audit,
+            scheme,
+            host,
+            port,
+            permit,
+            ..
+        } = self;
+        let network = &audit.services.network;
+        let addresses = destinations(network, &host, port, &audit).await?;
+        let mut last = None;
+        let mut stream = None;
+        for address in addresses {
+            match tokio::net::TcpStream::connect(address).await {
+                Ok(s) => {
+                    stream = Some(s);
+                    break;
+                }
+                Err(e) => last = Some(e),
+            }
+        }
+        let Some(tcp) = stream else {
+            return Err(HttpError::Connect(last.unwrap_or_else(|| {
+                std::io::Error::new(std::io::ErrorKind::NotFound, "no address")
+            })));
+        };
+        let io: Box<dyn Io> = if scheme == "https" {
+            let name = match parse_ip(&host) {
+                Some(ip) => rustls_pki_types::ServerName::IpAddress(ip.into()),
+                None => rustls_pki_types::ServerName::try_from(host.clone())
+                    .map_err(HttpError::InvalidDnsNameError)?,
+            };
+            let tls = network
+                .tls
+                .connect(name, tcp)
+                .await
+                .map_err(HttpError::Tls)?;
+            Box::new(tls)
+        } else {
+            Box::new(tcp)
+        };
+        let (mut sender, conn) = hyper::client::conn::http1::Builder::new()
+            .handshake(wasmtime_wasi_http::io::TokioIo::new(io))
+            .await
+            .map_err(HttpError::Hyper)?;
+        let conn = AbortOnDrop(tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!("outbound connection: {e}");
+            }
+        }));
+        let response = sender
+            .send_request(request)
+            .await
+            .map_err(HttpError::Hyper)?;
+        let cap = audit.services.limits.http_response_bytes;
+        let declared = response
+            .headers()
+            .get(CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        if let Some(len) = declared
+            && len > cap
+        {
+            return Err(audit.limit(&format!(
+                "the response body is {len} bytes; the most a session may receive is {cap}"
+            )));
+        }
+        let timeout = audit.services.limits.http_timeout;
+        let response = response.map(|incoming| {
+            LimitedResponseBody {
+                inner: incoming,
+                seen: 0,
+                cap,
+                deadline: Box::pin(tokio::time::sleep_until(deadline)),
+                timeout_ms: timeout.as_millis() as u64,
+                done: false,
+                permit: Some(permit),
+                _conn: conn,
+                audit,
+            }
+            .boxed_unsync()
+        });
+        Ok((
+            response,
+            Box::new(async { Ok(()) }) as Box<dyn Future<Output = _> + Send>,
+        ))
+    }
+}
+
+/// Where to connect for `host:port`, with the address rules applied.
+async fn destinations(
+    network: &Network,
+    host: &str,
+    port: u16,
+    audit: &AuditTrail,
+) -> Result<Vec<SocketAddr>, HttpError> {
+    if let Some(address) = network.resolve.get(&format!("{host}:{port}")) {
+        return Ok(vec![*address]);
+    }
+    let loopback_origin = is_loopback_host(host);
+    let found: Vec<SocketAddr> = if loopback_origin && parse_ip(host).is_none() {
+        // RFC 6761: `localhost` and names under it are loopback, never asked
+        // of DNS.
+        vec![SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port)]
+    } else if let Some(ip) = parse_ip(host) {
+        vec![SocketAddr::new(ip, port)]
+    } else {
+        tokio::net::lookup_host((host, port))
+            .await
+            .map_err(|e| HttpError::DnsError {
+                rcode: Some(e.to_string()),
+                info_code: None,
+            })?
+            .collect()
+    };
+    if network.allow_private || (network.developer_mode && loopback_origin) {
+        return Ok(found);
+    }
+    let (public, private): (Vec<SocketAddr>, Vec<SocketAddr>) =
+        found.into_iter().partition(|a| is_public(a.ip()));
+    if public.is_empty()
+        && let Some(first) = private.first()
+    {
+        let why = format!(
+            "`{host}` resolves to {}, a loopback, private or link-local address: the host does not connect mini-apps there",
+            first.ip()
+        );
+        audit.denied(&why);
+        return Err(denied(&why));
+    }
+    Ok(public)
+}
+
+/// Whether an address is on the public internet (not loopback, private,
+/// link-local, shared, unspecified, broadcast, multicast or documentation).
+pub fn is_public(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let o = v4.octets();
+            !(v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_multicast()
+                || v4.is_documentation()
+                || o[0] == 0
+                || (o[0] == 100 && (o[1] & 0xc0) == 64))
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_public(IpAddr::V4(v4));
+            }
+            let first = v6.segments()[0];
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80)
+        }
+    }
+}
+
+trait Io: AsyncRead + AsyncWrite + Send + Unpin + 'static {}
+impl<T: AsyncRead + AsyncWrite + Send + Unpin + 'static> Io for T {}
+
+/// Aborts the connection's task when the response is dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// The guest's request body, cut off past the session's cap.
+struct CappedRequestBody {
+    inner: WasiBody,
+    left: u64,
+    overflow: Arc<AtomicBool>,
+}
+
+impl Body for CappedRequestBody {
+    type Data = Bytes;
+    type Error = HttpError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, HttpError>>> {
+        let this = self.get_mut();
+        match Pin::new(&mut this.inner).poll_frame(cx) {
+            Poll::Ready(Some(Ok(frame))) => {
+                if let Some(data) = frame.data_ref() {
+                    let n = data.len() as u64;
+                    if n > this.left {
+                        this.overflow.store(true, Ordering::Release);
+                        return Poll::Ready(Some(Err(HttpError::HttpRequestBodySize(None))));
+                    }
+                    this.left -= n;
+                }
+                Poll::Ready(Some(Ok(frame)))
+            }
+            other => other,
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// A response body as the guest reads it: cut off past the session's cap or
+/// at the request's deadline; it holds the request's place among those in
+/// flight until it ends or is dropped.
+struct LimitedResponseBody {
+    inner: hyper::body::Incoming,
+    seen: u64,
+    cap: u64,
+    deadline: Pin<Box<tokio::time::Sleep>>,
+    timeout_ms: u64,
+    done: bool,
+    permit: Option<OwnedSemaphorePermit>,
+    _conn: AbortOnDrop,
+    audit: AuditTrail,
+}
+
+impl Body for LimitedResponseBody {
+    type Data = Bytes;
+    type Error = HttpError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, HttpError>>> {
+        let this = self.get_mut();
+        if this.done {
+            return Poll::Ready(None);
+        }
+        match Pin::new(&mut this.inner).poll_frame(cx) {
+            Poll::Ready(Some(Ok(frame))) => {
+                if let Some(data) = frame.data_ref() {
+                    this.seen += data.len() as u64;
+                    if this.seen > this.cap {
+                        this.done = true;
+                        this.permit = None;
+                        return Poll::Ready(Some(Err(this.audit.limit(&format!(
+                            "the response body is longer than {} bytes, the most a session may receive: it was cut off there",
+                            this.cap
+                        )))));
+                    }
+                }
+                Poll::Ready(Some(Ok(frame)))
+            }
+            Poll::Ready(Some(Err(e))) => {
+                this.done = true;
+                this.permit = None;
+                Poll::Ready(Some(Err(HttpError::Hyper(e))))
+            }
+            Poll::Ready(None) => {
+                this.done = true;
+                this.permit = None;
+                Poll::Ready(None)
+            }
+            Poll::Pending => {
+                if this.deadline.as_mut().poll(cx).is_ready() {
+                    this.done = true;
+                    this.permit = None;
+                    return Poll::Ready(Some(Err(this.audit.limit(&format!(
+                        "the response did not end within {} ms, the most a request may take",
+                        this.timeout_ms
+                    )))));
+                }
+                Poll::Pending
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.done || self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn public_addresses() {
+        for private in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "::1",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+        ] {
+            assert!(!is_public(private.parse().unwrap()), "{private}");
+        }
+        for public in ["1.1.1.1", "203.0.114.1", "2606:4700::1111"] {
+            assert!(is_public(public.parse().unwrap()), "{public}");
+        }
+    }
+
+    #[test]
+    fn the_identity_header_is_forbidden_to_guests() {
+        assert!(forbidden(&HeaderName::from_static(IDENTITY_HEADER)));
+        assert!(forbidden(&http::header::HOST));
+        assert!(!forbidden(&http::header::AUTHORIZATION));
+    }
+
+    #[test]
+    fn root_certificates_must_be_pem() {
+        let mut c = NetworkConfig::default();
+        assert!(c.add_root_certificates_pem(b"not a certificate").is_err());
+    }
+}

@@ -1,0 +1,88 @@
+//! The city's records, asked of the agency backend over the network
+//! capability (`[capabilities.network]` in plaza.toml): the traffic police's
+//! violations and the utilities' bills. Answers are text, one record a line,
+//! fields separated by tabs (see `crates/agency-backend`).
+
+use crate::data::{Bill, MONTHS, Utility, Violation};
+use plaza_sdk::clock::LocalTime;
+use plaza_sdk::http;
+
+/// The agency backend, as the manifest declares it.
+pub const BACKEND: &str = "http://localhost:47180";
+
+/// Why the records could not be had: a sentence for the citizen's notice.
+pub struct Unreachable(pub String);
+
+fn fetch(path: &str) -> Result<String, Unreachable> {
+    let response =
+        http::get(&format!("{BACKEND}{path}")).map_err(|e| Unreachable(e.to_string()))?;
+    if response.status != 200 {
+        return Err(Unreachable(format!(
+            "the records service answered {}: {}",
+            response.status,
+            response.text().trim()
+        )));
+    }
+    Ok(response.text())
+}
+
+fn malformed(line: &str) -> Unreachable {
+    Unreachable(format!(
+        "the records service sent a malformed record: {line}"
+    ))
+}
+
+/// The violations recorded against `plate` (normalised).
+pub fn violations(plate: &str) -> Result<Vec<Violation>, Unreachable> {
+    let text = fetch(&format!("/violations?plate={plate}"))?;
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|line| {
+            let f: Vec<&str> = line.split('\t').collect();
+            let [number, what, fine, points, place, date] = f[..] else {
+                return Err(malformed(line));
+            };
+            Ok(Violation {
+                number: number.to_string(),
+                what: what.to_string(),
+                fine_fen: fine.parse().map_err(|_| malformed(line))?,
+                points: points.parse().map_err(|_| malformed(line))?,
+                place: place.to_string(),
+                date: date.to_string(),
+            })
+        })
+        .collect()
+}
+
+/// Last month's bill (on the host's clock) of `account`.
+pub fn bill(
+    utility: &'static Utility,
+    account: &str,
+    today: &LocalTime,
+) -> Result<Bill, Unreachable> {
+    let (year, month) = if today.month == 1 {
+        (today.year - 1, 12)
+    } else {
+        (today.year, today.month - 1)
+    };
+    let period = format!("{year:04}{month:02}");
+    let text = fetch(&format!(
+        "/bill?utility={}&account={account}&period={period}",
+        utility.id
+    ))?;
+    let line = text.lines().next().unwrap_or("");
+    let f: Vec<&str> = line.split('\t').collect();
+    let [holder, usage, price, amount] = f[..] else {
+        return Err(malformed(line));
+    };
+    Ok(Bill {
+        utility,
+        account: account.to_string(),
+        holder: holder.to_string(),
+        period,
+        period_label: format!("{} {year}", MONTHS[usize::from(month - 1)]),
+        usage: usage.parse().map_err(|_| malformed(line))?,
+        unit_price_fen: price.parse().map_err(|_| malformed(line))?,
+        amount_fen: amount.parse().map_err(|_| malformed(line))?,
+    })
+}
