@@ -175,7 +175,7 @@ mod tests {
         let lanes = BusyLanes::new(1);
         let held = lanes.clone().acquire(0).await;
         let gone = tokio::spawn(lanes.clone().acquire(1));
-        while lanes.lock().waiting.len() < 1 {
+        while lanes.lock().waiting.is_empty() {
             tokio::task::yield_now().await;
         }
         gone.abort();
