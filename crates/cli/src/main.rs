@@ -2,6 +2,7 @@
 //! shell.
 //!
 //! ```text
+//! plaza new my-clinic --template payment          # a mini-app to start from
 //! plaza build sample-miniapps/hospital
 //! plaza pack sample-miniapps/hospital -o hospital.plaza
 //! plaza install hospital.plaza
@@ -21,14 +22,18 @@
 //! `~/.local/share/plaza/plaza.db`).
 
 mod build;
+mod help;
+mod hints;
 mod inbox;
 mod money;
+mod new;
 mod run;
 mod scenarios;
 mod trust;
+mod ui;
 
 use anyhow::{Context, Result, bail};
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use plaza_host::package::Package;
 use plaza_host::store::AuditQuery;
 use plaza_host::{Host, HostConfig};
@@ -44,6 +49,8 @@ use std::process::ExitCode;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    #[command(flatten)]
+    ui: ui::UiArgs,
 }
 
 #[derive(clap::Args, Clone)]
@@ -56,6 +63,16 @@ struct StoreArg {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Create a mini-app from a template (Cargo.toml, src/lib.rs, a commented
+    /// plaza.toml, a scenario test) that builds, packs and passes its
+    /// scenario as it is.
+    New(new::NewArgs),
+    /// Print a completion script for a shell (bash, zsh, fish, elvish,
+    /// powershell) on standard output.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
     /// Show a user's inbox (messages from mini-apps), or mark one read.
     Inbox {
         /// The user.
@@ -310,7 +327,14 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    let cli = Cli::parse();
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let color = ui::color_in(&args);
+    ui::set_color(color);
+    let matches = cli_command()
+        .color(ui::clap_color(color))
+        .get_matches_from(args);
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    ui::init(&cli.ui);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -324,10 +348,15 @@ fn main() -> ExitCode {
     match runtime.block_on(dispatch(cli.command)) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            ui::error(&e);
             ExitCode::FAILURE
         }
     }
+}
+
+/// The command line, with its styles and the examples of every command.
+fn cli_command() -> clap::Command {
+    help::with_examples(Cli::command().styles(ui::STYLES))
 }
 
 /// The default store path.
@@ -351,6 +380,7 @@ fn open_host_with(
     prompter: std::sync::Arc<dyn plaza_host::prompt::Prompter>,
 ) -> Result<Host> {
     let path = store.store.clone().unwrap_or_else(default_store);
+    hints::remember_store(&path);
     let cache = path
         .parent()
         .map(|p| p.join("cache"))
@@ -373,6 +403,10 @@ pub(crate) fn print_json(value: &serde_json::Value) {
 
 async fn dispatch(command: Command) -> Result<ExitCode> {
     match command {
+        Command::New(args) => return new::new(args),
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut cli_command(), "plaza", &mut std::io::stdout());
+        }
         Command::Bench {
             quick,
             json,
@@ -590,8 +624,15 @@ async fn dispatch(command: Command) -> Result<ExitCode> {
 
 fn pack(dir: &Path, output: Option<PathBuf>, component: Option<PathBuf>) -> Result<PathBuf> {
     let manifest_path = dir.join("plaza.toml");
+    if !manifest_path.is_file() {
+        bail!(
+            "{} has no plaza.toml: is it a mini-app's folder? (`plaza new NAME` makes one)",
+            dir.display()
+        );
+    }
     let manifest = std::fs::read_to_string(&manifest_path)
         .with_context(|| format!("reading {}", manifest_path.display()))?;
+    let progress = ui::Progress::start("Packing", &dir.display().to_string());
     let wasm = match component {
         Some(c) => c,
         None => build::build(dir)?,
@@ -605,7 +646,18 @@ fn pack(dir: &Path, output: Option<PathBuf>, component: Option<PathBuf>) -> Resu
             pkg.manifest.app.id, pkg.manifest.app.version
         ))
     });
-    std::fs::write(&out, pkg.to_bytes()).with_context(|| format!("writing {}", out.display()))?;
+    let bytes = pkg.to_bytes();
+    std::fs::write(&out, &bytes).with_context(|| format!("writing {}", out.display()))?;
+    progress.done(
+        "Packed",
+        &format!(
+            "{} {} into {} ({})",
+            pkg.manifest.app.id,
+            pkg.manifest.app.version,
+            out.display(),
+            ui::size(bytes.len() as u64)
+        ),
+    );
     Ok(out)
 }
 

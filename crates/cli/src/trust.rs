@@ -235,6 +235,29 @@ fn public_key_arg(arg: &str) -> Result<String> {
 }
 
 fn read_secret_key(path: &Path) -> Result<PublisherKey> {
+    if !path.exists() {
+        let public = path.extension().is_some_and(|e| e == "pub");
+        if public {
+            bail!(
+                "there is no key {}; and a .pub file is a public key: sign with the secret key beside it (`--key {}`), made by `plaza keygen`",
+                path.display(),
+                path.with_extension("").display()
+            );
+        }
+        bail!(
+            "there is no key {}: run `plaza keygen -o {}` first (it writes the secret key there and the public key to {})",
+            path.display(),
+            path.display(),
+            pub_path(path).display()
+        );
+    }
+    if path.extension().is_some_and(|e| e == "pub") {
+        bail!(
+            "{} is a public key: sign with the secret key beside it (`--key {}`)",
+            path.display(),
+            path.with_extension("").display()
+        );
+    }
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("reading the key {}", path.display()))?;
     PublisherKey::from_secret_hex(&text)
