@@ -212,3 +212,46 @@ fn decorate(mut cmd: Command, path: &str) -> Command {
     }
     cmd
 }
+
+#[cfg(test)]
+mod tests {
+    fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+        let help = cmd
+            .get_after_help()
+            .map(|h| h.to_string())
+            .unwrap_or_default();
+        if !help.contains("Examples:") || !help.contains("plaza ") {
+            missing.push(if path.is_empty() {
+                "plaza".into()
+            } else {
+                path.to_string()
+            });
+        }
+        for sub in cmd.get_subcommands() {
+            let sub_path = format!("{path} {}", sub.get_name()).trim().to_string();
+            walk(sub, &sub_path, missing);
+        }
+    }
+
+    #[test]
+    fn every_command_and_subcommand_has_examples() {
+        let mut missing = Vec::new();
+        walk(&crate::cli_command(), "", &mut missing);
+        assert!(missing.is_empty(), "no examples for: {missing:?}");
+    }
+
+    #[test]
+    fn every_example_names_its_own_command() {
+        for (path, text) in super::EXAMPLES {
+            for line in text.lines() {
+                let line = line.trim();
+                assert!(
+                    line.starts_with(&format!("plaza {path}"))
+                        || line.starts_with("PLAZA_")
+                        || path.is_empty(),
+                    "an example of `{path}` runs something else: {line}"
+                );
+            }
+        }
+    }
+}
