@@ -97,6 +97,14 @@ const COMMON: &[(&str, &str)] = &[
     // registry look-up (cargo updates it if the SDK asks for newer ones).
     ("Cargo.lock", include_str!("../templates/common/Cargo.lock")),
     (".gitignore", include_str!("../templates/common/gitignore")),
+    (
+        "rust-toolchain.toml",
+        concat!(
+            "# The Rust toolchain Plaza is built and tested with; rustup installs it,\n",
+            "# with the wasm32-wasip2 target mini-apps compile for, at the first build.\n",
+            include_str!("../../../rust-toolchain.toml")
+        ),
+    ),
     ("README.md", include_str!("../templates/common/README.md")),
 ];
 
