@@ -427,19 +427,21 @@ fn parse_category(s: &str) -> Result<Category> {
         .into_iter()
         .find(|c| c.as_str() == s)
         .with_context(|| {
-            format!(
-                "unknown category `{s}`: one of {}",
-                Category::ALL.map(|c| c.as_str()).join(", ")
-            )
+            let all = Category::ALL.map(|c| c.as_str());
+            match crate::hints::closest(s, all) {
+                Some(c) => format!("unknown category `{s}`: did you mean `{c}`?"),
+                None => format!("unknown category `{s}`: one of {}", all.join(", ")),
+            }
         })
 }
 
 fn parse_scope(s: &str) -> Result<Scope> {
     Scope::parse(s).with_context(|| {
-        format!(
-            "unknown scope `{s}`: one of {}",
-            Scope::ALL.map(|c| c.as_str()).join(", ")
-        )
+        let all = Scope::ALL.map(|c| c.as_str());
+        match crate::hints::closest(s, all) {
+            Some(c) => format!("unknown scope `{s}`: did you mean `{c}`?"),
+            None => format!("unknown scope `{s}`: one of {}", all.join(", ")),
+        }
     })
 }
 
@@ -499,7 +501,13 @@ pub fn publisher(host: &Host, command: PublisherCommand) -> Result<ExitCode> {
         }
         PublisherCommand::Remove { id } => {
             if !host.remove_publisher(&id)? {
-                bail!("publisher {id} is not in the registry (`plaza publisher list`)");
+                let ids: Vec<String> = host.publishers()?.into_iter().map(|p| p.id).collect();
+                match crate::hints::closest(&id, ids.iter().map(String::as_str)) {
+                    Some(close) => bail!(
+                        "publisher {id} is not in the registry: did you mean `{close}`? (`plaza publisher list`)"
+                    ),
+                    None => bail!("publisher {id} is not in the registry (`plaza publisher list`)"),
+                }
             }
             println!("removed publisher {id}");
         }
@@ -535,6 +543,20 @@ pub fn grants(host: &Host, command: GrantsCommand) -> Result<ExitCode> {
         GrantsCommand::Revoke { user, app, scope } => {
             let scope = parse_scope(&scope)?;
             if !host.revoke_consent(&user, &app, scope.as_str())? {
+                let decided = host.consents(&user)?;
+                if decided.is_empty() {
+                    bail!(
+                        "{user} has answered no consent questions: check the user id (`plaza grants list --user {user}`)"
+                    );
+                }
+                let apps: Vec<&str> = decided.iter().map(|c| c.app.as_str()).collect();
+                if !apps.contains(&app.as_str())
+                    && let Some(close) = crate::hints::closest(&app, apps.iter().copied())
+                {
+                    bail!(
+                        "{user} has no decisions for {app}: did you mean `{close}`? (`plaza grants list --user {user}`)"
+                    );
+                }
                 bail!(
                     "{user} has no decision about {scope} for {app} (`plaza grants list --user {user}`)"
                 );

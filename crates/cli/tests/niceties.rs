@@ -269,3 +269,85 @@ fn a_folder_without_a_manifest_suggests_plaza_new() {
         err(&o)
     );
 }
+
+#[test]
+fn mistyped_categories_scopes_and_publishers_suggest_the_right_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = tmp.path().join("plaza.db");
+    let key = tmp.path().join("p.key");
+    let o = plaza(&store, &["keygen", "-o", key.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", err(&o));
+    let public = format!("{}.pub", key.display());
+    let add = |category: &str| {
+        plaza(
+            &store,
+            &[
+                "publisher",
+                "add",
+                "cn.hz.health",
+                "--name",
+                "Health",
+                "--category",
+                category,
+                "--key",
+                &public,
+            ],
+        )
+    };
+    let o = add("medcal");
+    assert!(!o.status.success());
+    assert!(
+        err(&o).contains("unknown category `medcal`: did you mean `medical`?"),
+        "{}",
+        err(&o)
+    );
+    assert!(add("medical").status.success());
+
+    let o = plaza(&store, &["publisher", "remove", "cn.hz.helth"]);
+    assert!(
+        err(&o).contains("did you mean `cn.hz.health`?"),
+        "{}",
+        err(&o)
+    );
+
+    let o = plaza(
+        &store,
+        &["grants", "revoke", "--user", "ann", "cn.hz.app", "realname"],
+    );
+    assert!(
+        err(&o).contains("unknown scope `realname`: did you mean `real-name`?"),
+        "{}",
+        err(&o)
+    );
+    let o = plaza(
+        &store,
+        &[
+            "grants",
+            "set",
+            "--user",
+            "ann",
+            "cn.hz.app",
+            "phone",
+            "allow",
+        ],
+    );
+    assert!(o.status.success(), "{}", err(&o));
+    let o = plaza(
+        &store,
+        &["grants", "revoke", "--user", "ann", "cn.hz.ap", "phone"],
+    );
+    assert!(
+        err(&o).contains("ann has no decisions for cn.hz.ap: did you mean `cn.hz.app`?"),
+        "{}",
+        err(&o)
+    );
+    let o = plaza(
+        &store,
+        &["grants", "revoke", "--user", "anne", "cn.hz.app", "phone"],
+    );
+    assert!(
+        err(&o).contains("anne has answered no consent questions: check the user id"),
+        "{}",
+        err(&o)
+    );
+}
