@@ -48,6 +48,17 @@ pub fn for_error(e: &anyhow::Error) -> Option<String> {
 }
 
 fn not_installed(app: &str) -> Option<String> {
+    // A folder or a package file that is not there, rather than an id.
+    if Path::new(app).is_dir() {
+        return Some(format!(
+            "`{app}` is a folder: pack it first (`plaza pack {app} -o app.plaza`), then `plaza run app.plaza`"
+        ));
+    }
+    if app.ends_with(".plaza") {
+        return Some(format!(
+            "there is no file {app}: `plaza pack DIR -o {app}` makes one"
+        ));
+    }
     let path = remembered_store()?;
     let store = SqliteStore::open(&path).ok()?;
     let ids: Vec<String> = store

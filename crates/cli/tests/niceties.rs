@@ -195,6 +195,21 @@ fn a_mistyped_app_id_suggests_the_installed_one() {
             err(&o)
         );
     }
+    // A folder, or a package file that is not there, is not an id.
+    let o = plaza(&store, &["run", tmp.path().to_str().unwrap()]);
+    assert!(
+        err(&o).contains("is a folder: pack it first"),
+        "{}",
+        err(&o)
+    );
+    let o = plaza(&store, &["run", "missing.plaza"]);
+    assert!(
+        err(&o).contains(
+            "there is no file missing.plaza: `plaza pack DIR -o missing.plaza` makes one"
+        ),
+        "{}",
+        err(&o)
+    );
     // Nothing close: the list instead of a guess.
     let o = plaza(&store, &["run", "cn.gov.city"]);
     assert!(
