@@ -36,6 +36,19 @@ pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
         .map(|(_, c)| c)
 }
 
+/// Reads a package file; a file that is not there is an error saying how to
+/// make one (the host's own error calls it malformed).
+pub fn read_package(path: &Path) -> anyhow::Result<plaza_host::package::Package> {
+    if !path.exists() {
+        anyhow::bail!(
+            "there is no package file {}: `plaza pack DIR -o {}` makes one",
+            path.display(),
+            path.display()
+        );
+    }
+    Ok(plaza_host::package::Package::read_file(path)?)
+}
+
 /// What to do about an error, when the CLI knows more than the error says.
 pub fn for_error(e: &anyhow::Error) -> Option<String> {
     let host_error = e

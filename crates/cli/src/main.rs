@@ -444,7 +444,7 @@ async fn dispatch(command: Command) -> Result<ExitCode> {
             json,
         } => {
             let host = open_host(&store)?;
-            let pkg = Package::read_file(&package)?;
+            let pkg = crate::hints::read_package(&package)?;
             let report = host.install(pkg).await?;
             if json {
                 print_json(&serde_json::json!({
@@ -662,7 +662,7 @@ fn pack(dir: &Path, output: Option<PathBuf>, component: Option<PathBuf>) -> Resu
 }
 
 fn inspect(path: &Path, json: bool) -> Result<()> {
-    let pkg = Package::read_file(path)?;
+    let pkg = crate::hints::read_package(path)?;
     let m = &pkg.manifest;
     let imports = plaza_host::component_imports(&pkg.component)?;
     if json {

@@ -24,7 +24,7 @@ use crate::run::format_time;
 use anyhow::{Context, Result, bail};
 use plaza_host::Host;
 use plaza_host::manifest::{Category, Scope};
-use plaza_host::package::{Package, PublisherKey, SignatureStatus, key_id};
+use plaza_host::package::{PublisherKey, SignatureStatus, key_id};
 use plaza_host::store::{GeoPoint, PublisherRecord, RealNameRecord, UserProfile};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -318,7 +318,7 @@ pub fn keygen(args: KeygenArgs) -> Result<ExitCode> {
 /// `plaza sign`.
 pub fn sign(args: SignArgs) -> Result<ExitCode> {
     let key = read_secret_key(&args.key)?;
-    let mut pkg = Package::read_file(&args.package)?;
+    let mut pkg = crate::hints::read_package(&args.package)?;
     pkg.sign(&key)?;
     let out = args.output.unwrap_or(args.package);
     std::fs::write(&out, pkg.to_bytes()).with_context(|| format!("writing {}", out.display()))?;
@@ -335,7 +335,7 @@ pub fn sign(args: SignArgs) -> Result<ExitCode> {
 
 /// `plaza verify`: against a given key, or the registry of `host`.
 pub fn verify(args: VerifyArgs, host: impl FnOnce() -> Result<Host>) -> Result<ExitCode> {
-    let pkg = Package::read_file(&args.package)?;
+    let pkg = crate::hints::read_package(&args.package)?;
     let m = &pkg.manifest;
     let (key, registered) = match &args.public_key {
         Some(k) => (public_key_arg(k)?, None),
@@ -546,7 +546,7 @@ pub fn grants(host: &Host, command: GrantsCommand) -> Result<ExitCode> {
                 let decided = host.consents(&user)?;
                 if decided.is_empty() {
                     bail!(
-                        "{user} has answered no consent questions: check the user id (`plaza grants list --user {user}`)"
+                        "{user} has no decision about {scope} for {app}, nor any other: check the user id (`plaza grants list --user {user}`)"
                     );
                 }
                 let apps: Vec<&str> = decided.iter().map(|c| c.app.as_str()).collect();

@@ -210,6 +210,14 @@ fn a_mistyped_app_id_suggests_the_installed_one() {
         "{}",
         err(&o)
     );
+    let o = plaza(&store, &["install", "missing.plaza"]);
+    assert!(
+        err(&o).contains(
+            "there is no package file missing.plaza: `plaza pack DIR -o missing.plaza` makes one"
+        ),
+        "{}",
+        err(&o)
+    );
     // Nothing close: the list instead of a guess.
     let o = plaza(&store, &["run", "cn.gov.city"]);
     assert!(
@@ -361,7 +369,9 @@ fn mistyped_categories_scopes_and_publishers_suggest_the_right_one() {
         &["grants", "revoke", "--user", "anne", "cn.hz.app", "phone"],
     );
     assert!(
-        err(&o).contains("anne has answered no consent questions: check the user id"),
+        err(&o).contains(
+            "anne has no decision about phone for cn.hz.app, nor any other: check the user id"
+        ),
         "{}",
         err(&o)
     );
