@@ -423,6 +423,36 @@ mod tests {
         assert!(v.contains_key("workspace"));
     }
 
+    /// The template's Cargo.lock pins what the SDK builds with; when the
+    /// repository's guests move to newer versions, it must follow (copy
+    /// the lock of a freshly generated app, with its name as `{{name}}`).
+    #[test]
+    fn the_template_lock_agrees_with_the_sample_mini_apps() {
+        let versions = |text: &str| -> std::collections::BTreeMap<String, String> {
+            let lock: toml::Table = toml::from_str(text).unwrap();
+            lock["package"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|p| p.get("source").is_some())
+                .map(|p| {
+                    (
+                        p["name"].as_str().unwrap().to_string(),
+                        p["version"].as_str().unwrap().to_string(),
+                    )
+                })
+                .collect()
+        };
+        let template = versions(include_str!("../templates/common/Cargo.lock"));
+        let samples = versions(include_str!("../../../sample-miniapps/Cargo.lock"));
+        assert!(template.contains_key("wit-bindgen"));
+        for (name, version) in &template {
+            if let Some(v) = samples.get(name) {
+                assert_eq!(v, version, "{name}: templates/common/Cargo.lock is stale");
+            }
+        }
+    }
+
     #[test]
     fn names_are_checked_with_a_fix() {
         assert!(check_name("my-clinic").is_ok());
