@@ -320,16 +320,17 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let color = ui::color_in(&args);
+    ui::set_color(color);
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("PLAZA_LOG")
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(ui::stderr_has_color())
         .init();
-    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    let color = ui::color_in(&args);
-    ui::set_color(color);
     let matches = cli_command()
         .color(ui::clap_color(color))
         .get_matches_from(args);

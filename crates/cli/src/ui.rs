@@ -99,6 +99,12 @@ pub fn set_color(when: ColorWhen) {
     choice.write_global();
 }
 
+/// Whether what goes to standard error is coloured, as decided by
+/// [`set_color`] (for the log, which writes its own escapes).
+pub fn stderr_has_color() -> bool {
+    anstream::AutoStream::choice(&std::io::stderr()) != anstream::ColorChoice::Never
+}
+
 /// clap's colour choice for the same `--color`.
 pub fn clap_color(when: ColorWhen) -> clap::ColorChoice {
     match when {

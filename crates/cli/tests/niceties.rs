@@ -134,6 +134,17 @@ fn colour_follows_the_flag_then_no_color_then_the_terminal() {
     assert!(with(&["--color", "always"], &[("NO_COLOR", "1")]));
     assert!(!with(&["--color=never"], &[("CLICOLOR_FORCE", "1")]));
 
+    // So does the host's log (PLAZA_LOG), which writes its own escapes.
+    let log = |extra: &[&str]| {
+        let mut a: Vec<&str> = extra.to_vec();
+        a.push("list");
+        let o = plaza_env(&store, &a, &[("PLAZA_LOG", "debug")]);
+        assert!(err(&o).contains("DEBUG"), "{}", err(&o));
+        err(&o).contains(ESC)
+    };
+    assert!(!log(&[]));
+    assert!(log(&["--color", "always"]));
+
     // Help follows the same rules.
     let help = |env: &[(&str, &str)], extra: &[&str]| {
         let mut a = vec!["build", "--help"];
