@@ -63,12 +63,12 @@ struct StoreArg {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Create a mini-app from a template (Cargo.toml, src/lib.rs, a commented
-    /// plaza.toml, a scenario test) that builds, packs and passes its
-    /// scenario as it is.
+    /// Create a mini-app from a template, ready to build, test and sign.
+    ///
+    /// Writes Cargo.toml, src/lib.rs, a commented plaza.toml and a scenario
+    /// test that pass as they are (`plaza test NAME/scenarios`).
     New(new::NewArgs),
-    /// Print a completion script for a shell (bash, zsh, fish, elvish,
-    /// powershell) on standard output.
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions {
         /// The shell.
         shell: clap_complete::Shell,
