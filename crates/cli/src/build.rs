@@ -19,6 +19,8 @@ pub fn build(dir: &Path) -> Result<PathBuf> {
     let manifest = manifest
         .canonicalize()
         .with_context(|| format!("resolving {}", manifest.display()))?;
+    let what = dir.display().to_string();
+    let progress = crate::ui::Progress::start("Building", &format!("{what} for {TARGET}"));
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let output = Command::new(cargo)
         .args([
@@ -30,6 +32,7 @@ pub fn build(dir: &Path) -> Result<PathBuf> {
             "--manifest-path",
         ])
         .arg(&manifest)
+        .args(crate::ui::quiet().then_some("--quiet"))
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .output()
@@ -75,10 +78,13 @@ pub fn build(dir: &Path) -> Result<PathBuf> {
             }
         }
     }
-    found.with_context(|| {
+    let wasm = found.with_context(|| {
         format!(
             "cargo built {} but produced no .wasm: its Cargo.toml needs `[lib] crate-type = [\"cdylib\"]`",
             dir.display()
         )
-    })
+    })?;
+    let size = std::fs::metadata(&wasm).map(|m| m.len()).unwrap_or(0);
+    progress.done("Built", &format!("{what} ({})", crate::ui::size(size)));
+    Ok(wasm)
 }

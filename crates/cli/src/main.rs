@@ -2,6 +2,7 @@
 //! shell.
 //!
 //! ```text
+//! plaza new my-clinic --template payment          # a mini-app to start from
 //! plaza build sample-miniapps/hospital
 //! plaza pack sample-miniapps/hospital -o hospital.plaza
 //! plaza install hospital.plaza
@@ -22,15 +23,19 @@
 //! `~/.local/share/plaza/plaza.db`).
 
 mod build;
+mod help;
+mod hints;
 mod inbox;
 mod money;
+mod new;
 mod run;
 mod scenarios;
 mod serve;
 mod trust;
+mod ui;
 
 use anyhow::{Context, Result, bail};
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use plaza_host::package::Package;
 use plaza_host::store::AuditQuery;
 use plaza_host::{Host, HostConfig};
@@ -46,6 +51,8 @@ use std::process::ExitCode;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    #[command(flatten)]
+    ui: ui::UiArgs,
 }
 
 #[derive(clap::Args, Clone)]
@@ -58,6 +65,16 @@ struct StoreArg {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Create a mini-app from a template, ready to build, test and sign.
+    ///
+    /// Writes Cargo.toml, src/lib.rs, a commented plaza.toml and a scenario
+    /// test that pass as they are (`plaza test NAME/scenarios`).
+    New(new::NewArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
     /// Show a user's inbox (messages from mini-apps), or mark one read.
     Inbox {
         /// The user.
@@ -311,14 +328,22 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let color = ui::color_in(&args);
+    ui::set_color(color);
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("PLAZA_LOG")
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(ui::stderr_has_color())
         .init();
-    let cli = Cli::parse();
+    let matches = cli_command()
+        .color(ui::clap_color(color))
+        .get_matches_from(args);
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    ui::init(&cli.ui);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -332,10 +357,15 @@ fn main() -> ExitCode {
     match runtime.block_on(dispatch(cli.command)) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            ui::error(&e);
             ExitCode::FAILURE
         }
     }
+}
+
+/// The command line, with its styles and the examples of every command.
+fn cli_command() -> clap::Command {
+    help::with_examples(Cli::command().styles(ui::STYLES))
 }
 
 /// The default store path.
@@ -359,6 +389,7 @@ fn open_host_with(
     prompter: std::sync::Arc<dyn plaza_host::prompt::Prompter>,
 ) -> Result<Host> {
     let path = store.store.clone().unwrap_or_else(default_store);
+    hints::remember_store(&path);
     let cache = path
         .parent()
         .map(|p| p.join("cache"))
@@ -381,6 +412,10 @@ pub(crate) fn print_json(value: &serde_json::Value) {
 
 async fn dispatch(command: Command) -> Result<ExitCode> {
     match command {
+        Command::New(args) => return new::new(args),
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut cli_command(), "plaza", &mut std::io::stdout());
+        }
         Command::Bench {
             quick,
             json,
@@ -418,7 +453,7 @@ async fn dispatch(command: Command) -> Result<ExitCode> {
             json,
         } => {
             let host = open_host(&store)?;
-            let pkg = Package::read_file(&package)?;
+            let pkg = crate::hints::read_package(&package)?;
             let report = host.install(pkg).await?;
             if json {
                 print_json(&serde_json::json!({
@@ -599,8 +634,15 @@ async fn dispatch(command: Command) -> Result<ExitCode> {
 
 fn pack(dir: &Path, output: Option<PathBuf>, component: Option<PathBuf>) -> Result<PathBuf> {
     let manifest_path = dir.join("plaza.toml");
+    if !manifest_path.is_file() {
+        bail!(
+            "{} has no plaza.toml: is it a mini-app's folder? (`plaza new NAME` makes one)",
+            dir.display()
+        );
+    }
     let manifest = std::fs::read_to_string(&manifest_path)
         .with_context(|| format!("reading {}", manifest_path.display()))?;
+    let progress = ui::Progress::start("Packing", &dir.display().to_string());
     let wasm = match component {
         Some(c) => c,
         None => build::build(dir)?,
@@ -614,12 +656,23 @@ fn pack(dir: &Path, output: Option<PathBuf>, component: Option<PathBuf>) -> Resu
             pkg.manifest.app.id, pkg.manifest.app.version
         ))
     });
-    std::fs::write(&out, pkg.to_bytes()).with_context(|| format!("writing {}", out.display()))?;
+    let bytes = pkg.to_bytes();
+    std::fs::write(&out, &bytes).with_context(|| format!("writing {}", out.display()))?;
+    progress.done(
+        "Packed",
+        &format!(
+            "{} {} into {} ({})",
+            pkg.manifest.app.id,
+            pkg.manifest.app.version,
+            out.display(),
+            ui::size(bytes.len() as u64)
+        ),
+    );
     Ok(out)
 }
 
 fn inspect(path: &Path, json: bool) -> Result<()> {
-    let pkg = Package::read_file(path)?;
+    let pkg = crate::hints::read_package(path)?;
     let m = &pkg.manifest;
     let imports = plaza_host::component_imports(&pkg.component)?;
     if json {

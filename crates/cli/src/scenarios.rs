@@ -67,7 +67,7 @@ pub async fn test(args: TestArgs, cache_dir: PathBuf) -> Result<ExitCode> {
                 print!("{}", r.transcript);
             }
             if !json {
-                print!("{}", render(r));
+                print_result(&render(r));
             }
         })
         .await;
@@ -89,4 +89,20 @@ pub async fn test(args: TestArgs, cache_dir: PathBuf) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// A scenario's result, its first word green (`ok`) or red (`FAILED`) where
+/// colour is on (see `ui.rs`).
+fn print_result(text: &str) {
+    use std::io::Write;
+    let (word, rest) = text.split_at(text.find(' ').unwrap_or(0));
+    let style = if word == "ok" {
+        anstyle::AnsiColor::Green.on_default()
+    } else {
+        anstyle::AnsiColor::Red
+            .on_default()
+            .effects(anstyle::Effects::BOLD)
+    };
+    let mut out = anstream::stdout().lock();
+    let _ = write!(out, "{style}{word}{style:#}{rest}");
 }

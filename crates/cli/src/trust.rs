@@ -24,7 +24,7 @@ use crate::run::format_time;
 use anyhow::{Context, Result, bail};
 use plaza_host::Host;
 use plaza_host::manifest::{Category, Scope};
-use plaza_host::package::{Package, PublisherKey, SignatureStatus, key_id};
+use plaza_host::package::{PublisherKey, SignatureStatus, key_id};
 use plaza_host::store::{GeoPoint, PublisherRecord, RealNameRecord, UserProfile};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -235,6 +235,29 @@ fn public_key_arg(arg: &str) -> Result<String> {
 }
 
 fn read_secret_key(path: &Path) -> Result<PublisherKey> {
+    if !path.exists() {
+        let public = path.extension().is_some_and(|e| e == "pub");
+        if public {
+            bail!(
+                "there is no key {}; and a .pub file is a public key: sign with the secret key beside it (`--key {}`), made by `plaza keygen`",
+                path.display(),
+                path.with_extension("").display()
+            );
+        }
+        bail!(
+            "there is no key {}: run `plaza keygen -o {}` first (it writes the secret key there and the public key to {})",
+            path.display(),
+            path.display(),
+            pub_path(path).display()
+        );
+    }
+    if path.extension().is_some_and(|e| e == "pub") {
+        bail!(
+            "{} is a public key: sign with the secret key beside it (`--key {}`)",
+            path.display(),
+            path.with_extension("").display()
+        );
+    }
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("reading the key {}", path.display()))?;
     PublisherKey::from_secret_hex(&text)
@@ -295,7 +318,7 @@ pub fn keygen(args: KeygenArgs) -> Result<ExitCode> {
 /// `plaza sign`.
 pub fn sign(args: SignArgs) -> Result<ExitCode> {
     let key = read_secret_key(&args.key)?;
-    let mut pkg = Package::read_file(&args.package)?;
+    let mut pkg = crate::hints::read_package(&args.package)?;
     pkg.sign(&key)?;
     let out = args.output.unwrap_or(args.package);
     std::fs::write(&out, pkg.to_bytes()).with_context(|| format!("writing {}", out.display()))?;
@@ -312,7 +335,7 @@ pub fn sign(args: SignArgs) -> Result<ExitCode> {
 
 /// `plaza verify`: against a given key, or the registry of `host`.
 pub fn verify(args: VerifyArgs, host: impl FnOnce() -> Result<Host>) -> Result<ExitCode> {
-    let pkg = Package::read_file(&args.package)?;
+    let pkg = crate::hints::read_package(&args.package)?;
     let m = &pkg.manifest;
     let (key, registered) = match &args.public_key {
         Some(k) => (public_key_arg(k)?, None),
@@ -404,19 +427,21 @@ fn parse_category(s: &str) -> Result<Category> {
         .into_iter()
         .find(|c| c.as_str() == s)
         .with_context(|| {
-            format!(
-                "unknown category `{s}`: one of {}",
-                Category::ALL.map(|c| c.as_str()).join(", ")
-            )
+            let all = Category::ALL.map(|c| c.as_str());
+            match crate::hints::closest(s, all) {
+                Some(c) => format!("unknown category `{s}`: did you mean `{c}`?"),
+                None => format!("unknown category `{s}`: one of {}", all.join(", ")),
+            }
         })
 }
 
 fn parse_scope(s: &str) -> Result<Scope> {
     Scope::parse(s).with_context(|| {
-        format!(
-            "unknown scope `{s}`: one of {}",
-            Scope::ALL.map(|c| c.as_str()).join(", ")
-        )
+        let all = Scope::ALL.map(|c| c.as_str());
+        match crate::hints::closest(s, all) {
+            Some(c) => format!("unknown scope `{s}`: did you mean `{c}`?"),
+            None => format!("unknown scope `{s}`: one of {}", all.join(", ")),
+        }
     })
 }
 
@@ -476,7 +501,13 @@ pub fn publisher(host: &Host, command: PublisherCommand) -> Result<ExitCode> {
         }
         PublisherCommand::Remove { id } => {
             if !host.remove_publisher(&id)? {
-                bail!("publisher {id} is not in the registry (`plaza publisher list`)");
+                let ids: Vec<String> = host.publishers()?.into_iter().map(|p| p.id).collect();
+                match crate::hints::closest(&id, ids.iter().map(String::as_str)) {
+                    Some(close) => bail!(
+                        "publisher {id} is not in the registry: did you mean `{close}`? (`plaza publisher list`)"
+                    ),
+                    None => bail!("publisher {id} is not in the registry (`plaza publisher list`)"),
+                }
             }
             println!("removed publisher {id}");
         }
@@ -512,6 +543,20 @@ pub fn grants(host: &Host, command: GrantsCommand) -> Result<ExitCode> {
         GrantsCommand::Revoke { user, app, scope } => {
             let scope = parse_scope(&scope)?;
             if !host.revoke_consent(&user, &app, scope.as_str())? {
+                let decided = host.consents(&user)?;
+                if decided.is_empty() {
+                    bail!(
+                        "{user} has no decision about {scope} for {app}, nor any other: check the user id (`plaza grants list --user {user}`)"
+                    );
+                }
+                let apps: Vec<&str> = decided.iter().map(|c| c.app.as_str()).collect();
+                if !apps.contains(&app.as_str())
+                    && let Some(close) = crate::hints::closest(&app, apps.iter().copied())
+                {
+                    bail!(
+                        "{user} has no decisions for {app}: did you mean `{close}`? (`plaza grants list --user {user}`)"
+                    );
+                }
                 bail!(
                     "{user} has no decision about {scope} for {app} (`plaza grants list --user {user}`)"
                 );

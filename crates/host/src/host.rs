@@ -447,6 +447,26 @@ impl Host {
         self.inner.evict_idle().await
     }
 
+    /// Ends every live session as [`Session::close`] does — the mini-app gets
+    /// a `hide` event, its instance is dropped, the audit log records
+    /// `session.ended` ("host shut down") — and returns how many ended. Call
+    /// it when the embedding app stops, before dropping the host: everything
+    /// a host call acknowledged is already stored, so there is nothing else
+    /// to flush. Handles still held keep working; their next event starts a
+    /// new session.
+    pub async fn shutdown(&self) -> usize {
+        let slots: Vec<_> = self.inner.slots_lock().values().cloned().collect();
+        let mut ended = 0;
+        for slot in slots {
+            let mut slot = slot.lock().await;
+            if slot.is_live() {
+                session::end_gracefully(&self.inner, &mut slot, "host shut down").await;
+                ended += 1;
+            }
+        }
+        ended
+    }
+
     /// The number of sessions with a live instance.
     pub async fn live_sessions(&self) -> usize {
         let slots: Vec<_> = self.inner.slots_lock().values().cloned().collect();

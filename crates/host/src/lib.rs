@@ -54,6 +54,12 @@ pub use plaza_world::app::{
 };
 pub use plaza_world::types::FieldValue;
 
+/// The embedding guide, `docs/embedding.md`: its examples are compiled as
+/// doc tests, so the guide stays true to the API.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/embedding.md")]
+pub struct EmbeddingGuide;
+
 #[cfg(test)]
 mod tests {
     fn assert_send_sync<T: Send + Sync>() {}

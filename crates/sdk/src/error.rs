@@ -1,4 +1,16 @@
 //! The error a host call returns: the WIT `types.error` variant.
+//!
+//! ```no_run
+//! use plaza_sdk::{HostError, Page, storage};
+//!
+//! let page = match storage::set_string("draft", "Dear doctor, ...") {
+//!     Ok(()) => Page::builder("Saved").build(),
+//!     // A denial is data: show it, or offer another way.
+//!     Err(HostError::LimitExceeded(why)) => Page::builder("Too long").error(why).build(),
+//!     Err(e) => Page::builder("Not saved").error(e.to_string()).build(),
+//! };
+//! # let _ = page;
+//! ```
 
 use core::fmt;
 

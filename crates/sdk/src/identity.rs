@@ -5,6 +5,27 @@
 //! [`openid`] and [`unionid`] need no consent; every other call reads a scope
 //! the user must consent to, asked by the host at the first call. Hosts that do
 //! not offer identity yet answer [`HostError::Unavailable`].
+//!
+//! ```no_run
+//! use plaza_sdk::{HostError, identity, log};
+//!
+//! # fn main() -> Result<(), HostError> {
+//! // No consent needed: the user's pseudonym in this mini-app.
+//! let openid = identity::openid()?;
+//! // Needs `real-name` in the manifest's scopes, a verified publisher in a
+//! // category the policy allows, and the user's consent (the host asks).
+//! match identity::real_name() {
+//!     Ok(person) => log::info(&format!("registering {} as {openid}", person.name)),
+//!     // Refused or not allowed: let the user type the name instead.
+//!     Err(HostError::Denied(why)) => log::info(&format!("no real name: {why}")),
+//!     Err(e) => return Err(e),
+//! }
+//! // A code for the mini-app's own backend to exchange for the openid.
+//! let code = identity::login()?;
+//! # let _ = code;
+//! # Ok(())
+//! # }
+//! ```
 
 use crate::HostError;
 use crate::bindings::plaza::host::identity as wit;

@@ -3,6 +3,13 @@
 //!
 //! Records go to the host's log, tagged with the mini-app and the session;
 //! users never see them. A message longer than 16 KiB is cut to 16 KiB.
+//!
+//! ```no_run
+//! use plaza_sdk::log;
+//!
+//! log::info("booking B0001 confirmed");
+//! log::write(log::Level::Warn, "no free time in the next three days");
+//! ```
 
 use crate::bindings::plaza::host::log as wit;
 

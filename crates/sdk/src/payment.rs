@@ -4,6 +4,40 @@
 //! The host asks the user to confirm every payment and shows the publisher's
 //! verified name as payee. Amounts are in minor units (fen for CNY). Hosts
 //! that do not offer payments yet answer [`HostError::Unavailable`].
+//!
+//! ```no_run
+//! use plaza_sdk::payment::{self, LineItem, PaymentOutcome, PaymentRequest};
+//!
+//! # fn main() -> Result<(), plaza_sdk::HostError> {
+//! let request = PaymentRequest {
+//!     // The mini-app's own order id: paying it again returns the first receipt.
+//!     order_id: "B0001-deposit".into(),
+//!     amount: 5000, // CNY 50.00, in fen: the sum of the items
+//!     currency: "CNY".into(),
+//!     description: "Booking deposit".into(),
+//!     items: vec![LineItem {
+//!         name: "Deposit, obstetrics".into(),
+//!         quantity: 1,
+//!         unit_price: 5000,
+//!         insurance_eligible: false,
+//!     }],
+//! };
+//! match payment::request(&request)? {
+//!     PaymentOutcome::Paid(receipt) => {
+//!         // `receipt.payee` is the publisher's verified name, from the host.
+//!         plaza_sdk::log::info(&format!("paid {} to {}", receipt.amount, receipt.payee));
+//!     }
+//!     PaymentOutcome::InsufficientFunds(f) => {
+//!         plaza_sdk::log::info(&format!("{} short", f.needed - f.available));
+//!     }
+//!     PaymentOutcome::Declined | PaymentOutcome::Cancelled | PaymentOutcome::TimedOut => {}
+//! }
+//! // Later: give part of it back (never more than was paid).
+//! let refund = payment::refund("B0001-deposit", 2000, "cancelled a day ahead")?;
+//! # let _ = refund;
+//! # Ok(())
+//! # }
+//! ```
 
 use crate::HostError;
 use crate::bindings::plaza::host::payment as wit;

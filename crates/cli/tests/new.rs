@@ -1,0 +1,227 @@
+//! `plaza new` end to end: each template, generated into an empty temporary
+//! folder, builds, passes its own scenario, packs, is signed with a fresh
+//! publisher key, installs outside developer mode and shows its home page —
+//! with the CLI alone and no edit. And the names, folders, ids and templates
+//! it refuses, each with the fix.
+//!
+//! The guests share one cargo target folder (under `CARGO_TARGET_TMPDIR`), so
+//! the SDK and its dependencies compile once for all templates and runs.
+
+mod common;
+
+use common::{err, out};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::Instant;
+
+/// Runs `plaza ARGS` in `dir`, on the store `dir/store/plaza.db`, outside
+/// developer mode, with the shared guest target folder.
+fn plaza(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_plaza"))
+        .args(args)
+        .current_dir(dir)
+        .env("PLAZA_STORE", dir.join("store/plaza.db"))
+        .env_remove("PLAZA_DEVELOPER_MODE")
+        .env("RUST_LIB_BACKTRACE", "0")
+        .env("CARGO_TARGET_DIR", guest_target())
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run plaza")
+}
+
+fn guest_target() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("plaza-new-guests")
+}
+
+fn ok(o: &Output, what: &str) -> String {
+    assert!(
+        o.status.success(),
+        "{what} failed:\n--- stdout\n{}\n--- stderr\n{}",
+        out(o),
+        err(o)
+    );
+    out(o)
+}
+
+/// `plaza new NAME --template T`, then everything the tutorial does.
+fn template_works_as_generated(template: &str, name: &str, home_title: &str) {
+    let started = Instant::now();
+    let id = format!("com.example.{}", name.replace('_', "-"));
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+
+    let o = plaza(root, &["new", name, "--template", template]);
+    ok(&o, "plaza new");
+    assert!(
+        err(&o).contains(&format!("Created {name} ({id}")),
+        "{}",
+        err(&o)
+    );
+    let app = root.join(name);
+    for file in [
+        "Cargo.toml",
+        "Cargo.lock",
+        "plaza.toml",
+        "src/lib.rs",
+        ".gitignore",
+    ] {
+        assert!(app.join(file).is_file(), "{file} missing");
+    }
+    let manifest = std::fs::read_to_string(app.join("plaza.toml")).unwrap();
+    assert!(manifest.contains(&format!("id = \"{id}\"")));
+    // Every table, and every key of [app] and [publisher], is explained by a
+    // comment right above it.
+    let (mut previous, mut table) = ("", "");
+    for line in manifest.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        let header = line.starts_with('[') && !line.starts_with("[[");
+        let key = matches!(table, "[app]" | "[publisher]") && line.contains(" = ");
+        if header || key {
+            assert!(
+                previous.starts_with('#'),
+                "{template}: `{line}` has no comment above it"
+            );
+        }
+        if line.starts_with('[') {
+            table = line;
+        }
+        previous = line;
+    }
+
+    // Its scenario passes: `plaza test` builds the folder itself.
+    let o = plaza(&app, &["test", "scenarios"]);
+    let text = ok(&o, "plaza test");
+    assert!(text.contains("1 passed, 0 failed"), "{text}");
+    assert!(err(&o).contains("Built"), "{}", err(&o));
+
+    // Build, key, pack, sign, verify.
+    let o = plaza(&app, &["build", "."]);
+    let wasm = ok(&o, "plaza build");
+    assert!(wasm.trim().ends_with(".wasm"), "{wasm}");
+    ok(
+        &plaza(&app, &["keygen", "-o", "publisher.key"]),
+        "plaza keygen",
+    );
+    let package = format!("{name}.plaza");
+    let o = plaza(&app, &["pack", ".", "-o", &package]);
+    ok(&o, "plaza pack");
+    assert!(
+        err(&o).contains(&format!("Packed {id} 0.1.0 into {package}")),
+        "{}",
+        err(&o)
+    );
+    ok(
+        &plaza(&app, &["sign", &package, "--key", "publisher.key"]),
+        "plaza sign",
+    );
+    let o = plaza(
+        &app,
+        &["verify", &package, "--public-key", "publisher.key.pub"],
+    );
+    assert!(ok(&o, "plaza verify").starts_with("signature OK"));
+
+    // The host operator registers the publisher; the signed package installs
+    // outside developer mode and runs.
+    let manifest: toml::Table = toml::from_str(&manifest).unwrap();
+    let publisher = manifest["publisher"].as_table().unwrap();
+    ok(
+        &plaza(
+            &app,
+            &[
+                "publisher",
+                "add",
+                publisher["id"].as_str().unwrap(),
+                "--name",
+                publisher["name"].as_str().unwrap(),
+                "--category",
+                publisher["category"].as_str().unwrap(),
+                "--key",
+                "publisher.key.pub",
+            ],
+        ),
+        "plaza publisher add",
+    );
+    let o = plaza(&app, &["install", &package]);
+    assert!(ok(&o, "plaza install").starts_with(&format!("installed {id} 0.1.0")));
+    let script = app.join("quit.txt");
+    std::fs::write(&script, "quit\n").unwrap();
+    let o = plaza(&app, &["run", &id, "--script", script.to_str().unwrap()]);
+    let page = ok(&o, "plaza run");
+    assert!(page.starts_with(&format!("{home_title}\n")), "{page}");
+    eprintln!(
+        "template {template}: new, test, build, keygen, pack, sign, verify, install, run in {:.1}s",
+        started.elapsed().as_secs_f64()
+    );
+}
+
+#[test]
+fn the_basic_template_works_as_generated() {
+    template_works_as_generated("basic", "my-notes", "My Notes");
+}
+
+#[test]
+fn the_service_account_template_works_as_generated() {
+    template_works_as_generated("service-account", "city-news", "City News");
+}
+
+#[test]
+fn the_payment_template_works_as_generated() {
+    template_works_as_generated("payment", "tea_shop", "Tea Shop");
+}
+
+#[test]
+fn bad_names_folders_ids_and_templates_are_refused_with_the_fix() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+
+    let o = plaza(root, &["new", "My Clinic"]);
+    assert!(!o.status.success());
+    assert!(
+        err(&o).contains("`My Clinic` is not a mini-app name")
+            && err(&o).contains("such as `my-clinic`"),
+        "{}",
+        err(&o)
+    );
+    assert!(!root.join("My Clinic").exists());
+
+    let o = plaza(root, &["new", "fn"]);
+    assert!(err(&o).contains("Rust keyword"), "{}", err(&o));
+
+    std::fs::create_dir(root.join("taken")).unwrap();
+    std::fs::write(root.join("taken/notes.txt"), "mine").unwrap();
+    let o = plaza(root, &["new", "taken"]);
+    assert!(!o.status.success());
+    assert!(err(&o).contains("exists and is not empty"), "{}", err(&o));
+    assert_eq!(
+        std::fs::read_dir(root.join("taken")).unwrap().count(),
+        1,
+        "nothing was written into the folder"
+    );
+
+    // An empty folder is fine.
+    std::fs::create_dir(root.join("empty")).unwrap();
+    ok(
+        &plaza(root, &["new", "empty"]),
+        "plaza new into an empty folder",
+    );
+    assert!(root.join("empty/plaza.toml").is_file());
+
+    let o = plaza(root, &["new", "clinic", "--id", "Clinic"]);
+    assert!(
+        err(&o).contains("`Clinic` is not a mini-app id"),
+        "{}",
+        err(&o)
+    );
+
+    let o = plaza(root, &["new", "clinic", "--sdk-path", "/nowhere"]);
+    assert!(err(&o).contains("no Plaza SDK at /nowhere"), "{}", err(&o));
+
+    let o = plaza(root, &["new", "clinic", "--template", "payments"]);
+    assert!(!o.status.success());
+    assert!(
+        err(&o).contains("a similar value exists: 'payment'"),
+        "{}",
+        err(&o)
+    );
+    assert!(!root.join("clinic").exists());
+}
