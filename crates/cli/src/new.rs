@@ -451,6 +451,58 @@ mod tests {
                 assert_eq!(v, version, "{name}: templates/common/Cargo.lock is stale");
             }
         }
+        // And it holds everything the SDK depends on now, so a new app's
+        // first build needs no registry.
+        let template_text = include_str!("../templates/common/Cargo.lock");
+        for dependency in sdk_dependencies(include_str!("../../../sample-miniapps/Cargo.lock")) {
+            assert!(
+                template_text.contains(&format!(
+                    "name = \"{}\"\nversion = \"{}\"",
+                    dependency.0, dependency.1
+                )),
+                "{} {}: the SDK depends on it, templates/common/Cargo.lock lacks it",
+                dependency.0,
+                dependency.1
+            );
+        }
+    }
+
+    /// The (name, version) of every registry package `plaza-sdk` depends
+    /// on, directly or not, in a Cargo.lock.
+    fn sdk_dependencies(lock: &str) -> std::collections::BTreeSet<(String, String)> {
+        let lock: toml::Table = toml::from_str(lock).unwrap();
+        let packages = lock["package"].as_array().unwrap();
+        // A dependency is written `name` or, where versions differ, `name version`.
+        let find = |spec: &str| {
+            let (name, version) = spec.split_once(' ').unwrap_or((spec, ""));
+            packages
+                .iter()
+                .find(|p| {
+                    p["name"].as_str() == Some(name)
+                        && (version.is_empty() || p["version"].as_str() == Some(version))
+                })
+                .unwrap_or_else(|| panic!("{spec} is not in the lock"))
+        };
+        let mut seen = std::collections::BTreeSet::new();
+        let mut todo = vec![find("plaza-sdk")];
+        while let Some(p) = todo.pop() {
+            for d in p
+                .get("dependencies")
+                .and_then(|d| d.as_array())
+                .into_iter()
+                .flatten()
+            {
+                let d = find(d.as_str().unwrap());
+                let key = (
+                    d["name"].as_str().unwrap().to_string(),
+                    d["version"].as_str().unwrap().to_string(),
+                );
+                if d.get("source").is_some() && seen.insert(key) {
+                    todo.push(d);
+                }
+            }
+        }
+        seen
     }
 
     #[test]
