@@ -169,6 +169,10 @@ async fn a_signed_package_of_a_registered_publisher_installs_and_runs_as_verifie
     assert!(q.publisher_verified);
     assert_eq!(q.publisher_name, "Plaza Test Clinic (registered)");
     assert_eq!(q.purpose, "To register you as a patient");
+    // The list of installed mini-apps shows the same name and verification.
+    let listed = &t.host.installed().unwrap()[0];
+    assert_eq!(listed.publisher_name, "Plaza Test Clinic (registered)");
+    assert!(listed.publisher_verified && listed.signed);
 
     // Removing the publisher from the registry: new sessions are unverified,
     // so real-name is denied without asking; new packages do not install.
@@ -306,6 +310,10 @@ async fn developer_mode_takes_unsigned_packages_but_runs_them_unverified() {
         "{v}"
     );
     assert!(t.prompter.consent_questions().is_empty());
+    // Listed with the manifest's name, unverified.
+    let listed = &t.host.installed().unwrap()[0];
+    assert!(!listed.publisher_verified && !listed.signed);
+    assert_ne!(listed.publisher_name, "Plaza Test Clinic (registered)");
 
     // Nor replace a signed installation with an unsigned one.
     let t = host();

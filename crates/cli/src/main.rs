@@ -497,11 +497,16 @@ async fn dispatch(command: Command) -> Result<ExitCode> {
             } else {
                 for a in apps {
                     println!(
-                        "{}  {}  {} ({}, {})  [{}]",
+                        "{}  {}  {} ({}{}, {})  [{}]",
                         a.app_id,
                         a.version,
                         a.name,
                         a.publisher_name,
+                        if a.publisher_verified {
+                            ", verified"
+                        } else {
+                            ", not verified"
+                        },
                         a.category,
                         a.capabilities.join(", ")
                     );

@@ -69,6 +69,11 @@ fn pack_inspect_install_list_run_and_audit() {
     let o = plaza(&store, &["list", "--json"]);
     let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(json[0]["app_id"], "test.plaza.kv-notes");
+    // Installed unsigned (developer mode): not verified, whatever it claims.
+    assert_eq!(json[0]["signed"], false);
+    assert_eq!(json[0]["publisher_verified"], false);
+    let o = plaza(&store, &["list"]);
+    assert!(stdout(&o).contains(", not verified, "), "{}", stdout(&o));
 
     let script = tmp.path().join("notes.txt");
     std::fs::write(

@@ -139,8 +139,14 @@ pub struct InstalledApp {
     pub version: String,
     /// The publisher id.
     pub publisher_id: String,
-    /// The publisher's name.
+    /// The publisher's name as users see it: the registry's for a signed
+    /// package of a registered publisher, else the manifest's.
     pub publisher_name: String,
+    /// Whether the registry lists the publisher as verified (never for an
+    /// unsigned package).
+    pub publisher_verified: bool,
+    /// Whether the package was installed signed.
+    pub signed: bool,
     /// The publisher's category.
     pub category: String,
     /// The capabilities it declares.
@@ -394,12 +400,25 @@ impl Host {
         let mut out = Vec::new();
         for r in self.inner.services.store.list_packages()? {
             let m = Manifest::parse(&format!("{} (installed)", r.app_id), &r.manifest)?;
+            let signed = r.signature.is_some();
+            // What sessions show (`trust::publisher_of`): the registry's
+            // name and verification for a signed package.
+            let registered = match signed {
+                true => self.inner.services.store.get_publisher(&r.publisher_id)?,
+                false => None,
+            };
+            let (publisher_name, publisher_verified) = match registered {
+                Some(p) => (p.name, p.verified),
+                None => (m.publisher.name.clone(), false),
+            };
             out.push(InstalledApp {
                 app_id: r.app_id,
                 name: m.app.name.clone(),
                 version: r.version,
                 publisher_id: r.publisher_id,
-                publisher_name: m.publisher.name.clone(),
+                publisher_name,
+                publisher_verified,
+                signed,
                 category: m.publisher.category.to_string(),
                 capabilities: m.declared().iter().map(|c| c.to_string()).collect(),
                 component_sha256: r.component_sha256,

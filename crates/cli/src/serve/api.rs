@@ -301,27 +301,14 @@ fn apps(sim: &Sim) -> Result<Vec<Value>, HostError> {
     let host = &sim.host;
     let mut out = Vec::new();
     for a in host.installed()? {
-        let signed = host
-            .store()
-            .get_package(&a.app_id)?
-            .is_some_and(|p| p.signature.is_some());
-        let registered = if signed {
-            host.publisher(&a.publisher_id)?
-        } else {
-            None
-        };
-        let (publisher, verified) = match registered {
-            Some(p) => (p.name, p.verified),
-            None => (a.publisher_name.clone(), false),
-        };
         out.push(json!({
             "id": a.app_id,
             "name": a.name,
             "version": a.version,
             "category": a.category,
-            "publisher_name": publisher,
-            "publisher_verified": verified,
-            "signed": signed,
+            "publisher_name": a.publisher_name,
+            "publisher_verified": a.publisher_verified,
+            "signed": a.signed,
         }));
     }
     Ok(out)
