@@ -87,24 +87,18 @@ INSERT INTO kv_usage (user_id, app_id, bytes, keys)
     SELECT user_id, app_id, SUM(size), COUNT(*) FROM kv GROUP BY user_id, app_id;
 ";
 
-/// From version 2 (or 1): the audit log moves to a table whose `seq` is not
-/// `AUTOINCREMENT`, every entry and its `seq` kept.
-const MIGRATE_TO_3: &str = "
-CREATE TABLE audit_v3 (
-    seq INTEGER PRIMARY KEY,
-    at_ms INTEGER NOT NULL,
-    user_id TEXT NOT NULL,
-    app_id TEXT NOT NULL,
-    session_id TEXT NOT NULL,
-    capability TEXT NOT NULL,
-    outcome TEXT NOT NULL,
-    detail TEXT NOT NULL
-);
-INSERT INTO audit_v3 (seq, at_ms, user_id, app_id, session_id, capability, outcome, detail)
-    SELECT seq, at_ms, user_id, app_id, session_id, capability, outcome, detail FROM audit;
-DROP TABLE audit;
-ALTER TABLE audit_v3 RENAME TO audit;
-CREATE INDEX audit_by_user ON audit (user_id, seq);
+/// From version 2 (or 1), where the audit log's `seq` is `AUTOINCREMENT`:
+/// the old table steps aside before the schema makes the new one, ...
+const MIGRATE_TO_3_BEFORE: &str = "
+ALTER TABLE audit RENAME TO audit_v2;
+DROP INDEX audit_by_user;
+";
+
+/// ... and every entry moves to the new one, its `seq` kept.
+const MIGRATE_TO_3_AFTER: &str = "
+INSERT INTO audit (seq, at_ms, user_id, app_id, session_id, capability, outcome, detail)
+    SELECT seq, at_ms, user_id, app_id, session_id, capability, outcome, detail FROM audit_v2;
+DROP TABLE audit_v2;
 ";
 
 /// The default store: a SQLite file (bundled SQLite), WAL journal,
@@ -391,16 +385,25 @@ impl SqliteStore {
             });
         }
         let schema = SCHEMA_PARTS.concat();
+        let mut before = "";
         let mut migration = String::new();
         if version < 2 {
             migration.push_str(MIGRATE_TO_2);
         }
-        // A new store (version 0) has just been made with the new table.
-        if (1..3).contains(&version) {
-            migration.push_str(MIGRATE_TO_3);
+        let audit_sql: Option<String> = conn
+            .query_row(
+                "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'audit'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(open_err)?;
+        if version < 3 && audit_sql.is_some_and(|sql| sql.contains("AUTOINCREMENT")) {
+            before = MIGRATE_TO_3_BEFORE;
+            migration.push_str(MIGRATE_TO_3_AFTER);
         }
         conn.execute_batch(&format!(
-            "BEGIN IMMEDIATE; {schema} {migration} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+            "BEGIN IMMEDIATE; {before} {schema} {migration} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
         ))
         .map_err(open_err)?;
         Ok(SqliteStore {
