@@ -118,7 +118,8 @@ pub fn forms(page: &Page) -> Vec<(String, Vec<&plaza_world::app::Input>)> {
     out
 }
 
-fn kind_name(k: InputKind) -> &'static str {
+/// An input's kind as the WIT contract spells it (`text`, `phone`, ...).
+pub fn kind_name(k: InputKind) -> &'static str {
     match k {
         InputKind::Text => "text",
         InputKind::Multiline => "multiline",

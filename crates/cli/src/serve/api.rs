@@ -32,7 +32,7 @@ use axum::{Json, Router};
 use plaza_host::ledger::{format_money, parse_money};
 use plaza_host::prompt::{ConsentAnswer, PaymentAnswer, SubscriptionAnswer};
 use plaza_host::store::{AuditQuery, RealNameRecord};
-use plaza_host::{Block, ButtonStyle, Error as HostError, InputKind, NoticeLevel, Page};
+use plaza_host::{Block, ButtonStyle, Error as HostError, NoticeLevel, Page};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::net::SocketAddr;
@@ -197,15 +197,7 @@ pub fn page_json(page: &Page) -> Value {
                 "label": i.label,
                 "value": i.value,
                 "required": i.required,
-                "kind": match i.kind {
-                    InputKind::Text => "text",
-                    InputKind::Multiline => "multiline",
-                    InputKind::Number => "number",
-                    InputKind::Date => "date",
-                    InputKind::Time => "time",
-                    InputKind::Phone => "phone",
-                    InputKind::Email => "email",
-                },
+                "kind": plaza_host::page::kind_name(i.kind),
             }),
             Block::Image(i) => json!({"type": "image", "url": i.url, "alt": i.alt}),
             Block::Notice(n) => json!({
