@@ -104,7 +104,7 @@ impl IdSource for RandomIds {
         h.update(SystemClock.now_ms().to_le_bytes());
         h.update(std::process::id().to_le_bytes());
         let digest = h.finalize();
-        format!("{prefix}{}", crate::package::to_hex(&digest[..10]))
+        format!("{prefix}{}", crate::hex::encode(&digest[..10]))
     }
 }
 

@@ -1,16 +1,19 @@
 //! The Wasmtime engine behind a host: configuration (component model, async,
 //! epoch interruption, pooling allocator), the epoch ticker, the on-disk cache
-//! of compiled components, and the install-time check of a component's
-//! imports against its manifest.
+//! of compiled components, the install-time check of a component's imports
+//! against its manifest, and the [`Runtime`] that keeps the loaded mini-apps.
 
 use crate::error::{Error, Result};
+use crate::instance::{self, InstanceState, LoadedApp};
 use crate::manifest::{Capability, Manifest};
 use crate::sandbox::SandboxLimits;
-use crate::session::SessionState;
+use crate::services::Services;
+use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use wasmtime::component::{Component, HasSelf, Linker};
+use std::sync::{Arc, Mutex, MutexGuard};
+use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 /// The WASI 0.2 packages linked (with nothing behind what reaches outside).
@@ -254,20 +257,140 @@ pub(crate) fn check_imports(
     Ok(())
 }
 
-/// The linker every session uses: WASI 0.2 (sandboxed by each session's
-/// `WasiCtx`), `wasi:http`'s outgoing handler (gated per request) and Plaza's
-/// capability interfaces.
-pub(crate) fn build_linker(engine: &Engine) -> Result<Linker<SessionState>> {
-    let mut linker = Linker::new(engine);
-    wasmtime_wasi::p2::add_to_linker_async(&mut linker)
-        .map_err(|e| Error::Engine(format!("linking WASI: {e:#}")))?;
-    // wasi:http's outgoing handler: every request goes through the session's
-    // `send_request` hook (capabilities::network), which asks the gate.
-    wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)
-        .map_err(|e| Error::Engine(format!("linking wasi:http: {e:#}")))?;
-    plaza_world::MiniApp::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)
-        .map_err(|e| Error::Engine(format!("linking plaza:host: {e:#}")))?;
-    Ok(linker)
+/// The engine, the linker, the compiled-component cache and the mini-apps
+/// loaded from the store: what sessions run on. Shared by the host and every
+/// session handle.
+pub(crate) struct Runtime {
+    pub(crate) engine: Engine,
+    linker: Linker<InstanceState>,
+    cache: ComponentCache,
+    apps: Mutex<HashMap<String, Arc<LoadedApp>>>,
+    /// What host calls need.
+    pub(crate) services: Arc<Services>,
+}
+
+impl Runtime {
+    /// A runtime on `engine` for `services`, caching compiled components in
+    /// `cache_dir`.
+    pub(crate) fn new(
+        engine: Engine,
+        services: Arc<Services>,
+        cache_dir: Option<PathBuf>,
+    ) -> Result<Runtime> {
+        let linker = instance::build_linker(&engine)?;
+        Ok(Runtime {
+            engine,
+            linker,
+            cache: ComponentCache::new(cache_dir),
+            apps: Mutex::new(HashMap::new()),
+            services,
+        })
+    }
+
+    fn apps(&self) -> MutexGuard<'_, HashMap<String, Arc<LoadedApp>>> {
+        self.apps.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Compiles (or loads from the cache), checks and links a component, off
+    /// the async workers. Returns the app (unsigned until the caller says)
+    /// and the interfaces it imports.
+    pub(crate) async fn prepare(
+        self: &Arc<Self>,
+        manifest: Arc<Manifest>,
+        bytes: Arc<Vec<u8>>,
+        sha: String,
+    ) -> Result<(LoadedApp, Vec<String>)> {
+        let runtime = self.clone();
+        tokio::task::spawn_blocking(move || runtime.prepare_blocking(&manifest, &bytes, &sha))
+            .await
+            .map_err(|e| Error::Internal(format!("compile task: {e}")))?
+    }
+
+    fn prepare_blocking(
+        &self,
+        manifest: &Arc<Manifest>,
+        bytes: &[u8],
+        sha: &str,
+    ) -> Result<(LoadedApp, Vec<String>)> {
+        let app = &manifest.app.id;
+        let component = self.cache.load(&self.engine, app, bytes, sha)?;
+        check_imports(&self.engine, &component, manifest)?;
+        let imports = component
+            .component_type()
+            .imports(&self.engine)
+            .map(|(n, _)| n.to_string())
+            .collect();
+        let link_err = |e: wasmtime::Error| Error::InvalidComponent {
+            app: app.clone(),
+            message: format!("{e:#}"),
+        };
+        let pre = self.linker.instantiate_pre(&component).map_err(link_err)?;
+        let pre = plaza_world::MiniAppPre::new(pre).map_err(link_err)?;
+        Ok((
+            LoadedApp {
+                manifest: manifest.clone(),
+                pre,
+                signed: false,
+            },
+            imports,
+        ))
+    }
+
+    /// Makes `app` the loaded version of its mini-app.
+    pub(crate) fn set_loaded(&self, app: Arc<LoadedApp>) {
+        self.apps().insert(app.manifest.app.id.clone(), app);
+    }
+
+    /// Forgets the loaded version of `app_id`.
+    pub(crate) fn forget(&self, app_id: &str) {
+        self.apps().remove(app_id);
+    }
+
+    /// Whether `app_id` is loaded.
+    pub(crate) fn is_loaded(&self, app_id: &str) -> bool {
+        self.apps().contains_key(app_id)
+    }
+
+    /// The loaded mini-app, loading it from the store on first use.
+    pub(crate) async fn loaded_app(self: &Arc<Self>, app_id: &str) -> Result<Arc<LoadedApp>> {
+        if let Some(app) = self.apps().get(app_id) {
+            return Ok(app.clone());
+        }
+        let Some(record) = self.services.store.get_package(app_id)? else {
+            return Err(Error::NotInstalled {
+                app: app_id.to_string(),
+            });
+        };
+        let manifest = Arc::new(Manifest::parse(
+            &format!("{} (installed)", record.app_id),
+            &record.manifest,
+        )?);
+        // Signatures were checked at install.
+        let signed = record.signature.is_some();
+        let (mut loaded, _) = self
+            .prepare(
+                manifest,
+                Arc::new(record.component),
+                record.component_sha256,
+            )
+            .await?;
+        loaded.signed = signed;
+        let loaded = Arc::new(loaded);
+        Ok(self
+            .apps()
+            .entry(app_id.to_string())
+            .or_insert(loaded)
+            .clone())
+    }
+
+    /// Components compiled, and loaded from the cache, since the start.
+    pub(crate) fn cache_counts(&self) -> (u64, u64) {
+        let c = &self.cache.counters;
+        (
+            c.compiled.load(Ordering::Relaxed),
+            c.loaded.load(Ordering::Relaxed),
+        )
+    }
 }
 
 /// The interfaces a component imports, for `plaza inspect`. Compiles the

@@ -2,7 +2,7 @@
 //!
 //! Every error says what happened and, where the caller can act, what to do.
 //! Errors a mini-app's guest code sees are not these: host calls answer with
-//! the WIT `error` variant (see [`crate::capabilities`]).
+//! the WIT `error` variant (see the `capabilities` module).
 
 use std::path::PathBuf;
 

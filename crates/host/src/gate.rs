@@ -1,5 +1,5 @@
 //! The gate: the one place that decides whether a mini-app may use a
-//! capability for a user now, and writes every decision to the audit log.
+//! capability for a user now, and the one place that writes the audit log.
 //!
 //! A request passes when all of these agree:
 //! 1. the manifest declares the capability (and, for a consent scope, the scope
@@ -9,68 +9,129 @@
 //! 3. the user consented, where the scope needs consent: asked through the
 //!    [`Prompter`] at the first use, the answer remembered (a refusal too).
 //!
-//! Capability code asks the gate and never re-implements the check. Denials
-//! are always audited; an allowed capability without consent is audited at
-//! its first use in a session (so a hot loop of storage reads does not flood
-//! the log), and every use of a consent scope is audited.
+//! The rules beyond those three are the gate's too: which categories settle
+//! medical insurance in real time, which may keep long-term subscriptions,
+//! and that a subscription is asked for only from a user's gesture. And the
+//! gate is the only one that asks the user anything (consent, a payment's
+//! confirmation, subscriptions), giving up the event's busy lane first.
+//!
+//! A session reaches the gate through its [`SessionGate`], which knows who is
+//! asking and what the session and the event have already had audited;
+//! capability code holds that and nothing else of the gate, so it cannot read
+//! the policy or write the audit log except through it. The host writes its
+//! own entries (installs, the user's settings, backends' calls) with
+//! [`Gate::audit`] and an [`Actor`], the one way an entry is written.
+//!
+//! Denials are always audited; an allowed capability without consent is
+//! audited at its first use in a session (so a hot loop of storage reads does
+//! not flood the log), and every use of a consent scope is audited.
 //!
 //! If the audit log cannot be written the request is denied: no unrecorded
 //! access.
 
 use crate::clock::Clock;
+use crate::lanes::HeldLane;
 use crate::manifest::{Capability, Manifest, Origin, Scope};
 use crate::policy::Policy;
-use crate::prompt::{ConsentAnswer, ConsentRequest, Prompter};
-use crate::store::{AuditEntry, ConsentRecord, Outcome, Store};
+use crate::prompt::{
+    ConsentAnswer, ConsentRequest, PaymentAnswer, PaymentPrompt, Prompter, SubscriptionAnswer,
+    SubscriptionPrompt,
+};
+use crate::store::{AuditEntry, AuditStore, ConsentRecord, ConsentStore, Outcome, Store};
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+/// The session id in audit entries of what the host's own settings and its
+/// server-side API did.
+pub const HOST_SESSION: &str = "host";
 
 /// Who is asking: a session of a mini-app for a user.
 #[derive(Debug, Clone)]
-pub struct Subject {
+pub(crate) struct Subject {
     /// The user.
-    pub user: String,
+    pub(crate) user: String,
     /// The session id.
-    pub session: String,
+    pub(crate) session: String,
     /// The mini-app's manifest.
-    pub manifest: Arc<Manifest>,
+    pub(crate) manifest: Arc<Manifest>,
     /// Whether the host has verified the publisher.
-    pub publisher_verified: bool,
+    pub(crate) publisher_verified: bool,
     /// The publisher's name as the host knows it.
-    pub publisher_name: String,
+    pub(crate) publisher_name: String,
 }
 
 impl Subject {
     /// The mini-app id.
-    pub fn app(&self) -> &str {
+    pub(crate) fn app(&self) -> &str {
         &self.manifest.app.id
+    }
+
+    /// Who the audit log names for this session.
+    pub(crate) fn actor(&self) -> Actor<'_> {
+        Actor {
+            user: &self.user,
+            app: self.app(),
+            session: &self.session,
+        }
+    }
+}
+
+/// Whom an audit entry is about: a user (empty for none), a mini-app, and
+/// the session that acted ([`HOST_SESSION`] for the host itself, empty for
+/// an install).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Actor<'a> {
+    pub(crate) user: &'a str,
+    pub(crate) app: &'a str,
+    pub(crate) session: &'a str,
+}
+
+impl<'a> Actor<'a> {
+    /// The host acting for `user` in `app` (the user's settings, a backend's
+    /// call).
+    pub(crate) fn host(user: &'a str, app: &'a str) -> Actor<'a> {
+        Actor {
+            user,
+            app,
+            session: HOST_SESSION,
+        }
+    }
+
+    /// The host's install of a package of `app`.
+    pub(crate) fn install(app: &'a str) -> Actor<'a> {
+        Actor {
+            user: "",
+            app,
+            session: "",
+        }
     }
 }
 
 /// Where an outbound request goes, as the gate sees it.
 #[derive(Debug, Clone, Copy)]
-pub struct RequestTarget<'a> {
+pub(crate) struct RequestTarget<'a> {
     /// The method, such as `GET`.
-    pub method: &'a str,
+    pub(crate) method: &'a str,
     /// `https` or `http` (anything else is denied).
-    pub scheme: &'a str,
+    pub(crate) scheme: &'a str,
     /// The host in lower case; an IPv6 address in brackets.
-    pub host: &'a str,
+    pub(crate) host: &'a str,
     /// The port (the scheme's default when the URL names none).
-    pub port: u16,
+    pub(crate) port: u16,
 }
 
 impl RequestTarget<'_> {
     /// `scheme://host:port`, as audited and named in denials.
-    pub fn origin_text(&self) -> String {
+    pub(crate) fn origin_text(&self) -> String {
         format!("{}://{}:{}", self.scheme, self.host, self.port)
     }
 }
 
 /// A denial, with the reason the guest and the audit log get.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Denial(pub String);
+pub(crate) struct Denial(pub(crate) String);
 
 impl std::fmt::Display for Denial {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -80,7 +141,7 @@ impl std::fmt::Display for Denial {
 
 /// What a session has already had audited as allowed.
 #[derive(Debug, Default)]
-pub struct AuditMemo {
+pub(crate) struct AuditMemo {
     /// Capabilities allowed in this session, with the policy generation
     /// that allowed them: while the policy is the same, the decision is.
     allowed: HashMap<Capability, u64>,
@@ -90,7 +151,7 @@ pub struct AuditMemo {
 impl AuditMemo {
     /// Whether this is the first use of `what` in the session (and notes it),
     /// for uses audited once per session.
-    pub fn first_use(&mut self, what: &str) -> bool {
+    fn first_use(&mut self, what: &str) -> bool {
         self.used.insert(what.to_string())
     }
 }
@@ -99,14 +160,14 @@ impl AuditMemo {
 /// a mini-app repeating a call in a loop asks once and writes one entry, not
 /// thousands (each an fsync'd write).
 #[derive(Debug, Default)]
-pub struct EventMemo {
+pub(crate) struct EventMemo {
     asked: HashSet<Scope>,
     written: HashSet<(String, bool, String)>,
 }
 
 impl EventMemo {
     /// Whether this entry is new in the event (and notes it).
-    pub fn first_entry(&mut self, what: &str, outcome: Outcome, detail: &str) -> bool {
+    fn first_entry(&mut self, what: &str, outcome: Outcome, detail: &str) -> bool {
         self.written.insert((
             what.to_string(),
             outcome == Outcome::Allowed,
@@ -116,11 +177,12 @@ impl EventMemo {
 }
 
 /// The gate.
-pub struct Gate {
+pub(crate) struct Gate {
     policy: RwLock<Arc<Policy>>,
     /// Counts policy replacements, so sessions know when to decide again.
     generation: AtomicU64,
-    store: Arc<dyn Store>,
+    audit_log: Arc<dyn AuditStore>,
+    consents: Arc<dyn ConsentStore>,
     clock: Arc<dyn Clock>,
     prompter: Arc<dyn Prompter>,
 }
@@ -134,7 +196,7 @@ impl std::fmt::Debug for Gate {
 impl Gate {
     /// A gate over a policy, a store (for consent and audit), a clock and the
     /// embedding app's prompter.
-    pub fn new(
+    pub(crate) fn new(
         policy: Policy,
         store: Arc<dyn Store>,
         clock: Arc<dyn Clock>,
@@ -143,14 +205,15 @@ impl Gate {
         Gate {
             policy: RwLock::new(Arc::new(policy)),
             generation: AtomicU64::new(0),
-            store,
+            audit_log: store.clone(),
+            consents: store,
             clock,
             prompter,
         }
     }
 
     /// The policy in force.
-    pub fn policy(&self) -> Arc<Policy> {
+    fn policy(&self) -> Arc<Policy> {
         self.policy
             .read()
             .unwrap_or_else(|p| p.into_inner())
@@ -158,14 +221,14 @@ impl Gate {
     }
 
     /// Replaces the policy; live sessions follow it from their next call.
-    pub fn set_policy(&self, policy: Policy) {
+    pub(crate) fn set_policy(&self, policy: Policy) {
         *self.policy.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(policy);
         self.generation.fetch_add(1, Ordering::Release);
     }
 
     /// Decides whether `subject` may use `capability` (a capability without
     /// consent scopes: storage, log, clock, the pseudonymous ids, ...).
-    pub fn check(
+    pub(crate) fn check(
         &self,
         subject: &Subject,
         memo: &mut AuditMemo,
@@ -180,13 +243,18 @@ impl Gate {
         match self.capability_rule(subject, capability) {
             Err(denial) => {
                 memo.allowed.remove(&capability);
-                self.audit(subject, capability.as_str(), Outcome::Denied, &denial.0)?;
+                self.audit(
+                    subject.actor(),
+                    capability.as_str(),
+                    Outcome::Denied,
+                    &denial.0,
+                )?;
                 Err(denial)
             }
             Ok(()) => {
                 if memo.allowed.insert(capability, generation).is_none() {
                     self.audit(
-                        subject,
+                        subject.actor(),
                         capability.as_str(),
                         Outcome::Allowed,
                         "declared and allowed by policy (first use in this session)",
@@ -199,8 +267,9 @@ impl Gate {
 
     /// Decides whether `subject` may read the consent scope `scope`, asking the
     /// user if the user has not answered before.
-    pub async fn check_scope(&self, subject: &Subject, scope: Scope) -> Result<(), Denial> {
-        self.check_scope_in_event(subject, &mut EventMemo::default(), scope)
+    #[cfg(test)]
+    async fn check_scope(&self, subject: &Subject, scope: Scope) -> Result<(), Denial> {
+        self.check_scope_in_event(subject, &mut EventMemo::default(), scope, &|| {})
             .await
     }
 
@@ -209,21 +278,25 @@ impl Gate {
     /// user closed without answering is not asked again until the user's
     /// next action, and a repeated decision is audited once per event, so a
     /// mini-app calling in a loop can neither bury the user under prompts
-    /// nor flood the audit log.
-    pub async fn check_scope_in_event(
+    /// nor flood the audit log. `before_waiting` runs before the user is
+    /// asked.
+    async fn check_scope_in_event(
         &self,
         subject: &Subject,
         memo: &mut EventMemo,
         scope: Scope,
+        before_waiting: &(dyn Fn() + Sync),
     ) -> Result<(), Denial> {
         let what = format!("identity.{scope}");
-        let decision = self.scope_decision(subject, &mut memo.asked, scope).await;
+        let decision = self
+            .scope_decision(subject, &mut memo.asked, scope, before_waiting)
+            .await;
         let (outcome, detail) = match &decision {
             Ok(detail) => (Outcome::Allowed, detail.as_str()),
             Err(denial) => (Outcome::Denied, denial.0.as_str()),
         };
         if memo.first_entry(&what, outcome, detail) {
-            self.audit(subject, &what, outcome, detail)?;
+            self.audit(subject.actor(), &what, outcome, detail)?;
         }
         decision.map(|_| ())
     }
@@ -233,6 +306,7 @@ impl Gate {
         subject: &Subject,
         asked: &mut HashSet<Scope>,
         scope: Scope,
+        before_waiting: &(dyn Fn() + Sync),
     ) -> Result<String, Denial> {
         self.capability_rule(subject, Capability::Identity)?;
         let Some(purpose) = subject.manifest.scope_purpose(scope) else {
@@ -261,7 +335,7 @@ impl Gate {
         }
         let app = subject.app();
         let remembered = self
-            .store
+            .consents
             .get_consent(&subject.user, app, scope.as_str())
             .map_err(|e| Denial(format!("the host could not read the user's consent: {e}")))?;
         match remembered {
@@ -288,14 +362,15 @@ impl Gate {
             purpose: purpose.to_string(),
         };
         self.audit(
-            subject,
+            subject.actor(),
             &format!("consent.prompt.{scope}"),
             Outcome::Allowed,
             &format!("asked the user: {purpose}"),
         )?;
+        before_waiting();
         let answer = self.prompter.ask_consent(&request).await;
         let remember = |granted: bool| {
-            self.store
+            self.consents
                 .put_consent(&ConsentRecord {
                     user: subject.user.clone(),
                     app: app.to_string(),
@@ -320,7 +395,7 @@ impl Gate {
         }
     }
 
-    /// Decides whether `subject` may send a request to
+        /// Decides whether `subject` may send a request to
     /// `scheme://host:port` (host in lower case, an IPv6 address in
     /// brackets), and writes the decision to the audit log (capability
     /// `network`: the method and the origin, never the path or a body).
@@ -329,7 +404,7 @@ impl Gate {
     /// origin that matches, the policy allows the network for the publisher's
     /// category, and, for plain HTTP or an IP address, the host is in
     /// developer mode and the host is loopback. Returns the origin matched.
-    pub fn check_request(
+    pub(crate) fn check_request(
         &self,
         subject: &Subject,
         target: &RequestTarget<'_>,
@@ -339,13 +414,13 @@ impl Gate {
         let what = format!("{} {}", target.method, target.origin_text());
         match &decision {
             Ok(origin) => self.audit(
-                subject,
+                subject.actor(),
                 Capability::Network.as_str(),
                 Outcome::Allowed,
                 &format!("{what}: allowed (declared origin {origin})"),
             )?,
             Err(denial) => self.audit(
-                subject,
+                subject.actor(),
                 Capability::Network.as_str(),
                 Outcome::Denied,
                 &format!("{what}: {denial}"),
@@ -409,6 +484,41 @@ impl Gate {
         }
     }
 
+
+    /// Whether the policy settles medical insurance in real time for the
+    /// publisher's category.
+    fn settles_insurance(&self, subject: &Subject) -> Result<(), Denial> {
+        let category = subject.manifest.publisher.category;
+        if self
+            .policy()
+            .insurance_payment_categories
+            .contains(&category)
+        {
+            Ok(())
+        } else {
+            Err(Denial(format!(
+                "the host's policy does not settle medical insurance for {category} publishers: the wallet pays the whole amount"
+            )))
+        }
+    }
+
+    /// Whether the policy lets the publisher's category keep long-term
+    /// subscriptions.
+    fn keeps_long_term_subscriptions(&self, subject: &Subject) -> Result<(), Denial> {
+        let category = subject.manifest.publisher.category;
+        if self
+            .policy()
+            .long_term_subscription_categories
+            .contains(&category)
+        {
+            Ok(())
+        } else {
+            Err(Denial(format!(
+                "the host's policy keeps long-term subscriptions only for public services; {category} publishers get one message per acceptance"
+            )))
+        }
+    }
+
     fn capability_rule(&self, subject: &Subject, capability: Capability) -> Result<(), Denial> {
         if !subject.manifest.declares(capability) {
             return Err(Denial(format!(
@@ -424,25 +534,210 @@ impl Gate {
         Ok(())
     }
 
-    /// Appends an entry for `subject` to the audit log.
-    pub fn audit(
+
+    /// Appends an entry to the audit log: the one way an entry is written.
+    pub(crate) fn audit(
         &self,
-        subject: &Subject,
+        who: Actor<'_>,
         capability: &str,
         outcome: Outcome,
         detail: &str,
     ) -> Result<(), Denial> {
-        self.store
+        self.audit_log
             .append_audit(&AuditEntry {
                 at_ms: self.clock.now_ms(),
-                user: subject.user.clone(),
-                app: subject.app().to_string(),
-                session: subject.session.clone(),
+                user: who.user.to_string(),
+                app: who.app.to_string(),
+                session: who.session.to_string(),
                 capability: capability.to_string(),
                 outcome,
                 detail: detail.to_string(),
             })
             .map_err(|e| Denial(format!("the host could not write its audit log: {e}")))
+    }
+}
+
+/// One session's way through the gate: who is asking, what the session and
+/// the event being handled have had audited, and whether that event is a
+/// user's gesture. Every capability's view holds it; it is all they have of
+/// the gate.
+pub(crate) struct SessionGate {
+    gate: Arc<Gate>,
+    subject: Subject,
+    memo: AuditMemo,
+    event: EventMemo,
+    /// Whether the event being handled is a user's gesture (a tap or a form).
+    gesture: bool,
+    /// The busy lane the event holds, given up before the user is asked.
+    lane: Arc<HeldLane>,
+}
+
+impl SessionGate {
+    /// The gate for a new session.
+    pub(crate) fn new(gate: Arc<Gate>, subject: Subject, lane: Arc<HeldLane>) -> SessionGate {
+        SessionGate {
+            gate,
+            subject,
+            memo: AuditMemo::default(),
+            event: EventMemo::default(),
+            gesture: false,
+            lane,
+        }
+    }
+
+    /// Starts an event: what the last one asked and audited is forgotten.
+    pub(crate) fn start_event(&mut self, gesture: bool) {
+        self.event = EventMemo::default();
+        self.gesture = gesture;
+    }
+
+    /// Who is asking.
+    pub(crate) fn subject(&self) -> &Subject {
+        &self.subject
+    }
+
+    /// An owned handle for work that outlives a host call (a request's
+    /// body, still arriving).
+    pub(crate) fn auditor(&self) -> Auditor {
+        Auditor {
+            gate: self.gate.clone(),
+            subject: self.subject.clone(),
+        }
+    }
+
+    /// Whether the session may use `capability` now (the manifest and the
+    /// policy); audited at the first use and at every denial.
+    pub(crate) fn check(&mut self, capability: Capability) -> Result<(), Denial> {
+        self.gate.check(&self.subject, &mut self.memo, capability)
+    }
+
+    /// Whether the session may read the consent scope `scope`, asking the
+    /// user if the user has not answered before.
+    pub(crate) async fn check_scope(&mut self, scope: Scope) -> Result<(), Denial> {
+        let lane = self.lane.clone();
+        self.gate
+            .check_scope_in_event(&self.subject, &mut self.event, scope, &|| lane.release())
+            .await
+    }
+
+    /// That the event being handled is a user's tap or form: some calls
+    /// (`what`, such as `messaging.subscribe`) may be made only then.
+    pub(crate) fn require_gesture(&mut self, what: &str) -> Result<(), Denial> {
+        if self.gesture {
+            return Ok(());
+        }
+        self.audit(what, Outcome::Denied, "asked outside a user's tap")?;
+        Err(Denial(
+            "a subscription can be asked for only while handling the user's tap or form".into(),
+        ))
+    }
+
+    /// Whether a payment of this session may settle medical insurance in
+    /// real time; the decision is audited (`payment.insurance`) once per
+    /// session and outcome.
+    pub(crate) fn settles_insurance(&mut self) -> Result<bool, Denial> {
+        let decision = self.gate.settles_insurance(&self.subject);
+        self.audit_decision_once("payment.insurance", &decision, "the host's policy settles medical insurance in real time for this publisher's category")?;
+        Ok(decision.is_ok())
+    }
+
+    /// Whether the mini-app may keep long-term subscriptions; the decision
+    /// is audited (`messaging.long-term`) once per session and outcome.
+    pub(crate) fn keeps_long_term_subscriptions(&mut self) -> Result<bool, Denial> {
+        let decision = self.gate.keeps_long_term_subscriptions(&self.subject);
+        self.audit_decision_once("messaging.long-term", &decision, "the host's policy lets this publisher's category keep long-term subscriptions")?;
+        Ok(decision.is_ok())
+    }
+
+    fn audit_decision_once(
+        &mut self,
+        what: &str,
+        decision: &Result<(), Denial>,
+        allowed: &str,
+    ) -> Result<(), Denial> {
+        let (outcome, detail) = match decision {
+            Ok(()) => (Outcome::Allowed, allowed),
+            Err(d) => (Outcome::Denied, d.0.as_str()),
+        };
+        if self.memo.first_use(&format!("{what}:{}", outcome.as_str())) {
+            self.audit(what, outcome, detail)?;
+        }
+        Ok(())
+    }
+
+    /// Asks the user to confirm a payment, waiting at most `timeout` (then
+    /// `None`).
+    pub(crate) async fn confirm_payment(
+        &self,
+        prompt: &PaymentPrompt,
+        timeout: Duration,
+    ) -> Option<PaymentAnswer> {
+        self.lane.release();
+        tokio::time::timeout(timeout, self.gate.prompter.confirm_payment(prompt))
+            .await
+            .ok()
+    }
+
+    /// Asks the user which of the offered templates to accept.
+    pub(crate) async fn ask_subscription(
+        &self,
+        prompt: &SubscriptionPrompt,
+    ) -> Vec<SubscriptionAnswer> {
+        self.lane.release();
+        self.gate.prompter.ask_subscription(prompt).await
+    }
+
+    /// Appends an entry for this session to the audit log.
+    pub(crate) fn audit(&self, what: &str, outcome: Outcome, detail: &str) -> Result<(), Denial> {
+        self.gate.audit(self.subject.actor(), what, outcome, detail)
+    }
+
+    /// Audits an allowed use once per session (a pseudonymous id, say).
+    pub(crate) fn audit_first_use(&mut self, what: &str, detail: &str) -> Result<(), Denial> {
+        if self.memo.first_use(what) {
+            self.audit(what, Outcome::Allowed, detail)?;
+        }
+        Ok(())
+    }
+
+    /// Audits a refusal once per event (the same refusal repeated in a loop
+    /// writes one entry); a failure to write is logged, the refusal stands.
+    pub(crate) fn refuse_once_per_event(&mut self, what: &str, detail: &str) {
+        if self.event.first_entry(what, Outcome::Denied, detail)
+            && let Err(e) = self.audit(what, Outcome::Denied, detail)
+        {
+            tracing::error!("{e}");
+        }
+    }
+}
+
+/// An owned handle on the gate for one session, for work that outlives a
+/// host call (an outbound request and its body).
+#[derive(Clone)]
+pub(crate) struct Auditor {
+    gate: Arc<Gate>,
+    subject: Subject,
+}
+
+impl Auditor {
+    /// Who is asking.
+    pub(crate) fn subject(&self) -> &Subject {
+        &self.subject
+    }
+
+    /// Whether the session may send this request ([`Gate::check_request`]).
+    pub(crate) fn check_request(
+        &self,
+        target: &RequestTarget<'_>,
+        developer_mode: bool,
+    ) -> Result<Origin, Denial> {
+        self.gate
+            .check_request(&self.subject, target, developer_mode)
+    }
+
+    /// Appends an entry for this session to the audit log.
+    pub(crate) fn audit(&self, what: &str, outcome: Outcome, detail: &str) -> Result<(), Denial> {
+        self.gate.audit(self.subject.actor(), what, outcome, detail)
     }
 }
 

@@ -15,7 +15,7 @@
 //! ```
 
 use crate::error::{Error, Result};
-use crate::package::to_hex;
+use crate::hex;
 use crate::store::SecretStore;
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
 use hmac::{Hmac, Mac};
@@ -61,12 +61,12 @@ impl HostKeys {
 
     /// The public half of the receipt key, hex (64 characters).
     pub fn public_key_hex(&self) -> String {
-        to_hex(self.receipt_key.verifying_key().as_bytes())
+        hex::encode(self.receipt_key.verifying_key().as_bytes())
     }
 
     /// Signs `message` with the receipt key; the signature as hex.
     pub fn sign(&self, message: &[u8]) -> String {
-        to_hex(&self.receipt_key.sign(message).to_bytes())
+        hex::encode(&self.receipt_key.sign(message).to_bytes())
     }
 
     /// A keyed hash (HMAC-SHA-256 with the id secret) of `parts`, each
@@ -77,24 +77,13 @@ impl HostKeys {
             mac.update(&(p.len() as u64).to_le_bytes());
             mac.update(p.as_bytes());
         }
-        to_hex(&mac.finalize().into_bytes())
+        hex::encode(&mac.finalize().into_bytes())
     }
-}
-
-/// Parses lowercase or uppercase hex.
-pub fn from_hex(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-        .collect()
 }
 
 /// Checks a hex signature over `message` against a hex ed25519 public key.
 pub fn verify(public_key_hex: &str, message: &[u8], signature_hex: &str) -> bool {
-    let (Some(pk), Some(sig)) = (from_hex(public_key_hex), from_hex(signature_hex)) else {
+    let (Some(pk), Some(sig)) = (hex::decode(public_key_hex), hex::decode(signature_hex)) else {
         return false;
     };
     let (Ok(pk), Ok(sig)) = (<[u8; 32]>::try_from(pk), <[u8; 64]>::try_from(sig)) else {

@@ -140,6 +140,28 @@ impl Drop for Lane {
     }
 }
 
+/// The lane one session's event holds, if any: taken at each epoch tick past
+/// the event's grace, given back at the next tick, at the end of the event,
+/// and before the host waits on the user.
+#[derive(Debug, Default)]
+pub(crate) struct HeldLane(Mutex<Option<Lane>>);
+
+impl HeldLane {
+    fn slot(&self) -> MutexGuard<'_, Option<Lane>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Holds `lane` (for the event's next slice).
+    pub(crate) fn hold(&self, lane: Lane) {
+        *self.slot() = Some(lane);
+    }
+
+    /// Gives the lane back, if one is held: the next busy event may run.
+    pub(crate) fn release(&self) {
+        drop(self.slot().take());
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

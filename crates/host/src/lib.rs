@@ -21,15 +21,19 @@
 //! The layers, outside in: [`Host`] (packages, sessions, eviction) →
 //! [`Session`] (one user in one mini-app: page stack, event checks) → the
 //! sandbox ([`sandbox`]: memory, tables, CPU deadline, output caps) → the
-//! guest → host calls ([`capabilities`]) → the [`gate`] (manifest, policy,
-//! consent, audit) → the [`store`].
+//! guest → host calls ([`capabilities`], each on its own view of the
+//! session) → the gate (manifest, policy, consent, audit) → the [`store`].
+//! `docs/architecture.md` lists the modules and follows one event through
+//! them.
 
 pub mod capabilities;
 pub mod clock;
 mod engine;
 pub mod error;
-pub mod gate;
+mod gate;
+pub mod hex;
 mod host;
+mod instance;
 pub mod keys;
 mod lanes;
 pub mod ledger;
@@ -39,14 +43,16 @@ pub mod page;
 pub mod policy;
 pub mod prompt;
 pub mod sandbox;
+mod services;
 mod session;
 pub mod store;
-pub mod trust;
+mod trust;
 
 pub use engine::{WASI_PACKAGES, component_imports, describe_import, engine_config};
 pub use error::{Error, GuestFault, Result};
 pub use host::{CacheStats, Host, HostConfig, InstallReport, InstalledApp};
-pub use session::{MAX_PAGE_STACK, Session, SessionState};
+pub use services::network::NetworkConfig;
+pub use session::{MAX_PAGE_STACK, Session};
 
 pub use plaza_world::app::{
     Block, Button, ButtonStyle, ChatMessage, Event, Image, Input, InputKind, KeyValue, LaunchEvent,

@@ -44,6 +44,7 @@
 //! ```
 
 use crate::error::{Error, Result};
+use crate::hex;
 use crate::manifest::{MAX_MANIFEST_BYTES, Manifest};
 use ed25519_dalek::{Signer, SigningKey};
 use sha2::{Digest, Sha256};
@@ -222,7 +223,7 @@ impl Package {
     /// The SHA-256 of the component, hex-encoded: its identity in the
     /// compiled-component cache.
     pub fn component_hash(&self) -> String {
-        sha256_hex(&self.component)
+        hex::sha256(&self.component)
     }
 
     /// Signs the package as its manifest's publisher with `key`, replacing
@@ -233,7 +234,7 @@ impl Package {
         let signature = PackageSignature {
             publisher,
             key_id: key.key_id(),
-            signature: to_hex(&key.key.sign(&digest).to_bytes()),
+            signature: hex::encode(&key.key.sign(&digest).to_bytes()),
         };
         self.signature = Some(signature.to_bytes());
         Ok(())
@@ -293,8 +294,8 @@ pub fn signing_digest(publisher_id: &str, manifest_text: &str, component: &[u8])
 /// The id of a public key: the first 8 bytes of its SHA-256, hex (16
 /// characters). Errors name keys by it.
 pub fn key_id(public_key_hex: &str) -> String {
-    match crate::keys::from_hex(public_key_hex) {
-        Some(bytes) => sha256_hex(&bytes)[..16].to_string(),
+    match crate::hex::decode(public_key_hex) {
+        Some(bytes) => hex::sha256(&bytes)[..16].to_string(),
         None => "not-hex".to_string(),
     }
 }
@@ -326,7 +327,7 @@ impl PackageSignature {
                     "its signature section is malformed ({e}); sign it again with `plaza sign`"
                 ),
             })?;
-        if sig.signature.len() != 128 || crate::keys::from_hex(&sig.signature).is_none() {
+        if sig.signature.len() != 128 || crate::hex::decode(&sig.signature).is_none() {
             return Err(Error::BadSignature {
                 app: app.to_string(),
                 message: "its signature is not 64 bytes of hex; sign it again with `plaza sign`"
@@ -383,7 +384,7 @@ impl PublisherKey {
     /// The key from its secret half, hex (64 characters, as `plaza keygen`
     /// writes it; surrounding whitespace is ignored).
     pub fn from_secret_hex(hex: &str) -> Result<PublisherKey> {
-        let bytes = crate::keys::from_hex(hex.trim())
+        let bytes = crate::hex::decode(hex.trim())
             .and_then(|b| <[u8; 32]>::try_from(b).ok())
             .ok_or_else(|| Error::BadKey {
                 message: "a publisher's secret key is 32 bytes as 64 hex characters".to_string(),
@@ -395,34 +396,18 @@ impl PublisherKey {
 
     /// The secret half, hex. Keep it secret.
     pub fn secret_hex(&self) -> String {
-        to_hex(self.key.as_bytes())
+        hex::encode(self.key.as_bytes())
     }
 
     /// The public half, hex (64 characters): what the host's registry holds.
     pub fn public_key_hex(&self) -> String {
-        to_hex(self.key.verifying_key().as_bytes())
+        hex::encode(self.key.verifying_key().as_bytes())
     }
 
     /// The key's id ([`key_id`]).
     pub fn key_id(&self) -> String {
         key_id(&self.public_key_hex())
     }
-}
-
-/// SHA-256 of `bytes`, as lowercase hex.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    to_hex(&Sha256::digest(bytes))
-}
-
-/// Lowercase hex of `bytes`.
-pub fn to_hex(bytes: &[u8]) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(HEX[(b >> 4) as usize] as char);
-        s.push(HEX[(b & 15) as usize] as char);
-    }
-    s
 }
 
 fn tag_name(tag: u8) -> String {

@@ -7,95 +7,26 @@
 //! closed, or when it has been idle longer than the host's idle timeout; the
 //! next event then starts a fresh instance.
 
-use crate::error::{Error, GuestFault, Result};
-use crate::gate::{AuditMemo, Subject};
-use crate::host::{HostInner, LoadedApp, Services};
+use crate::engine::Runtime;
+use crate::error::{Error, Result};
+use crate::gate::Subject;
+use crate::instance::{self, InstanceState, LoadedApp};
 use crate::page;
-use crate::sandbox::{OutputCapture, SandboxLimiter, SandboxViolation, Stream};
+use crate::sandbox::{OutputCapture, Stream};
+use crate::services::Services;
 use crate::store::Outcome;
 use plaza_world::app::{ChatMessage, Event, LaunchEvent, Navigation, Page, SubmitEvent};
 use plaza_world::types::FieldValue;
 use std::sync::Arc;
-use std::time::Duration;
-use wasmtime::component::ResourceTable;
-use wasmtime::{Store, UpdateDeadline};
-use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
-use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
+use wasmtime::Store;
 
 /// How many pages a session's navigation stack holds (WeChat's limit is 10).
 pub const MAX_PAGE_STACK: usize = 10;
 
-/// The data of one session's Wasmtime store: what host calls see.
-pub struct SessionState {
-    wasi: WasiCtx,
-    table: ResourceTable,
-    http: WasiHttpCtx,
-    net: crate::capabilities::network::SessionNetwork,
-    pub(crate) limiter: SandboxLimiter,
-    pub(crate) subject: Subject,
-    pub(crate) memo: AuditMemo,
-    pub(crate) services: Arc<Services>,
-    /// Whether the event being handled is a user's gesture (a tap or a form),
-    /// which some calls (subscription requests) require.
-    pub(crate) gesture: bool,
-    /// What the event being handled has used of its per-event allowances.
-    pub(crate) event_use: EventUse,
-    /// The busy lane the event holds while it runs a slice past its grace.
-    lane: Arc<std::sync::Mutex<Option<crate::lanes::Lane>>>,
-    /// Epoch ticks used by the event being handled.
-    ticks_used: u64,
-    deadline_ticks: u64,
-    deadline_hit: bool,
-}
-
-impl WasiView for SessionState {
-    fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView {
-            ctx: &mut self.wasi,
-            table: &mut self.table,
-        }
-    }
-}
-
-impl WasiHttpView for SessionState {
-    fn http(&mut self) -> WasiHttpCtxView<'_> {
-        WasiHttpCtxView {
-            ctx: &mut self.http,
-            table: &mut self.table,
-            hooks: &mut self.net,
-        }
-    }
-}
-
-/// What one event has used of the allowances that reset at each event.
-#[derive(Debug, Default)]
-pub(crate) struct EventUse {
-    /// The questions asked and the audit entries written.
-    pub(crate) memo: crate::gate::EventMemo,
-    /// Log records written.
-    pub(crate) log_records: usize,
-    /// Log bytes written.
-    pub(crate) log_bytes: usize,
-}
-
-/// The WASI wall clock of a session follows the host's clock, so a test clock
-/// governs guests' `SystemTime::now()` too.
-struct HostClockForWasi(Arc<dyn crate::clock::Clock>);
-
-impl wasmtime_wasi::HostWallClock for HostClockForWasi {
-    fn resolution(&self) -> Duration {
-        Duration::from_millis(1)
-    }
-
-    fn now(&self) -> Duration {
-        Duration::from_millis(self.0.now_ms().max(0) as u64)
-    }
-}
-
 /// A live instance.
 struct LiveInstance {
     id: String,
-    store: Store<SessionState>,
+    store: Store<InstanceState>,
     bindings: plaza_world::MiniApp,
     app: Arc<LoadedApp>,
     stdout: OutputCapture,
@@ -135,7 +66,7 @@ impl Slot {
 /// ```
 #[derive(Clone)]
 pub struct Session {
-    pub(crate) host: Arc<HostInner>,
+    pub(crate) runtime: Arc<Runtime>,
     pub(crate) user: String,
     pub(crate) app_id: String,
     pub(crate) slot: Arc<tokio::sync::Mutex<Slot>>,
@@ -203,10 +134,8 @@ impl Session {
     /// returned. If the mini-app fails to take it, it is delivered again at
     /// the next launch.
     pub async fn chat(&self, text: &str) -> Result<Page> {
-        let id = self
-            .host
-            .record_user_message(&self.user, &self.app_id, text)?;
-        let services = &self.host.services;
+        let services = &self.runtime.services;
+        let id = record_user_message(services, &self.user, &self.app_id, text)?;
         let event = Event::Chat(ChatMessage {
             id: id.clone(),
             text: text.to_string(),
@@ -234,20 +163,20 @@ impl Session {
     pub async fn send(&self, event: Event) -> Result<Page> {
         let mut slot = self.slot.lock().await;
         let event = check_event(slot.pages.last(), event)?;
-        let host = self.host.clone();
-        slot.last_active_ms = host.services.clock.now_ms();
+        let runtime = self.runtime.clone();
+        slot.last_active_ms = runtime.services.clock.now_ms();
         if slot.live.is_none() {
             if !matches!(event, Event::Launch(_)) {
                 slot.pages.clear();
             }
-            let live = start_instance(&host, &self.user, &self.app_id).await?;
+            let live = start_instance(&runtime, &self.user, &self.app_id).await?;
             slot.live = Some(live);
         }
-        let mut result = deliver(&host, &mut slot, &event).await;
+        let mut result = deliver(&runtime, &mut slot, &event).await;
         // Messages the user wrote while the mini-app was closed reach it
         // right after it opens.
         if result.is_ok() && matches!(event, Event::Launch(_)) {
-            let store = &host.services.store;
+            let store = &runtime.services.store;
             for (id, text, sent_at_ms) in
                 store.undelivered_user_messages(&self.user, &self.app_id)?
             {
@@ -256,14 +185,14 @@ impl Session {
                     text,
                     sent_at_ms,
                 });
-                result = deliver(&host, &mut slot, &chat).await;
+                result = deliver(&runtime, &mut slot, &chat).await;
                 if result.is_err() {
                     break;
                 }
                 store.mark_user_message_delivered(&id)?;
             }
         }
-        slot.last_active_ms = host.services.clock.now_ms();
+        slot.last_active_ms = runtime.services.clock.now_ms();
         result
     }
 
@@ -271,7 +200,7 @@ impl Session {
     /// is dropped. The next event starts a new one.
     pub async fn close(&self) {
         let mut slot = self.slot.lock().await;
-        end_gracefully(&self.host, &mut slot, "closed").await;
+        end_gracefully(&self.runtime, &mut slot, "closed").await;
     }
 }
 
@@ -391,23 +320,39 @@ fn check_event(current: Option<&Page>, event: Event) -> Result<Event> {
     }
 }
 
-async fn start_instance(host: &Arc<HostInner>, user: &str, app_id: &str) -> Result<LiveInstance> {
-    let app = host.loaded_app(app_id).await?;
-    let services = host.services.clone();
+/// Records a message a user wrote to a mini-app; returns its id.
+pub(crate) fn record_user_message(
+    services: &Services,
+    user: &str,
+    app_id: &str,
+    text: &str,
+) -> Result<String> {
+    let max = crate::capabilities::MAX_TEXT_CHARS;
+    if text.trim().is_empty() || text.chars().count() > max {
+        return Err(Error::InvalidRequest(format!(
+            "a message must be 1 to {max} characters"
+        )));
+    }
+    let id = services.ids.next_id("chat-");
+    services
+        .store
+        .record_user_message(&id, user, app_id, text, services.clock.now_ms())?;
+    Ok(id)
+}
+
+async fn start_instance(runtime: &Arc<Runtime>, user: &str, app_id: &str) -> Result<LiveInstance> {
+    let app = runtime.loaded_app(app_id).await?;
+    let services = &runtime.services;
     let limits = &services.limits;
     let id = services.ids.next_id("s-");
     let stdout = OutputCapture::new(limits.output_bytes_per_event);
     let stderr = OutputCapture::new(limits.output_bytes_per_event);
-    let wasi = WasiCtxBuilder::new()
-        .stdout(stdout.clone())
-        .stderr(stderr.clone())
-        .allow_tcp(false)
-        .allow_udp(false)
-        .allow_ip_name_lookup(false)
-        .socket_addr_check(|_, _| Box::pin(async { false }))
-        .wall_clock(HostClockForWasi(services.clock.clone()))
-        .build();
-    let (publisher_verified, publisher_name) = crate::trust::publisher_of(&services, &app);
+    let (publisher_verified, publisher_name) =
+        crate::trust::publisher_as_shown(&*services.store, &app.manifest, app.signed)
+            .unwrap_or_else(|e| {
+                tracing::error!("reading the publisher registry: {e}");
+                (false, app.manifest.publisher.name.clone())
+            });
     let subject = Subject {
         user: user.to_string(),
         session: id.clone(),
@@ -415,53 +360,13 @@ async fn start_instance(host: &Arc<HostInner>, user: &str, app_id: &str) -> Resu
         publisher_verified,
         publisher_name,
     };
-    let state = SessionState {
-        wasi,
-        table: ResourceTable::new(),
-        http: WasiHttpCtx::new(),
-        net: crate::capabilities::network::SessionNetwork::new(services.clone(), subject.clone()),
-        limiter: SandboxLimiter::new(limits),
+    let mut store = instance::new_store(
+        &runtime.engine,
+        services,
         subject,
-        memo: AuditMemo::default(),
-        services: services.clone(),
-        gesture: false,
-        event_use: EventUse::default(),
-        lane: Arc::default(),
-        ticks_used: 0,
-        deadline_ticks: limits.deadline_ticks(),
-        deadline_hit: false,
-    };
-    let mut store = Store::new(&host.engine, state);
-    store.limiter(|s| &mut s.limiter);
-    let yield_after_ticks = limits.yield_after_ticks();
-    store.epoch_deadline_callback(move |mut ctx| {
-        let s = ctx.data_mut();
-        s.ticks_used += 1;
-        if s.ticks_used >= s.deadline_ticks {
-            s.deadline_hit = true;
-            return Err(wasmtime::Error::msg("CPU deadline exceeded"));
-        }
-        // A short event runs to its end. Past its grace, a busy guest gives
-        // up its lane at each tick, goes to the back of the run queue, and
-        // waits for a lane (off the queue, without using ticks) before its
-        // next slice: however many guests loop, they share
-        // `busy_lanes` worker threads and the rest serve everyone else.
-        if s.ticks_used < yield_after_ticks {
-            return Ok(UpdateDeadline::Continue(1));
-        }
-        let lane = s.lane.clone();
-        drop(lock_lane(&lane).take());
-        let (lanes, ticks) = (s.services.busy_lanes.clone(), s.ticks_used);
-        Ok(UpdateDeadline::YieldCustom(
-            1,
-            Box::pin(async move {
-                tokio::task::yield_now().await;
-                let granted = lanes.acquire(ticks).await;
-                *lock_lane(&lane) = Some(granted);
-            }),
-        ))
-    });
-    store.set_epoch_deadline(1);
+        stdout.clone(),
+        stderr.clone(),
+    );
     let instantiated = app.pre.instantiate_async(&mut store).await;
     let bindings = match instantiated {
         Ok(b) => b,
@@ -473,7 +378,7 @@ async fn start_instance(host: &Arc<HostInner>, user: &str, app_id: &str) -> Resu
                     limit: limits.max_live_sessions,
                 });
             }
-            let fault = classify_fault(store.data(), &e, "");
+            let fault = store.data().fault(&e, "");
             return Err(Error::SessionEnded {
                 app: app_id.to_string(),
                 session: id,
@@ -493,28 +398,23 @@ async fn start_instance(host: &Arc<HostInner>, user: &str, app_id: &str) -> Resu
     Ok(live)
 }
 
-async fn deliver(host: &Arc<HostInner>, slot: &mut Slot, event: &Event) -> Result<Page> {
+async fn deliver(runtime: &Arc<Runtime>, slot: &mut Slot, event: &Event) -> Result<Page> {
     let live = slot.live.as_mut().expect("an instance is live");
-    {
-        let s = live.store.data_mut();
-        s.ticks_used = 0;
-        s.deadline_hit = false;
-        s.gesture = matches!(event, Event::Tap(_) | Event::Submit(_));
-        s.event_use = EventUse::default();
-    }
+    live.store
+        .data_mut()
+        .start_event(matches!(event, Event::Tap(_) | Event::Submit(_)));
     live.store.set_epoch_deadline(1);
     let result = live
         .bindings
         .plaza_host_app()
         .call_handle(&mut live.store, event)
         .await;
-    // The event is over: a lane it held is free for the next busy event.
-    drop(lock_lane(&live.store.data().lane).take());
+    live.store.data_mut().end_event();
     let stderr_tail = flush_output(live);
     let page = match result {
         Ok(page) => page,
         Err(e) => {
-            let fault = classify_fault(live.store.data(), &e, &stderr_tail);
+            let fault = live.store.data().fault(&e, &stderr_tail);
             let live = slot.live.take().expect("live");
             slot.pages.clear();
             tracing::warn!(app = %live.app.manifest.app.id, session = %live.id, "session ended: {fault}");
@@ -526,7 +426,7 @@ async fn deliver(host: &Arc<HostInner>, slot: &mut Slot, event: &Event) -> Resul
             });
         }
     };
-    if let Err(message) = page::validate(&page, host.services.limits.page_bytes) {
+    if let Err(message) = page::validate(&page, runtime.services.limits.page_bytes) {
         audit_lifecycle(live, "page.refused", Outcome::Denied, &message);
         return Err(Error::InvalidPage {
             app: live.app.manifest.app.id.clone(),
@@ -555,35 +455,19 @@ async fn deliver(host: &Arc<HostInner>, slot: &mut Slot, event: &Event) -> Resul
 
 /// Delivers `hide` (errors ignored: the session is ending anyway) and drops
 /// the instance.
-pub(crate) async fn end_gracefully(host: &Arc<HostInner>, slot: &mut Slot, why: &str) {
+pub(crate) async fn end_gracefully(runtime: &Arc<Runtime>, slot: &mut Slot, why: &str) {
     if slot.live.is_none() {
         return;
     }
-    let _ = deliver(host, slot, &Event::Hide).await;
+    let _ = deliver(runtime, slot, &Event::Hide).await;
     if let Some(live) = slot.live.take() {
         audit_lifecycle(&live, "session.ended", Outcome::Allowed, why);
     }
     slot.pages.clear();
 }
 
-impl SessionState {
-    /// Gives up the busy lane the event holds, if any, before the host waits
-    /// on the user (a prompt can take a minute): a lane is for running, and
-    /// the event waits for one again at its next tick.
-    pub(crate) fn release_lane(&self) {
-        drop(lock_lane(&self.lane).take());
-    }
-}
-
-fn lock_lane(
-    lane: &std::sync::Mutex<Option<crate::lanes::Lane>>,
-) -> std::sync::MutexGuard<'_, Option<crate::lanes::Lane>> {
-    lane.lock().unwrap_or_else(|p| p.into_inner())
-}
-
 fn audit_lifecycle(live: &LiveInstance, what: &str, outcome: Outcome, detail: &str) {
-    let s = live.store.data();
-    if let Err(e) = s.services.gate.audit(&s.subject, what, outcome, detail) {
+    if let Err(e) = live.store.data().gate().audit(what, outcome, detail) {
         tracing::error!("{e}");
     }
 }
@@ -626,31 +510,6 @@ fn flush_output(live: &LiveInstance) -> String {
         }
     }
     stderr_tail
-}
-
-fn classify_fault(state: &SessionState, e: &wasmtime::Error, stderr_tail: &str) -> GuestFault {
-    if state.deadline_hit {
-        return GuestFault::Deadline {
-            limit_ms: state.services.limits.cpu_deadline.as_millis() as u64,
-        };
-    }
-    if let Some(fault) = &state.limiter.hit {
-        return fault.clone();
-    }
-    if let Some(v) = e.downcast_ref::<SandboxViolation>() {
-        return v.0.clone();
-    }
-    if let Some(trap) = e.downcast_ref::<wasmtime::Trap>() {
-        if *trap == wasmtime::Trap::StackOverflow {
-            return GuestFault::StackOverflow;
-        }
-        let mut msg = trap.to_string();
-        if !stderr_tail.is_empty() {
-            msg.push_str(&format!(" (its last output: {stderr_tail})"));
-        }
-        return GuestFault::Trap(msg);
-    }
-    GuestFault::Trap(format!("{e:#}"))
 }
 
 #[cfg(test)]

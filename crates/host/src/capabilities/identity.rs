@@ -5,16 +5,16 @@
 //!   (user, mini-app), `unionid` of (user, publisher): stable, different per
 //!   mini-app (per publisher), not reversible without the host's secret, and
 //!   free of consent.
-//! - Every scope goes through [`Gate::check_scope`](crate::gate::Gate::check_scope),
+//! - Every scope goes through the gate's consent check,
 //!   which reads the remembered decision from the store at every call (so a
 //!   revocation takes effect at the very next call of a live session), asks
 //!   the user through the prompter when there is none, and audits the use.
 //! - `login` issues a single-use code that expires after
 //!   [`LOGIN_CODE_TTL_MS`]; the mini-app's backend exchanges it with the app
-//!   secret through [`Host::exchange_login_code`].
+//!   secret through [`Host::exchange_login_code`](crate::Host::exchange_login_code).
 //!
 //! The data behind the scopes is what the embedding app set with
-//! [`Host::set_user_profile`]; the insurance card is the one bound in the
+//! [`Host::set_user_profile`](crate::Host::set_user_profile); the insurance card is the one bound in the
 //! user's wallet ([`LedgerStore::insurance_card`]).
 //!
 //! ```
@@ -29,19 +29,19 @@
 //! # Ok(()) }
 //! ```
 
-use crate::error::{Error, Result};
-use crate::host::{Host, Services};
+use crate::clock::Clock;
+use crate::gate::SessionGate;
+use crate::hex;
 use crate::keys::{HostKeys, random_32};
 use crate::manifest::{Capability, Scope};
-use crate::package::{sha256_hex, to_hex};
-use crate::session::SessionState;
 use crate::store::{
-    AuditEntry, ConsentRecord, GeoPoint, LoginCodeRecord, LoginCodeTake, Outcome, UserProfile,
+    GeoPoint, LedgerStore, LoginCodeRecord, LoginStore, Outcome, UserDataStore, UserProfile,
 };
 use plaza_world::identity::{
     Host as IdentityHost, InsuranceCard, Location, LocationPrecision, LoginCode, Profile, RealName,
 };
 use plaza_world::types::Error as WitError;
+use wasmtime::component::HasData;
 
 /// How long a login code works: five minutes.
 pub const LOGIN_CODE_TTL_MS: i64 = 5 * 60 * 1000;
@@ -51,9 +51,6 @@ pub const MAX_LIVE_LOGIN_CODES: u64 = 10;
 pub const COARSE_LOCATION_DEGREES: f64 = 0.01;
 /// The least accuracy a coarse location claims, in metres.
 pub const COARSE_LOCATION_ACCURACY_M: f64 = 1000.0;
-/// The session id in audit entries of what the host's own settings and its
-/// server-side API did.
-pub const HOST_SESSION: &str = "host";
 
 /// The user's pseudonymous id in a mini-app.
 pub(crate) fn openid(keys: &HostKeys, user: &str, app: &str) -> String {
@@ -95,98 +92,101 @@ fn not_set(what: &str) -> WitError {
     ))
 }
 
-impl SessionState {
+/// What the identity capability sees of a session: its way through the
+/// gate, the user's data, login codes, the insurance card in the wallet, and
+/// the host's pseudonym key.
+pub(crate) struct IdentityView<'a> {
+    pub(crate) gate: &'a mut SessionGate,
+    pub(crate) users: &'a dyn UserDataStore,
+    pub(crate) logins: &'a dyn LoginStore,
+    pub(crate) cards: &'a dyn LedgerStore,
+    pub(crate) keys: &'a HostKeys,
+    pub(crate) clock: &'a dyn Clock,
+}
+
+/// Links `plaza:host/identity` to a session's [`IdentityView`].
+pub(crate) struct Identity;
+
+impl HasData for Identity {
+    type Data<'a> = IdentityView<'a>;
+}
+
+impl IdentityView<'_> {
+    fn allow(&mut self) -> Result<(), WitError> {
+        self.gate.check(Capability::Identity).map_err(WitError::from)
+    }
+
     /// Asks the gate for a consent scope (it prompts, remembers and audits).
     async fn scope(&mut self, scope: Scope) -> Result<(), WitError> {
-        // The gate may ask the user.
-        self.release_lane();
-        let services = self.services.clone();
-        services
-            .gate
-            .check_scope_in_event(&self.subject, &mut self.event_use.memo, scope)
-            .await
-            .map_err(WitError::from)
+        self.gate.check_scope(scope).await.map_err(WitError::from)
     }
 
     /// The user's identity data, empty if none was set.
     fn user_data(&self) -> Result<UserProfile, WitError> {
         Ok(self
-            .services
-            .store
-            .user_profile(&self.subject.user)
+            .users
+            .user_profile(&self.gate.subject().user)
             .map_err(store_failed)?
             .unwrap_or_default())
     }
 
     /// Audits a pseudonymous id's first use in this session.
     fn audit_id(&mut self, what: &str) -> Result<(), WitError> {
-        if self.memo.first_use(what) {
-            let services = self.services.clone();
-            services
-                .gate
-                .audit(
-                    &self.subject,
-                    what,
-                    Outcome::Allowed,
-                    "pseudonymous id, no consent needed (first use in this session)",
-                )
-                .map_err(WitError::from)?;
-        }
-        Ok(())
+        self.gate
+            .audit_first_use(
+                what,
+                "pseudonymous id, no consent needed (first use in this session)",
+            )
+            .map_err(WitError::from)
     }
 }
 
-impl IdentityHost for SessionState {
+impl IdentityHost for IdentityView<'_> {
     async fn openid(&mut self) -> Result<String, WitError> {
-        self.allow(Capability::Identity)?;
+        self.allow()?;
         self.audit_id("identity.openid")?;
-        Ok(openid(
-            &self.services.keys,
-            &self.subject.user,
-            self.subject.app(),
-        ))
+        let subject = self.gate.subject();
+        Ok(openid(self.keys, &subject.user, subject.app()))
     }
 
     async fn unionid(&mut self) -> Result<String, WitError> {
-        self.allow(Capability::Identity)?;
+        self.allow()?;
         self.audit_id("identity.unionid")?;
+        let subject = self.gate.subject();
         Ok(unionid(
-            &self.services.keys,
-            &self.subject.user,
-            &self.subject.manifest.publisher.id,
+            self.keys,
+            &subject.user,
+            &subject.manifest.publisher.id,
         ))
     }
 
     async fn login(&mut self) -> Result<LoginCode, WitError> {
-        self.allow(Capability::Identity)?;
-        let now = self.services.clock.now_ms();
+        self.allow()?;
+        let now = self.clock.now_ms();
+        let subject = self.gate.subject();
         let live = self
-            .services
-            .store
-            .live_login_codes(self.subject.app(), &self.subject.user, now)
+            .logins
+            .live_login_codes(subject.app(), &subject.user, now)
             .map_err(store_failed)?;
         if live >= MAX_LIVE_LOGIN_CODES {
             return Err(WitError::LimitExceeded(format!(
                 "the user already holds {live} unused login codes of this mini-app (at most {MAX_LIVE_LOGIN_CODES}); exchange one, or wait until they expire"
             )));
         }
-        let code = to_hex(&random_32().map_err(store_failed)?[..16]);
+        let code = hex::encode(&random_32().map_err(store_failed)?[..16]);
         let expires_at_ms = now + LOGIN_CODE_TTL_MS;
-        self.services
-            .store
+        self.logins
             .put_login_code(&LoginCodeRecord {
-                code_sha256: sha256_hex(code.as_bytes()),
-                app: self.subject.app().to_string(),
-                user: self.subject.user.clone(),
-                publisher: self.subject.manifest.publisher.id.clone(),
+                code_sha256: hex::sha256(code.as_bytes()),
+                app: subject.app().to_string(),
+                user: subject.user.clone(),
+                publisher: subject.manifest.publisher.id.clone(),
                 issued_at_ms: now,
                 expires_at_ms,
             })
             .map_err(store_failed)?;
-        self.services
-            .gate
+        self.gate
             .audit(
-                &self.subject,
                 "identity.login",
                 Outcome::Allowed,
                 "issued a single-use login code (expires in 5 minutes)",
@@ -254,9 +254,8 @@ impl IdentityHost for SessionState {
     async fn get_insurance_card(&mut self) -> Result<InsuranceCard, WitError> {
         self.scope(Scope::InsuranceCard).await?;
         let card = self
-            .services
-            .store
-            .insurance_card(&self.subject.user)
+            .cards
+            .insurance_card(&self.gate.subject().user)
             .map_err(store_failed)?
             .ok_or_else(|| not_set("a medical insurance card (bind one in the wallet)"))?;
         Ok(InsuranceCard {
@@ -264,207 +263,6 @@ impl IdentityHost for SessionState {
             holder_name: card.holder_name,
             scheme: card.scheme,
         })
-    }
-}
-
-fn check_text(field: &'static str, value: &Option<String>, max_chars: usize) -> Result<()> {
-    if let Some(v) = value
-        && (v.trim().is_empty() || v.chars().count() > max_chars)
-    {
-        return Err(Error::InvalidUserData {
-            field,
-            message: format!("it must be 1 to {max_chars} characters (leave it unset for none)"),
-        });
-    }
-    Ok(())
-}
-
-fn check_profile(p: &UserProfile) -> Result<()> {
-    check_text("nickname", &p.nickname, 64)?;
-    check_text("avatar URL", &p.avatar_url, 2048)?;
-    if let Some(url) = &p.avatar_url
-        && !url.starts_with("https://")
-    {
-        return Err(Error::InvalidUserData {
-            field: "avatar URL",
-            message: format!("`{url}` is not an https: URL"),
-        });
-    }
-    check_text("phone", &p.phone, 32)?;
-    if let Some(phone) = &p.phone
-        && !phone
-            .chars()
-            .all(|c| c.is_ascii_digit() || matches!(c, '+' | '-' | ' '))
-    {
-        return Err(Error::InvalidUserData {
-            field: "phone",
-            message: format!("`{phone}` has characters other than digits, `+`, `-` and spaces"),
-        });
-    }
-    if let Some(r) = &p.real_name {
-        check_text("real name", &Some(r.name.clone()), 64)?;
-        check_text("ID number", &Some(r.id_number.clone()), 32)?;
-    }
-    if let Some(l) = &p.location {
-        let ok = (-90.0..=90.0).contains(&l.latitude)
-            && (-180.0..=180.0).contains(&l.longitude)
-            && l.accuracy_m.is_finite()
-            && l.accuracy_m >= 0.0;
-        if !ok {
-            return Err(Error::InvalidUserData {
-                field: "location",
-                message: format!(
-                    "latitude {} must be within ±90, longitude {} within ±180, accuracy {} m finite and not negative",
-                    l.latitude, l.longitude, l.accuracy_m
-                ),
-            });
-        }
-    }
-    Ok(())
-}
-
-impl Services {
-    fn audit_host(&self, user: &str, app: &str, what: &str, outcome: Outcome, detail: &str) {
-        let entry = AuditEntry {
-            at_ms: self.clock.now_ms(),
-            user: user.to_string(),
-            app: app.to_string(),
-            session: HOST_SESSION.to_string(),
-            capability: what.to_string(),
-            outcome,
-            detail: detail.to_string(),
-        };
-        if let Err(e) = self.store.append_audit(&entry) {
-            tracing::error!("writing the audit log: {e}");
-        }
-    }
-}
-
-impl Host {
-    /// Sets what the host knows of a user (replacing what it knew): nickname
-    /// and avatar (scope `profile`), phone (`phone`), legal name and ID
-    /// number (`real-name`), the device's last known location (`location`
-    /// rounded, `precise-location` as is). Mini-apps read it only through
-    /// the consent scopes.
-    pub fn set_user_profile(&self, user: &str, profile: UserProfile) -> Result<()> {
-        check_profile(&profile)?;
-        let services = &self.inner.services;
-        services
-            .store
-            .put_user_profile(user, &profile, services.clock.now_ms())?;
-        Ok(())
-    }
-
-    /// What the host knows of a user.
-    pub fn user_profile(&self, user: &str) -> Result<Option<UserProfile>> {
-        Ok(self.inner.services.store.user_profile(user)?)
-    }
-
-    /// The server-side half of login: a mini-app's backend gives its app
-    /// secret and the code the mini-app got from `login`, and gets the
-    /// user's openid and unionid. A code works once, for five minutes, and
-    /// only for the mini-app it was issued to. Each failure is its own
-    /// error: [`Error::WrongAppSecret`], [`Error::LoginCodeReused`],
-    /// [`Error::LoginCodeExpired`], [`Error::UnknownLoginCode`].
-    pub fn exchange_login_code(
-        &self,
-        app_id: &str,
-        app_secret: &str,
-        code: &str,
-    ) -> Result<LoginExchange> {
-        let services = &self.inner.services;
-        let Some(secret_hash) = services.store.app_secret(app_id)? else {
-            return Err(Error::NotInstalled {
-                app: app_id.to_string(),
-            });
-        };
-        if sha256_hex(app_secret.as_bytes()) != secret_hash {
-            services.audit_host(
-                "",
-                app_id,
-                "identity.login-exchange",
-                Outcome::Denied,
-                "wrong app secret",
-            );
-            return Err(Error::WrongAppSecret {
-                app: app_id.to_string(),
-            });
-        }
-        let now = services.clock.now_ms();
-        let taken = services
-            .store
-            .take_login_code(app_id, &sha256_hex(code.as_bytes()), now)?;
-        let record = match taken {
-            LoginCodeTake::Taken(record) => record,
-            LoginCodeTake::Used => {
-                return Err(Error::LoginCodeReused {
-                    app: app_id.to_string(),
-                });
-            }
-            LoginCodeTake::Expired { expires_at_ms } => {
-                return Err(Error::LoginCodeExpired {
-                    app: app_id.to_string(),
-                    expired_at_ms: expires_at_ms,
-                });
-            }
-            LoginCodeTake::Unknown => {
-                return Err(Error::UnknownLoginCode {
-                    app: app_id.to_string(),
-                });
-            }
-        };
-        services.audit_host(
-            &record.user,
-            app_id,
-            "identity.login-exchange",
-            Outcome::Allowed,
-            "the mini-app's backend exchanged a login code for the openid and unionid",
-        );
-        Ok(LoginExchange {
-            openid: openid(&services.keys, &record.user, app_id),
-            unionid: unionid(&services.keys, &record.user, &record.publisher),
-        })
-    }
-
-    /// Sets a consent decision from the host's settings (the user turned a
-    /// scope on or off), replacing the remembered answer. Live sessions
-    /// follow it from their next call.
-    pub fn set_consent(&self, user: &str, app_id: &str, scope: Scope, granted: bool) -> Result<()> {
-        let services = &self.inner.services;
-        services.store.put_consent(&ConsentRecord {
-            user: user.to_string(),
-            app: app_id.to_string(),
-            scope: scope.as_str().to_string(),
-            granted,
-            decided_at_ms: services.clock.now_ms(),
-        })?;
-        services.audit_host(
-            user,
-            app_id,
-            &format!("consent.settings.{scope}"),
-            if granted {
-                Outcome::Allowed
-            } else {
-                Outcome::Denied
-            },
-            if granted {
-                "the user allowed it in the host's settings"
-            } else {
-                "the user refused it in the host's settings"
-            },
-        );
-        Ok(())
-    }
-
-    /// Audits a revocation made through the host's settings.
-    pub(crate) fn audit_revocation(&self, user: &str, app_id: &str, scope: &str) {
-        self.inner.services.audit_host(
-            user,
-            app_id,
-            &format!("consent.revoked.{scope}"),
-            Outcome::Denied,
-            "the user revoked it in the host's settings; the next use asks again",
-        );
     }
 }
 
@@ -482,33 +280,5 @@ mod tests {
         assert!((c.latitude - 30.27).abs() < 1e-9, "{c:?}");
         assert!((c.longitude - 120.16).abs() < 1e-9, "{c:?}");
         assert_eq!(c.accuracy_m, 1000.0);
-    }
-
-    #[test]
-    fn profiles_are_checked() {
-        let bad = UserProfile {
-            avatar_url: Some("http://a/x.png".into()),
-            ..UserProfile::default()
-        };
-        assert!(
-            check_profile(&bad)
-                .unwrap_err()
-                .to_string()
-                .contains("https")
-        );
-        let bad = UserProfile {
-            phone: Some("call me".into()),
-            ..UserProfile::default()
-        };
-        assert!(check_profile(&bad).is_err());
-        let bad = UserProfile {
-            location: Some(GeoPoint {
-                latitude: 91.0,
-                ..GeoPoint::default()
-            }),
-            ..UserProfile::default()
-        };
-        assert!(check_profile(&bad).is_err());
-        assert!(check_profile(&UserProfile::default()).is_ok());
     }
 }

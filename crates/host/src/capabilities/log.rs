@@ -1,9 +1,10 @@
 //! `plaza:host/log`: diagnostics into the host's `tracing`, tagged with the
 //! mini-app and the session.
 
+use crate::gate::SessionGate;
 use crate::manifest::Capability;
-use crate::session::SessionState;
 use plaza_world::log::{Host, Level};
+use wasmtime::component::HasData;
 
 /// The longest log message kept, in bytes; the rest is cut.
 pub const MAX_LOG_MESSAGE_BYTES: usize = 16 * 1024;
@@ -19,11 +20,34 @@ static OVER_BUDGET: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     )
 });
 
-impl Host for SessionState {
+/// What one event has written to the log, against its budget.
+#[derive(Debug, Default)]
+pub(crate) struct LogBudget {
+    records: usize,
+    bytes: usize,
+    /// Whether the event went over it (noted once in the host's log).
+    over: bool,
+}
+
+/// What the log capability sees of a session: its way through the gate and
+/// the event's log budget.
+pub(crate) struct LogView<'a> {
+    pub(crate) gate: &'a mut SessionGate,
+    pub(crate) budget: &'a mut LogBudget,
+}
+
+/// Links `plaza:host/log` to a session's [`LogView`].
+pub(crate) struct Log;
+
+impl HasData for Log {
+    type Data<'a> = LogView<'a>;
+}
+
+impl Host for LogView<'_> {
     async fn write(&mut self, level: Level, mut message: String) {
         // `write` has no error to return: a denied or oversized record is
         // dropped or cut, and the denial is in the audit log.
-        if self.allow(Capability::Log).is_err() {
+        if self.gate.check(Capability::Log).is_err() {
             return;
         }
         if message.len() > MAX_LOG_MESSAGE_BYTES {
@@ -31,34 +55,27 @@ impl Host for SessionState {
             message.truncate(cut);
             message.push_str(" [cut]");
         }
-        let app = self.subject.app();
-        let session = &self.subject.session;
         // A budget per event keeps a mini-app from flooding the embedding
         // app's logs: the first record over it is noted (in the log and the
         // audit log), the rest of the event's records are dropped.
-        let used = &mut self.event_use;
-        if used.log_records >= MAX_LOG_RECORDS_PER_EVENT
-            || used.log_bytes + message.len() > MAX_LOG_BYTES_PER_EVENT
+        let used = &mut *self.budget;
+        if used.records >= MAX_LOG_RECORDS_PER_EVENT
+            || used.bytes + message.len() > MAX_LOG_BYTES_PER_EVENT
         {
             let detail = OVER_BUDGET.as_str();
-            if used
-                .memo
-                .first_entry("log", crate::store::Outcome::Denied, detail)
-            {
+            if !used.over {
+                used.over = true;
+                let subject = self.gate.subject();
+                let (app, session) = (subject.app(), subject.session.as_str());
                 tracing::warn!(target: "plaza::guest", app, session, "{detail}");
-                if let Err(e) = self.services.gate.audit(
-                    &self.subject,
-                    "log",
-                    crate::store::Outcome::Denied,
-                    detail,
-                ) {
-                    tracing::error!("{e}");
-                }
             }
+            self.gate.refuse_once_per_event("log", detail);
             return;
         }
-        used.log_records += 1;
-        used.log_bytes += message.len();
+        used.records += 1;
+        used.bytes += message.len();
+        let subject = self.gate.subject();
+        let (app, session) = (subject.app(), subject.session.as_str());
         match level {
             Level::Trace => tracing::trace!(target: "plaza::guest", app, session, "{message}"),
             Level::Debug => tracing::debug!(target: "plaza::guest", app, session, "{message}"),

@@ -9,13 +9,15 @@
 //! against a per-mini-app rate limit; subscription requests only while handling a tap or
 //! a form (a user's gesture).
 
-use crate::clock::civil_date;
+use crate::clock::{Clock, IdSource, civil_date};
+use crate::gate::SessionGate;
 use crate::manifest::{Capability, MessageTemplate};
 use crate::prompt::{OfferedTemplate, SubscriptionAnswer as Answer, SubscriptionPrompt};
-use crate::session::SessionState;
-use crate::store::{Outcome, SendResult, Sender};
+use crate::services::MessagingSettings;
+use crate::store::{MessagingStore, Outcome, SendResult, Sender};
 use plaza_world::messaging::{BroadcastResult, Host, SubscriptionAnswer, SubscriptionResult};
 use plaza_world::types::{Error as WitError, FieldValue};
+use wasmtime::component::HasData;
 
 /// How long after the user's last message the mini-app may reply.
 pub const REPLY_WINDOW_MS: i64 = 48 * 60 * 60 * 1000;
@@ -35,32 +37,52 @@ fn store_failed(e: crate::store::StoreError) -> WitError {
     )
 }
 
-impl SessionState {
+/// What the messaging capability sees of a session: its way through the
+/// gate, the message store, and its settings.
+pub(crate) struct MessagingView<'a> {
+    pub(crate) gate: &'a mut SessionGate,
+    pub(crate) store: &'a dyn MessagingStore,
+    pub(crate) settings: &'a MessagingSettings,
+    pub(crate) clock: &'a dyn Clock,
+    pub(crate) ids: &'a dyn IdSource,
+    pub(crate) utc_offset_minutes: i32,
+}
+
+/// Links `plaza:host/messaging` to a session's [`MessagingView`].
+pub(crate) struct Messaging;
+
+impl HasData for Messaging {
+    type Data<'a> = MessagingView<'a>;
+}
+
+impl MessagingView<'_> {
+    fn allow(&mut self) -> Result<(), WitError> {
+        self.gate.check(Capability::Messaging).map_err(WitError::from)
+    }
+
     fn audit_message(&self, what: &str, outcome: Outcome, detail: &str) -> Result<(), WitError> {
-        self.services
-            .gate
-            .audit(&self.subject, what, outcome, detail)
+        self.gate
+            .audit(what, outcome, detail)
             .map_err(WitError::from)
     }
 
     fn sender(&self) -> Sender {
+        let subject = self.gate.subject();
         Sender {
-            app_id: self.subject.app().to_string(),
-            app_name: self.subject.manifest.app.name.clone(),
-            publisher_name: self.subject.publisher_name.clone(),
+            app_id: subject.app().to_string(),
+            app_name: subject.manifest.app.name.clone(),
+            publisher_name: subject.publisher_name.clone(),
         }
     }
 
     fn month(&self) -> String {
-        let (y, m, _) = civil_date(
-            self.services.clock.now_ms(),
-            self.services.utc_offset_minutes,
-        );
+        let (y, m, _) = civil_date(self.clock.now_ms(), self.utc_offset_minutes);
         format!("{y:04}-{m:02}")
     }
 
     fn template(&self, id: &str) -> Option<&MessageTemplate> {
-        self.subject
+        self.gate
+            .subject()
             .manifest
             .capabilities
             .messaging
@@ -70,21 +92,10 @@ impl SessionState {
 
     /// Counts one sending call against the mini-app's per-minute limit.
     fn take_rate(&self, what: &str) -> Result<(), WitError> {
-        let limit = self.services.messaging_per_minute;
-        let minute = self.services.clock.now_ms().div_euclid(60_000);
-        let mut rates = self
-            .services
-            .message_rates
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        let entry = rates
-            .entry(self.subject.app().to_string())
-            .or_insert((minute, 0));
-        if entry.0 != minute {
-            *entry = (minute, 0);
-        }
-        if entry.1 >= limit {
-            drop(rates);
+        let limit = self.settings.per_minute;
+        let minute = self.clock.now_ms().div_euclid(60_000);
+        let app = self.gate.subject().app();
+        if !self.settings.rates.take(app, minute, limit) {
             self.audit_message(
                 what,
                 Outcome::Denied,
@@ -94,7 +105,6 @@ impl SessionState {
                 "this mini-app sent {limit} messages this minute, its limit; nothing was sent. Try again in a minute"
             )));
         }
-        entry.1 += 1;
         Ok(())
     }
 }
@@ -114,34 +124,18 @@ fn check_text(what: &str, text: &str, max: usize) -> Result<(), WitError> {
     Ok(())
 }
 
-impl Host for SessionState {
+impl Host for MessagingView<'_> {
     async fn subscribe(
         &mut self,
         template_ids: Vec<String>,
     ) -> Result<Vec<SubscriptionResult>, WitError> {
-        self.allow(Capability::Messaging)?;
-        if !self.gesture {
-            self.audit_message(
-                "messaging.subscribe",
-                Outcome::Denied,
-                "asked outside a user's tap",
-            )?;
-            return Err(WitError::Denied(
-                "a subscription can be asked for only while handling the user's tap or form".into(),
-            ));
-        }
+        self.allow()?;
+        self.gate.require_gesture("messaging.subscribe")?;
         if template_ids.is_empty() || template_ids.len() > MAX_TEMPLATES_PER_REQUEST {
             return Err(WitError::InvalidArgument(format!(
                 "ask for 1 to {MAX_TEMPLATES_PER_REQUEST} templates at a time"
             )));
         }
-        let category = self.subject.manifest.publisher.category;
-        let long_term_allowed = self
-            .services
-            .gate
-            .policy()
-            .long_term_subscription_categories
-            .contains(&category);
         let mut offered = Vec::new();
         for id in &template_ids {
             let Some(t) = self.template(id) else {
@@ -159,22 +153,32 @@ impl Host for SessionState {
                 id: t.id.clone(),
                 title: t.title.clone(),
                 fields: t.fields.clone(),
-                long_term: t.long_term && long_term_allowed,
+                long_term: t.long_term,
             });
+        }
+        // Long-term only where the gate allows it for the publisher.
+        if offered.iter().any(|t| t.long_term)
+            && !self
+                .gate
+                .keeps_long_term_subscriptions()
+                .map_err(WitError::from)?
+        {
+            for t in &mut offered {
+                t.long_term = false;
+            }
         }
         // Asking counts against the rate limit too: a mini-app cannot flood the
         // user with questions.
         self.take_rate("messaging.subscribe")?;
+        let subject = self.gate.subject().clone();
         let prompt = SubscriptionPrompt {
-            user: self.subject.user.clone(),
-            app_id: self.subject.app().to_string(),
-            app_name: self.subject.manifest.app.name.clone(),
-            publisher_name: self.subject.publisher_name.clone(),
+            user: subject.user.clone(),
+            app_id: subject.app().to_string(),
+            app_name: subject.manifest.app.name.clone(),
+            publisher_name: subject.publisher_name.clone(),
             templates: offered.clone(),
         };
-        let services = self.services.clone();
-        self.release_lane();
-        let answers = services.prompter.ask_subscription(&prompt).await;
+        let answers = self.gate.ask_subscription(&prompt).await;
         let mut results = Vec::new();
         for (i, t) in offered.iter().enumerate() {
             let answer = match answers.get(i).copied().unwrap_or(Answer::Reject) {
@@ -183,14 +187,13 @@ impl Host for SessionState {
                 Answer::Reject => SubscriptionAnswer::Rejected,
             };
             if answer != SubscriptionAnswer::Rejected {
-                services
-                    .store
+                self.store
                     .accept_template(
-                        &self.subject.user,
-                        self.subject.app(),
+                        &subject.user,
+                        subject.app(),
                         &t.id,
                         answer == SubscriptionAnswer::AcceptedLongTerm,
-                        services.clock.now_ms(),
+                        self.clock.now_ms(),
                     )
                     .map_err(store_failed)?;
             }
@@ -221,7 +224,7 @@ impl Host for SessionState {
         template_id: String,
         fields: Vec<FieldValue>,
     ) -> Result<String, WitError> {
-        self.allow(Capability::Messaging)?;
+        self.allow()?;
         let Some(t) = self.template(&template_id).cloned() else {
             return Err(WitError::InvalidArgument(format!(
                 "the manifest declares no template `{}`",
@@ -250,19 +253,18 @@ impl Host for SessionState {
             body.push(format!("{name}: {}", f.value));
         }
         self.take_rate("messaging.send")?;
-        let services = self.services.clone();
-        let id = services.ids.next_id("msg-");
-        let result = services
+        let id = self.ids.next_id("msg-");
+        let result = self
             .store
             .send_subscription(
                 &id,
-                &self.subject.user,
+                &self.gate.subject().user,
                 &self.sender(),
                 &t.id,
                 &t.title,
                 &body.join("\n"),
                 &self.month(),
-                services.clock.now_ms(),
+                self.clock.now_ms(),
             )
             .map_err(store_failed)?;
         match result {
@@ -293,27 +295,25 @@ impl Host for SessionState {
         title: String,
         text: String,
     ) -> Result<BroadcastResult, WitError> {
-        self.allow(Capability::Messaging)?;
+        self.allow()?;
         check_text("title", &title, MAX_TITLE_CHARS)?;
         check_text("text", &text, MAX_TEXT_CHARS)?;
         self.take_rate("messaging.broadcast")?;
-        let services = self.services.clone();
-        let id = services.ids.next_id("bc-");
+        let id = self.ids.next_id("bc-");
         let month = self.month();
-        services
-            .store
+        self.store
             .start_broadcast(
                 &id,
                 &self.sender(),
                 &title,
                 &text,
                 &month,
-                services.broadcasts_per_month,
-                services.clock.now_ms(),
+                self.settings.broadcasts_per_month,
+                self.clock.now_ms(),
             )
             .map_err(store_failed)?;
-        let ids = services.ids.clone();
-        let count = services
+        let ids = self.ids;
+        let count = self
             .store
             .deliver_broadcast(&id, &mut || ids.next_id("msg-"))
             .map_err(store_failed)?;
@@ -331,7 +331,7 @@ impl Host for SessionState {
                 Outcome::Denied,
                 &format!(
                     "broadcast {id}: not delivered to {} followers who had their {} broadcasts from this account this month",
-                    count.skipped, services.broadcasts_per_month
+                    count.skipped, self.settings.broadcasts_per_month
                 ),
             )?;
         }
@@ -342,13 +342,13 @@ impl Host for SessionState {
     }
 
     async fn reply(&mut self, text: String) -> Result<String, WitError> {
-        self.allow(Capability::Messaging)?;
+        self.allow()?;
         check_text("reply", &text, MAX_TEXT_CHARS)?;
-        let services = self.services.clone();
-        let now = services.clock.now_ms();
-        let last = services
+        let now = self.clock.now_ms();
+        let subject = self.gate.subject();
+        let last = self
             .store
-            .last_user_message_at(&self.subject.user, self.subject.app())
+            .last_user_message_at(&subject.user, subject.app())
             .map_err(store_failed)?;
         match last {
             Some(t) if now - t < REPLY_WINDOW_MS => {}
@@ -364,13 +364,13 @@ impl Host for SessionState {
             }
         }
         self.take_rate("messaging.reply")?;
-        let id = services.ids.next_id("msg-");
-        let title = format!("Reply from {}", self.subject.manifest.app.name);
-        services
-            .store
+        let id = self.ids.next_id("msg-");
+        let subject = self.gate.subject();
+        let title = format!("Reply from {}", subject.manifest.app.name);
+        self.store
             .deliver_message(
                 &id,
-                &self.subject.user,
+                &subject.user,
                 &self.sender(),
                 "conversation",
                 &title,

@@ -1,30 +1,37 @@
-//! The host calls, one module per capability. Each asks the [gate](crate::gate)
-//! first, checks its arguments against the caps, and answers with the WIT
-//! `error` variant, never a trap, when it cannot do what was asked.
+//! The host calls, one module per capability: `storage.rs`, `log.rs`,
+//! `clock.rs`, `identity.rs`, `payment.rs`, `messaging.rs`, and `network.rs`
+//! (not a `plaza:host` interface but `wasi:http`'s outgoing handler, gated
+//! per request). Each answers with the WIT `error` variant, never a trap,
+//! when it cannot do what was asked.
 //!
-//! `network` is not a `plaza:host` interface but `wasi:http`'s outgoing
-//! handler, gated in [`network`].
+//! Each capability implements its WIT `Host` trait on a small view of the
+//! session (`StorageView`, `PaymentView`, ...), the way `wasmtime-wasi-http`
+//! implements its traits on `WasiHttpCtxView`: the session's way through the
+//! gate, that capability's store trait, and its settings, nothing else. The
+//! views are made from the session's store data in `instance.rs` and linked
+//! there through a `HasData` projection per interface. A capability asks the
+//! gate before it acts and writes the audit log only through it.
 //!
 //! Capabilities that keep money or messages (`payment`, `messaging`) audit
 //! every call; the others audit their first use in a session and every
-//! denial (see [`crate::gate`]).
+//! denial.
 
-mod clock;
-mod identity;
-mod log;
-mod messaging;
+pub(crate) mod clock;
+pub(crate) mod identity;
+pub(crate) mod log;
+pub(crate) mod messaging;
 pub mod network;
-mod payment;
-mod storage;
+pub(crate) mod payment;
+pub(crate) mod storage;
 
 use crate::gate::Denial;
-use crate::manifest::Capability;
-use crate::session::SessionState;
 use plaza_world::types::Error as WitError;
+use wasmtime::component::HasData;
 
+pub use crate::gate::HOST_SESSION;
 pub use identity::{
-    COARSE_LOCATION_ACCURACY_M, COARSE_LOCATION_DEGREES, HOST_SESSION, LOGIN_CODE_TTL_MS,
-    LoginExchange, MAX_LIVE_LOGIN_CODES, coarse_location,
+    COARSE_LOCATION_ACCURACY_M, COARSE_LOCATION_DEGREES, LOGIN_CODE_TTL_MS, LoginExchange,
+    MAX_LIVE_LOGIN_CODES, coarse_location,
 };
 pub use log::{MAX_LOG_BYTES_PER_EVENT, MAX_LOG_MESSAGE_BYTES, MAX_LOG_RECORDS_PER_EVENT};
 pub use messaging::{MAX_FIELD_CHARS, MAX_TEXT_CHARS, MAX_TITLE_CHARS, REPLY_WINDOW_MS};
@@ -37,15 +44,11 @@ impl From<Denial> for WitError {
     }
 }
 
-impl SessionState {
-    /// Asks the gate whether this session may use `capability` now.
-    pub(crate) fn allow(&mut self, capability: Capability) -> Result<(), WitError> {
-        let services = self.services.clone();
-        services
-            .gate
-            .check(&self.subject, &mut self.memo, capability)
-            .map_err(WitError::from)
-    }
+/// `plaza:host/types` holds types only; linked to nothing of the session.
+pub(crate) struct Types;
+
+impl HasData for Types {
+    type Data<'a> = Types;
 }
 
-impl plaza_world::types::Host for SessionState {}
+impl plaza_world::types::Host for Types {}

@@ -19,7 +19,7 @@
 //!    link-local address is refused in production (a DNS answer cannot turn
 //!    an allowed origin into a way into the host's own network), unless the
 //!    embedding app allows private destinations or maps the name itself
-//!    ([`NetworkConfig::resolve`]).
+//!    ([`NetworkConfig::resolve`](crate::services::network::NetworkConfig::resolve)).
 //!
 //! The host then sets the `plaza-mini-app: <app id>/<version>` header (a
 //! mini-app cannot set, override or remove it: `wasi:http` refuses it as a
@@ -40,17 +40,16 @@
 //! over the cap, or one still arriving at the timeout, ends with the same
 //! `limit-exceeded` error on the body's stream.
 
-use crate::gate::{RequestTarget, Subject};
-use crate::host::Services;
-use crate::manifest::{is_loopback_host, parse_ip};
+use crate::gate::{Auditor, RequestTarget};
+use crate::manifest::parse_ip;
+use crate::sandbox::SandboxLimits;
+use crate::services::network::{Network, Unreachable};
 use crate::store::Outcome;
 use bytes::Bytes;
 use http::header::{CONTENT_LENGTH, HeaderName, HeaderValue};
 use http_body::{Body, Frame, SizeHint};
 use http_body_util::BodyExt;
-use std::collections::HashMap;
 use std::future::Future;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -67,128 +66,29 @@ use wasmtime_wasi_http::{
 /// on every request, set by the host; a mini-app cannot set or override it.
 pub const IDENTITY_HEADER: &str = "plaza-mini-app";
 
-/// How the embedding app lets mini-apps' requests out. The per-session limits
-/// (in flight, timeout, body sizes) are in
-/// [`SandboxLimits`](crate::sandbox::SandboxLimits).
-#[derive(Clone, Default)]
-pub struct NetworkConfig {
-    /// Root certificates (DER) trusted besides the public web roots
-    /// (Mozilla's, from `webpki-roots`): an agency's private CA, or a test
-    /// CA. See [`NetworkConfig::add_root_certificates_pem`].
-    pub root_certificates: Vec<Vec<u8>>,
-    /// Host names the host resolves itself, as `host:port` to a socket
-    /// address, like curl's `--resolve`: a staging backend, or a test server
-    /// on an ephemeral port. The gate still checks the origin by its name;
-    /// only where the connection goes changes.
-    pub resolve: HashMap<String, SocketAddr>,
-    /// Whether names may resolve to loopback, private or link-local
-    /// addresses (default no: an agency's public name must not lead into the
-    /// host's own network). In developer mode, loopback origins always may.
-    pub allow_private_destinations: bool,
-}
-
-impl std::fmt::Debug for NetworkConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("NetworkConfig")
-            .field("root_certificates", &self.root_certificates.len())
-            .field("resolve", &self.resolve)
-            .field(
-                "allow_private_destinations",
-                &self.allow_private_destinations,
-            )
-            .finish()
-    }
-}
-
-impl NetworkConfig {
-    /// Adds every certificate of a PEM text to the trusted roots; returns
-    /// how many.
-    pub fn add_root_certificates_pem(&mut self, pem: &[u8]) -> crate::Result<usize> {
-        use rustls_pki_types::CertificateDer;
-        use rustls_pki_types::pem::PemObject;
-        let mut n = 0;
-        for cert in CertificateDer::pem_slice_iter(pem) {
-            let cert = cert.map_err(|e| {
-                crate::Error::NetworkConfig(format!("a root certificate is not valid PEM: {e}"))
-            })?;
-            self.root_certificates.push(cert.to_vec());
-            n += 1;
-        }
-        if n == 0 {
-            return Err(crate::Error::NetworkConfig(
-                "the PEM text holds no certificate (`-----BEGIN CERTIFICATE-----`)".into(),
-            ));
-        }
-        Ok(n)
-    }
-
-    /// Sends requests for `host:port` to `address` (see
-    /// [`NetworkConfig::resolve`]).
-    pub fn resolve_to(&mut self, host: &str, port: u16, address: SocketAddr) -> &mut Self {
-        self.resolve
-            .insert(format!("{}:{port}", host.to_ascii_lowercase()), address);
-        self
-    }
-}
-
-/// The host's side of the network: TLS settings and address rules, shared by
-/// every session.
-pub(crate) struct Network {
-    tls: tokio_rustls::TlsConnector,
-    resolve: HashMap<String, SocketAddr>,
-    allow_private: bool,
-    pub(crate) developer_mode: bool,
-}
-
-impl Network {
-    pub(crate) fn new(config: &NetworkConfig, developer_mode: bool) -> crate::Result<Network> {
-        let mut roots = rustls::RootCertStore {
-            roots: webpki_roots::TLS_SERVER_ROOTS.into(),
-        };
-        for (i, der) in config.root_certificates.iter().enumerate() {
-            roots
-                .add(rustls_pki_types::CertificateDer::from(der.clone()))
-                .map_err(|e| {
-                    crate::Error::NetworkConfig(format!(
-                        "root certificate {} cannot be used: {e}",
-                        i + 1
-                    ))
-                })?;
-        }
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let tls = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .map_err(|e| crate::Error::NetworkConfig(format!("TLS: {e}")))?
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-        Ok(Network {
-            tls: tokio_rustls::TlsConnector::from(Arc::new(tls)),
-            resolve: config
-                .resolve
-                .iter()
-                .map(|(k, v)| (k.to_ascii_lowercase(), *v))
-                .collect(),
-            allow_private: config.allow_private_destinations,
-            developer_mode,
-        })
-    }
-}
-
 /// One session's network: its identity for the gate, and its requests in
 /// flight. The `wasi:http` hooks of the session's store.
 pub(crate) struct SessionNetwork {
-    services: Arc<Services>,
-    subject: Subject,
+    auditor: Auditor,
+    network: Arc<Network>,
+    limits: Arc<SandboxLimits>,
     in_flight: Arc<Semaphore>,
 }
 
 impl SessionNetwork {
-    pub(crate) fn new(services: Arc<Services>, subject: Subject) -> SessionNetwork {
-        let permits = services.limits.http_in_flight.min(Semaphore::MAX_PERMITS);
+    /// The network of one session: its way through the gate, the host's
+    /// network, and the session's limits.
+    pub(crate) fn new(
+        auditor: Auditor,
+        network: Arc<Network>,
+        limits: Arc<SandboxLimits>,
+    ) -> SessionNetwork {
+        let permits = limits.http_in_flight.min(Semaphore::MAX_PERMITS);
         let in_flight = Arc::new(Semaphore::new(permits));
         SessionNetwork {
-            services,
-            subject,
+            auditor,
+            network,
+            limits,
             in_flight,
         }
     }
@@ -274,16 +174,16 @@ struct Outbound {
 /// a destination refused) to the audit log.
 #[derive(Clone)]
 struct AuditTrail {
-    services: Arc<Services>,
-    subject: Subject,
+    auditor: Auditor,
+    network: Arc<Network>,
+    limits: Arc<SandboxLimits>,
     /// `GET https://host:port`.
     what: String,
 }
 
 impl AuditTrail {
     fn denied(&self, detail: &str) {
-        if let Err(e) = self.services.gate.audit(
-            &self.subject,
+        if let Err(e) = self.auditor.audit(
             "network",
             Outcome::Denied,
             &format!("{}: {detail}", self.what),
@@ -317,17 +217,16 @@ impl SessionNetwork {
             host: &host,
             port,
         };
-        let services = self.services.clone();
-        services
-            .gate
-            .check_request(&self.subject, &target, services.network.developer_mode)
+        self.auditor
+            .check_request(&target, self.network.developer_mode)
             .map_err(|d| denied(&d.0))?;
         let audit = AuditTrail {
-            services: services.clone(),
-            subject: self.subject.clone(),
+            auditor: self.auditor.clone(),
+            network: self.network.clone(),
+            limits: self.limits.clone(),
             what: format!("{method} {}", target.origin_text()),
         };
-        let limits = &services.limits;
+        let limits = &self.limits;
         let declared_length = request
             .headers()
             .get(CONTENT_LENGTH)
@@ -348,7 +247,7 @@ impl SessionNetwork {
             ))
         })?;
         // The host's header, whatever the guest managed to put there.
-        let app = &self.subject.manifest.app;
+        let app = &self.auditor.subject().manifest.app;
         let identity = HeaderValue::from_str(&format!("{}/{}", app.id, app.version))
             .map_err(|e| HttpError::InternalError(Some(format!("identity header: {e}"))))?;
         let headers = request.headers_mut();
@@ -385,7 +284,7 @@ impl SessionNetwork {
 
 impl Outbound {
     async fn send(self) -> SendResult {
-        let limits = self.audit.services.limits.clone();
+        let limits = self.audit.limits.clone();
         let now = tokio::time::Instant::now();
         // A timeout too large to add is no timeout (a year is plenty).
         let deadline = now
@@ -422,8 +321,20 @@ impl Outbound {
             permit,
             ..
         } = self;
-        let network = &audit.services.network;
-        let addresses = destinations(network, &host, port, &audit).await?;
+        let network = &audit.network;
+        let addresses = match network.destinations(&host, port).await {
+            Ok(addresses) => addresses,
+            Err(Unreachable::Refused(why)) => {
+                audit.denied(&why);
+                return Err(denied(&why));
+            }
+            Err(Unreachable::Dns(message)) => {
+                return Err(HttpError::DnsError {
+                    rcode: Some(message),
+                    info_code: None,
+                });
+            }
+        };
         let mut last = None;
         let mut stream = None;
         for address in addresses {
@@ -447,7 +358,7 @@ impl Outbound {
                     .map_err(HttpError::InvalidDnsNameError)?,
             };
             let tls = network
-                .tls
+                .tls()
                 .connect(name, tcp)
                 .await
                 .map_err(HttpError::Tls)?;
@@ -468,7 +379,7 @@ impl Outbound {
             .send_request(request)
             .await
             .map_err(HttpError::Hyper)?;
-        let cap = audit.services.limits.http_response_bytes;
+        let cap = audit.limits.http_response_bytes;
         let declared = response
             .headers()
             .get(CONTENT_LENGTH)
@@ -481,7 +392,7 @@ impl Outbound {
                 "the response body is {len} bytes; the most a session may receive is {cap}"
             )));
         }
-        let timeout = audit.services.limits.http_timeout;
+        let timeout = audit.limits.http_timeout;
         let response = response.map(|incoming| {
             LimitedResponseBody {
                 inner: incoming,
@@ -500,80 +411,6 @@ impl Outbound {
             response,
             Box::new(async { Ok(()) }) as Box<dyn Future<Output = _> + Send>,
         ))
-    }
-}
-
-/// Where to connect for `host:port`, with the address rules applied.
-async fn destinations(
-    network: &Network,
-    host: &str,
-    port: u16,
-    audit: &AuditTrail,
-) -> Result<Vec<SocketAddr>, HttpError> {
-    if let Some(address) = network.resolve.get(&format!("{host}:{port}")) {
-        return Ok(vec![*address]);
-    }
-    let loopback_origin = is_loopback_host(host);
-    let found: Vec<SocketAddr> = if loopback_origin && parse_ip(host).is_none() {
-        // RFC 6761: `localhost` and names under it are loopback, never asked
-        // of DNS.
-        vec![SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port)]
-    } else if let Some(ip) = parse_ip(host) {
-        vec![SocketAddr::new(ip, port)]
-    } else {
-        tokio::net::lookup_host((host, port))
-            .await
-            .map_err(|e| HttpError::DnsError {
-                rcode: Some(e.to_string()),
-                info_code: None,
-            })?
-            .collect()
-    };
-    if network.allow_private || (network.developer_mode && loopback_origin) {
-        return Ok(found);
-    }
-    let (public, private): (Vec<SocketAddr>, Vec<SocketAddr>) =
-        found.into_iter().partition(|a| is_public(a.ip()));
-    if public.is_empty()
-        && let Some(first) = private.first()
-    {
-        let why = format!(
-            "`{host}` resolves to {}, a loopback, private or link-local address: the host does not connect mini-apps there",
-            first.ip()
-        );
-        audit.denied(&why);
-        return Err(denied(&why));
-    }
-    Ok(public)
-}
-
-/// Whether an address is on the public internet (not loopback, private,
-/// link-local, shared, unspecified, broadcast, multicast or documentation).
-pub fn is_public(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => {
-            let o = v4.octets();
-            !(v4.is_loopback()
-                || v4.is_private()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_broadcast()
-                || v4.is_multicast()
-                || v4.is_documentation()
-                || o[0] == 0
-                || (o[0] == 100 && (o[1] & 0xc0) == 64))
-        }
-        IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return is_public(IpAddr::V4(v4));
-            }
-            let first = v6.segments()[0];
-            !(v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || (first & 0xfe00) == 0xfc00
-                || (first & 0xffc0) == 0xfe80)
-        }
     }
 }
 
@@ -710,37 +547,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn public_addresses() {
-        for private in [
-            "127.0.0.1",
-            "10.1.2.3",
-            "172.16.0.1",
-            "192.168.1.1",
-            "169.254.169.254",
-            "100.64.0.1",
-            "0.0.0.0",
-            "::1",
-            "fd00::1",
-            "fe80::1",
-            "::ffff:127.0.0.1",
-        ] {
-            assert!(!is_public(private.parse().unwrap()), "{private}");
-        }
-        for public in ["1.1.1.1", "203.0.114.1", "2606:4700::1111"] {
-            assert!(is_public(public.parse().unwrap()), "{public}");
-        }
-    }
-
-    #[test]
     fn the_identity_header_is_forbidden_to_guests() {
         assert!(forbidden(&HeaderName::from_static(IDENTITY_HEADER)));
         assert!(forbidden(&http::header::HOST));
         assert!(!forbidden(&http::header::AUTHORIZATION));
-    }
-
-    #[test]
-    fn root_certificates_must_be_pem() {
-        let mut c = NetworkConfig::default();
-        assert!(c.add_root_certificates_pem(b"not a certificate").is_err());
     }
 }

@@ -5,19 +5,23 @@
 //! Every call is audited (payments are rare and each one matters): the
 //! request, the prompt, the user's answer and the outcome.
 
-use crate::clock::civil_date;
+use crate::clock::{Clock, IdSource, civil_date};
+use crate::gate::SessionGate;
+use crate::keys::HostKeys;
 use crate::ledger::{self, Invalid, LineItem, insurance_split};
 use crate::manifest::Capability;
 use crate::prompt::{PaymentAnswer, PaymentPrompt};
-use crate::session::SessionState;
+use crate::services::PaymentSettings;
 use crate::store::{
-    InsuranceTerms, Outcome, PayCommand, PayResult, PaymentRecord, RefundResult, wallet_account,
+    InsuranceTerms, LedgerStore, Outcome, PayCommand, PayResult, PaymentRecord, RefundResult,
+    wallet_account,
 };
 use plaza_world::payment::{
     self as wit, HistoryPage, Host, InsufficientFunds, PaymentOutcome, PaymentRequest,
     RefundReceipt,
 };
 use plaza_world::types::Error as WitError;
+use wasmtime::component::HasData;
 
 /// The most payments one `history` call returns.
 pub const MAX_HISTORY_PAGE: u32 = 100;
@@ -48,40 +52,51 @@ fn to_wit_record(p: &PaymentRecord) -> wit::PaymentRecord {
     }
 }
 
-impl SessionState {
+/// What the payment capability sees of a session: its way through the gate,
+/// the ledger, the host's receipt key, and its settings.
+pub(crate) struct PaymentView<'a> {
+    pub(crate) gate: &'a mut SessionGate,
+    pub(crate) ledger: &'a dyn LedgerStore,
+    pub(crate) keys: &'a HostKeys,
+    pub(crate) settings: &'a PaymentSettings,
+    pub(crate) clock: &'a dyn Clock,
+    pub(crate) ids: &'a dyn IdSource,
+    pub(crate) utc_offset_minutes: i32,
+}
+
+/// Links `plaza:host/payment` to a session's [`PaymentView`].
+pub(crate) struct Payment;
+
+impl HasData for Payment {
+    type Data<'a> = PaymentView<'a>;
+}
+
+impl PaymentView<'_> {
+    fn allow(&mut self) -> Result<(), WitError> {
+        self.gate.check(Capability::Payment).map_err(WitError::from)
+    }
+
     fn audit_payment(&self, what: &str, outcome: Outcome, detail: &str) -> Result<(), WitError> {
-        self.services
-            .gate
-            .audit(&self.subject, what, outcome, detail)
+        self.gate
+            .audit(what, outcome, detail)
             .map_err(WitError::from)
     }
 
-    /// The insurance terms this payment may settle under: the publisher's
-    /// category must be one the policy settles insurance for, and the user
-    /// must have a card bound.
-    fn insurance_terms(&self) -> Result<Option<InsuranceTerms>, WitError> {
-        let category = self.subject.manifest.publisher.category;
-        if !self
-            .services
-            .gate
-            .policy()
-            .insurance_payment_categories
-            .contains(&category)
-        {
+    /// The insurance terms this payment may settle under: the gate must let
+    /// the publisher's category settle insurance, and the user must have a
+    /// card bound.
+    fn insurance_terms(&mut self) -> Result<Option<InsuranceTerms>, WitError> {
+        if !self.gate.settles_insurance().map_err(WitError::from)? {
             return Ok(None);
         }
         let Some(card) = self
-            .services
-            .store
-            .insurance_card(&self.subject.user)
+            .ledger
+            .insurance_card(&self.gate.subject().user)
             .map_err(store_failed)?
         else {
             return Ok(None);
         };
-        let (year, _, _) = civil_date(
-            self.services.clock.now_ms(),
-            self.services.utc_offset_minutes,
-        );
+        let (year, _, _) = civil_date(self.clock.now_ms(), self.utc_offset_minutes);
         Ok(Some(InsuranceTerms {
             coverage_bp: card.coverage_bp,
             annual_cap: card.annual_cap,
@@ -90,9 +105,9 @@ impl SessionState {
     }
 }
 
-impl Host for SessionState {
+impl Host for PaymentView<'_> {
     async fn request(&mut self, request: PaymentRequest) -> Result<PaymentOutcome, WitError> {
-        self.allow(Capability::Payment)?;
+        self.allow()?;
         let items: Vec<LineItem> = request
             .items
             .iter()
@@ -118,37 +133,37 @@ impl Host for SessionState {
             )?;
             return Err(WitError::InvalidArgument(message));
         }
-        let services = self.services.clone();
-        let user = self.subject.user.clone();
-        let app = self.subject.app().to_string();
+        let subject = self.gate.subject().clone();
+        let user = subject.user.clone();
+        let app = subject.app().to_string();
 
         // A retried request returns the first receipt without asking again.
-        if let Some(existing) = services.store.payment(&app, &order).map_err(store_failed)? {
+        if let Some(existing) = self.ledger.payment(&app, &order).map_err(store_failed)? {
             return self.repeated_order(&existing, &user, request.amount, &request.currency);
         }
 
         let insurance = self.insurance_terms()?;
         let insurance_part = match insurance {
             Some(t) => {
-                let used = services
-                    .store
+                let used = self
+                    .ledger
                     .insurance_used(&user, t.year)
                     .map_err(store_failed)?;
                 insurance_split(&items, t.coverage_bp, t.annual_cap.saturating_sub(used))
             }
             None => 0,
         };
-        let wallet_balance = services
-            .store
+        let wallet_balance = self
+            .ledger
             .balance(&wallet_account(&user))
             .map_err(store_failed)?
             .max(0) as u64;
         let prompt = PaymentPrompt {
             user: user.clone(),
             app_id: app.clone(),
-            app_name: self.subject.manifest.app.name.clone(),
-            payee: self.subject.publisher_name.clone(),
-            payee_verified: self.subject.publisher_verified,
+            app_name: subject.manifest.app.name.clone(),
+            payee: subject.publisher_name.clone(),
+            payee_verified: subject.publisher_verified,
             order_id: order.clone(),
             amount: request.amount,
             currency: request.currency.clone(),
@@ -167,15 +182,13 @@ impl Host for SessionState {
                 prompt.payee
             ),
         )?;
-        self.release_lane();
-        let answer = tokio::time::timeout(
-            services.payment_timeout,
-            services.prompter.confirm_payment(&prompt),
-        )
-        .await;
+        let answer = self
+            .gate
+            .confirm_payment(&prompt, self.settings.confirmation_timeout)
+            .await;
         let refused = |what: &str| format!("the user {what} paying {money} for order {order}");
         match answer {
-            Err(_) => {
+            None => {
                 self.audit_payment(
                     "payment.request",
                     Outcome::Denied,
@@ -183,20 +196,20 @@ impl Host for SessionState {
                 )?;
                 return Ok(PaymentOutcome::TimedOut);
             }
-            Ok(PaymentAnswer::Decline) => {
+            Some(PaymentAnswer::Decline) => {
                 self.audit_payment("payment.request", Outcome::Denied, &refused("declined"))?;
                 return Ok(PaymentOutcome::Declined);
             }
-            Ok(PaymentAnswer::Cancel) => {
+            Some(PaymentAnswer::Cancel) => {
                 self.audit_payment("payment.request", Outcome::Denied, &refused("cancelled"))?;
                 return Ok(PaymentOutcome::Cancelled);
             }
-            Ok(PaymentAnswer::Confirm) => {}
+            Some(PaymentAnswer::Confirm) => {}
         }
         let cmd = PayCommand {
-            tx_id: services.ids.next_id("tx-"),
+            tx_id: self.ids.next_id("tx-"),
             app_id: app.clone(),
-            publisher_id: self.subject.manifest.publisher.id.clone(),
+            publisher_id: subject.manifest.publisher.id.clone(),
             payee: prompt.payee.clone(),
             user: user.clone(),
             order_id: order.clone(),
@@ -204,12 +217,12 @@ impl Host for SessionState {
             currency: request.currency.clone(),
             description: request.description.clone(),
             items,
-            at_ms: services.clock.now_ms(),
+            at_ms: self.clock.now_ms(),
             insurance,
         };
-        let keys = &services.keys;
-        let result = services
-            .store
+        let keys = self.keys;
+        let result = self
+            .ledger
             .pay(&cmd, &|message| keys.sign(message))
             .map_err(store_failed)?;
         match result {
@@ -250,7 +263,7 @@ impl Host for SessionState {
         amount: u64,
         reason: String,
     ) -> Result<RefundReceipt, WitError> {
-        self.allow(Capability::Payment)?;
+        self.allow()?;
         if let Err(Invalid(m)) = ledger::check_order_id(&order_id) {
             return Err(WitError::InvalidArgument(m));
         }
@@ -259,19 +272,19 @@ impl Host for SessionState {
                 "the reason must be at most 256 characters".into(),
             ));
         }
-        let services = self.services.clone();
-        let user = self.subject.user.clone();
-        let app = self.subject.app().to_string();
-        let result = services
-            .store
+        let subject = self.gate.subject();
+        let user = subject.user.clone();
+        let app = subject.app().to_string();
+        let result = self
+            .ledger
             .refund(
-                &services.ids.next_id("tx-"),
+                &self.ids.next_id("tx-"),
                 &app,
                 &user,
                 &order_id,
                 amount,
                 &reason,
-                services.clock.now_ms(),
+                self.clock.now_ms(),
             )
             .map_err(store_failed)?;
         match result {
@@ -319,16 +332,16 @@ impl Host for SessionState {
     }
 
     async fn query(&mut self, order_id: String) -> Result<wit::PaymentRecord, WitError> {
-        self.allow(Capability::Payment)?;
+        self.allow()?;
         if let Err(Invalid(m)) = ledger::check_order_id(&order_id) {
             return Err(WitError::InvalidArgument(m));
         }
+        let subject = self.gate.subject();
         let found = self
-            .services
-            .store
-            .payment(self.subject.app(), &order_id)
+            .ledger
+            .payment(subject.app(), &order_id)
             .map_err(store_failed)?
-            .filter(|p| p.user == self.subject.user);
+            .filter(|p| p.user == subject.user);
         match found {
             Some(p) => Ok(to_wit_record(&p)),
             None => Err(WitError::NotFound(format!(
@@ -342,7 +355,7 @@ impl Host for SessionState {
         cursor: Option<String>,
         limit: u32,
     ) -> Result<HistoryPage, WitError> {
-        self.allow(Capability::Payment)?;
+        self.allow()?;
         if limit == 0 || limit > MAX_HISTORY_PAGE {
             return Err(WitError::InvalidArgument(format!(
                 "limit must be 1 to {MAX_HISTORY_PAGE}"
@@ -354,12 +367,12 @@ impl Host for SessionState {
                 WitError::InvalidArgument(format!("`{c}` is not a cursor this host gave out"))
             })?),
         };
+        let subject = self.gate.subject();
         let mut page = self
-            .services
-            .store
+            .ledger
             .payments(
-                self.subject.app(),
-                &self.subject.user,
+                subject.app(),
+                &subject.user,
                 before,
                 limit as usize + 1,
             )
@@ -377,7 +390,7 @@ impl Host for SessionState {
     }
 }
 
-impl SessionState {
+impl PaymentView<'_> {
     /// The answer to a request for an order id that was paid before.
     fn repeated_order(
         &self,

@@ -1,10 +1,11 @@
 //! `plaza:host/storage`: key-value data per (user, mini-app).
 
+use crate::gate::SessionGate;
 use crate::manifest::Capability;
-use crate::session::SessionState;
-use crate::store::{KvWrite, Outcome};
+use crate::store::{KvStore, KvWrite};
 use plaza_world::storage::{Host, Usage};
 use plaza_world::types::Error as WitError;
+use wasmtime::component::HasData;
 
 /// The longest key, in bytes.
 pub const MAX_KEY_BYTES: usize = 256;
@@ -26,7 +27,25 @@ fn check_key(key: &str) -> Result<(), WitError> {
     Ok(())
 }
 
-impl SessionState {
+/// What the storage capability sees of a session: its way through the gate
+/// and the key-value store.
+pub(crate) struct StorageView<'a> {
+    pub(crate) gate: &'a mut SessionGate,
+    pub(crate) store: &'a dyn KvStore,
+}
+
+/// Links `plaza:host/storage` to a session's [`StorageView`].
+pub(crate) struct Storage;
+
+impl HasData for Storage {
+    type Data<'a> = StorageView<'a>;
+}
+
+impl StorageView<'_> {
+    fn allow(&mut self) -> Result<(), WitError> {
+        self.gate.check(Capability::Storage).map_err(WitError::from)
+    }
+
     /// Audits a refused storage call (a key, value or quota over its limit;
     /// the same refusal once per event) and gives the error back.
     fn refused(&mut self, error: WitError) -> WitError {
@@ -34,17 +53,7 @@ impl SessionState {
             WitError::LimitExceeded(m) | WitError::InvalidArgument(m) => m.as_str(),
             _ => "refused",
         };
-        if self
-            .event_use
-            .memo
-            .first_entry("storage", Outcome::Denied, detail)
-            && let Err(e) =
-                self.services
-                    .gate
-                    .audit(&self.subject, "storage", Outcome::Denied, detail)
-        {
-            tracing::error!("{e}");
-        }
+        self.gate.refuse_once_per_event("storage", detail);
         error
     }
 }
@@ -54,19 +63,19 @@ fn unavailable(e: crate::store::StoreError) -> WitError {
     WitError::Unavailable("the host's storage failed; try again later".into())
 }
 
-impl Host for SessionState {
+impl Host for StorageView<'_> {
     async fn get(&mut self, key: String) -> Result<Option<Vec<u8>>, WitError> {
-        self.allow(Capability::Storage)?;
+        self.allow()?;
         check_key(&key).map_err(|e| self.refused(e))?;
-        let (user, app) = (&self.subject.user, self.subject.app());
-        self.services
-            .store
+        let subject = self.gate.subject();
+        let (user, app) = (&subject.user, subject.app());
+        self.store
             .kv_get(user, app, &key)
             .map_err(unavailable)
     }
 
     async fn set(&mut self, key: String, value: Vec<u8>) -> Result<(), WitError> {
-        self.allow(Capability::Storage)?;
+        self.allow()?;
         check_key(&key).map_err(|e| self.refused(e))?;
         if value.len() > MAX_VALUE_BYTES {
             return Err(self.refused(WitError::LimitExceeded(format!(
@@ -74,10 +83,10 @@ impl Host for SessionState {
                 value.len()
             ))));
         }
-        let quota = self.subject.manifest.storage_quota();
-        let (user, app) = (&self.subject.user, self.subject.app());
+        let subject = self.gate.subject();
+        let quota = subject.manifest.storage_quota();
+        let (user, app) = (&subject.user, subject.app());
         match self
-            .services
             .store
             .kv_set(user, app, &key, &value, quota)
             .map_err(unavailable)?
@@ -94,17 +103,17 @@ impl Host for SessionState {
     }
 
     async fn delete(&mut self, key: String) -> Result<bool, WitError> {
-        self.allow(Capability::Storage)?;
+        self.allow()?;
         check_key(&key).map_err(|e| self.refused(e))?;
-        let (user, app) = (&self.subject.user, self.subject.app());
-        self.services
-            .store
+        let subject = self.gate.subject();
+        let (user, app) = (&subject.user, subject.app());
+        self.store
             .kv_delete(user, app, &key)
             .map_err(unavailable)
     }
 
     async fn list_keys(&mut self, prefix: String, limit: u32) -> Result<Vec<String>, WitError> {
-        self.allow(Capability::Storage)?;
+        self.allow()?;
         if prefix.len() > MAX_KEY_BYTES {
             return Err(self.refused(WitError::LimitExceeded(format!(
                 "the prefix is {} bytes; keys are at most {MAX_KEY_BYTES} bytes",
@@ -116,24 +125,23 @@ impl Host for SessionState {
                 "limit {limit} is over {MAX_LIST_KEYS}: page through keys with a prefix"
             ))));
         }
-        let (user, app) = (&self.subject.user, self.subject.app());
-        self.services
-            .store
+        let subject = self.gate.subject();
+        let (user, app) = (&subject.user, subject.app());
+        self.store
             .kv_list(user, app, &prefix, limit as usize)
             .map_err(unavailable)
     }
 
     async fn get_usage(&mut self) -> Result<Usage, WitError> {
-        self.allow(Capability::Storage)?;
-        let (user, app) = (&self.subject.user, self.subject.app());
+        self.allow()?;
+        let subject = self.gate.subject();
         let usage = self
-            .services
             .store
-            .kv_usage(user, app)
+            .kv_usage(&subject.user, subject.app())
             .map_err(unavailable)?;
         Ok(Usage {
             used_bytes: usage.bytes,
-            quota_bytes: self.subject.manifest.storage_quota(),
+            quota_bytes: subject.manifest.storage_quota(),
             keys: usage.keys.min(u32::MAX as u64) as u32,
         })
     }

@@ -1,28 +1,31 @@
 //! The host: a store, an engine, the gate, the installed mini-apps and their
-//! sessions.
+//! sessions. `Host`'s methods are grouped by concern: packages, sessions and
+//! the wallet here; the user's identity data and consent settings in
+//! `identity.rs`; the publisher registry and app secrets in `publishers.rs`.
 
-use crate::capabilities::network::{Network, NetworkConfig};
+mod identity;
+mod publishers;
+
+use crate::services::network::NetworkConfig;
 use crate::clock::{Clock, IdSource, RandomIds, SystemClock};
-use crate::engine::{self, ComponentCache};
+use crate::engine::{self, Runtime};
 use crate::error::{Error, Result};
-use crate::gate::Gate;
+use crate::gate::{Actor, Gate};
 use crate::keys::HostKeys;
+use crate::lanes::BusyLanes;
 use crate::manifest::Manifest;
 use crate::package::Package;
 use crate::policy::Policy;
 use crate::prompt::{DismissAll, Prompter};
 use crate::sandbox::SandboxLimits;
-use crate::session::{self, Session, SessionState, Slot};
-use crate::store::{
-    AuditEntry, AuditQuery, ConsentRecord, Outcome, PackageRecord, SqliteStore, Store,
-};
+use crate::services::network::Network;
+use crate::services::{MessagingSettings, PaymentSettings, RateWindow, Services};
+use crate::session::{self, Session, Slot};
+use crate::store::{AuditEntry, AuditQuery, ConsentRecord, Outcome, PackageRecord, SqliteStore, Store};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
-use wasmtime::Engine;
-use wasmtime::component::Linker;
 
 /// How a host is set up. `HostConfig::default()` is what production wants;
 /// tests swap the clock, the ids and the prompter.
@@ -97,14 +100,6 @@ impl std::fmt::Debug for HostConfig {
     }
 }
 
-/// A mini-app ready to run: its manifest and its pre-linked component.
-pub(crate) struct LoadedApp {
-    pub(crate) manifest: Arc<Manifest>,
-    pub(crate) pre: plaza_world::MiniAppPre<SessionState>,
-    /// Whether the package was signed by its registered publisher.
-    pub(crate) signed: bool,
-}
-
 /// What `install` did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InstallReport {
@@ -168,36 +163,13 @@ pub struct CacheStats {
 
 type SlotMap = HashMap<(String, String), Arc<tokio::sync::Mutex<Slot>>>;
 
-/// What host calls need: shared by the host and every session's store data
-/// (which must not hold the host itself, or sessions would keep it alive).
-pub(crate) struct Services {
-    pub(crate) store: Arc<dyn Store>,
-    pub(crate) keys: HostKeys,
-    pub(crate) prompter: Arc<dyn Prompter>,
-    pub(crate) payment_timeout: Duration,
-    pub(crate) messaging_per_minute: u32,
-    pub(crate) broadcasts_per_month: u32,
-    /// Messages sent per mini-app in the current minute: (minute, count).
-    pub(crate) message_rates: Mutex<HashMap<String, (i64, u32)>>,
-    pub(crate) gate: Gate,
-    pub(crate) clock: Arc<dyn Clock>,
-    pub(crate) ids: Arc<dyn IdSource>,
-    pub(crate) limits: SandboxLimits,
-    pub(crate) utc_offset_minutes: i32,
-    /// The lanes busy events take turns on ([`SandboxLimits::busy_lanes`]).
-    pub(crate) busy_lanes: Arc<crate::lanes::BusyLanes>,
-    /// How outbound requests are sent (TLS roots, address rules).
-    pub(crate) network: Network,
-}
-
 pub(crate) struct HostInner {
-    pub(crate) engine: Engine,
-    linker: Linker<SessionState>,
+    /// The engine, the linker and the loaded mini-apps.
+    runtime: Arc<Runtime>,
+    /// What host calls need (the runtime's).
     pub(crate) services: Arc<Services>,
     idle_timeout: Option<Duration>,
     developer_mode: bool,
-    cache: ComponentCache,
-    apps: Mutex<HashMap<String, Arc<LoadedApp>>>,
     slots: Mutex<SlotMap>,
 }
 
@@ -235,37 +207,38 @@ impl Host {
     pub fn with_store(store: Arc<dyn Store>, config: HostConfig) -> Result<Host> {
         let engine = engine::build_engine(&config.limits)?;
         engine::start_epoch_ticker(&engine, config.limits.epoch_tick);
-        let linker = engine::build_linker(&engine)?;
         let network = Network::new(&config.network, config.developer_mode)?;
         let gate = Gate::new(
             config.policy,
             store.clone(),
             config.clock.clone(),
-            config.prompter.clone(),
+            config.prompter,
         );
-        let inner = Arc::new(HostInner {
-            engine,
-            linker,
-            services: Arc::new(Services {
-                keys: HostKeys::load(store.as_ref())?,
-                prompter: config.prompter.clone(),
-                payment_timeout: config.payment_timeout,
-                messaging_per_minute: config.messaging_per_minute,
+        let services = Arc::new(Services {
+            keys: HostKeys::load(store.as_ref())?,
+            store,
+            gate: Arc::new(gate),
+            clock: config.clock,
+            ids: config.ids,
+            busy_lanes: BusyLanes::new(config.limits.busy_lanes),
+            limits: Arc::new(config.limits),
+            utc_offset_minutes: config.utc_offset_minutes,
+            network: Arc::new(network),
+            payment: PaymentSettings {
+                confirmation_timeout: config.payment_timeout,
+            },
+            messaging: MessagingSettings {
+                per_minute: config.messaging_per_minute,
                 broadcasts_per_month: config.broadcasts_per_month,
-                message_rates: Mutex::new(HashMap::new()),
-                store,
-                gate,
-                clock: config.clock,
-                ids: config.ids,
-                busy_lanes: crate::lanes::BusyLanes::new(config.limits.busy_lanes),
-                limits: config.limits,
-                utc_offset_minutes: config.utc_offset_minutes,
-                network,
-            }),
+                rates: RateWindow::default(),
+            },
+        });
+        let runtime = Arc::new(Runtime::new(engine, services.clone(), config.cache_dir)?);
+        let inner = Arc::new(HostInner {
+            runtime,
+            services,
             idle_timeout: config.idle_timeout,
             developer_mode: config.developer_mode,
-            cache: ComponentCache::new(config.cache_dir),
-            apps: Mutex::new(HashMap::new()),
             slots: Mutex::new(HashMap::new()),
         });
         if let Some(idle) = inner.idle_timeout
@@ -308,16 +281,12 @@ impl Host {
             ),
             Err(e) => (Outcome::Denied, format!("refused version {version}: {e}")),
         };
-        let entry = AuditEntry {
-            at_ms: self.inner.services.clock.now_ms(),
-            user: String::new(),
-            app: app_id,
-            session: String::new(),
-            capability: "install".into(),
-            outcome,
-            detail,
-        };
-        if let Err(e) = self.inner.services.store.append_audit(&entry) {
+        if let Err(e) =
+            self.inner
+                .services
+                .gate
+                .audit(Actor::install(&app_id), "install", outcome, &detail)
+        {
             tracing::error!("audit of an install: {e}");
         }
         result
@@ -334,15 +303,10 @@ impl Host {
         let app_id = manifest.app.id.clone();
         let sha = package.component_hash();
         let component_bytes = Arc::new(package.component);
-        let (mut loaded, imports) = {
-            let inner = inner.clone();
-            let manifest = manifest.clone();
-            let bytes = component_bytes.clone();
-            let sha = sha.clone();
-            tokio::task::spawn_blocking(move || inner.prepare(&manifest, &bytes, &sha))
-                .await
-                .map_err(|e| Error::Internal(format!("install task: {e}")))??
-        };
+        let (mut loaded, imports) = inner
+            .runtime
+            .prepare(manifest.clone(), component_bytes.clone(), sha.clone())
+            .await?;
         let previous = inner.services.store.package_info(&app_id)?;
         inner.services.store.put_package(&PackageRecord {
             app_id: app_id.clone(),
@@ -355,10 +319,14 @@ impl Host {
             installed_at_ms: inner.services.clock.now_ms(),
         })?;
         loaded.signed = trust.signed;
-        inner.apps_lock().insert(app_id.clone(), Arc::new(loaded));
+        inner.runtime.set_loaded(Arc::new(loaded));
         let app_secret = match inner.services.store.app_secret(&app_id)? {
             Some(_) => None,
-            None => Some(crate::trust::issue_app_secret(&inner.services, &app_id)?),
+            None => Some(crate::trust::issue_app_secret(
+                &*inner.services.store,
+                &app_id,
+                inner.services.clock.now_ms(),
+            )?),
         };
         tracing::info!(app = %app_id, version = %manifest.app.version, signed = trust.signed, "installed");
         Ok(InstallReport {
@@ -384,9 +352,10 @@ impl Host {
             .collect();
         for slot in slots {
             let mut slot = slot.lock().await;
-            session::end_gracefully(&self.inner, &mut slot, "the mini-app was uninstalled").await;
+            session::end_gracefully(&self.inner.runtime, &mut slot, "the mini-app was uninstalled")
+                .await;
         }
-        self.inner.apps_lock().remove(app_id);
+        self.inner.runtime.forget(app_id);
         if !self.inner.services.store.delete_package(app_id)? {
             return Err(Error::NotInstalled {
                 app: app_id.to_string(),
@@ -401,16 +370,10 @@ impl Host {
         for r in self.inner.services.store.list_packages()? {
             let m = Manifest::parse(&format!("{} (installed)", r.app_id), &r.manifest)?;
             let signed = r.signature.is_some();
-            // What sessions show (`trust::publisher_of`): the registry's
-            // name and verification for a signed package.
-            let registered = match signed {
-                true => self.inner.services.store.get_publisher(&r.publisher_id)?,
-                false => None,
-            };
-            let (publisher_name, publisher_verified) = match registered {
-                Some(p) => (p.name, p.verified),
-                None => (m.publisher.name.clone(), false),
-            };
+            // What sessions show: the registry's name and verification for
+            // a signed package.
+            let (publisher_verified, publisher_name) =
+                crate::trust::publisher_as_shown(&*self.inner.services.store, &m, signed)?;
             out.push(InstalledApp {
                 app_id: r.app_id,
                 name: m.app.name.clone(),
@@ -436,7 +399,7 @@ impl Host {
                 "a user id must be 1 to 128 bytes".to_string(),
             ));
         }
-        let installed = self.inner.apps_lock().contains_key(app_id)
+        let installed = self.inner.runtime.is_loaded(app_id)
             || self.inner.services.store.package_info(app_id)?.is_some();
         if !installed {
             return Err(Error::NotInstalled {
@@ -451,7 +414,7 @@ impl Host {
             .or_insert_with(|| Arc::new(tokio::sync::Mutex::new(Slot::new(now))))
             .clone();
         Ok(Session {
-            host: self.inner.clone(),
+            runtime: self.inner.runtime.clone(),
             user: user.to_string(),
             app_id: app_id.to_string(),
             slot,
@@ -479,7 +442,7 @@ impl Host {
         for slot in slots {
             let mut slot = slot.lock().await;
             if slot.is_live() {
-                session::end_gracefully(&self.inner, &mut slot, "host shut down").await;
+                session::end_gracefully(&self.inner.runtime, &mut slot, "host shut down").await;
                 ended += 1;
             }
         }
@@ -528,9 +491,10 @@ impl Host {
 
     /// How components were obtained since the host started.
     pub fn cache_stats(&self) -> CacheStats {
+        let (compiled, loaded_from_cache) = self.inner.runtime.cache_counts();
         CacheStats {
-            compiled: self.inner.cache.counters.compiled.load(Ordering::Relaxed),
-            loaded_from_cache: self.inner.cache.counters.loaded.load(Ordering::Relaxed),
+            compiled,
+            loaded_from_cache,
         }
     }
 
@@ -685,7 +649,7 @@ impl Host {
                 app: app_id.to_string(),
             });
         }
-        self.inner.record_user_message(user, app_id, text)
+        session::record_user_message(&self.inner.services, user, app_id, text)
     }
 
     /// A user's inbox, newest first.
@@ -725,96 +689,8 @@ impl Host {
 }
 
 impl HostInner {
-    fn apps_lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<LoadedApp>>> {
-        self.apps.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
     fn slots_lock(&self) -> std::sync::MutexGuard<'_, SlotMap> {
         self.slots.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Compiles (or loads), checks and links a component. Blocking.
-    fn prepare(
-        &self,
-        manifest: &Arc<Manifest>,
-        bytes: &[u8],
-        sha: &str,
-    ) -> Result<(LoadedApp, Vec<String>)> {
-        let app = &manifest.app.id;
-        let component = self.cache.load(&self.engine, app, bytes, sha)?;
-        engine::check_imports(&self.engine, &component, manifest)?;
-        let imports = component
-            .component_type()
-            .imports(&self.engine)
-            .map(|(n, _)| n.to_string())
-            .collect();
-        let link_err = |e: wasmtime::Error| Error::InvalidComponent {
-            app: app.clone(),
-            message: format!("{e:#}"),
-        };
-        let pre = self.linker.instantiate_pre(&component).map_err(link_err)?;
-        let pre = plaza_world::MiniAppPre::new(pre).map_err(link_err)?;
-        Ok((
-            LoadedApp {
-                manifest: manifest.clone(),
-                pre,
-                signed: false,
-            },
-            imports,
-        ))
-    }
-
-    /// The loaded mini-app, loading it from the store on first use.
-    pub(crate) async fn loaded_app(self: &Arc<Self>, app_id: &str) -> Result<Arc<LoadedApp>> {
-        if let Some(app) = self.apps_lock().get(app_id) {
-            return Ok(app.clone());
-        }
-        let Some(record) = self.services.store.get_package(app_id)? else {
-            return Err(Error::NotInstalled {
-                app: app_id.to_string(),
-            });
-        };
-        let inner = self.clone();
-        let loaded = tokio::task::spawn_blocking(move || {
-            let manifest = Arc::new(Manifest::parse(
-                &format!("{} (installed)", record.app_id),
-                &record.manifest,
-            )?);
-            inner
-                .prepare(&manifest, &record.component, &record.component_sha256)
-                .map(|(mut l, _)| {
-                    // Signatures were checked at install.
-                    l.signed = record.signature.is_some();
-                    l
-                })
-        })
-        .await
-        .map_err(|e| Error::Internal(format!("load task: {e}")))??;
-        let loaded = Arc::new(loaded);
-        self.apps_lock()
-            .entry(app_id.to_string())
-            .or_insert(loaded.clone());
-        Ok(loaded)
-    }
-
-    /// Records a message a user wrote to a mini-app; returns its id.
-    pub(crate) fn record_user_message(
-        &self,
-        user: &str,
-        app_id: &str,
-        text: &str,
-    ) -> Result<String> {
-        let max = crate::capabilities::MAX_TEXT_CHARS;
-        if text.trim().is_empty() || text.chars().count() > max {
-            return Err(Error::InvalidRequest(format!(
-                "a message must be 1 to {max} characters"
-            )));
-        }
-        let s = &self.services;
-        let id = s.ids.next_id("chat-");
-        s.store
-            .record_user_message(&id, user, app_id, text, s.clock.now_ms())?;
-        Ok(id)
     }
 
     async fn evict_idle(self: &Arc<Self>) -> usize {
@@ -830,7 +706,7 @@ impl HostInner {
                 continue;
             };
             if slot.is_live() && now - slot.last_active_ms >= idle.as_millis() as i64 {
-                session::end_gracefully(self, &mut slot, "evicted after being idle").await;
+                session::end_gracefully(&self.runtime, &mut slot, "evicted after being idle").await;
                 evicted += 1;
             }
         }

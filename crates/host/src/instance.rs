@@ -1,0 +1,305 @@
+//! A mini-app's instance: the loaded app (manifest and pre-linked
+//! component), the data of each session's Wasmtime store, and the linker
+//! that connects each capability's interface to its view of that data.
+//!
+//! The store data holds the session's WASI context, its network hooks, its
+//! sandbox limiter and deadline, its way through the gate
+//! ([`SessionGate`]), and the host-wide [`Services`]. Host calls never see
+//! it whole: each interface is linked through a `HasData` projection
+//! (`InstanceState::storage`, `InstanceState::payment`, ...) that hands its
+//! capability only its slice.
+
+use crate::capabilities::clock::{Clock, ClockView};
+use crate::capabilities::identity::{Identity, IdentityView};
+use crate::capabilities::log::{Log, LogBudget, LogView};
+use crate::capabilities::messaging::{Messaging, MessagingView};
+use crate::capabilities::network::SessionNetwork;
+use crate::capabilities::payment::{Payment, PaymentView};
+use crate::capabilities::storage::{Storage, StorageView};
+use crate::capabilities::Types;
+use crate::error::{Error, GuestFault, Result};
+use crate::gate::{SessionGate, Subject};
+use crate::lanes::HeldLane;
+use crate::manifest::Manifest;
+use crate::sandbox::{OutputCapture, SandboxLimiter, SandboxViolation};
+use crate::services::Services;
+use std::sync::Arc;
+use std::time::Duration;
+use wasmtime::component::{Linker, ResourceTable};
+use wasmtime::{Engine, Store, UpdateDeadline};
+use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
+
+/// A mini-app ready to run: its manifest and its pre-linked component.
+pub(crate) struct LoadedApp {
+    pub(crate) manifest: Arc<Manifest>,
+    pub(crate) pre: plaza_world::MiniAppPre<InstanceState>,
+    /// Whether the package was signed by its registered publisher.
+    pub(crate) signed: bool,
+}
+
+/// The data of one session's Wasmtime store.
+pub(crate) struct InstanceState {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    http: WasiHttpCtx,
+    net: SessionNetwork,
+    pub(crate) limiter: SandboxLimiter,
+    /// The session's way through the gate.
+    gate: SessionGate,
+    /// What the event being handled has written to the log.
+    log: LogBudget,
+    services: Arc<Services>,
+    /// The busy lane the event holds while it runs a slice past its grace.
+    lane: Arc<HeldLane>,
+    /// Epoch ticks used by the event being handled.
+    ticks_used: u64,
+    deadline_ticks: u64,
+    deadline_hit: bool,
+}
+
+impl WasiView for InstanceState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl WasiHttpView for InstanceState {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: &mut self.table,
+            hooks: &mut self.net,
+        }
+    }
+}
+
+/// The projections: each capability's slice of the store data.
+impl InstanceState {
+    fn storage(&mut self) -> StorageView<'_> {
+        StorageView {
+            gate: &mut self.gate,
+            store: &*self.services.store,
+        }
+    }
+
+    fn log(&mut self) -> LogView<'_> {
+        LogView {
+            gate: &mut self.gate,
+            budget: &mut self.log,
+        }
+    }
+
+    fn clock(&mut self) -> ClockView<'_> {
+        ClockView {
+            gate: &mut self.gate,
+            clock: &*self.services.clock,
+            utc_offset_minutes: self.services.utc_offset_minutes,
+        }
+    }
+
+    fn identity(&mut self) -> IdentityView<'_> {
+        let s = &*self.services;
+        IdentityView {
+            gate: &mut self.gate,
+            users: &*s.store,
+            logins: &*s.store,
+            cards: &*s.store,
+            keys: &s.keys,
+            clock: &*s.clock,
+        }
+    }
+
+    fn payment(&mut self) -> PaymentView<'_> {
+        let s = &*self.services;
+        PaymentView {
+            gate: &mut self.gate,
+            ledger: &*s.store,
+            keys: &s.keys,
+            settings: &s.payment,
+            clock: &*s.clock,
+            ids: &*s.ids,
+            utc_offset_minutes: s.utc_offset_minutes,
+        }
+    }
+
+    fn messaging(&mut self) -> MessagingView<'_> {
+        let s = &*self.services;
+        MessagingView {
+            gate: &mut self.gate,
+            store: &*s.store,
+            settings: &s.messaging,
+            clock: &*s.clock,
+            ids: &*s.ids,
+            utc_offset_minutes: s.utc_offset_minutes,
+        }
+    }
+
+    fn types(&mut self) -> Types {
+        Types
+    }
+}
+
+/// The linker every session uses: WASI 0.2 (sandboxed by each session's
+/// `WasiCtx`), `wasi:http`'s outgoing handler (gated per request in the
+/// session's `send_request` hook) and Plaza's capability interfaces, each
+/// on its view.
+pub(crate) fn build_linker(engine: &Engine) -> Result<Linker<InstanceState>> {
+    let mut linker = Linker::new(engine);
+    let link = |what: &str, e: wasmtime::Error| Error::Engine(format!("linking {what}: {e:#}"));
+    wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(|e| link("WASI", e))?;
+    wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)
+        .map_err(|e| link("wasi:http", e))?;
+    plaza_world::types::add_to_linker::<_, Types>(&mut linker, InstanceState::types)
+        .map_err(|e| link("plaza:host/types", e))?;
+    plaza_world::storage::add_to_linker::<_, Storage>(&mut linker, InstanceState::storage)
+        .map_err(|e| link("plaza:host/storage", e))?;
+    plaza_world::log::add_to_linker::<_, Log>(&mut linker, InstanceState::log)
+        .map_err(|e| link("plaza:host/log", e))?;
+    plaza_world::clock::add_to_linker::<_, Clock>(&mut linker, InstanceState::clock)
+        .map_err(|e| link("plaza:host/clock", e))?;
+    plaza_world::identity::add_to_linker::<_, Identity>(&mut linker, InstanceState::identity)
+        .map_err(|e| link("plaza:host/identity", e))?;
+    plaza_world::payment::add_to_linker::<_, Payment>(&mut linker, InstanceState::payment)
+        .map_err(|e| link("plaza:host/payment", e))?;
+    plaza_world::messaging::add_to_linker::<_, Messaging>(&mut linker, InstanceState::messaging)
+        .map_err(|e| link("plaza:host/messaging", e))?;
+    Ok(linker)
+}
+
+/// The WASI wall clock of a session follows the host's clock, so a test clock
+/// governs guests' `SystemTime::now()` too.
+struct HostClockForWasi(Arc<dyn crate::clock::Clock>);
+
+impl wasmtime_wasi::HostWallClock for HostClockForWasi {
+    fn resolution(&self) -> Duration {
+        Duration::from_millis(1)
+    }
+
+    fn now(&self) -> Duration {
+        Duration::from_millis(self.0.now_ms().max(0) as u64)
+    }
+}
+
+/// A new session's store, its output captured into `stdout` and `stderr`,
+/// with the sandbox's limiter and the deadline and busy-lane callback set.
+pub(crate) fn new_store(
+    engine: &Engine,
+    services: &Arc<Services>,
+    subject: Subject,
+    stdout: OutputCapture,
+    stderr: OutputCapture,
+) -> Store<InstanceState> {
+    let limits = &services.limits;
+    let wasi = WasiCtxBuilder::new()
+        .stdout(stdout)
+        .stderr(stderr)
+        .allow_tcp(false)
+        .allow_udp(false)
+        .allow_ip_name_lookup(false)
+        .socket_addr_check(|_, _| Box::pin(async { false }))
+        .wall_clock(HostClockForWasi(services.clock.clone()))
+        .build();
+    let lane = Arc::new(HeldLane::default());
+    let gate = SessionGate::new(services.gate.clone(), subject, lane.clone());
+    let net = SessionNetwork::new(
+        gate.auditor(),
+        services.network.clone(),
+        limits.clone(),
+    );
+    let state = InstanceState {
+        wasi,
+        table: ResourceTable::new(),
+        http: WasiHttpCtx::new(),
+        net,
+        limiter: SandboxLimiter::new(limits),
+        gate,
+        log: LogBudget::default(),
+        services: services.clone(),
+        lane,
+        ticks_used: 0,
+        deadline_ticks: limits.deadline_ticks(),
+        deadline_hit: false,
+    };
+    let mut store = Store::new(engine, state);
+    store.limiter(|s| &mut s.limiter);
+    let yield_after_ticks = limits.yield_after_ticks();
+    store.epoch_deadline_callback(move |mut ctx| {
+        let s = ctx.data_mut();
+        s.ticks_used += 1;
+        if s.ticks_used >= s.deadline_ticks {
+            s.deadline_hit = true;
+            return Err(wasmtime::Error::msg("CPU deadline exceeded"));
+        }
+        // A short event runs to its end. Past its grace, a busy guest gives
+        // up its lane at each tick, goes to the back of the run queue, and
+        // waits for a lane (off the queue, without using ticks) before its
+        // next slice: however many guests loop, they share
+        // `busy_lanes` worker threads and the rest serve everyone else.
+        if s.ticks_used < yield_after_ticks {
+            return Ok(UpdateDeadline::Continue(1));
+        }
+        s.lane.release();
+        let (lanes, ticks, held) = (s.services.busy_lanes.clone(), s.ticks_used, s.lane.clone());
+        Ok(UpdateDeadline::YieldCustom(
+            1,
+            Box::pin(async move {
+                tokio::task::yield_now().await;
+                held.hold(lanes.acquire(ticks).await);
+            }),
+        ))
+    });
+    store.set_epoch_deadline(1);
+    store
+}
+
+impl InstanceState {
+    /// Starts an event: the deadline, the per-event allowances and memos
+    /// start afresh; `gesture` says whether it is a user's tap or form.
+    pub(crate) fn start_event(&mut self, gesture: bool) {
+        self.ticks_used = 0;
+        self.deadline_hit = false;
+        self.gate.start_event(gesture);
+        self.log = LogBudget::default();
+    }
+
+    /// Ends an event: a lane it held is free for the next busy event.
+    pub(crate) fn end_event(&mut self) {
+        self.lane.release();
+    }
+
+    /// The session's way through the gate (for the session's own audit
+    /// entries: started, ended, a page refused).
+    pub(crate) fn gate(&self) -> &SessionGate {
+        &self.gate
+    }
+
+    /// Why a call into the guest failed.
+    pub(crate) fn fault(&self, e: &wasmtime::Error, stderr_tail: &str) -> GuestFault {
+        if self.deadline_hit {
+            return GuestFault::Deadline {
+                limit_ms: self.services.limits.cpu_deadline.as_millis() as u64,
+            };
+        }
+        if let Some(fault) = &self.limiter.hit {
+            return fault.clone();
+        }
+        if let Some(v) = e.downcast_ref::<SandboxViolation>() {
+            return v.0.clone();
+        }
+        if let Some(trap) = e.downcast_ref::<wasmtime::Trap>() {
+            if *trap == wasmtime::Trap::StackOverflow {
+                return GuestFault::StackOverflow;
+            }
+            let mut msg = trap.to_string();
+            if !stderr_tail.is_empty() {
+                msg.push_str(&format!(" (its last output: {stderr_tail})"));
+            }
+            return GuestFault::Trap(msg);
+        }
+        GuestFault::Trap(format!("{e:#}"))
+    }
+}

@@ -1,0 +1,101 @@
+//! What host calls need, shared by the host and every session: the store,
+//! the gate, the clock and ids, the sandbox's limits, the host's keys, the
+//! busy lanes, the network, and each capability's settings.
+//!
+//! Nothing here knows of the host or of sessions: the host makes one
+//! [`Services`], every session's store data holds it, and each capability
+//! gets a view with its own slice of it (see `instance.rs`), never the whole.
+
+pub(crate) mod network;
+
+use crate::clock::{Clock, IdSource};
+use crate::gate::Gate;
+use crate::keys::HostKeys;
+use crate::lanes::BusyLanes;
+use crate::sandbox::SandboxLimits;
+use crate::store::Store;
+use network::Network;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// The host-wide services (the host and sessions share one; a session must
+/// not hold the host itself, or sessions would keep it alive).
+pub(crate) struct Services {
+    /// Everything the host keeps.
+    pub(crate) store: Arc<dyn Store>,
+    /// The gate: every decision and every audit entry.
+    pub(crate) gate: Arc<Gate>,
+    /// The host's keys: receipts are signed and pseudonyms derived with them.
+    pub(crate) keys: HostKeys,
+    /// Where the time comes from.
+    pub(crate) clock: Arc<dyn Clock>,
+    /// Where ids come from.
+    pub(crate) ids: Arc<dyn IdSource>,
+    /// The sandbox's limits.
+    pub(crate) limits: Arc<SandboxLimits>,
+    /// The host's time zone as minutes east of UTC.
+    pub(crate) utc_offset_minutes: i32,
+    /// The lanes busy events take turns on ([`SandboxLimits::busy_lanes`]).
+    pub(crate) busy_lanes: Arc<BusyLanes>,
+    /// How outbound requests are sent (TLS roots, address rules).
+    pub(crate) network: Arc<Network>,
+    /// The payment capability's settings.
+    pub(crate) payment: PaymentSettings,
+    /// The messaging capability's settings and its rate window.
+    pub(crate) messaging: MessagingSettings,
+}
+
+/// How payments behave.
+#[derive(Debug)]
+pub(crate) struct PaymentSettings {
+    /// How long a payment confirmation waits for the user before the guest
+    /// gets `timed-out`.
+    pub(crate) confirmation_timeout: Duration,
+}
+
+/// How messaging behaves.
+#[derive(Debug)]
+pub(crate) struct MessagingSettings {
+    /// Messages (sends, broadcasts, replies, subscription requests) one
+    /// mini-app may send a minute.
+    pub(crate) per_minute: u32,
+    /// Broadcasts one account may deliver to a follower per calendar month.
+    pub(crate) broadcasts_per_month: u32,
+    /// Messages sent per mini-app in the current minute.
+    pub(crate) rates: RateWindow,
+}
+
+/// Counts per key within the current minute.
+#[derive(Debug, Default)]
+pub(crate) struct RateWindow(Mutex<HashMap<String, (i64, u32)>>);
+
+impl RateWindow {
+    /// Counts one use by `key` in `minute` if it stays within `limit`;
+    /// false (and nothing counted) if the minute's uses are at the limit.
+    pub(crate) fn take(&self, key: &str, minute: i64, limit: u32) -> bool {
+        let mut rates = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let entry = rates.entry(key.to_string()).or_insert((minute, 0));
+        if entry.0 != minute {
+            *entry = (minute, 0);
+        }
+        if entry.1 >= limit {
+            return false;
+        }
+        entry.1 += 1;
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_rate_window_counts_per_key_and_minute() {
+        let w = super::RateWindow::default();
+        assert!(w.take("a", 1, 2));
+        assert!(w.take("a", 1, 2));
+        assert!(!w.take("a", 1, 2));
+        assert!(w.take("b", 1, 2));
+        assert!(w.take("a", 2, 2));
+    }
+}
