@@ -45,8 +45,8 @@ pub fn agency_backend() -> std::net::SocketAddr {
 
 /// A network configuration that sends the sample's backend origin
 /// (`http://localhost:47180`) to this run's agency backend.
-pub fn network_config() -> plaza_host::capabilities::network::NetworkConfig {
-    let mut n = plaza_host::capabilities::network::NetworkConfig::default();
+pub fn network_config() -> plaza_host::NetworkConfig {
+    let mut n = plaza_host::NetworkConfig::default();
     n.resolve_to(
         plaza_agency_backend::HOST,
         plaza_agency_backend::PORT,
