@@ -621,15 +621,16 @@ impl SessionGate {
     }
 
     /// That the event being handled is a user's tap or form: some calls
-    /// (`what`, such as `messaging.subscribe`) may be made only then.
-    pub(crate) fn require_gesture(&mut self, what: &str) -> Result<(), Denial> {
+    /// (`what`, such as `messaging.subscribe`, asking for `asked`, such as
+    /// "a subscription") may be made only then. A refusal is audited.
+    pub(crate) fn require_gesture(&mut self, what: &str, asked: &str) -> Result<(), Denial> {
         if self.gesture {
             return Ok(());
         }
         self.audit(what, Outcome::Denied, "asked outside a user's tap")?;
-        Err(Denial(
-            "a subscription can be asked for only while handling the user's tap or form".into(),
-        ))
+        Err(Denial(format!(
+            "{asked} can be asked for only while handling the user's tap or form"
+        )))
     }
 
     /// Whether a payment of this session may settle medical insurance in

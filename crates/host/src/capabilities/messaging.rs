@@ -2,12 +2,13 @@
 //! replies in a conversation, each landing in the user's inbox.
 //!
 //! Rules (WeChat's): a one-time acceptance allows one message of its template;
-//! long-term acceptances only for the categories the policy allows; at most
+//! long-term acceptances only where the gate allows them (the policy's
+//! categories); at most
 //! [`crate::HostConfig::broadcasts_per_month`] broadcasts per follower per
 //! calendar month (host time zone); a reply only while the user's last
 //! message is less than 48 hours old; every call that sends or asks counts
-//! against a per-mini-app rate limit; subscription requests only while handling a tap or
-//! a form (a user's gesture).
+//! against a per-mini-app rate limit; subscription requests only while
+//! handling a tap or a form (the gate's gesture rule).
 
 use crate::clock::{Clock, IdSource, civil_date};
 use crate::gate::SessionGate;
@@ -130,7 +131,8 @@ impl Host for MessagingView<'_> {
         template_ids: Vec<String>,
     ) -> Result<Vec<SubscriptionResult>, WitError> {
         self.allow()?;
-        self.gate.require_gesture("messaging.subscribe")?;
+        self.gate
+            .require_gesture("messaging.subscribe", "a subscription")?;
         if template_ids.is_empty() || template_ids.len() > MAX_TEMPLATES_PER_REQUEST {
             return Err(WitError::InvalidArgument(format!(
                 "ask for 1 to {MAX_TEMPLATES_PER_REQUEST} templates at a time"
