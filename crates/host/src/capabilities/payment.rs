@@ -264,15 +264,15 @@ impl Host for SessionState {
         let app = self.subject.app().to_string();
         let result = services
             .store
-            .refund(
-                &services.ids.next_id("tx-"),
-                &app,
-                &user,
-                &order_id,
+            .refund(&crate::store::RefundCommand {
+                tx_id: services.ids.next_id("tx-"),
+                app_id: app,
+                user,
+                order_id: order_id.clone(),
                 amount,
-                &reason,
-                services.clock.now_ms(),
-            )
+                reason,
+                at_ms: services.clock.now_ms(),
+            })
             .map_err(store_failed)?;
         match result {
             RefundResult::Refunded(r) => {
