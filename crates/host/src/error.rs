@@ -281,7 +281,7 @@ pub enum Error {
     },
     /// The store failed.
     #[error("store: {0}")]
-    Store(#[from] crate::store::StoreError),
+    Store(#[from] StoreError),
     /// The compiled-component cache could not be used.
     #[error("compiled-component cache {path}: {message}")]
     Cache {
@@ -316,3 +316,37 @@ fn offered_list(offered: &[String]) -> String {
 
 /// The host's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Why the store failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database could not be opened.
+    #[error("cannot open the store at {path}: {message}")]
+    Open {
+        /// The database path.
+        path: String,
+        /// What SQLite said.
+        message: String,
+    },
+    /// A database operation failed.
+    #[error("{operation} failed: {message}")]
+    Database {
+        /// What the store was doing.
+        operation: &'static str,
+        /// What the database said.
+        message: String,
+    },
+    /// The database was written by a newer version of Plaza.
+    #[error(
+        "the store has schema version {found}; this version of Plaza reads up to {supported}: upgrade Plaza"
+    )]
+    TooNew {
+        /// The version in the file.
+        found: i64,
+        /// The newest this build reads.
+        supported: i64,
+    },
+}
+
+/// A store result.
+pub type StoreResult<T> = std::result::Result<T, StoreError>;

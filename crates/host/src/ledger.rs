@@ -1,7 +1,7 @@
 //! Money rules: what a valid payment request is, how a bill splits between
 //! medical insurance and the wallet, how a refund splits back, and the signed
-//! receipt. The SQLite side is [`crate::store::LedgerStore`]; the host call is
-//! `capabilities/payment.rs`.
+//! receipt. The ledger's tables are the store's `LedgerStore`; the host call
+//! is `capabilities/payment.rs`.
 //!
 //! Amounts are integers in minor units (fen for CNY); nothing is ever a float.
 //!

@@ -7,7 +7,7 @@ use plaza_host::keys::{HostKeys, verify};
 use plaza_host::ledger::{LineItem, receipt_message};
 use plaza_host::store::{
     INSURANCE_FUND, InsuranceCard, InsuranceTerms, LedgerStore, PayCommand, PayResult,
-    RefundResult, SqliteStore, merchant_account, wallet_account,
+    RefundCommand, RefundResult, SqliteStore, merchant_account, wallet_account,
 };
 use proptest::prelude::*;
 use std::collections::HashMap;
@@ -167,7 +167,15 @@ proptest! {
                     let (u, (app_id, publisher)) = (USERS[user], APPS[app]);
                     let order_id = format!("o-{order}");
                     let key = (app_id.to_string(), order_id.clone());
-                    match store.refund(&tx, app_id, u, &order_id, amount, "r", n).unwrap() {
+                    match store.refund(&RefundCommand {
+                        tx_id: tx.clone(),
+                        app_id: app_id.into(),
+                        user: u.into(),
+                        order_id: order_id.clone(),
+                        amount,
+                        reason: "r".into(),
+                        at_ms: n,
+                    }).unwrap() {
                         RefundResult::Refunded(r) => {
                             let entry = m.payments.get_mut(&key).expect("refunded a payment that does not exist");
                             prop_assert_eq!(entry.0.as_str(), u, "refunded another user's payment");

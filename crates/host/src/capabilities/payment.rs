@@ -13,7 +13,8 @@ use crate::manifest::Capability;
 use crate::prompt::{PaymentAnswer, PaymentPrompt};
 use crate::services::PaymentSettings;
 use crate::store::{
-    InsuranceTerms, LedgerStore, Outcome, PayCommand, PayResult, PaymentRecord, RefundResult,
+    InsuranceTerms, LedgerStore, Outcome, PayCommand, PayResult, PaymentRecord, RefundCommand,
+    RefundResult,
     wallet_account,
 };
 use plaza_world::payment::{
@@ -273,19 +274,17 @@ impl Host for PaymentView<'_> {
             ));
         }
         let subject = self.gate.subject();
-        let user = subject.user.clone();
-        let app = subject.app().to_string();
         let result = self
             .ledger
-            .refund(
-                &self.ids.next_id("tx-"),
-                &app,
-                &user,
-                &order_id,
+            .refund(&RefundCommand {
+                tx_id: self.ids.next_id("tx-"),
+                app_id: subject.app().to_string(),
+                user: subject.user.clone(),
+                order_id: order_id.clone(),
                 amount,
-                &reason,
-                self.clock.now_ms(),
-            )
+                reason,
+                at_ms: self.clock.now_ms(),
+            })
             .map_err(store_failed)?;
         match result {
             RefundResult::Refunded(r) => {

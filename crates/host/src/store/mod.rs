@@ -1,60 +1,38 @@
-//! The store: installed packages, key-value data, consent decisions and the
-//! audit log. One trait per concern, one SQLite implementation of them all
-//! ([`SqliteStore`], the default); a server deployment can put another
-//! database behind the same traits.
+//! The store: installed packages, key-value data, consent decisions, the
+//! audit log, money, messages, identity and the host's secrets. One trait per
+//! concern, with its records, backend-neutral: this folder holds only those
+//! (this file and one file per further concern: `identity.rs`, `ledger.rs`,
+//! `messaging.rs`, `secrets.rs`).
+//!
+//! One SQLite implementation of them all ([`SqliteStore`], the default) is in
+//! `sqlite/`: the store itself (group commit, connections, schema version
+//! and migrations) in `sqlite/mod.rs`, and one file per concern with its
+//! tables and SQL. A server deployment can put another database behind the
+//! same traits: a second backend is a sibling folder (`postgres/`) that
+//! implements them and runs the conformance suite (`conformance.rs`, tests
+//! written against the traits only) with one `conformance_suite!` call.
 
+#[cfg(test)]
+mod conformance;
 mod identity;
 mod ledger;
 mod messaging;
 mod secrets;
 mod sqlite;
 
+pub use crate::error::{StoreError, StoreResult};
 pub use identity::{
     GeoPoint, LoginCodeRecord, LoginCodeTake, LoginStore, PublisherRecord, PublisherStore,
     RealNameRecord, UserDataStore, UserProfile,
 };
 pub use ledger::{
     EXTERNAL_BANK, INSURANCE_FUND, InsuranceCard, InsuranceTerms, LedgerReport, LedgerStore,
-    PayCommand, PayResult, PaymentRecord, RefundRecord, RefundResult, WalletEntry,
+    PayCommand, PayResult, PaymentRecord, RefundCommand, RefundRecord, RefundResult, WalletEntry,
     merchant_account, wallet_account,
 };
 pub use messaging::{BroadcastCount, InboxMessage, MessagingStore, SendResult, Sender};
 pub use secrets::SecretStore;
-pub use sqlite::{DEFAULT_MAX_BATCH, GroupCommitStats, SqliteStore, kv_entry_size};
-
-/// Why the store failed.
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    /// The database could not be opened.
-    #[error("cannot open the store at {path}: {message}")]
-    Open {
-        /// The database path.
-        path: String,
-        /// What SQLite said.
-        message: String,
-    },
-    /// A database operation failed.
-    #[error("{operation} failed: {message}")]
-    Database {
-        /// What the store was doing.
-        operation: &'static str,
-        /// What the database said.
-        message: String,
-    },
-    /// The database was written by a newer version of Plaza.
-    #[error(
-        "the store has schema version {found}; this version of Plaza reads up to {supported}: upgrade Plaza"
-    )]
-    TooNew {
-        /// The version in the file.
-        found: i64,
-        /// The newest this build reads.
-        supported: i64,
-    },
-}
-
-/// A store result.
-pub type StoreResult<T> = std::result::Result<T, StoreError>;
+pub use sqlite::{DEFAULT_MAX_BATCH, GroupCommitStats, SqliteStore};
 
 /// An installed package as the store keeps it.
 #[derive(Debug, Clone)]
@@ -122,6 +100,12 @@ pub struct KvUsage {
 /// mini-app ids, the index). Without it a flood of one-byte keys with empty
 /// values would fill many times the quota on disk.
 pub const KV_ENTRY_OVERHEAD_BYTES: u64 = 64;
+
+/// What a key and its value count against the quota: their bytes and
+/// [`KV_ENTRY_OVERHEAD_BYTES`].
+pub fn kv_entry_size(key: &str, value: &[u8]) -> u64 {
+    (key.len() + value.len()) as u64 + KV_ENTRY_OVERHEAD_BYTES
+}
 
 /// Key-value data per (user, mini-app). Sizes count key and value bytes and
 /// [`KV_ENTRY_OVERHEAD_BYTES`] per key.

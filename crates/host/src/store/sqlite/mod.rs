@@ -1,15 +1,24 @@
 //! The SQLite store: one file, WAL journal, full synchronous commits shared
 //! by concurrent writers (group commit), a second connection for reads.
 
-use super::*;
-use rusqlite::{Connection, OptionalExtension, params};
+mod audit;
+mod consent;
+mod identity;
+mod kv;
+mod ledger;
+mod messaging;
+mod packages;
+mod secrets;
+
+use crate::store::{StoreError, StoreResult};
+use rusqlite::{Connection, OptionalExtension};
 use std::panic::{self, AssertUnwindSafe};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 /// 2: `kv_usage` keeps each (user, mini-app)'s totals, and a key's size
-/// counts [`KV_ENTRY_OVERHEAD_BYTES`].
+/// counts [`KV_ENTRY_OVERHEAD_BYTES`](crate::store::KV_ENTRY_OVERHEAD_BYTES).
 /// 3: the audit log's `seq` is a plain rowid key, without `AUTOINCREMENT`.
 const SCHEMA_VERSION: i64 = 3;
 
@@ -18,65 +27,15 @@ const SCHEMA_VERSION: i64 = 3;
 /// adding its part here; a change to an existing table needs a migration
 /// keyed on `user_version`.
 const SCHEMA_PARTS: &[&str] = &[
-    CORE_SCHEMA,
-    super::secrets::SCHEMA,
-    super::ledger::SCHEMA,
-    super::messaging::SCHEMA,
-    super::identity::SCHEMA,
+    packages::SCHEMA,
+    kv::SCHEMA,
+    audit::SCHEMA,
+    consent::SCHEMA,
+    secrets::SCHEMA,
+    ledger::SCHEMA,
+    messaging::SCHEMA,
+    identity::SCHEMA,
 ];
-
-const CORE_SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS packages (
-    app_id TEXT PRIMARY KEY,
-    version TEXT NOT NULL,
-    publisher_id TEXT NOT NULL,
-    manifest TEXT NOT NULL,
-    component BLOB NOT NULL,
-    component_sha256 TEXT NOT NULL,
-    signature BLOB,
-    installed_at_ms INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS kv (
-    user_id TEXT NOT NULL,
-    app_id TEXT NOT NULL,
-    key TEXT NOT NULL,
-    value BLOB NOT NULL,
-    size INTEGER NOT NULL,
-    PRIMARY KEY (user_id, app_id, key)
-) WITHOUT ROWID;
--- Totals per (user, mini-app), kept with every write so a quota check reads
--- one row instead of summing every key (which a key flood would make slow
--- for every session sharing the store).
-CREATE TABLE IF NOT EXISTS kv_usage (
-    user_id TEXT NOT NULL,
-    app_id TEXT NOT NULL,
-    bytes INTEGER NOT NULL CHECK (bytes >= 0),
-    keys INTEGER NOT NULL CHECK (keys >= 0),
-    PRIMARY KEY (user_id, app_id)
-) WITHOUT ROWID;
--- `seq` orders the log. Rows are never deleted, so the rowid's next value
--- (the largest plus one) never reuses one; `AUTOINCREMENT` would make every
--- entry also write the `sqlite_sequence` table's page.
-CREATE TABLE IF NOT EXISTS audit (
-    seq INTEGER PRIMARY KEY,
-    at_ms INTEGER NOT NULL,
-    user_id TEXT NOT NULL,
-    app_id TEXT NOT NULL,
-    session_id TEXT NOT NULL,
-    capability TEXT NOT NULL,
-    outcome TEXT NOT NULL,
-    detail TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS audit_by_user ON audit (user_id, seq);
-CREATE TABLE IF NOT EXISTS consents (
-    user_id TEXT NOT NULL,
-    app_id TEXT NOT NULL,
-    scope TEXT NOT NULL,
-    granted INTEGER NOT NULL,
-    decided_at_ms INTEGER NOT NULL,
-    PRIMARY KEY (user_id, app_id, scope)
-) WITHOUT ROWID;
-";
 
 /// From version 1: sizes count the per-key overhead, and `kv_usage` is
 /// filled from the keys already stored.
@@ -150,7 +109,7 @@ pub struct GroupCommitStats {
 pub const DEFAULT_MAX_BATCH: usize = 64;
 
 /// The write connection and the transaction open on it, if any.
-pub(super) struct Writer {
+struct Writer {
     conn: Connection,
     open: Option<OpenBatch>,
     /// Whether the connection is at `synchronous = FULL` (else NORMAL). The
@@ -172,7 +131,7 @@ struct OpenBatch {
 
 /// What a write must survive before its caller is answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Durability {
+enum Durability {
     /// A power loss: the commit is fsync'd (`synchronous = FULL`). Money,
     /// packages, consent.
     PowerLoss,
@@ -240,7 +199,7 @@ fn run(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
 }
 
 /// Exclusive use of the write connection, outside any batch.
-pub(super) struct WriterGuard<'a>(MutexGuard<'a, Writer>);
+struct WriterGuard<'a>(MutexGuard<'a, Writer>);
 
 impl std::ops::Deref for WriterGuard<'_> {
     type Target = Connection;
@@ -256,7 +215,7 @@ impl std::ops::DerefMut for WriterGuard<'_> {
 }
 
 /// A connection to read committed data.
-pub(super) enum ReadGuard<'a> {
+enum ReadGuard<'a> {
     Reader(MutexGuard<'a, Connection>),
     Writer(WriterGuard<'a>),
     /// The write connection, idle: no transaction open on it.
@@ -303,7 +262,7 @@ impl std::fmt::Debug for SqliteStore {
     }
 }
 
-pub(super) fn db(operation: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
+fn db(operation: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
     move |e| StoreError::Database {
         operation,
         message: e.to_string(),
@@ -423,7 +382,7 @@ impl SqliteStore {
     /// The write connection alone: commits the open batch first, if any, so
     /// what the caller reads is committed and what it writes commits on its
     /// own. For writes that manage their own transactions.
-    pub(super) fn conn(&self) -> WriterGuard<'_> {
+    fn conn(&self) -> WriterGuard<'_> {
         let mut w = lock(&self.writer);
         self.commit(&mut w);
         if !w.full {
@@ -457,7 +416,7 @@ impl SqliteStore {
     /// and keeps its cache. Only an idle writer is borrowed (no batch open:
     /// nothing uncommitted to see, no writer waiting behind it), and only
     /// for a lookup, which holds it for microseconds.
-    pub(super) fn read_point(&self) -> ReadGuard<'_> {
+    fn read_point(&self) -> ReadGuard<'_> {
         if self.reader.is_some()
             && let Ok(w) = self.writer.try_lock()
             && w.open.is_none()
@@ -468,7 +427,7 @@ impl SqliteStore {
     }
 
     /// A connection that sees committed data only.
-    pub(super) fn read(&self) -> ReadGuard<'_> {
+    fn read(&self) -> ReadGuard<'_> {
         match &self.reader {
             Some(r) => ReadGuard::Reader(lock(r)),
             None => ReadGuard::Writer(self.conn()),
@@ -484,7 +443,7 @@ impl SqliteStore {
     /// waiting to add its command, or when it holds `max_batch` commands; every
     /// caller waits for that commit, and gets the commit's error (as
     /// `operation`) if it fails, whatever its command returned.
-    pub(super) fn write<R>(
+    fn write<R>(
         &self,
         operation: &'static str,
         command: impl FnOnce(&Connection) -> StoreResult<R>,
@@ -494,7 +453,7 @@ impl SqliteStore {
 
     /// [`write`](Self::write) with the durability the write needs: a batch
     /// is fsync'd if any of its commands needs to survive a power loss.
-    pub(super) fn write_surviving<R>(
+    fn write_surviving<R>(
         &self,
         durability: Durability,
         operation: &'static str,
@@ -626,372 +585,14 @@ impl SqliteStore {
     }
 }
 
-/// The columns of a package without its component.
-const INFO_COLUMNS: &str =
-    "app_id, version, publisher_id, manifest, component_sha256, signature, installed_at_ms";
-
-fn info_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PackageRecord> {
-    Ok(PackageRecord {
-        app_id: r.get(0)?,
-        version: r.get(1)?,
-        publisher_id: r.get(2)?,
-        manifest: r.get(3)?,
-        component: Vec::new(),
-        component_sha256: r.get(4)?,
-        signature: r.get(5)?,
-        installed_at_ms: r.get(6)?,
-    })
-}
-
-impl PackageStore for SqliteStore {
-    fn put_package(&self, r: &PackageRecord) -> StoreResult<()> {
-        self.write("save the package", |c| {
-            c.execute(
-                "INSERT OR REPLACE INTO packages
-                 (app_id, version, publisher_id, manifest, component, component_sha256, signature, installed_at_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                params![
-                    r.app_id,
-                    r.version,
-                    r.publisher_id,
-                    r.manifest,
-                    r.component,
-                    r.component_sha256,
-                    r.signature,
-                    r.installed_at_ms
-                ],
-            )
-            .map_err(db("save the package"))?;
-            Ok(())
-        })
-    }
-
-    fn get_package(&self, app_id: &str) -> StoreResult<Option<PackageRecord>> {
-        self.read()
-            .query_row(
-                "SELECT app_id, version, publisher_id, manifest, component, component_sha256, signature, installed_at_ms
-                 FROM packages WHERE app_id = ?1",
-                [app_id],
-                |r| {
-                    Ok(PackageRecord {
-                        app_id: r.get(0)?,
-                        version: r.get(1)?,
-                        publisher_id: r.get(2)?,
-                        manifest: r.get(3)?,
-                        component: r.get(4)?,
-                        component_sha256: r.get(5)?,
-                        signature: r.get(6)?,
-                        installed_at_ms: r.get(7)?,
-                    })
-                },
-            )
-            .optional()
-            .map_err(db("read the package"))
-    }
-
-    fn package_info(&self, app_id: &str) -> StoreResult<Option<PackageRecord>> {
-        self.read_point()
-            .prepare_cached(&format!(
-                "SELECT {INFO_COLUMNS} FROM packages WHERE app_id = ?1"
-            ))
-            .and_then(|mut st| st.query_row([app_id], info_row).optional())
-            .map_err(db("read the package"))
-    }
-
-    fn list_packages(&self) -> StoreResult<Vec<PackageRecord>> {
-        let c = self.read();
-        let mut stmt = c
-            .prepare(&format!(
-                "SELECT {INFO_COLUMNS} FROM packages ORDER BY app_id"
-            ))
-            .map_err(db("list packages"))?;
-        let rows = stmt.query_map([], info_row).map_err(db("list packages"))?;
-        rows.collect::<Result<Vec<_>, _>>()
-            .map_err(db("list packages"))
-    }
-
-    fn delete_package(&self, app_id: &str) -> StoreResult<bool> {
-        self.write("remove the package", |c| {
-            let n = c
-                .execute("DELETE FROM packages WHERE app_id = ?1", [app_id])
-                .map_err(db("remove the package"))?;
-            Ok(n > 0)
-        })
-    }
-}
-
-impl KvStore for SqliteStore {
-    fn kv_get(&self, user: &str, app: &str, key: &str) -> StoreResult<Option<Vec<u8>>> {
-        self.read_point()
-            .prepare_cached("SELECT value FROM kv WHERE user_id = ?1 AND app_id = ?2 AND key = ?3")
-            .and_then(|mut s| {
-                s.query_row(params![user, app, key], |r| r.get(0))
-                    .optional()
-            })
-            .map_err(db("read a value"))
-    }
-
-    fn kv_set(
-        &self,
-        user: &str,
-        app: &str,
-        key: &str,
-        value: &[u8],
-        quota: u64,
-    ) -> StoreResult<KvWrite> {
-        self.write_surviving(Durability::ProcessCrash, "commit a write", |c| {
-            let used = usage_in(c, user, app)?.bytes as i64;
-            let existing = size_in(c, user, app, key)?;
-            let size = kv_entry_size(key, value) as i64;
-            let would_use = (used - existing.unwrap_or(0) + size) as u64;
-            if would_use > quota {
-                return Ok(KvWrite::OverQuota {
-                    used: used as u64,
-                    would_use,
-                    quota,
-                });
-            }
-            c.prepare_cached(
-                "INSERT INTO kv (user_id, app_id, key, value, size) VALUES (?1, ?2, ?3, ?4, ?5)
-                 ON CONFLICT (user_id, app_id, key) DO UPDATE SET value = excluded.value, size = excluded.size",
-            )
-            .and_then(|mut s| s.execute(params![user, app, key, value, size]))
-            .map_err(db("write a value"))?;
-            let new_key = i64::from(existing.is_none());
-            add_usage(c, user, app, size - existing.unwrap_or(0), new_key)?;
-            Ok(KvWrite::Written)
-        })
-    }
-
-    fn kv_delete(&self, user: &str, app: &str, key: &str) -> StoreResult<bool> {
-        self.write_surviving(Durability::ProcessCrash, "commit a delete", |c| {
-            let Some(size) = size_in(c, user, app, key)? else {
-                return Ok(false);
-            };
-            c.prepare_cached("DELETE FROM kv WHERE user_id = ?1 AND app_id = ?2 AND key = ?3")
-                .and_then(|mut s| s.execute(params![user, app, key]))
-                .map_err(db("delete a value"))?;
-            add_usage(c, user, app, -size, -1)?;
-            Ok(true)
-        })
-    }
-
-    fn kv_list(
-        &self,
-        user: &str,
-        app: &str,
-        prefix: &str,
-        limit: usize,
-    ) -> StoreResult<Vec<String>> {
-        let c = self.read();
-        let mut stmt = c
-            .prepare_cached(
-                "SELECT key FROM kv WHERE user_id = ?1 AND app_id = ?2 AND key >= ?3 ORDER BY key",
-            )
-            .map_err(db("list keys"))?;
-        let mut rows = stmt
-            .query(params![user, app, prefix])
-            .map_err(db("list keys"))?;
-        let mut keys = Vec::new();
-        while keys.len() < limit {
-            let Some(row) = rows.next().map_err(db("list keys"))? else {
-                break;
-            };
-            let key: String = row.get(0).map_err(db("list keys"))?;
-            if !key.starts_with(prefix) {
-                break;
-            }
-            keys.push(key);
-        }
-        Ok(keys)
-    }
-
-    fn kv_usage(&self, user: &str, app: &str) -> StoreResult<KvUsage> {
-        usage_in(&self.read_point(), user, app)
-    }
-}
-
-/// What a key and its value count against the quota: their bytes and
-/// [`KV_ENTRY_OVERHEAD_BYTES`].
-pub fn kv_entry_size(key: &str, value: &[u8]) -> u64 {
-    (key.len() + value.len()) as u64 + KV_ENTRY_OVERHEAD_BYTES
-}
-
-fn usage_in(c: &Connection, user: &str, app: &str) -> StoreResult<KvUsage> {
-    let usage = c
-        .prepare_cached("SELECT bytes, keys FROM kv_usage WHERE user_id = ?1 AND app_id = ?2")
-        .and_then(|mut s| {
-            s.query_row(params![user, app], |r| {
-                Ok(KvUsage {
-                    bytes: r.get::<_, i64>(0)? as u64,
-                    keys: r.get::<_, i64>(1)? as u64,
-                })
-            })
-            .optional()
-        })
-        .map_err(db("measure usage"))?;
-    Ok(usage.unwrap_or(KvUsage { bytes: 0, keys: 0 }))
-}
-
-fn size_in(c: &Connection, user: &str, app: &str, key: &str) -> StoreResult<Option<i64>> {
-    c.prepare_cached("SELECT size FROM kv WHERE user_id = ?1 AND app_id = ?2 AND key = ?3")
-        .and_then(|mut s| {
-            s.query_row(params![user, app, key], |r| r.get(0))
-                .optional()
-        })
-        .map_err(db("measure usage"))
-}
-
-fn add_usage(c: &Connection, user: &str, app: &str, bytes: i64, keys: i64) -> StoreResult<()> {
-    c.prepare_cached(
-        // SQLite checks the row to insert before it sees the conflict, so
-        // a negative change (a delete) is clamped there; the row exists then.
-        "INSERT INTO kv_usage (user_id, app_id, bytes, keys) VALUES (?1, ?2, max(?3, 0), max(?4, 0))
-         ON CONFLICT (user_id, app_id) DO UPDATE SET bytes = bytes + ?3, keys = keys + ?4",
-    )
-    .and_then(|mut s| s.execute(params![user, app, bytes, keys]))
-    .map_err(db("update usage"))?;
-    Ok(())
-}
-
-impl AuditStore for SqliteStore {
-    fn append_audit(&self, e: &AuditEntry) -> StoreResult<()> {
-        self.write_surviving(Durability::ProcessCrash, "append to the audit log", |c| {
-            c.prepare_cached(
-                "INSERT INTO audit (at_ms, user_id, app_id, session_id, capability, outcome, detail)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )
-            .and_then(|mut s| {
-                s.execute(params![
-                    e.at_ms,
-                    e.user,
-                    e.app,
-                    e.session,
-                    e.capability,
-                    e.outcome.as_str(),
-                    e.detail
-                ])
-            })
-            .map_err(db("append to the audit log"))?;
-            Ok(())
-        })
-    }
-
-    fn audit_entries(&self, q: &AuditQuery) -> StoreResult<Vec<AuditEntry>> {
-        let c = self.read();
-        let limit = if q.limit == 0 {
-            i64::MAX
-        } else {
-            q.limit as i64
-        };
-        let mut stmt = c
-            .prepare_cached(
-                "SELECT at_ms, user_id, app_id, session_id, capability, outcome, detail FROM (
-                   SELECT * FROM audit
-                   WHERE (?1 IS NULL OR user_id = ?1) AND (?2 IS NULL OR app_id = ?2)
-                   ORDER BY seq DESC LIMIT ?3
-                 ) ORDER BY seq ASC",
-            )
-            .map_err(db("read the audit log"))?;
-        let rows = stmt
-            .query_map(params![q.user, q.app, limit], |r| {
-                let outcome: String = r.get(5)?;
-                Ok(AuditEntry {
-                    at_ms: r.get(0)?,
-                    user: r.get(1)?,
-                    app: r.get(2)?,
-                    session: r.get(3)?,
-                    capability: r.get(4)?,
-                    outcome: if outcome == "allowed" {
-                        Outcome::Allowed
-                    } else {
-                        Outcome::Denied
-                    },
-                    detail: r.get(6)?,
-                })
-            })
-            .map_err(db("read the audit log"))?;
-        rows.collect::<Result<Vec<_>, _>>()
-            .map_err(db("read the audit log"))
-    }
-}
-
-impl ConsentStore for SqliteStore {
-    fn get_consent(
-        &self,
-        user: &str,
-        app: &str,
-        scope: &str,
-    ) -> StoreResult<Option<ConsentRecord>> {
-        self.read_point()
-            .prepare_cached(
-                "SELECT granted, decided_at_ms FROM consents WHERE user_id = ?1 AND app_id = ?2 AND scope = ?3",
-            )
-            .and_then(|mut s| {
-                s.query_row(params![user, app, scope], |r| {
-                    Ok(ConsentRecord {
-                        user: user.to_string(),
-                        app: app.to_string(),
-                        scope: scope.to_string(),
-                        granted: r.get::<_, i64>(0)? != 0,
-                        decided_at_ms: r.get(1)?,
-                    })
-                })
-                .optional()
-            })
-            .map_err(db("read a consent decision"))
-    }
-
-    fn put_consent(&self, r: &ConsentRecord) -> StoreResult<()> {
-        self.write("save a consent decision", |c| {
-            c.execute(
-                "INSERT OR REPLACE INTO consents (user_id, app_id, scope, granted, decided_at_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![r.user, r.app, r.scope, r.granted as i64, r.decided_at_ms],
-            )
-            .map_err(db("save a consent decision"))?;
-            Ok(())
-        })
-    }
-
-    fn list_consents(&self, user: &str) -> StoreResult<Vec<ConsentRecord>> {
-        let c = self.read();
-        let mut stmt = c
-            .prepare(
-                "SELECT app_id, scope, granted, decided_at_ms FROM consents WHERE user_id = ?1 ORDER BY app_id, scope",
-            )
-            .map_err(db("list consent decisions"))?;
-        let rows = stmt
-            .query_map([user], |r| {
-                Ok(ConsentRecord {
-                    user: user.to_string(),
-                    app: r.get(0)?,
-                    scope: r.get(1)?,
-                    granted: r.get::<_, i64>(2)? != 0,
-                    decided_at_ms: r.get(3)?,
-                })
-            })
-            .map_err(db("list consent decisions"))?;
-        rows.collect::<Result<Vec<_>, _>>()
-            .map_err(db("list consent decisions"))
-    }
-
-    fn revoke_consent(&self, user: &str, app: &str, scope: &str) -> StoreResult<bool> {
-        self.write("revoke a consent decision", |c| {
-            let n = c
-                .execute(
-                    "DELETE FROM consents WHERE user_id = ?1 AND app_id = ?2 AND scope = ?3",
-                    params![user, app, scope],
-                )
-                .map_err(db("revoke a consent decision"))?;
-            Ok(n > 0)
-        })
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use super::kv::add_usage;
     use super::*;
+    use crate::store::{
+        AuditEntry, AuditQuery, AuditStore, KV_ENTRY_OVERHEAD_BYTES, KvStore, KvUsage, KvWrite,
+        Outcome,
+    };
 
     #[test]
     fn a_lone_write_that_fails_or_panics_leaves_nothing_behind() {
@@ -1048,59 +649,6 @@ mod tests {
             .unwrap();
         assert_eq!(seen_inside.unwrap(), b"committed");
         assert_eq!(s.kv_get("u", "a", "k").unwrap().unwrap(), vec![0u8]);
-    }
-
-    #[test]
-    fn quota_counts_keys_values_overhead_and_replacements() {
-        let s = SqliteStore::open_in_memory().unwrap();
-        let o = KV_ENTRY_OVERHEAD_BYTES;
-        let quota = 10 + o;
-        assert_eq!(
-            s.kv_set("u", "a", "k", &[0; 8], quota).unwrap(),
-            KvWrite::Written
-        );
-        // Replacing the value frees the old one first.
-        assert_eq!(
-            s.kv_set("u", "a", "k", &[0; 9], quota).unwrap(),
-            KvWrite::Written
-        );
-        assert_eq!(
-            s.kv_set("u", "a", "k", &[0; 10], quota).unwrap(),
-            KvWrite::OverQuota {
-                used: 10 + o,
-                would_use: 11 + o,
-                quota
-            }
-        );
-        assert_eq!(s.kv_get("u", "a", "k").unwrap().unwrap().len(), 9);
-        // An empty value still costs its key and the overhead.
-        assert!(matches!(
-            s.kv_set("u", "a", "j", &[], quota).unwrap(),
-            KvWrite::OverQuota { .. }
-        ));
-        // Another space has its own quota.
-        assert_eq!(
-            s.kv_set("u", "b", "k", &[0; 9], quota).unwrap(),
-            KvWrite::Written
-        );
-        assert_eq!(
-            s.kv_usage("u", "a").unwrap(),
-            KvUsage {
-                bytes: 10 + o,
-                keys: 1
-            }
-        );
-        // Deleting gives the space back; deleting again changes nothing.
-        assert!(s.kv_delete("u", "a", "k").unwrap());
-        assert!(!s.kv_delete("u", "a", "k").unwrap());
-        assert_eq!(s.kv_usage("u", "a").unwrap(), KvUsage::default());
-        assert_eq!(
-            s.kv_usage("u", "b").unwrap(),
-            KvUsage {
-                bytes: 10 + o,
-                keys: 1
-            }
-        );
     }
 
     /// Six writers queued behind a held write connection share one commit
@@ -1305,74 +853,6 @@ mod tests {
     }
 
     #[test]
-    fn package_info_is_the_record_without_the_component() {
-        let s = SqliteStore::open_in_memory().unwrap();
-        let record = PackageRecord {
-            app_id: "a.b".into(),
-            version: "1.0.0".into(),
-            publisher_id: "a".into(),
-            manifest: "m".into(),
-            component: vec![1; 1000],
-            component_sha256: "h".into(),
-            signature: Some(vec![2]),
-            installed_at_ms: 5,
-        };
-        s.put_package(&record).unwrap();
-        let info = s.package_info("a.b").unwrap().unwrap();
-        assert!(info.component.is_empty());
-        assert_eq!(
-            PackageRecord {
-                component: vec![1; 1000],
-                ..info
-            }
-            .component_sha256,
-            "h"
-        );
-        assert_eq!(s.get_package("a.b").unwrap().unwrap().component.len(), 1000);
-        assert!(s.package_info("x.y").unwrap().is_none());
-    }
-
-    #[test]
-    fn list_by_prefix_in_byte_order() {
-        let s = SqliteStore::open_in_memory().unwrap();
-        for k in ["b/2", "a/1", "b/1", "c", "b"] {
-            s.kv_set("u", "a", k, b"v", 1000).unwrap();
-        }
-        assert_eq!(s.kv_list("u", "a", "b/", 10).unwrap(), vec!["b/1", "b/2"]);
-        assert_eq!(s.kv_list("u", "a", "", 2).unwrap(), vec!["a/1", "b"]);
-        assert!(s.kv_list("v", "a", "", 10).unwrap().is_empty());
-    }
-
-    #[test]
-    fn audit_newest_n_oldest_first() {
-        let s = SqliteStore::open_in_memory().unwrap();
-        for i in 0..5 {
-            s.append_audit(&AuditEntry {
-                at_ms: i,
-                user: if i % 2 == 0 { "u".into() } else { "v".into() },
-                app: "a".into(),
-                session: "s".into(),
-                capability: "storage".into(),
-                outcome: Outcome::Allowed,
-                detail: String::new(),
-            })
-            .unwrap();
-        }
-        let q = AuditQuery {
-            user: Some("u".into()),
-            app: None,
-            limit: 2,
-        };
-        let got: Vec<i64> = s
-            .audit_entries(&q)
-            .unwrap()
-            .iter()
-            .map(|e| e.at_ms)
-            .collect();
-        assert_eq!(got, vec![2, 4]);
-    }
-
-    #[test]
     fn reopening_keeps_data_and_refuses_newer_schema() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("plaza.db");
@@ -1393,4 +873,10 @@ mod tests {
             Err(StoreError::TooNew { found: 99, .. })
         ));
     }
+}
+
+/// The backend-neutral suite, run on a fresh in-memory store per test.
+#[cfg(test)]
+mod conformance {
+    crate::store::conformance::conformance_suite!(super::SqliteStore::open_in_memory().unwrap());
 }

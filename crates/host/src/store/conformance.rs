@@ -1,0 +1,927 @@
+//! The conformance suite: what every store backend must do, written against
+//! the traits only. Each test is a function taking a fresh, empty store as
+//! `&dyn Store`; [`conformance_suite!`] makes each one a `#[test]` for a
+//! backend:
+//!
+//! ```text
+//! #[cfg(test)]
+//! mod conformance {
+//!     crate::store::conformance::conformance_suite!(super::SqliteStore::open_in_memory().unwrap());
+//! }
+//! ```
+//!
+//! What is about one backend itself (its transactions, its files, its
+//! migrations) is tested beside it, not here.
+
+use super::*;
+use crate::ledger::{LineItem, receipt_message};
+use crate::manifest::Category;
+use ed25519_dalek::{Signature, Signer, SigningKey, Verifier};
+
+/// Makes every conformance test a `#[test]` for one backend. `$make` is an
+/// expression evaluated once per test for a fresh, empty store that
+/// implements [`Store`].
+macro_rules! conformance_suite {
+    (@tests $make:expr; $($name:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $name() {
+                let store = $make;
+                $crate::store::conformance::$name(&store);
+            }
+        )*
+    };
+    ($make:expr) => {
+        $crate::store::conformance::conformance_suite!(@tests $make;
+            quota_counts_keys_values_overhead_and_replacements,
+            list_by_prefix_in_byte_order,
+            audit_newest_n_oldest_first,
+            audit_entries_round_trip_and_filter_by_user_and_app,
+            consents_are_remembered_replaced_listed_and_revoked,
+            package_info_is_the_record_without_the_component,
+            packages_list_by_id_replace_and_delete,
+            a_host_secret_is_made_once,
+            payments_pay_once_per_order_and_refunds_return_what_was_paid,
+            insured_payments_stay_within_the_annual_cap_and_refunds_return_each_part,
+            one_time_acceptance_allows_exactly_one_message,
+            broadcasts_reach_the_followers_once_within_the_monthly_quota,
+            user_messages_and_replies_reach_each_side_once,
+            publishers_round_trip_and_replace,
+            app_secrets_round_trip_and_replace,
+            login_codes_are_single_use_expire_and_belong_to_one_app,
+            user_profile_round_trips,
+        );
+    };
+}
+pub(crate) use conformance_suite;
+
+/// Signs receipts as the host does (ed25519, hex), with a fixed key.
+pub(crate) struct TestKeys(SigningKey);
+
+impl TestKeys {
+    pub(crate) fn new() -> TestKeys {
+        TestKeys(SigningKey::from_bytes(&[7; 32]))
+    }
+
+    /// The signature of `message`, hex.
+    pub(crate) fn sign(&self, message: &[u8]) -> String {
+        self.0
+            .sign(message)
+            .to_bytes()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
+    /// Whether `signature` (hex) is this key's over `message`.
+    pub(crate) fn verify(&self, message: &[u8], signature: &str) -> bool {
+        let bytes: Option<Vec<u8>> = (0..signature.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(signature.get(i..i + 2)?, 16).ok())
+            .collect();
+        let Some(Ok(bytes)) = bytes.map(<[u8; 64]>::try_from) else {
+            return false;
+        };
+        self.0
+            .verifying_key()
+            .verify(message, &Signature::from_bytes(&bytes))
+            .is_ok()
+    }
+}
+
+// Key-value data.
+
+pub(crate) fn quota_counts_keys_values_overhead_and_replacements(s: &dyn Store) {
+    let o = KV_ENTRY_OVERHEAD_BYTES;
+    let quota = 10 + o;
+    assert_eq!(
+        s.kv_set("u", "a", "k", &[0; 8], quota).unwrap(),
+        KvWrite::Written
+    );
+    // Replacing the value frees the old one first.
+    assert_eq!(
+        s.kv_set("u", "a", "k", &[0; 9], quota).unwrap(),
+        KvWrite::Written
+    );
+    assert_eq!(
+        s.kv_set("u", "a", "k", &[0; 10], quota).unwrap(),
+        KvWrite::OverQuota {
+            used: 10 + o,
+            would_use: 11 + o,
+            quota
+        }
+    );
+    assert_eq!(s.kv_get("u", "a", "k").unwrap().unwrap().len(), 9);
+    // An empty value still costs its key and the overhead.
+    assert!(matches!(
+        s.kv_set("u", "a", "j", &[], quota).unwrap(),
+        KvWrite::OverQuota { .. }
+    ));
+    // Another space has its own quota.
+    assert_eq!(
+        s.kv_set("u", "b", "k", &[0; 9], quota).unwrap(),
+        KvWrite::Written
+    );
+    assert_eq!(
+        s.kv_usage("u", "a").unwrap(),
+        KvUsage {
+            bytes: 10 + o,
+            keys: 1
+        }
+    );
+    // Deleting gives the space back; deleting again changes nothing.
+    assert!(s.kv_delete("u", "a", "k").unwrap());
+    assert!(!s.kv_delete("u", "a", "k").unwrap());
+    assert_eq!(s.kv_usage("u", "a").unwrap(), KvUsage::default());
+    assert_eq!(
+        s.kv_usage("u", "b").unwrap(),
+        KvUsage {
+            bytes: 10 + o,
+            keys: 1
+        }
+    );
+}
+
+pub(crate) fn list_by_prefix_in_byte_order(s: &dyn Store) {
+    for k in ["b/2", "a/1", "b/1", "c", "b"] {
+        s.kv_set("u", "a", k, b"v", 1000).unwrap();
+    }
+    assert_eq!(s.kv_list("u", "a", "b/", 10).unwrap(), vec!["b/1", "b/2"]);
+    assert_eq!(s.kv_list("u", "a", "", 2).unwrap(), vec!["a/1", "b"]);
+    assert!(s.kv_list("v", "a", "", 10).unwrap().is_empty());
+}
+
+// The audit log.
+
+pub(crate) fn audit_newest_n_oldest_first(s: &dyn Store) {
+    for i in 0..5 {
+        s.append_audit(&AuditEntry {
+            at_ms: i,
+            user: if i % 2 == 0 { "u".into() } else { "v".into() },
+            app: "a".into(),
+            session: "s".into(),
+            capability: "storage".into(),
+            outcome: Outcome::Allowed,
+            detail: String::new(),
+        })
+        .unwrap();
+    }
+    let q = AuditQuery {
+        user: Some("u".into()),
+        app: None,
+        limit: 2,
+    };
+    let got: Vec<i64> = s
+        .audit_entries(&q)
+        .unwrap()
+        .iter()
+        .map(|e| e.at_ms)
+        .collect();
+    assert_eq!(got, vec![2, 4]);
+}
+
+pub(crate) fn audit_entries_round_trip_and_filter_by_user_and_app(s: &dyn Store) {
+    let entry = |user: &str, app: &str, outcome: Outcome, detail: &str| AuditEntry {
+        at_ms: 7,
+        user: user.into(),
+        app: app.into(),
+        session: "s1".into(),
+        capability: "identity.real-name".into(),
+        outcome,
+        detail: detail.into(),
+    };
+    let entries = [
+        entry("u", "a.b", Outcome::Denied, "first"),
+        entry("u", "c.d", Outcome::Allowed, "second"),
+        entry("v", "a.b", Outcome::Allowed, "third"),
+    ];
+    for e in &entries {
+        s.append_audit(e).unwrap();
+    }
+    // No filter and no limit: everything, oldest first, as written.
+    assert_eq!(s.audit_entries(&AuditQuery::default()).unwrap(), entries);
+    let by_app = s
+        .audit_entries(&AuditQuery {
+            app: Some("a.b".into()),
+            ..AuditQuery::default()
+        })
+        .unwrap();
+    assert_eq!(by_app, [entries[0].clone(), entries[2].clone()]);
+    let both = s
+        .audit_entries(&AuditQuery {
+            user: Some("u".into()),
+            app: Some("c.d".into()),
+            limit: 0,
+        })
+        .unwrap();
+    assert_eq!(both, [entries[1].clone()]);
+    assert!(
+        s.audit_entries(&AuditQuery {
+            user: Some("w".into()),
+            ..AuditQuery::default()
+        })
+        .unwrap()
+        .is_empty()
+    );
+}
+
+// Consent decisions.
+
+pub(crate) fn consents_are_remembered_replaced_listed_and_revoked(s: &dyn Store) {
+    let consent = |user: &str, app: &str, scope: &str, granted: bool, at: i64| ConsentRecord {
+        user: user.into(),
+        app: app.into(),
+        scope: scope.into(),
+        granted,
+        decided_at_ms: at,
+    };
+    assert_eq!(s.get_consent("u", "a.b", "phone").unwrap(), None);
+    s.put_consent(&consent("u", "a.b", "phone", true, 1))
+        .unwrap();
+    assert_eq!(
+        s.get_consent("u", "a.b", "phone").unwrap(),
+        Some(consent("u", "a.b", "phone", true, 1))
+    );
+    // A later answer replaces the earlier one.
+    s.put_consent(&consent("u", "a.b", "phone", false, 2))
+        .unwrap();
+    assert_eq!(
+        s.get_consent("u", "a.b", "phone").unwrap(),
+        Some(consent("u", "a.b", "phone", false, 2))
+    );
+    s.put_consent(&consent("u", "a.b", "location", true, 3))
+        .unwrap();
+    s.put_consent(&consent("u", "a.a", "profile", true, 4))
+        .unwrap();
+    s.put_consent(&consent("v", "a.b", "phone", true, 5))
+        .unwrap();
+    let mut listed = s.list_consents("u").unwrap();
+    listed.sort_by(|a, b| (&a.app, &a.scope).cmp(&(&b.app, &b.scope)));
+    assert_eq!(
+        listed,
+        [
+            consent("u", "a.a", "profile", true, 4),
+            consent("u", "a.b", "location", true, 3),
+            consent("u", "a.b", "phone", false, 2),
+        ]
+    );
+    assert!(s.revoke_consent("u", "a.b", "phone").unwrap());
+    assert!(!s.revoke_consent("u", "a.b", "phone").unwrap());
+    assert_eq!(s.get_consent("u", "a.b", "phone").unwrap(), None);
+    assert_eq!(
+        s.get_consent("v", "a.b", "phone").unwrap(),
+        Some(consent("v", "a.b", "phone", true, 5))
+    );
+    assert_eq!(s.list_consents("u").unwrap().len(), 2);
+    assert!(s.list_consents("w").unwrap().is_empty());
+}
+
+// Installed packages.
+
+fn package(app_id: &str, version: &str) -> PackageRecord {
+    PackageRecord {
+        app_id: app_id.into(),
+        version: version.into(),
+        publisher_id: "a".into(),
+        manifest: format!("manifest of {app_id}"),
+        component: vec![1; 1000],
+        component_sha256: format!("hash of {app_id} {version}"),
+        signature: None,
+        installed_at_ms: 5,
+    }
+}
+
+pub(crate) fn package_info_is_the_record_without_the_component(s: &dyn Store) {
+    let record = PackageRecord {
+        app_id: "a.b".into(),
+        version: "1.0.0".into(),
+        publisher_id: "a".into(),
+        manifest: "m".into(),
+        component: vec![1; 1000],
+        component_sha256: "h".into(),
+        signature: Some(vec![2]),
+        installed_at_ms: 5,
+    };
+    s.put_package(&record).unwrap();
+    let info = s.package_info("a.b").unwrap().unwrap();
+    assert!(info.component.is_empty());
+    assert_eq!(
+        PackageRecord {
+            component: vec![1; 1000],
+            ..info
+        }
+        .component_sha256,
+        "h"
+    );
+    assert_eq!(s.get_package("a.b").unwrap().unwrap().component.len(), 1000);
+    assert!(s.package_info("x.y").unwrap().is_none());
+}
+
+pub(crate) fn packages_list_by_id_replace_and_delete(s: &dyn Store) {
+    assert!(s.list_packages().unwrap().is_empty());
+    s.put_package(&package("a.b", "1.0.0")).unwrap();
+    s.put_package(&package("a.a", "2.0.0")).unwrap();
+    let listed = s.list_packages().unwrap();
+    assert_eq!(
+        listed
+            .iter()
+            .map(|p| (p.app_id.as_str(), p.version.as_str(), p.component.len()))
+            .collect::<Vec<_>>(),
+        [("a.a", "2.0.0", 0), ("a.b", "1.0.0", 0)]
+    );
+    assert_eq!(listed[1].manifest, "manifest of a.b");
+    assert_eq!(listed[1].component_sha256, "hash of a.b 1.0.0");
+    // Putting a package of the same id replaces it.
+    s.put_package(&PackageRecord {
+        component: vec![3; 10],
+        signature: Some(vec![4]),
+        ..package("a.b", "1.1.0")
+    })
+    .unwrap();
+    let got = s.get_package("a.b").unwrap().unwrap();
+    assert_eq!(
+        (
+            got.version.as_str(),
+            got.component,
+            got.signature,
+            got.publisher_id.as_str(),
+            got.installed_at_ms
+        ),
+        ("1.1.0", vec![3; 10], Some(vec![4]), "a", 5)
+    );
+    assert!(s.delete_package("a.b").unwrap());
+    assert!(!s.delete_package("a.b").unwrap());
+    assert!(s.get_package("a.b").unwrap().is_none());
+    assert!(s.package_info("a.b").unwrap().is_none());
+    let left: Vec<String> = s
+        .list_packages()
+        .unwrap()
+        .into_iter()
+        .map(|p| p.app_id)
+        .collect();
+    assert_eq!(left, ["a.a"]);
+}
+
+// The host's secrets.
+
+pub(crate) fn a_host_secret_is_made_once(s: &dyn Store) {
+    assert_eq!(s.secret_or_insert("key", b"first").unwrap(), b"first");
+    assert_eq!(s.secret_or_insert("key", b"second").unwrap(), b"first");
+    assert_eq!(s.secret_or_insert("other", b"third").unwrap(), b"third");
+}
+
+// Money.
+
+const APP: &str = "cn.hz.clinic";
+const PUBLISHER: &str = "cn.hz";
+
+fn pay_cmd(tx: &str, user: &str, order: &str, amount: u64, at_ms: i64) -> PayCommand {
+    PayCommand {
+        tx_id: tx.into(),
+        app_id: APP.into(),
+        publisher_id: PUBLISHER.into(),
+        payee: "Hangzhou Clinic".into(),
+        user: user.into(),
+        order_id: order.into(),
+        amount,
+        currency: "CNY".into(),
+        description: "Consultation".into(),
+        items: vec![LineItem {
+            name: "Consultation".into(),
+            quantity: 1,
+            unit_price: amount,
+            insurance_eligible: false,
+        }],
+        at_ms,
+        insurance: None,
+    }
+}
+
+fn refund_cmd(tx: &str, user: &str, order: &str, amount: u64, at_ms: i64) -> RefundCommand {
+    RefundCommand {
+        tx_id: tx.into(),
+        app_id: APP.into(),
+        user: user.into(),
+        order_id: order.into(),
+        amount,
+        reason: format!("refund {tx}"),
+        at_ms,
+    }
+}
+
+fn paid(r: PayResult) -> PaymentRecord {
+    match r {
+        PayResult::Paid(p) => p,
+        other => panic!("not paid: {other:?}"),
+    }
+}
+
+fn refunded(r: RefundResult) -> RefundRecord {
+    match r {
+        RefundResult::Refunded(r) => r,
+        other => panic!("not refunded: {other:?}"),
+    }
+}
+
+pub(crate) fn payments_pay_once_per_order_and_refunds_return_what_was_paid(s: &dyn Store) {
+    let keys = TestKeys::new();
+    let sign = |m: &[u8]| keys.sign(m);
+    let wallet = wallet_account("ann");
+    let merchant = merchant_account(PUBLISHER);
+    assert_eq!(s.balance(&wallet).unwrap(), 0);
+    assert_eq!(s.top_up("t1", "ann", 5_000, "CNY", 1).unwrap(), 5_000);
+    assert_eq!(s.top_up("t2", "ann", 1_000, "CNY", 2).unwrap(), 6_000);
+    assert_eq!(s.balance(EXTERNAL_BANK).unwrap(), -6_000);
+
+    let first = paid(s.pay(&pay_cmd("p1", "ann", "o1", 2_500, 3), &sign).unwrap());
+    assert_eq!(first.receipt.transaction_id, "p1");
+    assert_eq!(first.receipt.app_id, APP);
+    assert_eq!(first.receipt.order_id, "o1");
+    assert_eq!(
+        (
+            first.receipt.amount,
+            first.receipt.wallet_part,
+            first.receipt.insurance_part
+        ),
+        (2_500, 2_500, 0)
+    );
+    assert_eq!(first.receipt.payee, "Hangzhou Clinic");
+    assert_eq!(first.receipt.paid_at_ms, 3);
+    assert!(keys.verify(&receipt_message(&first.receipt), &first.receipt.signature));
+    assert_eq!((first.user.as_str(), first.refunded), ("ann", 0));
+    assert_eq!(s.balance(&wallet).unwrap(), 3_500);
+    assert_eq!(s.balance(&merchant).unwrap(), 2_500);
+    assert_eq!(s.payment(APP, "o1").unwrap(), Some(first.clone()));
+
+    // A retry of the order gets the first payment; another amount or user
+    // is a conflict; neither moves money.
+    assert_eq!(
+        s.pay(&pay_cmd("p1b", "ann", "o1", 2_500, 4), &sign)
+            .unwrap(),
+        PayResult::AlreadyPaid(first.clone())
+    );
+    assert_eq!(
+        s.pay(&pay_cmd("p1c", "ann", "o1", 2_400, 4), &sign)
+            .unwrap(),
+        PayResult::Conflict(first.clone())
+    );
+    assert_eq!(
+        s.pay(&pay_cmd("p1d", "bob", "o1", 2_500, 4), &sign)
+            .unwrap(),
+        PayResult::Conflict(first.clone())
+    );
+    assert_eq!(
+        s.pay(&pay_cmd("p2", "ann", "o2", 4_000, 4), &sign).unwrap(),
+        PayResult::InsufficientFunds {
+            needed: 4_000,
+            available: 3_500
+        }
+    );
+    assert_eq!(s.payment(APP, "o2").unwrap(), None);
+    assert_eq!(s.balance(&wallet).unwrap(), 3_500);
+
+    let second = paid(s.pay(&pay_cmd("p3", "ann", "o3", 1_000, 5), &sign).unwrap());
+    assert!(second.seq > first.seq);
+    // A user's payments, newest first, paged by seq.
+    assert_eq!(
+        s.payments(APP, "ann", None, 10).unwrap(),
+        [second.clone(), first.clone()]
+    );
+    assert_eq!(
+        s.payments(APP, "ann", None, 1).unwrap(),
+        std::slice::from_ref(&second)
+    );
+    assert_eq!(
+        s.payments(APP, "ann", Some(second.seq), 10).unwrap(),
+        std::slice::from_ref(&first)
+    );
+    assert!(s.payments(APP, "bob", None, 10).unwrap().is_empty());
+    assert!(s.payments("other.app", "ann", None, 10).unwrap().is_empty());
+
+    // Refunds: only the payer's, never more than is left.
+    assert_eq!(
+        s.refund(&refund_cmd("r0", "bob", "o1", 100, 6)).unwrap(),
+        RefundResult::NotFound
+    );
+    assert_eq!(
+        s.refund(&refund_cmd("r0", "ann", "nope", 100, 6)).unwrap(),
+        RefundResult::NotFound
+    );
+    assert_eq!(
+        s.refund(&refund_cmd("r0", "ann", "o1", 0, 6)).unwrap(),
+        RefundResult::TooMuch { refundable: 2_500 }
+    );
+    assert_eq!(
+        s.refund(&refund_cmd("r0", "ann", "o1", 2_501, 6)).unwrap(),
+        RefundResult::TooMuch { refundable: 2_500 }
+    );
+    assert_eq!(
+        refunded(s.refund(&refund_cmd("r1", "ann", "o1", 1_000, 7)).unwrap()),
+        RefundRecord {
+            tx_id: "r1".into(),
+            app_id: APP.into(),
+            order_id: "o1".into(),
+            amount: 1_000,
+            wallet_part: 1_000,
+            insurance_part: 0,
+            reason: "refund r1".into(),
+            at_ms: 7,
+        }
+    );
+    assert_eq!(s.payment(APP, "o1").unwrap().unwrap().refunded, 1_000);
+    let rest = refunded(s.refund(&refund_cmd("r2", "ann", "o1", 1_500, 8)).unwrap());
+    assert_eq!((rest.wallet_part, rest.insurance_part), (1_500, 0));
+    assert_eq!(
+        s.refund(&refund_cmd("r3", "ann", "o1", 1, 9)).unwrap(),
+        RefundResult::TooMuch { refundable: 0 }
+    );
+    assert_eq!(s.balance(&wallet).unwrap(), 5_000);
+    assert_eq!(s.balance(&merchant).unwrap(), 1_000);
+
+    // The wallet's movements, newest first.
+    let history: Vec<(String, String, i64, Option<String>)> = s
+        .wallet_history("ann", 10)
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.tx_id, e.kind, e.amount, e.order_id))
+        .collect();
+    let entry = |tx: &str,
+                 kind: &str,
+                 amount: i64,
+                 order: Option<&str>|
+     -> (String, String, i64, Option<String>) {
+        (tx.into(), kind.into(), amount, order.map(String::from))
+    };
+    assert_eq!(
+        history,
+        [
+            entry("r2", "refund", 1_500, Some("o1")),
+            entry("r1", "refund", 1_000, Some("o1")),
+            entry("p3", "payment", -1_000, Some("o3")),
+            entry("p1", "payment", -2_500, Some("o1")),
+            entry("t2", "topup", 1_000, None),
+            entry("t1", "topup", 5_000, None),
+        ]
+    );
+    assert_eq!(s.wallet_history("ann", 2).unwrap().len(), 2);
+    assert!(s.wallet_history("bob", 10).unwrap().is_empty());
+
+    let report = s.verify_ledger(&|m, sig| keys.verify(m, sig)).unwrap();
+    assert!(report.is_clean(), "{:?}", report.problems);
+    assert_eq!(
+        (
+            report.transactions,
+            report.payments,
+            report.refunds,
+            report.signatures
+        ),
+        (6, 2, 2, 2)
+    );
+    // A receipt whose signature does not verify is a problem.
+    let report = s.verify_ledger(&|_, _| false).unwrap();
+    assert_eq!(report.problems.len(), 2, "{:?}", report.problems);
+}
+
+pub(crate) fn insured_payments_stay_within_the_annual_cap_and_refunds_return_each_part(
+    s: &dyn Store,
+) {
+    let keys = TestKeys::new();
+    let sign = |m: &[u8]| keys.sign(m);
+    assert_eq!(s.insurance_card("ann").unwrap(), None);
+    let card = InsuranceCard {
+        user: "ann".into(),
+        card_number: "330100-1".into(),
+        holder_name: "Ann".into(),
+        scheme: "Hangzhou basic medical insurance".into(),
+        coverage_bp: 7_000,
+        annual_cap: 5_000,
+        bound_at_ms: 1,
+    };
+    s.bind_insurance_card(&card).unwrap();
+    assert_eq!(s.insurance_card("ann").unwrap(), Some(card.clone()));
+    assert_eq!(s.insurance_card("bob").unwrap(), None);
+    s.top_up("t1", "ann", 10_000, "CNY", 1).unwrap();
+    // 50.00 eligible at 70 %, 10.00 not eligible.
+    let insured = |tx: &str, order: &str| PayCommand {
+        items: vec![
+            LineItem {
+                name: "Consultation".into(),
+                quantity: 1,
+                unit_price: 5_000,
+                insurance_eligible: true,
+            },
+            LineItem {
+                name: "Parking".into(),
+                quantity: 1,
+                unit_price: 1_000,
+                insurance_eligible: false,
+            },
+        ],
+        insurance: Some(InsuranceTerms {
+            coverage_bp: card.coverage_bp,
+            annual_cap: card.annual_cap,
+            year: 2026,
+        }),
+        ..pay_cmd(tx, "ann", order, 6_000, 2)
+    };
+    let first = paid(s.pay(&insured("p1", "o1"), &sign).unwrap());
+    assert_eq!(
+        (first.receipt.wallet_part, first.receipt.insurance_part),
+        (2_500, 3_500)
+    );
+    assert_eq!(s.insurance_used("ann", 2026).unwrap(), 3_500);
+    assert_eq!(s.insurance_used("ann", 2025).unwrap(), 0);
+    // Only 15.00 of the cap is left for the second.
+    let second = paid(s.pay(&insured("p2", "o2"), &sign).unwrap());
+    assert_eq!(
+        (second.receipt.wallet_part, second.receipt.insurance_part),
+        (4_500, 1_500)
+    );
+    assert_eq!(s.insurance_used("ann", 2026).unwrap(), 5_000);
+    assert_eq!(s.balance(&wallet_account("ann")).unwrap(), 3_000);
+    assert_eq!(s.balance(INSURANCE_FUND).unwrap(), -5_000);
+    assert_eq!(s.balance(&merchant_account(PUBLISHER)).unwrap(), 12_000);
+
+    // Half of the first back: in proportion, insurance rounded down.
+    let half = refunded(s.refund(&refund_cmd("r1", "ann", "o1", 3_000, 3)).unwrap());
+    assert_eq!((half.wallet_part, half.insurance_part), (1_250, 1_750));
+    assert_eq!(s.insurance_used("ann", 2026).unwrap(), 3_250);
+    // The rest: exactly what is left of each part.
+    let rest = refunded(s.refund(&refund_cmd("r2", "ann", "o1", 3_000, 4)).unwrap());
+    assert_eq!((rest.wallet_part, rest.insurance_part), (1_250, 1_750));
+    let p = s.payment(APP, "o1").unwrap().unwrap();
+    assert_eq!((p.refunded, p.insurance_refunded), (6_000, 3_500));
+    assert_eq!(s.insurance_used("ann", 2026).unwrap(), 1_500);
+    assert_eq!(s.balance(&wallet_account("ann")).unwrap(), 5_500);
+    assert_eq!(s.balance(INSURANCE_FUND).unwrap(), -1_500);
+    assert_eq!(s.balance(&merchant_account(PUBLISHER)).unwrap(), 6_000);
+
+    // Binding again replaces the card.
+    let rebound = InsuranceCard {
+        coverage_bp: 8_000,
+        bound_at_ms: 5,
+        ..card
+    };
+    s.bind_insurance_card(&rebound).unwrap();
+    assert_eq!(s.insurance_card("ann").unwrap(), Some(rebound));
+
+    let report = s.verify_ledger(&|m, sig| keys.verify(m, sig)).unwrap();
+    assert!(report.is_clean(), "{:?}", report.problems);
+}
+
+// Messages.
+
+fn sender() -> Sender {
+    Sender {
+        app_id: "cn.city".into(),
+        app_name: "City".into(),
+        publisher_name: "City Hall".into(),
+    }
+}
+
+pub(crate) fn one_time_acceptance_allows_exactly_one_message(s: &dyn Store) {
+    let send = |id: &str| {
+        s.send_subscription(id, "ann", &sender(), "fine", "Fine", "x", "2026-11", 0)
+            .unwrap()
+    };
+    assert_eq!(send("m1"), SendResult::NoSubscription);
+    s.accept_template("ann", "cn.city", "fine", false, 0)
+        .unwrap();
+    assert_eq!(send("m2"), SendResult::Sent("m2".into()));
+    assert_eq!(send("m3"), SendResult::NoSubscription);
+    s.accept_template("ann", "cn.city", "fine", true, 0)
+        .unwrap();
+    for i in 0..5 {
+        assert!(matches!(send(&format!("l{i}")), SendResult::Sent(_)));
+    }
+    assert_eq!(s.inbox("ann", false, 100).unwrap().len(), 6);
+    assert!(s.inbox("bob", false, 100).unwrap().is_empty());
+}
+
+pub(crate) fn broadcasts_reach_the_followers_once_within_the_monthly_quota(s: &dyn Store) {
+    assert!(s.set_following("a", "cn.city", true, 0).unwrap());
+    assert!(!s.set_following("a", "cn.city", true, 0).unwrap());
+    for u in ["b", "c"] {
+        assert!(s.set_following(u, "cn.city", true, 0).unwrap());
+    }
+    assert!(s.set_following("c", "cn.city", false, 0).unwrap());
+    assert!(!s.set_following("c", "cn.city", false, 0).unwrap());
+    let mut followers = s.followers("cn.city").unwrap();
+    followers.sort();
+    assert_eq!(followers, ["a", "b"]);
+    assert!(s.followers("other.app").unwrap().is_empty());
+
+    let mut n = 0;
+    let mut ids = || {
+        n += 1;
+        format!("m{n}")
+    };
+    s.start_broadcast("b1", &sender(), "Water", "Off on Monday", "2026-11", 1, 10)
+        .unwrap();
+    // Who follows later is not a recipient.
+    s.set_following("d", "cn.city", true, 11).unwrap();
+    assert_eq!(s.unfinished_broadcasts().unwrap(), ["b1"]);
+    let count = s.deliver_broadcast("b1", &mut ids).unwrap();
+    assert_eq!(
+        count,
+        BroadcastCount {
+            delivered: 2,
+            skipped: 0
+        }
+    );
+    assert!(s.unfinished_broadcasts().unwrap().is_empty());
+    let inbox = s.inbox("a", false, 10).unwrap();
+    assert_eq!(inbox.len(), 1);
+    let m = &inbox[0];
+    assert_eq!(
+        (
+            m.user.as_str(),
+            m.app_id.as_str(),
+            m.app_name.as_str(),
+            m.publisher_name.as_str(),
+            m.kind.as_str()
+        ),
+        ("a", "cn.city", "City", "City Hall", "broadcast")
+    );
+    assert_eq!(
+        (m.title.as_str(), m.body.as_str(), m.template_id.as_deref()),
+        ("Water", "Off on Monday", None)
+    );
+    assert_eq!((m.sent_at_ms, m.read), (10, false));
+    assert!(s.inbox("d", false, 10).unwrap().is_empty());
+    // Delivering again sends nobody anything.
+    assert_eq!(s.deliver_broadcast("b1", &mut ids).unwrap(), count);
+    assert_eq!(s.inbox("b", false, 10).unwrap().len(), 1);
+
+    // One broadcast a month each: the second of the month is skipped, the
+    // next month's delivered.
+    s.start_broadcast("b2", &sender(), "Roads", "Closed", "2026-11", 1, 20)
+        .unwrap();
+    assert_eq!(
+        s.deliver_broadcast("b2", &mut ids).unwrap(),
+        BroadcastCount {
+            delivered: 1,
+            skipped: 2
+        }
+    );
+    s.start_broadcast("b3", &sender(), "Roads", "Open", "2026-12", 1, 30)
+        .unwrap();
+    assert_eq!(
+        s.deliver_broadcast("b3", &mut ids).unwrap(),
+        BroadcastCount {
+            delivered: 3,
+            skipped: 0
+        }
+    );
+    for (u, received) in [("a", 2), ("b", 2), ("c", 0), ("d", 2)] {
+        assert_eq!(s.inbox(u, false, 10).unwrap().len(), received, "{u}");
+    }
+}
+
+pub(crate) fn user_messages_and_replies_reach_each_side_once(s: &dyn Store) {
+    assert_eq!(s.last_user_message_at("ann", "cn.city").unwrap(), None);
+    s.record_user_message("u1", "ann", "cn.city", "hello", 10)
+        .unwrap();
+    s.record_user_message("u2", "ann", "cn.city", "again", 20)
+        .unwrap();
+    s.record_user_message("u3", "ann", "other.app", "elsewhere", 30)
+        .unwrap();
+    assert_eq!(s.last_user_message_at("ann", "cn.city").unwrap(), Some(20));
+    assert_eq!(
+        s.undelivered_user_messages("ann", "cn.city").unwrap(),
+        [
+            ("u1".to_string(), "hello".to_string(), 10),
+            ("u2".to_string(), "again".to_string(), 20),
+        ]
+    );
+    s.mark_user_message_delivered("u1").unwrap();
+    assert_eq!(
+        s.undelivered_user_messages("ann", "cn.city").unwrap(),
+        [("u2".to_string(), "again".to_string(), 20)]
+    );
+    assert!(
+        s.undelivered_user_messages("bob", "cn.city")
+            .unwrap()
+            .is_empty()
+    );
+
+    for (id, at) in [("r1", 40), ("r2", 50)] {
+        s.deliver_message(
+            id,
+            "ann",
+            &sender(),
+            "conversation",
+            "Reply",
+            "hi",
+            "2026-11",
+            at,
+        )
+        .unwrap();
+    }
+    let ids = |unread_only: bool, limit: usize| -> Vec<String> {
+        s.inbox("ann", unread_only, limit)
+            .unwrap()
+            .into_iter()
+            .map(|m| m.id)
+            .collect()
+    };
+    assert_eq!(ids(false, 10), ["r2", "r1"]);
+    assert_eq!(ids(false, 1), ["r2"]);
+    assert!(s.mark_read("ann", "r2").unwrap());
+    assert!(!s.mark_read("bob", "r1").unwrap());
+    assert!(!s.mark_read("ann", "nope").unwrap());
+    assert_eq!(ids(true, 10), ["r1"]);
+    let newest = &s.inbox("ann", false, 1).unwrap()[0];
+    assert_eq!(
+        (
+            newest.kind.as_str(),
+            newest.title.as_str(),
+            newest.body.as_str(),
+            newest.read
+        ),
+        ("conversation", "Reply", "hi", true)
+    );
+}
+
+// Identity and trust.
+
+pub(crate) fn publishers_round_trip_and_replace(s: &dyn Store) {
+    let mut p = PublisherRecord {
+        id: "cn.hz.health".into(),
+        name: "Health".into(),
+        category: Category::Medical,
+        verified: true,
+        public_key: "ab".repeat(32),
+        added_at_ms: 5,
+    };
+    s.put_publisher(&p).unwrap();
+    assert_eq!(s.get_publisher("cn.hz.health").unwrap(), Some(p.clone()));
+    p.verified = false;
+    s.put_publisher(&p).unwrap();
+    assert_eq!(s.list_publishers().unwrap(), vec![p]);
+    assert!(s.delete_publisher("cn.hz.health").unwrap());
+    assert!(!s.delete_publisher("cn.hz.health").unwrap());
+    assert_eq!(s.get_publisher("cn.hz.health").unwrap(), None);
+}
+
+pub(crate) fn app_secrets_round_trip_and_replace(s: &dyn Store) {
+    assert_eq!(s.app_secret("a.b").unwrap(), None);
+    s.put_app_secret("a.b", "hash-1", 1).unwrap();
+    assert_eq!(s.app_secret("a.b").unwrap().as_deref(), Some("hash-1"));
+    s.put_app_secret("a.b", "hash-2", 2).unwrap();
+    assert_eq!(s.app_secret("a.b").unwrap().as_deref(), Some("hash-2"));
+    assert_eq!(s.app_secret("c.d").unwrap(), None);
+}
+
+pub(crate) fn login_codes_are_single_use_expire_and_belong_to_one_app(s: &dyn Store) {
+    let rec = LoginCodeRecord {
+        code_sha256: "h1".into(),
+        app: "a.b".into(),
+        user: "alice".into(),
+        publisher: "a.pub".into(),
+        issued_at_ms: 1_000,
+        expires_at_ms: 301_000,
+    };
+    s.put_login_code(&rec).unwrap();
+    assert_eq!(s.live_login_codes("a.b", "alice", 2_000).unwrap(), 1);
+    assert_eq!(s.live_login_codes("a.b", "bob", 2_000).unwrap(), 0);
+    assert_eq!(
+        s.take_login_code("other.app", "h1", 2_000).unwrap(),
+        LoginCodeTake::Unknown
+    );
+    assert_eq!(
+        s.take_login_code("a.b", "h1", 2_000).unwrap(),
+        LoginCodeTake::Taken(rec.clone())
+    );
+    assert_eq!(
+        s.take_login_code("a.b", "h1", 3_000).unwrap(),
+        LoginCodeTake::Used
+    );
+    assert_eq!(s.live_login_codes("a.b", "alice", 3_000).unwrap(), 0);
+    s.put_login_code(&LoginCodeRecord {
+        code_sha256: "h2".into(),
+        ..rec
+    })
+    .unwrap();
+    assert_eq!(
+        s.take_login_code("a.b", "h2", 301_000).unwrap(),
+        LoginCodeTake::Expired {
+            expires_at_ms: 301_000
+        }
+    );
+}
+
+pub(crate) fn user_profile_round_trips(s: &dyn Store) {
+    assert_eq!(s.user_profile("u").unwrap(), None);
+    let p = UserProfile {
+        nickname: Some("Na".into()),
+        location: Some(GeoPoint {
+            latitude: 30.25,
+            longitude: 120.16,
+            accuracy_m: 12.0,
+        }),
+        ..UserProfile::default()
+    };
+    s.put_user_profile("u", &p, 1).unwrap();
+    assert_eq!(s.user_profile("u").unwrap(), Some(p));
+}

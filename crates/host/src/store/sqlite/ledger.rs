@@ -1,0 +1,940 @@
+//! The ledger on SQLite: its tables and [`LedgerStore`].
+//!
+//! A `CHECK` constraint backs the code's own check that wallets and merchant
+//! accounts never go below zero; the `payments` primary key makes one
+//! (mini-app, order id) pay at most once; each payment or refund is applied
+//! whole in its own savepoint and returns once the transaction carrying it
+//! (shared with the concurrent writes of the moment: group commit) has
+//! committed.
+
+use super::{SqliteStore, db};
+use crate::ledger::{Receipt, insurance_split, receipt_message, refund_split};
+use crate::store::{
+    EXTERNAL_BANK, INSURANCE_FUND, InsuranceCard, LedgerReport, LedgerStore, PayCommand, PayResult,
+    PaymentRecord, RefundCommand, RefundRecord, RefundResult, StoreError, StoreResult, WalletEntry,
+    merchant_account, wallet_account,
+};
+use rusqlite::{Connection, OptionalExtension, params};
+
+pub(super) const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS insurance_cards (
+    user_id TEXT PRIMARY KEY,
+    card_number TEXT NOT NULL,
+    holder_name TEXT NOT NULL,
+    scheme TEXT NOT NULL,
+    coverage_bp INTEGER NOT NULL CHECK (coverage_bp BETWEEN 0 AND 10000),
+    annual_cap INTEGER NOT NULL CHECK (annual_cap >= 0),
+    bound_at_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS accounts (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    currency TEXT NOT NULL,
+    balance INTEGER NOT NULL,
+    CHECK (kind NOT IN ('wallet', 'merchant') OR balance >= 0)
+);
+CREATE TABLE IF NOT EXISTS ledger_transactions (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    at_ms INTEGER NOT NULL,
+    user_id TEXT NOT NULL,
+    app_id TEXT,
+    order_id TEXT,
+    memo TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS ledger_transactions_by_user ON ledger_transactions (user_id, at_ms);
+CREATE TABLE IF NOT EXISTS postings (
+    tx_id TEXT NOT NULL REFERENCES ledger_transactions (id),
+    account_id TEXT NOT NULL REFERENCES accounts (id),
+    amount INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS postings_by_tx ON postings (tx_id);
+CREATE INDEX IF NOT EXISTS postings_by_account ON postings (account_id);
+CREATE TABLE IF NOT EXISTS payments (
+    app_id TEXT NOT NULL,
+    order_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    publisher_id TEXT NOT NULL,
+    tx_id TEXT NOT NULL REFERENCES ledger_transactions (id),
+    amount INTEGER NOT NULL,
+    currency TEXT NOT NULL,
+    wallet_part INTEGER NOT NULL,
+    insurance_part INTEGER NOT NULL,
+    insurance_year INTEGER,
+    insurance_cap INTEGER,
+    payee TEXT NOT NULL,
+    description TEXT NOT NULL,
+    items TEXT NOT NULL,
+    paid_at_ms INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    signature TEXT NOT NULL,
+    refunded INTEGER NOT NULL DEFAULT 0,
+    insurance_refunded INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (app_id, order_id),
+    CHECK (wallet_part + insurance_part = amount),
+    CHECK (refunded BETWEEN 0 AND amount),
+    CHECK (insurance_refunded BETWEEN 0 AND insurance_part)
+);
+CREATE INDEX IF NOT EXISTS payments_by_user ON payments (app_id, user_id, seq);
+-- The next payment's seq is MAX(seq) + 1: without this index, a scan of
+-- every payment inside every payment's transaction.
+CREATE INDEX IF NOT EXISTS payments_by_seq ON payments (seq);
+-- An insured payment sums the user's insurance use of the year: without this
+-- index, a scan of every payment inside every insured payment's transaction.
+CREATE INDEX IF NOT EXISTS payments_by_insurance_year ON payments (user_id, insurance_year);
+CREATE TABLE IF NOT EXISTS refunds (
+    tx_id TEXT PRIMARY KEY REFERENCES ledger_transactions (id),
+    app_id TEXT NOT NULL,
+    order_id TEXT NOT NULL,
+    amount INTEGER NOT NULL,
+    wallet_part INTEGER NOT NULL,
+    insurance_part INTEGER NOT NULL,
+    reason TEXT NOT NULL,
+    at_ms INTEGER NOT NULL
+);
+";
+
+impl LedgerStore for SqliteStore {
+    fn bind_insurance_card(&self, card: &InsuranceCard) -> StoreResult<()> {
+        self.write("bind an insurance card", |c| {
+            c.execute(
+                "INSERT OR REPLACE INTO insurance_cards
+                 (user_id, card_number, holder_name, scheme, coverage_bp, annual_cap, bound_at_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    card.user,
+                    card.card_number,
+                    card.holder_name,
+                    card.scheme,
+                    card.coverage_bp,
+                    card.annual_cap as i64,
+                    card.bound_at_ms
+                ],
+            )
+            .map_err(db("bind an insurance card"))?;
+            Ok(())
+        })
+    }
+
+    fn insurance_card(&self, user: &str) -> StoreResult<Option<InsuranceCard>> {
+        self.read_point()
+            .query_row(
+                "SELECT card_number, holder_name, scheme, coverage_bp, annual_cap, bound_at_ms
+                 FROM insurance_cards WHERE user_id = ?1",
+                [user],
+                |r| {
+                    Ok(InsuranceCard {
+                        user: user.to_string(),
+                        card_number: r.get(0)?,
+                        holder_name: r.get(1)?,
+                        scheme: r.get(2)?,
+                        coverage_bp: r.get(3)?,
+                        annual_cap: r.get::<_, i64>(4)? as u64,
+                        bound_at_ms: r.get(5)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(db("read an insurance card"))
+    }
+
+    fn insurance_used(&self, user: &str, year: i32) -> StoreResult<u64> {
+        insurance_used_in(&self.read_point(), user, year)
+    }
+
+    fn top_up(
+        &self,
+        tx_id: &str,
+        user: &str,
+        amount: u64,
+        currency: &str,
+        at_ms: i64,
+    ) -> StoreResult<u64> {
+        self.write("commit a top-up", |c| {
+            insert_tx(
+                c,
+                tx_id,
+                "topup",
+                at_ms,
+                user,
+                None,
+                None,
+                "top-up from the bank",
+            )?;
+            post(
+                c,
+                tx_id,
+                EXTERNAL_BANK,
+                "external",
+                currency,
+                -(amount as i64),
+            )?;
+            let balance = post(
+                c,
+                tx_id,
+                &wallet_account(user),
+                "wallet",
+                currency,
+                amount as i64,
+            )?;
+            Ok(balance as u64)
+        })
+    }
+
+    fn balance(&self, account: &str) -> StoreResult<i64> {
+        balance_of(&self.read_point(), account)
+    }
+
+    fn pay(&self, cmd: &PayCommand, sign: &dyn Fn(&[u8]) -> String) -> StoreResult<PayResult> {
+        self.write("commit a payment", |c| {
+            if let Some(existing) = payment_in(c, &cmd.app_id, &cmd.order_id)? {
+                let same = existing.user == cmd.user
+                    && existing.receipt.amount == cmd.amount
+                    && existing.receipt.currency == cmd.currency;
+                return Ok(if same {
+                    PayResult::AlreadyPaid(existing)
+                } else {
+                    PayResult::Conflict(existing)
+                });
+            }
+            let insurance_part = match cmd.insurance {
+                Some(terms) => {
+                    let used = insurance_used_in(c, &cmd.user, terms.year)?;
+                    insurance_split(
+                        &cmd.items,
+                        terms.coverage_bp,
+                        terms.annual_cap.saturating_sub(used),
+                    )
+                }
+                None => 0,
+            };
+            let wallet_part = cmd.amount - insurance_part;
+            let wallet = wallet_account(&cmd.user);
+            let available = balance_of(c, &wallet)?.max(0) as u64;
+            if available < wallet_part {
+                return Ok(PayResult::InsufficientFunds {
+                    needed: wallet_part,
+                    available,
+                });
+            }
+            insert_tx(
+                c,
+                &cmd.tx_id,
+                "payment",
+                cmd.at_ms,
+                &cmd.user,
+                Some(&cmd.app_id),
+                Some(&cmd.order_id),
+                &cmd.description,
+            )?;
+            if wallet_part > 0 {
+                post(
+                    c,
+                    &cmd.tx_id,
+                    &wallet,
+                    "wallet",
+                    &cmd.currency,
+                    -(wallet_part as i64),
+                )?;
+            }
+            if insurance_part > 0 {
+                post(
+                    c,
+                    &cmd.tx_id,
+                    INSURANCE_FUND,
+                    "insurance-fund",
+                    &cmd.currency,
+                    -(insurance_part as i64),
+                )?;
+            }
+            post(
+                c,
+                &cmd.tx_id,
+                &merchant_account(&cmd.publisher_id),
+                "merchant",
+                &cmd.currency,
+                cmd.amount as i64,
+            )?;
+            let mut receipt = Receipt {
+                transaction_id: cmd.tx_id.clone(),
+                app_id: cmd.app_id.clone(),
+                order_id: cmd.order_id.clone(),
+                amount: cmd.amount,
+                currency: cmd.currency.clone(),
+                wallet_part,
+                insurance_part,
+                payee: cmd.payee.clone(),
+                paid_at_ms: cmd.at_ms,
+                signature: String::new(),
+            };
+            receipt.signature = sign(&receipt_message(&receipt));
+            let seq: i64 = c
+                .query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM payments", [], |r| {
+                    r.get(0)
+                })
+                .map_err(db("number a payment"))?;
+            let items = serde_json::to_string(&cmd.items).map_err(|e| StoreError::Database {
+                operation: "record a payment",
+                message: e.to_string(),
+            })?;
+            c.execute(
+                "INSERT INTO payments (app_id, order_id, user_id, publisher_id, tx_id, amount, currency,
+                   wallet_part, insurance_part, insurance_year, insurance_cap, payee, description, items, paid_at_ms, seq, signature)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+                params![
+                    cmd.app_id,
+                    cmd.order_id,
+                    cmd.user,
+                    cmd.publisher_id,
+                    cmd.tx_id,
+                    cmd.amount as i64,
+                    cmd.currency,
+                    wallet_part as i64,
+                    insurance_part as i64,
+                    cmd.insurance.map(|t| t.year),
+                    cmd.insurance.map(|t| t.annual_cap as i64),
+                    cmd.payee,
+                    cmd.description,
+                    items,
+                    cmd.at_ms,
+                    seq,
+                    receipt.signature
+                ],
+            )
+            .map_err(db("record a payment"))?;
+            Ok(PayResult::Paid(PaymentRecord {
+                receipt,
+                user: cmd.user.clone(),
+                description: cmd.description.clone(),
+                items: cmd.items.clone(),
+                refunded: 0,
+                insurance_refunded: 0,
+                seq,
+            }))
+        })
+    }
+
+    fn refund(&self, cmd: &RefundCommand) -> StoreResult<RefundResult> {
+        let (tx_id, app_id, user, order_id) = (
+            cmd.tx_id.as_str(),
+            cmd.app_id.as_str(),
+            cmd.user.as_str(),
+            cmd.order_id.as_str(),
+        );
+        let (amount, reason, at_ms) = (cmd.amount, cmd.reason.as_str(), cmd.at_ms);
+        self.write("commit a refund", |c| {
+            let Some(p) = payment_in(c, app_id, order_id)?.filter(|p| p.user == user) else {
+                return Ok(RefundResult::NotFound);
+            };
+            let refundable = p.receipt.amount - p.refunded;
+            if amount == 0 || amount > refundable {
+                return Ok(RefundResult::TooMuch { refundable });
+            }
+            let (to_wallet, to_fund) = refund_split(
+                p.receipt.amount,
+                p.receipt.insurance_part,
+                p.refunded,
+                p.insurance_refunded,
+                amount,
+            );
+            let publisher: String = c
+                .query_row(
+                    "SELECT publisher_id FROM payments WHERE app_id = ?1 AND order_id = ?2",
+                    params![app_id, order_id],
+                    |r| r.get(0),
+                )
+                .map_err(db("read a payment"))?;
+            let currency = &p.receipt.currency;
+            insert_tx(
+                c,
+                tx_id,
+                "refund",
+                at_ms,
+                user,
+                Some(app_id),
+                Some(order_id),
+                reason,
+            )?;
+            post(
+                c,
+                tx_id,
+                &merchant_account(&publisher),
+                "merchant",
+                currency,
+                -(amount as i64),
+            )?;
+            if to_wallet > 0 {
+                post(
+                    c,
+                    tx_id,
+                    &wallet_account(user),
+                    "wallet",
+                    currency,
+                    to_wallet as i64,
+                )?;
+            }
+            if to_fund > 0 {
+                post(
+                    c,
+                    tx_id,
+                    INSURANCE_FUND,
+                    "insurance-fund",
+                    currency,
+                    to_fund as i64,
+                )?;
+            }
+            c.execute(
+                "UPDATE payments SET refunded = refunded + ?3, insurance_refunded = insurance_refunded + ?4
+                 WHERE app_id = ?1 AND order_id = ?2",
+                params![app_id, order_id, amount as i64, to_fund as i64],
+            )
+            .map_err(db("record a refund"))?;
+            c.execute(
+                "INSERT INTO refunds (tx_id, app_id, order_id, amount, wallet_part, insurance_part, reason, at_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![tx_id, app_id, order_id, amount as i64, to_wallet as i64, to_fund as i64, reason, at_ms],
+            )
+            .map_err(db("record a refund"))?;
+            Ok(RefundResult::Refunded(RefundRecord {
+                tx_id: tx_id.to_string(),
+                app_id: app_id.to_string(),
+                order_id: order_id.to_string(),
+                amount,
+                wallet_part: to_wallet,
+                insurance_part: to_fund,
+                reason: reason.to_string(),
+                at_ms,
+            }))
+        })
+    }
+
+    fn payment(&self, app_id: &str, order_id: &str) -> StoreResult<Option<PaymentRecord>> {
+        payment_in(&self.read_point(), app_id, order_id)
+    }
+
+    fn payments(
+        &self,
+        app_id: &str,
+        user: &str,
+        before: Option<i64>,
+        limit: usize,
+    ) -> StoreResult<Vec<PaymentRecord>> {
+        let c = self.read();
+        let mut stmt = c
+            .prepare_cached(&format!(
+                "SELECT {PAYMENT_COLUMNS} FROM payments
+                 WHERE app_id = ?1 AND user_id = ?2 AND seq < ?3 ORDER BY seq DESC LIMIT ?4"
+            ))
+            .map_err(db("list payments"))?;
+        let rows = stmt
+            .query_map(
+                params![app_id, user, before.unwrap_or(i64::MAX), limit as i64],
+                payment_row,
+            )
+            .map_err(db("list payments"))?;
+        rows.collect::<Result<Vec<_>, _>>()
+            .map_err(db("list payments"))
+    }
+
+    fn wallet_history(&self, user: &str, limit: usize) -> StoreResult<Vec<WalletEntry>> {
+        let c = self.read();
+        let mut stmt = c
+            .prepare_cached(
+                "SELECT t.id, t.kind, t.at_ms, p.amount, t.app_id, t.order_id, t.memo
+                 FROM postings p JOIN ledger_transactions t ON t.id = p.tx_id
+                 WHERE p.account_id = ?1 ORDER BY t.at_ms DESC, p.rowid DESC LIMIT ?2",
+            )
+            .map_err(db("read a wallet's history"))?;
+        let rows = stmt
+            .query_map(params![wallet_account(user), limit as i64], |r| {
+                Ok(WalletEntry {
+                    tx_id: r.get(0)?,
+                    kind: r.get(1)?,
+                    at_ms: r.get(2)?,
+                    amount: r.get(3)?,
+                    app_id: r.get(4)?,
+                    order_id: r.get(5)?,
+                    memo: r.get(6)?,
+                })
+            })
+            .map_err(db("read a wallet's history"))?;
+        rows.collect::<Result<Vec<_>, _>>()
+            .map_err(db("read a wallet's history"))
+    }
+
+    fn verify_ledger(&self, verify: &dyn Fn(&[u8], &str) -> bool) -> StoreResult<LedgerReport> {
+        // One read transaction, so every check sees the same ledger.
+        let c = self.read();
+        let snapshot = c.unchecked_transaction().map_err(db("verify the ledger"))?;
+        let c = &*snapshot;
+        let q = |sql: &str| -> StoreResult<Vec<(String, i64)>> {
+            let mut stmt = c.prepare(sql).map_err(db("verify the ledger"))?;
+            let rows = stmt
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                .map_err(db("verify the ledger"))?;
+            rows.collect::<Result<Vec<_>, _>>()
+                .map_err(db("verify the ledger"))
+        };
+        let count = |sql: &str| -> StoreResult<u64> {
+            c.query_row(sql, [], |r| r.get::<_, i64>(0))
+                .map(|n| n as u64)
+                .map_err(db("verify the ledger"))
+        };
+        let mut report = LedgerReport {
+            transactions: count("SELECT COUNT(*) FROM ledger_transactions")?,
+            postings: count("SELECT COUNT(*) FROM postings")?,
+            accounts: count("SELECT COUNT(*) FROM accounts")?,
+            payments: count("SELECT COUNT(*) FROM payments")?,
+            refunds: count("SELECT COUNT(*) FROM refunds")?,
+            ..LedgerReport::default()
+        };
+        for (tx, sum) in
+            q("SELECT tx_id, SUM(amount) FROM postings GROUP BY tx_id HAVING SUM(amount) != 0")?
+        {
+            report.problems.push(format!(
+                "transaction {tx}: its postings sum to {sum}, not 0"
+            ));
+        }
+        for (tx, _) in q(
+            "SELECT id, 0 FROM ledger_transactions t WHERE NOT EXISTS (SELECT 1 FROM postings p WHERE p.tx_id = t.id)",
+        )? {
+            report
+                .problems
+                .push(format!("transaction {tx} has no postings"));
+        }
+        for (account, diff) in q(
+            "SELECT a.id, a.balance - COALESCE((SELECT SUM(amount) FROM postings p WHERE p.account_id = a.id), 0)
+             FROM accounts a",
+        )? {
+            if diff != 0 {
+                report.problems.push(format!("account {account}: its balance differs from its postings by {diff}"));
+            }
+        }
+        for (account, balance) in q(
+            "SELECT id, balance FROM accounts WHERE kind IN ('wallet', 'merchant') AND balance < 0",
+        )? {
+            report
+                .problems
+                .push(format!("account {account} is below zero: {balance}"));
+        }
+        // Each payment's transaction moves exactly its parts.
+        for (key, bad) in q(
+            "SELECT p.app_id || '/' || p.order_id,
+                    (SELECT COUNT(*) FROM ledger_transactions t WHERE t.id = p.tx_id AND t.kind = 'payment') != 1
+                 OR COALESCE((SELECT -SUM(amount) FROM postings x WHERE x.tx_id = p.tx_id AND x.account_id = 'wallet:' || p.user_id), 0) != p.wallet_part
+                 OR COALESCE((SELECT -SUM(amount) FROM postings x WHERE x.tx_id = p.tx_id AND x.account_id = 'insurance-fund'), 0) != p.insurance_part
+                 OR COALESCE((SELECT SUM(amount) FROM postings x WHERE x.tx_id = p.tx_id AND x.account_id = 'merchant:' || p.publisher_id), 0) != p.amount
+             FROM payments p",
+        )? {
+            if bad != 0 {
+                report.problems.push(format!("payment {key}: its transaction does not move its wallet, insurance and merchant parts"));
+            }
+        }
+        // Refunds add up per payment and never exceed it.
+        for (key, bad) in q(
+            "SELECT p.app_id || '/' || p.order_id,
+                    p.refunded != COALESCE((SELECT SUM(amount) FROM refunds r WHERE r.app_id = p.app_id AND r.order_id = p.order_id), 0)
+                 OR p.insurance_refunded != COALESCE((SELECT SUM(insurance_part) FROM refunds r WHERE r.app_id = p.app_id AND r.order_id = p.order_id), 0)
+                 OR p.refunded > p.amount
+             FROM payments p",
+        )? {
+            if bad != 0 {
+                report.problems.push(format!("payment {key}: its refunds do not add up, or exceed what was paid"));
+            }
+        }
+        for (tx, bad) in q(
+            "SELECT r.tx_id, r.wallet_part + r.insurance_part != r.amount
+                 OR (SELECT COUNT(*) FROM ledger_transactions t WHERE t.id = r.tx_id AND t.kind = 'refund') != 1
+             FROM refunds r",
+        )? {
+            if bad != 0 {
+                report.problems.push(format!("refund {tx}: its parts do not add up, or it has no transaction"));
+            }
+        }
+        // Insurance within the annual cap: no payment's insurance part above
+        // the cap in force when it was made, and a user's net insurance in a
+        // year never above the largest cap in force that year (a card can be
+        // re-bound with other terms).
+        for (key, over) in q(
+            "SELECT app_id || '/' || order_id, insurance_part - insurance_cap FROM payments
+             WHERE insurance_cap IS NOT NULL AND insurance_part > insurance_cap",
+        )? {
+            report.problems.push(format!(
+                "payment {key}: insurance paid {over} over the cap in force"
+            ));
+        }
+        for (user_year, over) in q(
+            "SELECT user_id || ' in ' || insurance_year, SUM(insurance_part - insurance_refunded) - MAX(insurance_cap)
+             FROM payments WHERE insurance_year IS NOT NULL GROUP BY user_id, insurance_year",
+        )? {
+            if over > 0 {
+                report.problems.push(format!("insurance for {user_year} is {over} over the annual cap"));
+            }
+        }
+        // Every receipt carries the host's signature.
+        let mut stmt = c
+            .prepare(&format!("SELECT {PAYMENT_COLUMNS} FROM payments"))
+            .map_err(db("verify the ledger"))?;
+        let payments = stmt
+            .query_map([], payment_row)
+            .map_err(db("verify the ledger"))?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(db("verify the ledger"))?;
+        for p in payments {
+            report.signatures += 1;
+            if !verify(&receipt_message(&p.receipt), &p.receipt.signature) {
+                report.problems.push(format!(
+                    "payment {}/{}: the receipt's signature does not verify",
+                    p.receipt.app_id, p.receipt.order_id
+                ));
+            }
+        }
+        Ok(report)
+    }
+}
+
+const PAYMENT_COLUMNS: &str =
+    "app_id, order_id, user_id, tx_id, amount, currency, wallet_part, insurance_part,
+    payee, description, items, paid_at_ms, seq, signature, refunded, insurance_refunded";
+
+fn payment_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PaymentRecord> {
+    let items: String = r.get(10)?;
+    Ok(PaymentRecord {
+        receipt: Receipt {
+            app_id: r.get(0)?,
+            order_id: r.get(1)?,
+            transaction_id: r.get(3)?,
+            amount: r.get::<_, i64>(4)? as u64,
+            currency: r.get(5)?,
+            wallet_part: r.get::<_, i64>(6)? as u64,
+            insurance_part: r.get::<_, i64>(7)? as u64,
+            payee: r.get(8)?,
+            paid_at_ms: r.get(11)?,
+            signature: r.get(13)?,
+        },
+        user: r.get(2)?,
+        description: r.get(9)?,
+        items: serde_json::from_str(&items).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(10, rusqlite::types::Type::Text, Box::new(e))
+        })?,
+        seq: r.get(12)?,
+        refunded: r.get::<_, i64>(14)? as u64,
+        insurance_refunded: r.get::<_, i64>(15)? as u64,
+    })
+}
+
+fn payment_in(
+    c: &rusqlite::Connection,
+    app_id: &str,
+    order_id: &str,
+) -> StoreResult<Option<PaymentRecord>> {
+    c.prepare_cached(&format!(
+        "SELECT {PAYMENT_COLUMNS} FROM payments WHERE app_id = ?1 AND order_id = ?2"
+    ))
+    .and_then(|mut s| {
+        s.query_row(params![app_id, order_id], payment_row)
+            .optional()
+    })
+    .map_err(db("read a payment"))
+}
+
+fn insurance_used_in(c: &rusqlite::Connection, user: &str, year: i32) -> StoreResult<u64> {
+    c.prepare_cached(
+        "SELECT COALESCE(SUM(insurance_part - insurance_refunded), 0) FROM payments
+         WHERE user_id = ?1 AND insurance_year = ?2",
+    )
+    .and_then(|mut s| s.query_row(params![user, year], |r| r.get::<_, i64>(0)))
+    .map(|n| n.max(0) as u64)
+    .map_err(db("read insurance use"))
+}
+
+fn balance_of(c: &rusqlite::Connection, account: &str) -> StoreResult<i64> {
+    c.prepare_cached("SELECT balance FROM accounts WHERE id = ?1")
+        .and_then(|mut s| s.query_row([account], |r| r.get(0)).optional())
+        .map(|b| b.unwrap_or(0))
+        .map_err(db("read a balance"))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn insert_tx(
+    tx: &Connection,
+    id: &str,
+    kind: &str,
+    at_ms: i64,
+    user: &str,
+    app_id: Option<&str>,
+    order_id: Option<&str>,
+    memo: &str,
+) -> StoreResult<()> {
+    tx.prepare_cached(
+        "INSERT INTO ledger_transactions (id, kind, at_ms, user_id, app_id, order_id, memo)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )
+    .and_then(|mut s| s.execute(params![id, kind, at_ms, user, app_id, order_id, memo]))
+    .map_err(db("record a transaction"))?;
+    Ok(())
+}
+
+/// Posts `amount` to `account` (creating it), returning its new balance.
+fn post(
+    tx: &Connection,
+    tx_id: &str,
+    account: &str,
+    kind: &str,
+    currency: &str,
+    amount: i64,
+) -> StoreResult<i64> {
+    // Update first: an upsert would check the CHECK constraint against the
+    // candidate row (a negative wallet) before it saw the conflict.
+    let updated = tx
+        .prepare_cached("UPDATE accounts SET balance = balance + ?2 WHERE id = ?1")
+        .and_then(|mut s| s.execute(params![account, amount]))
+        .map_err(db("post to an account"))?;
+    if updated == 0 {
+        tx.prepare_cached(
+            "INSERT INTO accounts (id, kind, currency, balance) VALUES (?1, ?2, ?3, ?4)",
+        )
+        .and_then(|mut s| s.execute(params![account, kind, currency, amount]))
+        .map_err(db("open an account"))?;
+    }
+    tx.prepare_cached("INSERT INTO postings (tx_id, account_id, amount) VALUES (?1, ?2, ?3)")
+        .and_then(|mut s| s.execute(params![tx_id, account, amount]))
+        .map_err(db("post to an account"))?;
+    balance_of(tx, account)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::LineItem;
+    use crate::store::conformance::TestKeys;
+    use std::collections::BTreeMap;
+    use std::sync::{Arc, Barrier};
+
+    const APP: &str = "cn.hz.clinic";
+
+    fn pay_cmd(tx: &str, user: &str, order: &str, amount: u64) -> PayCommand {
+        PayCommand {
+            tx_id: tx.into(),
+            app_id: APP.into(),
+            publisher_id: "cn.hz".into(),
+            payee: "Hangzhou Clinic".into(),
+            user: user.into(),
+            order_id: order.into(),
+            amount,
+            currency: "CNY".into(),
+            description: "Consultation".into(),
+            items: vec![LineItem {
+                name: "Consultation".into(),
+                quantity: 1,
+                unit_price: amount,
+                insurance_eligible: false,
+            }],
+            at_ms: 1,
+            insurance: None,
+        }
+    }
+
+    /// Many threads pay at once on a file store, so their payments share
+    /// commits: each gets its own answer (paid, the first receipt again for a
+    /// retried order, a conflict, insufficient funds), refunds never exceed
+    /// what was paid, and the ledger adds up.
+    #[test]
+    fn concurrent_payers_sharing_commits_each_get_their_own_answer() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(SqliteStore::open(&dir.path().join("plaza.db")).unwrap());
+        let keys = Arc::new(TestKeys::new());
+        // rich-0..31 hold 5,000: five payments of 1,000 each pass.
+        // poor-0..7 hold 100: every payment fails.
+        // tight holds 2,500: of its three concurrent payments two pass.
+        for u in 0..32 {
+            store
+                .top_up(
+                    &format!("t-rich-{u}"),
+                    &format!("rich-{u}"),
+                    5_000,
+                    "CNY",
+                    0,
+                )
+                .unwrap();
+        }
+        for u in 0..8 {
+            store
+                .top_up(&format!("t-poor-{u}"), &format!("poor-{u}"), 100, "CNY", 0)
+                .unwrap();
+        }
+        store.top_up("t-tight", "tight", 2_500, "CNY", 0).unwrap();
+        let before = store.group_commit_stats();
+
+        let mut jobs: Vec<Vec<PayCommand>> = Vec::new();
+        for u in 0..32 {
+            // Two threads per rich user retry the same five orders.
+            for copy in 0..2 {
+                jobs.push(
+                    (0..5)
+                        .map(|k| {
+                            pay_cmd(
+                                &format!("tx-r{u}-{k}-{copy}"),
+                                &format!("rich-{u}"),
+                                &format!("o-r{u}-{k}"),
+                                1_000,
+                            )
+                        })
+                        .collect(),
+                );
+            }
+        }
+        for u in 0..8 {
+            jobs.push(vec![pay_cmd(
+                &format!("tx-p{u}"),
+                &format!("poor-{u}"),
+                &format!("o-p{u}"),
+                1_000,
+            )]);
+        }
+        for k in 0..3 {
+            jobs.push(vec![pay_cmd(
+                &format!("tx-t{k}"),
+                "tight",
+                &format!("o-t{k}"),
+                1_000,
+            )]);
+        }
+        // The same order as rich-0's first, with another amount: a conflict
+        // (once the first is paid) — or it is paid first, and then rich-0's
+        // own attempts conflict. Either way one payment for the order.
+        jobs.push(vec![pay_cmd("tx-c", "rich-0", "o-r0-0", 999)]);
+        let barrier = Arc::new(Barrier::new(jobs.len()));
+        let threads: Vec<_> = jobs
+            .into_iter()
+            .map(|jobs| {
+                let (store, keys, barrier) = (store.clone(), keys.clone(), barrier.clone());
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    jobs.into_iter()
+                        .map(|cmd| {
+                            let r = store.pay(&cmd, &|m| keys.sign(m)).unwrap();
+                            (cmd, r)
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        let results: Vec<(PayCommand, PayResult)> = threads
+            .into_iter()
+            .flat_map(|t| t.join().unwrap())
+            .collect();
+
+        let mut receipts: BTreeMap<String, Receipt> = BTreeMap::new();
+        let mut paid = BTreeMap::<String, u64>::new();
+        for (cmd, r) in &results {
+            match r {
+                PayResult::Paid(p) => {
+                    assert_eq!(p.receipt.transaction_id, cmd.tx_id);
+                    assert_eq!(p.receipt.amount, cmd.amount);
+                    let first = receipts.insert(cmd.order_id.clone(), p.receipt.clone());
+                    assert!(first.is_none(), "order {} paid twice", cmd.order_id);
+                    *paid.entry(cmd.user.clone()).or_default() += cmd.amount;
+                }
+                PayResult::AlreadyPaid(_) | PayResult::Conflict(_) => {}
+                PayResult::InsufficientFunds { needed, available } => {
+                    assert_eq!(*needed, cmd.amount, "{cmd:?}");
+                    assert!(*available < *needed, "{cmd:?}");
+                    assert!(
+                        cmd.user.starts_with("poor") || cmd.user == "tight",
+                        "{cmd:?}: {r:?}"
+                    );
+                }
+            }
+        }
+        // A retry gets the first receipt, whoever came first; a conflict
+        // names the payment that stands.
+        for (cmd, r) in &results {
+            match r {
+                PayResult::AlreadyPaid(p) => {
+                    assert_eq!(p.receipt, receipts[&cmd.order_id]);
+                    assert_eq!(p.receipt.amount, cmd.amount);
+                }
+                PayResult::Conflict(p) => {
+                    assert_eq!(p.receipt, receipts[&cmd.order_id]);
+                    assert_ne!(p.receipt.amount, cmd.amount);
+                }
+                _ => {}
+            }
+        }
+        for u in 0..32 {
+            for k in 0..5 {
+                assert!(receipts.contains_key(&format!("o-r{u}-{k}")), "o-r{u}-{k}");
+            }
+        }
+        assert_eq!(paid.get("tight"), Some(&2_000));
+        assert!(paid.keys().all(|u| !u.starts_with("poor")));
+        for (user, spent) in &paid {
+            let start = if user == "tight" { 2_500 } else { 5_000 };
+            assert_eq!(
+                store.balance(&wallet_account(user)).unwrap(),
+                start - *spent as i64,
+                "{user}"
+            );
+        }
+        let total: u64 = paid.values().sum();
+        assert_eq!(
+            store.balance(&merchant_account("cn.hz")).unwrap(),
+            total as i64
+        );
+        // Every stored payment is one of the receipts handed out, once.
+        for (order, receipt) in &receipts {
+            assert_eq!(
+                &store.payment(APP, order).unwrap().unwrap().receipt,
+                receipt
+            );
+        }
+
+        // Concurrent refunds of one payment never exceed it.
+        let refunds: Vec<_> = (0..4)
+            .map(|i| {
+                let store = store.clone();
+                std::thread::spawn(move || {
+                    store
+                        .refund(&RefundCommand {
+                            tx_id: format!("rf-{i}"),
+                            app_id: APP.into(),
+                            user: "rich-1".into(),
+                            order_id: "o-r1-0".into(),
+                            amount: 400,
+                            reason: "r".into(),
+                            at_ms: 2,
+                        })
+                        .unwrap()
+                })
+            })
+            .collect();
+        let refunds: Vec<RefundResult> = refunds.into_iter().map(|t| t.join().unwrap()).collect();
+        let done = refunds
+            .iter()
+            .filter(|r| matches!(r, RefundResult::Refunded(_)))
+            .count();
+        assert_eq!(done, 2, "{refunds:?}");
+        assert!(
+            refunds
+                .iter()
+                .filter(|r| !matches!(r, RefundResult::Refunded(_)))
+                .all(|r| *r == RefundResult::TooMuch { refundable: 200 }),
+            "{refunds:?}"
+        );
+        assert_eq!(store.payment(APP, "o-r1-0").unwrap().unwrap().refunded, 800);
+
+        let report = store.verify_ledger(&|m, sig| keys.verify(m, sig)).unwrap();
+        assert!(report.is_clean(), "{:?}", report.problems);
+        assert_eq!(report.payments, receipts.len() as u64);
+        assert_eq!(report.signatures, receipts.len() as u64);
+        // The payments shared commits.
+        let stats = store.group_commit_stats();
+        let (commits, commands) = (
+            stats.commits - before.commits,
+            stats.commands - before.commands,
+        );
+        assert!(commands >= results.len() as u64, "{stats:?}");
+        assert!(commits < commands, "no commit was shared: {stats:?}");
+    }
+}
