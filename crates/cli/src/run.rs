@@ -8,7 +8,8 @@ use plaza_host::prompt::{
     SubscriptionAnswer, SubscriptionPrompt,
 };
 use plaza_host::store::{AuditEntry, Outcome};
-use plaza_host::{Error, Host, Page};
+use plaza_host::{Error, Host, Page, Session};
+use plaza_scenario::Action;
 use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
@@ -173,20 +174,15 @@ impl Prompter for AnswerPrompter {
     }
 }
 
-/// One line of a script.
+/// One line of `plaza run`'s input: an action for the session (the
+/// scenario steps' [`Action`], so `--record` writes it as it is), or a
+/// command to the prompt itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Action {
-    /// `launch [PATH]`
-    Launch(String),
-    /// `tap ACTION`
-    Tap(String),
-    /// `submit FORM NAME=VALUE ...`
-    Submit(String, Vec<(String, String)>),
-    /// `say TEXT`: the user writes to the mini-app (a chat message).
-    Say(String),
-    /// `back`
-    Back,
-    /// `quit`
+pub enum Command {
+    /// `launch [PATH]`, `tap ACTION`, `submit FORM NAME=VALUE ...`,
+    /// `say TEXT` (the user writes to the mini-app: a chat message), `back`
+    Act(Action),
+    /// `quit` (or `exit`)
     Quit,
 }
 
@@ -225,7 +221,18 @@ pub fn split_words(line: &str) -> Result<Vec<String>, String> {
     Ok(words)
 }
 
-/// Parses one line; `None` for a blank line or a `#` comment.
+/// Parses one line of `plaza run`'s input; `None` for a blank line or a `#`
+/// comment.
+pub fn parse_command(line: &str) -> Result<Option<Command>, String> {
+    let first = split_words(line).ok().and_then(|w| w.into_iter().next());
+    if matches!(first.as_deref(), Some("quit" | "exit")) {
+        return Ok(Some(Command::Quit));
+    }
+    Ok(parse_action(line)?.map(Command::Act))
+}
+
+/// Parses one line as an action for the session (`plaza run`'s syntax, not
+/// a scenario file's); `None` for a blank line or a `#` comment.
 pub fn parse_action(line: &str) -> Result<Option<Action>, String> {
     let line = line.trim();
     if line.is_empty() || line.starts_with('#') {
@@ -256,7 +263,7 @@ pub fn parse_action(line: &str) -> Result<Option<Action>, String> {
         "say" if words.len() >= 2 => Action::Say(words[1..].join(" ")),
         "say" => return Err("`say` takes the text to write to the mini-app".into()),
         "back" => Action::Back,
-        "quit" | "exit" => Action::Quit,
+        "quit" | "exit" => return Err("`quit` ends the prompt; it is not an action".into()),
         other => return Err(format!("unknown action `{other}`; {usage}")),
     };
     Ok(Some(action))
@@ -311,18 +318,6 @@ pub fn recorder(
     ))
 }
 
-/// The scenario step for a `plaza run` action.
-fn scenario_action(action: &Action) -> plaza_scenario::Action {
-    use plaza_scenario::Action as S;
-    match action {
-        Action::Launch(p) => S::Launch(p.clone()),
-        Action::Tap(a) => S::Tap(a.clone()),
-        Action::Submit(f, fields) => S::Submit(f.clone(), fields.clone()),
-        Action::Say(t) => S::Say(t.clone()),
-        Action::Back | Action::Quit => S::Back,
-    }
-}
-
 fn record_step(
     recorder: &mut Option<&mut plaza_scenario::Recorder>,
     action: &Action,
@@ -331,12 +326,22 @@ fn record_step(
     if let Some(r) = recorder {
         let err = result.as_ref().err().map(|e| e.to_string());
         r.step(
-            &scenario_action(action),
+            action,
             match result {
                 Ok(p) => Ok(p),
                 Err(_) => Err(err.as_deref().unwrap_or_default()),
             },
         );
+    }
+}
+
+/// Delivers an action of `plaza run` to the session. Its actions are all
+/// the session's (the prompt has no `advance`, `restart` or check-only
+/// line), so each leads to a page or an error.
+async fn apply(session: &Session, action: &Action) -> Result<Page, Error> {
+    match action.apply(session).await? {
+        Some(page) => Ok(page),
+        None => unreachable!("`plaza run` parses no action outside the session: {action:?}"),
     }
 }
 
@@ -355,8 +360,9 @@ pub async fn run(
     let session = host.session(user, app)?;
     let mut errors = 0;
     if let Some(path) = launch {
-        let result = session.launch(path).await;
-        record_step(&mut recorder, &Action::Launch(path.to_string()), &result);
+        let action = Action::Launch(path.to_string());
+        let result = apply(&session, &action).await;
+        record_step(&mut recorder, &action, &result);
         match result {
             Ok(page) => show(out, &page)?,
             Err(e) => {
@@ -367,8 +373,12 @@ pub async fn run(
     }
     for (n, line) in input.lines().enumerate() {
         let line = line?;
-        let action = match parse_action(&line) {
-            Ok(Some(a)) => a,
+        let action = match parse_command(&line) {
+            Ok(Some(Command::Act(a))) => a,
+            Ok(Some(Command::Quit)) => {
+                writeln!(out, "> {}", line.trim())?;
+                break;
+            }
             Ok(None) => continue,
             Err(e) => {
                 errors += 1;
@@ -377,20 +387,7 @@ pub async fn run(
             }
         };
         writeln!(out, "> {}", line.trim())?;
-        let result = match &action {
-            Action::Quit => break,
-            Action::Launch(p) => session.launch(p).await,
-            Action::Tap(a) => session.tap(a).await,
-            Action::Submit(form, fields) => {
-                let fields: Vec<(&str, &str)> = fields
-                    .iter()
-                    .map(|(n, v)| (n.as_str(), v.as_str()))
-                    .collect();
-                session.submit(form, &fields).await
-            }
-            Action::Say(text) => session.chat(text).await,
-            Action::Back => session.back().await,
-        };
+        let result = apply(&session, &action).await;
         record_step(&mut recorder, &action, &result);
         match result {
             Ok(page) => show(out, &page)?,
@@ -496,6 +493,23 @@ mod tests {
             parse_action("submit f a=\"x")
                 .unwrap_err()
                 .contains("quote")
+        );
+    }
+
+    #[test]
+    fn commands_parse() {
+        assert_eq!(parse_command("").unwrap(), None);
+        assert_eq!(parse_command(" quit").unwrap(), Some(Command::Quit));
+        assert_eq!(parse_command("exit now").unwrap(), Some(Command::Quit));
+        assert_eq!(
+            parse_command("say 'hello there'").unwrap(),
+            Some(Command::Act(Action::Say("hello there".into())))
+        );
+        assert!(parse_action("quit").unwrap_err().contains("not an action"));
+        assert!(
+            parse_command("dance")
+                .unwrap_err()
+                .contains("unknown action")
         );
     }
 

@@ -6,6 +6,7 @@
 use crate::{Error, Result};
 use plaza_host::manifest::Scope;
 use plaza_host::prompt::{ConsentAnswer, PaymentAnswer, SubscriptionAnswer};
+use plaza_host::{Page, Session};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -141,7 +142,8 @@ pub struct Answers {
     pub subscription: Option<SubscriptionAnswer>,
 }
 
-/// What a step does.
+/// What a step does; also what a line of `plaza run` does (the CLI parses
+/// its prompt's syntax into this, so `--record` writes it as it is).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
     /// Launch the mini-app at a path.
@@ -181,6 +183,30 @@ impl std::fmt::Display for Action {
             Action::Advance(d) => write!(f, "advance = \"{}s\"", d.as_secs()),
             Action::Restart => write!(f, "restart = true"),
             Action::Check => write!(f, "(expectations only)"),
+        }
+    }
+}
+
+impl Action {
+    /// Delivers the action to `session` (launch, tap, submit, say, back)
+    /// and returns the page it led to: a scenario step and a line of
+    /// `plaza run` go through here alike. `Ok(None)` for the actions that
+    /// are not a session's (advance, restart, check): the caller carries
+    /// those out.
+    pub async fn apply(&self, session: &Session) -> plaza_host::Result<Option<Page>> {
+        match self {
+            Action::Launch(path) => session.launch(path).await.map(Some),
+            Action::Tap(action) => session.tap(action).await.map(Some),
+            Action::Submit(form, fields) => {
+                let fields: Vec<(&str, &str)> = fields
+                    .iter()
+                    .map(|(n, v)| (n.as_str(), v.as_str()))
+                    .collect();
+                session.submit(form, &fields).await.map(Some)
+            }
+            Action::Say(text) => session.chat(text).await.map(Some),
+            Action::Back => session.back().await.map(Some),
+            Action::Advance(_) | Action::Restart | Action::Check => Ok(None),
         }
     }
 }

@@ -296,20 +296,7 @@ impl Run<'_> {
             }
             action => match self.session(&step.user, &app) {
                 Err(e) => Err(e),
-                Ok(s) => match action {
-                    Action::Launch(p) => s.launch(p).await.map(Some),
-                    Action::Tap(a) => s.tap(a).await.map(Some),
-                    Action::Submit(form, fields) => {
-                        let f: Vec<(&str, &str)> = fields
-                            .iter()
-                            .map(|(n, v)| (n.as_str(), v.as_str()))
-                            .collect();
-                        s.submit(form, &f).await.map(Some)
-                    }
-                    Action::Say(t) => s.chat(t).await.map(Some),
-                    Action::Back => s.back().await.map(Some),
-                    _ => Ok(None),
-                },
+                Ok(s) => action.apply(&s).await,
             },
         };
         if !matches!(step.action, Action::Check) {
