@@ -439,7 +439,7 @@ async fn the_backend_down_shows_a_notice_and_pays_nothing() {
         l.local_addr().unwrap()
     };
     let t = host_with(|mut c| {
-        c.network = plaza_host::capabilities::network::NetworkConfig::default();
+        c.network = plaza_host::NetworkConfig::default();
         c.network.resolve_to("localhost", 47180, closed);
         c
     });

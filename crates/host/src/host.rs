@@ -1,8 +1,9 @@
 //! The host: a store, an engine, the gate, the installed mini-apps and their
 //! sessions.
 
-use crate::capabilities::network::{Network, NetworkConfig};
-use crate::clock::{Clock, IdSource, RandomIds, SystemClock};
+use crate::capabilities::network::Network;
+use crate::clock::{Clock, IdSource};
+use crate::config::HostConfig;
 use crate::engine::{self, ComponentCache};
 use crate::error::{Error, Result};
 use crate::gate::Gate;
@@ -10,92 +11,19 @@ use crate::keys::HostKeys;
 use crate::manifest::Manifest;
 use crate::package::Package;
 use crate::policy::Policy;
-use crate::prompt::{DismissAll, Prompter};
+use crate::prompt::Prompter;
 use crate::sandbox::SandboxLimits;
 use crate::session::{self, Session, SessionState, Slot};
 use crate::store::{
     AuditEntry, AuditQuery, ConsentRecord, Outcome, PackageRecord, SqliteStore, Store,
 };
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 use wasmtime::Engine;
 use wasmtime::component::Linker;
-
-/// How a host is set up. `HostConfig::default()` is what production wants;
-/// tests swap the clock, the ids and the prompter.
-#[derive(Clone)]
-pub struct HostConfig {
-    /// Where compiled components are kept between runs; `None` compiles every
-    /// mini-app at every start.
-    pub cache_dir: Option<PathBuf>,
-    /// The sandbox's limits.
-    pub limits: SandboxLimits,
-    /// How long a session may be idle before it is evicted (default 30
-    /// minutes, as WeChat does). `None` never evicts.
-    pub idle_timeout: Option<Duration>,
-    /// What each publisher category may use.
-    pub policy: Policy,
-    /// Where the time comes from.
-    pub clock: Arc<dyn Clock>,
-    /// Where ids come from.
-    pub ids: Arc<dyn IdSource>,
-    /// The embedding app's UI for consent and confirmation.
-    pub prompter: Arc<dyn Prompter>,
-    /// The host's time zone as minutes east of UTC (480 for China).
-    pub utc_offset_minutes: i32,
-    /// Whether install takes unsigned packages (off by default). Unsigned
-    /// mini-apps run as unverified, whatever publisher they claim. For
-    /// developing mini-apps and for tests, never for users.
-    pub developer_mode: bool,
-    /// How long a payment confirmation waits for the user before the guest
-    /// gets `timed-out` (default 2 minutes).
-    pub payment_timeout: Duration,
-    /// Messages (sends, broadcasts, replies) one mini-app may send a minute
-    /// (default 60).
-    pub messaging_per_minute: u32,
-    /// Broadcasts one account may deliver to a follower per calendar month
-    /// (default 4, WeChat's rule).
-    pub broadcasts_per_month: u32,
-    /// Where mini-apps' outbound requests may go and which TLS roots they
-    /// trust ([`NetworkConfig`]); the per-session limits are in
-    /// [`SandboxLimits`].
-    pub network: NetworkConfig,
-}
-
-impl Default for HostConfig {
-    fn default() -> Self {
-        HostConfig {
-            cache_dir: None,
-            limits: SandboxLimits::default(),
-            idle_timeout: Some(Duration::from_secs(30 * 60)),
-            policy: Policy::default(),
-            clock: Arc::new(SystemClock),
-            ids: Arc::new(RandomIds::default()),
-            prompter: Arc::new(DismissAll),
-            utc_offset_minutes: 0,
-            developer_mode: false,
-            payment_timeout: Duration::from_secs(120),
-            messaging_per_minute: 60,
-            broadcasts_per_month: 4,
-            network: NetworkConfig::default(),
-        }
-    }
-}
-
-impl std::fmt::Debug for HostConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("HostConfig")
-            .field("cache_dir", &self.cache_dir)
-            .field("limits", &self.limits)
-            .field("idle_timeout", &self.idle_timeout)
-            .field("utc_offset_minutes", &self.utc_offset_minutes)
-            .field("developer_mode", &self.developer_mode)
-            .finish_non_exhaustive()
-    }
-}
 
 /// A mini-app ready to run: its manifest and its pre-linked component.
 pub(crate) struct LoadedApp {

@@ -26,6 +26,7 @@
 
 pub mod capabilities;
 pub mod clock;
+mod config;
 mod engine;
 pub mod error;
 pub mod gate;
@@ -43,9 +44,11 @@ mod session;
 pub mod store;
 pub mod trust;
 
+pub use capabilities::network::NetworkConfig;
+pub use config::HostConfig;
 pub use engine::{WASI_PACKAGES, component_imports, describe_import, engine_config};
 pub use error::{Error, GuestFault, Result};
-pub use host::{CacheStats, Host, HostConfig, InstallReport, InstalledApp};
+pub use host::{CacheStats, Host, InstallReport, InstalledApp};
 pub use session::{MAX_PAGE_STACK, Session, SessionState};
 
 pub use plaza_world::app::{

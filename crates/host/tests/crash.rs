@@ -114,21 +114,21 @@ fn user(w: usize) -> String {
 fn config(clock: &ManualClock) -> HostConfig {
     let prompter = ScriptedPrompter::new();
     prompter.answer_payments(ScriptedPayment::Answer(PaymentAnswer::Confirm));
-    HostConfig {
-        cache_dir: Some(PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("plaza-crash-cache")),
-        limits: SandboxLimits {
+    HostConfig::default()
+        .cache_dir(Some(
+            PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("plaza-crash-cache"),
+        ))
+        .limits(SandboxLimits {
             memory_bytes: 32 * 1024 * 1024,
             max_live_sessions: 16,
             ..SandboxLimits::default()
-        },
-        idle_timeout: None,
-        clock: Arc::new(clock.clone()),
-        ids: Arc::new(RandomIds::default()),
-        prompter: Arc::new(prompter),
-        utc_offset_minutes: 480,
-        developer_mode: true,
-        ..HostConfig::default()
-    }
+        })
+        .idle_timeout(None)
+        .clock(Arc::new(clock.clone()))
+        .ids(Arc::new(RandomIds::default()))
+        .prompter(Arc::new(prompter))
+        .utc_offset_minutes(480)
+        .developer_mode(true)
 }
 
 /// A small seeded generator (SplitMix64): the same seed, the same workload
