@@ -25,7 +25,10 @@ pub const WASI_PACKAGES: [&str; 6] = [
 
 /// Builds the engine for a host's limits.
 pub(crate) fn build_engine(limits: &SandboxLimits) -> Result<Engine> {
-    Engine::new(&engine_config(limits)).map_err(|e| Error::Engine(format!("{e:#}")))
+    Engine::new(&engine_config(limits)).map_err(|e| Error::Engine {
+        message: format!("{e:#}"),
+        source: e.into(),
+    })
 }
 
 /// The Wasmtime configuration a host with these limits runs under (component
@@ -150,6 +153,7 @@ impl ComponentCache {
         let component = Component::new(engine, bytes).map_err(|e| Error::InvalidComponent {
             app: app.to_string(),
             message: format!("{e:#}"),
+            source: Some(e.into()),
         })?;
         self.counters.compiled.fetch_add(1, Ordering::Relaxed);
         if let Some(path) = &path
@@ -259,14 +263,24 @@ pub(crate) fn check_imports(
 /// capability interfaces.
 pub(crate) fn build_linker(engine: &Engine) -> Result<Linker<SessionState>> {
     let mut linker = Linker::new(engine);
-    wasmtime_wasi::p2::add_to_linker_async(&mut linker)
-        .map_err(|e| Error::Engine(format!("linking WASI: {e:#}")))?;
+    wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(|e| Error::Engine {
+        message: format!("linking WASI: {e:#}"),
+        source: e.into(),
+    })?;
     // wasi:http's outgoing handler: every request goes through the session's
     // `send_request` hook (capabilities::network), which asks the gate.
-    wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)
-        .map_err(|e| Error::Engine(format!("linking wasi:http: {e:#}")))?;
-    plaza_world::MiniApp::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)
-        .map_err(|e| Error::Engine(format!("linking plaza:host: {e:#}")))?;
+    wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker).map_err(|e| {
+        Error::Engine {
+            message: format!("linking wasi:http: {e:#}"),
+            source: e.into(),
+        }
+    })?;
+    plaza_world::MiniApp::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s).map_err(|e| {
+        Error::Engine {
+            message: format!("linking plaza:host: {e:#}"),
+            source: e.into(),
+        }
+    })?;
     Ok(linker)
 }
 
@@ -275,10 +289,14 @@ pub(crate) fn build_linker(engine: &Engine) -> Result<Linker<SessionState>> {
 pub fn component_imports(bytes: &[u8]) -> Result<Vec<String>> {
     let mut config = Config::new();
     config.wasm_component_model(true);
-    let engine = Engine::new(&config).map_err(|e| Error::Engine(format!("{e:#}")))?;
+    let engine = Engine::new(&config).map_err(|e| Error::Engine {
+        message: format!("{e:#}"),
+        source: e.into(),
+    })?;
     let component = Component::new(&engine, bytes).map_err(|e| Error::InvalidComponent {
         app: "(inspected)".into(),
         message: format!("{e:#}"),
+        source: Some(e.into()),
     })?;
     Ok(component
         .component_type()

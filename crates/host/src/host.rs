@@ -269,7 +269,10 @@ impl Host {
             let sha = sha.clone();
             tokio::task::spawn_blocking(move || inner.prepare(&manifest, &bytes, &sha))
                 .await
-                .map_err(|e| Error::Internal(format!("install task: {e}")))??
+                .map_err(|e| Error::Internal {
+                    message: format!("install task: {e}"),
+                    source: Some(e.into()),
+                })??
         };
         let previous = inner.services.store.package_info(&app_id)?;
         inner.services.store.put_package(&PackageRecord {
@@ -360,9 +363,10 @@ impl Host {
     /// same pair reaches the same session.
     pub fn session(&self, user: &str, app_id: &str) -> Result<Session> {
         if user.is_empty() || user.len() > 128 {
-            return Err(Error::Internal(
-                "a user id must be 1 to 128 bytes".to_string(),
-            ));
+            return Err(Error::Internal {
+                message: "a user id must be 1 to 128 bytes".to_string(),
+                source: None,
+            });
         }
         let installed = self.inner.apps_lock().contains_key(app_id)
             || self.inner.services.store.package_info(app_id)?.is_some();
@@ -679,6 +683,7 @@ impl HostInner {
         let link_err = |e: wasmtime::Error| Error::InvalidComponent {
             app: app.clone(),
             message: format!("{e:#}"),
+            source: Some(e.into()),
         };
         let pre = self.linker.instantiate_pre(&component).map_err(link_err)?;
         let pre = plaza_world::MiniAppPre::new(pre).map_err(link_err)?;
@@ -717,7 +722,10 @@ impl HostInner {
                 })
         })
         .await
-        .map_err(|e| Error::Internal(format!("load task: {e}")))??;
+        .map_err(|e| Error::Internal {
+            message: format!("load task: {e}"),
+            source: Some(e.into()),
+        })??;
         let loaded = Arc::new(loaded);
         self.apps_lock()
             .entry(app_id.to_string())

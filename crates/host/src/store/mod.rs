@@ -24,6 +24,7 @@ pub use sqlite::{DEFAULT_MAX_BATCH, GroupCommitStats, SqliteStore, kv_entry_size
 
 /// Why the store failed.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum StoreError {
     /// The database could not be opened.
     #[error("cannot open the store at {path}: {message}")]
