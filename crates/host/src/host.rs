@@ -530,6 +530,46 @@ impl Host {
         Ok(self.inner.services.store.wallet_history(user, limit)?)
     }
 
+    /// A payment to a mini-app, by the mini-app's order id: the signed
+    /// receipt, who paid, the bill and what was refunded of it. `None` if
+    /// the mini-app has no payment of that order.
+    pub fn payment(
+        &self,
+        app_id: &str,
+        order_id: &str,
+    ) -> Result<Option<crate::store::PaymentRecord>> {
+        Ok(self.inner.services.store.payment(app_id, order_id)?)
+    }
+
+    /// A user's payments to a mini-app, newest first, at most `limit`. To
+    /// page on, pass the `seq` of the last payment seen as `before` (`None`
+    /// starts at the newest).
+    pub fn payments(
+        &self,
+        app_id: &str,
+        user: &str,
+        before: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<crate::store::PaymentRecord>> {
+        Ok(self
+            .inner
+            .services
+            .store
+            .payments(app_id, user, before, limit)?)
+    }
+
+    /// What a user's data in a mini-app counts against its storage quota:
+    /// the keys, and their bytes with the per-key overhead.
+    pub fn storage_usage(&self, user: &str, app_id: &str) -> Result<crate::store::KvUsage> {
+        Ok(self.inner.services.store.kv_usage(user, app_id)?)
+    }
+
+    /// An installed mini-app's package as the host keeps it (manifest text,
+    /// component, signature), to export it; `None` if it is not installed.
+    pub fn package(&self, app_id: &str) -> Result<Option<PackageRecord>> {
+        Ok(self.inner.services.store.get_package(app_id)?)
+    }
+
     /// Binds (or replaces) a user's medical-insurance card: coverage in basis
     /// points (7000 = 70 %), the annual cap in minor units.
     pub fn bind_insurance_card(
@@ -648,11 +688,6 @@ impl Host {
             tracing::info!(broadcast = %id, delivered = count.delivered, skipped = count.skipped, "finished an interrupted broadcast");
         }
         Ok(unfinished.len())
-    }
-
-    /// The store behind the host.
-    pub fn store(&self) -> &Arc<dyn Store> {
-        &self.inner.services.store
     }
 }
 
