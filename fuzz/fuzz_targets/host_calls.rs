@@ -131,22 +131,20 @@ impl Harness {
                 .expect("a store directory");
             let clock = ManualClock::new(START_MS);
             let prompter = Arc::new(ScriptedPrompter::new());
-            let config = HostConfig {
-                cache_dir: Some(self.cache.path().to_path_buf()),
-                limits: SandboxLimits {
+            let config = HostConfig::default()
+                .cache_dir(Some(self.cache.path().to_path_buf()))
+                .limits(SandboxLimits {
                     memory_bytes: 64 * 1024 * 1024,
                     cpu_deadline: Duration::from_secs(2),
                     max_live_sessions: 8,
                     ..SandboxLimits::default()
-                },
-                clock: Arc::new(clock.clone()),
-                ids: Arc::new(SequentialIds::default()),
-                prompter: prompter.clone(),
-                utc_offset_minutes: 480,
-                payment_timeout: Duration::from_millis(2),
-                developer_mode: true,
-                ..HostConfig::default()
-            };
+                })
+                .clock(Arc::new(clock.clone()))
+                .ids(Arc::new(SequentialIds::default()))
+                .prompter(prompter.clone())
+                .utc_offset_minutes(480)
+                .payment_timeout(Duration::from_millis(2))
+                .developer_mode(true);
             let host = Host::open(&dir.path().join("plaza.db"), config).expect("open a host");
             let package = Package::new(MANIFEST, self.component.clone()).expect("the package");
             runtime()

@@ -2,8 +2,8 @@
 //! compiling them again, and finds its installed mini-apps and data.
 
 use crate::support::*;
+use plaza_host::Host;
 use plaza_host::clock::ManualClock;
-use plaza_host::{Host, HostConfig};
 use plaza_test_programs::KV_NOTES;
 
 #[tokio::test]
@@ -13,10 +13,7 @@ async fn a_restart_reuses_the_compiled_cache() {
     let cache = dir.path().join("cache");
     let clock = ManualClock::new(START_MS);
     let prompter = std::sync::Arc::new(plaza_host::prompt::ScriptedPrompter::new());
-    let make = || HostConfig {
-        cache_dir: Some(cache.clone()),
-        ..config(&clock, &prompter)
-    };
+    let make = || config(&clock, &prompter).cache_dir(Some(cache.clone()));
 
     let first = Host::open(&store, make()).unwrap();
     first.install(package(&KV_NOTES)).await.unwrap();
@@ -48,10 +45,7 @@ async fn a_corrupt_cache_entry_is_compiled_again() {
     let cache = dir.path().join("cache");
     let clock = ManualClock::new(START_MS);
     let prompter = std::sync::Arc::new(plaza_host::prompt::ScriptedPrompter::new());
-    let make = || HostConfig {
-        cache_dir: Some(cache.clone()),
-        ..config(&clock, &prompter)
-    };
+    let make = || config(&clock, &prompter).cache_dir(Some(cache.clone()));
     let first = Host::open(&dir.path().join("a.db"), make()).unwrap();
     first.install(package(&KV_NOTES)).await.unwrap();
     drop(first);

@@ -168,7 +168,7 @@ async fn a_storage_key_flood_stops_at_the_quota_and_writes_nothing_more() {
         error.starts_with("limit-exceeded:") && error.contains("1024-byte quota"),
         "{error}"
     );
-    let usage = t.host.store().kv_usage("mallory", HOSTILE_APP).unwrap();
+    let usage = t.host.storage_usage("mallory", HOSTILE_APP).unwrap();
     assert_eq!((usage.keys, usage.bytes), (14, 14 * 72));
     let denied = denials(&t, HOSTILE_APP, "storage");
     assert_eq!(denied.len(), 1, "{denied:?}");
@@ -192,7 +192,7 @@ async fn values_and_keys_over_their_caps_are_refused_and_audited() {
         error.starts_with("limit-exceeded:") && error.contains("300 bytes"),
         "{error}"
     );
-    let usage = t.host.store().kv_usage("mallory", HOSTILE_APP).unwrap();
+    let usage = t.host.storage_usage("mallory", HOSTILE_APP).unwrap();
     assert_eq!((usage.keys, usage.bytes), (0, 0), "nothing written");
     assert_eq!(denials(&t, HOSTILE_APP, "storage").len(), 2);
     bea.is_unharmed(&t).await;

@@ -6,9 +6,7 @@
 use crate::support::*;
 use plaza_host::manifest::Scope;
 use plaza_host::prompt::ConsentAnswer;
-use plaza_host::store::{
-    AuditQuery, GeoPoint, InsuranceCard, Outcome, RealNameRecord, UserProfile,
-};
+use plaza_host::store::{AuditQuery, GeoPoint, Outcome, RealNameRecord, UserProfile};
 use plaza_host::{Error, Session};
 use plaza_test_programs::IDENTITY_PROBE;
 use std::time::Duration;
@@ -254,16 +252,14 @@ async fn real_name_and_insurance_card_only_for_verified_publishers_of_allowed_ca
     t.prompter
         .answer_consent(Scope::InsuranceCard, ConsentAnswer::Allow);
     t.host
-        .store()
-        .bind_insurance_card(&InsuranceCard {
-            user: "li-na".into(),
-            card_number: "ZJ3301-0042".into(),
-            holder_name: "Li Na".into(),
-            scheme: "Hangzhou basic medical insurance".into(),
-            coverage_bp: 7000,
-            annual_cap: 5_000_000,
-            bound_at_ms: START_MS,
-        })
+        .bind_insurance_card(
+            "li-na",
+            "ZJ3301-0042",
+            "Li Na",
+            "Hangzhou basic medical insurance",
+            7000,
+            5_000_000,
+        )
         .unwrap();
     let s = t.host.session("li-na", APP).unwrap();
     s.launch("/").await.unwrap();

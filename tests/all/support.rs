@@ -56,19 +56,17 @@ pub fn network_config() -> plaza_host::NetworkConfig {
 }
 
 pub fn config(clock: &ManualClock, prompter: &Arc<ScriptedPrompter>) -> HostConfig {
-    HostConfig {
-        network: network_config(),
-        cache_dir: Some(shared_cache()),
-        limits: limits(),
-        clock: Arc::new(clock.clone()),
-        ids: Arc::new(SequentialIds::default()),
-        prompter: prompter.clone(),
-        utc_offset_minutes: 480,
-        payment_timeout: Duration::from_millis(300),
+    HostConfig::default()
+        .network(network_config())
+        .cache_dir(Some(shared_cache()))
+        .limits(limits())
+        .clock(Arc::new(clock.clone()))
+        .ids(Arc::new(SequentialIds::default()))
+        .prompter(prompter.clone())
+        .utc_offset_minutes(480)
+        .payment_timeout(Duration::from_millis(300))
         // Fixtures are unsigned: tests that need trust sign their own.
-        developer_mode: true,
-        ..HostConfig::default()
-    }
+        .developer_mode(true)
 }
 
 pub fn host() -> TestHost {

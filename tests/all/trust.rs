@@ -4,12 +4,12 @@
 //! publisher's name and verification that sessions see.
 
 use crate::support::*;
+use plaza_host::Error;
 use plaza_host::manifest::Category;
 use plaza_host::manifest::Scope;
 use plaza_host::package::PublisherKey;
 use plaza_host::prompt::ConsentAnswer;
 use plaza_host::store::PublisherRecord;
-use plaza_host::{Error, HostConfig};
 use plaza_test_programs::IDENTITY_PROBE;
 
 const APP: &str = "test.plaza.identity-probe";
@@ -17,10 +17,7 @@ const PUBLISHER: &str = "test.plaza.clinic";
 
 /// A host outside developer mode, as users run it.
 fn strict() -> TestHost {
-    host_with(|c| HostConfig {
-        developer_mode: false,
-        ..c
-    })
+    host_with(|c| c.developer_mode(false))
 }
 
 fn manifest() -> String {

@@ -18,12 +18,10 @@ pub fn limits() -> SandboxLimits {
 }
 
 fn config(cache: Option<PathBuf>, limits: SandboxLimits) -> HostConfig {
-    HostConfig {
-        cache_dir: cache,
-        limits,
-        developer_mode: false,
-        ..HostConfig::default()
-    }
+    HostConfig::default()
+        .cache_dir(cache)
+        .limits(limits)
+        .developer_mode(false)
 }
 
 /// A Plaza host on the default store (a SQLite file, WAL) in `dir`, with the

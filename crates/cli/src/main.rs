@@ -394,12 +394,10 @@ fn open_host_with(
         .parent()
         .map(|p| p.join("cache"))
         .unwrap_or_else(|| PathBuf::from("cache"));
-    let config = HostConfig {
-        cache_dir: Some(cache),
-        developer_mode: trust::developer_mode_from_env(),
-        prompter,
-        ..HostConfig::default()
-    };
+    let config = HostConfig::default()
+        .cache_dir(Some(cache))
+        .developer_mode(trust::developer_mode_from_env())
+        .prompter(prompter);
     Host::open(&path, config).with_context(|| format!("opening the store {}", path.display()))
 }
 

@@ -289,8 +289,7 @@ pub fn recorder(
         PathBuf::from(target)
     } else {
         let record = host
-            .store()
-            .get_package(app)?
+            .package(app)?
             .with_context(|| format!("{app} is not installed"))?;
         let package = plaza_host::package::Package {
             manifest: plaza_host::manifest::Manifest::parse(app, &record.manifest)?,

@@ -173,15 +173,46 @@ pub fn size(bytes: u64) -> String {
 /// error.
 pub fn error(e: &anyhow::Error) {
     let mut err = anstream::stderr().lock();
-    let _ = writeln!(err, "{BAD}error:{BAD:#} {e:#}");
+    let _ = writeln!(err, "{BAD}error:{BAD:#} {}", with_causes(e));
     if let Some(hint) = crate::hints::for_error(e) {
         let _ = writeln!(err, "{HINT}hint:{HINT:#} {hint}");
     }
 }
 
+/// An error and its causes, as `{e:#}` writes them (`what: why: ...`),
+/// less the causes it already says: the host's errors keep the error
+/// underneath as their source and say it in their message too.
+pub fn with_causes(e: &anyhow::Error) -> String {
+    let mut text = e.to_string();
+    for cause in e.chain().skip(1) {
+        let cause = cause.to_string();
+        if !text.contains(&cause) {
+            text.push_str(": ");
+            text.push_str(&cause);
+        }
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn causes_the_message_already_says_are_not_repeated() {
+        let io = std::io::Error::other("disk full");
+        let e = anyhow::Error::from(plaza_host::Error::Internal {
+            message: format!("writing the log: {io}"),
+            source: Some(io.into()),
+        })
+        .context("installing");
+        assert_eq!(
+            with_causes(&e),
+            "installing: internal error of the host: writing the log: disk full"
+        );
+        let e = anyhow::Error::from(std::io::Error::other("disk full")).context("installing");
+        assert_eq!(with_causes(&e), format!("{e:#}"));
+    }
 
     #[test]
     fn color_is_read_before_parsing() {

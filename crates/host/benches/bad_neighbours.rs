@@ -891,16 +891,14 @@ fn open_host(o: &Options, dir: &std::path::Path) -> Host {
         max_live_sessions: (o.sessions + o.hostile + 64) as u32,
         ..SandboxLimits::default()
     };
-    let config = HostConfig {
-        cache_dir: Some(
+    let config = HostConfig::default()
+        .cache_dir(Some(
             std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("plaza-bench-cache"),
-        ),
-        limits,
-        utc_offset_minutes: 480,
+        ))
+        .limits(limits)
+        .utc_offset_minutes(480)
         // The fixtures are unsigned.
-        developer_mode: true,
-        ..HostConfig::default()
-    };
+        .developer_mode(true);
     Host::open(&dir.join("plaza.db"), config).expect("open the host")
 }
 

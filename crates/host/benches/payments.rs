@@ -251,19 +251,17 @@ fn concurrent_host_run(max_batch: usize, payers: usize, secs: Duration) -> Row {
     );
     let prompter = Arc::new(ScriptedPrompter::new());
     prompter.answer_payments(ScriptedPayment::Answer(PaymentAnswer::Confirm));
-    let config = HostConfig {
-        cache_dir: Some(dir.path().join("cache")),
-        limits: SandboxLimits {
+    let config = HostConfig::default()
+        .cache_dir(Some(dir.path().join("cache")))
+        .limits(SandboxLimits {
             memory_bytes: 32 * 1024 * 1024,
             cpu_deadline: Duration::from_secs(5),
             ..SandboxLimits::default()
-        },
-        clock: Arc::new(ManualClock::new(1_795_222_800_000)),
-        ids: Arc::new(SequentialIds::default()),
-        prompter,
-        developer_mode: true,
-        ..HostConfig::default()
-    };
+        })
+        .clock(Arc::new(ManualClock::new(1_795_222_800_000)))
+        .ids(Arc::new(SequentialIds::default()))
+        .prompter(prompter)
+        .developer_mode(true);
     let host = Host::with_store(store.clone(), config).unwrap();
     let fixture = &plaza_test_programs::CASHIER;
     let package = Package::new(&fixture.manifest_text(), fixture.component_bytes()).unwrap();

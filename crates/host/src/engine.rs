@@ -28,7 +28,10 @@ pub const WASI_PACKAGES: [&str; 6] = [
 
 /// Builds the engine for a host's limits.
 pub(crate) fn build_engine(limits: &SandboxLimits) -> Result<Engine> {
-    Engine::new(&engine_config(limits)).map_err(|e| Error::Engine(format!("{e:#}")))
+    Engine::new(&engine_config(limits)).map_err(|e| Error::Engine {
+        message: format!("{e:#}"),
+        source: e.into(),
+    })
 }
 
 /// The Wasmtime configuration a host with these limits runs under (component
@@ -153,6 +156,7 @@ impl ComponentCache {
         let component = Component::new(engine, bytes).map_err(|e| Error::InvalidComponent {
             app: app.to_string(),
             message: format!("{e:#}"),
+            source: Some(e.into()),
         })?;
         self.counters.compiled.fetch_add(1, Ordering::Relaxed);
         if let Some(path) = &path
@@ -303,7 +307,10 @@ impl Runtime {
         let runtime = self.clone();
         tokio::task::spawn_blocking(move || runtime.prepare_blocking(&manifest, &bytes, &sha))
             .await
-            .map_err(|e| Error::Internal(format!("compile task: {e}")))?
+            .map_err(|e| Error::Internal {
+                message: format!("compile task: {e}"),
+                source: Some(e.into()),
+            })?
     }
 
     fn prepare_blocking(
@@ -323,6 +330,7 @@ impl Runtime {
         let link_err = |e: wasmtime::Error| Error::InvalidComponent {
             app: app.clone(),
             message: format!("{e:#}"),
+            source: Some(e.into()),
         };
         let pre = self.linker.instantiate_pre(&component).map_err(link_err)?;
         let pre = plaza_world::MiniAppPre::new(pre).map_err(link_err)?;
@@ -398,10 +406,14 @@ impl Runtime {
 pub fn component_imports(bytes: &[u8]) -> Result<Vec<String>> {
     let mut config = Config::new();
     config.wasm_component_model(true);
-    let engine = Engine::new(&config).map_err(|e| Error::Engine(format!("{e:#}")))?;
+    let engine = Engine::new(&config).map_err(|e| Error::Engine {
+        message: format!("{e:#}"),
+        source: e.into(),
+    })?;
     let component = Component::new(&engine, bytes).map_err(|e| Error::InvalidComponent {
         app: "(inspected)".into(),
         message: format!("{e:#}"),
+        source: Some(e.into()),
     })?;
     Ok(component
         .component_type()

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 
 /// Why a mini-app's session ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum GuestFault {
     /// It ran past its CPU deadline for one event.
     Deadline {
@@ -57,6 +58,7 @@ impl std::fmt::Display for GuestFault {
 
 /// Everything that can go wrong in the host.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// The manifest could not be read.
     #[error("{source_name}: {message}")]
@@ -81,6 +83,10 @@ pub enum Error {
         app: String,
         /// What Wasmtime or the host said.
         message: String,
+        /// Wasmtime's error, when Wasmtime refused the component (`None` when
+        /// the host's own checks did).
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
     /// The component imports a `plaza:host` interface its manifest does not declare.
     #[error(
@@ -173,6 +179,10 @@ pub enum Error {
         app: String,
         /// What does not match, and what to do.
         message: String,
+        /// The error of decoding the signature section, when it could not be
+        /// decoded.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
     /// The package's publisher is not in the host's registry.
     #[error(
@@ -291,19 +301,38 @@ pub enum Error {
         message: String,
     },
     /// The engine could not be configured.
-    #[error("engine: {0}")]
-    Engine(String),
+    #[error("engine: {message}")]
+    Engine {
+        /// What failed, with Wasmtime's explanation.
+        message: String,
+        /// Wasmtime's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// The embedding app's network configuration is unusable (a root
     /// certificate that does not parse).
-    #[error("network configuration: {0}")]
-    NetworkConfig(String),
+    #[error("network configuration: {message}")]
+    NetworkConfig {
+        /// What is wrong.
+        message: String,
+        /// The error of the PEM or TLS library, when one failed.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
     /// A request to the host's API was malformed (an amount of zero, an
     /// unknown currency, a coverage over 100 %).
     #[error("{0}")]
     InvalidRequest(String),
     /// Something that is a bug of the host.
-    #[error("internal error of the host: {0}")]
-    Internal(String),
+    #[error("internal error of the host: {message}")]
+    Internal {
+        /// What went wrong.
+        message: String,
+        /// The error underneath (a task that panicked, the system's random
+        /// source), when there is one.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
 }
 
 fn offered_list(offered: &[String]) -> String {
@@ -319,6 +348,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Why the store failed.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum StoreError {
     /// The database could not be opened.
     #[error("cannot open the store at {path}: {message}")]

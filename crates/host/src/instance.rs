@@ -149,7 +149,10 @@ impl InstanceState {
 /// on its view.
 pub(crate) fn build_linker(engine: &Engine) -> Result<Linker<InstanceState>> {
     let mut linker = Linker::new(engine);
-    let link = |what: &str, e: wasmtime::Error| Error::Engine(format!("linking {what}: {e:#}"));
+    let link = |what: &str, e: wasmtime::Error| Error::Engine {
+        message: format!("linking {what}: {e:#}"),
+        source: e.into(),
+    };
     wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(|e| link("WASI", e))?;
     wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)
         .map_err(|e| link("wasi:http", e))?;

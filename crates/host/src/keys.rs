@@ -38,16 +38,23 @@ impl std::fmt::Debug for HostKeys {
 /// 32 bytes from the operating system's random source.
 pub fn random_32() -> Result<[u8; 32]> {
     let mut b = [0u8; 32];
-    getrandom::fill(&mut b)
-        .map_err(|e| Error::Internal(format!("the system's random source failed: {e}")))?;
+    getrandom::fill(&mut b).map_err(|e| Error::Internal {
+        message: format!("the system's random source failed: {e}"),
+        // The operating system's error, when it was one (getrandom's own
+        // error type is not a `std::error::Error` without its `std` feature).
+        source: e
+            .raw_os_error()
+            .map(|code| std::io::Error::from_raw_os_error(code).into()),
+    })?;
     Ok(b)
 }
 
 fn secret_32(store: &dyn SecretStore, name: &str) -> Result<[u8; 32]> {
     let value = store.secret_or_insert(name, &random_32()?)?;
-    value
-        .try_into()
-        .map_err(|_| Error::Internal(format!("the host secret `{name}` is not 32 bytes")))
+    value.try_into().map_err(|_| Error::Internal {
+        message: format!("the host secret `{name}` is not 32 bytes"),
+        source: None,
+    })
 }
 
 impl HostKeys {

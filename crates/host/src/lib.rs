@@ -28,6 +28,7 @@
 
 pub mod capabilities;
 pub mod clock;
+mod config;
 mod engine;
 pub mod error;
 mod gate;
@@ -50,7 +51,8 @@ mod trust;
 
 pub use engine::{WASI_PACKAGES, component_imports, describe_import, engine_config};
 pub use error::{Error, GuestFault, Result};
-pub use host::{CacheStats, Host, HostConfig, InstallReport, InstalledApp};
+pub use config::HostConfig;
+pub use host::{CacheStats, Host, InstallReport, InstalledApp};
 pub use services::network::NetworkConfig;
 pub use session::{MAX_PAGE_STACK, Session};
 

@@ -326,12 +326,14 @@ impl PackageSignature {
                 message: format!(
                     "its signature section is malformed ({e}); sign it again with `plaza sign`"
                 ),
+                source: Some(e.into()),
             })?;
         if sig.signature.len() != 128 || crate::hex::decode(&sig.signature).is_none() {
             return Err(Error::BadSignature {
                 app: app.to_string(),
                 message: "its signature is not 64 bytes of hex; sign it again with `plaza sign`"
                     .to_string(),
+                source: None,
             });
         }
         Ok(sig)
@@ -431,6 +433,7 @@ fn check_component_header(app: &str, component: &[u8]) -> Result<()> {
     Err(Error::InvalidComponent {
         app: app.to_string(),
         message,
+        source: None,
     })
 }
 

@@ -49,6 +49,7 @@ pub(crate) fn check_install(
                         "it is signed as publisher {}, but its manifest names publisher {publisher_id}: sign it with the key of {publisher_id}",
                         sig.publisher
                     ),
+                    source: None,
                 });
             }
             let Some(publisher) = &registered else {
@@ -68,12 +69,14 @@ pub(crate) fn check_install(
                         message: format!(
                             "it does not match the key of publisher {publisher_id} in the registry (expected key id {expected_key_id}, the package says key id {signed_with_key_id}): it was changed after signing or signed with another key; sign it again with the registered key, or update the registry's key"
                         ),
+                        source: None,
                     });
                 }
                 SignatureStatus::Unsigned | SignatureStatus::WrongPublisher { .. } => {
-                    return Err(Error::Internal(
-                        "a parsed signature verified as absent".into(),
-                    ));
+                    return Err(Error::Internal {
+                        message: "a parsed signature verified as absent".into(),
+                        source: None,
+                    });
                 }
             }
         }

@@ -44,7 +44,7 @@
 use plaza_host::clock::{Clock, ManualClock, RandomIds};
 use plaza_host::prompt::{PaymentAnswer, ScriptedPayment, ScriptedPrompter};
 use plaza_host::sandbox::SandboxLimits;
-use plaza_host::store::{MessagingStore, SqliteStore};
+use plaza_host::store::{KvStore, MessagingStore, SqliteStore};
 use plaza_host::{Block, Host, HostConfig, Page};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::{BufRead, BufReader, Write};
@@ -114,21 +114,21 @@ fn user(w: usize) -> String {
 fn config(clock: &ManualClock) -> HostConfig {
     let prompter = ScriptedPrompter::new();
     prompter.answer_payments(ScriptedPayment::Answer(PaymentAnswer::Confirm));
-    HostConfig {
-        cache_dir: Some(PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("plaza-crash-cache")),
-        limits: SandboxLimits {
+    HostConfig::default()
+        .cache_dir(Some(
+            PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("plaza-crash-cache"),
+        ))
+        .limits(SandboxLimits {
             memory_bytes: 32 * 1024 * 1024,
             max_live_sessions: 16,
             ..SandboxLimits::default()
-        },
-        idle_timeout: None,
-        clock: Arc::new(clock.clone()),
-        ids: Arc::new(RandomIds::default()),
-        prompter: Arc::new(prompter),
-        utc_offset_minutes: 480,
-        developer_mode: true,
-        ..HostConfig::default()
-    }
+        })
+        .idle_timeout(None)
+        .clock(Arc::new(clock.clone()))
+        .ids(Arc::new(RandomIds::default()))
+        .prompter(Arc::new(prompter))
+        .utc_offset_minutes(480)
+        .developer_mode(true)
 }
 
 /// A small seeded generator (SplitMix64): the same seed, the same workload
@@ -220,7 +220,6 @@ async fn work(host: Host, clock: ManualClock, round: u64, w: usize, mut rng: Rng
     // Payments of earlier rounds that can still be refunded: a refund may
     // take back money paid before the last crash.
     let mut refundable: Vec<(String, u64)> = host
-        .store()
         .payments(CASHIER, &user, None, 200)
         .unwrap()
         .into_iter()
@@ -583,10 +582,10 @@ impl Harness {
         let host = Host::open(&self.path, config(&ManualClock::new(START_MS))).unwrap();
         let mut in_flight = Vec::new();
         for (op, _) in seen.begun.into_values() {
-            let landed = resolve(&host, &mut self.model, &op)?;
+            let landed = resolve(&host, &self.path, &mut self.model, &op)?;
             in_flight.push((op, landed));
         }
-        check(&host, &self.model).map_err(|problems| {
+        check(&host, &self.path, &self.model).map_err(|problems| {
             let when = if in_flight.is_empty() {
                 "between operations".to_string()
             } else {
@@ -699,15 +698,16 @@ fn count(path: &Path, sql: &str) -> i64 {
 
 /// Finds out whether an operation under way at the kill happened, and if it
 /// did adds it to the model. It may have happened or not, but only whole.
-fn resolve(host: &Host, model: &mut Model, op: &Begun) -> Result<bool, String> {
+/// `path` is the host's store file: what the host does not show (a user's
+/// stored keys) is read from it.
+fn resolve(host: &Host, path: &Path, model: &mut Model, op: &Begun) -> Result<bool, String> {
     let words: Vec<&str> = op.words.iter().map(String::as_str).collect();
     let user = user(op.worker);
     let account = &mut model.accounts[op.worker];
-    let store = host.store();
-    let failed = |e: plaza_host::store::StoreError| e.to_string();
+    let failed = |e: plaza_host::Error| e.to_string();
     match words[..] {
         ["pay", order, amount] => {
-            let Some(p) = store.payment(CASHIER, order).map_err(failed)? else {
+            let Some(p) = host.payment(CASHIER, order).map_err(failed)? else {
                 return Ok(false);
             };
             account.payments.insert(
@@ -718,7 +718,7 @@ fn resolve(host: &Host, model: &mut Model, op: &Begun) -> Result<bool, String> {
         }
         ["refund", order, amount] => {
             let amount: u64 = amount.parse().unwrap();
-            let new: Vec<_> = store
+            let new: Vec<_> = host
                 .wallet_history(&user, 1_000_000)
                 .map_err(failed)?
                 .into_iter()
@@ -756,9 +756,9 @@ fn resolve(host: &Host, model: &mut Model, op: &Begun) -> Result<bool, String> {
             Ok(landed)
         }
         ["put", key, value] => {
-            let stored = store
-                .kv_get(&user, NOTES, key)
-                .map_err(failed)?
+            let stored = SqliteStore::open(path)
+                .and_then(|store| store.kv_get(&user, NOTES, key))
+                .map_err(|e| e.to_string())?
                 .map(|v| String::from_utf8_lossy(&v).into_owned());
             let landed = stored.as_deref() == Some(value);
             if landed {
@@ -771,10 +771,12 @@ fn resolve(host: &Host, model: &mut Model, op: &Begun) -> Result<bool, String> {
 }
 
 /// Every check of a restarted host against the model; the problems found.
-fn check(host: &Host, model: &Model) -> Result<(), Vec<String>> {
+/// `path` is the host's store file: what the host does not show (a user's
+/// stored keys, unfinished broadcasts) is read from it.
+fn check(host: &Host, path: &Path, model: &Model) -> Result<(), Vec<String>> {
     let mut problems = Vec::new();
     let mut problem = |p: String| problems.push(p);
-    let store = host.store();
+    let store = SqliteStore::open(path).unwrap();
 
     // The ledger.
     let report = host.verify_ledger().unwrap();
@@ -798,7 +800,7 @@ fn check(host: &Host, model: &Model) -> Result<(), Vec<String>> {
     for (w, account) in model.accounts.iter().enumerate() {
         let user = user(w);
         for (order, (tx, amount)) in &account.payments {
-            match store.payment(CASHIER, order).unwrap() {
+            match host.payment(CASHIER, order).unwrap() {
                 None => problem(format!(
                     "{user}: acknowledged payment {order} ({tx}) is missing"
                 )),
@@ -819,7 +821,7 @@ fn check(host: &Host, model: &Model) -> Result<(), Vec<String>> {
                 }
             }
         }
-        let history = store.wallet_history(&user, 1_000_000).unwrap();
+        let history = host.wallet_history(&user, 1_000_000).unwrap();
         let stored: BTreeSet<(&str, &str)> = history
             .iter()
             .map(|e| (e.kind.as_str(), e.tx_id.as_str()))
@@ -1024,7 +1026,7 @@ fn the_checks_catch_a_lost_payment_a_duplicated_message_and_stale_storage() {
         c.execute_batch(sql).unwrap();
         drop(c);
         let host = Host::open(&copy, config(&ManualClock::new(START_MS))).unwrap();
-        let problems = check(&host, m).expect_err(name);
+        let problems = check(&host, &copy, m).expect_err(name);
         assert!(
             problems.iter().any(|p| p.contains(expect)),
             "{name}: no problem saying `{expect}` in {problems:#?}"
@@ -1060,7 +1062,7 @@ fn the_checks_catch_a_lost_payment_a_duplicated_message_and_stale_storage() {
     let mut fewer = m.clone();
     fewer.accounts[0].payments.remove(&order);
     let host = Host::open(&h.path, config(&ManualClock::new(START_MS))).unwrap();
-    let problems = check(&host, &fewer).unwrap_err();
+    let problems = check(&host, &h.path, &fewer).unwrap_err();
     assert!(
         problems.iter().any(|p| p.contains("never acknowledged")),
         "{problems:#?}"

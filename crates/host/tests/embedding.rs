@@ -88,13 +88,11 @@ fn field(page: &Page, label: &str) -> Option<String> {
 async fn the_guide_runs_a_payment_through_the_apps_own_ui_and_shuts_down() {
     let dir = tempfile::tempdir().unwrap();
     let (ui, mut questions) = mpsc::channel(4);
-    let config = HostConfig {
-        cache_dir: Some(dir.path().join("cache")),
-        prompter: Arc::new(UiPrompter { ui }),
-        utc_offset_minutes: 8 * 60,
-        developer_mode: true, // the fixture is unsigned
-        ..HostConfig::default()
-    };
+    let config = HostConfig::default()
+        .cache_dir(Some(dir.path().join("cache")))
+        .prompter(Arc::new(UiPrompter { ui }))
+        .utc_offset_minutes(8 * 60)
+        .developer_mode(true); // the fixture is unsigned
     let host = Host::open(&dir.path().join("plaza.db"), config).unwrap();
     let package = Package::new(&CASHIER.manifest_text(), CASHIER.component_bytes()).unwrap();
     let report = host.install(package).await.unwrap();

@@ -129,17 +129,15 @@ async fn setup<'a>(
     let clock = ManualClock::new(scenario.start_ms);
     let prompter = Arc::new(ScriptedPrompter::new());
     apply_answers(&prompter, &scenario.answers);
-    let mut config = HostConfig {
-        cache_dir,
-        clock: Arc::new(clock.clone()),
-        ids: Arc::new(SequentialIds::default()),
-        prompter: prompter.clone(),
-        utc_offset_minutes: scenario.utc_offset_minutes,
-        developer_mode: true,
+    let mut config = HostConfig::default()
+        .cache_dir(cache_dir)
+        .clock(Arc::new(clock.clone()))
+        .ids(Arc::new(SequentialIds::default()))
+        .prompter(prompter.clone())
+        .utc_offset_minutes(scenario.utc_offset_minutes)
+        .developer_mode(true)
         // Sessions end only when a step restarts the host.
-        idle_timeout: None,
-        ..HostConfig::default()
-    };
+        .idle_timeout(None);
     // The city-services sample's agency backend: one per process, on an
     // ephemeral port, where the host sends the sample's origin.
     let backend = plaza_agency_backend::shared()

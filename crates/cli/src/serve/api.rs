@@ -148,7 +148,7 @@ impl From<HostError> for ApiError {
     fn from(e: HostError) -> ApiError {
         let status = match &e {
             HostError::NotInstalled { .. } => StatusCode::NOT_FOUND,
-            HostError::Internal(_) | HostError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            HostError::Internal { .. } | HostError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
             _ => StatusCode::BAD_REQUEST,
         };
         ApiError(status, e.to_string())
@@ -367,9 +367,12 @@ where
     F: std::future::Future<Output = Result<Page, HostError>> + Send + 'static,
 {
     sim.set_busy(user, true);
-    let result = tokio::spawn(f)
-        .await
-        .unwrap_or_else(|e| Err(HostError::Internal(format!("the event task: {e}"))));
+    let result = tokio::spawn(f).await.unwrap_or_else(|e| {
+        Err(HostError::Internal {
+            message: format!("the event task: {e}"),
+            source: Some(e.into()),
+        })
+    });
     sim.set_busy(user, false);
     result
 }

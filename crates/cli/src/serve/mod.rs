@@ -175,14 +175,12 @@ pub async fn serve(args: ServeArgs) -> Result<ExitCode> {
         .parent()
         .map(|p| p.join("cache"))
         .unwrap_or_else(|| PathBuf::from("cache"));
-    let config = HostConfig {
-        cache_dir: Some(cache),
-        developer_mode,
-        prompter: Arc::new(prompter.clone()),
-        clock: clock.clone(),
-        payment_timeout: timeout,
-        ..HostConfig::default()
-    };
+    let config = HostConfig::default()
+        .cache_dir(Some(cache))
+        .developer_mode(developer_mode)
+        .prompter(Arc::new(prompter.clone()))
+        .clock(clock.clone())
+        .payment_timeout(timeout);
     let host = Host::open(&store_path, config)
         .with_context(|| format!("opening the store {}", store_path.display()))?;
 

@@ -69,7 +69,7 @@ pub async fn watch(sim: Sim, installer: Installer, project: Project, every: Dura
                 eprintln!("reinstalled {app_id}: the page reloads");
             }
             Err(e) => {
-                let message = format!("{e:#}");
+                let message = crate::ui::with_causes(&e);
                 eprintln!("rebuilding {} failed: {message}", project.dir.display());
                 sim.view().build_error = Some(format!(
                     "Rebuilding {} failed (the previous build keeps running): {message}. \

@@ -6,8 +6,7 @@
 mod identity;
 mod publishers;
 
-use crate::services::network::NetworkConfig;
-use crate::clock::{Clock, IdSource, RandomIds, SystemClock};
+use crate::config::HostConfig;
 use crate::engine::{self, Runtime};
 use crate::error::{Error, Result};
 use crate::gate::{Actor, Gate};
@@ -16,89 +15,14 @@ use crate::lanes::BusyLanes;
 use crate::manifest::Manifest;
 use crate::package::Package;
 use crate::policy::Policy;
-use crate::prompt::{DismissAll, Prompter};
-use crate::sandbox::SandboxLimits;
 use crate::services::network::Network;
 use crate::services::{MessagingSettings, PaymentSettings, RateWindow, Services};
 use crate::session::{self, Session, Slot};
 use crate::store::{AuditEntry, AuditQuery, ConsentRecord, Outcome, PackageRecord, SqliteStore, Store};
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
-
-/// How a host is set up. `HostConfig::default()` is what production wants;
-/// tests swap the clock, the ids and the prompter.
-#[derive(Clone)]
-pub struct HostConfig {
-    /// Where compiled components are kept between runs; `None` compiles every
-    /// mini-app at every start.
-    pub cache_dir: Option<PathBuf>,
-    /// The sandbox's limits.
-    pub limits: SandboxLimits,
-    /// How long a session may be idle before it is evicted (default 30
-    /// minutes, as WeChat does). `None` never evicts.
-    pub idle_timeout: Option<Duration>,
-    /// What each publisher category may use.
-    pub policy: Policy,
-    /// Where the time comes from.
-    pub clock: Arc<dyn Clock>,
-    /// Where ids come from.
-    pub ids: Arc<dyn IdSource>,
-    /// The embedding app's UI for consent and confirmation.
-    pub prompter: Arc<dyn Prompter>,
-    /// The host's time zone as minutes east of UTC (480 for China).
-    pub utc_offset_minutes: i32,
-    /// Whether install takes unsigned packages (off by default). Unsigned
-    /// mini-apps run as unverified, whatever publisher they claim. For
-    /// developing mini-apps and for tests, never for users.
-    pub developer_mode: bool,
-    /// How long a payment confirmation waits for the user before the guest
-    /// gets `timed-out` (default 2 minutes).
-    pub payment_timeout: Duration,
-    /// Messages (sends, broadcasts, replies) one mini-app may send a minute
-    /// (default 60).
-    pub messaging_per_minute: u32,
-    /// Broadcasts one account may deliver to a follower per calendar month
-    /// (default 4, WeChat's rule).
-    pub broadcasts_per_month: u32,
-    /// Where mini-apps' outbound requests may go and which TLS roots they
-    /// trust ([`NetworkConfig`]); the per-session limits are in
-    /// [`SandboxLimits`].
-    pub network: NetworkConfig,
-}
-
-impl Default for HostConfig {
-    fn default() -> Self {
-        HostConfig {
-            cache_dir: None,
-            limits: SandboxLimits::default(),
-            idle_timeout: Some(Duration::from_secs(30 * 60)),
-            policy: Policy::default(),
-            clock: Arc::new(SystemClock),
-            ids: Arc::new(RandomIds::default()),
-            prompter: Arc::new(DismissAll),
-            utc_offset_minutes: 0,
-            developer_mode: false,
-            payment_timeout: Duration::from_secs(120),
-            messaging_per_minute: 60,
-            broadcasts_per_month: 4,
-            network: NetworkConfig::default(),
-        }
-    }
-}
-
-impl std::fmt::Debug for HostConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("HostConfig")
-            .field("cache_dir", &self.cache_dir)
-            .field("limits", &self.limits)
-            .field("idle_timeout", &self.idle_timeout)
-            .field("utc_offset_minutes", &self.utc_offset_minutes)
-            .field("developer_mode", &self.developer_mode)
-            .finish_non_exhaustive()
-    }
-}
 
 /// What `install` did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -395,9 +319,10 @@ impl Host {
     /// same pair reaches the same session.
     pub fn session(&self, user: &str, app_id: &str) -> Result<Session> {
         if user.is_empty() || user.len() > 128 {
-            return Err(Error::Internal(
-                "a user id must be 1 to 128 bytes".to_string(),
-            ));
+            return Err(Error::Internal {
+                message: "a user id must be 1 to 128 bytes".to_string(),
+                source: None,
+            });
         }
         let installed = self.inner.runtime.is_loaded(app_id)
             || self.inner.services.store.package_info(app_id)?.is_some();
@@ -562,6 +487,46 @@ impl Host {
         Ok(self.inner.services.store.wallet_history(user, limit)?)
     }
 
+    /// A payment to a mini-app, by the mini-app's order id: the signed
+    /// receipt, who paid, the bill and what was refunded of it. `None` if
+    /// the mini-app has no payment of that order.
+    pub fn payment(
+        &self,
+        app_id: &str,
+        order_id: &str,
+    ) -> Result<Option<crate::store::PaymentRecord>> {
+        Ok(self.inner.services.store.payment(app_id, order_id)?)
+    }
+
+    /// A user's payments to a mini-app, newest first, at most `limit`. To
+    /// page on, pass the `seq` of the last payment seen as `before` (`None`
+    /// starts at the newest).
+    pub fn payments(
+        &self,
+        app_id: &str,
+        user: &str,
+        before: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<crate::store::PaymentRecord>> {
+        Ok(self
+            .inner
+            .services
+            .store
+            .payments(app_id, user, before, limit)?)
+    }
+
+    /// What a user's data in a mini-app counts against its storage quota:
+    /// the keys, and their bytes with the per-key overhead.
+    pub fn storage_usage(&self, user: &str, app_id: &str) -> Result<crate::store::KvUsage> {
+        Ok(self.inner.services.store.kv_usage(user, app_id)?)
+    }
+
+    /// An installed mini-app's package as the host keeps it (manifest text,
+    /// component, signature), to export it; `None` if it is not installed.
+    pub fn package(&self, app_id: &str) -> Result<Option<PackageRecord>> {
+        Ok(self.inner.services.store.get_package(app_id)?)
+    }
+
     /// Binds (or replaces) a user's medical-insurance card: coverage in basis
     /// points (7000 = 70 %), the annual cap in minor units.
     pub fn bind_insurance_card(
@@ -680,11 +645,6 @@ impl Host {
             tracing::info!(broadcast = %id, delivered = count.delivered, skipped = count.skipped, "finished an interrupted broadcast");
         }
         Ok(unfinished.len())
-    }
-
-    /// The store behind the host.
-    pub fn store(&self) -> &Arc<dyn Store> {
-        &self.inner.services.store
     }
 }
 

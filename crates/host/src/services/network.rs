@@ -50,16 +50,18 @@ impl NetworkConfig {
         use rustls_pki_types::pem::PemObject;
         let mut n = 0;
         for cert in CertificateDer::pem_slice_iter(pem) {
-            let cert = cert.map_err(|e| {
-                crate::Error::NetworkConfig(format!("a root certificate is not valid PEM: {e}"))
+            let cert = cert.map_err(|e| crate::Error::NetworkConfig {
+                message: format!("a root certificate is not valid PEM: {e}"),
+                source: Some(e.into()),
             })?;
             self.root_certificates.push(cert.to_vec());
             n += 1;
         }
         if n == 0 {
-            return Err(crate::Error::NetworkConfig(
-                "the PEM text holds no certificate (`-----BEGIN CERTIFICATE-----`)".into(),
-            ));
+            return Err(crate::Error::NetworkConfig {
+                message: "the PEM text holds no certificate (`-----BEGIN CERTIFICATE-----`)".into(),
+                source: None,
+            });
         }
         Ok(n)
     }
@@ -91,17 +93,18 @@ impl Network {
         for (i, der) in config.root_certificates.iter().enumerate() {
             roots
                 .add(rustls_pki_types::CertificateDer::from(der.clone()))
-                .map_err(|e| {
-                    crate::Error::NetworkConfig(format!(
-                        "root certificate {} cannot be used: {e}",
-                        i + 1
-                    ))
+                .map_err(|e| crate::Error::NetworkConfig {
+                    message: format!("root certificate {} cannot be used: {e}", i + 1),
+                    source: Some(e.into()),
                 })?;
         }
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let tls = rustls::ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
-            .map_err(|e| crate::Error::NetworkConfig(format!("TLS: {e}")))?
+            .map_err(|e| crate::Error::NetworkConfig {
+                message: format!("TLS: {e}"),
+                source: Some(e.into()),
+            })?
             .with_root_certificates(roots)
             .with_no_client_auth();
         Ok(Network {
