@@ -1,10 +1,10 @@
 //! How a host is set up: [`HostConfig`].
 
-use crate::services::network::NetworkConfig;
 use crate::clock::{Clock, IdSource, RandomIds, SystemClock};
 use crate::policy::Policy;
 use crate::prompt::{DismissAll, Prompter};
 use crate::sandbox::SandboxLimits;
+use crate::services::network::NetworkConfig;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;

@@ -395,7 +395,7 @@ impl Gate {
         }
     }
 
-        /// Decides whether `subject` may send a request to
+    /// Decides whether `subject` may send a request to
     /// `scheme://host:port` (host in lower case, an IPv6 address in
     /// brackets), and writes the decision to the audit log (capability
     /// `network`: the method and the origin, never the path or a body).
@@ -484,7 +484,6 @@ impl Gate {
         }
     }
 
-
     /// Whether the policy settles medical insurance in real time for the
     /// publisher's category.
     fn settles_insurance(&self, subject: &Subject) -> Result<(), Denial> {
@@ -533,7 +532,6 @@ impl Gate {
         }
         Ok(())
     }
-
 
     /// Appends an entry to the audit log: the one way an entry is written.
     pub(crate) fn audit(
@@ -646,7 +644,11 @@ impl SessionGate {
     /// is audited (`messaging.long-term`) once per session and outcome.
     pub(crate) fn keeps_long_term_subscriptions(&mut self) -> Result<bool, Denial> {
         let decision = self.gate.keeps_long_term_subscriptions(&self.subject);
-        self.audit_decision_once("messaging.long-term", &decision, "the host's policy lets this publisher's category keep long-term subscriptions")?;
+        self.audit_decision_once(
+            "messaging.long-term",
+            &decision,
+            "the host's policy lets this publisher's category keep long-term subscriptions",
+        )?;
         Ok(decision.is_ok())
     }
 

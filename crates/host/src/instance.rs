@@ -9,6 +9,7 @@
 //! (`InstanceState::storage`, `InstanceState::payment`, ...) that hands its
 //! capability only its slice.
 
+use crate::capabilities::Types;
 use crate::capabilities::clock::{Clock, ClockView};
 use crate::capabilities::identity::{Identity, IdentityView};
 use crate::capabilities::log::{Log, LogBudget, LogView};
@@ -16,7 +17,6 @@ use crate::capabilities::messaging::{Messaging, MessagingView};
 use crate::capabilities::network::SessionNetwork;
 use crate::capabilities::payment::{Payment, PaymentView};
 use crate::capabilities::storage::{Storage, StorageView};
-use crate::capabilities::Types;
 use crate::error::{Error, GuestFault, Result};
 use crate::gate::{SessionGate, Subject};
 use crate::lanes::HeldLane;
@@ -208,11 +208,7 @@ pub(crate) fn new_store(
         .build();
     let lane = Arc::new(HeldLane::default());
     let gate = SessionGate::new(services.gate.clone(), subject, lane.clone());
-    let net = SessionNetwork::new(
-        gate.auditor(),
-        services.network.clone(),
-        limits.clone(),
-    );
+    let net = SessionNetwork::new(gate.auditor(), services.network.clone(), limits.clone());
     let state = InstanceState {
         wasi,
         table: ResourceTable::new(),

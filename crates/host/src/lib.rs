@@ -49,9 +49,9 @@ mod session;
 pub mod store;
 mod trust;
 
+pub use config::HostConfig;
 pub use engine::{WASI_PACKAGES, component_imports, describe_import, engine_config};
 pub use error::{Error, GuestFault, Result};
-pub use config::HostConfig;
 pub use host::{CacheStats, Host, InstallReport, InstalledApp};
 pub use services::network::NetworkConfig;
 pub use session::{MAX_PAGE_STACK, Session};

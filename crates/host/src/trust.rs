@@ -151,11 +151,7 @@ pub(crate) fn publisher_as_shown(
 
 /// Issues a new app secret for `app`, replacing any earlier one; returns it.
 /// The store keeps only its hash.
-pub(crate) fn issue_app_secret(
-    secrets: &dyn LoginStore,
-    app: &str,
-    now_ms: i64,
-) -> Result<String> {
+pub(crate) fn issue_app_secret(secrets: &dyn LoginStore, app: &str, now_ms: i64) -> Result<String> {
     let secret = hex::encode(&random_32()?);
     secrets.put_app_secret(app, &hex::sha256(secret.as_bytes()), now_ms)?;
     Ok(secret)

@@ -113,7 +113,9 @@ impl HasData for Identity {
 
 impl IdentityView<'_> {
     fn allow(&mut self) -> Result<(), WitError> {
-        self.gate.check(Capability::Identity).map_err(WitError::from)
+        self.gate
+            .check(Capability::Identity)
+            .map_err(WitError::from)
     }
 
     /// Asks the gate for a consent scope (it prompts, remembers and audits).

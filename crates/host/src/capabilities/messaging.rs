@@ -58,7 +58,9 @@ impl HasData for Messaging {
 
 impl MessagingView<'_> {
     fn allow(&mut self) -> Result<(), WitError> {
-        self.gate.check(Capability::Messaging).map_err(WitError::from)
+        self.gate
+            .check(Capability::Messaging)
+            .map_err(WitError::from)
     }
 
     fn audit_message(&self, what: &str, outcome: Outcome, detail: &str) -> Result<(), WitError> {

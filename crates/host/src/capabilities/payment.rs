@@ -14,8 +14,7 @@ use crate::prompt::{PaymentAnswer, PaymentPrompt};
 use crate::services::PaymentSettings;
 use crate::store::{
     InsuranceTerms, LedgerStore, Outcome, PayCommand, PayResult, PaymentRecord, RefundCommand,
-    RefundResult,
-    wallet_account,
+    RefundResult, wallet_account,
 };
 use plaza_world::payment::{
     self as wit, HistoryPage, Host, InsufficientFunds, PaymentOutcome, PaymentRequest,
@@ -369,12 +368,7 @@ impl Host for PaymentView<'_> {
         let subject = self.gate.subject();
         let mut page = self
             .ledger
-            .payments(
-                subject.app(),
-                &subject.user,
-                before,
-                limit as usize + 1,
-            )
+            .payments(subject.app(), &subject.user, before, limit as usize + 1)
             .map_err(store_failed)?;
         let more = page.len() > limit as usize;
         page.truncate(limit as usize);

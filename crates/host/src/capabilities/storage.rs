@@ -69,9 +69,7 @@ impl Host for StorageView<'_> {
         check_key(&key).map_err(|e| self.refused(e))?;
         let subject = self.gate.subject();
         let (user, app) = (&subject.user, subject.app());
-        self.store
-            .kv_get(user, app, &key)
-            .map_err(unavailable)
+        self.store.kv_get(user, app, &key).map_err(unavailable)
     }
 
     async fn set(&mut self, key: String, value: Vec<u8>) -> Result<(), WitError> {
@@ -107,9 +105,7 @@ impl Host for StorageView<'_> {
         check_key(&key).map_err(|e| self.refused(e))?;
         let subject = self.gate.subject();
         let (user, app) = (&subject.user, subject.app());
-        self.store
-            .kv_delete(user, app, &key)
-            .map_err(unavailable)
+        self.store.kv_delete(user, app, &key).map_err(unavailable)
     }
 
     async fn list_keys(&mut self, prefix: String, limit: u32) -> Result<Vec<String>, WitError> {

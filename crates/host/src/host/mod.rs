@@ -18,7 +18,9 @@ use crate::policy::Policy;
 use crate::services::network::Network;
 use crate::services::{MessagingSettings, PaymentSettings, RateWindow, Services};
 use crate::session::{self, Session, Slot};
-use crate::store::{AuditEntry, AuditQuery, ConsentRecord, Outcome, PackageRecord, SqliteStore, Store};
+use crate::store::{
+    AuditEntry, AuditQuery, ConsentRecord, Outcome, PackageRecord, SqliteStore, Store,
+};
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex, Weak};
@@ -276,8 +278,12 @@ impl Host {
             .collect();
         for slot in slots {
             let mut slot = slot.lock().await;
-            session::end_gracefully(&self.inner.runtime, &mut slot, "the mini-app was uninstalled")
-                .await;
+            session::end_gracefully(
+                &self.inner.runtime,
+                &mut slot,
+                "the mini-app was uninstalled",
+            )
+            .await;
         }
         self.inner.runtime.forget(app_id);
         if !self.inner.services.store.delete_package(app_id)? {
