@@ -372,10 +372,11 @@ pub(crate) fn a_host_secret_is_made_once(s: &dyn Store) {
 
 // Money.
 
-const APP: &str = "cn.hz.clinic";
+pub(crate) const APP: &str = "cn.hz.clinic";
 const PUBLISHER: &str = "cn.hz";
 
-fn pay_cmd(tx: &str, user: &str, order: &str, amount: u64, at_ms: i64) -> PayCommand {
+/// A one-item payment of `amount` by `user` to [`APP`], without insurance.
+pub(crate) fn pay_cmd(tx: &str, user: &str, order: &str, amount: u64, at_ms: i64) -> PayCommand {
     PayCommand {
         tx_id: tx.into(),
         app_id: APP.into(),

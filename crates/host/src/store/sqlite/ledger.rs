@@ -706,33 +706,13 @@ fn post(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ledger::LineItem;
-    use crate::store::conformance::TestKeys;
+    use crate::store::conformance::{self, APP, TestKeys};
     use std::collections::BTreeMap;
     use std::sync::{Arc, Barrier};
 
-    const APP: &str = "cn.hz.clinic";
-
+    /// A payment at time 1 (the conformance suite's).
     fn pay_cmd(tx: &str, user: &str, order: &str, amount: u64) -> PayCommand {
-        PayCommand {
-            tx_id: tx.into(),
-            app_id: APP.into(),
-            publisher_id: "cn.hz".into(),
-            payee: "Hangzhou Clinic".into(),
-            user: user.into(),
-            order_id: order.into(),
-            amount,
-            currency: "CNY".into(),
-            description: "Consultation".into(),
-            items: vec![LineItem {
-                name: "Consultation".into(),
-                quantity: 1,
-                unit_price: amount,
-                insurance_eligible: false,
-            }],
-            at_ms: 1,
-            insurance: None,
-        }
+        conformance::pay_cmd(tx, user, order, amount, 1)
     }
 
     /// Many threads pay at once on a file store, so their payments share
