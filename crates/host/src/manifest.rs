@@ -662,6 +662,14 @@ impl Origin {
                 "`*.{host}` would allow a whole top-level domain: name the organisation's domain, such as `*.hz.gov.cn`"
             ));
         }
+        // A wildcard over a public suffix (`*.gov.cn`, `*.com.cn`,
+        // `*.github.io`) would let in every organisation under it: the
+        // Public Suffix List says where one organisation's names begin.
+        if wildcard && host.contains('.') && psl::domain_str(&host).is_none() {
+            return Err(format!(
+                "`*.{host}` would allow every organisation under `{host}`, a public suffix (Mozilla's Public Suffix List): name the organisation's own domain, such as `*.hz.gov.cn`"
+            ));
+        }
         let loopback = is_loopback_host(&host);
         if ip.is_some() && !loopback {
             return Err(
@@ -997,6 +1005,9 @@ scopes = { real-name = "To register you" }
             ("\"https://192.168.1.10\"", "IP addresses"),
             ("\"https://*.127.0.0.1\"", "wildcard"),
             ("\"https://*.com\"", "top-level domain"),
+            ("\"https://*.gov.cn\"", "public suffix"),
+            ("\"https://*.com.cn\"", "public suffix"),
+            ("\"https://*.github.io\"", "public suffix"),
             ("\"https://a_b.cn\"", "not a host name"),
             ("\"https://api.hz.gov.cn:0\"", "not a port"),
             ("\"https://user@api.hz.gov.cn\"", "user name"),

@@ -161,9 +161,11 @@ impl Network {
         if public.is_empty()
             && let Some(first) = private.first()
         {
+            // The denial does not say which address: the mini-app must not
+            // learn the host's internal addressing from it.
+            tracing::debug!(host, address = %first.ip(), "refused a private destination");
             return Err(Unreachable::Refused(format!(
-                "`{host}` resolves to {}, a loopback, private or link-local address: the host does not connect mini-apps there",
-                first.ip()
+                "`{host}` resolves only to addresses the host does not connect mini-apps to (loopback, private, link-local or reserved): use a name that leads to a public address"
             )));
         }
         Ok(public)
@@ -175,34 +177,88 @@ impl Network {
     }
 }
 
-/// Whether an address is on the public internet (not loopback, private,
-/// link-local, shared, unspecified, broadcast, multicast or documentation).
+/// Whether an address is one the host connects mini-apps to: globally
+/// reachable unicast. Everything the IANA IPv4 and IPv6 Special-Purpose
+/// Address Registries mark as not globally reachable is refused (loopback,
+/// private, shared, link-local, documentation, benchmarking, reserved,
+/// discard, ORCHID and the IETF protocol block), as are multicast,
+/// broadcast, unspecified, the deprecated site-local `fec0::/10`, and any
+/// IPv6 address that carries an IPv4 one (mapped, IPv4-compatible, NAT64
+/// `64:ff9b::/96` and `64:ff9b:1::/48`, 6to4 `2002::/16`), whose IPv4 part
+/// could lead anywhere.
 pub fn is_public(ip: IpAddr) -> bool {
     match ip {
-        IpAddr::V4(v4) => {
-            let o = v4.octets();
-            !(v4.is_loopback()
-                || v4.is_private()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_broadcast()
-                || v4.is_multicast()
-                || v4.is_documentation()
-                || o[0] == 0
-                || (o[0] == 100 && (o[1] & 0xc0) == 64))
-        }
-        IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return is_public(IpAddr::V4(v4));
-            }
-            let first = v6.segments()[0];
-            !(v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || (first & 0xfe00) == 0xfc00
-                || (first & 0xffc0) == 0xfe80)
-        }
+        IpAddr::V4(v4) => is_public_v4(v4),
+        IpAddr::V6(v6) => is_public_v6(v6),
     }
+}
+
+fn in_v4(ip: std::net::Ipv4Addr, net: [u8; 4], bits: u32) -> bool {
+    let mask = if bits == 0 {
+        0
+    } else {
+        u32::MAX << (32 - bits)
+    };
+    (u32::from(ip) & mask) == (u32::from(std::net::Ipv4Addr::from(net)) & mask)
+}
+
+fn is_public_v4(v4: std::net::Ipv4Addr) -> bool {
+    // The IANA IPv4 Special-Purpose Address Registry's blocks that are not
+    // globally reachable, multicast (224/4) and the rest of 240/4.
+    const NOT_PUBLIC: &[([u8; 4], u32)] = &[
+        ([0, 0, 0, 0], 8),       // "this network"
+        ([10, 0, 0, 0], 8),      // private
+        ([100, 64, 0, 0], 10),   // shared address space (carrier-grade NAT)
+        ([127, 0, 0, 0], 8),     // loopback
+        ([169, 254, 0, 0], 16),  // link-local
+        ([172, 16, 0, 0], 12),   // private
+        ([192, 0, 0, 0], 24),    // IETF protocol assignments
+        ([192, 0, 2, 0], 24),    // documentation (TEST-NET-1)
+        ([192, 88, 99, 0], 24),  // deprecated 6to4 relay anycast
+        ([192, 168, 0, 0], 16),  // private
+        ([198, 18, 0, 0], 15),   // benchmarking
+        ([198, 51, 100, 0], 24), // documentation (TEST-NET-2)
+        ([203, 0, 113, 0], 24),  // documentation (TEST-NET-3)
+        ([224, 0, 0, 0], 4),     // multicast
+        ([240, 0, 0, 0], 4),     // reserved, and the limited broadcast
+    ];
+    !NOT_PUBLIC.iter().any(|(net, bits)| in_v4(v4, *net, *bits))
+}
+
+fn is_public_v6(v6: std::net::Ipv6Addr) -> bool {
+    let bits = u128::from(v6);
+    let in_v6 = |prefix: u128, len: u32| {
+        let mask = if len == 0 {
+            0
+        } else {
+            u128::MAX << (128 - len)
+        };
+        bits & mask == prefix & mask
+    };
+    // Addresses that carry an IPv4 address: only as public as that one,
+    // and for NAT64 and 6to4 not even then (the translator or relay may be
+    // inside the host's network).
+    if let Some(v4) = v6.to_ipv4_mapped() {
+        return is_public_v4(v4);
+    }
+    if in_v6(0, 96) {
+        return false; // ::/128, ::1 and the deprecated IPv4-compatible ::a.b.c.d
+    }
+    const NOT_PUBLIC: &[(u128, u32)] = &[
+        (0x0064_ff9b_0000_0000_0000_0000_0000_0000, 96), // NAT64 well-known prefix
+        (0x0064_ff9b_0001_0000_0000_0000_0000_0000, 48), // NAT64 local use
+        (0x0100_0000_0000_0000_0000_0000_0000_0000, 64), // discard-only
+        (0x2001_0000_0000_0000_0000_0000_0000_0000, 23), // IETF protocol assignments (Teredo, ORCHID, ...)
+        (0x2001_0db8_0000_0000_0000_0000_0000_0000, 32), // documentation
+        (0x2002_0000_0000_0000_0000_0000_0000_0000, 16), // 6to4
+        (0x3fff_0000_0000_0000_0000_0000_0000_0000, 20), // documentation
+        (0x5f00_0000_0000_0000_0000_0000_0000_0000, 16), // segment routing (SRv6) SIDs
+        (0xfc00_0000_0000_0000_0000_0000_0000_0000, 7),  // unique local
+        (0xfe80_0000_0000_0000_0000_0000_0000_0000, 10), // link-local
+        (0xfec0_0000_0000_0000_0000_0000_0000_0000, 10), // site-local (deprecated)
+        (0xff00_0000_0000_0000_0000_0000_0000_0000, 8),  // multicast
+    ];
+    !NOT_PUBLIC.iter().any(|(prefix, len)| in_v6(*prefix, *len))
 }
 
 #[cfg(test)]
@@ -219,14 +275,47 @@ mod tests {
             "169.254.169.254",
             "100.64.0.1",
             "0.0.0.0",
+            "192.0.0.8",
+            "192.0.2.1",
+            "198.18.0.1",
+            "198.19.255.255",
+            "198.51.100.7",
+            "203.0.113.9",
+            "224.0.0.1",
+            "240.0.0.1",
+            "255.255.255.255",
+            "::",
             "::1",
+            "::127.0.0.1",
+            "::8.8.8.8",
             "fd00::1",
             "fe80::1",
+            "fec0::1",
+            "ff02::1",
             "::ffff:127.0.0.1",
+            "64:ff9b::7f00:1",
+            "64:ff9b::808:808",
+            "64:ff9b:1::a00:1",
+            "2002:7f00:1::",
+            "2002:808:808::",
+            "2001:db8::1",
+            "2001::1",
+            "3fff::1",
+            "100::1",
+            "5f00::1",
         ] {
             assert!(!is_public(private.parse().unwrap()), "{private}");
         }
-        for public in ["1.1.1.1", "203.0.114.1", "2606:4700::1111"] {
+        for public in [
+            "1.1.1.1",
+            "8.8.8.8",
+            "203.0.114.1",
+            "198.20.0.1",
+            "223.255.255.255",
+            "::ffff:8.8.8.8",
+            "2606:4700::1111",
+            "2400:3200::1",
+        ] {
             assert!(is_public(public.parse().unwrap()), "{public}");
         }
     }
