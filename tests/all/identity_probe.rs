@@ -395,3 +395,95 @@ async fn a_mini_app_cannot_hoard_login_codes() {
     t.clock.advance(Duration::from_secs(5 * 60));
     assert_eq!(call(&s, "login").await.len(), 32);
 }
+
+/// An update that rewrites a scope's purpose asks every user again for that
+/// scope (with the new purpose), one that adds an origin asks again for every
+/// scope, and one that changes neither keeps the users' answers; each reset
+/// is in the audit log.
+#[tokio::test]
+async fn an_update_that_changes_a_purpose_or_adds_an_origin_asks_again() {
+    let (t, _) = probe(true).await;
+    let key = register_publisher(&t, &IDENTITY_PROBE, true);
+    let v1 = IDENTITY_PROBE.manifest_text();
+    let update = |version: &str, edit: &dyn Fn(String) -> String| {
+        signed_package(
+            &IDENTITY_PROBE,
+            &edit(v1.replace("version = \"1.0.0\"", &format!("version = \"{version}\""))),
+            &key,
+        )
+    };
+    t.prompter
+        .answer_consent(Scope::Phone, ConsentAnswer::Allow);
+    t.prompter
+        .answer_consent(Scope::Profile, ConsentAnswer::Allow);
+    let s = t.host.session("li-na", APP).unwrap();
+    s.launch("/").await.unwrap();
+    assert_eq!(call(&s, "phone").await, "13800138000");
+    assert_eq!(call(&s, "profile").await, "Na|https://img.example/na.png");
+    assert_eq!(asked(&t), vec![Scope::Phone, Scope::Profile]);
+
+    // A new version with the same purposes and origins: nothing is asked.
+    t.host.install(update("1.1.0", &|m| m)).await.unwrap();
+    assert_eq!(call(&s, "phone").await, "13800138000");
+    assert_eq!(asked(&t).len(), 2);
+
+    // The phone's purpose changes: the phone is asked again, with the new
+    // purpose; the profile keeps its answer.
+    t.host
+        .install(update("1.2.0", &|m| {
+            m.replace("To call you about your visit", "To sell you insurance")
+        }))
+        .await
+        .unwrap();
+    // Sessions started from now on run the new version.
+    s.close().await;
+    s.launch("/").await.unwrap();
+    assert_eq!(call(&s, "phone").await, "13800138000");
+    assert_eq!(call(&s, "profile").await, "Na|https://img.example/na.png");
+    assert_eq!(asked(&t), vec![Scope::Phone, Scope::Profile, Scope::Phone]);
+    assert_eq!(
+        t.prompter.consent_questions()[2].purpose,
+        "To sell you insurance"
+    );
+
+    // The update adds an origin the data may go to: every scope is asked
+    // again.
+    t.host
+        .install(update("1.3.0", &|m| {
+            format!(
+                "{}\n[capabilities.network]\norigins = [\"https://api.clinic.example.cn\"]\n",
+                m.replace("To call you about your visit", "To sell you insurance")
+            )
+        }))
+        .await
+        .unwrap();
+    // Sessions started from now on run the new version.
+    s.close().await;
+    s.launch("/").await.unwrap();
+    assert_eq!(call(&s, "phone").await, "13800138000");
+    assert_eq!(call(&s, "profile").await, "Na|https://img.example/na.png");
+    assert_eq!(asked(&t).len(), 5);
+
+    let resets: Vec<(String, String)> = t
+        .host
+        .audit(&AuditQuery {
+            app: Some(APP.into()),
+            ..AuditQuery::default()
+        })
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.capability.starts_with("consent.reset"))
+        .map(|e| (e.capability, e.detail))
+        .collect();
+    assert_eq!(resets.len(), 2, "{resets:?}");
+    assert_eq!(resets[0].0, "consent.reset.phone");
+    assert!(resets[0].1.contains("To sell you insurance"), "{resets:?}");
+    assert!(resets[0].1.contains("1 decisions forgotten"), "{resets:?}");
+    assert_eq!(resets[1].0, "consent.reset");
+    assert!(
+        resets[1]
+            .1
+            .contains("adds the origins https://api.clinic.example.cn"),
+        "{resets:?}"
+    );
+}

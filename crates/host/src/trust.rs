@@ -16,7 +16,7 @@
 use crate::error::{Error, Result};
 use crate::hex;
 use crate::keys::random_32;
-use crate::manifest::Manifest;
+use crate::manifest::{Manifest, Scope};
 use crate::package::{Package, SignatureStatus};
 use crate::store::{LoginStore, PackageRecord, PublisherStore, Store, StoreResult};
 use std::cmp::Ordering;
@@ -132,6 +132,49 @@ fn check_update(previous: &PackageRecord, package: &Package, signed: bool) -> Re
         });
     }
     Ok(())
+}
+
+/// What an update changes of what users consented to: the consent decisions
+/// to forget, so that each user is asked again, each with the reason for the
+/// audit log. A scope whose purpose changed is asked again (the user agreed
+/// to the old purpose); when the update adds an origin the mini-app may
+/// send data to, every scope is (the user agreed with the old destinations
+/// in view). `None` stands for every scope.
+pub(crate) fn consents_to_ask_again(
+    previous: &Manifest,
+    next: &Manifest,
+) -> Vec<(Option<Scope>, String)> {
+    let added: Vec<String> = next
+        .origins()
+        .iter()
+        .filter(|o| !previous.origins().contains(o))
+        .map(|o| o.to_string())
+        .collect();
+    if !added.is_empty() {
+        return vec![(
+            None,
+            format!(
+                "the update to version {} adds the origins {}: every user is asked again",
+                next.app.version,
+                added.join(", ")
+            ),
+        )];
+    }
+    Scope::ALL
+        .into_iter()
+        .filter_map(|scope| {
+            let (before, after) = (previous.scope_purpose(scope)?, next.scope_purpose(scope)?);
+            (before != after).then(|| {
+                (
+                    Some(scope),
+                    format!(
+                        "the update to version {} changes the purpose of `{scope}` from \"{before}\" to \"{after}\": every user is asked again",
+                        next.app.version
+                    ),
+                )
+            })
+        })
+        .collect()
 }
 
 /// The publisher as users see it, in sessions and in the list of installed

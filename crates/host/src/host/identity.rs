@@ -2,11 +2,10 @@
 //! data behind the consent scopes, consent settings, and the server-side
 //! half of login (a backend exchanging a login code).
 
-use super::{Host, HostInner};
+use super::Host;
 use crate::capabilities::LoginExchange;
 use crate::capabilities::identity::{openid, unionid};
 use crate::error::{Error, Result};
-use crate::gate::Actor;
 use crate::hex;
 use crate::manifest::Scope;
 use crate::store::{ConsentRecord, LoginCodeTake, Outcome, UserProfile};
@@ -65,19 +64,6 @@ fn check_profile(p: &UserProfile) -> Result<()> {
         }
     }
     Ok(())
-}
-
-impl HostInner {
-    /// Audits what the host did for a user (settings, a backend's call).
-    fn audit_host(&self, user: &str, app: &str, what: &str, outcome: Outcome, detail: &str) {
-        if let Err(e) = self
-            .services
-            .gate
-            .audit(Actor::host(user, app), what, outcome, detail)
-        {
-            tracing::error!("writing the audit log: {e}");
-        }
-    }
 }
 
 impl Host {

@@ -246,6 +246,9 @@ impl Host {
         })?;
         loaded.signed = trust.signed;
         inner.runtime.set_loaded(Arc::new(loaded));
+        if let Some(previous) = &previous {
+            self.reset_changed_consents(previous, &manifest)?;
+        }
         let app_secret = match inner.services.store.app_secret(&app_id)? {
             Some(_) => None,
             None => Some(crate::trust::issue_app_secret(
@@ -264,6 +267,32 @@ impl Host {
             signed: trust.signed,
             app_secret,
         })
+    }
+
+    /// Forgets the consent decisions an update makes stale
+    /// ([`crate::trust::consents_to_ask_again`]), each reset audited.
+    fn reset_changed_consents(&self, previous: &PackageRecord, next: &Manifest) -> Result<()> {
+        let app = &next.app.id;
+        let previous = Manifest::parse(&format!("{app} (installed)"), &previous.manifest)?;
+        for (scope, why) in crate::trust::consents_to_ask_again(&previous, next) {
+            let forgotten = self
+                .inner
+                .services
+                .store
+                .reset_consents(app, scope.map(|s| s.as_str()))?;
+            let what = match scope {
+                Some(scope) => format!("consent.reset.{scope}"),
+                None => "consent.reset".to_string(),
+            };
+            self.inner.audit_host(
+                "",
+                app,
+                &what,
+                Outcome::Denied,
+                &format!("{why} ({forgotten} decisions forgotten)"),
+            );
+        }
+        Ok(())
     }
 
     /// Uninstalls a mini-app: its live sessions end and its package is
@@ -655,6 +684,18 @@ impl Host {
 }
 
 impl HostInner {
+    /// Audits what the host did for a user (settings, a backend's call, an
+    /// update's consequences).
+    fn audit_host(&self, user: &str, app: &str, what: &str, outcome: Outcome, detail: &str) {
+        if let Err(e) = self
+            .services
+            .gate
+            .audit(Actor::host(user, app), what, outcome, detail)
+        {
+            tracing::error!("writing the audit log: {e}");
+        }
+    }
+
     fn slots_lock(&self) -> std::sync::MutexGuard<'_, SlotMap> {
         self.slots.lock().unwrap_or_else(|p| p.into_inner())
     }

@@ -38,6 +38,7 @@ macro_rules! conformance_suite {
             audit_newest_n_oldest_first,
             audit_entries_round_trip_and_filter_by_user_and_app,
             consents_are_remembered_replaced_listed_and_revoked,
+            consents_reset_for_every_user_of_one_app,
             package_info_is_the_record_without_the_component,
             packages_list_by_id_replace_and_delete,
             a_host_secret_is_made_once,
@@ -226,6 +227,37 @@ pub(crate) fn audit_entries_round_trip_and_filter_by_user_and_app(s: &dyn Store)
 }
 
 // Consent decisions.
+
+pub(crate) fn consents_reset_for_every_user_of_one_app(s: &dyn Store) {
+    let consent = |user: &str, app: &str, scope: &str| ConsentRecord {
+        user: user.into(),
+        app: app.into(),
+        scope: scope.into(),
+        granted: true,
+        decided_at_ms: 1,
+    };
+    for (user, app, scope) in [
+        ("u", "a.b", "phone"),
+        ("v", "a.b", "phone"),
+        ("u", "a.b", "location"),
+        ("u", "a.c", "phone"),
+    ] {
+        s.put_consent(&consent(user, app, scope)).unwrap();
+    }
+    // One scope of one app, for every user; other apps keep theirs.
+    assert_eq!(s.reset_consents("a.b", Some("phone")).unwrap(), 2);
+    assert_eq!(s.get_consent("u", "a.b", "phone").unwrap(), None);
+    assert_eq!(s.get_consent("v", "a.b", "phone").unwrap(), None);
+    assert!(s.get_consent("u", "a.b", "location").unwrap().is_some());
+    assert!(s.get_consent("u", "a.c", "phone").unwrap().is_some());
+    // Every scope of one app.
+    assert_eq!(s.reset_consents("a.b", None).unwrap(), 1);
+    assert_eq!(
+        s.list_consents("u").unwrap(),
+        vec![consent("u", "a.c", "phone")]
+    );
+    assert_eq!(s.reset_consents("a.b", None).unwrap(), 0);
+}
 
 pub(crate) fn consents_are_remembered_replaced_listed_and_revoked(s: &dyn Store) {
     let consent = |user: &str, app: &str, scope: &str, granted: bool, at: i64| ConsentRecord {

@@ -220,6 +220,9 @@ pub trait ConsentStore: Send + Sync {
     fn list_consents(&self, user: &str) -> StoreResult<Vec<ConsentRecord>>;
     /// Forgets a decision, so the next use asks again; returns whether there was one.
     fn revoke_consent(&self, user: &str, app: &str, scope: &str) -> StoreResult<bool>;
+    /// Forgets every user's decisions about `app`'s `scope` (every scope when
+    /// `None`), so each user is asked again; returns how many were forgotten.
+    fn reset_consents(&self, app: &str, scope: Option<&str>) -> StoreResult<u64>;
 }
 
 /// Everything the host keeps.

@@ -86,4 +86,18 @@ impl ConsentStore for SqliteStore {
             Ok(n > 0)
         })
     }
+
+    fn reset_consents(&self, app: &str, scope: Option<&str>) -> StoreResult<u64> {
+        self.write("reset consent decisions", |c| {
+            let n = match scope {
+                Some(scope) => c.execute(
+                    "DELETE FROM consents WHERE app_id = ?1 AND scope = ?2",
+                    params![app, scope],
+                ),
+                None => c.execute("DELETE FROM consents WHERE app_id = ?1", params![app]),
+            }
+            .map_err(db("reset consent decisions"))?;
+            Ok(n as u64)
+        })
+    }
 }
