@@ -33,6 +33,7 @@ mod scenarios;
 mod serve;
 mod trust;
 mod ui;
+mod zone;
 
 use anyhow::{Context, Result, bail};
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
@@ -53,6 +54,8 @@ struct Cli {
     command: Command,
     #[command(flatten)]
     ui: ui::UiArgs,
+    #[command(flatten)]
+    zone: zone::ZoneArgs,
 }
 
 #[derive(clap::Args, Clone)]
@@ -344,6 +347,7 @@ fn main() -> ExitCode {
         .get_matches_from(args);
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     ui::init(&cli.ui);
+    zone::init(&cli.zone);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -397,6 +401,7 @@ fn open_host_with(
     let config = HostConfig::default()
         .cache_dir(Some(cache))
         .developer_mode(trust::developer_mode_from_env())
+        .utc_offset_minutes(zone::utc_offset_minutes())
         .prompter(prompter);
     Host::open(&path, config).with_context(|| format!("opening the store {}", path.display()))
 }

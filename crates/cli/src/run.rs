@@ -440,21 +440,38 @@ pub fn format_audit(entries: &[AuditEntry]) -> String {
     s
 }
 
-/// `YYYY-MM-DD HH:MM:SS` UTC for milliseconds since the epoch.
+/// `YYYY-MM-DD HH:MM:SS +08:00` in the host's time zone (`--utc-offset`)
+/// for milliseconds since the epoch.
 pub fn format_time(ms: i64) -> String {
-    let (y, m, d) = plaza_host::clock::civil_date(ms, 0);
-    let rem = ms.div_euclid(1000).rem_euclid(86_400);
+    format_time_in(ms, crate::zone::utc_offset_minutes())
+}
+
+/// `YYYY-MM-DD HH:MM:SS ±HH:MM` at `offset` minutes east of UTC.
+pub fn format_time_in(ms: i64, offset: i32) -> String {
+    let (y, m, d) = plaza_host::clock::civil_date(ms, offset);
+    let local = ms + i64::from(offset) * 60_000;
+    let rem = local.div_euclid(1000).rem_euclid(86_400);
     format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} {}",
         rem / 3600,
         rem % 3600 / 60,
-        rem % 60
+        rem % 60,
+        crate::zone::format_offset(offset)
     )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn times_show_in_the_host_time_zone() {
+        // 2026-12-31 16:30:00 UTC is already the new year in China.
+        let ms = 1_798_734_600_000;
+        assert_eq!(format_time_in(ms, 0), "2026-12-31 16:30:00 +00:00");
+        assert_eq!(format_time_in(ms, 480), "2027-01-01 00:30:00 +08:00");
+        assert_eq!(format_time_in(ms, -330), "2026-12-31 11:00:00 -05:30");
+    }
 
     #[test]
     fn actions_parse() {

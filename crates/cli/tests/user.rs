@@ -267,3 +267,47 @@ fn follow_write_and_inbox_from_the_shell() {
     );
     assert!(out(&plaza(&store, &["unfollow", "--user", "ann", app])).contains("no longer follows"));
 }
+
+/// Times show in the host's time zone: China time unless `--utc-offset` or
+/// `PLAZA_UTC_OFFSET` says otherwise; a malformed offset is refused with the
+/// form to use.
+#[test]
+fn times_show_in_china_time_unless_the_offset_says_otherwise() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = tmp.path().join("plaza.db");
+    let topup = plaza(
+        &store,
+        &["wallet", "topup", "--user", "ann", "--amount", "5"],
+    );
+    assert!(topup.status.success(), "{}", err(&topup));
+    // `2026-12-02 18:14:00 +08:00  topup ...`: the time and its offset.
+    let shown = |extra: &[&str]| {
+        let mut args = vec!["wallet", "history", "--user", "ann"];
+        args.extend_from_slice(extra);
+        let o = plaza(&store, &args);
+        assert!(o.status.success(), "{}", err(&o));
+        let line = out(&o).lines().next().unwrap_or_default().to_string();
+        let words: Vec<&str> = line.split_whitespace().collect();
+        assert!(words.len() > 3, "{line}");
+        let hour: i32 = words[1][..2].parse().unwrap();
+        (hour, words[2].to_string())
+    };
+    let (china, offset) = shown(&[]);
+    assert_eq!(offset, "+08:00");
+    let (utc, offset) = shown(&["--utc-offset", "+00:00"]);
+    assert_eq!(offset, "+00:00");
+    assert_eq!((china - utc).rem_euclid(24), 8);
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_plaza"))
+        .args(["wallet", "history", "--user", "ann"])
+        .env("PLAZA_STORE", &store)
+        .env("PLAZA_UTC_OFFSET", "-05:30")
+        .output()
+        .unwrap();
+    assert!(out(&o).contains(" -05:30 "), "{}", out(&o));
+    let bad = plaza(
+        &store,
+        &["wallet", "history", "--user", "ann", "--utc-offset", "8"],
+    );
+    assert!(!bad.status.success());
+    assert!(err(&bad).contains("+08:00"), "{}", err(&bad));
+}

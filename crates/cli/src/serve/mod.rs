@@ -180,6 +180,7 @@ pub async fn serve(args: ServeArgs) -> Result<ExitCode> {
         .developer_mode(developer_mode)
         .prompter(Arc::new(prompter.clone()))
         .clock(clock.clone())
+        .utc_offset_minutes(crate::zone::utc_offset_minutes())
         .payment_timeout(timeout);
     let host = Host::open(&store_path, config)
         .with_context(|| format!("opening the store {}", store_path.display()))?;
