@@ -69,6 +69,21 @@ pub struct SandboxLimits {
     /// The largest response body a session may receive, in bytes; a longer
     /// one is cut off with `limit-exceeded`. Default 10 MiB.
     pub http_response_bytes: u64,
+    /// Host resources one session may hold at once: the entries of its
+    /// resource table (`wasi:http` fields, requests, responses and bodies,
+    /// streams, pollables, ...) and its component-model handles. Past it the
+    /// host call traps and the session ends with
+    /// [`GuestFault::ResourceLimit`]. Default 2,048 (a Rust mini-app holds a
+    /// few dozen, ten requests in flight about a hundred).
+    pub max_resources: usize,
+    /// Bytes one set of `wasi:http` header fields may hold (names and values,
+    /// plus Wasmtime's accounting of about 72 bytes a header): a guest's
+    /// `fields` past it end the session with [`GuestFault::HttpFieldsLimit`];
+    /// a response whose headers are larger fails with `limit-exceeded`.
+    /// Together with `max_resources` it bounds the header bytes a session
+    /// holds (`docs/security.md`). Default 16 KiB (servers refuse
+    /// headers over 8 to 16 KiB).
+    pub http_fields_bytes: usize,
 }
 
 impl Default for SandboxLimits {
@@ -91,6 +106,8 @@ impl Default for SandboxLimits {
             http_timeout: Duration::from_secs(60),
             http_request_bytes: 1024 * 1024,
             http_response_bytes: 10 * 1024 * 1024,
+            max_resources: 2_048,
+            http_fields_bytes: 16 * 1024,
         }
     }
 }
