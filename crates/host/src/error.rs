@@ -129,6 +129,21 @@ pub enum Error {
         /// The import name.
         interface: String,
     },
+    /// The component needs more of the instance pool than one session's
+    /// share (`SandboxLimits::instances`, `memories`, `tables`).
+    #[error(
+        "mini-app {app}: the component needs {needs} {what}, more than the {limit} a session may use: build it with fewer, or raise the host's limit"
+    )]
+    ComponentTooLarge {
+        /// The mini-app id.
+        app: String,
+        /// `core instances`, `memories` or `tables`.
+        what: String,
+        /// How many the component needs.
+        needs: usize,
+        /// How many a session may use.
+        limit: usize,
+    },
     /// No mini-app with this id is installed.
     #[error("no mini-app `{app}` is installed: install its package first (`plaza install FILE`)")]
     NotInstalled {

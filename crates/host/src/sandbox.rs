@@ -38,11 +38,17 @@ pub struct SandboxLimits {
     pub busy_lanes: usize,
     /// Elements per table. Default 20,000.
     pub table_elements: u64,
-    /// Core instances, tables and memories per session. Default 32 each.
+    /// Core instances per session (one component's). The pool reserves this
+    /// many per live session, and a component that needs more is refused at
+    /// install (`Error::ComponentTooLarge`). Default 16: componentize-py
+    /// makes 14, the Rust fixtures and samples 3.
     pub instances: usize,
-    /// Tables per session. Default 32.
+    /// Tables per session, reserved and checked likewise. Default 8 (the
+    /// Rust fixtures and samples define 2).
     pub tables: usize,
-    /// Memories per session. Default 4.
+    /// Memories per session, reserved and checked likewise. Default 2 (the
+    /// Rust fixtures and samples define 1; `memory_bytes` caps them all
+    /// together).
     pub memories: usize,
     /// The wasm stack per session, in bytes. Default 512 KiB.
     pub wasm_stack_bytes: usize,
@@ -95,9 +101,9 @@ impl Default for SandboxLimits {
             yield_after: Duration::from_millis(20),
             busy_lanes: 1,
             table_elements: 20_000,
-            instances: 32,
-            tables: 32,
-            memories: 4,
+            instances: 16,
+            tables: 8,
+            memories: 2,
             wasm_stack_bytes: 512 * 1024,
             page_bytes: 1024 * 1024,
             output_bytes_per_event: 64 * 1024,
