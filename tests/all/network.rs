@@ -686,3 +686,102 @@ async fn a_server_that_is_down_is_unavailable_not_a_crash() {
         text(&page)
     );
 }
+
+/// The leaker's session (its launch page offers `leak-fields:...`) and the
+/// outcome of tapping `action` `times` times: the held counts of the events
+/// that answered, and how the session ended, if it did.
+async fn leak(
+    t: &TestHost,
+    action: &str,
+    times: usize,
+    bystander: &plaza_host::Session,
+    origin: &str,
+) -> (Vec<usize>, Option<plaza_host::Error>) {
+    let s = t.host.session("mallory", APP).unwrap();
+    let n = action.trim_start_matches("leak-fields:");
+    s.launch(&format!("/?leak={}", enc(n))).await.unwrap();
+    let mut held = Vec::new();
+    for _ in 0..times {
+        let result = s.tap(action).await;
+        // The bystander's session keeps answering, from the same instance.
+        let before = bystander.instance_id().await;
+        let page = bystander
+            .launch(&format!("/?url={}", enc(&format!("{origin}/ok"))))
+            .await
+            .expect("the bystander's session answers");
+        assert!(outcome(&page, 1).starts_with("ok 200"), "{}", text(&page));
+        assert_eq!(bystander.instance_id().await, before, "same instance");
+        match result {
+            Ok(page) => held.push(field(&page, "fields held").unwrap().parse().unwrap()),
+            Err(e) => return (held, Some(e)),
+        }
+    }
+    (held, None)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_handle_leaker_ends_at_the_resource_cap_while_a_bystander_answers() {
+    let server = Server::start(Answer::Echo);
+    let origin = format!("http://localhost:{}", server.port());
+    let t = probe_host(std::slice::from_ref(&origin), |_| {}).await;
+    let cap = SandboxLimits::default().max_resources;
+    let bea = t.host.session("bea", APP).unwrap();
+    bea.launch(&format!("/?url={}", enc(&format!("{origin}/ok"))))
+        .await
+        .unwrap();
+    // 500 fields of 15,000 bytes an event, kept: without the cap, 3,000
+    // fields (45 MB of host memory) after six events.
+    let (held, ended) = leak(&t, "leak-fields:500", 6, &bea, &origin).await;
+    assert_eq!(held, [500, 1000, 1500, 2000], "{ended:?}");
+    match ended {
+        Some(plaza_host::Error::SessionEnded { fault, .. }) => {
+            assert_eq!(fault, plaza_host::GuestFault::ResourceLimit { limit: cap })
+        }
+        other => panic!("expected the leaker's session to end at the cap, got {other:?}"),
+    }
+    let ended: Vec<_> = t
+        .host
+        .audit(&AuditQuery {
+            app: Some(APP.into()),
+            ..Default::default()
+        })
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.capability == "session.ended")
+        .collect();
+    assert_eq!(ended.len(), 1, "{ended:?}");
+    assert_eq!(ended[0].user, "mallory");
+    assert!(
+        ended[0]
+            .detail
+            .contains(&format!("more than {cap} host resources")),
+        "{}",
+        ended[0].detail
+    );
+    // The next event starts afresh.
+    let s = t.host.session("mallory", APP).unwrap();
+    let page = s.launch("/?leak=1").await.unwrap();
+    assert_eq!(field(&page, "fields held").as_deref(), Some("0"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn header_fields_over_their_cap_end_the_session_while_a_bystander_answers() {
+    let server = Server::start(Answer::Echo);
+    let origin = format!("http://localhost:{}", server.port());
+    let t = probe_host(std::slice::from_ref(&origin), |_| {}).await;
+    let cap = SandboxLimits::default().http_fields_bytes;
+    let bea = t.host.session("bea", APP).unwrap();
+    bea.launch(&format!("/?url={}", enc(&format!("{origin}/ok"))))
+        .await
+        .unwrap();
+    // One header of 100,000 bytes: Wasmtime's own cap is 128 KiB a set.
+    let (held, ended) = leak(&t, "leak-fields:1:100000", 1, &bea, &origin).await;
+    assert!(held.is_empty());
+    match ended {
+        Some(plaza_host::Error::SessionEnded { fault, .. }) => assert_eq!(
+            fault,
+            plaza_host::GuestFault::HttpFieldsLimit { limit_bytes: cap }
+        ),
+        other => panic!("expected the session to end at the fields cap, got {other:?}"),
+    }
+}

@@ -10,14 +10,14 @@ use plaza_host::ledger::LineItem;
 use plaza_host::sandbox::SandboxLimits;
 use plaza_host::store::{InsuranceTerms, LedgerStore, PayCommand, PayResult, SqliteStore};
 use plaza_host::{Page, Session};
-use plaza_test_programs::{BENCH_APP, HOSPITAL};
+use plaza_test_programs::{BENCH_APP, HOSPITAL, HTTP_PROBE};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
 /// The groups `--only` selects.
 pub const GROUPS: &[&str] = &[
-    "install", "session", "event", "call", "sessions", "payments", "extism",
+    "install", "session", "event", "call", "sessions", "payments", "extism", "leakers",
 ];
 
 /// The host calls a `calls:<n>` tap of the bench-app makes.
@@ -56,6 +56,8 @@ pub struct Sizes {
     pub payments: usize,
     /// Rounds of payments.
     pub payment_rounds: usize,
+    /// Live sessions that each hold as much host memory as their caps allow.
+    pub leakers: u32,
 }
 
 impl Sizes {
@@ -72,6 +74,7 @@ impl Sizes {
                 live_rounds: 1,
                 payments: 64,
                 payment_rounds: 1,
+                leakers: 2,
             }
         } else {
             Sizes {
@@ -84,6 +87,7 @@ impl Sizes {
                 live_rounds: 3,
                 payments: 640,
                 payment_rounds: 5,
+                leakers: 8,
             }
         }
     }
@@ -121,6 +125,9 @@ pub async fn run(options: &Options) -> Result<Report> {
     if wants("payments") {
         let dir = tmp.path().to_path_buf();
         rows.extend(tokio::task::spawn_blocking(move || payments(&sizes, &dir)).await??);
+    }
+    if wants("leakers") {
+        rows.extend(leakers(&sizes, tmp.path(), &cache).await?);
     }
     if wants("extism") {
         let binary = options.extism.clone();
@@ -606,6 +613,66 @@ async fn live_sessions(
         "each round: every one of the {n} sessions taps a department once (after a host-side back), all at once"
     ));
     Ok(vec![memory, rate])
+}
+
+/// (issue 16) `n` live sessions of the http-probe's handle leaker, each
+/// holding 2,000 `wasi:http` fields of 15,000 bytes (just under the default
+/// `max_resources` and `http_fields_bytes`): the host memory a session
+/// holds outside its linear memory, at its caps (`docs/security.md`).
+async fn leakers(
+    sizes: &Sizes,
+    tmp: &std::path::Path,
+    cache: &std::path::Path,
+) -> Result<Vec<Row>> {
+    const WHAT: &str = "resident memory per session holding its caps of HTTP fields";
+    let n = sizes.leakers;
+    let dir = tmp.join("leakers");
+    std::fs::create_dir_all(&dir)?;
+    let limits = SandboxLimits {
+        max_live_sessions: n + 2,
+        ..SandboxLimits::default()
+    };
+    let host = setup::plaza_with(
+        &dir,
+        Some(cache.to_path_buf()),
+        limits.clone(),
+        &[HTTP_PROBE],
+    )
+    .await?;
+    let app = setup::app_id(&HTTP_PROBE)?;
+    let warm = host.session("warm-up", &app)?;
+    warm.launch("/?leak=1").await?;
+    warm.tap("leak-fields:1").await?;
+    warm.close().await;
+    let before = resident_bytes()?;
+    let mut sessions = Vec::new();
+    for i in 0..n {
+        let s = host.session(&format!("leaker-{i}"), &app)?;
+        s.launch("/?leak=500").await?;
+        for _ in 0..4 {
+            s.tap("leak-fields:500").await?;
+        }
+        sessions.push(s);
+    }
+    let after = resident_bytes()?;
+    anyhow::ensure!(
+        host.live_sessions().await >= n as usize,
+        "leaking sessions ended"
+    );
+    let per = after.saturating_sub(before) as f64 / f64::from(n);
+    let row = Row {
+        name: "leakers.memory".into(),
+        ..Row::new(WHAT, WHAT, Unit::Bytes, Stats::single(per))
+    }
+    .note(format!(
+        "{n} sessions, each holding 2,000 fields of 15,000 bytes (max_resources {}, http_fields_bytes {}): VmRSS {:.1} MiB before, {:.1} MiB after",
+        limits.max_resources,
+        limits.http_fields_bytes,
+        before as f64 / 1048576.0,
+        after as f64 / 1048576.0,
+    ));
+    drop(sessions);
+    Ok(vec![row])
 }
 
 /// One event of a live hospital session: back to the departments if

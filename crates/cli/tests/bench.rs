@@ -23,6 +23,7 @@ const MEASURED: &[&str] = &[
     "payments.1",
     "payments.8",
     "payments.64",
+    "leakers.memory",
 ];
 
 #[test]

@@ -55,9 +55,12 @@ pub fn engine_config(limits: &SandboxLimits) -> Config {
     let n = limits.max_live_sessions.max(1);
     let mut pool = PoolingAllocationConfig::default();
     pool.total_component_instances(n);
-    pool.total_core_instances(n.saturating_mul(limits.instances.min(8) as u32));
-    pool.total_memories(n.saturating_mul(2));
-    pool.total_tables(n.saturating_mul(limits.tables.min(8) as u32));
+    // Each session may use the per-component caps in full (a component
+    // over them is refused at install: `check_shape`), so one heavy
+    // mini-app's sessions cannot take the others' share.
+    pool.total_core_instances(n.saturating_mul(limits.instances as u32));
+    pool.total_memories(n.saturating_mul(limits.memories as u32));
+    pool.total_tables(n.saturating_mul(limits.tables as u32));
     pool.total_stacks(n);
     pool.max_memory_size(reservation as usize);
     pool.table_elements(limits.table_elements as usize);
@@ -261,6 +264,137 @@ pub(crate) fn check_imports(
     Ok(())
 }
 
+/// What one instance of a component takes from the pool: its core
+/// instances and the memories and tables they define.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct ComponentShape {
+    /// Core module instances.
+    pub core_instances: usize,
+    /// Linear memories the instantiated modules define.
+    pub memories: usize,
+    /// Tables the instantiated modules define.
+    pub tables: usize,
+}
+
+/// Counts a component's core instances, memories and tables, as Wasmtime's
+/// pooling allocator does (every module instantiation, with the memories
+/// and tables its module defines), from its bytes.
+pub fn component_shape(bytes: &[u8]) -> std::result::Result<ComponentShape, String> {
+    use wasmparser::{
+        ComponentAlias, ComponentOuterAliasKind, ComponentTypeRef, Encoding, Instance, Parser,
+        Payload,
+    };
+    /// A component's core modules (memories and tables each defines), or
+    /// the module being read.
+    enum Scope {
+        Component(Vec<(usize, usize)>),
+        Module(usize, usize),
+    }
+    let mut shape = ComponentShape::default();
+    let mut stack: Vec<Scope> = Vec::new();
+    /// The modules of the component `up` levels out from the innermost.
+    fn modules(stack: &mut [Scope], up: usize) -> Option<&mut Vec<(usize, usize)>> {
+        let i = stack.len().checked_sub(1 + up)?;
+        match stack.get_mut(i) {
+            Some(Scope::Component(m)) => Some(m),
+            _ => None,
+        }
+    }
+    for payload in Parser::new(0).parse_all(bytes) {
+        match payload.map_err(|e| e.to_string())? {
+            Payload::Version { encoding, .. } => stack.push(match encoding {
+                Encoding::Module => Scope::Module(0, 0),
+                Encoding::Component => Scope::Component(Vec::new()),
+            }),
+            Payload::MemorySection(r) => {
+                if let Some(Scope::Module(m, _)) = stack.last_mut() {
+                    *m += r.count() as usize;
+                }
+            }
+            Payload::TableSection(r) => {
+                if let Some(Scope::Module(_, t)) = stack.last_mut() {
+                    *t += r.count() as usize;
+                }
+            }
+            Payload::ComponentImportSection(r) => {
+                for import in r {
+                    if let ComponentTypeRef::Module(_) = import.map_err(|e| e.to_string())?.ty {
+                        // What an imported module defines is not known here;
+                        // Wasmtime still checks it when compiling.
+                        if let Some(m) = modules(&mut stack, 0) {
+                            m.push((0, 0));
+                        }
+                    }
+                }
+            }
+            Payload::ComponentAliasSection(r) => {
+                for alias in r {
+                    if let ComponentAlias::Outer {
+                        kind: ComponentOuterAliasKind::CoreModule,
+                        count,
+                        index,
+                    } = alias.map_err(|e| e.to_string())?
+                    {
+                        let module = modules(&mut stack, count as usize)
+                            .and_then(|m| m.get(index as usize).copied())
+                            .unwrap_or((0, 0));
+                        if let Some(m) = modules(&mut stack, 0) {
+                            m.push(module);
+                        }
+                    }
+                }
+            }
+            Payload::InstanceSection(r) => {
+                for instance in r {
+                    if let Instance::Instantiate { module_index, .. } =
+                        instance.map_err(|e| e.to_string())?
+                    {
+                        let (m, t) = modules(&mut stack, 0)
+                            .and_then(|m| m.get(module_index as usize).copied())
+                            .unwrap_or((0, 0));
+                        shape.core_instances += 1;
+                        shape.memories += m;
+                        shape.tables += t;
+                    }
+                }
+            }
+            Payload::End(_) => {
+                if let Some(Scope::Module(m, t)) = stack.pop()
+                    && let Some(modules) = modules(&mut stack, 0)
+                {
+                    modules.push((m, t));
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(shape)
+}
+
+/// Refuses a component that needs more core instances, memories or tables
+/// than one session may use: the pool reserves exactly that per session.
+pub(crate) fn check_shape(app: &str, bytes: &[u8], limits: &SandboxLimits) -> Result<()> {
+    // A component that does not parse is refused by Wasmtime, with its words.
+    let Ok(shape) = component_shape(bytes) else {
+        return Ok(());
+    };
+    for (what, needs, limit) in [
+        ("core instances", shape.core_instances, limits.instances),
+        ("memories", shape.memories, limits.memories),
+        ("tables", shape.tables, limits.tables),
+    ] {
+        if needs > limit {
+            return Err(Error::ComponentTooLarge {
+                app: app.to_string(),
+                what: what.to_string(),
+                needs,
+                limit,
+            });
+        }
+    }
+    Ok(())
+}
+
 /// The engine, the linker, the compiled-component cache and the mini-apps
 /// loaded from the store: what sessions run on. Shared by the host and every
 /// session handle.
@@ -320,6 +454,7 @@ impl Runtime {
         sha: &str,
     ) -> Result<(LoadedApp, Vec<String>)> {
         let app = &manifest.app.id;
+        check_shape(app, bytes, &self.services.limits)?;
         let component = self.cache.load(&self.engine, app, bytes, sha)?;
         check_imports(&self.engine, &component, manifest)?;
         let imports = component

@@ -27,6 +27,17 @@ pub enum GuestFault {
     },
     /// Its call stack overflowed (unbounded recursion).
     StackOverflow,
+    /// It held more host resources (`wasi:http` fields, requests, bodies,
+    /// streams, pollables: handles) at once than the cap.
+    ResourceLimit {
+        /// The cap, in resources (`SandboxLimits::max_resources`).
+        limit: usize,
+    },
+    /// It put more bytes into one set of `wasi:http` header fields than the cap.
+    HttpFieldsLimit {
+        /// The cap, in bytes (`SandboxLimits::http_fields_bytes`).
+        limit_bytes: usize,
+    },
     /// It trapped: a panic, an abort, an out-of-bounds access.
     Trap(String),
 }
@@ -51,6 +62,14 @@ impl std::fmt::Display for GuestFault {
             GuestFault::StackOverflow => {
                 write!(f, "overflowed its call stack (unbounded recursion?)")
             }
+            GuestFault::ResourceLimit { limit } => write!(
+                f,
+                "held more than {limit} host resources at once (HTTP fields, requests, bodies, streams, pollables), the cap per session"
+            ),
+            GuestFault::HttpFieldsLimit { limit_bytes } => write!(
+                f,
+                "put more than {limit_bytes} bytes into one set of HTTP header fields, the cap"
+            ),
             GuestFault::Trap(msg) => write!(f, "trapped: {msg}"),
         }
     }
@@ -109,6 +128,21 @@ pub enum Error {
         app: String,
         /// The import name.
         interface: String,
+    },
+    /// The component needs more of the instance pool than one session's
+    /// share (`SandboxLimits::instances`, `memories`, `tables`).
+    #[error(
+        "mini-app {app}: the component needs {needs} {what}, more than the {limit} a session may use: build it with fewer, or raise the host's limit"
+    )]
+    ComponentTooLarge {
+        /// The mini-app id.
+        app: String,
+        /// `core instances`, `memories` or `tables`.
+        what: String,
+        /// How many the component needs.
+        needs: usize,
+        /// How many a session may use.
+        limit: usize,
     },
     /// No mini-app with this id is installed.
     #[error("no mini-app `{app}` is installed: install its package first (`plaza install FILE`)")]

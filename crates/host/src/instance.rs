@@ -25,10 +25,10 @@ use crate::sandbox::{OutputCapture, SandboxLimiter, SandboxViolation};
 use crate::services::Services;
 use std::sync::Arc;
 use std::time::Duration;
-use wasmtime::component::{Linker, ResourceTable};
+use wasmtime::component::{Linker, ResourceTable, ResourceTableError};
 use wasmtime::{Engine, Store, UpdateDeadline};
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
-use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
+use wasmtime_wasi_http::{FieldMapError, WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 /// A mini-app ready to run: its manifest and its pre-linked component.
 pub(crate) struct LoadedApp {
@@ -209,10 +209,16 @@ pub(crate) fn new_store(
     let lane = Arc::new(HeldLane::default());
     let gate = SessionGate::new(services.gate.clone(), subject, lane.clone());
     let net = SessionNetwork::new(gate.auditor(), services.network.clone(), limits.clone());
+    // Host memory a guest can make the host hold, outside its linear memory:
+    // so many resources, each set of header fields so large.
+    let mut table = ResourceTable::new();
+    table.set_max_capacity(limits.max_resources);
+    let mut http = WasiHttpCtx::new();
+    http.set_field_size_limit(limits.http_fields_bytes);
     let state = InstanceState {
         wasi,
-        table: ResourceTable::new(),
-        http: WasiHttpCtx::new(),
+        table,
+        http,
         net,
         limiter: SandboxLimiter::new(limits),
         gate,
@@ -225,6 +231,7 @@ pub(crate) fn new_store(
     };
     let mut store = Store::new(engine, state);
     store.limiter(|s| &mut s.limiter);
+    store.set_max_component_handles(limits.max_resources);
     let yield_after_ticks = limits.yield_after_ticks();
     store.epoch_deadline_callback(move |mut ctx| {
         let s = ctx.data_mut();
@@ -289,6 +296,9 @@ impl InstanceState {
         if let Some(v) = e.downcast_ref::<SandboxViolation>() {
             return v.0.clone();
         }
+        if let Some(fault) = self.host_resource_fault(e) {
+            return fault;
+        }
         if let Some(trap) = e.downcast_ref::<wasmtime::Trap>() {
             if *trap == wasmtime::Trap::StackOverflow {
                 return GuestFault::StackOverflow;
@@ -300,5 +310,33 @@ impl InstanceState {
             return GuestFault::Trap(msg);
         }
         GuestFault::Trap(format!("{e:#}"))
+    }
+
+    /// The cap on host resources a failed host call hit, if any: the
+    /// resource table or the component handles full, or a set of header
+    /// fields over its size.
+    fn host_resource_fault(&self, e: &wasmtime::Error) -> Option<GuestFault> {
+        let limits = &self.services.limits;
+        for cause in e.chain() {
+            let table_full = matches!(
+                cause.downcast_ref::<ResourceTableError>(),
+                Some(ResourceTableError::Full)
+            );
+            // Wasmtime's own words for its per-store handle cap.
+            if table_full || cause.to_string().contains("store handle limit exceeded") {
+                return Some(GuestFault::ResourceLimit {
+                    limit: limits.max_resources,
+                });
+            }
+            if matches!(
+                cause.downcast_ref::<FieldMapError>(),
+                Some(FieldMapError::TotalSizeTooBig | FieldMapError::TooManyFields)
+            ) {
+                return Some(GuestFault::HttpFieldsLimit {
+                    limit_bytes: limits.http_fields_bytes,
+                });
+            }
+        }
+        None
     }
 }

@@ -50,7 +50,10 @@ pub mod store;
 mod trust;
 
 pub use config::HostConfig;
-pub use engine::{WASI_PACKAGES, component_imports, describe_import, engine_config};
+pub use engine::{
+    ComponentShape, WASI_PACKAGES, component_imports, component_shape, describe_import,
+    engine_config,
+};
 pub use error::{Error, GuestFault, Result};
 pub use host::{CacheStats, Host, InstallReport, InstalledApp};
 pub use services::network::NetworkConfig;

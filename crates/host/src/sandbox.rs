@@ -38,11 +38,17 @@ pub struct SandboxLimits {
     pub busy_lanes: usize,
     /// Elements per table. Default 20,000.
     pub table_elements: u64,
-    /// Core instances, tables and memories per session. Default 32 each.
+    /// Core instances per session (one component's). The pool reserves this
+    /// many per live session, and a component that needs more is refused at
+    /// install (`Error::ComponentTooLarge`). Default 16: componentize-py
+    /// makes 14, the Rust fixtures and samples 3.
     pub instances: usize,
-    /// Tables per session. Default 32.
+    /// Tables per session, reserved and checked likewise. Default 8 (the
+    /// Rust fixtures and samples define 2).
     pub tables: usize,
-    /// Memories per session. Default 4.
+    /// Memories per session, reserved and checked likewise. Default 2 (the
+    /// Rust fixtures and samples define 1; `memory_bytes` caps them all
+    /// together).
     pub memories: usize,
     /// The wasm stack per session, in bytes. Default 512 KiB.
     pub wasm_stack_bytes: usize,
@@ -69,6 +75,21 @@ pub struct SandboxLimits {
     /// The largest response body a session may receive, in bytes; a longer
     /// one is cut off with `limit-exceeded`. Default 10 MiB.
     pub http_response_bytes: u64,
+    /// Host resources one session may hold at once: the entries of its
+    /// resource table (`wasi:http` fields, requests, responses and bodies,
+    /// streams, pollables, ...) and its component-model handles. Past it the
+    /// host call traps and the session ends with
+    /// [`GuestFault::ResourceLimit`]. Default 2,048 (a Rust mini-app holds a
+    /// few dozen, ten requests in flight about a hundred).
+    pub max_resources: usize,
+    /// Bytes one set of `wasi:http` header fields may hold (names and values,
+    /// plus Wasmtime's accounting of about 72 bytes a header): a guest's
+    /// `fields` past it end the session with [`GuestFault::HttpFieldsLimit`];
+    /// a response whose headers are larger fails with `limit-exceeded`.
+    /// Together with `max_resources` it bounds the header bytes a session
+    /// holds (`docs/security.md`). Default 16 KiB (servers refuse
+    /// headers over 8 to 16 KiB).
+    pub http_fields_bytes: usize,
 }
 
 impl Default for SandboxLimits {
@@ -80,9 +101,9 @@ impl Default for SandboxLimits {
             yield_after: Duration::from_millis(20),
             busy_lanes: 1,
             table_elements: 20_000,
-            instances: 32,
-            tables: 32,
-            memories: 4,
+            instances: 16,
+            tables: 8,
+            memories: 2,
             wasm_stack_bytes: 512 * 1024,
             page_bytes: 1024 * 1024,
             output_bytes_per_event: 64 * 1024,
@@ -91,6 +112,8 @@ impl Default for SandboxLimits {
             http_timeout: Duration::from_secs(60),
             http_request_bytes: 1024 * 1024,
             http_response_bytes: 10 * 1024 * 1024,
+            max_resources: 2_048,
+            http_fields_bytes: 16 * 1024,
         }
     }
 }

@@ -66,6 +66,10 @@ use wasmtime_wasi_http::{
 /// on every request, set by the host; a mini-app cannot set or override it.
 pub const IDENTITY_HEADER: &str = "plaza-mini-app";
 
+/// The largest write into an outgoing body (WASI's own blocking writes are
+/// at most 4,096 bytes).
+pub(crate) const OUTGOING_BODY_CHUNK_BYTES: usize = 8 * 1024;
+
 /// One session's network: its identity for the gate, and its requests in
 /// flight. The `wasi:http` hooks of the session's store.
 pub(crate) struct SessionNetwork {
@@ -113,6 +117,13 @@ impl WasiHttpHooks for SessionNetwork {
 
     fn forbidden_header_filter(&mut self) -> ForbiddenHeaderFilter {
         Arc::new(forbidden)
+    }
+
+    // An outgoing body buffers up to two writes the request has not sent
+    // yet: a write at most this large (Wasmtime's default is 1 MiB) bounds
+    // what each body the guest holds keeps in the host (`docs/security.md`).
+    fn p2_outgoing_body_chunk_size(&mut self) -> usize {
+        OUTGOING_BODY_CHUNK_BYTES
     }
 
     // Every scheme reaches `send_request`, where the gate refuses (and
@@ -366,7 +377,10 @@ impl Outbound {
         } else {
             Box::new(tcp)
         };
+        // The read buffer bounds a response's head and each frame of its
+        // body that a guest's stream holds.
         let (mut sender, conn) = hyper::client::conn::http1::Builder::new()
+            .max_buf_size(audit.limits.http_fields_bytes.max(8192))
             .handshake(wasmtime_wasi_http::io::TokioIo::new(io))
             .await
             .map_err(HttpError::Hyper)?;
@@ -392,6 +406,13 @@ impl Outbound {
                 "the response body is {len} bytes; the most a session may receive is {cap}"
             )));
         }
+        let head_bytes = header_bytes(response.headers());
+        if head_bytes > audit.limits.http_fields_bytes {
+            return Err(audit.limit(&format!(
+                "the response's headers take {head_bytes} bytes; the most a set of header fields may hold is {}",
+                audit.limits.http_fields_bytes
+            )));
+        }
         let timeout = audit.limits.http_timeout;
         let response = response.map(|incoming| {
             LimitedResponseBody {
@@ -412,6 +433,20 @@ impl Outbound {
             Box::new(async { Ok(()) }) as Box<dyn Future<Output = _> + Send>,
         ))
     }
+}
+
+/// The bytes a set of headers holds, counted as `wasmtime-wasi-http`
+/// counts a guest's `fields` against its cap.
+fn header_bytes(headers: &http::HeaderMap) -> usize {
+    let names: usize = headers
+        .keys()
+        .map(|k| k.as_str().len() + size_of::<HeaderName>())
+        .sum();
+    let values: usize = headers
+        .values()
+        .map(|v| v.len() + size_of::<HeaderValue>())
+        .sum();
+    names + values
 }
 
 trait Io: AsyncRead + AsyncWrite + Send + Unpin + 'static {}

@@ -15,15 +15,55 @@
 //! field `body i`: the start of the body (2,000 characters). Following
 //! redirects adds a field `hop k`: `<status> <location>` for each redirect
 //! followed.
+//!
+//! The handle leaker: launched with `?leak=N`, it offers the tap
+//! `leak-fields:N`, which makes N `wasi:http` `fields`, each holding one
+//! header of 15,000 bytes (`leak-fields:N:SIZE` for another size), and keeps
+//! them all, event after event. Its page says how many it holds.
 
 use plaza_sdk::http::{self, Request};
 use plaza_sdk::{App, Event, Page};
+use wasip2::http::types::Fields;
 
 #[derive(Default)]
-struct HttpProbe;
+struct HttpProbe {
+    /// The `fields` the leaker keeps.
+    leaked: Vec<Fields>,
+}
+
+impl HttpProbe {
+    fn leaker_page(&self, offer: &str, error: Option<String>) -> Page {
+        let mut page = Page::builder("Leaker").field("fields held", self.leaked.len().to_string());
+        if let Some(e) = error {
+            page = page.field("error", e);
+        }
+        page.button("Leak more", offer).build()
+    }
+}
 
 impl App for HttpProbe {
     fn handle(&mut self, event: Event) -> Page {
+        if let Some(n) = event.query_param("leak") {
+            return self.leaker_page(&format!("leak-fields:{n}"), None);
+        }
+        if let Some(action) = event.action()
+            && let Some(spec) = action.strip_prefix("leak-fields:")
+        {
+            let mut parts = spec.split(':');
+            let n: usize = parts.next().and_then(|v| v.parse().ok()).unwrap_or(1);
+            let size: usize = parts.next().and_then(|v| v.parse().ok()).unwrap_or(15_000);
+            let mut error = None;
+            for _ in 0..n {
+                match Fields::from_list(&[("x-leak".to_string(), vec![b'x'; size])]) {
+                    Ok(f) => self.leaked.push(f),
+                    Err(e) => {
+                        error = Some(format!("{e:?}"));
+                        break;
+                    }
+                }
+            }
+            return self.leaker_page(action, error);
+        }
         let Some(url) = event.query_param("url") else {
             return Page::builder("HTTP probe")
                 .text("launch with ?url=...")
