@@ -210,3 +210,11 @@ pub fn input_value(page: &Page, name: &str) -> String {
         })
         .unwrap_or_else(|| panic!("no input {name}:\n{}", text(page)))
 }
+
+/// Launches the cashier at a payment path and taps its `pay`: a payment is
+/// asked for only from the user's tap, so the launch names it and the tap
+/// makes it.
+pub async fn launch_and_pay(s: &plaza_host::Session, path: &str) -> plaza_host::Result<Page> {
+    s.launch(path).await?;
+    s.tap("pay").await
+}

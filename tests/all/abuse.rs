@@ -1,0 +1,113 @@
+//! A mini-app (or one of its users) against everyone else: prompt storms,
+//! one user's flood throttling the others, broadcasts that cost the host,
+//! and a chat message that locks its user out. Each through a real guest,
+//! beside a bystander who keeps getting answers.
+
+use crate::support::*;
+use plaza_host::prompt::{PaymentAnswer, ScriptedPayment};
+use plaza_host::store::{AuditQuery, Outcome};
+use plaza_host::{Page, Session};
+use plaza_test_programs::{CASHIER, KV_NOTES};
+
+const CASHIER_APP: &str = "test.plaza.cashier";
+const NOTES_APP: &str = "test.plaza.kv-notes";
+
+fn the(page: &Page, label: &str) -> String {
+    field(page, label).unwrap_or_else(|| panic!("no {label}:\n{}", text(page)))
+}
+
+/// A user of the notes mini-app who keeps saving notes and reading them back.
+struct Bystander {
+    notes: Session,
+    saved: usize,
+}
+
+impl Bystander {
+    async fn arrive(t: &TestHost) -> Bystander {
+        install(t, &KV_NOTES).await;
+        let notes = t.host.session("bea", NOTES_APP).unwrap();
+        notes.launch("/").await.unwrap();
+        let mut b = Bystander { notes, saved: 0 };
+        b.answers().await;
+        b
+    }
+
+    /// Saves one more note and sees it on the page the host answers.
+    async fn answers(&mut self) {
+        self.saved += 1;
+        let key = format!("note-{}", self.saved);
+        let page = self
+            .notes
+            .submit("put", &[("key", &key), ("value", "still here")])
+            .await
+            .expect("the bystander's session answers");
+        assert_eq!(field(&page, &key).as_deref(), Some("still here"));
+    }
+}
+
+fn payment_denials(t: &TestHost) -> usize {
+    t.host
+        .audit(&AuditQuery::default())
+        .unwrap()
+        .iter()
+        .filter(|e| e.capability == "payment.request" && e.outcome == Outcome::Denied)
+        .count()
+}
+
+#[tokio::test]
+async fn a_payment_storm_asks_once_from_a_tap_and_never_from_a_launch_or_hide() {
+    let t = host();
+    let mut bea = Bystander::arrive(&t).await;
+    install(&t, &CASHIER).await;
+    t.host.top_up("mallory", 10_000, "CNY").unwrap();
+    t.host.top_up("bea", 10_000, "CNY").unwrap();
+    t.prompter
+        .answer_payments(ScriptedPayment::Answer(PaymentAnswer::Decline));
+    let s = t.host.session("mallory", CASHIER_APP).unwrap();
+
+    // From a launch: refused without a prompt, one audit entry for the loop.
+    let page = s
+        .launch("/pay-loop?order=p-1&amount=100&times=5")
+        .await
+        .unwrap();
+    for label in ["try 1", "try 5", "other"] {
+        let v = the(&page, label);
+        assert!(
+            v.starts_with("error denied:") && v.contains("tap"),
+            "{label}: {v}"
+        );
+    }
+    assert!(t.prompter.payment_prompts().is_empty());
+    assert_eq!(payment_denials(&t), 1);
+    bea.answers().await;
+
+    // From a tap: asked once; the declined order is not asked again in the
+    // event, and a second order is refused without asking.
+    let page = s.tap("pay").await.unwrap();
+    assert_eq!(the(&page, "try 1"), "declined");
+    assert_eq!(the(&page, "try 5"), "declined");
+    let other = the(&page, "other");
+    assert!(other.starts_with("error limit-exceeded:"), "{other}");
+    assert_eq!(t.prompter.payment_prompts().len(), 1);
+    bea.answers().await;
+
+    // From `hide`: refused without a prompt.
+    s.close().await;
+    assert_eq!(t.prompter.payment_prompts().len(), 1);
+    let denials = payment_denials(&t);
+    assert!(denials >= 4, "the refusals are audited: {denials}");
+    bea.answers().await;
+
+    // A user's tap still pays, once.
+    t.prompter
+        .answer_payments(ScriptedPayment::Answer(PaymentAnswer::Confirm));
+    let bea_pays = t.host.session("bea", CASHIER_APP).unwrap();
+    let page = launch_and_pay(&bea_pays, "/pay-loop?order=b-1&amount=100&times=3")
+        .await
+        .unwrap();
+    assert_eq!(the(&page, "try 1"), "paid");
+    assert_eq!(t.prompter.payment_prompts().len(), 2);
+    assert_eq!(t.host.wallet_balance("bea").unwrap(), 9_900);
+    assert_eq!(t.host.wallet_balance("mallory").unwrap(), 10_000);
+    bea.answers().await;
+}
