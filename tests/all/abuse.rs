@@ -4,12 +4,13 @@
 //! beside a bystander who keeps getting answers.
 
 use crate::support::*;
-use plaza_host::prompt::{PaymentAnswer, ScriptedPayment};
+use plaza_host::prompt::{PaymentAnswer, ScriptedPayment, SubscriptionAnswer};
 use plaza_host::store::{AuditQuery, Outcome};
 use plaza_host::{Page, Session};
-use plaza_test_programs::{CASHIER, KV_NOTES};
+use plaza_test_programs::{CASHIER, KV_NOTES, MESSAGING_PROBE};
 
 const CASHIER_APP: &str = "test.plaza.cashier";
+const CITY_APP: &str = "test.plaza.city-services";
 const NOTES_APP: &str = "test.plaza.kv-notes";
 
 fn the(page: &Page, label: &str) -> String {
@@ -109,5 +110,44 @@ async fn a_payment_storm_asks_once_from_a_tap_and_never_from_a_launch_or_hide() 
     assert_eq!(t.prompter.payment_prompts().len(), 2);
     assert_eq!(t.host.wallet_balance("bea").unwrap(), 9_900);
     assert_eq!(t.host.wallet_balance("mallory").unwrap(), 10_000);
+    bea.answers().await;
+}
+
+#[tokio::test]
+async fn one_users_flood_does_not_use_up_another_users_messages() {
+    let t = host_with(|mut c| {
+        c.messaging_per_minute = 3;
+        c
+    });
+    let mut bea = Bystander::arrive(&t).await;
+    install(&t, &MESSAGING_PROBE).await;
+    t.prompter
+        .answer_subscriptions(SubscriptionAnswer::AcceptOnce);
+
+    // Mallory chats and asks for replies past the limit, then for a
+    // subscription: refused, nothing asked.
+    let mallory = t.host.session("mallory", CITY_APP).unwrap();
+    mallory.launch("/").await.unwrap();
+    mallory.chat("hello?").await.unwrap();
+    for _ in 0..3 {
+        let o = the(&mallory.tap("reply").await.unwrap(), "outcome");
+        assert!(o.starts_with("ok "), "{o}");
+    }
+    let o = the(&mallory.tap("reply").await.unwrap(), "outcome");
+    assert!(o.starts_with("error limit-exceeded:"), "{o}");
+    let o = the(&mallory.tap("subscribe:bill-due").await.unwrap(), "outcome");
+    assert!(o.starts_with("error limit-exceeded:"), "{o}");
+    assert!(t.prompter.subscription_prompts().is_empty());
+    bea.answers().await;
+
+    // In the same minute, Bea's reply and subscription go through.
+    let city = t.host.session("bea", CITY_APP).unwrap();
+    city.launch("/").await.unwrap();
+    city.chat("When is the office open?").await.unwrap();
+    let o = the(&city.tap("reply").await.unwrap(), "outcome");
+    assert!(o.starts_with("ok "), "{o}");
+    let page = city.tap("subscribe:bill-due").await.unwrap();
+    assert_eq!(the(&page, "subscription bill-due"), "accepted-once");
+    assert_eq!(t.prompter.subscription_prompts().len(), 1);
     bea.answers().await;
 }

@@ -7,8 +7,10 @@
 //! [`crate::HostConfig::broadcasts_per_month`] broadcasts per follower per
 //! calendar month (host time zone); a reply only while the user's last
 //! message is less than 48 hours old; every call that sends or asks counts
-//! against a per-mini-app rate limit; subscription requests only while
-//! handling a tap or a form (the gate's gesture rule).
+//! against a rate limit: sends, replies and subscription requests per (user,
+//! mini-app), so that one user's flood does not throttle the mini-app for
+//! every other user, broadcasts per mini-app; subscription requests only
+//! while handling a tap or a form (the gate's gesture rule).
 
 use crate::clock::{Clock, IdSource, civil_date};
 use crate::gate::SessionGate;
@@ -93,19 +95,32 @@ impl MessagingView<'_> {
             .and_then(|m| m.templates.iter().find(|t| t.id == id))
     }
 
-    /// Counts one sending call against the mini-app's per-minute limit.
-    fn take_rate(&self, what: &str) -> Result<(), WitError> {
+    /// Counts one sending call against its per-minute limit: a broadcast
+    /// (`per_user` false) against the mini-app's, a call for one user (a
+    /// send, a reply, a subscription request) against that user's with the
+    /// mini-app, so that one user cannot use up the others' allowance.
+    fn take_rate(&self, what: &str, per_user: bool) -> Result<(), WitError> {
         let limit = self.settings.per_minute;
         let minute = self.clock.now_ms().div_euclid(60_000);
-        let app = self.gate.subject().app();
-        if !self.settings.rates.take(app, minute, limit) {
+        let subject = self.gate.subject();
+        let key = if per_user {
+            format!("{}\u{0}{}", subject.app(), subject.user)
+        } else {
+            subject.app().to_string()
+        };
+        if !self.settings.rates.take(&key, minute, limit) {
             self.audit_message(
                 what,
                 Outcome::Denied,
                 &format!("over the rate limit of {limit} a minute"),
             )?;
             return Err(WitError::LimitExceeded(format!(
-                "this mini-app sent {limit} messages this minute, its limit; nothing was sent. Try again in a minute"
+                "{} {limit} messages this minute, the limit; nothing was sent. Try again in a minute",
+                if per_user {
+                    "this mini-app sent this user"
+                } else {
+                    "this mini-app broadcast"
+                }
             )));
         }
         Ok(())
@@ -173,7 +188,7 @@ impl Host for MessagingView<'_> {
         }
         // Asking counts against the rate limit too: a mini-app cannot flood the
         // user with questions.
-        self.take_rate("messaging.subscribe")?;
+        self.take_rate("messaging.subscribe", true)?;
         let subject = self.gate.subject().clone();
         let prompt = SubscriptionPrompt {
             user: subject.user.clone(),
@@ -256,7 +271,7 @@ impl Host for MessagingView<'_> {
             };
             body.push(format!("{name}: {}", f.value));
         }
-        self.take_rate("messaging.send")?;
+        self.take_rate("messaging.send", true)?;
         let id = self.ids.next_id("msg-");
         let result = self
             .store
@@ -302,7 +317,7 @@ impl Host for MessagingView<'_> {
         self.allow()?;
         check_text("title", &title, MAX_TITLE_CHARS)?;
         check_text("text", &text, MAX_TEXT_CHARS)?;
-        self.take_rate("messaging.broadcast")?;
+        self.take_rate("messaging.broadcast", false)?;
         let id = self.ids.next_id("bc-");
         let month = self.month();
         self.store
@@ -367,7 +382,7 @@ impl Host for MessagingView<'_> {
                 ));
             }
         }
-        self.take_rate("messaging.reply")?;
+        self.take_rate("messaging.reply", true)?;
         let id = self.ids.next_id("msg-");
         let subject = self.gate.subject();
         let title = format!("Reply from {}", subject.manifest.app.name);
