@@ -6,7 +6,7 @@
 use crate::support::*;
 use plaza_host::prompt::{PaymentAnswer, ScriptedPayment, SubscriptionAnswer};
 use plaza_host::store::{AuditQuery, Outcome};
-use plaza_host::{Page, Session};
+use plaza_host::{MAX_CHAT_ATTEMPTS, Page, Session};
 use plaza_test_programs::{CASHIER, KV_NOTES, MESSAGING_PROBE};
 
 const CASHIER_APP: &str = "test.plaza.cashier";
@@ -37,6 +37,9 @@ impl Bystander {
     async fn answers(&mut self) {
         self.saved += 1;
         let key = format!("note-{}", self.saved);
+        // Launched again first: a test may move the clock past the idle
+        // timeout.
+        self.notes.launch("/").await.expect("the notes open");
         let page = self
             .notes
             .submit("put", &[("key", &key), ("value", "still here")])
@@ -149,5 +152,56 @@ async fn one_users_flood_does_not_use_up_another_users_messages() {
     let page = city.tap("subscribe:bill-due").await.unwrap();
     assert_eq!(the(&page, "subscription bill-due"), "accepted-once");
     assert_eq!(t.prompter.subscription_prompts().len(), 1);
+    bea.answers().await;
+}
+
+#[tokio::test]
+async fn a_chat_message_the_app_cannot_take_is_set_aside_after_its_tries_and_the_app_opens() {
+    let t = host();
+    let mut bea = Bystander::arrive(&t).await;
+    install(&t, &MESSAGING_PROBE).await;
+    t.host
+        .write_to_app("ann", CITY_APP, "poison: a message the app cannot take")
+        .unwrap();
+    t.host
+        .write_to_app("ann", CITY_APP, "Is the office open on Sunday?")
+        .unwrap();
+    let s = t.host.session("ann", CITY_APP).unwrap();
+    for attempt in 1..=MAX_CHAT_ATTEMPTS {
+        let page = s.launch("/").await.expect("the app opens");
+        assert_eq!(page.title, "City Services", "{}", text(&page));
+        let told = notices(&page);
+        let expected = if attempt < MAX_CHAT_ATTEMPTS {
+            "tried again"
+        } else {
+            "set aside"
+        };
+        assert!(
+            told.iter()
+                .any(|n| n.contains("poison") && n.contains(expected)),
+            "try {attempt}: {told:?}"
+        );
+        assert_eq!(field(&page, "received"), None);
+        bea.answers().await;
+    }
+    // Set aside: the next launch gives the app the message after it, and
+    // nothing more is redelivered.
+    let page = s.launch("/").await.unwrap();
+    assert!(notices(&page).is_empty(), "{}", text(&page));
+    assert_eq!(
+        field(&page, "received").as_deref(),
+        Some("Is the office open on Sunday?")
+    );
+    let page = s.launch("/").await.unwrap();
+    assert_eq!(field(&page, "received"), None);
+    assert!(notices(&page).is_empty());
+    let set_aside = t
+        .host
+        .audit(&AuditQuery::default())
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.capability == "chat.set-aside" && e.user == "ann")
+        .count();
+    assert_eq!(set_aside, 1);
     bea.answers().await;
 }

@@ -54,7 +54,7 @@ pub use engine::{WASI_PACKAGES, component_imports, describe_import, engine_confi
 pub use error::{Error, GuestFault, Result};
 pub use host::{CacheStats, Host, InstallReport, InstalledApp};
 pub use services::network::NetworkConfig;
-pub use session::{MAX_PAGE_STACK, Session};
+pub use session::{MAX_CHAT_ATTEMPTS, MAX_PAGE_STACK, Session};
 
 pub use plaza_world::app::{
     Block, Button, ButtonStyle, ChatMessage, Event, Image, Input, InputKind, KeyValue, LaunchEvent,

@@ -46,6 +46,7 @@ macro_rules! conformance_suite {
             one_time_acceptance_allows_exactly_one_message,
             broadcasts_reach_the_followers_once_within_the_monthly_quota,
             user_messages_and_replies_reach_each_side_once,
+            a_user_message_is_set_aside_after_its_attempts,
             publishers_round_trip_and_replace,
             app_secrets_round_trip_and_replace,
             login_codes_are_single_use_expire_and_belong_to_one_app,
@@ -776,6 +777,29 @@ pub(crate) fn broadcasts_reach_the_followers_once_within_the_monthly_quota(s: &d
     for (u, received) in [("a", 2), ("b", 2), ("c", 0), ("d", 2)] {
         assert_eq!(s.inbox(u, false, 10).unwrap().len(), received, "{u}");
     }
+}
+
+pub(crate) fn a_user_message_is_set_aside_after_its_attempts(s: &dyn Store) {
+    s.record_user_message("u1", "ann", "cn.city", "poison", 10)
+        .unwrap();
+    s.record_user_message("u2", "ann", "cn.city", "hello", 20)
+        .unwrap();
+    assert_eq!(s.count_user_message_attempt("u1").unwrap(), 1);
+    assert_eq!(s.count_user_message_attempt("u1").unwrap(), 2);
+    assert_eq!(s.count_user_message_attempt("u2").unwrap(), 1);
+    s.set_user_message_aside("u1").unwrap();
+    assert_eq!(
+        s.undelivered_user_messages("ann", "cn.city").unwrap(),
+        [("u2".to_string(), "hello".to_string(), 20)]
+    );
+    // Set aside is not delivered, and still opened the reply window.
+    assert_eq!(s.last_user_message_at("ann", "cn.city").unwrap(), Some(20));
+    s.mark_user_message_delivered("u2").unwrap();
+    assert!(
+        s.undelivered_user_messages("ann", "cn.city")
+            .unwrap()
+            .is_empty()
+    );
 }
 
 pub(crate) fn user_messages_and_replies_reach_each_side_once(s: &dyn Store) {

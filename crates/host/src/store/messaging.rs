@@ -138,6 +138,13 @@ pub trait MessagingStore: Send + Sync {
     ) -> StoreResult<Vec<(String, String, i64)>>;
     /// Marks a user's message as given to the mini-app.
     fn mark_user_message_delivered(&self, id: &str) -> StoreResult<()>;
+    /// Counts one attempt to give a user's message to the mini-app, before
+    /// it is made (so an attempt the host does not survive counts too);
+    /// returns the attempts so far, this one included.
+    fn count_user_message_attempt(&self, id: &str) -> StoreResult<u32>;
+    /// Sets aside a user's message the mini-app kept failing to take: it is
+    /// no longer among the undelivered, so it is not given again.
+    fn set_user_message_aside(&self, id: &str) -> StoreResult<()>;
     /// Puts a reply (or any message) straight into the user's inbox.
     #[allow(clippy::too_many_arguments)]
     fn deliver_message(

@@ -67,10 +67,22 @@ CREATE TABLE IF NOT EXISTS conversation (
     app_id TEXT NOT NULL,
     text TEXT NOT NULL,
     sent_at_ms INTEGER NOT NULL,
-    delivered INTEGER NOT NULL DEFAULT 0
+    delivered INTEGER NOT NULL DEFAULT 0,
+    attempts INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS conversation_by_user ON conversation (user_id, app_id, sent_at_ms);
 ";
+
+/// Columns added to tables of earlier schemas, with the schema version that
+/// added each: `(version, table, column, definition)`. A store of an older
+/// version that has the table without the column gets it when it opens.
+pub(super) const ADDED_COLUMNS: &[(i64, &str, &str, &str)] = &[
+    // 4: the tries to give a user's message to the mini-app.
+    (4, "conversation", "attempts", "INTEGER NOT NULL DEFAULT 0"),
+];
+
+/// `conversation.delivered` of a message set aside after failed attempts.
+const SET_ASIDE: i64 = 2;
 
 const INBOX_COLUMNS: &str = "id, user_id, app_id, app_name, publisher_name, kind, template_id, title, body, sent_at_ms, read";
 
@@ -408,6 +420,28 @@ impl MessagingStore for SqliteStore {
         self.conn()
             .execute("UPDATE conversation SET delivered = 1 WHERE id = ?1", [id])
             .map_err(db("mark a message delivered"))?;
+        Ok(())
+    }
+
+    fn count_user_message_attempt(&self, id: &str) -> StoreResult<u32> {
+        let attempts: i64 = self
+            .conn()
+            .query_row(
+                "UPDATE conversation SET attempts = attempts + 1 WHERE id = ?1 RETURNING attempts",
+                [id],
+                |r| r.get(0),
+            )
+            .map_err(db("count a delivery attempt"))?;
+        Ok(attempts as u32)
+    }
+
+    fn set_user_message_aside(&self, id: &str) -> StoreResult<()> {
+        self.conn()
+            .execute(
+                "UPDATE conversation SET delivered = ?2 WHERE id = ?1",
+                params![id, SET_ASIDE],
+            )
+            .map_err(db("set a message aside"))?;
         Ok(())
     }
 
