@@ -4,10 +4,15 @@
 //! beside a bystander who keeps getting answers.
 
 use crate::support::*;
+use plaza_host::clock::{IdSource, SequentialIds};
 use plaza_host::prompt::{PaymentAnswer, ScriptedPayment, SubscriptionAnswer};
 use plaza_host::store::{AuditQuery, Outcome};
-use plaza_host::{MAX_CHAT_ATTEMPTS, Page, Session};
+use plaza_host::store::{MessagingStore, SqliteStore};
+use plaza_host::{Host, MAX_CHAT_ATTEMPTS, Page, Session};
 use plaza_test_programs::{CASHIER, KV_NOTES, MESSAGING_PROBE};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
 
 const CASHIER_APP: &str = "test.plaza.cashier";
 const CITY_APP: &str = "test.plaza.city-services";
@@ -152,6 +157,124 @@ async fn one_users_flood_does_not_use_up_another_users_messages() {
     let page = city.tap("subscribe:bill-due").await.unwrap();
     assert_eq!(the(&page, "subscription bill-due"), "accepted-once");
     assert_eq!(t.prompter.subscription_prompts().len(), 1);
+    bea.answers().await;
+}
+
+/// Sequential ids that, once armed, stop at the `stop_at`th message id of a
+/// broadcast's delivery until the test releases them (or 10 s pass), noting
+/// in `order` when they stopped and went on.
+struct PausingIds {
+    inner: SequentialIds,
+    armed: AtomicBool,
+    messages: AtomicU32,
+    stop_at: u32,
+    released: Mutex<bool>,
+    wake: Condvar,
+    paused: tokio::sync::Notify,
+    order: Arc<Mutex<Vec<&'static str>>>,
+}
+
+impl IdSource for PausingIds {
+    fn next_id(&self, prefix: &str) -> String {
+        if prefix == "msg-"
+            && self.armed.load(Ordering::SeqCst)
+            && self.messages.fetch_add(1, Ordering::SeqCst) + 1 == self.stop_at
+        {
+            self.order.lock().unwrap().push("delivery paused");
+            self.paused.notify_one();
+            let released = self.released.lock().unwrap();
+            drop(
+                self.wake
+                    .wait_timeout_while(released, Duration::from_secs(10), |r| !*r)
+                    .unwrap(),
+            );
+            self.order.lock().unwrap().push("delivery went on");
+        }
+        self.inner.next_id(prefix)
+    }
+}
+
+impl PausingIds {
+    fn release(&self) {
+        *self.released.lock().unwrap() = true;
+        self.wake.notify_all();
+    }
+}
+
+#[tokio::test]
+async fn a_broadcast_writes_no_rows_for_followers_over_quota_and_does_not_hold_up_others() {
+    const FOLLOWERS: usize = 250;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("plaza.db");
+    let order = Arc::new(Mutex::new(Vec::new()));
+    let ids = Arc::new(PausingIds {
+        inner: SequentialIds::default(),
+        armed: AtomicBool::new(false),
+        messages: AtomicU32::new(0),
+        stop_at: 150,
+        released: Mutex::new(false),
+        wake: Condvar::new(),
+        paused: tokio::sync::Notify::new(),
+        order: order.clone(),
+    });
+    let clock = plaza_host::clock::ManualClock::new(START_MS);
+    let prompter = Arc::new(plaza_host::prompt::ScriptedPrompter::new());
+    let host = Host::open(
+        &path,
+        config(&clock, &prompter)
+            .ids(ids.clone())
+            .broadcasts_per_month(1),
+    )
+    .unwrap();
+    let t = TestHost::from_parts(host, clock, prompter);
+    let mut bea = Bystander::arrive(&t).await;
+    install(&t, &MESSAGING_PROBE).await;
+    for n in 0..FOLLOWERS {
+        t.host.follow(&format!("f{n:03}"), CITY_APP, true).unwrap();
+    }
+    let rows = || {
+        SqliteStore::open(&path)
+            .unwrap()
+            .broadcast_recipient_rows()
+            .unwrap()
+    };
+    let staff = t.host.session("staff", CITY_APP).unwrap();
+    let broadcast = |title: &str| format!("/broadcast?title={title}&text=Notice");
+
+    let page = staff.launch(&broadcast("First")).await.unwrap();
+    assert_eq!(the(&page, "delivered"), FOLLOWERS.to_string());
+    assert_eq!(rows(), FOLLOWERS as u64);
+    bea.answers().await;
+
+    // Everyone had this month's broadcast: skipped, and not a row written.
+    let page = staff.launch(&broadcast("Second")).await.unwrap();
+    assert_eq!(the(&page, "delivered"), "0");
+    assert_eq!(the(&page, "skipped"), FOLLOWERS.to_string());
+    assert_eq!(rows(), FOLLOWERS as u64);
+    bea.answers().await;
+
+    // Next month: delivered again; while the delivery is under way, Bea's
+    // storage write goes through.
+    t.clock.advance(Duration::from_secs(31 * 24 * 3600));
+    ids.armed.store(true, Ordering::SeqCst);
+    let sending = tokio::spawn({
+        let staff = staff.clone();
+        let path = broadcast("Third");
+        async move { staff.launch(&path).await }
+    });
+    ids.paused.notified().await;
+    bea.answers().await;
+    order.lock().unwrap().push("bea wrote");
+    ids.release();
+    let page = sending.await.unwrap().unwrap();
+    assert_eq!(the(&page, "delivered"), FOLLOWERS.to_string());
+    assert_eq!(
+        *order.lock().unwrap(),
+        ["delivery paused", "bea wrote", "delivery went on"]
+    );
+    // Last month's rows are pruned: only this broadcast's are kept.
+    assert_eq!(rows(), FOLLOWERS as u64);
+    assert_eq!(t.host.inbox("f000", false, 10).unwrap().len(), 2);
     bea.answers().await;
 }
 

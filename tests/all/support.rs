@@ -90,6 +90,19 @@ pub fn host_with(adjust: impl FnOnce(HostConfig) -> HostConfig) -> TestHost {
     }
 }
 
+impl TestHost {
+    /// A test host around a host the test opened itself (its own store
+    /// path or configuration), with the clock and prompter it was given.
+    pub fn from_parts(host: Host, clock: ManualClock, prompter: Arc<ScriptedPrompter>) -> TestHost {
+        TestHost {
+            host,
+            clock,
+            prompter,
+            _dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+}
+
 /// The fixture's package, with its own manifest.
 pub fn package(f: &Fixture) -> Package {
     Package::new(&f.manifest_text(), f.component_bytes()).expect("fixture package")

@@ -5,7 +5,8 @@
 //! long-term acceptances only where the gate allows them (the policy's
 //! categories); at most
 //! [`crate::HostConfig::broadcasts_per_month`] broadcasts per follower per
-//! calendar month (host time zone); a reply only while the user's last
+//! calendar month (host time zone), followers over it skipped without a row
+//! each, delivered on a blocking thread; a reply only while the user's last
 //! message is less than 48 hours old; every call that sends or asks counts
 //! against a rate limit: sends, replies and subscription requests per (user,
 //! mini-app), so that one user's flood does not throttle the mini-app for
@@ -20,6 +21,7 @@ use crate::services::MessagingSettings;
 use crate::store::{MessagingStore, Outcome, SendResult, Sender};
 use plaza_world::messaging::{BroadcastResult, Host, SubscriptionAnswer, SubscriptionResult};
 use plaza_world::types::{Error as WitError, FieldValue};
+use std::sync::Arc;
 use wasmtime::component::HasData;
 
 /// How long after the user's last message the mini-app may reply.
@@ -45,6 +47,9 @@ fn store_failed(e: crate::store::StoreError) -> WitError {
 pub(crate) struct MessagingView<'a> {
     pub(crate) gate: &'a mut SessionGate,
     pub(crate) store: &'a dyn MessagingStore,
+    /// The store and the id source again, owned, for a broadcast's delivery
+    /// on a blocking thread.
+    pub(crate) deliverer: (Arc<dyn MessagingStore>, Arc<dyn IdSource>),
     pub(crate) settings: &'a MessagingSettings,
     pub(crate) clock: &'a dyn Clock,
     pub(crate) ids: &'a dyn IdSource,
@@ -320,22 +325,28 @@ impl Host for MessagingView<'_> {
         self.take_rate("messaging.broadcast", false)?;
         let id = self.ids.next_id("bc-");
         let month = self.month();
-        self.store
-            .start_broadcast(
-                &id,
-                &self.sender(),
-                &title,
-                &text,
-                &month,
-                self.settings.broadcasts_per_month,
-                self.clock.now_ms(),
+        // Recording and delivering block on the disk, a write per few
+        // followers: on a blocking thread, so the async workers keep
+        // running other users' events meanwhile.
+        let (store, ids) = self.deliverer.clone();
+        let (sender, quota, now) = (
+            self.sender(),
+            self.settings.broadcasts_per_month,
+            self.clock.now_ms(),
+        );
+        let broadcast = id.clone();
+        let count = tokio::task::spawn_blocking(move || {
+            store.start_broadcast(&broadcast, &sender, &title, &text, &month, quota, now)?;
+            store.deliver_broadcast(&broadcast, &mut || ids.next_id("msg-"))
+        })
+        .await
+        .map_err(|e| {
+            tracing::error!("messaging: a broadcast's delivery failed: {e}");
+            WitError::Unavailable(
+                "the host could not deliver the broadcast; try again later".into(),
             )
-            .map_err(store_failed)?;
-        let ids = self.ids;
-        let count = self
-            .store
-            .deliver_broadcast(&id, &mut || ids.next_id("msg-"))
-            .map_err(store_failed)?;
+        })?
+        .map_err(store_failed)?;
         self.audit_message(
             "messaging.broadcast",
             Outcome::Allowed,

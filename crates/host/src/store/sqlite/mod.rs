@@ -22,7 +22,9 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 /// 3: the audit log's `seq` is a plain rowid key, without `AUTOINCREMENT`.
 /// 4: `conversation.attempts` counts the tries to give a user's message to
 /// the mini-app ([`messaging::ADDED_COLUMNS`]).
-const SCHEMA_VERSION: i64 = 4;
+/// 5: `broadcasts.skipped` counts the followers a broadcast skipped at its
+/// start.
+const SCHEMA_VERSION: i64 = 5;
 
 /// The tables of every store concern. Each part is idempotent (`IF NOT
 /// EXISTS`) and applied at every open, so a capability adds its tables by
@@ -609,8 +611,8 @@ mod tests {
     use super::kv::add_usage;
     use super::*;
     use crate::store::{
-        AuditEntry, AuditQuery, AuditStore, KV_ENTRY_OVERHEAD_BYTES, KvStore, KvUsage, KvWrite,
-        MessagingStore, Outcome,
+        AuditEntry, AuditQuery, AuditStore, BroadcastCount, KV_ENTRY_OVERHEAD_BYTES, KvStore,
+        KvUsage, KvWrite, MessagingStore, Outcome,
     };
 
     #[test]
@@ -878,16 +880,30 @@ mod tests {
         {
             let c = Connection::open(&path).unwrap();
             c.execute_batch(
-                "CREATE TABLE conversation (id TEXT PRIMARY KEY, user_id TEXT NOT NULL,
+                "CREATE TABLE broadcasts (id TEXT PRIMARY KEY, app_id TEXT NOT NULL,
+                     app_name TEXT NOT NULL, publisher_name TEXT NOT NULL, title TEXT NOT NULL,
+                     body TEXT NOT NULL, month TEXT NOT NULL, quota INTEGER NOT NULL,
+                     created_at_ms INTEGER NOT NULL, done INTEGER NOT NULL DEFAULT 0);
+                 CREATE TABLE conversation (id TEXT PRIMARY KEY, user_id TEXT NOT NULL,
                      app_id TEXT NOT NULL, text TEXT NOT NULL, sent_at_ms INTEGER NOT NULL,
                      delivered INTEGER NOT NULL DEFAULT 0);
                  INSERT INTO conversation VALUES ('u1', 'ann', 'a', 'hello', 10, 0);
+                 INSERT INTO broadcasts VALUES ('b1', 'a', 'A', 'P', 't', 'x', '2026-11', 4, 5, 0);
                  PRAGMA user_version = 3;",
             )
             .unwrap();
         }
         let s = SqliteStore::open(&path).unwrap();
         assert_eq!(s.count_user_message_attempt("u1").unwrap(), 1);
+        assert_eq!(s.unfinished_broadcasts().unwrap(), ["b1"]);
+        let mut n = 0;
+        let count = s
+            .deliver_broadcast("b1", &mut || {
+                n += 1;
+                format!("m{n}")
+            })
+            .unwrap();
+        assert_eq!(count, BroadcastCount::default());
         drop(s);
         // Opening again migrates nothing twice.
         let s = SqliteStore::open(&path).unwrap();
