@@ -20,9 +20,14 @@ async fn cashier() -> TestHost {
     t
 }
 
+/// Opens the cashier at `path`; a payment path is paid with the user's tap.
 async fn open(t: &TestHost, user: &str, path: &str) -> Page {
     let s = t.host.session(user, APP).unwrap();
-    s.launch(path).await.unwrap()
+    if path.starts_with("/pay") {
+        launch_and_pay(&s, path).await.unwrap()
+    } else {
+        s.launch(path).await.unwrap()
+    }
 }
 
 fn outcome(page: &Page) -> String {
@@ -346,8 +351,7 @@ async fn only_publishers_the_policy_allows_settle_with_insurance() {
         .bind_insurance_card("alice", "c", "Li Na", "scheme", 7_000, 10_000)
         .unwrap();
     let s = t.host.session("alice", "test.plaza.shop-cashier").unwrap();
-    let page = s
-        .launch("/pay-insured?order=s-1&eligible=5000&other=0")
+    let page = launch_and_pay(&s, "/pay-insured?order=s-1&eligible=5000&other=0")
         .await
         .unwrap();
     assert_eq!(outcome(&page), "paid");
@@ -360,8 +364,7 @@ async fn a_trap_after_paying_leaves_exactly_one_complete_payment() {
     let t = cashier().await;
     t.host.top_up("alice", 10_000, "CNY").unwrap();
     let s = t.host.session("alice", APP).unwrap();
-    let err = s
-        .launch("/pay-then-trap?order=t-1&amount=700")
+    let err = launch_and_pay(&s, "/pay-then-trap?order=t-1&amount=700")
         .await
         .unwrap_err();
     match err {

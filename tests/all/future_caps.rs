@@ -18,9 +18,14 @@ async fn host_errors_are_data_the_guest_can_show() {
         "{}",
         text(&page)
     );
-    // The payment prompt was dismissed (nobody answers in this test): an
-    // outcome, not an error.
-    assert_eq!(field(&page, "payment.request").as_deref(), Some("ok"));
+    // A launch is not the user's tap: the payment is refused, as data,
+    // without asking.
+    let v = field(&page, "payment.request").unwrap();
+    assert!(
+        v.starts_with("denied:") && v.contains("tap"),
+        "payment.request: {v}"
+    );
+    assert!(t.prompter.payment_prompts().is_empty());
     // Nobody wrote to it: a reply is refused, as data.
     let v = field(&page, "messaging.reply").unwrap();
     assert!(

@@ -54,13 +54,12 @@ impl Bystander {
         t.host.top_up(Self::USER, Self::TOP_UP, "CNY").unwrap();
         t.prompter
             .answer_payments(ScriptedPayment::Answer(PaymentAnswer::Confirm));
-        let paid = t
-            .host
-            .session(Self::USER, CASHIER_APP)
-            .unwrap()
-            .launch(&format!("/pay?order={}&amount={}", Self::ORDER, Self::PAID))
-            .await
-            .unwrap();
+        let paid = launch_and_pay(
+            &t.host.session(Self::USER, CASHIER_APP).unwrap(),
+            &format!("/pay?order={}&amount={}", Self::ORDER, Self::PAID),
+        )
+        .await
+        .unwrap();
         assert_eq!(
             field(&paid, "outcome").as_deref(),
             Some("paid"),
@@ -298,13 +297,14 @@ async fn a_description_naming_another_payee_does_not_change_who_is_paid() {
     // Bea reads the confirmation, sees who would really be paid, declines.
     t.prompter
         .answer_payments(ScriptedPayment::Answer(PaymentAnswer::Decline));
-    let page = t
-        .host
-        .session(Bystander::USER, "test.plaza.fake-clinic")
-        .unwrap()
-        .launch("/pay-as?order=x-1&amount=800&description=Pay%20Plaza%20Test%20Clinic")
-        .await
-        .unwrap();
+    let page = launch_and_pay(
+        &t.host
+            .session(Bystander::USER, "test.plaza.fake-clinic")
+            .unwrap(),
+        "/pay-as?order=x-1&amount=800&description=Pay%20Plaza%20Test%20Clinic",
+    )
+    .await
+    .unwrap();
     assert_eq!(the(&page, "outcome"), "declined");
     let prompt = t.prompter.payment_prompts().pop().unwrap();
     assert!(
@@ -334,10 +334,14 @@ async fn replaying_an_order_id_with_another_amount_is_refused_without_a_prompt()
     t.prompter
         .answer_payments(ScriptedPayment::Answer(PaymentAnswer::Confirm));
     let s = t.host.session("mallory", "test.plaza.fake-clinic").unwrap();
-    let paid = s.launch("/pay?order=r-1&amount=100").await.unwrap();
+    let paid = launch_and_pay(&s, "/pay?order=r-1&amount=100")
+        .await
+        .unwrap();
     assert_eq!(the(&paid, "outcome"), "paid");
     let prompts = t.prompter.payment_prompts().len();
-    let replay = s.launch("/pay?order=r-1&amount=900").await.unwrap();
+    let replay = launch_and_pay(&s, "/pay?order=r-1&amount=900")
+        .await
+        .unwrap();
     let outcome = the(&replay, "outcome");
     assert!(outcome.starts_with("error invalid-argument:"), "{outcome}");
     assert_eq!(t.prompter.payment_prompts().len(), prompts, "no prompt");

@@ -4,6 +4,7 @@
 
 mod support;
 
+mod abuse;
 mod bad_neighbours;
 mod bank_sample;
 mod bench_app;

@@ -90,6 +90,19 @@ pub fn host_with(adjust: impl FnOnce(HostConfig) -> HostConfig) -> TestHost {
     }
 }
 
+impl TestHost {
+    /// A test host around a host the test opened itself (its own store
+    /// path or configuration), with the clock and prompter it was given.
+    pub fn from_parts(host: Host, clock: ManualClock, prompter: Arc<ScriptedPrompter>) -> TestHost {
+        TestHost {
+            host,
+            clock,
+            prompter,
+            _dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+}
+
 /// The fixture's package, with its own manifest.
 pub fn package(f: &Fixture) -> Package {
     Package::new(&f.manifest_text(), f.component_bytes()).expect("fixture package")
@@ -209,4 +222,12 @@ pub fn input_value(page: &Page, name: &str) -> String {
             _ => None,
         })
         .unwrap_or_else(|| panic!("no input {name}:\n{}", text(page)))
+}
+
+/// Launches the cashier at a payment path and taps its `pay`: a payment is
+/// asked for only from the user's tap, so the launch names it and the tap
+/// makes it.
+pub async fn launch_and_pay(s: &plaza_host::Session, path: &str) -> plaza_host::Result<Page> {
+    s.launch(path).await?;
+    s.tap("pay").await
 }

@@ -74,6 +74,9 @@ fn wallet_insurance_payments_and_ledger_verify_from_the_shell() {
         ],
     );
     assert!(o.status.success(), "{}", err(&o));
+    // The launch names the payment; the user's tap on `pay` makes it.
+    let script = tmp.path().join("pay.txt");
+    std::fs::write(&script, "tap pay\nquit\n").unwrap();
     let run = plaza(
         &store,
         &[
@@ -85,6 +88,8 @@ fn wallet_insurance_payments_and_ledger_verify_from_the_shell() {
             "/pay-insured?order=c-1&eligible=10000&other=500",
             "--pay",
             "confirm",
+            "--script",
+            script.to_str().unwrap(),
         ],
     );
     let text = out(&run);
@@ -127,6 +132,8 @@ fn wallet_insurance_payments_and_ledger_verify_from_the_shell() {
             "/pay?order=c-2&amount=100",
             "--pay",
             "decline",
+            "--script",
+            script.to_str().unwrap(),
         ],
     );
     assert!(out(&run).contains("outcome: declined"), "{}", out(&run));

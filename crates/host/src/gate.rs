@@ -163,6 +163,10 @@ impl AuditMemo {
 pub(crate) struct EventMemo {
     asked: HashSet<Scope>,
     written: HashSet<(String, bool, String)>,
+    /// Whether the event has asked the user to pay (one prompt an event).
+    payment_asked: bool,
+    /// The orders the user declined or cancelled in this event.
+    declined_orders: HashSet<String>,
 }
 
 impl EventMemo {
@@ -621,11 +625,12 @@ impl SessionGate {
     /// That the event being handled is a user's tap or form: some calls
     /// (`what`, such as `messaging.subscribe`, asking for `asked`, such as
     /// "a subscription") may be made only then. A refusal is audited.
+    /// Audited once per event (a loop of refused calls writes one entry).
     pub(crate) fn require_gesture(&mut self, what: &str, asked: &str) -> Result<(), Denial> {
         if self.gesture {
             return Ok(());
         }
-        self.audit(what, Outcome::Denied, "asked outside a user's tap")?;
+        self.refuse_once_per_event(what, "asked outside a user's tap");
         Err(Denial(format!(
             "{asked} can be asked for only while handling the user's tap or form"
         )))
@@ -666,6 +671,22 @@ impl SessionGate {
             self.audit(what, outcome, detail)?;
         }
         Ok(())
+    }
+
+    /// Notes that the event asks the user to pay: false if it has asked
+    /// before (at most one payment prompt per event).
+    pub(crate) fn take_payment_prompt(&mut self) -> bool {
+        !std::mem::replace(&mut self.event.payment_asked, true)
+    }
+
+    /// Notes that the user declined (or cancelled) paying `order` in this
+    /// event, or tells whether they did: a declined order is not asked again
+    /// in the event.
+    pub(crate) fn declined_in_event(&mut self, order: &str, note: bool) -> bool {
+        if note {
+            self.event.declined_orders.insert(order.to_string());
+        }
+        self.event.declined_orders.contains(order)
     }
 
     /// Asks the user to confirm a payment, waiting at most `timeout` (then

@@ -131,6 +131,7 @@ impl InstanceState {
         MessagingView {
             gate: &mut self.gate,
             store: &*s.store,
+            deliverer: (s.store.clone(), s.ids.clone()),
             settings: &s.messaging,
             clock: &*s.clock,
             ids: &*s.ids,

@@ -57,7 +57,7 @@ pub use engine::{
 pub use error::{Error, GuestFault, Result};
 pub use host::{CacheStats, Host, InstallReport, InstalledApp};
 pub use services::network::NetworkConfig;
-pub use session::{MAX_PAGE_STACK, Session};
+pub use session::{MAX_CHAT_ATTEMPTS, MAX_PAGE_STACK, Session};
 
 pub use plaza_world::app::{
     Block, Button, ButtonStyle, ChatMessage, Event, Image, Input, InputKind, KeyValue, LaunchEvent,

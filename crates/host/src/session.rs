@@ -9,19 +9,36 @@
 
 use crate::engine::Runtime;
 use crate::error::{Error, Result};
-use crate::gate::Subject;
+use crate::gate::{Actor, Subject};
 use crate::instance::{self, InstanceState, LoadedApp};
 use crate::page;
 use crate::sandbox::{OutputCapture, Stream};
 use crate::services::Services;
 use crate::store::Outcome;
-use plaza_world::app::{ChatMessage, Event, LaunchEvent, Navigation, Page, SubmitEvent};
+use plaza_world::app::{
+    Block, ChatMessage, Event, LaunchEvent, Navigation, Notice, NoticeLevel, Page, SubmitEvent,
+};
 use plaza_world::types::FieldValue;
 use std::sync::Arc;
 use wasmtime::Store;
 
 /// How many pages a session's navigation stack holds (WeChat's limit is 10).
 pub const MAX_PAGE_STACK: usize = 10;
+
+/// How many times the host tries to give a user's chat message to the
+/// mini-app (as it is written, then at each launch) before it sets it aside.
+pub const MAX_CHAT_ATTEMPTS: u32 = 3;
+
+/// What giving the user's waiting messages to a mini-app came to.
+#[derive(Default)]
+struct Chats {
+    /// The page the last message answered.
+    last_page: Option<Page>,
+    /// Whether a message failed (the instance may have ended).
+    failed: bool,
+    /// What the user is told (a message set aside, or to be tried again).
+    notices: Vec<String>,
+}
 
 /// A live instance.
 struct LiveInstance {
@@ -132,10 +149,11 @@ impl Session {
     /// doctor): the message is recorded (it opens the mini-app's 48-hour
     /// reply window) and delivered as a `chat` event; the page it answers is
     /// returned. If the mini-app fails to take it, it is delivered again at
-    /// the next launch.
+    /// the next launch, up to [`MAX_CHAT_ATTEMPTS`] tries in all.
     pub async fn chat(&self, text: &str) -> Result<Page> {
         let services = &self.runtime.services;
         let id = record_user_message(services, &self.user, &self.app_id, text)?;
+        services.store.count_user_message_attempt(&id)?;
         let event = Event::Chat(ChatMessage {
             id: id.clone(),
             text: text.to_string(),
@@ -175,25 +193,94 @@ impl Session {
         let mut result = deliver(&runtime, &mut slot, &event).await;
         // Messages the user wrote while the mini-app was closed reach it
         // right after it opens.
-        if result.is_ok() && matches!(event, Event::Launch(_)) {
-            let store = &runtime.services.store;
-            for (id, text, sent_at_ms) in
-                store.undelivered_user_messages(&self.user, &self.app_id)?
-            {
-                let chat = Event::Chat(ChatMessage {
-                    id: id.clone(),
-                    text,
-                    sent_at_ms,
-                });
-                result = deliver(&runtime, &mut slot, &chat).await;
-                if result.is_err() {
-                    break;
-                }
-                store.mark_user_message_delivered(&id)?;
+        if let Ok(launched) = &result
+            && matches!(event, Event::Launch(_))
+        {
+            let launched = launched.clone();
+            let pages = slot.pages.clone();
+            let chats = self.redeliver_chats(&runtime, &mut slot).await?;
+            let mut page = match chats.last_page {
+                Some(p) if !chats.failed => p,
+                _ => launched,
+            };
+            if chats.failed {
+                // The mini-app failed on a message, not on its launch: it
+                // still opens, on the launch's page; the next event starts
+                // a fresh instance if that one ended.
+                slot.pages = pages;
             }
+            for text in chats.notices.into_iter().rev() {
+                page.blocks.insert(
+                    0,
+                    Block::Notice(Notice {
+                        level: NoticeLevel::Warning,
+                        text,
+                    }),
+                );
+            }
+            result = Ok(page);
         }
         slot.last_active_ms = runtime.services.clock.now_ms();
         result
+    }
+
+    /// Gives the mini-app the user's messages it has not taken yet, each
+    /// attempt counted first; a message that failed [`MAX_CHAT_ATTEMPTS`]
+    /// times is set aside (audited `chat.set-aside`) and the user told.
+    /// Stops at the first failure.
+    async fn redeliver_chats(&self, runtime: &Arc<Runtime>, slot: &mut Slot) -> Result<Chats> {
+        let services = &runtime.services;
+        let store = &services.store;
+        let mut chats = Chats::default();
+        for (id, text, sent_at_ms) in store.undelivered_user_messages(&self.user, &self.app_id)? {
+            let attempts = store.count_user_message_attempt(&id)?;
+            let quoted: String = text.chars().take(40).collect();
+            let set_aside = |detail: &str| -> Result<String> {
+                store.set_user_message_aside(&id)?;
+                if let Err(e) = services.gate.audit(
+                    Actor::host(&self.user, &self.app_id),
+                    "chat.set-aside",
+                    Outcome::Denied,
+                    &format!("message {id} {detail}"),
+                ) {
+                    tracing::error!("{e}");
+                }
+                Ok(format!(
+                    "Your message \"{quoted}\" could not be given to this mini-app after {MAX_CHAT_ATTEMPTS} tries; it was set aside and will not be sent again."
+                ))
+            };
+            if attempts > MAX_CHAT_ATTEMPTS {
+                // Tries the host did not survive.
+                chats
+                    .notices
+                    .push(set_aside("set aside: its tries were used")?);
+                continue;
+            }
+            let chat = Event::Chat(ChatMessage {
+                id: id.clone(),
+                text,
+                sent_at_ms,
+            });
+            match deliver(runtime, slot, &chat).await {
+                Ok(page) => {
+                    store.mark_user_message_delivered(&id)?;
+                    chats.last_page = Some(page);
+                }
+                Err(e) => {
+                    tracing::warn!(user = %self.user, app = %self.app_id, "a chat message failed (try {attempts}): {e}");
+                    chats.failed = true;
+                    chats.notices.push(if attempts >= MAX_CHAT_ATTEMPTS {
+                        set_aside(&format!("set aside after {attempts} failed tries: {e}"))?
+                    } else {
+                        format!(
+                            "Your message \"{quoted}\" could not be given to this mini-app; it will be tried again when you next open it."
+                        )
+                    });
+                    break;
+                }
+            }
+        }
+        Ok(chats)
     }
 
     /// Ends the session: the mini-app gets a `hide` event, then its instance

@@ -239,10 +239,12 @@ async fn work(host: Host, clock: ManualClock, round: u64, w: usize, mut rng: Rng
             let order = format!("r{round}-w{w}-{n}");
             let amount = 100 + rng.below(900);
             say(&format!("BEGIN {id} pay {order} {amount}"));
-            let page = cashier
+            // The launch names the payment; the user's tap makes it.
+            cashier
                 .launch(&format!("/pay?order={order}&amount={amount}"))
                 .await
                 .unwrap();
+            let page = cashier.tap("pay").await.unwrap();
             assert_eq!(field(&page, "outcome").as_deref(), Some("paid"), "{page:?}");
             let tx = field(&page, "transaction").unwrap();
             say(&format!("ACK {id} pay {order} {amount} {tx}"));

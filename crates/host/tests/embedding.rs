@@ -120,7 +120,9 @@ async fn the_guide_runs_a_payment_through_the_apps_own_ui_and_shuts_down() {
     });
 
     let session = host.session("alice", &report.app_id).unwrap();
-    let page = session.launch("/pay?order=o-1&amount=2500").await.unwrap();
+    // The launch names the payment; the user's tap on `pay` makes it.
+    session.launch("/pay?order=o-1&amount=2500").await.unwrap();
+    let page = session.tap("pay").await.unwrap();
     assert_eq!(field(&page, "outcome").as_deref(), Some("paid"), "{page:?}");
     assert_eq!(host.wallet_balance("alice").unwrap(), 7_500);
     assert_eq!(host.live_sessions().await, 1);

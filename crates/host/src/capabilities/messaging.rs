@@ -5,10 +5,13 @@
 //! long-term acceptances only where the gate allows them (the policy's
 //! categories); at most
 //! [`crate::HostConfig::broadcasts_per_month`] broadcasts per follower per
-//! calendar month (host time zone); a reply only while the user's last
+//! calendar month (host time zone), followers over it skipped without a row
+//! each, delivered on a blocking thread; a reply only while the user's last
 //! message is less than 48 hours old; every call that sends or asks counts
-//! against a per-mini-app rate limit; subscription requests only while
-//! handling a tap or a form (the gate's gesture rule).
+//! against a rate limit: sends, replies and subscription requests per (user,
+//! mini-app), so that one user's flood does not throttle the mini-app for
+//! every other user, broadcasts per mini-app; subscription requests only
+//! while handling a tap or a form (the gate's gesture rule).
 
 use crate::clock::{Clock, IdSource, civil_date};
 use crate::gate::SessionGate;
@@ -18,6 +21,7 @@ use crate::services::MessagingSettings;
 use crate::store::{MessagingStore, Outcome, SendResult, Sender};
 use plaza_world::messaging::{BroadcastResult, Host, SubscriptionAnswer, SubscriptionResult};
 use plaza_world::types::{Error as WitError, FieldValue};
+use std::sync::Arc;
 use wasmtime::component::HasData;
 
 /// How long after the user's last message the mini-app may reply.
@@ -43,6 +47,9 @@ fn store_failed(e: crate::store::StoreError) -> WitError {
 pub(crate) struct MessagingView<'a> {
     pub(crate) gate: &'a mut SessionGate,
     pub(crate) store: &'a dyn MessagingStore,
+    /// The store and the id source again, owned, for a broadcast's delivery
+    /// on a blocking thread.
+    pub(crate) deliverer: (Arc<dyn MessagingStore>, Arc<dyn IdSource>),
     pub(crate) settings: &'a MessagingSettings,
     pub(crate) clock: &'a dyn Clock,
     pub(crate) ids: &'a dyn IdSource,
@@ -93,19 +100,32 @@ impl MessagingView<'_> {
             .and_then(|m| m.templates.iter().find(|t| t.id == id))
     }
 
-    /// Counts one sending call against the mini-app's per-minute limit.
-    fn take_rate(&self, what: &str) -> Result<(), WitError> {
+    /// Counts one sending call against its per-minute limit: a broadcast
+    /// (`per_user` false) against the mini-app's, a call for one user (a
+    /// send, a reply, a subscription request) against that user's with the
+    /// mini-app, so that one user cannot use up the others' allowance.
+    fn take_rate(&self, what: &str, per_user: bool) -> Result<(), WitError> {
         let limit = self.settings.per_minute;
         let minute = self.clock.now_ms().div_euclid(60_000);
-        let app = self.gate.subject().app();
-        if !self.settings.rates.take(app, minute, limit) {
+        let subject = self.gate.subject();
+        let key = if per_user {
+            format!("{}\u{0}{}", subject.app(), subject.user)
+        } else {
+            subject.app().to_string()
+        };
+        if !self.settings.rates.take(&key, minute, limit) {
             self.audit_message(
                 what,
                 Outcome::Denied,
                 &format!("over the rate limit of {limit} a minute"),
             )?;
             return Err(WitError::LimitExceeded(format!(
-                "this mini-app sent {limit} messages this minute, its limit; nothing was sent. Try again in a minute"
+                "{} {limit} messages this minute, the limit; nothing was sent. Try again in a minute",
+                if per_user {
+                    "this mini-app sent this user"
+                } else {
+                    "this mini-app broadcast"
+                }
             )));
         }
         Ok(())
@@ -173,7 +193,7 @@ impl Host for MessagingView<'_> {
         }
         // Asking counts against the rate limit too: a mini-app cannot flood the
         // user with questions.
-        self.take_rate("messaging.subscribe")?;
+        self.take_rate("messaging.subscribe", true)?;
         let subject = self.gate.subject().clone();
         let prompt = SubscriptionPrompt {
             user: subject.user.clone(),
@@ -256,7 +276,7 @@ impl Host for MessagingView<'_> {
             };
             body.push(format!("{name}: {}", f.value));
         }
-        self.take_rate("messaging.send")?;
+        self.take_rate("messaging.send", true)?;
         let id = self.ids.next_id("msg-");
         let result = self
             .store
@@ -302,25 +322,31 @@ impl Host for MessagingView<'_> {
         self.allow()?;
         check_text("title", &title, MAX_TITLE_CHARS)?;
         check_text("text", &text, MAX_TEXT_CHARS)?;
-        self.take_rate("messaging.broadcast")?;
+        self.take_rate("messaging.broadcast", false)?;
         let id = self.ids.next_id("bc-");
         let month = self.month();
-        self.store
-            .start_broadcast(
-                &id,
-                &self.sender(),
-                &title,
-                &text,
-                &month,
-                self.settings.broadcasts_per_month,
-                self.clock.now_ms(),
+        // Recording and delivering block on the disk, a write per few
+        // followers: on a blocking thread, so the async workers keep
+        // running other users' events meanwhile.
+        let (store, ids) = self.deliverer.clone();
+        let (sender, quota, now) = (
+            self.sender(),
+            self.settings.broadcasts_per_month,
+            self.clock.now_ms(),
+        );
+        let broadcast = id.clone();
+        let count = tokio::task::spawn_blocking(move || {
+            store.start_broadcast(&broadcast, &sender, &title, &text, &month, quota, now)?;
+            store.deliver_broadcast(&broadcast, &mut || ids.next_id("msg-"))
+        })
+        .await
+        .map_err(|e| {
+            tracing::error!("messaging: a broadcast's delivery failed: {e}");
+            WitError::Unavailable(
+                "the host could not deliver the broadcast; try again later".into(),
             )
-            .map_err(store_failed)?;
-        let ids = self.ids;
-        let count = self
-            .store
-            .deliver_broadcast(&id, &mut || ids.next_id("msg-"))
-            .map_err(store_failed)?;
+        })?
+        .map_err(store_failed)?;
         self.audit_message(
             "messaging.broadcast",
             Outcome::Allowed,
@@ -367,7 +393,7 @@ impl Host for MessagingView<'_> {
                 ));
             }
         }
-        self.take_rate("messaging.reply")?;
+        self.take_rate("messaging.reply", true)?;
         let id = self.ids.next_id("msg-");
         let subject = self.gate.subject();
         let title = format!("Reply from {}", subject.manifest.app.name);

@@ -4,6 +4,12 @@
 //!
 //! Every call is audited (payments are rare and each one matters): the
 //! request, the prompt, the user's answer and the outcome.
+//!
+//! No prompt storms: the user is asked to pay only while the host delivers
+//! the user's tap or form (the gate's gesture rule), at most once per event,
+//! and an order the user declined or cancelled is not asked again in that
+//! event (the mini-app gets `declined` at once). A request for an order paid
+//! before returns its receipt without asking, from any event.
 
 use crate::clock::{Clock, IdSource, civil_date};
 use crate::gate::SessionGate;
@@ -142,6 +148,26 @@ impl Host for PaymentView<'_> {
             return self.repeated_order(&existing, &user, request.amount, &request.currency);
         }
 
+        // No prompt storms: asked only from a gesture, once per event, and
+        // never again for an order declined in the event.
+        self.gate.require_gesture("payment.request", "a payment")?;
+        if self.gate.declined_in_event(&order, false) {
+            self.gate.refuse_once_per_event(
+                "payment.request",
+                &format!("order {order} was declined in this event: not asked again"),
+            );
+            return Ok(PaymentOutcome::Declined);
+        }
+        if !self.gate.take_payment_prompt() {
+            self.gate.refuse_once_per_event(
+                "payment.request",
+                "a second payment prompt in one event: refused without asking",
+            );
+            return Err(WitError::LimitExceeded(
+                "the user is asked to pay at most once per tap or form; nothing was asked. Offer the next payment on a new page".into(),
+            ));
+        }
+
         let insurance = self.insurance_terms()?;
         let insurance_part = match insurance {
             Some(t) => {
@@ -197,10 +223,12 @@ impl Host for PaymentView<'_> {
                 return Ok(PaymentOutcome::TimedOut);
             }
             Some(PaymentAnswer::Decline) => {
+                self.gate.declined_in_event(&order, true);
                 self.audit_payment("payment.request", Outcome::Denied, &refused("declined"))?;
                 return Ok(PaymentOutcome::Declined);
             }
             Some(PaymentAnswer::Cancel) => {
+                self.gate.declined_in_event(&order, true);
                 self.audit_payment("payment.request", Outcome::Denied, &refused("cancelled"))?;
                 return Ok(PaymentOutcome::Cancelled);
             }

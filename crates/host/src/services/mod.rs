@@ -57,12 +57,13 @@ pub(crate) struct PaymentSettings {
 /// How messaging behaves.
 #[derive(Debug)]
 pub(crate) struct MessagingSettings {
-    /// Messages (sends, broadcasts, replies, subscription requests) one
-    /// mini-app may send a minute.
+    /// Messages one mini-app may send a minute: sends, replies and
+    /// subscription requests to each user, and broadcasts.
     pub(crate) per_minute: u32,
     /// Broadcasts one account may deliver to a follower per calendar month.
     pub(crate) broadcasts_per_month: u32,
-    /// Messages sent per mini-app in the current minute.
+    /// Messages sent per (user, mini-app), and broadcasts per mini-app, in
+    /// the current minute.
     pub(crate) rates: RateWindow,
 }
 
@@ -70,11 +71,18 @@ pub(crate) struct MessagingSettings {
 #[derive(Debug, Default)]
 pub(crate) struct RateWindow(Mutex<HashMap<String, (i64, u32)>>);
 
+/// Past this many keys, a new key first drops the keys of past minutes (the
+/// window is keyed per user, so it must not grow with every user ever seen).
+const RATE_KEYS_BEFORE_PRUNING: usize = 4096;
+
 impl RateWindow {
     /// Counts one use by `key` in `minute` if it stays within `limit`;
     /// false (and nothing counted) if the minute's uses are at the limit.
     pub(crate) fn take(&self, key: &str, minute: i64, limit: u32) -> bool {
         let mut rates = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if rates.len() >= RATE_KEYS_BEFORE_PRUNING && !rates.contains_key(key) {
+            rates.retain(|_, (m, _)| *m == minute);
+        }
         let entry = rates.entry(key.to_string()).or_insert((minute, 0));
         if entry.0 != minute {
             *entry = (minute, 0);

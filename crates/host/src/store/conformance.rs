@@ -46,7 +46,9 @@ macro_rules! conformance_suite {
             insured_payments_stay_within_the_annual_cap_and_refunds_return_each_part,
             one_time_acceptance_allows_exactly_one_message,
             broadcasts_reach_the_followers_once_within_the_monthly_quota,
+            followers_over_the_quota_get_no_row_and_past_months_rows_are_pruned,
             user_messages_and_replies_reach_each_side_once,
+            a_user_message_is_set_aside_after_its_attempts,
             publishers_round_trip_and_replace,
             app_secrets_round_trip_and_replace,
             login_codes_are_single_use_expire_and_belong_to_one_app,
@@ -809,6 +811,65 @@ pub(crate) fn broadcasts_reach_the_followers_once_within_the_monthly_quota(s: &d
     for (u, received) in [("a", 2), ("b", 2), ("c", 0), ("d", 2)] {
         assert_eq!(s.inbox(u, false, 10).unwrap().len(), received, "{u}");
     }
+}
+
+pub(crate) fn followers_over_the_quota_get_no_row_and_past_months_rows_are_pruned(s: &dyn Store) {
+    for u in ["a", "b"] {
+        s.set_following(u, "cn.city", true, 0).unwrap();
+    }
+    let mut n = 0;
+    let mut ids = || {
+        n += 1;
+        format!("m{n}")
+    };
+    let count = |delivered, skipped| BroadcastCount { delivered, skipped };
+    s.start_broadcast("b1", &sender(), "Water", "Off", "2026-11", 1, 10)
+        .unwrap();
+    assert_eq!(s.deliver_broadcast("b1", &mut ids).unwrap(), count(2, 0));
+    assert_eq!(s.broadcast_recipient_rows().unwrap(), 2);
+    // Both had their one broadcast this month: counted, no row written.
+    s.start_broadcast("b2", &sender(), "Roads", "Closed", "2026-11", 1, 20)
+        .unwrap();
+    assert_eq!(s.broadcast_recipient_rows().unwrap(), 2);
+    assert_eq!(s.deliver_broadcast("b2", &mut ids).unwrap(), count(0, 2));
+    assert_eq!(s.broadcast_recipient_rows().unwrap(), 2);
+    // A broadcast of the next month, interrupted after its start: its rows
+    // are kept until it is finished, and resuming sends nobody two.
+    s.start_broadcast("b3", &sender(), "Roads", "Open", "2026-12", 1, 30)
+        .unwrap();
+    assert_eq!(s.unfinished_broadcasts().unwrap(), ["b3"]);
+    assert_eq!(s.broadcast_recipient_rows().unwrap(), 4);
+    assert_eq!(s.deliver_broadcast("b3", &mut ids).unwrap(), count(2, 0));
+    // Finished, and last month's rows pruned.
+    assert!(s.unfinished_broadcasts().unwrap().is_empty());
+    assert_eq!(s.broadcast_recipient_rows().unwrap(), 2);
+    assert_eq!(s.deliver_broadcast("b3", &mut ids).unwrap(), count(2, 0));
+    for u in ["a", "b"] {
+        assert_eq!(s.inbox(u, false, 10).unwrap().len(), 2, "{u}");
+    }
+}
+
+pub(crate) fn a_user_message_is_set_aside_after_its_attempts(s: &dyn Store) {
+    s.record_user_message("u1", "ann", "cn.city", "poison", 10)
+        .unwrap();
+    s.record_user_message("u2", "ann", "cn.city", "hello", 20)
+        .unwrap();
+    assert_eq!(s.count_user_message_attempt("u1").unwrap(), 1);
+    assert_eq!(s.count_user_message_attempt("u1").unwrap(), 2);
+    assert_eq!(s.count_user_message_attempt("u2").unwrap(), 1);
+    s.set_user_message_aside("u1").unwrap();
+    assert_eq!(
+        s.undelivered_user_messages("ann", "cn.city").unwrap(),
+        [("u2".to_string(), "hello".to_string(), 20)]
+    );
+    // Set aside is not delivered, and still opened the reply window.
+    assert_eq!(s.last_user_message_at("ann", "cn.city").unwrap(), Some(20));
+    s.mark_user_message_delivered("u2").unwrap();
+    assert!(
+        s.undelivered_user_messages("ann", "cn.city")
+            .unwrap()
+            .is_empty()
+    );
 }
 
 pub(crate) fn user_messages_and_replies_reach_each_side_once(s: &dyn Store) {

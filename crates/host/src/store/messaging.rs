@@ -96,7 +96,9 @@ pub trait MessagingStore: Send + Sync {
     fn set_following(&self, user: &str, app: &str, follow: bool, at_ms: i64) -> StoreResult<bool>;
     /// The followers of an account.
     fn followers(&self, app: &str) -> StoreResult<Vec<String>>;
-    /// Records a broadcast and its recipients (the followers now).
+    /// Records a broadcast and its recipients: the followers now who are
+    /// under the monthly `quota` from this account. Followers over it are
+    /// only counted (as skipped), without a row each.
     #[allow(clippy::too_many_arguments)]
     fn start_broadcast(
         &self,
@@ -108,9 +110,12 @@ pub trait MessagingStore: Send + Sync {
         quota: u32,
         at_ms: i64,
     ) -> StoreResult<()>;
-    /// Delivers a recorded broadcast to every recipient not yet handled, each
-    /// in its own transaction (skipping those over the monthly quota), then
-    /// marks it done. Safe to run again after a crash: nobody gets it twice.
+    /// Delivers a recorded broadcast to every recipient not yet handled, in
+    /// transactions of a few recipients (skipping those over the monthly
+    /// quota by now), then marks it done and prunes the recipient rows of
+    /// finished broadcasts of earlier months. Safe to run again after a
+    /// crash: nobody gets it twice. It blocks on the disk: callers on an
+    /// async runtime run it off the async workers.
     fn deliver_broadcast(
         &self,
         id: &str,
@@ -118,6 +123,8 @@ pub trait MessagingStore: Send + Sync {
     ) -> StoreResult<BroadcastCount>;
     /// Broadcasts not marked done (interrupted by a crash).
     fn unfinished_broadcasts(&self) -> StoreResult<Vec<String>>;
+    /// How many recipient rows the store keeps, over all broadcasts.
+    fn broadcast_recipient_rows(&self) -> StoreResult<u64>;
     /// Records a message from a user to a mini-app.
     fn record_user_message(
         &self,
@@ -138,6 +145,13 @@ pub trait MessagingStore: Send + Sync {
     ) -> StoreResult<Vec<(String, String, i64)>>;
     /// Marks a user's message as given to the mini-app.
     fn mark_user_message_delivered(&self, id: &str) -> StoreResult<()>;
+    /// Counts one attempt to give a user's message to the mini-app, before
+    /// it is made (so an attempt the host does not survive counts too);
+    /// returns the attempts so far, this one included.
+    fn count_user_message_attempt(&self, id: &str) -> StoreResult<u32>;
+    /// Sets aside a user's message the mini-app kept failing to take: it is
+    /// no longer among the undelivered, so it is not given again.
+    fn set_user_message_aside(&self, id: &str) -> StoreResult<()>;
     /// Puts a reply (or any message) straight into the user's inbox.
     #[allow(clippy::too_many_arguments)]
     fn deliver_message(

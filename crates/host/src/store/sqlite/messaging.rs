@@ -5,7 +5,7 @@
 //! unique (broadcast, user) key keeps a resumed broadcast from delivering
 //! twice.
 
-use super::{SqliteStore, db};
+use super::{SqliteStore, db, off_the_runtime};
 use crate::store::{BroadcastCount, InboxMessage, MessagingStore, SendResult, Sender, StoreResult};
 use rusqlite::{OptionalExtension, params};
 
@@ -35,7 +35,8 @@ CREATE TABLE IF NOT EXISTS broadcasts (
     month TEXT NOT NULL,
     quota INTEGER NOT NULL,
     created_at_ms INTEGER NOT NULL,
-    done INTEGER NOT NULL DEFAULT 0
+    done INTEGER NOT NULL DEFAULT 0,
+    skipped INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS broadcast_recipients (
     broadcast_id TEXT NOT NULL REFERENCES broadcasts (id),
@@ -67,10 +68,29 @@ CREATE TABLE IF NOT EXISTS conversation (
     app_id TEXT NOT NULL,
     text TEXT NOT NULL,
     sent_at_ms INTEGER NOT NULL,
-    delivered INTEGER NOT NULL DEFAULT 0
+    delivered INTEGER NOT NULL DEFAULT 0,
+    attempts INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS conversation_by_user ON conversation (user_id, app_id, sent_at_ms);
 ";
+
+/// Columns added to tables of earlier schemas, with the schema version that
+/// added each: `(version, table, column, definition)`. A store of an older
+/// version that has the table without the column gets it when it opens.
+pub(super) const ADDED_COLUMNS: &[(i64, &str, &str, &str)] = &[
+    // 4: the tries to give a user's message to the mini-app.
+    (4, "conversation", "attempts", "INTEGER NOT NULL DEFAULT 0"),
+    // 5: the followers a broadcast skipped at its start (counted, not a
+    // row each).
+    (5, "broadcasts", "skipped", "INTEGER NOT NULL DEFAULT 0"),
+];
+
+/// Recipients delivered per transaction: each transaction holds the write
+/// connection, so other users' writes wait at most this many deliveries.
+const DELIVERY_CHUNK: usize = 100;
+
+/// `conversation.delivered` of a message set aside after failed attempts.
+const SET_ASIDE: i64 = 2;
 
 const INBOX_COLUMNS: &str = "id, user_id, app_id, app_name, publisher_name, kind, template_id, title, body, sent_at_ms, read";
 
@@ -126,6 +146,121 @@ fn insert_inbox(
     })
     .map_err(db("deliver a message"))?;
     Ok(())
+}
+
+impl SqliteStore {
+    fn deliver_broadcast_here(
+        &self,
+        id: &str,
+        message_ids: &mut dyn FnMut() -> String,
+    ) -> StoreResult<BroadcastCount> {
+        type Broadcast = (
+            String,
+            String,
+            String,
+            String,
+            String,
+            String,
+            i64,
+            i64,
+            i64,
+        );
+        let b: Broadcast = self
+            .read()
+            .query_row(
+                "SELECT app_id, app_name, publisher_name, title, body, month, quota, created_at_ms, skipped FROM broadcasts WHERE id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?)),
+            )
+            .map_err(db("read a broadcast"))?;
+        let (app_id, app_name, publisher_name, title, body, month, quota, at_ms, skipped_at_start) =
+            b;
+        let sender = Sender {
+            app_id: app_id.clone(),
+            app_name,
+            publisher_name,
+        };
+        let pending: Vec<String> = {
+            let c = self.read();
+            let mut s = c
+                .prepare("SELECT user_id FROM broadcast_recipients WHERE broadcast_id = ?1 AND outcome IS NULL ORDER BY user_id")
+                .map_err(db("read a broadcast's recipients"))?;
+            let rows = s
+                .query_map([id], |r| r.get(0))
+                .map_err(db("read a broadcast's recipients"))?;
+            rows.collect::<Result<Vec<_>, _>>()
+                .map_err(db("read a broadcast's recipients"))?
+        };
+        // A few followers per transaction: each follower's message and its
+        // outcome commit together, so a crash loses or repeats nothing. The
+        // ids are taken before the write connection is, and the connection
+        // is given back between transactions, so other writes go between.
+        for chunk in pending.chunks(DELIVERY_CHUNK) {
+            let ids: Vec<String> = chunk.iter().map(|_| message_ids()).collect();
+            let mut c = self.conn();
+            let tx = c.transaction().map_err(db("begin a delivery"))?;
+            for (user, message_id) in chunk.iter().zip(&ids) {
+                let received: i64 = tx
+                    .query_row(
+                        "SELECT COUNT(*) FROM inbox WHERE app_id = ?1 AND user_id = ?2 AND kind = 'broadcast' AND month = ?3",
+                        params![app_id, user, month],
+                        |r| r.get(0),
+                    )
+                    .map_err(db("count a follower's broadcasts"))?;
+                let outcome = if received >= quota {
+                    "skipped"
+                } else {
+                    "delivered"
+                };
+                if outcome == "delivered" {
+                    insert_inbox(
+                        &tx,
+                        message_id,
+                        user,
+                        &sender,
+                        "broadcast",
+                        None,
+                        &title,
+                        &body,
+                        &month,
+                        at_ms,
+                        Some(id),
+                    )?;
+                }
+                tx.execute(
+                    "UPDATE broadcast_recipients SET outcome = ?3 WHERE broadcast_id = ?1 AND user_id = ?2",
+                    params![id, user, outcome],
+                )
+                .map_err(db("record a delivery"))?;
+            }
+            tx.commit().map_err(db("commit a delivery"))?;
+        }
+        let mut c = self.conn();
+        let tx = c.transaction().map_err(db("finish a broadcast"))?;
+        tx.execute("UPDATE broadcasts SET done = 1 WHERE id = ?1", [id])
+            .map_err(db("finish a broadcast"))?;
+        let (delivered, skipped): (i64, i64) = tx
+            .query_row(
+                "SELECT COALESCE(SUM(outcome = 'delivered'), 0), COALESCE(SUM(outcome = 'skipped'), 0)
+                 FROM broadcast_recipients WHERE broadcast_id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .map_err(db("count a broadcast"))?;
+        // The rows of finished broadcasts of earlier months are of no more
+        // use (their quota month is over, nothing resumes them).
+        tx.execute(
+            "DELETE FROM broadcast_recipients WHERE broadcast_id IN
+               (SELECT id FROM broadcasts WHERE done = 1 AND month < ?1)",
+            [&month],
+        )
+        .map_err(db("prune broadcast recipients"))?;
+        tx.commit().map_err(db("finish a broadcast"))?;
+        Ok(BroadcastCount {
+            delivered: delivered as u32,
+            skipped: (skipped + skipped_at_start) as u32,
+        })
+    }
 }
 
 impl MessagingStore for SqliteStore {
@@ -237,22 +372,39 @@ impl MessagingStore for SqliteStore {
         quota: u32,
         at_ms: i64,
     ) -> StoreResult<()> {
-        let mut c = self.conn();
-        let tx = c.transaction().map_err(db("begin a broadcast"))?;
-        tx.execute(
-            "INSERT INTO broadcasts (id, app_id, app_name, publisher_name, title, body, month, quota, created_at_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            params![id, sender.app_id, sender.app_name, sender.publisher_name, title, body, month, quota, at_ms],
-        )
-        .map_err(db("record a broadcast"))?;
-        tx.execute(
-            "INSERT INTO broadcast_recipients (broadcast_id, user_id)
-             SELECT ?1, user_id FROM followers WHERE app_id = ?2",
-            params![id, sender.app_id],
-        )
-        .map_err(db("record a broadcast's recipients"))?;
-        tx.commit().map_err(db("commit a broadcast"))?;
-        Ok(())
+        off_the_runtime(|| {
+            let mut c = self.conn();
+            let tx = c.transaction().map_err(db("begin a broadcast"))?;
+            tx.execute(
+                "INSERT INTO broadcasts (id, app_id, app_name, publisher_name, title, body, month, quota, created_at_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                params![id, sender.app_id, sender.app_name, sender.publisher_name, title, body, month, quota, at_ms],
+            )
+            .map_err(db("record a broadcast"))?;
+            // Followers over the quota get no row: only their number.
+            let under_quota =
+                "(SELECT COUNT(*) FROM inbox i WHERE i.app_id = f.app_id AND i.user_id = f.user_id
+                                AND i.kind = 'broadcast' AND i.month = ?3) < ?4";
+            tx.execute(
+                &format!(
+                    "INSERT INTO broadcast_recipients (broadcast_id, user_id)
+                     SELECT ?1, f.user_id FROM followers f WHERE f.app_id = ?2 AND {under_quota}"
+                ),
+                params![id, sender.app_id, month, quota],
+            )
+            .map_err(db("record a broadcast's recipients"))?;
+            tx.execute(
+                &format!(
+                    "UPDATE broadcasts SET skipped =
+                       (SELECT COUNT(*) FROM followers f WHERE f.app_id = ?2 AND NOT {under_quota})
+                     WHERE id = ?1"
+                ),
+                params![id, sender.app_id, month, quota],
+            )
+            .map_err(db("count a broadcast's skipped followers"))?;
+            tx.commit().map_err(db("commit a broadcast"))?;
+            Ok(())
+        })
     }
 
     fn deliver_broadcast(
@@ -260,88 +412,17 @@ impl MessagingStore for SqliteStore {
         id: &str,
         message_ids: &mut dyn FnMut() -> String,
     ) -> StoreResult<BroadcastCount> {
-        type Broadcast = (String, String, String, String, String, String, i64, i64);
-        let b: Broadcast = self
-            .conn()
-            .query_row(
-                "SELECT app_id, app_name, publisher_name, title, body, month, quota, created_at_ms FROM broadcasts WHERE id = ?1",
-                [id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?)),
-            )
-            .map_err(db("read a broadcast"))?;
-        let (app_id, app_name, publisher_name, title, body, month, quota, at_ms) = b;
-        let sender = Sender {
-            app_id: app_id.clone(),
-            app_name,
-            publisher_name,
-        };
-        let pending: Vec<String> = {
-            let c = self.conn();
-            let mut s = c
-                .prepare("SELECT user_id FROM broadcast_recipients WHERE broadcast_id = ?1 AND outcome IS NULL ORDER BY user_id")
-                .map_err(db("read a broadcast's recipients"))?;
-            let rows = s
-                .query_map([id], |r| r.get(0))
-                .map_err(db("read a broadcast's recipients"))?;
-            rows.collect::<Result<Vec<_>, _>>()
-                .map_err(db("read a broadcast's recipients"))?
-        };
-        // A hundred followers per transaction: each follower's message and
-        // its outcome commit together, so a crash loses or repeats nothing.
-        for chunk in pending.chunks(100) {
-            let mut c = self.conn();
-            let tx = c.transaction().map_err(db("begin a delivery"))?;
-            for user in chunk {
-                let received: i64 = tx
-                    .query_row(
-                        "SELECT COUNT(*) FROM inbox WHERE app_id = ?1 AND user_id = ?2 AND kind = 'broadcast' AND month = ?3",
-                        params![app_id, user, month],
-                        |r| r.get(0),
-                    )
-                    .map_err(db("count a follower's broadcasts"))?;
-                let outcome = if received >= quota {
-                    "skipped"
-                } else {
-                    "delivered"
-                };
-                if outcome == "delivered" {
-                    insert_inbox(
-                        &tx,
-                        &message_ids(),
-                        user,
-                        &sender,
-                        "broadcast",
-                        None,
-                        &title,
-                        &body,
-                        &month,
-                        at_ms,
-                        Some(id),
-                    )?;
-                }
-                tx.execute(
-                    "UPDATE broadcast_recipients SET outcome = ?3 WHERE broadcast_id = ?1 AND user_id = ?2",
-                    params![id, user, outcome],
-                )
-                .map_err(db("record a delivery"))?;
-            }
-            tx.commit().map_err(db("commit a delivery"))?;
-        }
-        let c = self.conn();
-        c.execute("UPDATE broadcasts SET done = 1 WHERE id = ?1", [id])
-            .map_err(db("finish a broadcast"))?;
-        let (delivered, skipped): (i64, i64) = c
-            .query_row(
-                "SELECT COALESCE(SUM(outcome = 'delivered'), 0), COALESCE(SUM(outcome = 'skipped'), 0)
-                 FROM broadcast_recipients WHERE broadcast_id = ?1",
-                [id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .map_err(db("count a broadcast"))?;
-        Ok(BroadcastCount {
-            delivered: delivered as u32,
-            skipped: skipped as u32,
-        })
+        off_the_runtime(|| self.deliver_broadcast_here(id, message_ids))
+    }
+
+    fn broadcast_recipient_rows(&self) -> StoreResult<u64> {
+        let n: i64 = self
+            .read()
+            .query_row("SELECT COUNT(*) FROM broadcast_recipients", [], |r| {
+                r.get(0)
+            })
+            .map_err(db("count broadcast recipients"))?;
+        Ok(n as u64)
     }
 
     fn unfinished_broadcasts(&self) -> StoreResult<Vec<String>> {
@@ -408,6 +489,28 @@ impl MessagingStore for SqliteStore {
         self.conn()
             .execute("UPDATE conversation SET delivered = 1 WHERE id = ?1", [id])
             .map_err(db("mark a message delivered"))?;
+        Ok(())
+    }
+
+    fn count_user_message_attempt(&self, id: &str) -> StoreResult<u32> {
+        let attempts: i64 = self
+            .conn()
+            .query_row(
+                "UPDATE conversation SET attempts = attempts + 1 WHERE id = ?1 RETURNING attempts",
+                [id],
+                |r| r.get(0),
+            )
+            .map_err(db("count a delivery attempt"))?;
+        Ok(attempts as u32)
+    }
+
+    fn set_user_message_aside(&self, id: &str) -> StoreResult<()> {
+        self.conn()
+            .execute(
+                "UPDATE conversation SET delivered = ?2 WHERE id = ?1",
+                params![id, SET_ASIDE],
+            )
+            .map_err(db("set a message aside"))?;
         Ok(())
     }
 

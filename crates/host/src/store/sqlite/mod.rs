@@ -20,7 +20,11 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 /// 2: `kv_usage` keeps each (user, mini-app)'s totals, and a key's size
 /// counts [`KV_ENTRY_OVERHEAD_BYTES`](crate::store::KV_ENTRY_OVERHEAD_BYTES).
 /// 3: the audit log's `seq` is a plain rowid key, without `AUTOINCREMENT`.
-const SCHEMA_VERSION: i64 = 3;
+/// 4: `conversation.attempts` counts the tries to give a user's message to
+/// the mini-app ([`messaging::ADDED_COLUMNS`]).
+/// 5: `broadcasts.skipped` counts the followers a broadcast skipped at its
+/// start.
+const SCHEMA_VERSION: i64 = 5;
 
 /// The tables of every store concern. Each part is idempotent (`IF NOT
 /// EXISTS`) and applied at every open, so a capability adds its tables by
@@ -361,6 +365,23 @@ impl SqliteStore {
             before = MIGRATE_TO_3_BEFORE;
             migration.push_str(MIGRATE_TO_3_AFTER);
         }
+        for (since, table, column, definition) in messaging::ADDED_COLUMNS {
+            if version < *since {
+                let (has_table, has_column): (bool, bool) = conn
+                    .query_row(
+                        "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1),
+                                EXISTS (SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2)",
+                        [table, column],
+                        |r| Ok((r.get(0)?, r.get(1)?)),
+                    )
+                    .map_err(open_err)?;
+                if has_table && !has_column {
+                    migration.push_str(&format!(
+                        "ALTER TABLE {table} ADD COLUMN {column} {definition};"
+                    ));
+                }
+            }
+        }
         conn.execute_batch(&format!(
             "BEGIN IMMEDIATE; {before} {schema} {migration} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
         ))
@@ -590,8 +611,8 @@ mod tests {
     use super::kv::add_usage;
     use super::*;
     use crate::store::{
-        AuditEntry, AuditQuery, AuditStore, KV_ENTRY_OVERHEAD_BYTES, KvStore, KvUsage, KvWrite,
-        Outcome,
+        AuditEntry, AuditQuery, AuditStore, BroadcastCount, KV_ENTRY_OVERHEAD_BYTES, KvStore,
+        KvUsage, KvWrite, MessagingStore, Outcome,
     };
 
     #[test]
@@ -850,6 +871,43 @@ mod tests {
         // Opening again migrates nothing twice.
         let s = SqliteStore::open(&path).unwrap();
         assert_eq!(details(&s), ["first", "second", "third"]);
+    }
+
+    #[test]
+    fn a_version_3_store_gets_the_columns_added_since() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v3.db");
+        {
+            let c = Connection::open(&path).unwrap();
+            c.execute_batch(
+                "CREATE TABLE broadcasts (id TEXT PRIMARY KEY, app_id TEXT NOT NULL,
+                     app_name TEXT NOT NULL, publisher_name TEXT NOT NULL, title TEXT NOT NULL,
+                     body TEXT NOT NULL, month TEXT NOT NULL, quota INTEGER NOT NULL,
+                     created_at_ms INTEGER NOT NULL, done INTEGER NOT NULL DEFAULT 0);
+                 CREATE TABLE conversation (id TEXT PRIMARY KEY, user_id TEXT NOT NULL,
+                     app_id TEXT NOT NULL, text TEXT NOT NULL, sent_at_ms INTEGER NOT NULL,
+                     delivered INTEGER NOT NULL DEFAULT 0);
+                 INSERT INTO conversation VALUES ('u1', 'ann', 'a', 'hello', 10, 0);
+                 INSERT INTO broadcasts VALUES ('b1', 'a', 'A', 'P', 't', 'x', '2026-11', 4, 5, 0);
+                 PRAGMA user_version = 3;",
+            )
+            .unwrap();
+        }
+        let s = SqliteStore::open(&path).unwrap();
+        assert_eq!(s.count_user_message_attempt("u1").unwrap(), 1);
+        assert_eq!(s.unfinished_broadcasts().unwrap(), ["b1"]);
+        let mut n = 0;
+        let count = s
+            .deliver_broadcast("b1", &mut || {
+                n += 1;
+                format!("m{n}")
+            })
+            .unwrap();
+        assert_eq!(count, BroadcastCount::default());
+        drop(s);
+        // Opening again migrates nothing twice.
+        let s = SqliteStore::open(&path).unwrap();
+        assert_eq!(s.count_user_message_attempt("u1").unwrap(), 2);
     }
 
     #[test]

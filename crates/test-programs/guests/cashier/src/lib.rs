@@ -19,13 +19,25 @@
 //! - `/pay-usd` (order): 100 in USD; `/pay-mismatch` (order): amount 100,
 //!   items adding up to 90;
 //! - `/pay-then-trap` (order, amount): pays, then panics;
-//! - `/refund` (order, amount); `/query` (order); `/history` (limit, cursor).
+//! - `/refund` (order, amount); `/query` (order); `/history` (limit, cursor);
+//! - `/pay-loop` (order, amount, times): asks `times` times (default 5) to
+//!   pay the order, then once for the order `<order>-2`, stopping at the
+//!   first `paid`; the fields `try 1`, `try 2`, ... and `other` show each
+//!   answer (`outcome` is the first). A prompt storm: it runs at its launch,
+//!   at its tap `pay` and when the mini-app is hidden.
+//!
+//! A payment must come from the user's tap: a launch of a payment path
+//! (other than `/pay-loop`) pays nothing and answers `outcome` = `ready`
+//! with the button `pay`, whose tap makes the payment the launch named.
 
 use plaza_sdk::payment::{self, LineItem, PaymentOutcome, PaymentRequest, Receipt};
 use plaza_sdk::{App, Event, HostError, Page, PageBuilder};
 
 #[derive(Default)]
-struct Cashier;
+struct Cashier {
+    /// The payment path and query the last launch named, for the tap `pay`.
+    pending: (String, Vec<(String, String)>),
+}
 
 fn item(name: &str, price: u64, eligible: bool) -> LineItem {
     LineItem {
@@ -71,14 +83,64 @@ fn outcome(page: PageBuilder, result: Result<PaymentOutcome, HostError>) -> Page
     }
 }
 
+/// The one-word answer to a payment request (or `error <kind>: <message>`).
+fn answer(result: &Result<PaymentOutcome, HostError>) -> String {
+    match result {
+        Ok(PaymentOutcome::Paid(_)) => "paid".to_string(),
+        Ok(PaymentOutcome::Declined) => "declined".to_string(),
+        Ok(PaymentOutcome::TimedOut) => "timed-out".to_string(),
+        Ok(PaymentOutcome::Cancelled) => "cancelled".to_string(),
+        Ok(PaymentOutcome::InsufficientFunds(_)) => "insufficient-funds".to_string(),
+        Err(e) => format!("error {e}"),
+    }
+}
+
 impl App for Cashier {
     fn handle(&mut self, event: Event) -> Page {
         let page = Page::builder("Cashier").replace();
-        let q = |name: &str| event.query_param(name).unwrap_or_default().to_string();
+        let (path, query) = match &event {
+            Event::Launch(l) => (
+                l.path_or_home().to_string(),
+                l.query.iter().map(|f| (f.name.clone(), f.value.clone())).collect(),
+            ),
+            Event::Tap(a) if a == "pay" => self.pending.clone(),
+            Event::Hide if self.pending.0 == "/pay-loop" => self.pending.clone(),
+            _ => ("/".to_string(), Vec::new()),
+        };
+        if matches!(event, Event::Launch(_)) && path.starts_with("/pay") {
+            self.pending = (path.clone(), query.clone());
+            if path != "/pay-loop" {
+                return page.field("outcome", "ready").button("Pay", "pay").build();
+            }
+        }
+        let q = |name: &str| {
+            query.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default()
+        };
         let n = |name: &str| q(name).parse::<u64>().unwrap_or(0);
-        let path = event.launch_path().unwrap_or("/").to_string();
         let order = q("order");
         let page = match path.as_str() {
+            "/pay-loop" => {
+                let pay = |order: &str| payment::request(&request(order, n("amount"), "CNY", "Service", vec![item("Service", n("amount"), false)]));
+                let times = if q("times").is_empty() { 5 } else { n("times") };
+                let mut page = page;
+                let mut paid = false;
+                for i in 1..=times {
+                    let result = pay(&order);
+                    paid = matches!(result, Ok(PaymentOutcome::Paid(_)));
+                    let word = answer(&result);
+                    if i == 1 {
+                        page = outcome(page, result);
+                    }
+                    page = page.field(format!("try {i}"), word);
+                    if paid {
+                        break;
+                    }
+                }
+                if !paid {
+                    page = page.field("other", answer(&pay(&format!("{order}-2"))));
+                }
+                page
+            }
             "/pay" => outcome(page, payment::request(&request(&order, n("amount"), "CNY", "Service", vec![item("Service", n("amount"), false)]))),
             "/pay-insured" => {
                 let mut items = vec![item("Consultation", n("eligible"), true)];
@@ -127,7 +189,7 @@ impl App for Cashier {
             }
             _ => page.field("outcome", "ready"),
         };
-        page.build()
+        page.button("Pay", "pay").build()
     }
 }
 

@@ -11,7 +11,9 @@
 //!   `outcome` = `error ...`;
 //! - launch `/subscribe-on-launch`: tries to subscribe outside a tap;
 //! - a chat message: `received` = its text; tap `reply`: `outcome` = `ok
-//!   <id>` or `error ...` after replying "We got your message: <text>".
+//!   <id>` or `error ...` after replying "We got your message: <text>";
+//! - a chat message starting with `poison`: panics (a message the app
+//!   cannot take).
 
 use plaza_sdk::messaging::{self, SubscriptionAnswer};
 use plaza_sdk::{App, Event, FieldValue, HostError, Page, PageBuilder};
@@ -81,6 +83,9 @@ impl App for CityServices {
                 }
                 _ => {}
             },
+            Event::Chat(m) if m.text.starts_with("poison") => {
+                panic!("messaging-probe cannot take this message on purpose");
+            }
             Event::Chat(m) => {
                 self.last_message = m.text.clone();
                 page = page.field("received", m.text.as_str());
