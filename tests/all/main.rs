@@ -21,6 +21,7 @@ mod manifests;
 mod messaging_probe;
 mod misbehave;
 mod network;
+mod patient_attacker;
 mod shop;
 mod sim_probe;
 mod trust;

@@ -404,11 +404,15 @@ async fn deliver(runtime: &Arc<Runtime>, slot: &mut Slot, event: &Event) -> Resu
         .data_mut()
         .start_event(matches!(event, Event::Tap(_) | Event::Submit(_)));
     live.store.set_epoch_deadline(1);
-    let result = live
+    // A host call that waits (a sleep, a poll, the network) gives back the
+    // busy lane the event holds.
+    let held = live.store.data().held_lane();
+    let lanes = runtime.services.busy_lanes.clone();
+    let call = live
         .bindings
         .plaza_host_app()
-        .call_handle(&mut live.store, event)
-        .await;
+        .call_handle(&mut live.store, event);
+    let result = crate::lanes::run_releasing_while_waiting(&held, &lanes, call).await;
     live.store.data_mut().end_event();
     let stderr_tail = flush_output(live);
     let page = match result {
