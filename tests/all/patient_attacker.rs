@@ -5,7 +5,11 @@
 //! assertions.
 
 use crate::support::*;
+use plaza_host::store::AuditQuery;
+use plaza_host::{Error, GuestFault, Session};
 use plaza_test_programs::MISBEHAVE;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 const MISBEHAVE_APP: &str = "test.plaza.misbehave";
@@ -23,6 +27,8 @@ async fn guarded<F: std::future::Future>(what: &str, f: F) -> F::Output {
 async fn a_sleeper_past_its_grace_does_not_hold_the_busy_lane() {
     let t = host_with(|mut c| {
         c.limits.busy_lanes = 1;
+        // Out of the way: this test is about the lanes.
+        c.limits.event_wall_clock = Duration::from_secs(60);
         c
     });
     install(&t, &MISBEHAVE).await;
@@ -55,4 +61,76 @@ async fn a_sleeper_past_its_grace_does_not_hold_the_busy_lane() {
     );
     sleeping.abort();
     yardstick.abort();
+}
+
+/// A bystander who keeps launching until `stop`; returns how many pages she
+/// got (each checked).
+fn keep_answering(s: Session, stop: Arc<AtomicBool>) -> tokio::task::JoinHandle<usize> {
+    tokio::spawn(async move {
+        let answered = AtomicUsize::new(0);
+        while answered.load(Ordering::Relaxed) == 0 || !stop.load(Ordering::Relaxed) {
+            let page = guarded("the bystander's launch", s.launch("/"))
+                .await
+                .unwrap();
+            assert_eq!(page.title, "Misbehave");
+            answered.fetch_add(1, Ordering::Relaxed);
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        answered.into_inner()
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_that_sleeps_past_the_wall_clock_cap_ends_its_session() {
+    let t = host_with(|mut c| {
+        c.limits.event_wall_clock = Duration::from_secs(1);
+        c
+    });
+    install(&t, &MISBEHAVE).await;
+    let stop = Arc::new(AtomicBool::new(false));
+    let bystander = keep_answering(t.host.session("bea", MISBEHAVE_APP).unwrap(), stop.clone());
+
+    // A 20 s sleep is one epoch tick: far under the 500 ms CPU deadline.
+    let mallory = t.host.session("mallory", MISBEHAVE_APP).unwrap();
+    let first = mallory.instance_id().await;
+    assert_eq!(first, None);
+    let ended = guarded("the sleeper", mallory.launch("/sleep?ms=20000")).await;
+    let (session, fault) = match ended {
+        Err(Error::SessionEnded {
+            app,
+            session,
+            fault,
+        }) if app == MISBEHAVE_APP => (session, fault),
+        other => panic!("the sleeper must end at the wall-clock cap, got {other:?}"),
+    };
+    assert_eq!(fault, GuestFault::WallClock { limit_ms: 1000 });
+    assert!(
+        fault.to_string().contains("wall-clock cap of 1000 ms"),
+        "{fault}"
+    );
+    assert_eq!(mallory.instance_id().await, None);
+
+    // Audited like every other end.
+    let audited = t
+        .host
+        .audit(&AuditQuery::default())
+        .unwrap()
+        .into_iter()
+        .any(|e| {
+            e.capability == "session.ended"
+                && e.user == "mallory"
+                && e.detail.contains("wall-clock cap")
+        });
+    assert!(audited, "the end at the wall-clock cap is not audited");
+
+    // The next event starts a fresh instance.
+    let page = guarded("the next launch", mallory.launch("/"))
+        .await
+        .unwrap();
+    assert_eq!(field(&page, "Events handled").as_deref(), Some("1"));
+    let fresh = mallory.instance_id().await.expect("a live instance");
+    assert_ne!(fresh, session);
+
+    stop.store(true, Ordering::Relaxed);
+    assert!(bystander.await.unwrap() >= 1);
 }

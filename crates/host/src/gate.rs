@@ -613,9 +613,14 @@ impl SessionGate {
     /// user if the user has not answered before.
     pub(crate) async fn check_scope(&mut self, scope: Scope) -> Result<(), Denial> {
         let lane = self.lane.clone();
-        self.gate
-            .check_scope_in_event(&self.subject, &mut self.event, scope, &|| lane.release())
-            .await
+        let checked = self
+            .gate
+            .check_scope_in_event(&self.subject, &mut self.event, scope, &|| {
+                lane.start_user_wait()
+            })
+            .await;
+        lane.end_user_wait();
+        checked
     }
 
     /// That the event being handled is a user's tap or form: some calls
@@ -675,10 +680,12 @@ impl SessionGate {
         prompt: &PaymentPrompt,
         timeout: Duration,
     ) -> Option<PaymentAnswer> {
-        self.lane.release();
-        tokio::time::timeout(timeout, self.gate.prompter.confirm_payment(prompt))
+        self.lane.start_user_wait();
+        let answer = tokio::time::timeout(timeout, self.gate.prompter.confirm_payment(prompt))
             .await
-            .ok()
+            .ok();
+        self.lane.end_user_wait();
+        answer
     }
 
     /// Asks the user which of the offered templates to accept.
@@ -686,8 +693,10 @@ impl SessionGate {
         &self,
         prompt: &SubscriptionPrompt,
     ) -> Vec<SubscriptionAnswer> {
-        self.lane.release();
-        self.gate.prompter.ask_subscription(prompt).await
+        self.lane.start_user_wait();
+        let answers = self.gate.prompter.ask_subscription(prompt).await;
+        self.lane.end_user_wait();
+        answers
     }
 
     /// Appends an entry for this session to the audit log.

@@ -263,6 +263,7 @@ impl InstanceState {
         self.deadline_hit = false;
         self.gate.start_event(gesture);
         self.log = LogBudget::default();
+        self.lane.reset_user_wait();
     }
 
     /// The lane the event holds, for [`crate::lanes::run_releasing_while_waiting`].

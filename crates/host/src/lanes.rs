@@ -19,6 +19,7 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::Poll;
+use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 
 /// The lanes of one host.
@@ -147,12 +148,21 @@ impl Drop for Lane {
 /// The lane one session's event holds, if any: taken at each epoch tick past
 /// the event's grace, given back at the next tick, at the end of the event,
 /// before the host waits on the user, and whenever a host call waits
-/// ([`run_releasing_while_waiting`]).
+/// ([`run_releasing_while_waiting`]). It also keeps the time the event
+/// waited on the user, which its wall-clock cap does not count.
 #[derive(Debug, Default)]
 pub(crate) struct HeldLane {
     lane: Mutex<Option<Lane>>,
     /// Epoch ticks the event had used when it last took a lane.
     ticks: AtomicU64,
+    user_wait: Mutex<UserWait>,
+}
+
+/// The time one event waited on the user.
+#[derive(Debug, Default)]
+struct UserWait {
+    since: Option<Instant>,
+    total: Duration,
 }
 
 impl HeldLane {
@@ -169,6 +179,34 @@ impl HeldLane {
     /// Gives the lane back, if one is held: the next busy event may run.
     pub(crate) fn release(&self) {
         self.give_back();
+    }
+
+    /// The host starts waiting on the user (a prompt): the lane is given
+    /// back and the wait is not counted against the wall-clock cap.
+    pub(crate) fn start_user_wait(&self) {
+        self.release();
+        let mut wait = self.user_wait.lock().unwrap_or_else(|p| p.into_inner());
+        wait.since.get_or_insert_with(Instant::now);
+    }
+
+    /// The user answered (or the prompt timed out).
+    pub(crate) fn end_user_wait(&self) {
+        let mut wait = self.user_wait.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(since) = wait.since.take() {
+            wait.total += since.elapsed();
+        }
+    }
+
+    /// A new event: no wait on the user yet.
+    pub(crate) fn reset_user_wait(&self) {
+        *self.user_wait.lock().unwrap_or_else(|p| p.into_inner()) = UserWait::default();
+    }
+
+    /// How long the event has waited on the user, and whether it waits now.
+    pub(crate) fn user_wait(&self) -> (Duration, bool) {
+        let wait = self.user_wait.lock().unwrap_or_else(|p| p.into_inner());
+        let now = wait.since.map(|s| s.elapsed()).unwrap_or_default();
+        (wait.total + now, wait.since.is_some())
     }
 
     /// Gives the lane back; returns whether one was held.

@@ -8,7 +8,7 @@
 //! next event then starts a fresh instance.
 
 use crate::engine::Runtime;
-use crate::error::{Error, Result};
+use crate::error::{Error, GuestFault, Result};
 use crate::gate::Subject;
 use crate::instance::{self, InstanceState, LoadedApp};
 use crate::page;
@@ -412,13 +412,23 @@ async fn deliver(runtime: &Arc<Runtime>, slot: &mut Slot, event: &Event) -> Resu
         .bindings
         .plaza_host_app()
         .call_handle(&mut live.store, event);
-    let result = crate::lanes::run_releasing_while_waiting(&held, &lanes, call).await;
+    let call = crate::lanes::run_releasing_while_waiting(&held, &lanes, call);
+    // The event's wall-clock cap, not counting the time it waits on the user.
+    let network = live.app.manifest.capabilities.network.is_some();
+    let cap = runtime.services.limits.wall_clock_for(network);
+    let outcome = within_wall_clock(cap, &held, call).await;
     live.store.data_mut().end_event();
     let stderr_tail = flush_output(live);
+    let result = match outcome {
+        Some(Ok(page)) => Ok(page),
+        Some(Err(e)) => Err(live.store.data().fault(&e, &stderr_tail)),
+        None => Err(GuestFault::WallClock {
+            limit_ms: cap.as_millis() as u64,
+        }),
+    };
     let page = match result {
         Ok(page) => page,
-        Err(e) => {
-            let fault = live.store.data().fault(&e, &stderr_tail);
+        Err(fault) => {
             let live = slot.live.take().expect("live");
             slot.pages.clear();
             tracing::warn!(app = %live.app.manifest.app.id, session = %live.id, "session ended: {fault}");
@@ -455,6 +465,35 @@ async fn deliver(runtime: &Arc<Runtime>, slot: &mut Slot, event: &Event) -> Resu
         }
     }
     Ok(page)
+}
+
+/// Runs `call` until it ends or `cap` has passed, not counting the time the
+/// event waits on the user (a prompt, which has its own timeout); `None` at
+/// the cap. Dropping the call drops the guest's stack; the caller then drops
+/// the instance.
+async fn within_wall_clock<F: std::future::Future>(
+    cap: std::time::Duration,
+    held: &crate::lanes::HeldLane,
+    call: F,
+) -> Option<F::Output> {
+    let started = tokio::time::Instant::now();
+    let mut call = std::pin::pin!(call);
+    loop {
+        let (user_wait, waiting_on_user) = held.user_wait();
+        let deadline = started + cap + user_wait;
+        if !waiting_on_user && tokio::time::Instant::now() >= deadline {
+            return None;
+        }
+        // While the user is asked, look again a cap later at the latest.
+        let until = if waiting_on_user {
+            tokio::time::Instant::now() + cap
+        } else {
+            deadline
+        };
+        if let Ok(out) = tokio::time::timeout_at(until, call.as_mut()).await {
+            return Some(out);
+        }
+    }
 }
 
 /// Delivers `hide` (errors ignored: the session is ending anyway) and drops
