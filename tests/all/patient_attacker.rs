@@ -7,7 +7,7 @@
 use crate::support::*;
 use plaza_host::store::AuditQuery;
 use plaza_host::{Error, GuestFault, Session};
-use plaza_test_programs::MISBEHAVE;
+use plaza_test_programs::{KV_NOTES, MISBEHAVE};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
@@ -133,4 +133,94 @@ async fn an_event_that_sleeps_past_the_wall_clock_cap_ends_its_session() {
 
     stop.store(true, Ordering::Relaxed);
     assert!(bystander.await.unwrap() >= 1);
+}
+
+/// A notes user who keeps opening her notes (another mini-app) until `stop`.
+fn keep_reading_notes(s: Session, stop: Arc<AtomicBool>) -> tokio::task::JoinHandle<usize> {
+    tokio::spawn(async move {
+        let mut answered = 0;
+        while answered == 0 || !stop.load(Ordering::Relaxed) {
+            let page = guarded("the bystander's launch", s.launch("/"))
+                .await
+                .unwrap();
+            assert_eq!(page.title, "Notes");
+            answered += 1;
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        answered
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn close_and_uninstall_return_while_a_hide_sleeps() {
+    let t = host_with(|mut c| {
+        // Only `hide_deadline` (1 s by default) bounds a `hide` here.
+        c.limits.event_wall_clock = Duration::from_secs(120);
+        c
+    });
+    install(&t, &KV_NOTES).await;
+    install(&t, &MISBEHAVE).await;
+    let stop = Arc::new(AtomicBool::new(false));
+    let bea = t.host.session("bea", "test.plaza.kv-notes").unwrap();
+    let bystander = keep_reading_notes(bea.clone(), stop.clone());
+
+    // Mallory's `hide` sleeps 100 s: `close` returns anyway, her instance gone.
+    let mallory = t.host.session("mallory", MISBEHAVE_APP).unwrap();
+    mallory.launch("/sleepy-hide?ms=100000").await.unwrap();
+    guarded("close", mallory.close()).await;
+    assert_eq!(mallory.instance_id().await, None);
+
+    // Again, with Trudy beside her; Carol arrives while the uninstall ends
+    // their sessions: she gets `NotInstalled`, not an instance that outlives
+    // the uninstall.
+    mallory.launch("/sleepy-hide?ms=100000").await.unwrap();
+    let trudy = t.host.session("trudy", MISBEHAVE_APP).unwrap();
+    trudy.launch("/sleepy-hide?ms=100000").await.unwrap();
+    let host = t.host.clone();
+    let uninstall = tokio::spawn(async move { host.uninstall(MISBEHAVE_APP).await });
+    // Setup only: let the uninstall reach the `hide` handlers.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let carol = match t.host.session("carol", MISBEHAVE_APP) {
+        Ok(carol) => guarded("carol's launch", carol.launch("/"))
+            .await
+            .map(|_| ()),
+        Err(e) => Err(e),
+    };
+    assert!(
+        matches!(carol, Err(Error::NotInstalled { .. })),
+        "an event during the uninstall got {carol:?}"
+    );
+    guarded("uninstall", uninstall).await.unwrap().unwrap();
+    assert_eq!(mallory.instance_id().await, None);
+    assert_eq!(trudy.instance_id().await, None);
+
+    stop.store(true, Ordering::Relaxed);
+    assert!(bystander.await.unwrap() >= 1);
+    // Only Bea's notes are live.
+    assert_eq!(t.host.live_sessions().await, 1);
+    assert!(bea.instance_id().await.is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn eviction_and_shutdown_return_while_hides_sleep() {
+    let t = host_with(|mut c| {
+        c.limits.event_wall_clock = Duration::from_secs(120);
+        c
+    });
+    install(&t, &MISBEHAVE).await;
+    let users = ["mallory", "trudy", "oscar"];
+    for user in users {
+        let s = t.host.session(user, MISBEHAVE_APP).unwrap();
+        s.launch("/sleepy-hide?ms=100000").await.unwrap();
+    }
+    t.clock.advance(Duration::from_secs(31 * 60));
+    assert_eq!(guarded("eviction", t.host.evict_idle()).await, 3);
+    assert_eq!(t.host.live_sessions().await, 0);
+
+    for user in users {
+        let s = t.host.session(user, MISBEHAVE_APP).unwrap();
+        s.launch("/sleepy-hide?ms=100000").await.unwrap();
+    }
+    assert_eq!(guarded("shutdown", t.host.shutdown()).await, 3);
+    assert_eq!(t.host.live_sessions().await, 0);
 }

@@ -49,6 +49,10 @@ pub struct SandboxLimits {
     /// Default 10 s: ten times the CPU deadline, so that a busy event that
     /// waits its turn on a crowded lane ends at its CPU deadline, not here.
     pub event_wall_clock: Duration,
+    /// Wall-clock time a `hide` event may take (the session is ending:
+    /// closed, evicted, uninstalled, the host shutting down), prompts
+    /// included; at the cap the instance is dropped. Default 1 s.
+    pub hide_deadline: Duration,
     /// Elements per table. Default 20,000.
     pub table_elements: u64,
     /// Core instances, tables and memories per session. Default 32 each.
@@ -93,6 +97,7 @@ impl Default for SandboxLimits {
             yield_after: Duration::from_millis(20),
             busy_lanes: 1,
             event_wall_clock: Duration::from_secs(10),
+            hide_deadline: Duration::from_secs(1),
             table_elements: 20_000,
             instances: 32,
             tables: 32,
