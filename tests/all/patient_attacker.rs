@@ -5,9 +5,10 @@
 //! assertions.
 
 use crate::support::*;
+use plaza_host::prompt::{BoxFuture, ConsentAnswer, ConsentRequest, Prompter};
 use plaza_host::store::AuditQuery;
 use plaza_host::{Error, GuestFault, Session};
-use plaza_test_programs::{KV_NOTES, MISBEHAVE};
+use plaza_test_programs::{IDENTITY_PROBE, KV_NOTES, MISBEHAVE};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
@@ -223,4 +224,64 @@ async fn eviction_and_shutdown_return_while_hides_sleep() {
     }
     assert_eq!(guarded("shutdown", t.host.shutdown()).await, 3);
     assert_eq!(t.host.live_sessions().await, 0);
+}
+
+/// A user who never answers a question.
+struct NeverAnswers;
+
+impl Prompter for NeverAnswers {
+    fn ask_consent<'a>(&'a self, _: &'a ConsentRequest) -> BoxFuture<'a, ConsentAnswer> {
+        Box::pin(std::future::pending())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_consent_question_never_answered_is_dismissed_at_the_prompt_timeout() {
+    let t = host_with(|c| {
+        c.prompter(Arc::new(NeverAnswers))
+            .prompt_timeout(Duration::from_millis(200))
+    });
+    let key = register_publisher(&t, &IDENTITY_PROBE, true);
+    t.host
+        .install(signed_package(
+            &IDENTITY_PROBE,
+            &IDENTITY_PROBE.manifest_text(),
+            &key,
+        ))
+        .await
+        .unwrap();
+    install(&t, &KV_NOTES).await;
+    let stop = Arc::new(AtomicBool::new(false));
+    let bystander = keep_reading_notes(
+        t.host.session("bea", "test.plaza.kv-notes").unwrap(),
+        stop.clone(),
+    );
+
+    let s = t
+        .host
+        .session("li-na", "test.plaza.identity-probe")
+        .unwrap();
+    let page = guarded("the unanswered question", s.launch("/phone"))
+        .await
+        .unwrap();
+    let phone = field(&page, "phone").expect("the phone field");
+    assert!(
+        phone.contains("closed the consent question for `phone` without answering"),
+        "{phone}"
+    );
+    // Audited, and nothing remembered: the next action may ask again.
+    let timed_out = t
+        .host
+        .audit(&AuditQuery::default())
+        .unwrap()
+        .into_iter()
+        .any(|e| {
+            e.capability == "consent.prompt.phone"
+                && e.detail.contains("did not answer within 200 ms: dismissed")
+        });
+    assert!(timed_out, "the timeout is not audited");
+    assert!(t.host.consents("li-na").unwrap().is_empty());
+
+    stop.store(true, Ordering::Relaxed);
+    assert!(bystander.await.unwrap() >= 1);
 }

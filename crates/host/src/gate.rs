@@ -185,6 +185,8 @@ pub(crate) struct Gate {
     consents: Arc<dyn ConsentStore>,
     clock: Arc<dyn Clock>,
     prompter: Arc<dyn Prompter>,
+    /// How long a consent or subscription question waits for the user.
+    prompt_timeout: Duration,
 }
 
 impl std::fmt::Debug for Gate {
@@ -209,7 +211,15 @@ impl Gate {
             consents: store,
             clock,
             prompter,
+            prompt_timeout: Duration::from_secs(120),
         }
+    }
+
+    /// Sets how long a consent or subscription question waits for the user
+    /// before the safe answer is taken.
+    pub(crate) fn with_prompt_timeout(mut self, prompt_timeout: Duration) -> Gate {
+        self.prompt_timeout = prompt_timeout;
+        self
     }
 
     /// The policy in force.
@@ -368,7 +378,25 @@ impl Gate {
             &format!("asked the user: {purpose}"),
         )?;
         before_waiting();
-        let answer = self.prompter.ask_consent(&request).await;
+        let answer =
+            match tokio::time::timeout(self.prompt_timeout, self.prompter.ask_consent(&request))
+                .await
+            {
+                Ok(answer) => answer,
+                // No answer in time: as if the user closed the question.
+                Err(_) => {
+                    self.audit(
+                        subject.actor(),
+                        &format!("consent.prompt.{scope}"),
+                        Outcome::Denied,
+                        &format!(
+                            "the user did not answer within {} ms: dismissed",
+                            self.prompt_timeout.as_millis()
+                        ),
+                    )?;
+                    ConsentAnswer::Dismiss
+                }
+            };
         let remember = |granted: bool| {
             self.consents
                 .put_consent(&ConsentRecord {
@@ -694,9 +722,23 @@ impl SessionGate {
         prompt: &SubscriptionPrompt,
     ) -> Vec<SubscriptionAnswer> {
         self.lane.start_user_wait();
-        let answers = self.gate.prompter.ask_subscription(prompt).await;
+        let timeout = self.gate.prompt_timeout;
+        let answers = tokio::time::timeout(timeout, self.gate.prompter.ask_subscription(prompt))
+            .await
+            .ok();
         self.lane.end_user_wait();
-        answers
+        answers.unwrap_or_else(|| {
+            // No answer in time: every template is rejected (each audited by
+            // the caller).
+            let detail = format!(
+                "the user did not answer within {} ms: every template rejected",
+                timeout.as_millis()
+            );
+            if let Err(e) = self.audit("messaging.subscribe", Outcome::Denied, &detail) {
+                tracing::error!("audit of a subscription prompt: {}", e.0);
+            }
+            Vec::new()
+        })
     }
 
     /// Appends an entry for this session to the audit log.

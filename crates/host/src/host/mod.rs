@@ -139,7 +139,8 @@ impl Host {
             store.clone(),
             config.clock.clone(),
             config.prompter,
-        );
+        )
+        .with_prompt_timeout(config.prompt_timeout);
         let services = Arc::new(Services {
             keys: HostKeys::load(store.as_ref())?,
             store,
