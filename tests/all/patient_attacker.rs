@@ -5,10 +5,12 @@
 //! assertions.
 
 use crate::support::*;
-use plaza_host::prompt::{BoxFuture, ConsentAnswer, ConsentRequest, Prompter};
+use plaza_host::prompt::{
+    BoxFuture, ConsentAnswer, ConsentRequest, Prompter, SubscriptionAnswer, SubscriptionPrompt,
+};
 use plaza_host::store::AuditQuery;
 use plaza_host::{Error, GuestFault, Session};
-use plaza_test_programs::{IDENTITY_PROBE, KV_NOTES, MISBEHAVE};
+use plaza_test_programs::{IDENTITY_PROBE, KV_NOTES, MESSAGING_PROBE, MISBEHAVE};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
@@ -233,6 +235,13 @@ impl Prompter for NeverAnswers {
     fn ask_consent<'a>(&'a self, _: &'a ConsentRequest) -> BoxFuture<'a, ConsentAnswer> {
         Box::pin(std::future::pending())
     }
+
+    fn ask_subscription<'a>(
+        &'a self,
+        _: &'a SubscriptionPrompt,
+    ) -> BoxFuture<'a, Vec<SubscriptionAnswer>> {
+        Box::pin(std::future::pending())
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -281,6 +290,49 @@ async fn a_consent_question_never_answered_is_dismissed_at_the_prompt_timeout() 
         });
     assert!(timed_out, "the timeout is not audited");
     assert!(t.host.consents("li-na").unwrap().is_empty());
+
+    stop.store(true, Ordering::Relaxed);
+    assert!(bystander.await.unwrap() >= 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_subscription_question_never_answered_rejects_every_template_at_the_prompt_timeout() {
+    let t = host_with(|c| {
+        c.prompter(Arc::new(NeverAnswers))
+            .prompt_timeout(Duration::from_millis(200))
+    });
+    install(&t, &MESSAGING_PROBE).await;
+    install(&t, &KV_NOTES).await;
+    let stop = Arc::new(AtomicBool::new(false));
+    let bystander = keep_reading_notes(
+        t.host.session("bea", "test.plaza.kv-notes").unwrap(),
+        stop.clone(),
+    );
+
+    let s = t.host.session("ann", "test.plaza.city-services").unwrap();
+    s.launch("/").await.unwrap();
+    let page = guarded("the unanswered question", s.tap("subscribe:both"))
+        .await
+        .unwrap();
+    for template in ["fine-notice", "bill-due"] {
+        assert_eq!(
+            field(&page, &format!("subscription {template}")).as_deref(),
+            Some("rejected"),
+            "{}",
+            text(&page)
+        );
+    }
+    let timed_out = t
+        .host
+        .audit(&AuditQuery::default())
+        .unwrap()
+        .into_iter()
+        .any(|e| {
+            e.capability == "messaging.subscribe"
+                && e.detail
+                    .contains("did not answer within 200 ms: every template rejected")
+        });
+    assert!(timed_out, "the timeout is not audited");
 
     stop.store(true, Ordering::Relaxed);
     assert!(bystander.await.unwrap() >= 1);
