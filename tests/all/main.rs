@@ -22,6 +22,7 @@ mod manifests;
 mod messaging_probe;
 mod misbehave;
 mod network;
+mod patient_attacker;
 mod pool;
 mod shop;
 mod sim_probe;

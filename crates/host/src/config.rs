@@ -73,6 +73,11 @@ pub struct HostConfig {
     /// trust ([`NetworkConfig`]); the per-session limits are in
     /// [`SandboxLimits`].
     pub network: NetworkConfig,
+    /// How long a consent or subscription question waits for the user
+    /// before the host takes the safe answer: a consent question is
+    /// dismissed, every template offered is rejected; audited (default 2
+    /// minutes, like `payment_timeout`).
+    pub prompt_timeout: Duration,
 }
 
 impl Default for HostConfig {
@@ -91,6 +96,7 @@ impl Default for HostConfig {
             messaging_per_minute: 60,
             broadcasts_per_month: 4,
             network: NetworkConfig::default(),
+            prompt_timeout: Duration::from_secs(120),
         }
     }
 }
@@ -207,6 +213,14 @@ impl HostConfig {
     #[must_use]
     pub fn network(mut self, network: NetworkConfig) -> Self {
         self.network = network;
+        self
+    }
+
+    /// Sets how long a consent or subscription question waits for the user
+    /// (the field `prompt_timeout`).
+    #[must_use]
+    pub fn prompt_timeout(mut self, prompt_timeout: Duration) -> Self {
+        self.prompt_timeout = prompt_timeout;
         self
     }
 }

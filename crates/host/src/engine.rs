@@ -403,6 +403,8 @@ pub(crate) struct Runtime {
     linker: Linker<InstanceState>,
     cache: ComponentCache,
     apps: Mutex<HashMap<String, Arc<LoadedApp>>>,
+    /// Mini-apps being uninstalled: no new instance of them starts.
+    uninstalling: Mutex<std::collections::HashSet<String>>,
     /// What host calls need.
     pub(crate) services: Arc<Services>,
 }
@@ -421,6 +423,7 @@ impl Runtime {
             linker,
             cache: ComponentCache::new(cache_dir),
             apps: Mutex::new(HashMap::new()),
+            uninstalling: Mutex::new(Default::default()),
             services,
         })
     }
@@ -489,6 +492,24 @@ impl Runtime {
         self.apps().remove(app_id);
     }
 
+    /// Marks `app_id` as being uninstalled (`true`) or no longer (`false`):
+    /// while it is, [`Runtime::loaded_app`] answers `NotInstalled`, so an
+    /// event that arrives while its sessions end starts no instance.
+    pub(crate) fn set_uninstalling(&self, app_id: &str, uninstalling: bool) {
+        let mut set = self.uninstalling.lock().unwrap_or_else(|p| p.into_inner());
+        if uninstalling {
+            set.insert(app_id.to_string());
+        } else {
+            set.remove(app_id);
+        }
+    }
+
+    /// Whether `app_id` is being uninstalled.
+    pub(crate) fn is_uninstalling(&self, app_id: &str) -> bool {
+        let set = self.uninstalling.lock().unwrap_or_else(|p| p.into_inner());
+        set.contains(app_id)
+    }
+
     /// Whether `app_id` is loaded.
     pub(crate) fn is_loaded(&self, app_id: &str) -> bool {
         self.apps().contains_key(app_id)
@@ -496,6 +517,11 @@ impl Runtime {
 
     /// The loaded mini-app, loading it from the store on first use.
     pub(crate) async fn loaded_app(self: &Arc<Self>, app_id: &str) -> Result<Arc<LoadedApp>> {
+        if self.is_uninstalling(app_id) {
+            return Err(Error::NotInstalled {
+                app: app_id.to_string(),
+            });
+        }
         if let Some(app) = self.apps().get(app_id) {
             return Ok(app.clone());
         }
@@ -519,6 +545,11 @@ impl Runtime {
             .await?;
         loaded.signed = signed;
         let loaded = Arc::new(loaded);
+        if self.is_uninstalling(app_id) {
+            return Err(Error::NotInstalled {
+                app: app_id.to_string(),
+            });
+        }
         Ok(self
             .apps()
             .entry(app_id.to_string())

@@ -15,6 +15,12 @@ pub enum GuestFault {
         /// The deadline, in milliseconds.
         limit_ms: u64,
     },
+    /// One event took longer than its wall-clock cap (waits included:
+    /// sleeps, polls, the network, a busy lane).
+    WallClock {
+        /// The cap, in milliseconds.
+        limit_ms: u64,
+    },
     /// It tried to grow its memory beyond the cap.
     OutOfMemory {
         /// The cap, in bytes.
@@ -51,6 +57,10 @@ impl std::fmt::Display for GuestFault {
                     "ran past its CPU deadline of {limit_ms} ms for one event"
                 )
             }
+            GuestFault::WallClock { limit_ms } => write!(
+                f,
+                "took longer than its wall-clock cap of {limit_ms} ms for one event (sleeping, polling or waiting on the network): answer sooner, and do slow work in steps across events"
+            ),
             GuestFault::OutOfMemory { limit_bytes } => write!(
                 f,
                 "ran out of memory (cap {} MiB per session)",

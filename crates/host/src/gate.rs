@@ -189,6 +189,8 @@ pub(crate) struct Gate {
     consents: Arc<dyn ConsentStore>,
     clock: Arc<dyn Clock>,
     prompter: Arc<dyn Prompter>,
+    /// How long a consent or subscription question waits for the user.
+    prompt_timeout: Duration,
 }
 
 impl std::fmt::Debug for Gate {
@@ -213,7 +215,15 @@ impl Gate {
             consents: store,
             clock,
             prompter,
+            prompt_timeout: Duration::from_secs(120),
         }
+    }
+
+    /// Sets how long a consent or subscription question waits for the user
+    /// before the safe answer is taken.
+    pub(crate) fn with_prompt_timeout(mut self, prompt_timeout: Duration) -> Gate {
+        self.prompt_timeout = prompt_timeout;
+        self
     }
 
     /// The policy in force.
@@ -372,7 +382,25 @@ impl Gate {
             &format!("asked the user: {purpose}"),
         )?;
         before_waiting();
-        let answer = self.prompter.ask_consent(&request).await;
+        let answer =
+            match tokio::time::timeout(self.prompt_timeout, self.prompter.ask_consent(&request))
+                .await
+            {
+                Ok(answer) => answer,
+                // No answer in time: as if the user closed the question.
+                Err(_) => {
+                    self.audit(
+                        subject.actor(),
+                        &format!("consent.prompt.{scope}"),
+                        Outcome::Denied,
+                        &format!(
+                            "the user did not answer within {} ms: dismissed",
+                            self.prompt_timeout.as_millis()
+                        ),
+                    )?;
+                    ConsentAnswer::Dismiss
+                }
+            };
         let remember = |granted: bool| {
             self.consents
                 .put_consent(&ConsentRecord {
@@ -617,9 +645,14 @@ impl SessionGate {
     /// user if the user has not answered before.
     pub(crate) async fn check_scope(&mut self, scope: Scope) -> Result<(), Denial> {
         let lane = self.lane.clone();
-        self.gate
-            .check_scope_in_event(&self.subject, &mut self.event, scope, &|| lane.release())
-            .await
+        let checked = self
+            .gate
+            .check_scope_in_event(&self.subject, &mut self.event, scope, &|| {
+                lane.start_user_wait()
+            })
+            .await;
+        lane.end_user_wait();
+        checked
     }
 
     /// That the event being handled is a user's tap or form: some calls
@@ -696,10 +729,12 @@ impl SessionGate {
         prompt: &PaymentPrompt,
         timeout: Duration,
     ) -> Option<PaymentAnswer> {
-        self.lane.release();
-        tokio::time::timeout(timeout, self.gate.prompter.confirm_payment(prompt))
+        self.lane.start_user_wait();
+        let answer = tokio::time::timeout(timeout, self.gate.prompter.confirm_payment(prompt))
             .await
-            .ok()
+            .ok();
+        self.lane.end_user_wait();
+        answer
     }
 
     /// Asks the user which of the offered templates to accept.
@@ -707,8 +742,24 @@ impl SessionGate {
         &self,
         prompt: &SubscriptionPrompt,
     ) -> Vec<SubscriptionAnswer> {
-        self.lane.release();
-        self.gate.prompter.ask_subscription(prompt).await
+        self.lane.start_user_wait();
+        let timeout = self.gate.prompt_timeout;
+        let answers = tokio::time::timeout(timeout, self.gate.prompter.ask_subscription(prompt))
+            .await
+            .ok();
+        self.lane.end_user_wait();
+        answers.unwrap_or_else(|| {
+            // No answer in time: every template is rejected (each audited by
+            // the caller).
+            let detail = format!(
+                "the user did not answer within {} ms: every template rejected",
+                timeout.as_millis()
+            );
+            if let Err(e) = self.audit("messaging.subscribe", Outcome::Denied, &detail) {
+                tracing::error!("audit of a subscription prompt: {}", e.0);
+            }
+            Vec::new()
+        })
     }
 
     /// Appends an entry for this session to the audit log.

@@ -255,7 +255,7 @@ pub(crate) fn new_store(
             1,
             Box::pin(async move {
                 tokio::task::yield_now().await;
-                held.hold(lanes.acquire(ticks).await);
+                held.hold(lanes.acquire(ticks).await, ticks);
             }),
         ))
     });
@@ -271,6 +271,12 @@ impl InstanceState {
         self.deadline_hit = false;
         self.gate.start_event(gesture);
         self.log = LogBudget::default();
+        self.lane.reset_user_wait();
+    }
+
+    /// The lane the event holds, for [`crate::lanes::run_releasing_while_waiting`].
+    pub(crate) fn held_lane(&self) -> Arc<HeldLane> {
+        self.lane.clone()
     }
 
     /// Ends an event: a lane it held is free for the next busy event.

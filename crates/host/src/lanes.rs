@@ -14,7 +14,12 @@
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::Poll;
+use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 
 /// The lanes of one host.
@@ -142,24 +147,110 @@ impl Drop for Lane {
 
 /// The lane one session's event holds, if any: taken at each epoch tick past
 /// the event's grace, given back at the next tick, at the end of the event,
-/// and before the host waits on the user.
+/// before the host waits on the user, and whenever a host call waits
+/// ([`run_releasing_while_waiting`]). It also keeps the time the event
+/// waited on the user, which its wall-clock cap does not count.
 #[derive(Debug, Default)]
-pub(crate) struct HeldLane(Mutex<Option<Lane>>);
+pub(crate) struct HeldLane {
+    lane: Mutex<Option<Lane>>,
+    /// Epoch ticks the event had used when it last took a lane.
+    ticks: AtomicU64,
+    user_wait: Mutex<UserWait>,
+}
+
+/// The time one event waited on the user.
+#[derive(Debug, Default)]
+struct UserWait {
+    since: Option<Instant>,
+    total: Duration,
+}
 
 impl HeldLane {
     fn slot(&self) -> MutexGuard<'_, Option<Lane>> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner())
+        self.lane.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Holds `lane` (for the event's next slice).
-    pub(crate) fn hold(&self, lane: Lane) {
+    /// Holds `lane` (for the event's next slice), taken after `ticks` ticks.
+    pub(crate) fn hold(&self, lane: Lane, ticks: u64) {
+        self.ticks.store(ticks, Ordering::Relaxed);
         *self.slot() = Some(lane);
     }
 
     /// Gives the lane back, if one is held: the next busy event may run.
     pub(crate) fn release(&self) {
-        drop(self.slot().take());
+        self.give_back();
     }
+
+    /// The host starts waiting on the user (a prompt): the lane is given
+    /// back and the wait is not counted against the wall-clock cap.
+    pub(crate) fn start_user_wait(&self) {
+        self.release();
+        let mut wait = self.user_wait.lock().unwrap_or_else(|p| p.into_inner());
+        wait.since.get_or_insert_with(Instant::now);
+    }
+
+    /// The user answered (or the prompt timed out).
+    pub(crate) fn end_user_wait(&self) {
+        let mut wait = self.user_wait.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(since) = wait.since.take() {
+            wait.total += since.elapsed();
+        }
+    }
+
+    /// A new event: no wait on the user yet.
+    pub(crate) fn reset_user_wait(&self) {
+        *self.user_wait.lock().unwrap_or_else(|p| p.into_inner()) = UserWait::default();
+    }
+
+    /// How long the event has waited on the user, and whether it waits now.
+    pub(crate) fn user_wait(&self) -> (Duration, bool) {
+        let wait = self.user_wait.lock().unwrap_or_else(|p| p.into_inner());
+        let now = wait.since.map(|s| s.elapsed()).unwrap_or_default();
+        (wait.total + now, wait.since.is_some())
+    }
+
+    /// Gives the lane back; returns whether one was held.
+    fn give_back(&self) -> bool {
+        self.slot().take().is_some()
+    }
+}
+
+/// Runs an event's call into the guest so that it never holds a busy lane
+/// while it waits: whenever the call is pending (a host call blocks on a
+/// sleep, a `poll`, the network; not the epoch yields, which give their lane
+/// back themselves) the lane it held is given back at once, and before the
+/// guest runs on after the wait it takes a lane again (a guest past its
+/// grace cannot run outside the lanes by sleeping now and then). An event
+/// that held no lane (within its grace) is not slowed at all.
+pub(crate) async fn run_releasing_while_waiting<F: Future>(
+    held: &HeldLane,
+    lanes: &Arc<BusyLanes>,
+    call: F,
+) -> F::Output {
+    let mut call = std::pin::pin!(call);
+    let mut waited = false;
+    let mut relane: Option<Pin<Box<dyn Future<Output = Lane> + Send>>> = None;
+    std::future::poll_fn(move |cx| {
+        if std::mem::take(&mut waited) {
+            let ticks = held.ticks.load(Ordering::Relaxed);
+            relane = Some(Box::pin(lanes.clone().acquire(ticks)));
+        }
+        if let Some(acquire) = relane.as_mut() {
+            let Poll::Ready(lane) = acquire.as_mut().poll(cx) else {
+                return Poll::Pending;
+            };
+            relane = None;
+            held.hold(lane, held.ticks.load(Ordering::Relaxed));
+        }
+        match call.as_mut().poll(cx) {
+            Poll::Ready(out) => Poll::Ready(out),
+            Poll::Pending => {
+                waited = held.give_back();
+                Poll::Pending
+            }
+        }
+    })
+    .await
 }
 
 #[cfg(test)]

@@ -36,6 +36,23 @@ pub struct SandboxLimits {
     /// so short events keep the remaining worker threads however many guests
     /// loop. Default 1: leave at least one worker thread for short events.
     pub busy_lanes: usize,
+    /// Wall-clock time one event may take, from the call into the guest to
+    /// its answer, whatever it spends it on: running, waiting for a busy
+    /// lane, sleeping, polling. The CPU deadline counts epoch ticks, and a
+    /// blocking host call costs one tick however long it lasts; this cap
+    /// bounds the rest. At the cap the instance is dropped and the session
+    /// ends with [`GuestFault::WallClock`]. The time the host waits on the
+    /// user (a consent, payment or subscription prompt, each with its own
+    /// timeout) does not count. A mini-app that declares the network gets
+    /// `http_timeout` more, so that an event waiting on a slow back-end ends
+    /// with the request's own timeout first ([`SandboxLimits::wall_clock_for`]).
+    /// Default 10 s: ten times the CPU deadline, so that a busy event that
+    /// waits its turn on a crowded lane ends at its CPU deadline, not here.
+    pub event_wall_clock: Duration,
+    /// Wall-clock time a `hide` event may take (the session is ending:
+    /// closed, evicted, uninstalled, the host shutting down), prompts
+    /// included; at the cap the instance is dropped. Default 1 s.
+    pub hide_deadline: Duration,
     /// Elements per table. Default 20,000.
     pub table_elements: u64,
     /// Core instances per session (one component's). The pool reserves this
@@ -100,6 +117,8 @@ impl Default for SandboxLimits {
             epoch_tick: Duration::from_millis(10),
             yield_after: Duration::from_millis(20),
             busy_lanes: 1,
+            event_wall_clock: Duration::from_secs(10),
+            hide_deadline: Duration::from_secs(1),
             table_elements: 20_000,
             instances: 16,
             tables: 8,
@@ -123,6 +142,17 @@ impl SandboxLimits {
     pub fn deadline_ticks(&self) -> u64 {
         let tick = self.epoch_tick.as_micros().max(1);
         (self.cpu_deadline.as_micros().div_ceil(tick) as u64).max(1)
+    }
+
+    /// The wall-clock cap of one event of a mini-app that declares the
+    /// network (`network`) or not: `event_wall_clock`, plus `http_timeout`
+    /// for one that does.
+    pub fn wall_clock_for(&self, network: bool) -> Duration {
+        if network {
+            self.event_wall_clock + self.http_timeout
+        } else {
+            self.event_wall_clock
+        }
     }
 
     /// The ticks an event runs before it first yields (at least one).

@@ -8,7 +8,7 @@
 //! next event then starts a fresh instance.
 
 use crate::engine::Runtime;
-use crate::error::{Error, Result};
+use crate::error::{Error, GuestFault, Result};
 use crate::gate::{Actor, Subject};
 use crate::instance::{self, InstanceState, LoadedApp};
 use crate::page;
@@ -486,22 +486,47 @@ async fn start_instance(runtime: &Arc<Runtime>, user: &str, app_id: &str) -> Res
 }
 
 async fn deliver(runtime: &Arc<Runtime>, slot: &mut Slot, event: &Event) -> Result<Page> {
+    deliver_within(runtime, slot, event, None).await
+}
+
+/// Delivers `event` within the event's wall-clock cap, or within `hide_cap`
+/// (prompts' waits counted) for a `hide`.
+async fn deliver_within(
+    runtime: &Arc<Runtime>,
+    slot: &mut Slot,
+    event: &Event,
+    hide_cap: Option<std::time::Duration>,
+) -> Result<Page> {
     let live = slot.live.as_mut().expect("an instance is live");
     live.store
         .data_mut()
         .start_event(matches!(event, Event::Tap(_) | Event::Submit(_)));
     live.store.set_epoch_deadline(1);
-    let result = live
+    // A host call that waits (a sleep, a poll, the network) gives back the
+    // busy lane the event holds.
+    let held = live.store.data().held_lane();
+    let lanes = runtime.services.busy_lanes.clone();
+    let call = live
         .bindings
         .plaza_host_app()
-        .call_handle(&mut live.store, event)
-        .await;
+        .call_handle(&mut live.store, event);
+    let call = crate::lanes::run_releasing_while_waiting(&held, &lanes, call);
+    // The event's wall-clock cap, not counting the time it waits on the user.
+    let network = live.app.manifest.capabilities.network.is_some();
+    let cap = hide_cap.unwrap_or(runtime.services.limits.wall_clock_for(network));
+    let outcome = within_wall_clock(cap, hide_cap.is_none(), &held, call).await;
     live.store.data_mut().end_event();
     let stderr_tail = flush_output(live);
+    let result = match outcome {
+        Some(Ok(page)) => Ok(page),
+        Some(Err(e)) => Err(live.store.data().fault(&e, &stderr_tail)),
+        None => Err(GuestFault::WallClock {
+            limit_ms: cap.as_millis() as u64,
+        }),
+    };
     let page = match result {
         Ok(page) => page,
-        Err(e) => {
-            let fault = live.store.data().fault(&e, &stderr_tail);
+        Err(fault) => {
             let live = slot.live.take().expect("live");
             slot.pages.clear();
             tracing::warn!(app = %live.app.manifest.app.id, session = %live.id, "session ended: {fault}");
@@ -540,17 +565,97 @@ async fn deliver(runtime: &Arc<Runtime>, slot: &mut Slot, event: &Event) -> Resu
     Ok(page)
 }
 
-/// Delivers `hide` (errors ignored: the session is ending anyway) and drops
-/// the instance.
+/// Runs `call` until it ends or `cap` has passed, not counting the time the
+/// event waits on the user (a prompt, which has its own timeout) if
+/// `pause_for_user`; `None` at the cap. Dropping the call drops the guest's
+/// stack; the caller then drops the instance.
+async fn within_wall_clock<F: std::future::Future>(
+    cap: std::time::Duration,
+    pause_for_user: bool,
+    held: &crate::lanes::HeldLane,
+    call: F,
+) -> Option<F::Output> {
+    let started = tokio::time::Instant::now();
+    let mut call = std::pin::pin!(call);
+    loop {
+        let (user_wait, waiting_on_user) = if pause_for_user {
+            held.user_wait()
+        } else {
+            Default::default()
+        };
+        let deadline = started + cap + user_wait;
+        if !waiting_on_user && tokio::time::Instant::now() >= deadline {
+            return None;
+        }
+        // While the user is asked, look again a cap later at the latest.
+        let until = if waiting_on_user {
+            tokio::time::Instant::now() + cap
+        } else {
+            deadline
+        };
+        if let Ok(out) = tokio::time::timeout_at(until, call.as_mut()).await {
+            return Some(out);
+        }
+    }
+}
+
+/// Delivers `hide` (errors ignored: the session is ending anyway) within
+/// [`SandboxLimits::hide_deadline`] and drops the instance. A `hide` past
+/// its cap ends the session with `WallClock`, audited as such.
+///
+/// [`SandboxLimits::hide_deadline`]: crate::sandbox::SandboxLimits::hide_deadline
 pub(crate) async fn end_gracefully(runtime: &Arc<Runtime>, slot: &mut Slot, why: &str) {
     if slot.live.is_none() {
         return;
     }
-    let _ = deliver(runtime, slot, &Event::Hide).await;
+    let cap = runtime.services.limits.hide_deadline;
+    let _ = deliver_within(runtime, slot, &Event::Hide, Some(cap)).await;
     if let Some(live) = slot.live.take() {
         audit_lifecycle(&live, "session.ended", Outcome::Allowed, why);
     }
     slot.pages.clear();
+}
+
+/// Ends the sessions of `slots` at once, each as [`end_gracefully`] does;
+/// returns how many were live. A session busy with an event ends when that
+/// event does (at the latest at its wall-clock cap). With `busy_skipped`, a
+/// busy session is left alone instead (idle eviction: it is not idle).
+pub(crate) async fn end_all(
+    runtime: &Arc<Runtime>,
+    slots: Vec<Arc<tokio::sync::Mutex<Slot>>>,
+    why: &'static str,
+    busy_skipped: Option<i64>,
+) -> usize {
+    let mut ending = tokio::task::JoinSet::new();
+    for slot in slots {
+        let runtime = runtime.clone();
+        match busy_skipped {
+            None => ending.spawn(async move {
+                let mut slot = slot.lock_owned().await;
+                let live = slot.is_live();
+                end_gracefully(&runtime, &mut slot, why).await;
+                live
+            }),
+            Some(idle_since_ms) => {
+                let Ok(mut slot) = slot.try_lock_owned() else {
+                    continue;
+                };
+                if !slot.is_live() || slot.last_active_ms > idle_since_ms {
+                    continue;
+                }
+                ending.spawn(async move {
+                    end_gracefully(&runtime, &mut slot, why).await;
+                    true
+                })
+            }
+        };
+    }
+    ending
+        .join_all()
+        .await
+        .into_iter()
+        .filter(|live| *live)
+        .count()
 }
 
 fn audit_lifecycle(live: &LiveInstance, what: &str, outcome: Outcome, detail: &str) {

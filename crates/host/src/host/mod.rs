@@ -139,7 +139,8 @@ impl Host {
             store.clone(),
             config.clock.clone(),
             config.prompter,
-        );
+        )
+        .with_prompt_timeout(config.prompt_timeout);
         let services = Arc::new(Services {
             keys: HostKeys::load(store.as_ref())?,
             store,
@@ -297,7 +298,18 @@ impl Host {
 
     /// Uninstalls a mini-app: its live sessions end and its package is
     /// removed. Users' stored data stays (reinstalling brings it back).
+    ///
+    /// From the start, no new instance of the mini-app starts (an event gets
+    /// `NotInstalled`). Its sessions end at once, each `hide` within
+    /// [`SandboxLimits::hide_deadline`]; a session busy with an event ends
+    /// when that event does, at the latest at its wall-clock cap
+    /// ([`SandboxLimits::event_wall_clock`]; prompts have their own timeouts).
+    ///
+    /// [`SandboxLimits::hide_deadline`]: crate::sandbox::SandboxLimits::hide_deadline
+    /// [`SandboxLimits::event_wall_clock`]: crate::sandbox::SandboxLimits::event_wall_clock
     pub async fn uninstall(&self, app_id: &str) -> Result<()> {
+        let runtime = &self.inner.runtime;
+        runtime.set_uninstalling(app_id, true);
         let slots: Vec<_> = self
             .inner
             .slots_lock()
@@ -305,17 +317,11 @@ impl Host {
             .filter(|((_, a), _)| a == app_id)
             .map(|(_, s)| s.clone())
             .collect();
-        for slot in slots {
-            let mut slot = slot.lock().await;
-            session::end_gracefully(
-                &self.inner.runtime,
-                &mut slot,
-                "the mini-app was uninstalled",
-            )
-            .await;
-        }
-        self.inner.runtime.forget(app_id);
-        if !self.inner.services.store.delete_package(app_id)? {
+        session::end_all(runtime, slots, "the mini-app was uninstalled", None).await;
+        runtime.forget(app_id);
+        let deleted = self.inner.services.store.delete_package(app_id);
+        runtime.set_uninstalling(app_id, false);
+        if !deleted? {
             return Err(Error::NotInstalled {
                 app: app_id.to_string(),
             });
@@ -359,8 +365,9 @@ impl Host {
                 source: None,
             });
         }
-        let installed = self.inner.runtime.is_loaded(app_id)
-            || self.inner.services.store.package_info(app_id)?.is_some();
+        let installed = !self.inner.runtime.is_uninstalling(app_id)
+            && (self.inner.runtime.is_loaded(app_id)
+                || self.inner.services.store.package_info(app_id)?.is_some());
         if !installed {
             return Err(Error::NotInstalled {
                 app: app_id.to_string(),
@@ -396,17 +403,13 @@ impl Host {
     /// a host call acknowledged is already stored, so there is nothing else
     /// to flush. Handles still held keep working; their next event starts a
     /// new session.
+    ///
+    /// Sessions end at once, each `hide` within
+    /// [`SandboxLimits::hide_deadline`](crate::sandbox::SandboxLimits::hide_deadline);
+    /// a session busy with an event ends when that event does.
     pub async fn shutdown(&self) -> usize {
         let slots: Vec<_> = self.inner.slots_lock().values().cloned().collect();
-        let mut ended = 0;
-        for slot in slots {
-            let mut slot = slot.lock().await;
-            if slot.is_live() {
-                session::end_gracefully(&self.inner.runtime, &mut slot, "host shut down").await;
-                ended += 1;
-            }
-        }
-        ended
+        session::end_all(&self.inner.runtime, slots, "host shut down", None).await
     }
 
     /// The number of sessions with a live instance.
@@ -706,17 +709,16 @@ impl HostInner {
         };
         let now = self.services.clock.now_ms();
         let slots: Vec<_> = self.slots_lock().values().cloned().collect();
-        let mut evicted = 0;
-        for slot in slots {
-            // A session busy with an event is not idle.
-            let Ok(mut slot) = slot.try_lock() else {
-                continue;
-            };
-            if slot.is_live() && now - slot.last_active_ms >= idle.as_millis() as i64 {
-                session::end_gracefully(&self.runtime, &mut slot, "evicted after being idle").await;
-                evicted += 1;
-            }
-        }
+        // A session busy with an event is not idle; the idle ones end at
+        // once, each `hide` within its cap.
+        let idle_since = now - idle.as_millis() as i64;
+        let evicted = session::end_all(
+            &self.runtime,
+            slots,
+            "evicted after being idle",
+            Some(idle_since),
+        )
+        .await;
         // Forget slots nobody holds a handle to and nothing runs in.
         self.slots_lock().retain(|_, s| {
             Arc::strong_count(s) > 1 || s.try_lock().map(|s| s.is_live()).unwrap_or(true)

@@ -17,6 +17,14 @@
 //! - `ok`: answers the page.
 //!
 //! A launch with path `/spin` loops forever; any other launch answers the page.
+//!
+//! The patient attacker (each a launch, answering the page when it returns):
+//! - `/sleep?ms=MS`: sleeps `MS` ms (`std::thread::sleep`, a blocking WASI
+//!   poll);
+//! - `/spin-then-sleep?spin=MS&sleep=MS`: loops `spin` ms of the monotonic
+//!   clock (past its grace), then sleeps `sleep` ms;
+//! - `/sleepy-hide?ms=MS`: answers the page; its `hide` event then sleeps
+//!   `MS` ms.
 
 use core::hint::black_box;
 use plaza_sdk::{App, Event, Page};
@@ -28,6 +36,8 @@ const ACTIONS: [&str; 7] = [
 #[derive(Default)]
 struct Misbehave {
     events: u64,
+    /// How long `hide` sleeps (`/sleepy-hide`).
+    hide_sleep_ms: u64,
 }
 
 impl App for Misbehave {
@@ -35,6 +45,27 @@ impl App for Misbehave {
         self.events += 1;
         match &event {
             Event::Launch(launch) if launch.path == "/spin" => spin(),
+            Event::Launch(launch) if launch.path == "/sleep" => {
+                sleep_ms(launch.query_param("ms"));
+            }
+            Event::Launch(launch) if launch.path == "/spin-then-sleep" => {
+                let spin = launch.query_param("spin").and_then(|v| v.parse().ok());
+                let start = std::time::Instant::now();
+                let mut counter: u64 = 0;
+                while start.elapsed().as_millis() < spin.unwrap_or(0) {
+                    counter = black_box(counter.wrapping_add(1));
+                }
+                sleep_ms(launch.query_param("sleep"));
+            }
+            Event::Launch(launch) if launch.path == "/sleepy-hide" => {
+                self.hide_sleep_ms = launch
+                    .query_param("ms")
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0);
+            }
+            Event::Hide if self.hide_sleep_ms > 0 => {
+                std::thread::sleep(std::time::Duration::from_millis(self.hide_sleep_ms));
+            }
             Event::Tap(action) => match action.as_str() {
                 "spin" => spin(),
                 "alloc" => alloc(),
@@ -57,6 +88,12 @@ impl App for Misbehave {
         }
         page.build()
     }
+}
+
+/// Sleeps `ms` milliseconds (a blocking WASI poll), if given.
+fn sleep_ms(ms: Option<&str>) {
+    let ms = ms.and_then(|v| v.parse().ok()).unwrap_or(0);
+    std::thread::sleep(std::time::Duration::from_millis(ms));
 }
 
 /// Loops forever, making no host call.
