@@ -531,7 +531,12 @@ mod tests {
 
     #[test]
     fn time_formats() {
-        assert_eq!(format_time(0), "1970-01-01 00:00:00");
-        assert_eq!(format_time(1_763_726_400_000), "2025-11-21 12:00:00");
+        assert_eq!(format_time_in(0, 0), "1970-01-01 00:00:00 +00:00");
+        assert_eq!(
+            format_time_in(1_763_726_400_000, 0),
+            "2025-11-21 12:00:00 +00:00"
+        );
+        // Without --utc-offset, China time.
+        assert_eq!(format_time(0), "1970-01-01 08:00:00 +08:00");
     }
 }
