@@ -1,7 +1,10 @@
 //! Load with bad neighbours, in small: many well-behaved sessions answer
 //! every event with the right page while hostile sessions of the same host
-//! loop and allocate beside them, again and again; each hostile session ends
-//! as the sandbox promises and no well-behaved one is ended with it.
+//! loop and allocate beside them, again and again, and patient ones spin
+//! past their grace and then sleep, wait on a slow back-end, or leak
+//! `wasi:http` handles; each hostile session ends as the sandbox promises
+//! (the sleepers and the slow back-end's callers are served, not ended) and
+//! no well-behaved one is ended with them.
 //!
 //! Behaviour only: the latency figures (1,000 sessions, 10 % hostile) are the
 //! benchmark's, `cargo bench -p plaza-host --bench bad_neighbours`.
@@ -9,16 +12,45 @@
 use crate::support::*;
 use plaza_host::store::AuditQuery;
 use plaza_host::{Error, GuestFault, NoticeLevel, Page, Session};
-use plaza_test_programs::{KV_NOTES, MISBEHAVE};
+use plaza_test_programs::{HTTP_PROBE, KV_NOTES, MISBEHAVE};
+use std::io::{Read, Write};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 const NOTES: &str = "test.plaza.kv-notes";
 const MISBEHAVE_APP: &str = "test.plaza.misbehave";
+const PROBE_APP: &str = "test.plaza.http-probe";
 const USERS: usize = 45;
 const VISITS: usize = 3;
-/// Three loop, two allocate.
-const ATTACKS: [&str; 5] = ["spin", "alloc", "spin", "alloc", "spin"];
+/// Three loop, two allocate; two spin past their grace and then sleep, two
+/// call a back-end that takes its time, two leak `wasi:http` fields.
+const ATTACKS: [&str; 11] = [
+    "spin", "alloc", "spin", "alloc", "spin", "sleep", "sleep", "slow", "slow", "leak", "leak",
+];
+
+/// A back-end on loopback that answers every request after `delay`.
+fn slow_backend(delay: Duration) -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let mut stream = stream;
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).unwrap_or(0) == 1 {
+                    head.push(byte[0]);
+                }
+                std::thread::sleep(delay);
+                let _ = stream.write_all(
+                    b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok",
+                );
+            });
+        }
+    });
+    port
+}
 
 fn has_notice(page: &Page, text: &str) -> bool {
     page.blocks.iter().any(
@@ -60,6 +92,51 @@ async fn visit_notes(s: Session) -> Vec<String> {
     instances
 }
 
+/// A patient session attacks until `stop` (and at least once): a sleeper
+/// spins past its grace then sleeps, and gets its page; a caller of the slow
+/// back-end gets the answer; a leaker makes fields until its session ends at
+/// the resource cap. Returns how many attacks it made.
+async fn patient(s: Session, action: &'static str, backend: u16, stop: Arc<AtomicBool>) -> usize {
+    let mut attacks = 0;
+    while attacks == 0 || !stop.load(Ordering::Relaxed) {
+        match action {
+            "sleep" => {
+                let page = s.launch("/spin-then-sleep?spin=60&sleep=800").await;
+                assert_eq!(page.unwrap().title, "Misbehave");
+            }
+            "slow" => {
+                let url = format!("http%3A%2F%2Flocalhost%3A{backend}%2Fslow");
+                let page = s.launch(&format!("/?url={url}")).await.unwrap();
+                let outcome = field(&page, "request 1");
+                assert_eq!(
+                    outcome.as_deref(),
+                    Some("ok 200 2 bytes"),
+                    "{}",
+                    text(&page)
+                );
+            }
+            _ => {
+                s.launch("/?leak=500").await.unwrap();
+                let fault = loop {
+                    match s.tap("leak-fields:500").await {
+                        Ok(_) => continue,
+                        Err(Error::SessionEnded { app, fault, .. }) if app == PROBE_APP => {
+                            break fault;
+                        }
+                        Err(other) => panic!("a leak must end its session, got {other:?}"),
+                    }
+                };
+                assert!(
+                    matches!(fault, GuestFault::ResourceLimit { .. }),
+                    "{fault:?}"
+                );
+            }
+        }
+        attacks += 1;
+    }
+    attacks
+}
+
 /// A hostile session launches and attacks until `stop` (and at least once);
 /// every attack must end the session for the reason the sandbox promises.
 /// Returns how many attacks it made.
@@ -93,6 +170,15 @@ async fn well_behaved_sessions_answer_right_while_hostile_ones_loop_and_allocate
     });
     install(&t, &KV_NOTES).await;
     install(&t, &MISBEHAVE).await;
+    let backend = slow_backend(Duration::from_millis(800));
+    let origin = format!("\"http://localhost:{backend}\"");
+    t.host
+        .install(package_with_manifest(
+            &HTTP_PROBE,
+            &manifest_replacing(&HTTP_PROBE, "\"http://localhost:1\"", &origin),
+        ))
+        .await
+        .expect("install the probe");
 
     // The attackers start first, so the users arrive in the middle of it.
     let stop = Arc::new(AtomicBool::new(false));
@@ -100,11 +186,15 @@ async fn well_behaved_sessions_answer_right_while_hostile_ones_loop_and_allocate
         .iter()
         .enumerate()
         .map(|(k, action)| {
-            let s = t
-                .host
-                .session(&format!("mallory-{k}"), MISBEHAVE_APP)
-                .unwrap();
-            tokio::spawn(attack(s, action, stop.clone()))
+            let app = match *action {
+                "slow" | "leak" => PROBE_APP,
+                _ => MISBEHAVE_APP,
+            };
+            let s = t.host.session(&format!("mallory-{k}"), app).unwrap();
+            match *action {
+                "spin" | "alloc" => tokio::spawn(attack(s, action, stop.clone())),
+                _ => tokio::spawn(patient(s, action, backend, stop.clone())),
+            }
         })
         .collect();
     let users: Vec<_> = (0..USERS)
@@ -140,13 +230,22 @@ async fn well_behaved_sessions_answer_right_while_hostile_ones_loop_and_allocate
         .filter(|e| e.capability == "session.ended")
         .collect();
     for e in &ended {
-        assert_eq!(e.app, MISBEHAVE_APP, "a well-behaved session ended: {e:?}");
+        assert_ne!(e.app, NOTES, "a well-behaved session ended: {e:?}");
     }
     for (k, action) in ATTACKS.iter().enumerate() {
-        let reason = if *action == "spin" {
-            "CPU deadline of 500 ms"
-        } else {
-            "ran out of memory"
+        let reason = match *action {
+            "spin" => "CPU deadline of 500 ms",
+            "alloc" => "ran out of memory",
+            "leak" => "resource",
+            // Served, not ended.
+            _ => {
+                let who = format!("mallory-{k}");
+                assert!(
+                    !ended.iter().any(|e| e.user == who),
+                    "{who} ({action}) was ended: {ended:?}"
+                );
+                continue;
+            }
         };
         assert!(
             ended

@@ -8,12 +8,17 @@
 //! same well-behaved workload on a multi-thread tokio runtime:
 //!
 //! 1. **baseline**: 900 well-behaved sessions, nobody else;
-//! 2. **bad neighbours**: the same 900, plus 100 hostile sessions of the
-//!    `misbehave` fixture that attack for the whole phase, each starting again
-//!    as soon as its last attack ended: a third `spin` (loops until the CPU
-//!    deadline ends the session), a third `alloc` (touches memory until the
-//!    cap ends the session), a third `print` (100 KiB of standard output per
-//!    event; the session goes on).
+//! 2. **bad neighbours**: the same 900, plus 100 hostile sessions that
+//!    attack for the whole phase, each starting again as soon as its last
+//!    attack ended, in six kinds: `spin` (loops until the CPU deadline ends
+//!    the session), `alloc` (touches memory until the cap ends the session),
+//!    `print` (100 KiB of standard output per event; the session goes on),
+//!    all of the `misbehave` fixture; `sleep` (`misbehave` spins 60 ms, past
+//!    its grace, then sleeps 2 s in a blocking WASI call; it gets its page),
+//!    `slow` (the `http-probe` fixture calls a back-end on loopback that
+//!    answers after 1 s; it gets the answer) and `leak` (`http-probe` makes
+//!    `wasi:http` fields, 500 of 15,000 bytes an event, until the resource
+//!    cap ends the session).
 //!
 //! A well-behaved session is a user who thinks between events (uniformly
 //! 0.5–1.5 × the think time, 1 s by default) and visits a mini-app again and
@@ -45,7 +50,7 @@
 //! ... --bench bad_neighbours -- --sessions 450 --hostile 50 --secs 30 --warmup 5 \
 //!         --think-ms 1000 --workers 2 --event-interval 61 --deadline-ms 1000 --tick-ms 10 \
 //!         --yield-after-ms 20 \
-//!         --mix spin,alloc,print \
+//!         --mix spin,alloc,print,sleep,slow,leak \
 //!         --apps kv-notes,hospital
 //! ```
 //!
@@ -60,7 +65,7 @@
 
 use plaza_host::sandbox::SandboxLimits;
 use plaza_host::{Block, Error, GuestFault, Host, HostConfig, NoticeLevel, Page, Session};
-use plaza_test_programs::{Fixture, HOSPITAL, KV_NOTES, MISBEHAVE};
+use plaza_test_programs::{Fixture, HOSPITAL, HTTP_PROBE, KV_NOTES, MISBEHAVE};
 use std::sync::Arc;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -69,6 +74,9 @@ use std::time::{Duration, Instant};
 const KV_APP: &str = "test.plaza.kv-notes";
 const HOSPITAL_APP: &str = "cn.hz.maternity";
 const MISBEHAVE_APP: &str = "test.plaza.misbehave";
+const PROBE_APP: &str = "test.plaza.http-probe";
+/// How long the slow back-end takes to answer.
+const BACKEND_DELAY: Duration = Duration::from_secs(1);
 
 /// What to run; see the module documentation for the flags.
 #[derive(Debug, Clone)]
@@ -121,7 +129,14 @@ impl Options {
             deadline_ms: SandboxLimits::default().cpu_deadline.as_millis() as u64,
             tick_ms: SandboxLimits::default().epoch_tick.as_millis() as u64,
             yield_after_ms: SandboxLimits::default().yield_after.as_millis() as u64,
-            mix: vec![Attack::Spin, Attack::Alloc, Attack::Print],
+            mix: vec![
+                Attack::Spin,
+                Attack::Alloc,
+                Attack::Print,
+                Attack::Sleep,
+                Attack::Slow,
+                Attack::Leak,
+            ],
             apps: vec![KV_APP, HOSPITAL_APP],
             json: false,
             slowest: 0,
@@ -223,6 +238,12 @@ enum Attack {
     Print,
     /// Recurses until the wasm stack overflows.
     Recurse,
+    /// Spins past its grace, then sleeps in a blocking WASI call; served.
+    Sleep,
+    /// Calls a back-end that takes its time to answer; served.
+    Slow,
+    /// Makes `wasi:http` fields until the resource cap ends the session.
+    Leak,
 }
 
 impl Attack {
@@ -232,8 +253,11 @@ impl Attack {
             "alloc" => Ok(Attack::Alloc),
             "print" => Ok(Attack::Print),
             "recurse" => Ok(Attack::Recurse),
+            "sleep" => Ok(Attack::Sleep),
+            "slow" => Ok(Attack::Slow),
+            "leak" => Ok(Attack::Leak),
             other => Err(format!(
-                "unknown attack `{other}` (spin, alloc, print, recurse)"
+                "unknown attack `{other}` (spin, alloc, print, recurse, sleep, slow, leak)"
             )),
         }
     }
@@ -244,17 +268,34 @@ impl Attack {
             Attack::Alloc => "alloc",
             Attack::Print => "print",
             Attack::Recurse => "recurse",
+            Attack::Sleep => "sleep",
+            Attack::Slow => "slow",
+            Attack::Leak => "leak",
+        }
+    }
+
+    /// The mini-app it attacks from.
+    fn app(self) -> &'static str {
+        match self {
+            Attack::Slow | Attack::Leak => PROBE_APP,
+            _ => MISBEHAVE_APP,
         }
     }
 
     /// How the sandbox answered this attack.
     fn ending(self, result: &plaza_host::Result<Page>) -> Ending {
         match (self, result) {
-            (Attack::Print, Ok(page)) if page.title == "Misbehave" => Ending::AsPromised,
-            (_, Err(Error::SessionEnded { app, fault, .. })) if app == MISBEHAVE_APP => {
+            (Attack::Print | Attack::Sleep, Ok(page)) if page.title == "Misbehave" => {
+                Ending::AsPromised
+            }
+            (Attack::Slow, Ok(page)) if field(page, "request 1") == Some("ok 200 2 bytes") => {
+                Ending::AsPromised
+            }
+            (_, Err(Error::SessionEnded { app, fault, .. })) if app == self.app() => {
                 match (self, fault) {
                     (Attack::Spin, GuestFault::Deadline { .. })
                     | (Attack::Alloc, GuestFault::OutOfMemory { .. })
+                    | (Attack::Leak, GuestFault::ResourceLimit { .. })
                     | (Attack::Recurse, GuestFault::StackOverflow) => Ending::AsPromised,
                     (Attack::Print, GuestFault::Deadline { .. }) => Ending::Deadline,
                     _ => Ending::Other,
@@ -567,11 +608,48 @@ struct AttackLog {
 async fn attacker(
     session: Session,
     attack: Attack,
+    backend: u16,
     clock: Arc<PhaseClock>,
     log: Arc<std::sync::Mutex<AttackLog>>,
 ) {
     let note = |f: &mut dyn FnMut(&mut AttackLog)| f(&mut log.lock().expect("attack log"));
     while !clock.stop.load(Ordering::Relaxed) {
+        // The patient attacks are one launch (or a launch and taps); the
+        // others launch, then tap their attack.
+        let patient = match attack {
+            Attack::Sleep => Some("/spin-then-sleep?spin=60&sleep=2000".to_string()),
+            Attack::Slow => Some(format!("/?url=http%3A%2F%2Flocalhost%3A{backend}%2Fslow")),
+            Attack::Leak => Some("/?leak=500".to_string()),
+            _ => None,
+        };
+        if let Some(path) = patient {
+            let started = Instant::now();
+            let mut result = session.launch(&path).await;
+            if matches!(result, Err(Error::HostBusy { .. })) {
+                note(&mut |l| l.refused += 1);
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                continue;
+            }
+            while attack == Attack::Leak && result.is_ok() {
+                result = session.tap("leak-fields:500").await;
+            }
+            let took = started.elapsed().as_micros() as u64;
+            let ending = attack.ending(&result);
+            note(&mut |l| {
+                l.busy_us += took;
+                match ending {
+                    Ending::AsPromised => l.contained += 1,
+                    Ending::Deadline => l.deadline += 1,
+                    Ending::Other => l.errors.push(format!(
+                        "{}: {} answered {:?}",
+                        session.user(),
+                        attack.action(),
+                        result.as_ref().map(|p| &p.title)
+                    )),
+                }
+            });
+            continue;
+        }
         match session.launch("/").await {
             Ok(page) if page.title == "Misbehave" => {}
             Err(Error::HostBusy { .. }) => {
@@ -689,7 +767,13 @@ fn quantile_ms(sorted: &[u64], q: f64) -> f64 {
 
 /// Runs one phase: the well-behaved users, and `hostile` attackers beside
 /// them; every session is closed at the end.
-async fn phase(host: &Host, o: &Options, name: &'static str, hostile: usize) -> PhaseReport {
+async fn phase(
+    host: &Host,
+    o: &Options,
+    name: &'static str,
+    hostile: usize,
+    backend: u16,
+) -> PhaseReport {
     let clock = Arc::new(PhaseClock::default());
     let start = Instant::now();
 
@@ -697,7 +781,7 @@ async fn phase(host: &Host, o: &Options, name: &'static str, hostile: usize) -> 
     for k in 0..hostile {
         let attack = o.mix[k % o.mix.len()];
         let session = host
-            .session(&format!("mallory-{k}"), MISBEHAVE_APP)
+            .session(&format!("mallory-{k}"), attack.app())
             .expect("hostile session");
         let log = Arc::new(std::sync::Mutex::new(AttackLog::default()));
         attackers.push((
@@ -705,6 +789,7 @@ async fn phase(host: &Host, o: &Options, name: &'static str, hostile: usize) -> 
             Some(tokio::spawn(attacker(
                 session.clone(),
                 attack,
+                backend,
                 clock.clone(),
                 log.clone(),
             ))),
@@ -902,6 +987,30 @@ fn open_host(o: &Options, dir: &std::path::Path) -> Host {
     Host::open(&dir.join("plaza.db"), config).expect("open the host")
 }
 
+/// A back-end on loopback that answers every request after `delay`, each on
+/// a thread of its own; returns its port.
+fn slow_backend(delay: Duration) -> u16 {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind the back-end");
+    let port = listener.local_addr().expect("its address").port();
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).unwrap_or(0) == 1 {
+                    head.push(byte[0]);
+                }
+                std::thread::sleep(delay);
+                let _ = stream.write_all(
+                    b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok",
+                );
+            });
+        }
+    });
+    port
+}
+
 async fn install(host: &Host, f: &Fixture) {
     let package = plaza_host::package::Package::new(&f.manifest_text(), f.component_bytes())
         .expect("fixture package");
@@ -1017,8 +1126,16 @@ fn main() {
         for f in [&KV_NOTES, &HOSPITAL, &MISBEHAVE] {
             install(&host, f).await;
         }
-        let baseline = phase(&host, &o, "baseline", 0).await;
-        let bad = phase(&host, &o, "bad neighbours", o.hostile).await;
+        let backend = slow_backend(BACKEND_DELAY);
+        let manifest = HTTP_PROBE.manifest_text().replace(
+            "\"http://localhost:1\"",
+            &format!("\"http://localhost:{backend}\""),
+        );
+        let probe = plaza_host::package::Package::new(&manifest, HTTP_PROBE.component_bytes())
+            .expect("the probe's package");
+        host.install(probe).await.expect("install the probe");
+        let baseline = phase(&host, &o, "baseline", 0, backend).await;
+        let bad = phase(&host, &o, "bad neighbours", o.hostile, backend).await;
         assert_eq!(host.live_sessions().await, 0, "every session was closed");
         vec![baseline, bad]
     });
