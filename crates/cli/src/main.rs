@@ -652,6 +652,7 @@ fn pack(dir: &Path, output: Option<PathBuf>, component: Option<PathBuf>) -> Resu
     };
     let bytes = std::fs::read(&wasm).with_context(|| format!("reading {}", wasm.display()))?;
     let pkg = Package::new(&manifest, bytes)
+        .and_then(|p| p.with_assets_dir(&dir.join("assets")))
         .map_err(|e| anyhow::anyhow!("{e}").context(format!("packing {}", dir.display())))?;
     let out = output.unwrap_or_else(|| {
         dir.join(format!(

@@ -294,6 +294,8 @@ pub fn recorder(
         let package = plaza_host::package::Package {
             manifest: plaza_host::manifest::Manifest::parse(app, &record.manifest)?,
             component: record.component,
+            assets: plaza_host::package::decode_assets(&record.assets)
+                .map_err(|e| anyhow::anyhow!("the installed package of {app}: {e}"))?,
             signature: record.signature,
         };
         let out = file.with_extension("plaza");

@@ -342,6 +342,7 @@ impl Installer {
             .context("the build task")??;
         let bytes = std::fs::read(&wasm).with_context(|| format!("reading {}", wasm.display()))?;
         let mut pkg = Package::new(&manifest, bytes)
+            .and_then(|p| p.with_assets_dir(&dir.join("assets")))
             .map_err(|e| anyhow::anyhow!("{e}").context(format!("packing {}", dir.display())))?;
         if !self.unverified {
             let key = self.publisher_key(&pkg)?;
