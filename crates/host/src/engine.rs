@@ -339,6 +339,7 @@ impl Runtime {
                 manifest: manifest.clone(),
                 pre,
                 signed: false,
+                assets: Vec::new(),
             },
             imports,
         ))
@@ -383,6 +384,9 @@ impl Runtime {
             )
             .await?;
         loaded.signed = signed;
+        loaded.assets = crate::package::decode_assets(&record.assets)
+            .map(|a| a.into_iter().map(|a| a.name).collect())
+            .unwrap_or_default();
         let loaded = Arc::new(loaded);
         Ok(self
             .apps()

@@ -426,7 +426,10 @@ async fn deliver(runtime: &Arc<Runtime>, slot: &mut Slot, event: &Event) -> Resu
             });
         }
     };
-    if let Err(message) = page::validate(&page, runtime.services.limits.page_bytes) {
+    let (manifest, assets) = (&live.app.manifest, &live.app.assets);
+    if let Err(message) =
+        page::validate(&page, runtime.services.limits.page_bytes, manifest, assets)
+    {
         audit_lifecycle(live, "page.refused", Outcome::Denied, &message);
         return Err(Error::InvalidPage {
             app: live.app.manifest.app.id.clone(),

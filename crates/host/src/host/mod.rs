@@ -246,6 +246,7 @@ impl Host {
             installed_at_ms: inner.services.clock.now_ms(),
         })?;
         loaded.signed = trust.signed;
+        loaded.assets = package.assets.iter().map(|a| a.name.clone()).collect();
         inner.runtime.set_loaded(Arc::new(loaded));
         let app_secret = match inner.services.store.app_secret(&app_id)? {
             Some(_) => None,
