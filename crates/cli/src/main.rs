@@ -687,6 +687,8 @@ fn inspect(path: &Path, json: bool) -> Result<()> {
             "storage_quota_bytes": m.capabilities.storage.as_ref().map(|s| s.quota_bytes),
             "component_bytes": pkg.component.len(),
             "component_sha256": pkg.component_hash(),
+            "image_origins": m.image_origins().iter().map(|o| o.to_string()).collect::<Vec<_>>(),
+            "assets": pkg.assets.iter().map(|a| serde_json::json!({"name": a.name, "bytes": a.bytes.len(), "content_type": a.content_type()})).collect::<Vec<_>>(),
             "signed": pkg.signature.is_some(),
             "signature": pkg.signature_info()?,
             "imports": imports.iter().map(|i| serde_json::json!({"name": i, "status": plaza_host::describe_import(i, m)})).collect::<Vec<_>>(),
@@ -712,6 +714,28 @@ fn inspect(path: &Path, json: bool) -> Result<()> {
         pkg.component.len(),
         pkg.component_hash()
     );
+    if pkg.assets.is_empty() {
+        println!("assets: none");
+    } else {
+        let total: usize = pkg.assets.iter().map(|a| a.bytes.len()).sum();
+        println!(
+            "assets: {} ({}; pages show them as asset:NAME)",
+            pkg.assets.len(),
+            ui::size(total as u64)
+        );
+        for a in &pkg.assets {
+            println!(
+                "  {}  {} {}",
+                a.name,
+                ui::size(a.bytes.len() as u64),
+                a.kind().map_or("?", |k| k.name())
+            );
+        }
+    }
+    if !m.image_origins().is_empty() {
+        let origins: Vec<String> = m.image_origins().iter().map(|o| o.to_string()).collect();
+        println!("image origins: {}", origins.join(", "));
+    }
     match pkg.signature_info()? {
         Some(sig) => println!(
             "signed: yes, as {} with key id {} (`plaza verify` checks it)",

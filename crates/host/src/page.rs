@@ -230,6 +230,13 @@ pub fn level_name(l: NoticeLevel) -> &'static str {
 /// line per block. Taps show as `(tap ACTION)`, inputs as
 /// `form.name (kind): label`.
 pub fn render_text(page: &Page) -> String {
+    render_text_with(page, &|_| None)
+}
+
+/// [`render_text`], with `describe` saying what an image is (given its URL;
+/// `plaza run` gives an asset's size and kind): its answer follows the URL
+/// in parentheses, as `[image: Logo] asset:logo.png (12 KB PNG)`.
+pub fn render_text_with(page: &Page, describe: &dyn Fn(&str) -> Option<String>) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "{}", one_line(&page.title));
     let _ = writeln!(s, "{}", "=".repeat(page.title.chars().count().clamp(3, 60)));
@@ -274,7 +281,8 @@ pub fn render_text(page: &Page) -> String {
                 );
             }
             Block::Image(img) => {
-                let _ = writeln!(s, "[image: {}] {}", one_line(&img.alt), img.url);
+                let what = describe(&img.url).map_or(String::new(), |d| format!(" ({d})"));
+                let _ = writeln!(s, "[image: {}] {}{what}", one_line(&img.alt), img.url);
             }
             Block::Notice(n) => {
                 let _ = writeln!(s, "! {}: {}", level_name(n.level), one_line(&n.text));
