@@ -87,7 +87,7 @@ pub struct ServeArgs {
     #[arg(long, default_value = "guest")]
     pub user: String,
     /// Rebuild, reinstall and reload a project directory when its source
-    /// (src/, Cargo.toml, plaza.toml) changes.
+    /// (src/, assets/, Cargo.toml, plaza.toml) changes.
     #[arg(long)]
     pub watch: bool,
     /// Install project directories unsigned: they run as unverified
