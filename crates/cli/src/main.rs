@@ -657,6 +657,7 @@ fn pack(dir: &Path, output: Option<PathBuf>, component: Option<PathBuf>) -> Resu
     };
     let bytes = std::fs::read(&wasm).with_context(|| format!("reading {}", wasm.display()))?;
     let pkg = Package::new(&manifest, bytes)
+        .and_then(|p| p.with_assets_dir(&dir.join("assets")))
         .map_err(|e| anyhow::anyhow!("{e}").context(format!("packing {}", dir.display())))?;
     let out = output.unwrap_or_else(|| {
         dir.join(format!(
@@ -691,6 +692,8 @@ fn inspect(path: &Path, json: bool) -> Result<()> {
             "storage_quota_bytes": m.capabilities.storage.as_ref().map(|s| s.quota_bytes),
             "component_bytes": pkg.component.len(),
             "component_sha256": pkg.component_hash(),
+            "image_origins": m.image_origins().iter().map(|o| o.to_string()).collect::<Vec<_>>(),
+            "assets": pkg.assets.iter().map(|a| serde_json::json!({"name": a.name, "bytes": a.bytes.len(), "content_type": a.content_type()})).collect::<Vec<_>>(),
             "signed": pkg.signature.is_some(),
             "signature": pkg.signature_info()?,
             "imports": imports.iter().map(|i| serde_json::json!({"name": i, "status": plaza_host::describe_import(i, m)})).collect::<Vec<_>>(),
@@ -716,6 +719,28 @@ fn inspect(path: &Path, json: bool) -> Result<()> {
         pkg.component.len(),
         pkg.component_hash()
     );
+    if pkg.assets.is_empty() {
+        println!("assets: none");
+    } else {
+        let total: usize = pkg.assets.iter().map(|a| a.bytes.len()).sum();
+        println!(
+            "assets: {} ({}; pages show them as asset:NAME)",
+            pkg.assets.len(),
+            ui::size(total as u64)
+        );
+        for a in &pkg.assets {
+            println!(
+                "  {}  {} {}",
+                a.name,
+                ui::size(a.bytes.len() as u64),
+                a.kind().map_or("?", |k| k.name())
+            );
+        }
+    }
+    if !m.image_origins().is_empty() {
+        let origins: Vec<String> = m.image_origins().iter().map(|o| o.to_string()).collect();
+        println!("image origins: {}", origins.join(", "));
+    }
     match pkg.signature_info()? {
         Some(sig) => println!(
             "signed: yes, as {} with key id {} (`plaza verify` checks it)",

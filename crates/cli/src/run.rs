@@ -2,7 +2,7 @@
 
 use anyhow::{Context, Result};
 use plaza_host::ledger::format_money;
-use plaza_host::page::{offered_actions, render_text};
+use plaza_host::page::{ASSET_PREFIX, offered_actions, render_text_with};
 use plaza_host::prompt::{
     BoxFuture, ConsentAnswer, ConsentRequest, PaymentAnswer, PaymentPrompt, Prompter,
     SubscriptionAnswer, SubscriptionPrompt,
@@ -269,8 +269,22 @@ pub fn parse_action(line: &str) -> Result<Option<Action>, String> {
     Ok(Some(action))
 }
 
-fn show(out: &mut dyn Write, page: &Page) -> std::io::Result<()> {
-    writeln!(out, "{}", render_text(page))
+/// Writes a page as text; an image of the package's assets shows its size
+/// and kind (`asset:logo.png (12 KB PNG)`).
+fn show(out: &mut dyn Write, host: &Host, app: &str, page: &Page) -> std::io::Result<()> {
+    let describe = |url: &str| {
+        let name = url.strip_prefix(ASSET_PREFIX)?;
+        Some(match host.asset(app, name) {
+            Ok(Some(a)) => format!(
+                "{} {}",
+                crate::ui::size(a.bytes.len() as u64),
+                a.kind().map_or("?", |k| k.name())
+            ),
+            Ok(None) => "missing".to_string(),
+            Err(e) => format!("unreadable: {e}"),
+        })
+    };
+    writeln!(out, "{}", render_text_with(page, &describe))
 }
 
 /// A recorder for `plaza run --record FILE`: the scenario names the package
@@ -294,6 +308,8 @@ pub fn recorder(
         let package = plaza_host::package::Package {
             manifest: plaza_host::manifest::Manifest::parse(app, &record.manifest)?,
             component: record.component,
+            assets: plaza_host::package::decode_assets(&record.assets)
+                .map_err(|e| anyhow::anyhow!("the installed package of {app}: {e}"))?,
             signature: record.signature,
         };
         let out = file.with_extension("plaza");
@@ -363,7 +379,7 @@ pub async fn run(
         let result = apply(&session, &action).await;
         record_step(&mut recorder, &action, &result);
         match result {
-            Ok(page) => show(out, &page)?,
+            Ok(page) => show(out, host, app, &page)?,
             Err(e) => {
                 errors += 1;
                 writeln!(out, "error: {e}\n")?;
@@ -389,7 +405,7 @@ pub async fn run(
         let result = apply(&session, &action).await;
         record_step(&mut recorder, &action, &result);
         match result {
-            Ok(page) => show(out, &page)?,
+            Ok(page) => show(out, host, app, &page)?,
             Err(e) => {
                 errors += 1;
                 writeln!(out, "error: {e}")?;

@@ -4,7 +4,7 @@
 mod common;
 
 use common::{err as stderr, out as stdout, plaza};
-use plaza_test_programs::{Fixture, KV_NOTES, UNDECLARED_STORAGE};
+use plaza_test_programs::{Fixture, KV_NOTES, SIM_PROBE, UNDECLARED_STORAGE};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -29,6 +29,49 @@ fn pack(tmp: &Path, f: &Fixture) -> PathBuf {
     assert!(o.status.success(), "pack failed: {}", stderr(&o));
     assert_eq!(stdout(&o).trim(), out.display().to_string());
     out
+}
+
+#[test]
+fn pack_takes_the_assets_folder_inspect_lists_it_and_run_names_an_asset() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = tmp.path().join("plaza.db");
+    let pkg = pack(tmp.path(), &SIM_PROBE);
+    let o = plaza(&store, &["inspect", pkg.to_str().unwrap()]);
+    let text = stdout(&o);
+    assert!(text.contains("assets: 1 ("), "{text}");
+    assert!(text.contains("  probe.png  73 bytes PNG"), "{text}");
+    let o = plaza(&store, &["inspect", "--json", pkg.to_str().unwrap()]);
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(json["assets"][0]["name"], "probe.png");
+    assert_eq!(json["assets"][0]["content_type"], "image/png");
+    let o = plaza(&store, &["install", pkg.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let script = tmp.path().join("none.txt");
+    std::fs::write(&script, "quit\n").unwrap();
+    let run = |path: &str| {
+        let o = plaza(
+            &store,
+            &[
+                "run",
+                "test.plaza.sim-probe",
+                "--path",
+                path,
+                "--script",
+                script.to_str().unwrap(),
+            ],
+        );
+        stdout(&o)
+    };
+    let out = run("/?image=asset:probe.png");
+    assert!(
+        out.contains("[image: probe image] asset:probe.png (73 bytes PNG)"),
+        "{out}"
+    );
+    let out = run("/?image=https://leak.example/x.png");
+    assert!(
+        out.contains("is from `https://leak.example`, which the manifest does not declare"),
+        "{out}"
+    );
 }
 
 #[test]

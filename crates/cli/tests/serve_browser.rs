@@ -864,3 +864,138 @@ fn bad_arguments_get_a_clear_error() {
         common::err(&o)
     );
 }
+
+/// A server on loopback that counts the connections made to it (and answers
+/// each with a tiny GIF, so a browser that did connect would show it).
+fn counting_server() -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::io::{Read, Write};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let count = std::sync::Arc::new(AtomicUsize::new(0));
+    let seen = count.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { continue };
+            seen.fetch_add(1, Ordering::SeqCst);
+            let _ = s.set_read_timeout(Some(Duration::from_millis(200)));
+            let _ = s.read(&mut [0; 1024]);
+            let _ = s.write_all(
+                b"HTTP/1.1 200 OK\r\nContent-Type: image/gif\r\nContent-Length: 6\r\nConnection: close\r\n\r\nGIF89a",
+            );
+        }
+    });
+    (port, count)
+}
+
+#[test]
+fn images_come_only_from_the_simulator() {
+    use std::sync::atomic::Ordering;
+    let _one = BROWSER.lock().unwrap_or_else(|p| p.into_inner());
+    let (port, connections) = counting_server();
+    let tmp = tempfile::tempdir().unwrap();
+    let pkg = pack(tmp.path(), &SIM_PROBE);
+    let sim = Simulator::start(
+        tmp.path(),
+        &["--developer-mode", pkg.to_str().unwrap()],
+        &[],
+    );
+    // The policy lets images come only from the simulator itself.
+    let r = agent().get(&sim.url).call().unwrap();
+    let csp = r
+        .headers()
+        .get("content-security-policy")
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        csp.contains("img-src 'self';") && !csp.contains("https:") && !csp.contains("data:"),
+        "{csp}"
+    );
+    // The simulator serves the package's assets with their media type.
+    let mut r = agent()
+        .get(&format!(
+            "{}api/assets/test.plaza.sim-probe/probe.png",
+            sim.url
+        ))
+        .call()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(
+        r.headers().get("content-type").unwrap().to_str().unwrap(),
+        "image/png"
+    );
+    assert!(r.body_mut().read_to_vec().unwrap().starts_with(b"\x89PNG"));
+    let r = agent()
+        .get(&format!(
+            "{}api/assets/test.plaza.sim-probe/other.png",
+            sim.url
+        ))
+        .call()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 404);
+
+    let b = Browser::start();
+    b.goto(&sim.url);
+    b.wait_for("body[data-ready]");
+    b.click("#screen [data-app='test.plaza.sim-probe']");
+    b.wait_field("Visits", "1");
+    let open = |path: &str| {
+        b.js(
+            "return fetch('/api/open', {method: 'POST', headers: {'Content-Type': 'application/json'},
+                                        body: JSON.stringify({app: 'test.plaza.sim-probe', path: arguments[0]})})
+                     .then((r) => r.json());",
+            json!([path]),
+        )
+    };
+    // A page with an image pointing at the local server is refused by the
+    // host, naming the origin; the simulator shows the refusal.
+    let answer = open(&format!(
+        "/?image=http%3A%2F%2F127.0.0.1%3A{port}%2Fx.png%3Fphone%3D13800138000"
+    ));
+    let error = answer["error"].as_str().unwrap_or_default().to_string();
+    assert!(
+        error.contains(&format!(
+            "is from `http://127.0.0.1:{port}`, which the manifest does not declare"
+        )),
+        "{answer}"
+    );
+    b.wait_text("#screen", "which the manifest does not declare");
+    // Even an image the page itself made is not loaded: the policy blocks it.
+    let loaded = b.js(
+        "const i = new Image();
+         const done = new Promise((r) => { i.onload = () => r('loaded'); i.onerror = () => r('blocked'); });
+         i.src = 'http://127.0.0.1:' + arguments[0] + '/direct.gif';
+         document.body.append(i);
+         return done;",
+        json!([port]),
+    );
+    assert_eq!(loaded, "blocked");
+    // The package's own image renders, from the simulator.
+    let answer = open("/?image=asset:probe.png");
+    assert!(answer["page"].is_object(), "{answer}");
+    b.wait_for("#screen img.mp-image");
+    let width = b.wait_until("the asset image to load", || {
+        let v = b.js(
+            "const i = document.querySelector('#screen img.mp-image');
+             return i && i.complete ? {w: i.naturalWidth, src: i.getAttribute('src')} : null;",
+            json!([]),
+        );
+        (!v.is_null()).then_some(v)
+    });
+    assert_eq!(width["w"], 4, "{width}");
+    assert_eq!(width["src"], "/api/assets/test.plaza.sim-probe/probe.png");
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(
+        connections.load(Ordering::SeqCst),
+        0,
+        "the browser contacted the server a mini-app's page pointed at"
+    );
+    // The counting server does count (the check above is not vacuous).
+    drop(std::net::TcpStream::connect(("127.0.0.1", port)).unwrap());
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while connections.load(Ordering::SeqCst) == 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(connections.load(Ordering::SeqCst), 1);
+}

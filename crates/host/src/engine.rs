@@ -477,6 +477,7 @@ impl Runtime {
                 manifest: manifest.clone(),
                 pre,
                 signed: false,
+                assets: Vec::new(),
             },
             imports,
         ))
@@ -544,6 +545,9 @@ impl Runtime {
             )
             .await?;
         loaded.signed = signed;
+        loaded.assets = crate::package::decode_assets(&record.assets)
+            .map(|a| a.into_iter().map(|a| a.name).collect())
+            .unwrap_or_default();
         let loaded = Arc::new(loaded);
         if self.is_uninstalling(app_id) {
             return Err(Error::NotInstalled {

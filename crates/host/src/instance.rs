@@ -36,6 +36,8 @@ pub(crate) struct LoadedApp {
     pub(crate) pre: plaza_world::MiniAppPre<InstanceState>,
     /// Whether the package was signed by its registered publisher.
     pub(crate) signed: bool,
+    /// The names of the package's assets (what a page may show as `asset:NAME`).
+    pub(crate) assets: Vec<String>,
 }
 
 /// The data of one session's Wasmtime store.

@@ -260,6 +260,9 @@ pub struct Capabilities {
     pub messaging: Option<MessagingRequest>,
     /// `[capabilities.network]`.
     pub network: Option<NetworkRequest>,
+    /// `[capabilities.images]`: the origins its pages may show images from
+    /// (not a capability of the gate: the page check reads it).
+    pub images: Option<NetworkRequest>,
 }
 
 /// What a mini-app asks of the network: the origins it may call.
@@ -455,6 +458,12 @@ impl Manifest {
             }
         };
 
+        let images = match caps.images {
+            None => None,
+            Some(n) => Some(NetworkRequest {
+                origins: parse_origins(n.origins, "capabilities.images.origins", &fail)?,
+            }),
+        };
         let network = match caps.network {
             None => None,
             Some(n) => {
@@ -514,6 +523,7 @@ impl Manifest {
                 payment: caps.payment.is_some(),
                 messaging,
                 network,
+                images,
             },
             source: text.to_string(),
         })
@@ -555,6 +565,16 @@ impl Manifest {
     pub fn origins(&self) -> &[Origin] {
         self.capabilities
             .network
+            .as_ref()
+            .map(|n| n.origins.as_slice())
+            .unwrap_or(&[])
+    }
+
+    /// The origins the mini-app's pages may show images from (empty when it
+    /// declares none): `[capabilities.images] origins`.
+    pub fn image_origins(&self) -> &[Origin] {
+        self.capabilities
+            .images
             .as_ref()
             .map(|n| n.origins.as_slice())
             .unwrap_or(&[])
@@ -730,7 +750,7 @@ impl fmt::Display for Origin {
 }
 
 /// Splits `host:port` or `[v6]:port`; the port is optional.
-fn split_host_port(s: &str) -> std::result::Result<(&str, Option<u16>), String> {
+pub(crate) fn split_host_port(s: &str) -> std::result::Result<(&str, Option<u16>), String> {
     let (host, port) = if let Some(rest) = s.strip_prefix('[') {
         let end = rest.find(']').ok_or("an IPv6 address ends with `]`")?;
         let host = &s[..end + 2];
@@ -804,6 +824,36 @@ pub fn is_reverse_dns(s: &str) -> bool {
         })
 }
 
+/// Parses `[capabilities.images] origins`: at least one, at most
+/// [`MAX_ORIGINS`], each an [`Origin`], repeats dropped.
+fn parse_origins(
+    list: Spanned<Vec<String>>,
+    field: &str,
+    fail: &dyn Fn(std::ops::Range<usize>, &str, String) -> Error,
+) -> Result<Vec<Origin>> {
+    let span = list.span();
+    let list = list.into_inner();
+    if list.is_empty() || list.len() > MAX_ORIGINS {
+        return Err(fail(
+            span,
+            field,
+            format!(
+                "lists {} origins: it must list 1 to {MAX_ORIGINS}, such as `https://img.example.gov.cn`",
+                list.len()
+            ),
+        ));
+    }
+    let mut origins: Vec<Origin> = Vec::with_capacity(list.len());
+    for text in &list {
+        let origin = Origin::parse(text)
+            .map_err(|why| fail(span.clone(), field, format!("has `{text}`: {why}")))?;
+        if !origins.contains(&origin) {
+            origins.push(origin);
+        }
+    }
+    Ok(origins)
+}
+
 fn line_of(text: &str, offset: usize) -> usize {
     text.as_bytes()[..offset.min(text.len())]
         .iter()
@@ -860,6 +910,7 @@ struct RawCapabilities {
     payment: Option<Empty>,
     messaging: Option<RawMessaging>,
     network: Option<RawNetwork>,
+    images: Option<RawNetwork>,
 }
 
 #[derive(Deserialize)]
@@ -1019,6 +1070,32 @@ scopes = { real-name = "To register you" }
                 "{origins}: {e}"
             );
         }
+    }
+
+    #[test]
+    fn image_origins_are_parsed_and_checked() {
+        let m = Manifest::parse(
+            "plaza.toml",
+            &format!("{GOOD}\n[capabilities.images]\norigins = [\"https://img.hz.gov.cn\"]\n"),
+        )
+        .unwrap();
+        assert_eq!(m.image_origins()[0].to_string(), "https://img.hz.gov.cn");
+        assert!(m.origins().is_empty() && !m.declares(Capability::Network));
+        for (origins, why) in [("", "1 to 32"), ("\"http://img.hz.gov.cn\"", "plain HTTP")] {
+            let e = err(&format!(
+                "{GOOD}\n[capabilities.images]\norigins = [{origins}]\n"
+            ));
+            assert!(
+                e.contains("capabilities.images.origins") && e.contains(why),
+                "{e}"
+            );
+        }
+        assert!(
+            Manifest::parse("plaza.toml", GOOD)
+                .unwrap()
+                .image_origins()
+                .is_empty()
+        );
     }
 
     #[test]

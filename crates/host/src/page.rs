@@ -17,6 +17,7 @@
 //! assert!(render_text(&page).starts_with("Hospital\n"));
 //! ```
 
+use crate::manifest::{Manifest, Scheme};
 use plaza_world::app::{Block, InputKind, NoticeLevel, Page};
 use std::fmt::Write;
 
@@ -46,9 +47,22 @@ pub fn page_size(page: &Page) -> usize {
     n
 }
 
+/// The prefix of an image URL that names an asset of the package.
+pub const ASSET_PREFIX: &str = "asset:";
+
 /// Checks a page against the host's rules: at most `max_bytes`, ids non-empty
-/// and short, images over `https:`.
-pub fn validate(page: &Page, max_bytes: usize) -> Result<(), String> {
+/// and short, and every image either an asset of the package (`asset:NAME`,
+/// `NAME` among `assets`) or an `https:` URL of an origin the manifest
+/// declares for images (`[capabilities.images] origins`, matched as network
+/// origins are). Nothing else: a page must not make the embedding app
+/// contact a server the manifest does not name (an image URL can carry the
+/// user's data out). The error names the block and the image's origin.
+pub fn validate(
+    page: &Page,
+    max_bytes: usize,
+    manifest: &Manifest,
+    assets: &[String],
+) -> Result<(), String> {
     let size = page_size(page);
     if size > max_bytes {
         return Err(format!(
@@ -73,16 +87,87 @@ pub fn validate(page: &Page, max_bytes: usize) -> Result<(), String> {
                     "block {i}: an input's form and name must be 1 to {MAX_ID_BYTES} bytes"
                 ));
             }
-            Block::Image(img) if !img.url.starts_with("https://") => {
-                return Err(format!(
-                    "block {i}: image URL `{}` is not https:",
-                    img.url.chars().take(80).collect::<String>()
-                ));
-            }
+            Block::Image(img) => check_image(&img.url, manifest, assets)
+                .map_err(|why| format!("block {i}: {why}"))?,
             _ => {}
         }
     }
     Ok(())
+}
+
+/// Where an image may come from, or why not.
+fn check_image(url: &str, manifest: &Manifest, assets: &[String]) -> Result<(), String> {
+    let shown: String = url.chars().take(80).collect();
+    let shown = if shown.len() < url.len() {
+        format!("{shown}...")
+    } else {
+        shown
+    };
+    let advice = "put the image in the package's `assets/` folder and show it as `asset:NAME`, or declare its origin in `[capabilities.images] origins`";
+    if let Some(name) = url.strip_prefix(ASSET_PREFIX) {
+        if assets.iter().any(|a| a == name) {
+            return Ok(());
+        }
+        return Err(format!(
+            "the image `{shown}` names no asset of the package ({}); assets are the files of the `assets/` folder next to `plaza.toml`, packed by `plaza pack`",
+            if assets.is_empty() {
+                "it has none".to_string()
+            } else {
+                format!(
+                    "it has {}",
+                    assets
+                        .iter()
+                        .take(20)
+                        .map(|a| format!("`{a}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            }
+        ));
+    }
+    let Some((scheme, host, port)) = url_origin(url) else {
+        return Err(format!(
+            "the image `{shown}` is neither `asset:NAME` nor an https URL: {advice}"
+        ));
+    };
+    let origin = if port == scheme.default_port() {
+        format!("{}://{host}", scheme.as_str())
+    } else {
+        format!("{}://{host}:{port}", scheme.as_str())
+    };
+    if manifest
+        .image_origins()
+        .iter()
+        .any(|o| o.matches(scheme.as_str(), &host, port))
+    {
+        return Ok(());
+    }
+    Err(format!(
+        "the image `{shown}` is from `{origin}`, which the manifest does not declare: {advice}"
+    ))
+}
+
+/// The scheme, host (lower case) and port of an `https:` or `http:` URL
+/// with a host; `None` for anything else (no authority, a user name, a bad
+/// port).
+fn url_origin(url: &str) -> Option<(Scheme, String, u16)> {
+    let (scheme, rest) = url.split_once("://")?;
+    let scheme = match scheme.to_ascii_lowercase().as_str() {
+        "https" => Scheme::Https,
+        "http" => Scheme::Http,
+        _ => return None,
+    };
+    let authority = &rest[..rest.find(['/', '?', '#', '\\']).unwrap_or(rest.len())];
+    if authority.contains('@') {
+        return None;
+    }
+    let (host, port) = crate::manifest::split_host_port(authority).ok()?;
+    let host = host.to_ascii_lowercase();
+    let host = host.strip_suffix('.').unwrap_or(&host).to_string();
+    if host.is_empty() {
+        return None;
+    }
+    Some((scheme, host, port.unwrap_or(scheme.default_port())))
 }
 
 /// The action ids a page offers (buttons and tappable items), in page order,
@@ -145,6 +230,13 @@ pub fn level_name(l: NoticeLevel) -> &'static str {
 /// line per block. Taps show as `(tap ACTION)`, inputs as
 /// `form.name (kind): label`.
 pub fn render_text(page: &Page) -> String {
+    render_text_with(page, &|_| None)
+}
+
+/// [`render_text`], with `describe` saying what an image is (given its URL;
+/// `plaza run` gives an asset's size and kind): its answer follows the URL
+/// in parentheses, as `[image: Logo] asset:logo.png (12 KB PNG)`.
+pub fn render_text_with(page: &Page, describe: &dyn Fn(&str) -> Option<String>) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "{}", one_line(&page.title));
     let _ = writeln!(s, "{}", "=".repeat(page.title.chars().count().clamp(3, 60)));
@@ -189,7 +281,8 @@ pub fn render_text(page: &Page) -> String {
                 );
             }
             Block::Image(img) => {
-                let _ = writeln!(s, "[image: {}] {}", one_line(&img.alt), img.url);
+                let what = describe(&img.url).map_or(String::new(), |d| format!(" ({d})"));
+                let _ = writeln!(s, "[image: {}] {}{what}", one_line(&img.alt), img.url);
             }
             Block::Notice(n) => {
                 let _ = writeln!(s, "! {}: {}", level_name(n.level), one_line(&n.text));
@@ -205,4 +298,84 @@ pub fn render_text(page: &Page) -> String {
 
 fn one_line(s: &str) -> String {
     s.replace(['\n', '\r'], " ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use plaza_world::app::{Image, Navigation};
+
+    const MANIFEST: &str = "[app]\nid = \"a.b\"\nname = \"A\"\nversion = \"1.0.0\"\n[publisher]\nid = \"a.pub\"\nname = \"P\"\ncategory = \"other\"\n";
+
+    fn image_page(url: &str) -> Page {
+        Page {
+            title: "t".into(),
+            blocks: vec![
+                Block::Text("x".into()),
+                Block::Image(Image {
+                    url: url.into(),
+                    alt: "a".into(),
+                }),
+            ],
+            navigation: Navigation::Push,
+        }
+    }
+
+    fn check(manifest: &str, url: &str) -> Result<(), String> {
+        let m = Manifest::parse("plaza.toml", manifest).unwrap();
+        validate(&image_page(url), 1 << 20, &m, &["logo.png".to_string()])
+    }
+
+    #[test]
+    fn images_come_from_assets_or_declared_origins_only() {
+        let declared = format!(
+            "{MANIFEST}[capabilities.images]\norigins = [\"https://img.hz.gov.cn\", \"https://*.cdn.hz.gov.cn:8443\"]\n"
+        );
+        // An undeclared origin is refused, naming it.
+        let e = check(MANIFEST, "https://x.example/p.png?d=13800138000").unwrap_err();
+        assert!(
+            e.starts_with("block 1: the image `https://x.example/p.png?d=13800138000` is from `https://x.example`, which the manifest does not declare"),
+            "{e}"
+        );
+        assert!(
+            e.contains("asset:NAME") && e.contains("[capabilities.images]"),
+            "{e}"
+        );
+        let e = check(&declared, "https://img.hz.gov.cn.evil.cn/p.png").unwrap_err();
+        assert!(e.contains("is from `https://img.hz.gov.cn.evil.cn`"), "{e}");
+        let e = check(&declared, "https://img.hz.gov.cn@evil.cn/p.png").unwrap_err();
+        assert!(e.contains("neither"), "{e}");
+        let e = check(&declared, "https://img.hz.gov.cn:444/p.png").unwrap_err();
+        assert!(e.contains("is from `https://img.hz.gov.cn:444`"), "{e}");
+        let e = check(&declared, "http://img.hz.gov.cn/p.png").unwrap_err();
+        assert!(e.contains("is from `http://img.hz.gov.cn`"), "{e}");
+        let e = check(MANIFEST, "http://127.0.0.1:9/x.png").unwrap_err();
+        assert!(e.contains("is from `http://127.0.0.1:9`"), "{e}");
+        for other in [
+            "data:image/png;base64,AAAA",
+            "//x.example/p.png",
+            "/p.png",
+            "javascript:1",
+        ] {
+            let e = check(&declared, other).unwrap_err();
+            assert!(
+                e.contains("neither `asset:NAME` nor an https URL"),
+                "{other}: {e}"
+            );
+        }
+        // A declared origin, exact or wildcard, is accepted.
+        check(&declared, "https://img.hz.gov.cn/p.png").unwrap();
+        check(&declared, "HTTPS://IMG.hz.gov.cn/p.png?size=2").unwrap();
+        check(&declared, "https://a.cdn.hz.gov.cn:8443/p.png").unwrap();
+        // An asset of the package is accepted, a missing one refused.
+        check(MANIFEST, "asset:logo.png").unwrap();
+        let e = check(MANIFEST, "asset:other.png").unwrap_err();
+        assert!(
+            e.contains("`asset:other.png` names no asset of the package (it has `logo.png`)"),
+            "{e}"
+        );
+        let m = Manifest::parse("plaza.toml", MANIFEST).unwrap();
+        let e = validate(&image_page("asset:logo.png"), 1 << 20, &m, &[]).unwrap_err();
+        assert!(e.contains("it has none"), "{e}");
+    }
 }

@@ -538,7 +538,10 @@ async fn deliver_within(
             });
         }
     };
-    if let Err(message) = page::validate(&page, runtime.services.limits.page_bytes) {
+    let (manifest, assets) = (&live.app.manifest, &live.app.assets);
+    if let Err(message) =
+        page::validate(&page, runtime.services.limits.page_bytes, manifest, assets)
+    {
         audit_lifecycle(live, "page.refused", Outcome::Denied, &message);
         return Err(Error::InvalidPage {
             app: live.app.manifest.app.id.clone(),

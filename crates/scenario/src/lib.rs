@@ -197,7 +197,9 @@ impl Components {
             .map_err(|e| format!("reading plaza.toml: {e}"))?;
         let component =
             std::fs::read(&wasm).map_err(|e| format!("reading {}: {e}", wasm.display()))?;
-        Package::new(&manifest, component).map_err(|e| e.to_string())
+        Package::new(&manifest, component)
+            .and_then(|p| p.with_assets_dir(&dir.join("assets")))
+            .map_err(|e| e.to_string())
     }
 }
 

@@ -191,7 +191,10 @@ impl PageBuilder {
         }
     }
 
-    /// Adds an image from an `https:` URL, with its text alternative.
+    /// Adds an image, with its text alternative: `asset:NAME` for an image
+    /// of the package's `assets/` folder, or an `https:` URL of an origin
+    /// the manifest declares in `[capabilities.images] origins` (the host
+    /// refuses a page with any other image).
     pub fn image(self, url: impl Into<String>, alt: impl Into<String>) -> Self {
         self.block(Block::Image(Image {
             url: url.into(),

@@ -15,6 +15,7 @@
 //! | `POST /api/wallet/topup` `{amount}` | top up the wallet (major units) |
 //! | `POST /api/citizen` `{name}` | give the user a verified real name, an insurance card and money |
 //! | `POST /api/inbox/read` `{id}` | mark a message read |
+//! | `GET /api/assets/{app}/{name}` | an image of a mini-app's package (what its pages show as `asset:NAME`) |
 //!
 //! Every response carries a Content-Security-Policy without inline script;
 //! requests must name a loopback host when the simulator listens on one (no
@@ -41,11 +42,13 @@ const INDEX_HTML: &str = include_str!("assets/index.html");
 const APP_JS: &str = include_str!("assets/app.js");
 const APP_CSS: &str = include_str!("assets/app.css");
 
-/// The policy every response carries: scripts and styles only from the
-/// simulator itself (no inline script, no `eval`), images also over https
-/// (mini-apps' image blocks), nothing framed, no plugins, no forms posted.
+/// The policy every response carries: scripts, styles and images only from
+/// the simulator itself (no inline script, no `eval`; a mini-app's images
+/// are its package's assets, served at `/api/assets/...`, so a page cannot
+/// make the browser contact anyone else), nothing framed, no plugins, no
+/// forms posted.
 pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
-     img-src 'self' https: data:; object-src 'none'; base-uri 'none'; \
+     img-src 'self'; object-src 'none'; base-uri 'none'; \
      frame-ancestors 'none'; form-action 'none'";
 
 /// The routes.
@@ -74,6 +77,7 @@ pub fn router(sim: Sim, local: SocketAddr) -> Router {
         .route("/api/wallet/topup", post(topup))
         .route("/api/citizen", post(citizen))
         .route("/api/inbox/read", post(read))
+        .route("/api/assets/{app}/{name}", get(app_asset))
         .with_state(sim)
         .layer(middleware::from_fn(move |req: Request, next: Next| {
             guard(local, req, next)
@@ -167,9 +171,25 @@ fn ok() -> ApiResult {
     Ok(Json(json!({ "ok": true })))
 }
 
-/// A page as the browser renders it: every string is data, shown with
-/// `textContent`.
-pub fn page_json(page: &Page) -> Value {
+/// An image of a mini-app's package, with its media type.
+async fn app_asset(
+    State(sim): State<Sim>,
+    axum::extract::Path((app, name)): axum::extract::Path<(String, String)>,
+) -> ApiResult<Response> {
+    match sim.host.asset(&app, &name)? {
+        Some(a) => Ok(([(header::CONTENT_TYPE, a.content_type())], a.bytes).into_response()),
+        None => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("{app} has no asset `{name}`"),
+        )),
+    }
+}
+
+/// A page of the mini-app `app` as the browser renders it: every string is
+/// data, shown with `textContent`. An image of the package's assets gets the
+/// simulator's URL for it (`src`); any other image none (the simulator loads
+/// images only from itself).
+pub fn page_json(page: &Page, app: &str) -> Value {
     let blocks: Vec<Value> = page
         .blocks
         .iter()
@@ -199,7 +219,14 @@ pub fn page_json(page: &Page) -> Value {
                 "required": i.required,
                 "kind": plaza_host::page::kind_name(i.kind),
             }),
-            Block::Image(i) => json!({"type": "image", "url": i.url, "alt": i.alt}),
+            Block::Image(i) => {
+                let src = i
+                    .url
+                    .strip_prefix(plaza_host::page::ASSET_PREFIX)
+                    .filter(|n| plaza_host::package::is_asset_name(n))
+                    .map(|n| format!("/api/assets/{app}/{n}"));
+                json!({"type": "image", "url": i.url, "alt": i.alt, "src": src})
+            }
             Block::Notice(n) => json!({
                 "type": "notice",
                 "text": n.text,
@@ -332,7 +359,7 @@ async fn state(State(sim): State<Sim>) -> ApiResult {
             "app_id": o.app_id,
             "app_name": name,
             "path": o.path,
-            "page": o.page.as_ref().map(page_json),
+            "page": o.page.as_ref().map(|p| page_json(p, &o.app_id)),
             "error": o.error,
         })
     });
@@ -395,7 +422,7 @@ fn respond(
 ) -> ApiResult {
     match result {
         Ok(page) => {
-            let json = page_json(&page);
+            let json = page_json(&page, app);
             sim.record(user, app, path, Outcome::Page(page));
             Ok(Json(json!({ "page": json })))
         }
@@ -658,7 +685,7 @@ mod tests {
             ],
             navigation: Navigation::Push,
         };
-        let v = page_json(&page);
+        let v = page_json(&page, "a.b");
         assert_eq!(v["title"], "<b>t</b>");
         assert_eq!(v["blocks"][0]["text"], "<script>alert(1)</script>");
         assert_eq!(v["blocks"][1]["value"], "<img src=x onerror=alert(1)>");
@@ -670,5 +697,6 @@ mod tests {
         assert!(CSP.contains("default-src 'self'"));
         assert!(CSP.contains("script-src 'self';"));
         assert!(!CSP.contains("unsafe-inline") && !CSP.contains("unsafe-eval"));
+        assert!(CSP.contains("img-src 'self';") && !CSP.contains("https:"));
     }
 }

@@ -87,7 +87,7 @@ pub struct ServeArgs {
     #[arg(long, default_value = "guest")]
     pub user: String,
     /// Rebuild, reinstall and reload a project directory when its source
-    /// (src/, Cargo.toml, plaza.toml) changes.
+    /// (src/, assets/, Cargo.toml, plaza.toml) changes.
     #[arg(long)]
     pub watch: bool,
     /// Install project directories unsigned: they run as unverified
@@ -343,6 +343,7 @@ impl Installer {
             .context("the build task")??;
         let bytes = std::fs::read(&wasm).with_context(|| format!("reading {}", wasm.display()))?;
         let mut pkg = Package::new(&manifest, bytes)
+            .and_then(|p| p.with_assets_dir(&dir.join("assets")))
             .map_err(|e| anyhow::anyhow!("{e}").context(format!("packing {}", dir.display())))?;
         if !self.unverified {
             let key = self.publisher_key(&pkg)?;

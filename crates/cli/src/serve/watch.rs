@@ -8,13 +8,14 @@ use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 /// What the source looks like: every file's path, size and modification
-/// time under `src/`, and `Cargo.toml` and `plaza.toml`.
+/// time under `src/` and `assets/`, and `Cargo.toml` and `plaza.toml`.
 fn fingerprint(dir: &Path) -> Vec<(String, u64, Option<SystemTime>)> {
     let mut out = Vec::new();
     for f in ["Cargo.toml", "plaza.toml", "Cargo.lock"] {
         add(&dir.join(f), &mut out);
     }
     walk(&dir.join("src"), &mut out, 0);
+    walk(&dir.join("assets"), &mut out, 0);
     out.sort();
     out
 }

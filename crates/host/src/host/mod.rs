@@ -241,11 +241,13 @@ impl Host {
             publisher_id: manifest.publisher.id.clone(),
             manifest: manifest.source.clone(),
             component: component_bytes.to_vec(),
+            assets: crate::package::encode_assets(&package.assets),
             component_sha256: sha.clone(),
             signature: package.signature,
             installed_at_ms: inner.services.clock.now_ms(),
         })?;
         loaded.signed = trust.signed;
+        loaded.assets = package.assets.iter().map(|a| a.name.clone()).collect();
         inner.runtime.set_loaded(Arc::new(loaded));
         if let Some(previous) = &previous {
             self.reset_changed_consents(previous, &manifest)?;
@@ -563,6 +565,39 @@ impl Host {
     /// component, signature), to export it; `None` if it is not installed.
     pub fn package(&self, app_id: &str) -> Result<Option<PackageRecord>> {
         Ok(self.inner.services.store.get_package(app_id)?)
+    }
+
+    /// An image of an installed mini-app's package, for a renderer to show
+    /// where a page has `asset:NAME` (its media type is
+    /// [`Asset::content_type`](crate::package::Asset::content_type)); `None`
+    /// if the package has no asset of that name. Reads only the assets, not
+    /// the component. `Error::NotInstalled` if the mini-app is not installed.
+    pub fn asset(&self, app_id: &str, name: &str) -> Result<Option<crate::package::Asset>> {
+        let Some(section) = self.inner.services.store.package_assets(app_id)? else {
+            return Err(Error::NotInstalled {
+                app: app_id.to_string(),
+            });
+        };
+        let assets = crate::package::decode_assets(&section).map_err(|message| Error::Package {
+            source_name: format!("{app_id} (installed)"),
+            message,
+        })?;
+        Ok(assets.into_iter().find(|a| a.name == name))
+    }
+
+    /// The names of an installed mini-app's assets, in order (empty when it
+    /// has none); `Error::NotInstalled` if it is not installed.
+    pub fn asset_names(&self, app_id: &str) -> Result<Vec<String>> {
+        let Some(section) = self.inner.services.store.package_assets(app_id)? else {
+            return Err(Error::NotInstalled {
+                app: app_id.to_string(),
+            });
+        };
+        let assets = crate::package::decode_assets(&section).map_err(|message| Error::Package {
+            source_name: format!("{app_id} (installed)"),
+            message,
+        })?;
+        Ok(assets.into_iter().map(|a| a.name).collect())
     }
 
     /// Binds (or replaces) a user's medical-insurance card: coverage in basis

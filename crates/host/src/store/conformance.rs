@@ -319,6 +319,7 @@ fn package(app_id: &str, version: &str) -> PackageRecord {
         publisher_id: "a".into(),
         manifest: format!("manifest of {app_id}"),
         component: vec![1; 1000],
+        assets: Vec::new(),
         component_sha256: format!("hash of {app_id} {version}"),
         signature: None,
         installed_at_ms: 5,
@@ -332,6 +333,7 @@ pub(crate) fn package_info_is_the_record_without_the_component(s: &dyn Store) {
         publisher_id: "a".into(),
         manifest: "m".into(),
         component: vec![1; 1000],
+        assets: vec![7; 20],
         component_sha256: "h".into(),
         signature: Some(vec![2]),
         installed_at_ms: 5,
@@ -339,6 +341,7 @@ pub(crate) fn package_info_is_the_record_without_the_component(s: &dyn Store) {
     s.put_package(&record).unwrap();
     let info = s.package_info("a.b").unwrap().unwrap();
     assert!(info.component.is_empty());
+    assert!(info.assets.is_empty());
     assert_eq!(
         PackageRecord {
             component: vec![1; 1000],
@@ -347,8 +350,28 @@ pub(crate) fn package_info_is_the_record_without_the_component(s: &dyn Store) {
         .component_sha256,
         "h"
     );
-    assert_eq!(s.get_package("a.b").unwrap().unwrap().component.len(), 1000);
+    let full = s.get_package("a.b").unwrap().unwrap();
+    assert_eq!((full.component.len(), full.assets), (1000, vec![7; 20]));
     assert!(s.package_info("x.y").unwrap().is_none());
+    // The assets alone, replaced and removed with their package.
+    assert_eq!(s.package_assets("a.b").unwrap(), Some(vec![7; 20]));
+    assert_eq!(s.package_assets("x.y").unwrap(), None);
+    s.put_package(&PackageRecord {
+        assets: Vec::new(),
+        ..record.clone()
+    })
+    .unwrap();
+    assert_eq!(s.package_assets("a.b").unwrap(), Some(Vec::new()));
+    assert!(s.get_package("a.b").unwrap().unwrap().assets.is_empty());
+    s.put_package(&record).unwrap();
+    assert!(s.delete_package("a.b").unwrap());
+    assert_eq!(s.package_assets("a.b").unwrap(), None);
+    s.put_package(&PackageRecord {
+        assets: Vec::new(),
+        ..record
+    })
+    .unwrap();
+    assert_eq!(s.package_assets("a.b").unwrap(), Some(Vec::new()));
 }
 
 pub(crate) fn packages_list_by_id_replace_and_delete(s: &dyn Store) {

@@ -47,6 +47,9 @@ pub struct PackageRecord {
     pub manifest: String,
     /// The component bytes.
     pub component: Vec<u8>,
+    /// The package's assets section ([`crate::package::encode_assets`]),
+    /// empty when it has none; kept, replaced and removed with the package.
+    pub assets: Vec<u8>,
     /// SHA-256 of the component, hex.
     pub component_sha256: String,
     /// The signature section, if any.
@@ -61,9 +64,12 @@ pub trait PackageStore: Send + Sync {
     fn put_package(&self, record: &PackageRecord) -> StoreResult<()>;
     /// The package of `app_id`, if installed.
     fn get_package(&self, app_id: &str) -> StoreResult<Option<PackageRecord>>;
-    /// The package of `app_id` without its component bytes (cheap: for
+    /// The package of `app_id` without its component and asset bytes (cheap: for
     /// presence checks and update rules).
     fn package_info(&self, app_id: &str) -> StoreResult<Option<PackageRecord>>;
+    /// The assets section of the package of `app_id` (empty when it has no
+    /// assets), without reading its component; `None` if not installed.
+    fn package_assets(&self, app_id: &str) -> StoreResult<Option<Vec<u8>>>;
     /// Every installed package, by id, without component bytes.
     fn list_packages(&self) -> StoreResult<Vec<PackageRecord>>;
     /// Removes a package; returns whether it was installed.

@@ -132,12 +132,14 @@ function renderBlock(b, forms, screen) {
       return placed;
     }
     case 'image': {
-      if (!String(b.url).startsWith('https://')) return el('p', 'mp-text', '[image: ' + b.alt + ']');
+      // Only the package's own images, from the simulator: anything else is
+      // named, not loaded.
+      if (!b.src) return el('p', 'mp-text', '[image: ' + b.alt + '] ' + b.url + ' (not loaded: the simulator shows only images of the package)');
       const img = document.createElement('img');
       img.className = 'mp-image';
       img.referrerPolicy = 'no-referrer';
       img.alt = b.alt;
-      img.src = b.url;
+      img.src = b.src;
       return img;
     }
     case 'notice': {

@@ -15,7 +15,15 @@ CREATE TABLE IF NOT EXISTS packages (
     signature BLOB,
     installed_at_ms INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS package_assets (
+    app_id TEXT PRIMARY KEY,
+    assets BLOB NOT NULL
+);
 ";
+
+/// A package's assets section, empty when it has none.
+const ASSETS_OF: &str =
+    "COALESCE((SELECT assets FROM package_assets a WHERE a.app_id = packages.app_id), x'')";
 
 /// The columns of a package without its component.
 const INFO_COLUMNS: &str =
@@ -28,6 +36,7 @@ fn info_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PackageRecord> {
         publisher_id: r.get(2)?,
         manifest: r.get(3)?,
         component: Vec::new(),
+        assets: Vec::new(),
         component_sha256: r.get(4)?,
         signature: r.get(5)?,
         installed_at_ms: r.get(6)?,
@@ -53,6 +62,15 @@ impl PackageStore for SqliteStore {
                 ],
             )
             .map_err(db("save the package"))?;
+            c.execute("DELETE FROM package_assets WHERE app_id = ?1", [&r.app_id])
+                .map_err(db("save the package's assets"))?;
+            if !r.assets.is_empty() {
+                c.execute(
+                    "INSERT INTO package_assets (app_id, assets) VALUES (?1, ?2)",
+                    params![r.app_id, r.assets],
+                )
+                .map_err(db("save the package's assets"))?;
+            }
             Ok(())
         })
     }
@@ -60,8 +78,10 @@ impl PackageStore for SqliteStore {
     fn get_package(&self, app_id: &str) -> StoreResult<Option<PackageRecord>> {
         self.read()
             .query_row(
-                "SELECT app_id, version, publisher_id, manifest, component, component_sha256, signature, installed_at_ms
-                 FROM packages WHERE app_id = ?1",
+                &format!(
+                    "SELECT app_id, version, publisher_id, manifest, component, component_sha256, signature, installed_at_ms, {ASSETS_OF}
+                     FROM packages WHERE app_id = ?1"
+                ),
                 [app_id],
                 |r| {
                     Ok(PackageRecord {
@@ -70,6 +90,7 @@ impl PackageStore for SqliteStore {
                         publisher_id: r.get(2)?,
                         manifest: r.get(3)?,
                         component: r.get(4)?,
+                        assets: r.get(8)?,
                         component_sha256: r.get(5)?,
                         signature: r.get(6)?,
                         installed_at_ms: r.get(7)?,
@@ -89,6 +110,15 @@ impl PackageStore for SqliteStore {
             .map_err(db("read the package"))
     }
 
+    fn package_assets(&self, app_id: &str) -> StoreResult<Option<Vec<u8>>> {
+        self.read_point()
+            .prepare_cached(&format!(
+                "SELECT {ASSETS_OF} FROM packages WHERE app_id = ?1"
+            ))
+            .and_then(|mut st| st.query_row([app_id], |r| r.get(0)).optional())
+            .map_err(db("read the package's assets"))
+    }
+
     fn list_packages(&self) -> StoreResult<Vec<PackageRecord>> {
         let c = self.read();
         let mut stmt = c
@@ -106,6 +136,8 @@ impl PackageStore for SqliteStore {
             let n = c
                 .execute("DELETE FROM packages WHERE app_id = ?1", [app_id])
                 .map_err(db("remove the package"))?;
+            c.execute("DELETE FROM package_assets WHERE app_id = ?1", [app_id])
+                .map_err(db("remove the package's assets"))?;
             Ok(n > 0)
         })
     }

@@ -20,6 +20,12 @@
 //! - the form `note` with a text input `text` labelled
 //!   `<iframe src="javascript:window.plazaInjected=8">`; a submitted note
 //!   is shown back as a text block `You wrote: <note>`.
+//!
+//! A launch with the query `image=URL` answers instead the page "Image"
+//! with one image block of that URL (alt `probe image`) and a button
+//! `again`: the host must refuse it unless the URL is an asset of the
+//! package (the fixture has `assets/probe.png`, a 4×4 PNG) or from an origin
+//! the manifest declares for images (it declares none).
 
 use plaza_sdk::{App, Event, InputKind, Page, clock, storage};
 
@@ -31,6 +37,13 @@ struct Probe;
 
 impl App for Probe {
     fn handle(&mut self, event: Event) -> Page {
+        if let Some(url) = event.query_param("image") {
+            return Page::builder("Image")
+                .replace()
+                .image(url, "probe image")
+                .button("Again", "again")
+                .build();
+        }
         let counted = !matches!(event, Event::Hide | Event::Resume);
         let visits = storage::get_string("visits")
             .ok()
