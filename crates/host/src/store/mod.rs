@@ -47,7 +47,7 @@ pub struct PackageRecord {
     pub manifest: String,
     /// The component bytes.
     pub component: Vec<u8>,
-    /// The package's assets section ([`crate::package::encode_assets`]),
+    /// The package's assets section, as the package format encodes it,
     /// empty when it has none; kept, replaced and removed with the package.
     pub assets: Vec<u8>,
     /// SHA-256 of the component, hex.
