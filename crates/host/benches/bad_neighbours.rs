@@ -298,6 +298,12 @@ impl Attack {
                     | (Attack::Leak, GuestFault::ResourceLimit { .. })
                     | (Attack::Recurse, GuestFault::StackOverflow) => Ending::AsPromised,
                     (Attack::Print, GuestFault::Deadline { .. }) => Ending::Deadline,
+                    // Waiting its turn on crowded busy lanes counts against
+                    // the wall clock: ended, nothing escaped.
+                    (
+                        Attack::Spin | Attack::Alloc | Attack::Print | Attack::Recurse,
+                        GuestFault::WallClock { .. },
+                    ) => Ending::Deadline,
                     _ => Ending::Other,
                 }
             }
@@ -312,10 +318,12 @@ enum Ending {
     /// As the sandbox promises: a loop at the deadline, a bomb at the memory
     /// cap, a flood with its output cut and the session going on.
     AsPromised,
-    /// A flood ended at the CPU deadline: the deadline counts epoch ticks in
-    /// which the event was resumed, so an event that waits often (1,600
-    /// writes to standard output) on a busy host is charged for its waiting
-    /// too. Reported, not a failure: the session was ended, nothing escaped.
+    /// A flood ended at the CPU deadline (the deadline counts epoch ticks in
+    /// which the event was resumed, so an event that waits often, 1,600
+    /// writes to standard output, on a busy host is charged for its waiting
+    /// too), or a loop, bomb or flood ended at the wall-clock cap (waiting
+    /// its turn on crowded busy lanes counts against the wall clock).
+    /// Reported, not a failure: the session was ended, nothing escaped.
     Deadline,
     /// Anything else: a failure of containment.
     Other,
