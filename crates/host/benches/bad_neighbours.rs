@@ -1100,8 +1100,9 @@ fn print_table(o: &Options, phases: &[PhaseReport]) {
             );
             if a.ended_at_deadline > 0 {
                 println!(
-                    "           {} {} events were ended at the CPU deadline: a busy host charges \
-                     an event for the ticks it waited in",
+                    "           {} {} events were ended at the CPU deadline or the wall-clock cap: \
+                     a busy host charges an event for the ticks it waited in, and the wall clock \
+                     runs while it waits its turn on the busy lanes",
                     a.ended_at_deadline, a.attack
                 );
             }
