@@ -298,6 +298,12 @@ impl Attack {
                     | (Attack::Leak, GuestFault::ResourceLimit { .. })
                     | (Attack::Recurse, GuestFault::StackOverflow) => Ending::AsPromised,
                     (Attack::Print, GuestFault::Deadline { .. }) => Ending::Deadline,
+                    // Waiting its turn on crowded busy lanes counts against
+                    // the wall clock: ended, nothing escaped.
+                    (
+                        Attack::Spin | Attack::Alloc | Attack::Print | Attack::Recurse,
+                        GuestFault::WallClock { .. },
+                    ) => Ending::Deadline,
                     _ => Ending::Other,
                 }
             }
@@ -312,10 +318,12 @@ enum Ending {
     /// As the sandbox promises: a loop at the deadline, a bomb at the memory
     /// cap, a flood with its output cut and the session going on.
     AsPromised,
-    /// A flood ended at the CPU deadline: the deadline counts epoch ticks in
-    /// which the event was resumed, so an event that waits often (1,600
-    /// writes to standard output) on a busy host is charged for its waiting
-    /// too. Reported, not a failure: the session was ended, nothing escaped.
+    /// A flood ended at the CPU deadline (the deadline counts epoch ticks in
+    /// which the event was resumed, so an event that waits often, 1,600
+    /// writes to standard output, on a busy host is charged for its waiting
+    /// too), or a loop, bomb or flood ended at the wall-clock cap (waiting
+    /// its turn on crowded busy lanes counts against the wall clock).
+    /// Reported, not a failure: the session was ended, nothing escaped.
     Deadline,
     /// Anything else: a failure of containment.
     Other,
@@ -1092,8 +1100,9 @@ fn print_table(o: &Options, phases: &[PhaseReport]) {
             );
             if a.ended_at_deadline > 0 {
                 println!(
-                    "           {} {} events were ended at the CPU deadline: a busy host charges \
-                     an event for the ticks it waited in",
+                    "           {} {} events were ended at the CPU deadline or the wall-clock cap: \
+                     a busy host charges an event for the ticks it waited in, and the wall clock \
+                     runs while it waits its turn on the busy lanes",
                     a.ended_at_deadline, a.attack
                 );
             }
