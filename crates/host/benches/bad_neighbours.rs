@@ -630,54 +630,43 @@ async fn attacker(
             Attack::Leak => Some("/?leak=500".to_string()),
             _ => None,
         };
-        if let Some(path) = patient {
-            let started = Instant::now();
-            let mut result = session.launch(&path).await;
-            if matches!(result, Err(Error::HostBusy { .. })) {
-                note(&mut |l| l.refused += 1);
-                tokio::time::sleep(Duration::from_millis(10)).await;
-                continue;
-            }
-            while attack == Attack::Leak && result.is_ok() {
-                result = session.tap("leak-fields:500").await;
-            }
-            let took = started.elapsed().as_micros() as u64;
-            let ending = attack.ending(&result);
-            note(&mut |l| {
-                l.busy_us += took;
-                match ending {
-                    Ending::AsPromised => l.contained += 1,
-                    Ending::Deadline => l.deadline += 1,
-                    Ending::Other => l.errors.push(format!(
-                        "{}: {} answered {:?}",
-                        session.user(),
-                        attack.action(),
-                        result.as_ref().map(|p| &p.title)
-                    )),
+        let (started, result) = match patient {
+            Some(path) => {
+                let started = Instant::now();
+                let mut result = session.launch(&path).await;
+                if matches!(result, Err(Error::HostBusy { .. })) {
+                    note(&mut |l| l.refused += 1);
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    continue;
                 }
-            });
-            continue;
-        }
-        match session.launch("/").await {
-            Ok(page) if page.title == "Misbehave" => {}
-            Err(Error::HostBusy { .. }) => {
-                note(&mut |l| l.refused += 1);
-                tokio::time::sleep(Duration::from_millis(10)).await;
-                continue;
+                while attack == Attack::Leak && result.is_ok() {
+                    result = session.tap("leak-fields:500").await;
+                }
+                (started, result)
             }
-            other => {
-                let e = format!(
-                    "{}: launch answered {:?}",
-                    session.user(),
-                    other.map(|p| p.title)
-                );
-                note(&mut |l| l.errors.push(e.clone()));
-                tokio::time::sleep(Duration::from_millis(10)).await;
-                continue;
+            None => {
+                match session.launch("/").await {
+                    Ok(page) if page.title == "Misbehave" => {}
+                    Err(Error::HostBusy { .. }) => {
+                        note(&mut |l| l.refused += 1);
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                        continue;
+                    }
+                    other => {
+                        let e = format!(
+                            "{}: launch answered {:?}",
+                            session.user(),
+                            other.map(|p| p.title)
+                        );
+                        note(&mut |l| l.errors.push(e.clone()));
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                        continue;
+                    }
+                }
+                let started = Instant::now();
+                (started, session.tap(attack.action()).await)
             }
-        }
-        let started = Instant::now();
-        let result = session.tap(attack.action()).await;
+        };
         let took = started.elapsed().as_micros() as u64;
         let ending = attack.ending(&result);
         note(&mut |l| {
