@@ -13,7 +13,6 @@ use crate::support::*;
 use plaza_host::store::AuditQuery;
 use plaza_host::{Error, GuestFault, NoticeLevel, Page, Session};
 use plaza_test_programs::{HTTP_PROBE, KV_NOTES, MISBEHAVE};
-use std::io::{Read, Write};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -28,29 +27,6 @@ const VISITS: usize = 3;
 const ATTACKS: [&str; 11] = [
     "spin", "alloc", "spin", "alloc", "spin", "sleep", "sleep", "slow", "slow", "leak", "leak",
 ];
-
-/// A back-end on loopback that answers every request after `delay`.
-fn slow_backend(delay: Duration) -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            std::thread::spawn(move || {
-                let mut stream = stream;
-                let mut head = Vec::new();
-                let mut byte = [0u8; 1];
-                while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).unwrap_or(0) == 1 {
-                    head.push(byte[0]);
-                }
-                std::thread::sleep(delay);
-                let _ = stream.write_all(
-                    b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok",
-                );
-            });
-        }
-    });
-    port
-}
 
 fn has_notice(page: &Page, text: &str) -> bool {
     page.blocks.iter().any(
@@ -170,7 +146,7 @@ async fn well_behaved_sessions_answer_right_while_hostile_ones_loop_and_allocate
     });
     install(&t, &KV_NOTES).await;
     install(&t, &MISBEHAVE).await;
-    let backend = slow_backend(Duration::from_millis(800));
+    let backend = plaza_test_programs::slow_backend(Duration::from_millis(800));
     let origin = format!("\"http://localhost:{backend}\"");
     t.host
         .install(package_with_manifest(

@@ -984,30 +984,6 @@ fn open_host(o: &Options, dir: &std::path::Path) -> Host {
     Host::open(&dir.join("plaza.db"), config).expect("open the host")
 }
 
-/// A back-end on loopback that answers every request after `delay`, each on
-/// a thread of its own; returns its port.
-fn slow_backend(delay: Duration) -> u16 {
-    use std::io::{Read, Write};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind the back-end");
-    let port = listener.local_addr().expect("its address").port();
-    std::thread::spawn(move || {
-        for mut stream in listener.incoming().flatten() {
-            std::thread::spawn(move || {
-                let mut head = Vec::new();
-                let mut byte = [0u8; 1];
-                while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).unwrap_or(0) == 1 {
-                    head.push(byte[0]);
-                }
-                std::thread::sleep(delay);
-                let _ = stream.write_all(
-                    b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok",
-                );
-            });
-        }
-    });
-    port
-}
-
 async fn install(host: &Host, f: &Fixture) {
     let package = plaza_host::package::Package::new(&f.manifest_text(), f.component_bytes())
         .expect("fixture package");
@@ -1124,7 +1100,7 @@ fn main() {
         for f in [&KV_NOTES, &HOSPITAL, &MISBEHAVE] {
             install(&host, f).await;
         }
-        let backend = slow_backend(BACKEND_DELAY);
+        let backend = plaza_test_programs::slow_backend(BACKEND_DELAY);
         let manifest = HTTP_PROBE.manifest_text().replace(
             "\"http://localhost:1\"",
             &format!("\"http://localhost:{backend}\""),

@@ -101,6 +101,31 @@ include!(concat!(env!("OUT_DIR"), "/fixtures.rs"));
 #[path = "../guests/fuzz-caller/src/script.rs"]
 pub mod fuzz_script;
 
+/// A back-end on loopback for the guests that call one (`http-probe`): it
+/// answers every request with `200 ok` after `delay`, each connection on a
+/// thread of its own. Returns its port; it runs until the process ends.
+pub fn slow_backend(delay: std::time::Duration) -> u16 {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind the back-end");
+    let port = listener.local_addr().expect("its address").port();
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).unwrap_or(0) == 1 {
+                    head.push(byte[0]);
+                }
+                std::thread::sleep(delay);
+                let _ = stream.write_all(
+                    b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok",
+                );
+            });
+        }
+    });
+    port
+}
+
 /// Every component built: the test fixtures, then the sample mini-apps.
 pub fn all() -> &'static [Fixture] {
     ALL
