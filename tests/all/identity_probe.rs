@@ -422,24 +422,24 @@ async fn an_update_that_changes_a_purpose_or_adds_an_origin_asks_again() {
     assert_eq!(call(&s, "profile").await, "Na|https://img.example/na.png");
     assert_eq!(asked(&t), vec![Scope::Phone, Scope::Profile]);
 
+    // Installs an update, reopens the session on it (a live instance keeps
+    // the version it started with) and uses the phone and the profile.
+    async fn update_and_use(t: &TestHost, s: &Session, package: plaza_host::package::Package) {
+        t.host.install(package).await.unwrap();
+        s.close().await;
+        s.launch("/").await.unwrap();
+        assert_eq!(call(s, "phone").await, "13800138000");
+        assert_eq!(call(s, "profile").await, "Na|https://img.example/na.png");
+    }
+
     // A new version with the same purposes and origins: nothing is asked.
-    t.host.install(update("1.1.0", &|m| m)).await.unwrap();
-    assert_eq!(call(&s, "phone").await, "13800138000");
+    update_and_use(&t, &s, update("1.1.0", &|m| m)).await;
     assert_eq!(asked(&t).len(), 2);
 
     // The phone's purpose changes: the phone is asked again, with the new
     // purpose; the profile keeps its answer.
-    t.host
-        .install(update("1.2.0", &|m| {
-            m.replace("To call you about your visit", "To sell you insurance")
-        }))
-        .await
-        .unwrap();
-    // Sessions started from now on run the new version.
-    s.close().await;
-    s.launch("/").await.unwrap();
-    assert_eq!(call(&s, "phone").await, "13800138000");
-    assert_eq!(call(&s, "profile").await, "Na|https://img.example/na.png");
+    let insurance = |m: String| m.replace("To call you about your visit", "To sell you insurance");
+    update_and_use(&t, &s, update("1.2.0", &insurance)).await;
     assert_eq!(asked(&t), vec![Scope::Phone, Scope::Profile, Scope::Phone]);
     assert_eq!(
         t.prompter.consent_questions()[2].purpose,
@@ -448,20 +448,13 @@ async fn an_update_that_changes_a_purpose_or_adds_an_origin_asks_again() {
 
     // The update adds an origin the data may go to: every scope is asked
     // again.
-    t.host
-        .install(update("1.3.0", &|m| {
-            format!(
-                "{}\n[capabilities.network]\norigins = [\"https://api.clinic.example.cn\"]\n",
-                m.replace("To call you about your visit", "To sell you insurance")
-            )
-        }))
-        .await
-        .unwrap();
-    // Sessions started from now on run the new version.
-    s.close().await;
-    s.launch("/").await.unwrap();
-    assert_eq!(call(&s, "phone").await, "13800138000");
-    assert_eq!(call(&s, "profile").await, "Na|https://img.example/na.png");
+    let origin = |m: String| {
+        format!(
+            "{}\n[capabilities.network]\norigins = [\"https://api.clinic.example.cn\"]\n",
+            insurance(m)
+        )
+    };
+    update_and_use(&t, &s, update("1.3.0", &origin)).await;
     assert_eq!(asked(&t).len(), 5);
 
     let resets: Vec<(String, String)> = t
