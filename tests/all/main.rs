@@ -5,6 +5,7 @@
 mod support;
 
 mod abuse;
+mod app_id_owner;
 mod bad_neighbours;
 mod bank_sample;
 mod bench_app;

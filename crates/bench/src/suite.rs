@@ -699,6 +699,7 @@ fn command(n: u64, payer: usize) -> PayCommand {
     PayCommand {
         tx_id: format!("tx-{n}"),
         app_id: "cn.hz.maternity".into(),
+        generation: 0,
         publisher_id: "cn.hz.hospitals.maternity".into(),
         payee: "Hangzhou Maternity Hospital".into(),
         user: format!("user-{payer}"),

@@ -52,6 +52,10 @@ const EXAMPLES: &[(&str, &str)] = &[
   plaza install my-clinic.plaza --store /tmp/plaza.db",
     ),
     ("uninstall", "plaza uninstall com.example.my-clinic"),
+    (
+        "release-id",
+        "plaza release-id com.example.my-clinic     # after `plaza uninstall`: erases its users' data",
+    ),
     ("list", "plaza list\n  plaza list --json"),
     (
         "run",

@@ -232,8 +232,21 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Remove an installed mini-app (users' stored data stays).
+    /// Remove an installed mini-app (users' stored data stays, and the app
+    /// id stays its publisher's).
     Uninstall {
+        /// The mini-app id.
+        app: String,
+        #[command(flatten)]
+        store: StoreArg,
+    },
+    /// Release an uninstalled mini-app's id from its publisher, so another
+    /// publisher's package may use it: erases its users' data (storage,
+    /// consents, subscriptions, followers, conversations, login codes) and
+    /// its app secret; the next mini-app under the id gets new openids and
+    /// none of the old payments (money records stay). Audited.
+    #[command(name = "release-id")]
+    ReleaseId {
         /// The mini-app id.
         app: String,
         #[command(flatten)]
@@ -490,6 +503,14 @@ async fn dispatch(command: Command) -> Result<ExitCode> {
         Command::Uninstall { app, store } => {
             open_host(&store)?.uninstall(&app).await?;
             println!("uninstalled {app}");
+        }
+        Command::ReleaseId { app, store } => {
+            let released = open_host(&store)?.release_app_id(&app)?;
+            println!(
+                "released {app} from publisher {}: its users' data is erased; the next package installed under it may be any publisher's (generation {}, new openids and app secret)",
+                released.previous_owner.as_deref().unwrap_or("(none)"),
+                released.generation
+            );
         }
         Command::List { store, json } => {
             let apps = open_host(&store)?.installed()?;

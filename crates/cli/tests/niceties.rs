@@ -387,3 +387,36 @@ fn mistyped_categories_scopes_and_publishers_suggest_the_right_one() {
         err(&o)
     );
 }
+
+#[test]
+fn release_id_frees_an_uninstalled_apps_id_and_says_what_it_erased() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = tmp.path().join("plaza.db");
+    let (package, _) = pack(tmp.path(), &KV_NOTES, &[]);
+    let o = plaza(&store, &["install", package.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", err(&o));
+
+    let o = plaza(&store, &["release-id", "test.plaza.kv-notes"]);
+    assert!(!o.status.success());
+    assert!(
+        err(&o).contains("uninstall it first (`plaza uninstall test.plaza.kv-notes`)"),
+        "{}",
+        err(&o)
+    );
+    let o = plaza(&store, &["uninstall", "test.plaza.kv-notes"]);
+    assert!(o.status.success(), "{}", err(&o));
+    let o = plaza(&store, &["release-id", "test.plaza.kv-notes"]);
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(
+        out(&o).contains("released test.plaza.kv-notes from publisher test.plaza:")
+            && out(&o).contains("users' data is erased"),
+        "{}",
+        out(&o)
+    );
+    let o = plaza(&store, &["release-id", "test.plaza.unknown"]);
+    assert!(
+        err(&o).contains("no package was ever installed under the app id test.plaza.unknown"),
+        "{}",
+        err(&o)
+    );
+}

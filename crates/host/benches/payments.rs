@@ -45,6 +45,7 @@ fn command(user: u64, n: u64, insured: bool) -> PayCommand {
     PayCommand {
         tx_id: format!("tx-{user}-{n}"),
         app_id: "cn.hz.maternity".into(),
+        generation: 0,
         publisher_id: "cn.hz.hospitals.maternity".into(),
         payee: "Hangzhou Maternity Hospital".into(),
         user: format!("user-{user}"),

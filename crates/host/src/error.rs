@@ -254,7 +254,7 @@ pub enum Error {
     },
     /// An update comes from another publisher than the installed version.
     #[error(
-        "{app} is installed from publisher {installed}; this package is {offered}: only the same publisher may update a mini-app (uninstall it first to replace it with another publisher's)"
+        "{app} is installed from publisher {installed}; this package is {offered}: only the same publisher may update a mini-app (an app id stays its first publisher's, even after uninstall, until the operator releases it: `plaza release-id {app}`)"
     )]
     UpdatePublisherMismatch {
         /// The mini-app id.
@@ -263,6 +263,36 @@ pub enum Error {
         installed: String,
         /// Who publishes (or signs) this package.
         offered: String,
+    },
+    /// The app id belongs to another publisher: the first publisher of a
+    /// package under an id owns it for good, even after uninstall, until the
+    /// operator releases it ([`Host::release_app_id`](crate::Host::release_app_id)).
+    #[error(
+        "the app id {app} belongs to publisher {owner}; this package is {offered}'s: an app id stays its first publisher's, even after uninstall. Choose another id, or the host operator may release it (`plaza release-id {app}`), which erases its users' data"
+    )]
+    AppIdOwned {
+        /// The mini-app id.
+        app: String,
+        /// The publisher that owns it.
+        owner: String,
+        /// The publisher of this package.
+        offered: String,
+    },
+    /// The operator asked to release an app id a package is installed
+    /// under.
+    #[error(
+        "{app} is installed: uninstall it first (`plaza uninstall {app}`), then release its id"
+    )]
+    AppIdInstalled {
+        /// The mini-app id.
+        app: String,
+    },
+    /// The operator asked to release an app id no package was ever
+    /// installed under.
+    #[error("no package was ever installed under the app id {app}: there is nothing to release")]
+    UnknownAppId {
+        /// The mini-app id.
+        app: String,
     },
     /// An update does not raise the version.
     #[error(

@@ -60,6 +60,9 @@ pub(crate) struct Subject {
     pub(crate) publisher_verified: bool,
     /// The publisher's name as the host knows it.
     pub(crate) publisher_name: String,
+    /// The generation of the app id ([`AppIdRecord`](crate::store::AppIdRecord)):
+    /// openids and payments are the generation's own.
+    pub(crate) generation: u32,
 }
 
 impl Subject {
@@ -866,6 +869,7 @@ mod tests {
             manifest: m,
             publisher_verified: verified,
             publisher_name: "Test Pub".into(),
+            generation: 0,
         }
     }
 

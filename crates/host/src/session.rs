@@ -440,12 +440,17 @@ async fn start_instance(runtime: &Arc<Runtime>, user: &str, app_id: &str) -> Res
                 tracing::error!("reading the publisher registry: {e}");
                 (false, app.manifest.publisher.name.clone())
             });
+    let generation = services
+        .store
+        .app_id_owner(app_id)?
+        .map_or(0, |owner| owner.generation);
     let subject = Subject {
         user: user.to_string(),
         session: id.clone(),
         manifest: app.manifest.clone(),
         publisher_verified,
         publisher_name,
+        generation,
     };
     let mut store = instance::new_store(
         &runtime.engine,

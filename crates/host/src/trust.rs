@@ -9,7 +9,10 @@
 //!    registered key over the manifest and the component;
 //! 3. its manifest claims the category the registry gives the publisher;
 //! 4. if it replaces an installed version: the same publisher, and a higher
-//!    version (reinstalling the identical package is allowed).
+//!    version (reinstalling the identical package is allowed);
+//! 5. its app id is its publisher's: the first publisher to install a
+//!    package under an id owns it for good, uninstalled or not, until the
+//!    operator releases it ([`Host::release_app_id`](crate::Host::release_app_id)).
 //!
 //! Each refusal is its own [`Error`] variant, saying what to do.
 
@@ -93,6 +96,15 @@ pub(crate) fn check_install(
     }
     if let Some(previous) = store.package_info(app)? {
         check_update(&previous, package, signed)?;
+    }
+    if let Some(owner) = store.app_id_owner(app)?.and_then(|o| o.publisher_id)
+        && &owner != publisher_id
+    {
+        return Err(Error::AppIdOwned {
+            app: app.clone(),
+            owner,
+            offered: publisher_id.clone(),
+        });
     }
     Ok(Trust { signed })
 }

@@ -127,7 +127,7 @@ proptest! {
                     let insurance = card.filter(|_| insured).map(|c| InsuranceTerms { coverage_bp: c.coverage_bp, annual_cap: c.annual_cap, year: 2026 });
                     let order_id = format!("o-{order}");
                     let cmd = PayCommand {
-                        tx_id: tx.clone(), app_id: app_id.into(), publisher_id: publisher.into(), payee: publisher.into(),
+                        tx_id: tx.clone(), app_id: app_id.into(), generation: 0, publisher_id: publisher.into(), payee: publisher.into(),
                         user: u.into(), order_id: order_id.clone(), amount, currency: "CNY".into(),
                         description: "d".into(), items, at_ms: n, insurance,
                     };
@@ -170,6 +170,7 @@ proptest! {
                     match store.refund(&RefundCommand {
                         tx_id: tx.clone(),
                         app_id: app_id.into(),
+                        generation: 0,
                         user: u.into(),
                         order_id: order_id.clone(),
                         amount,

@@ -52,9 +52,14 @@ pub const COARSE_LOCATION_DEGREES: f64 = 0.01;
 /// The least accuracy a coarse location claims, in metres.
 pub const COARSE_LOCATION_ACCURACY_M: f64 = 1000.0;
 
-/// The user's pseudonymous id in a mini-app.
-pub(crate) fn openid(keys: &HostKeys, user: &str, app: &str) -> String {
-    keys.pseudonym(&["openid", user, app])
+/// The user's pseudonymous id in a mini-app, in the `generation` of its app
+/// id: each release of the id gives its users new openids (generation 0
+/// keeps the openids of before generations existed).
+pub(crate) fn openid(keys: &HostKeys, user: &str, app: &str, generation: u32) -> String {
+    match generation {
+        0 => keys.pseudonym(&["openid", user, app]),
+        g => keys.pseudonym(&["openid", user, app, &g.to_string()]),
+    }
 }
 
 /// The user's pseudonymous id for a publisher.
@@ -148,7 +153,12 @@ impl IdentityHost for IdentityView<'_> {
         self.allow()?;
         self.audit_id("identity.openid")?;
         let subject = self.gate.subject();
-        Ok(openid(self.keys, &subject.user, subject.app()))
+        Ok(openid(
+            self.keys,
+            &subject.user,
+            subject.app(),
+            subject.generation,
+        ))
     }
 
     async fn unionid(&mut self) -> Result<String, WitError> {

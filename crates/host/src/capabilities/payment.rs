@@ -144,7 +144,10 @@ impl Host for PaymentView<'_> {
         let app = subject.app().to_string();
 
         // A retried request returns the first receipt without asking again.
-        if let Some(existing) = self.ledger.payment(&app, &order).map_err(store_failed)? {
+        if let Some(existing) = self
+            .ledger
+            .payment(&app, subject.generation, &order)
+            .map_err(store_failed)? {
             return self.repeated_order(&existing, &user, request.amount, &request.currency);
         }
 
@@ -237,6 +240,7 @@ impl Host for PaymentView<'_> {
         let cmd = PayCommand {
             tx_id: self.ids.next_id("tx-"),
             app_id: app.clone(),
+            generation: subject.generation,
             publisher_id: subject.manifest.publisher.id.clone(),
             payee: prompt.payee.clone(),
             user: user.clone(),
@@ -306,6 +310,7 @@ impl Host for PaymentView<'_> {
             .refund(&RefundCommand {
                 tx_id: self.ids.next_id("tx-"),
                 app_id: subject.app().to_string(),
+                generation: subject.generation,
                 user: subject.user.clone(),
                 order_id: order_id.clone(),
                 amount,
@@ -365,7 +370,7 @@ impl Host for PaymentView<'_> {
         let subject = self.gate.subject();
         let found = self
             .ledger
-            .payment(subject.app(), &order_id)
+            .payment(subject.app(), subject.generation, &order_id)
             .map_err(store_failed)?
             .filter(|p| p.user == subject.user);
         match found {
@@ -396,7 +401,13 @@ impl Host for PaymentView<'_> {
         let subject = self.gate.subject();
         let mut page = self
             .ledger
-            .payments(subject.app(), &subject.user, before, limit as usize + 1)
+            .payments(
+                subject.app(),
+                subject.generation,
+                &subject.user,
+                before,
+                limit as usize + 1,
+            )
             .map_err(store_failed)?;
         let more = page.len() > limit as usize;
         page.truncate(limit as usize);

@@ -147,7 +147,12 @@ impl Host {
             "the mini-app's backend exchanged a login code for the openid and unionid",
         );
         Ok(LoginExchange {
-            openid: openid(&services.keys, &record.user, app_id),
+            openid: openid(
+                &services.keys,
+                &record.user,
+                app_id,
+                self.app_id_generation(app_id)?,
+            ),
             unionid: unionid(&services.keys, &record.user, &record.publisher),
         })
     }

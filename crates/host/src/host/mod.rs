@@ -6,6 +6,8 @@
 mod identity;
 mod publishers;
 
+pub use publishers::ReleasedAppId;
+
 use crate::config::HostConfig;
 use crate::engine::{self, Runtime};
 use crate::error::{Error, Result};
@@ -299,7 +301,10 @@ impl Host {
     }
 
     /// Uninstalls a mini-app: its live sessions end and its package is
-    /// removed. Users' stored data stays (reinstalling brings it back).
+    /// removed. Users' stored data stays (reinstalling brings it back), and
+    /// the app id stays its publisher's: another publisher's package under
+    /// it is refused until the operator releases it
+    /// ([`Host::release_app_id`], which erases that data).
     ///
     /// From the start, no new instance of the mini-app starts (an event gets
     /// `NotInstalled`). Its sessions end at once, each `hide` within
@@ -529,18 +534,34 @@ impl Host {
 
     /// A payment to a mini-app, by the mini-app's order id: the signed
     /// receipt, who paid, the bill and what was refunded of it. `None` if
-    /// the mini-app has no payment of that order.
+    /// the mini-app has no payment of that order (payments made before its
+    /// app id was released are not its own: [`Host::release_app_id`]).
     pub fn payment(
         &self,
         app_id: &str,
         order_id: &str,
     ) -> Result<Option<crate::store::PaymentRecord>> {
-        Ok(self.inner.services.store.payment(app_id, order_id)?)
+        let generation = self.app_id_generation(app_id)?;
+        Ok(self
+            .inner
+            .services
+            .store
+            .payment(app_id, generation, order_id)?)
     }
 
-    /// A user's payments to a mini-app, newest first, at most `limit`. To
-    /// page on, pass the `seq` of the last payment seen as `before` (`None`
-    /// starts at the newest).
+    /// The generation of an app id (0 until it is first released).
+    fn app_id_generation(&self, app_id: &str) -> Result<u32> {
+        Ok(self
+            .inner
+            .services
+            .store
+            .app_id_owner(app_id)?
+            .map_or(0, |owner| owner.generation))
+    }
+
+    /// A user's payments to a mini-app, newest first, at most `limit` (those
+    /// of its app id's current generation). To page on, pass the `seq` of
+    /// the last payment seen as `before` (`None` starts at the newest).
     pub fn payments(
         &self,
         app_id: &str,
@@ -548,11 +569,12 @@ impl Host {
         before: Option<i64>,
         limit: usize,
     ) -> Result<Vec<crate::store::PaymentRecord>> {
+        let generation = self.app_id_generation(app_id)?;
         Ok(self
             .inner
             .services
             .store
-            .payments(app_id, user, before, limit)?)
+            .payments(app_id, generation, user, before, limit)?)
     }
 
     /// What a user's data in a mini-app counts against its storage quota:

@@ -1,5 +1,5 @@
-//! The registry of publishers the host trusts, and mini-apps' app secrets.
-//! The install checks themselves are in `trust.rs`.
+//! The registry of publishers the host trusts, who owns each app id, and
+//! mini-apps' app secrets. The install checks themselves are in `trust.rs`.
 //!
 //! ```
 //! # async fn demo() -> plaza_host::Result<()> {
@@ -24,8 +24,20 @@ use crate::error::{Error, Result};
 use crate::hex;
 use crate::manifest::is_reverse_dns;
 use crate::package::key_id;
-use crate::store::PublisherRecord;
+use crate::store::{AppIdRecord, Outcome, PublisherRecord, ReleaseResult};
 use crate::trust::issue_app_secret;
+
+/// What [`Host::release_app_id`] did.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ReleasedAppId {
+    /// The app id.
+    pub app_id: String,
+    /// The publisher that owned it (`None` if it was released before and
+    /// nobody claimed it since).
+    pub previous_owner: Option<String>,
+    /// The generation the next package installed under it runs in.
+    pub generation: u32,
+}
 
 impl Host {
     /// Adds a publisher to the registry of trusted publishers, or replaces
@@ -79,6 +91,74 @@ impl Host {
     /// Returns whether it was registered.
     pub fn remove_publisher(&self, id: &str) -> Result<bool> {
         Ok(self.inner.services.store.delete_publisher(id)?)
+    }
+
+    /// Who owns an app id: the publisher of the first package installed under
+    /// it, for good (uninstalling keeps it), and the id's generation. `None`
+    /// if no package was ever installed under it.
+    pub fn app_id_owner(&self, app_id: &str) -> Result<Option<AppIdRecord>> {
+        Ok(self.inner.services.store.app_id_owner(app_id)?)
+    }
+
+    /// Releases an app id from its publisher, so that another publisher's
+    /// package may be installed under it: the host operator's decision,
+    /// audited (capability `app-id.release`). Refused while a package is
+    /// installed under the id ([`Error::AppIdInstalled`]: uninstall it
+    /// first) and for an id never used ([`Error::UnknownAppId`]).
+    ///
+    /// The old users' data for the id is erased, in one transaction: their
+    /// storage, consent decisions, subscriptions, follows, their
+    /// conversation with it and pending broadcasts, login codes and the app
+    /// secret (the old back-end's secret stops working; the next install
+    /// issues a new one). The id's generation goes up: the next mini-app
+    /// under it gives its users new openids, and sees, queries and refunds
+    /// only its own generation's payments. Money records stay (receipts,
+    /// refunds, the ledger: the law keeps them), as do messages already in
+    /// users' inboxes, which no mini-app can read.
+    pub fn release_app_id(&self, app_id: &str) -> Result<ReleasedAppId> {
+        let result = self.inner.services.store.release_app_id(app_id);
+        let (outcome, detail) = match &result {
+            Ok(ReleaseResult::Released {
+                previous_owner,
+                generation,
+            }) => (
+                Outcome::Allowed,
+                format!(
+                    "the operator released the app id from publisher {}: its users' data erased, generation {generation} begins",
+                    previous_owner.as_deref().unwrap_or("(none)")
+                ),
+            ),
+            Ok(ReleaseResult::Installed) => (
+                Outcome::Denied,
+                "refused to release the app id: a package is installed under it".into(),
+            ),
+            Ok(ReleaseResult::Unknown) => (
+                Outcome::Denied,
+                "refused to release the app id: no package was ever installed under it".into(),
+            ),
+            Err(e) => (
+                Outcome::Denied,
+                format!("releasing the app id failed: {e}"),
+            ),
+        };
+        self.inner
+            .audit_host("", app_id, "app-id.release", outcome, &detail);
+        let app = app_id.to_string();
+        match result? {
+            ReleaseResult::Released {
+                previous_owner,
+                generation,
+            } => {
+                tracing::info!(app = %app_id, generation, "app id released");
+                Ok(ReleasedAppId {
+                    app_id: app,
+                    previous_owner,
+                    generation,
+                })
+            }
+            ReleaseResult::Installed => Err(Error::AppIdInstalled { app }),
+            ReleaseResult::Unknown => Err(Error::UnknownAppId { app }),
+        }
     }
 
     /// Makes a new app secret for an installed mini-app (the old one stops

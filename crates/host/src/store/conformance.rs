@@ -53,6 +53,8 @@ macro_rules! conformance_suite {
             app_secrets_round_trip_and_replace,
             login_codes_are_single_use_expire_and_belong_to_one_app,
             user_profile_round_trips,
+            an_app_id_is_its_first_publishers_until_released,
+            a_release_erases_the_users_data_and_keeps_the_money_apart,
         );
     };
 }
@@ -437,6 +439,7 @@ pub(crate) fn pay_cmd(tx: &str, user: &str, order: &str, amount: u64, at_ms: i64
     PayCommand {
         tx_id: tx.into(),
         app_id: APP.into(),
+        generation: 0,
         publisher_id: PUBLISHER.into(),
         payee: "Hangzhou Clinic".into(),
         user: user.into(),
@@ -459,6 +462,7 @@ fn refund_cmd(tx: &str, user: &str, order: &str, amount: u64, at_ms: i64) -> Ref
     RefundCommand {
         tx_id: tx.into(),
         app_id: APP.into(),
+        generation: 0,
         user: user.into(),
         order_id: order.into(),
         amount,
@@ -509,7 +513,7 @@ pub(crate) fn payments_pay_once_per_order_and_refunds_return_what_was_paid(s: &d
     assert_eq!((first.user.as_str(), first.refunded), ("ann", 0));
     assert_eq!(s.balance(&wallet).unwrap(), 3_500);
     assert_eq!(s.balance(&merchant).unwrap(), 2_500);
-    assert_eq!(s.payment(APP, "o1").unwrap(), Some(first.clone()));
+    assert_eq!(s.payment(APP, 0, "o1").unwrap(), Some(first.clone()));
 
     // A retry of the order gets the first payment; another amount or user
     // is a conflict; neither moves money.
@@ -535,26 +539,26 @@ pub(crate) fn payments_pay_once_per_order_and_refunds_return_what_was_paid(s: &d
             available: 3_500
         }
     );
-    assert_eq!(s.payment(APP, "o2").unwrap(), None);
+    assert_eq!(s.payment(APP, 0, "o2").unwrap(), None);
     assert_eq!(s.balance(&wallet).unwrap(), 3_500);
 
     let second = paid(s.pay(&pay_cmd("p3", "ann", "o3", 1_000, 5), &sign).unwrap());
     assert!(second.seq > first.seq);
     // A user's payments, newest first, paged by seq.
     assert_eq!(
-        s.payments(APP, "ann", None, 10).unwrap(),
+        s.payments(APP, 0, "ann", None, 10).unwrap(),
         [second.clone(), first.clone()]
     );
     assert_eq!(
-        s.payments(APP, "ann", None, 1).unwrap(),
+        s.payments(APP, 0, "ann", None, 1).unwrap(),
         std::slice::from_ref(&second)
     );
     assert_eq!(
-        s.payments(APP, "ann", Some(second.seq), 10).unwrap(),
+        s.payments(APP, 0, "ann", Some(second.seq), 10).unwrap(),
         std::slice::from_ref(&first)
     );
-    assert!(s.payments(APP, "bob", None, 10).unwrap().is_empty());
-    assert!(s.payments("other.app", "ann", None, 10).unwrap().is_empty());
+    assert!(s.payments(APP, 0, "bob", None, 10).unwrap().is_empty());
+    assert!(s.payments("other.app", 0, "ann", None, 10).unwrap().is_empty());
 
     // Refunds: only the payer's, never more than is left.
     assert_eq!(
@@ -578,6 +582,7 @@ pub(crate) fn payments_pay_once_per_order_and_refunds_return_what_was_paid(s: &d
         RefundRecord {
             tx_id: "r1".into(),
             app_id: APP.into(),
+        generation: 0,
             order_id: "o1".into(),
             amount: 1_000,
             wallet_part: 1_000,
@@ -586,7 +591,7 @@ pub(crate) fn payments_pay_once_per_order_and_refunds_return_what_was_paid(s: &d
             at_ms: 7,
         }
     );
-    assert_eq!(s.payment(APP, "o1").unwrap().unwrap().refunded, 1_000);
+    assert_eq!(s.payment(APP, 0, "o1").unwrap().unwrap().refunded, 1_000);
     let rest = refunded(s.refund(&refund_cmd("r2", "ann", "o1", 1_500, 8)).unwrap());
     assert_eq!((rest.wallet_part, rest.insurance_part), (1_500, 0));
     assert_eq!(
@@ -707,7 +712,7 @@ pub(crate) fn insured_payments_stay_within_the_annual_cap_and_refunds_return_eac
     // The rest: exactly what is left of each part.
     let rest = refunded(s.refund(&refund_cmd("r2", "ann", "o1", 3_000, 4)).unwrap());
     assert_eq!((rest.wallet_part, rest.insurance_part), (1_250, 1_750));
-    let p = s.payment(APP, "o1").unwrap().unwrap();
+    let p = s.payment(APP, 0, "o1").unwrap().unwrap();
     assert_eq!((p.refunded, p.insurance_refunded), (6_000, 3_500));
     assert_eq!(s.insurance_used("ann", 2026).unwrap(), 1_500);
     assert_eq!(s.balance(&wallet_account("ann")).unwrap(), 5_500);
@@ -1041,4 +1046,142 @@ pub(crate) fn user_profile_round_trips(s: &dyn Store) {
     };
     s.put_user_profile("u", &p, 1).unwrap();
     assert_eq!(s.user_profile("u").unwrap(), Some(p));
+}
+
+pub(crate) fn an_app_id_is_its_first_publishers_until_released(s: &dyn Store) {
+    let owner = |app: &str| s.app_id_owner(app).unwrap();
+    assert_eq!(owner("a.b"), None);
+    assert_eq!(s.release_app_id("a.b").unwrap(), ReleaseResult::Unknown);
+    s.put_package(&package("a.b", "1.0.0")).unwrap();
+    let claimed = owner("a.b").unwrap();
+    assert_eq!(claimed.publisher_id.as_deref(), Some("a"));
+    assert_eq!((claimed.generation, claimed.claimed_at_ms), (0, 5));
+    assert_eq!(s.release_app_id("a.b").unwrap(), ReleaseResult::Installed);
+    // Uninstalled, the id stays the publisher's: another's package under it
+    // is refused, the owner's is taken.
+    assert!(s.delete_package("a.b").unwrap());
+    assert_eq!(owner("a.b"), Some(claimed.clone()));
+    let rivals = PackageRecord {
+        publisher_id: "b".into(),
+        ..package("a.b", "2.0.0")
+    };
+    assert!(s.put_package(&rivals).is_err());
+    assert!(s.package_info("a.b").unwrap().is_none());
+    s.put_package(&package("a.b", "1.1.0")).unwrap();
+    assert!(s.delete_package("a.b").unwrap());
+    // Released, the next install claims it, one generation on.
+    assert_eq!(
+        s.release_app_id("a.b").unwrap(),
+        ReleaseResult::Released {
+            previous_owner: Some("a".into()),
+            generation: 1
+        }
+    );
+    assert_eq!(owner("a.b").unwrap().publisher_id, None);
+    s.put_package(&rivals).unwrap();
+    let reclaimed = owner("a.b").unwrap();
+    assert_eq!(reclaimed.publisher_id.as_deref(), Some("b"));
+    assert_eq!(reclaimed.generation, 1);
+    assert!(s.put_package(&package("a.b", "3.0.0")).is_err());
+    assert_eq!(owner("c.d"), None);
+}
+
+pub(crate) fn a_release_erases_the_users_data_and_keeps_the_money_apart(s: &dyn Store) {
+    const OTHER: &str = "cn.hz.other";
+    let keys = TestKeys::new();
+    let installed = |app: &str| PackageRecord {
+        publisher_id: PUBLISHER.into(),
+        ..package(app, "1.0.0")
+    };
+    s.top_up("t0", "ann", 10_000, "CNY", 0).unwrap();
+    for app in [APP, OTHER] {
+        s.put_package(&installed(app)).unwrap();
+        s.kv_set("ann", app, "note", b"secret", 1_000).unwrap();
+        s.put_consent(&ConsentRecord {
+            user: "ann".into(),
+            app: app.into(),
+            scope: "phone".into(),
+            granted: true,
+            decided_at_ms: 1,
+        })
+        .unwrap();
+        s.accept_template("ann", app, "notice", true, 1).unwrap();
+        s.accept_template("bob", app, "notice", false, 1).unwrap();
+        s.set_following("ann", app, true, 1).unwrap();
+        s.record_user_message(&format!("u-{app}"), "ann", app, "hello", 1)
+            .unwrap();
+        s.put_app_secret(app, "hash", 1).unwrap();
+        s.put_login_code(&LoginCodeRecord {
+            code_sha256: format!("code-{app}"),
+            app: app.into(),
+            user: "ann".into(),
+            publisher: PUBLISHER.into(),
+            issued_at_ms: 1,
+            expires_at_ms: 1_000_000,
+        })
+        .unwrap();
+    }
+    let first = paid(s.pay(&pay_cmd("t1", "ann", "o1", 1_000, 2), &|m| keys.sign(m)).unwrap());
+    let sent = |user: &str, app: &str| {
+        let sender = Sender {
+            app_id: app.into(),
+            ..sender()
+        };
+        s.send_subscription("m", user, &sender, "notice", "t", "b", "2026-11", 3)
+            .unwrap()
+    };
+    s.delete_package(APP).unwrap();
+    assert!(matches!(
+        s.release_app_id(APP).unwrap(),
+        ReleaseResult::Released { generation: 1, .. }
+    ));
+
+    // Everything the users had with the released id is gone ...
+    assert_eq!(s.kv_get("ann", APP, "note").unwrap(), None);
+    assert_eq!(s.kv_usage("ann", APP).unwrap(), KvUsage::default());
+    assert_eq!(s.get_consent("ann", APP, "phone").unwrap(), None);
+    assert_eq!(sent("ann", APP), SendResult::NoSubscription);
+    assert_eq!(sent("bob", APP), SendResult::NoSubscription);
+    assert!(s.followers(APP).unwrap().is_empty());
+    assert!(s.undelivered_user_messages("ann", APP).unwrap().is_empty());
+    assert_eq!(s.app_secret(APP).unwrap(), None);
+    assert_eq!(
+        s.take_login_code(APP, &format!("code-{APP}"), 5).unwrap(),
+        LoginCodeTake::Unknown
+    );
+    // ... and nothing of another mini-app's.
+    assert_eq!(s.kv_get("ann", OTHER, "note").unwrap(), Some(b"secret".to_vec()));
+    assert!(s.get_consent("ann", OTHER, "phone").unwrap().is_some());
+    assert_eq!(s.followers(OTHER).unwrap(), ["ann"]);
+    assert_eq!(s.undelivered_user_messages("ann", OTHER).unwrap().len(), 1);
+    assert_eq!(s.app_secret(OTHER).unwrap().as_deref(), Some("hash"));
+    assert!(matches!(
+        s.take_login_code(OTHER, &format!("code-{OTHER}"), 5).unwrap(),
+        LoginCodeTake::Taken(_)
+    ));
+    assert!(matches!(sent("ann", OTHER), SendResult::Sent(_)));
+
+    // The payment stays, in generation 0, out of generation 1's reach.
+    assert_eq!(s.payment(APP, 0, "o1").unwrap(), Some(first.clone()));
+    assert_eq!(s.payment(APP, 1, "o1").unwrap(), None);
+    assert!(s.payments(APP, 1, "ann", None, 10).unwrap().is_empty());
+    let refund = RefundCommand {
+        generation: 1,
+        ..refund_cmd("t2", "ann", "o1", 500, 4)
+    };
+    assert_eq!(s.refund(&refund).unwrap(), RefundResult::NotFound);
+    // Generation 1 pays its own order o1, to its own publisher.
+    let again = PayCommand {
+        generation: 1,
+        publisher_id: "cn.rival".into(),
+        ..pay_cmd("t3", "ann", "o1", 300, 5)
+    };
+    let second = paid(s.pay(&again, &|m| keys.sign(m)).unwrap());
+    assert_ne!(second.receipt.transaction_id, first.receipt.transaction_id);
+    assert_eq!(s.payments(APP, 1, "ann", None, 10).unwrap(), [second]);
+    assert_eq!(s.payment(APP, 0, "o1").unwrap(), Some(first));
+    assert_eq!(s.balance(&merchant_account(PUBLISHER)).unwrap(), 1_000);
+    assert_eq!(s.balance(&merchant_account("cn.rival")).unwrap(), 300);
+    let report = s.verify_ledger(&|m, sig| keys.verify(m, sig)).unwrap();
+    assert!(report.is_clean(), "{:?}", report.problems);
 }

@@ -35,6 +35,9 @@ pub struct PayCommand {
     pub tx_id: String,
     /// The mini-app.
     pub app_id: String,
+    /// The generation of its app id ([`AppIdRecord`](crate::store::AppIdRecord)):
+    /// the payment belongs to it, out of later generations' reach.
+    pub generation: u32,
     /// Its publisher (whose merchant account is paid).
     pub publisher_id: String,
     /// The publisher's verified name, the payee on the receipt.
@@ -76,6 +79,9 @@ pub struct RefundCommand {
     pub tx_id: String,
     /// The mini-app whose payment is refunded.
     pub app_id: String,
+    /// The generation of its app id: only a payment of that generation is
+    /// refunded.
+    pub generation: u32,
     /// The user who paid, to whom the refund goes.
     pub user: String,
     /// The mini-app's order id of the payment.
@@ -251,13 +257,20 @@ pub trait LedgerStore: Send + Sync {
     /// Refunds part or all of a mini-app's payment to `cmd.user`, each part
     /// back where it came from, in one transaction.
     fn refund(&self, cmd: &RefundCommand) -> StoreResult<RefundResult>;
-    /// A mini-app's payment by order id.
-    fn payment(&self, app_id: &str, order_id: &str) -> StoreResult<Option<PaymentRecord>>;
-    /// A user's payments to a mini-app, newest first, older than `before`
-    /// (a `seq`), at most `limit`.
+    /// A mini-app's payment by order id, among those made under the
+    /// `generation` of its app id.
+    fn payment(
+        &self,
+        app_id: &str,
+        generation: u32,
+        order_id: &str,
+    ) -> StoreResult<Option<PaymentRecord>>;
+    /// A user's payments to a mini-app under the `generation` of its app id,
+    /// newest first, older than `before` (a `seq`), at most `limit`.
     fn payments(
         &self,
         app_id: &str,
+        generation: u32,
         user: &str,
         before: Option<i64>,
         limit: usize,

@@ -72,8 +72,55 @@ pub trait PackageStore: Send + Sync {
     fn package_assets(&self, app_id: &str) -> StoreResult<Option<Vec<u8>>>;
     /// Every installed package, by id, without component bytes.
     fn list_packages(&self) -> StoreResult<Vec<PackageRecord>>;
-    /// Removes a package; returns whether it was installed.
+    /// Removes a package; returns whether it was installed. Its app id stays
+    /// its publisher's ([`PackageStore::app_id_owner`]).
     fn delete_package(&self, app_id: &str) -> StoreResult<bool>;
+    /// Who owns `app_id`, if a package was ever installed under it. The
+    /// first [`put_package`](PackageStore::put_package) of an id (or the
+    /// first after a release) claims it for the package's publisher, in the
+    /// same transaction; the record stays after uninstall.
+    fn app_id_owner(&self, app_id: &str) -> StoreResult<Option<AppIdRecord>>;
+    /// Releases `app_id` from its publisher, in one transaction, if no
+    /// package is installed under it: erases the old users' data for
+    /// it (storage, consents, subscriptions, followers, the conversation
+    /// with it, pending broadcasts, login codes and its app secret), leaves
+    /// the owner empty for the next install to claim, and raises the
+    /// generation. Messages already in users' inboxes and money records
+    /// stay; money records keep the generation they were made under.
+    fn release_app_id(&self, app_id: &str) -> StoreResult<ReleaseResult>;
+}
+
+/// Who an app id belongs to: written at its first install, kept after
+/// uninstall, emptied only by a release.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AppIdRecord {
+    /// The mini-app id.
+    pub app_id: String,
+    /// The publisher that owns it; `None` after a release, until the next
+    /// install claims it.
+    pub publisher_id: Option<String>,
+    /// How many times it was released: openids and payments of one
+    /// generation are out of the next one's reach.
+    pub generation: u32,
+    /// When it was last claimed (or released), ms since the epoch.
+    pub claimed_at_ms: i64,
+}
+
+/// The outcome of [`PackageStore::release_app_id`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReleaseResult {
+    /// Released: the old owner (`None` if it was released before and not
+    /// claimed since) and the new generation.
+    Released {
+        /// The publisher that owned it.
+        previous_owner: Option<String>,
+        /// The generation the next install runs under.
+        generation: u32,
+    },
+    /// A package is installed under the id: nothing was changed.
+    Installed,
+    /// No package was ever installed under the id.
+    Unknown,
 }
 
 /// The result of a key-value write.

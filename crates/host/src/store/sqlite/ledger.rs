@@ -52,6 +52,7 @@ CREATE INDEX IF NOT EXISTS postings_by_tx ON postings (tx_id);
 CREATE INDEX IF NOT EXISTS postings_by_account ON postings (account_id);
 CREATE TABLE IF NOT EXISTS payments (
     app_id TEXT NOT NULL,
+    generation INTEGER NOT NULL DEFAULT 0,
     order_id TEXT NOT NULL,
     user_id TEXT NOT NULL,
     publisher_id TEXT NOT NULL,
@@ -70,12 +71,12 @@ CREATE TABLE IF NOT EXISTS payments (
     signature TEXT NOT NULL,
     refunded INTEGER NOT NULL DEFAULT 0,
     insurance_refunded INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (app_id, order_id),
+    PRIMARY KEY (app_id, generation, order_id),
     CHECK (wallet_part + insurance_part = amount),
     CHECK (refunded BETWEEN 0 AND amount),
     CHECK (insurance_refunded BETWEEN 0 AND insurance_part)
 );
-CREATE INDEX IF NOT EXISTS payments_by_user ON payments (app_id, user_id, seq);
+CREATE INDEX IF NOT EXISTS payments_by_user ON payments (app_id, generation, user_id, seq);
 -- The next payment's seq is MAX(seq) + 1: without this index, a scan of
 -- every payment inside every payment's transaction.
 CREATE INDEX IF NOT EXISTS payments_by_seq ON payments (seq);
@@ -85,6 +86,7 @@ CREATE INDEX IF NOT EXISTS payments_by_insurance_year ON payments (user_id, insu
 CREATE TABLE IF NOT EXISTS refunds (
     tx_id TEXT PRIMARY KEY REFERENCES ledger_transactions (id),
     app_id TEXT NOT NULL,
+    generation INTEGER NOT NULL DEFAULT 0,
     order_id TEXT NOT NULL,
     amount INTEGER NOT NULL,
     wallet_part INTEGER NOT NULL,
@@ -92,6 +94,29 @@ CREATE TABLE IF NOT EXISTS refunds (
     reason TEXT NOT NULL,
     at_ms INTEGER NOT NULL
 );
+";
+
+/// From version 5, where a payment's key was (mini-app, order id): the old
+/// table and its indexes step aside before the schema makes the new one
+/// (keyed by mini-app, generation and order id), ...
+pub(super) const MIGRATE_TO_6_BEFORE: &str = "
+ALTER TABLE payments RENAME TO payments_v5;
+DROP INDEX IF EXISTS payments_by_user;
+DROP INDEX IF EXISTS payments_by_seq;
+DROP INDEX IF EXISTS payments_by_insurance_year;
+";
+
+/// ... and every payment moves to it as generation 0; refunds get their
+/// generation column, 0.
+pub(super) const MIGRATE_TO_6_AFTER: &str = "
+INSERT INTO payments (app_id, generation, order_id, user_id, publisher_id, tx_id, amount, currency,
+        wallet_part, insurance_part, insurance_year, insurance_cap, payee, description, items,
+        paid_at_ms, seq, signature, refunded, insurance_refunded)
+    SELECT app_id, 0, order_id, user_id, publisher_id, tx_id, amount, currency,
+        wallet_part, insurance_part, insurance_year, insurance_cap, payee, description, items,
+        paid_at_ms, seq, signature, refunded, insurance_refunded FROM payments_v5;
+DROP TABLE payments_v5;
+ALTER TABLE refunds ADD COLUMN generation INTEGER NOT NULL DEFAULT 0;
 ";
 
 impl LedgerStore for SqliteStore {
@@ -187,7 +212,7 @@ impl LedgerStore for SqliteStore {
 
     fn pay(&self, cmd: &PayCommand, sign: &dyn Fn(&[u8]) -> String) -> StoreResult<PayResult> {
         self.write("commit a payment", |c| {
-            if let Some(existing) = payment_in(c, &cmd.app_id, &cmd.order_id)? {
+            if let Some(existing) = payment_in(c, &cmd.app_id, cmd.generation, &cmd.order_id)? {
                 let same = existing.user == cmd.user
                     && existing.receipt.amount == cmd.amount
                     && existing.receipt.currency == cmd.currency;
@@ -279,8 +304,8 @@ impl LedgerStore for SqliteStore {
             })?;
             c.execute(
                 "INSERT INTO payments (app_id, order_id, user_id, publisher_id, tx_id, amount, currency,
-                   wallet_part, insurance_part, insurance_year, insurance_cap, payee, description, items, paid_at_ms, seq, signature)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+                   wallet_part, insurance_part, insurance_year, insurance_cap, payee, description, items, paid_at_ms, seq, signature, generation)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
                 params![
                     cmd.app_id,
                     cmd.order_id,
@@ -298,7 +323,8 @@ impl LedgerStore for SqliteStore {
                     items,
                     cmd.at_ms,
                     seq,
-                    receipt.signature
+                    receipt.signature,
+                    cmd.generation
                 ],
             )
             .map_err(db("record a payment"))?;
@@ -322,8 +348,10 @@ impl LedgerStore for SqliteStore {
             cmd.order_id.as_str(),
         );
         let (amount, reason, at_ms) = (cmd.amount, cmd.reason.as_str(), cmd.at_ms);
+        let generation = cmd.generation;
         self.write("commit a refund", |c| {
-            let Some(p) = payment_in(c, app_id, order_id)?.filter(|p| p.user == user) else {
+            let Some(p) = payment_in(c, app_id, generation, order_id)?.filter(|p| p.user == user)
+            else {
                 return Ok(RefundResult::NotFound);
             };
             let refundable = p.receipt.amount - p.refunded;
@@ -339,8 +367,8 @@ impl LedgerStore for SqliteStore {
             );
             let publisher: String = c
                 .query_row(
-                    "SELECT publisher_id FROM payments WHERE app_id = ?1 AND order_id = ?2",
-                    params![app_id, order_id],
+                    "SELECT publisher_id FROM payments WHERE app_id = ?1 AND generation = ?2 AND order_id = ?3",
+                    params![app_id, generation, order_id],
                     |r| r.get(0),
                 )
                 .map_err(db("read a payment"))?;
@@ -385,14 +413,14 @@ impl LedgerStore for SqliteStore {
             }
             c.execute(
                 "UPDATE payments SET refunded = refunded + ?3, insurance_refunded = insurance_refunded + ?4
-                 WHERE app_id = ?1 AND order_id = ?2",
-                params![app_id, order_id, amount as i64, to_fund as i64],
+                 WHERE app_id = ?1 AND order_id = ?2 AND generation = ?5",
+                params![app_id, order_id, amount as i64, to_fund as i64, generation],
             )
             .map_err(db("record a refund"))?;
             c.execute(
-                "INSERT INTO refunds (tx_id, app_id, order_id, amount, wallet_part, insurance_part, reason, at_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                params![tx_id, app_id, order_id, amount as i64, to_wallet as i64, to_fund as i64, reason, at_ms],
+                "INSERT INTO refunds (tx_id, app_id, order_id, amount, wallet_part, insurance_part, reason, at_ms, generation)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                params![tx_id, app_id, order_id, amount as i64, to_wallet as i64, to_fund as i64, reason, at_ms, generation],
             )
             .map_err(db("record a refund"))?;
             Ok(RefundResult::Refunded(RefundRecord {
@@ -408,13 +436,19 @@ impl LedgerStore for SqliteStore {
         })
     }
 
-    fn payment(&self, app_id: &str, order_id: &str) -> StoreResult<Option<PaymentRecord>> {
-        payment_in(&self.read_point(), app_id, order_id)
+    fn payment(
+        &self,
+        app_id: &str,
+        generation: u32,
+        order_id: &str,
+    ) -> StoreResult<Option<PaymentRecord>> {
+        payment_in(&self.read_point(), app_id, generation, order_id)
     }
 
     fn payments(
         &self,
         app_id: &str,
+        generation: u32,
         user: &str,
         before: Option<i64>,
         limit: usize,
@@ -423,12 +457,19 @@ impl LedgerStore for SqliteStore {
         let mut stmt = c
             .prepare_cached(&format!(
                 "SELECT {PAYMENT_COLUMNS} FROM payments
-                 WHERE app_id = ?1 AND user_id = ?2 AND seq < ?3 ORDER BY seq DESC LIMIT ?4"
+                 WHERE app_id = ?1 AND user_id = ?2 AND seq < ?3 AND generation = ?5
+                 ORDER BY seq DESC LIMIT ?4"
             ))
             .map_err(db("list payments"))?;
         let rows = stmt
             .query_map(
-                params![app_id, user, before.unwrap_or(i64::MAX), limit as i64],
+                params![
+                    app_id,
+                    user,
+                    before.unwrap_or(i64::MAX),
+                    limit as i64,
+                    generation
+                ],
                 payment_row,
             )
             .map_err(db("list payments"))?;
@@ -533,8 +574,8 @@ impl LedgerStore for SqliteStore {
         // Refunds add up per payment and never exceed it.
         for (key, bad) in q(
             "SELECT p.app_id || '/' || p.order_id,
-                    p.refunded != COALESCE((SELECT SUM(amount) FROM refunds r WHERE r.app_id = p.app_id AND r.order_id = p.order_id), 0)
-                 OR p.insurance_refunded != COALESCE((SELECT SUM(insurance_part) FROM refunds r WHERE r.app_id = p.app_id AND r.order_id = p.order_id), 0)
+                    p.refunded != COALESCE((SELECT SUM(amount) FROM refunds r WHERE r.app_id = p.app_id AND r.generation = p.generation AND r.order_id = p.order_id), 0)
+                 OR p.insurance_refunded != COALESCE((SELECT SUM(insurance_part) FROM refunds r WHERE r.app_id = p.app_id AND r.generation = p.generation AND r.order_id = p.order_id), 0)
                  OR p.refunded > p.amount
              FROM payments p",
         )? {
@@ -626,13 +667,14 @@ fn payment_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PaymentRecord> {
 fn payment_in(
     c: &rusqlite::Connection,
     app_id: &str,
+    generation: u32,
     order_id: &str,
 ) -> StoreResult<Option<PaymentRecord>> {
     c.prepare_cached(&format!(
-        "SELECT {PAYMENT_COLUMNS} FROM payments WHERE app_id = ?1 AND order_id = ?2"
+        "SELECT {PAYMENT_COLUMNS} FROM payments WHERE app_id = ?1 AND generation = ?2 AND order_id = ?3"
     ))
     .and_then(|mut s| {
-        s.query_row(params![app_id, order_id], payment_row)
+        s.query_row(params![app_id, generation, order_id], payment_row)
             .optional()
     })
     .map_err(db("read a payment"))
@@ -865,7 +907,7 @@ mod tests {
         // Every stored payment is one of the receipts handed out, once.
         for (order, receipt) in &receipts {
             assert_eq!(
-                &store.payment(APP, order).unwrap().unwrap().receipt,
+                &store.payment(APP, 0, order).unwrap().unwrap().receipt,
                 receipt
             );
         }
@@ -879,6 +921,7 @@ mod tests {
                         .refund(&RefundCommand {
                             tx_id: format!("rf-{i}"),
                             app_id: APP.into(),
+                            generation: 0,
                             user: "rich-1".into(),
                             order_id: "o-r1-0".into(),
                             amount: 400,
@@ -902,7 +945,7 @@ mod tests {
                 .all(|r| *r == RefundResult::TooMuch { refundable: 200 }),
             "{refunds:?}"
         );
-        assert_eq!(store.payment(APP, "o-r1-0").unwrap().unwrap().refunded, 800);
+        assert_eq!(store.payment(APP, 0, "o-r1-0").unwrap().unwrap().refunded, 800);
 
         let report = store.verify_ledger(&|m, sig| keys.verify(m, sig)).unwrap();
         assert!(report.is_clean(), "{:?}", report.problems);

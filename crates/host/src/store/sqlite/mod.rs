@@ -24,7 +24,11 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 /// the mini-app ([`messaging::ADDED_COLUMNS`]).
 /// 5: `broadcasts.skipped` counts the followers a broadcast skipped at its
 /// start.
-const SCHEMA_VERSION: i64 = 5;
+/// 6: `app_ids` keeps each app id's owner and generation for good
+/// ([`packages::MIGRATE_TO_6`]); payments and refunds carry the generation
+/// they were made under, and a payment's key includes it
+/// ([`ledger::MIGRATE_TO_6_BEFORE`]).
+const SCHEMA_VERSION: i64 = 6;
 
 /// The tables of every store concern. Each part is idempotent (`IF NOT
 /// EXISTS`) and applied at every open, so a capability adds its tables by
@@ -348,7 +352,7 @@ impl SqliteStore {
             });
         }
         let schema = SCHEMA_PARTS.concat();
-        let mut before = "";
+        let mut before = String::new();
         let mut migration = String::new();
         if version < 2 {
             migration.push_str(MIGRATE_TO_2);
@@ -362,7 +366,7 @@ impl SqliteStore {
             .optional()
             .map_err(open_err)?;
         if version < 3 && audit_sql.is_some_and(|sql| sql.contains("AUTOINCREMENT")) {
-            before = MIGRATE_TO_3_BEFORE;
+            before.push_str(MIGRATE_TO_3_BEFORE);
             migration.push_str(MIGRATE_TO_3_AFTER);
         }
         for (since, table, column, definition) in messaging::ADDED_COLUMNS {
@@ -381,6 +385,21 @@ impl SqliteStore {
                     ));
                 }
             }
+        }
+        if version < 6 {
+            let payments_without_generation: bool = conn
+                .query_row(
+                    "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'payments')
+                        AND NOT EXISTS (SELECT 1 FROM pragma_table_info('payments') WHERE name = 'generation')",
+                    [],
+                    |r| r.get(0),
+                )
+                .map_err(open_err)?;
+            if payments_without_generation {
+                before.push_str(ledger::MIGRATE_TO_6_BEFORE);
+                migration.push_str(ledger::MIGRATE_TO_6_AFTER);
+            }
+            migration.push_str(packages::MIGRATE_TO_6);
         }
         conn.execute_batch(&format!(
             "BEGIN IMMEDIATE; {before} {schema} {migration} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
@@ -612,7 +631,7 @@ mod tests {
     use super::*;
     use crate::store::{
         AuditEntry, AuditQuery, AuditStore, BroadcastCount, KV_ENTRY_OVERHEAD_BYTES, KvStore,
-        KvUsage, KvWrite, MessagingStore, Outcome,
+        KvUsage, KvWrite, LedgerStore, MessagingStore, Outcome, PackageStore,
     };
 
     #[test]
@@ -908,6 +927,77 @@ mod tests {
         // Opening again migrates nothing twice.
         let s = SqliteStore::open(&path).unwrap();
         assert_eq!(s.count_user_message_attempt("u1").unwrap(), 2);
+    }
+
+    #[test]
+    fn a_version_5_store_records_the_owners_and_keeps_its_payments_as_generation_0() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v5.db");
+        {
+            let c = Connection::open(&path).unwrap();
+            c.execute_batch(
+                "CREATE TABLE packages (app_id TEXT PRIMARY KEY, version TEXT NOT NULL,
+                     publisher_id TEXT NOT NULL, manifest TEXT NOT NULL, component BLOB NOT NULL,
+                     component_sha256 TEXT NOT NULL, signature BLOB, installed_at_ms INTEGER NOT NULL);
+                 INSERT INTO packages VALUES ('a.installed', '1.0.0', 'pub.a', 'm', x'00', 'h', NULL, 7);
+                 CREATE TABLE ledger_transactions (id TEXT PRIMARY KEY, kind TEXT NOT NULL,
+                     at_ms INTEGER NOT NULL, user_id TEXT NOT NULL, app_id TEXT, order_id TEXT,
+                     memo TEXT NOT NULL);
+                 INSERT INTO ledger_transactions VALUES ('tx1', 'payment', 3, 'ann', 'b.gone', 'o1', 'd'),
+                     ('tx2', 'refund', 4, 'ann', 'b.gone', 'o1', 'r'),
+                     ('tx3', 'payment', 5, 'ann', 'b.gone', 'o1', 'd');
+                 CREATE TABLE payments (app_id TEXT NOT NULL, order_id TEXT NOT NULL,
+                     user_id TEXT NOT NULL, publisher_id TEXT NOT NULL, tx_id TEXT NOT NULL,
+                     amount INTEGER NOT NULL, currency TEXT NOT NULL, wallet_part INTEGER NOT NULL,
+                     insurance_part INTEGER NOT NULL, insurance_year INTEGER, insurance_cap INTEGER,
+                     payee TEXT NOT NULL, description TEXT NOT NULL, items TEXT NOT NULL,
+                     paid_at_ms INTEGER NOT NULL, seq INTEGER NOT NULL, signature TEXT NOT NULL,
+                     refunded INTEGER NOT NULL DEFAULT 0, insurance_refunded INTEGER NOT NULL DEFAULT 0,
+                     PRIMARY KEY (app_id, order_id));
+                 CREATE INDEX payments_by_user ON payments (app_id, user_id, seq);
+                 CREATE INDEX payments_by_seq ON payments (seq);
+                 CREATE INDEX payments_by_insurance_year ON payments (user_id, insurance_year);
+                 INSERT INTO payments VALUES ('b.gone', 'o1', 'ann', 'pub.b', 'tx1', 500, 'CNY', 500, 0,
+                     NULL, NULL, 'B', 'd', '[]', 3, 1, 'sig', 200, 0);
+                 CREATE TABLE refunds (tx_id TEXT PRIMARY KEY, app_id TEXT NOT NULL,
+                     order_id TEXT NOT NULL, amount INTEGER NOT NULL, wallet_part INTEGER NOT NULL,
+                     insurance_part INTEGER NOT NULL, reason TEXT NOT NULL, at_ms INTEGER NOT NULL);
+                 INSERT INTO refunds VALUES ('tx2', 'b.gone', 'o1', 200, 200, 0, 'r', 4);
+                 PRAGMA user_version = 5;",
+            )
+            .unwrap();
+        }
+        let s = SqliteStore::open(&path).unwrap();
+        let owner = |s: &SqliteStore, app: &str| {
+            s.app_id_owner(app)
+                .unwrap()
+                .map(|o| (o.publisher_id.unwrap(), o.generation))
+        };
+        // The installed package's publisher owns its id; so does the
+        // publisher paid through the id of a mini-app since uninstalled.
+        assert_eq!(owner(&s, "a.installed"), Some(("pub.a".into(), 0)));
+        assert_eq!(owner(&s, "b.gone"), Some(("pub.b".into(), 0)));
+        assert_eq!(owner(&s, "c.never"), None);
+        let p = s.payment("b.gone", 0, "o1").unwrap().unwrap();
+        assert_eq!((p.receipt.amount, p.refunded, p.seq), (500, 200, 1));
+        assert_eq!(s.payments("b.gone", 0, "ann", None, 10).unwrap().len(), 1);
+        assert_eq!(s.payment("b.gone", 1, "o1").unwrap(), None);
+        // The new key: the same order id in another generation is another
+        // payment.
+        s.conn()
+            .execute(
+                "INSERT INTO payments (app_id, generation, order_id, user_id, publisher_id, tx_id, amount,
+                     currency, wallet_part, insurance_part, payee, description, items, paid_at_ms, seq, signature)
+                 VALUES ('b.gone', 1, 'o1', 'ann', 'pub.c', 'tx3', 100, 'CNY', 100, 0, 'C', 'd', '[]', 5, 2, 'sig')",
+                [],
+            )
+            .unwrap();
+        assert_eq!(s.payment("b.gone", 1, "o1").unwrap().unwrap().receipt.amount, 100);
+        drop(s);
+        // Opening again migrates nothing twice.
+        let s = SqliteStore::open(&path).unwrap();
+        assert_eq!(s.payment("b.gone", 0, "o1").unwrap().unwrap().refunded, 200);
+        assert_eq!(owner(&s, "b.gone"), Some(("pub.b".into(), 0)));
     }
 
     #[test]
