@@ -151,7 +151,12 @@ async fn another_publisher_is_refused_an_uninstalled_id_and_after_release_inheri
     let rival_secret = rival_secret.expect("a new app secret at the first install after a release");
     assert_ne!(rival_secret, first_secret);
     assert_eq!(
-        t.host.app_id_owner(APP).unwrap().unwrap().publisher_id.as_deref(),
+        t.host
+            .app_id_owner(APP)
+            .unwrap()
+            .unwrap()
+            .publisher_id
+            .as_deref(),
         Some(RIVAL)
     );
 
@@ -159,8 +164,7 @@ async fn another_publisher_is_refused_an_uninstalled_id_and_after_release_inheri
     // again, no payment to see, query or refund, no subscription, no
     // follower.
     let s = t.host.session("ann", APP).unwrap();
-    t.prompter
-        .answer_consent(Scope::Phone, ConsentAnswer::Deny);
+    t.prompter.answer_consent(Scope::Phone, ConsentAnswer::Deny);
     let page = run(
         &s,
         &[

@@ -147,7 +147,8 @@ impl Host for PaymentView<'_> {
         if let Some(existing) = self
             .ledger
             .payment(&app, subject.generation, &order)
-            .map_err(store_failed)? {
+            .map_err(store_failed)?
+        {
             return self.repeated_order(&existing, &user, request.amount, &request.currency);
         }
 

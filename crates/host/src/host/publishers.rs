@@ -136,10 +136,7 @@ impl Host {
                 Outcome::Denied,
                 "refused to release the app id: no package was ever installed under it".into(),
             ),
-            Err(e) => (
-                Outcome::Denied,
-                format!("releasing the app id failed: {e}"),
-            ),
+            Err(e) => (Outcome::Denied, format!("releasing the app id failed: {e}")),
         };
         self.inner
             .audit_host("", app_id, "app-id.release", outcome, &detail);

@@ -558,7 +558,11 @@ pub(crate) fn payments_pay_once_per_order_and_refunds_return_what_was_paid(s: &d
         std::slice::from_ref(&first)
     );
     assert!(s.payments(APP, 0, "bob", None, 10).unwrap().is_empty());
-    assert!(s.payments("other.app", 0, "ann", None, 10).unwrap().is_empty());
+    assert!(
+        s.payments("other.app", 0, "ann", None, 10)
+            .unwrap()
+            .is_empty()
+    );
 
     // Refunds: only the payer's, never more than is left.
     assert_eq!(
@@ -582,7 +586,6 @@ pub(crate) fn payments_pay_once_per_order_and_refunds_return_what_was_paid(s: &d
         RefundRecord {
             tx_id: "r1".into(),
             app_id: APP.into(),
-        generation: 0,
             order_id: "o1".into(),
             amount: 1_000,
             wallet_part: 1_000,
@@ -1121,7 +1124,10 @@ pub(crate) fn a_release_erases_the_users_data_and_keeps_the_money_apart(s: &dyn 
         })
         .unwrap();
     }
-    let first = paid(s.pay(&pay_cmd("t1", "ann", "o1", 1_000, 2), &|m| keys.sign(m)).unwrap());
+    let first = paid(
+        s.pay(&pay_cmd("t1", "ann", "o1", 1_000, 2), &|m| keys.sign(m))
+            .unwrap(),
+    );
     let sent = |user: &str, app: &str| {
         let sender = Sender {
             app_id: app.into(),
@@ -1150,13 +1156,17 @@ pub(crate) fn a_release_erases_the_users_data_and_keeps_the_money_apart(s: &dyn 
         LoginCodeTake::Unknown
     );
     // ... and nothing of another mini-app's.
-    assert_eq!(s.kv_get("ann", OTHER, "note").unwrap(), Some(b"secret".to_vec()));
+    assert_eq!(
+        s.kv_get("ann", OTHER, "note").unwrap(),
+        Some(b"secret".to_vec())
+    );
     assert!(s.get_consent("ann", OTHER, "phone").unwrap().is_some());
     assert_eq!(s.followers(OTHER).unwrap(), ["ann"]);
     assert_eq!(s.undelivered_user_messages("ann", OTHER).unwrap().len(), 1);
     assert_eq!(s.app_secret(OTHER).unwrap().as_deref(), Some("hash"));
     assert!(matches!(
-        s.take_login_code(OTHER, &format!("code-{OTHER}"), 5).unwrap(),
+        s.take_login_code(OTHER, &format!("code-{OTHER}"), 5)
+            .unwrap(),
         LoginCodeTake::Taken(_)
     ));
     assert!(matches!(sent("ann", OTHER), SendResult::Sent(_)));

@@ -945,7 +945,10 @@ mod tests {
                 .all(|r| *r == RefundResult::TooMuch { refundable: 200 }),
             "{refunds:?}"
         );
-        assert_eq!(store.payment(APP, 0, "o-r1-0").unwrap().unwrap().refunded, 800);
+        assert_eq!(
+            store.payment(APP, 0, "o-r1-0").unwrap().unwrap().refunded,
+            800
+        );
 
         let report = store.verify_ledger(&|m, sig| keys.verify(m, sig)).unwrap();
         assert!(report.is_clean(), "{:?}", report.problems);

@@ -992,7 +992,14 @@ mod tests {
                 [],
             )
             .unwrap();
-        assert_eq!(s.payment("b.gone", 1, "o1").unwrap().unwrap().receipt.amount, 100);
+        assert_eq!(
+            s.payment("b.gone", 1, "o1")
+                .unwrap()
+                .unwrap()
+                .receipt
+                .amount,
+            100
+        );
         drop(s);
         // Opening again migrates nothing twice.
         let s = SqliteStore::open(&path).unwrap();
