@@ -146,9 +146,10 @@ impl Host {
             Outcome::Allowed,
             "the mini-app's backend exchanged a login code for the openid and unionid",
         );
+        let epoch = services.store.identity_epoch(&record.user, app_id)?;
         Ok(LoginExchange {
-            openid: openid(&services.keys, &record.user, app_id),
-            unionid: unionid(&services.keys, &record.user, &record.publisher),
+            openid: openid(&services.keys, &record.user, app_id, epoch),
+            unionid: unionid(&services.keys, &record.user, &record.publisher, epoch),
         })
     }
 
