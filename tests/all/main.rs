@@ -25,6 +25,7 @@ mod misbehave;
 mod network;
 mod patient_attacker;
 mod pool;
+mod privacy;
 mod shop;
 mod sim_probe;
 mod trust;

@@ -112,6 +112,27 @@ const EXAMPLES: &[(&str, &str)] = &[
     ),
     ("grants list", "plaza grants list --user ann --json"),
     (
+        "privacy",
+        "plaza privacy report --user ann
+  plaza privacy export --user ann --out ann.json
+  plaza privacy erase --user ann --app cn.hz.maternity",
+    ),
+    (
+        "privacy report",
+        "plaza privacy report --user ann
+  plaza privacy report --user ann --app cn.hz.maternity --json",
+    ),
+    (
+        "privacy export",
+        "plaza privacy export --user ann --out ann.json
+  plaza privacy export --user ann --app cn.hz.maternity",
+    ),
+    (
+        "privacy erase",
+        "plaza privacy erase --user ann --app cn.hz.maternity
+  plaza privacy erase --user ann             # every mini-app that knows ann",
+    ),
+    (
         "grants revoke",
         "plaza grants revoke --user ann cn.hz.maternity real-name",
     ),

@@ -15,6 +15,7 @@
 //! plaza keygen -o pub.key; plaza sign hospital.plaza --key pub.key    # see trust.rs
 //! plaza publisher add cn.hz.health --name N --category medical --key pub.key.pub --verified
 //! plaza grants list --user alice
+//! plaza privacy report --user alice                 # also export, erase --app A
 //! plaza serve --watch sample-miniapps/hospital        # the simulator, see serve/
 //! ```
 //!
@@ -28,6 +29,7 @@ mod hints;
 mod inbox;
 mod money;
 mod new;
+mod privacy;
 mod run;
 mod scenarios;
 mod serve;
@@ -173,6 +175,14 @@ enum Command {
     Grants {
         #[command(subcommand)]
         command: trust::GrantsCommand,
+        #[command(flatten)]
+        store: StoreArg,
+    },
+    /// The user's rights: what each mini-app accessed, an export of
+    /// everything held about the user, erasing what a mini-app holds.
+    Privacy {
+        #[command(subcommand)]
+        command: privacy::PrivacyCommand,
         #[command(flatten)]
         store: StoreArg,
     },
@@ -613,6 +623,9 @@ async fn dispatch(command: Command) -> Result<ExitCode> {
         }
         Command::Grants { command, store } => return trust::grants(&open_host(&store)?, command),
         Command::User { command, store } => return trust::user(&open_host(&store)?, command),
+        Command::Privacy { command, store } => {
+            return privacy::privacy(&open_host(&store)?, command).await;
+        }
         Command::Secret { command, store } => return trust::secret(&open_host(&store)?, command),
         Command::Login { command, store } => return trust::login(&open_host(&store)?, command),
         Command::Inbox {

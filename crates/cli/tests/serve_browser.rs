@@ -999,3 +999,52 @@ fn images_come_only_from_the_simulator() {
     }
     assert_eq!(connections.load(Ordering::SeqCst), 1);
 }
+
+#[test]
+fn the_privacy_panel_reports_exports_and_erases_what_a_mini_app_holds() {
+    let _one = BROWSER.lock().unwrap_or_else(|p| p.into_inner());
+    let tmp = tempfile::tempdir().unwrap();
+    let pkg = pack(tmp.path(), &SIM_PROBE);
+    let sim = Simulator::start(
+        tmp.path(),
+        &["--developer-mode", pkg.to_str().unwrap()],
+        &[],
+    );
+    let app = "test.plaza.sim-probe";
+    let post = |path: &str, content_type: &str, body: &str| {
+        agent()
+            .post(&format!("{}api/privacy/{path}", sim.url))
+            .header("Content-Type", content_type)
+            .send(body)
+            .unwrap()
+    };
+    // Another site's form cannot erase anything: JSON bodies only.
+    let form = post("erase", "application/x-www-form-urlencoded", "app=x");
+    assert_eq!(form.status().as_u16(), 415);
+
+    let b = Browser::start();
+    b.goto(&sim.url);
+    b.wait_for("body[data-ready]");
+    b.click(&format!("#screen [data-app='{app}']"));
+    b.wait_field("Visits", "1");
+    b.click("#privacy-report");
+    b.wait_for(&format!("#privacy li[data-app='{app}']"));
+    b.wait_text("#privacy", "storage");
+
+    // The export the page saves, as it fetches it.
+    let mut r = post("export", "application/json", "{}");
+    assert_eq!(r.status().as_u16(), 200);
+    let export: Value = serde_json::from_str(&r.body_mut().read_to_string().unwrap()).unwrap();
+    assert_eq!(export["apps"][0]["app_id"], app);
+    assert_eq!(export["apps"][0]["storage"][0]["key"], "visits");
+    assert_eq!(export["apps"][0]["storage"][0]["text"], "1");
+
+    // Erase: the mini-app starts over with a new user (its launch count
+    // was in its storage).
+    b.click(&format!("#privacy button.erase[data-app='{app}']"));
+    b.wait_text("#toast", "now sees a new user");
+    b.click("#nav-home");
+    b.click(&format!("#screen [data-app='{app}']"));
+    b.wait_field("Visits", "1");
+    b.wait_text("#audit", "privacy.erase");
+}

@@ -110,6 +110,7 @@ impl InstanceState {
             users: &*s.store,
             logins: &*s.store,
             cards: &*s.store,
+            epochs: &*s.store,
             keys: &s.keys,
             clock: &*s.clock,
         }
@@ -120,6 +121,7 @@ impl InstanceState {
         PaymentView {
             gate: &mut self.gate,
             ledger: &*s.store,
+            epochs: &*s.store,
             keys: &s.keys,
             settings: &s.payment,
             clock: &*s.clock,

@@ -55,7 +55,10 @@ pub use engine::{
     engine_config,
 };
 pub use error::{Error, GuestFault, Result};
-pub use host::{CacheStats, Host, InstallReport, InstalledApp, ReleasedAppId};
+pub use host::{
+    AccessLine, AppAccess, AppExport, CacheStats, Erasure, ExportedValue, Host, InstallReport,
+    InstalledApp, PrivacyExport, PrivacyReport, ReleasedAppId, WalletExport,
+};
 pub use services::network::NetworkConfig;
 pub use session::{MAX_CHAT_ATTEMPTS, MAX_PAGE_STACK, Session};
 

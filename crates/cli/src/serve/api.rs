@@ -15,6 +15,9 @@
 //! | `POST /api/wallet/topup` `{amount}` | top up the wallet (major units) |
 //! | `POST /api/citizen` `{name}` | give the user a verified real name, an insurance card and money |
 //! | `POST /api/inbox/read` `{id}` | mark a message read |
+//! | `POST /api/privacy/report` `{app?}` | what each mini-app accessed for the user (audited) |
+//! | `POST /api/privacy/export` `{app?}` | everything held about the user, as JSON to save (audited) |
+//! | `POST /api/privacy/erase` `{app}` | erase what a mini-app holds about the user (audited) |
 //! | `GET /api/assets/{app}/{name}` | an image of a mini-app's package (what its pages show as `asset:NAME`) |
 //!
 //! Every response carries a Content-Security-Policy without inline script;
@@ -77,6 +80,9 @@ pub fn router(sim: Sim, local: SocketAddr) -> Router {
         .route("/api/wallet/topup", post(topup))
         .route("/api/citizen", post(citizen))
         .route("/api/inbox/read", post(read))
+        .route("/api/privacy/report", post(privacy_report))
+        .route("/api/privacy/export", post(privacy_export))
+        .route("/api/privacy/erase", post(privacy_erase))
         .route("/api/assets/{app}/{name}", get(app_asset))
         .with_state(sim)
         .layer(middleware::from_fn(move |req: Request, next: Next| {
@@ -660,6 +666,37 @@ async fn read(State(sim): State<Sim>, Json(req): Json<ReadReq>) -> ApiResult {
         ));
     }
     ok()
+}
+
+/// Which mini-app a privacy request is about (all when none).
+#[derive(Deserialize)]
+struct PrivacyReq {
+    #[serde(default)]
+    app: Option<String>,
+}
+
+/// The selected user's privacy report. A POST (with a JSON body, like
+/// every route that writes): reading it is audited.
+async fn privacy_report(State(sim): State<Sim>, Json(req): Json<PrivacyReq>) -> ApiResult {
+    let report = sim.host.privacy_report(&sim.user(), req.app.as_deref())?;
+    Ok(Json(json!(report)))
+}
+
+/// Everything held about the selected user, for the page to save as a file.
+async fn privacy_export(State(sim): State<Sim>, Json(req): Json<PrivacyReq>) -> ApiResult {
+    let export = sim.host.privacy_export(&sim.user(), req.app.as_deref())?;
+    Ok(Json(json!(export)))
+}
+
+/// Erases what one mini-app holds about the selected user.
+async fn privacy_erase(State(sim): State<Sim>, Json(req): Json<PrivacyReq>) -> ApiResult {
+    let Some(app) = req.app.filter(|a| !a.is_empty()) else {
+        return Err(ApiError::bad(
+            "name the mini-app whose data to erase: {\"app\": \"...\"}",
+        ));
+    };
+    let erasure = sim.host.erase_user_app_data(&sim.user(), &app).await?;
+    Ok(Json(json!(erasure)))
 }
 
 #[cfg(test)]

@@ -4,7 +4,9 @@
 //! - `openid` is a keyed hash (HMAC-SHA-256 with the host's id secret) of
 //!   (user, mini-app), `unionid` of (user, publisher): stable, different per
 //!   mini-app (per publisher), not reversible without the host's secret, and
-//!   free of consent.
+//!   free of consent. Both also hash the user's identity epoch in the
+//!   mini-app once the user has erased its data (`Host::erase_user_app_data`),
+//!   so the mini-app sees a new user.
 //! - Every scope goes through the gate's consent check,
 //!   which reads the remembered decision from the store at every call (so a
 //!   revocation takes effect at the very next call of a live session), asks
@@ -35,7 +37,8 @@ use crate::hex;
 use crate::keys::{HostKeys, random_32};
 use crate::manifest::{Capability, Scope};
 use crate::store::{
-    GeoPoint, LedgerStore, LoginCodeRecord, LoginStore, Outcome, UserDataStore, UserProfile,
+    GeoPoint, LedgerStore, LoginCodeRecord, LoginStore, Outcome, PrivacyStore, UserDataStore,
+    UserProfile,
 };
 use plaza_world::identity::{
     Host as IdentityHost, InsuranceCard, Location, LocationPrecision, LoginCode, Profile, RealName,
@@ -52,19 +55,39 @@ pub const COARSE_LOCATION_DEGREES: f64 = 0.01;
 /// The least accuracy a coarse location claims, in metres.
 pub const COARSE_LOCATION_ACCURACY_M: f64 = 1000.0;
 
-/// The user's pseudonymous id in a mini-app, in the `generation` of its app
-/// id: each release of the id gives its users new openids (generation 0
-/// keeps the openids of before generations existed).
-pub(crate) fn openid(keys: &HostKeys, user: &str, app: &str, generation: u32) -> String {
-    match generation {
-        0 => keys.pseudonym(&["openid", user, app]),
-        g => keys.pseudonym(&["openid", user, app, &g.to_string()]),
-    }
+/// The user's pseudonymous id in a mini-app: in the `generation` of its app
+/// id (each release of the id gives its users new openids) and at the user's
+/// identity `epoch` in it ([`PrivacyStore::identity_epoch`]: 0 until the user
+/// first erases the mini-app's data, which makes it see a new user).
+pub(crate) fn openid(
+    keys: &HostKeys,
+    user: &str,
+    app: &str,
+    generation: u32,
+    epoch: u64,
+) -> String {
+    pseudonym_at(keys, ["openid", user, app], generation, epoch)
 }
 
-/// The user's pseudonymous id for a publisher.
-pub(crate) fn unionid(keys: &HostKeys, user: &str, publisher: &str) -> String {
-    keys.pseudonym(&["unionid", user, publisher])
+/// The user's pseudonymous id for a publisher, as a mini-app of it at the
+/// user's identity `epoch` in that mini-app sees it: the same in all the
+/// publisher's mini-apps at epoch 0; a mini-app whose data the user erased
+/// gets a new one, so the publisher cannot join the new user to the old.
+pub(crate) fn unionid(keys: &HostKeys, user: &str, publisher: &str, epoch: u64) -> String {
+    pseudonym_at(keys, ["unionid", user, publisher], 0, epoch)
+}
+
+/// The pseudonym of `parts`, with the app id's generation and the user's
+/// epoch as further parts once they are past 0 (so generation 0 at epoch 0
+/// keeps the ids issued before either existed). Each carries its own label,
+/// so a generation never yields the pseudonym of an epoch.
+fn pseudonym_at(keys: &HostKeys, parts: [&str; 3], generation: u32, epoch: u64) -> String {
+    let generation = (generation > 0).then(|| format!("generation={generation}"));
+    let epoch = (epoch > 0).then(|| epoch.to_string());
+    let mut all: Vec<&str> = parts.to_vec();
+    all.extend(generation.as_deref());
+    all.extend(epoch.as_deref());
+    keys.pseudonym(&all)
 }
 
 /// What a mini-app's backend gets for a login code.
@@ -105,6 +128,7 @@ pub(crate) struct IdentityView<'a> {
     pub(crate) users: &'a dyn UserDataStore,
     pub(crate) logins: &'a dyn LoginStore,
     pub(crate) cards: &'a dyn LedgerStore,
+    pub(crate) epochs: &'a dyn PrivacyStore,
     pub(crate) keys: &'a HostKeys,
     pub(crate) clock: &'a dyn Clock,
 }
@@ -137,6 +161,15 @@ impl IdentityView<'_> {
             .unwrap_or_default())
     }
 
+    /// The user's identity epoch in this mini-app, read at every call: an
+    /// erasure during a live session takes effect at its next call.
+    fn epoch(&self) -> Result<u64, WitError> {
+        let subject = self.gate.subject();
+        self.epochs
+            .identity_epoch(&subject.user, subject.app())
+            .map_err(store_failed)
+    }
+
     /// Audits a pseudonymous id's first use in this session.
     fn audit_id(&mut self, what: &str) -> Result<(), WitError> {
         self.gate
@@ -152,23 +185,27 @@ impl IdentityHost for IdentityView<'_> {
     async fn openid(&mut self) -> Result<String, WitError> {
         self.allow()?;
         self.audit_id("identity.openid")?;
+        let epoch = self.epoch()?;
         let subject = self.gate.subject();
         Ok(openid(
             self.keys,
             &subject.user,
             subject.app(),
             subject.generation,
+            epoch,
         ))
     }
 
     async fn unionid(&mut self) -> Result<String, WitError> {
         self.allow()?;
         self.audit_id("identity.unionid")?;
+        let epoch = self.epoch()?;
         let subject = self.gate.subject();
         Ok(unionid(
             self.keys,
             &subject.user,
             &subject.manifest.publisher.id,
+            epoch,
         ))
     }
 
@@ -281,6 +318,28 @@ impl IdentityHost for IdentityView<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn generation_0_at_epoch_0_keeps_the_ids_issued_before_and_each_later_one_changes_them() {
+        let store = crate::store::SqliteStore::open_in_memory().unwrap();
+        let keys = HostKeys::load(&store).unwrap();
+        assert_eq!(
+            openid(&keys, "u", "a.b", 0, 0),
+            keys.pseudonym(&["openid", "u", "a.b"])
+        );
+        assert_eq!(
+            unionid(&keys, "u", "p", 0),
+            keys.pseudonym(&["unionid", "u", "p"])
+        );
+        let ids = [(0, 0), (0, 1), (0, 2), (1, 0), (1, 1), (2, 0)]
+            .map(|(generation, epoch)| openid(&keys, "u", "a.b", generation, epoch));
+        for (i, a) in ids.iter().enumerate() {
+            for b in &ids[i + 1..] {
+                assert_ne!(a, b, "a generation and an epoch gave one openid");
+            }
+        }
+        assert_ne!(unionid(&keys, "u", "p", 1), unionid(&keys, "u", "p", 0));
+    }
 
     #[test]
     fn coarse_location_is_rounded_to_about_a_kilometre() {

@@ -19,8 +19,8 @@ use crate::manifest::Capability;
 use crate::prompt::{PaymentAnswer, PaymentPrompt};
 use crate::services::PaymentSettings;
 use crate::store::{
-    InsuranceTerms, LedgerStore, Outcome, PayCommand, PayResult, PaymentRecord, RefundCommand,
-    RefundResult, wallet_account,
+    InsuranceTerms, LedgerStore, Outcome, PayCommand, PayResult, PaymentRecord, PrivacyStore,
+    RefundCommand, RefundResult, wallet_account,
 };
 use plaza_world::payment::{
     self as wit, HistoryPage, Host, InsufficientFunds, PaymentOutcome, PaymentRequest,
@@ -63,6 +63,7 @@ fn to_wit_record(p: &PaymentRecord) -> wit::PaymentRecord {
 pub(crate) struct PaymentView<'a> {
     pub(crate) gate: &'a mut SessionGate,
     pub(crate) ledger: &'a dyn LedgerStore,
+    pub(crate) epochs: &'a dyn PrivacyStore,
     pub(crate) keys: &'a HostKeys,
     pub(crate) settings: &'a PaymentSettings,
     pub(crate) clock: &'a dyn Clock,
@@ -410,7 +411,17 @@ impl Host for PaymentView<'_> {
                 limit as usize + 1,
             )
             .map_err(store_failed)?;
-        let more = page.len() > limit as usize;
+        // A user who erased the mini-app's data is a new user to it: what
+        // they paid before stays in the ledger, out of its sight.
+        let fetched = page.len();
+        if let Some(erased_at) = self
+            .epochs
+            .erased_at_ms(&subject.user, subject.app())
+            .map_err(store_failed)?
+        {
+            page.retain(|p| p.receipt.paid_at_ms > erased_at);
+        }
+        let more = page.len() > limit as usize && page.len() == fetched;
         page.truncate(limit as usize);
         Ok(HistoryPage {
             next_cursor: if more {

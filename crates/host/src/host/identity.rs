@@ -146,14 +146,16 @@ impl Host {
             Outcome::Allowed,
             "the mini-app's backend exchanged a login code for the openid and unionid",
         );
+        let epoch = services.store.identity_epoch(&record.user, app_id)?;
         Ok(LoginExchange {
             openid: openid(
                 &services.keys,
                 &record.user,
                 app_id,
                 self.app_id_generation(app_id)?,
+                epoch,
             ),
-            unionid: unionid(&services.keys, &record.user, &record.publisher),
+            unionid: unionid(&services.keys, &record.user, &record.publisher, epoch),
         })
     }
 

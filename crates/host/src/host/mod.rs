@@ -1,9 +1,12 @@
 //! The host: a store, an engine, the gate, the installed mini-apps and their
 //! sessions. `Host`'s methods are grouped by concern: packages, sessions and
 //! the wallet here; the user's identity data and consent settings in
-//! `identity.rs`; the publisher registry and app secrets in `publishers.rs`.
+//! `identity.rs`; the user's rights over their data (report, export,
+//! erasure) in `privacy.rs`; the publisher registry and app secrets in
+//! `publishers.rs`.
 
 mod identity;
+mod privacy;
 mod publishers;
 
 pub use publishers::ReleasedAppId;
@@ -22,6 +25,10 @@ use crate::services::{MessagingSettings, PaymentSettings, RateWindow, Services};
 use crate::session::{self, Session, Slot};
 use crate::store::{
     AuditEntry, AuditQuery, ConsentRecord, Outcome, PackageRecord, SqliteStore, Store,
+};
+pub use privacy::{
+    AccessLine, AppAccess, AppExport, Erasure, ExportedValue, PrivacyExport, PrivacyReport,
+    WalletExport,
 };
 use std::collections::HashMap;
 use std::path::Path;

@@ -55,6 +55,9 @@ macro_rules! conformance_suite {
             user_profile_round_trips,
             an_app_id_is_its_first_publishers_until_released,
             a_release_erases_the_users_data_and_keeps_the_money_apart,
+            access_counts_follow_the_audit_log_per_user_app_and_outcome,
+            user_records_hold_every_kind_of_data_of_one_user,
+            erasing_takes_one_apps_data_moves_the_epoch_and_keeps_the_money,
         );
     };
 }
@@ -1194,4 +1197,219 @@ pub(crate) fn a_release_erases_the_users_data_and_keeps_the_money_apart(s: &dyn 
     assert_eq!(s.balance(&merchant_account("cn.rival")).unwrap(), 300);
     let report = s.verify_ledger(&|m, sig| keys.verify(m, sig)).unwrap();
     assert!(report.is_clean(), "{:?}", report.problems);
+}
+
+// The user's rights.
+
+pub(crate) fn access_counts_follow_the_audit_log_per_user_app_and_outcome(s: &dyn Store) {
+    let entry = |at_ms: i64, user: &str, app: &str, what: &str, outcome: Outcome| AuditEntry {
+        at_ms,
+        user: user.into(),
+        app: app.into(),
+        session: "s1".into(),
+        capability: what.into(),
+        outcome,
+        detail: "d".into(),
+    };
+    for e in [
+        entry(5, "u", "a.b", "identity.phone", Outcome::Allowed),
+        entry(9, "u", "a.b", "identity.phone", Outcome::Allowed),
+        entry(7, "u", "a.b", "identity.phone", Outcome::Denied),
+        entry(3, "u", "c.d", "storage", Outcome::Allowed),
+        entry(4, "v", "a.b", "storage", Outcome::Allowed),
+    ] {
+        s.append_audit(&e).unwrap();
+    }
+    let count = |app: &str, what: &str, outcome, count, last_at_ms| AccessCount {
+        app: app.into(),
+        what: what.into(),
+        outcome,
+        count,
+        last_at_ms,
+    };
+    assert_eq!(
+        s.access_counts("u", None).unwrap(),
+        [
+            count("a.b", "identity.phone", Outcome::Allowed, 2, 9),
+            count("a.b", "identity.phone", Outcome::Denied, 1, 7),
+            count("c.d", "storage", Outcome::Allowed, 1, 3),
+        ]
+    );
+    assert_eq!(
+        s.access_counts("u", Some("c.d")).unwrap(),
+        [count("c.d", "storage", Outcome::Allowed, 1, 3)]
+    );
+    assert!(s.access_counts("w", None).unwrap().is_empty());
+}
+
+/// `user` holds something of every kind in `APP` (storage, a consent, a
+/// subscription, a follow, a message to it, a login code, an inbox message,
+/// a payment and its refund), and `other` one key there.
+fn give_data_of_every_kind(s: &dyn Store, user: &str, other: &str) {
+    s.kv_set(user, APP, "note", b"hello", 10_000).unwrap();
+    s.kv_set(user, APP, "raw", &[0xff], 10_000).unwrap();
+    s.kv_set(other, APP, "note", b"theirs", 10_000).unwrap();
+    s.put_consent(&ConsentRecord {
+        user: user.into(),
+        app: APP.into(),
+        scope: "phone".into(),
+        granted: true,
+        decided_at_ms: 1,
+    })
+    .unwrap();
+    s.accept_template(user, APP, "reminder", false, 2).unwrap();
+    s.set_following(user, APP, true, 3).unwrap();
+    s.record_user_message("chat-1", user, APP, "hi", 4).unwrap();
+    s.put_login_code(&LoginCodeRecord {
+        code_sha256: "h1".into(),
+        app: APP.into(),
+        user: user.into(),
+        publisher: PUBLISHER.into(),
+        issued_at_ms: 5,
+        expires_at_ms: 300_005,
+    })
+    .unwrap();
+    let sender = Sender {
+        app_id: APP.into(),
+        app_name: "Clinic".into(),
+        publisher_name: "Hangzhou Clinic".into(),
+    };
+    s.deliver_message(
+        "msg-1",
+        user,
+        &sender,
+        "conversation",
+        "Reply",
+        "hello",
+        "2026-11",
+        6,
+    )
+    .unwrap();
+    let keys = TestKeys::new();
+    s.top_up("tx-0", user, 10_000, "CNY", 7).unwrap();
+    paid(
+        s.pay(&pay_cmd("tx-1", user, "o1", 3_000, 8), &|m| keys.sign(m))
+            .unwrap(),
+    );
+    refunded(s.refund(&refund_cmd("tx-2", user, "o1", 1_000, 9)).unwrap());
+}
+
+pub(crate) fn user_records_hold_every_kind_of_data_of_one_user(s: &dyn Store) {
+    give_data_of_every_kind(s, "ann", "bob");
+    let r = s.user_records("ann", None).unwrap();
+    assert_eq!(
+        r.storage,
+        [
+            StoredValue {
+                app: APP.into(),
+                key: "note".into(),
+                value: b"hello".to_vec()
+            },
+            StoredValue {
+                app: APP.into(),
+                key: "raw".into(),
+                value: vec![0xff]
+            },
+        ]
+    );
+    assert_eq!(r.consents.len(), 1);
+    assert_eq!(r.consents[0].scope, "phone");
+    assert_eq!(
+        r.subscriptions,
+        [SubscriptionRecord {
+            app: APP.into(),
+            template: "reminder".into(),
+            long_term: false,
+            remaining: 1,
+            updated_at_ms: 2
+        }]
+    );
+    assert_eq!(
+        r.follows,
+        [FollowRecord {
+            app: APP.into(),
+            followed_at_ms: 3
+        }]
+    );
+    assert_eq!(r.conversation.len(), 1);
+    assert_eq!(r.conversation[0].text, "hi");
+    assert!(!r.conversation[0].delivered);
+    assert_eq!(
+        r.login_codes,
+        [LoginCodeInfo {
+            app: APP.into(),
+            issued_at_ms: 5,
+            expires_at_ms: 300_005,
+            used_at_ms: None
+        }]
+    );
+    assert_eq!(r.inbox.len(), 1);
+    assert_eq!(r.payments.len(), 1);
+    assert_eq!(r.payments[0].refunded, 1_000);
+    assert_eq!(r.refunds.len(), 1);
+    assert_eq!(r.refunds[0].amount, 1_000);
+    // Another mini-app's filter sees nothing; the other user only their key.
+    assert_eq!(
+        s.user_records("ann", Some("other.app")).unwrap(),
+        UserRecords::default()
+    );
+    let bob = s.user_records("bob", None).unwrap();
+    assert_eq!(bob.storage.len(), 1);
+    assert!(bob.payments.is_empty() && bob.consents.is_empty());
+}
+
+pub(crate) fn erasing_takes_one_apps_data_moves_the_epoch_and_keeps_the_money(s: &dyn Store) {
+    give_data_of_every_kind(s, "ann", "bob");
+    s.kv_set("ann", "other.app", "k", b"v", 10_000).unwrap();
+    assert_eq!(s.identity_epoch("ann", APP).unwrap(), 0);
+    assert_eq!(s.erased_at_ms("ann", APP).unwrap(), None);
+    let erased = s.erase_user_app("ann", APP, 20).unwrap();
+    assert_eq!(
+        erased,
+        Erased {
+            storage_keys: 2,
+            consents: 1,
+            subscriptions: 1,
+            follows: 1,
+            conversation: 1,
+            login_codes: 1,
+            identity_epoch: 1,
+        }
+    );
+    assert_eq!(s.identity_epoch("ann", APP).unwrap(), 1);
+    assert_eq!(s.erased_at_ms("ann", APP).unwrap(), Some(20));
+    assert_eq!(s.identity_epoch("bob", APP).unwrap(), 0);
+    let r = s.user_records("ann", Some(APP)).unwrap();
+    assert!(r.storage.is_empty() && r.consents.is_empty() && r.subscriptions.is_empty());
+    assert!(r.follows.is_empty() && r.conversation.is_empty() && r.login_codes.is_empty());
+    assert_eq!(s.kv_usage("ann", APP).unwrap(), KvUsage::default());
+    assert_eq!(s.get_consent("ann", APP, "phone").unwrap(), None);
+    assert!(s.followers(APP).unwrap().is_empty());
+    assert!(s.undelivered_user_messages("ann", APP).unwrap().is_empty());
+    assert_eq!(
+        s.take_login_code(APP, "h1", 10).unwrap(),
+        LoginCodeTake::Unknown
+    );
+    // The money and the user's inbox stay; the ledger is sound.
+    assert_eq!(r.payments.len(), 1);
+    assert_eq!(r.refunds.len(), 1);
+    assert_eq!(r.inbox.len(), 1);
+    let keys = TestKeys::new();
+    assert!(
+        s.verify_ledger(&|m, sig| keys.verify(m, sig))
+            .unwrap()
+            .is_clean()
+    );
+    // Other mini-apps and other users keep theirs.
+    assert_eq!(
+        s.kv_get("ann", "other.app", "k").unwrap(),
+        Some(b"v".to_vec())
+    );
+    assert_eq!(
+        s.kv_get("bob", APP, "note").unwrap(),
+        Some(b"theirs".to_vec())
+    );
+    // A second erasure moves the epoch on again.
+    assert_eq!(s.erase_user_app("ann", APP, 30).unwrap().identity_epoch, 2);
+    assert_eq!(s.erased_at_ms("ann", APP).unwrap(), Some(30));
 }

@@ -2,7 +2,7 @@
 //! audit log, money, messages, identity and the host's secrets. One trait per
 //! concern, with its records, backend-neutral: this folder holds only those
 //! (this file and one file per further concern: `identity.rs`, `ledger.rs`,
-//! `messaging.rs`, `secrets.rs`).
+//! `messaging.rs`, `privacy.rs`, `secrets.rs`).
 //!
 //! One SQLite implementation of them all ([`SqliteStore`], the default) is in
 //! `sqlite/`: the store itself (group commit, connections, schema version
@@ -17,6 +17,7 @@ mod conformance;
 mod identity;
 mod ledger;
 mod messaging;
+mod privacy;
 mod secrets;
 mod sqlite;
 
@@ -31,6 +32,10 @@ pub use ledger::{
     merchant_account, wallet_account,
 };
 pub use messaging::{BroadcastCount, InboxMessage, MessagingStore, SendResult, Sender};
+pub use privacy::{
+    AccessCount, Erased, FollowRecord, LoginCodeInfo, PrivacyStore, StoredValue,
+    SubscriptionRecord, UserMessageRecord, UserRecords,
+};
 pub use secrets::SecretStore;
 pub use sqlite::{DEFAULT_MAX_BATCH, GroupCommitStats, SqliteStore};
 
@@ -290,6 +295,7 @@ pub trait Store:
     + PublisherStore
     + LoginStore
     + UserDataStore
+    + PrivacyStore
     + 'static
 {
 }
@@ -305,6 +311,7 @@ impl<T> Store for T where
         + PublisherStore
         + LoginStore
         + UserDataStore
+        + PrivacyStore
         + 'static
 {
 }

@@ -505,4 +505,62 @@ function wire() {
   setInterval(poll, 400);
 }
 
+// ---- privacy: the user's report, export and erasure ----------------------
+
+function renderPrivacy(report) {
+  $('privacy').replaceChildren(...(report.apps.length ? report.apps.map((a) => {
+    const erase = el('button', 'erase', 'Erase its data');
+    erase.type = 'button';
+    erase.dataset.app = a.app_id;
+    const lines = el('ul', 'privacy-lines', null, ...a.lines.map((l) => el('li', null,
+      (l.scope ? l.capability + '.' + l.scope : l.capability) + ': ' + l.count + '\u00d7 ('
+        + l.allowed + ' allowed, ' + l.denied + ' denied), last ' + when(l.last_at_ms))));
+    const li = el('li', 'privacy-app', null, el('strong', null, a.name || a.app_id), ' ', erase, lines);
+    li.dataset.app = a.app_id;
+    return li;
+  }) : [el('li', 'hint', 'No mini-app accessed anything for this user.')]));
+}
+
+async function showPrivacy() {
+  try {
+    renderPrivacy(await api('/api/privacy/report', {}));
+  } catch (e) {
+    toast(e.message);
+  }
+}
+
+async function exportPrivacy() {
+  try {
+    const data = await api('/api/privacy/export', {});
+    const blob = new Blob([JSON.stringify(data, null, 2)], { type: 'application/json' });
+    const a = el('a');
+    a.href = URL.createObjectURL(blob);
+    a.download = 'plaza-' + data.user + '.json';
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+  } catch (e) {
+    toast(e.message);
+  }
+}
+
+function wirePrivacy() {
+  $('privacy-report').addEventListener('click', showPrivacy);
+  $('privacy-export').addEventListener('click', exportPrivacy);
+  $('privacy').addEventListener('click', async (ev) => {
+    const b = ev.target instanceof Element ? ev.target.closest('button.erase') : null;
+    if (!b) return;
+    try {
+      await api('/api/privacy/erase', { app: b.dataset.app });
+      toast('Erased what ' + b.dataset.app + ' held about you: it now sees a new user.');
+    } catch (e) {
+      toast(e.message);
+    }
+    showPrivacy();
+    poll();
+  });
+}
+
 document.addEventListener('DOMContentLoaded', wire);
+document.addEventListener('DOMContentLoaded', wirePrivacy);

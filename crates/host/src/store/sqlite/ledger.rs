@@ -634,11 +634,11 @@ impl LedgerStore for SqliteStore {
     }
 }
 
-const PAYMENT_COLUMNS: &str =
+pub(super) const PAYMENT_COLUMNS: &str =
     "app_id, order_id, user_id, tx_id, amount, currency, wallet_part, insurance_part,
     payee, description, items, paid_at_ms, seq, signature, refunded, insurance_refunded";
 
-fn payment_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PaymentRecord> {
+pub(super) fn payment_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PaymentRecord> {
     let items: String = r.get(10)?;
     Ok(PaymentRecord {
         receipt: Receipt {

@@ -92,9 +92,9 @@ const DELIVERY_CHUNK: usize = 100;
 /// `conversation.delivered` of a message set aside after failed attempts.
 const SET_ASIDE: i64 = 2;
 
-const INBOX_COLUMNS: &str = "id, user_id, app_id, app_name, publisher_name, kind, template_id, title, body, sent_at_ms, read";
+pub(super) const INBOX_COLUMNS: &str = "id, user_id, app_id, app_name, publisher_name, kind, template_id, title, body, sent_at_ms, read";
 
-fn inbox_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<InboxMessage> {
+pub(super) fn inbox_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<InboxMessage> {
     Ok(InboxMessage {
         id: r.get(0)?,
         user: r.get(1)?,

@@ -8,6 +8,7 @@ mod kv;
 mod ledger;
 mod messaging;
 mod packages;
+mod privacy;
 mod secrets;
 
 use crate::store::{StoreError, StoreResult};
@@ -28,6 +29,10 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 /// ([`packages::MIGRATE_TO_6`]); payments and refunds carry the generation
 /// they were made under, and a payment's key includes it
 /// ([`ledger::MIGRATE_TO_6_BEFORE`]).
+/// 6 also: `audit_summary` counts the audit log per (user, mini-app, what,
+/// outcome) for privacy reports, kept by a trigger and built from the log
+/// ([`privacy::MIGRATE_TO_6`]); `identity_epochs` moves on with each erasure
+/// of a mini-app's data about a user.
 const SCHEMA_VERSION: i64 = 6;
 
 /// The tables of every store concern. Each part is idempotent (`IF NOT
@@ -43,6 +48,7 @@ const SCHEMA_PARTS: &[&str] = &[
     ledger::SCHEMA,
     messaging::SCHEMA,
     identity::SCHEMA,
+    privacy::SCHEMA,
 ];
 
 /// From version 1: sizes count the per-key overhead, and `kv_usage` is
@@ -400,6 +406,7 @@ impl SqliteStore {
                 migration.push_str(ledger::MIGRATE_TO_6_AFTER);
             }
             migration.push_str(packages::MIGRATE_TO_6);
+            migration.push_str(privacy::MIGRATE_TO_6);
         }
         conn.execute_batch(&format!(
             "BEGIN IMMEDIATE; {before} {schema} {migration} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
@@ -631,7 +638,7 @@ mod tests {
     use super::*;
     use crate::store::{
         AuditEntry, AuditQuery, AuditStore, BroadcastCount, KV_ENTRY_OVERHEAD_BYTES, KvStore,
-        KvUsage, KvWrite, LedgerStore, MessagingStore, Outcome, PackageStore,
+        KvUsage, KvWrite, LedgerStore, MessagingStore, Outcome, PackageStore, PrivacyStore,
     };
 
     #[test]
@@ -1005,6 +1012,63 @@ mod tests {
         let s = SqliteStore::open(&path).unwrap();
         assert_eq!(s.payment("b.gone", 0, "o1").unwrap().unwrap().refunded, 200);
         assert_eq!(owner(&s, "b.gone"), Some(("pub.b".into(), 0)));
+    }
+
+    #[test]
+    fn a_version_5_store_gets_its_access_counts_from_the_log_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v5.db");
+        {
+            let c = Connection::open(&path).unwrap();
+            c.execute_batch(
+                "CREATE TABLE audit (seq INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL,
+                     user_id TEXT NOT NULL, app_id TEXT NOT NULL, session_id TEXT NOT NULL,
+                     capability TEXT NOT NULL, outcome TEXT NOT NULL, detail TEXT NOT NULL);
+                 INSERT INTO audit VALUES (1, 10, 'u', 'a', 's', 'storage', 'allowed', ''),
+                                          (2, 30, 'u', 'a', 's', 'storage', 'allowed', ''),
+                                          (3, 20, 'u', 'a', 's', 'identity.phone', 'denied', ''),
+                                          (4, 40, 'v', 'a', 's', 'storage', 'allowed', '');
+                 PRAGMA user_version = 5;",
+            )
+            .unwrap();
+        }
+        let counts = |s: &SqliteStore| -> Vec<(String, Outcome, u64, i64)> {
+            s.access_counts("u", None)
+                .unwrap()
+                .into_iter()
+                .map(|a| (a.what, a.outcome, a.count, a.last_at_ms))
+                .collect()
+        };
+        let s = SqliteStore::open(&path).unwrap();
+        assert_eq!(
+            counts(&s),
+            [
+                ("identity.phone".to_string(), Outcome::Denied, 1, 20),
+                ("storage".to_string(), Outcome::Allowed, 2, 30),
+            ]
+        );
+        // New entries count from now on, by the trigger.
+        s.append_audit(&AuditEntry {
+            at_ms: 50,
+            user: "u".into(),
+            app: "a".into(),
+            session: "s".into(),
+            capability: "storage".into(),
+            outcome: Outcome::Allowed,
+            detail: String::new(),
+        })
+        .unwrap();
+        drop(s);
+        // Opening again counts nothing twice.
+        let s = SqliteStore::open(&path).unwrap();
+        assert_eq!(
+            counts(&s),
+            [
+                ("identity.phone".to_string(), Outcome::Denied, 1, 20),
+                ("storage".to_string(), Outcome::Allowed, 3, 50),
+            ]
+        );
+        assert_eq!(s.identity_epoch("u", "a").unwrap(), 0);
     }
 
     #[test]
