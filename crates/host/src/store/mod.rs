@@ -107,7 +107,7 @@ pub struct AppIdRecord {
     /// How many times it was released: openids and payments of one
     /// generation are out of the next one's reach.
     pub generation: u32,
-    /// When it was last claimed (or released), ms since the epoch.
+    /// When it was last claimed, ms since the epoch.
     pub claimed_at_ms: i64,
 }
 
