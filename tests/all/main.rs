@@ -5,6 +5,7 @@
 mod support;
 
 mod abuse;
+mod audit;
 mod bad_neighbours;
 mod bank_sample;
 mod bench_app;

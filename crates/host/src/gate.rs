@@ -22,12 +22,16 @@
 //! own entries (installs, the user's settings, backends' calls) with
 //! [`Gate::audit`] and an [`Actor`], the one way an entry is written.
 //!
-//! Denials are always audited; an allowed capability without consent is
-//! audited at its first use in a session (so a hot loop of storage reads does
-//! not flood the log), and every use of a consent scope is audited.
+//! Denials are always audited, each distinct denial once per event (a hot
+//! loop of refused calls writes one entry, not one per call); an allowed
+//! capability without consent is audited at its first use in a session (so a
+//! hot loop of storage reads does not flood the log), and each decision on a
+//! consent scope once per event.
 //!
 //! If the audit log cannot be written the request is denied: no unrecorded
-//! access.
+//! access. What a session or an event remembers as written (an allowance
+//! above all) is remembered only once the entry is written, so the next call
+//! after a failed write is decided and written again.
 
 use crate::clock::Clock;
 use crate::lanes::HeldLane;
@@ -149,10 +153,20 @@ pub(crate) struct AuditMemo {
 }
 
 impl AuditMemo {
-    /// Whether this is the first use of `what` in the session (and notes it),
-    /// for uses audited once per session.
-    fn first_use(&mut self, what: &str) -> bool {
-        self.used.insert(what.to_string())
+    /// Writes the entry for `what` with `write` at its first use in the
+    /// session; notes the use only once the entry is written, so a failed
+    /// write is tried again at the next use.
+    fn write_first_use(
+        &mut self,
+        what: &str,
+        write: impl FnOnce() -> Result<(), Denial>,
+    ) -> Result<(), Denial> {
+        if self.used.contains(what) {
+            return Ok(());
+        }
+        write()?;
+        self.used.insert(what.to_string());
+        Ok(())
     }
 }
 
@@ -170,13 +184,27 @@ pub(crate) struct EventMemo {
 }
 
 impl EventMemo {
-    /// Whether this entry is new in the event (and notes it).
-    fn first_entry(&mut self, what: &str, outcome: Outcome, detail: &str) -> bool {
-        self.written.insert((
+    /// Writes an entry with `write` unless the event has written the same
+    /// one (what, outcome and detail); notes it only once it is written, so
+    /// a failed write is tried again at the next call.
+    fn write_once(
+        &mut self,
+        what: &str,
+        outcome: Outcome,
+        detail: &str,
+        write: impl FnOnce() -> Result<(), Denial>,
+    ) -> Result<(), Denial> {
+        let entry = (
             what.to_string(),
             outcome == Outcome::Allowed,
             detail.to_string(),
-        ))
+        );
+        if self.written.contains(&entry) {
+            return Ok(());
+        }
+        write()?;
+        self.written.insert(entry);
+        Ok(())
     }
 }
 
@@ -242,10 +270,15 @@ impl Gate {
 
     /// Decides whether `subject` may use `capability` (a capability without
     /// consent scopes: storage, log, clock, the pseudonymous ids, ...).
+    ///
+    /// An allowance is audited at the session's first use and cached in
+    /// `memo` once its entry is written (a failed write denies the call and
+    /// caches nothing); a denial is audited once per event (`event`).
     pub(crate) fn check(
         &self,
         subject: &Subject,
         memo: &mut AuditMemo,
+        event: &mut EventMemo,
         capability: Capability,
     ) -> Result<(), Denial> {
         // The manifest is the session's for its life; only the policy can
@@ -254,26 +287,26 @@ impl Gate {
         if memo.allowed.get(&capability) == Some(&generation) {
             return Ok(());
         }
+        let what = capability.as_str();
         match self.capability_rule(subject, capability) {
             Err(denial) => {
                 memo.allowed.remove(&capability);
-                self.audit(
-                    subject.actor(),
-                    capability.as_str(),
-                    Outcome::Denied,
-                    &denial.0,
-                )?;
+                event.write_once(what, Outcome::Denied, &denial.0, || {
+                    self.audit(subject.actor(), what, Outcome::Denied, &denial.0)
+                })?;
                 Err(denial)
             }
             Ok(()) => {
-                if memo.allowed.insert(capability, generation).is_none() {
+                // Allowed under an earlier policy too: audited already.
+                if !memo.allowed.contains_key(&capability) {
                     self.audit(
                         subject.actor(),
-                        capability.as_str(),
+                        what,
                         Outcome::Allowed,
                         "declared and allowed by policy (first use in this session)",
                     )?;
                 }
+                memo.allowed.insert(capability, generation);
                 Ok(())
             }
         }
@@ -309,9 +342,9 @@ impl Gate {
             Ok(detail) => (Outcome::Allowed, detail.as_str()),
             Err(denial) => (Outcome::Denied, denial.0.as_str()),
         };
-        if memo.first_entry(&what, outcome, detail) {
-            self.audit(subject.actor(), &what, outcome, detail)?;
-        }
+        memo.write_once(&what, outcome, detail, || {
+            self.audit(subject.actor(), &what, outcome, detail)
+        })?;
         decision.map(|_| ())
     }
 
@@ -638,7 +671,8 @@ impl SessionGate {
     /// Whether the session may use `capability` now (the manifest and the
     /// policy); audited at the first use and at every denial.
     pub(crate) fn check(&mut self, capability: Capability) -> Result<(), Denial> {
-        self.gate.check(&self.subject, &mut self.memo, capability)
+        self.gate
+            .check(&self.subject, &mut self.memo, &mut self.event, capability)
     }
 
     /// Whether the session may read the consent scope `scope`, asking the
@@ -700,10 +734,11 @@ impl SessionGate {
             Ok(()) => (Outcome::Allowed, allowed),
             Err(d) => (Outcome::Denied, d.0.as_str()),
         };
-        if self.memo.first_use(&format!("{what}:{}", outcome.as_str())) {
-            self.audit(what, outcome, detail)?;
-        }
-        Ok(())
+        let (gate, subject) = (&self.gate, &self.subject);
+        self.memo
+            .write_first_use(&format!("{what}:{}", outcome.as_str()), || {
+                gate.audit(subject.actor(), what, outcome, detail)
+            })
     }
 
     /// Notes that the event asks the user to pay: false if it has asked
@@ -767,20 +802,42 @@ impl SessionGate {
         self.gate.audit(self.subject.actor(), what, outcome, detail)
     }
 
-    /// Audits an allowed use once per session (a pseudonymous id, say).
-    pub(crate) fn audit_first_use(&mut self, what: &str, detail: &str) -> Result<(), Denial> {
-        if self.memo.first_use(what) {
-            self.audit(what, Outcome::Allowed, detail)?;
+    /// Audits a decision on something the session does that is audited at
+    /// every use (a message, a subscription): each allowed use, and each
+    /// distinct refusal once per event (a refused call in a loop writes one
+    /// entry).
+    pub(crate) fn audit_use(
+        &mut self,
+        what: &str,
+        outcome: Outcome,
+        detail: &str,
+    ) -> Result<(), Denial> {
+        if outcome == Outcome::Allowed {
+            return self.audit(what, outcome, detail);
         }
-        Ok(())
+        let (gate, subject) = (&self.gate, &self.subject);
+        self.event.write_once(what, outcome, detail, || {
+            gate.audit(subject.actor(), what, outcome, detail)
+        })
+    }
+
+    /// Audits an allowed use once per session (a pseudonymous id, say); a
+    /// use whose entry could not be written is audited again at the next.
+    pub(crate) fn audit_first_use(&mut self, what: &str, detail: &str) -> Result<(), Denial> {
+        let (gate, subject) = (&self.gate, &self.subject);
+        self.memo.write_first_use(what, || {
+            gate.audit(subject.actor(), what, Outcome::Allowed, detail)
+        })
     }
 
     /// Audits a refusal once per event (the same refusal repeated in a loop
-    /// writes one entry); a failure to write is logged, the refusal stands.
+    /// writes one entry); a failure to write is logged, the refusal stands,
+    /// and the next one tries to write it again.
     pub(crate) fn refuse_once_per_event(&mut self, what: &str, detail: &str) {
-        if self.event.first_entry(what, Outcome::Denied, detail)
-            && let Err(e) = self.audit(what, Outcome::Denied, detail)
-        {
+        let (gate, subject) = (&self.gate, &self.subject);
+        if let Err(e) = self.event.write_once(what, Outcome::Denied, detail, || {
+            gate.audit(subject.actor(), what, Outcome::Denied, detail)
+        }) {
             tracing::error!("{e}");
         }
     }
@@ -885,7 +942,7 @@ mod tests {
         let mut memo = AuditMemo::default();
         let d = f
             .gate
-            .check(&s, &mut memo, Capability::Storage)
+            .check(&s, &mut memo, &mut EventMemo::default(), Capability::Storage)
             .unwrap_err();
         assert!(d.0.contains("[capabilities.storage]"), "{d}");
         assert_eq!(audit(&f.store), vec![("storage".into(), Outcome::Denied)]);
@@ -896,17 +953,17 @@ mod tests {
         let f = fixture();
         let s = subject(manifest("other", "[capabilities.storage]"), false);
         let mut memo = AuditMemo::default();
-        f.gate.check(&s, &mut memo, Capability::Storage).unwrap();
+        f.gate.check(&s, &mut memo, &mut EventMemo::default(), Capability::Storage).unwrap();
         let mut policy = Policy::default();
         policy.deny_capability(Category::Other, Capability::Storage);
         f.gate.set_policy(policy);
         let d = f
             .gate
-            .check(&s, &mut memo, Capability::Storage)
+            .check(&s, &mut memo, &mut EventMemo::default(), Capability::Storage)
             .unwrap_err();
         assert!(d.0.contains("policy"), "{d}");
         f.gate.set_policy(Policy::default());
-        f.gate.check(&s, &mut memo, Capability::Storage).unwrap();
+        f.gate.check(&s, &mut memo, &mut EventMemo::default(), Capability::Storage).unwrap();
         assert_eq!(
             audit(&f.store),
             vec![
@@ -923,12 +980,12 @@ mod tests {
         let s = subject(manifest("other", "[capabilities.storage]"), false);
         let mut memo = AuditMemo::default();
         for _ in 0..3 {
-            f.gate.check(&s, &mut memo, Capability::Storage).unwrap();
+            f.gate.check(&s, &mut memo, &mut EventMemo::default(), Capability::Storage).unwrap();
         }
         assert_eq!(audit(&f.store), vec![("storage".into(), Outcome::Allowed)]);
         // A new session audits its own first use.
         f.gate
-            .check(&s, &mut AuditMemo::default(), Capability::Storage)
+            .check(&s, &mut AuditMemo::default(), &mut EventMemo::default(), Capability::Storage)
             .unwrap();
         assert_eq!(audit(&f.store).len(), 2);
     }
@@ -942,7 +999,7 @@ mod tests {
         f.gate.set_policy(policy);
         let d = f
             .gate
-            .check(&s, &mut AuditMemo::default(), Capability::Storage)
+            .check(&s, &mut AuditMemo::default(), &mut EventMemo::default(), Capability::Storage)
             .unwrap_err();
         assert!(d.0.contains("commerce"), "{d}");
     }
@@ -1133,5 +1190,79 @@ mod tests {
         let d = f.gate.check_scope(&s, Scope::Phone).await.unwrap_err();
         assert!(d.0.contains("does not declare the scope"), "{d}");
         assert!(f.prompter.consent_questions().is_empty());
+    }
+
+    /// An audit log whose writes fail while `failing` is set.
+    struct FlakyAudit {
+        inner: Arc<SqliteStore>,
+        failing: std::sync::atomic::AtomicBool,
+    }
+
+    impl AuditStore for FlakyAudit {
+        fn append_audit(&self, entry: &AuditEntry) -> crate::store::StoreResult<()> {
+            if self.failing.load(Ordering::SeqCst) {
+                return Err(crate::store::StoreError::Database {
+                    operation: "appending to the audit log",
+                    message: "disk I/O error (injected)".into(),
+                });
+            }
+            self.inner.append_audit(entry)
+        }
+
+        fn audit_entries(
+            &self,
+            query: &crate::store::AuditQuery,
+        ) -> crate::store::StoreResult<Vec<AuditEntry>> {
+            self.inner.audit_entries(query)
+        }
+    }
+
+    #[test]
+    fn an_allowance_whose_entry_failed_is_not_cached() {
+        let f = fixture();
+        let flaky = Arc::new(FlakyAudit {
+            inner: f.store.clone(),
+            failing: true.into(),
+        });
+        let gate = Gate {
+            audit_log: flaky.clone(),
+            ..f.gate
+        };
+        let s = subject(manifest("other", "[capabilities.storage]"), false);
+        let mut memo = AuditMemo::default();
+        let mut event = EventMemo::default();
+        let d = gate
+            .check(&s, &mut memo, &mut event, Capability::Storage)
+            .unwrap_err();
+        assert!(d.0.contains("audit log"), "{d}");
+        assert!(audit(&f.store).is_empty());
+        // The log works again: the next call is decided and written, not
+        // waved through on an allowance nobody recorded.
+        flaky.failing.store(false, Ordering::SeqCst);
+        gate.check(&s, &mut memo, &mut event, Capability::Storage)
+            .unwrap();
+        assert_eq!(audit(&f.store), vec![("storage".into(), Outcome::Allowed)]);
+    }
+
+    #[test]
+    fn a_repeated_denial_is_written_once_per_event() {
+        let f = fixture();
+        let s = subject(manifest("other", "[capabilities.log]"), false);
+        let mut memo = AuditMemo::default();
+        for _event in 0..2 {
+            let mut event = EventMemo::default();
+            for _ in 0..50 {
+                f.gate
+                    .check(&s, &mut memo, &mut event, Capability::Storage)
+                    .unwrap_err();
+            }
+        }
+        assert_eq!(
+            audit(&f.store),
+            vec![
+                ("storage".into(), Outcome::Denied),
+                ("storage".into(), Outcome::Denied)
+            ]
+        );
     }
 }
