@@ -44,7 +44,7 @@ use crate::prompt::{
 use crate::store::{AuditEntry, AuditStore, ConsentRecord, ConsentStore, Outcome, Store};
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 /// The session id in audit entries of what the host's own settings and its
@@ -176,19 +176,29 @@ impl AuditMemo {
 #[derive(Debug, Default)]
 pub(crate) struct EventMemo {
     asked: HashSet<Scope>,
-    written: HashSet<(String, bool, String)>,
+    /// The entries written, shared with the session's [`Auditor`]s (a
+    /// request refused in a loop writes one entry too).
+    written: Written,
     /// Whether the event has asked the user to pay (one prompt an event).
     payment_asked: bool,
     /// The orders the user declined or cancelled in this event.
     declined_orders: HashSet<String>,
 }
 
-impl EventMemo {
+/// The entries an event has written: what, whether allowed, detail.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Written(Arc<Mutex<HashSet<(String, bool, String)>>>);
+
+impl Written {
+    fn entries(&self) -> std::sync::MutexGuard<'_, HashSet<(String, bool, String)>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     /// Writes an entry with `write` unless the event has written the same
     /// one (what, outcome and detail); notes it only once it is written, so
     /// a failed write is tried again at the next call.
     fn write_once(
-        &mut self,
+        &self,
         what: &str,
         outcome: Outcome,
         detail: &str,
@@ -199,12 +209,36 @@ impl EventMemo {
             outcome == Outcome::Allowed,
             detail.to_string(),
         );
-        if self.written.contains(&entry) {
+        if self.entries().contains(&entry) {
             return Ok(());
         }
         write()?;
-        self.written.insert(entry);
+        self.entries().insert(entry);
         Ok(())
+    }
+}
+
+impl EventMemo {
+    /// [`Written::write_once`] for this event.
+    fn write_once(
+        &mut self,
+        what: &str,
+        outcome: Outcome,
+        detail: &str,
+        write: impl FnOnce() -> Result<(), Denial>,
+    ) -> Result<(), Denial> {
+        self.written.write_once(what, outcome, detail, write)
+    }
+
+    /// A memo for the next event: nothing asked or written yet (the
+    /// written entries cleared in place, for the auditors that share them).
+    fn next(&mut self) {
+        let written = self.written.clone();
+        written.entries().clear();
+        *self = EventMemo {
+            written,
+            ..EventMemo::default()
+        };
     }
 }
 
@@ -463,7 +497,9 @@ impl Gate {
     /// Decides whether `subject` may send a request to
     /// `scheme://host:port` (host in lower case, an IPv6 address in
     /// brackets), and writes the decision to the audit log (capability
-    /// `network`: the method and the origin, never the path or a body).
+    /// `network`: the method and the origin, never the path or a body):
+    /// every allowed request, each distinct refusal once per event
+    /// (`written`).
     ///
     /// A request passes when the manifest declares the network and lists an
     /// origin that matches, the policy allows the network for the publisher's
@@ -474,22 +510,24 @@ impl Gate {
         subject: &Subject,
         target: &RequestTarget<'_>,
         developer_mode: bool,
+        written: &Written,
     ) -> Result<Origin, Denial> {
         let decision = self.request_rule(subject, target, developer_mode);
         let what = format!("{} {}", target.method, target.origin_text());
+        let network = Capability::Network.as_str();
         match &decision {
             Ok(origin) => self.audit(
                 subject.actor(),
-                Capability::Network.as_str(),
+                network,
                 Outcome::Allowed,
                 &format!("{what}: allowed (declared origin {origin})"),
             )?,
-            Err(denial) => self.audit(
-                subject.actor(),
-                Capability::Network.as_str(),
-                Outcome::Denied,
-                &format!("{what}: {denial}"),
-            )?,
+            Err(denial) => {
+                let detail = format!("{what}: {denial}");
+                written.write_once(network, Outcome::Denied, &detail, || {
+                    self.audit(subject.actor(), network, Outcome::Denied, &detail)
+                })?
+            }
         }
         decision
     }
@@ -650,7 +688,7 @@ impl SessionGate {
 
     /// Starts an event: what the last one asked and audited is forgotten.
     pub(crate) fn start_event(&mut self, gesture: bool) {
-        self.event = EventMemo::default();
+        self.event.next();
         self.gesture = gesture;
     }
 
@@ -665,6 +703,7 @@ impl SessionGate {
         Auditor {
             gate: self.gate.clone(),
             subject: self.subject.clone(),
+            written: self.event.written.clone(),
         }
     }
 
@@ -849,6 +888,8 @@ impl SessionGate {
 pub(crate) struct Auditor {
     gate: Arc<Gate>,
     subject: Subject,
+    /// What the session's current event has written.
+    written: Written,
 }
 
 impl Auditor {
@@ -864,12 +905,19 @@ impl Auditor {
         developer_mode: bool,
     ) -> Result<Origin, Denial> {
         self.gate
-            .check_request(&self.subject, target, developer_mode)
+            .check_request(&self.subject, target, developer_mode, &self.written)
     }
 
-    /// Appends an entry for this session to the audit log.
-    pub(crate) fn audit(&self, what: &str, outcome: Outcome, detail: &str) -> Result<(), Denial> {
-        self.gate.audit(self.subject.actor(), what, outcome, detail)
+    /// Audits a refusal once per event of the session (the same refusal
+    /// repeated in a loop writes one entry); a failure to write is logged,
+    /// the refusal stands.
+    pub(crate) fn refuse_once_per_event(&self, what: &str, detail: &str) {
+        if let Err(e) = self.written.write_once(what, Outcome::Denied, detail, || {
+            self.gate
+                .audit(self.subject.actor(), what, Outcome::Denied, detail)
+        }) {
+            tracing::error!("{e}");
+        }
     }
 }
 
@@ -1105,7 +1153,7 @@ mod tests {
         );
         let ok = f
             .gate
-            .check_request(&s, &target("https", "fines.hz.gov.cn", 443), false)
+            .check_request(&s, &target("https", "fines.hz.gov.cn", 443), false, &Written::default())
             .unwrap();
         assert_eq!(ok.to_string(), "https://*.hz.gov.cn");
         for (t, dev, why) in [
@@ -1141,12 +1189,15 @@ mod tests {
             ),
             (target("ftp", "fines.hz.gov.cn", 21), true, "only https"),
         ] {
-            let d = f.gate.check_request(&s, &t, dev).unwrap_err();
+            let d = f
+                .gate
+                .check_request(&s, &t, dev, &Written::default())
+                .unwrap_err();
             assert!(d.0.contains(why), "{t:?}: {d}");
             assert!(d.0.contains(&format!("`{}`", t.origin_text())), "{d}");
         }
         f.gate
-            .check_request(&s, &target("http", "localhost", 8080), true)
+            .check_request(&s, &target("http", "localhost", 8080), true, &Written::default())
             .unwrap();
         let audit = audit(&f.store);
         assert_eq!(audit.len(), 9);
@@ -1163,7 +1214,7 @@ mod tests {
         let s = subject(manifest("commerce", "[capabilities.log]"), false);
         let d = f
             .gate
-            .check_request(&s, &target("https", "shop.example.cn", 443), false)
+            .check_request(&s, &target("https", "shop.example.cn", 443), false, &Written::default())
             .unwrap_err();
         assert!(d.0.contains("[capabilities.network]"), "{d}");
         let s = subject(
@@ -1178,7 +1229,7 @@ mod tests {
         f.gate.set_policy(policy);
         let d = f
             .gate
-            .check_request(&s, &target("https", "shop.example.cn", 443), false)
+            .check_request(&s, &target("https", "shop.example.cn", 443), false, &Written::default())
             .unwrap_err();
         assert!(d.0.contains("policy"), "{d}");
     }
