@@ -48,7 +48,10 @@ async fn a_denied_call_in_a_loop_is_audited_once_per_event() {
     let page = in_one_event(&s, &reads(40)).await;
     for n in 1..=40 {
         let v = field(&page, &format!("{n} get")).unwrap();
-        assert!(v.starts_with("error denied:") && v.contains("policy"), "{v}");
+        assert!(
+            v.starts_with("error denied:") && v.contains("policy"),
+            "{v}"
+        );
     }
     assert_eq!(entries(&t, "storage", Outcome::Denied), 1);
     // The next event's refusal is written again, once.
@@ -106,7 +109,11 @@ async fn wasi_refusals_are_audited_once_per_kind_per_event() {
     // One event: two TCP connections, a UDP bind, a name lookup and a
     // listener; two directory reads, a file read and a file write.
     let page = s.launch("/").await.unwrap();
-    for probe in ["tcp connect 127.0.0.1", "udp bind 0.0.0.0:0", "open /etc/passwd"] {
+    for probe in [
+        "tcp connect 127.0.0.1",
+        "udp bind 0.0.0.0:0",
+        "open /etc/passwd",
+    ] {
         let v = field(&page, probe).unwrap();
         assert!(v.starts_with("err"), "{probe}: {v}");
     }

@@ -974,6 +974,11 @@ mod tests {
         }
     }
 
+    /// [`Gate::check`] of storage, in an event of its own.
+    fn check_storage(gate: &Gate, s: &Subject, memo: &mut AuditMemo) -> Result<(), Denial> {
+        gate.check(s, memo, &mut EventMemo::default(), Capability::Storage)
+    }
+
     fn audit(store: &SqliteStore) -> Vec<(String, Outcome)> {
         store
             .audit_entries(&AuditQuery::default())
@@ -988,10 +993,7 @@ mod tests {
         let f = fixture();
         let s = subject(manifest("other", "[capabilities.log]"), false);
         let mut memo = AuditMemo::default();
-        let d = f
-            .gate
-            .check(&s, &mut memo, &mut EventMemo::default(), Capability::Storage)
-            .unwrap_err();
+        let d = check_storage(&f.gate, &s, &mut memo).unwrap_err();
         assert!(d.0.contains("[capabilities.storage]"), "{d}");
         assert_eq!(audit(&f.store), vec![("storage".into(), Outcome::Denied)]);
     }
@@ -1001,17 +1003,14 @@ mod tests {
         let f = fixture();
         let s = subject(manifest("other", "[capabilities.storage]"), false);
         let mut memo = AuditMemo::default();
-        f.gate.check(&s, &mut memo, &mut EventMemo::default(), Capability::Storage).unwrap();
+        check_storage(&f.gate, &s, &mut memo).unwrap();
         let mut policy = Policy::default();
         policy.deny_capability(Category::Other, Capability::Storage);
         f.gate.set_policy(policy);
-        let d = f
-            .gate
-            .check(&s, &mut memo, &mut EventMemo::default(), Capability::Storage)
-            .unwrap_err();
+        let d = check_storage(&f.gate, &s, &mut memo).unwrap_err();
         assert!(d.0.contains("policy"), "{d}");
         f.gate.set_policy(Policy::default());
-        f.gate.check(&s, &mut memo, &mut EventMemo::default(), Capability::Storage).unwrap();
+        check_storage(&f.gate, &s, &mut memo).unwrap();
         assert_eq!(
             audit(&f.store),
             vec![
@@ -1028,13 +1027,11 @@ mod tests {
         let s = subject(manifest("other", "[capabilities.storage]"), false);
         let mut memo = AuditMemo::default();
         for _ in 0..3 {
-            f.gate.check(&s, &mut memo, &mut EventMemo::default(), Capability::Storage).unwrap();
+            check_storage(&f.gate, &s, &mut memo).unwrap();
         }
         assert_eq!(audit(&f.store), vec![("storage".into(), Outcome::Allowed)]);
         // A new session audits its own first use.
-        f.gate
-            .check(&s, &mut AuditMemo::default(), &mut EventMemo::default(), Capability::Storage)
-            .unwrap();
+        check_storage(&f.gate, &s, &mut AuditMemo::default()).unwrap();
         assert_eq!(audit(&f.store).len(), 2);
     }
 
@@ -1045,10 +1042,7 @@ mod tests {
         let mut policy = Policy::default();
         policy.deny_capability(Category::Commerce, Capability::Storage);
         f.gate.set_policy(policy);
-        let d = f
-            .gate
-            .check(&s, &mut AuditMemo::default(), &mut EventMemo::default(), Capability::Storage)
-            .unwrap_err();
+        let d = check_storage(&f.gate, &s, &mut AuditMemo::default()).unwrap_err();
         assert!(d.0.contains("commerce"), "{d}");
     }
 
@@ -1153,7 +1147,12 @@ mod tests {
         );
         let ok = f
             .gate
-            .check_request(&s, &target("https", "fines.hz.gov.cn", 443), false, &Written::default())
+            .check_request(
+                &s,
+                &target("https", "fines.hz.gov.cn", 443),
+                false,
+                &Written::default(),
+            )
             .unwrap();
         assert_eq!(ok.to_string(), "https://*.hz.gov.cn");
         for (t, dev, why) in [
@@ -1197,7 +1196,12 @@ mod tests {
             assert!(d.0.contains(&format!("`{}`", t.origin_text())), "{d}");
         }
         f.gate
-            .check_request(&s, &target("http", "localhost", 8080), true, &Written::default())
+            .check_request(
+                &s,
+                &target("http", "localhost", 8080),
+                true,
+                &Written::default(),
+            )
             .unwrap();
         let audit = audit(&f.store);
         assert_eq!(audit.len(), 9);
@@ -1214,7 +1218,12 @@ mod tests {
         let s = subject(manifest("commerce", "[capabilities.log]"), false);
         let d = f
             .gate
-            .check_request(&s, &target("https", "shop.example.cn", 443), false, &Written::default())
+            .check_request(
+                &s,
+                &target("https", "shop.example.cn", 443),
+                false,
+                &Written::default(),
+            )
             .unwrap_err();
         assert!(d.0.contains("[capabilities.network]"), "{d}");
         let s = subject(
@@ -1229,7 +1238,12 @@ mod tests {
         f.gate.set_policy(policy);
         let d = f
             .gate
-            .check_request(&s, &target("https", "shop.example.cn", 443), false, &Written::default())
+            .check_request(
+                &s,
+                &target("https", "shop.example.cn", 443),
+                false,
+                &Written::default(),
+            )
             .unwrap_err();
         assert!(d.0.contains("policy"), "{d}");
     }

@@ -820,7 +820,9 @@ mod tests {
         };
         // Wang Wei neither sees Li Na's question nor answers it.
         assert_eq!(
-            post_json(&base, "/api/user", json!({"user": "wang-wei"})).await.0,
+            post_json(&base, "/api/user", json!({"user": "wang-wei"}))
+                .await
+                .0,
             200
         );
         let (_, state) = call("GET", format!("{base}/api/state"), None).await;
@@ -829,10 +831,7 @@ mod tests {
             post_json(&base, "/api/prompt", json!({"id": id, "answer": "allow"})).await;
         assert_eq!(status, 403, "{answer}");
         let error = answer["error"].as_str().unwrap();
-        assert!(
-            error.contains("asked of li-na, not wang-wei"),
-            "{error}"
-        );
+        assert!(error.contains("asked of li-na, not wang-wei"), "{error}");
         assert!(!asking.is_finished());
         // Li Na answers it.
         post_json(&base, "/api/user", json!({"user": "li-na"})).await;
@@ -860,7 +859,10 @@ mod tests {
             let url = format!("{base}{path}");
             // What a cross-site form can send, and no body at all.
             for body in [
-                Some(("application/x-www-form-urlencoded", "user=mallory".to_string())),
+                Some((
+                    "application/x-www-form-urlencoded",
+                    "user=mallory".to_string(),
+                )),
                 Some(("multipart/form-data; boundary=x", "--x--".to_string())),
                 Some(("text/plain", r#"{"user": "mallory"}"#.to_string())),
                 None,
@@ -875,8 +877,12 @@ mod tests {
                 );
             }
             // JSON said, but no JSON sent.
-            let (status, answer) =
-                call("POST", url.clone(), Some(("application/json", String::new()))).await;
+            let (status, answer) = call(
+                "POST",
+                url.clone(),
+                Some(("application/json", String::new())),
+            )
+            .await;
             assert_eq!(status, 400, "{path}: {answer}");
         }
         // Nothing changed.

@@ -192,7 +192,12 @@ impl WebPrompter {
 
     /// Puts a question to `user` on the page and waits for its answer
     /// (`None`: timed out, when `timeout` is set).
-    async fn ask(&self, user: &str, mut dialog: Value, timeout: Option<Duration>) -> Option<Answer> {
+    async fn ask(
+        &self,
+        user: &str,
+        mut dialog: Value,
+        timeout: Option<Duration>,
+    ) -> Option<Answer> {
         let (tx, rx) = oneshot::channel();
         let id = {
             let mut q = self.lock();

@@ -53,13 +53,12 @@ fn link<T: 'static>(linker: &mut Linker<T>, gate: fn(&mut T) -> &mut SessionGate
     let refuse = move |store: &mut StoreContextMut<'_, T>, kind: &str, detail: &str| {
         gate(store.data_mut()).refuse_once_per_event(kind, detail);
     };
-    let socket_refused =
-        move |mut store: StoreContextMut<'_, T>,
-              (_family,): (IpAddressFamily,)|
-              -> Result<(Result<ResourceAny, ErrorCode>,)> {
-            refuse(&mut store, SOCKETS, SOCKETS_REFUSED);
-            Ok((Err(ErrorCode::AccessDenied),))
-        };
+    let socket_refused = move |mut store: StoreContextMut<'_, T>,
+                               (_family,): (IpAddressFamily,)|
+          -> Result<(Result<ResourceAny, ErrorCode>,)> {
+        refuse(&mut store, SOCKETS, SOCKETS_REFUSED);
+        Ok((Err(ErrorCode::AccessDenied),))
+    };
     for (interface, function) in [
         ("tcp-create-socket", "create-tcp-socket"),
         ("udp-create-socket", "create-udp-socket"),
