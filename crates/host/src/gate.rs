@@ -708,7 +708,8 @@ impl SessionGate {
     }
 
     /// Whether the session may use `capability` now (the manifest and the
-    /// policy); audited at the first use and at every denial.
+    /// policy); audited at the first use and at each distinct denial once
+    /// per event.
     pub(crate) fn check(&mut self, capability: Capability) -> Result<(), Denial> {
         self.gate
             .check(&self.subject, &mut self.memo, &mut self.event, capability)
@@ -873,10 +874,7 @@ impl SessionGate {
     /// writes one entry); a failure to write is logged, the refusal stands,
     /// and the next one tries to write it again.
     pub(crate) fn refuse_once_per_event(&mut self, what: &str, detail: &str) {
-        let (gate, subject) = (&self.gate, &self.subject);
-        if let Err(e) = self.event.write_once(what, Outcome::Denied, detail, || {
-            gate.audit(subject.actor(), what, Outcome::Denied, detail)
-        }) {
+        if let Err(e) = self.audit_use(what, Outcome::Denied, detail) {
             tracing::error!("{e}");
         }
     }
