@@ -6,6 +6,7 @@ mod support;
 
 mod abuse;
 mod app_id_owner;
+mod audit;
 mod bad_neighbours;
 mod bank_sample;
 mod bench_app;

@@ -351,6 +351,24 @@ async fn the_identity_header_cannot_be_set_or_overridden() {
 }
 
 #[tokio::test]
+async fn a_request_refused_in_a_loop_is_audited_once_per_event() {
+    let server = Server::start(Answer::Echo);
+    let t = probe_host(&[format!("http://localhost:{}", server.port())], |_| {}).await;
+    // The same server by its IP address, eight times in one event.
+    let url = format!("http://127.0.0.1:{}/", server.port());
+    let page = probe(&t, "alice", &[("url", &url), ("n", "8")]).await;
+    for i in 1..=8 {
+        let o = outcome(&page, i);
+        assert!(o.starts_with("denied: "), "request {i}: {o}");
+    }
+    assert_eq!(server.connections(), 0);
+    assert_eq!(network_audit(&t).len(), 1, "{:?}", network_audit(&t));
+    // The next event's refusal is written again, once.
+    probe(&t, "alice", &[("url", &url), ("n", "8")]).await;
+    assert_eq!(network_audit(&t).len(), 2);
+}
+
+#[tokio::test]
 async fn other_hosts_ports_and_ip_addresses_are_refused_without_a_connection() {
     let allowed = Server::start(Answer::Echo);
     let other_port = Server::start(Answer::Echo);

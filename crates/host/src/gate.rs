@@ -22,12 +22,16 @@
 //! own entries (installs, the user's settings, backends' calls) with
 //! [`Gate::audit`] and an [`Actor`], the one way an entry is written.
 //!
-//! Denials are always audited; an allowed capability without consent is
-//! audited at its first use in a session (so a hot loop of storage reads does
-//! not flood the log), and every use of a consent scope is audited.
+//! Denials are always audited, each distinct denial once per event (a hot
+//! loop of refused calls writes one entry, not one per call); an allowed
+//! capability without consent is audited at its first use in a session (so a
+//! hot loop of storage reads does not flood the log), and each decision on a
+//! consent scope once per event.
 //!
 //! If the audit log cannot be written the request is denied: no unrecorded
-//! access.
+//! access. What a session or an event remembers as written (an allowance
+//! above all) is remembered only once the entry is written, so the next call
+//! after a failed write is decided and written again.
 
 use crate::clock::Clock;
 use crate::lanes::HeldLane;
@@ -40,7 +44,7 @@ use crate::prompt::{
 use crate::store::{AuditEntry, AuditStore, ConsentRecord, ConsentStore, Outcome, Store};
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 /// The session id in audit entries of what the host's own settings and its
@@ -152,10 +156,20 @@ pub(crate) struct AuditMemo {
 }
 
 impl AuditMemo {
-    /// Whether this is the first use of `what` in the session (and notes it),
-    /// for uses audited once per session.
-    fn first_use(&mut self, what: &str) -> bool {
-        self.used.insert(what.to_string())
+    /// Writes the entry for `what` with `write` at its first use in the
+    /// session; notes the use only once the entry is written, so a failed
+    /// write is tried again at the next use.
+    fn write_first_use(
+        &mut self,
+        what: &str,
+        write: impl FnOnce() -> Result<(), Denial>,
+    ) -> Result<(), Denial> {
+        if self.used.contains(what) {
+            return Ok(());
+        }
+        write()?;
+        self.used.insert(what.to_string());
+        Ok(())
     }
 }
 
@@ -165,21 +179,69 @@ impl AuditMemo {
 #[derive(Debug, Default)]
 pub(crate) struct EventMemo {
     asked: HashSet<Scope>,
-    written: HashSet<(String, bool, String)>,
+    /// The entries written, shared with the session's [`Auditor`]s (a
+    /// request refused in a loop writes one entry too).
+    written: Written,
     /// Whether the event has asked the user to pay (one prompt an event).
     payment_asked: bool,
     /// The orders the user declined or cancelled in this event.
     declined_orders: HashSet<String>,
 }
 
-impl EventMemo {
-    /// Whether this entry is new in the event (and notes it).
-    fn first_entry(&mut self, what: &str, outcome: Outcome, detail: &str) -> bool {
-        self.written.insert((
+/// The entries an event has written: what, whether allowed, detail.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Written(Arc<Mutex<HashSet<(String, bool, String)>>>);
+
+impl Written {
+    fn entries(&self) -> std::sync::MutexGuard<'_, HashSet<(String, bool, String)>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Writes an entry with `write` unless the event has written the same
+    /// one (what, outcome and detail); notes it only once it is written, so
+    /// a failed write is tried again at the next call.
+    fn write_once(
+        &self,
+        what: &str,
+        outcome: Outcome,
+        detail: &str,
+        write: impl FnOnce() -> Result<(), Denial>,
+    ) -> Result<(), Denial> {
+        let entry = (
             what.to_string(),
             outcome == Outcome::Allowed,
             detail.to_string(),
-        ))
+        );
+        if self.entries().contains(&entry) {
+            return Ok(());
+        }
+        write()?;
+        self.entries().insert(entry);
+        Ok(())
+    }
+}
+
+impl EventMemo {
+    /// [`Written::write_once`] for this event.
+    fn write_once(
+        &mut self,
+        what: &str,
+        outcome: Outcome,
+        detail: &str,
+        write: impl FnOnce() -> Result<(), Denial>,
+    ) -> Result<(), Denial> {
+        self.written.write_once(what, outcome, detail, write)
+    }
+
+    /// A memo for the next event: nothing asked or written yet (the
+    /// written entries cleared in place, for the auditors that share them).
+    fn next(&mut self) {
+        let written = self.written.clone();
+        written.entries().clear();
+        *self = EventMemo {
+            written,
+            ..EventMemo::default()
+        };
     }
 }
 
@@ -245,10 +307,15 @@ impl Gate {
 
     /// Decides whether `subject` may use `capability` (a capability without
     /// consent scopes: storage, log, clock, the pseudonymous ids, ...).
+    ///
+    /// An allowance is audited at the session's first use and cached in
+    /// `memo` once its entry is written (a failed write denies the call and
+    /// caches nothing); a denial is audited once per event (`event`).
     pub(crate) fn check(
         &self,
         subject: &Subject,
         memo: &mut AuditMemo,
+        event: &mut EventMemo,
         capability: Capability,
     ) -> Result<(), Denial> {
         // The manifest is the session's for its life; only the policy can
@@ -257,26 +324,26 @@ impl Gate {
         if memo.allowed.get(&capability) == Some(&generation) {
             return Ok(());
         }
+        let what = capability.as_str();
         match self.capability_rule(subject, capability) {
             Err(denial) => {
                 memo.allowed.remove(&capability);
-                self.audit(
-                    subject.actor(),
-                    capability.as_str(),
-                    Outcome::Denied,
-                    &denial.0,
-                )?;
+                event.write_once(what, Outcome::Denied, &denial.0, || {
+                    self.audit(subject.actor(), what, Outcome::Denied, &denial.0)
+                })?;
                 Err(denial)
             }
             Ok(()) => {
-                if memo.allowed.insert(capability, generation).is_none() {
+                // Allowed under an earlier policy too: audited already.
+                if !memo.allowed.contains_key(&capability) {
                     self.audit(
                         subject.actor(),
-                        capability.as_str(),
+                        what,
                         Outcome::Allowed,
                         "declared and allowed by policy (first use in this session)",
                     )?;
                 }
+                memo.allowed.insert(capability, generation);
                 Ok(())
             }
         }
@@ -312,9 +379,9 @@ impl Gate {
             Ok(detail) => (Outcome::Allowed, detail.as_str()),
             Err(denial) => (Outcome::Denied, denial.0.as_str()),
         };
-        if memo.first_entry(&what, outcome, detail) {
-            self.audit(subject.actor(), &what, outcome, detail)?;
-        }
+        memo.write_once(&what, outcome, detail, || {
+            self.audit(subject.actor(), &what, outcome, detail)
+        })?;
         decision.map(|_| ())
     }
 
@@ -433,7 +500,9 @@ impl Gate {
     /// Decides whether `subject` may send a request to
     /// `scheme://host:port` (host in lower case, an IPv6 address in
     /// brackets), and writes the decision to the audit log (capability
-    /// `network`: the method and the origin, never the path or a body).
+    /// `network`: the method and the origin, never the path or a body):
+    /// every allowed request, each distinct refusal once per event
+    /// (`written`).
     ///
     /// A request passes when the manifest declares the network and lists an
     /// origin that matches, the policy allows the network for the publisher's
@@ -444,22 +513,24 @@ impl Gate {
         subject: &Subject,
         target: &RequestTarget<'_>,
         developer_mode: bool,
+        written: &Written,
     ) -> Result<Origin, Denial> {
         let decision = self.request_rule(subject, target, developer_mode);
         let what = format!("{} {}", target.method, target.origin_text());
+        let network = Capability::Network.as_str();
         match &decision {
             Ok(origin) => self.audit(
                 subject.actor(),
-                Capability::Network.as_str(),
+                network,
                 Outcome::Allowed,
                 &format!("{what}: allowed (declared origin {origin})"),
             )?,
-            Err(denial) => self.audit(
-                subject.actor(),
-                Capability::Network.as_str(),
-                Outcome::Denied,
-                &format!("{what}: {denial}"),
-            )?,
+            Err(denial) => {
+                let detail = format!("{what}: {denial}");
+                written.write_once(network, Outcome::Denied, &detail, || {
+                    self.audit(subject.actor(), network, Outcome::Denied, &detail)
+                })?
+            }
         }
         decision
     }
@@ -620,7 +691,7 @@ impl SessionGate {
 
     /// Starts an event: what the last one asked and audited is forgotten.
     pub(crate) fn start_event(&mut self, gesture: bool) {
-        self.event = EventMemo::default();
+        self.event.next();
         self.gesture = gesture;
     }
 
@@ -635,13 +706,16 @@ impl SessionGate {
         Auditor {
             gate: self.gate.clone(),
             subject: self.subject.clone(),
+            written: self.event.written.clone(),
         }
     }
 
     /// Whether the session may use `capability` now (the manifest and the
-    /// policy); audited at the first use and at every denial.
+    /// policy); audited at the first use and at each distinct denial once
+    /// per event.
     pub(crate) fn check(&mut self, capability: Capability) -> Result<(), Denial> {
-        self.gate.check(&self.subject, &mut self.memo, capability)
+        self.gate
+            .check(&self.subject, &mut self.memo, &mut self.event, capability)
     }
 
     /// Whether the session may read the consent scope `scope`, asking the
@@ -703,10 +777,11 @@ impl SessionGate {
             Ok(()) => (Outcome::Allowed, allowed),
             Err(d) => (Outcome::Denied, d.0.as_str()),
         };
-        if self.memo.first_use(&format!("{what}:{}", outcome.as_str())) {
-            self.audit(what, outcome, detail)?;
-        }
-        Ok(())
+        let (gate, subject) = (&self.gate, &self.subject);
+        self.memo
+            .write_first_use(&format!("{what}:{}", outcome.as_str()), || {
+                gate.audit(subject.actor(), what, outcome, detail)
+            })
     }
 
     /// Notes that the event asks the user to pay: false if it has asked
@@ -770,20 +845,39 @@ impl SessionGate {
         self.gate.audit(self.subject.actor(), what, outcome, detail)
     }
 
-    /// Audits an allowed use once per session (a pseudonymous id, say).
-    pub(crate) fn audit_first_use(&mut self, what: &str, detail: &str) -> Result<(), Denial> {
-        if self.memo.first_use(what) {
-            self.audit(what, Outcome::Allowed, detail)?;
+    /// Audits a decision on something the session does that is audited at
+    /// every use (a message, a subscription): each allowed use, and each
+    /// distinct refusal once per event (a refused call in a loop writes one
+    /// entry).
+    pub(crate) fn audit_use(
+        &mut self,
+        what: &str,
+        outcome: Outcome,
+        detail: &str,
+    ) -> Result<(), Denial> {
+        if outcome == Outcome::Allowed {
+            return self.audit(what, outcome, detail);
         }
-        Ok(())
+        let (gate, subject) = (&self.gate, &self.subject);
+        self.event.write_once(what, outcome, detail, || {
+            gate.audit(subject.actor(), what, outcome, detail)
+        })
+    }
+
+    /// Audits an allowed use once per session (a pseudonymous id, say); a
+    /// use whose entry could not be written is audited again at the next.
+    pub(crate) fn audit_first_use(&mut self, what: &str, detail: &str) -> Result<(), Denial> {
+        let (gate, subject) = (&self.gate, &self.subject);
+        self.memo.write_first_use(what, || {
+            gate.audit(subject.actor(), what, Outcome::Allowed, detail)
+        })
     }
 
     /// Audits a refusal once per event (the same refusal repeated in a loop
-    /// writes one entry); a failure to write is logged, the refusal stands.
+    /// writes one entry); a failure to write is logged, the refusal stands,
+    /// and the next one tries to write it again.
     pub(crate) fn refuse_once_per_event(&mut self, what: &str, detail: &str) {
-        if self.event.first_entry(what, Outcome::Denied, detail)
-            && let Err(e) = self.audit(what, Outcome::Denied, detail)
-        {
+        if let Err(e) = self.audit_use(what, Outcome::Denied, detail) {
             tracing::error!("{e}");
         }
     }
@@ -795,6 +889,8 @@ impl SessionGate {
 pub(crate) struct Auditor {
     gate: Arc<Gate>,
     subject: Subject,
+    /// What the session's current event has written.
+    written: Written,
 }
 
 impl Auditor {
@@ -810,12 +906,19 @@ impl Auditor {
         developer_mode: bool,
     ) -> Result<Origin, Denial> {
         self.gate
-            .check_request(&self.subject, target, developer_mode)
+            .check_request(&self.subject, target, developer_mode, &self.written)
     }
 
-    /// Appends an entry for this session to the audit log.
-    pub(crate) fn audit(&self, what: &str, outcome: Outcome, detail: &str) -> Result<(), Denial> {
-        self.gate.audit(self.subject.actor(), what, outcome, detail)
+    /// Audits a refusal once per event of the session (the same refusal
+    /// repeated in a loop writes one entry); a failure to write is logged,
+    /// the refusal stands.
+    pub(crate) fn refuse_once_per_event(&self, what: &str, detail: &str) {
+        if let Err(e) = self.written.write_once(what, Outcome::Denied, detail, || {
+            self.gate
+                .audit(self.subject.actor(), what, Outcome::Denied, detail)
+        }) {
+            tracing::error!("{e}");
+        }
     }
 }
 
@@ -873,6 +976,11 @@ mod tests {
         }
     }
 
+    /// [`Gate::check`] of storage, in an event of its own.
+    fn check_storage(gate: &Gate, s: &Subject, memo: &mut AuditMemo) -> Result<(), Denial> {
+        gate.check(s, memo, &mut EventMemo::default(), Capability::Storage)
+    }
+
     fn audit(store: &SqliteStore) -> Vec<(String, Outcome)> {
         store
             .audit_entries(&AuditQuery::default())
@@ -887,10 +995,7 @@ mod tests {
         let f = fixture();
         let s = subject(manifest("other", "[capabilities.log]"), false);
         let mut memo = AuditMemo::default();
-        let d = f
-            .gate
-            .check(&s, &mut memo, Capability::Storage)
-            .unwrap_err();
+        let d = check_storage(&f.gate, &s, &mut memo).unwrap_err();
         assert!(d.0.contains("[capabilities.storage]"), "{d}");
         assert_eq!(audit(&f.store), vec![("storage".into(), Outcome::Denied)]);
     }
@@ -900,17 +1005,14 @@ mod tests {
         let f = fixture();
         let s = subject(manifest("other", "[capabilities.storage]"), false);
         let mut memo = AuditMemo::default();
-        f.gate.check(&s, &mut memo, Capability::Storage).unwrap();
+        check_storage(&f.gate, &s, &mut memo).unwrap();
         let mut policy = Policy::default();
         policy.deny_capability(Category::Other, Capability::Storage);
         f.gate.set_policy(policy);
-        let d = f
-            .gate
-            .check(&s, &mut memo, Capability::Storage)
-            .unwrap_err();
+        let d = check_storage(&f.gate, &s, &mut memo).unwrap_err();
         assert!(d.0.contains("policy"), "{d}");
         f.gate.set_policy(Policy::default());
-        f.gate.check(&s, &mut memo, Capability::Storage).unwrap();
+        check_storage(&f.gate, &s, &mut memo).unwrap();
         assert_eq!(
             audit(&f.store),
             vec![
@@ -927,13 +1029,11 @@ mod tests {
         let s = subject(manifest("other", "[capabilities.storage]"), false);
         let mut memo = AuditMemo::default();
         for _ in 0..3 {
-            f.gate.check(&s, &mut memo, Capability::Storage).unwrap();
+            check_storage(&f.gate, &s, &mut memo).unwrap();
         }
         assert_eq!(audit(&f.store), vec![("storage".into(), Outcome::Allowed)]);
         // A new session audits its own first use.
-        f.gate
-            .check(&s, &mut AuditMemo::default(), Capability::Storage)
-            .unwrap();
+        check_storage(&f.gate, &s, &mut AuditMemo::default()).unwrap();
         assert_eq!(audit(&f.store).len(), 2);
     }
 
@@ -944,10 +1044,7 @@ mod tests {
         let mut policy = Policy::default();
         policy.deny_capability(Category::Commerce, Capability::Storage);
         f.gate.set_policy(policy);
-        let d = f
-            .gate
-            .check(&s, &mut AuditMemo::default(), Capability::Storage)
-            .unwrap_err();
+        let d = check_storage(&f.gate, &s, &mut AuditMemo::default()).unwrap_err();
         assert!(d.0.contains("commerce"), "{d}");
     }
 
@@ -1052,7 +1149,12 @@ mod tests {
         );
         let ok = f
             .gate
-            .check_request(&s, &target("https", "fines.hz.gov.cn", 443), false)
+            .check_request(
+                &s,
+                &target("https", "fines.hz.gov.cn", 443),
+                false,
+                &Written::default(),
+            )
             .unwrap();
         assert_eq!(ok.to_string(), "https://*.hz.gov.cn");
         for (t, dev, why) in [
@@ -1088,12 +1190,20 @@ mod tests {
             ),
             (target("ftp", "fines.hz.gov.cn", 21), true, "only https"),
         ] {
-            let d = f.gate.check_request(&s, &t, dev).unwrap_err();
+            let d = f
+                .gate
+                .check_request(&s, &t, dev, &Written::default())
+                .unwrap_err();
             assert!(d.0.contains(why), "{t:?}: {d}");
             assert!(d.0.contains(&format!("`{}`", t.origin_text())), "{d}");
         }
         f.gate
-            .check_request(&s, &target("http", "localhost", 8080), true)
+            .check_request(
+                &s,
+                &target("http", "localhost", 8080),
+                true,
+                &Written::default(),
+            )
             .unwrap();
         let audit = audit(&f.store);
         assert_eq!(audit.len(), 9);
@@ -1110,7 +1220,12 @@ mod tests {
         let s = subject(manifest("commerce", "[capabilities.log]"), false);
         let d = f
             .gate
-            .check_request(&s, &target("https", "shop.example.cn", 443), false)
+            .check_request(
+                &s,
+                &target("https", "shop.example.cn", 443),
+                false,
+                &Written::default(),
+            )
             .unwrap_err();
         assert!(d.0.contains("[capabilities.network]"), "{d}");
         let s = subject(
@@ -1125,7 +1240,12 @@ mod tests {
         f.gate.set_policy(policy);
         let d = f
             .gate
-            .check_request(&s, &target("https", "shop.example.cn", 443), false)
+            .check_request(
+                &s,
+                &target("https", "shop.example.cn", 443),
+                false,
+                &Written::default(),
+            )
             .unwrap_err();
         assert!(d.0.contains("policy"), "{d}");
     }
@@ -1137,5 +1257,79 @@ mod tests {
         let d = f.gate.check_scope(&s, Scope::Phone).await.unwrap_err();
         assert!(d.0.contains("does not declare the scope"), "{d}");
         assert!(f.prompter.consent_questions().is_empty());
+    }
+
+    /// An audit log whose writes fail while `failing` is set.
+    struct FlakyAudit {
+        inner: Arc<SqliteStore>,
+        failing: std::sync::atomic::AtomicBool,
+    }
+
+    impl AuditStore for FlakyAudit {
+        fn append_audit(&self, entry: &AuditEntry) -> crate::store::StoreResult<()> {
+            if self.failing.load(Ordering::SeqCst) {
+                return Err(crate::store::StoreError::Database {
+                    operation: "appending to the audit log",
+                    message: "disk I/O error (injected)".into(),
+                });
+            }
+            self.inner.append_audit(entry)
+        }
+
+        fn audit_entries(
+            &self,
+            query: &crate::store::AuditQuery,
+        ) -> crate::store::StoreResult<Vec<AuditEntry>> {
+            self.inner.audit_entries(query)
+        }
+    }
+
+    #[test]
+    fn an_allowance_whose_entry_failed_is_not_cached() {
+        let f = fixture();
+        let flaky = Arc::new(FlakyAudit {
+            inner: f.store.clone(),
+            failing: true.into(),
+        });
+        let gate = Gate {
+            audit_log: flaky.clone(),
+            ..f.gate
+        };
+        let s = subject(manifest("other", "[capabilities.storage]"), false);
+        let mut memo = AuditMemo::default();
+        let mut event = EventMemo::default();
+        let d = gate
+            .check(&s, &mut memo, &mut event, Capability::Storage)
+            .unwrap_err();
+        assert!(d.0.contains("audit log"), "{d}");
+        assert!(audit(&f.store).is_empty());
+        // The log works again: the next call is decided and written, not
+        // waved through on an allowance nobody recorded.
+        flaky.failing.store(false, Ordering::SeqCst);
+        gate.check(&s, &mut memo, &mut event, Capability::Storage)
+            .unwrap();
+        assert_eq!(audit(&f.store), vec![("storage".into(), Outcome::Allowed)]);
+    }
+
+    #[test]
+    fn a_repeated_denial_is_written_once_per_event() {
+        let f = fixture();
+        let s = subject(manifest("other", "[capabilities.log]"), false);
+        let mut memo = AuditMemo::default();
+        for _event in 0..2 {
+            let mut event = EventMemo::default();
+            for _ in 0..50 {
+                f.gate
+                    .check(&s, &mut memo, &mut event, Capability::Storage)
+                    .unwrap_err();
+            }
+        }
+        assert_eq!(
+            audit(&f.store),
+            vec![
+                ("storage".into(), Outcome::Denied),
+                ("storage".into(), Outcome::Denied)
+            ]
+        );
     }
 }

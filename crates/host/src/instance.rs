@@ -149,7 +149,7 @@ impl InstanceState {
 }
 
 /// The linker every session uses: WASI 0.2 (sandboxed by each session's
-/// `WasiCtx`), `wasi:http`'s outgoing handler (gated per request in the
+/// `WasiCtx`, its refusals of sockets and files audited), `wasi:http`'s outgoing handler (gated per request in the
 /// session's `send_request` hook) and Plaza's capability interfaces, each
 /// on its view.
 pub(crate) fn build_linker(engine: &Engine) -> Result<Linker<InstanceState>> {
@@ -159,6 +159,8 @@ pub(crate) fn build_linker(engine: &Engine) -> Result<Linker<InstanceState>> {
         source: e.into(),
     };
     wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(|e| link("WASI", e))?;
+    crate::capabilities::wasi::add_to_linker(&mut linker, |s: &mut InstanceState| &mut s.gate)
+        .map_err(|e| link("WASI's audited refusals", e))?;
     wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)
         .map_err(|e| link("wasi:http", e))?;
     plaza_world::types::add_to_linker::<_, Types>(&mut linker, InstanceState::types)

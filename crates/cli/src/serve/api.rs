@@ -7,8 +7,8 @@
 //! | `GET /api/state` | everything the page shows: user, apps, the open mini-app's page, pending dialogs, the host's panels, clock, version numbers |
 //! | `POST /api/open` `{app, path}` | launch a mini-app |
 //! | `POST /api/event` `{kind: tap\|submit\|back\|chat, ...}` | an event in the open mini-app; answers when the mini-app has answered (after any dialog) |
-//! | `POST /api/home` | close the open mini-app (the session lives on) |
-//! | `POST /api/prompt` `{id, answer}` | answer a dialog |
+//! | `POST /api/home` `{}` | close the open mini-app (the session lives on) |
+//! | `POST /api/prompt` `{id, answer}` | answer a dialog of the current user |
 //! | `POST /api/user` `{user}` | switch user |
 //! | `POST /api/clock` `{advance_ms}` | advance the test clock |
 //! | `POST /api/grants/revoke` `{app, scope}` | revoke a consent decision |
@@ -22,16 +22,22 @@
 //!
 //! Every response carries a Content-Security-Policy without inline script;
 //! requests must name a loopback host when the simulator listens on one (no
-//! DNS rebinding), and POST bodies must be JSON (a cross-site form cannot
-//! post to it without a preflight the simulator does not answer).
+//! DNS rebinding), and every request but a `GET` must say
+//! `Content-Type: application/json` and carry a JSON body, or it is refused
+//! (415, 400) before any route sees it: a cross-site form cannot send that
+//! type, and a cross-site script cannot without a preflight the simulator
+//! does not answer. The routes that change something are [`post_routes`].
+//!
+//! The dialogs are per user: the state lists the current user's, and
+//! answering another user's is refused (403).
 
-use super::prompts::Answer;
+use super::prompts::{Answer, AnswerError};
 use super::state::{Outcome, Sim};
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get, post};
 use axum::{Json, Router};
 use plaza_host::ledger::{format_money, parse_money};
 use plaza_host::prompt::{ConsentAnswer, PaymentAnswer, SubscriptionAnswer};
@@ -54,9 +60,28 @@ pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; 
      img-src 'self'; object-src 'none'; base-uri 'none'; \
      frame-ancestors 'none'; form-action 'none'";
 
+/// The routes that change something: each a `POST` of a JSON object.
+pub fn post_routes() -> Vec<(&'static str, MethodRouter<Sim>)> {
+    vec![
+        ("/api/open", post(open)),
+        ("/api/event", post(event)),
+        ("/api/home", post(home)),
+        ("/api/prompt", post(prompt)),
+        ("/api/user", post(user)),
+        ("/api/clock", post(clock)),
+        ("/api/grants/revoke", post(revoke)),
+        ("/api/wallet/topup", post(topup)),
+        ("/api/citizen", post(citizen)),
+        ("/api/inbox/read", post(read)),
+        ("/api/privacy/report", post(privacy_report)),
+        ("/api/privacy/export", post(privacy_export)),
+        ("/api/privacy/erase", post(privacy_erase)),
+    ]
+}
+
 /// The routes.
 pub fn router(sim: Sim, local: SocketAddr) -> Router {
-    Router::new()
+    let mut router = Router::new()
         .route(
             "/",
             get(|| async { asset("text/html; charset=utf-8", INDEX_HTML) }),
@@ -70,20 +95,11 @@ pub fn router(sim: Sim, local: SocketAddr) -> Router {
             get(|| async { asset("text/css; charset=utf-8", APP_CSS) }),
         )
         .route("/api/state", get(state))
-        .route("/api/open", post(open))
-        .route("/api/event", post(event))
-        .route("/api/home", post(home))
-        .route("/api/prompt", post(prompt))
-        .route("/api/user", post(user))
-        .route("/api/clock", post(clock))
-        .route("/api/grants/revoke", post(revoke))
-        .route("/api/wallet/topup", post(topup))
-        .route("/api/citizen", post(citizen))
-        .route("/api/inbox/read", post(read))
-        .route("/api/privacy/report", post(privacy_report))
-        .route("/api/privacy/export", post(privacy_export))
-        .route("/api/privacy/erase", post(privacy_erase))
-        .route("/api/assets/{app}/{name}", get(app_asset))
+        .route("/api/assets/{app}/{name}", get(app_asset));
+    for (path, route) in post_routes() {
+        router = router.route(path, route);
+    }
+    router
         .with_state(sim)
         .layer(middleware::from_fn(move |req: Request, next: Next| {
             guard(local, req, next)
@@ -94,9 +110,20 @@ fn asset(content_type: &'static str, body: &'static str) -> Response {
     ([(header::CONTENT_TYPE, content_type)], body).into_response()
 }
 
+/// Whether the request says its body is JSON (`application/json`, with any
+/// parameters).
+fn says_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"))
+}
+
 /// Refuses requests for another host name when listening on loopback (a
-/// page elsewhere rebinding its name to 127.0.0.1), and adds the security
-/// headers to every response.
+/// page elsewhere rebinding its name to 127.0.0.1) and requests other than
+/// `GET` that do not say they carry JSON (a cross-site form), and adds the
+/// security headers to every response.
 async fn guard(local: SocketAddr, req: Request, next: Next) -> Response {
     if local.ip().is_loopback() {
         let host = req
@@ -121,6 +148,17 @@ async fn guard(local: SocketAddr, req: Request, next: Next) -> Response {
             )
             .into_response();
         }
+    }
+    if !matches!(*req.method(), Method::GET | Method::HEAD) && !says_json(req.headers()) {
+        return ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            format!(
+                "{} {} takes a JSON body with `Content-Type: application/json`",
+                req.method(),
+                req.uri().path()
+            ),
+        )
+        .into_response();
     }
     let mut res = next.run(req).await;
     let h = res.headers_mut();
@@ -378,8 +416,8 @@ async fn state(State(sim): State<Sim>) -> ApiResult {
         "busy": busy,
         "apps": apps,
         "open": open,
-        "prompts": sim.prompter.pending(),
-        "expired": sim.prompter.expired(),
+        "prompts": sim.prompter.pending(&user),
+        "expired": sim.prompter.expired(&user),
         "build_error": build_error,
         "clock": { "now_ms": now, "offset_ms": sim.clock.offset_ms() },
         "host": panels(&sim, &user)?,
@@ -493,7 +531,11 @@ async fn event(State(sim): State<Sim>, Json(req): Json<EventReq>) -> ApiResult {
     respond(&sim, &user, &app, None, result)
 }
 
-async fn home(State(sim): State<Sim>) -> ApiResult {
+/// A body with nothing in it: `{}`.
+#[derive(Deserialize)]
+struct NoArgs {}
+
+async fn home(State(sim): State<Sim>, Json(NoArgs {}): Json<NoArgs>) -> ApiResult {
     sim.close_app(&sim.user());
     ok()
 }
@@ -539,8 +581,14 @@ async fn prompt(State(sim): State<Sim>, Json(req): Json<PromptReq>) -> ApiResult
         }
     };
     sim.prompter
-        .answer(req.id, answer)
-        .map_err(|e| ApiError::new(StatusCode::CONFLICT, e.to_string()))?;
+        .answer(&sim.user(), req.id, answer)
+        .map_err(|e| {
+            let status = match e {
+                AnswerError::OtherUser { .. } => StatusCode::FORBIDDEN,
+                AnswerError::NotPending(_) | AnswerError::Mismatch(_) => StatusCode::CONFLICT,
+            };
+            ApiError::new(status, e.to_string())
+        })?;
     ok()
 }
 
@@ -727,6 +775,159 @@ mod tests {
         assert_eq!(v["blocks"][0]["text"], "<script>alert(1)</script>");
         assert_eq!(v["blocks"][1]["value"], "<img src=x onerror=alert(1)>");
         assert_eq!(v["blocks"][2]["style"], "danger");
+    }
+
+    /// A simulator of an empty host on a loopback port, as `li-na`.
+    async fn simulator() -> (Sim, String) {
+        let prompter = super::super::prompts::WebPrompter::new(std::time::Duration::from_secs(60));
+        let store = std::sync::Arc::new(plaza_host::store::SqliteStore::open_in_memory().unwrap());
+        let host = plaza_host::Host::with_store(
+            store,
+            plaza_host::HostConfig::default().prompter(std::sync::Arc::new(prompter.clone())),
+        )
+        .unwrap();
+        let sim = Sim::new(host, prompter, Default::default(), "li-na");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let local = listener.local_addr().unwrap();
+        tokio::spawn(axum::serve(listener, router(sim.clone(), local)).into_future());
+        (sim, format!("http://{local}"))
+    }
+
+    /// Sends a request (`body` with its content type, if any) and returns
+    /// the status and the JSON answer.
+    async fn call(
+        method: &'static str,
+        url: String,
+        body: Option<(&'static str, String)>,
+    ) -> (u16, Value) {
+        tokio::task::spawn_blocking(move || {
+            let agent: ureq::Agent = ureq::Agent::config_builder()
+                .http_status_as_error(false)
+                .build()
+                .into();
+            let mut response = match (method, body) {
+                ("GET", _) => agent.get(&url).call(),
+                (_, Some((content_type, body))) => agent
+                    .post(&url)
+                    .header("Content-Type", content_type)
+                    .send(body.as_bytes()),
+                (_, None) => agent.post(&url).send_empty(),
+            }
+            .unwrap();
+            let status = response.status().as_u16();
+            let text = response.body_mut().read_to_string().unwrap_or_default();
+            (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+        })
+        .await
+        .unwrap()
+    }
+
+    async fn post_json(base: &str, path: &str, body: Value) -> (u16, Value) {
+        call(
+            "POST",
+            format!("{base}{path}"),
+            Some(("application/json", body.to_string())),
+        )
+        .await
+    }
+
+    #[tokio::test]
+    async fn a_user_cannot_see_or_answer_another_users_question() {
+        let (sim, base) = simulator().await;
+        let request = plaza_host::prompt::ConsentRequest {
+            user: "li-na".into(),
+            app_id: "cn.hz.maternity".into(),
+            app_name: "Maternity".into(),
+            publisher_name: "Hangzhou Maternity Hospital".into(),
+            publisher_verified: true,
+            scope: plaza_host::manifest::Scope::Phone,
+            purpose: "To call you".into(),
+        };
+        let prompter = sim.prompter.clone();
+        let asking = tokio::spawn(async move {
+            use plaza_host::prompt::Prompter;
+            prompter.ask_consent(&request).await
+        });
+        let id = loop {
+            let (_, state) = call("GET", format!("{base}/api/state"), None).await;
+            if let Some(id) = state["prompts"][0]["id"].as_u64() {
+                break id;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        };
+        // Wang Wei neither sees Li Na's question nor answers it.
+        assert_eq!(
+            post_json(&base, "/api/user", json!({"user": "wang-wei"}))
+                .await
+                .0,
+            200
+        );
+        let (_, state) = call("GET", format!("{base}/api/state"), None).await;
+        assert_eq!(state["prompts"], json!([]), "{state}");
+        let (status, answer) =
+            post_json(&base, "/api/prompt", json!({"id": id, "answer": "allow"})).await;
+        assert_eq!(status, 403, "{answer}");
+        let error = answer["error"].as_str().unwrap();
+        assert!(error.contains("asked of li-na, not wang-wei"), "{error}");
+        assert!(!asking.is_finished());
+        // Li Na answers it.
+        post_json(&base, "/api/user", json!({"user": "li-na"})).await;
+        let (_, state) = call("GET", format!("{base}/api/state"), None).await;
+        assert_eq!(state["prompts"][0]["id"], id, "{state}");
+        let (status, answer) =
+            post_json(&base, "/api/prompt", json!({"id": id, "answer": "allow"})).await;
+        assert_eq!(status, 200, "{answer}");
+        assert_eq!(asking.await.unwrap(), ConsentAnswer::Allow);
+    }
+
+    #[tokio::test]
+    async fn every_state_changing_route_takes_only_json() {
+        let (sim, base) = simulator().await;
+        let routes: Vec<&str> = post_routes().into_iter().map(|(path, _)| path).collect();
+        // The list is the module's table of POST routes, so a route added
+        // to one and not the other fails here.
+        let documented: Vec<&str> = include_str!("api.rs")
+            .lines()
+            .filter_map(|l| l.strip_prefix("//! | `POST "))
+            .filter_map(|l| l.split('`').next())
+            .collect();
+        assert_eq!(routes, documented);
+        for path in routes {
+            let url = format!("{base}{path}");
+            // What a cross-site form can send, and no body at all.
+            for body in [
+                Some((
+                    "application/x-www-form-urlencoded",
+                    "user=mallory".to_string(),
+                )),
+                Some(("multipart/form-data; boundary=x", "--x--".to_string())),
+                Some(("text/plain", r#"{"user": "mallory"}"#.to_string())),
+                None,
+            ] {
+                let (status, answer) = call("POST", url.clone(), body.clone()).await;
+                assert_eq!(status, 415, "{path} {body:?}: {answer}");
+                assert!(
+                    answer["error"]
+                        .as_str()
+                        .is_some_and(|e| e.contains("application/json")),
+                    "{answer}"
+                );
+            }
+            // JSON said, but no JSON sent.
+            let (status, answer) = call(
+                "POST",
+                url.clone(),
+                Some(("application/json", String::new())),
+            )
+            .await;
+            assert_eq!(status, 400, "{path}: {answer}");
+        }
+        // Nothing changed.
+        assert_eq!(sim.user(), "li-na");
+        assert_eq!(sim.view().users, vec!["li-na".to_string()]);
+        // The page's own calls pass: the home button posts `{}`.
+        let (status, answer) = post_json(&base, "/api/home", json!({})).await;
+        assert_eq!(status, 200, "{answer}");
     }
 
     #[test]

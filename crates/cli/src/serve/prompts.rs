@@ -8,6 +8,9 @@
 //! and subscription questions, which the host leaves to the embedding app,
 //! time out here: consent is dismissed (not remembered) and the templates
 //! are refused. A question whose event was given up is taken off the page.
+//!
+//! Each question belongs to the simulated user it was asked of: the page
+//! shows, and may answer, only the questions of the user it simulates.
 
 use plaza_host::ledger::format_money;
 use plaza_host::prompt::{
@@ -32,6 +35,8 @@ pub enum Answer {
 
 struct Pending {
     id: u64,
+    /// The user asked.
+    user: String,
     dialog: Value,
     reply: oneshot::Sender<Answer>,
 }
@@ -40,8 +45,9 @@ struct Pending {
 struct Queue {
     next_id: u64,
     pending: Vec<Pending>,
-    /// Questions given up (timed out), newest last, for the page to say so.
-    expired: Vec<Value>,
+    /// Questions given up (timed out), with the user asked, newest last,
+    /// for the page to say so.
+    expired: Vec<(String, Value)>,
 }
 
 /// The simulator's prompter; cheap to clone.
@@ -56,6 +62,15 @@ pub struct WebPrompter {
 pub enum AnswerError {
     /// No such question is pending (answered, or given up).
     NotPending(u64),
+    /// The question was asked of another user.
+    OtherUser {
+        /// The question.
+        id: u64,
+        /// The user it was asked of.
+        asked: String,
+        /// The user who tried to answer it.
+        answering: String,
+    },
     /// The answer does not fit the question.
     Mismatch(String),
 }
@@ -66,6 +81,14 @@ impl std::fmt::Display for AnswerError {
             AnswerError::NotPending(id) => write!(
                 f,
                 "question {id} is not pending any more (answered already, or it timed out)"
+            ),
+            AnswerError::OtherUser {
+                id,
+                asked,
+                answering,
+            } => write!(
+                f,
+                "question {id} was asked of {asked}, not {answering}: switch to {asked} to answer it"
             ),
             AnswerError::Mismatch(m) => f.write_str(m),
         }
@@ -88,11 +111,14 @@ impl Drop for Guard {
             if !self.answered {
                 let mut dialog = p.dialog;
                 dialog["expired"] = json!(true);
-                q.expired.push(dialog);
-                let n = q.expired.len();
-                if n > 5 {
-                    q.expired.drain(..n - 5);
+                // The user's last five.
+                let theirs: Vec<usize> = (0..q.expired.len())
+                    .filter(|&j| q.expired[j].0 == p.user)
+                    .collect();
+                if theirs.len() >= 5 {
+                    q.expired.remove(theirs[0]);
                 }
+                q.expired.push((p.user, dialog));
             }
         }
     }
@@ -111,27 +137,41 @@ impl WebPrompter {
         self.queue.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// The questions waiting for the user, oldest first, as the page shows
+    /// The questions waiting for `user`, oldest first, as the page shows
     /// them.
-    pub fn pending(&self) -> Vec<Value> {
+    pub fn pending(&self, user: &str) -> Vec<Value> {
         self.lock()
             .pending
             .iter()
+            .filter(|p| p.user == user)
             .map(|p| p.dialog.clone())
             .collect()
     }
 
-    /// Questions that timed out, newest last.
-    pub fn expired(&self) -> Vec<Value> {
-        self.lock().expired.clone()
+    /// `user`'s last questions that timed out, newest last.
+    pub fn expired(&self, user: &str) -> Vec<Value> {
+        self.lock()
+            .expired
+            .iter()
+            .filter(|(u, _)| u == user)
+            .map(|(_, d)| d.clone())
+            .collect()
     }
 
-    /// Answers question `id`.
-    pub fn answer(&self, id: u64, answer: Answer) -> Result<(), AnswerError> {
+    /// Answers question `id` as `user`, who must be the user it was asked
+    /// of.
+    pub fn answer(&self, user: &str, id: u64, answer: Answer) -> Result<(), AnswerError> {
         let mut q = self.lock();
         let Some(i) = q.pending.iter().position(|p| p.id == id) else {
             return Err(AnswerError::NotPending(id));
         };
+        if q.pending[i].user != user {
+            return Err(AnswerError::OtherUser {
+                id,
+                asked: q.pending[i].user.clone(),
+                answering: user.to_string(),
+            });
+        }
         let kind = q.pending[i].dialog["kind"].as_str().unwrap_or_default();
         let fits = matches!(
             (kind, &answer),
@@ -150,9 +190,14 @@ impl WebPrompter {
         Ok(())
     }
 
-    /// Puts a question on the page and waits for its answer (`None`: timed
-    /// out, when `timeout` is set).
-    async fn ask(&self, mut dialog: Value, timeout: Option<Duration>) -> Option<Answer> {
+    /// Puts a question to `user` on the page and waits for its answer
+    /// (`None`: timed out, when `timeout` is set).
+    async fn ask(
+        &self,
+        user: &str,
+        mut dialog: Value,
+        timeout: Option<Duration>,
+    ) -> Option<Answer> {
         let (tx, rx) = oneshot::channel();
         let id = {
             let mut q = self.lock();
@@ -162,6 +207,7 @@ impl WebPrompter {
             dialog["timeout_s"] = json!(self.timeout.as_secs());
             q.pending.push(Pending {
                 id,
+                user: user.to_string(),
                 dialog,
                 reply: tx,
             });
@@ -198,7 +244,7 @@ impl Prompter for WebPrompter {
             "purpose": r.purpose,
         });
         Box::pin(async move {
-            match self.ask(dialog, Some(self.timeout)).await {
+            match self.ask(&r.user, dialog, Some(self.timeout)).await {
                 Some(Answer::Consent(a)) => a,
                 _ => ConsentAnswer::Dismiss,
             }
@@ -237,7 +283,7 @@ impl Prompter for WebPrompter {
         // The host gives up after its payment timeout (the same one) and
         // drops this future; the guard then takes the dialog away.
         Box::pin(async move {
-            match self.ask(dialog, None).await {
+            match self.ask(&p.user, dialog, None).await {
                 Some(Answer::Payment(a)) => a,
                 _ => PaymentAnswer::Cancel,
             }
@@ -263,7 +309,7 @@ impl Prompter for WebPrompter {
         });
         let n = p.templates.len();
         Box::pin(async move {
-            match self.ask(dialog, Some(self.timeout)).await {
+            match self.ask(&p.user, dialog, Some(self.timeout)).await {
                 Some(Answer::Subscription(a)) => a,
                 _ => vec![SubscriptionAnswer::Reject; n],
             }
@@ -296,17 +342,24 @@ mod tests {
         let answering = async {
             // The question shows up on the page, then the user answers it.
             loop {
-                if let Some(d) = p.pending().first() {
+                // Another user neither sees nor answers it.
+                assert!(p.pending("wang-wei").is_empty());
+                if let Some(d) = p.pending("li-na").first() {
                     assert_eq!(d["publisher_name"], "Hangzhou Maternity Hospital");
                     assert_eq!(d["purpose"], "To register you");
                     let id = d["id"].as_u64().unwrap();
                     assert!(matches!(
-                        p.answer(id, Answer::Payment(PaymentAnswer::Confirm)),
+                        p.answer("li-na", id, Answer::Payment(PaymentAnswer::Confirm)),
                         Err(AnswerError::Mismatch(_))
                     ));
-                    p.answer(id, Answer::Consent(ConsentAnswer::Allow)).unwrap();
+                    assert!(matches!(
+                        p.answer("wang-wei", id, Answer::Consent(ConsentAnswer::Allow)),
+                        Err(AnswerError::OtherUser { .. })
+                    ));
+                    p.answer("li-na", id, Answer::Consent(ConsentAnswer::Allow))
+                        .unwrap();
                     assert_eq!(
-                        p.answer(id, Answer::Consent(ConsentAnswer::Allow)),
+                        p.answer("li-na", id, Answer::Consent(ConsentAnswer::Allow)),
                         Err(AnswerError::NotPending(id))
                     );
                     break;
@@ -316,8 +369,8 @@ mod tests {
         };
         let (answer, ()) = tokio::join!(asking, answering);
         assert_eq!(answer, ConsentAnswer::Allow);
-        assert!(p.pending().is_empty());
-        assert!(p.expired().is_empty());
+        assert!(p.pending("li-na").is_empty());
+        assert!(p.expired("li-na").is_empty());
     }
 
     #[tokio::test]
@@ -325,8 +378,9 @@ mod tests {
         let p = WebPrompter::new(Duration::from_millis(50));
         let r = consent();
         assert_eq!(p.ask_consent(&r).await, ConsentAnswer::Dismiss);
-        assert!(p.pending().is_empty());
-        assert_eq!(p.expired().len(), 1);
-        assert_eq!(p.expired()[0]["expired"], true);
+        assert!(p.pending("li-na").is_empty());
+        assert_eq!(p.expired("li-na").len(), 1);
+        assert_eq!(p.expired("li-na")[0]["expired"], true);
+        assert!(p.expired("wang-wei").is_empty());
     }
 }

@@ -70,9 +70,16 @@ impl MessagingView<'_> {
             .map_err(WitError::from)
     }
 
-    fn audit_message(&self, what: &str, outcome: Outcome, detail: &str) -> Result<(), WitError> {
+    /// Audits a use (every one) or a refusal (each distinct one once per
+    /// event).
+    fn audit_message(
+        &mut self,
+        what: &str,
+        outcome: Outcome,
+        detail: &str,
+    ) -> Result<(), WitError> {
         self.gate
-            .audit(what, outcome, detail)
+            .audit_use(what, outcome, detail)
             .map_err(WitError::from)
     }
 
@@ -104,7 +111,7 @@ impl MessagingView<'_> {
     /// (`per_user` false) against the mini-app's, a call for one user (a
     /// send, a reply, a subscription request) against that user's with the
     /// mini-app, so that one user cannot use up the others' allowance.
-    fn take_rate(&self, what: &str, per_user: bool) -> Result<(), WitError> {
+    fn take_rate(&mut self, what: &str, per_user: bool) -> Result<(), WitError> {
         let limit = self.settings.per_minute;
         let minute = self.clock.now_ms().div_euclid(60_000);
         let subject = self.gate.subject();

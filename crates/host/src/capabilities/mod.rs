@@ -1,7 +1,7 @@
 //! The host calls, one module per capability: `storage.rs`, `log.rs`,
 //! `clock.rs`, `identity.rs`, `payment.rs`, `messaging.rs`, and `network.rs`
 //! (not a `plaza:host` interface but `wasi:http`'s outgoing handler, gated
-//! per request). Each answers with the WIT `error` variant, never a trap,
+//! per request); `wasi.rs` audits what WASI refuses (sockets, files). Each answers with the WIT `error` variant, never a trap,
 //! when it cannot do what was asked.
 //!
 //! Each capability implements its WIT `Host` trait on a small view of the
@@ -23,6 +23,7 @@ pub(crate) mod messaging;
 pub mod network;
 pub(crate) mod payment;
 pub(crate) mod storage;
+pub(crate) mod wasi;
 
 use crate::gate::Denial;
 use plaza_world::types::Error as WitError;

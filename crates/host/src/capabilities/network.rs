@@ -11,7 +11,8 @@
 //!    network and lists a matching origin (scheme, host, port; `*.` for
 //!    subdomains), the policy allows the network for the publisher, and plain
 //!    HTTP or an IP address only to loopback in developer mode. Every
-//!    decision is audited (method and origin, never a path or a body);
+//!    allowed request is audited, and each distinct refusal once per event
+//!    (method and origin, never a path or a body);
 //! 2. the session's limits ([`SandboxLimits`](crate::sandbox::SandboxLimits)):
 //!    requests in flight (the next one fails at once, it does not wait), a
 //!    declared request body over the cap;
@@ -44,7 +45,6 @@ use crate::gate::{Auditor, RequestTarget};
 use crate::manifest::parse_ip;
 use crate::sandbox::SandboxLimits;
 use crate::services::network::{Network, Unreachable};
-use crate::store::Outcome;
 use bytes::Bytes;
 use http::header::{CONTENT_LENGTH, HeaderName, HeaderValue};
 use http_body::{Body, Frame, SizeHint};
@@ -194,13 +194,8 @@ struct AuditTrail {
 
 impl AuditTrail {
     fn denied(&self, detail: &str) {
-        if let Err(e) = self.auditor.audit(
-            "network",
-            Outcome::Denied,
-            &format!("{}: {detail}", self.what),
-        ) {
-            tracing::error!("{e}");
-        }
+        self.auditor
+            .refuse_once_per_event("network", &format!("{}: {detail}", self.what));
     }
 
     fn limit(&self, why: &str) -> HttpError {
