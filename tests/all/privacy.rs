@@ -175,6 +175,7 @@ async fn export_erase_and_report_against_a_user_with_data_in_every_capability() 
     assert!(!text(&bookings).contains("B0001"), "{}", text(&bookings));
     s.launch("/").await.unwrap();
     let history = s.tap("payments").await.unwrap();
+    assert_eq!(history.title, "Payment history");
     assert!(!text(&history).contains("CNY 50.00"), "{}", text(&history));
     let again = book(&s).await;
     assert_eq!(again.title, "Booking confirmed", "{}", text(&again));
