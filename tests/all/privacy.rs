@@ -8,10 +8,11 @@ use plaza_host::manifest::Scope;
 use plaza_host::prompt::{ConsentAnswer, PaymentAnswer, ScriptedPayment, SubscriptionAnswer};
 use plaza_host::store::{AuditQuery, UserProfile};
 use plaza_host::{Error, Session};
-use plaza_test_programs::{HOSPITAL, IDENTITY_PROBE};
+use plaza_test_programs::{CASHIER, HOSPITAL, IDENTITY_PROBE};
 
 const HOSPITAL_APP: &str = "cn.hz.maternity";
 const PROBE_APP: &str = "test.plaza.identity-probe";
+const CASHIER_APP: &str = "test.plaza.cashier";
 const USER: &str = "li-na";
 
 /// Books the earliest slot with Dr. Chen Li (the real name asked for at the
@@ -175,6 +176,7 @@ async fn export_erase_and_report_against_a_user_with_data_in_every_capability() 
     assert!(!text(&bookings).contains("B0001"), "{}", text(&bookings));
     s.launch("/").await.unwrap();
     let history = s.tap("payments").await.unwrap();
+    assert_eq!(history.title, "Payment history");
     assert!(!text(&history).contains("CNY 50.00"), "{}", text(&history));
     let again = book(&s).await;
     assert_eq!(again.title, "Booking confirmed", "{}", text(&again));
@@ -314,4 +316,71 @@ async fn privacy_calls_refuse_bad_ids_with_a_typed_error() {
             .is_empty()
     );
     assert!(t.host.erase_user_data("nobody").await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn after_an_erasure_the_mini_app_cannot_find_list_refund_or_replay_the_users_earlier_payments()
+ {
+    let t = host();
+    install(&t, &CASHIER).await;
+    t.prompter
+        .answer_payments(ScriptedPayment::Answer(PaymentAnswer::Confirm));
+    t.host.top_up(USER, 10_000, "CNY").unwrap();
+    let s = t.host.session(USER, CASHIER_APP).unwrap();
+    let outcome = |p: &plaza_host::Page| field(p, "outcome").unwrap_or_default();
+    let paid = launch_and_pay(&s, "/pay?order=o-1&amount=1000")
+        .await
+        .unwrap();
+    assert_eq!(outcome(&paid), "paid", "{}", text(&paid));
+    let found = s.launch("/query?order=o-1").await.unwrap();
+    assert_eq!(outcome(&found), "found");
+
+    t.host.erase_user_app_data(USER, CASHIER_APP).await.unwrap();
+    t.clock.advance(std::time::Duration::from_secs(1));
+
+    // To the mini-app, the earlier payment is another user's: probing its
+    // order id tells it nothing about who this user was.
+    let query = s.launch("/query?order=o-1").await.unwrap();
+    assert!(
+        outcome(&query).starts_with("error not-found:"),
+        "{}",
+        text(&query)
+    );
+    let refund = s.launch("/refund?order=o-1&amount=100").await.unwrap();
+    assert!(
+        outcome(&refund).starts_with("error not-found:"),
+        "{}",
+        text(&refund)
+    );
+    let replay = launch_and_pay(&s, "/pay?order=o-1&amount=1000")
+        .await
+        .unwrap();
+    assert!(
+        outcome(&replay).starts_with("error invalid-argument:"),
+        "{}",
+        text(&replay)
+    );
+    let history = s.launch("/history?limit=10").await.unwrap();
+    assert_eq!(field(&history, "payment 1"), None, "{}", text(&history));
+    // A new payment is the new user's, and listed.
+    let paid = launch_and_pay(&s, "/pay?order=o-2&amount=500")
+        .await
+        .unwrap();
+    assert_eq!(outcome(&paid), "paid", "{}", text(&paid));
+    let history = s.launch("/history?limit=10").await.unwrap();
+    assert_eq!(
+        field(&history, "payment 1").as_deref(),
+        Some("o-2 500 refunded 0")
+    );
+    assert_eq!(field(&history, "payment 2"), None);
+    // The money is where it was: nothing refunded, nothing paid twice.
+    assert_eq!(t.host.wallet_balance(USER).unwrap(), 10_000 - 1_000 - 500);
+    assert!(t.host.verify_ledger().unwrap().is_clean());
+    let export = t.host.privacy_export(USER, Some(CASHIER_APP)).unwrap();
+    let orders: Vec<&str> = export.apps[0]
+        .payments
+        .iter()
+        .map(|p| p.receipt.order_id.as_str())
+        .collect();
+    assert_eq!(orders, ["o-1", "o-2"]);
 }

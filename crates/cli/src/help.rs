@@ -112,6 +112,15 @@ const EXAMPLES: &[(&str, &str)] = &[
     ),
     ("grants list", "plaza grants list --user ann --json"),
     (
+        "grants revoke",
+        "plaza grants revoke --user ann cn.hz.maternity real-name",
+    ),
+    (
+        "grants set",
+        "plaza grants set --user ann cn.hz.maternity real-name allow
+  plaza grants set --user ann cn.hz.maternity location deny",
+    ),
+    (
         "privacy",
         "plaza privacy report --user ann
   plaza privacy export --user ann --out ann.json
@@ -131,15 +140,6 @@ const EXAMPLES: &[(&str, &str)] = &[
         "privacy erase",
         "plaza privacy erase --user ann --app cn.hz.maternity
   plaza privacy erase --user ann             # every mini-app that knows ann",
-    ),
-    (
-        "grants revoke",
-        "plaza grants revoke --user ann cn.hz.maternity real-name",
-    ),
-    (
-        "grants set",
-        "plaza grants set --user ann cn.hz.maternity real-name allow
-  plaza grants set --user ann cn.hz.maternity location deny",
     ),
     (
         "user",

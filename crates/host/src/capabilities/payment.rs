@@ -306,20 +306,30 @@ impl Host for PaymentView<'_> {
                 "the reason must be at most 256 characters".into(),
             ));
         }
+        let erased_at = self.erased_at()?;
         let subject = self.gate.subject();
-        let result = self
-            .ledger
-            .refund(&RefundCommand {
-                tx_id: self.ids.next_id("tx-"),
-                app_id: subject.app().to_string(),
-                generation: subject.generation,
-                user: subject.user.clone(),
-                order_id: order_id.clone(),
-                amount,
-                reason,
-                at_ms: self.clock.now_ms(),
-            })
-            .map_err(store_failed)?;
+        let hidden = erased_at.is_some()
+            && self
+                .ledger
+                .payment(subject.app(), subject.generation, &order_id)
+                .map_err(store_failed)?
+                .is_some_and(|p| p.user == subject.user && paid_before(&p, erased_at));
+        let result = if hidden {
+            RefundResult::NotFound
+        } else {
+            self.ledger
+                .refund(&RefundCommand {
+                    tx_id: self.ids.next_id("tx-"),
+                    app_id: subject.app().to_string(),
+                    generation: subject.generation,
+                    user: subject.user.clone(),
+                    order_id: order_id.clone(),
+                    amount,
+                    reason,
+                    at_ms: self.clock.now_ms(),
+                })
+                .map_err(store_failed)?
+        };
         match result {
             RefundResult::Refunded(r) => {
                 self.audit_payment(
@@ -369,12 +379,13 @@ impl Host for PaymentView<'_> {
         if let Err(Invalid(m)) = ledger::check_order_id(&order_id) {
             return Err(WitError::InvalidArgument(m));
         }
+        let erased_at = self.erased_at()?;
         let subject = self.gate.subject();
         let found = self
             .ledger
             .payment(subject.app(), subject.generation, &order_id)
             .map_err(store_failed)?
-            .filter(|p| p.user == subject.user);
+            .filter(|p| p.user == subject.user && !paid_before(p, erased_at));
         match found {
             Some(p) => Ok(to_wit_record(&p)),
             None => Err(WitError::NotFound(format!(
@@ -411,16 +422,9 @@ impl Host for PaymentView<'_> {
                 limit as usize + 1,
             )
             .map_err(store_failed)?;
-        // A user who erased the mini-app's data is a new user to it: what
-        // they paid before stays in the ledger, out of its sight.
         let fetched = page.len();
-        if let Some(erased_at) = self
-            .epochs
-            .erased_at_ms(&subject.user, subject.app())
-            .map_err(store_failed)?
-        {
-            page.retain(|p| p.receipt.paid_at_ms > erased_at);
-        }
+        let erased_at = self.erased_at()?;
+        page.retain(|p| !paid_before(p, erased_at));
         let more = page.len() > limit as usize && page.len() == fetched;
         page.truncate(limit as usize);
         Ok(HistoryPage {
@@ -434,7 +438,24 @@ impl Host for PaymentView<'_> {
     }
 }
 
+/// Whether `p` was paid before the user erased the mini-app's data (at
+/// `erased_at`, if ever): to the mini-app the user is a new one, and such a
+/// payment is another user's (not listed, not found, not refunded, not
+/// returned for a repeated order), so probing old order ids cannot join the
+/// new user to the old. The ledger keeps it.
+fn paid_before(p: &PaymentRecord, erased_at: Option<i64>) -> bool {
+    erased_at.is_some_and(|at| p.receipt.paid_at_ms <= at)
+}
+
 impl PaymentView<'_> {
+    /// When the session's user last erased the mini-app's data, if ever.
+    fn erased_at(&self) -> Result<Option<i64>, WitError> {
+        let subject = self.gate.subject();
+        self.epochs
+            .erased_at_ms(&subject.user, subject.app())
+            .map_err(store_failed)
+    }
+
     /// The answer to a request for an order id that was paid before.
     fn repeated_order(
         &self,
@@ -445,6 +466,7 @@ impl PaymentView<'_> {
     ) -> Result<PaymentOutcome, WitError> {
         let order = &existing.receipt.order_id;
         if existing.user == user
+            && !paid_before(existing, self.erased_at()?)
             && existing.receipt.amount == amount
             && existing.receipt.currency == currency
         {
