@@ -59,7 +59,7 @@ fn hospital_booking_deposit_and_insured_bill_page_by_page() {
     let (s, wallet) = phone.get("/v1/me/wallet");
     assert_eq!(s, 200);
     assert_eq!(wallet["history"].as_array().map(Vec::len), Some(3), "{wallet}");
-    assert_eq!(wallet["insurance"]["cap_left"], "CNY 2,881.00", "{wallet}");
+    assert_eq!(wallet["insurance"]["cap_left"], "CNY 2881.00", "{wallet}");
     let (_, grants) = phone.get("/v1/me/grants");
     assert_eq!(grants["grants"].as_array().map(Vec::len), Some(2), "{grants}");
     let (_, inbox) = phone.get("/v1/me/inbox");
@@ -73,7 +73,6 @@ fn hospital_booking_deposit_and_insured_bill_page_by_page() {
         audit["entries"].as_array().is_some_and(|e| e.iter().any(|e| e["capability"] == "payment")),
         "{audit}"
     );
-    // Back goes to the booking page, then back from the first page: home.
     let report = server.ledger_is_clean();
     assert_eq!(report["report"]["payments"], 2);
 }

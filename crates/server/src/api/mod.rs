@@ -287,7 +287,7 @@ fn body_error(status: StatusCode, text: String) -> ApiError {
             "the request body is over the server's cap",
         )
     } else {
-        ApiError::new(status, "bad-request", text)
+        ApiError::bad_request(text)
     }
 }
 
