@@ -68,6 +68,8 @@ fn hospital_booking_deposit_and_insured_bill_page_by_page() {
     let (s, _) = phone.post(&format!("/v1/me/inbox/{id}/read"), json!({}));
     assert_eq!(s, 200);
     assert_eq!(phone.get("/v1/me/inbox").1["unread"], 0);
+    let (s, v) = phone.get("/v1/me/inbox?limit=many");
+    assert_eq!((s, v["error"]["kind"].as_str()), (400, Some("bad-request")), "{v}");
     let (_, audit) = phone.get("/v1/me/audit");
     assert!(
         audit["entries"].as_array().is_some_and(|e| e.iter().any(|e| e["capability"] == "payment")),

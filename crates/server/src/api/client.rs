@@ -1,12 +1,12 @@
 //! The client API: what a phone calls for its signed-in user.
 
-use super::{Access, Body, Caller, Routes};
+use super::{Access, Body, Caller, Params, Routes};
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
 use crate::prompts::AnswerError;
 use crate::sessions::{ClientEvent, Outcome, outcome_json};
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
@@ -310,7 +310,7 @@ impl Paging {
 async fn inbox(
     State(state): State<AppState>,
     Caller(user): Caller,
-    Query(p): Query<Paging>,
+    Params(p): Params<Paging>,
 ) -> ApiResult {
     let limit = p.limit(50);
     let offset = p.offset.unwrap_or(0).min(10 * MAX_LIMIT);
@@ -343,7 +343,7 @@ async fn read(
 async fn wallet(
     State(state): State<AppState>,
     Caller(user): Caller,
-    Query(p): Query<Paging>,
+    Params(p): Params<Paging>,
 ) -> ApiResult {
     let host = &state.host;
     let money = |m: i64| format_money(m, "CNY");
@@ -403,7 +403,7 @@ async fn revoke(
 async fn audit(
     State(state): State<AppState>,
     Caller(user): Caller,
-    Query(p): Query<Paging>,
+    Params(p): Params<Paging>,
 ) -> ApiResult {
     let entries = state.host.audit(&AuditQuery {
         user: Some(user),
