@@ -38,9 +38,13 @@ fn main() -> anyhow::Result<()> {
             .with_current_span(true)
             .with_span_list(false)
             .with_env_filter(filter)
+            .with_writer(std::io::stderr)
             .init();
     } else {
-        tracing_subscriber::fmt().with_env_filter(filter).init();
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .init();
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

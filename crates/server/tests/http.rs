@@ -419,3 +419,73 @@ fn shutdown_declines_a_waiting_payment_and_moves_nothing() {
     assert_eq!(host.wallet_balance("citizen-app:li-na").unwrap(), 100_000);
     assert!(host.verify_ledger().unwrap().is_clean());
 }
+
+#[test]
+fn the_binary_prints_its_settings_reads_the_environment_and_stops_on_sigterm() {
+    let exe = env!("CARGO_BIN_EXE_plaza-server");
+    let out = std::process::Command::new(exe)
+        .arg("--print-config")
+        .output()
+        .expect("run plaza-server");
+    assert!(out.status.success());
+    let printed = String::from_utf8_lossy(&out.stdout).to_string();
+    for setting in ["listen = \"127.0.0.1:8080\"", "store = \"plaza.db\"", "developer_mode = false", "admin_token = \"\""] {
+        assert!(printed.contains(setting), "{setting}:\n{printed}");
+    }
+    assert!(printed.contains("# The operator API's bearer token"), "{printed}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("plaza-server.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "store = {:?}\ncache_dir = \"\"\n[[issuer]]\nname = \"citizen-app\"\nhs256_secret = \"{HS_SECRET}\"\n",
+            dir.path().join("plaza.db")
+        ),
+    )
+    .unwrap();
+    let mut child = std::process::Command::new(exe)
+        .args(["--config", file.to_str().unwrap()])
+        .env("PLAZA_SERVER_LISTEN", "127.0.0.1:0")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start plaza-server");
+    let mut first = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut first,
+    )
+    .unwrap();
+    let base = first.trim().trim_end_matches('/').to_string();
+    assert!(base.starts_with("http://127.0.0.1:"), "{first}");
+    let phone = Phone::new(&base, &hs_token("citizen-app", "li-na", HS_SECRET, now_s() + 60));
+    assert_eq!(phone.get("/healthz").0, 200);
+    assert_eq!(phone.get("/v1/me/wallet").0, 200);
+    // The operator API is off without an admin token.
+    assert_eq!(phone.get("/v1/admin/packages").0, 401);
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "still running after SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status}");
+    let mut logs = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut logs).unwrap();
+    // JSON log lines, each request with its id.
+    let answered: Vec<Value> = logs
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v["fields"]["message"] == "answered")
+        .collect();
+    assert!(answered.len() >= 3, "{logs}");
+    assert!(answered.iter().all(|v| v["span"]["id"].as_str().is_some_and(|id| !id.is_empty())), "{logs}");
+}
