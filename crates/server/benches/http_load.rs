@@ -113,7 +113,10 @@ fn over_http(base: &str, clients: usize, budget: Budget) -> Figures {
             })
         })
         .collect();
-    let parts = threads.into_iter().map(|t| t.join().expect("client")).collect();
+    let parts = threads
+        .into_iter()
+        .map(|t| t.join().expect("client"))
+        .collect();
     merge(parts, started.elapsed())
 }
 
@@ -181,7 +184,8 @@ fn main() {
     let config = ServerConfig {
         listen: "127.0.0.1:0".into(),
         store: dir.path().join("plaza.db"),
-        cache_dir: std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("plaza-server-test-cache"),
+        cache_dir: std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+            .join("plaza-server-test-cache"),
         developer_mode: true,
         log_format: "text".into(),
         user_requests_per_minute: 1_000_000,

@@ -149,7 +149,9 @@ impl Issuers {
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(str::trim)
             .filter(|t| !t.is_empty())
-            .ok_or_else(|| AuthError::Malformed("the Authorization header is not `Bearer <token>`".into()))?;
+            .ok_or_else(|| {
+                AuthError::Malformed("the Authorization header is not `Bearer <token>`".into())
+            })?;
         self.verify(token)
     }
 

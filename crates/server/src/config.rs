@@ -109,21 +109,63 @@ pub struct ConfigError(pub String);
 
 /// One documented setting: its name and what it does, in the order printed.
 const DOCS: &[(&str, &str)] = &[
-    ("listen", "The address to listen on. TLS is left to a reverse proxy (docs/server.md)."),
+    (
+        "listen",
+        "The address to listen on. TLS is left to a reverse proxy (docs/server.md).",
+    ),
     ("store", "The host's store: a SQLite file, made if missing."),
-    ("cache_dir", "Where compiled components are kept between runs (\"\": compile at every start)."),
-    ("developer_mode", "As HostConfig::developer_mode: unsigned packages install and run as unverified. Never for users."),
-    ("admin_token", "The operator API's bearer token, at least 32 characters (\"\": the operator API answers 401)."),
-    ("prompt_timeout_secs", "How long a payment, consent or subscription question waits for the user's answer, in seconds; then a payment is `timed-out`, consent dismissed, templates rejected."),
-    ("request_timeout_secs", "How long one request may take, in seconds, before it is answered 504 (an event keeps running; its page or prompt comes with the next request). Keep it above prompt_timeout_secs."),
-    ("install_timeout_secs", "How long installing a package may take (compiling it), in seconds."),
-    ("max_body_bytes", "The largest request body of the client API, in bytes (413 above)."),
-    ("max_package_bytes", "The largest package the operator API takes, in bytes (413 above)."),
-    ("user_requests_per_minute", "Requests one user may make a minute (429 above)."),
-    ("idle_timeout_secs", "How long a session may be idle before it ends (the mini-app gets `hide`), in seconds; 0 never."),
-    ("utc_offset_minutes", "The host's time zone, minutes east of UTC (480 for China)."),
-    ("shutdown_grace_secs", "At shutdown, how long events in flight may take to finish, in seconds (pending questions are declined at once)."),
-    ("log_format", "`json`, one object a line with the request id, or `text`."),
+    (
+        "cache_dir",
+        "Where compiled components are kept between runs (\"\": compile at every start).",
+    ),
+    (
+        "developer_mode",
+        "As HostConfig::developer_mode: unsigned packages install and run as unverified. Never for users.",
+    ),
+    (
+        "admin_token",
+        "The operator API's bearer token, at least 32 characters (\"\": the operator API answers 401).",
+    ),
+    (
+        "prompt_timeout_secs",
+        "How long a payment, consent or subscription question waits for the user's answer, in seconds; then a payment is `timed-out`, consent dismissed, templates rejected.",
+    ),
+    (
+        "request_timeout_secs",
+        "How long one request may take, in seconds, before it is answered 504 (an event keeps running; its page or prompt comes with the next request). Keep it above prompt_timeout_secs.",
+    ),
+    (
+        "install_timeout_secs",
+        "How long installing a package may take (compiling it), in seconds.",
+    ),
+    (
+        "max_body_bytes",
+        "The largest request body of the client API, in bytes (413 above).",
+    ),
+    (
+        "max_package_bytes",
+        "The largest package the operator API takes, in bytes (413 above).",
+    ),
+    (
+        "user_requests_per_minute",
+        "Requests one user may make a minute (429 above).",
+    ),
+    (
+        "idle_timeout_secs",
+        "How long a session may be idle before it ends (the mini-app gets `hide`), in seconds; 0 never.",
+    ),
+    (
+        "utc_offset_minutes",
+        "The host's time zone, minutes east of UTC (480 for China).",
+    ),
+    (
+        "shutdown_grace_secs",
+        "At shutdown, how long events in flight may take to finish, in seconds (pending questions are declined at once).",
+    ),
+    (
+        "log_format",
+        "`json`, one object a line with the request id, or `text`.",
+    ),
 ];
 
 /// Every setting with its default and a comment, as TOML: what
@@ -168,7 +210,10 @@ fn defaults_table(defaults: &ServerConfig) -> toml::Table {
     t.insert("listen".into(), s(&d.listen));
     t.insert("store".into(), s(&d.store.to_string_lossy()));
     t.insert("cache_dir".into(), s(&d.cache_dir.to_string_lossy()));
-    t.insert("developer_mode".into(), toml::Value::Boolean(d.developer_mode));
+    t.insert(
+        "developer_mode".into(),
+        toml::Value::Boolean(d.developer_mode),
+    );
     t.insert("admin_token".into(), s(&d.admin_token));
     let int = |v: u64| toml::Value::Integer(v as i64);
     t.insert("prompt_timeout_secs".into(), int(d.prompt_timeout_secs));
@@ -242,13 +287,19 @@ impl ServerConfig {
             return bad("prompt_timeout_secs and request_timeout_secs must be at least 1".into());
         }
         if self.max_body_bytes < 1024 || self.max_package_bytes < self.max_body_bytes {
-            return bad("max_body_bytes must be at least 1024 and max_package_bytes at least as large".into());
+            return bad(
+                "max_body_bytes must be at least 1024 and max_package_bytes at least as large"
+                    .into(),
+            );
         }
         if self.user_requests_per_minute == 0 {
             return bad("user_requests_per_minute must be at least 1".into());
         }
         if !matches!(self.log_format.as_str(), "json" | "text") {
-            return bad(format!("log_format = {:?}: `json` or `text`", self.log_format));
+            return bad(format!(
+                "log_format = {:?}: `json` or `text`",
+                self.log_format
+            ));
         }
         let mut names = std::collections::BTreeSet::new();
         for i in &self.issuers {
@@ -300,9 +351,18 @@ mod tests {
         let c = ServerConfig::from_toml_and_env(
             "listen = \"127.0.0.1:1\"\n",
             [
-                ("PLAZA_SERVER_LISTEN".to_string(), "0.0.0.0:9000".to_string()),
-                ("PLAZA_SERVER_DEVELOPER_MODE".to_string(), "true".to_string()),
-                ("PLAZA_SERVER_MAX_BODY_BYTES".to_string(), "2048".to_string()),
+                (
+                    "PLAZA_SERVER_LISTEN".to_string(),
+                    "0.0.0.0:9000".to_string(),
+                ),
+                (
+                    "PLAZA_SERVER_DEVELOPER_MODE".to_string(),
+                    "true".to_string(),
+                ),
+                (
+                    "PLAZA_SERVER_MAX_BODY_BYTES".to_string(),
+                    "2048".to_string(),
+                ),
                 ("HOME".to_string(), "/root".to_string()),
             ],
         )
@@ -321,7 +381,10 @@ mod tests {
             ("listen = \"nowhere\"", "not an address"),
             ("admin_token = \"short\"", "at least 32"),
             ("[[issuer]]\nname = \"a\"", "has no key"),
-            ("[[issuer]]\nname = \"a:b\"\nhs256_secret = \"x\"", "without `:`"),
+            (
+                "[[issuer]]\nname = \"a:b\"\nhs256_secret = \"x\"",
+                "without `:`",
+            ),
             ("colour = 1", "unknown field"),
         ] {
             let err = ServerConfig::from_toml_and_env(text, []).unwrap_err();

@@ -82,7 +82,13 @@ impl ApiError {
 
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}: {}", self.status.as_u16(), self.kind, self.message)
+        write!(
+            f,
+            "{} {}: {}",
+            self.status.as_u16(),
+            self.kind,
+            self.message
+        )
     }
 }
 
@@ -125,16 +131,12 @@ impl From<HostError> for ApiError {
             HostError::InvalidComponent { .. }
             | HostError::UnsupportedImport { .. }
             | HostError::UndeclaredImport { .. }
-            | HostError::ComponentTooLarge { .. } => {
-                (S::UNPROCESSABLE_ENTITY, "invalid-component")
-            }
+            | HostError::ComponentTooLarge { .. } => (S::UNPROCESSABLE_ENTITY, "invalid-component"),
             HostError::UnsignedPackage { .. } => (S::UNPROCESSABLE_ENTITY, "unsigned-package"),
             HostError::BadSignature { .. } => (S::UNPROCESSABLE_ENTITY, "bad-package-signature"),
             HostError::UnknownPublisher { .. } => (S::UNPROCESSABLE_ENTITY, "unknown-publisher"),
             HostError::CategoryMismatch { .. } => (S::UNPROCESSABLE_ENTITY, "category-mismatch"),
-            HostError::UpdatePublisherMismatch { .. } => {
-                (S::CONFLICT, "update-publisher-mismatch")
-            }
+            HostError::UpdatePublisherMismatch { .. } => (S::CONFLICT, "update-publisher-mismatch"),
             HostError::UpdateNotNewer { .. } => (S::CONFLICT, "update-not-newer"),
             HostError::BadKey { .. } => (S::BAD_REQUEST, "bad-key"),
             HostError::Publisher { .. } => (S::BAD_REQUEST, "bad-publisher"),

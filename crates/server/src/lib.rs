@@ -148,8 +148,8 @@ impl Server {
         let sessions = Arc::new(SessionTable::default());
         let hub = PromptHub::new(sessions.clone(), config.prompt_timeout());
         let cache = (!config.cache_dir.as_os_str().is_empty()).then(|| config.cache_dir.clone());
-        let idle = (config.idle_timeout_secs > 0)
-            .then(|| Duration::from_secs(config.idle_timeout_secs));
+        let idle =
+            (config.idle_timeout_secs > 0).then(|| Duration::from_secs(config.idle_timeout_secs));
         let host_config = adjust(
             HostConfig::default()
                 .cache_dir(cache)

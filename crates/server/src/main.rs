@@ -8,7 +8,11 @@ use std::path::PathBuf;
 
 /// The Plaza host as a service that embedding apps' phone clients talk to.
 #[derive(Parser, Debug)]
-#[command(name = "plaza-server", version, after_help = "Settings: --print-config prints every one with its default; PLAZA_SERVER_<SETTING> overrides it. docs/server.md is the guide.")]
+#[command(
+    name = "plaza-server",
+    version,
+    after_help = "Settings: --print-config prints every one with its default; PLAZA_SERVER_<SETTING> overrides it. docs/server.md is the guide."
+)]
 struct Args {
     /// The settings file (TOML).
     #[arg(long, value_name = "FILE")]
@@ -25,8 +29,9 @@ fn main() -> anyhow::Result<()> {
         return Ok(());
     }
     let text = match &args.config {
-        Some(path) => std::fs::read_to_string(path)
-            .with_context(|| format!("reading {}", path.display()))?,
+        Some(path) => {
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?
+        }
         None => String::new(),
     };
     let config = ServerConfig::from_toml_and_env(&text, std::env::vars())?;

@@ -58,7 +58,9 @@ impl Metrics {
     pub fn render(&self, gauges: &[(&str, &str, f64)], counters: &[(&str, &str, u64)]) -> String {
         let mut out = String::new();
         for (name, help, value) in gauges {
-            out.push_str(&format!("# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}\n"));
+            out.push_str(&format!(
+                "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}\n"
+            ));
         }
         for (name, help, value) in counters {
             out.push_str(&format!(
@@ -79,13 +81,20 @@ impl Metrics {
             ));
         }
         let count = self.latency_count.load(Ordering::Relaxed);
-        out.push_str(&format!("plaza_event_seconds_bucket{{le=\"+Inf\"}} {count}\n"));
+        out.push_str(&format!(
+            "plaza_event_seconds_bucket{{le=\"+Inf\"}} {count}\n"
+        ));
         out.push_str(&format!(
             "plaza_event_seconds_sum {}\nplaza_event_seconds_count {count}\n",
             self.latency_sum_us.load(Ordering::Relaxed) as f64 / 1e6
         ));
         out.push_str("# HELP plaza_http_responses_total Responses by status.\n# TYPE plaza_http_responses_total counter\n");
-        for (status, n) in self.responses.lock().unwrap_or_else(|p| p.into_inner()).iter() {
+        for (status, n) in self
+            .responses
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+        {
             out.push_str(&format!(
                 "plaza_http_responses_total{{status=\"{status}\"}} {n}\n"
             ));
@@ -105,8 +114,14 @@ mod tests {
         m.event("tap", "prompt", Duration::from_millis(300));
         let text = m.render(&[("plaza_live_sessions", "Live sessions.", 2.0)], &[]);
         assert!(text.contains("plaza_live_sessions 2\n"), "{text}");
-        assert!(text.contains("plaza_event_seconds_bucket{le=\"0.005\"} 1\n"), "{text}");
-        assert!(text.contains("plaza_event_seconds_bucket{le=\"0.5\"} 2\n"), "{text}");
+        assert!(
+            text.contains("plaza_event_seconds_bucket{le=\"0.005\"} 1\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("plaza_event_seconds_bucket{le=\"0.5\"} 2\n"),
+            "{text}"
+        );
         assert!(text.contains("plaza_events_total{kind=\"tap\",outcome=\"prompt\"} 1\n"));
     }
 }

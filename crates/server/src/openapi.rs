@@ -30,13 +30,12 @@ pub fn document() -> Value {
             Access::Operator => op["security"] = json!([{"operator": []}]),
         }
         if let Some(schema) = d.body {
-            op["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": schema}}});
+            op["requestBody"] =
+                json!({"required": true, "content": {"application/json": {"schema": schema}}});
         } else if d.path == "/v1/admin/packages" && d.method == axum::http::Method::POST {
             op["requestBody"] = json!({"required": true, "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}});
         }
-        let entry = paths
-            .entry(d.path.to_string())
-            .or_insert_with(|| json!({}));
+        let entry = paths.entry(d.path.to_string()).or_insert_with(|| json!({}));
         entry[d.method.as_str().to_ascii_lowercase()] = op;
     }
     json!({

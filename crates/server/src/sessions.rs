@@ -64,7 +64,9 @@ impl ClientEvent {
                     .into_iter()
                     .map(|(name, value)| FieldValue { name, value })
                     .collect();
-                session.send(Event::Launch(LaunchEvent { path, query })).await
+                session
+                    .send(Event::Launch(LaunchEvent { path, query }))
+                    .await
             }
             ClientEvent::Tap(action) => session.tap(&action).await,
             ClientEvent::Submit { form, fields } => {
@@ -128,7 +130,10 @@ impl SessionTable {
     /// Wakes the request waiting on the session of `user` in `app_id`, if
     /// any: a prompt was raised or closed there.
     pub fn wake(&self, user: &str, app_id: &str) {
-        let entry = self.lock().get(&(user.to_string(), app_id.to_string())).cloned();
+        let entry = self
+            .lock()
+            .get(&(user.to_string(), app_id.to_string()))
+            .cloned();
         if let Some(e) = entry {
             e.notify.notify_waiters();
         }

@@ -15,7 +15,12 @@ fn hospital_booking_deposit_and_insured_bill_page_by_page() {
     let installed = server.install_hospital();
     assert_eq!(installed["app_id"], HOSPITAL);
     assert_eq!(installed["signed"], true);
-    assert!(installed["app_secret"].as_str().is_some_and(|s| !s.is_empty()), "{installed}");
+    assert!(
+        installed["app_secret"]
+            .as_str()
+            .is_some_and(|s| !s.is_empty()),
+        "{installed}"
+    );
     server.citizen("li-na", 100_000);
     let phone = server.phone("li-na");
 
@@ -27,7 +32,12 @@ fn hospital_booking_deposit_and_insured_bill_page_by_page() {
     assert_eq!(prompts[0]["publisher_name"], "Hangzhou Maternity Hospital");
     assert_eq!(prompts[0]["publisher_verified"], true);
     assert_eq!(prompts[1]["templates"][0]["id"], "appointment-reminder");
-    assert!(notices(&done).iter().any(|n| n.contains("reminder is in your inbox")), "{done}");
+    assert!(
+        notices(&done)
+            .iter()
+            .any(|n| n.contains("reminder is in your inbox")),
+        "{done}"
+    );
 
     // The deposit: a payment prompt, answered by the phone.
     let (deposit, prompts) = phone.drive(json!({"tap": "deposit:B0001"}), yes);
@@ -51,17 +61,28 @@ fn hospital_booking_deposit_and_insured_bill_page_by_page() {
     assert_eq!(prompts[1]["insurance_part"], "CNY 119.00");
     assert_eq!(prompts[1]["wallet_part"], "CNY 56.00");
     assert_eq!(bill["title"], "Consultation bill", "{bill}");
-    assert_eq!(field(&bill, "Paid by insurance").as_deref(), Some("CNY 119.00"));
+    assert_eq!(
+        field(&bill, "Paid by insurance").as_deref(),
+        Some("CNY 119.00")
+    );
     assert_eq!(field(&bill, "Paid by you").as_deref(), Some("CNY 56.00"));
     assert_eq!(phone.balance(), 95_000 - 5_600);
 
     // The user's own views.
     let (s, wallet) = phone.get("/v1/me/wallet");
     assert_eq!(s, 200);
-    assert_eq!(wallet["history"].as_array().map(Vec::len), Some(3), "{wallet}");
+    assert_eq!(
+        wallet["history"].as_array().map(Vec::len),
+        Some(3),
+        "{wallet}"
+    );
     assert_eq!(wallet["insurance"]["cap_left"], "CNY 2881.00", "{wallet}");
     let (_, grants) = phone.get("/v1/me/grants");
-    assert_eq!(grants["grants"].as_array().map(Vec::len), Some(2), "{grants}");
+    assert_eq!(
+        grants["grants"].as_array().map(Vec::len),
+        Some(2),
+        "{grants}"
+    );
     let (_, inbox) = phone.get("/v1/me/inbox");
     assert_eq!(inbox["unread"], 1, "{inbox}");
     let id = inbox["messages"][0]["id"].as_str().unwrap().to_string();
@@ -69,10 +90,16 @@ fn hospital_booking_deposit_and_insured_bill_page_by_page() {
     assert_eq!(s, 200);
     assert_eq!(phone.get("/v1/me/inbox").1["unread"], 0);
     let (s, v) = phone.get("/v1/me/inbox?limit=many");
-    assert_eq!((s, v["error"]["kind"].as_str()), (400, Some("bad-request")), "{v}");
+    assert_eq!(
+        (s, v["error"]["kind"].as_str()),
+        (400, Some("bad-request")),
+        "{v}"
+    );
     let (_, audit) = phone.get("/v1/me/audit");
     assert!(
-        audit["entries"].as_array().is_some_and(|e| e.iter().any(|e| e["capability"] == "payment")),
+        audit["entries"]
+            .as_array()
+            .is_some_and(|e| e.iter().any(|e| e["capability"] == "payment")),
         "{audit}"
     );
     let report = server.ledger_is_clean();
@@ -85,14 +112,22 @@ fn consent_denied_then_allowed_after_the_user_forgets_the_decision() {
     server.install_hospital();
     server.citizen("li-na", 0);
     let phone = server.phone("li-na");
-    let deny = |p: &Value| if p["kind"] == "consent" { "deny" } else { "reject" };
+    let deny = |p: &Value| {
+        if p["kind"] == "consent" {
+            "deny"
+        } else {
+            "reject"
+        }
+    };
     phone.page(json!({"launch": {"path": "/", "query": {}}}));
     phone.page(json!({"tap": "dept:obstetrics"}));
     phone.page(json!({"tap": "doctor:chen-li"}));
     let (confirm, prompts) = phone.drive(json!({"tap": "earliest:chen-li"}), deny);
     assert_eq!(prompts.len(), 1);
     assert!(
-        notices(&confirm).iter().any(|n| n.contains("Please type the patient's name")),
+        notices(&confirm)
+            .iter()
+            .any(|n| n.contains("Please type the patient's name")),
         "{confirm}"
     );
     // Denied is remembered: no question the second time.
@@ -111,14 +146,22 @@ fn consent_denied_then_allowed_after_the_user_forgets_the_decision() {
     let (confirm, prompts) = phone.drive(json!({"tap": "earliest:chen-li"}), yes);
     assert_eq!(prompts.len(), 1);
     assert!(
-        notices(&confirm).iter().any(|n| n.contains("Registered as Li Na")),
+        notices(&confirm)
+            .iter()
+            .any(|n| n.contains("Registered as Li Na")),
         "{confirm}"
     );
 }
 
 /// Books and opens the deposit up to its payment prompt; answers its id.
 fn deposit_prompt(phone: &Phone) -> String {
-    book(phone, |p| if p["kind"] == "consent" { "allow" } else { "reject" });
+    book(phone, |p| {
+        if p["kind"] == "consent" {
+            "allow"
+        } else {
+            "reject"
+        }
+    });
     let (s, v) = phone.event(json!({"tap": "deposit:B0001"}));
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["prompt"]["kind"], "payment", "{v}");
@@ -146,7 +189,11 @@ fn an_unanswered_payment_times_out_and_moves_nothing() {
     let (s, v) = phone.get("/v1/me/prompts");
     assert_eq!((s, v["prompts"].as_array().map(Vec::len)), (200, Some(0)));
     let page = phone.page(json!({"tap": "booking:B0001"}));
-    assert_eq!(field(&page, "Deposit").as_deref(), Some("not paid"), "{page}");
+    assert_eq!(
+        field(&page, "Deposit").as_deref(),
+        Some("not paid"),
+        "{page}"
+    );
     server.ledger_is_clean();
 }
 
@@ -185,7 +232,10 @@ fn another_users_prompt_cannot_be_answered() {
     // Still Li Na's to answer; she declines, nothing moves.
     let (s, v) = li.answer(&id, "decline");
     assert_eq!(s, 200, "{v}");
-    assert!(notices(&v["page"]).iter().any(|n| n.contains("declined")), "{v}");
+    assert!(
+        notices(&v["page"]).iter().any(|n| n.contains("declined")),
+        "{v}"
+    );
     assert_eq!(li.balance(), 100_000);
     assert_eq!(wang.balance(), 100_000);
 }
@@ -196,7 +246,13 @@ fn a_phone_that_disconnects_while_paying_pays_whole_after_a_late_answer() {
     server.install_hospital();
     server.citizen("li-na", 100_000);
     let phone = server.phone("li-na");
-    book(&phone, |p| if p["kind"] == "consent" { "allow" } else { "reject" });
+    book(&phone, |p| {
+        if p["kind"] == "consent" {
+            "allow"
+        } else {
+            "reject"
+        }
+    });
     // The deposit event over a raw connection that goes away before its
     // answer arrives.
     let addr = server.base.trim_start_matches("http://").to_string();
@@ -242,10 +298,18 @@ fn each_bad_token_is_refused_with_its_reason() {
             "expired-token",
         ),
         (
-            Some(hs_token("citizen-app", "li-na", "another-secret-of-at-least-32-bytes!!", later)),
+            Some(hs_token(
+                "citizen-app",
+                "li-na",
+                "another-secret-of-at-least-32-bytes!!",
+                later,
+            )),
             "bad-signature",
         ),
-        (Some(ed_token("wallet-app", "li-na", &[9; 32], later)), "bad-signature"),
+        (
+            Some(ed_token("wallet-app", "li-na", &[9; 32], later)),
+            "bad-signature",
+        ),
         (
             Some(hs_token("weibo", "li-na", HS_SECRET, later)),
             "unknown-issuer",
@@ -264,11 +328,18 @@ fn each_bad_token_is_refused_with_its_reason() {
         assert_eq!(r.status().as_u16(), 401, "{kind}");
         let v: Value = r.body_mut().read_json().unwrap();
         assert_eq!(v["error"]["kind"], kind, "{v}");
-        assert!(v["error"]["message"].as_str().is_some_and(|m| !m.is_empty()));
+        assert!(
+            v["error"]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty())
+        );
     }
     // The operator API does not take a user's token, nor users the admin's.
     let (s, v) = server.phone("li-na").get("/v1/admin/ledger/verify");
-    assert_eq!((s, v["error"]["kind"].as_str()), (401, Some("not-operator")));
+    assert_eq!(
+        (s, v["error"]["kind"].as_str()),
+        (401, Some("not-operator"))
+    );
     let (s, _) = server.operator().get("/v1/me/wallet");
     assert_eq!(s, 401);
 
@@ -384,7 +455,11 @@ fn two_hundred_users_book_at_once_with_every_page_checked() {
             std::thread::spawn(move || {
                 // No real name set: the consent is dismissed, the name typed.
                 let (done, prompts) = book(&phone, |p| {
-                    if p["kind"] == "consent" { "dismiss" } else { "reject" }
+                    if p["kind"] == "consent" {
+                        "dismiss"
+                    } else {
+                        "reject"
+                    }
                 });
                 assert_eq!(prompts.len(), 2, "{prompts:?}");
                 let list = phone.page(json!({"launch": {"path": "/bookings", "query": {}}}));
@@ -403,7 +478,10 @@ fn two_hundred_users_book_at_once_with_every_page_checked() {
     eprintln!("200 bookings in {:?}", started.elapsed());
     let (_, metrics) = Phone::new(&server.base, "").get("/metrics");
     let text = metrics.as_str().unwrap_or_default().to_string();
-    assert!(text.contains("plaza_events_total{kind=\"tap\",outcome=\"page\"}"), "{text}");
+    assert!(
+        text.contains("plaza_events_total{kind=\"tap\",outcome=\"page\"}"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -429,10 +507,18 @@ fn the_binary_prints_its_settings_reads_the_environment_and_stops_on_sigterm() {
         .expect("run plaza-server");
     assert!(out.status.success());
     let printed = String::from_utf8_lossy(&out.stdout).to_string();
-    for setting in ["listen = \"127.0.0.1:8080\"", "store = \"plaza.db\"", "developer_mode = false", "admin_token = \"\""] {
+    for setting in [
+        "listen = \"127.0.0.1:8080\"",
+        "store = \"plaza.db\"",
+        "developer_mode = false",
+        "admin_token = \"\"",
+    ] {
         assert!(printed.contains(setting), "{setting}:\n{printed}");
     }
-    assert!(printed.contains("# The operator API's bearer token"), "{printed}");
+    assert!(
+        printed.contains("# The operator API's bearer token"),
+        "{printed}"
+    );
 
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("plaza-server.toml");
@@ -459,7 +545,10 @@ fn the_binary_prints_its_settings_reads_the_environment_and_stops_on_sigterm() {
     .unwrap();
     let base = first.trim().trim_end_matches('/').to_string();
     assert!(base.starts_with("http://127.0.0.1:"), "{first}");
-    let phone = Phone::new(&base, &hs_token("citizen-app", "li-na", HS_SECRET, now_s() + 60));
+    let phone = Phone::new(
+        &base,
+        &hs_token("citizen-app", "li-na", HS_SECRET, now_s() + 60),
+    );
     assert_eq!(phone.get("/healthz").0, 200);
     assert_eq!(phone.get("/v1/me/wallet").0, 200);
     // The operator API is off without an admin token.
@@ -487,5 +576,10 @@ fn the_binary_prints_its_settings_reads_the_environment_and_stops_on_sigterm() {
         .filter(|v| v["fields"]["message"] == "answered")
         .collect();
     assert!(answered.len() >= 3, "{logs}");
-    assert!(answered.iter().all(|v| v["span"]["id"].as_str().is_some_and(|id| !id.is_empty())), "{logs}");
+    assert!(
+        answered
+            .iter()
+            .all(|v| v["span"]["id"].as_str().is_some_and(|id| !id.is_empty())),
+        "{logs}"
+    );
 }

@@ -198,7 +198,12 @@ fn publisher_json(p: &PublisherRecord) -> Value {
 }
 
 async fn publishers(State(state): State<AppState>, _op: Operator) -> ApiResult {
-    let list: Vec<Value> = state.host.publishers()?.iter().map(publisher_json).collect();
+    let list: Vec<Value> = state
+        .host
+        .publishers()?
+        .iter()
+        .map(publisher_json)
+        .collect();
     Ok(Json(json!({ "publishers": list })))
 }
 

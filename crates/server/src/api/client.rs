@@ -248,14 +248,18 @@ async fn answer(
         .hub
         .answer(&user, &id, &body.answer)
         .map_err(|e| match &e {
-            AnswerError::NotFound(_) => ApiError::new(StatusCode::NOT_FOUND, "no-such-prompt", e.to_string()),
+            AnswerError::NotFound(_) => {
+                ApiError::new(StatusCode::NOT_FOUND, "no-such-prompt", e.to_string())
+            }
             AnswerError::AlreadyAnswered(_) => {
                 ApiError::new(StatusCode::CONFLICT, "prompt-answered", e.to_string())
             }
             AnswerError::TimedOut(_) => {
                 ApiError::new(StatusCode::CONFLICT, "prompt-timed-out", e.to_string())
             }
-            AnswerError::Mismatch(_) => ApiError::new(StatusCode::BAD_REQUEST, "bad-answer", e.to_string()),
+            AnswerError::Mismatch(_) => {
+                ApiError::new(StatusCode::BAD_REQUEST, "bad-answer", e.to_string())
+            }
         })?;
     let started = Instant::now();
     let outcome = state
@@ -287,7 +291,9 @@ async fn asset(
             a.bytes,
         )
             .into_response()),
-        None => Err(ApiError::not_found(format!("{app_id} has no asset `{name}`"))),
+        None => Err(ApiError::not_found(format!(
+            "{app_id} has no asset `{name}`"
+        ))),
     }
 }
 
@@ -335,7 +341,9 @@ async fn read(
     Path(id): Path<String>,
 ) -> ApiResult {
     if !state.host.mark_read(&user, &id)? {
-        return Err(ApiError::not_found(format!("no message {id} in your inbox")));
+        return Err(ApiError::not_found(format!(
+            "no message {id} in your inbox"
+        )));
     }
     Ok(Json(json!({"ok": true})))
 }

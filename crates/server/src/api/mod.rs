@@ -133,7 +133,11 @@ pub fn router(state: AppState) -> Router {
     let (router, _) = routes();
     router
         .fallback(|| async {
-            ApiError::new(StatusCode::NOT_FOUND, "no-route", "no such route: see /v1/openapi.json")
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "no-route",
+                "no such route: see /v1/openapi.json",
+            )
         })
         .method_not_allowed_fallback(|| async {
             ApiError::new(
@@ -326,7 +330,11 @@ async fn metrics(State(state): State<AppState>) -> Response {
     let load = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
     let text = state.metrics.render(
         &[
-            ("plaza_live_sessions", "Sessions with a live instance.", live),
+            (
+                "plaza_live_sessions",
+                "Sessions with a live instance.",
+                live,
+            ),
             (
                 "plaza_pool_occupancy",
                 "Live sessions over the host's limit (0 to 1).",
@@ -339,14 +347,26 @@ async fn metrics(State(state): State<AppState>) -> Response {
             ),
         ],
         &[
-            ("plaza_prompts_payment_total", "Payment confirmations raised.", load(&c.raised[0])),
-            ("plaza_prompts_consent_total", "Consent questions raised.", load(&c.raised[1])),
+            (
+                "plaza_prompts_payment_total",
+                "Payment confirmations raised.",
+                load(&c.raised[0]),
+            ),
+            (
+                "plaza_prompts_consent_total",
+                "Consent questions raised.",
+                load(&c.raised[1]),
+            ),
             (
                 "plaza_prompts_subscription_total",
                 "Subscription requests raised.",
                 load(&c.raised[2]),
             ),
-            ("plaza_prompts_answered_total", "Prompts answered.", load(&c.answered)),
+            (
+                "plaza_prompts_answered_total",
+                "Prompts answered.",
+                load(&c.answered),
+            ),
             (
                 "plaza_prompts_timed_out_total",
                 "Prompts closed without an answer.",
@@ -364,11 +384,7 @@ async fn metrics(State(state): State<AppState>) -> Response {
             ),
         ],
     );
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        text,
-    )
-        .into_response()
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }
 
 async fn openapi() -> Json<Value> {

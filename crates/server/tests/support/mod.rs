@@ -331,7 +331,11 @@ impl Phone {
 
     /// Sends an event and answers every prompt with `answers(prompt)` until
     /// a page comes; answers the page and the prompts seen.
-    pub fn drive(&self, event: Value, answers: impl Fn(&Value) -> &'static str) -> (Value, Vec<Value>) {
+    pub fn drive(
+        &self,
+        event: Value,
+        answers: impl Fn(&Value) -> &'static str,
+    ) -> (Value, Vec<Value>) {
         let (mut status, mut v) = self.event(event.clone());
         let mut prompts = Vec::new();
         loop {
