@@ -583,3 +583,46 @@ fn the_binary_prints_its_settings_reads_the_environment_and_stops_on_sigterm() {
         "{logs}"
     );
 }
+
+#[test]
+fn the_operator_sets_the_policy_lists_and_uninstalls() {
+    let server = TestServer::start(|_| {});
+    server.install_hospital();
+    server.citizen("li-na", 100_000);
+    let op = server.operator();
+    let (s, v) = op.get("/v1/admin/packages");
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["packages"][0]["app_id"], HOSPITAL, "{v}");
+    // Medical publishers lose the payment capability.
+    let (s, mut policy) = op.get("/v1/admin/policy");
+    assert_eq!(s, 200, "{policy}");
+    let medical = policy["capabilities"]["medical"].as_array_mut().unwrap();
+    medical.retain(|c| c != "payment");
+    let (s, v) = op.put("/v1/admin/policy", policy.clone());
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v, policy);
+    let phone = server.phone("li-na");
+    book(&phone, |p| {
+        if p["kind"] == "consent" {
+            "allow"
+        } else {
+            "reject"
+        }
+    });
+    let deposit = phone.page(json!({"tap": "deposit:B0001"}));
+    assert!(
+        blocks(&deposit, "notice").any(|n| n["level"] == "error"),
+        "{deposit}"
+    );
+    assert_eq!(phone.balance(), 100_000);
+    // Uninstalled, the app is gone for its users.
+    let (s, v) = op.delete(&format!("/v1/admin/packages/{HOSPITAL}"));
+    assert_eq!(s, 200, "{v}");
+    let (s, v) = phone.event(json!({"launch": {"path": "/", "query": {}}}));
+    assert_eq!(
+        (s, v["error"]["kind"].as_str()),
+        (404, Some("not-installed")),
+        "{v}"
+    );
+    server.ledger_is_clean();
+}

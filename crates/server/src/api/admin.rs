@@ -238,11 +238,12 @@ async fn set_policy(
     _op: Operator,
     Body(doc): Body<PolicyDoc>,
 ) -> Json<Value> {
-    let mut policy = Policy::default();
-    policy.capabilities = doc.capabilities;
-    policy.sensitive_scope_categories = doc.sensitive_scope_categories;
-    policy.long_term_subscription_categories = doc.long_term_subscription_categories;
-    policy.insurance_payment_categories = doc.insurance_payment_categories;
+    let policy = Policy {
+        capabilities: doc.capabilities,
+        sensitive_scope_categories: doc.sensitive_scope_categories,
+        long_term_subscription_categories: doc.long_term_subscription_categories,
+        insurance_payment_categories: doc.insurance_payment_categories,
+    };
     state.host.set_policy(policy.clone());
     let answer = json!(PolicyDoc::from(&policy));
     *state.policy.lock().unwrap_or_else(|p| p.into_inner()) = policy;

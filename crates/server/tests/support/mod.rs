@@ -125,9 +125,11 @@ impl TestServer {
         let (done_tx, done) = std::sync::mpsc::channel();
         let (base, host) = runtime.block_on(async {
             let server = Server::open(config, |c| {
-                let mut limits = plaza_host::sandbox::SandboxLimits::default();
-                limits.memory_bytes = 32 * 1024 * 1024;
-                limits.max_live_sessions = 400;
+                let limits = plaza_host::sandbox::SandboxLimits {
+                    memory_bytes: 32 * 1024 * 1024,
+                    max_live_sessions: 400,
+                    ..Default::default()
+                };
                 c.limits(limits)
             })
             .expect("open the server");
