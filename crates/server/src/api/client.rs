@@ -1,0 +1,422 @@
+//! The client API: what a phone calls for its signed-in user.
+
+use super::{Access, Body, Caller, Params, Routes};
+use crate::AppState;
+use crate::error::{ApiError, ApiResult};
+use crate::prompts::AnswerError;
+use crate::sessions::{ClientEvent, Outcome, outcome_json};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use plaza_host::ledger::format_money;
+use plaza_host::store::AuditQuery;
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+use std::time::Instant;
+
+/// The most entries a listing answers.
+pub const MAX_LIMIT: usize = 500;
+
+pub(super) fn routes(r: Routes) -> Routes {
+    let event_schema = json!({
+        "oneOf": [
+            {"type": "object", "required": ["launch"], "properties": {"launch": {"type": "object", "properties": {"path": {"type": "string"}, "query": {"type": "object", "additionalProperties": {"type": "string"}}}}}},
+            {"type": "object", "required": ["tap"], "properties": {"tap": {"type": "string", "description": "An action the current page offers."}}},
+            {"type": "object", "required": ["submit"], "properties": {"submit": {"type": "object", "required": ["form"], "properties": {"form": {"type": "string"}, "fields": {"type": "object", "additionalProperties": {"type": "string"}}}}}},
+            {"type": "object", "required": ["back"], "properties": {"back": {"type": "object"}}},
+            {"type": "object", "required": ["chat"], "properties": {"chat": {"type": "string"}}},
+        ]
+    });
+    let answer_schema = json!({
+        "type": "object", "required": ["answer"],
+        "properties": {"answer": {"oneOf": [
+            {"enum": ["confirm", "decline", "dismiss", "allow", "deny", "accept", "accept-long-term", "reject"]},
+            {"type": "array", "items": {"enum": ["accept", "accept-long-term", "reject"]}, "description": "For a subscription: one answer per template, in order."},
+        ]}}
+    });
+    r.add(
+        Method::GET,
+        "/v1/apps",
+        Access::User,
+        "The installed mini-apps (the phone's home screen).",
+        None,
+        get(apps),
+    )
+    .add(
+        Method::POST,
+        "/v1/apps/{app_id}/events",
+        Access::User,
+        "An event in the user's session of the mini-app; answers {\"page\"}, {\"prompt\"} when the mini-app's host call needs the user, or {\"home\": true} after `back` from the first page.",
+        Some(event_schema),
+        post(event),
+    )
+    .add(
+        Method::GET,
+        "/v1/apps/{app_id}/assets/{name}",
+        Access::Public,
+        "An image of the mini-app's package (what a page shows as `asset:NAME`).",
+        None,
+        get(asset),
+    )
+    .add(
+        Method::POST,
+        "/v1/prompts/{id}",
+        Access::User,
+        "Answers a prompt of the user; answers the session's next {\"page\"} or {\"prompt\"}. 409 if it was answered or timed out.",
+        Some(answer_schema),
+        post(answer),
+    )
+    .add(
+        Method::GET,
+        "/v1/me/prompts",
+        Access::User,
+        "The user's prompts waiting for an answer (for a phone that reconnects).",
+        None,
+        get(my_prompts),
+    )
+    .add(
+        Method::GET,
+        "/v1/me/inbox",
+        Access::User,
+        "The inbox, newest first: `?unread=true`, `?limit=` (at most 500), `?offset=`; with the unread count.",
+        None,
+        get(inbox),
+    )
+    .add(
+        Method::POST,
+        "/v1/me/inbox/{id}/read",
+        Access::User,
+        "Marks a message read.",
+        None,
+        post(read),
+    )
+    .add(
+        Method::GET,
+        "/v1/me/wallet",
+        Access::User,
+        "The wallet: balance, history (`?limit=`), the insurance card bound.",
+        None,
+        get(wallet),
+    )
+    .add(
+        Method::GET,
+        "/v1/me/grants",
+        Access::User,
+        "The user's consent decisions.",
+        None,
+        get(grants),
+    )
+    .add(
+        Method::DELETE,
+        "/v1/me/grants/{app_id}/{scope}",
+        Access::User,
+        "Forgets a consent decision: the mini-app asks again next time.",
+        None,
+        delete(revoke),
+    )
+    .add(
+        Method::GET,
+        "/v1/me/audit",
+        Access::User,
+        "The audit log of the user's sessions, newest last (`?limit=`).",
+        None,
+        get(audit),
+    )
+}
+
+async fn apps(State(state): State<AppState>, _user: Caller) -> ApiResult {
+    let apps: Vec<Value> = state
+        .host
+        .installed()?
+        .into_iter()
+        .map(|a| {
+            json!({
+                "id": a.app_id,
+                "name": a.name,
+                "version": a.version,
+                "category": a.category,
+                "publisher_name": a.publisher_name,
+                "publisher_verified": a.publisher_verified,
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "apps": apps })))
+}
+
+/// An event, as the client sends it.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "lowercase", deny_unknown_fields)]
+enum EventBody {
+    Launch(LaunchBody),
+    Tap(String),
+    Submit(SubmitBody),
+    Back(serde::de::IgnoredAny),
+    Chat(String),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LaunchBody {
+    #[serde(default)]
+    path: String,
+    #[serde(default)]
+    query: Map<String, Value>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SubmitBody {
+    form: String,
+    #[serde(default)]
+    fields: Map<String, Value>,
+}
+
+fn strings(what: &str, map: Map<String, Value>) -> Result<Vec<(String, String)>, ApiError> {
+    map.into_iter()
+        .map(|(k, v)| match v {
+            Value::String(s) => Ok((k, s)),
+            other => Err(ApiError::bad_request(format!(
+                "{what} `{k}` is {other}: values are strings"
+            ))),
+        })
+        .collect()
+}
+
+impl TryFrom<EventBody> for ClientEvent {
+    type Error = ApiError;
+
+    fn try_from(b: EventBody) -> Result<ClientEvent, ApiError> {
+        Ok(match b {
+            EventBody::Launch(l) => ClientEvent::Launch {
+                path: l.path,
+                query: strings("query parameter", l.query)?,
+            },
+            EventBody::Tap(a) => ClientEvent::Tap(a),
+            EventBody::Submit(s) => ClientEvent::Submit {
+                form: s.form,
+                fields: strings("field", s.fields)?,
+            },
+            EventBody::Back(_) => ClientEvent::Back,
+            EventBody::Chat(t) => ClientEvent::Chat(t),
+        })
+    }
+}
+
+fn outcome_name(o: &Result<Outcome, ApiError>) -> &'static str {
+    match o {
+        Ok(Outcome::Page(_)) => "page",
+        Ok(Outcome::Prompt(_)) => "prompt",
+        Ok(Outcome::Home) => "home",
+        Err(_) => "error",
+    }
+}
+
+async fn event(
+    State(state): State<AppState>,
+    Caller(user): Caller,
+    Path(app_id): Path<String>,
+    Body(body): Body<EventBody>,
+) -> ApiResult {
+    let event = ClientEvent::try_from(body)?;
+    let kind = event.name();
+    let started = Instant::now();
+    let outcome = state
+        .sessions
+        .send(&state.host, &state.hub, &user, &app_id, event)
+        .await;
+    state
+        .metrics
+        .event(kind, outcome_name(&outcome), started.elapsed());
+    Ok(Json(outcome_json(&outcome?, &app_id)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AnswerBody {
+    answer: Value,
+}
+
+async fn answer(
+    State(state): State<AppState>,
+    Caller(user): Caller,
+    Path(id): Path<String>,
+    Body(body): Body<AnswerBody>,
+) -> ApiResult {
+    let app_id = state
+        .hub
+        .answer(&user, &id, &body.answer)
+        .map_err(|e| match &e {
+            AnswerError::NotFound(_) => {
+                ApiError::new(StatusCode::NOT_FOUND, "no-such-prompt", e.to_string())
+            }
+            AnswerError::AlreadyAnswered(_) => {
+                ApiError::new(StatusCode::CONFLICT, "prompt-answered", e.to_string())
+            }
+            AnswerError::TimedOut(_) => {
+                ApiError::new(StatusCode::CONFLICT, "prompt-timed-out", e.to_string())
+            }
+            AnswerError::Mismatch(_) => {
+                ApiError::new(StatusCode::BAD_REQUEST, "bad-answer", e.to_string())
+            }
+        })?;
+    let started = Instant::now();
+    let outcome = state
+        .sessions
+        .resume(&state.host, &state.hub, &user, &app_id)
+        .await;
+    state
+        .metrics
+        .event("answer", outcome_name(&outcome), started.elapsed());
+    let mut json = outcome_json(&outcome?, &app_id);
+    json["app_id"] = json!(app_id);
+    Ok(Json(json))
+}
+
+async fn my_prompts(State(state): State<AppState>, Caller(user): Caller) -> Json<Value> {
+    Json(json!({ "prompts": state.hub.pending_for(&user) }))
+}
+
+async fn asset(
+    State(state): State<AppState>,
+    Path((app_id, name)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    match state.host.asset(&app_id, &name)? {
+        Some(a) => Ok((
+            [
+                (header::CONTENT_TYPE, a.content_type()),
+                (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            ],
+            a.bytes,
+        )
+            .into_response()),
+        None => Err(ApiError::not_found(format!(
+            "{app_id} has no asset `{name}`"
+        ))),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct Paging {
+    #[serde(default)]
+    limit: Option<usize>,
+    #[serde(default)]
+    offset: Option<usize>,
+    #[serde(default)]
+    unread: Option<bool>,
+}
+
+impl Paging {
+    fn limit(&self, default: usize) -> usize {
+        self.limit.unwrap_or(default).clamp(1, MAX_LIMIT)
+    }
+}
+
+async fn inbox(
+    State(state): State<AppState>,
+    Caller(user): Caller,
+    Params(p): Params<Paging>,
+) -> ApiResult {
+    let limit = p.limit(50);
+    let offset = p.offset.unwrap_or(0).min(10 * MAX_LIMIT);
+    let messages: Vec<_> = state
+        .host
+        .inbox(&user, p.unread.unwrap_or(false), offset + limit)?
+        .into_iter()
+        .skip(offset)
+        .collect();
+    let unread = state.host.inbox(&user, true, 10 * MAX_LIMIT)?.len();
+    let next = (messages.len() == limit).then_some(offset + limit);
+    Ok(Json(json!({
+        "unread": unread,
+        "messages": messages,
+        "next_offset": next,
+    })))
+}
+
+async fn read(
+    State(state): State<AppState>,
+    Caller(user): Caller,
+    Path(id): Path<String>,
+) -> ApiResult {
+    if !state.host.mark_read(&user, &id)? {
+        return Err(ApiError::not_found(format!(
+            "no message {id} in your inbox"
+        )));
+    }
+    Ok(Json(json!({"ok": true})))
+}
+
+async fn wallet(
+    State(state): State<AppState>,
+    Caller(user): Caller,
+    Params(p): Params<Paging>,
+) -> ApiResult {
+    let host = &state.host;
+    let money = |m: i64| format_money(m, "CNY");
+    let history: Vec<Value> = host
+        .wallet_history(&user, p.limit(50))?
+        .into_iter()
+        .map(|e| {
+            json!({
+                "tx_id": e.tx_id,
+                "kind": e.kind,
+                "at_ms": e.at_ms,
+                "amount": money(e.amount),
+                "amount_minor": e.amount,
+                "app_id": e.app_id,
+                "order_id": e.order_id,
+                "memo": e.memo,
+            })
+        })
+        .collect();
+    let balance = host.wallet_balance(&user)?;
+    let insurance = host.insurance(&user)?.map(|(card, left)| {
+        json!({
+            "card_number": card.card_number,
+            "holder_name": card.holder_name,
+            "scheme": card.scheme,
+            "coverage_percent": f64::from(card.coverage_bp) / 100.0,
+            "annual_cap": money(card.annual_cap as i64),
+            "cap_left": money(left as i64),
+        })
+    });
+    Ok(Json(json!({
+        "balance": money(balance as i64),
+        "balance_minor": balance,
+        "currency": "CNY",
+        "history": history,
+        "insurance": insurance,
+    })))
+}
+
+async fn grants(State(state): State<AppState>, Caller(user): Caller) -> ApiResult {
+    Ok(Json(json!({ "grants": state.host.consents(&user)? })))
+}
+
+async fn revoke(
+    State(state): State<AppState>,
+    Caller(user): Caller,
+    Path((app_id, scope)): Path<(String, String)>,
+) -> ApiResult {
+    if !state.host.revoke_consent(&user, &app_id, &scope)? {
+        return Err(ApiError::not_found(format!(
+            "you have no decision for {scope} on {app_id} to forget"
+        )));
+    }
+    Ok(Json(json!({"ok": true})))
+}
+
+async fn audit(
+    State(state): State<AppState>,
+    Caller(user): Caller,
+    Params(p): Params<Paging>,
+) -> ApiResult {
+    let entries = state.host.audit(&AuditQuery {
+        user: Some(user),
+        app: None,
+        limit: p.limit(100),
+    })?;
+    Ok(Json(json!({ "entries": entries })))
+}
