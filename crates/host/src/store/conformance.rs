@@ -540,21 +540,26 @@ pub(crate) fn payments_pay_once_per_order_and_refunds_return_what_was_paid(s: &d
 
     let second = paid(s.pay(&pay_cmd("p3", "ann", "o3", 1_000, 5), &sign).unwrap());
     assert!(second.seq > first.seq);
-    // A user's payments, newest first, paged by seq.
+    // A user's payments, newest first, paged after a transaction id.
+    let page = |app: &str, user: &str, after: Option<&str>, limit| {
+        s.payments(app, user, after, limit).unwrap()
+    };
     assert_eq!(
-        s.payments(APP, "ann", None, 10).unwrap(),
-        [second.clone(), first.clone()]
+        page(APP, "ann", None, 10),
+        Some(vec![second.clone(), first.clone()])
     );
+    assert_eq!(page(APP, "ann", None, 1), Some(vec![second.clone()]));
     assert_eq!(
-        s.payments(APP, "ann", None, 1).unwrap(),
-        std::slice::from_ref(&second)
+        page(APP, "ann", Some("p3"), 10),
+        Some(vec![first.clone()])
     );
-    assert_eq!(
-        s.payments(APP, "ann", Some(second.seq), 10).unwrap(),
-        std::slice::from_ref(&first)
-    );
-    assert!(s.payments(APP, "bob", None, 10).unwrap().is_empty());
-    assert!(s.payments("other.app", "ann", None, 10).unwrap().is_empty());
+    assert_eq!(page(APP, "ann", Some("p1"), 10), Some(vec![]));
+    assert_eq!(page(APP, "bob", None, 10), Some(vec![]));
+    assert_eq!(page("other.app", "ann", None, 10), Some(vec![]));
+    // A cursor that is not one of the user's payments to the mini-app.
+    assert_eq!(page(APP, "bob", Some("p3"), 10), None);
+    assert_eq!(page("other.app", "ann", Some("p3"), 10), None);
+    assert_eq!(page(APP, "ann", Some("7"), 10), None);
 
     // Refunds: only the payer's, never more than is left.
     assert_eq!(
@@ -700,7 +705,7 @@ pub(crate) fn insured_payments_stay_within_the_annual_cap_and_refunds_return_eac
     assert_eq!(s.balance(INSURANCE_FUND).unwrap(), -5_000);
     assert_eq!(s.balance(&merchant_account(PUBLISHER)).unwrap(), 12_000);
 
-    // Half of the first back: in proportion, insurance rounded down.
+    // Half of the first back: in proportion, the wallet's part rounded down.
     let half = refunded(s.refund(&refund_cmd("r1", "ann", "o1", 3_000, 3)).unwrap());
     assert_eq!((half.wallet_part, half.insurance_part), (1_250, 1_750));
     assert_eq!(s.insurance_used("ann", 2026).unwrap(), 3_250);
