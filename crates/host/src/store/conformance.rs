@@ -44,6 +44,7 @@ macro_rules! conformance_suite {
             a_host_secret_is_made_once,
             payments_pay_once_per_order_and_refunds_return_what_was_paid,
             insured_payments_stay_within_the_annual_cap_and_refunds_return_each_part,
+            payments_and_refunds_that_move_money_append_their_audit_entry,
             one_time_acceptance_allows_exactly_one_message,
             broadcasts_reach_the_followers_once_within_the_monthly_quota,
             followers_over_the_quota_get_no_row_and_past_months_rows_are_pruned,
@@ -643,6 +644,57 @@ pub(crate) fn payments_pay_once_per_order_and_refunds_return_what_was_paid(s: &d
     // A receipt whose signature does not verify is a problem.
     let report = s.verify_ledger(&|_, _| false).unwrap();
     assert_eq!(report.problems.len(), 2, "{:?}", report.problems);
+}
+
+/// A payment's and a refund's audit entry is appended with the money, and
+/// only when money moves.
+pub(crate) fn payments_and_refunds_that_move_money_append_their_audit_entry(s: &dyn Store) {
+    let keys = TestKeys::new();
+    let sign = |m: &[u8]| keys.sign(m);
+    let entry = |what: &str, detail: String| AuditEntry {
+        at_ms: 1,
+        user: "ann".into(),
+        app: APP.into(),
+        session: "s-1".into(),
+        capability: what.into(),
+        outcome: Outcome::Allowed,
+        detail,
+    };
+    let pay_entry = |p: &PaymentRecord| entry("payment.request", format!("paid {}", p.receipt.transaction_id));
+    let refund_entry = |r: &RefundRecord| entry("payment.refund", format!("refunded {}", r.tx_id));
+    let entries = || -> Vec<String> {
+        s.audit_entries(&AuditQuery::default())
+            .unwrap()
+            .into_iter()
+            .map(|e| format!("{} {}", e.capability, e.detail))
+            .collect()
+    };
+    s.top_up("t1", "ann", 1_000, "CNY", 1).unwrap();
+    let cmd = pay_cmd("p1", "ann", "o1", 600, 2);
+    paid(s.pay_audited(&cmd, &sign, Some(&pay_entry)).unwrap());
+    // Nothing moves: no entry.
+    assert!(matches!(
+        s.pay_audited(&cmd, &sign, Some(&pay_entry)).unwrap(),
+        PayResult::AlreadyPaid(_)
+    ));
+    assert!(matches!(
+        s.pay_audited(&pay_cmd("p2", "ann", "o2", 600, 2), &sign, Some(&pay_entry))
+            .unwrap(),
+        PayResult::InsufficientFunds { .. }
+    ));
+    refunded(
+        s.refund_audited(&refund_cmd("r1", "ann", "o1", 100, 3), Some(&refund_entry))
+            .unwrap(),
+    );
+    assert!(matches!(
+        s.refund_audited(&refund_cmd("r2", "ann", "o1", 600, 3), Some(&refund_entry))
+            .unwrap(),
+        RefundResult::TooMuch { .. }
+    ));
+    assert_eq!(
+        entries(),
+        ["payment.request paid p1", "payment.refund refunded r1"]
+    );
 }
 
 pub(crate) fn insured_payments_stay_within_the_annual_cap_and_refunds_return_each_part(
