@@ -593,7 +593,8 @@ struct FailingAudit {
 impl FailingAudit {
     fn for_allowed(t: &TestHost, capability: &str) -> FailingAudit {
         let conn = rusqlite::Connection::open(t.store_file()).unwrap();
-        conn.busy_timeout(std::time::Duration::from_secs(10)).unwrap();
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .unwrap();
         conn.execute_batch(&format!(
             "CREATE TRIGGER fail_audit BEFORE INSERT ON audit
              WHEN NEW.capability = '{capability}' AND NEW.outcome = 'allowed'
@@ -623,7 +624,8 @@ async fn a_payment_whose_audit_entry_cannot_be_written_moves_no_money() {
     let failing = FailingAudit::for_allowed(&t, "payment.request");
     let page = open(&t, "alice", "/pay?order=a-1&amount=2500").await;
     assert!(
-        outcome(&page).starts_with("error unavailable:") && outcome(&page).contains("nothing was paid"),
+        outcome(&page).starts_with("error unavailable:")
+            && outcome(&page).contains("nothing was paid"),
         "{}",
         text(&page)
     );
@@ -649,7 +651,11 @@ async fn a_payment_whose_audit_entry_cannot_be_written_moves_no_money() {
 
     let failing = FailingAudit::for_allowed(&t, "payment.refund");
     let r = open(&t, "alice", "/refund?order=a-1&amount=1000").await;
-    assert!(outcome(&r).starts_with("error unavailable:"), "{}", text(&r));
+    assert!(
+        outcome(&r).starts_with("error unavailable:"),
+        "{}",
+        text(&r)
+    );
     assert_eq!(t.host.wallet_balance("alice").unwrap(), 7_500);
     drop(failing);
     let r = open(&t, "alice", "/refund?order=a-1&amount=1000").await;
@@ -684,17 +690,35 @@ async fn the_history_cursor_is_the_mini_apps_own_and_counts_no_rivals_sales() {
     }
     open(&t, "alice", "/pay?order=h-2&amount=20").await;
     let page = open(&t, "alice", "/history?limit=1").await;
-    assert_eq!(field(&page, "payment 1").as_deref(), Some("h-2 20 refunded 0"));
+    assert_eq!(
+        field(&page, "payment 1").as_deref(),
+        Some("h-2 20 refunded 0")
+    );
     let cursor = field(&page, "next cursor").unwrap();
     let h2 = t.host.payments(APP, "alice", None, 100).unwrap();
-    let h2_tx = &h2.iter().find(|p| p.receipt.order_id == "h-2").unwrap().receipt.transaction_id;
+    let h2_tx = &h2
+        .iter()
+        .find(|p| p.receipt.order_id == "h-2")
+        .unwrap()
+        .receipt
+        .transaction_id;
     assert_eq!(&cursor, h2_tx);
     let next = open(&t, "alice", &format!("/history?limit=1&cursor={cursor}")).await;
-    assert_eq!(field(&next, "payment 1").as_deref(), Some("h-1 10 refunded 0"));
+    assert_eq!(
+        field(&next, "payment 1").as_deref(),
+        Some("h-1 10 refunded 0")
+    );
     assert_eq!(field(&next, "next cursor").as_deref(), Some(""));
     assert_eq!(
         field(&first, "transaction"),
-        Some(h2.iter().find(|p| p.receipt.order_id == "h-1").unwrap().receipt.transaction_id.clone())
+        Some(
+            h2.iter()
+                .find(|p| p.receipt.order_id == "h-1")
+                .unwrap()
+                .receipt
+                .transaction_id
+                .clone()
+        )
     );
     // The old cursors (a host-wide number) and other apps' payments are
     // not cursors.

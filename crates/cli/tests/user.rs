@@ -92,7 +92,12 @@ fn wallet_insurance_payments_and_ledger_verify_from_the_shell() {
             &public,
             "--verified",
         ],
-        vec!["sign", pkg.to_str().unwrap(), "--key", key.to_str().unwrap()],
+        vec![
+            "sign",
+            pkg.to_str().unwrap(),
+            "--key",
+            key.to_str().unwrap(),
+        ],
     ] {
         let o = plaza(&store, &args);
         assert!(o.status.success(), "{args:?}: {}", err(&o));

@@ -535,10 +535,11 @@ impl Gate {
             )));
         }
         let publisher = &subject.manifest.publisher.id;
-        let registered = self
-            .registry
-            .get_publisher(publisher)
-            .map_err(|e| Denial(format!("the host could not read its publisher registry: {e}")))?;
+        let registered = self.registry.get_publisher(publisher).map_err(|e| {
+            Denial(format!(
+                "the host could not read its publisher registry: {e}"
+            ))
+        })?;
         let verified_now = registered.is_some_and(|p| p.verified && p.category == category);
         if !subject.publisher_verified || !verified_now {
             return Err(Denial(format!(

@@ -31,20 +31,20 @@ use crate::clock::{Clock, IdSource, civil_date};
 use crate::gate::SessionGate;
 use crate::keys::HostKeys;
 use crate::ledger::{self, Invalid, LineItem, insurance_split};
-use crate::policy::item_kind;
 use crate::manifest::Capability;
+use crate::policy::item_kind;
 use crate::prompt::{PaymentAnswer, PaymentPrompt};
 use crate::services::PaymentSettings;
 use crate::store::{
     InsuranceTerms, LedgerStore, Outcome, PayCommand, PayResult, PaymentRecord, RefundCommand,
     RefundRecord, RefundResult, wallet_account,
 };
-use std::collections::BTreeSet;
 use plaza_world::payment::{
     self as wit, HistoryPage, Host, InsufficientFunds, PaymentOutcome, PaymentRequest,
     RefundReceipt,
 };
 use plaza_world::types::Error as WitError;
+use std::collections::BTreeSet;
 use wasmtime::component::HasData;
 
 /// The most payments one `history` call returns.
@@ -310,7 +310,8 @@ impl Host for PaymentView<'_> {
         let gate = &*self.gate;
         // The entry commits with the payment: once the ledger answers
         // `Paid`, nothing is left to fail.
-        let entry = |p: &PaymentRecord| gate.entry("payment.request", Outcome::Allowed, &paid_detail(p));
+        let entry =
+            |p: &PaymentRecord| gate.entry("payment.request", Outcome::Allowed, &paid_detail(p));
         let result = self
             .ledger
             .pay_audited(&cmd, &|message| keys.sign(message), Some(&entry))

@@ -556,7 +556,11 @@ impl Host {
             .ok_or_else(|| {
                 Error::InvalidRequest(format!(
                     "`{}` is not a transaction of {user}'s payments to {app_id}",
-                    after.unwrap_or_default().chars().take(80).collect::<String>()
+                    after
+                        .unwrap_or_default()
+                        .chars()
+                        .take(80)
+                        .collect::<String>()
                 ))
             })
     }

@@ -550,10 +550,7 @@ pub(crate) fn payments_pay_once_per_order_and_refunds_return_what_was_paid(s: &d
         Some(vec![second.clone(), first.clone()])
     );
     assert_eq!(page(APP, "ann", None, 1), Some(vec![second.clone()]));
-    assert_eq!(
-        page(APP, "ann", Some("p3"), 10),
-        Some(vec![first.clone()])
-    );
+    assert_eq!(page(APP, "ann", Some("p3"), 10), Some(vec![first.clone()]));
     assert_eq!(page(APP, "ann", Some("p1"), 10), Some(vec![]));
     assert_eq!(page(APP, "bob", None, 10), Some(vec![]));
     assert_eq!(page("other.app", "ann", None, 10), Some(vec![]));
@@ -660,7 +657,12 @@ pub(crate) fn payments_and_refunds_that_move_money_append_their_audit_entry(s: &
         outcome: Outcome::Allowed,
         detail,
     };
-    let pay_entry = |p: &PaymentRecord| entry("payment.request", format!("paid {}", p.receipt.transaction_id));
+    let pay_entry = |p: &PaymentRecord| {
+        entry(
+            "payment.request",
+            format!("paid {}", p.receipt.transaction_id),
+        )
+    };
     let refund_entry = |r: &RefundRecord| entry("payment.refund", format!("refunded {}", r.tx_id));
     let entries = || -> Vec<String> {
         s.audit_entries(&AuditQuery::default())

@@ -12,8 +12,8 @@ use super::{SqliteStore, db};
 use crate::ledger::{Receipt, insurance_split, receipt_message, refund_split};
 use crate::store::{
     EXTERNAL_BANK, INSURANCE_FUND, InsuranceCard, LedgerReport, LedgerStore, PayCommand, PayResult,
-    PaymentAudit, PaymentRecord, RefundAudit, RefundCommand, RefundRecord, RefundResult, StoreError,
-    StoreResult, WalletEntry, merchant_account, wallet_account,
+    PaymentAudit, PaymentRecord, RefundAudit, RefundCommand, RefundRecord, RefundResult,
+    StoreError, StoreResult, WalletEntry, merchant_account, wallet_account,
 };
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -463,10 +463,7 @@ impl LedgerStore for SqliteStore {
             ))
             .map_err(db("list payments"))?;
         let rows = stmt
-            .query_map(
-                params![app_id, user, before, limit as i64],
-                payment_row,
-            )
+            .query_map(params![app_id, user, before, limit as i64], payment_row)
             .map_err(db("list payments"))?;
         rows.collect::<Result<Vec<_>, _>>()
             .map(Some)
@@ -592,14 +589,13 @@ impl LedgerStore for SqliteStore {
         // after each refund of a payment, the wallet has had back at most its
         // proportional share of everything refunded so far (rounded down),
         // and neither side more than it paid.
-        for (tx, bad) in q(
-            "SELECT r.tx_id,
+        for (tx, bad) in q("SELECT r.tx_id,
                     SUM(r.wallet_part) OVER w * p.amount > SUM(r.amount) OVER w * p.wallet_part
                  OR SUM(r.wallet_part) OVER w > p.wallet_part
                  OR SUM(r.insurance_part) OVER w > p.insurance_part
              FROM refunds r JOIN payments p ON p.app_id = r.app_id AND p.order_id = r.order_id
-             WINDOW w AS (PARTITION BY r.app_id, r.order_id ORDER BY r.rowid)",
-        )? {
+             WINDOW w AS (PARTITION BY r.app_id, r.order_id ORDER BY r.rowid)")?
+        {
             if bad != 0 {
                 report.problems.push(format!(
                     "refund {tx}: it gives the wallet more than its share of the payment's refunds, or a side more than it paid"
