@@ -37,7 +37,10 @@ pub struct LineItem {
     pub quantity: u32,
     /// Price of one, minor units.
     pub unit_price: u64,
-    /// Whether insurance may pay for it.
+    /// Whether insurance may pay for it. From a mini-app this is only its
+    /// request: the payment capability keeps it only for the item kinds the
+    /// policy lets insurance cover for the (verified) publisher, and the
+    /// stored bill holds the host's decision.
     pub insurance_eligible: bool,
 }
 
