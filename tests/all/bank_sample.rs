@@ -120,7 +120,7 @@ async fn a_repayment_the_wallet_cannot_cover_charges_nothing() {
     s.submit("card", &[("number", CARD)]).await.unwrap();
     let short = s.tap("repay-minimum").await.unwrap();
     assert!(
-        notices(&short)[0].contains("Your wallet holds CNY 50.00 but CNY 87.41 is needed"),
+        notices(&short)[0].contains("Your wallet does not hold the CNY 87.41 needed"),
         "{}",
         text(&short)
     );

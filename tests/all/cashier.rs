@@ -20,6 +20,48 @@ async fn cashier() -> TestHost {
     t
 }
 
+/// The cashier signed by its verified publisher (a medical one), and
+/// alice with 1,000.00 in her wallet and a card paying 70 % up to `cap`.
+async fn verified_cashier(cap: u64) -> TestHost {
+    let t = host();
+    let key = register_publisher(&t, &CASHIER, true);
+    t.host
+        .install(signed_package(&CASHIER, &CASHIER.manifest_text(), &key))
+        .await
+        .unwrap();
+    t.prompter
+        .answer_payments(ScriptedPayment::Answer(PaymentAnswer::Confirm));
+    t.host.top_up("alice", 100_000, "CNY").unwrap();
+    t.host
+        .bind_insurance_card(
+            "alice",
+            "330100-1234",
+            "Li Na",
+            "Hangzhou basic medical insurance",
+            7_000,
+            cap,
+        )
+        .unwrap();
+    t
+}
+
+/// The parts of a paid page: (insurance, wallet).
+fn split(page: &Page) -> (u64, u64) {
+    assert_eq!(outcome(page), "paid", "{}", text(page));
+    (num(page, "insurance part"), num(page, "wallet part"))
+}
+
+/// The audit log's `payment.insurance` decisions, denied ones' details.
+fn insurance_denials(t: &TestHost) -> Vec<String> {
+    t.host
+        .audit(&AuditQuery::default())
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.capability == "payment.insurance" && e.outcome == Outcome::Denied)
+        .map(|e| e.detail)
+        .collect()
+}
+
 /// Opens the cashier at `path`; a payment path is paid with the user's tap.
 async fn open(t: &TestHost, user: &str, path: &str) -> Page {
     let s = t.host.session(user, APP).unwrap();
@@ -176,7 +218,8 @@ async fn insufficient_funds_is_a_result_and_the_wallet_never_goes_below_zero() {
     let t = cashier().await;
     t.host.top_up("alice", 1_000, "CNY").unwrap();
     let page = open(&t, "alice", "/pay?order=o-1&amount=1001").await;
-    assert_eq!(outcome(&page), "insufficient-funds 1001 1000");
+    // The mini-app learns what the wallet had to pay, not what it holds.
+    assert_eq!(outcome(&page), "insufficient-funds 1001 0");
     assert_eq!(t.host.wallet_balance("alice").unwrap(), 1_000);
     let page = open(&t, "alice", "/pay?order=o-2&amount=1000").await;
     assert_eq!(outcome(&page), "paid");
@@ -284,19 +327,8 @@ async fn a_mini_app_cannot_refund_query_or_list_another_mini_apps_payments() {
 
 #[tokio::test]
 async fn insurance_pays_its_share_up_to_the_annual_cap_and_refunds_return_each_part() {
-    let t = cashier().await;
-    t.host.top_up("alice", 100_000, "CNY").unwrap();
     // 70 % coverage, 100.00 a year.
-    t.host
-        .bind_insurance_card(
-            "alice",
-            "330100-1234",
-            "Li Na",
-            "Hangzhou basic medical insurance",
-            7_000,
-            10_000,
-        )
-        .unwrap();
+    let t = verified_cashier(10_000).await;
     let first = open(
         &t,
         "alice",
@@ -420,4 +452,282 @@ async fn history_pages_newest_first() {
     assert_eq!(field(&p3, "next cursor").as_deref(), Some(""));
     let bad = open(&t, "alice", "/history?limit=500").await;
     assert!(outcome(&bad).starts_with("error invalid-argument:"));
+}
+
+/// An unsigned package (developer mode) may claim the medical category and
+/// mark its items eligible: it runs as an unverified publisher, and the
+/// wallet pays the whole bill.
+#[tokio::test]
+async fn an_unverified_publishers_medical_app_settles_no_insurance() {
+    let t = cashier().await;
+    t.host.top_up("alice", 100_000, "CNY").unwrap();
+    t.host
+        .bind_insurance_card("alice", "c", "Li Na", "scheme", 7_000, 10_000)
+        .unwrap();
+    let page = open(&t, "alice", "/pay-insured?order=u-1&eligible=5000&other=0").await;
+    assert_eq!(split(&page), (0, 5_000));
+    // The user was asked for the whole amount from the wallet.
+    assert_eq!(t.prompter.payment_prompts()[0].insurance_part, 0);
+    assert!(!t.prompter.payment_prompts()[0].items[0].insurance_eligible);
+    assert_eq!(t.host.insurance_fund_paid().unwrap(), 0);
+    let denials = insurance_denials(&t);
+    assert!(
+        denials.len() == 1 && denials[0].contains("only for verified publishers"),
+        "{denials:?}"
+    );
+    assert_ledger_clean(&t);
+}
+
+/// The operator's list of what insurance may cover for a publisher decides,
+/// not the mini-app's flag: an item of a kind not on the list is paid from
+/// the wallet (the bill still goes through: the user is shown the split
+/// and confirms it), and a publisher whose list is empty settles nothing.
+#[tokio::test]
+async fn insurance_covers_only_the_item_kinds_the_operator_allows_the_publisher() {
+    let t = verified_cashier(100_000).await;
+    // By default a verified medical publisher's consultations are covered.
+    let page = open(&t, "alice", "/pay-insured?order=k-1&eligible=1000&other=0").await;
+    assert_eq!(split(&page), (700, 300));
+
+    // The operator allows this publisher medicines only: the consultation
+    // the cashier marks eligible is the wallet's.
+    let mut policy = plaza_host::policy::Policy::default();
+    policy.allow_insurance_items(PUBLISHER, ["Medicine"]);
+    t.host.set_policy(policy.clone());
+    let page = open(&t, "alice", "/pay-insured?order=k-2&eligible=1000&other=0").await;
+    assert_eq!(split(&page), (0, 1_000));
+    let prompt = t.prompter.payment_prompts().pop().unwrap();
+    assert_eq!((prompt.insurance_part, prompt.wallet_part), (0, 1_000));
+    // The stored bill says what the host decided.
+    let q = t.host.payments(APP, "alice", None, 100).unwrap();
+    let k2 = q.iter().find(|p| p.receipt.order_id == "k-2").unwrap();
+    assert!(!k2.items[0].insurance_eligible);
+
+    // Consultations allowed again, for this publisher by name.
+    policy.allow_insurance_items(PUBLISHER, ["consultation", "medicine"]);
+    t.host.set_policy(policy.clone());
+    let page = open(&t, "alice", "/pay-insured?order=k-3&eligible=1000&other=0").await;
+    assert_eq!(split(&page), (700, 300));
+
+    // An empty list: nothing.
+    policy.allow_insurance_items(PUBLISHER, [] as [&str; 0]);
+    t.host.set_policy(policy);
+    let page = open(&t, "alice", "/pay-insured?order=k-4&eligible=1000&other=0").await;
+    assert_eq!(split(&page), (0, 1_000));
+    assert!(
+        insurance_denials(&t)
+            .iter()
+            .any(|d| d.contains("cover no item")),
+        "{:?}",
+        insurance_denials(&t)
+    );
+    assert_eq!(t.host.insurance_fund_paid().unwrap(), 1_400);
+    assert_ledger_clean(&t);
+}
+
+/// A publisher removed from the registry settles no more insurance: not in
+/// a session that was open before, nor in a new one.
+#[tokio::test]
+async fn a_publisher_removed_from_the_registry_settles_no_more_insurance() {
+    let t = verified_cashier(100_000).await;
+    let s = t.host.session("alice", APP).unwrap();
+    let before = launch_and_pay(&s, "/pay-insured?order=r-1&eligible=1000&other=0")
+        .await
+        .unwrap();
+    assert_eq!(split(&before), (700, 300));
+
+    assert!(t.host.remove_publisher(PUBLISHER).unwrap());
+    let same_session = launch_and_pay(&s, "/pay-insured?order=r-2&eligible=1000&other=0")
+        .await
+        .unwrap();
+    assert_eq!(split(&same_session), (0, 1_000));
+    let new_session = open(&t, "alice", "/pay-insured?order=r-3&eligible=1000&other=0").await;
+    assert_eq!(split(&new_session), (0, 1_000));
+    assert_eq!(t.host.insurance_fund_paid().unwrap(), 700);
+    assert!(
+        insurance_denials(&t)
+            .iter()
+            .any(|d| d.contains("only for verified publishers in the host's registry")),
+        "{:?}",
+        insurance_denials(&t)
+    );
+    assert_ledger_clean(&t);
+}
+
+/// Small refunds do not move the fund's share to the wallet: thirty
+/// one-fen refunds of a 10.00 bill paid 7.00 by insurance return 0.21 to
+/// the fund and 0.09 to the wallet (before, all 0.30 went to the wallet),
+/// and the rest completes both parts exactly.
+#[tokio::test]
+async fn one_fen_refunds_return_the_funds_share_to_the_fund() {
+    let t = verified_cashier(100_000).await;
+    let page = open(&t, "alice", "/pay-insured?order=f-1&eligible=1000&other=0").await;
+    assert_eq!(split(&page), (700, 300));
+    let (mut to_wallet, mut to_fund) = (0, 0);
+    let s = t.host.session("alice", APP).unwrap();
+    for _ in 0..30 {
+        let r = s.launch("/refund?order=f-1&amount=1").await.unwrap();
+        assert_eq!(outcome(&r), "refunded", "{}", text(&r));
+        to_wallet += num(&r, "wallet part");
+        to_fund += num(&r, "insurance part");
+    }
+    assert_eq!((to_wallet, to_fund), (9, 21));
+    assert_eq!(t.host.insurance_fund_paid().unwrap(), 700 - 21);
+    assert_ledger_clean(&t);
+    let rest = s.launch("/refund?order=f-1&amount=970").await.unwrap();
+    assert_eq!(
+        (num(&rest, "wallet part"), num(&rest, "insurance part")),
+        (291, 679)
+    );
+    assert_eq!(t.host.insurance_fund_paid().unwrap(), 0);
+    assert_eq!(t.host.wallet_balance("alice").unwrap(), 100_000);
+    assert_ledger_clean(&t);
+}
+
+/// Makes every audit entry of `capability` allowed fail to be written (a
+/// trigger in the store: a full disk, say), until the returned guard drops.
+struct FailingAudit {
+    conn: rusqlite::Connection,
+}
+
+impl FailingAudit {
+    fn for_allowed(t: &TestHost, capability: &str) -> FailingAudit {
+        let conn = rusqlite::Connection::open(t.store_file()).unwrap();
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .unwrap();
+        conn.execute_batch(&format!(
+            "CREATE TRIGGER fail_audit BEFORE INSERT ON audit
+             WHEN NEW.capability = '{capability}' AND NEW.outcome = 'allowed'
+             BEGIN SELECT RAISE(ABORT, 'the audit log cannot be written'); END;"
+        ))
+        .unwrap();
+        FailingAudit { conn }
+    }
+}
+
+impl Drop for FailingAudit {
+    fn drop(&mut self) {
+        self.conn
+            .execute_batch("DROP TRIGGER IF EXISTS fail_audit")
+            .unwrap();
+    }
+}
+
+/// A payment and its audit entry commit together: when the entry cannot be
+/// written no money moves and the mini-app is told nothing was paid; the
+/// same order paid again then is paid once, reported as paid, with one
+/// entry. The same for a refund.
+#[tokio::test]
+async fn a_payment_whose_audit_entry_cannot_be_written_moves_no_money() {
+    let t = cashier().await;
+    t.host.top_up("alice", 10_000, "CNY").unwrap();
+    let failing = FailingAudit::for_allowed(&t, "payment.request");
+    let page = open(&t, "alice", "/pay?order=a-1&amount=2500").await;
+    assert!(
+        outcome(&page).starts_with("error unavailable:")
+            && outcome(&page).contains("nothing was paid"),
+        "{}",
+        text(&page)
+    );
+    assert_eq!(t.host.wallet_balance("alice").unwrap(), 10_000);
+    assert_eq!(t.host.merchant_balance(PUBLISHER).unwrap(), 0);
+    assert!(t.host.payments(APP, "alice", None, 100).unwrap().is_empty());
+    drop(failing);
+
+    let page = open(&t, "alice", "/pay?order=a-1&amount=2500").await;
+    assert_eq!(outcome(&page), "paid", "{}", text(&page));
+    let tx = field(&page, "transaction").unwrap();
+    assert_eq!(t.host.wallet_balance("alice").unwrap(), 7_500);
+    let paid: Vec<_> = t
+        .host
+        .audit(&AuditQuery::default())
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.capability == "payment.request" && e.outcome == Outcome::Allowed)
+        .map(|e| e.detail)
+        .collect();
+    assert_eq!(paid.len(), 1, "{paid:?}");
+    assert!(paid[0].contains(&format!("order a-1 in {tx}")), "{paid:?}");
+
+    let failing = FailingAudit::for_allowed(&t, "payment.refund");
+    let r = open(&t, "alice", "/refund?order=a-1&amount=1000").await;
+    assert!(
+        outcome(&r).starts_with("error unavailable:"),
+        "{}",
+        text(&r)
+    );
+    assert_eq!(t.host.wallet_balance("alice").unwrap(), 7_500);
+    drop(failing);
+    let r = open(&t, "alice", "/refund?order=a-1&amount=1000").await;
+    assert_eq!(outcome(&r), "refunded", "{}", text(&r));
+    assert_eq!(t.host.wallet_balance("alice").unwrap(), 8_500);
+    assert_ledger_clean(&t);
+}
+
+/// The history's cursor is the transaction id of the last payment the
+/// mini-app was shown (it has it from the receipt), not the host-wide
+/// count of payments: another mini-app's sales do not show in it, and
+/// another mini-app's or user's payment is not a cursor.
+#[tokio::test]
+async fn the_history_cursor_is_the_mini_apps_own_and_counts_no_rivals_sales() {
+    let t = cashier().await;
+    let rival = manifest_replacing(&CASHIER, "test.plaza.cashier", "test.plaza.rival");
+    t.host
+        .install(package_with_manifest(&CASHIER, &rival))
+        .await
+        .unwrap();
+    t.host.top_up("alice", 100_000, "CNY").unwrap();
+    t.host.top_up("bob", 100_000, "CNY").unwrap();
+    let first = open(&t, "alice", "/pay?order=h-1&amount=10").await;
+    // The rival sells a lot in between.
+    let rival_s = t.host.session("bob", "test.plaza.rival").unwrap();
+    let mut rival_tx = String::new();
+    for i in 0..5 {
+        let p = launch_and_pay(&rival_s, &format!("/pay?order=x-{i}&amount=10"))
+            .await
+            .unwrap();
+        rival_tx = field(&p, "transaction").unwrap();
+    }
+    open(&t, "alice", "/pay?order=h-2&amount=20").await;
+    let page = open(&t, "alice", "/history?limit=1").await;
+    assert_eq!(
+        field(&page, "payment 1").as_deref(),
+        Some("h-2 20 refunded 0")
+    );
+    let cursor = field(&page, "next cursor").unwrap();
+    let h2 = t.host.payments(APP, "alice", None, 100).unwrap();
+    let h2_tx = &h2
+        .iter()
+        .find(|p| p.receipt.order_id == "h-2")
+        .unwrap()
+        .receipt
+        .transaction_id;
+    assert_eq!(&cursor, h2_tx);
+    let next = open(&t, "alice", &format!("/history?limit=1&cursor={cursor}")).await;
+    assert_eq!(
+        field(&next, "payment 1").as_deref(),
+        Some("h-1 10 refunded 0")
+    );
+    assert_eq!(field(&next, "next cursor").as_deref(), Some(""));
+    assert_eq!(
+        field(&first, "transaction"),
+        Some(
+            h2.iter()
+                .find(|p| p.receipt.order_id == "h-1")
+                .unwrap()
+                .receipt
+                .transaction_id
+                .clone()
+        )
+    );
+    // The old cursors (a host-wide number) and other apps' payments are
+    // not cursors.
+    for bad in ["7", rival_tx.as_str()] {
+        let page = open(&t, "alice", &format!("/history?limit=1&cursor={bad}")).await;
+        assert!(
+            outcome(&page).starts_with("error invalid-argument:"),
+            "{bad}: {}",
+            text(&page)
+        );
+    }
 }

@@ -169,7 +169,12 @@ async fn an_action_the_page_does_not_offer_is_refused_with_the_offered_ones() {
 async fn deposit_bill_with_insurance_history_and_refund_on_cancel() {
     use plaza_host::prompt::{PaymentAnswer, ScriptedPayment};
     let t = host();
-    install(&t, &HOSPITAL).await;
+    // Insurance settles only for a verified publisher in the registry.
+    let key = register_publisher(&t, &HOSPITAL, true);
+    t.host
+        .install(signed_package(&HOSPITAL, &HOSPITAL.manifest_text(), &key))
+        .await
+        .unwrap();
     t.prompter
         .answer_payments(ScriptedPayment::Answer(PaymentAnswer::Confirm));
     t.host.top_up("li-na", 100_000, "CNY").unwrap();

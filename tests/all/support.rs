@@ -91,6 +91,12 @@ pub fn host_with(adjust: impl FnOnce(HostConfig) -> HostConfig) -> TestHost {
 }
 
 impl TestHost {
+    /// The store file of a host made by [`host`] or [`host_with`], for a
+    /// test that reaches into it (to make a write fail, say).
+    pub fn store_file(&self) -> PathBuf {
+        self._dir.path().join("plaza.db")
+    }
+
     /// A test host around a host the test opened itself (its own store
     /// path or configuration), with the clock and prompter it was given.
     pub fn from_parts(host: Host, clock: ManualClock, prompter: Arc<ScriptedPrompter>) -> TestHost {

@@ -74,6 +74,34 @@ fn wallet_insurance_payments_and_ledger_verify_from_the_shell() {
         ],
     );
     assert!(o.status.success(), "{}", err(&o));
+    // Insurance settles only for a verified publisher in the registry: the
+    // operator registers the clinic and it signs its package.
+    let key = tmp.path().join("clinic.key");
+    let public = format!("{}.pub", key.display());
+    for args in [
+        vec!["keygen", "-o", key.to_str().unwrap()],
+        vec![
+            "publisher",
+            "add",
+            "test.plaza.clinic",
+            "--name",
+            "Plaza Test Clinic",
+            "--category",
+            "medical",
+            "--key",
+            &public,
+            "--verified",
+        ],
+        vec![
+            "sign",
+            pkg.to_str().unwrap(),
+            "--key",
+            key.to_str().unwrap(),
+        ],
+    ] {
+        let o = plaza(&store, &args);
+        assert!(o.status.success(), "{args:?}: {}", err(&o));
+    }
     // The launch names the payment; the user's tap on `pay` makes it.
     let script = tmp.path().join("pay.txt");
     std::fs::write(&script, "tap pay\nquit\n").unwrap();

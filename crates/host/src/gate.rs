@@ -41,8 +41,10 @@ use crate::prompt::{
     ConsentAnswer, ConsentRequest, PaymentAnswer, PaymentPrompt, Prompter, SubscriptionAnswer,
     SubscriptionPrompt,
 };
-use crate::store::{AuditEntry, AuditStore, ConsentRecord, ConsentStore, Outcome, Store};
-use std::collections::{HashMap, HashSet};
+use crate::store::{
+    AuditEntry, AuditStore, ConsentRecord, ConsentStore, Outcome, PublisherStore, Store,
+};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
@@ -252,6 +254,8 @@ pub(crate) struct Gate {
     generation: AtomicU64,
     audit_log: Arc<dyn AuditStore>,
     consents: Arc<dyn ConsentStore>,
+    /// The registry of publishers, read again before insurance is settled.
+    registry: Arc<dyn PublisherStore>,
     clock: Arc<dyn Clock>,
     prompter: Arc<dyn Prompter>,
     /// How long a consent or subscription question waits for the user.
@@ -277,7 +281,8 @@ impl Gate {
             policy: RwLock::new(Arc::new(policy)),
             generation: AtomicU64::new(0),
             audit_log: store.clone(),
-            consents: store,
+            consents: store.clone(),
+            registry: store,
             clock,
             prompter,
             prompt_timeout: Duration::from_secs(120),
@@ -590,21 +595,40 @@ impl Gate {
         }
     }
 
-    /// Whether the policy settles medical insurance in real time for the
-    /// publisher's category.
-    fn settles_insurance(&self, subject: &Subject) -> Result<(), Denial> {
+    /// The item kinds medical insurance may cover in a payment of
+    /// `subject`: the policy's for the publisher, when the policy settles
+    /// insurance for its category and the publisher is verified and still
+    /// verified in the registry (read now, so a publisher removed or no
+    /// longer verified during a session settles no more insurance).
+    fn insurance_items(&self, subject: &Subject) -> Result<BTreeSet<String>, Denial> {
         let category = subject.manifest.publisher.category;
-        if self
-            .policy()
-            .insurance_payment_categories
-            .contains(&category)
-        {
-            Ok(())
-        } else {
-            Err(Denial(format!(
+        let policy = self.policy();
+        if !policy.insurance_payment_categories.contains(&category) {
+            return Err(Denial(format!(
                 "the host's policy does not settle medical insurance for {category} publishers: the wallet pays the whole amount"
-            )))
+            )));
         }
+        let publisher = &subject.manifest.publisher.id;
+        let registered = self.registry.get_publisher(publisher).map_err(|e| {
+            Denial(format!(
+                "the host could not read its publisher registry: {e}"
+            ))
+        })?;
+        let verified_now = registered.is_some_and(|p| p.verified && p.category == category);
+        if !subject.publisher_verified || !verified_now {
+            return Err(Denial(format!(
+                "medical insurance is settled only for verified publishers in the host's registry, and {} ({publisher}) is not one: the wallet pays the whole amount",
+                subject.publisher_name
+            )));
+        }
+        let items = policy.insurance_items(category, publisher);
+        if items.is_empty() {
+            return Err(Denial(format!(
+                "the host's policy lets medical insurance cover no item of {} ({publisher}): the wallet pays the whole amount",
+                subject.publisher_name
+            )));
+        }
+        Ok(items)
     }
 
     /// Whether the policy lets the publisher's category keep long-term
@@ -639,7 +663,9 @@ impl Gate {
         Ok(())
     }
 
-    /// Appends an entry to the audit log: the one way an entry is written.
+    /// Appends an entry to the audit log: the one way an entry is written
+    /// on its own. (A payment's or refund's entry, made by [`Gate::entry`],
+    /// is written by the ledger in the money's own transaction.)
     pub(crate) fn audit(
         &self,
         who: Actor<'_>,
@@ -648,16 +674,28 @@ impl Gate {
         detail: &str,
     ) -> Result<(), Denial> {
         self.audit_log
-            .append_audit(&AuditEntry {
-                at_ms: self.clock.now_ms(),
-                user: who.user.to_string(),
-                app: who.app.to_string(),
-                session: who.session.to_string(),
-                capability: capability.to_string(),
-                outcome,
-                detail: detail.to_string(),
-            })
+            .append_audit(&self.entry(who, capability, outcome, detail))
             .map_err(|e| Denial(format!("the host could not write its audit log: {e}")))
+    }
+
+    /// The audit entry for `who` now, for a store to append together with
+    /// the change it records (a payment and its entry commit together).
+    pub(crate) fn entry(
+        &self,
+        who: Actor<'_>,
+        capability: &str,
+        outcome: Outcome,
+        detail: &str,
+    ) -> AuditEntry {
+        AuditEntry {
+            at_ms: self.clock.now_ms(),
+            user: who.user.to_string(),
+            app: who.app.to_string(),
+            session: who.session.to_string(),
+            capability: capability.to_string(),
+            outcome,
+            detail: detail.to_string(),
+        }
     }
 }
 
@@ -746,13 +784,18 @@ impl SessionGate {
         )))
     }
 
-    /// Whether a payment of this session may settle medical insurance in
-    /// real time; the decision is audited (`payment.insurance`) once per
-    /// session and outcome.
-    pub(crate) fn settles_insurance(&mut self) -> Result<bool, Denial> {
-        let decision = self.gate.settles_insurance(&self.subject);
-        self.audit_decision_once("payment.insurance", &decision, "the host's policy settles medical insurance in real time for this publisher's category")?;
-        Ok(decision.is_ok())
+    /// The item kinds medical insurance may cover in a payment of this
+    /// session now (`None`: none, the wallet pays all); the decision is
+    /// audited (`payment.insurance`) once per session and outcome.
+    pub(crate) fn insurance_items(&mut self) -> Result<Option<BTreeSet<String>>, Denial> {
+        let decision = self.gate.insurance_items(&self.subject);
+        let audited = decision.as_ref().map(|_| ()).map_err(Clone::clone);
+        self.audit_decision_once(
+            "payment.insurance",
+            &audited,
+            "the host's policy settles medical insurance in real time for this verified publisher's allowed items",
+        )?;
+        Ok(decision.ok())
     }
 
     /// Whether the mini-app may keep long-term subscriptions; the decision
@@ -843,6 +886,12 @@ impl SessionGate {
     /// Appends an entry for this session to the audit log.
     pub(crate) fn audit(&self, what: &str, outcome: Outcome, detail: &str) -> Result<(), Denial> {
         self.gate.audit(self.subject.actor(), what, outcome, detail)
+    }
+
+    /// An entry for this session, for the ledger to append in the same
+    /// transaction as the payment or refund it records.
+    pub(crate) fn entry(&self, what: &str, outcome: Outcome, detail: &str) -> AuditEntry {
+        self.gate.entry(self.subject.actor(), what, outcome, detail)
     }
 
     /// Audits a decision on something the session does that is audited at

@@ -37,7 +37,10 @@ pub struct LineItem {
     pub quantity: u32,
     /// Price of one, minor units.
     pub unit_price: u64,
-    /// Whether insurance may pay for it.
+    /// Whether insurance may pay for it. From a mini-app this is only its
+    /// request: the payment capability keeps it only for the item kinds the
+    /// policy lets insurance cover for the (verified) publisher, and the
+    /// stored bill holds the host's decision.
     pub insurance_eligible: bool,
 }
 
@@ -148,10 +151,18 @@ pub fn insurance_split(items: &[LineItem], coverage_bp: u32, cap_left: u64) -> u
     (share.min(cap_left as u128)) as u64
 }
 
-/// How a refund of `refund` splits back: `(wallet, insurance)`. Proportional
-/// to how the payment was paid, rounded down for insurance; the last refund
-/// (the one that brings the total refunded to the amount) returns exactly
-/// what is left of each part, so nothing is lost to rounding.
+/// How a refund of `refund` splits back: `(wallet, insurance)`.
+///
+/// The wallet's cumulative refunds never pass its proportional share of
+/// what has been refunded, rounded down: after refunds totalling `R` of a
+/// payment of `amount` whose wallet paid `W`, the wallet has had back at most
+/// `floor(R * W / amount)` and the fund the rest. So no sequence of small
+/// refunds moves the fund's money to the wallet (300 one-fen refunds of a
+/// 1000 payment paid 700 by insurance return 210 to the fund and 90 to the
+/// wallet, not 300 to the wallet), neither side ever gets back more than it
+/// paid, and the refund that completes the payment returns exactly what is
+/// left of each part. `refunded` and `insurance_refunded` are what earlier
+/// refunds returned in all and to the fund.
 pub fn refund_split(
     amount: u64,
     insurance_part: u64,
@@ -159,15 +170,26 @@ pub fn refund_split(
     insurance_refunded: u64,
     refund: u64,
 ) -> (u64, u64) {
-    let left = amount - refunded;
-    let ins_left = insurance_part - insurance_refunded;
-    if refund == left {
-        return (left - ins_left, ins_left);
+    let wallet_part = amount.saturating_sub(insurance_part);
+    let wallet_refunded = refunded.saturating_sub(insurance_refunded);
+    let wallet_left = wallet_part.saturating_sub(wallet_refunded);
+    let fund_left = insurance_part.saturating_sub(insurance_refunded);
+    let total = refunded.saturating_add(refund);
+    // The wallet's share of everything refunded after this refund.
+    let wallet_share = if amount == 0 {
+        0
+    } else {
+        (total as u128 * wallet_part as u128 / amount as u128) as u64
+    };
+    let mut wallet = wallet_share
+        .saturating_sub(wallet_refunded)
+        .min(refund)
+        .min(wallet_left);
+    // What the fund cannot take (it is owed less than the rest) goes to the
+    // wallet: only when earlier refunds were split otherwise.
+    if refund - wallet > fund_left {
+        wallet = (refund - fund_left).min(wallet_left);
     }
-    let ins = ((refund as u128 * insurance_part as u128) / amount as u128) as u64;
-    let ins = ins.min(ins_left);
-    let wallet_left = left - ins_left;
-    let wallet = (refund - ins).min(wallet_left);
     (wallet, refund - wallet)
 }
 
@@ -314,6 +336,22 @@ mod tests {
             to_fund += i;
         }
         assert_eq!((to_wallet, to_fund), (667, 333));
+    }
+
+    #[test]
+    fn one_fen_refunds_do_not_move_the_funds_share_to_the_wallet() {
+        // 1000 paid: 700 by insurance, 300 by the wallet; 300 refunds of 1.
+        let (mut refunded, mut to_fund) = (0, 0);
+        for _ in 0..300 {
+            let (w, i) = refund_split(1000, 700, refunded, to_fund, 1);
+            assert_eq!(w + i, 1);
+            refunded += 1;
+            to_fund += i;
+        }
+        assert_eq!((refunded - to_fund, to_fund), (90, 210));
+        // The rest completes both parts exactly.
+        let (w, i) = refund_split(1000, 700, refunded, to_fund, 700);
+        assert_eq!((refunded - to_fund + w, to_fund + i), (300, 700));
     }
 
     #[test]

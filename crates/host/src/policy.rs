@@ -10,6 +10,11 @@
 //! assert!(policy.allows_scope(Category::Medical, true, Scope::InsuranceCard));
 //! assert!(!policy.allows_scope(Category::Commerce, true, Scope::RealName));
 //! assert!(!policy.allows_scope(Category::Medical, false, Scope::RealName));
+//! // Insurance covers only the item kinds the operator allows a publisher:
+//! // by default a verified medical publisher's consultations, not its parking.
+//! assert!(policy.insurance_covers(Category::Medical, "cn.hz.hospital", "Consultation, obstetrics"));
+//! assert!(!policy.insurance_covers(Category::Medical, "cn.hz.hospital", "Parking"));
+//! assert!(!policy.insurance_covers(Category::Commerce, "cn.shop", "Consultation"));
 //! ```
 
 use crate::manifest::{Capability, Category, Scope};
@@ -26,8 +31,47 @@ pub struct Policy {
     /// The categories that may offer long-term subscription messages
     /// (government, medical, transport, finance and education by default).
     pub long_term_subscription_categories: BTreeSet<Category>,
-    /// The categories whose payments may be settled with medical insurance.
+    /// The categories whose payments may be settled with medical insurance
+    /// (only ever for verified publishers still in the registry).
     pub insurance_payment_categories: BTreeSet<Category>,
+    /// The item kinds insurance may cover for the publishers of a category
+    /// that have no entry of their own in [`insurance_items_by_publisher`](Policy::insurance_items_by_publisher);
+    /// kinds in lower case (see [`item_kind`]). By default a medical
+    /// publisher's consultations, examinations, tests, medicines, treatments
+    /// and stays.
+    pub insurance_items_by_category: BTreeMap<Category, BTreeSet<String>>,
+    /// The item kinds insurance may cover for one publisher (by id), in place
+    /// of its category's: the operator's list for that publisher (an empty
+    /// list: nothing). Kinds in lower case.
+    pub insurance_items_by_publisher: BTreeMap<String, BTreeSet<String>>,
+}
+
+/// The item kinds a verified medical publisher's insurance may cover unless
+/// the operator says otherwise.
+pub const DEFAULT_MEDICAL_INSURANCE_ITEMS: [&str; 12] = [
+    "consultation",
+    "examination",
+    "ultrasound scan",
+    "x-ray",
+    "ct scan",
+    "mri scan",
+    "laboratory test",
+    "medicine",
+    "treatment",
+    "surgery",
+    "hospital stay",
+    "nursing",
+];
+
+/// An item's kind, as the policy lists kinds: its name up to the first
+/// comma, trimmed, in lower case (`Consultation, obstetrics` is a
+/// `consultation`).
+pub fn item_kind(name: &str) -> String {
+    name.split([',', '，'])
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_lowercase()
 }
 
 impl Default for Policy {
@@ -55,6 +99,16 @@ impl Default for Policy {
             .into_iter()
             .collect(),
             insurance_payment_categories: [Category::Medical].into_iter().collect(),
+            insurance_items_by_category: [(
+                Category::Medical,
+                DEFAULT_MEDICAL_INSURANCE_ITEMS
+                    .into_iter()
+                    .map(String::from)
+                    .collect(),
+            )]
+            .into_iter()
+            .collect(),
+            insurance_items_by_publisher: BTreeMap::new(),
         }
     }
 }
@@ -88,6 +142,41 @@ impl Policy {
         }
     }
 
+    /// The item kinds insurance may cover for `publisher` of `category`:
+    /// none when the policy settles no insurance for the category, else the
+    /// publisher's own list, else the category's.
+    pub fn insurance_items(&self, category: Category, publisher: &str) -> BTreeSet<String> {
+        if !self.insurance_payment_categories.contains(&category) {
+            return BTreeSet::new();
+        }
+        self.insurance_items_by_publisher
+            .get(publisher)
+            .or_else(|| self.insurance_items_by_category.get(&category))
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Whether insurance may cover an item named `item_name` billed by
+    /// `publisher` of `category` (whose verification the caller checks).
+    pub fn insurance_covers(&self, category: Category, publisher: &str, item_name: &str) -> bool {
+        self.insurance_items(category, publisher)
+            .contains(&item_kind(item_name))
+    }
+
+    /// Sets the item kinds insurance may cover for `publisher` (in place of
+    /// its category's; none: nothing).
+    pub fn allow_insurance_items<I, S>(&mut self, publisher: &str, kinds: I) -> &mut Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        self.insurance_items_by_publisher.insert(
+            publisher.to_string(),
+            kinds.into_iter().map(|k| item_kind(k.as_ref())).collect(),
+        );
+        self
+    }
+
     /// Takes `capability` away from `category` (baseline capabilities stay:
     /// see [`Policy::allows_capability`]).
     pub fn deny_capability(&mut self, category: Category, capability: Capability) -> &mut Self {
@@ -113,5 +202,21 @@ mod tests {
         assert!(!p.allows_capability(Category::Commerce, Capability::Storage));
         assert!(!p.allows_capability(Category::Commerce, Capability::Payment));
         assert!(p.allows_capability(Category::Medical, Capability::Payment));
+    }
+
+    #[test]
+    fn a_publishers_own_insurance_items_replace_its_categorys() {
+        let mut p = Policy::default();
+        assert!(p.insurance_covers(Category::Medical, "cn.a", " ULTRASOUND scan , abdomen"));
+        p.allow_insurance_items("cn.a", ["Medicine"]);
+        assert!(p.insurance_covers(Category::Medical, "cn.a", "medicine, 30 tablets"));
+        assert!(!p.insurance_covers(Category::Medical, "cn.a", "Consultation"));
+        assert!(p.insurance_covers(Category::Medical, "cn.b", "Consultation"));
+        p.allow_insurance_items("cn.b", [] as [&str; 0]);
+        assert!(!p.insurance_covers(Category::Medical, "cn.b", "Consultation"));
+        // A category the policy settles no insurance for covers nothing,
+        // whatever a publisher's list says.
+        p.allow_insurance_items("cn.shop", ["consultation"]);
+        assert!(!p.insurance_covers(Category::Commerce, "cn.shop", "Consultation"));
     }
 }

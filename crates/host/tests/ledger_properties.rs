@@ -1,7 +1,8 @@
 //! Property tests of the ledger: random sequences of top-ups, payments (with
 //! and without insurance), refunds and card bindings across several users
 //! and mini-apps keep every invariant, and agree with a simple model of who
-//! should hold what.
+//! should hold what. And random sequences of refunds of one insured payment
+//! never give either side back more than its share, rounding included.
 
 use plaza_host::keys::{HostKeys, verify};
 use plaza_host::ledger::{LineItem, receipt_message};
@@ -210,5 +211,74 @@ proptest! {
             let report = store.verify_ledger(&|msg, sig| verify(&pk, msg, sig)).unwrap();
             prop_assert!(report.is_clean(), "{:?}", report.problems);
         }
+    }
+
+    /// Random refund sequences of one payment split between the wallet and
+    /// the insurance fund: after every refund neither side has had back more
+    /// than it paid, the wallet exactly its proportional share of what was
+    /// refunded rounded down (small refunds cannot move the fund's money to
+    /// the wallet) and the fund the rest, and the refund that completes the payment returns each
+    /// part exactly; `verify_ledger` stays clean.
+    #[test]
+    fn refund_sequences_never_give_a_side_more_than_its_share(
+        eligible in 1..5_000u64,
+        other in 0..5_000u64,
+        coverage_bp in 0..=10_000u32,
+        cap in 0..6_000u64,
+        refunds in prop::collection::vec(1..400u64, 1..120),
+    ) {
+        let store = SqliteStore::open_in_memory().unwrap();
+        let keys = HostKeys::load(&store).unwrap();
+        let pk = keys.public_key_hex();
+        let amount = eligible + other;
+        store.top_up("t", "ann", amount, "CNY", 0).unwrap();
+        let mut items = vec![LineItem { name: "e".into(), quantity: 1, unit_price: eligible, insurance_eligible: true }];
+        if other > 0 {
+            items.push(LineItem { name: "o".into(), quantity: 1, unit_price: other, insurance_eligible: false });
+        }
+        let cmd = PayCommand {
+            tx_id: "p".into(), app_id: "cn.a.clinic".into(), generation: 0, publisher_id: "cn.a".into(), payee: "A".into(),
+            user: "ann".into(), order_id: "o".into(), amount, currency: "CNY".into(),
+            description: "d".into(), items, at_ms: 1,
+            insurance: Some(InsuranceTerms { coverage_bp, annual_cap: cap, year: 2026 }),
+        };
+        let PayResult::Paid(p) = store.pay(&cmd, &|m| keys.sign(m)).unwrap() else {
+            panic!("the payment did not go through");
+        };
+        let (wallet_paid, fund_paid) = (p.receipt.wallet_part, p.receipt.insurance_part);
+        let (mut refunded, mut to_wallet, mut to_fund) = (0u64, 0u64, 0u64);
+        // The refunds, then whatever is left, so every sequence completes.
+        let left_over = |refunded: u64| amount - refunded;
+        for (i, r) in refunds.into_iter().map(Some).chain([None]).enumerate() {
+            let r = match r {
+                Some(r) => r.min(left_over(refunded)),
+                None => left_over(refunded),
+            };
+            if r == 0 {
+                continue;
+            }
+            let RefundResult::Refunded(back) = store.refund(&RefundCommand {
+                tx_id: format!("r-{i}"), app_id: "cn.a.clinic".into(), generation: 0, user: "ann".into(),
+                order_id: "o".into(), amount: r, reason: "r".into(), at_ms: 2,
+            }).unwrap() else {
+                panic!("a refund within what is left was refused");
+            };
+            prop_assert_eq!(back.wallet_part + back.insurance_part, r);
+            refunded += r;
+            to_wallet += back.wallet_part;
+            to_fund += back.insurance_part;
+            prop_assert!(to_wallet <= wallet_paid, "the wallet got back {} of {}", to_wallet, wallet_paid);
+            prop_assert!(to_fund <= fund_paid, "the fund got back {} of {}", to_fund, fund_paid);
+            // The wallet has had exactly its share rounded down, the fund the
+            // rest (its own share rounded up).
+            let wallet_share = (refunded as u128 * wallet_paid as u128 / amount as u128) as u64;
+            prop_assert_eq!(to_wallet, wallet_share, "after {} refunded", refunded);
+            let report = store.verify_ledger(&|msg, sig| verify(&pk, msg, sig)).unwrap();
+            prop_assert!(report.is_clean(), "{:?}", report.problems);
+        }
+        prop_assert_eq!((to_wallet, to_fund), (wallet_paid, fund_paid));
+        prop_assert_eq!(store.balance(&merchant_account("cn.a")).unwrap(), 0);
+        prop_assert_eq!(store.balance(&wallet_account("ann")).unwrap(), amount as i64);
+        prop_assert_eq!(store.balance(INSURANCE_FUND).unwrap(), 0);
     }
 }

@@ -28,7 +28,8 @@
 //!         plaza_sdk::log::info(&format!("paid {} to {}", receipt.amount, receipt.payee));
 //!     }
 //!     PaymentOutcome::InsufficientFunds(f) => {
-//!         plaza_sdk::log::info(&format!("{} short", f.needed - f.available));
+//!         // What the wallet had to pay; the host never tells the balance.
+//!         plaza_sdk::log::info(&format!("{} needed from the wallet", f.needed));
 //!     }
 //!     PaymentOutcome::Declined | PaymentOutcome::Cancelled | PaymentOutcome::TimedOut => {}
 //! }

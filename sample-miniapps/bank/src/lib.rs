@@ -279,8 +279,7 @@ fn repay(full: bool) -> Answer {
             page.warning("The repayment timed out. Nothing was paid; please try again.")
         }
         Ok(PaymentOutcome::InsufficientFunds(f)) => page.error(format!(
-            "Your wallet holds {} but {} is needed. Top up your wallet, or repay the minimum.",
-            money(f.available),
+            "Your wallet does not hold the {} needed. Top up your wallet, or repay the minimum.",
             money(f.needed)
         )),
         Err(e) => page.error(format!("The repayment could not be made ({e}).")),

@@ -57,8 +57,7 @@ pub fn pay(
             page.warning("The payment timed out. Nothing was paid; please try again.")
         }
         Ok(PaymentOutcome::InsufficientFunds(f)) => page.error(format!(
-            "Your wallet holds {} but {} is needed. Top up your wallet and try again.",
-            money(f.available),
+            "Your wallet does not hold the {} needed. Top up your wallet and try again.",
             money(f.needed)
         )),
         Err(e) => page.error(format!("The payment could not be made ({e}).")),

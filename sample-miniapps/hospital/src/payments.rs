@@ -70,8 +70,7 @@ fn outcome(title: &str, number: &str, result: Result<PaymentOutcome, HostError>)
             page.warning("The payment timed out. Nothing was paid; please try again.")
         }
         Ok(PaymentOutcome::InsufficientFunds(f)) => page.error(format!(
-            "Your wallet holds {} but {} is needed. Top up your wallet and try again.",
-            money(f.available),
+            "Your wallet does not hold the {} needed. Top up your wallet and try again.",
             money(f.needed)
         )),
         Err(e) => page.error(format!("The payment could not be made ({e}).")),

@@ -5,6 +5,22 @@
 //! Every call is audited (payments are rare and each one matters): the
 //! request, the prompt, the user's answer and the outcome.
 //!
+//! Which items insurance covers is the host's decision, not the mini-app's:
+//! an item is settled with insurance only when the mini-app marks it
+//! eligible *and* the gate finds the publisher verified (in the registry, at
+//! the moment of paying) in a category the policy settles insurance for,
+//! *and* the policy allows the item's kind for that publisher
+//! ([`Policy::insurance_items`](crate::policy::Policy::insurance_items)).
+//! Any other item is paid from the wallet; the user's prompt, the receipt
+//! and the stored bill show the host's decision.
+//!
+//! A payment's and a refund's audit entry is written by the ledger in the
+//! money's own transaction: a payment that committed is reported as paid,
+//! and one whose entry could not be written did not happen. A mini-app is
+//! not told the wallet's balance (`insufficient-funds` carries 0 as
+//! `available`), and its history pages by the transaction id of the last
+//! payment it was shown, not by a host-wide sequence.
+//!
 //! No prompt storms: the user is asked to pay only while the host delivers
 //! the user's tap or form (the gate's gesture rule), at most once per event,
 //! and an order the user declined or cancelled is not asked again in that
@@ -16,17 +32,19 @@ use crate::gate::SessionGate;
 use crate::keys::HostKeys;
 use crate::ledger::{self, Invalid, LineItem, insurance_split};
 use crate::manifest::Capability;
+use crate::policy::item_kind;
 use crate::prompt::{PaymentAnswer, PaymentPrompt};
 use crate::services::PaymentSettings;
 use crate::store::{
     InsuranceTerms, LedgerStore, Outcome, PayCommand, PayResult, PaymentRecord, PrivacyStore,
-    RefundCommand, RefundResult, wallet_account,
+    RefundCommand, RefundRecord, RefundResult, wallet_account,
 };
 use plaza_world::payment::{
     self as wit, HistoryPage, Host, InsufficientFunds, PaymentOutcome, PaymentRequest,
     RefundReceipt,
 };
 use plaza_world::types::Error as WitError;
+use std::collections::BTreeSet;
 use wasmtime::component::HasData;
 
 /// The most payments one `history` call returns.
@@ -89,13 +107,14 @@ impl PaymentView<'_> {
             .map_err(WitError::from)
     }
 
-    /// The insurance terms this payment may settle under: the gate must let
-    /// the publisher's category settle insurance, and the user must have a
-    /// card bound.
-    fn insurance_terms(&mut self) -> Result<Option<InsuranceTerms>, WitError> {
-        if !self.gate.settles_insurance().map_err(WitError::from)? {
+    /// The insurance terms this payment may settle under, and the item
+    /// kinds insurance may cover: the gate must let the publisher settle
+    /// insurance (verified, in the registry, in a category and with item
+    /// kinds the policy allows), and the user must have a card bound.
+    fn insurance_terms(&mut self) -> Result<Option<(InsuranceTerms, BTreeSet<String>)>, WitError> {
+        let Some(kinds) = self.gate.insurance_items().map_err(WitError::from)? else {
             return Ok(None);
-        }
+        };
         let Some(card) = self
             .ledger
             .insurance_card(&self.gate.subject().user)
@@ -104,12 +123,49 @@ impl PaymentView<'_> {
             return Ok(None);
         };
         let (year, _, _) = civil_date(self.clock.now_ms(), self.utc_offset_minutes);
-        Ok(Some(InsuranceTerms {
+        let terms = InsuranceTerms {
             coverage_bp: card.coverage_bp,
             annual_cap: card.annual_cap,
             year,
-        }))
+        };
+        Ok(Some((terms, kinds)))
     }
+}
+
+/// The bill as the host settles it: an item stays insurance-eligible only if
+/// the mini-app marked it so and its kind is one insurance may cover
+/// (`covered`; `None`: insurance covers nothing). The mini-app's flag can
+/// only narrow what the host allows.
+fn settled_items(items: &[LineItem], covered: Option<&BTreeSet<String>>) -> Vec<LineItem> {
+    items
+        .iter()
+        .map(|i| LineItem {
+            insurance_eligible: i.insurance_eligible
+                && covered.is_some_and(|kinds| kinds.contains(&item_kind(&i.name))),
+            ..i.clone()
+        })
+        .collect()
+}
+
+/// The audit detail of a payment that moved money.
+fn paid_detail(p: &PaymentRecord) -> String {
+    let r = &p.receipt;
+    format!(
+        "paid {} for order {} in {} (wallet {}, insurance {})",
+        ledger::format_money(r.amount as i64, &r.currency),
+        r.order_id,
+        r.transaction_id,
+        ledger::format_money(r.wallet_part as i64, &r.currency),
+        ledger::format_money(r.insurance_part as i64, &r.currency)
+    )
+}
+
+/// The audit detail of a refund that moved money.
+fn refunded_detail(r: &RefundRecord) -> String {
+    format!(
+        "refunded {} of order {} in {} (wallet {}, insurance {})",
+        r.amount, r.order_id, r.tx_id, r.wallet_part, r.insurance_part
+    )
 }
 
 impl Host for PaymentView<'_> {
@@ -174,6 +230,8 @@ impl Host for PaymentView<'_> {
         }
 
         let insurance = self.insurance_terms()?;
+        let items = settled_items(&items, insurance.as_ref().map(|(_, kinds)| kinds));
+        let insurance = insurance.map(|(terms, _)| terms);
         let insurance_part = match insurance {
             Some(t) => {
                 let used = self
@@ -255,24 +313,17 @@ impl Host for PaymentView<'_> {
             insurance,
         };
         let keys = self.keys;
+        let gate = &*self.gate;
+        // The entry commits with the payment: once the ledger answers
+        // `Paid`, nothing is left to fail.
+        let entry =
+            |p: &PaymentRecord| gate.entry("payment.request", Outcome::Allowed, &paid_detail(p));
         let result = self
             .ledger
-            .pay(&cmd, &|message| keys.sign(message))
+            .pay_audited(&cmd, &|message| keys.sign(message), Some(&entry))
             .map_err(store_failed)?;
         match result {
-            PayResult::Paid(p) => {
-                self.audit_payment(
-                    "payment.request",
-                    Outcome::Allowed,
-                    &format!(
-                        "paid {money} for order {order} in {} (wallet {}, insurance {})",
-                        p.receipt.transaction_id,
-                        ledger::format_money(p.receipt.wallet_part as i64, &p.receipt.currency),
-                        ledger::format_money(p.receipt.insurance_part as i64, &p.receipt.currency)
-                    ),
-                )?;
-                Ok(PaymentOutcome::Paid(to_wit_receipt(&p.receipt)))
-            }
+            PayResult::Paid(p) => Ok(PaymentOutcome::Paid(to_wit_receipt(&p.receipt))),
             PayResult::AlreadyPaid(p) | PayResult::Conflict(p) => {
                 // Paid meanwhile by a concurrent request for the same order.
                 self.repeated_order(&p, &user, request.amount, &request.currency)
@@ -283,9 +334,11 @@ impl Host for PaymentView<'_> {
                     Outcome::Denied,
                     &format!("insufficient funds for order {order}: needed {needed}, available {available}"),
                 )?;
+                // The mini-app learns what its bill needs from the wallet,
+                // never what the wallet holds.
                 Ok(PaymentOutcome::InsufficientFunds(InsufficientFunds {
                     needed,
-                    available,
+                    available: 0,
                 }))
             }
         }
@@ -317,38 +370,33 @@ impl Host for PaymentView<'_> {
         let result = if hidden {
             RefundResult::NotFound
         } else {
+            let cmd = RefundCommand {
+                tx_id: self.ids.next_id("tx-"),
+                app_id: subject.app().to_string(),
+                generation: subject.generation,
+                user: subject.user.clone(),
+                order_id: order_id.clone(),
+                amount,
+                reason,
+                at_ms: self.clock.now_ms(),
+            };
+            let gate = &*self.gate;
+            let entry = |r: &RefundRecord| {
+                gate.entry("payment.refund", Outcome::Allowed, &refunded_detail(r))
+            };
             self.ledger
-                .refund(&RefundCommand {
-                    tx_id: self.ids.next_id("tx-"),
-                    app_id: subject.app().to_string(),
-                    generation: subject.generation,
-                    user: subject.user.clone(),
-                    order_id: order_id.clone(),
-                    amount,
-                    reason,
-                    at_ms: self.clock.now_ms(),
-                })
+                .refund_audited(&cmd, Some(&entry))
                 .map_err(store_failed)?
         };
         match result {
-            RefundResult::Refunded(r) => {
-                self.audit_payment(
-                    "payment.refund",
-                    Outcome::Allowed,
-                    &format!(
-                        "refunded {amount} of order {order_id} in {} (wallet {}, insurance {})",
-                        r.tx_id, r.wallet_part, r.insurance_part
-                    ),
-                )?;
-                Ok(RefundReceipt {
-                    transaction_id: r.tx_id,
-                    order_id: r.order_id,
-                    amount: r.amount,
-                    wallet_part: r.wallet_part,
-                    insurance_part: r.insurance_part,
-                    refunded_at_ms: r.at_ms,
-                })
-            }
+            RefundResult::Refunded(r) => Ok(RefundReceipt {
+                transaction_id: r.tx_id,
+                order_id: r.order_id,
+                amount: r.amount,
+                wallet_part: r.wallet_part,
+                insurance_part: r.insurance_part,
+                refunded_at_ms: r.at_ms,
+            }),
             RefundResult::NotFound => {
                 self.audit_payment(
                     "payment.refund",
@@ -405,31 +453,37 @@ impl Host for PaymentView<'_> {
                 "limit must be 1 to {MAX_HISTORY_PAGE}"
             )));
         }
-        let before = match &cursor {
-            None => None,
-            Some(c) => Some(c.parse::<i64>().map_err(|_| {
-                WitError::InvalidArgument(format!("`{c}` is not a cursor this host gave out"))
-            })?),
-        };
         let subject = self.gate.subject();
-        let mut page = self
+        let page = self
             .ledger
             .payments(
                 subject.app(),
                 subject.generation,
                 &subject.user,
-                before,
+                cursor.as_deref(),
                 limit as usize + 1,
             )
             .map_err(store_failed)?;
+        let Some(mut page) = page else {
+            let c = cursor.unwrap_or_default();
+            return Err(WitError::InvalidArgument(format!(
+                "`{}` is not a cursor this host gave out",
+                c.chars().take(80).collect::<String>()
+            )));
+        };
+        // A user who erased the mini-app's data is a new user to it: what
+        // they paid before stays in the ledger, out of its sight (and, being
+        // older, ends the history).
         let fetched = page.len();
         let erased_at = self.erased_at()?;
         page.retain(|p| !paid_before(p, erased_at));
         let more = page.len() > limit as usize && page.len() == fetched;
         page.truncate(limit as usize);
         Ok(HistoryPage {
+            // The transaction id of the page's last payment: the mini-app
+            // has it from the receipt already, and it counts nothing.
             next_cursor: if more {
-                page.last().map(|p| p.seq.to_string())
+                page.last().map(|p| p.receipt.transaction_id.clone())
             } else {
                 None
             },

@@ -567,21 +567,32 @@ impl Host {
     }
 
     /// A user's payments to a mini-app, newest first, at most `limit` (those
-    /// of its app id's current generation). To page on, pass the `seq` of
-    /// the last payment seen as `before` (`None` starts at the newest).
+    /// of its app id's current generation). To
+    /// page on, pass the transaction id of the last payment seen as `after`
+    /// (`None` starts at the newest); `Error::InvalidRequest` if it is not
+    /// one of the user's payments to the mini-app.
     pub fn payments(
         &self,
         app_id: &str,
         user: &str,
-        before: Option<i64>,
+        after: Option<&str>,
         limit: usize,
     ) -> Result<Vec<crate::store::PaymentRecord>> {
         let generation = self.app_id_generation(app_id)?;
-        Ok(self
-            .inner
+        self.inner
             .services
             .store
-            .payments(app_id, generation, user, before, limit)?)
+            .payments(app_id, generation, user, after, limit)?
+            .ok_or_else(|| {
+                Error::InvalidRequest(format!(
+                    "`{}` is not a transaction of {user}'s payments to {app_id}",
+                    after
+                        .unwrap_or_default()
+                        .chars()
+                        .take(80)
+                        .collect::<String>()
+                ))
+            })
     }
 
     /// What a user's data in a mini-app counts against its storage quota:

@@ -44,6 +44,7 @@ macro_rules! conformance_suite {
             a_host_secret_is_made_once,
             payments_pay_once_per_order_and_refunds_return_what_was_paid,
             insured_payments_stay_within_the_annual_cap_and_refunds_return_each_part,
+            payments_and_refunds_that_move_money_append_their_audit_entry,
             one_time_acceptance_allows_exactly_one_message,
             broadcasts_reach_the_followers_once_within_the_monthly_quota,
             followers_over_the_quota_get_no_row_and_past_months_rows_are_pruned,
@@ -547,25 +548,23 @@ pub(crate) fn payments_pay_once_per_order_and_refunds_return_what_was_paid(s: &d
 
     let second = paid(s.pay(&pay_cmd("p3", "ann", "o3", 1_000, 5), &sign).unwrap());
     assert!(second.seq > first.seq);
-    // A user's payments, newest first, paged by seq.
+    // A user's payments, newest first, paged after a transaction id.
+    let page = |app: &str, user: &str, after: Option<&str>, limit| {
+        s.payments(app, 0, user, after, limit).unwrap()
+    };
     assert_eq!(
-        s.payments(APP, 0, "ann", None, 10).unwrap(),
-        [second.clone(), first.clone()]
+        page(APP, "ann", None, 10),
+        Some(vec![second.clone(), first.clone()])
     );
-    assert_eq!(
-        s.payments(APP, 0, "ann", None, 1).unwrap(),
-        std::slice::from_ref(&second)
-    );
-    assert_eq!(
-        s.payments(APP, 0, "ann", Some(second.seq), 10).unwrap(),
-        std::slice::from_ref(&first)
-    );
-    assert!(s.payments(APP, 0, "bob", None, 10).unwrap().is_empty());
-    assert!(
-        s.payments("other.app", 0, "ann", None, 10)
-            .unwrap()
-            .is_empty()
-    );
+    assert_eq!(page(APP, "ann", None, 1), Some(vec![second.clone()]));
+    assert_eq!(page(APP, "ann", Some("p3"), 10), Some(vec![first.clone()]));
+    assert_eq!(page(APP, "ann", Some("p1"), 10), Some(vec![]));
+    assert_eq!(page(APP, "bob", None, 10), Some(vec![]));
+    assert_eq!(page("other.app", "ann", None, 10), Some(vec![]));
+    // A cursor that is not one of the user's payments to the mini-app.
+    assert_eq!(page(APP, "bob", Some("p3"), 10), None);
+    assert_eq!(page("other.app", "ann", Some("p3"), 10), None);
+    assert_eq!(page(APP, "ann", Some("7"), 10), None);
 
     // Refunds: only the payer's, never more than is left.
     assert_eq!(
@@ -651,6 +650,62 @@ pub(crate) fn payments_pay_once_per_order_and_refunds_return_what_was_paid(s: &d
     assert_eq!(report.problems.len(), 2, "{:?}", report.problems);
 }
 
+/// A payment's and a refund's audit entry is appended with the money, and
+/// only when money moves.
+pub(crate) fn payments_and_refunds_that_move_money_append_their_audit_entry(s: &dyn Store) {
+    let keys = TestKeys::new();
+    let sign = |m: &[u8]| keys.sign(m);
+    let entry = |what: &str, detail: String| AuditEntry {
+        at_ms: 1,
+        user: "ann".into(),
+        app: APP.into(),
+        session: "s-1".into(),
+        capability: what.into(),
+        outcome: Outcome::Allowed,
+        detail,
+    };
+    let pay_entry = |p: &PaymentRecord| {
+        entry(
+            "payment.request",
+            format!("paid {}", p.receipt.transaction_id),
+        )
+    };
+    let refund_entry = |r: &RefundRecord| entry("payment.refund", format!("refunded {}", r.tx_id));
+    let entries = || -> Vec<String> {
+        s.audit_entries(&AuditQuery::default())
+            .unwrap()
+            .into_iter()
+            .map(|e| format!("{} {}", e.capability, e.detail))
+            .collect()
+    };
+    s.top_up("t1", "ann", 1_000, "CNY", 1).unwrap();
+    let cmd = pay_cmd("p1", "ann", "o1", 600, 2);
+    paid(s.pay_audited(&cmd, &sign, Some(&pay_entry)).unwrap());
+    // Nothing moves: no entry.
+    assert!(matches!(
+        s.pay_audited(&cmd, &sign, Some(&pay_entry)).unwrap(),
+        PayResult::AlreadyPaid(_)
+    ));
+    assert!(matches!(
+        s.pay_audited(&pay_cmd("p2", "ann", "o2", 600, 2), &sign, Some(&pay_entry))
+            .unwrap(),
+        PayResult::InsufficientFunds { .. }
+    ));
+    refunded(
+        s.refund_audited(&refund_cmd("r1", "ann", "o1", 100, 3), Some(&refund_entry))
+            .unwrap(),
+    );
+    assert!(matches!(
+        s.refund_audited(&refund_cmd("r2", "ann", "o1", 600, 3), Some(&refund_entry))
+            .unwrap(),
+        RefundResult::TooMuch { .. }
+    ));
+    assert_eq!(
+        entries(),
+        ["payment.request paid p1", "payment.refund refunded r1"]
+    );
+}
+
 pub(crate) fn insured_payments_stay_within_the_annual_cap_and_refunds_return_each_part(
     s: &dyn Store,
 ) {
@@ -711,7 +766,7 @@ pub(crate) fn insured_payments_stay_within_the_annual_cap_and_refunds_return_eac
     assert_eq!(s.balance(INSURANCE_FUND).unwrap(), -5_000);
     assert_eq!(s.balance(&merchant_account(PUBLISHER)).unwrap(), 12_000);
 
-    // Half of the first back: in proportion, insurance rounded down.
+    // Half of the first back: in proportion, the wallet's part rounded down.
     let half = refunded(s.refund(&refund_cmd("r1", "ann", "o1", 3_000, 3)).unwrap());
     assert_eq!((half.wallet_part, half.insurance_part), (1_250, 1_750));
     assert_eq!(s.insurance_used("ann", 2026).unwrap(), 3_250);
@@ -1177,7 +1232,7 @@ pub(crate) fn a_release_erases_the_users_data_and_keeps_the_money_apart(s: &dyn 
     // The payment stays, in generation 0, out of generation 1's reach.
     assert_eq!(s.payment(APP, 0, "o1").unwrap(), Some(first.clone()));
     assert_eq!(s.payment(APP, 1, "o1").unwrap(), None);
-    assert!(s.payments(APP, 1, "ann", None, 10).unwrap().is_empty());
+    assert_eq!(s.payments(APP, 1, "ann", None, 10).unwrap(), Some(vec![]));
     let refund = RefundCommand {
         generation: 1,
         ..refund_cmd("t2", "ann", "o1", 500, 4)
@@ -1191,7 +1246,7 @@ pub(crate) fn a_release_erases_the_users_data_and_keeps_the_money_apart(s: &dyn 
     };
     let second = paid(s.pay(&again, &|m| keys.sign(m)).unwrap());
     assert_ne!(second.receipt.transaction_id, first.receipt.transaction_id);
-    assert_eq!(s.payments(APP, 1, "ann", None, 10).unwrap(), [second]);
+    assert_eq!(s.payments(APP, 1, "ann", None, 10).unwrap(), Some(vec![second]));
     assert_eq!(s.payment(APP, 0, "o1").unwrap(), Some(first));
     assert_eq!(s.balance(&merchant_account(PUBLISHER)).unwrap(), 1_000);
     assert_eq!(s.balance(&merchant_account("cn.rival")).unwrap(), 300);

@@ -9,8 +9,15 @@
 //! once it has committed. How the SQLite store keeps each of these is in
 //! `sqlite/ledger.rs`.
 
-use super::StoreResult;
+use super::{AuditEntry, StoreResult};
 use crate::ledger::{LineItem, Receipt};
+
+/// Makes the audit entry of a payment from its record, for the store to
+/// append in the payment's own transaction.
+pub type PaymentAudit<'a> = &'a dyn Fn(&PaymentRecord) -> AuditEntry;
+/// Makes the audit entry of a refund from its record, for the store to
+/// append in the refund's own transaction.
+pub type RefundAudit<'a> = &'a dyn Fn(&RefundRecord) -> AuditEntry;
 
 /// The account of a user's wallet.
 pub fn wallet_account(user: &str) -> String {
@@ -109,7 +116,8 @@ pub struct PaymentRecord {
     pub refunded: u64,
     /// Of that, returned to the insurance fund.
     pub insurance_refunded: u64,
-    /// Its position in the store's order of payments (for paging).
+    /// Its position in the store's order of payments (the host's own: never
+    /// shown to a mini-app, whose history pages by transaction id).
     pub seq: i64,
 }
 
@@ -127,7 +135,8 @@ pub enum PayResult {
     InsufficientFunds {
         /// The wallet's part.
         needed: u64,
-        /// The wallet's balance.
+        /// The wallet's balance (for the host and the user: a mini-app is
+        /// not told it).
         available: u64,
     },
 }
@@ -252,11 +261,35 @@ pub trait LedgerStore: Send + Sync {
     ) -> StoreResult<u64>;
     /// The balance of an account (0 for one that never moved).
     fn balance(&self, account: &str) -> StoreResult<i64>;
-    /// Pays, in one transaction; `sign` signs the receipt.
-    fn pay(&self, cmd: &PayCommand, sign: &dyn Fn(&[u8]) -> String) -> StoreResult<PayResult>;
+    /// Pays, in one transaction; `sign` signs the receipt. When the money
+    /// moves, `audit` makes the payment's audit entry, appended in the same
+    /// transaction: a payment never commits without its entry, nor an entry
+    /// without its payment.
+    fn pay_audited(
+        &self,
+        cmd: &PayCommand,
+        sign: &dyn Fn(&[u8]) -> String,
+        audit: Option<PaymentAudit<'_>>,
+    ) -> StoreResult<PayResult>;
+    /// [`pay_audited`](LedgerStore::pay_audited) without an audit entry (for
+    /// tools and tests: the host's payments are audited).
+    fn pay(&self, cmd: &PayCommand, sign: &dyn Fn(&[u8]) -> String) -> StoreResult<PayResult> {
+        self.pay_audited(cmd, sign, None)
+    }
     /// Refunds part or all of a mini-app's payment to `cmd.user`, each part
-    /// back where it came from, in one transaction.
-    fn refund(&self, cmd: &RefundCommand) -> StoreResult<RefundResult>;
+    /// back where it came from (see [`refund_split`](crate::ledger::refund_split)),
+    /// in one transaction; when money moves, `audit` makes the refund's
+    /// audit entry, appended in the same transaction.
+    fn refund_audited(
+        &self,
+        cmd: &RefundCommand,
+        audit: Option<RefundAudit<'_>>,
+    ) -> StoreResult<RefundResult>;
+    /// [`refund_audited`](LedgerStore::refund_audited) without an audit
+    /// entry (for tools and tests).
+    fn refund(&self, cmd: &RefundCommand) -> StoreResult<RefundResult> {
+        self.refund_audited(cmd, None)
+    }
     /// A mini-app's payment by order id, among those made under the
     /// `generation` of its app id.
     fn payment(
@@ -266,15 +299,18 @@ pub trait LedgerStore: Send + Sync {
         order_id: &str,
     ) -> StoreResult<Option<PaymentRecord>>;
     /// A user's payments to a mini-app under the `generation` of its app id,
-    /// newest first, older than `before` (a `seq`), at most `limit`.
+    /// newest first, at most `limit`: from
+    /// the newest, or after the payment whose transaction id is `after` (the
+    /// last of the previous page). `None` when `after` is not one of this
+    /// user's payments to this mini-app.
     fn payments(
         &self,
         app_id: &str,
         generation: u32,
         user: &str,
-        before: Option<i64>,
+        after: Option<&str>,
         limit: usize,
-    ) -> StoreResult<Vec<PaymentRecord>>;
+    ) -> StoreResult<Option<Vec<PaymentRecord>>>;
     /// A wallet's movements, newest first.
     fn wallet_history(&self, user: &str, limit: usize) -> StoreResult<Vec<WalletEntry>>;
     /// Checks every invariant of the ledger; `verify` checks a receipt's

@@ -28,8 +28,8 @@ pub use identity::{
 };
 pub use ledger::{
     EXTERNAL_BANK, INSURANCE_FUND, InsuranceCard, InsuranceTerms, LedgerReport, LedgerStore,
-    PayCommand, PayResult, PaymentRecord, RefundCommand, RefundRecord, RefundResult, WalletEntry,
-    merchant_account, wallet_account,
+    PayCommand, PayResult, PaymentAudit, PaymentRecord, RefundAudit, RefundCommand, RefundRecord,
+    RefundResult, WalletEntry, merchant_account, wallet_account,
 };
 pub use messaging::{BroadcastCount, InboxMessage, MessagingStore, SendResult, Sender};
 pub use privacy::{

@@ -215,6 +215,17 @@ struct PolicyDoc {
     sensitive_scope_categories: BTreeSet<Category>,
     long_term_subscription_categories: BTreeSet<Category>,
     insurance_payment_categories: BTreeSet<Category>,
+    /// The item kinds insurance may cover, per category; left out, the
+    /// host's default (the usual medical items).
+    #[serde(default = "default_insurance_items_by_category")]
+    insurance_items_by_category: BTreeMap<Category, BTreeSet<String>>,
+    /// A publisher's own list, replacing its category's.
+    #[serde(default)]
+    insurance_items_by_publisher: BTreeMap<String, BTreeSet<String>>,
+}
+
+fn default_insurance_items_by_category() -> BTreeMap<Category, BTreeSet<String>> {
+    Policy::default().insurance_items_by_category
 }
 
 impl From<&Policy> for PolicyDoc {
@@ -224,6 +235,8 @@ impl From<&Policy> for PolicyDoc {
             sensitive_scope_categories: p.sensitive_scope_categories.clone(),
             long_term_subscription_categories: p.long_term_subscription_categories.clone(),
             insurance_payment_categories: p.insurance_payment_categories.clone(),
+            insurance_items_by_category: p.insurance_items_by_category.clone(),
+            insurance_items_by_publisher: p.insurance_items_by_publisher.clone(),
         }
     }
 }
@@ -243,6 +256,8 @@ async fn set_policy(
         sensitive_scope_categories: doc.sensitive_scope_categories,
         long_term_subscription_categories: doc.long_term_subscription_categories,
         insurance_payment_categories: doc.insurance_payment_categories,
+        insurance_items_by_category: doc.insurance_items_by_category,
+        insurance_items_by_publisher: doc.insurance_items_by_publisher,
     };
     state.host.set_policy(policy.clone());
     let answer = json!(PolicyDoc::from(&policy));

@@ -82,8 +82,7 @@ fn buy(item: &str) -> Page {
             .build(),
         Ok(PaymentOutcome::InsufficientFunds(f)) => home()
             .error(format!(
-                "Your wallet holds {} but {} is needed. Top up your wallet and try again.",
-                money(f.available),
+                "Your wallet does not hold the {} needed. Top up your wallet and try again.",
                 money(f.needed)
             ))
             .replace()

@@ -2,7 +2,7 @@
 
 use super::{Durability, SqliteStore, db};
 use crate::store::{AuditEntry, AuditQuery, AuditStore, Outcome, StoreResult};
-use rusqlite::params;
+use rusqlite::{Connection, params};
 
 pub(super) const SCHEMA: &str = "
 -- `seq` orders the log. Rows are never deleted, so the rowid's next value
@@ -21,26 +21,32 @@ CREATE TABLE IF NOT EXISTS audit (
 CREATE INDEX IF NOT EXISTS audit_by_user ON audit (user_id, seq);
 ";
 
+/// Appends `e` to the audit log within the caller's transaction (the
+/// ledger writes a payment's entry with the payment).
+pub(super) fn append_audit_in(c: &Connection, e: &AuditEntry) -> StoreResult<()> {
+    c.prepare_cached(
+        "INSERT INTO audit (at_ms, user_id, app_id, session_id, capability, outcome, detail)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )
+    .and_then(|mut s| {
+        s.execute(params![
+            e.at_ms,
+            e.user,
+            e.app,
+            e.session,
+            e.capability,
+            e.outcome.as_str(),
+            e.detail
+        ])
+    })
+    .map_err(db("append to the audit log"))?;
+    Ok(())
+}
+
 impl AuditStore for SqliteStore {
     fn append_audit(&self, e: &AuditEntry) -> StoreResult<()> {
         self.write_surviving(Durability::ProcessCrash, "append to the audit log", |c| {
-            c.prepare_cached(
-                "INSERT INTO audit (at_ms, user_id, app_id, session_id, capability, outcome, detail)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )
-            .and_then(|mut s| {
-                s.execute(params![
-                    e.at_ms,
-                    e.user,
-                    e.app,
-                    e.session,
-                    e.capability,
-                    e.outcome.as_str(),
-                    e.detail
-                ])
-            })
-            .map_err(db("append to the audit log"))?;
-            Ok(())
+            append_audit_in(c, e)
         })
     }
 

@@ -7,12 +7,13 @@
 //! (shared with the concurrent writes of the moment: group commit) has
 //! committed.
 
+use super::audit::append_audit_in;
 use super::{SqliteStore, db};
 use crate::ledger::{Receipt, insurance_split, receipt_message, refund_split};
 use crate::store::{
     EXTERNAL_BANK, INSURANCE_FUND, InsuranceCard, LedgerReport, LedgerStore, PayCommand, PayResult,
-    PaymentRecord, RefundCommand, RefundRecord, RefundResult, StoreError, StoreResult, WalletEntry,
-    merchant_account, wallet_account,
+    PaymentAudit, PaymentRecord, RefundAudit, RefundCommand, RefundRecord, RefundResult,
+    StoreError, StoreResult, WalletEntry, merchant_account, wallet_account,
 };
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -210,7 +211,12 @@ impl LedgerStore for SqliteStore {
         balance_of(&self.read_point(), account)
     }
 
-    fn pay(&self, cmd: &PayCommand, sign: &dyn Fn(&[u8]) -> String) -> StoreResult<PayResult> {
+    fn pay_audited(
+        &self,
+        cmd: &PayCommand,
+        sign: &dyn Fn(&[u8]) -> String,
+        audit: Option<PaymentAudit<'_>>,
+    ) -> StoreResult<PayResult> {
         self.write("commit a payment", |c| {
             if let Some(existing) = payment_in(c, &cmd.app_id, cmd.generation, &cmd.order_id)? {
                 let same = existing.user == cmd.user
@@ -328,7 +334,7 @@ impl LedgerStore for SqliteStore {
                 ],
             )
             .map_err(db("record a payment"))?;
-            Ok(PayResult::Paid(PaymentRecord {
+            let paid = PaymentRecord {
                 receipt,
                 user: cmd.user.clone(),
                 description: cmd.description.clone(),
@@ -336,11 +342,19 @@ impl LedgerStore for SqliteStore {
                 refunded: 0,
                 insurance_refunded: 0,
                 seq,
-            }))
+            };
+            if let Some(audit) = audit {
+                append_audit_in(c, &audit(&paid))?;
+            }
+            Ok(PayResult::Paid(paid))
         })
     }
 
-    fn refund(&self, cmd: &RefundCommand) -> StoreResult<RefundResult> {
+    fn refund_audited(
+        &self,
+        cmd: &RefundCommand,
+        audit: Option<RefundAudit<'_>>,
+    ) -> StoreResult<RefundResult> {
         let (tx_id, app_id, user, order_id) = (
             cmd.tx_id.as_str(),
             cmd.app_id.as_str(),
@@ -423,7 +437,7 @@ impl LedgerStore for SqliteStore {
                 params![tx_id, app_id, order_id, amount as i64, to_wallet as i64, to_fund as i64, reason, at_ms, generation],
             )
             .map_err(db("record a refund"))?;
-            Ok(RefundResult::Refunded(RefundRecord {
+            let refunded = RefundRecord {
                 tx_id: tx_id.to_string(),
                 app_id: app_id.to_string(),
                 order_id: order_id.to_string(),
@@ -432,7 +446,11 @@ impl LedgerStore for SqliteStore {
                 insurance_part: to_fund,
                 reason: reason.to_string(),
                 at_ms,
-            }))
+            };
+            if let Some(audit) = audit {
+                append_audit_in(c, &audit(&refunded))?;
+            }
+            Ok(RefundResult::Refunded(refunded))
         })
     }
 
@@ -450,10 +468,31 @@ impl LedgerStore for SqliteStore {
         app_id: &str,
         generation: u32,
         user: &str,
-        before: Option<i64>,
+        after: Option<&str>,
         limit: usize,
-    ) -> StoreResult<Vec<PaymentRecord>> {
+    ) -> StoreResult<Option<Vec<PaymentRecord>>> {
         let c = self.read();
+        let before = match after {
+            None => i64::MAX,
+            Some(tx) => {
+                let seq = c
+                    .prepare_cached(
+                        "SELECT seq FROM payments
+                         WHERE app_id = ?1 AND user_id = ?2 AND tx_id = ?3 AND generation = ?4",
+                    )
+                    .and_then(|mut s| {
+                        s.query_row(params![app_id, user, tx, generation], |r| {
+                            r.get::<_, i64>(0)
+                        })
+                            .optional()
+                    })
+                    .map_err(db("list payments"))?;
+                match seq {
+                    Some(seq) => seq,
+                    None => return Ok(None),
+                }
+            }
+        };
         let mut stmt = c
             .prepare_cached(&format!(
                 "SELECT {PAYMENT_COLUMNS} FROM payments
@@ -463,17 +502,12 @@ impl LedgerStore for SqliteStore {
             .map_err(db("list payments"))?;
         let rows = stmt
             .query_map(
-                params![
-                    app_id,
-                    user,
-                    before.unwrap_or(i64::MAX),
-                    limit as i64,
-                    generation
-                ],
+                params![app_id, user, before, limit as i64, generation],
                 payment_row,
             )
             .map_err(db("list payments"))?;
         rows.collect::<Result<Vec<_>, _>>()
+            .map(Some)
             .map_err(db("list payments"))
     }
 
@@ -590,6 +624,23 @@ impl LedgerStore for SqliteStore {
         )? {
             if bad != 0 {
                 report.problems.push(format!("refund {tx}: its parts do not add up, or it has no transaction"));
+            }
+        }
+        // No refund gives a side more than its share, rounding included:
+        // after each refund of a payment, the wallet has had back at most its
+        // proportional share of everything refunded so far (rounded down),
+        // and neither side more than it paid.
+        for (tx, bad) in q("SELECT r.tx_id,
+                    SUM(r.wallet_part) OVER w * p.amount > SUM(r.amount) OVER w * p.wallet_part
+                 OR SUM(r.wallet_part) OVER w > p.wallet_part
+                 OR SUM(r.insurance_part) OVER w > p.insurance_part
+             FROM refunds r JOIN payments p ON p.app_id = r.app_id AND p.order_id = r.order_id
+             WINDOW w AS (PARTITION BY r.app_id, r.order_id ORDER BY r.rowid)")?
+        {
+            if bad != 0 {
+                report.problems.push(format!(
+                    "refund {tx}: it gives the wallet more than its share of the payment's refunds, or a side more than it paid"
+                ));
             }
         }
         // Insurance within the annual cap: no payment's insurance part above
@@ -755,6 +806,71 @@ mod tests {
     /// A payment at time 1 (the conformance suite's).
     fn pay_cmd(tx: &str, user: &str, order: &str, amount: u64) -> PayCommand {
         conformance::pay_cmd(tx, user, order, amount, 1)
+    }
+
+    /// `verify_ledger` finds a refund that gave the wallet more than its
+    /// share: the old split, which rounded the fund's part of each one-fen
+    /// refund down to nothing.
+    #[test]
+    fn verify_finds_refunds_that_give_the_wallet_the_funds_share() {
+        let store = SqliteStore::open_in_memory().unwrap();
+        let keys = TestKeys::new();
+        store.top_up("t", "ann", 1_000, "CNY", 0).unwrap();
+        let cmd = PayCommand {
+            items: vec![crate::ledger::LineItem {
+                name: "Consultation".into(),
+                quantity: 1,
+                unit_price: 1_000,
+                insurance_eligible: true,
+            }],
+            insurance: Some(crate::store::InsuranceTerms {
+                coverage_bp: 7_000,
+                annual_cap: 10_000,
+                year: 2026,
+            }),
+            ..pay_cmd("p", "ann", "o", 1_000)
+        };
+        let PayResult::Paid(p) = store.pay(&cmd, &|m| keys.sign(m)).unwrap() else {
+            panic!("not paid");
+        };
+        assert_eq!(p.receipt.insurance_part, 700);
+        let refund = |tx: &str| RefundCommand {
+            tx_id: tx.into(),
+            app_id: APP.into(),
+            generation: 0,
+            user: "ann".into(),
+            order_id: "o".into(),
+            amount: 1,
+            reason: "r".into(),
+            at_ms: 2,
+        };
+        // One fen: the wallet's share of 1 is 0.3, rounded down: the fund's.
+        let RefundResult::Refunded(r) = store.refund(&refund("r1")).unwrap() else {
+            panic!("not refunded");
+        };
+        assert_eq!((r.wallet_part, r.insurance_part), (0, 1));
+        let clean = store.verify_ledger(&|m, sig| keys.verify(m, sig)).unwrap();
+        assert!(clean.is_clean(), "{:?}", clean.problems);
+        // Rewritten as the old split did it: all to the wallet.
+        store
+            .write("tamper", |c| {
+                c.execute_batch(
+                    "UPDATE refunds SET wallet_part = 1, insurance_part = 0;
+                     UPDATE payments SET insurance_refunded = 0;
+                     UPDATE postings SET account_id = 'wallet:ann' WHERE tx_id = 'r1' AND account_id = 'insurance-fund';
+                     UPDATE accounts SET balance = balance + 1 WHERE id = 'wallet:ann';
+                     UPDATE accounts SET balance = balance - 1 WHERE id = 'insurance-fund';",
+                )
+                .map_err(db("tamper"))
+            })
+            .unwrap();
+        let report = store.verify_ledger(&|m, sig| keys.verify(m, sig)).unwrap();
+        assert_eq!(report.problems.len(), 1, "{:?}", report.problems);
+        assert!(
+            report.problems[0].contains("refund r1: it gives the wallet more than its share"),
+            "{:?}",
+            report.problems
+        );
     }
 
     /// Many threads pay at once on a file store, so their payments share
