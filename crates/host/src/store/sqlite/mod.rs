@@ -773,7 +773,12 @@ mod tests {
         assert_eq!(s.kv_usage("u", "a").unwrap().keys, 4);
         let after = s.group_commit_stats();
         assert_eq!(after.commits - before.commits, 1);
-        assert_eq!(after.commands - before.commands, 6);
+        // A failing command that happens to take the lock first runs without
+        // a savepoint and aborts its batch alone before the others join: it
+        // is not counted in the shared commit (which writer goes first is
+        // up to the scheduler).
+        let commands = after.commands - before.commands;
+        assert!((4..=6).contains(&commands), "{commands} commands");
         // And the store goes on.
         assert_eq!(
             s.kv_set("u", "a", "k6", b"v", 10_000).unwrap(),
