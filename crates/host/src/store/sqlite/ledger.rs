@@ -634,8 +634,9 @@ impl LedgerStore for SqliteStore {
                     SUM(r.wallet_part) OVER w * p.amount > SUM(r.amount) OVER w * p.wallet_part
                  OR SUM(r.wallet_part) OVER w > p.wallet_part
                  OR SUM(r.insurance_part) OVER w > p.insurance_part
-             FROM refunds r JOIN payments p ON p.app_id = r.app_id AND p.order_id = r.order_id
-             WINDOW w AS (PARTITION BY r.app_id, r.order_id ORDER BY r.rowid)")?
+             FROM refunds r JOIN payments p
+                 ON p.app_id = r.app_id AND p.generation = r.generation AND p.order_id = r.order_id
+             WINDOW w AS (PARTITION BY r.app_id, r.generation, r.order_id ORDER BY r.rowid)")?
         {
             if bad != 0 {
                 report.problems.push(format!(

@@ -243,7 +243,8 @@ impl PrivacyStore for SqliteStore {
                 &tx,
                 "SELECT r.tx_id, r.app_id, r.order_id, r.amount, r.wallet_part, r.insurance_part,
                         r.reason, r.at_ms
-                 FROM refunds r JOIN payments p ON p.app_id = r.app_id AND p.order_id = r.order_id
+                 FROM refunds r JOIN payments p
+                     ON p.app_id = r.app_id AND p.generation = r.generation AND p.order_id = r.order_id
                  WHERE p.user_id = ?1 AND (?2 IS NULL OR p.app_id = ?2) ORDER BY r.at_ms, r.tx_id",
                 p,
                 |r| {
