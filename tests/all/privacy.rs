@@ -332,6 +332,7 @@ async fn after_an_erasure_the_mini_app_cannot_find_list_refund_or_replay_the_use
         .await
         .unwrap();
     assert_eq!(outcome(&paid), "paid", "{}", text(&paid));
+    let earlier_tx = field(&paid, "transaction").unwrap();
     let found = s.launch("/query?order=o-1").await.unwrap();
     assert_eq!(outcome(&found), "found");
 
@@ -362,6 +363,19 @@ async fn after_an_erasure_the_mini_app_cannot_find_list_refund_or_replay_the_use
     );
     let history = s.launch("/history?limit=10").await.unwrap();
     assert_eq!(field(&history, "payment 1"), None, "{}", text(&history));
+    // Nor does the earlier receipt's transaction id work as a cursor: it is
+    // refused as an unknown one is, not answered with an empty page.
+    for cursor in [earlier_tx.as_str(), "tx-unknown"] {
+        let probe = s
+            .launch(&format!("/history?limit=10&cursor={cursor}"))
+            .await
+            .unwrap();
+        assert!(
+            outcome(&probe).starts_with("error invalid-argument:"),
+            "{cursor}: {}",
+            text(&probe)
+        );
+    }
     // A new payment is the new user's, and listed.
     let paid = launch_and_pay(&s, "/pay?order=o-2&amount=500")
         .await

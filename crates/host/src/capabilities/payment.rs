@@ -454,6 +454,26 @@ impl Host for PaymentView<'_> {
             )));
         }
         let subject = self.gate.subject();
+        let erased_at = self.erased_at()?;
+        let invalid_cursor = |c: &str| {
+            WitError::InvalidArgument(format!(
+                "`{}` is not a cursor this host gave out",
+                c.chars().take(80).collect::<String>()
+            ))
+        };
+        // After an erasure, a transaction id of the user's earlier payments
+        // is no cursor either: an empty page instead of `invalid-argument`
+        // would tell the mini-app the new user is the one who paid it.
+        if let (Some(c), Some(_)) = (cursor.as_deref(), erased_at) {
+            let visible = self
+                .ledger
+                .payment_by_transaction(subject.app(), subject.generation, &subject.user, c)
+                .map_err(store_failed)?
+                .is_some_and(|p| !paid_before(&p, erased_at));
+            if !visible {
+                return Err(invalid_cursor(c));
+            }
+        }
         let page = self
             .ledger
             .payments(
@@ -465,17 +485,12 @@ impl Host for PaymentView<'_> {
             )
             .map_err(store_failed)?;
         let Some(mut page) = page else {
-            let c = cursor.unwrap_or_default();
-            return Err(WitError::InvalidArgument(format!(
-                "`{}` is not a cursor this host gave out",
-                c.chars().take(80).collect::<String>()
-            )));
+            return Err(invalid_cursor(cursor.as_deref().unwrap_or_default()));
         };
         // A user who erased the mini-app's data is a new user to it: what
         // they paid before stays in the ledger, out of its sight (and, being
         // older, ends the history).
         let fetched = page.len();
-        let erased_at = self.erased_at()?;
         page.retain(|p| !paid_before(p, erased_at));
         let more = page.len() > limit as usize && page.len() == fetched;
         page.truncate(limit as usize);

@@ -565,6 +565,15 @@ pub(crate) fn payments_pay_once_per_order_and_refunds_return_what_was_paid(s: &d
     assert_eq!(page(APP, "bob", Some("p3"), 10), None);
     assert_eq!(page("other.app", "ann", Some("p3"), 10), None);
     assert_eq!(page(APP, "ann", Some("7"), 10), None);
+    // One payment by its transaction id: the user's own, in its generation.
+    let by_tx = |app: &str, generation, user: &str| {
+        s.payment_by_transaction(app, generation, user, "p3")
+            .unwrap()
+    };
+    assert_eq!(by_tx(APP, 0, "ann"), Some(second.clone()));
+    assert_eq!(by_tx(APP, 0, "bob"), None);
+    assert_eq!(by_tx(APP, 1, "ann"), None);
+    assert_eq!(by_tx("other.app", 0, "ann"), None);
 
     // Refunds: only the payer's, never more than is left.
     assert_eq!(
@@ -1246,7 +1255,10 @@ pub(crate) fn a_release_erases_the_users_data_and_keeps_the_money_apart(s: &dyn 
     };
     let second = paid(s.pay(&again, &|m| keys.sign(m)).unwrap());
     assert_ne!(second.receipt.transaction_id, first.receipt.transaction_id);
-    assert_eq!(s.payments(APP, 1, "ann", None, 10).unwrap(), Some(vec![second]));
+    assert_eq!(
+        s.payments(APP, 1, "ann", None, 10).unwrap(),
+        Some(vec![second])
+    );
     assert_eq!(s.payment(APP, 0, "o1").unwrap(), Some(first));
     assert_eq!(s.balance(&merchant_account(PUBLISHER)).unwrap(), 1_000);
     assert_eq!(s.balance(&merchant_account("cn.rival")).unwrap(), 300);

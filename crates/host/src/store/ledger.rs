@@ -298,6 +298,15 @@ pub trait LedgerStore: Send + Sync {
         generation: u32,
         order_id: &str,
     ) -> StoreResult<Option<PaymentRecord>>;
+    /// A user's payment to a mini-app by its transaction id, among those
+    /// made under the `generation` of its app id.
+    fn payment_by_transaction(
+        &self,
+        app_id: &str,
+        generation: u32,
+        user: &str,
+        tx_id: &str,
+    ) -> StoreResult<Option<PaymentRecord>>;
     /// A user's payments to a mini-app under the `generation` of its app id,
     /// newest first, at most `limit`: from
     /// the newest, or after the payment whose transaction id is `after` (the

@@ -463,6 +463,25 @@ impl LedgerStore for SqliteStore {
         payment_in(&self.read_point(), app_id, generation, order_id)
     }
 
+    fn payment_by_transaction(
+        &self,
+        app_id: &str,
+        generation: u32,
+        user: &str,
+        tx_id: &str,
+    ) -> StoreResult<Option<PaymentRecord>> {
+        self.read_point()
+            .prepare_cached(&format!(
+                "SELECT {PAYMENT_COLUMNS} FROM payments
+                 WHERE app_id = ?1 AND generation = ?2 AND user_id = ?3 AND tx_id = ?4"
+            ))
+            .and_then(|mut s| {
+                s.query_row(params![app_id, generation, user, tx_id], payment_row)
+                    .optional()
+            })
+            .map_err(db("read a payment"))
+    }
+
     fn payments(
         &self,
         app_id: &str,
@@ -484,7 +503,7 @@ impl LedgerStore for SqliteStore {
                         s.query_row(params![app_id, user, tx, generation], |r| {
                             r.get::<_, i64>(0)
                         })
-                            .optional()
+                        .optional()
                     })
                     .map_err(db("list payments"))?;
                 match seq {

@@ -992,7 +992,12 @@ mod tests {
         assert_eq!(owner(&s, "c.never"), None);
         let p = s.payment("b.gone", 0, "o1").unwrap().unwrap();
         assert_eq!((p.receipt.amount, p.refunded, p.seq), (500, 200, 1));
-        assert_eq!(s.payments("b.gone", 0, "ann", None, 10).unwrap().map(|p| p.len()), Some(1));
+        assert_eq!(
+            s.payments("b.gone", 0, "ann", None, 10)
+                .unwrap()
+                .map(|p| p.len()),
+            Some(1)
+        );
         assert_eq!(s.payment("b.gone", 1, "o1").unwrap(), None);
         // The new key: the same order id in another generation is another
         // payment.
