@@ -13,7 +13,7 @@ use plaza_host::prompt::{ConsentAnswer, PaymentAnswer, ScriptedPayment, Subscrip
 use plaza_host::store::{AuditQuery, Outcome, PublisherRecord, UserProfile};
 use plaza_host::{Page, Session};
 use plaza_test_programs::FUZZ_CALLER;
-use plaza_test_programs::fuzz_script::{self, Call, Item};
+use plaza_test_programs::fuzz_script::{self, Call};
 
 const APP: &str = "test.plaza.fuzz-caller";
 /// The fixture's own publisher: the first to use the id.
@@ -27,27 +27,6 @@ async fn run(s: &Session, calls: &[Call]) -> Page {
     s.submit("calls", &[("script", &fuzz_script::encode(calls))])
         .await
         .unwrap()
-}
-
-/// The result of the `n`th call (1-based), named `name`.
-fn result(page: &Page, n: usize, name: &str) -> String {
-    field(page, &format!("{n} {name}"))
-        .unwrap_or_else(|| panic!("no result for call {n} {name}:\n{}", text(page)))
-}
-
-fn pay(order: &str, amount: u64) -> Call {
-    Call::Pay {
-        order: order.into(),
-        amount,
-        currency: "CNY".into(),
-        description: "Consultation".into(),
-        items: vec![Item {
-            name: "Consultation".into(),
-            quantity: 1,
-            unit_price: amount,
-            insurance_eligible: false,
-        }],
-    }
 }
 
 /// The fixture signed by the first publisher, and the same component under
@@ -111,7 +90,7 @@ async fn another_publisher_is_refused_an_uninstalled_id_and_after_release_inheri
             },
             Call::Openid,
             Call::Phone,
-            pay("o-1", 1_000),
+            fuzz_pay("o-1", 1_000),
             Call::Subscribe {
                 templates: vec!["notice".into()],
             },
@@ -119,11 +98,11 @@ async fn another_publisher_is_refused_an_uninstalled_id_and_after_release_inheri
         ],
     )
     .await;
-    assert_eq!(result(&page, 1, "set"), "ok", "{}", text(&page));
-    let first_openid = result(&page, 2, "openid");
-    assert_eq!(result(&page, 3, "phone"), "ok 13800138000");
-    assert!(result(&page, 4, "pay").starts_with("paid "));
-    let code = result(&page, 6, "login");
+    assert_eq!(fuzz_result(&page, 1, "set"), "ok", "{}", text(&page));
+    let first_openid = fuzz_result(&page, 2, "openid");
+    assert_eq!(fuzz_result(&page, 3, "phone"), "ok 13800138000");
+    assert!(fuzz_result(&page, 4, "pay").starts_with("paid "));
+    let code = fuzz_result(&page, 6, "login");
     let code = code.split(' ').nth(1).unwrap().to_string();
     t.host.follow("ann", APP, true).unwrap();
     s.close().await;
@@ -196,21 +175,21 @@ async fn another_publisher_is_refused_an_uninstalled_id_and_after_release_inheri
         ],
     )
     .await;
-    assert_eq!(result(&page, 1, "get"), "ok none", "{}", text(&page));
-    assert_eq!(result(&page, 2, "list"), "ok 0 ");
-    let rival_openid = result(&page, 3, "openid");
+    assert_eq!(fuzz_result(&page, 1, "get"), "ok none", "{}", text(&page));
+    assert_eq!(fuzz_result(&page, 2, "list"), "ok 0 ");
+    let rival_openid = fuzz_result(&page, 3, "openid");
     assert!(rival_openid.starts_with("ok "), "{rival_openid}");
     assert_ne!(rival_openid, first_openid);
-    let phone = result(&page, 4, "phone");
+    let phone = fuzz_result(&page, 4, "phone");
     assert!(phone.starts_with("error "), "{phone}");
     assert_eq!(t.prompter.consent_questions().len(), asked_before + 1);
-    assert!(result(&page, 5, "query").starts_with("error not-found:"));
-    assert_eq!(result(&page, 6, "history"), "ok 0 next -");
-    assert!(result(&page, 7, "refund").starts_with("error not-found:"));
+    assert!(fuzz_result(&page, 5, "query").starts_with("error not-found:"));
+    assert_eq!(fuzz_result(&page, 6, "history"), "ok 0 next -");
+    assert!(fuzz_result(&page, 7, "refund").starts_with("error not-found:"));
     assert!(
-        result(&page, 8, "send").starts_with("error "),
+        fuzz_result(&page, 8, "send").starts_with("error "),
         "{}",
-        result(&page, 8, "send")
+        fuzz_result(&page, 8, "send")
     );
     assert!(t.host.followers(APP).unwrap().is_empty());
     assert!(t.host.payment(APP, "o-1").unwrap().is_none());
@@ -250,7 +229,7 @@ async fn the_same_order_id_pays_anew_after_a_release_and_the_old_payment_stays()
     t.host.top_up("ann", 10_000, "CNY").unwrap();
     t.host.install(first).await.unwrap();
     let s = t.host.session("ann", APP).unwrap();
-    let paid_first = result(&run(&s, &[pay("o-1", 700)]).await, 1, "pay");
+    let paid_first = fuzz_result(&run(&s, &[fuzz_pay("o-1", 700)]).await, 1, "pay");
     s.close().await;
     t.host.uninstall(APP).await.unwrap();
     t.host.release_app_id(APP).unwrap();
@@ -262,7 +241,7 @@ async fn the_same_order_id_pays_anew_after_a_release_and_the_old_payment_stays()
     let page = run(
         &s,
         &[
-            pay("o-1", 300),
+            fuzz_pay("o-1", 300),
             Call::Refund {
                 order: "o-1".into(),
                 amount: 300,
@@ -271,10 +250,10 @@ async fn the_same_order_id_pays_anew_after_a_release_and_the_old_payment_stays()
         ],
     )
     .await;
-    let paid_rival = result(&page, 1, "pay");
+    let paid_rival = fuzz_result(&page, 1, "pay");
     assert!(paid_rival.starts_with("paid "), "{paid_rival}");
     assert_ne!(paid_rival, paid_first);
-    assert!(result(&page, 2, "refund").starts_with("refunded "));
+    assert!(fuzz_result(&page, 2, "refund").starts_with("refunded "));
     assert_eq!(t.host.merchant_balance(FIRST).unwrap(), 700);
     assert_eq!(t.host.merchant_balance(RIVAL).unwrap(), 0);
     assert_eq!(t.host.wallet_balance("ann").unwrap(), 9_300);
@@ -310,6 +289,6 @@ async fn an_id_is_released_only_when_uninstalled_and_ever_used() {
     t.host.install(first).await.unwrap();
     let s = t.host.session("ann", APP).unwrap();
     let page = run(&s, &[Call::Get { key: "k".into() }]).await;
-    assert_eq!(result(&page, 1, "get"), "ok some 1 x");
+    assert_eq!(fuzz_result(&page, 1, "get"), "ok some 1 x");
     assert_eq!(t.host.app_id_owner(APP).unwrap().unwrap().generation, 0);
 }

@@ -31,27 +31,6 @@ async fn run(t: &TestHost, user: &str, calls: &[Call]) -> Page {
         .unwrap()
 }
 
-/// The result of the `n`th call (1-based), named `name`.
-fn result(page: &Page, n: usize, name: &str) -> String {
-    field(page, &format!("{n} {name}"))
-        .unwrap_or_else(|| panic!("no result for call {n} {name}:\n{}", text(page)))
-}
-
-fn pay(order: &str, amount: u64) -> Call {
-    Call::Pay {
-        order: order.into(),
-        amount,
-        currency: "CNY".into(),
-        description: "Consultation".into(),
-        items: vec![Item {
-            name: "Consultation".into(),
-            quantity: 1,
-            unit_price: amount,
-            insurance_eligible: false,
-        }],
-    }
-}
-
 #[tokio::test]
 async fn a_stored_value_reads_back_and_a_deleted_one_is_gone() {
     let t = fuzz_caller().await;
@@ -80,11 +59,11 @@ async fn a_stored_value_reads_back_and_a_deleted_one_is_gone() {
         ],
     )
     .await;
-    assert_eq!(result(&page, 1, "set"), "ok");
-    assert_eq!(result(&page, 2, "get"), "ok some 3 zzz");
-    assert_eq!(result(&page, 3, "list"), "ok 1 notes/1");
-    assert_eq!(result(&page, 4, "delete"), "ok true");
-    assert_eq!(result(&page, 5, "get"), "ok none");
+    assert_eq!(fuzz_result(&page, 1, "set"), "ok");
+    assert_eq!(fuzz_result(&page, 2, "get"), "ok some 3 zzz");
+    assert_eq!(fuzz_result(&page, 3, "list"), "ok 1 notes/1");
+    assert_eq!(fuzz_result(&page, 4, "delete"), "ok true");
+    assert_eq!(fuzz_result(&page, 5, "get"), "ok none");
 }
 
 #[tokio::test]
@@ -104,11 +83,11 @@ async fn a_value_over_the_quota_is_refused_and_nothing_is_written() {
     )
     .await;
     assert!(
-        result(&page, 1, "set").starts_with("error limit-exceeded:"),
+        fuzz_result(&page, 1, "set").starts_with("error limit-exceeded:"),
         "{}",
         text(&page)
     );
-    assert_eq!(result(&page, 2, "get"), "ok none");
+    assert_eq!(fuzz_result(&page, 2, "get"), "ok none");
 }
 
 #[tokio::test]
@@ -121,7 +100,7 @@ async fn a_payment_over_the_wallet_is_insufficient_funds_and_moves_nothing() {
         &t,
         "ann",
         &[
-            pay("o-1", 800),
+            fuzz_pay("o-1", 800),
             Call::Query {
                 order: "o-1".into(),
             },
@@ -129,8 +108,8 @@ async fn a_payment_over_the_wallet_is_insufficient_funds_and_moves_nothing() {
     )
     .await;
     // What the wallet had to pay, never what it holds.
-    assert_eq!(result(&page, 1, "pay"), "insufficient-funds 800 0");
-    assert!(result(&page, 2, "query").starts_with("error not-found:"));
+    assert_eq!(fuzz_result(&page, 1, "pay"), "insufficient-funds 800 0");
+    assert!(fuzz_result(&page, 2, "query").starts_with("error not-found:"));
     assert_eq!(t.host.wallet_balance("ann").unwrap(), 500);
     assert_eq!(t.host.merchant_balance("test.plaza.fuzz").unwrap(), 0);
     assert!(t.host.verify_ledger().unwrap().is_clean());
@@ -140,8 +119,8 @@ async fn a_payment_over_the_wallet_is_insufficient_funds_and_moves_nothing() {
         &t,
         "ann",
         &[
-            pay("o-1", 300),
-            pay("o-1", 300),
+            fuzz_pay("o-1", 300),
+            fuzz_pay("o-1", 300),
             Call::Refund {
                 order: "o-1".into(),
                 amount: 100,
@@ -150,7 +129,7 @@ async fn a_payment_over_the_wallet_is_insufficient_funds_and_moves_nothing() {
         ],
     )
     .await;
-    let (first, second) = (result(&page, 1, "pay"), result(&page, 2, "pay"));
+    let (first, second) = (fuzz_result(&page, 1, "pay"), fuzz_result(&page, 2, "pay"));
     assert!(
         first.starts_with("paid ") && first.contains(" wallet 300 "),
         "{first}"
@@ -159,7 +138,7 @@ async fn a_payment_over_the_wallet_is_insufficient_funds_and_moves_nothing() {
         first, second,
         "a replayed order id answers the first receipt"
     );
-    assert!(result(&page, 3, "refund").starts_with("refunded "));
+    assert!(fuzz_result(&page, 3, "refund").starts_with("refunded "));
     assert_eq!(t.host.wallet_balance("ann").unwrap(), 300);
 }
 

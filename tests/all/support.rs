@@ -7,6 +7,7 @@ use plaza_host::prompt::ScriptedPrompter;
 use plaza_host::sandbox::SandboxLimits;
 use plaza_host::{Block, Host, HostConfig, InstallReport, Page};
 use plaza_test_programs::Fixture;
+use plaza_test_programs::fuzz_script::{Call, Item};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -236,4 +237,27 @@ pub fn input_value(page: &Page, name: &str) -> String {
 pub async fn launch_and_pay(s: &plaza_host::Session, path: &str) -> plaza_host::Result<Page> {
     s.launch(path).await?;
     s.tap("pay").await
+}
+
+/// The result of the fuzz-caller guest's `n`th call (1-based), named `name`.
+pub fn fuzz_result(page: &Page, n: usize, name: &str) -> String {
+    field(page, &format!("{n} {name}"))
+        .unwrap_or_else(|| panic!("no result for call {n} {name}:\n{}", text(page)))
+}
+
+/// A fuzz-caller payment of `amount` fen for one consultation, not
+/// insurance-eligible.
+pub fn fuzz_pay(order: &str, amount: u64) -> Call {
+    Call::Pay {
+        order: order.into(),
+        amount,
+        currency: "CNY".into(),
+        description: "Consultation".into(),
+        items: vec![Item {
+            name: "Consultation".into(),
+            quantity: 1,
+            unit_price: amount,
+            insurance_eligible: false,
+        }],
+    }
 }
