@@ -136,6 +136,9 @@ fn consent_denied_then_allowed_after_the_user_forgets_the_decision() {
     assert_eq!(again["title"], "Confirm booking");
     let (_, grants) = phone.get("/v1/me/grants");
     assert_eq!(grants["grants"][0]["granted"], false, "{grants}");
+    // Both refusals (asked, then remembered) count in /metrics.
+    let denials = denial_count(&phone, "identity.real-name");
+    assert!(denials >= 2, "{denials}");
 
     // The user forgets the decision in the host's settings; asked again, allows.
     let (s, v) = phone.delete(&format!("/v1/me/grants/{HOSPITAL}/real-name"));
@@ -150,6 +153,42 @@ fn consent_denied_then_allowed_after_the_user_forgets_the_decision() {
             .iter()
             .any(|n| n.contains("Registered as Li Na")),
         "{confirm}"
+    );
+}
+
+/// `plaza_host_call_denials_total` of `capability` in /metrics (0 if absent).
+fn denial_count(phone: &Phone, capability: &str) -> u64 {
+    let (s, metrics) = Phone::new(&phone.base, "").get("/metrics");
+    assert_eq!(s, 200);
+    let text = metrics.as_str().unwrap_or_default();
+    let line = format!("plaza_host_call_denials_total{{capability=\"{capability}\"}} ");
+    text.lines()
+        .find_map(|l| l.strip_prefix(line.as_str()))
+        .map(|n| n.parse().expect("a count"))
+        .unwrap_or(0)
+}
+
+#[test]
+fn a_path_parameter_that_does_not_read_is_a_json_error() {
+    let server = TestServer::start(|_| {});
+    let phone = server.phone("li-na");
+    // Not UTF-8 once percent-decoded.
+    let (s, v) = phone.post("/v1/me/inbox/%FF%FE/read", json!({}));
+    assert_eq!(s, 400, "{v}");
+    assert_eq!(v["error"]["kind"], "bad-path", "{v}");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()),
+        "{v}"
+    );
+    let (s, v) = server
+        .operator()
+        .post("/v1/admin/wallets/%C3%28/top-up", json!({"fen": 1}));
+    assert_eq!(
+        (s, v["error"]["kind"].as_str()),
+        (400, Some("bad-path")),
+        "{v}"
     );
 }
 
