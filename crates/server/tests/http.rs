@@ -551,6 +551,8 @@ fn the_binary_prints_its_settings_reads_the_environment_and_stops_on_sigterm() {
         "store = \"plaza.db\"",
         "developer_mode = false",
         "admin_token = \"\"",
+        "tls_cert = \"\"",
+        "tls_key = \"\"",
     ] {
         assert!(printed.contains(setting), "{setting}:\n{printed}");
     }
@@ -664,4 +666,52 @@ fn the_operator_sets_the_policy_lists_and_uninstalls() {
         "{v}"
     );
     server.ledger_is_clean();
+}
+
+#[test]
+fn https_with_the_settings_certificate_answers_healthz() {
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let server = TestServer::start(|c| {
+        c.tls_cert = fixtures.join("localhost.crt");
+        c.tls_key = fixtures.join("localhost.key");
+    });
+    let addr = server
+        .base
+        .strip_prefix("http://")
+        .expect("an address")
+        .to_string();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let response = runtime.block_on(async {
+        use rustls_pki_types::pem::PemObject;
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let cert = rustls_pki_types::CertificateDer::from_pem_file(fixtures.join("localhost.crt"))
+            .expect("the certificate");
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add(cert).expect("a root");
+        let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .expect("protocols")
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        let tcp = tokio::net::TcpStream::connect(&addr)
+            .await
+            .expect("connect");
+        let name = rustls_pki_types::ServerName::try_from("localhost").expect("a name");
+        let mut tls = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config))
+            .connect(name, tcp)
+            .await
+            .expect("the handshake, trusting the settings' certificate");
+        tls.write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+            .await
+            .expect("send");
+        let mut response = Vec::new();
+        tls.read_to_end(&mut response).await.expect("read");
+        String::from_utf8_lossy(&response).to_string()
+    });
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(response.ends_with("{\"ok\":true}"), "{response}");
 }
