@@ -44,7 +44,7 @@ use crate::prompt::{
 use crate::store::{
     AuditEntry, AuditStore, ConsentRecord, ConsentStore, Outcome, PublisherStore, Store,
 };
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
@@ -260,6 +260,9 @@ pub(crate) struct Gate {
     prompter: Arc<dyn Prompter>,
     /// How long a consent or subscription question waits for the user.
     prompt_timeout: Duration,
+    /// Denied decisions on sessions' host calls since the host opened, by
+    /// the audit entry's capability name ([`Gate::denial_counts`]).
+    denials: Mutex<BTreeMap<String, u64>>,
 }
 
 impl std::fmt::Debug for Gate {
@@ -286,6 +289,7 @@ impl Gate {
             clock,
             prompter,
             prompt_timeout: Duration::from_secs(120),
+            denials: Mutex::new(BTreeMap::new()),
         }
     }
 
@@ -294,6 +298,29 @@ impl Gate {
     pub(crate) fn with_prompt_timeout(mut self, prompt_timeout: Duration) -> Gate {
         self.prompt_timeout = prompt_timeout;
         self
+    }
+
+    /// Counts a denied decision on a session's host call under the audit
+    /// entry's capability name `what`. Every decision counts, also those
+    /// whose entry is written once per event or session (a refused call in
+    /// a loop counts each time, though it writes one entry).
+    fn count_denial(&self, what: &str) {
+        let mut denials = self.denials.lock().unwrap_or_else(|p| p.into_inner());
+        match denials.get_mut(what) {
+            Some(n) => *n += 1,
+            None => {
+                denials.insert(what.to_string(), 1);
+            }
+        }
+    }
+
+    /// Denied decisions on sessions' host calls since the host opened, by
+    /// capability name ([`Gate::count_denial`]).
+    pub(crate) fn denial_counts(&self) -> BTreeMap<String, u64> {
+        self.denials
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// The policy in force.
@@ -333,6 +360,7 @@ impl Gate {
         match self.capability_rule(subject, capability) {
             Err(denial) => {
                 memo.allowed.remove(&capability);
+                self.count_denial(what);
                 event.write_once(what, Outcome::Denied, &denial.0, || {
                     self.audit(subject.actor(), what, Outcome::Denied, &denial.0)
                 })?;
@@ -382,7 +410,10 @@ impl Gate {
             .await;
         let (outcome, detail) = match &decision {
             Ok(detail) => (Outcome::Allowed, detail.as_str()),
-            Err(denial) => (Outcome::Denied, denial.0.as_str()),
+            Err(denial) => {
+                self.count_denial(&what);
+                (Outcome::Denied, denial.0.as_str())
+            }
         };
         memo.write_once(&what, outcome, detail, || {
             self.audit(subject.actor(), &what, outcome, detail)
@@ -531,6 +562,7 @@ impl Gate {
                 &format!("{what}: allowed (declared origin {origin})"),
             )?,
             Err(denial) => {
+                self.count_denial(network);
                 let detail = format!("{what}: {denial}");
                 written.write_once(network, Outcome::Denied, &detail, || {
                     self.audit(subject.actor(), network, Outcome::Denied, &detail)
@@ -818,7 +850,10 @@ impl SessionGate {
     ) -> Result<(), Denial> {
         let (outcome, detail) = match decision {
             Ok(()) => (Outcome::Allowed, allowed),
-            Err(d) => (Outcome::Denied, d.0.as_str()),
+            Err(d) => {
+                self.gate.count_denial(what);
+                (Outcome::Denied, d.0.as_str())
+            }
         };
         let (gate, subject) = (&self.gate, &self.subject);
         self.memo
@@ -884,7 +919,11 @@ impl SessionGate {
     }
 
     /// Appends an entry for this session to the audit log.
+    /// A denial counts in [`Gate::denial_counts`].
     pub(crate) fn audit(&self, what: &str, outcome: Outcome, detail: &str) -> Result<(), Denial> {
+        if outcome == Outcome::Denied {
+            self.gate.count_denial(what);
+        }
         self.gate.audit(self.subject.actor(), what, outcome, detail)
     }
 
@@ -907,6 +946,7 @@ impl SessionGate {
         if outcome == Outcome::Allowed {
             return self.audit(what, outcome, detail);
         }
+        self.gate.count_denial(what);
         let (gate, subject) = (&self.gate, &self.subject);
         self.event.write_once(what, outcome, detail, || {
             gate.audit(subject.actor(), what, outcome, detail)
@@ -962,6 +1002,7 @@ impl Auditor {
     /// repeated in a loop writes one entry); a failure to write is logged,
     /// the refusal stands.
     pub(crate) fn refuse_once_per_event(&self, what: &str, detail: &str) {
+        self.gate.count_denial(what);
         if let Err(e) = self.written.write_once(what, Outcome::Denied, detail, || {
             self.gate
                 .audit(self.subject.actor(), what, Outcome::Denied, detail)

@@ -49,6 +49,10 @@ pub struct ServerConfig {
     pub shutdown_grace_secs: u64,
     /// `json` (one object a line) or `text`.
     pub log_format: String,
+    /// The TLS certificate chain, PEM (empty: plain HTTP); with `tls_key`.
+    pub tls_cert: PathBuf,
+    /// The TLS private key, PEM (PKCS#8, PKCS#1 or SEC1); with `tls_cert`.
+    pub tls_key: PathBuf,
     /// The embedding apps whose users may sign in.
     #[serde(rename = "issuer")]
     pub issuers: Vec<IssuerConfig>,
@@ -97,6 +101,8 @@ impl Default for ServerConfig {
             utc_offset_minutes: 0,
             shutdown_grace_secs: 10,
             log_format: "json".into(),
+            tls_cert: PathBuf::new(),
+            tls_key: PathBuf::new(),
             issuers: Vec::new(),
         }
     }
@@ -111,7 +117,7 @@ pub struct ConfigError(pub String);
 const DOCS: &[(&str, &str)] = &[
     (
         "listen",
-        "The address to listen on. TLS is left to a reverse proxy (docs/server.md).",
+        "The address to listen on: plain HTTP, or HTTPS with tls_cert and tls_key (or TLS at a reverse proxy, docs/server.md).",
     ),
     ("store", "The host's store: a SQLite file, made if missing."),
     (
@@ -165,6 +171,14 @@ const DOCS: &[(&str, &str)] = &[
     (
         "log_format",
         "`json`, one object a line with the request id, or `text`.",
+    ),
+    (
+        "tls_cert",
+        "The TLS certificate chain, a PEM file: serve HTTPS (rustls; TLS 1.2 and 1.3) with tls_key. \"\": plain HTTP.",
+    ),
+    (
+        "tls_key",
+        "The TLS private key of tls_cert, a PEM file (PKCS#8, PKCS#1 or SEC1).",
     ),
 ];
 
@@ -232,6 +246,8 @@ fn defaults_table(defaults: &ServerConfig) -> toml::Table {
     );
     t.insert("shutdown_grace_secs".into(), int(d.shutdown_grace_secs));
     t.insert("log_format".into(), s(&d.log_format));
+    t.insert("tls_cert".into(), s(&d.tls_cert.to_string_lossy()));
+    t.insert("tls_key".into(), s(&d.tls_key.to_string_lossy()));
     t
 }
 
@@ -301,6 +317,11 @@ impl ServerConfig {
                 self.log_format
             ));
         }
+        if self.tls_cert.as_os_str().is_empty() != self.tls_key.as_os_str().is_empty() {
+            return bad(
+                "tls_cert and tls_key go together: set both (HTTPS) or neither (HTTP)".into(),
+            );
+        }
         let mut names = std::collections::BTreeSet::new();
         for i in &self.issuers {
             if i.name.is_empty() || i.name.contains(':') || i.namespace().contains(':') {
@@ -320,6 +341,11 @@ impl ServerConfig {
             }
         }
         Ok(())
+    }
+
+    /// Whether the server serves HTTPS.
+    pub fn tls(&self) -> bool {
+        !self.tls_cert.as_os_str().is_empty()
     }
 
     /// The prompt timeout.

@@ -18,7 +18,8 @@
 //! Layout: [`config`] the settings, [`auth`] users' JWTs and the operator's
 //! token, [`sessions`] events on tasks raced against [`prompts`], [`page`]
 //! the page JSON, [`api`] the routes, [`openapi`] the document describing
-//! them, [`metrics`] the counters. `docs/server.md` is the guide.
+//! them, [`metrics`] the counters, [`tls`] HTTPS. `docs/server.md` is the
+//! guide.
 
 pub mod api;
 pub mod auth;
@@ -29,6 +30,7 @@ pub mod openapi;
 pub mod page;
 pub mod prompts;
 pub mod sessions;
+pub mod tls;
 
 use crate::auth::Issuers;
 use crate::config::ServerConfig;
@@ -127,6 +129,8 @@ pub type AppState = Arc<Shared>;
 /// The Plaza server: a host, its prompts and sessions, and the routes.
 pub struct Server {
     state: AppState,
+    /// HTTPS, when the settings name a certificate and a key.
+    tls: Option<tokio_rustls::TlsAcceptor>,
 }
 
 impl std::fmt::Debug for Server {
@@ -144,6 +148,11 @@ impl Server {
         adjust: impl FnOnce(HostConfig) -> HostConfig,
     ) -> Result<Server, StartError> {
         config.check().map_err(|e| StartError::Config(e.0))?;
+        let tls = if config.tls() {
+            Some(tls::acceptor(&config.tls_cert, &config.tls_key).map_err(StartError::Config)?)
+        } else {
+            None
+        };
         let issuers = Issuers::new(&config.issuers).map_err(StartError::Config)?;
         let sessions = Arc::new(SessionTable::default());
         let hub = PromptHub::new(sessions.clone(), config.prompt_timeout());
@@ -177,6 +186,7 @@ impl Server {
                 max_live_sessions,
                 ready: AtomicBool::new(true),
             }),
+            tls,
         })
     }
 
@@ -190,16 +200,41 @@ impl Server {
         api::router(self.state.clone())
     }
 
+    /// Whether the server serves HTTPS (`tls_cert` and `tls_key` set).
+    pub fn is_tls(&self) -> bool {
+        self.tls.is_some()
+    }
+
     /// Serves on `listener` until `shutdown` resolves, then shuts down
     /// gracefully: stops accepting, declines every waiting prompt (nothing
     /// is paid without an answer), lets the requests and events in flight
     /// finish (payments under way complete whole) for up to
     /// `shutdown_grace_secs`, and ends the live sessions with `hide`.
+    /// HTTPS when the settings name a certificate and a key
+    /// ([`Server::is_tls`]), else plain HTTP.
     pub async fn serve(
-        self,
+        mut self,
         listener: tokio::net::TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
+        match self.tls.take() {
+            Some(acceptor) => {
+                let listener = tls::TlsListener::new(listener, acceptor)?;
+                self.serve_on(listener, shutdown).await
+            }
+            None => self.serve_on(listener, shutdown).await,
+        }
+    }
+
+    async fn serve_on<L>(
+        self,
+        listener: L,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()>
+    where
+        L: axum::serve::Listener,
+        L::Addr: std::fmt::Debug,
+    {
         let state = self.state.clone();
         let maintenance = tokio::spawn({
             let state = state.clone();

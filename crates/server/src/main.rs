@@ -20,6 +20,13 @@ struct Args {
     /// Print every setting with its default and what it does, then exit.
     #[arg(long)]
     print_config: bool,
+    /// Serve HTTPS with this certificate chain (PEM); with --tls-key. Wins
+    /// over the setting `tls_cert` and its environment variable.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -34,7 +41,11 @@ fn main() -> anyhow::Result<()> {
         }
         None => String::new(),
     };
-    let config = ServerConfig::from_toml_and_env(&text, std::env::vars())?;
+    let mut config = ServerConfig::from_toml_and_env(&text, std::env::vars())?;
+    if let (Some(cert), Some(key)) = (args.tls_cert, args.tls_key) {
+        config.tls_cert = cert;
+        config.tls_key = key;
+    }
     let filter = tracing_subscriber::EnvFilter::try_from_env("PLAZA_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     if config.log_format == "json" {
@@ -71,8 +82,9 @@ async fn run(config: ServerConfig) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("listening on {listen}"))?;
     let local = listener.local_addr()?;
+    let scheme = if server.is_tls() { "https" } else { "http" };
     // The address first, alone on its line: scripts and tests read it.
-    println!("http://{local}/");
+    println!("{scheme}://{local}/");
     tracing::info!(%local, "serving");
     server.serve(listener, stopped()).await?;
     Ok(())

@@ -103,6 +103,25 @@ impl Metrics {
     }
 }
 
+/// A labelled counter in Prometheus' text format: `name{label="key"} n` for
+/// each entry of `values` (the label's value escaped as the format asks).
+pub fn render_labelled(
+    name: &str,
+    help: &str,
+    label: &str,
+    values: &BTreeMap<String, u64>,
+) -> String {
+    let mut out = format!("# HELP {name} {help}\n# TYPE {name} counter\n");
+    for (key, n) in values {
+        let key = key
+            .replace('\\', "\\\\")
+            .replace('"', "\\\"")
+            .replace('\n', "\\n");
+        out.push_str(&format!("{name}{{{label}=\"{key}\"}} {n}\n"));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -123,5 +142,15 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("plaza_events_total{kind=\"tap\",outcome=\"prompt\"} 1\n"));
+    }
+
+    #[test]
+    fn labels_are_escaped() {
+        let values = BTreeMap::from([("a\"b\\c".to_string(), 3)]);
+        let text = render_labelled("x_total", "X.", "capability", &values);
+        assert!(
+            text.contains("x_total{capability=\"a\\\"b\\\\c\"} 3\n"),
+            "{text}"
+        );
     }
 }

@@ -136,6 +136,9 @@ fn consent_denied_then_allowed_after_the_user_forgets_the_decision() {
     assert_eq!(again["title"], "Confirm booking");
     let (_, grants) = phone.get("/v1/me/grants");
     assert_eq!(grants["grants"][0]["granted"], false, "{grants}");
+    // Both refusals (asked, then remembered) count in /metrics.
+    let denials = denial_count(&phone, "identity.real-name");
+    assert!(denials >= 2, "{denials}");
 
     // The user forgets the decision in the host's settings; asked again, allows.
     let (s, v) = phone.delete(&format!("/v1/me/grants/{HOSPITAL}/real-name"));
@@ -150,6 +153,42 @@ fn consent_denied_then_allowed_after_the_user_forgets_the_decision() {
             .iter()
             .any(|n| n.contains("Registered as Li Na")),
         "{confirm}"
+    );
+}
+
+/// `plaza_host_call_denials_total` of `capability` in /metrics (0 if absent).
+fn denial_count(phone: &Phone, capability: &str) -> u64 {
+    let (s, metrics) = Phone::new(&phone.base, "").get("/metrics");
+    assert_eq!(s, 200);
+    let text = metrics.as_str().unwrap_or_default();
+    let line = format!("plaza_host_call_denials_total{{capability=\"{capability}\"}} ");
+    text.lines()
+        .find_map(|l| l.strip_prefix(line.as_str()))
+        .map(|n| n.parse().expect("a count"))
+        .unwrap_or(0)
+}
+
+#[test]
+fn a_path_parameter_that_does_not_read_is_a_json_error() {
+    let server = TestServer::start(|_| {});
+    let phone = server.phone("li-na");
+    // Not UTF-8 once percent-decoded.
+    let (s, v) = phone.post("/v1/me/inbox/%FF%FE/read", json!({}));
+    assert_eq!(s, 400, "{v}");
+    assert_eq!(v["error"]["kind"], "bad-path", "{v}");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()),
+        "{v}"
+    );
+    let (s, v) = server
+        .operator()
+        .post("/v1/admin/wallets/%C3%28/top-up", json!({"fen": 1}));
+    assert_eq!(
+        (s, v["error"]["kind"].as_str()),
+        (400, Some("bad-path")),
+        "{v}"
     );
 }
 
@@ -512,6 +551,8 @@ fn the_binary_prints_its_settings_reads_the_environment_and_stops_on_sigterm() {
         "store = \"plaza.db\"",
         "developer_mode = false",
         "admin_token = \"\"",
+        "tls_cert = \"\"",
+        "tls_key = \"\"",
     ] {
         assert!(printed.contains(setting), "{setting}:\n{printed}");
     }
@@ -625,4 +666,52 @@ fn the_operator_sets_the_policy_lists_and_uninstalls() {
         "{v}"
     );
     server.ledger_is_clean();
+}
+
+#[test]
+fn https_with_the_settings_certificate_answers_healthz() {
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let server = TestServer::start(|c| {
+        c.tls_cert = fixtures.join("localhost.crt");
+        c.tls_key = fixtures.join("localhost.key");
+    });
+    let addr = server
+        .base
+        .strip_prefix("http://")
+        .expect("an address")
+        .to_string();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let response = runtime.block_on(async {
+        use rustls_pki_types::pem::PemObject;
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let cert = rustls_pki_types::CertificateDer::from_pem_file(fixtures.join("localhost.crt"))
+            .expect("the certificate");
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add(cert).expect("a root");
+        let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .expect("protocols")
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        let tcp = tokio::net::TcpStream::connect(&addr)
+            .await
+            .expect("connect");
+        let name = rustls_pki_types::ServerName::try_from("localhost").expect("a name");
+        let mut tls = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config))
+            .connect(name, tcp)
+            .await
+            .expect("the handshake, trusting the settings' certificate");
+        tls.write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+            .await
+            .expect("send");
+        let mut response = Vec::new();
+        tls.read_to_end(&mut response).await.expect("read");
+        String::from_utf8_lossy(&response).to_string()
+    });
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(response.ends_with("{\"ok\":true}"), "{response}");
 }

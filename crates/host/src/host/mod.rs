@@ -461,6 +461,18 @@ impl Host {
         Ok(revoked)
     }
 
+    /// Denied decisions on mini-apps' host calls since the host opened, by
+    /// capability name as in the audit log (`storage`, `network`,
+    /// `identity.phone`, `payment.request`, `messaging.subscribe`, ...).
+    ///
+    /// Decisions, not audit entries: a refused call repeated in a loop
+    /// writes one entry per event but counts each time. The host's own
+    /// entries (installs, the user's settings) are not host calls and do not
+    /// count. In memory only: zero again when the host opens.
+    pub fn denial_counts(&self) -> std::collections::BTreeMap<String, u64> {
+        self.inner.services.gate.denial_counts()
+    }
+
     /// Replaces the policy; live sessions follow it from their next call.
     pub fn set_policy(&self, policy: Policy) {
         self.inner.services.gate.set_policy(policy);

@@ -1,10 +1,10 @@
 //! The operator API, under `/v1/admin`, for the bearer of `admin_token`.
 
-use super::{Access, Body, Operator, RawBody, Routes};
+use super::{Access, Body, Operator, PathParams, RawBody, Routes};
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
 use axum::Json;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::Method;
 use axum::routing::{delete, get, post, put};
 use plaza_host::manifest::{Capability, Category};
@@ -152,7 +152,7 @@ async fn packages(State(state): State<AppState>, _op: Operator) -> ApiResult {
 async fn uninstall(
     State(state): State<AppState>,
     _op: Operator,
-    Path(app_id): Path<String>,
+    PathParams(app_id): PathParams<String>,
 ) -> ApiResult {
     state.host.uninstall(&app_id).await?;
     tracing::info!(app = %app_id, "uninstalled");
@@ -281,7 +281,7 @@ fn cny() -> String {
 async fn top_up_wallet(
     State(state): State<AppState>,
     _op: Operator,
-    Path(user): Path<String>,
+    PathParams(user): PathParams<String>,
     Body(b): Body<TopUpBody>,
 ) -> ApiResult {
     check_user_id(&user)?;
@@ -306,7 +306,7 @@ fn check_user_id(user: &str) -> Result<(), ApiError> {
 async fn set_profile(
     State(state): State<AppState>,
     _op: Operator,
-    Path(user): Path<String>,
+    PathParams(user): PathParams<String>,
     Body(profile): Body<UserProfile>,
 ) -> ApiResult {
     check_user_id(&user)?;
@@ -327,7 +327,7 @@ struct CardBody {
 async fn bind_card(
     State(state): State<AppState>,
     _op: Operator,
-    Path(user): Path<String>,
+    PathParams(user): PathParams<String>,
     Body(c): Body<CardBody>,
 ) -> ApiResult {
     check_user_id(&user)?;

@@ -1,12 +1,12 @@
 //! The client API: what a phone calls for its signed-in user.
 
-use super::{Access, Body, Caller, Params, Routes};
+use super::{Access, Body, Caller, Params, PathParams, Routes};
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
 use crate::prompts::AnswerError;
 use crate::sessions::{ClientEvent, Outcome, outcome_json};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
@@ -216,7 +216,7 @@ fn outcome_name(o: &Result<Outcome, ApiError>) -> &'static str {
 async fn event(
     State(state): State<AppState>,
     Caller(user): Caller,
-    Path(app_id): Path<String>,
+    PathParams(app_id): PathParams<String>,
     Body(body): Body<EventBody>,
 ) -> ApiResult {
     let event = ClientEvent::try_from(body)?;
@@ -241,7 +241,7 @@ struct AnswerBody {
 async fn answer(
     State(state): State<AppState>,
     Caller(user): Caller,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
     Body(body): Body<AnswerBody>,
 ) -> ApiResult {
     let app_id = state
@@ -280,7 +280,7 @@ async fn my_prompts(State(state): State<AppState>, Caller(user): Caller) -> Json
 
 async fn asset(
     State(state): State<AppState>,
-    Path((app_id, name)): Path<(String, String)>,
+    PathParams((app_id, name)): PathParams<(String, String)>,
 ) -> ApiResult<Response> {
     match state.host.asset(&app_id, &name)? {
         Some(a) => Ok((
@@ -338,7 +338,7 @@ async fn inbox(
 async fn read(
     State(state): State<AppState>,
     Caller(user): Caller,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
 ) -> ApiResult {
     if !state.host.mark_read(&user, &id)? {
         return Err(ApiError::not_found(format!(
@@ -398,7 +398,7 @@ async fn grants(State(state): State<AppState>, Caller(user): Caller) -> ApiResul
 async fn revoke(
     State(state): State<AppState>,
     Caller(user): Caller,
-    Path((app_id, scope)): Path<(String, String)>,
+    PathParams((app_id, scope)): PathParams<(String, String)>,
 ) -> ApiResult {
     if !state.host.revoke_consent(&user, &app_id, &scope)? {
         return Err(ApiError::not_found(format!(

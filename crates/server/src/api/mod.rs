@@ -283,6 +283,23 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Params<T> {
     }
 }
 
+/// Path parameters, refused as a JSON `bad-path` (with axum's status: 400
+/// for a parameter that does not read, such as invalid UTF-8) rather than
+/// axum's plain text.
+#[derive(Debug)]
+pub struct PathParams<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for PathParams<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<PathParams<T>, ApiError> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(v)) => Ok(PathParams(v)),
+            Err(e) => Err(ApiError::new(e.status(), "bad-path", e.body_text())),
+        }
+    }
+}
+
 /// The raw bytes of a body, within the cap.
 #[derive(Debug)]
 pub struct RawBody(pub axum::body::Bytes);
@@ -383,6 +400,11 @@ async fn metrics(State(state): State<AppState>) -> Response {
                 load(&state.metrics.rate_limited),
             ),
         ],
+    ) + &crate::metrics::render_labelled(
+        "plaza_host_call_denials_total",
+        "Mini-apps' host calls the gate denied, by capability (decisions, not audit entries).",
+        "capability",
+        &state.host.denial_counts(),
     );
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }
