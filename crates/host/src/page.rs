@@ -18,7 +18,7 @@
 //! ```
 
 use crate::manifest::{Manifest, Scheme};
-use plaza_world::app::{Block, InputKind, NoticeLevel, Page};
+use plaza_world::app::{Block, ButtonStyle, InputKind, Navigation, NoticeLevel, Page};
 use std::fmt::Write;
 
 /// Bytes a block costs beyond its text, in the page-size count.
@@ -224,6 +224,66 @@ pub fn level_name(l: NoticeLevel) -> &'static str {
         NoticeLevel::Warning => "warning",
         NoticeLevel::Error => "error",
     }
+}
+
+/// A page as JSON, block by block, in the stable schema renderers read
+/// (`docs/server.md`): `{"title", "navigation", "blocks": [{"type", ...}]}`.
+/// Every string is data to show as text, never markup. An image of the
+/// package's assets (`asset:NAME`) also gets `src`, the renderer's URL for
+/// it from `asset_src(NAME)`; any other image gets none.
+pub fn page_json(page: &Page, asset_src: &dyn Fn(&str) -> String) -> serde_json::Value {
+    use serde_json::json;
+    let blocks: Vec<serde_json::Value> = page
+        .blocks
+        .iter()
+        .map(|block| match block {
+            Block::Heading(t) => json!({"type": "heading", "text": t}),
+            Block::Text(t) => json!({"type": "text", "text": t}),
+            Block::Field(f) => json!({"type": "field", "label": f.label, "value": f.value}),
+            Block::Item(i) => {
+                json!({"type": "item", "title": i.title, "detail": i.detail, "action": i.action})
+            }
+            Block::Button(b) => json!({
+                "type": "button",
+                "label": b.label,
+                "action": b.action,
+                "style": match b.style {
+                    ButtonStyle::Primary => "primary",
+                    ButtonStyle::Secondary => "secondary",
+                    ButtonStyle::Danger => "danger",
+                },
+            }),
+            Block::Input(i) => json!({
+                "type": "input",
+                "form": i.form,
+                "name": i.name,
+                "label": i.label,
+                "value": i.value,
+                "required": i.required,
+                "kind": kind_name(i.kind),
+            }),
+            Block::Image(i) => {
+                let src = i
+                    .url
+                    .strip_prefix(ASSET_PREFIX)
+                    .filter(|n| crate::package::is_asset_name(n))
+                    .map(asset_src);
+                json!({"type": "image", "url": i.url, "alt": i.alt, "src": src})
+            }
+            Block::Notice(n) => {
+                json!({"type": "notice", "text": n.text, "level": level_name(n.level)})
+            }
+        })
+        .collect();
+    json!({
+        "title": page.title,
+        "navigation": match page.navigation {
+            Navigation::Push => "push",
+            Navigation::Replace => "replace",
+            Navigation::Back => "back",
+        },
+        "blocks": blocks,
+    })
 }
 
 /// Renders a page as plain text: the title on its own first line, then one

@@ -12,69 +12,13 @@
 //! image of the package's assets (`asset:NAME`) also gets `src`, the
 //! server's URL for it.
 
-use plaza_host::{Block, ButtonStyle, Navigation, NoticeLevel, Page};
+use plaza_host::Page;
 use serde_json::{Value, json};
 
-/// The page as the client API answers it.
+/// The page as the client API answers it: [`plaza_host::page::page_json`],
+/// with the server's URL for the package's images.
 pub fn page_json(page: &Page, app_id: &str) -> Value {
-    let blocks: Vec<Value> = page.blocks.iter().map(|b| block_json(b, app_id)).collect();
-    json!({
-        "title": page.title,
-        "navigation": match page.navigation {
-            Navigation::Push => "push",
-            Navigation::Replace => "replace",
-            Navigation::Back => "back",
-        },
-        "blocks": blocks,
-    })
-}
-
-fn block_json(block: &Block, app_id: &str) -> Value {
-    match block {
-        Block::Heading(t) => json!({"type": "heading", "text": t}),
-        Block::Text(t) => json!({"type": "text", "text": t}),
-        Block::Field(f) => json!({"type": "field", "label": f.label, "value": f.value}),
-        Block::Item(i) => {
-            json!({"type": "item", "title": i.title, "detail": i.detail, "action": i.action})
-        }
-        Block::Button(b) => json!({
-            "type": "button",
-            "label": b.label,
-            "action": b.action,
-            "style": match b.style {
-                ButtonStyle::Primary => "primary",
-                ButtonStyle::Secondary => "secondary",
-                ButtonStyle::Danger => "danger",
-            },
-        }),
-        Block::Input(i) => json!({
-            "type": "input",
-            "form": i.form,
-            "name": i.name,
-            "label": i.label,
-            "value": i.value,
-            "required": i.required,
-            "kind": plaza_host::page::kind_name(i.kind),
-        }),
-        Block::Image(i) => {
-            let src = i
-                .url
-                .strip_prefix(plaza_host::page::ASSET_PREFIX)
-                .filter(|n| plaza_host::package::is_asset_name(n))
-                .map(|n| format!("/v1/apps/{app_id}/assets/{n}"));
-            json!({"type": "image", "url": i.url, "alt": i.alt, "src": src})
-        }
-        Block::Notice(n) => json!({
-            "type": "notice",
-            "text": n.text,
-            "level": match n.level {
-                NoticeLevel::Info => "info",
-                NoticeLevel::Success => "success",
-                NoticeLevel::Warning => "warning",
-                NoticeLevel::Error => "error",
-            },
-        }),
-    }
+    plaza_host::page::page_json(page, &|name| format!("/v1/apps/{app_id}/assets/{name}"))
 }
 
 /// The page schema, as JSON Schema for the OpenAPI document.
@@ -110,7 +54,7 @@ pub fn page_schema() -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use plaza_host::{Button, Image, KeyValue};
+    use plaza_host::{Block, Button, ButtonStyle, Image, KeyValue, Navigation};
 
     #[test]
     fn every_string_is_kept_as_data_and_assets_get_a_server_path() {

@@ -42,7 +42,7 @@ use axum::{Json, Router};
 use plaza_host::ledger::{format_money, parse_money};
 use plaza_host::prompt::{ConsentAnswer, PaymentAnswer, SubscriptionAnswer};
 use plaza_host::store::{AuditQuery, RealNameRecord};
-use plaza_host::{Block, ButtonStyle, Error as HostError, NoticeLevel, Page};
+use plaza_host::{Error as HostError, Page};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::net::SocketAddr;
@@ -229,61 +229,13 @@ async fn app_asset(
     }
 }
 
-/// A page of the mini-app `app` as the browser renders it: every string is
-/// data, shown with `textContent`. An image of the package's assets gets the
-/// simulator's URL for it (`src`); any other image none (the simulator loads
-/// images only from itself).
+/// A page of the mini-app `app` as the browser renders it
+/// ([`plaza_host::page::page_json`]): every string is data, shown with
+/// `textContent`. An image of the package's assets gets the simulator's URL
+/// for it (`src`); any other image none (the simulator loads images only
+/// from itself).
 pub fn page_json(page: &Page, app: &str) -> Value {
-    let blocks: Vec<Value> = page
-        .blocks
-        .iter()
-        .map(|b| match b {
-            Block::Heading(t) => json!({"type": "heading", "text": t}),
-            Block::Text(t) => json!({"type": "text", "text": t}),
-            Block::Field(f) => json!({"type": "field", "label": f.label, "value": f.value}),
-            Block::Item(i) => {
-                json!({"type": "item", "title": i.title, "detail": i.detail, "action": i.action})
-            }
-            Block::Button(b) => json!({
-                "type": "button",
-                "label": b.label,
-                "action": b.action,
-                "style": match b.style {
-                    ButtonStyle::Primary => "primary",
-                    ButtonStyle::Secondary => "secondary",
-                    ButtonStyle::Danger => "danger",
-                },
-            }),
-            Block::Input(i) => json!({
-                "type": "input",
-                "form": i.form,
-                "name": i.name,
-                "label": i.label,
-                "value": i.value,
-                "required": i.required,
-                "kind": plaza_host::page::kind_name(i.kind),
-            }),
-            Block::Image(i) => {
-                let src = i
-                    .url
-                    .strip_prefix(plaza_host::page::ASSET_PREFIX)
-                    .filter(|n| plaza_host::package::is_asset_name(n))
-                    .map(|n| format!("/api/assets/{app}/{n}"));
-                json!({"type": "image", "url": i.url, "alt": i.alt, "src": src})
-            }
-            Block::Notice(n) => json!({
-                "type": "notice",
-                "text": n.text,
-                "level": match n.level {
-                    NoticeLevel::Info => "info",
-                    NoticeLevel::Success => "success",
-                    NoticeLevel::Warning => "warning",
-                    NoticeLevel::Error => "error",
-                },
-            }),
-        })
-        .collect();
-    json!({ "title": page.title, "blocks": blocks })
+    plaza_host::page::page_json(page, &|name| format!("/api/assets/{app}/{name}"))
 }
 
 fn money(amount: i64) -> String {
@@ -750,7 +702,7 @@ async fn privacy_erase(State(sim): State<Sim>, Json(req): Json<PrivacyReq>) -> A
 #[cfg(test)]
 mod tests {
     use super::*;
-    use plaza_host::{Button, KeyValue, Navigation};
+    use plaza_host::{Block, Button, ButtonStyle, KeyValue, Navigation};
 
     #[test]
     fn pages_become_data_with_every_string_untouched() {
