@@ -6,18 +6,25 @@ use plaza_host::Host;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+/// Whose data, and of which mini-app: every command's `--user U [--app A]`.
+#[derive(clap::Args)]
+pub struct Whose {
+    /// The user.
+    #[arg(long)]
+    user: String,
+    /// Only this mini-app.
+    #[arg(long)]
+    app: Option<String>,
+}
+
 /// `plaza privacy ...`.
 #[derive(clap::Subcommand)]
 pub enum PrivacyCommand {
     /// What each mini-app accessed for the user: per capability and scope,
     /// how often (allowed, denied) and when last.
     Report {
-        /// The user.
-        #[arg(long)]
-        user: String,
-        /// Only this mini-app.
-        #[arg(long)]
-        app: Option<String>,
+        #[command(flatten)]
+        whose: Whose,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -27,12 +34,8 @@ pub enum PrivacyCommand {
     /// inbox, payments with receipts and refunds, audit log (and, for every
     /// mini-app, the user's profile, insurance card and wallet).
     Export {
-        /// The user.
-        #[arg(long)]
-        user: String,
-        /// Only this mini-app.
-        #[arg(long)]
-        app: Option<String>,
+        #[command(flatten)]
+        whose: Whose,
         /// Write the JSON to this file instead of standard output.
         #[arg(long, short, value_name = "FILE")]
         out: Option<PathBuf>,
@@ -43,12 +46,8 @@ pub enum PrivacyCommand {
     /// every mini-app that holds something about the user or accessed
     /// anything for them.
     Erase {
-        /// The user.
-        #[arg(long)]
-        user: String,
-        /// Only this mini-app.
-        #[arg(long)]
-        app: Option<String>,
+        #[command(flatten)]
+        whose: Whose,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -58,7 +57,10 @@ pub enum PrivacyCommand {
 /// Runs a `plaza privacy` command.
 pub async fn privacy(host: &Host, command: PrivacyCommand) -> Result<ExitCode> {
     match command {
-        PrivacyCommand::Report { user, app, json } => {
+        PrivacyCommand::Report {
+            whose: Whose { user, app },
+            json,
+        } => {
             let report = host.privacy_report(&user, app.as_deref())?;
             if json {
                 crate::print_json(&serde_json::to_value(&report)?);
@@ -66,7 +68,10 @@ pub async fn privacy(host: &Host, command: PrivacyCommand) -> Result<ExitCode> {
                 print!("{}", format_report(&report));
             }
         }
-        PrivacyCommand::Export { user, app, out } => {
+        PrivacyCommand::Export {
+            whose: Whose { user, app },
+            out,
+        } => {
             let export = host.privacy_export(&user, app.as_deref())?;
             let text = serde_json::to_string_pretty(&export)?;
             match out {
@@ -82,7 +87,10 @@ pub async fn privacy(host: &Host, command: PrivacyCommand) -> Result<ExitCode> {
                 None => println!("{text}"),
             }
         }
-        PrivacyCommand::Erase { user, app, json } => {
+        PrivacyCommand::Erase {
+            whose: Whose { user, app },
+            json,
+        } => {
             let erasures = match &app {
                 Some(app) => vec![host.erase_user_app_data(&user, app).await?],
                 None => host.erase_user_data(&user).await?,
