@@ -18,7 +18,7 @@
 //! ```
 
 use crate::manifest::{Manifest, Scheme};
-use plaza_world::app::{Block, ButtonStyle, InputKind, Navigation, NoticeLevel, Page};
+use plaza_world::app::{Block, ButtonStyle, InputKind, NoticeLevel, Page};
 use std::fmt::Write;
 
 /// Bytes a block costs beyond its text, in the page-size count.
@@ -227,7 +227,8 @@ pub fn level_name(l: NoticeLevel) -> &'static str {
 }
 
 /// A page as JSON, block by block, in the stable schema renderers read
-/// (`docs/server.md`): `{"title", "navigation", "blocks": [{"type", ...}]}`.
+/// (`docs/server.md`): `{"title", "blocks": [{"type", ...}]}` (the server
+/// adds the page's `navigation`).
 /// Every string is data to show as text, never markup. An image of the
 /// package's assets (`asset:NAME`) also gets `src`, the renderer's URL for
 /// it from `asset_src(NAME)`; any other image gets none.
@@ -275,15 +276,7 @@ pub fn page_json(page: &Page, asset_src: &dyn Fn(&str) -> String) -> serde_json:
             }
         })
         .collect();
-    json!({
-        "title": page.title,
-        "navigation": match page.navigation {
-            Navigation::Push => "push",
-            Navigation::Replace => "replace",
-            Navigation::Back => "back",
-        },
-        "blocks": blocks,
-    })
+    json!({ "title": page.title, "blocks": blocks })
 }
 
 /// Renders a page as plain text: the title on its own first line, then one

@@ -12,13 +12,20 @@
 //! image of the package's assets (`asset:NAME`) also gets `src`, the
 //! server's URL for it.
 
-use plaza_host::Page;
+use plaza_host::{Navigation, Page};
 use serde_json::{Value, json};
 
 /// The page as the client API answers it: [`plaza_host::page::page_json`],
 /// with the server's URL for the package's images.
 pub fn page_json(page: &Page, app_id: &str) -> Value {
-    plaza_host::page::page_json(page, &|name| format!("/v1/apps/{app_id}/assets/{name}"))
+    let mut json =
+        plaza_host::page::page_json(page, &|name| format!("/v1/apps/{app_id}/assets/{name}"));
+    json["navigation"] = json!(match page.navigation {
+        Navigation::Push => "push",
+        Navigation::Replace => "replace",
+        Navigation::Back => "back",
+    });
+    json
 }
 
 /// The page schema, as JSON Schema for the OpenAPI document.
@@ -54,7 +61,7 @@ pub fn page_schema() -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use plaza_host::{Block, Button, ButtonStyle, Image, KeyValue, Navigation};
+    use plaza_host::{Block, Button, ButtonStyle, Image, KeyValue};
 
     #[test]
     fn every_string_is_kept_as_data_and_assets_get_a_server_path() {

@@ -8,6 +8,9 @@ const S = {
   pageSeq: -1,
   reloadSeq: null,
   dialogId: null,
+  // Dialogs answered here: a poll that left before the answer reached the
+  // host must not show one again.
+  answered: new Set(),
   panels: '',
   inflight: false,
   lastExpired: 0,
@@ -228,13 +231,19 @@ function dialogButton(id, label, cls, onClick) {
 }
 
 async function answer(id, ans) {
+  S.answered.add(id);
   try {
     await api('/api/prompt', { id, answer: ans });
   } catch (e) {
+    S.answered.delete(id);
     toast(e.message);
   }
-  $('dialog-layer').hidden = true;
-  S.dialogId = null;
+  // The mini-app may have asked its next question meanwhile, and a poll
+  // shown it: only this dialog closes.
+  if (S.dialogId === id) {
+    $('dialog-layer').hidden = true;
+    S.dialogId = null;
+  }
   poll();
 }
 
@@ -332,7 +341,7 @@ function subscriptionDialog(d) {
 }
 
 function renderDialog(s) {
-  const d = s.prompts[0];
+  const d = s.prompts.find((p) => !S.answered.has(p.id));
   const layer = $('dialog-layer');
   if (!d) {
     layer.hidden = true;
