@@ -330,6 +330,12 @@ fn apps(sim: &Sim) -> Result<Vec<Value>, HostError> {
 }
 
 async fn state(State(sim): State<Sim>) -> ApiResult {
+    // The change numbers before the view: an event that ends after this
+    // read records its page, then bumps the number, so the next poll sees a
+    // newer number and renders that page. Read after the view, a number
+    // bumped in between would come with the older page, and the browser,
+    // having seen that number, would never render the newer one.
+    let (page_seq, reload_seq) = (sim.page_seq(), sim.reload_seq());
     // Read the view first and let go of it: the host's calls below may take
     // a moment.
     let (user, users, open, busy, build_error) = {
@@ -361,8 +367,8 @@ async fn state(State(sim): State<Sim>) -> ApiResult {
     });
     let now = plaza_host::clock::Clock::now_ms(sim.clock.as_ref());
     Ok(Json(json!({
-        "reload_seq": sim.reload_seq(),
-        "page_seq": sim.page_seq(),
+        "reload_seq": reload_seq,
+        "page_seq": page_seq,
         "user": user,
         "users": users,
         "busy": busy,
