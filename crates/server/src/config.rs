@@ -71,7 +71,9 @@ pub struct IssuerConfig {
     #[serde(default)]
     pub ed25519_public_key: Option<String>,
     /// The namespace of its users' ids (`NAMESPACE:sub`); issuers given the
-    /// same namespace share their users. Default: the issuer's name.
+    /// same namespace share their users. Default: the issuer's name. Empty:
+    /// the ids are `sub` alone, which may then hold no `:` (for a platform
+    /// of one embedding app, or a store whose users are plain ids).
     #[serde(default)]
     pub namespace: Option<String>,
 }
@@ -207,7 +209,8 @@ pub fn annotated_defaults() -> String {
          # with HS256 (hs256_secret) or EdDSA (ed25519_public_key, base64 of the\n\
          # raw 32-byte key), or either when both are set. A user's id is\n\
          # `NAMESPACE:sub`, the namespace being the issuer's name unless set:\n\
-         # issuers given the same namespace share their users.\n\
+         # issuers given the same namespace share their users; an empty\n\
+         # namespace keeps `sub` alone as the id (then without `:`).\n\
          # [[issuer]]\n\
          # name = \"citizen-app\"\n\
          # hs256_secret = \"...at least 32 bytes...\"\n\

@@ -213,22 +213,37 @@ impl Server {
     /// HTTPS when the settings name a certificate and a key
     /// ([`Server::is_tls`]), else plain HTTP.
     pub async fn serve(
-        mut self,
+        self,
         listener: tokio::net::TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
+        self.serve_with(listener, |routes| routes, shutdown).await
+    }
+
+    /// [`serve`](Server::serve) with routes of the caller's beside the
+    /// server's: `wrap` gets the server's router and answers the one to
+    /// serve (merged with more routes, under more layers). The simulator
+    /// (`plaza serve`) puts its page on top of the API so.
+    pub async fn serve_with(
+        mut self,
+        listener: tokio::net::TcpListener,
+        wrap: impl FnOnce(axum::Router) -> axum::Router,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let routes = wrap(self.router());
         match self.tls.take() {
             Some(acceptor) => {
                 let listener = tls::TlsListener::new(listener, acceptor)?;
-                self.serve_on(listener, shutdown).await
+                self.serve_on(listener, routes, shutdown).await
             }
-            None => self.serve_on(listener, shutdown).await,
+            None => self.serve_on(listener, routes, shutdown).await,
         }
     }
 
     async fn serve_on<L>(
         self,
         listener: L,
+        routes: axum::Router,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()>
     where
@@ -253,7 +268,7 @@ impl Server {
             stopping.ready.store(false, Ordering::SeqCst);
             stopping.hub.close_all();
         };
-        let result = axum::serve(listener, self.router())
+        let result = axum::serve(listener, routes)
             .with_graceful_shutdown(signal)
             .await;
         maintenance.abort();

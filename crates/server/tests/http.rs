@@ -715,3 +715,90 @@ fn https_with_the_settings_certificate_answers_healthz() {
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
     assert!(response.ends_with("{\"ok\":true}"), "{response}");
 }
+
+#[test]
+fn a_user_reports_exports_and_erases_what_a_mini_app_holds_over_the_api() {
+    let server = TestServer::start(|_| {});
+    server.install_hospital();
+    server.citizen("li-na", 100_000);
+    let phone = server.phone("li-na");
+    book(&phone, yes);
+
+    // The report: what the hospital accessed for her, by capability.
+    let (s, report) = phone.post("/v1/me/privacy/report", json!({}));
+    assert_eq!(s, 200, "{report}");
+    assert_eq!(report["apps"][0]["app_id"], HOSPITAL, "{report}");
+    let lines = report["apps"][0]["lines"].as_array().unwrap();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["capability"] == "identity" && l["scope"] == "real-name"),
+        "{report}"
+    );
+    // The export: her booking in the hospital's storage.
+    let (s, export) = phone.post("/v1/me/privacy/export", json!({"app": HOSPITAL}));
+    assert_eq!(s, 200, "{export}");
+    assert_eq!(export["apps"][0]["app_id"], HOSPITAL, "{export}");
+    assert!(
+        !export["apps"][0]["storage"]
+            .as_array()
+            .unwrap()
+            .is_empty(),
+        "{export}"
+    );
+    // Another user's report holds nothing of hers.
+    let (_, theirs) = server
+        .phone("wang-wei")
+        .post("/v1/me/privacy/report", json!({}));
+    assert_eq!(theirs["apps"], json!([]), "{theirs}");
+
+    // The erasure names its mini-app; then the hospital sees a new user,
+    // whose real name it must ask for again.
+    let (s, refused) = phone.post("/v1/me/privacy/erase", json!({}));
+    assert_eq!((s, refused["error"]["kind"].as_str()), (400, Some("bad-request")));
+    let (s, erased) = phone.post("/v1/me/privacy/erase", json!({"app": HOSPITAL}));
+    assert_eq!(s, 200, "{erased}");
+    let (_, grants) = phone.get("/v1/me/grants");
+    assert_eq!(grants["grants"], json!([]), "{grants}");
+    let (_, audit) = phone.get("/v1/me/audit");
+    let audited: Vec<&str> = audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["capability"].as_str())
+        .collect();
+    for what in ["privacy.report", "privacy.export", "privacy.erase"] {
+        assert!(audited.contains(&what), "{what} not in {audited:?}");
+    }
+    let (_, prompts) = book(&phone, yes);
+    assert_eq!(prompts[0]["scope"], "real-name", "{prompts:?}");
+}
+
+#[test]
+fn an_issuer_with_an_empty_namespace_signs_in_plain_user_ids() {
+    const SOLO: &str = "solo-app-secret-of-at-least-32-bytes!!!";
+    let server = TestServer::start(|c| {
+        c.issuers.push(plaza_server::config::IssuerConfig {
+            name: "solo".into(),
+            hs256_secret: Some(SOLO.into()),
+            ed25519_public_key: None,
+            namespace: Some(String::new()),
+        });
+    });
+    let (s, v) = server.operator().post(
+        "/v1/admin/wallets/li-na/top-up",
+        json!({"amount": 1250, "currency": "CNY"}),
+    );
+    assert_eq!(s, 200, "{v}");
+    let token = |sub: &str| {
+        plaza_server::auth::mint_hs256("solo", SOLO, sub, Duration::from_secs(60)).unwrap()
+    };
+    // Her id is `li-na` itself: the wallet the operator topped up.
+    let (s, wallet) = Phone::new(&server.base, &token("li-na")).get("/v1/me/wallet");
+    assert_eq!(s, 200, "{wallet}");
+    assert_eq!(wallet["balance_minor"], 1250, "{wallet}");
+    // A `sub` with a `:` could name another issuer's user: refused.
+    let (s, refused) = Phone::new(&server.base, &token("citizen-app:li-na")).get("/v1/me/wallet");
+    assert_eq!(s, 401, "{refused}");
+    assert_eq!(refused["error"]["kind"], "malformed-token", "{refused}");
+}

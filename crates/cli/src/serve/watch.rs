@@ -1,7 +1,8 @@
 //! `--watch`: polls a project's source (no file-watching crate: a poll of a
-//! few files is cheap and works everywhere), and when it changed rebuilds,
-//! reinstalls and relaunches the mini-app, keeping the user, the store (so
-//! its storage, wallets, grants and inbox) and the path each user had open.
+//! few files is cheap and works everywhere), and when it changed rebuilds
+//! and reinstalls the mini-app and reloads the page, which launches it again
+//! where each user had it open, keeping the user and the store (so its
+//! storage, wallets, grants and inbox).
 
 use super::{Installer, Project, Sim};
 use std::path::Path;
@@ -65,19 +66,18 @@ pub async fn watch(sim: Sim, installer: Installer, project: Project, every: Dura
                         project.app_id
                     );
                 }
-                sim.view().build_error = None;
-                sim.reloaded(&app_id).await;
+                sim.set_build_error(None);
+                sim.reloaded();
                 eprintln!("reinstalled {app_id}: the page reloads");
             }
             Err(e) => {
                 let message = crate::ui::with_causes(&e);
                 eprintln!("rebuilding {} failed: {message}", project.dir.display());
-                sim.view().build_error = Some(format!(
+                sim.set_build_error(Some(format!(
                     "Rebuilding {} failed (the previous build keeps running): {message}. \
                      The compiler's messages are in the terminal running plaza serve.",
                     project.dir.display()
-                ));
-                sim.bump_page();
+                )));
             }
         }
     }

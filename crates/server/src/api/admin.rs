@@ -284,7 +284,7 @@ async fn top_up_wallet(
     PathParams(user): PathParams<String>,
     Body(b): Body<TopUpBody>,
 ) -> ApiResult {
-    check_user_id(&user)?;
+    check_user_id(&state, &user)?;
     let (tx, balance) = state.host.top_up(&user, b.amount, &b.currency)?;
     Ok(Json(json!({
         "transaction": tx,
@@ -293,8 +293,15 @@ async fn top_up_wallet(
     })))
 }
 
-fn check_user_id(user: &str) -> Result<(), ApiError> {
-    if user.contains(':') {
+/// A user id some issuer can sign in: `NAMESPACE:sub`, or a plain `sub`
+/// when an issuer's namespace is empty.
+fn check_user_id(state: &AppState, user: &str) -> Result<(), ApiError> {
+    let plain = state
+        .config
+        .issuers
+        .iter()
+        .any(|i| i.namespace().is_empty());
+    if user.contains(':') || plain {
         Ok(())
     } else {
         Err(ApiError::bad_request(format!(
@@ -309,7 +316,7 @@ async fn set_profile(
     PathParams(user): PathParams<String>,
     Body(profile): Body<UserProfile>,
 ) -> ApiResult {
-    check_user_id(&user)?;
+    check_user_id(&state, &user)?;
     state.host.set_user_profile(&user, profile)?;
     Ok(Json(json!({"ok": true})))
 }
@@ -330,7 +337,7 @@ async fn bind_card(
     PathParams(user): PathParams<String>,
     Body(c): Body<CardBody>,
 ) -> ApiResult {
-    check_user_id(&user)?;
+    check_user_id(&state, &user)?;
     let card = state.host.bind_insurance_card(
         &user,
         &c.card_number,

@@ -124,6 +124,39 @@ pub(super) fn routes(r: Routes) -> Routes {
         None,
         get(audit),
     )
+    .add(
+        Method::POST,
+        "/v1/me/privacy/report",
+        Access::User,
+        "What each mini-app (`{\"app\"}`: one) accessed for the user, by capability and scope: how often, allowed and denied, and when last. Audited (privacy.report).",
+        Some(privacy_schema(false)),
+        post(privacy_report),
+    )
+    .add(
+        Method::POST,
+        "/v1/me/privacy/export",
+        Access::User,
+        "Everything the host holds about the user, per mini-app (`{\"app\"}`: one), as JSON to save: storage, consent, subscriptions, messages, inbox, payments and receipts, the audit log; with every mini-app, the profile, insurance card and wallet too. Audited (privacy.export).",
+        Some(privacy_schema(false)),
+        post(privacy_export),
+    )
+    .add(
+        Method::POST,
+        "/v1/me/privacy/erase",
+        Access::User,
+        "Erases what the mini-app `{\"app\"}` holds about the user (storage, consent, subscriptions, messages to it): it then sees a new user. Payments, receipts, the inbox and the audit log stay. Ends the user's session in it first. Audited (privacy.erase).",
+        Some(privacy_schema(true)),
+        post(privacy_erase),
+    )
+}
+
+/// The body of the privacy routes: the mini-app, required or optional.
+fn privacy_schema(app_required: bool) -> Value {
+    let required: &[&str] = if app_required { &["app"] } else { &[] };
+    json!({
+        "type": "object", "required": required,
+        "properties": {"app": {"type": "string", "description": "A mini-app id."}},
+    })
 }
 
 async fn apps(State(state): State<AppState>, _user: Caller) -> ApiResult {
@@ -419,4 +452,44 @@ async fn audit(
         limit: p.limit(100),
     })?;
     Ok(Json(json!({ "entries": entries })))
+}
+
+/// Which mini-app a privacy request is about (every one when none).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PrivacyBody {
+    #[serde(default)]
+    app: Option<String>,
+}
+
+async fn privacy_report(
+    State(state): State<AppState>,
+    Caller(user): Caller,
+    Body(body): Body<PrivacyBody>,
+) -> ApiResult {
+    let report = state.host.privacy_report(&user, body.app.as_deref())?;
+    Ok(Json(json!(report)))
+}
+
+async fn privacy_export(
+    State(state): State<AppState>,
+    Caller(user): Caller,
+    Body(body): Body<PrivacyBody>,
+) -> ApiResult {
+    let export = state.host.privacy_export(&user, body.app.as_deref())?;
+    Ok(Json(json!(export)))
+}
+
+async fn privacy_erase(
+    State(state): State<AppState>,
+    Caller(user): Caller,
+    Body(body): Body<PrivacyBody>,
+) -> ApiResult {
+    let Some(app) = body.app.filter(|a| !a.is_empty()) else {
+        return Err(ApiError::bad_request(
+            "name the mini-app whose data to erase: {\"app\": \"...\"}",
+        ));
+    };
+    let erasure = state.host.erase_user_app_data(&user, &app).await?;
+    Ok(Json(json!(erasure)))
 }
