@@ -443,10 +443,7 @@ fn the_openapi_document_lists_exactly_the_routes_that_answer() {
     ] {
         assert!(paths.contains_key(want), "{want} is not documented");
     }
-    let http = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .new_agent();
+    let http = fresh_connections().build().new_agent();
     let mut checked = 0;
     for (path, ops) in paths {
         let concrete = path

@@ -246,6 +246,18 @@ impl Drop for TestServer {
 }
 
 /// A phone: an HTTP client with its user's token.
+/// An HTTP client that opens a connection for each request. The server
+/// answers some requests before reading their body (a 401 before a JSON
+/// body, a route that takes none); hyper then closes the connection after
+/// the answer, and a client that sent its next request on that connection
+/// meanwhile fails with `Peer disconnected` (a browser sends it again; ureq
+/// does not).
+pub fn fresh_connections() -> ureq::config::ConfigBuilder<ureq::typestate::AgentScope> {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_idle_connections(0)
+}
+
 pub struct Phone {
     pub base: String,
     pub token: String,
@@ -257,8 +269,7 @@ impl Phone {
         Phone {
             base: base.to_string(),
             token: token.to_string(),
-            http: ureq::Agent::config_builder()
-                .http_status_as_error(false)
+            http: fresh_connections()
                 .timeout_global(Some(Duration::from_secs(120)))
                 .build()
                 .into(),
