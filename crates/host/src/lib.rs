@@ -45,6 +45,7 @@ pub mod policy;
 pub mod prompt;
 pub mod sandbox;
 mod services;
+pub mod settings;
 mod session;
 pub mod store;
 mod trust;
