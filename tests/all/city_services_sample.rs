@@ -6,8 +6,8 @@
 
 use crate::support::*;
 use plaza_host::manifest::Scope;
-use plaza_host::store::{AuditQuery, Outcome};
 use plaza_host::prompt::{ConsentAnswer, PaymentAnswer, ScriptedPayment, SubscriptionAnswer};
+use plaza_host::store::{AuditQuery, Outcome};
 use plaza_host::{Block, Navigation, Page};
 use plaza_test_programs::CITY_SERVICES;
 use std::time::Duration;
@@ -521,7 +521,12 @@ async fn a_setting_alone_points_the_same_package_at_a_second_backend_that_wants_
     // The package every other test installs: nothing rebuilt.
     install(&t, &CITY_SERVICES).await;
     t.host
-        .set_setting(APP, "agency-origin", "http://records-b.localhost:47181", false)
+        .set_setting(
+            APP,
+            "agency-origin",
+            "http://records-b.localhost:47181",
+            false,
+        )
         .unwrap();
     let violations = |s: plaza_host::Session| async move {
         s.launch("/violations").await.unwrap();

@@ -830,7 +830,9 @@ async fn an_origin_named_by_a_setting_is_the_only_one_it_adds_read_when_a_sessio
         .unwrap_err();
     assert!(matches!(e, plaza_host::Error::InvalidSetting { .. }), "{e}");
     // Set to A: A, and nothing else, from the next session.
-    t.host.set_setting(APP, "records", &origin_a, false).unwrap();
+    t.host
+        .set_setting(APP, "records", &origin_a, false)
+        .unwrap();
     let s = t.host.session("alice", APP).unwrap();
     s.close().await;
     let page = probe(&t, "alice", &[("url", &format!("{origin_a}/ok"))]).await;
@@ -839,7 +841,9 @@ async fn an_origin_named_by_a_setting_is_the_only_one_it_adds_read_when_a_sessio
     assert!(outcome(&page, 1).starts_with("denied:"), "{}", text(&page));
     assert_eq!(b.connections(), 0);
     // Moved to B: the next session may call B, and A no more.
-    t.host.set_setting(APP, "records", &origin_b, false).unwrap();
+    t.host
+        .set_setting(APP, "records", &origin_b, false)
+        .unwrap();
     t.host.session("alice", APP).unwrap().close().await;
     let page = probe(&t, "alice", &[("url", &origin_b)]).await;
     assert!(outcome(&page, 1).starts_with("ok 200"), "{}", text(&page));

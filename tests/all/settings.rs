@@ -43,7 +43,13 @@ async fn declared_settings_are_read_and_undeclared_ones_denied() {
         .set_setting(APP, "endpoint", "https://api.example.gov.cn", false)
         .unwrap();
     t.host.set_setting(APP, "api-key", SECRET, false).unwrap();
-    let page = read(&t, "alice", APP, &["greeting", "endpoint", "api-key", "colour"]).await;
+    let page = read(
+        &t,
+        "alice",
+        APP,
+        &["greeting", "endpoint", "api-key", "colour"],
+    )
+    .await;
     // The default, the value set, the secret (declared secret: sealed).
     assert_eq!(field(&page, "greeting").as_deref(), Some("hello"));
     assert_eq!(
@@ -113,17 +119,26 @@ async fn a_changed_setting_is_what_the_next_session_reads() {
         .unwrap();
     let s = t.host.session("alice", APP).unwrap();
     let page = s.launch("/?name=endpoint").await.unwrap();
-    assert_eq!(field(&page, "endpoint").as_deref(), Some("https://one.example"));
+    assert_eq!(
+        field(&page, "endpoint").as_deref(),
+        Some("https://one.example")
+    );
     t.host
         .set_setting(APP, "endpoint", "https://two.example", false)
         .unwrap();
     // The running session keeps what it started with...
     let page = s.tap("again").await.unwrap();
-    assert_eq!(field(&page, "endpoint").as_deref(), Some("https://one.example"));
+    assert_eq!(
+        field(&page, "endpoint").as_deref(),
+        Some("https://one.example")
+    );
     // ...the next one reads the change.
     s.close().await;
     let page = s.launch("/?name=endpoint").await.unwrap();
-    assert_eq!(field(&page, "endpoint").as_deref(), Some("https://two.example"));
+    assert_eq!(
+        field(&page, "endpoint").as_deref(),
+        Some("https://two.example")
+    );
 }
 
 #[tokio::test]
@@ -144,8 +159,14 @@ async fn two_mini_apps_settings_are_kept_apart() {
         .unwrap();
     let one = read(&t, "alice", APP, &["endpoint", "api-key"]).await;
     let two = read(&t, "alice", OTHER, &["endpoint", "api-key"]).await;
-    assert_eq!(field(&one, "endpoint").as_deref(), Some("https://one.example"));
-    assert_eq!(field(&two, "endpoint").as_deref(), Some("https://two.example"));
+    assert_eq!(
+        field(&one, "endpoint").as_deref(),
+        Some("https://one.example")
+    );
+    assert_eq!(
+        field(&two, "endpoint").as_deref(),
+        Some("https://two.example")
+    );
     assert_eq!(field(&one, "api-key").as_deref(), Some(SECRET));
     let other_key = field(&two, "api-key").unwrap();
     assert!(other_key.starts_with("not-found:"), "{other_key}");
@@ -216,7 +237,10 @@ async fn a_secret_is_in_no_log_error_audit_export_or_store_byte() {
     errors.push(unreadable);
     // Without a key, a secret cannot be set: a typed error.
     let t = reopen_with_key(t, None);
-    let e = t.host.set_setting(APP, "api-key", SECRET, true).unwrap_err();
+    let e = t
+        .host
+        .set_setting(APP, "api-key", SECRET, true)
+        .unwrap_err();
     assert!(matches!(e, Error::SettingsKey { .. }), "{e}");
     errors.push(e.to_string());
     for e in &errors {
@@ -235,7 +259,10 @@ async fn a_secret_is_in_no_log_error_audit_export_or_store_byte() {
 
     // The host's log saw the sessions, never the value.
     let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
-    assert!(log.contains("read 3 settings"), "the guest's log line: {log}");
+    assert!(
+        log.contains("read 3 settings"),
+        "the guest's log line: {log}"
+    );
     assert!(!log.contains("sk-live"), "{log}");
 
     // The store's files: the database and its write-ahead log.

@@ -443,14 +443,13 @@ pub enum Error {
     },
 }
 
-/// What plaza.toml says to declare the capability named `capability`.
+/// What plaza.toml says to declare the capability named `capability`: its
+/// `[capabilities]` table, or `[[settings]]` for `config` (as
+/// `Capability::declaration` says).
 fn declaration(capability: &str) -> String {
-    match crate::manifest::Capability::ALL
-        .into_iter()
-        .find(|c| c.as_str() == capability)
-    {
-        Some(c) => c.declaration(),
-        None => format!("[capabilities.{capability}]"),
+    match capability {
+        "config" => "[[settings]]".to_string(),
+        other => format!("[capabilities.{other}]"),
     }
 }
 

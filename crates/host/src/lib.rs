@@ -45,8 +45,8 @@ pub mod policy;
 pub mod prompt;
 pub mod sandbox;
 mod services;
-pub mod settings;
 mod session;
+pub mod settings;
 pub mod store;
 mod trust;
 

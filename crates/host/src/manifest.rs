@@ -1301,10 +1301,17 @@ scopes = { real-name = "To register you" }
         );
         assert_eq!(m.origin_settings(), ["agency-origin".to_string()]);
         assert_eq!(m.origins().len(), 1, "the setting is no origin by itself");
-        assert!(!Manifest::parse("plaza.toml", GOOD).unwrap().declares(Capability::Config));
+        assert!(
+            !Manifest::parse("plaza.toml", GOOD)
+                .unwrap()
+                .declares(Capability::Config)
+        );
         for (settings, why) in [
             ("[[settings]]\nname = \"Key\"\n", "lowercase"),
-            ("[[settings]]\nname = \"a\"\n[[settings]]\nname = \"a\"\n", "twice"),
+            (
+                "[[settings]]\nname = \"a\"\n[[settings]]\nname = \"a\"\n",
+                "twice",
+            ),
             (
                 "[[settings]]\nname = \"k\"\nsecret = true\ndefault = \"in-the-package\"\n",
                 "never has a value in the package",

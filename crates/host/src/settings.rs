@@ -402,9 +402,15 @@ mod tests {
             !sealed.windows(6).any(|w| w == b"s3cret"),
             "the plain value is not in the sealed bytes"
         );
-        assert_eq!(key.open("cn.a.b", "api-key", &sealed).unwrap(), "s3cret-value");
+        assert_eq!(
+            key.open("cn.a.b", "api-key", &sealed).unwrap(),
+            "s3cret-value"
+        );
         // Two seals of one value differ (a fresh nonce each).
-        assert_ne!(sealed, key.seal("cn.a.b", "api-key", "s3cret-value").unwrap());
+        assert_ne!(
+            sealed,
+            key.seal("cn.a.b", "api-key", "s3cret-value").unwrap()
+        );
         assert!(key.open("cn.a.c", "api-key", &sealed).is_err());
         assert!(key.open("cn.a.b", "other", &sealed).is_err());
         let other = SettingsKey::from_hex(&"22".repeat(32)).unwrap();
@@ -433,7 +439,9 @@ mod tests {
         let again = SettingsKey::file(&path);
         assert_eq!(again.open("cn.a.b", "k", &sealed).unwrap(), "v");
         std::fs::write(&path, "short").unwrap();
-        let e = SettingsKey::file(&path).seal("cn.a.b", "k", "v").unwrap_err();
+        let e = SettingsKey::file(&path)
+            .seal("cn.a.b", "k", "v")
+            .unwrap_err();
         assert!(e.to_string().contains("64 hex"), "{e}");
     }
 }

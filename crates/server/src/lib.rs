@@ -165,8 +165,8 @@ impl Server {
         } else {
             config.settings_key_file.clone()
         };
-        let settings_key =
-            SettingsKey::from_env_or_file(key_file).map_err(|e| StartError::Config(e.to_string()))?;
+        let settings_key = SettingsKey::from_env_or_file(key_file)
+            .map_err(|e| StartError::Config(e.to_string()))?;
         let host_config = adjust(
             HostConfig::default()
                 .settings_key(Some(settings_key))

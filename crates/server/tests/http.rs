@@ -457,12 +457,19 @@ fn the_operator_sets_a_mini_apps_settings_and_a_secret_never_comes_back() {
     assert!(!v.to_string().contains("op-secret-4711"));
     // Refusals are typed, and never quote the value.
     let (s, v) = op.put(&format!("{app}/colour"), json!({"value": "red"}));
-    assert_eq!((s, v["error"]["kind"].as_str()), (404, Some("unknown-setting")));
+    assert_eq!(
+        (s, v["error"]["kind"].as_str()),
+        (404, Some("unknown-setting"))
+    );
     let (s, v) = op.put(
         &format!("{app}/agency-origin"),
         json!({"value": "ftp://op-secret-4711"}),
     );
-    assert_eq!((s, v["error"]["kind"].as_str()), (400, Some("invalid-setting")), "{v}");
+    assert_eq!(
+        (s, v["error"]["kind"].as_str()),
+        (400, Some("invalid-setting")),
+        "{v}"
+    );
     let (s, v) = op.delete(&format!("{app}/agency-origin"));
     assert_eq!((s, v["removed"].as_bool()), (200, Some(true)), "{v}");
     let (_, v) = op.get(app);

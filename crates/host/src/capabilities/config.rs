@@ -28,7 +28,9 @@ impl HasData for Config {
 
 impl Host for ConfigView<'_> {
     async fn get(&mut self, name: String) -> Result<String, WitError> {
-        self.gate.check(Capability::Config).map_err(WitError::from)?;
+        self.gate
+            .check(Capability::Config)
+            .map_err(WitError::from)?;
         if name.len() > MAX_SETTING_NAME_BYTES {
             let message = format!(
                 "the name is {} bytes; setting names are at most {MAX_SETTING_NAME_BYTES}",

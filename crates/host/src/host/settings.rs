@@ -38,7 +38,9 @@ impl Host {
     /// the publisher's back-end reaches through the host's publisher API too.
     pub fn set_setting(&self, app_id: &str, name: &str, value: &str, secret: bool) -> Result<()> {
         let manifest = self.installed_manifest(app_id)?;
-        let decl = manifest.setting(name).ok_or_else(|| unknown(&manifest, name))?;
+        let decl = manifest
+            .setting(name)
+            .ok_or_else(|| unknown(&manifest, name))?;
         let invalid = |message: String| Error::InvalidSetting {
             app: app_id.to_string(),
             name: name.to_string(),

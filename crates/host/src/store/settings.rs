@@ -2,8 +2,8 @@
 //! publisher's back-end) sets per mini-app, read through `plaza:host/config`.
 //!
 //! The store keeps what it is given: a secret arrives already sealed with
-//! the host's settings key (`crate::settings`), which the store never sees,
-//! so a copy of the database alone does not reveal it.
+//! the host's settings key, which the store never sees, so a copy of the
+//! database alone does not reveal it.
 
 use super::StoreResult;
 
