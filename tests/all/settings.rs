@@ -176,6 +176,16 @@ async fn two_mini_apps_settings_are_kept_apart() {
     );
 }
 
+/// The bytes of the store's files: the database and its write-ahead log.
+fn store_bytes(t: &TestHost) -> Vec<u8> {
+    let store = t.store_file();
+    let mut bytes = std::fs::read(&store).unwrap();
+    if let Ok(wal) = std::fs::read(store.with_extension("db-wal")) {
+        bytes.extend(wal);
+    }
+    bytes
+}
+
 /// Captures what the host logs (`tracing`) on this thread.
 #[derive(Clone, Default)]
 struct Captured(Arc<Mutex<Vec<u8>>>);
@@ -266,11 +276,7 @@ async fn a_secret_is_in_no_log_error_audit_export_or_store_byte() {
     assert!(!log.contains("sk-live"), "{log}");
 
     // The store's files: the database and its write-ahead log.
-    let store = t.store_file();
-    let mut bytes = std::fs::read(&store).unwrap();
-    if let Ok(wal) = std::fs::read(store.with_extension("db-wal")) {
-        bytes.extend(wal);
-    }
+    let bytes = store_bytes(&t);
     assert!(bytes.len() > 4096);
     assert!(
         !bytes.windows(7).any(|w| w == b"sk-live"),
@@ -280,10 +286,7 @@ async fn a_secret_is_in_no_log_error_audit_export_or_store_byte() {
     t.host
         .set_setting(APP, "endpoint", "https://plain-marker.example", false)
         .unwrap();
-    let mut bytes = std::fs::read(&store).unwrap();
-    if let Ok(wal) = std::fs::read(store.with_extension("db-wal")) {
-        bytes.extend(wal);
-    }
+    let bytes = store_bytes(&t);
     assert!(bytes.windows(12).any(|w| w == b"plain-marker"));
 }
 
