@@ -98,6 +98,17 @@ impl TestHost {
         self._dir.path().join("plaza.db")
     }
 
+    /// The same store opened by a new host, its configuration adjusted;
+    /// the clock and the prompter kept (a restart of the host).
+    pub fn reopen(self, adjust: impl FnOnce(HostConfig) -> HostConfig) -> TestHost {
+        let host = Host::open(
+            &self.store_file(),
+            adjust(config(&self.clock, &self.prompter)),
+        )
+        .expect("reopen host");
+        TestHost { host, ..self }
+    }
+
     /// A test host around a host the test opened itself (its own store
     /// path or configuration), with the clock and prompter it was given.
     pub fn from_parts(host: Host, clock: ManualClock, prompter: Arc<ScriptedPrompter>) -> TestHost {

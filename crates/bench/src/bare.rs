@@ -107,6 +107,12 @@ impl clock::Host for BareState {
     }
 }
 
+impl plaza_world::config::Host for BareState {
+    async fn get(&mut self, _name: String) -> Result<String, WitError> {
+        Err(refused())
+    }
+}
+
 impl log::Host for BareState {
     async fn write(&mut self, _level: log::Level, _message: String) {}
 }

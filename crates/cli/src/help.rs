@@ -153,6 +153,22 @@ const EXAMPLES: &[(&str, &str)] = &[
   plaza user set --user ann --location 30.274,120.155",
     ),
     ("user show", "plaza user show --user ann"),
+    (
+        "config",
+        "plaza config set cn.gov.hz.city agency-origin https://records.hz.gov.cn
+  plaza config set cn.gov.hz.city agency-api-key --secret < key.txt
+  plaza config list cn.gov.hz.city",
+    ),
+    (
+        "config set",
+        "plaza config set cn.gov.hz.city agency-origin https://records.hz.gov.cn
+  plaza config set cn.gov.hz.city agency-api-key --secret < key.txt",
+    ),
+    (
+        "config unset",
+        "plaza config unset cn.gov.hz.city agency-origin",
+    ),
+    ("config list", "plaza config list cn.gov.hz.city --json"),
     ("secret", "plaza secret reset com.example.my-clinic"),
     ("secret reset", "plaza secret reset com.example.my-clinic"),
     (

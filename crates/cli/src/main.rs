@@ -16,6 +16,7 @@
 //! plaza publisher add cn.hz.health --name N --category medical --key pub.key.pub --verified
 //! plaza grants list --user alice
 //! plaza privacy report --user alice                 # also export, erase --app A
+//! plaza config set cn.gov.hz.city agency-api-key --secret < key.txt  # settings, see settings.rs
 //! plaza serve --watch sample-miniapps/hospital        # the simulator, see serve/
 //! ```
 //!
@@ -33,6 +34,7 @@ mod privacy;
 mod run;
 mod scenarios;
 mod serve;
+mod settings;
 mod trust;
 mod ui;
 mod zone;
@@ -197,6 +199,14 @@ enum Command {
     Secret {
         #[command(subcommand)]
         command: trust::SecretCommand,
+        #[command(flatten)]
+        store: StoreArg,
+    },
+    /// Set and list a mini-app's settings (values and secrets outside its
+    /// package, read through `plaza:host/config`).
+    Config {
+        #[command(subcommand)]
+        command: settings::ConfigCommand,
         #[command(flatten)]
         store: StoreArg,
     },
@@ -425,6 +435,7 @@ fn open_host_with(
         .cache_dir(Some(cache))
         .developer_mode(trust::developer_mode_from_env())
         .utc_offset_minutes(zone::utc_offset_minutes())
+        .settings_key(Some(settings::settings_key_for(&path)?))
         .prompter(prompter);
     Host::open(&path, config).with_context(|| format!("opening the store {}", path.display()))
 }
@@ -544,6 +555,9 @@ async fn dispatch(command: Command) -> Result<ExitCode> {
                         a.category,
                         a.capabilities.join(", ")
                     );
+                    if let Some(line) = settings::missing_line(&a.app_id, &a.missing_settings) {
+                        println!("{line}");
+                    }
                 }
             }
         }
@@ -627,6 +641,9 @@ async fn dispatch(command: Command) -> Result<ExitCode> {
             return privacy::privacy(&open_host(&store)?, command).await;
         }
         Command::Secret { command, store } => return trust::secret(&open_host(&store)?, command),
+        Command::Config { command, store } => {
+            return settings::config(&open_host(&store)?, command);
+        }
         Command::Login { command, store } => return trust::login(&open_host(&store)?, command),
         Command::Inbox {
             user,
@@ -727,6 +744,7 @@ fn inspect(path: &Path, json: bool) -> Result<()> {
             "component_bytes": pkg.component.len(),
             "component_sha256": pkg.component_hash(),
             "image_origins": m.image_origins().iter().map(|o| o.to_string()).collect::<Vec<_>>(),
+            "settings": m.settings.iter().map(|s| serde_json::json!({"name": s.name, "secret": s.secret, "default": s.default})).collect::<Vec<_>>(),
             "assets": pkg.assets.iter().map(|a| serde_json::json!({"name": a.name, "bytes": a.bytes.len(), "content_type": a.content_type()})).collect::<Vec<_>>(),
             "signed": pkg.signature.is_some(),
             "signature": pkg.signature_info()?,
@@ -774,6 +792,19 @@ fn inspect(path: &Path, json: bool) -> Result<()> {
     if !m.image_origins().is_empty() {
         let origins: Vec<String> = m.image_origins().iter().map(|o| o.to_string()).collect();
         println!("image origins: {}", origins.join(", "));
+    }
+    if !m.settings.is_empty() {
+        // A package holds no secret: a secret's value is the host's.
+        let settings: Vec<String> = m
+            .settings
+            .iter()
+            .map(|s| match (&s.default, s.secret) {
+                (_, true) => format!("{} (secret, set on the host)", s.name),
+                (Some(d), _) => format!("{} (default {d})", s.name),
+                (None, _) => format!("{} (set on the host)", s.name),
+            })
+            .collect();
+        println!("settings: {}", settings.join(", "));
     }
     match pkg.signature_info()? {
         Some(sig) => println!(

@@ -863,6 +863,28 @@ fn bad_arguments_get_a_clear_error() {
         "{}",
         common::err(&o)
     );
+    // A setting none of the served mini-apps declares, or not NAME=VALUE.
+    for (flag, said) in [
+        (
+            "colour=red",
+            "no served mini-app declares the setting `colour`",
+        ),
+        ("colour", "`colour` is not NAME=VALUE"),
+    ] {
+        let o = common::plaza(
+            &tmp.path().join("plaza.db"),
+            &[
+                "serve",
+                "--port",
+                "0",
+                "--secret",
+                flag,
+                pkg.to_str().unwrap(),
+            ],
+        );
+        assert!(!o.status.success());
+        assert!(common::err(&o).contains(said), "{}", common::err(&o));
+    }
 }
 
 /// A server on loopback that counts the connections made to it (and answers

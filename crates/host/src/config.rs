@@ -5,6 +5,7 @@ use crate::policy::Policy;
 use crate::prompt::{DismissAll, Prompter};
 use crate::sandbox::SandboxLimits;
 use crate::services::network::NetworkConfig;
+use crate::settings::SettingsKey;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -78,6 +79,11 @@ pub struct HostConfig {
     /// dismissed, every template offered is rejected; audited (default 2
     /// minutes, like `payment_timeout`).
     pub prompt_timeout: Duration,
+    /// The key that seals mini-apps' secret settings, kept apart from the
+    /// store ([`SettingsKey`]: hex, the `PLAZA_SETTINGS_KEY` environment
+    /// variable, or a key file). `None` (the default): secrets can be
+    /// neither set nor read; other settings work.
+    pub settings_key: Option<SettingsKey>,
 }
 
 impl Default for HostConfig {
@@ -97,6 +103,7 @@ impl Default for HostConfig {
             broadcasts_per_month: 4,
             network: NetworkConfig::default(),
             prompt_timeout: Duration::from_secs(120),
+            settings_key: None,
         }
     }
 }
@@ -221,6 +228,14 @@ impl HostConfig {
     #[must_use]
     pub fn prompt_timeout(mut self, prompt_timeout: Duration) -> Self {
         self.prompt_timeout = prompt_timeout;
+        self
+    }
+
+    /// Sets the key that seals mini-apps' secret settings
+    /// (the field `settings_key`).
+    #[must_use]
+    pub fn settings_key(mut self, settings_key: Option<SettingsKey>) -> Self {
+        self.settings_key = settings_key;
         self
     }
 }

@@ -618,6 +618,12 @@ mod tests {
             classify_import("plaza:host/types@0.1.0"),
             ImportKind::PlazaTypes
         );
+        // A new interface of the same package: components built before it
+        // never import it, and keep installing.
+        assert_eq!(
+            classify_import("plaza:host/config@0.1.0"),
+            ImportKind::Capability(Capability::Config)
+        );
         assert_eq!(
             classify_import("plaza:host/storage@0.2.0"),
             ImportKind::Unsupported

@@ -119,7 +119,7 @@ pub enum Error {
     },
     /// The component imports a `plaza:host` interface its manifest does not declare.
     #[error(
-        "mini-app {app} imports {interface} but its manifest does not declare it: add `[capabilities.{capability}]` to plaza.toml, or stop using the interface"
+        "mini-app {app} imports {interface} but its manifest does not declare it: add `{}` to plaza.toml, or stop using the interface", declaration(.capability)
     )]
     UndeclaredImport {
         /// The mini-app id.
@@ -320,6 +320,40 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    // --- Settings: values and secrets the operator sets per mini-app. ---
+    /// The mini-app's manifest declares no setting of this name.
+    #[error(
+        "{app} declares no setting `{name}`: its manifest declares {}",
+        declared_list(.declared)
+    )]
+    UnknownSetting {
+        /// The mini-app id.
+        app: String,
+        /// The name asked for.
+        name: String,
+        /// The settings its manifest declares.
+        declared: Vec<String>,
+    },
+    /// A value is refused for the setting (never quoted: it may be a
+    /// secret).
+    #[error("{app}'s setting `{name}` cannot take this value: {message}")]
+    InvalidSetting {
+        /// The mini-app id.
+        app: String,
+        /// The setting.
+        name: String,
+        /// What is wrong with the value.
+        message: String,
+    },
+    /// The key that seals secret settings is missing or unusable.
+    #[error("settings key: {message}")]
+    SettingsKey {
+        /// What is wrong, and what to do.
+        message: String,
+        /// The error of reading or writing the key file, when one failed.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
     // --- Identity: the login-code exchange and the user's data. ---
     /// The app secret given with a login code is not the mini-app's.
     #[error(
@@ -407,6 +441,24 @@ pub enum Error {
         #[source]
         source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
+}
+
+/// What plaza.toml says to declare the capability named `capability`: its
+/// `[capabilities]` table, or `[[settings]]` for `config` (as
+/// `Capability::declaration` says).
+fn declaration(capability: &str) -> String {
+    match capability {
+        "config" => "[[settings]]".to_string(),
+        other => format!("[capabilities.{other}]"),
+    }
+}
+
+fn declared_list(declared: &[String]) -> String {
+    if declared.is_empty() {
+        "none (add [[settings]] tables to plaza.toml)".to_string()
+    } else {
+        declared.join(", ")
+    }
 }
 
 fn offered_list(offered: &[String]) -> String {

@@ -14,6 +14,7 @@ use crate::instance::{self, InstanceState, LoadedApp};
 use crate::page;
 use crate::sandbox::{OutputCapture, Stream};
 use crate::services::Services;
+use crate::settings::SessionSettings;
 use crate::store::Outcome;
 use plaza_world::app::{
     Block, ChatMessage, Event, LaunchEvent, Navigation, Notice, NoticeLevel, Page, SubmitEvent,
@@ -444,6 +445,13 @@ async fn start_instance(runtime: &Arc<Runtime>, user: &str, app_id: &str) -> Res
         .store
         .app_id_owner(app_id)?
         .map_or(0, |owner| owner.generation);
+    // The settings as they are now: what this session reads, and the
+    // origins it names by setting.
+    let settings = SessionSettings::load(
+        &*services.store,
+        app.manifest.clone(),
+        services.settings_key.clone(),
+    )?;
     let subject = Subject {
         user: user.to_string(),
         session: id.clone(),
@@ -451,11 +459,13 @@ async fn start_instance(runtime: &Arc<Runtime>, user: &str, app_id: &str) -> Res
         publisher_verified,
         publisher_name,
         generation,
+        origins: settings.origins().into(),
     };
     let mut store = instance::new_store(
         &runtime.engine,
         services,
         subject,
+        settings,
         stdout.clone(),
         stderr.clone(),
     );

@@ -26,6 +26,7 @@ const INTERFACES: &[(&str, &str)] = &[
     ("identity", "src/identity.rs"),
     ("payment", "src/payment.rs"),
     ("messaging", "src/messaging.rs"),
+    ("config", "src/config.rs"),
 ];
 
 fn repo() -> PathBuf {

@@ -53,6 +53,9 @@ pub struct ServerConfig {
     pub tls_cert: PathBuf,
     /// The TLS private key, PEM (PKCS#8, PKCS#1 or SEC1); with `tls_cert`.
     pub tls_key: PathBuf,
+    /// The file of the key that seals mini-apps' secret settings (empty:
+    /// `STORE.settings-key`); `PLAZA_SETTINGS_KEY` wins over it.
+    pub settings_key_file: PathBuf,
     /// The embedding apps whose users may sign in.
     #[serde(rename = "issuer")]
     pub issuers: Vec<IssuerConfig>,
@@ -105,6 +108,7 @@ impl Default for ServerConfig {
             log_format: "json".into(),
             tls_cert: PathBuf::new(),
             tls_key: PathBuf::new(),
+            settings_key_file: PathBuf::new(),
             issuers: Vec::new(),
         }
     }
@@ -182,6 +186,10 @@ const DOCS: &[(&str, &str)] = &[
         "tls_key",
         "The TLS private key of tls_cert, a PEM file (PKCS#8, PKCS#1 or SEC1).",
     ),
+    (
+        "settings_key_file",
+        "The file of the key that seals mini-apps' secret settings (64 hex characters, made with fresh random bytes if missing); keep it apart from the store's backups. \"\": STORE.settings-key. The environment variable PLAZA_SETTINGS_KEY (the key itself, hex) wins over it.",
+    ),
 ];
 
 /// Every setting with its default and a comment, as TOML: what
@@ -251,6 +259,10 @@ fn defaults_table(defaults: &ServerConfig) -> toml::Table {
     t.insert("log_format".into(), s(&d.log_format));
     t.insert("tls_cert".into(), s(&d.tls_cert.to_string_lossy()));
     t.insert("tls_key".into(), s(&d.tls_key.to_string_lossy()));
+    t.insert(
+        "settings_key_file".into(),
+        s(&d.settings_key_file.to_string_lossy()),
+    );
     t
 }
 

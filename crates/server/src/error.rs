@@ -142,6 +142,9 @@ impl From<HostError> for ApiError {
             HostError::Publisher { .. } => (S::BAD_REQUEST, "bad-publisher"),
             HostError::InvalidUserData { .. } => (S::BAD_REQUEST, "invalid-user-data"),
             HostError::InvalidRequest(_) => (S::BAD_REQUEST, "invalid-request"),
+            HostError::UnknownSetting { .. } => (S::NOT_FOUND, "unknown-setting"),
+            HostError::InvalidSetting { .. } => (S::BAD_REQUEST, "invalid-setting"),
+            HostError::SettingsKey { .. } => (S::SERVICE_UNAVAILABLE, "settings-key"),
             HostError::WrongAppSecret { .. }
             | HostError::LoginCodeReused { .. }
             | HostError::LoginCodeExpired { .. }

@@ -38,6 +38,7 @@ use crate::metrics::Metrics;
 use crate::prompts::PromptHub;
 use crate::sessions::SessionTable;
 use plaza_host::policy::Policy;
+use plaza_host::settings::SettingsKey;
 use plaza_host::{Host, HostConfig};
 use std::collections::HashMap;
 use std::future::Future;
@@ -159,8 +160,16 @@ impl Server {
         let cache = (!config.cache_dir.as_os_str().is_empty()).then(|| config.cache_dir.clone());
         let idle =
             (config.idle_timeout_secs > 0).then(|| Duration::from_secs(config.idle_timeout_secs));
+        let key_file = if config.settings_key_file.as_os_str().is_empty() {
+            SettingsKey::default_file(&config.store)
+        } else {
+            config.settings_key_file.clone()
+        };
+        let settings_key = SettingsKey::from_env_or_file(key_file)
+            .map_err(|e| StartError::Config(e.to_string()))?;
         let host_config = adjust(
             HostConfig::default()
+                .settings_key(Some(settings_key))
                 .cache_dir(cache)
                 .developer_mode(config.developer_mode)
                 .idle_timeout(idle)

@@ -416,6 +416,70 @@ fn a_body_over_the_cap_is_413_and_a_user_over_the_rate_is_429() {
 }
 
 #[test]
+fn the_operator_sets_a_mini_apps_settings_and_a_secret_never_comes_back() {
+    let server = TestServer::start(|c| c.developer_mode = true);
+    let f = plaza_test_programs::CITY_SERVICES;
+    let pkg = plaza_host::package::Package::new(&f.manifest_text(), f.component_bytes())
+        .expect("package");
+    let op = server.operator();
+    let (s, v) = op.send_bytes("/v1/admin/packages", &pkg.to_bytes());
+    assert_eq!(s, 200, "{v}");
+    let app = "/v1/admin/apps/cn.gov.hz.city/settings";
+    // Installed with its required secret unset: listed as missing.
+    let (s, v) = op.get("/v1/admin/packages");
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(
+        v["packages"][0]["missing_settings"],
+        json!(["agency-api-key"]),
+        "{v}"
+    );
+    let (s, v) = op.put(
+        &format!("{app}/agency-api-key"),
+        json!({"value": "op-secret-4711"}),
+    );
+    assert_eq!(s, 200, "{v}");
+    let (s, v) = op.put(
+        &format!("{app}/agency-origin"),
+        json!({"value": "https://records.hz.gov.cn"}),
+    );
+    assert_eq!(s, 200, "{v}");
+    let (s, v) = op.get(app);
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(
+        v["settings"],
+        json!([
+            {"name": "agency-origin", "secret": false, "value": "https://records.hz.gov.cn",
+             "source": "set", "updated_at_ms": v["settings"][0]["updated_at_ms"]},
+            {"name": "agency-api-key", "secret": true, "value": null,
+             "source": "set", "updated_at_ms": v["settings"][1]["updated_at_ms"]},
+        ])
+    );
+    assert!(!v.to_string().contains("op-secret-4711"));
+    // Refusals are typed, and never quote the value.
+    let (s, v) = op.put(&format!("{app}/colour"), json!({"value": "red"}));
+    assert_eq!(
+        (s, v["error"]["kind"].as_str()),
+        (404, Some("unknown-setting"))
+    );
+    let (s, v) = op.put(
+        &format!("{app}/agency-origin"),
+        json!({"value": "ftp://op-secret-4711"}),
+    );
+    assert_eq!(
+        (s, v["error"]["kind"].as_str()),
+        (400, Some("invalid-setting")),
+        "{v}"
+    );
+    let (s, v) = op.delete(&format!("{app}/agency-origin"));
+    assert_eq!((s, v["removed"].as_bool()), (200, Some(true)), "{v}");
+    let (_, v) = op.get(app);
+    assert_eq!(v["settings"][0]["source"], "default");
+    // Only the operator.
+    let (s, _) = server.phone("li-na").get(app);
+    assert_eq!(s, 401);
+}
+
+#[test]
 fn the_openapi_document_lists_exactly_the_routes_that_answer() {
     let server = TestServer::start(|_| {});
     let anon = Phone::new(&server.base, "");
@@ -437,6 +501,8 @@ fn the_openapi_document_lists_exactly_the_routes_that_answer() {
         "/v1/admin/policy",
         "/v1/admin/wallets/{user}/top-up",
         "/v1/admin/ledger/verify",
+        "/v1/admin/apps/{app_id}/settings",
+        "/v1/admin/apps/{app_id}/settings/{name}",
         "/healthz",
         "/readyz",
         "/metrics",

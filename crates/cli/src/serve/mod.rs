@@ -115,6 +115,14 @@ pub struct ServeArgs {
     /// answer in the browser before it is dismissed, in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 120)]
     pub prompt_timeout: u64,
+    /// Set a setting of the served mini-apps that declare it, as the host's
+    /// operator would (`plaza config set`): `NAME=VALUE`; repeatable.
+    #[arg(long = "setting", value_name = "NAME=VALUE")]
+    pub settings: Vec<String>,
+    /// The same for a secret setting (sealed with the store's settings
+    /// key, masked in `plaza config list`).
+    #[arg(long = "secret", value_name = "NAME=VALUE")]
+    pub secrets: Vec<String>,
     /// How often --watch looks at the source, in milliseconds.
     #[arg(long, value_name = "MS", default_value_t = 500, hide = true)]
     pub watch_interval: u64,
@@ -251,6 +259,10 @@ pub async fn serve(args: ServeArgs) -> Result<ExitCode> {
                 target.display()
             );
         }
+    }
+    let settings = args.settings.iter().map(|s| (s, false));
+    for (assignment, secret) in settings.chain(args.secrets.iter().map(|s| (s, true))) {
+        crate::settings::set_in_every_declaring_app(&host, assignment, secret)?;
     }
     if args.watch && projects.is_empty() {
         bail!(

@@ -161,6 +161,11 @@ pub fn server_config(
         utc_offset_minutes: crate::zone::utc_offset_minutes(),
         shutdown_grace_secs: 2,
         log_format: "text".into(),
+        // The CLI's own key file when one is named; otherwise the server's
+        // default beside the store, which is the CLI's default too.
+        settings_key_file: std::env::var_os(crate::settings::SETTINGS_KEY_FILE_ENV)
+            .map(PathBuf::from)
+            .unwrap_or_default(),
         issuers: vec![IssuerConfig {
             name: ISSUER.into(),
             hs256_secret: Some(secret.to_string()),

@@ -3,11 +3,12 @@
 //! the wallet here; the user's identity data and consent settings in
 //! `identity.rs`; the user's rights over their data (report, export,
 //! erasure) in `privacy.rs`; the publisher registry and app secrets in
-//! `publishers.rs`.
+//! `publishers.rs`; mini-apps' settings in `settings.rs`.
 
 mod identity;
 mod privacy;
 mod publishers;
+mod settings;
 
 pub use publishers::ReleasedAppId;
 
@@ -85,6 +86,9 @@ pub struct InstalledApp {
     pub component_sha256: String,
     /// When it was installed, ms since the epoch.
     pub installed_at_ms: i64,
+    /// The settings its manifest declares that have neither a value nor a
+    /// default: until the operator sets them, the mini-app gets `not-found`.
+    pub missing_settings: Vec<String>,
 }
 
 /// How components were obtained since the host started.
@@ -168,6 +172,7 @@ impl Host {
                 broadcasts_per_month: config.broadcasts_per_month,
                 rates: RateWindow::default(),
             },
+            settings_key: config.settings_key,
         });
         let runtime = Arc::new(Runtime::new(engine, services.clone(), config.cache_dir)?);
         let inner = Arc::new(HostInner {
@@ -365,9 +370,23 @@ impl Host {
                 capabilities: m.declared().iter().map(|c| c.to_string()).collect(),
                 component_sha256: r.component_sha256,
                 installed_at_ms: r.installed_at_ms,
+                missing_settings: self.missing_settings(&m)?,
             });
         }
         Ok(out)
+    }
+
+    /// The settings of `m` that have neither a value nor a default.
+    fn missing_settings(&self, m: &Manifest) -> Result<Vec<String>> {
+        if m.settings.is_empty() {
+            return Ok(Vec::new());
+        }
+        let records = self.inner.services.store.settings(&m.app.id)?;
+        Ok(crate::settings::describe(m, &records)
+            .into_iter()
+            .filter(|s| s.source == crate::settings::SettingSource::Missing)
+            .map(|s| s.name)
+            .collect())
     }
 
     /// A handle to the session of `user` in `app_id`. Every handle for the

@@ -13,6 +13,7 @@ use crate::gate::Gate;
 use crate::keys::HostKeys;
 use crate::lanes::BusyLanes;
 use crate::sandbox::SandboxLimits;
+use crate::settings::SettingsKey;
 use crate::store::Store;
 use network::Network;
 use std::collections::HashMap;
@@ -44,6 +45,8 @@ pub(crate) struct Services {
     pub(crate) payment: PaymentSettings,
     /// The messaging capability's settings and its rate window.
     pub(crate) messaging: MessagingSettings,
+    /// The key that seals mini-apps' secret settings, if the host has one.
+    pub(crate) settings_key: Option<SettingsKey>,
 }
 
 /// How payments behave.

@@ -42,6 +42,7 @@ macro_rules! conformance_suite {
             package_info_is_the_record_without_the_component,
             packages_list_by_id_replace_and_delete,
             a_host_secret_is_made_once,
+            settings_are_per_app_replaced_deleted_and_erased_at_release,
             payments_pay_once_per_order_and_refunds_return_what_was_paid,
             insured_payments_stay_within_the_annual_cap_and_refunds_return_each_part,
             payments_and_refunds_that_move_money_append_their_audit_entry,
@@ -431,6 +432,59 @@ pub(crate) fn a_host_secret_is_made_once(s: &dyn Store) {
     assert_eq!(s.secret_or_insert("key", b"first").unwrap(), b"first");
     assert_eq!(s.secret_or_insert("key", b"second").unwrap(), b"first");
     assert_eq!(s.secret_or_insert("other", b"third").unwrap(), b"third");
+}
+
+/// A setting of `app`.
+fn setting(app: &str, name: &str, value: &[u8], secret: bool) -> SettingRecord {
+    SettingRecord {
+        app_id: app.into(),
+        name: name.into(),
+        secret,
+        value: value.to_vec(),
+        updated_at_ms: 5,
+    }
+}
+
+pub(crate) fn settings_are_per_app_replaced_deleted_and_erased_at_release(s: &dyn Store) {
+    let (a, b) = ("cn.hz.a", "cn.hz.b");
+    s.put_setting(&setting(a, "origin", b"https://a.example", false))
+        .unwrap();
+    s.put_setting(&setting(a, "key", &[0, 159, 146, 150], true))
+        .unwrap();
+    s.put_setting(&setting(b, "origin", b"https://b.example", false))
+        .unwrap();
+    // By name, the bytes kept as given, each app its own.
+    assert_eq!(
+        s.settings(a).unwrap(),
+        vec![
+            setting(a, "key", &[0, 159, 146, 150], true),
+            setting(a, "origin", b"https://a.example", false),
+        ]
+    );
+    assert_eq!(
+        s.settings(b).unwrap(),
+        vec![setting(b, "origin", b"https://b.example", false)]
+    );
+    // Replaced.
+    s.put_setting(&setting(a, "origin", b"https://a2.example", false))
+        .unwrap();
+    assert_eq!(s.settings(a).unwrap()[1].value, b"https://a2.example");
+    // Deleted once.
+    assert!(s.delete_setting(a, "key").unwrap());
+    assert!(!s.delete_setting(a, "key").unwrap());
+    assert_eq!(s.settings(a).unwrap().len(), 1);
+    assert_eq!(s.settings(b).unwrap().len(), 1);
+    // Kept across uninstall, erased at release (a new publisher of the id
+    // must not get the old one's keys).
+    s.put_package(&package(a, "1.0.0")).unwrap();
+    assert!(s.delete_package(a).unwrap());
+    assert_eq!(s.settings(a).unwrap().len(), 1);
+    assert!(matches!(
+        s.release_app_id(a).unwrap(),
+        ReleaseResult::Released { .. }
+    ));
+    assert!(s.settings(a).unwrap().is_empty());
+    assert_eq!(s.settings(b).unwrap().len(), 1);
 }
 
 // Money.

@@ -1,8 +1,9 @@
 //! The store: installed packages, key-value data, consent decisions, the
-//! audit log, money, messages, identity and the host's secrets. One trait per
+//! audit log, money, messages, identity, the host's secrets and mini-apps'
+//! settings. One trait per
 //! concern, with its records, backend-neutral: this folder holds only those
 //! (this file and one file per further concern: `identity.rs`, `ledger.rs`,
-//! `messaging.rs`, `privacy.rs`, `secrets.rs`).
+//! `messaging.rs`, `privacy.rs`, `secrets.rs`, `settings.rs`).
 //!
 //! One SQLite implementation of them all ([`SqliteStore`], the default) is in
 //! `sqlite/`: the store itself (group commit, connections, schema version
@@ -19,6 +20,7 @@ mod ledger;
 mod messaging;
 mod privacy;
 mod secrets;
+mod settings;
 mod sqlite;
 
 pub use crate::error::{StoreError, StoreResult};
@@ -37,6 +39,7 @@ pub use privacy::{
     SubscriptionRecord, UserMessageRecord, UserRecords,
 };
 pub use secrets::SecretStore;
+pub use settings::{SettingRecord, SettingsStore};
 pub use sqlite::{DEFAULT_MAX_BATCH, GroupCommitStats, SqliteStore};
 
 /// An installed package as the store keeps it.
@@ -290,6 +293,7 @@ pub trait Store:
     + AuditStore
     + ConsentStore
     + SecretStore
+    + SettingsStore
     + LedgerStore
     + MessagingStore
     + PublisherStore
@@ -306,6 +310,7 @@ impl<T> Store for T where
         + AuditStore
         + ConsentStore
         + SecretStore
+        + SettingsStore
         + LedgerStore
         + MessagingStore
         + PublisherStore

@@ -10,6 +10,7 @@ mod messaging;
 mod packages;
 mod privacy;
 mod secrets;
+mod settings;
 
 use crate::store::{StoreError, StoreResult};
 use rusqlite::{Connection, OptionalExtension};
@@ -33,7 +34,9 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 /// outcome) for privacy reports, kept by a trigger and built from the log
 /// ([`privacy::MIGRATE_TO_6`]); `identity_epochs` moves on with each erasure
 /// of a mini-app's data about a user.
-const SCHEMA_VERSION: i64 = 6;
+/// 7: `app_settings` keeps mini-apps' settings ([`settings::SCHEMA`]), a
+/// new table made at open.
+const SCHEMA_VERSION: i64 = 7;
 
 /// The tables of every store concern. Each part is idempotent (`IF NOT
 /// EXISTS`) and applied at every open, so a capability adds its tables by
@@ -49,6 +52,7 @@ const SCHEMA_PARTS: &[&str] = &[
     messaging::SCHEMA,
     identity::SCHEMA,
     privacy::SCHEMA,
+    settings::SCHEMA,
 ];
 
 /// From version 1: sizes count the per-key overhead, and `kv_usage` is
