@@ -40,6 +40,7 @@ pub enum Lang {
 
 impl Lang {
     /// Every language.
+    #[cfg(test)]
     pub const ALL: [Lang; 4] = [Lang::Rust, Lang::Js, Lang::Ts, Lang::Python];
 
     /// The name on the command line.
@@ -76,9 +77,64 @@ impl Lang {
 pub fn build(dir: &Path) -> Result<PathBuf> {
     match Lang::detect(dir)? {
         Lang::Rust => rust::build(dir),
-        lang @ (Lang::Js | Lang::Ts) => js::build(dir, lang),
-        Lang::Python => python::build(dir),
+        lang @ (Lang::Js | Lang::Ts) => unless_fresh(dir, lang, || js::build(dir, lang)),
+        Lang::Python => unless_fresh(dir, Lang::Python, || python::build(dir)),
     }
+}
+
+/// Runs `build` unless `.plaza/app.wasm` was built from the same sources,
+/// manifest, contract and toolchain (componentize-js and componentize-py
+/// take 20-50 s and are not incremental; `plaza pack` and `plaza test` would
+/// otherwise build again what `plaza build` just built).
+fn unless_fresh(dir: &Path, lang: Lang, build: impl FnOnce() -> Result<PathBuf>) -> Result<PathBuf> {
+    let wasm = dir.join(OUT_DIR).join("app.wasm");
+    let stamp = dir.join(OUT_DIR).join("app.wasm.inputs");
+    let inputs = inputs_hash(dir, lang)?;
+    if wasm.is_file() && std::fs::read_to_string(&stamp).is_ok_and(|s| s == inputs) {
+        crate::ui::status("Fresh", &format!("{} ({})", dir.display(), wasm.display()));
+        return Ok(wasm);
+    }
+    let _ = std::fs::remove_file(&stamp);
+    let built = build()?;
+    std::fs::write(&stamp, inputs).with_context(|| format!("writing {}", stamp.display()))?;
+    Ok(built)
+}
+
+/// A hash of what a JavaScript, TypeScript or Python build reads.
+fn inputs_hash(dir: &Path, lang: Lang) -> Result<String> {
+    use std::hash::{DefaultHasher, Hash, Hasher};
+    let mut files = Vec::new();
+    collect_files(&dir.join("src"), &mut files)?;
+    for f in ["plaza.toml", "package.json", "tsconfig.json"] {
+        files.push(dir.join(f));
+    }
+    files.sort();
+    // `DefaultHasher::new` has fixed keys: the same inputs hash the same.
+    let mut h = DefaultHasher::new();
+    (lang.as_str(), env!("CARGO_PKG_VERSION"), toolchain::VERSIONS).hash(&mut h);
+    world::contract_hash(&mut h);
+    for f in files {
+        if let Ok(bytes) = std::fs::read(&f) {
+            (f.strip_prefix(dir).unwrap_or(&f), bytes).hash(&mut h);
+        }
+    }
+    Ok(format!("{:016x}", h.finish()))
+}
+
+/// Every file under `dir` (none if it does not exist).
+fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(());
+    };
+    for entry in entries {
+        let path = entry?.path();
+        if path.is_dir() {
+            collect_files(&path, out)?;
+        } else {
+            out.push(path);
+        }
+    }
+    Ok(())
 }
 
 /// The manifest of the mini-app in `dir`.

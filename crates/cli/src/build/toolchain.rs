@@ -20,6 +20,9 @@ pub const TYPESCRIPT: &str = "5.6.3";
 /// componentize-py.
 pub const COMPONENTIZE_PY: &str = "0.25.1";
 
+/// Every pinned version, for what a build depends on.
+pub const VERSIONS: [&str; 4] = [JCO, COMPONENTIZE_JS, TYPESCRIPT, COMPONENTIZE_PY];
+
 /// The environment variable naming a toolchain folder shared by mini-apps.
 pub const ENV: &str = "PLAZA_TOOLCHAINS";
 

@@ -49,6 +49,12 @@ pub fn world_wit(manifest: &Manifest) -> String {
     text
 }
 
+/// Feeds the embedded contract to `h` (for [`super::inputs_hash`]).
+pub fn contract_hash(h: &mut impl std::hash::Hasher) {
+    use std::hash::Hash;
+    (contract::PLAZA_HOST_WIT, contract::WASI_HTTP_WIT).hash(h);
+}
+
 /// Whether the world of `manifest` needs the WASI HTTP interfaces.
 pub fn needs_wasi_http(manifest: &Manifest) -> bool {
     IMPORTS

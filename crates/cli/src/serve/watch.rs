@@ -8,10 +8,17 @@ use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 /// What the source looks like: every file's path, size and modification
-/// time under `src/` and `assets/`, and `Cargo.toml` and `plaza.toml`.
+/// time under `src/` and `assets/`, and the manifest and build files of
+/// every language.
 fn fingerprint(dir: &Path) -> Vec<(String, u64, Option<SystemTime>)> {
     let mut out = Vec::new();
-    for f in ["Cargo.toml", "plaza.toml", "Cargo.lock"] {
+    for f in [
+        "plaza.toml",
+        "Cargo.toml",
+        "Cargo.lock",
+        "package.json",
+        "tsconfig.json",
+    ] {
         add(&dir.join(f), &mut out);
     }
     walk(&dir.join("src"), &mut out, 0);
