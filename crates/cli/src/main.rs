@@ -336,9 +336,13 @@ enum Command {
         #[arg(long, value_name = "PATH")]
         extism: Option<PathBuf>,
         /// Only these groups: install, session, event, call, sessions,
-        /// payments, extism.
+        /// payments, extism, leakers, languages.
         #[arg(long, value_name = "NAME", num_args = 1..)]
         only: Vec<String>,
+        /// Packages (`.plaza`) of mini-apps in other languages, measured by
+        /// the `languages` group (scripts/bench-languages.sh builds them).
+        #[arg(long, value_name = "FILE")]
+        package: Vec<PathBuf>,
     },
     /// Show the audit log: what each mini-app accessed, and what it was denied.
     Audit {
@@ -453,11 +457,13 @@ async fn dispatch(command: Command) -> Result<ExitCode> {
             json,
             extism,
             only,
+            package,
         } => {
             let report = plaza_bench::run(&plaza_bench::Options {
                 quick,
                 only,
                 extism,
+                packages: package,
             })
             .await?;
             if json {

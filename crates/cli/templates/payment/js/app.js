@@ -9,6 +9,7 @@
 
 import * as payment from 'plaza:host/payment@0.1.0';
 import * as storage from 'plaza:host/storage@0.1.0';
+import { getProfile } from 'plaza:host/identity@0.1.0';
 import { write } from 'plaza:host/log@0.1.0';
 
 /** What the shop sells: id, name, price in fen. */
@@ -29,6 +30,12 @@ export const app = {
 
 function home(...first) {
   const blocks = [...first];
+  // The host asks the user's consent at the first call and remembers it.
+  try {
+    blocks.push({ tag: 'text', val: `Welcome, ${getProfile().nickname}.` });
+  } catch {
+    // No consent: no greeting.
+  }
   for (const [id, name, price] of MENU) {
     blocks.push({ tag: 'item', val: { title: name, detail: money(price), action: `buy:${id}` } });
   }

@@ -11,7 +11,7 @@ error raises `Err`, with the WIT error in `e.value`.
 from componentize_py_types import Err
 from wit_world import exports
 from wit_world.exports import app
-from wit_world.imports import log, payment, storage
+from wit_world.imports import identity, log, payment, storage
 
 # What the shop sells: id, name, price in fen.
 MENU = [
@@ -34,6 +34,11 @@ class App(exports.App):
 
 def home(*first: app.Block) -> list[app.Block]:
     blocks = list(first)
+    # The host asks the user's consent at the first call and remembers it.
+    try:
+        blocks.append(app.Block_Text(f"Welcome, {identity.get_profile().nickname}."))
+    except Err:
+        pass  # No consent: no greeting.
     for item_id, name, price in MENU:
         blocks.append(app.Block_Item(app.ListItem(name, money(price), f"buy:{item_id}")))
     blocks.append(button("My orders", "orders"))
