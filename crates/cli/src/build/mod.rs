@@ -128,6 +128,9 @@ fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
     };
     for entry in entries {
         let path = entry?.path();
+        if path.file_name().is_some_and(|n| n == "__pycache__") {
+            continue;
+        }
         if path.is_dir() {
             collect_files(&path, out)?;
         } else {

@@ -43,7 +43,8 @@ fn walk(dir: &Path, out: &mut Vec<(String, u64, Option<SystemTime>)>, depth: usi
     for e in entries.filter_map(Result::ok) {
         let path = e.path();
         match e.file_type() {
-            Ok(t) if t.is_dir() => walk(&path, out, depth + 1),
+            // Python's bytecode cache is not source.
+            Ok(t) if t.is_dir() && e.file_name() != "__pycache__" => walk(&path, out, depth + 1),
             Ok(t) if t.is_file() => add(&path, out),
             _ => {}
         }
