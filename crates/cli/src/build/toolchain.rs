@@ -68,9 +68,6 @@ impl Python {
     /// `componentize-py`.
     pub fn componentize_py(&self) -> Command {
         let mut c = Command::new(self.venv.join("bin/python"));
-        // No `__pycache__` in the mini-app's `src/`: it would change what
-        // `plaza build` and `plaza serve --watch` see as the source.
-        c.env("PYTHONDONTWRITEBYTECODE", "1");
         c.args([
             "-c",
             "import sys; from componentize_py import script; sys.argv[0] = 'componentize-py'; sys.exit(script())",
