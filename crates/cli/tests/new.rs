@@ -259,3 +259,30 @@ fn bad_names_folders_ids_and_templates_are_refused_with_the_fix() {
     );
     assert!(!root.join("clinic").exists());
 }
+
+/// Without Node.js or Python on the PATH, `plaza build` says what to install
+/// instead of failing inside a toolchain; nothing is installed.
+#[test]
+fn a_missing_node_or_python_is_named_with_where_to_get_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    for (lang, program) in [("js", "node"), ("ts", "node"), ("python", "python3")] {
+        let name = format!("no-{lang}");
+        ok(&plaza(root, &["new", &name, "--lang", lang]), "plaza new");
+        let o = Command::new(env!("CARGO_BIN_EXE_plaza"))
+            .args(["build", "."])
+            .current_dir(root.join(&name))
+            .env("PATH", root.join("empty-path"))
+            .env("PLAZA_TOOLCHAINS", root.join("toolchains"))
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("run plaza");
+        assert!(!o.status.success());
+        assert!(
+            err(&o).contains(&format!("`{program}` is not on PATH: install it (https://")),
+            "{lang}: {}",
+            err(&o)
+        );
+        assert!(!root.join("toolchains").exists(), "nothing was installed");
+    }
+}
