@@ -23,8 +23,16 @@ fn main() {
         for path in files {
             let path = path.canonicalize().expect("a WIT file's path");
             println!("cargo:rerun-if-changed={}", path.display());
-            let file = path.file_name().and_then(|n| n.to_str()).expect("a file name");
-            writeln!(out, "    ({file:?}, include_str!({:?})),", path.display().to_string()).unwrap();
+            let file = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .expect("a file name");
+            writeln!(
+                out,
+                "    ({file:?}, include_str!({:?})),",
+                path.display().to_string()
+            )
+            .unwrap();
         }
         writeln!(out, "];").unwrap();
     }

@@ -59,7 +59,10 @@ async fn one(package: &Package, sessions: u32, dir: &Path) -> Result<Vec<Row>> {
     let outcome = host.install(refused).await;
     let refused_time = start.elapsed();
     anyhow::ensure!(outcome.is_err(), "{app} without capabilities installed");
-    anyhow::ensure!(host.cache_stats().compiled == 0, "a refused {app} was compiled");
+    anyhow::ensure!(
+        host.cache_stats().compiled == 0,
+        "a refused {app} was compiled"
+    );
 
     // Installed: compiled into an empty cache.
     let host = setup::plaza_host(dir, Some(cache.clone()), limits(sessions))?;

@@ -17,7 +17,14 @@ use std::time::Instant;
 
 /// The groups `--only` selects.
 pub const GROUPS: &[&str] = &[
-    "install", "session", "event", "call", "sessions", "payments", "extism", "leakers",
+    "install",
+    "session",
+    "event",
+    "call",
+    "sessions",
+    "payments",
+    "extism",
+    "leakers",
     "languages",
 ];
 

@@ -99,7 +99,11 @@ pub async fn test(args: TestArgs, cache_dir: PathBuf) -> Result<ExitCode> {
 /// are not read as scenarios.
 fn scenario_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     let current = [PathBuf::from(".")];
-    let paths = if paths.is_empty() { &current[..] } else { paths };
+    let paths = if paths.is_empty() {
+        &current[..]
+    } else {
+        paths
+    };
     paths
         .iter()
         .map(|p| {

@@ -30,7 +30,11 @@ fn check(lang: &str, extension: &str, command: &[&str]) {
     )
     .unwrap();
     let blocks = blocks(&text, lang);
-    assert!(blocks.len() >= 5, "docs/languages.md has {} {lang} blocks", blocks.len());
+    assert!(
+        blocks.len() >= 5,
+        "docs/languages.md has {} {lang} blocks",
+        blocks.len()
+    );
     let tmp = tempfile::tempdir().unwrap();
     for (i, block) in blocks.iter().enumerate() {
         let file = tmp.path().join(format!("example{i}.{extension}"));

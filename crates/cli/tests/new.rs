@@ -70,7 +70,10 @@ fn template_works_as_generated(template: &str, lang: &str, name: &str, home_titl
         "ts" => &["package.json", "tsconfig.json", "src/app.ts"],
         _ => &["src/app.py"],
     };
-    for file in files.iter().chain(&["plaza.toml", ".gitignore", "README.md"]) {
+    for file in files
+        .iter()
+        .chain(&["plaza.toml", ".gitignore", "README.md"])
+    {
         assert!(app.join(file).is_file(), "{file} missing");
     }
     let manifest = std::fs::read_to_string(app.join("plaza.toml")).unwrap();
@@ -154,7 +157,14 @@ fn template_works_as_generated(template: &str, lang: &str, name: &str, home_titl
     std::fs::write(&script, "quit\n").unwrap();
     let o = plaza(
         &app,
-        &["run", &id, "--script", script.to_str().unwrap(), "--consent", "allow"],
+        &[
+            "run",
+            &id,
+            "--script",
+            script.to_str().unwrap(),
+            "--consent",
+            "allow",
+        ],
     );
     let page = ok(&o, "plaza run");
     // The host's questions (the payment template asks for the profile) come

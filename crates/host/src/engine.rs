@@ -599,7 +599,13 @@ fn read_imports(app: &str, bytes: &[u8]) -> Result<Vec<String>> {
             }
             Payload::ComponentImportSection(reader) if depth == 1 => {
                 for import in reader {
-                    names.push(import.map_err(|e| invalid(e.to_string()))?.name.name.to_string());
+                    names.push(
+                        import
+                            .map_err(|e| invalid(e.to_string()))?
+                            .name
+                            .name
+                            .to_string(),
+                    );
                 }
             }
             Payload::End(_) => depth = depth.saturating_sub(1),

@@ -21,7 +21,6 @@ use plaza_host::manifest::Manifest;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-
 /// Where `plaza build` writes what it makes in a mini-app's folder.
 pub const OUT_DIR: &str = ".plaza";
 
@@ -86,7 +85,11 @@ pub fn build(dir: &Path) -> Result<PathBuf> {
 /// manifest, contract and toolchain (componentize-js and componentize-py
 /// take 20-50 s and are not incremental; `plaza pack` and `plaza test` would
 /// otherwise build again what `plaza build` just built).
-fn unless_fresh(dir: &Path, lang: Lang, build: impl FnOnce() -> Result<PathBuf>) -> Result<PathBuf> {
+fn unless_fresh(
+    dir: &Path,
+    lang: Lang,
+    build: impl FnOnce() -> Result<PathBuf>,
+) -> Result<PathBuf> {
     let wasm = dir.join(OUT_DIR).join("app.wasm");
     let stamp = dir.join(OUT_DIR).join("app.wasm.inputs");
     let inputs = inputs_hash(dir, lang)?;
@@ -111,7 +114,12 @@ fn inputs_hash(dir: &Path, lang: Lang) -> Result<String> {
     files.sort();
     // `DefaultHasher::new` has fixed keys: the same inputs hash the same.
     let mut h = DefaultHasher::new();
-    (lang.as_str(), env!("CARGO_PKG_VERSION"), toolchain::VERSIONS).hash(&mut h);
+    (
+        lang.as_str(),
+        env!("CARGO_PKG_VERSION"),
+        toolchain::VERSIONS,
+    )
+        .hash(&mut h);
     world::contract_hash(&mut h);
     for f in files {
         if let Ok(bytes) = std::fs::read(&f) {

@@ -88,19 +88,33 @@ pub fn node(app_dir: &Path) -> Result<Node> {
         "JavaScript and TypeScript mini-apps are built with Node.js 18 or newer (and npm)",
         "https://nodejs.org",
     )?;
-    let prefix = root(app_dir).join(format!("node-jco-{JCO}-cjs-{COMPONENTIZE_JS}-ts-{TYPESCRIPT}"));
-    install_once(&prefix, "jco, componentize-js and TypeScript with npm", |tmp| {
-        std::fs::create_dir_all(tmp)?;
-        super::run(
-            Command::new("npm")
-                .args(["install", "--no-audit", "--no-fund", "--loglevel=error", "--prefix"])
-                .arg(tmp)
-                .arg(format!("@bytecodealliance/jco@{JCO}"))
-                .arg(format!("@bytecodealliance/componentize-js@{COMPONENTIZE_JS}"))
-                .arg(format!("typescript@{TYPESCRIPT}")),
-            "npm install",
-        )
-    })?;
+    let prefix = root(app_dir).join(format!(
+        "node-jco-{JCO}-cjs-{COMPONENTIZE_JS}-ts-{TYPESCRIPT}"
+    ));
+    install_once(
+        &prefix,
+        "jco, componentize-js and TypeScript with npm",
+        |tmp| {
+            std::fs::create_dir_all(tmp)?;
+            super::run(
+                Command::new("npm")
+                    .args([
+                        "install",
+                        "--no-audit",
+                        "--no-fund",
+                        "--loglevel=error",
+                        "--prefix",
+                    ])
+                    .arg(tmp)
+                    .arg(format!("@bytecodealliance/jco@{JCO}"))
+                    .arg(format!(
+                        "@bytecodealliance/componentize-js@{COMPONENTIZE_JS}"
+                    ))
+                    .arg(format!("typescript@{TYPESCRIPT}")),
+                "npm install",
+            )
+        },
+    )?;
     Ok(Node { prefix })
 }
 
@@ -116,7 +130,13 @@ pub fn python(app_dir: &Path) -> Result<Python> {
         )?;
         super::run(
             Command::new(tmp.join("bin/python"))
-                .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"])
+                .args([
+                    "-m",
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--disable-pip-version-check",
+                ])
                 .arg(format!("componentize-py=={COMPONENTIZE_PY}")),
             "pip install componentize-py",
         )
@@ -139,11 +159,7 @@ fn require(program: &str, why: &str, url: &str) -> Result<()> {
 /// Installs into `dir` with `install` unless a finished install is there.
 /// The install goes to a folder of its own, renamed into place when done,
 /// so concurrent builds (and interrupted ones) never see half a toolchain.
-fn install_once(
-    dir: &Path,
-    what: &str,
-    install: impl FnOnce(&Path) -> Result<()>,
-) -> Result<()> {
+fn install_once(dir: &Path, what: &str, install: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
     let done = |d: &Path| d.join(".plaza-installed").is_file();
     if done(dir) {
         return Ok(());
@@ -152,11 +168,14 @@ fn install_once(
     std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
     let tmp = parent.join(format!(
         ".{}.{}.tmp",
-        dir.file_name().and_then(|n| n.to_str()).unwrap_or("toolchain"),
+        dir.file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("toolchain"),
         std::process::id()
     ));
     let _ = std::fs::remove_dir_all(&tmp);
-    let progress = crate::ui::Progress::start("Installing", &format!("{what} into {}", dir.display()));
+    let progress =
+        crate::ui::Progress::start("Installing", &format!("{what} into {}", dir.display()));
     let result = install(&tmp).and_then(|()| {
         std::fs::write(tmp.join(".plaza-installed"), "")?;
         Ok(())

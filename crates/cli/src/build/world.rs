@@ -24,7 +24,10 @@ pub const IMPORTS: &[(Option<Capability>, &str)] = &[
     (Some(Capability::Storage), "plaza:host/storage@0.1.0"),
     (Some(Capability::Log), "plaza:host/log@0.1.0"),
     (Some(Capability::Clock), "plaza:host/clock@0.1.0"),
-    (Some(Capability::Network), "wasi:http/outgoing-handler@0.2.12"),
+    (
+        Some(Capability::Network),
+        "wasi:http/outgoing-handler@0.2.12",
+    ),
 ];
 
 /// What every mini-app exports.
@@ -118,7 +121,10 @@ mod tests {
             .expect("host-api/wit/world.wit")
             .1;
         for line in world.lines().map(str::trim) {
-            if let Some(name) = line.strip_prefix("import ").and_then(|l| l.strip_suffix(';')) {
+            if let Some(name) = line
+                .strip_prefix("import ")
+                .and_then(|l| l.strip_suffix(';'))
+            {
                 let interface = format!("plaza:host/{name}@{}", plaza_host_version());
                 assert!(
                     IMPORTS.iter().any(|(_, i)| *i == interface),
@@ -171,7 +177,9 @@ mod tests {
                 .map(|k| resolve.name_world_key(k))
                 .collect();
             assert_eq!(
-                imports.iter().any(|i| i.starts_with("wasi:http/outgoing-handler")),
+                imports
+                    .iter()
+                    .any(|i| i.starts_with("wasi:http/outgoing-handler")),
                 http,
                 "{imports:?}"
             );
