@@ -34,7 +34,7 @@ const EXAMPLES: &[(&str, &str)] = &[
         "build",
         "plaza build .                            # prints the component's path
   plaza build sample-miniapps/hospital --quiet
-  PLAZA_TOOLCHAINS=~/.cache/plaza plaza build my-shop   # JS/TS/Python toolchains shared by your mini-apps",
+  plaza build my-shop                      # JS/TS/Python: the world from plaza.toml, pinned toolchains",
     ),
     (
         "pack",
@@ -75,7 +75,7 @@ const EXAMPLES: &[(&str, &str)] = &[
         "bench",
         "plaza bench --quick
   plaza bench --only event call --json
-  scripts/bench-languages.sh                # install, refusal and memory per session in each language",
+  plaza bench --only languages --package notes-js.plaza --package notes-py.plaza",
     ),
     (
         "audit",
