@@ -21,6 +21,7 @@ const EXAMPLES: &[(&str, &str)] = &[
         "plaza new my-clinic
   plaza new city-news --template service-account
   plaza new tea-shop --template payment --id cn.hz.teashop
+  plaza new hotel-finder --lang ts          # or js, python (rust is the default)
   plaza new apps/tea-shop --sdk-path ~/src/plaza/crates/sdk",
     ),
     (
@@ -32,7 +33,8 @@ const EXAMPLES: &[(&str, &str)] = &[
     (
         "build",
         "plaza build .                            # prints the component's path
-  plaza build sample-miniapps/hospital --quiet",
+  plaza build sample-miniapps/hospital --quiet
+  plaza build my-shop                      # JS/TS/Python: the world from plaza.toml, pinned toolchains",
     ),
     (
         "pack",
@@ -65,14 +67,15 @@ const EXAMPLES: &[(&str, &str)] = &[
     ),
     (
         "test",
-        "plaza test scenarios
+        "plaza test                                # in a mini-app's folder: its scenarios
   plaza test tests/scenarios --filter refund --show
   plaza test tests/scenarios --junit results.xml --jobs 2",
     ),
     (
         "bench",
         "plaza bench --quick
-  plaza bench --only event call --json",
+  plaza bench --only event call --json
+  plaza bench --only languages --package notes-js.plaza --package notes-py.plaza",
     ),
     (
         "audit",

@@ -74,8 +74,9 @@ struct StoreArg {
 enum Command {
     /// Create a mini-app from a template, ready to build, test and sign.
     ///
-    /// Writes Cargo.toml, src/lib.rs, a commented plaza.toml and a scenario
-    /// test that pass as they are (`plaza test NAME/scenarios`).
+    /// Writes the code (Rust, JavaScript, TypeScript or Python: `--lang`), a
+    /// commented plaza.toml and a scenario test that pass as they are
+    /// (`plaza test NAME`).
     New(new::NewArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions {
@@ -217,10 +218,15 @@ enum Command {
         #[command(flatten)]
         store: StoreArg,
     },
-    /// Compile a Rust mini-app (a directory with Cargo.toml and plaza.toml)
-    /// for wasm32-wasip2; prints the component's path.
+    /// Compile a mini-app into a component; prints the component's path.
+    ///
+    /// Rust (Cargo.toml) with cargo for wasm32-wasip2; JavaScript
+    /// (package.json), TypeScript (with tsconfig.json) and Python
+    /// (src/app.py) against the world plaza.toml declares, with pinned
+    /// toolchains installed into .plaza/toolchains (or $PLAZA_TOOLCHAINS).
     Build {
-        /// The mini-app's directory.
+        /// The mini-app's directory (default: the current one).
+        #[arg(default_value = ".")]
         dir: PathBuf,
     },
     /// Build a mini-app and pack its manifest and component into one file.
@@ -340,9 +346,13 @@ enum Command {
         #[arg(long, value_name = "PATH")]
         extism: Option<PathBuf>,
         /// Only these groups: install, session, event, call, sessions,
-        /// payments, extism.
+        /// payments, extism, leakers, languages.
         #[arg(long, value_name = "NAME", num_args = 1..)]
         only: Vec<String>,
+        /// Packages (`.plaza`) of mini-apps in other languages, measured by
+        /// the `languages` group (scripts/bench-languages.sh builds them).
+        #[arg(long, value_name = "FILE")]
+        package: Vec<PathBuf>,
     },
     /// Show the audit log: what each mini-app accessed, and what it was denied.
     Audit {
@@ -458,11 +468,13 @@ async fn dispatch(command: Command) -> Result<ExitCode> {
             json,
             extism,
             only,
+            package,
         } => {
             let report = plaza_bench::run(&plaza_bench::Options {
                 quick,
                 only,
                 extism,
+                packages: package,
             })
             .await?;
             if json {

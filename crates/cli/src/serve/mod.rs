@@ -76,7 +76,8 @@ developer tool that answers only on loopback).";
 #[derive(clap::Args, Debug)]
 pub struct ServeArgs {
     /// Mini-apps to serve: package files (`.plaza`) and mini-app project
-    /// directories (with Cargo.toml and plaza.toml; built, packed and signed
+    /// directories (plaza.toml and Rust, JavaScript, TypeScript or Python code;
+    /// built, packed and signed
     /// by the simulator). Without any, the store's installed mini-apps.
     #[arg(value_name = "PACKAGE|DIR")]
     pub targets: Vec<PathBuf>,
@@ -95,7 +96,7 @@ pub struct ServeArgs {
     #[arg(long, default_value = "guest")]
     pub user: String,
     /// Rebuild, reinstall and reload a project directory when its source
-    /// (src/, assets/, Cargo.toml, plaza.toml) changes.
+    /// (src/, assets/, plaza.toml, Cargo.toml, package.json, tsconfig.json) changes.
     #[arg(long)]
     pub watch: bool,
     /// Install project directories unsigned: they run as unverified
@@ -266,7 +267,7 @@ pub async fn serve(args: ServeArgs) -> Result<ExitCode> {
     }
     if args.watch && projects.is_empty() {
         bail!(
-            "--watch rebuilds mini-app project directories: give one (a directory with Cargo.toml and plaza.toml)"
+            "--watch rebuilds mini-app project directories: give one (a directory with plaza.toml and its code, as `plaza new` makes)"
         );
     }
 

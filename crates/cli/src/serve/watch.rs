@@ -9,10 +9,17 @@ use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 /// What the source looks like: every file's path, size and modification
-/// time under `src/` and `assets/`, and `Cargo.toml` and `plaza.toml`.
+/// time under `src/` and `assets/`, and the manifest and build files of
+/// every language.
 fn fingerprint(dir: &Path) -> Vec<(String, u64, Option<SystemTime>)> {
     let mut out = Vec::new();
-    for f in ["Cargo.toml", "plaza.toml", "Cargo.lock"] {
+    for f in [
+        "plaza.toml",
+        "Cargo.toml",
+        "Cargo.lock",
+        "package.json",
+        "tsconfig.json",
+    ] {
         add(&dir.join(f), &mut out);
     }
     walk(&dir.join("src"), &mut out, 0);
@@ -37,7 +44,8 @@ fn walk(dir: &Path, out: &mut Vec<(String, u64, Option<SystemTime>)>, depth: usi
     for e in entries.filter_map(Result::ok) {
         let path = e.path();
         match e.file_type() {
-            Ok(t) if t.is_dir() => walk(&path, out, depth + 1),
+            // Python's bytecode cache is not source.
+            Ok(t) if t.is_dir() && e.file_name() != "__pycache__" => walk(&path, out, depth + 1),
             Ok(t) if t.is_file() => add(&path, out),
             _ => {}
         }
