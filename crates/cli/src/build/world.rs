@@ -24,6 +24,7 @@ pub const IMPORTS: &[(Option<Capability>, &str)] = &[
     (Some(Capability::Storage), "plaza:host/storage@0.1.0"),
     (Some(Capability::Log), "plaza:host/log@0.1.0"),
     (Some(Capability::Clock), "plaza:host/clock@0.1.0"),
+    (Some(Capability::Config), "plaza:host/config@0.1.0"),
     (
         Some(Capability::Network),
         "wasi:http/outgoing-handler@0.2.12",
