@@ -27,6 +27,7 @@ mod network;
 mod patient_attacker;
 mod pool;
 mod privacy;
+mod publisher_api;
 mod shop;
 mod sim_probe;
 mod trust;

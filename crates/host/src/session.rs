@@ -444,6 +444,8 @@ async fn start_instance(runtime: &Arc<Runtime>, user: &str, app_id: &str) -> Res
         .store
         .app_id_owner(app_id)?
         .map_or(0, |owner| owner.generation);
+    // The user opened the mini-app: its back-end may address them by openid.
+    crate::capabilities::identity::remember_openid(services, user, app_id)?;
     let subject = Subject {
         user: user.to_string(),
         session: id.clone(),

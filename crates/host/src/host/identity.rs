@@ -4,7 +4,7 @@
 
 use super::Host;
 use crate::capabilities::LoginExchange;
-use crate::capabilities::identity::{openid, unionid};
+use crate::capabilities::identity::unionid;
 use crate::error::{Error, Result};
 use crate::hex;
 use crate::manifest::Scope;
@@ -116,45 +116,44 @@ impl Host {
                 app: app_id.to_string(),
             });
         }
+        self.take_login_code(app_id, code, "identity.login-exchange")
+    }
+
+    /// Uses up a login code of `app_id` for the user's openid and unionid,
+    /// audited as `what`; the openid is remembered for the publisher API.
+    pub(crate) fn take_login_code(
+        &self,
+        app_id: &str,
+        code: &str,
+        what: &str,
+    ) -> Result<LoginExchange> {
+        let services = &self.inner.services;
         let now = services.clock.now_ms();
         let taken = services
             .store
             .take_login_code(app_id, &hex::sha256(code.as_bytes()), now)?;
+        let app = app_id.to_string();
         let record = match taken {
             LoginCodeTake::Taken(record) => record,
-            LoginCodeTake::Used => {
-                return Err(Error::LoginCodeReused {
-                    app: app_id.to_string(),
-                });
-            }
+            LoginCodeTake::Used => return Err(Error::LoginCodeReused { app }),
             LoginCodeTake::Expired { expires_at_ms } => {
                 return Err(Error::LoginCodeExpired {
-                    app: app_id.to_string(),
+                    app,
                     expired_at_ms: expires_at_ms,
                 });
             }
-            LoginCodeTake::Unknown => {
-                return Err(Error::UnknownLoginCode {
-                    app: app_id.to_string(),
-                });
-            }
+            LoginCodeTake::Unknown => return Err(Error::UnknownLoginCode { app }),
         };
         self.inner.audit_host(
             &record.user,
             app_id,
-            "identity.login-exchange",
+            what,
             Outcome::Allowed,
             "the mini-app's backend exchanged a login code for the openid and unionid",
         );
         let epoch = services.store.identity_epoch(&record.user, app_id)?;
         Ok(LoginExchange {
-            openid: openid(
-                &services.keys,
-                &record.user,
-                app_id,
-                self.app_id_generation(app_id)?,
-                epoch,
-            ),
+            openid: self.remember_openid(&record.user, app_id)?,
             unionid: unionid(&services.keys, &record.user, &record.publisher, epoch),
         })
     }

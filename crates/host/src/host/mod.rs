@@ -3,12 +3,17 @@
 //! the wallet here; the user's identity data and consent settings in
 //! `identity.rs`; the user's rights over their data (report, export,
 //! erasure) in `privacy.rs`; the publisher registry and app secrets in
-//! `publishers.rs`.
+//! `publishers.rs`; the publisher API (a mini-app's back-end) in
+//! `backend.rs`.
 
+mod backend;
 mod identity;
 mod privacy;
 mod publishers;
 
+pub use backend::{
+    ACCESS_TOKEN_TTL_MS, AccessToken, DayStatement, MAX_LINK_BYTES, Publisher, PublisherPayment,
+};
 pub use publishers::ReleasedAppId;
 
 use crate::config::HostConfig;
@@ -168,6 +173,7 @@ impl Host {
                 broadcasts_per_month: config.broadcasts_per_month,
                 rates: RateWindow::default(),
             },
+            backend_rate: (config.backend_calls_per_minute, RateWindow::default()),
         });
         let runtime = Arc::new(Runtime::new(engine, services.clone(), config.cache_dir)?);
         let inner = Arc::new(HostInner {
@@ -739,6 +745,8 @@ impl Host {
                 app: app_id.to_string(),
             });
         }
+        // The back-end replies to the user by the openid.
+        self.remember_openid(user, app_id)?;
         session::record_user_message(&self.inner.services, user, app_id, text)
     }
 

@@ -44,6 +44,8 @@ pub(crate) struct Services {
     pub(crate) payment: PaymentSettings,
     /// The messaging capability's settings and its rate window.
     pub(crate) messaging: MessagingSettings,
+    /// The publisher API's calls per mini-app a minute, and its window.
+    pub(crate) backend_rate: (u32, RateWindow),
 }
 
 /// How payments behave.

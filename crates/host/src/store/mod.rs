@@ -1,7 +1,7 @@
 //! The store: installed packages, key-value data, consent decisions, the
 //! audit log, money, messages, identity and the host's secrets. One trait per
 //! concern, with its records, backend-neutral: this folder holds only those
-//! (this file and one file per further concern: `identity.rs`, `ledger.rs`,
+//! (this file and one file per further concern: `backend.rs`, `identity.rs`, `ledger.rs`,
 //! `messaging.rs`, `privacy.rs`, `secrets.rs`).
 //!
 //! One SQLite implementation of them all ([`SqliteStore`], the default) is in
@@ -12,6 +12,7 @@
 //! implements them and runs the conformance suite (`conformance.rs`, tests
 //! written against the traits only) with one `conformance_suite!` call.
 
+mod backend;
 #[cfg(test)]
 mod conformance;
 mod identity;
@@ -22,6 +23,7 @@ mod secrets;
 mod sqlite;
 
 pub use crate::error::{StoreError, StoreResult};
+pub use backend::OpenidStore;
 pub use identity::{
     GeoPoint, LoginCodeRecord, LoginCodeTake, LoginStore, PublisherRecord, PublisherStore,
     RealNameRecord, UserDataStore, UserProfile,
@@ -296,6 +298,7 @@ pub trait Store:
     + LoginStore
     + UserDataStore
     + PrivacyStore
+    + OpenidStore
     + 'static
 {
 }
@@ -312,6 +315,7 @@ impl<T> Store for T where
         + LoginStore
         + UserDataStore
         + PrivacyStore
+        + OpenidStore
         + 'static
 {
 }

@@ -242,7 +242,7 @@ impl PrivacyStore for SqliteStore {
             refunds: collect(
                 &tx,
                 "SELECT r.tx_id, r.app_id, r.order_id, r.amount, r.wallet_part, r.insurance_part,
-                        r.reason, r.at_ms
+                        r.reason, r.at_ms, r.refund_id
                  FROM refunds r JOIN payments p
                      ON p.app_id = r.app_id AND p.generation = r.generation AND p.order_id = r.order_id
                  WHERE p.user_id = ?1 AND (?2 IS NULL OR p.app_id = ?2) ORDER BY r.at_ms, r.tx_id",
@@ -257,6 +257,7 @@ impl PrivacyStore for SqliteStore {
                         insurance_part: r.get::<_, i64>(5)? as u64,
                         reason: r.get(6)?,
                         at_ms: r.get(7)?,
+                        refund_id: r.get(8)?,
                     })
                 },
             )?,
