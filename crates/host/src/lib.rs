@@ -57,8 +57,8 @@ pub use engine::{
 pub use error::{Error, GuestFault, Result};
 pub use host::{
     ACCESS_TOKEN_TTL_MS, AccessLine, AccessToken, AppAccess, AppExport, CacheStats, DayStatement,
-    Erasure, ExportedValue, Host, InstallReport, InstalledApp, MAX_LINK_BYTES, PrivacyExport,
-    PrivacyReport, Publisher, PublisherPayment, ReleasedAppId, WalletExport,
+    Erasure, ExportedValue, Host, InstallReport, InstalledApp, LinkTarget, MAX_LINK_BYTES,
+    PrivacyExport, PrivacyReport, Publisher, PublisherPayment, ReleasedAppId, WalletExport,
 };
 pub use services::network::NetworkConfig;
 pub use session::{MAX_CHAT_ATTEMPTS, MAX_PAGE_STACK, Session};

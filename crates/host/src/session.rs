@@ -292,7 +292,7 @@ impl Session {
 }
 
 /// Splits `/path?a=1&b=2` into the path and its query parameters.
-fn split_query(path: &str) -> (String, Vec<FieldValue>) {
+pub(crate) fn split_query(path: &str) -> (String, Vec<FieldValue>) {
     match path.split_once('?') {
         None => (path.to_string(), Vec::new()),
         Some((p, q)) => (

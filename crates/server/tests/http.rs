@@ -427,6 +427,7 @@ fn the_openapi_document_lists_exactly_the_routes_that_answer() {
         "/v1/prompts/{id}",
         "/v1/me/inbox",
         "/v1/me/inbox/{id}/read",
+        "/v1/me/inbox/{id}/open",
         "/v1/me/wallet",
         "/v1/me/grants",
         "/v1/me/grants/{app_id}/{scope}",

@@ -161,7 +161,7 @@ fn the_hospitals_back_end_finds_messages_and_refunds_only_its_own_patients() {
                     "/v1/publisher/messages",
                     json!({"openid": openid, "template": "doctor-ready",
                            "fields": {"doctor": "Dr. Chen Li", "room": "3"},
-                           "link": "/"}),
+                           "link": "/bookings"}),
                 )
             })
         })
@@ -178,7 +178,25 @@ fn the_hospitals_back_end_finds_messages_and_refunds_only_its_own_patients() {
         .filter(|m| m["template_id"] == "doctor-ready")
         .collect();
     assert_eq!(ready.len(), 1, "{inbox}");
-    assert_eq!(ready[0]["link"], "/");
+    assert_eq!(ready[0]["link"], "/bookings");
+    // The phone opens it: the hospital at the patient's bookings.
+    let li_na = server.phone("li-na");
+    let (s, opened) = li_na.post(
+        &format!("/v1/me/inbox/{}/open", ready[0]["id"].as_str().unwrap()),
+        json!({}),
+    );
+    assert_eq!(s, 200, "{opened}");
+    assert_eq!(opened["app_id"], HOSPITAL);
+    assert_eq!(opened["page"]["title"], "My bookings", "{opened}");
+    let (s, v) = server.phone("wang-fang").post(
+        &format!("/v1/me/inbox/{}/open", ready[0]["id"].as_str().unwrap()),
+        json!({}),
+    );
+    assert_eq!(
+        (s, v["error"]["kind"].as_str()),
+        (404, Some("not-found")),
+        "{v}"
+    );
 
     // A refund id retried answers the first refund; one refund moved.
     let before = server.phone("li-na").balance();

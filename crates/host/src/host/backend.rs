@@ -83,6 +83,19 @@ pub struct PublisherPayment {
     pub receipt: Receipt,
 }
 
+/// Where a message leads: its mini-app, and the page's path and query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkTarget {
+    /// The mini-app.
+    pub app_id: String,
+    /// The page's path (`/` for the home).
+    pub path: String,
+    /// The query parameters, decoded, in order.
+    pub query: Vec<(String, String)>,
+    /// The link as the message carries it, if any.
+    pub link: Option<String>,
+}
+
 /// A day's money of a mini-app, for its reconciliation.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct DayStatement {
@@ -235,6 +248,16 @@ impl Host {
     /// mini-app at the page the message links to (its home when it carries
     /// no link). [`Error::NotFound`] if the user has no such message.
     pub async fn open_message(&self, user: &str, message_id: &str) -> Result<(Session, Page)> {
+        let target = self.message_target(user, message_id)?;
+        let link = target.link.as_deref().unwrap_or("/");
+        let (path, query) = link.split_once('?').unwrap_or((link, ""));
+        self.open_link(user, &target.app_id, path, query).await
+    }
+
+    /// Where a message of the user's inbox leads, for a client that launches
+    /// the mini-app itself (the server's client API); marks it read.
+    /// [`Error::NotFound`] if the user has no such message.
+    pub fn message_target(&self, user: &str, message_id: &str) -> Result<LinkTarget> {
         let Some(message) = self.inner.services.store.inbox_message(user, message_id)? else {
             return Err(Error::NotFound(format!(
                 "no message `{}` in {user}'s inbox",
@@ -242,9 +265,13 @@ impl Host {
             )));
         };
         self.mark_read(user, message_id)?;
-        let link = message.link.as_deref().unwrap_or("/");
-        let (path, query) = link.split_once('?').unwrap_or((link, ""));
-        self.open_link(user, &message.app_id, path, query).await
+        let (path, query) = crate::session::split_query(message.link.as_deref().unwrap_or("/"));
+        Ok(LinkTarget {
+            app_id: message.app_id,
+            path,
+            query: query.into_iter().map(|f| (f.name, f.value)).collect(),
+            link: message.link,
+        })
     }
 
     /// Remembers the openid `user` has in `app_id` now, so the mini-app's

@@ -12,7 +12,8 @@ mod privacy;
 mod publishers;
 
 pub use backend::{
-    ACCESS_TOKEN_TTL_MS, AccessToken, DayStatement, MAX_LINK_BYTES, Publisher, PublisherPayment,
+    ACCESS_TOKEN_TTL_MS, AccessToken, DayStatement, LinkTarget, MAX_LINK_BYTES, Publisher,
+    PublisherPayment,
 };
 pub use publishers::ReleasedAppId;
 
