@@ -8,22 +8,16 @@ use crate::support::*;
 use plaza_host::clock::Clock;
 use plaza_host::prompt::{PaymentAnswer, ScriptedPayment, SubscriptionAnswer};
 use plaza_host::store::{AuditQuery, Outcome};
-use plaza_host::{Error, Host, Page, Publisher, Session};
+use plaza_host::{Error, Host, Page, Publisher};
 use plaza_test_programs::FUZZ_CALLER;
-use plaza_test_programs::fuzz_script::{self, Call};
+use plaza_test_programs::fuzz_script::Call;
 use std::time::Duration;
 
 const APP: &str = "test.plaza.fuzz-caller";
 /// The same component under another app id (and publisher).
 const OTHER: &str = "test.plaza.fuzz-other";
 
-/// Submits `calls` as the user's gesture in `s` and returns the page.
-async fn run(s: &Session, calls: &[Call]) -> Page {
-    s.launch("/").await.unwrap();
-    s.submit("calls", &[("script", &fuzz_script::encode(calls))])
-        .await
-        .unwrap()
-}
+use run_calls as run;
 
 /// A host with both mini-apps installed; their app secrets.
 async fn two_apps() -> (TestHost, String, String) {

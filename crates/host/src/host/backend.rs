@@ -126,23 +126,7 @@ impl Host {
     pub fn access_token(&self, app_id: &str, app_secret: &str) -> Result<AccessToken> {
         let s = &self.inner.services;
         self.take_backend_call(app_id, "backend.token")?;
-        let Some(secret_hash) = s.store.app_secret(app_id)? else {
-            return Err(Error::NotInstalled {
-                app: app_id.to_string(),
-            });
-        };
-        if hex::sha256(app_secret.as_bytes()) != secret_hash {
-            self.inner.audit_host(
-                "",
-                app_id,
-                "backend.token",
-                Outcome::Denied,
-                "wrong app secret",
-            );
-            return Err(Error::WrongAppSecret {
-                app: app_id.to_string(),
-            });
-        }
+        let secret_hash = self.check_app_secret(app_id, app_secret, "backend.token")?;
         let generation = self.app_id_generation(app_id)?;
         let expires = s.clock.now_ms() + ACCESS_TOKEN_TTL_MS;
         let nonce = hex::encode(&crate::keys::random_32()?[..12]);
@@ -538,7 +522,7 @@ impl Publisher {
         let s = &self.host.inner.services;
         let now = s.clock.now_ms();
         let last = s.store.last_user_message_at(&user, &self.app_id)?;
-        if !last.is_some_and(|t| now - t < REPLY_WINDOW_MS) {
+        if last.is_none_or(|t| now - t >= REPLY_WINDOW_MS) {
             self.audit(
                 &user,
                 CALL,

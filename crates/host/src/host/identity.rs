@@ -98,25 +98,32 @@ impl Host {
         app_secret: &str,
         code: &str,
     ) -> Result<LoginExchange> {
-        let services = &self.inner.services;
-        let Some(secret_hash) = services.store.app_secret(app_id)? else {
+        self.check_app_secret(app_id, app_secret, "identity.login-exchange")?;
+        self.take_login_code(app_id, code, "identity.login-exchange")
+    }
+
+    /// Checks a mini-app's app secret, a wrong one audited as `what`;
+    /// returns the hash the host keeps of it. [`Error::NotInstalled`] for a
+    /// mini-app that was never given one, [`Error::WrongAppSecret`].
+    pub(crate) fn check_app_secret(
+        &self,
+        app_id: &str,
+        app_secret: &str,
+        what: &str,
+    ) -> Result<String> {
+        let Some(secret_hash) = self.inner.services.store.app_secret(app_id)? else {
             return Err(Error::NotInstalled {
                 app: app_id.to_string(),
             });
         };
         if hex::sha256(app_secret.as_bytes()) != secret_hash {
-            self.inner.audit_host(
-                "",
-                app_id,
-                "identity.login-exchange",
-                Outcome::Denied,
-                "wrong app secret",
-            );
+            self.inner
+                .audit_host("", app_id, what, Outcome::Denied, "wrong app secret");
             return Err(Error::WrongAppSecret {
                 app: app_id.to_string(),
             });
         }
-        self.take_login_code(app_id, code, "identity.login-exchange")
+        Ok(secret_hash)
     }
 
     /// Uses up a login code of `app_id` for the user's openid and unionid,

@@ -566,18 +566,16 @@ impl LedgerStore for SqliteStore {
         generation: u32,
         order_id: &str,
     ) -> StoreResult<Vec<RefundRecord>> {
-        let c = self.read();
-        let mut stmt = c
-            .prepare_cached(&format!(
+        rows_of(
+            &self.read(),
+            &format!(
                 "SELECT {REFUND_COLUMNS} FROM refunds
                  WHERE app_id = ?1 AND generation = ?2 AND order_id = ?3 ORDER BY at_ms, rowid"
-            ))
-            .map_err(db("list refunds"))?;
-        let rows = stmt
-            .query_map(params![app_id, generation, order_id], refund_row)
-            .map_err(db("list refunds"))?;
-        rows.collect::<Result<Vec<_>, _>>()
-            .map_err(db("list refunds"))
+            ),
+            params![app_id, generation, order_id],
+            refund_row,
+            "list refunds",
+        )
     }
 
     fn payments_between(
@@ -587,19 +585,17 @@ impl LedgerStore for SqliteStore {
         from_ms: i64,
         to_ms: i64,
     ) -> StoreResult<Vec<PaymentRecord>> {
-        let c = self.read();
-        let mut stmt = c
-            .prepare_cached(&format!(
+        rows_of(
+            &self.read(),
+            &format!(
                 "SELECT {PAYMENT_COLUMNS} FROM payments
                  WHERE app_id = ?1 AND generation = ?2 AND paid_at_ms >= ?3 AND paid_at_ms < ?4
                  ORDER BY paid_at_ms, seq"
-            ))
-            .map_err(db("list payments"))?;
-        let rows = stmt
-            .query_map(params![app_id, generation, from_ms, to_ms], payment_row)
-            .map_err(db("list payments"))?;
-        rows.collect::<Result<Vec<_>, _>>()
-            .map_err(db("list payments"))
+            ),
+            params![app_id, generation, from_ms, to_ms],
+            payment_row,
+            "list payments",
+        )
     }
 
     fn refunds_between(
@@ -609,19 +605,17 @@ impl LedgerStore for SqliteStore {
         from_ms: i64,
         to_ms: i64,
     ) -> StoreResult<Vec<RefundRecord>> {
-        let c = self.read();
-        let mut stmt = c
-            .prepare_cached(&format!(
+        rows_of(
+            &self.read(),
+            &format!(
                 "SELECT {REFUND_COLUMNS} FROM refunds
                  WHERE app_id = ?1 AND generation = ?2 AND at_ms >= ?3 AND at_ms < ?4
                  ORDER BY at_ms, rowid"
-            ))
-            .map_err(db("list refunds"))?;
-        let rows = stmt
-            .query_map(params![app_id, generation, from_ms, to_ms], refund_row)
-            .map_err(db("list refunds"))?;
-        rows.collect::<Result<Vec<_>, _>>()
-            .map_err(db("list refunds"))
+            ),
+            params![app_id, generation, from_ms, to_ms],
+            refund_row,
+            "list refunds",
+        )
     }
 
     fn wallet_history(&self, user: &str, limit: usize) -> StoreResult<Vec<WalletEntry>> {
@@ -845,10 +839,23 @@ fn payment_in(
     .map_err(db("read a payment"))
 }
 
+/// Every row `sql` selects with `params`, each read by `row`.
+fn rows_of<T>(
+    c: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+    row: fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    operation: &'static str,
+) -> StoreResult<Vec<T>> {
+    let mut stmt = c.prepare_cached(sql).map_err(db(operation))?;
+    let rows = stmt.query_map(params, row).map_err(db(operation))?;
+    rows.collect::<Result<Vec<_>, _>>().map_err(db(operation))
+}
+
 const REFUND_COLUMNS: &str =
     "tx_id, app_id, order_id, amount, wallet_part, insurance_part, reason, at_ms, refund_id";
 
-fn refund_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RefundRecord> {
+pub(super) fn refund_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RefundRecord> {
     Ok(RefundRecord {
         tx_id: r.get(0)?,
         app_id: r.get(1)?,
