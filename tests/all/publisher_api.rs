@@ -349,3 +349,71 @@ async fn the_back_ends_calls_are_rate_limited() {
     t.clock.advance(Duration::from_secs(60));
     assert!(matches!(api.payment("o-1"), Err(Error::NotFound(_))));
 }
+
+/// The child of `a_refund_committed_before_a_sigkill_is_returned_to_the_retry`:
+/// refunds with a refund id in the store the parent names, says so, and
+/// waits to be killed (its caller never gets the answer).
+#[tokio::test]
+#[ignore = "the child process of a_refund_committed_before_a_sigkill_is_returned_to_the_retry"]
+async fn refund_then_wait_for_the_kill() {
+    let (Ok(store), Ok(secret)) = (
+        std::env::var("PLAZA_REFUND_STORE"),
+        std::env::var("PLAZA_REFUND_SECRET"),
+    ) else {
+        return;
+    };
+    let config = plaza_host::HostConfig::default()
+        .developer_mode(true)
+        .cache_dir(Some(shared_cache()))
+        .limits(limits());
+    let host = Host::open(std::path::Path::new(&store), config).unwrap();
+    let api = backend(&host, APP, &secret);
+    let r = api.refund("o-1", "crash-1", 300, "clinic closed").unwrap();
+    println!("REFUNDED {}", r.tx_id);
+    use std::io::Write;
+    std::io::stdout().flush().unwrap();
+    tokio::time::sleep(Duration::from_secs(60)).await;
+}
+
+#[tokio::test]
+async fn a_refund_committed_before_a_sigkill_is_returned_to_the_retry() {
+    use std::io::BufRead;
+    let (t, secret, _) = two_apps().await;
+    let s = t.host.session("ann", APP).unwrap();
+    let page = run(&s, &[fuzz_pay("o-1", 1_000)]).await;
+    assert!(
+        fuzz_result(&page, 1, "pay").starts_with("paid "),
+        "{}",
+        text(&page)
+    );
+    s.close().await;
+    // Another process refunds and is killed before its caller hears back.
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--ignored",
+            "--exact",
+            "publisher_api::refund_then_wait_for_the_kill",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env("PLAZA_REFUND_STORE", t.store_file())
+        .env("PLAZA_REFUND_SECRET", &secret)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let first_tx = stdout
+        .lines()
+        .map_while(|l| l.ok())
+        .find_map(|l| l.split_once("REFUNDED ").map(|(_, tx)| tx.to_string()))
+        .expect("the child refunded");
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    // The back-end retries with the same refund id: the first refund.
+    let api = backend(&t.host, APP, &secret);
+    let again = api.refund("o-1", "crash-1", 300, "clinic closed").unwrap();
+    assert_eq!(again.tx_id, first_tx);
+    assert_eq!(api.payment("o-1").unwrap().refunds.len(), 1);
+    assert_eq!(t.host.wallet_balance("ann").unwrap(), 99_300);
+    assert!(t.host.verify_ledger().unwrap().is_clean());
+}
