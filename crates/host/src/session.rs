@@ -444,8 +444,11 @@ async fn start_instance(runtime: &Arc<Runtime>, user: &str, app_id: &str) -> Res
         .store
         .app_id_owner(app_id)?
         .map_or(0, |owner| owner.generation);
-    // The user opened the mini-app: its back-end may address them by openid.
-    crate::capabilities::identity::remember_openid(services, user, app_id)?;
+    // The user opened the mini-app: its back-end may address them by openid
+    // (a failure to note it does not stop the session).
+    if let Err(e) = crate::capabilities::identity::remember_openid(services, user, app_id) {
+        tracing::error!(app = %app_id, "remembering the user's openid: {e}");
+    }
     let subject = Subject {
         user: user.to_string(),
         session: id.clone(),

@@ -1,7 +1,7 @@
 //! The publisher API's directory on SQLite: the `openids` table and
 //! [`OpenidStore`].
 
-use super::{Durability, SqliteStore, db};
+use super::{SqliteStore, db};
 use crate::store::{OpenidStore, StoreResult};
 use rusqlite::{OptionalExtension, params};
 
@@ -29,7 +29,7 @@ impl OpenidStore for SqliteStore {
         if self.openid_user(app, generation, openid)?.is_some() {
             return Ok(());
         }
-        self.write_surviving(Durability::ProcessCrash, "remember an openid", |c| {
+        self.write("remember an openid", |c| {
             c.prepare_cached(
                 "INSERT OR IGNORE INTO openids (app_id, generation, openid, user_id, first_seen_ms)
                  VALUES (?1, ?2, ?3, ?4, ?5)",
