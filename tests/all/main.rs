@@ -28,6 +28,7 @@ mod patient_attacker;
 mod pool;
 mod privacy;
 mod settings;
+mod publisher_api;
 mod shop;
 mod sim_probe;
 mod trust;

@@ -256,6 +256,18 @@ pub fn fuzz_result(page: &Page, n: usize, name: &str) -> String {
         .unwrap_or_else(|| panic!("no result for call {n} {name}:\n{}", text(page)))
 }
 
+/// Submits the fuzz-caller's `calls` as the user's gesture in `s` (its form
+/// after a launch) and returns the page of their results.
+pub async fn run_calls(s: &plaza_host::Session, calls: &[Call]) -> Page {
+    s.launch("/").await.unwrap();
+    s.submit(
+        "calls",
+        &[("script", &plaza_test_programs::fuzz_script::encode(calls))],
+    )
+    .await
+    .unwrap()
+}
+
 /// A fuzz-caller payment of `amount` fen for one consultation, not
 /// insurance-eligible.
 pub fn fuzz_pay(order: &str, amount: u64) -> Call {

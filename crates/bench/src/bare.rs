@@ -174,6 +174,18 @@ impl payment::Host for BareState {
     }
 }
 
+impl plaza_world::refunds::Host for BareState {
+    async fn refund(
+        &mut self,
+        _order_id: String,
+        _refund_id: String,
+        _amount: u64,
+        _reason: String,
+    ) -> Result<payment::RefundReceipt, WitError> {
+        Err(refused())
+    }
+}
+
 impl messaging::Host for BareState {
     async fn subscribe(
         &mut self,

@@ -83,7 +83,8 @@ enum Command {
         /// The shell.
         shell: clap_complete::Shell,
     },
-    /// Show a user's inbox (messages from mini-apps), or mark one read.
+    /// Show a user's inbox (messages from mini-apps), mark one read, or open
+    /// one (its mini-app at the page the message links to).
     Inbox {
         /// The user.
         #[arg(long)]
@@ -94,6 +95,10 @@ enum Command {
         /// Mark this message read instead of listing.
         #[arg(long, value_name = "ID")]
         mark_read: Option<String>,
+        /// Open this message: mark it read and launch its mini-app at the
+        /// page it links to (its home when it has no link); prints the page.
+        #[arg(long, value_name = "ID", conflicts_with = "mark_read")]
+        open: Option<String>,
         /// At most this many, newest first.
         #[arg(long, default_value_t = 50)]
         limit: usize,
@@ -661,11 +666,16 @@ async fn dispatch(command: Command) -> Result<ExitCode> {
             user,
             unread,
             mark_read,
+            open,
             limit,
             store,
             json,
         } => {
-            return inbox::inbox(&open_host(&store)?, &user, unread, mark_read, limit, json);
+            let host = open_host(&store)?;
+            if let Some(id) = open {
+                return inbox::open(&host, &user, &id).await;
+            }
+            return inbox::inbox(&host, &user, unread, mark_read, limit, json);
         }
         Command::Follow { user, app, store } => {
             return inbox::follow(&open_host(&store)?, &user, &app, true);

@@ -70,6 +70,9 @@ pub struct HostConfig {
     /// Broadcasts one account may deliver to a follower per calendar month
     /// (default 4, WeChat's rule).
     pub broadcasts_per_month: u32,
+    /// Calls one mini-app's back-end may make to the publisher API a
+    /// minute, token requests included (default 600).
+    pub backend_calls_per_minute: u32,
     /// Where mini-apps' outbound requests may go and which TLS roots they
     /// trust ([`NetworkConfig`]); the per-session limits are in
     /// [`SandboxLimits`].
@@ -101,6 +104,7 @@ impl Default for HostConfig {
             payment_timeout: Duration::from_secs(120),
             messaging_per_minute: 60,
             broadcasts_per_month: 4,
+            backend_calls_per_minute: 600,
             network: NetworkConfig::default(),
             prompt_timeout: Duration::from_secs(120),
             settings_key: None,
@@ -212,6 +216,14 @@ impl HostConfig {
     #[must_use]
     pub fn broadcasts_per_month(mut self, broadcasts_per_month: u32) -> Self {
         self.broadcasts_per_month = broadcasts_per_month;
+        self
+    }
+
+    /// Sets how many calls one mini-app's back-end may make to the
+    /// publisher API a minute (the field `backend_calls_per_minute`).
+    #[must_use]
+    pub fn backend_calls_per_minute(mut self, backend_calls_per_minute: u32) -> Self {
+        self.backend_calls_per_minute = backend_calls_per_minute;
         self
     }
 

@@ -216,6 +216,10 @@ pub(crate) fn classify_import(name: &str) -> ImportKind {
         if interface == "types" {
             return ImportKind::PlazaTypes;
         }
+        // Idempotent refunds: an interface of the payment capability.
+        if interface == "refunds" {
+            return ImportKind::Capability(Capability::Payment);
+        }
         return match Capability::from_interface(interface) {
             Some(c) => ImportKind::Capability(c),
             None => ImportKind::Unsupported,
@@ -646,6 +650,10 @@ mod tests {
         assert_eq!(
             classify_import("plaza:host/config@0.1.0"),
             ImportKind::Capability(Capability::Config)
+        );
+        assert_eq!(
+            classify_import("plaza:host/refunds@0.1.0"),
+            ImportKind::Capability(Capability::Payment)
         );
         assert_eq!(
             classify_import("plaza:host/storage@0.2.0"),

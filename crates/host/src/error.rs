@@ -389,6 +389,40 @@ pub enum Error {
         /// The mini-app id.
         app: String,
     },
+    // --- The publisher API: a mini-app's back-end. ---
+    /// The access token is not one the host issued (forged, altered, or
+    /// issued before the app secret was reset or the app id released).
+    #[error(
+        "the access token is not valid: get a new one with the app secret (POST /v1/publisher/token)"
+    )]
+    InvalidAccessToken,
+    /// The access token is older than two hours.
+    #[error(
+        "the access token of {app} expired at {expired_at_ms} ms since the epoch (tokens last 2 hours): get a new one with the app secret"
+    )]
+    AccessTokenExpired {
+        /// The mini-app id.
+        app: String,
+        /// When it expired, ms since the epoch.
+        expired_at_ms: i64,
+    },
+    /// The back-end made more calls than its rate limit allows.
+    #[error("{app}'s back-end made {limit} calls this minute, the limit: try again in a minute")]
+    BackendRateLimited {
+        /// The mini-app id.
+        app: String,
+        /// Calls per minute.
+        limit: u32,
+    },
+    /// What the back-end named does not exist for its mini-app: an openid
+    /// the host never gave it (another mini-app's, say), an order it was
+    /// not paid, a message that is not the user's.
+    #[error("{0}")]
+    NotFound(String),
+    /// The back-end may not do this now: no acceptance of the template left,
+    /// outside the 48-hour reply window, a refund id used for another refund.
+    #[error("{0}")]
+    Refused(String),
     /// The user data an embedding app set is invalid.
     #[error("the user's {field} is invalid: {message}")]
     InvalidUserData {

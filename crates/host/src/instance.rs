@@ -186,6 +186,8 @@ pub(crate) fn build_linker(engine: &Engine) -> Result<Linker<InstanceState>> {
         .map_err(|e| link("plaza:host/identity", e))?;
     plaza_world::payment::add_to_linker::<_, Payment>(&mut linker, InstanceState::payment)
         .map_err(|e| link("plaza:host/payment", e))?;
+    plaza_world::refunds::add_to_linker::<_, Payment>(&mut linker, InstanceState::payment)
+        .map_err(|e| link("plaza:host/refunds", e))?;
     plaza_world::messaging::add_to_linker::<_, Messaging>(&mut linker, InstanceState::messaging)
         .map_err(|e| link("plaza:host/messaging", e))?;
     plaza_world::config::add_to_linker::<_, Config>(&mut linker, InstanceState::config)

@@ -58,8 +58,9 @@ pub use engine::{
 };
 pub use error::{Error, GuestFault, Result};
 pub use host::{
-    AccessLine, AppAccess, AppExport, CacheStats, Erasure, ExportedValue, Host, InstallReport,
-    InstalledApp, PrivacyExport, PrivacyReport, ReleasedAppId, WalletExport,
+    ACCESS_TOKEN_TTL_MS, AccessLine, AccessToken, AppAccess, AppExport, CacheStats, DayStatement,
+    Erasure, ExportedValue, Host, InstallReport, InstalledApp, LinkTarget, MAX_LINK_BYTES,
+    PrivacyExport, PrivacyReport, Publisher, PublisherPayment, ReleasedAppId, WalletExport,
 };
 pub use services::network::NetworkConfig;
 pub use session::{MAX_CHAT_ATTEMPTS, MAX_PAGE_STACK, Session};

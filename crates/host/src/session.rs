@@ -293,7 +293,7 @@ impl Session {
 }
 
 /// Splits `/path?a=1&b=2` into the path and its query parameters.
-fn split_query(path: &str) -> (String, Vec<FieldValue>) {
+pub(crate) fn split_query(path: &str) -> (String, Vec<FieldValue>) {
     match path.split_once('?') {
         None => (path.to_string(), Vec::new()),
         Some((p, q)) => (
@@ -452,6 +452,11 @@ async fn start_instance(runtime: &Arc<Runtime>, user: &str, app_id: &str) -> Res
         app.manifest.clone(),
         services.settings_key.clone(),
     )?;
+    // The user opened the mini-app: its back-end may address them by openid
+    // (a failure to note it does not stop the session).
+    if let Err(e) = crate::capabilities::identity::remember_openid(services, user, app_id) {
+        tracing::error!(app = %app_id, "remembering the user's openid: {e}");
+    }
     let subject = Subject {
         user: user.to_string(),
         session: id.clone(),

@@ -25,6 +25,7 @@ const INTERFACES: &[(&str, &str)] = &[
     ("clock", "src/clock.rs"),
     ("identity", "src/identity.rs"),
     ("payment", "src/payment.rs"),
+    ("refunds", "src/payment.rs"),
     ("messaging", "src/messaging.rs"),
     ("config", "src/config.rs"),
 ];

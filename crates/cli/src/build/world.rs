@@ -20,6 +20,7 @@ mod contract {
 pub const IMPORTS: &[(Option<Capability>, &str)] = &[
     (Some(Capability::Identity), "plaza:host/identity@0.1.0"),
     (Some(Capability::Payment), "plaza:host/payment@0.1.0"),
+    (Some(Capability::Payment), "plaza:host/refunds@0.1.0"),
     (Some(Capability::Messaging), "plaza:host/messaging@0.1.0"),
     (Some(Capability::Storage), "plaza:host/storage@0.1.0"),
     (Some(Capability::Log), "plaza:host/log@0.1.0"),

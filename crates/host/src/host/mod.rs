@@ -4,12 +4,19 @@
 //! `identity.rs`; the user's rights over their data (report, export,
 //! erasure) in `privacy.rs`; the publisher registry and app secrets in
 //! `publishers.rs`; mini-apps' settings in `settings.rs`.
+//! `publishers.rs`; the publisher API (a mini-app's back-end) in
+//! `backend.rs`.
 
+mod backend;
 mod identity;
 mod privacy;
 mod publishers;
 mod settings;
 
+pub use backend::{
+    ACCESS_TOKEN_TTL_MS, AccessToken, DayStatement, LinkTarget, MAX_LINK_BYTES, Publisher,
+    PublisherPayment,
+};
 pub use publishers::ReleasedAppId;
 
 use crate::config::HostConfig;
@@ -173,6 +180,7 @@ impl Host {
                 rates: RateWindow::default(),
             },
             settings_key: config.settings_key,
+            backend_rate: (config.backend_calls_per_minute, RateWindow::default()),
         });
         let runtime = Arc::new(Runtime::new(engine, services.clone(), config.cache_dir)?);
         let inner = Arc::new(HostInner {
@@ -758,6 +766,8 @@ impl Host {
                 app: app_id.to_string(),
             });
         }
+        // The back-end replies to the user by the openid.
+        self.remember_openid(user, app_id)?;
         session::record_user_message(&self.inner.services, user, app_id, text)
     }
 

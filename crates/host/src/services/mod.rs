@@ -47,6 +47,8 @@ pub(crate) struct Services {
     pub(crate) messaging: MessagingSettings,
     /// The key that seals mini-apps' secret settings, if the host has one.
     pub(crate) settings_key: Option<SettingsKey>,
+    /// The publisher API's calls per mini-app a minute, and its window.
+    pub(crate) backend_rate: (u32, RateWindow),
 }
 
 /// How payments behave.

@@ -4,6 +4,8 @@
 //! concern, with its records, backend-neutral: this folder holds only those
 //! (this file and one file per further concern: `identity.rs`, `ledger.rs`,
 //! `messaging.rs`, `privacy.rs`, `secrets.rs`, `settings.rs`).
+//! (this file and one file per further concern: `backend.rs`, `identity.rs`, `ledger.rs`,
+//! `messaging.rs`, `privacy.rs`, `secrets.rs`).
 //!
 //! One SQLite implementation of them all ([`SqliteStore`], the default) is in
 //! `sqlite/`: the store itself (group commit, connections, schema version
@@ -13,6 +15,7 @@
 //! implements them and runs the conformance suite (`conformance.rs`, tests
 //! written against the traits only) with one `conformance_suite!` call.
 
+mod backend;
 #[cfg(test)]
 mod conformance;
 mod identity;
@@ -24,6 +27,7 @@ mod settings;
 mod sqlite;
 
 pub use crate::error::{StoreError, StoreResult};
+pub use backend::OpenidStore;
 pub use identity::{
     GeoPoint, LoginCodeRecord, LoginCodeTake, LoginStore, PublisherRecord, PublisherStore,
     RealNameRecord, UserDataStore, UserProfile,
@@ -300,6 +304,7 @@ pub trait Store:
     + LoginStore
     + UserDataStore
     + PrivacyStore
+    + OpenidStore
     + 'static
 {
 }
@@ -317,6 +322,7 @@ impl<T> Store for T where
         + LoginStore
         + UserDataStore
         + PrivacyStore
+        + OpenidStore
         + 'static
 {
 }

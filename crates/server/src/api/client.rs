@@ -93,6 +93,14 @@ pub(super) fn routes(r: Routes) -> Routes {
         post(read),
     )
     .add(
+        Method::POST,
+        "/v1/me/inbox/{id}/open",
+        Access::User,
+        "Opens a message: marks it read and launches its mini-app at the page the message links to (its home without a link); answers as an event, with the `app_id`.",
+        None,
+        post(open_message),
+    )
+    .add(
         Method::GET,
         "/v1/me/wallet",
         Access::User,
@@ -379,6 +387,29 @@ async fn read(
         )));
     }
     Ok(Json(json!({"ok": true})))
+}
+
+async fn open_message(
+    State(state): State<AppState>,
+    Caller(user): Caller,
+    PathParams(id): PathParams<String>,
+) -> ApiResult {
+    let target = state.host.message_target(&user, &id)?;
+    let event = ClientEvent::Launch {
+        path: target.path,
+        query: target.query,
+    };
+    let started = Instant::now();
+    let outcome = state
+        .sessions
+        .send(&state.host, &state.hub, &user, &target.app_id, event)
+        .await;
+    state
+        .metrics
+        .event("launch", outcome_name(&outcome), started.elapsed());
+    let mut json = outcome_json(&outcome?, &target.app_id);
+    json["app_id"] = json!(target.app_id);
+    Ok(Json(json))
 }
 
 async fn wallet(

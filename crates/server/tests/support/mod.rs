@@ -113,6 +113,15 @@ pub struct TestServer {
 
 impl TestServer {
     pub fn start(adjust: impl FnOnce(&mut ServerConfig)) -> TestServer {
+        TestServer::start_with_host(adjust, |c| c)
+    }
+
+    /// [`TestServer::start`], with the host's configuration adjusted too (a
+    /// clock the test moves).
+    pub fn start_with_host(
+        adjust: impl FnOnce(&mut ServerConfig),
+        host: impl FnOnce(plaza_host::HostConfig) -> plaza_host::HostConfig,
+    ) -> TestServer {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut config = config(dir.path());
         adjust(&mut config);
@@ -130,7 +139,7 @@ impl TestServer {
                     max_live_sessions: 400,
                     ..Default::default()
                 };
-                c.limits(limits)
+                host(c.limits(limits))
             })
             .expect("open the server");
             let host = server.host().clone();
