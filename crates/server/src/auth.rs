@@ -204,7 +204,10 @@ impl Issuers {
         let (user, prefix) = if keys.namespace.is_empty() {
             (sub.clone(), 0)
         } else {
-            (format!("{}:{sub}", keys.namespace), keys.namespace.len() + 1)
+            (
+                format!("{}:{sub}", keys.namespace),
+                keys.namespace.len() + 1,
+            )
         };
         if sub.is_empty()
             || user.len() > 128

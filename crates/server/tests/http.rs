@@ -512,6 +512,7 @@ fn the_openapi_document_lists_exactly_the_routes_that_answer() {
         "/v1/publisher/payments",
         "/v1/publisher/payments/{order_id}",
         "/v1/publisher/refunds",
+        "/v1/publisher/settings/{name}",
         "/healthz",
         "/readyz",
         "/metrics",
@@ -812,10 +813,7 @@ fn a_user_reports_exports_and_erases_what_a_mini_app_holds_over_the_api() {
     assert_eq!(s, 200, "{export}");
     assert_eq!(export["apps"][0]["app_id"], HOSPITAL, "{export}");
     assert!(
-        !export["apps"][0]["storage"]
-            .as_array()
-            .unwrap()
-            .is_empty(),
+        !export["apps"][0]["storage"].as_array().unwrap().is_empty(),
         "{export}"
     );
     // Another user's report holds nothing of hers.
@@ -827,7 +825,10 @@ fn a_user_reports_exports_and_erases_what_a_mini_app_holds_over_the_api() {
     // The erasure names its mini-app; then the hospital sees a new user,
     // whose real name it must ask for again.
     let (s, refused) = phone.post("/v1/me/privacy/erase", json!({}));
-    assert_eq!((s, refused["error"]["kind"].as_str()), (400, Some("bad-request")));
+    assert_eq!(
+        (s, refused["error"]["kind"].as_str()),
+        (400, Some("bad-request"))
+    );
     let (s, erased) = phone.post("/v1/me/privacy/erase", json!({"app": HOSPITAL}));
     assert_eq!(s, 200, "{erased}");
     let (_, grants) = phone.get("/v1/me/grants");

@@ -262,3 +262,58 @@ fn the_back_end_exchanges_a_login_code_and_replies_within_48_hours() {
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["skipped"], 0);
 }
+
+#[test]
+fn a_back_end_sets_its_own_mini_apps_settings_and_no_other() {
+    let server = TestServer::start(|c| c.developer_mode = true);
+    let f = plaza_test_programs::CITY_SERVICES;
+    let pkg = Package::new(&f.manifest_text(), f.component_bytes()).expect("package");
+    let op = server.operator();
+    let (s, v) = op.send_bytes("/v1/admin/packages", &pkg.to_bytes());
+    assert_eq!(s, 200, "{v}");
+    let city = backend(&server, "cn.gov.hz.city", v["app_secret"].as_str().unwrap());
+    let hospital_secret = server.install_hospital()["app_secret"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let hospital = backend(&server, HOSPITAL, &hospital_secret);
+
+    let (s, v) = city.put(
+        "/v1/publisher/settings/agency-origin",
+        json!({"value": "https://records.hz.gov.cn"}),
+    );
+    assert_eq!(s, 200, "{v}");
+    // A secret by its declaration: sealed, never given back.
+    let (s, v) = city.put(
+        "/v1/publisher/settings/agency-api-key",
+        json!({"value": "city-key-0815"}),
+    );
+    assert_eq!(s, 200, "{v}");
+    let (_, v) = op.get("/v1/admin/apps/cn.gov.hz.city/settings");
+    assert_eq!(
+        v["settings"][0]["value"], "https://records.hz.gov.cn",
+        "{v}"
+    );
+    assert_eq!(v["settings"][0]["source"], "set", "{v}");
+    assert_eq!(
+        (&v["settings"][1]["secret"], &v["settings"][1]["value"]),
+        (&json!(true), &Value::Null),
+        "{v}"
+    );
+    assert!(!v.to_string().contains("city-key-0815"));
+    // The hospital's token reaches only the hospital's settings: it has no
+    // `agency-origin`, and the city's stays as the city set it.
+    let (s, v) = hospital.put(
+        "/v1/publisher/settings/agency-origin",
+        json!({"value": "https://evil.example"}),
+    );
+    assert_eq!(
+        (s, v["error"]["kind"].as_str()),
+        (404, Some("unknown-setting")),
+        "{v}"
+    );
+    let (s, v) = city.delete("/v1/publisher/settings/agency-origin");
+    assert_eq!((s, v["removed"].as_bool()), (200, Some(true)), "{v}");
+    let (_, v) = op.get("/v1/admin/apps/cn.gov.hz.city/settings");
+    assert_eq!(v["settings"][0]["source"], "default", "{v}");
+}

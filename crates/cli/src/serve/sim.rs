@@ -37,10 +37,10 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post};
 use axum::{Json, Router};
+use plaza_host::Host;
 use plaza_host::clock::Clock;
 use plaza_host::ledger::{format_money, parse_money};
 use plaza_host::store::RealNameRecord;
-use plaza_host::Host;
 use plaza_server::api::{Body, Params};
 use plaza_server::config::{IssuerConfig, ServerConfig};
 use plaza_server::error::ApiError;
@@ -296,7 +296,10 @@ fn money(amount: i64) -> String {
 /// A user id the simulator takes: what its issuer's tokens can carry.
 fn checked_user(user: &str) -> Result<&str, ApiError> {
     let user = user.trim();
-    if user.is_empty() || user.len() > 128 || user.contains(':') || user.chars().any(char::is_control)
+    if user.is_empty()
+        || user.len() > 128
+        || user.contains(':')
+        || user.chars().any(char::is_control)
     {
         return Err(ApiError::bad_request(
             "a user id must be 1 to 128 bytes, without `:` or control characters",
@@ -523,8 +526,7 @@ mod tests {
         .await;
         assert_eq!(status, 200, "{topped}");
         // The API's user is the store's `li-na`, not a namespaced id.
-        let (status, wallet) =
-            call("GET", format!("{base}/v1/me/wallet"), None, Some(token)).await;
+        let (status, wallet) = call("GET", format!("{base}/v1/me/wallet"), None, Some(token)).await;
         assert_eq!(status, 200, "{wallet}");
         assert_eq!(wallet["balance"], "CNY 12.50");
         assert_eq!(sim.host.wallet_balance("li-na").unwrap(), 1250);

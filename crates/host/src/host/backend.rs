@@ -599,6 +599,29 @@ impl Publisher {
         })
     }
 
+    /// Sets one of the mini-app's own declared settings (a secret when the
+    /// manifest declares it so): its next session reads the new value, as
+    /// when the operator sets it ([`Host::set_setting`]). Audited as
+    /// `backend.settings` and `config.set`, by name, never the value.
+    pub fn set_setting(&self, name: &str, value: &str) -> Result<()> {
+        const CALL: &str = "backend.settings";
+        self.call(CALL)?;
+        self.host.set_setting(&self.app_id, name, value, false)?;
+        self.audit("", CALL, Outcome::Allowed, &format!("set `{name}`"));
+        Ok(())
+    }
+
+    /// Removes the value set for one of the mini-app's settings: the next
+    /// session reads the manifest's default, or `not-found`. Returns whether
+    /// a value was set. Audited as `backend.settings`.
+    pub fn unset_setting(&self, name: &str) -> Result<bool> {
+        const CALL: &str = "backend.settings";
+        self.call(CALL)?;
+        let removed = self.host.unset_setting(&self.app_id, name)?;
+        self.audit("", CALL, Outcome::Allowed, &format!("unset `{name}`"));
+        Ok(removed)
+    }
+
     /// A day's payments and refunds (`day` is `YYYY-MM-DD` in the host's
     /// time zone), for the publisher's reconciliation.
     pub fn statement(&self, day: &str) -> Result<DayStatement> {

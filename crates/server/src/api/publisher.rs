@@ -10,7 +10,7 @@ use axum::Json;
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{Method, StatusCode, header};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post, put};
 use plaza_host::Publisher;
 use serde::Deserialize;
 use serde_json::json;
@@ -88,6 +88,23 @@ pub(super) fn routes(r: Routes) -> Routes {
             "properties": {"order_id": {"type": "string"}, "refund_id": {"type": "string"},
                 "amount": {"type": "integer", "description": "Minor units (fen)."}, "reason": {"type": "string"}}})),
         post(refund),
+    )
+    .add(
+        Method::PUT,
+        "/v1/publisher/settings/{name}",
+        Access::Publisher,
+        "Sets one of the mini-app's own declared settings ({value}; a secret when the manifest declares it so): its next session reads it. Audited by name, never the value.",
+        Some(json!({"type": "object", "required": ["value"],
+            "properties": {"value": {"type": "string"}}})),
+        put(set_setting),
+    )
+    .add(
+        Method::DELETE,
+        "/v1/publisher/settings/{name}",
+        Access::Publisher,
+        "Removes the value set for one of the mini-app's settings: the next session reads the manifest's default, or gets `not-found`. Answers `removed`.",
+        None,
+        delete(unset_setting),
     )
 }
 
@@ -209,4 +226,25 @@ struct RefundBody {
 async fn refund(Backend(api): Backend, Body(b): Body<RefundBody>) -> ApiResult {
     let r = api.refund(&b.order_id, &b.refund_id, b.amount, &b.reason)?;
     Ok(Json(json!(r)))
+}
+
+/// The body of `PUT /v1/publisher/settings/{name}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SettingBody {
+    value: String,
+}
+
+async fn set_setting(
+    Backend(api): Backend,
+    PathParams(name): PathParams<String>,
+    Body(b): Body<SettingBody>,
+) -> ApiResult {
+    api.set_setting(&name, &b.value)?;
+    Ok(Json(json!({"ok": true})))
+}
+
+async fn unset_setting(Backend(api): Backend, PathParams(name): PathParams<String>) -> ApiResult {
+    let removed = api.unset_setting(&name)?;
+    Ok(Json(json!({ "removed": removed })))
 }
