@@ -17,7 +17,8 @@ pub const ENV_PREFIX: &str = "PLAZA_SERVER_";
 pub struct ServerConfig {
     /// The address to listen on.
     pub listen: String,
-    /// The SQLite store.
+    /// The store: a SQLite file, or a PostgreSQL database's `postgres://`
+    /// URL (several nodes share one).
     pub store: PathBuf,
     /// Where compiled components are kept between runs (empty: none).
     pub cache_dir: PathBuf,
@@ -119,7 +120,10 @@ const DOCS: &[(&str, &str)] = &[
         "listen",
         "The address to listen on: plain HTTP, or HTTPS with tls_cert and tls_key (or TLS at a reverse proxy, docs/server.md).",
     ),
-    ("store", "The host's store: a SQLite file, made if missing."),
+    (
+        "store",
+        "The host's store: a SQLite file, made if missing, or a postgres:// URL (several nodes may share one database).",
+    ),
     (
         "cache_dir",
         "Where compiled components are kept between runs (\"\": compile at every start).",

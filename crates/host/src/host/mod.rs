@@ -23,9 +23,7 @@ use crate::policy::Policy;
 use crate::services::network::Network;
 use crate::services::{MessagingSettings, PaymentSettings, RateWindow, Services};
 use crate::session::{self, Session, Slot};
-use crate::store::{
-    AuditEntry, AuditQuery, ConsentRecord, Outcome, PackageRecord, SqliteStore, Store,
-};
+use crate::store::{AuditEntry, AuditQuery, ConsentRecord, Outcome, PackageRecord, Store};
 pub use privacy::{
     AccessLine, AppAccess, AppExport, Erasure, ExportedValue, PrivacyExport, PrivacyReport,
     WalletExport,
@@ -132,10 +130,12 @@ impl std::fmt::Debug for Host {
 }
 
 impl Host {
-    /// Opens a host over the SQLite store at `path` (created if missing).
-    pub fn open(path: &Path, config: HostConfig) -> Result<Host> {
-        let store = SqliteStore::open(path)?;
-        Host::with_store(Arc::new(store), config)
+    /// Opens a host over the store at `location`: the SQLite file at that
+    /// path (created if missing), or the PostgreSQL database of a
+    /// `postgres://` URL ([`crate::store::open_store`]), which several hosts
+    /// may share.
+    pub fn open(location: &Path, config: HostConfig) -> Result<Host> {
+        Host::with_store(crate::store::open_store(location)?, config)
     }
 
     /// Opens a host over any store.

@@ -253,7 +253,7 @@ impl std::ops::Deref for ReadGuard<'_> {
 /// thread meanwhile, so other sessions keep running and can join the same
 /// group commit). Elsewhere (a current-thread runtime, a plain thread) it
 /// just runs `f`.
-fn off_the_runtime<R>(f: impl FnOnce() -> R) -> R {
+pub(super) fn off_the_runtime<R>(f: impl FnOnce() -> R) -> R {
     use tokio::runtime::{Handle, RuntimeFlavor};
     match Handle::try_current() {
         Ok(h) if h.runtime_flavor() == RuntimeFlavor::MultiThread => tokio::task::block_in_place(f),
