@@ -21,7 +21,7 @@ use crate::manifest::Manifest;
 use crate::package::Package;
 use crate::policy::Policy;
 use crate::services::network::Network;
-use crate::services::{MessagingSettings, PaymentSettings, RateWindow, Services};
+use crate::services::{MessagingSettings, PaymentSettings, Services};
 use crate::session::{self, Session, Slot};
 use crate::store::{AuditEntry, AuditQuery, ConsentRecord, Outcome, PackageRecord, Store};
 pub use privacy::{
@@ -166,7 +166,6 @@ impl Host {
             messaging: MessagingSettings {
                 per_minute: config.messaging_per_minute,
                 broadcasts_per_month: config.broadcasts_per_month,
-                rates: RateWindow::default(),
             },
         });
         let runtime = Arc::new(Runtime::new(engine, services.clone(), config.cache_dir)?);

@@ -46,6 +46,7 @@ macro_rules! conformance_suite {
             insured_payments_stay_within_the_annual_cap_and_refunds_return_each_part,
             payments_and_refunds_that_move_money_append_their_audit_entry,
             one_time_acceptance_allows_exactly_one_message,
+            a_rate_window_counts_per_key_and_minute,
             broadcasts_reach_the_followers_once_within_the_monthly_quota,
             followers_over_the_quota_get_no_row_and_past_months_rows_are_pruned,
             user_messages_and_replies_reach_each_side_once,
@@ -810,6 +811,19 @@ fn sender() -> Sender {
         app_name: "City".into(),
         publisher_name: "City Hall".into(),
     }
+}
+
+pub(crate) fn a_rate_window_counts_per_key_and_minute(s: &dyn Store) {
+    assert!(s.take_rate("a", 1, 2).unwrap());
+    assert!(s.take_rate("a", 1, 2).unwrap());
+    assert!(!s.take_rate("a", 1, 2).unwrap(), "over the limit");
+    assert!(s.take_rate("b", 1, 2).unwrap(), "another key");
+    assert!(s.take_rate("a", 2, 2).unwrap(), "the next minute");
+    assert!(!s.take_rate("c", 2, 0).unwrap(), "a limit of 0");
+    // The minute after next drops the rows of the minutes before.
+    assert!(s.take_rate("d", 4, 1).unwrap());
+    assert!(s.take_rate("a", 4, 1).unwrap());
+    assert!(!s.take_rate("a", 4, 1).unwrap());
 }
 
 pub(crate) fn one_time_acceptance_allows_exactly_one_message(s: &dyn Store) {

@@ -9,6 +9,7 @@
 //! finishing the same broadcast) is skipped, so each follower gets it once.
 
 use super::{Db, PgResult, PostgresStore, read, transaction};
+use crate::store::messaging::{PRUNE_RATES_SQL, TAKE_RATE_SQL};
 use crate::store::{BroadcastCount, InboxMessage, MessagingStore, SendResult, Sender, StoreResult};
 use tokio_postgres::{IsolationLevel, Row};
 
@@ -77,6 +78,16 @@ CREATE TABLE IF NOT EXISTS conversation (
     attempts BIGINT NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS conversation_by_user ON conversation (user_id, app_id, sent_at_ms);
+-- Uses per key (a mini-app, or a mini-app and a user) in its current
+-- minute: the per-minute message limits, shared by every node.
+-- The key is bytes: it joins a mini-app and a user with a NUL, which
+-- PostgreSQL's TEXT refuses.
+CREATE TABLE IF NOT EXISTS rate_windows (
+    key BYTEA PRIMARY KEY,
+    minute BIGINT NOT NULL,
+    count BIGINT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS rate_windows_by_minute ON rate_windows (minute);
 ";
 
 /// Recipients delivered per transaction.
@@ -563,6 +574,23 @@ impl MessagingStore for PostgresStore {
             .iter()
             .map(inbox_row)
             .collect())
+        })
+    }
+
+    fn take_rate(&self, key: &str, minute: i64, limit: u32) -> StoreResult<bool> {
+        if limit == 0 {
+            return Ok(false);
+        }
+        // One upsert, atomic at READ COMMITTED: two nodes counting the same
+        // key at once each see the other's count.
+        read!(self, "count a message against its limit", |c| {
+            c.exec(PRUNE_RATES_SQL, &[&minute]).await?;
+            Ok(c.opt(
+                TAKE_RATE_SQL,
+                &[&key.as_bytes(), &minute, &i64::from(limit)],
+            )
+            .await?
+            .is_some())
         })
     }
 

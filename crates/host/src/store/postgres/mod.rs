@@ -555,14 +555,9 @@ impl Drop for PostgresStore {
         if let Some(runtime) = self.runtime.take() {
             if let Some(t) = self.throwaway.take() {
                 let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", t.name);
-                // On a thread of its own: dropping may happen inside an
-                // async context, where blocking on a runtime is refused.
-                let _ = std::thread::spawn(move || {
-                    if let Err(e) = admin(&t.server_url, &sql) {
-                        tracing::warn!("cannot drop the throwaway database {}: {e}", t.name);
-                    }
-                })
-                .join();
+                if let Err(e) = admin(&t.server_url, &sql) {
+                    tracing::warn!("cannot drop the throwaway database {}: {e}", t.name);
+                }
             }
             runtime.shutdown_background();
         }
@@ -590,10 +585,6 @@ fn database_url(server_url: &str, database: &str) -> String {
 /// (`CREATE DATABASE` cannot run in a transaction).
 fn admin(url: &str, sql: &str) -> StoreResult<()> {
     let err = open_err(url);
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| err(e.to_string()))?;
     let run = async {
         let (client, connection) = tokio_postgres::connect(url, NoTls).await?;
         let task = tokio::spawn(connection);
@@ -602,16 +593,23 @@ fn admin(url: &str, sql: &str) -> StoreResult<()> {
         let _ = task.await;
         result
     };
-    let result = std::thread::scope(|s| {
-        s.spawn(|| runtime.block_on(run))
-            .join()
-            .unwrap_or_else(|_| Ok(()))
-    });
-    result.map_err(|e| {
-        err(match e.as_db_error() {
-            Some(db) => db.message().to_string(),
-            None => e.to_string(),
+    // On a thread of its own: the caller may be inside an async context,
+    // where a runtime can be neither blocked on nor dropped.
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| err(e.to_string()))?;
+            runtime.block_on(run).map_err(|e| {
+                err(match e.as_db_error() {
+                    Some(db) => db.message().to_string(),
+                    None => e.to_string(),
+                })
+            })
         })
+        .join()
+        .unwrap_or_else(|_| Err(err("the statement's thread panicked".into())))
     })
 }
 

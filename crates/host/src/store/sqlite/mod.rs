@@ -33,7 +33,9 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 /// outcome) for privacy reports, kept by a trigger and built from the log
 /// ([`privacy::MIGRATE_TO_6`]); `identity_epochs` moves on with each erasure
 /// of a mini-app's data about a user.
-const SCHEMA_VERSION: i64 = 6;
+/// 7: `rate_windows` counts messages per minute in the store (a new table:
+/// nothing to migrate), so hosts sharing a store share the limits.
+const SCHEMA_VERSION: i64 = 7;
 
 /// The tables of every store concern. Each part is idempotent (`IF NOT
 /// EXISTS`) and applied at every open, so a capability adds its tables by
