@@ -254,7 +254,7 @@ fn the_per_minute_limit_and_the_storage_quota_are_shared_by_nodes() {
 /// Two hosts opened on one PostgreSQL database by its URL, as two
 /// `plaza-server` nodes with `store = "postgres://..."` are.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn hosts_on_one_database_share_keys_wallets_and_packages() {
+async fn hosts_on_one_database_share_host_keys_and_wallets() {
     let owner = PostgresStore::open_throwaway(&test_server_url().unwrap()).unwrap();
     let url = std::path::PathBuf::from(owner.url());
     let config = || HostConfig::default().developer_mode(true);
@@ -371,4 +371,79 @@ mod url_parts {
             format!("{}127.0.0.1:{port}{}", self.before, self.after)
         }
     }
+}
+
+/// Consent revoked through one node is in force at the next call on
+/// another, in a session that node already runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn consent_revoked_through_one_node_is_in_force_at_the_next_call_on_another() {
+    use crate::support::*;
+    use plaza_host::manifest::Scope;
+    use plaza_host::prompt::ConsentAnswer;
+    use plaza_test_programs::IDENTITY_PROBE;
+    const PROBE: &str = "test.plaza.identity-probe";
+    let (owner, nodes) = postgres_nodes(2);
+    let (a, b) = (&nodes[0], &nodes[1]);
+    let key = register_publisher(a, &IDENTITY_PROBE, true);
+    a.host
+        .install(signed_package(
+            &IDENTITY_PROBE,
+            &IDENTITY_PROBE.manifest_text(),
+            &key,
+        ))
+        .await
+        .unwrap();
+    a.host
+        .set_user_profile(
+            "li-na",
+            plaza_host::store::UserProfile {
+                phone: Some("13800138000".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let phone = async |s: &plaza_host::Session| {
+        let page = s.tap("phone").await.unwrap();
+        field(&page, "phone").unwrap()
+    };
+    b.prompter
+        .answer_consent(Scope::Phone, ConsentAnswer::Allow);
+    let s = b.host.session("li-na", PROBE).unwrap();
+    s.launch("/").await.unwrap();
+    assert_eq!(phone(&s).await, "13800138000");
+    // Revoked through node A: node B's live session asks again at its next
+    // call (and the user now says no).
+    assert!(a.host.revoke_consent("li-na", PROBE, "phone").unwrap());
+    b.prompter.answer_consent(Scope::Phone, ConsentAnswer::Deny);
+    let v = phone(&s).await;
+    assert!(v.starts_with("denied: the user refused"), "{v}");
+    s.close().await;
+    drop(nodes);
+    drop(owner);
+}
+
+/// A mini-app uninstalled through one node does not run in the next
+/// session on another node that had it loaded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_package_removed_through_one_node_is_gone_from_the_next_session_on_another() {
+    use crate::support::*;
+    use plaza_test_programs::KV_NOTES;
+    let (owner, nodes) = postgres_nodes(2);
+    let (a, b) = (&nodes[0], &nodes[1]);
+    let app = install(a, &KV_NOTES).await.app_id;
+    let s = b.host.session("ann", &app).unwrap();
+    s.launch("/").await.unwrap();
+    s.close().await;
+    a.host.uninstall(&app).await.unwrap();
+    let again = b.host.session("ann", &app);
+    let launched = match again {
+        Ok(s) => s.launch("/").await.map(|_| ()),
+        Err(e) => Err(e),
+    };
+    assert!(
+        matches!(launched, Err(plaza_host::Error::NotInstalled { .. })),
+        "{launched:?}"
+    );
+    drop(nodes);
+    drop(owner);
 }
