@@ -80,10 +80,10 @@ if ! [ -f "$dir/port" ]; then
 fi
 port="$(cat "$dir/port")"
 if ! as_postgres "$bin/pg_ctl" -D "$data" status >/dev/null 2>&1; then
-    # Tests make and drop many small databases: no fsync (a throwaway
-    # cluster), and room for every test binary's pools at once.
+    # Durable commits as in production (benchmarks compare it with SQLite
+    # at synchronous = FULL); room for every test binary's pools at once.
     as_postgres "$bin/pg_ctl" -D "$data" -l "$dir/server.log" -w -t 60 \
-        -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=400 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+        -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=400" \
         start >&2 9>&- || {
         tail -n 20 "$dir/server.log" >&2
         exit 1

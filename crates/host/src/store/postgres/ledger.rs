@@ -3,11 +3,18 @@
 //! As on SQLite, a `CHECK` constraint backs the code's own check that
 //! wallets and merchant accounts never go below zero, and the `payments`
 //! primary key makes one (mini-app, generation, order id) pay at most once.
-//! Payments and refunds run at `SERIALIZABLE` isolation: two nodes paying
-//! from one wallet at once, or refunding one payment at once, cannot both
-//! act on the balance they read; the loser runs again and sees the winner's
-//! payment (the retry answers `AlreadyPaid`, `InsufficientFunds`, or
-//! `TooMuch`).
+//! Payments and refunds take a lock per user first (a transaction-wide
+//! advisory lock on the user's wallet account's name), so the payments and
+//! refunds of one user run one after another across every node: each reads
+//! the wallet's balance, the insurance used and the payment's refunds as the
+//! one before left them. They run at `READ COMMITTED`, so payments of
+//! different users to one merchant queue on the merchant's row instead of
+//! failing and running again (as `SERIALIZABLE` made them: every pair
+//! conflicted on that row, and under load some ran out of retries). Two
+//! users paying one order id at once: the second insert hits the primary key
+//! and runs again, and finds the first. Rows are locked in one order
+//! (wallet, insurance fund, merchant) so two transactions never wait for
+//! each other.
 
 use super::audit::append_audit_in;
 use super::{Db, PgError, PgResult, PostgresStore, read, transaction};
@@ -165,7 +172,7 @@ impl LedgerStore for PostgresStore {
         transaction!(
             self,
             "commit a top-up",
-            IsolationLevel::Serializable,
+            IsolationLevel::ReadCommitted,
             |tx| {
                 insert_tx(
                     tx,
@@ -214,8 +221,9 @@ impl LedgerStore for PostgresStore {
         transaction!(
             self,
             "commit a payment",
-            IsolationLevel::Serializable,
+            IsolationLevel::ReadCommitted,
             |tx| {
+                lock_user(tx, &cmd.user).await?;
                 if let Some(existing) =
                     payment_in(tx, &cmd.app_id, cmd.generation, &cmd.order_id).await?
                 {
@@ -370,8 +378,9 @@ impl LedgerStore for PostgresStore {
         transaction!(
             self,
             "commit a refund",
-            IsolationLevel::Serializable,
+            IsolationLevel::ReadCommitted,
             |tx| {
+                lock_user(tx, user).await?;
                 let Some(p) = payment_in(tx, app_id, cmd.generation, order_id)
                     .await?
                     .filter(|p| p.user == user)
@@ -408,15 +417,6 @@ impl LedgerStore for PostgresStore {
                     reason,
                 )
                 .await?;
-                post(
-                    tx,
-                    tx_id,
-                    &merchant_account(&publisher),
-                    "merchant",
-                    currency,
-                    -(amount as i64),
-                )
-                .await?;
                 if to_wallet > 0 {
                     post(
                         tx,
@@ -439,6 +439,15 @@ impl LedgerStore for PostgresStore {
                     )
                     .await?;
                 }
+                post(
+                    tx,
+                    tx_id,
+                    &merchant_account(&publisher),
+                    "merchant",
+                    currency,
+                    -(amount as i64),
+                )
+                .await?;
                 tx.exec(
                 "UPDATE payments SET refunded = refunded + $3, insurance_refunded = insurance_refunded + $4
                  WHERE app_id = $1 AND order_id = $2 AND generation = $5",
@@ -814,6 +823,17 @@ async fn insurance_used_in(c: &impl Db, user: &str, year: i32) -> PgResult<u64> 
         .await?
         .get(0);
     Ok(n.max(0) as u64)
+}
+
+/// Waits for, then holds until the transaction ends, the lock of `user`'s
+/// money: one payment or refund of a user at a time, on every node.
+async fn lock_user(c: &impl Db, user: &str) -> PgResult<()> {
+    c.exec(
+        "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+        &[&wallet_account(user)],
+    )
+    .await?;
+    Ok(())
 }
 
 async fn balance_of(c: &impl Db, account: &str) -> PgResult<i64> {
