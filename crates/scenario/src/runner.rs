@@ -36,6 +36,7 @@ pub(crate) async fn run(
     scenario: &Scenario,
     components: &Components,
     cache_dir: Option<PathBuf>,
+    postgres: Option<&str>,
 ) -> ScenarioResult {
     let started = Instant::now();
     let dir = match tempfile::tempdir() {
@@ -49,8 +50,27 @@ pub(crate) async fn run(
             );
         }
     };
+    // On PostgreSQL: a database of the scenario's own, dropped with `_db`
+    // after the run's host.
+    let (_db, store) = match postgres {
+        None => (None, dir.path().join("plaza.db")),
+        Some(server) => match plaza_host::store::PostgresStore::open_throwaway(server) {
+            Ok(db) => {
+                let url = PathBuf::from(db.url());
+                (Some(db), url)
+            }
+            Err(e) => {
+                return result(
+                    scenario,
+                    started,
+                    0,
+                    Some(setup_failure(0, format!("temporary PostgreSQL store: {e}"))),
+                );
+            }
+        },
+    };
     let mut transcript = String::new();
-    let outcome = match setup(scenario, components, cache_dir, dir.path().join("plaza.db")).await {
+    let outcome = match setup(scenario, components, cache_dir, store).await {
         Err(f) => (0, Some(f)),
         Ok(mut run) => {
             let mut done = 0;
