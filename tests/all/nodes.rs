@@ -447,3 +447,44 @@ async fn a_package_removed_through_one_node_is_gone_from_the_next_session_on_ano
     drop(nodes);
     drop(owner);
 }
+
+/// A broadcast delivered by two nodes at once (one resuming what another
+/// started, as after a node died mid-way) reaches each follower once.
+#[test]
+fn a_broadcast_finished_by_several_nodes_at_once_reaches_each_follower_once() {
+    let (owner, nodes) = nodes(3);
+    let sender = Sender {
+        app_id: APP.into(),
+        app_name: "Clinic".into(),
+        publisher_name: "Hangzhou Clinic".into(),
+    };
+    // More followers than one delivery transaction takes (100).
+    for u in 0..250 {
+        owner
+            .set_following(&format!("u{u:03}"), APP, true, 0)
+            .unwrap();
+    }
+    nodes[0]
+        .start_broadcast("b1", &sender, "Closed", "Closed on Monday", "2026-11", 4, 1)
+        .unwrap();
+    let counts = at_once(&nodes, 1, |node, k| {
+        let mut n = 0;
+        node.deliver_broadcast("b1", &mut || {
+            n += 1;
+            format!("m{k}-{n}")
+        })
+        .unwrap()
+    });
+    for c in &counts {
+        assert_eq!(c.delivered, 250, "{counts:?}");
+    }
+    for u in 0..250 {
+        assert_eq!(
+            owner.inbox(&format!("u{u:03}"), false, 10).unwrap().len(),
+            1,
+            "u{u:03}"
+        );
+    }
+    assert!(owner.unfinished_broadcasts().unwrap().is_empty());
+    drop(nodes);
+}
