@@ -187,43 +187,13 @@ fn concurrent_store_run(max_batch: usize, payers: usize, secs: Duration) -> Row 
             .unwrap()
             .with_max_batch(max_batch),
     );
-    let keys = Arc::new(HostKeys::load(&*store).unwrap());
     top_up_users(&*store, payers);
-    let stop = Arc::new(AtomicBool::new(false));
-    let start = Arc::new(Barrier::new(payers + 1));
-    let threads: Vec<_> = (0..payers as u64)
-        .map(|user| {
-            let (store, keys, stop, start) =
-                (store.clone(), keys.clone(), stop.clone(), start.clone());
-            std::thread::spawn(move || {
-                let mut latencies = Vec::new();
-                start.wait();
-                let mut n = 0;
-                while !stop.load(Ordering::Relaxed) {
-                    n += 1;
-                    let cmd = command(user, n, false);
-                    let t = Instant::now();
-                    let r = store.pay(&cmd, &|m| keys.sign(m)).unwrap();
-                    latencies.push(t.elapsed());
-                    assert!(matches!(r, PayResult::Paid(_)));
-                }
-                latencies
-            })
-        })
-        .collect();
     let before = store.group_commit_stats();
-    start.wait();
-    let began = Instant::now();
-    std::thread::sleep(secs);
-    stop.store(true, Ordering::Relaxed);
-    let latencies: Vec<Duration> = threads
-        .into_iter()
-        .flat_map(|t| t.join().unwrap())
-        .collect();
-    let elapsed = began.elapsed();
+    let mut row = payers_run(&[store.clone() as Arc<dyn LedgerStore>], payers, secs);
     let after = store.group_commit_stats();
-    let batch = (after.commands - before.commands) as f64 / (after.commits - before.commits) as f64;
-    Row::of(latencies, elapsed, batch)
+    row.mean_batch =
+        (after.commands - before.commands) as f64 / (after.commits - before.commits) as f64;
+    row
 }
 
 fn concurrent_store(secs: Duration) {
@@ -338,10 +308,11 @@ fn concurrent_host(secs: Duration) {
     }
 }
 
-/// `payers` threads paying for `secs`, thread `u` through `stores[u % len]`.
+/// `payers` threads paying for `secs`, thread `u` through `stores[u % len]`
+/// as `user-{u}` (topped up by the caller); the mean batch is left to the
+/// caller (NaN).
 fn payers_run(stores: &[Arc<dyn LedgerStore>], payers: usize, secs: Duration) -> Row {
     let keys = Arc::new(HostKeys::load(&SqliteStore::open_in_memory().unwrap()).unwrap());
-    top_up_users(&*stores[0], payers);
     let stop = Arc::new(AtomicBool::new(false));
     let start = Arc::new(Barrier::new(payers + 1));
     let threads: Vec<_> = (0..payers)
@@ -384,6 +355,7 @@ fn nodes(secs: Duration) {
         let dir = tempfile::tempdir().unwrap();
         let sqlite: Arc<dyn LedgerStore> =
             Arc::new(SqliteStore::open(&dir.path().join("bench.db")).unwrap());
+        top_up_users(&*sqlite, n);
         print_row("sqlite", n, &payers_run(&[sqlite], n, secs));
         for nodes in 1..=3 {
             let owner = PostgresStore::open_throwaway(&server).unwrap();
