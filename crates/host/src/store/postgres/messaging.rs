@@ -313,13 +313,12 @@ impl MessagingStore for PostgresStore {
         message_ids: &mut dyn FnMut() -> String,
     ) -> StoreResult<BroadcastCount> {
         let b = read!(self, "read a broadcast", |c| {
-            Ok(c
-                .one(
-                    "SELECT app_id, app_name, publisher_name, title, body, month, quota, created_at_ms, skipped
-                     FROM broadcasts WHERE id = $1",
-                    &[&id],
-                )
-                .await?)
+            c.one(
+                "SELECT app_id, app_name, publisher_name, title, body, month, quota, created_at_ms, skipped
+                 FROM broadcasts WHERE id = $1",
+                &[&id],
+            )
+            .await
         })?;
         let sender = Sender {
             app_id: b.get(0),
