@@ -488,3 +488,72 @@ fn a_broadcast_finished_by_several_nodes_at_once_reaches_each_follower_once() {
     assert!(owner.unfinished_broadcasts().unwrap().is_empty());
     drop(nodes);
 }
+
+/// What the mini-app sees: a storage write while the node has lost the
+/// database answers `unavailable` (and writes nothing); once the database
+/// is back the same session saves again.
+#[test]
+fn a_mini_app_on_a_node_that_lost_the_database_gets_unavailable_then_works_again() {
+    use crate::support::*;
+    use plaza_host::clock::ManualClock;
+    use plaza_host::prompt::ScriptedPrompter;
+    use plaza_test_programs::KV_NOTES;
+    let owner = PostgresStore::open_throwaway(&test_server_url().unwrap()).unwrap();
+    let url = url_parts::parse(owner.url());
+    let proxy_rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut proxy = Proxy::start(proxy_rt.handle().clone(), url.addr, 0);
+    let clock = ManualClock::new(START_MS);
+    let prompter = Arc::new(ScriptedPrompter::new());
+    let host = {
+        let _in_rt = rt.enter();
+        Host::open(
+            std::path::Path::new(&url.through(proxy.port)),
+            config(&clock, &prompter),
+        )
+        .unwrap()
+    };
+    let t = TestHost::from_parts(host, clock, prompter);
+    let put = |key: &'static str| {
+        let s = t.host.session("ann", "test.plaza.kv-notes").unwrap();
+        rt.block_on(async move {
+            let page = s
+                .submit("put", &[("key", key), ("size", "10")])
+                .await
+                .unwrap();
+            notices(&page).join(" | ")
+        })
+    };
+    rt.block_on(async {
+        install(&t, &KV_NOTES).await;
+        let s = t.host.session("ann", "test.plaza.kv-notes").unwrap();
+        s.launch("/").await.unwrap();
+    });
+    assert_eq!(put("a"), "Saved a");
+    proxy.cut();
+    let n = put("b");
+    assert!(n.starts_with("unavailable:"), "{n}");
+    proxy.restore();
+    assert_eq!(put("c"), "Saved c");
+    assert_eq!(
+        owner.kv_get("ann", "test.plaza.kv-notes", "b").unwrap(),
+        None
+    );
+    assert!(
+        owner
+            .kv_get("ann", "test.plaza.kv-notes", "c")
+            .unwrap()
+            .is_some()
+    );
+    drop(t);
+    drop(rt);
+    proxy.cut();
+}
