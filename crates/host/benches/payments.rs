@@ -364,6 +364,7 @@ fn nodes(secs: Duration) {
                     Arc::new(PostgresStore::open(owner.url()).unwrap()) as Arc<dyn LedgerStore>
                 })
                 .collect();
+            top_up_users(&owner, n);
             let row = payers_run(&stores, n, secs);
             print_row(&format!("postgres x{nodes}"), n, &row);
             drop(stores);
