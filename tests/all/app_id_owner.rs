@@ -13,7 +13,7 @@ use plaza_host::prompt::{ConsentAnswer, PaymentAnswer, ScriptedPayment, Subscrip
 use plaza_host::store::{AuditQuery, Outcome, PublisherRecord, UserProfile};
 use plaza_host::{Page, Session};
 use plaza_test_programs::FUZZ_CALLER;
-use plaza_test_programs::fuzz_script::{self, Call};
+use plaza_test_programs::fuzz_script::Call;
 
 const APP: &str = "test.plaza.fuzz-caller";
 /// The fixture's own publisher: the first to use the id.
@@ -23,10 +23,7 @@ const RIVAL: &str = "test.plaza.rival";
 
 /// Submits `calls` as `user`'s gesture in `s` and returns the page.
 async fn run(s: &Session, calls: &[Call]) -> Page {
-    s.launch("/").await.unwrap();
-    s.submit("calls", &[("script", &fuzz_script::encode(calls))])
-        .await
-        .unwrap()
+    run_calls(s, calls).await
 }
 
 /// The fixture signed by the first publisher, and the same component under

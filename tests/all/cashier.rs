@@ -294,6 +294,42 @@ async fn refunds_never_exceed_what_was_paid() {
     assert_ledger_clean(&t);
 }
 
+/// A refund retried after a crash or a timeout (the mini-app never saw the
+/// answer) with the same refund id refunds once: `refunds.refund`, beside
+/// `payment.refund`, which components of `plaza:host@0.1.0` keep.
+#[tokio::test]
+async fn a_refund_retried_with_its_refund_id_refunds_once() {
+    let t = cashier().await;
+    t.host.top_up("alice", 10_000, "CNY").unwrap();
+    open(&t, "alice", "/pay?order=o-1&amount=1000").await;
+    let first = open(&t, "alice", "/refund?order=o-1&amount=300&refund_id=rf-1").await;
+    assert_eq!(outcome(&first), "refunded", "{}", text(&first));
+    let retried = open(&t, "alice", "/refund?order=o-1&amount=300&refund_id=rf-1").await;
+    assert_eq!(outcome(&retried), "refunded");
+    assert_eq!(field(&retried, "transaction"), field(&first, "transaction"));
+    assert_eq!(t.host.wallet_balance("alice").unwrap(), 9_300);
+    let reused = outcome(&open(&t, "alice", "/refund?order=o-1&amount=200&refund_id=rf-1").await);
+    assert!(reused.starts_with("error invalid-argument:"), "{reused}");
+    let bad = outcome(
+        &open(
+            &t,
+            "alice",
+            "/refund?order=o-1&amount=200&refund_id=no%20spaces",
+        )
+        .await,
+    );
+    assert!(bad.starts_with("error invalid-argument:"), "{bad}");
+    // Without a refund id, each call refunds (the 0.1.0 function).
+    open(&t, "alice", "/refund?order=o-1&amount=100").await;
+    open(&t, "alice", "/refund?order=o-1&amount=100").await;
+    assert_eq!(t.host.wallet_balance("alice").unwrap(), 9_500);
+    assert_eq!(
+        num(&open(&t, "alice", "/query?order=o-1").await, "refunded"),
+        500
+    );
+    assert_ledger_clean(&t);
+}
+
 #[tokio::test]
 async fn a_mini_app_cannot_refund_query_or_list_another_mini_apps_payments() {
     let t = cashier().await;

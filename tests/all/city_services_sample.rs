@@ -7,6 +7,7 @@
 use crate::support::*;
 use plaza_host::manifest::Scope;
 use plaza_host::prompt::{ConsentAnswer, PaymentAnswer, ScriptedPayment, SubscriptionAnswer};
+use plaza_host::store::{AuditQuery, Outcome};
 use plaza_host::{Block, Navigation, Page};
 use plaza_test_programs::CITY_SERVICES;
 use std::time::Duration;
@@ -500,4 +501,63 @@ async fn fines_come_from_the_agency_backend_which_sees_who_calls() {
         calls.iter().all(|e| !e.detail.contains("ZB66871")),
         "no path in the audit log"
     );
+}
+
+#[tokio::test]
+async fn a_setting_alone_points_the_same_package_at_a_second_backend_that_wants_its_key() {
+    // A second agency backend, which wants an API key, under another name.
+    let second = plaza_agency_backend::Backend::start_with_key(
+        "127.0.0.1:0",
+        Some("agency-key-b".to_string()),
+    )
+    .unwrap();
+    let t = host_with(|mut c| {
+        c.network
+            .resolve_to("records-b.localhost", 47181, second.addr());
+        c.settings_key(Some(
+            plaza_host::settings::SettingsKey::from_hex(&"3c".repeat(32)).unwrap(),
+        ))
+    });
+    // The package every other test installs: nothing rebuilt.
+    install(&t, &CITY_SERVICES).await;
+    t.host
+        .set_setting(
+            APP,
+            "agency-origin",
+            "http://records-b.localhost:47181",
+            false,
+        )
+        .unwrap();
+    let violations = |s: plaza_host::Session| async move {
+        s.launch("/violations").await.unwrap();
+        let page = s.submit("plate", &[("plate", "ZB66871")]).await.unwrap();
+        s.close().await;
+        page
+    };
+    // Without the key, the second backend refuses, and the citizen is told.
+    let page = violations(t.host.session("li-na", APP).unwrap()).await;
+    assert_eq!(page.title, "Records unavailable", "{}", text(&page));
+    assert!(
+        field(&page, "Reason").unwrap().contains("401"),
+        "{}",
+        text(&page)
+    );
+    assert_eq!(second.requests(), 1);
+    // With the key (a secret setting), the records come from there.
+    t.host
+        .set_setting(APP, "agency-api-key", "agency-key-b", true)
+        .unwrap();
+    let page = violations(t.host.session("li-na", APP).unwrap()).await;
+    assert_eq!(page.title, "Violations of ZB66871", "{}", text(&page));
+    assert_eq!(second.requests(), 2);
+    let audit = t.host.audit(&AuditQuery::default()).unwrap();
+    assert!(
+        audit.iter().any(|e| e.capability == "network"
+            && e.outcome == Outcome::Allowed
+            && e.detail
+                .starts_with("GET http://records-b.localhost:47181: allowed")),
+        "{audit:?}"
+    );
+    // The key is in no audit entry.
+    assert!(audit.iter().all(|e| !e.detail.contains("agency-key-b")));
 }

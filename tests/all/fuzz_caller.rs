@@ -25,10 +25,7 @@ async fn fuzz_caller() -> TestHost {
 /// Submits `calls` as `user`'s gesture and returns the page of results.
 async fn run(t: &TestHost, user: &str, calls: &[Call]) -> Page {
     let s = t.host.session(user, APP).unwrap();
-    s.launch("/").await.unwrap();
-    s.submit("calls", &[("script", &fuzz_script::encode(calls))])
-        .await
-        .unwrap()
+    run_calls(&s, calls).await
 }
 
 #[tokio::test]

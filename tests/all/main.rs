@@ -28,14 +28,18 @@ mod nodes;
 mod patient_attacker;
 mod pool;
 mod privacy;
+mod settings;
+mod publisher_api;
 mod shop;
 mod sim_probe;
 mod trust;
 mod undeclared_storage;
 mod wasi_probe;
 
-// The `http-probe` fixture's tests are the network tests.
+// The `http-probe` fixture's tests are the network tests; `settings-probe`'s
+// are the settings tests.
 use network as http_probe;
+use settings as settings_probe;
 
 /// Every test fixture has a test module named after it: a fixture added
 /// without tests fails to compile here.

@@ -803,3 +803,60 @@ async fn header_fields_over_their_cap_end_the_session_while_a_bystander_answers(
         other => panic!("expected the session to end at the fields cap, got {other:?}"),
     }
 }
+
+#[tokio::test]
+async fn an_origin_named_by_a_setting_is_the_only_one_it_adds_read_when_a_session_starts() {
+    let (a, b) = (Server::start(Answer::Echo), Server::start(Answer::Echo));
+    let (origin_a, origin_b) = (
+        format!("http://localhost:{}", a.port()),
+        format!("http://localhost:{}", b.port()),
+    );
+    let manifest = format!(
+        "{}\n[[settings]]\nname = \"records\"\n",
+        manifest_replacing(&HTTP_PROBE, PLACEHOLDER, "\"${records}\"")
+    );
+    let t = host();
+    t.host
+        .install(package_with_manifest(&HTTP_PROBE, &manifest))
+        .await
+        .expect("install the probe");
+    // Not set: the setting adds no origin.
+    let page = probe(&t, "alice", &[("url", &origin_a)]).await;
+    assert!(outcome(&page, 1).starts_with("denied:"), "{}", text(&page));
+    // A value that is not an origin is refused when it is set.
+    let e = t
+        .host
+        .set_setting(APP, "records", "localhost:1/path", false)
+        .unwrap_err();
+    assert!(matches!(e, plaza_host::Error::InvalidSetting { .. }), "{e}");
+    // Set to A: A, and nothing else, from the next session.
+    t.host
+        .set_setting(APP, "records", &origin_a, false)
+        .unwrap();
+    let s = t.host.session("alice", APP).unwrap();
+    s.close().await;
+    let page = probe(&t, "alice", &[("url", &format!("{origin_a}/ok"))]).await;
+    assert!(outcome(&page, 1).starts_with("ok 200"), "{}", text(&page));
+    let page = probe(&t, "alice", &[("url", &origin_b)]).await;
+    assert!(outcome(&page, 1).starts_with("denied:"), "{}", text(&page));
+    assert_eq!(b.connections(), 0);
+    // Moved to B: the next session may call B, and A no more.
+    t.host
+        .set_setting(APP, "records", &origin_b, false)
+        .unwrap();
+    t.host.session("alice", APP).unwrap().close().await;
+    let page = probe(&t, "alice", &[("url", &origin_b)]).await;
+    assert!(outcome(&page, 1).starts_with("ok 200"), "{}", text(&page));
+    let connections_a = a.connections();
+    let page = probe(&t, "alice", &[("url", &origin_a)]).await;
+    assert!(outcome(&page, 1).starts_with("denied:"), "{}", text(&page));
+    assert_eq!(a.connections(), connections_a);
+    // A changed origin forgets users' consent decisions: audited.
+    let audit = t.host.audit(&AuditQuery::default()).unwrap();
+    assert!(
+        audit
+            .iter()
+            .any(|e| e.capability == "consent.reset" && e.detail.contains("`records`")),
+        "{audit:?}"
+    );
+}

@@ -172,6 +172,7 @@ fn refunds_through_several_nodes_never_exceed_what_was_paid() {
             amount: 300,
             reason: "cancelled".into(),
             at_ms: 2,
+            refund_id: None,
         })
         .unwrap()
     });
@@ -200,6 +201,7 @@ fn a_one_time_subscription_is_consumed_once_across_nodes() {
         app_id: APP.into(),
         app_name: "Clinic".into(),
         publisher_name: "Hangzhou Clinic".into(),
+        link: None,
     };
     owner
         .accept_template("ann", APP, "appointment", false, 0)
@@ -457,6 +459,7 @@ fn a_broadcast_finished_by_several_nodes_at_once_reaches_each_follower_once() {
         app_id: APP.into(),
         app_name: "Clinic".into(),
         publisher_name: "Hangzhou Clinic".into(),
+        link: None,
     };
     // More followers than one delivery transaction takes (100).
     for u in 0..250 {

@@ -116,6 +116,17 @@ impl TestHost {
         self._dir.path().join("plaza.db")
     }
 
+    /// The same store opened by a new host, its configuration adjusted;
+    /// the clock and the prompter kept (a restart of the host).
+    pub fn reopen(self, adjust: impl FnOnce(HostConfig) -> HostConfig) -> TestHost {
+        let host = Host::open(
+            &self.store_file(),
+            adjust(config(&self.clock, &self.prompter)),
+        )
+        .expect("reopen host");
+        TestHost { host, ..self }
+    }
+
     /// A test host around a host the test opened itself (its own store
     /// path or configuration), with the clock and prompter it was given.
     pub fn from_parts(host: Host, clock: ManualClock, prompter: Arc<ScriptedPrompter>) -> TestHost {
@@ -261,6 +272,18 @@ pub async fn launch_and_pay(s: &plaza_host::Session, path: &str) -> plaza_host::
 pub fn fuzz_result(page: &Page, n: usize, name: &str) -> String {
     field(page, &format!("{n} {name}"))
         .unwrap_or_else(|| panic!("no result for call {n} {name}:\n{}", text(page)))
+}
+
+/// Submits the fuzz-caller's `calls` as the user's gesture in `s` (its form
+/// after a launch) and returns the page of their results.
+pub async fn run_calls(s: &plaza_host::Session, calls: &[Call]) -> Page {
+    s.launch("/").await.unwrap();
+    s.submit(
+        "calls",
+        &[("script", &plaza_test_programs::fuzz_script::encode(calls))],
+    )
+    .await
+    .unwrap()
 }
 
 /// A fuzz-caller payment of `amount` fen for one consultation, not

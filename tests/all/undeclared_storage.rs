@@ -37,6 +37,38 @@ async fn an_undeclared_import_is_refused_at_install() {
     ));
 }
 
+/// Imports are read before compiling: a refused package is never compiled,
+/// so it costs a parse (not seconds of Cranelift for a 15 MiB JavaScript or
+/// Python component) and leaves no compiled file in the cache.
+#[tokio::test]
+async fn a_refused_package_is_never_compiled_and_leaves_the_cache_empty() {
+    let cache = tempfile::tempdir().unwrap();
+    let t = host_with(|c| c.cache_dir(Some(cache.path().to_path_buf())));
+    let err = t
+        .host
+        .install(package(&UNDECLARED_STORAGE))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::UndeclaredImport { .. }), "{err}");
+    assert_eq!(t.host.cache_stats().compiled, 0, "nothing was compiled");
+    let left: Vec<_> = walkdir(cache.path());
+    assert!(left.is_empty(), "the cache holds {left:?}");
+}
+
+/// Every file under `dir`.
+fn walkdir(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(walkdir(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
 #[tokio::test]
 async fn declaring_the_capability_makes_it_installable() {
     let t = host();

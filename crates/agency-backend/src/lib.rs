@@ -19,7 +19,11 @@
 //! | `GET /bill?utility=water&account=12345678&period=202610` | `holder \t usage \t unit price (fen) \t amount (fen)` |
 //!
 //! Like an agency's server would, it answers only callers that name the
-//! mini-app (the host's `plaza-mini-app` header); without it, `403`.
+//! mini-app (the host's `plaza-mini-app` header); without it, `403`. A
+//! backend started with an API key ([`Backend::start_with_key`]; the binary
+//! takes it from `AGENCY_API_KEY`) also wants `authorization: Bearer KEY`,
+//! the key the sample reads from its secret setting `agency-api-key`;
+//! without it, or with another, `401`.
 //!
 //! ```no_run
 //! let backend = plaza_agency_backend::Backend::start("127.0.0.1:0").unwrap();
@@ -48,6 +52,8 @@ pub const PORT: u16 = 47180;
 pub const HEALTH: &str = "plaza-agency-backend";
 /// The header naming the calling mini-app (set by the Plaza host).
 pub const CALLER_HEADER: &str = "plaza-mini-app";
+/// The environment variable the binary reads its API key from.
+pub const API_KEY_ENV: &str = "AGENCY_API_KEY";
 
 /// A running backend: serves on its own thread until dropped.
 #[derive(Debug)]
@@ -62,6 +68,13 @@ impl Backend {
     /// Binds `addr` (`127.0.0.1:0` for any free port) and serves on a thread
     /// of its own.
     pub fn start(addr: &str) -> std::io::Result<Backend> {
+        Backend::start_with_key(addr, None)
+    }
+
+    /// [`Backend::start`], answering only requests that carry
+    /// `authorization: Bearer API_KEY` when `api_key` is given.
+    pub fn start_with_key(addr: &str, api_key: Option<String>) -> std::io::Result<Backend> {
+        let api_key: Option<Arc<str>> = api_key.map(Into::into);
         let listener = std::net::TcpListener::bind(addr)?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
@@ -86,7 +99,7 @@ impl Backend {
                         return;
                     };
                     tokio::select! {
-                        _ = serve(listener, counter) => {}
+                        _ = serve(listener, counter, api_key) => {}
                         _ = stopped => {}
                     }
                 });
@@ -138,17 +151,19 @@ pub fn shared() -> std::io::Result<SocketAddr> {
 }
 
 /// Serves HTTP/1.1 on `listener` until the future is dropped; counts
-/// requests in `requests`.
-pub async fn serve(listener: TcpListener, requests: Arc<AtomicU64>) {
+/// requests in `requests`; wants `api_key` as a bearer token if given.
+pub async fn serve(listener: TcpListener, requests: Arc<AtomicU64>, api_key: Option<Arc<str>>) {
     loop {
         let Ok((stream, _)) = listener.accept().await else {
             continue;
         };
         let requests = requests.clone();
+        let api_key = api_key.clone();
         tokio::spawn(async move {
             let service = hyper::service::service_fn(move |req| {
                 requests.fetch_add(1, Ordering::Relaxed);
-                async move { Ok::<_, std::convert::Infallible>(answer(&req)) }
+                let answer = answer(&req, api_key.as_deref());
+                async move { Ok::<_, std::convert::Infallible>(answer) }
             });
             let _ = hyper::server::conn::http1::Builder::new()
                 .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
@@ -177,8 +192,8 @@ fn query(req: &Request<Incoming>) -> HashMap<String, String> {
         .collect()
 }
 
-/// The answer to one request.
-pub fn answer(req: &Request<Incoming>) -> Response<Full<Bytes>> {
+/// The answer to one request, wanting `api_key` as a bearer token if given.
+pub fn answer(req: &Request<Incoming>, api_key: Option<&str>) -> Response<Full<Bytes>> {
     if req.method() != hyper::Method::GET {
         return text(StatusCode::METHOD_NOT_ALLOWED, "only GET\n".into());
     }
@@ -187,6 +202,20 @@ pub fn answer(req: &Request<Incoming>) -> Response<Full<Bytes>> {
             StatusCode::FORBIDDEN,
             format!("who is calling? requests must name the mini-app ({CALLER_HEADER})\n"),
         );
+    }
+    if let Some(key) = api_key {
+        let given = req
+            .headers()
+            .get(hyper::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "));
+        // The key is never echoed back.
+        if given != Some(key) {
+            return text(
+                StatusCode::UNAUTHORIZED,
+                "this service wants the agency's API key (authorization: Bearer KEY)\n".into(),
+            );
+        }
     }
     let q = query(req);
     match req.uri().path() {
@@ -418,16 +447,29 @@ mod tests {
     use super::*;
 
     fn get(addr: SocketAddr, path: &str, caller: bool) -> String {
-        use std::io::{Read, Write};
-        let mut s = std::net::TcpStream::connect(addr).unwrap();
         let caller = if caller {
             format!("{CALLER_HEADER}: cn.gov.hz.city/0.1.0\r\n")
         } else {
             String::new()
         };
+        send(addr, path, &caller)
+    }
+
+    /// A named caller's GET with more header lines.
+    fn get_with(addr: SocketAddr, path: &str, headers: &str) -> String {
+        send(
+            addr,
+            path,
+            &format!("{CALLER_HEADER}: cn.gov.hz.city/0.1.0\r\n{headers}"),
+        )
+    }
+
+    fn send(addr: SocketAddr, path: &str, headers: &str) -> String {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(addr).unwrap();
         write!(
             s,
-            "GET {path} HTTP/1.1\r\nHost: x\r\n{caller}Connection: close\r\n\r\n"
+            "GET {path} HTTP/1.1\r\nHost: x\r\n{headers}Connection: close\r\n\r\n"
         )
         .unwrap();
         let mut out = String::new();
@@ -458,5 +500,17 @@ mod tests {
         let anonymous = get(b.addr(), "/violations?plate=ZB66871", false);
         assert!(anonymous.starts_with("HTTP/1.1 403"), "{anonymous}");
         assert_eq!(b.requests(), 4);
+    }
+
+    #[test]
+    fn a_backend_with_a_key_answers_only_requests_that_carry_it() {
+        let b = Backend::start_with_key("127.0.0.1:0", Some("k-1".into())).unwrap();
+        let without = get(b.addr(), "/health", true);
+        assert!(without.starts_with("HTTP/1.1 401"), "{without}");
+        assert!(!without.contains("k-1"), "{without}");
+        let with = get_with(b.addr(), "/health", "authorization: Bearer k-1\r\n");
+        assert!(with.starts_with("HTTP/1.1 200"), "{with}");
+        let wrong = get_with(b.addr(), "/health", "authorization: Bearer k-2\r\n");
+        assert!(wrong.starts_with("HTTP/1.1 401"), "{wrong}");
     }
 }

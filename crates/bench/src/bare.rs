@@ -107,6 +107,12 @@ impl clock::Host for BareState {
     }
 }
 
+impl plaza_world::config::Host for BareState {
+    async fn get(&mut self, _name: String) -> Result<String, WitError> {
+        Err(refused())
+    }
+}
+
 impl log::Host for BareState {
     async fn write(&mut self, _level: log::Level, _message: String) {}
 }
@@ -164,6 +170,18 @@ impl payment::Host for BareState {
         _cursor: Option<String>,
         _limit: u32,
     ) -> Result<payment::HistoryPage, WitError> {
+        Err(refused())
+    }
+}
+
+impl plaza_world::refunds::Host for BareState {
+    async fn refund(
+        &mut self,
+        _order_id: String,
+        _refund_id: String,
+        _amount: u64,
+        _reason: String,
+    ) -> Result<payment::RefundReceipt, WitError> {
         Err(refused())
     }
 }

@@ -28,6 +28,7 @@
 
 pub mod bare;
 mod extism;
+mod languages;
 pub mod report;
 pub mod setup;
 pub mod stats;

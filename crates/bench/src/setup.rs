@@ -41,8 +41,14 @@ pub fn plaza_in_memory(cache: Option<PathBuf>, limits: SandboxLimits) -> Result<
 /// Registers `f`'s publisher (verified, with a fresh key) in `host`'s
 /// registry and returns `f`'s package signed with that key.
 pub fn signed_package(host: &Host, f: &Fixture) -> Result<Package> {
-    let text = f.manifest_text();
-    let manifest = Manifest::parse(f.name, &text)?;
+    sign_for(host, f.name, &f.manifest_text(), f.component_bytes())
+}
+
+/// Registers the publisher of the manifest `text` (verified, with a fresh
+/// key) in `host`'s registry and returns the package of `text` and
+/// `component` signed with that key.
+pub fn sign_for(host: &Host, name: &str, text: &str, component: Vec<u8>) -> Result<Package> {
+    let manifest = Manifest::parse(name, text)?;
     let key = PublisherKey::generate()?;
     host.add_publisher(PublisherRecord {
         id: manifest.publisher.id.clone(),
@@ -52,7 +58,7 @@ pub fn signed_package(host: &Host, f: &Fixture) -> Result<Package> {
         public_key: key.public_key_hex(),
         added_at_ms: 0,
     })?;
-    let mut package = Package::new(&text, f.component_bytes())?;
+    let mut package = Package::new(text, component)?;
     package.sign(&key)?;
     Ok(package)
 }

@@ -17,7 +17,15 @@ use std::time::Instant;
 
 /// The groups `--only` selects.
 pub const GROUPS: &[&str] = &[
-    "install", "session", "event", "call", "sessions", "payments", "extism", "leakers",
+    "install",
+    "session",
+    "event",
+    "call",
+    "sessions",
+    "payments",
+    "extism",
+    "leakers",
+    "languages",
 ];
 
 /// The host calls a `calls:<n>` tap of the bench-app makes.
@@ -33,6 +41,8 @@ pub struct Options {
     /// The Extism peer's binary (default: `bench/extism-peer/target/release/extism-peer`
     /// if it exists).
     pub extism: Option<PathBuf>,
+    /// Packages of mini-apps in other languages, for the `languages` group.
+    pub packages: Vec<PathBuf>,
 }
 
 /// How many samples of each figure.
@@ -128,6 +138,10 @@ pub async fn run(options: &Options) -> Result<Report> {
     }
     if wants("leakers") {
         rows.extend(leakers(&sizes, tmp.path(), &cache).await?);
+    }
+    if wants("languages") && !options.packages.is_empty() {
+        let sessions = if options.quick { 5 } else { 100 };
+        rows.extend(crate::languages::rows(&options.packages, sessions, tmp.path()).await?);
     }
     if wants("extism") {
         let binary = options.extism.clone();
@@ -485,7 +499,7 @@ async fn per_call(
 }
 
 /// Resident memory of this process, in bytes (`VmRSS`).
-fn resident_bytes() -> Result<u64> {
+pub(crate) fn resident_bytes() -> Result<u64> {
     let status = std::fs::read_to_string("/proc/self/status")?;
     let kb: u64 = status
         .lines()

@@ -21,6 +21,7 @@ const EXAMPLES: &[(&str, &str)] = &[
         "plaza new my-clinic
   plaza new city-news --template service-account
   plaza new tea-shop --template payment --id cn.hz.teashop
+  plaza new hotel-finder --lang ts          # or js, python (rust is the default)
   plaza new apps/tea-shop --sdk-path ~/src/plaza/crates/sdk",
     ),
     (
@@ -32,7 +33,8 @@ const EXAMPLES: &[(&str, &str)] = &[
     (
         "build",
         "plaza build .                            # prints the component's path
-  plaza build sample-miniapps/hospital --quiet",
+  plaza build sample-miniapps/hospital --quiet
+  plaza build my-shop                      # JS/TS/Python: the world from plaza.toml, pinned toolchains",
     ),
     (
         "pack",
@@ -65,14 +67,15 @@ const EXAMPLES: &[(&str, &str)] = &[
     ),
     (
         "test",
-        "plaza test scenarios
+        "plaza test                                # in a mini-app's folder: its scenarios
   plaza test tests/scenarios --filter refund --show
   plaza test tests/scenarios --junit results.xml --jobs 2",
     ),
     (
         "bench",
         "plaza bench --quick
-  plaza bench --only event call --json",
+  plaza bench --only event call --json
+  plaza bench --only languages --package notes-js.plaza --package notes-py.plaza",
     ),
     (
         "audit",
@@ -153,6 +156,22 @@ const EXAMPLES: &[(&str, &str)] = &[
   plaza user set --user ann --location 30.274,120.155",
     ),
     ("user show", "plaza user show --user ann"),
+    (
+        "config",
+        "plaza config set cn.gov.hz.city agency-origin https://records.hz.gov.cn
+  plaza config set cn.gov.hz.city agency-api-key --secret < key.txt
+  plaza config list cn.gov.hz.city",
+    ),
+    (
+        "config set",
+        "plaza config set cn.gov.hz.city agency-origin https://records.hz.gov.cn
+  plaza config set cn.gov.hz.city agency-api-key --secret < key.txt",
+    ),
+    (
+        "config unset",
+        "plaza config unset cn.gov.hz.city agency-origin",
+    ),
+    ("config list", "plaza config list cn.gov.hz.city --json"),
     ("secret", "plaza secret reset com.example.my-clinic"),
     ("secret reset", "plaza secret reset com.example.my-clinic"),
     (

@@ -46,7 +46,22 @@ pub fn inbox(
         for line in m.body.lines() {
             println!("      {line}");
         }
+        if let Some(link) = &m.link {
+            println!(
+                "      -> {link} (plaza inbox --user {user} --open {})",
+                m.id
+            );
+        }
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `plaza inbox --open ID`: opens a message, launching its mini-app at the
+/// page it links to, and prints that page.
+pub async fn open(host: &Host, user: &str, id: &str) -> Result<ExitCode> {
+    let (session, page) = host.open_message(user, id).await?;
+    println!("{}", plaza_host::page::render_text(&page));
+    session.close().await;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -16,6 +16,7 @@
 //! plaza publisher add cn.hz.health --name N --category medical --key pub.key.pub --verified
 //! plaza grants list --user alice
 //! plaza privacy report --user alice                 # also export, erase --app A
+//! plaza config set cn.gov.hz.city agency-api-key --secret < key.txt  # settings, see settings.rs
 //! plaza serve --watch sample-miniapps/hospital        # the simulator, see serve/
 //! ```
 //!
@@ -33,6 +34,7 @@ mod privacy;
 mod run;
 mod scenarios;
 mod serve;
+mod settings;
 mod trust;
 mod ui;
 mod zone;
@@ -74,15 +76,17 @@ struct StoreArg {
 enum Command {
     /// Create a mini-app from a template, ready to build, test and sign.
     ///
-    /// Writes Cargo.toml, src/lib.rs, a commented plaza.toml and a scenario
-    /// test that pass as they are (`plaza test NAME/scenarios`).
+    /// Writes the code (Rust, JavaScript, TypeScript or Python: `--lang`), a
+    /// commented plaza.toml and a scenario test that pass as they are
+    /// (`plaza test NAME`).
     New(new::NewArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions {
         /// The shell.
         shell: clap_complete::Shell,
     },
-    /// Show a user's inbox (messages from mini-apps), or mark one read.
+    /// Show a user's inbox (messages from mini-apps), mark one read, or open
+    /// one (its mini-app at the page the message links to).
     Inbox {
         /// The user.
         #[arg(long)]
@@ -93,6 +97,10 @@ enum Command {
         /// Mark this message read instead of listing.
         #[arg(long, value_name = "ID")]
         mark_read: Option<String>,
+        /// Open this message: mark it read and launch its mini-app at the
+        /// page it links to (its home when it has no link); prints the page.
+        #[arg(long, value_name = "ID", conflicts_with = "mark_read")]
+        open: Option<String>,
         /// At most this many, newest first.
         #[arg(long, default_value_t = 50)]
         limit: usize,
@@ -202,6 +210,14 @@ enum Command {
         #[command(flatten)]
         store: StoreArg,
     },
+    /// Set and list a mini-app's settings (values and secrets outside its
+    /// package, read through `plaza:host/config`).
+    Config {
+        #[command(subcommand)]
+        command: settings::ConfigCommand,
+        #[command(flatten)]
+        store: StoreArg,
+    },
     /// Exchange a login code, as a mini-app's backend does.
     Login {
         #[command(subcommand)]
@@ -209,10 +225,15 @@ enum Command {
         #[command(flatten)]
         store: StoreArg,
     },
-    /// Compile a Rust mini-app (a directory with Cargo.toml and plaza.toml)
-    /// for wasm32-wasip2; prints the component's path.
+    /// Compile a mini-app into a component; prints the component's path.
+    ///
+    /// Rust (Cargo.toml) with cargo for wasm32-wasip2; JavaScript
+    /// (package.json), TypeScript (with tsconfig.json) and Python
+    /// (src/app.py) against the world plaza.toml declares, with pinned
+    /// toolchains installed into .plaza/toolchains (or $PLAZA_TOOLCHAINS).
     Build {
-        /// The mini-app's directory.
+        /// The mini-app's directory (default: the current one).
+        #[arg(default_value = ".")]
         dir: PathBuf,
     },
     /// Build a mini-app and pack its manifest and component into one file.
@@ -332,9 +353,13 @@ enum Command {
         #[arg(long, value_name = "PATH")]
         extism: Option<PathBuf>,
         /// Only these groups: install, session, event, call, sessions,
-        /// payments, extism.
+        /// payments, extism, leakers, languages.
         #[arg(long, value_name = "NAME", num_args = 1..)]
         only: Vec<String>,
+        /// Packages (`.plaza`) of mini-apps in other languages, measured by
+        /// the `languages` group (scripts/bench-languages.sh builds them).
+        #[arg(long, value_name = "FILE")]
+        package: Vec<PathBuf>,
     },
     /// Show the audit log: what each mini-app accessed, and what it was denied.
     Audit {
@@ -435,6 +460,7 @@ fn open_host_with(
         .cache_dir(Some(cache))
         .developer_mode(trust::developer_mode_from_env())
         .utc_offset_minutes(zone::utc_offset_minutes())
+        .settings_key(Some(settings::settings_key_for(&path)?))
         .prompter(prompter);
     Host::open(&path, config).with_context(|| format!("opening the store {}", path.display()))
 }
@@ -457,11 +483,13 @@ async fn dispatch(command: Command) -> Result<ExitCode> {
             json,
             extism,
             only,
+            package,
         } => {
             let report = plaza_bench::run(&plaza_bench::Options {
                 quick,
                 only,
                 extism,
+                packages: package,
             })
             .await?;
             if json {
@@ -554,6 +582,9 @@ async fn dispatch(command: Command) -> Result<ExitCode> {
                         a.category,
                         a.capabilities.join(", ")
                     );
+                    if let Some(line) = settings::missing_line(&a.app_id, &a.missing_settings) {
+                        println!("{line}");
+                    }
                 }
             }
         }
@@ -637,16 +668,24 @@ async fn dispatch(command: Command) -> Result<ExitCode> {
             return privacy::privacy(&open_host(&store)?, command).await;
         }
         Command::Secret { command, store } => return trust::secret(&open_host(&store)?, command),
+        Command::Config { command, store } => {
+            return settings::config(&open_host(&store)?, command);
+        }
         Command::Login { command, store } => return trust::login(&open_host(&store)?, command),
         Command::Inbox {
             user,
             unread,
             mark_read,
+            open,
             limit,
             store,
             json,
         } => {
-            return inbox::inbox(&open_host(&store)?, &user, unread, mark_read, limit, json);
+            let host = open_host(&store)?;
+            if let Some(id) = open {
+                return inbox::open(&host, &user, &id).await;
+            }
+            return inbox::inbox(&host, &user, unread, mark_read, limit, json);
         }
         Command::Follow { user, app, store } => {
             return inbox::follow(&open_host(&store)?, &user, &app, true);
@@ -737,6 +776,7 @@ fn inspect(path: &Path, json: bool) -> Result<()> {
             "component_bytes": pkg.component.len(),
             "component_sha256": pkg.component_hash(),
             "image_origins": m.image_origins().iter().map(|o| o.to_string()).collect::<Vec<_>>(),
+            "settings": m.settings.iter().map(|s| serde_json::json!({"name": s.name, "secret": s.secret, "default": s.default})).collect::<Vec<_>>(),
             "assets": pkg.assets.iter().map(|a| serde_json::json!({"name": a.name, "bytes": a.bytes.len(), "content_type": a.content_type()})).collect::<Vec<_>>(),
             "signed": pkg.signature.is_some(),
             "signature": pkg.signature_info()?,
@@ -784,6 +824,19 @@ fn inspect(path: &Path, json: bool) -> Result<()> {
     if !m.image_origins().is_empty() {
         let origins: Vec<String> = m.image_origins().iter().map(|o| o.to_string()).collect();
         println!("image origins: {}", origins.join(", "));
+    }
+    if !m.settings.is_empty() {
+        // A package holds no secret: a secret's value is the host's.
+        let settings: Vec<String> = m
+            .settings
+            .iter()
+            .map(|s| match (&s.default, s.secret) {
+                (_, true) => format!("{} (secret, set on the host)", s.name),
+                (Some(d), _) => format!("{} (default {d})", s.name),
+                (None, _) => format!("{} (set on the host)", s.name),
+            })
+            .collect();
+        println!("settings: {}", settings.join(", "));
     }
     match pkg.signature_info()? {
         Some(sig) => println!(

@@ -14,6 +14,7 @@
 //! overrides it), and declares a `[workspace]` of its own so that a workspace
 //! around the new folder does not take it in.
 
+use crate::build::Lang;
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -28,6 +29,9 @@ pub struct NewArgs {
     /// What the mini-app starts as.
     #[arg(long, short, value_enum, default_value = "basic")]
     template: Template,
+    /// The language it is written in.
+    #[arg(long, short, value_enum, default_value = "rust")]
+    lang: Lang,
     /// The mini-app id, reverse-DNS (default: `com.example.NAME`). The
     /// publisher id is the id without its last label.
     #[arg(long, value_name = "ID")]
@@ -65,33 +69,79 @@ impl Template {
         }
     }
 
-    /// The template's own files: (path in the new folder, text).
-    fn files(self) -> &'static [(&'static str, &'static str)] {
+    /// The template's own files in `lang`: (path in the new folder, text).
+    fn files(self, lang: Lang) -> Vec<(&'static str, &'static str)> {
         macro_rules! t {
             ($dir:literal, $($path:literal),*) => {
-                &[$(($path, include_str!(concat!("../templates/", $dir, "/", $path)))),*]
+                vec![$(($path, include_str!(concat!("../templates/", $dir, "/", $path)))),*]
             };
         }
-        match self {
-            Template::Basic => t!("basic", "plaza.toml", "src/lib.rs", "scenarios/notes.toml"),
-            Template::ServiceAccount => t!(
-                "service-account",
-                "plaza.toml",
-                "src/lib.rs",
-                "scenarios/messages.toml"
-            ),
-            Template::Payment => t!(
-                "payment",
-                "plaza.toml",
-                "src/lib.rs",
-                "scenarios/order.toml"
-            ),
+        /// The mini-app's source in each language.
+        macro_rules! source {
+            ($dir:literal) => {
+                match lang {
+                    Lang::Rust => include_str!(concat!("../templates/", $dir, "/src/lib.rs")),
+                    Lang::Js => include_str!(concat!("../templates/", $dir, "/js/app.js")),
+                    Lang::Ts => include_str!(concat!("../templates/", $dir, "/ts/app.ts")),
+                    Lang::Python => include_str!(concat!("../templates/", $dir, "/python/app.py")),
+                }
+            };
         }
+        let (mut files, source) = match self {
+            Template::Basic => (
+                t!("basic", "plaza.toml", "scenarios/notes.toml"),
+                source!("basic"),
+            ),
+            Template::ServiceAccount => (
+                t!("service-account", "plaza.toml", "scenarios/messages.toml"),
+                source!("service-account"),
+            ),
+            Template::Payment => (
+                t!("payment", "plaza.toml", "scenarios/order.toml"),
+                source!("payment"),
+            ),
+        };
+        files.push((source_file(lang), source));
+        files
     }
 }
 
-/// Files every template has.
-const COMMON: &[(&str, &str)] = &[
+/// The file holding the code of a mini-app in `lang`.
+fn source_file(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Rust => "src/lib.rs",
+        Lang::Js => "src/app.js",
+        Lang::Ts => "src/app.ts",
+        Lang::Python => "src/app.py",
+    }
+}
+
+/// Files every template has in `lang`.
+fn common(lang: Lang) -> &'static [(&'static str, &'static str)] {
+    const GITIGNORE: (&str, &str) = (".gitignore", include_str!("../templates/common/gitignore"));
+    const README: (&str, &str) = ("README.md", include_str!("../templates/common/README.md"));
+    const PACKAGE: (&str, &str) = (
+        "package.json",
+        include_str!("../templates/common/js/package.json"),
+    );
+    match lang {
+        Lang::Rust => COMMON_RUST,
+        Lang::Js => &[PACKAGE, GITIGNORE, README],
+        Lang::Ts => &[
+            PACKAGE,
+            (
+                "tsconfig.json",
+                include_str!("../templates/common/ts/tsconfig.json"),
+            ),
+            GITIGNORE,
+            README,
+        ],
+        Lang::Python => &[GITIGNORE, README],
+    }
+}
+
+/// Files every Rust mini-app has.
+const COMMON_RUST: &[(&str, &str)] = &[
     ("Cargo.toml", include_str!("../templates/common/Cargo.toml")),
     // The versions the SDK was last built with, so the first build needs no
     // registry look-up (cargo updates it if the SDK asks for newer ones).
@@ -279,6 +329,10 @@ struct Values {
     publisher_id: String,
     sdk_path: String,
     template: &'static str,
+    /// The language's name on the command line.
+    lang: &'static str,
+    /// The file holding the mini-app's code.
+    source: &'static str,
 }
 
 fn render(text: &str, v: &Values) -> String {
@@ -290,14 +344,17 @@ fn render(text: &str, v: &Values) -> String {
         .replace("{{app_id}}", &v.app_id)
         .replace("{{publisher_id}}", &v.publisher_id)
         .replace("{{template}}", v.template)
+        .replace("{{lang}}", v.lang)
+        .replace("{{source}}", v.source)
 }
 
-/// The files `plaza new` writes for `template` with these values.
-fn files(template: Template, v: &Values) -> Vec<(&'static str, String)> {
-    COMMON
+/// The files `plaza new` writes for `template` in `lang` with these values.
+fn files(template: Template, lang: Lang, v: &Values) -> Vec<(&'static str, String)> {
+    common(lang)
         .iter()
-        .chain(template.files())
-        .map(|(path, text)| (*path, render(text, v)))
+        .copied()
+        .chain(template.files(lang))
+        .map(|(path, text)| (path, render(text, v)))
         .collect()
 }
 
@@ -341,31 +398,21 @@ pub fn new(args: NewArgs) -> Result<ExitCode> {
         Some((p, _)) if p.contains('.') => p.to_string(),
         _ => app_id.clone(),
     };
-    let sdk = args.sdk_path.clone().unwrap_or_else(built_in_sdk);
-    let sdk_manifest = sdk.join("Cargo.toml");
-    let is_sdk = std::fs::read_to_string(&sdk_manifest)
-        .map(|t| t.contains("name = \"plaza-sdk\""))
-        .unwrap_or(false);
-    if !is_sdk {
-        let how = if args.sdk_path.is_some() {
-            "pass --sdk-path the `crates/sdk` folder of a Plaza checkout"
-        } else {
-            "this `plaza` was built from a checkout that is no longer there: pass --sdk-path the `crates/sdk` folder of a Plaza checkout"
-        };
-        bail!("no Plaza SDK at {}: {how}", sdk.display());
-    }
-    let sdk = sdk
-        .canonicalize()
-        .with_context(|| format!("resolving {}", sdk.display()))?;
+    let sdk_path = match args.lang {
+        Lang::Rust => rust_sdk(args.sdk_path.as_deref())?,
+        _ => String::new(),
+    };
     let values = Values {
         display_name: display_name(&name),
         name: name.clone(),
         app_id: app_id.clone(),
         publisher_id,
-        sdk_path: sdk.to_string_lossy().into_owned(),
+        sdk_path,
         template: args.template.as_str(),
+        lang: args.lang.as_str(),
+        source: source_file(args.lang),
     };
-    for (path, text) in files(args.template, &values) {
+    for (path, text) in files(args.template, args.lang, &values) {
         let target = dir.join(path);
         if let Some(parent) = target.parent() {
             std::fs::create_dir_all(parent)
@@ -377,15 +424,37 @@ pub fn new(args: NewArgs) -> Result<ExitCode> {
     crate::ui::status(
         "Created",
         &format!(
-            "{name} ({}, template {}) in {shown}",
+            "{name} ({}, template {}, {}) in {shown}",
             app_id,
-            args.template.as_str()
+            args.template.as_str(),
+            args.lang.as_str()
         ),
     );
     println!(
-        "\nNext:\n  cd {shown}\n  plaza test scenarios                    # build it and run its scenario\n  plaza keygen -o publisher.key           # once: the publisher's key pair\n  plaza pack . -o {name}.plaza\n  plaza sign {name}.plaza --key publisher.key\n\nThe tutorial (docs/tutorial.md) goes on from here."
+        "\nNext:\n  cd {shown}\n  plaza test                              # build it and run its scenario\n  plaza keygen -o publisher.key           # once: the publisher's key pair\n  plaza pack . -o {name}.plaza\n  plaza sign {name}.plaza --key publisher.key\n\nThe tutorial (docs/tutorial.md) goes on from here."
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// The Rust SDK a new Rust mini-app depends on: `given`, or the one of the
+/// checkout `plaza` was built from.
+fn rust_sdk(given: Option<&Path>) -> Result<String> {
+    let sdk = given.map(Path::to_path_buf).unwrap_or_else(built_in_sdk);
+    let is_sdk = std::fs::read_to_string(sdk.join("Cargo.toml"))
+        .map(|t| t.contains("name = \"plaza-sdk\""))
+        .unwrap_or(false);
+    if !is_sdk {
+        let how = if given.is_some() {
+            "pass --sdk-path the `crates/sdk` folder of a Plaza checkout"
+        } else {
+            "this `plaza` was built from a checkout that is no longer there: pass --sdk-path the `crates/sdk` folder of a Plaza checkout"
+        };
+        bail!("no Plaza SDK at {}: {how}", sdk.display());
+    }
+    let sdk = sdk
+        .canonicalize()
+        .with_context(|| format!("resolving {}", sdk.display()))?;
+    Ok(sdk.to_string_lossy().into_owned())
 }
 
 #[cfg(test)]
@@ -400,21 +469,25 @@ mod tests {
             publisher_id: "com.example".into(),
             sdk_path: "/a \"b\"\\c".into(),
             template: "basic",
+            lang: "rust",
+            source: "src/lib.rs",
         }
     }
 
     #[test]
     fn every_placeholder_of_every_template_is_filled() {
         for t in Template::ALL {
-            for (path, text) in files(t, &values()) {
-                assert!(!text.contains("{{"), "{} {path}: {text}", t.as_str());
+            for lang in Lang::ALL {
+                for (path, text) in files(t, lang, &values()) {
+                    assert!(!text.contains("{{"), "{} {path}: {text}", t.as_str());
+                }
             }
         }
     }
 
     #[test]
     fn the_sdk_path_is_a_toml_string() {
-        let cargo = &files(Template::Basic, &values())[0].1;
+        let cargo = &files(Template::Basic, Lang::Rust, &values())[0].1;
         let v: toml::Table = toml::from_str(cargo).unwrap();
         assert_eq!(
             v["dependencies"]["plaza-sdk"]["path"].as_str(),

@@ -10,8 +10,10 @@ use std::process::ExitCode;
 /// What `plaza test` was asked.
 #[derive(Debug, clap::Args)]
 pub struct TestArgs {
-    /// Scenario files, or directories searched for `*.toml`.
-    #[arg(required = true, value_name = "FILE|DIR")]
+    /// Scenario files, or directories searched for `*.toml`; a mini-app's
+    /// folder (with plaza.toml) stands for its `scenarios/` folder. Default:
+    /// the current folder.
+    #[arg(value_name = "FILE|DIR")]
     paths: Vec<PathBuf>,
     /// Only scenarios whose name (or file name) contains this.
     #[arg(long, value_name = "NAME")]
@@ -32,7 +34,7 @@ pub struct TestArgs {
 
 /// Runs the scenarios; exit code 1 if any failed or could not be read.
 pub async fn test(args: TestArgs, cache_dir: PathBuf) -> Result<ExitCode> {
-    let files = discover(&args.paths)?;
+    let files = discover(&scenario_paths(&args.paths)?)?;
     let mut scenarios = Vec::new();
     let mut bad = 0;
     for f in &files {
@@ -89,6 +91,35 @@ pub async fn test(args: TestArgs, cache_dir: PathBuf) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// The paths to search for scenarios: the current folder when none is
+/// given, and a mini-app's folder (it has plaza.toml) replaced by its
+/// `scenarios/` folder, so that its Cargo.toml, package.json or plaza.toml
+/// are not read as scenarios.
+fn scenario_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let current = [PathBuf::from(".")];
+    let paths = if paths.is_empty() {
+        &current[..]
+    } else {
+        paths
+    };
+    paths
+        .iter()
+        .map(|p| {
+            if !p.join("plaza.toml").is_file() {
+                return Ok(p.clone());
+            }
+            let scenarios = p.join("scenarios");
+            if !scenarios.is_dir() {
+                anyhow::bail!(
+                    "{} is a mini-app folder with no scenarios/ folder: put its scenario files there (docs/scenarios.md)",
+                    p.display()
+                );
+            }
+            Ok(scenarios)
+        })
+        .collect()
 }
 
 /// A scenario's result, its first word green (`ok`) or red (`FAILED`) where

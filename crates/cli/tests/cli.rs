@@ -4,7 +4,7 @@
 mod common;
 
 use common::{err as stderr, out as stdout, plaza};
-use plaza_test_programs::{Fixture, KV_NOTES, SIM_PROBE, UNDECLARED_STORAGE};
+use plaza_test_programs::{CITY_SERVICES, Fixture, KV_NOTES, SIM_PROBE, UNDECLARED_STORAGE};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -254,4 +254,68 @@ fn build_compiles_a_rust_mini_app_to_a_component() {
     let wasm = PathBuf::from(stdout(&o).trim());
     let bytes = std::fs::read(&wasm).unwrap();
     assert_eq!(&bytes[..8], &plaza_host::package::COMPONENT_HEADER);
+}
+
+#[test]
+fn config_sets_settings_masks_secrets_and_list_names_the_missing_ones() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = tmp.path().join("plaza.db");
+    let pkg = pack(tmp.path(), &CITY_SERVICES);
+    let o = plaza(&store, &["inspect", pkg.to_str().unwrap()]);
+    assert!(
+        stdout(&o).contains(
+            "settings: agency-origin (default http://localhost:47180), agency-api-key (secret, set on the host)"
+        ),
+        "{}",
+        stdout(&o)
+    );
+    let o = plaza(&store, &["install", pkg.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = plaza(&store, &["list"]);
+    assert!(
+        stdout(&o).contains("missing settings: agency-api-key"),
+        "{}",
+        stdout(&o)
+    );
+    let app = "cn.gov.hz.city";
+    let o = plaza(
+        &store,
+        &["config", "set", app, "agency-api-key", "k-cli-secret-42"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = plaza(
+        &store,
+        &[
+            "config",
+            "set",
+            app,
+            "agency-origin",
+            "https://records.hz.gov.cn",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = plaza(&store, &["config", "list", app]);
+    let text = stdout(&o);
+    assert!(
+        text.contains("agency-origin = https://records.hz.gov.cn  [set ")
+            && text.contains("agency-api-key (secret) = ********  [set "),
+        "{text}"
+    );
+    let o = plaza(&store, &["config", "list", app, "--json"]);
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(json[1]["name"], "agency-api-key");
+    assert!(json[1]["value"].is_null());
+    assert!(!stdout(&plaza(&store, &["list"])).contains("missing"));
+    // Sealed with the key file beside the store, which is not in the store.
+    assert!(tmp.path().join("plaza.db.settings-key").exists());
+    let mut bytes = std::fs::read(&store).unwrap();
+    bytes.extend(std::fs::read(tmp.path().join("plaza.db-wal")).unwrap_or_default());
+    assert!(!bytes.windows(12).any(|w| w == b"k-cli-secret"));
+    let o = plaza(&store, &["config", "set", app, "colour", "red"]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("declares no setting `colour`"),
+        "{}",
+        stderr(&o)
+    );
 }

@@ -568,13 +568,13 @@ fn markup_and_script_from_a_mini_app_show_as_text_and_never_run() {
     // Another site cannot drive it: not through a rebound host name, not
     // with a form post.
     let r = agent()
-        .get(&format!("{}api/state", sim.url))
+        .get(&format!("{}simulator/state", sim.url))
         .header("Host", "evil.example")
         .call()
         .unwrap();
     assert_eq!(r.status().as_u16(), 421);
     let r = agent()
-        .post(&format!("{}api/user", sim.url))
+        .post(&format!("{}simulator/token", sim.url))
         .header("Content-Type", "application/x-www-form-urlencoded")
         .send("user=mallory")
         .unwrap();
@@ -863,6 +863,28 @@ fn bad_arguments_get_a_clear_error() {
         "{}",
         common::err(&o)
     );
+    // A setting none of the served mini-apps declares, or not NAME=VALUE.
+    for (flag, said) in [
+        (
+            "colour=red",
+            "no served mini-app declares the setting `colour`",
+        ),
+        ("colour", "`colour` is not NAME=VALUE"),
+    ] {
+        let o = common::plaza(
+            &tmp.path().join("plaza.db"),
+            &[
+                "serve",
+                "--port",
+                "0",
+                "--secret",
+                flag,
+                pkg.to_str().unwrap(),
+            ],
+        );
+        assert!(!o.status.success());
+        assert!(common::err(&o).contains(said), "{}", common::err(&o));
+    }
 }
 
 /// A server on loopback that counts the connections made to it (and answers
@@ -915,7 +937,7 @@ fn images_come_only_from_the_simulator() {
     // The simulator serves the package's assets with their media type.
     let mut r = agent()
         .get(&format!(
-            "{}api/assets/test.plaza.sim-probe/probe.png",
+            "{}v1/apps/test.plaza.sim-probe/assets/probe.png",
             sim.url
         ))
         .call()
@@ -928,7 +950,7 @@ fn images_come_only_from_the_simulator() {
     assert!(r.body_mut().read_to_vec().unwrap().starts_with(b"\x89PNG"));
     let r = agent()
         .get(&format!(
-            "{}api/assets/test.plaza.sim-probe/other.png",
+            "{}v1/apps/test.plaza.sim-probe/assets/other.png",
             sim.url
         ))
         .call()
@@ -942,9 +964,7 @@ fn images_come_only_from_the_simulator() {
     b.wait_field("Visits", "1");
     let open = |path: &str| {
         b.js(
-            "return fetch('/api/open', {method: 'POST', headers: {'Content-Type': 'application/json'},
-                                        body: JSON.stringify({app: 'test.plaza.sim-probe', path: arguments[0]})})
-                     .then((r) => r.json());",
+            "return window.plazaSimulator.openApp('test.plaza.sim-probe', arguments[0]);",
             json!([path]),
         )
     };
@@ -953,7 +973,10 @@ fn images_come_only_from_the_simulator() {
     let answer = open(&format!(
         "/?image=http%3A%2F%2F127.0.0.1%3A{port}%2Fx.png%3Fphone%3D13800138000"
     ));
-    let error = answer["error"].as_str().unwrap_or_default().to_string();
+    let error = answer["error"]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     assert!(
         error.contains(&format!(
             "is from `http://127.0.0.1:{port}`, which the manifest does not declare"
@@ -984,7 +1007,10 @@ fn images_come_only_from_the_simulator() {
         (!v.is_null()).then_some(v)
     });
     assert_eq!(width["w"], 4, "{width}");
-    assert_eq!(width["src"], "/api/assets/test.plaza.sim-probe/probe.png");
+    assert_eq!(
+        width["src"],
+        "/v1/apps/test.plaza.sim-probe/assets/probe.png"
+    );
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(
         connections.load(Ordering::SeqCst),
@@ -1011,9 +1037,21 @@ fn the_privacy_panel_reports_exports_and_erases_what_a_mini_app_holds() {
         &[],
     );
     let app = "test.plaza.sim-probe";
+    // The page's user, signed in as the simulator signs its users in.
+    let token = agent()
+        .post(&format!("{}simulator/token", sim.url))
+        .send_json(json!({"user": "guest"}))
+        .unwrap()
+        .body_mut()
+        .read_json::<Value>()
+        .unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let post = |path: &str, content_type: &str, body: &str| {
         agent()
-            .post(&format!("{}api/privacy/{path}", sim.url))
+            .post(&format!("{}v1/me/privacy/{path}", sim.url))
+            .header("Authorization", &format!("Bearer {token}"))
             .header("Content-Type", content_type)
             .send(body)
             .unwrap()

@@ -300,6 +300,22 @@ fn follow_write_and_inbox_from_the_shell() {
         text.contains("Water cut") && text.contains("Monday 9-12"),
         "{text}"
     );
+    // Opening the reply (it links nowhere) launches the mini-app at its home
+    // and marks it read; another user's message does not open.
+    let reply = list[0]["id"].as_str().unwrap().to_string();
+    let o = plaza(&store, &["inbox", "--user", "ann", "--open", &reply]);
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(out(&o).contains("City Services"), "{}", out(&o));
+    let unread = json(&plaza(
+        &store,
+        &["inbox", "--user", "ann", "--unread", "--json"],
+    ));
+    assert!(unread.as_array().unwrap().is_empty(), "{unread}");
+    assert!(
+        !plaza(&store, &["inbox", "--user", "bob", "--open", &reply])
+            .status
+            .success()
+    );
     assert!(out(&plaza(&store, &["unfollow", "--user", "ann", app])).contains("no longer follows"));
 }
 

@@ -159,6 +159,35 @@ pub fn civil_date(ms: i64, utc_offset_minutes: i32) -> (i32, u32, u32) {
     (y, m, d)
 }
 
+/// When the day `YYYY-MM-DD` starts in the host's time zone, ms since the
+/// epoch; `None` if `day` is not a date of that form (years 1970 to 9999).
+pub fn day_start_ms(day: &str, utc_offset_minutes: i32) -> Option<i64> {
+    let mut parts = day.split('-');
+    let (Some(y), Some(m), Some(d), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return None;
+    };
+    if y.len() != 4 || m.len() != 2 || d.len() != 2 {
+        return None;
+    }
+    let (y, m, d): (i64, i64, i64) = (y.parse().ok()?, m.parse().ok()?, d.parse().ok()?);
+    if !(1970..=9999).contains(&y) || !(1..=12).contains(&m) || d < 1 {
+        return None;
+    }
+    // Howard Hinnant's days-from-civil.
+    let yy = if m <= 2 { y - 1 } else { y };
+    let era = yy.div_euclid(400);
+    let yoe = yy - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let start = days * 86_400_000 - utc_offset_minutes as i64 * 60_000;
+    // A day past the month's end (2026-02-30) comes back as another date.
+    (civil_date(start, utc_offset_minutes) == (y as i32, m as u32, d as u32)).then_some(start)
+}
+
 #[cfg(test)]
 mod civil_tests {
     #[test]
@@ -169,5 +198,26 @@ mod civil_tests {
         assert_eq!(super::civil_date(ms, 480), (2027, 1, 1));
         assert_eq!(super::civil_date(0, 0), (1970, 1, 1));
         assert_eq!(super::civil_date(951_782_400_000, 0), (2000, 2, 29));
+    }
+
+    #[test]
+    fn days_start_in_a_time_zone() {
+        assert_eq!(super::day_start_ms("1970-01-01", 0), Some(0));
+        assert_eq!(super::day_start_ms("2000-02-29", 0), Some(951_782_400_000));
+        // Midnight in China is 16:00 UTC the day before.
+        assert_eq!(
+            super::day_start_ms("2027-01-01", 480),
+            Some(1_798_761_600_000 - 8 * 3_600_000)
+        );
+        for bad in [
+            "2026-02-30",
+            "2026-13-01",
+            "26-01-01",
+            "2026-1-01",
+            "x",
+            "2026-01-01-",
+        ] {
+            assert_eq!(super::day_start_ms(bad, 0), None, "{bad}");
+        }
     }
 }

@@ -5,6 +5,7 @@ use crate::policy::Policy;
 use crate::prompt::{DismissAll, Prompter};
 use crate::sandbox::SandboxLimits;
 use crate::services::network::NetworkConfig;
+use crate::settings::SettingsKey;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -69,6 +70,9 @@ pub struct HostConfig {
     /// Broadcasts one account may deliver to a follower per calendar month
     /// (default 4, WeChat's rule).
     pub broadcasts_per_month: u32,
+    /// Calls one mini-app's back-end may make to the publisher API a
+    /// minute, token requests included (default 600).
+    pub backend_calls_per_minute: u32,
     /// Where mini-apps' outbound requests may go and which TLS roots they
     /// trust ([`NetworkConfig`]); the per-session limits are in
     /// [`SandboxLimits`].
@@ -78,6 +82,11 @@ pub struct HostConfig {
     /// dismissed, every template offered is rejected; audited (default 2
     /// minutes, like `payment_timeout`).
     pub prompt_timeout: Duration,
+    /// The key that seals mini-apps' secret settings, kept apart from the
+    /// store ([`SettingsKey`]: hex, the `PLAZA_SETTINGS_KEY` environment
+    /// variable, or a key file). `None` (the default): secrets can be
+    /// neither set nor read; other settings work.
+    pub settings_key: Option<SettingsKey>,
 }
 
 impl Default for HostConfig {
@@ -95,8 +104,10 @@ impl Default for HostConfig {
             payment_timeout: Duration::from_secs(120),
             messaging_per_minute: 60,
             broadcasts_per_month: 4,
+            backend_calls_per_minute: 600,
             network: NetworkConfig::default(),
             prompt_timeout: Duration::from_secs(120),
+            settings_key: None,
         }
     }
 }
@@ -208,6 +219,14 @@ impl HostConfig {
         self
     }
 
+    /// Sets how many calls one mini-app's back-end may make to the
+    /// publisher API a minute (the field `backend_calls_per_minute`).
+    #[must_use]
+    pub fn backend_calls_per_minute(mut self, backend_calls_per_minute: u32) -> Self {
+        self.backend_calls_per_minute = backend_calls_per_minute;
+        self
+    }
+
     /// Sets where mini-apps' outbound requests may go and which TLS roots
     /// they trust (the field `network`).
     #[must_use]
@@ -221,6 +240,14 @@ impl HostConfig {
     #[must_use]
     pub fn prompt_timeout(mut self, prompt_timeout: Duration) -> Self {
         self.prompt_timeout = prompt_timeout;
+        self
+    }
+
+    /// Sets the key that seals mini-apps' secret settings
+    /// (the field `settings_key`).
+    #[must_use]
+    pub fn settings_key(mut self, settings_key: Option<SettingsKey>) -> Self {
+        self.settings_key = settings_key;
         self
     }
 }

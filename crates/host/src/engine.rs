@@ -216,6 +216,10 @@ pub(crate) fn classify_import(name: &str) -> ImportKind {
         if interface == "types" {
             return ImportKind::PlazaTypes;
         }
+        // Idempotent refunds: an interface of the payment capability.
+        if interface == "refunds" {
+            return ImportKind::Capability(Capability::Payment);
+        }
         return match Capability::from_interface(interface) {
             Some(c) => ImportKind::Capability(c),
             None => ImportKind::Unsupported,
@@ -235,15 +239,13 @@ pub(crate) fn classify_import(name: &str) -> ImportKind {
 }
 
 /// Checks that a component imports only what its manifest declares and what
-/// the host provides.
-pub(crate) fn check_imports(
-    engine: &Engine,
-    component: &Component,
+/// the host provides, from its import names (see [`component_imports`]).
+pub(crate) fn check_imports<'a>(
+    imports: impl IntoIterator<Item = &'a str>,
     manifest: &Manifest,
 ) -> Result<()> {
     let app = &manifest.app.id;
-    let ty = component.component_type();
-    for (name, _) in ty.imports(engine) {
+    for name in imports {
         match classify_import(name) {
             ImportKind::Capability(c) if !manifest.declares(c) => {
                 return Err(Error::UndeclaredImport {
@@ -458,13 +460,11 @@ impl Runtime {
     ) -> Result<(LoadedApp, Vec<String>)> {
         let app = &manifest.app.id;
         check_shape(app, bytes, &self.services.limits)?;
+        // Imports first: a refused component costs a parse, not a compile,
+        // and leaves nothing in the cache.
+        let imports = read_imports(app, bytes)?;
+        check_imports(imports.iter().map(String::as_str), manifest)?;
         let component = self.cache.load(&self.engine, app, bytes, sha)?;
-        check_imports(&self.engine, &component, manifest)?;
-        let imports = component
-            .component_type()
-            .imports(&self.engine)
-            .map(|(n, _)| n.to_string())
-            .collect();
         let link_err = |e: wasmtime::Error| Error::InvalidComponent {
             app: app.clone(),
             message: format!("{e:#}"),
@@ -592,25 +592,52 @@ impl Runtime {
     }
 }
 
-/// The interfaces a component imports, for `plaza inspect`. Compiles the
-/// component with a plain engine (no pooling, no cache).
+/// The names a component imports (`wasi:io/poll@0.2.6`,
+/// `plaza:host/storage@0.1.0`, ...), read from its outermost import section
+/// without compiling it: install checks them before any compilation, and
+/// `plaza inspect` shows them.
 pub fn component_imports(bytes: &[u8]) -> Result<Vec<String>> {
-    let mut config = Config::new();
-    config.wasm_component_model(true);
-    let engine = Engine::new(&config).map_err(|e| Error::Engine {
-        message: format!("{e:#}"),
-        source: e.into(),
-    })?;
-    let component = Component::new(&engine, bytes).map_err(|e| Error::InvalidComponent {
-        app: "(inspected)".into(),
-        message: format!("{e:#}"),
-        source: Some(e.into()),
-    })?;
-    Ok(component
-        .component_type()
-        .imports(&engine)
-        .map(|(n, _)| n.to_string())
-        .collect())
+    read_imports("(inspected)", bytes)
+}
+
+/// [`component_imports`] of mini-app `app`'s component.
+fn read_imports(app: &str, bytes: &[u8]) -> Result<Vec<String>> {
+    use wasmparser::{Encoding, Parser, Payload};
+    let invalid = |message: String| Error::InvalidComponent {
+        app: app.to_string(),
+        message,
+        source: None,
+    };
+    let mut names = Vec::new();
+    // 1 inside the component itself, more inside the modules and
+    // components nested in it.
+    let mut depth = 0usize;
+    for payload in Parser::new(0).parse_all(bytes) {
+        match payload.map_err(|e| invalid(e.to_string()))? {
+            Payload::Version { encoding, .. } => {
+                if depth == 0 && encoding != Encoding::Component {
+                    return Err(invalid(
+                        "a core WebAssembly module, not a component (build for wasm32-wasip2, or wrap it with `wasm-tools component new`)".into(),
+                    ));
+                }
+                depth += 1;
+            }
+            Payload::ComponentImportSection(reader) if depth == 1 => {
+                for import in reader {
+                    names.push(
+                        import
+                            .map_err(|e| invalid(e.to_string()))?
+                            .name
+                            .name
+                            .to_string(),
+                    );
+                }
+            }
+            Payload::End(_) => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(names)
 }
 
 /// Whether an import is a Plaza capability the manifest must declare, a
@@ -638,6 +665,16 @@ mod tests {
         assert_eq!(
             classify_import("plaza:host/types@0.1.0"),
             ImportKind::PlazaTypes
+        );
+        // A new interface of the same package: components built before it
+        // never import it, and keep installing.
+        assert_eq!(
+            classify_import("plaza:host/config@0.1.0"),
+            ImportKind::Capability(Capability::Config)
+        );
+        assert_eq!(
+            classify_import("plaza:host/refunds@0.1.0"),
+            ImportKind::Capability(Capability::Payment)
         );
         assert_eq!(
             classify_import("plaza:host/storage@0.2.0"),

@@ -119,7 +119,7 @@ pub enum Error {
     },
     /// The component imports a `plaza:host` interface its manifest does not declare.
     #[error(
-        "mini-app {app} imports {interface} but its manifest does not declare it: add `[capabilities.{capability}]` to plaza.toml, or stop using the interface"
+        "mini-app {app} imports {interface} but its manifest does not declare it: add `{}` to plaza.toml, or stop using the interface", declaration(.capability)
     )]
     UndeclaredImport {
         /// The mini-app id.
@@ -320,6 +320,40 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    // --- Settings: values and secrets the operator sets per mini-app. ---
+    /// The mini-app's manifest declares no setting of this name.
+    #[error(
+        "{app} declares no setting `{name}`: its manifest declares {}",
+        declared_list(.declared)
+    )]
+    UnknownSetting {
+        /// The mini-app id.
+        app: String,
+        /// The name asked for.
+        name: String,
+        /// The settings its manifest declares.
+        declared: Vec<String>,
+    },
+    /// A value is refused for the setting (never quoted: it may be a
+    /// secret).
+    #[error("{app}'s setting `{name}` cannot take this value: {message}")]
+    InvalidSetting {
+        /// The mini-app id.
+        app: String,
+        /// The setting.
+        name: String,
+        /// What is wrong with the value.
+        message: String,
+    },
+    /// The key that seals secret settings is missing or unusable.
+    #[error("settings key: {message}")]
+    SettingsKey {
+        /// What is wrong, and what to do.
+        message: String,
+        /// The error of reading or writing the key file, when one failed.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
     // --- Identity: the login-code exchange and the user's data. ---
     /// The app secret given with a login code is not the mini-app's.
     #[error(
@@ -355,6 +389,40 @@ pub enum Error {
         /// The mini-app id.
         app: String,
     },
+    // --- The publisher API: a mini-app's back-end. ---
+    /// The access token is not one the host issued (forged, altered, or
+    /// issued before the app secret was reset or the app id released).
+    #[error(
+        "the access token is not valid: get a new one with the app secret (POST /v1/publisher/token)"
+    )]
+    InvalidAccessToken,
+    /// The access token is older than two hours.
+    #[error(
+        "the access token of {app} expired at {expired_at_ms} ms since the epoch (tokens last 2 hours): get a new one with the app secret"
+    )]
+    AccessTokenExpired {
+        /// The mini-app id.
+        app: String,
+        /// When it expired, ms since the epoch.
+        expired_at_ms: i64,
+    },
+    /// The back-end made more calls than its rate limit allows.
+    #[error("{app}'s back-end made {limit} calls this minute, the limit: try again in a minute")]
+    BackendRateLimited {
+        /// The mini-app id.
+        app: String,
+        /// Calls per minute.
+        limit: u32,
+    },
+    /// What the back-end named does not exist for its mini-app: an openid
+    /// the host never gave it (another mini-app's, say), an order it was
+    /// not paid, a message that is not the user's.
+    #[error("{0}")]
+    NotFound(String),
+    /// The back-end may not do this now: no acceptance of the template left,
+    /// outside the 48-hour reply window, a refund id used for another refund.
+    #[error("{0}")]
+    Refused(String),
     /// The user data an embedding app set is invalid.
     #[error("the user's {field} is invalid: {message}")]
     InvalidUserData {
@@ -407,6 +475,24 @@ pub enum Error {
         #[source]
         source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
+}
+
+/// What plaza.toml says to declare the capability named `capability`: its
+/// `[capabilities]` table, or `[[settings]]` for `config` (as
+/// `Capability::declaration` says).
+fn declaration(capability: &str) -> String {
+    match capability {
+        "config" => "[[settings]]".to_string(),
+        other => format!("[capabilities.{other}]"),
+    }
+}
+
+fn declared_list(declared: &[String]) -> String {
+    if declared.is_empty() {
+        "none (add [[settings]] tables to plaza.toml)".to_string()
+    } else {
+        declared.join(", ")
+    }
 }
 
 fn offered_list(offered: &[String]) -> String {

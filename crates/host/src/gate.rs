@@ -69,6 +69,9 @@ pub(crate) struct Subject {
     /// The generation of the app id ([`AppIdRecord`](crate::store::AppIdRecord)):
     /// openids and payments are the generation's own.
     pub(crate) generation: u32,
+    /// The origins the session may call: the manifest's, with those it
+    /// names by setting resolved when the session started.
+    pub(crate) origins: Arc<[Origin]>,
 }
 
 impl Subject {
@@ -606,19 +609,13 @@ impl Gate {
             }
         }
         match subject
-            .manifest
-            .origins()
+            .origins
             .iter()
             .find(|o| o.matches(target.scheme, target.host, target.port))
         {
             Some(o) => Ok(o.clone()),
             None => {
-                let declared: Vec<String> = subject
-                    .manifest
-                    .origins()
-                    .iter()
-                    .map(|o| o.to_string())
-                    .collect();
+                let declared: Vec<String> = subject.origins.iter().map(|o| o.to_string()).collect();
                 denied(format!(
                     "the origin `{origin}` is not one the manifest declares ({}): add it to [capabilities.network] origins",
                     declared.join(", ")
@@ -683,7 +680,8 @@ impl Gate {
     fn capability_rule(&self, subject: &Subject, capability: Capability) -> Result<(), Denial> {
         if !subject.manifest.declares(capability) {
             return Err(Denial(format!(
-                "the manifest does not declare `{capability}`: add [capabilities.{capability}] to plaza.toml"
+                "the manifest does not declare `{capability}`: add {} to plaza.toml",
+                capability.declaration()
             )));
         }
         let category = subject.manifest.publisher.category;
@@ -1059,10 +1057,11 @@ mod tests {
         Subject {
             user: "alice".into(),
             session: "s-1".into(),
-            manifest: m,
             publisher_verified: verified,
             publisher_name: "Test Pub".into(),
             generation: 0,
+            origins: m.origins().into(),
+            manifest: m,
         }
     }
 

@@ -11,6 +11,7 @@
 
 use crate::capabilities::Types;
 use crate::capabilities::clock::{Clock, ClockView};
+use crate::capabilities::config::{Config, ConfigView};
 use crate::capabilities::identity::{Identity, IdentityView};
 use crate::capabilities::log::{Log, LogBudget, LogView};
 use crate::capabilities::messaging::{Messaging, MessagingView};
@@ -23,6 +24,7 @@ use crate::lanes::HeldLane;
 use crate::manifest::Manifest;
 use crate::sandbox::{OutputCapture, SandboxLimiter, SandboxViolation};
 use crate::services::Services;
+use crate::settings::SessionSettings;
 use std::sync::Arc;
 use std::time::Duration;
 use wasmtime::component::{Linker, ResourceTable, ResourceTableError};
@@ -53,6 +55,8 @@ pub(crate) struct InstanceState {
     pub(crate) limiter: SandboxLimiter,
     /// The session's way through the gate.
     gate: SessionGate,
+    /// The mini-app's settings as the session started with them.
+    settings: SessionSettings,
     /// What the event being handled has written to the log.
     log: LogBudget,
     services: Arc<Services>,
@@ -147,6 +151,13 @@ impl InstanceState {
         }
     }
 
+    fn config(&mut self) -> ConfigView<'_> {
+        ConfigView {
+            gate: &mut self.gate,
+            settings: &self.settings,
+        }
+    }
+
     fn types(&mut self) -> Types {
         Types
     }
@@ -179,8 +190,12 @@ pub(crate) fn build_linker(engine: &Engine) -> Result<Linker<InstanceState>> {
         .map_err(|e| link("plaza:host/identity", e))?;
     plaza_world::payment::add_to_linker::<_, Payment>(&mut linker, InstanceState::payment)
         .map_err(|e| link("plaza:host/payment", e))?;
+    plaza_world::refunds::add_to_linker::<_, Payment>(&mut linker, InstanceState::payment)
+        .map_err(|e| link("plaza:host/refunds", e))?;
     plaza_world::messaging::add_to_linker::<_, Messaging>(&mut linker, InstanceState::messaging)
         .map_err(|e| link("plaza:host/messaging", e))?;
+    plaza_world::config::add_to_linker::<_, Config>(&mut linker, InstanceState::config)
+        .map_err(|e| link("plaza:host/config", e))?;
     Ok(linker)
 }
 
@@ -198,12 +213,14 @@ impl wasmtime_wasi::HostWallClock for HostClockForWasi {
     }
 }
 
-/// A new session's store, its output captured into `stdout` and `stderr`,
+/// A new session's store, with the mini-app's `settings` as the session
+/// starts, its output captured into `stdout` and `stderr`,
 /// with the sandbox's limiter and the deadline and busy-lane callback set.
 pub(crate) fn new_store(
     engine: &Engine,
     services: &Arc<Services>,
     subject: Subject,
+    settings: SessionSettings,
     stdout: OutputCapture,
     stderr: OutputCapture,
 ) -> Store<InstanceState> {
@@ -233,6 +250,7 @@ pub(crate) fn new_store(
         net,
         limiter: SandboxLimiter::new(limits),
         gate,
+        settings,
         log: LogBudget::default(),
         services: services.clone(),
         lane,

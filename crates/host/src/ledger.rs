@@ -112,15 +112,24 @@ pub fn check_request(
 
 /// Checks an order id: 1 to 64 characters of letters, digits and `-_.:`.
 pub fn check_order_id(order_id: &str) -> Result<(), Invalid> {
-    if order_id.is_empty()
-        || order_id.len() > MAX_ORDER_ID
-        || !order_id
+    check_id("order id", order_id)
+}
+
+/// Checks a refund id: the same rule as an order id.
+pub fn check_refund_id(refund_id: &str) -> Result<(), Invalid> {
+    check_id("refund id", refund_id)
+}
+
+fn check_id(what: &str, id: &str) -> Result<(), Invalid> {
+    if id.is_empty()
+        || id.len() > MAX_ORDER_ID
+        || !id
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
     {
         return Err(Invalid(format!(
-            "order id `{}` must be 1 to {MAX_ORDER_ID} letters, digits or -_.:",
-            order_id.chars().take(80).collect::<String>()
+            "{what} `{}` must be 1 to {MAX_ORDER_ID} letters, digits or -_.:",
+            id.chars().take(80).collect::<String>()
         )));
     }
     Ok(())

@@ -3,7 +3,8 @@
 //! The library an app embeds to become a super-app: it installs mini-app
 //! packages (WebAssembly components from hospitals, banks and agencies), runs
 //! each user's session of a mini-app in a sandbox, and serves the host calls
-//! (storage, log, clock; identity, payment and messaging) that a mini-app gets
+//! (storage, log, clock; identity, payment and messaging; the operator's
+//! settings) that a mini-app gets
 //! only when its manifest declares them, the host's policy allows them for the
 //! publisher, and the user consented.
 //!
@@ -46,6 +47,7 @@ pub mod prompt;
 pub mod sandbox;
 mod services;
 mod session;
+pub mod settings;
 pub mod store;
 mod trust;
 
@@ -56,8 +58,9 @@ pub use engine::{
 };
 pub use error::{Error, GuestFault, Result};
 pub use host::{
-    AccessLine, AppAccess, AppExport, CacheStats, Erasure, ExportedValue, Host, InstallReport,
-    InstalledApp, PrivacyExport, PrivacyReport, ReleasedAppId, WalletExport,
+    ACCESS_TOKEN_TTL_MS, AccessLine, AccessToken, AppAccess, AppExport, CacheStats, DayStatement,
+    Erasure, ExportedValue, Host, InstallReport, InstalledApp, LinkTarget, MAX_LINK_BYTES,
+    PrivacyExport, PrivacyReport, Publisher, PublisherPayment, ReleasedAppId, WalletExport,
 };
 pub use services::network::NetworkConfig;
 pub use session::{MAX_CHAT_ATTEMPTS, MAX_PAGE_STACK, Session};

@@ -37,6 +37,12 @@ pub const MAX_STORAGE_QUOTA: u64 = 10 * 1024 * 1024;
 pub const MAX_ORIGINS: usize = 32;
 /// The largest manifest the host reads.
 pub const MAX_MANIFEST_BYTES: usize = 64 * 1024;
+/// The most `[[settings]]` a manifest may declare.
+pub const MAX_SETTINGS: usize = 32;
+/// The longest setting name, in bytes.
+pub const MAX_SETTING_NAME_BYTES: usize = 64;
+/// The longest setting value (and default), in bytes.
+pub const MAX_SETTING_VALUE_BYTES: usize = 4096;
 
 /// What a publisher is, which decides what the host's policy lets it do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -109,11 +115,14 @@ pub enum Capability {
     /// Outbound HTTPS to the origins the manifest lists, through the
     /// standard `wasi:http` interfaces (not a `plaza:host` interface).
     Network,
+    /// The settings the operator sets for the mini-app (`plaza:host/config`),
+    /// declared by `[[settings]]` tables rather than a `[capabilities]` one.
+    Config,
 }
 
 impl Capability {
     /// Every capability.
-    pub const ALL: [Capability; 7] = [
+    pub const ALL: [Capability; 8] = [
         Capability::Storage,
         Capability::Log,
         Capability::Clock,
@@ -121,6 +130,7 @@ impl Capability {
         Capability::Payment,
         Capability::Messaging,
         Capability::Network,
+        Capability::Config,
     ];
 
     /// The name used in manifests and in the audit log; also the interface
@@ -134,6 +144,16 @@ impl Capability {
             Capability::Payment => "payment",
             Capability::Messaging => "messaging",
             Capability::Network => "network",
+            Capability::Config => "config",
+        }
+    }
+
+    /// What plaza.toml says to declare it: `[capabilities.storage]`, or
+    /// `[[settings]]` for `config`.
+    pub fn declaration(self) -> String {
+        match self {
+            Capability::Config => "[[settings]]".to_string(),
+            other => format!("[capabilities.{other}]"),
         }
     }
 
@@ -214,6 +234,8 @@ pub struct Manifest {
     pub publisher: PublisherInfo,
     /// What it asks for.
     pub capabilities: Capabilities,
+    /// The settings it reads (`[[settings]]`), in manifest order.
+    pub settings: Vec<SettingDecl>,
     /// The manifest text as written (kept in the store and in packages).
     pub source: String,
 }
@@ -270,6 +292,23 @@ pub struct Capabilities {
 pub struct NetworkRequest {
     /// At least one origin.
     pub origins: Vec<Origin>,
+    /// The settings whose values are origins it may call too
+    /// (`"${agency-origin}"` in `origins`), resolved when a session starts.
+    pub origin_settings: Vec<String>,
+}
+
+/// One `[[settings]]` table: a setting the mini-app reads through
+/// `plaza:host/config`, whose value the operator sets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettingDecl {
+    /// Its name: 1 to [`MAX_SETTING_NAME_BYTES`] lowercase letters, digits
+    /// and `-`, starting with a letter (`agency-origin`).
+    pub name: String,
+    /// Whether it is a secret: kept encrypted, masked when listed, never
+    /// given a default in the manifest.
+    pub secret: bool,
+    /// The value when the operator sets none (not for secrets).
+    pub default: Option<String>,
 }
 
 /// What a mini-app asks of storage.
@@ -458,10 +497,12 @@ impl Manifest {
             }
         };
 
+        let settings = parse_settings(raw.settings, &fail)?;
         let images = match caps.images {
             None => None,
             Some(n) => Some(NetworkRequest {
                 origins: parse_origins(n.origins, "capabilities.images.origins", &fail)?,
+                origin_settings: Vec::new(),
             }),
         };
         let network = match caps.network {
@@ -487,7 +528,30 @@ impl Manifest {
                     ));
                 }
                 let mut origins: Vec<Origin> = Vec::with_capacity(list.len());
+                let mut origin_settings: Vec<String> = Vec::new();
                 for text in &list {
+                    if let Some(name) = origin_setting_name(text) {
+                        let why = match settings.iter().find(|s| s.name == name) {
+                            None => Some(format!(
+                                "names the setting `{name}`, which no [[settings]] table declares"
+                            )),
+                            Some(s) if s.secret => Some(format!(
+                                "names the setting `{name}`, a secret: an origin is not secret, declare it without `secret = true`"
+                            )),
+                            Some(s) => s
+                                .default
+                                .as_deref()
+                                .and_then(|d| Origin::parse(d).err())
+                                .map(|e| format!("names the setting `{name}`, whose default is not an origin: {e}")),
+                        };
+                        if let Some(why) = why {
+                            return Err(fail(span.clone(), "capabilities.network.origins", why));
+                        }
+                        if !origin_settings.iter().any(|n| n == name) {
+                            origin_settings.push(name.to_string());
+                        }
+                        continue;
+                    }
                     let origin = Origin::parse(text).map_err(|why| {
                         fail(
                             span.clone(),
@@ -499,7 +563,10 @@ impl Manifest {
                         origins.push(origin);
                     }
                 }
-                Some(NetworkRequest { origins })
+                Some(NetworkRequest {
+                    origins,
+                    origin_settings,
+                })
             }
         };
 
@@ -525,6 +592,7 @@ impl Manifest {
                 network,
                 images,
             },
+            settings,
             source: text.to_string(),
         })
     }
@@ -540,7 +608,23 @@ impl Manifest {
             Capability::Payment => c.payment,
             Capability::Messaging => c.messaging.is_some(),
             Capability::Network => c.network.is_some(),
+            Capability::Config => !self.settings.is_empty(),
         }
+    }
+
+    /// The `[[settings]]` table of `name`, if the manifest declares it.
+    pub fn setting(&self, name: &str) -> Option<&SettingDecl> {
+        self.settings.iter().find(|s| s.name == name)
+    }
+
+    /// The settings whose values are origins the mini-app may call
+    /// (`"${name}"` in `[capabilities.network] origins`).
+    pub fn origin_settings(&self) -> &[String] {
+        self.capabilities
+            .network
+            .as_ref()
+            .map(|n| n.origin_settings.as_slice())
+            .unwrap_or(&[])
     }
 
     /// The declared capabilities.
@@ -881,6 +965,103 @@ struct RawManifest {
     publisher: RawPublisher,
     #[serde(default)]
     capabilities: RawCapabilities,
+    #[serde(default = "no_settings")]
+    settings: Spanned<Vec<RawSetting>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSetting {
+    name: Spanned<String>,
+    #[serde(default)]
+    secret: bool,
+    default: Option<Spanned<String>>,
+}
+
+/// The setting an origin names: `${name}` is the value of the setting
+/// `name`, read when a session starts.
+pub fn origin_setting_name(text: &str) -> Option<&str> {
+    text.trim()
+        .strip_prefix("${")
+        .and_then(|rest| rest.strip_suffix('}'))
+}
+
+/// Whether `name` is a setting name: 1 to [`MAX_SETTING_NAME_BYTES`]
+/// lowercase letters, digits and `-`, starting with a letter.
+pub fn is_setting_name(name: &str) -> bool {
+    name.len() <= MAX_SETTING_NAME_BYTES
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// Parses the `[[settings]]` tables: at most [`MAX_SETTINGS`], each name
+/// well formed and declared once, no default for a secret, defaults within
+/// [`MAX_SETTING_VALUE_BYTES`].
+fn parse_settings(
+    raw: Spanned<Vec<RawSetting>>,
+    fail: &dyn Fn(std::ops::Range<usize>, &str, String) -> Error,
+) -> Result<Vec<SettingDecl>> {
+    let span = raw.span();
+    let raw = raw.into_inner();
+    if raw.len() > MAX_SETTINGS {
+        return Err(fail(
+            span,
+            "settings",
+            format!(
+                "declares {} settings; a manifest may declare at most {MAX_SETTINGS}",
+                raw.len()
+            ),
+        ));
+    }
+    let mut settings: Vec<SettingDecl> = Vec::with_capacity(raw.len());
+    for s in raw {
+        let name = s.name.get_ref();
+        if !is_setting_name(name) {
+            return Err(fail(
+                s.name.span(),
+                "settings.name",
+                format!(
+                    "is `{name}`: a setting name is 1 to {MAX_SETTING_NAME_BYTES} lowercase letters, digits and '-', starting with a letter, such as `agency-origin`"
+                ),
+            ));
+        }
+        if settings.iter().any(|d| &d.name == name) {
+            return Err(fail(
+                s.name.span(),
+                "settings.name",
+                format!("declares the setting `{name}` twice"),
+            ));
+        }
+        if let Some(default) = &s.default {
+            if s.secret {
+                return Err(fail(
+                    default.span(),
+                    "settings.default",
+                    format!(
+                        "is given for the secret `{name}`: a secret never has a value in the package; the operator sets it (`plaza config set APP {name} VALUE --secret`)"
+                    ),
+                ));
+            }
+            if default.get_ref().len() > MAX_SETTING_VALUE_BYTES {
+                return Err(fail(
+                    default.span(),
+                    "settings.default",
+                    format!(
+                        "of `{name}` is {} bytes; a value is at most {MAX_SETTING_VALUE_BYTES}",
+                        default.get_ref().len()
+                    ),
+                ));
+            }
+        }
+        settings.push(SettingDecl {
+            name: name.clone(),
+            secret: s.secret,
+            default: s.default.map(Spanned::into_inner),
+        });
+    }
+    Ok(settings)
 }
 
 #[derive(Deserialize)]
@@ -934,6 +1115,10 @@ struct RawStorage {
 struct RawIdentity {
     #[serde(default = "empty_scopes")]
     scopes: Spanned<BTreeMap<Scope, String>>,
+}
+
+fn no_settings() -> Spanned<Vec<RawSetting>> {
+    Spanned::new(0..0, Vec::new())
 }
 
 fn empty_scopes() -> Spanned<BTreeMap<Scope, String>> {
@@ -1096,6 +1281,63 @@ scopes = { real-name = "To register you" }
                 .image_origins()
                 .is_empty()
         );
+    }
+
+    #[test]
+    fn settings_are_parsed_and_checked() {
+        let with = |settings: &str| Manifest::parse("plaza.toml", &format!("{GOOD}\n{settings}"));
+        let m = with(
+            "[capabilities.network]\norigins = [\"${agency-origin}\", \"https://x.hz.gov.cn\"]\n\
+             [[settings]]\nname = \"agency-origin\"\ndefault = \"https://api.hz.gov.cn\"\n\
+             [[settings]]\nname = \"agency-api-key\"\nsecret = true\n",
+        )
+        .unwrap();
+        assert!(m.declares(Capability::Config));
+        assert_eq!(m.settings.len(), 2);
+        assert!(m.setting("agency-api-key").unwrap().secret);
+        assert_eq!(
+            m.setting("agency-origin").unwrap().default.as_deref(),
+            Some("https://api.hz.gov.cn")
+        );
+        assert_eq!(m.origin_settings(), ["agency-origin".to_string()]);
+        assert_eq!(m.origins().len(), 1, "the setting is no origin by itself");
+        assert!(
+            !Manifest::parse("plaza.toml", GOOD)
+                .unwrap()
+                .declares(Capability::Config)
+        );
+        for (settings, why) in [
+            ("[[settings]]\nname = \"Key\"\n", "lowercase"),
+            (
+                "[[settings]]\nname = \"a\"\n[[settings]]\nname = \"a\"\n",
+                "twice",
+            ),
+            (
+                "[[settings]]\nname = \"k\"\nsecret = true\ndefault = \"in-the-package\"\n",
+                "never has a value in the package",
+            ),
+            ("[[settings]]\nname = \"k\"\ncolour = 1\n", "colour"),
+            (
+                "[capabilities.network]\norigins = [\"${nope}\"]\n",
+                "no [[settings]] table declares",
+            ),
+            (
+                "[capabilities.network]\norigins = [\"${k}\"]\n[[settings]]\nname = \"k\"\nsecret = true\n",
+                "a secret",
+            ),
+            (
+                "[capabilities.network]\norigins = [\"${k}\"]\n[[settings]]\nname = \"k\"\ndefault = \"ftp://x\"\n",
+                "not an origin",
+            ),
+        ] {
+            let e = with(settings).unwrap_err().to_string();
+            assert!(e.contains(why), "{settings}: {e}");
+            assert!(!e.contains("in-the-package"), "{e}");
+        }
+        let many: String = (0..=MAX_SETTINGS)
+            .map(|i| format!("[[settings]]\nname = \"s{i}\"\n"))
+            .collect();
+        assert!(with(&many).unwrap_err().to_string().contains("at most"));
     }
 
     #[test]

@@ -14,6 +14,7 @@ use crate::instance::{self, InstanceState, LoadedApp};
 use crate::page;
 use crate::sandbox::{OutputCapture, Stream};
 use crate::services::Services;
+use crate::settings::SessionSettings;
 use crate::store::Outcome;
 use plaza_world::app::{
     Block, ChatMessage, Event, LaunchEvent, Navigation, Notice, NoticeLevel, Page, SubmitEvent,
@@ -292,7 +293,7 @@ impl Session {
 }
 
 /// Splits `/path?a=1&b=2` into the path and its query parameters.
-fn split_query(path: &str) -> (String, Vec<FieldValue>) {
+pub(crate) fn split_query(path: &str) -> (String, Vec<FieldValue>) {
     match path.split_once('?') {
         None => (path.to_string(), Vec::new()),
         Some((p, q)) => (
@@ -444,6 +445,18 @@ async fn start_instance(runtime: &Arc<Runtime>, user: &str, app_id: &str) -> Res
         .store
         .app_id_owner(app_id)?
         .map_or(0, |owner| owner.generation);
+    // The settings as they are now: what this session reads, and the
+    // origins it names by setting.
+    let settings = SessionSettings::load(
+        &*services.store,
+        app.manifest.clone(),
+        services.settings_key.clone(),
+    )?;
+    // The user opened the mini-app: its back-end may address them by openid
+    // (a failure to note it does not stop the session).
+    if let Err(e) = crate::capabilities::identity::remember_openid(services, user, app_id) {
+        tracing::error!(app = %app_id, "remembering the user's openid: {e}");
+    }
     let subject = Subject {
         user: user.to_string(),
         session: id.clone(),
@@ -451,11 +464,13 @@ async fn start_instance(runtime: &Arc<Runtime>, user: &str, app_id: &str) -> Res
         publisher_verified,
         publisher_name,
         generation,
+        origins: settings.origins().into(),
     };
     let mut store = instance::new_store(
         &runtime.engine,
         services,
         subject,
+        settings,
         stdout.clone(),
         stderr.clone(),
     );

@@ -161,6 +161,12 @@ pub(crate) fn consents_to_ask_again(
         .iter()
         .filter(|o| !previous.origins().contains(o))
         .map(|o| o.to_string())
+        .chain(
+            next.origin_settings()
+                .iter()
+                .filter(|n| !previous.origin_settings().contains(n))
+                .map(|n| format!("${{{n}}} (the value of the setting `{n}`)")),
+        )
         .collect();
     if !added.is_empty() {
         return vec![(

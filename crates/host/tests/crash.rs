@@ -1102,6 +1102,7 @@ fn child_broadcasts() {
         app_id: "cn.city".into(),
         app_name: "City".into(),
         publisher_name: "City Hall".into(),
+        link: None,
     };
     store
         .start_broadcast("bc-1", &sender, "Water", "Off on Monday", "2026-11", 4, 0)

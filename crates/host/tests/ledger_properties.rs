@@ -177,6 +177,7 @@ proptest! {
                         amount,
                         reason: "r".into(),
                         at_ms: n,
+                        refund_id: None,
                     }).unwrap() {
                         RefundResult::Refunded(r) => {
                             let entry = m.payments.get_mut(&key).expect("refunded a payment that does not exist");
@@ -195,6 +196,9 @@ proptest! {
                             let p = &m.payments[&key];
                             prop_assert_eq!(refundable, p.1 - p.2);
                             prop_assert!(amount == 0 || amount > refundable);
+                        }
+                        RefundResult::Repeated(_) | RefundResult::RefundIdConflict(_) => {
+                            prop_assert!(false, "a refund without a refund id was taken for a repeat");
                         }
                     }
                 }
@@ -259,7 +263,7 @@ proptest! {
             }
             let RefundResult::Refunded(back) = store.refund(&RefundCommand {
                 tx_id: format!("r-{i}"), app_id: "cn.a.clinic".into(), generation: 0, user: "ann".into(),
-                order_id: "o".into(), amount: r, reason: "r".into(), at_ms: 2,
+                order_id: "o".into(), amount: r, reason: "r".into(), at_ms: 2, refund_id: None,
             }).unwrap() else {
                 panic!("a refund within what is left was refused");
             };

@@ -51,6 +51,12 @@ pub struct PackageSpec {
     /// Register the manifest's publisher as verified and sign the package
     /// with a fresh key (else it installs unsigned, as unverified).
     pub verified: bool,
+    /// The mini-app's settings the operator sets after installing it
+    /// (`[package.settings]`: name = value).
+    pub settings: BTreeMap<String, String>,
+    /// Its secret settings (`[package.secrets]`: name = value), sealed
+    /// with the scenario host's settings key.
+    pub secrets: BTreeMap<String, String>,
     /// The line of the `[[package]]` table.
     pub line: usize,
 }
@@ -329,6 +335,10 @@ struct RawPackage {
     path: String,
     #[serde(default)]
     verified: bool,
+    #[serde(default)]
+    settings: BTreeMap<String, String>,
+    #[serde(default)]
+    secrets: BTreeMap<String, String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -451,6 +461,8 @@ impl Scenario {
             .map(|p| PackageSpec {
                 path: base.join(&p.get_ref().path),
                 verified: p.get_ref().verified,
+                settings: p.get_ref().settings.clone(),
+                secrets: p.get_ref().secrets.clone(),
                 line: line_of(text, p.span().start),
             })
             .collect();

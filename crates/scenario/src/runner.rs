@@ -156,6 +156,10 @@ async fn setup<'a>(
         .prompter(prompter.clone())
         .utc_offset_minutes(scenario.utc_offset_minutes)
         .developer_mode(true)
+        // Secret settings are sealed with a key file beside the store.
+        .settings_key(Some(plaza_host::settings::SettingsKey::file(
+            plaza_host::settings::SettingsKey::default_file(&store),
+        )))
         // Sessions end only when a step restarts the host.
         .idle_timeout(None);
     // The city-services sample's agency backend: one per process, on an
@@ -194,6 +198,11 @@ async fn setup<'a>(
             .install(package)
             .await
             .map_err(|e| fail(p.line, format!("installing {}: {e}", p.path.display())))?;
+        let settings = p.settings.iter().map(|s| (s, false));
+        for ((name, value), secret) in settings.chain(p.secrets.iter().map(|s| (s, true))) {
+            host.set_setting(&report.app_id, name, value, secret)
+                .map_err(|e| fail(p.line, format!("setting {name}: {e}")))?;
+        }
         if default_app.is_empty() {
             default_app = report.app_id;
         }

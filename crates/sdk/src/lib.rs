@@ -10,7 +10,8 @@
 //! - the page types with friendly names ([`Page`], [`Block`], [`Navigation`],
 //!   ...) and a [`PageBuilder`];
 //! - typed host calls, one module per capability: [`storage`], [`log`],
-//!   [`clock`], [`identity`], [`payment`] and [`messaging`]. A call returns
+//!   [`clock`], [`identity`], [`payment`], [`messaging`] and [`config`]
+//!   (the operator's settings). A call returns
 //!   a [`HostError`] as data when the host says no;
 //! - [`http`]: requests to the origins the manifest lists, over the standard
 //!   `wasi:http` interface.
@@ -54,6 +55,7 @@ mod event;
 mod page;
 
 pub mod clock;
+pub mod config;
 pub mod http;
 pub mod identity;
 pub mod log;

@@ -58,6 +58,18 @@ pub fn refund(order_id: &str, amount: u64, reason: &str) -> Result<RefundReceipt
     wit::refund(order_id, amount, reason)
 }
 
+/// Refunds `amount` of the mini-app's own payment of `order_id`, once for
+/// `refund_id`: retried with the same id (after a timeout, a crash), it
+/// returns the first refund instead of refunding again.
+pub fn refund_once(
+    order_id: &str,
+    refund_id: &str,
+    amount: u64,
+    reason: &str,
+) -> Result<RefundReceipt, HostError> {
+    crate::bindings::plaza::host::refunds::refund(order_id, refund_id, amount, reason)
+}
+
 /// Looks up the payment of `order_id` for the current user.
 pub fn query(order_id: &str) -> Result<PaymentRecord, HostError> {
     wit::query(order_id)

@@ -25,7 +25,9 @@ const INTERFACES: &[(&str, &str)] = &[
     ("clock", "src/clock.rs"),
     ("identity", "src/identity.rs"),
     ("payment", "src/payment.rs"),
+    ("refunds", "src/payment.rs"),
     ("messaging", "src/messaging.rs"),
+    ("config", "src/config.rs"),
 ];
 
 fn repo() -> PathBuf {
@@ -154,8 +156,9 @@ fn generate() -> String {
         "What a mini-app can call, and what it must export, as the WIT contract in \
          [`host-api/wit/`](../host-api/wit) says it. Any language that builds WebAssembly \
          components can target it; the examples use the Rust SDK (`crates/sdk`, \
-         `plaza_sdk`), whose module for each interface wraps its functions one for one. \
-         A capability interface is usable only when the manifest (`plaza.toml`) declares \
+         `plaza_sdk`), whose module for each interface wraps its functions one for one; \
+         [languages](languages.md) has the same calls in JavaScript, TypeScript and Python, \
+         and how each WIT type looks there. A capability interface is usable only when the manifest (`plaza.toml`) declares \
          it: see [the tutorial](tutorial.md) and [the FAQ](faq.md).\n"
     )
     .unwrap();

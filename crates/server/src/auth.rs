@@ -7,7 +7,8 @@
 //! `iss` only to pick that issuer's keys, then verifies the signature and
 //! the expiry with them; it never takes a user id from a request's body or
 //! query. A user's id is `NAMESPACE:sub`, the namespace being the issuer's
-//! name unless the operator gives several issuers the same one.
+//! name unless the operator gives several issuers the same one, or `sub`
+//! alone for an issuer whose namespace is empty (then `sub` holds no `:`).
 //!
 //! Every refusal says which problem it is: `missing-token`,
 //! `malformed-token`, `expired-token`, `bad-signature`, `unknown-issuer`.
@@ -198,15 +199,51 @@ impl Issuers {
             .claims
             .sub
             .ok_or_else(|| AuthError::Malformed("no `sub` claim".into()))?;
-        let user = format!("{}:{sub}", keys.namespace);
-        if sub.is_empty() || user.len() > 128 || sub.chars().any(char::is_control) {
+        // An empty namespace keeps `sub` as the id; then `sub` may not hold
+        // a `:`, so it can never be another namespace's user.
+        let (user, prefix) = if keys.namespace.is_empty() {
+            (sub.clone(), 0)
+        } else {
+            (format!("{}:{sub}", keys.namespace), keys.namespace.len() + 1)
+        };
+        if sub.is_empty()
+            || user.len() > 128
+            || sub.chars().any(char::is_control)
+            || (prefix == 0 && sub.contains(':'))
+        {
             return Err(AuthError::Malformed(format!(
-                "`sub` must be 1 to {} bytes without control characters",
-                128 - keys.namespace.len() - 1
+                "`sub` must be 1 to {} bytes without control characters{}",
+                128 - prefix,
+                if prefix == 0 { " or `:`" } else { "" }
             )));
         }
         Ok(User(user))
     }
+}
+
+/// A token for `sub` from the issuer `issuer`, signed with its HS256
+/// `secret`, valid for `ttl`: what an embedding app's sign-in service
+/// issues (the simulator mints its users' tokens so, and tests do).
+pub fn mint_hs256(
+    issuer: &str,
+    secret: &str,
+    sub: &str,
+    ttl: std::time::Duration,
+) -> Result<String, String> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_err(|e| format!("the system clock is before 1970: {e}"))?;
+    let claims = serde_json::json!({
+        "iss": issuer,
+        "sub": sub,
+        "exp": (now + ttl).as_secs(),
+    });
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(Algorithm::HS256),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .map_err(|e| format!("signing a token: {e}"))
 }
 
 /// Whether the request carries the operator's token (compared in constant

@@ -54,6 +54,9 @@ pub struct ServerConfig {
     pub tls_cert: PathBuf,
     /// The TLS private key, PEM (PKCS#8, PKCS#1 or SEC1); with `tls_cert`.
     pub tls_key: PathBuf,
+    /// The file of the key that seals mini-apps' secret settings (empty:
+    /// `STORE.settings-key`); `PLAZA_SETTINGS_KEY` wins over it.
+    pub settings_key_file: PathBuf,
     /// The embedding apps whose users may sign in.
     #[serde(rename = "issuer")]
     pub issuers: Vec<IssuerConfig>,
@@ -72,7 +75,9 @@ pub struct IssuerConfig {
     #[serde(default)]
     pub ed25519_public_key: Option<String>,
     /// The namespace of its users' ids (`NAMESPACE:sub`); issuers given the
-    /// same namespace share their users. Default: the issuer's name.
+    /// same namespace share their users. Default: the issuer's name. Empty:
+    /// the ids are `sub` alone, which may then hold no `:` (for a platform
+    /// of one embedding app, or a store whose users are plain ids).
     #[serde(default)]
     pub namespace: Option<String>,
 }
@@ -104,6 +109,7 @@ impl Default for ServerConfig {
             log_format: "json".into(),
             tls_cert: PathBuf::new(),
             tls_key: PathBuf::new(),
+            settings_key_file: PathBuf::new(),
             issuers: Vec::new(),
         }
     }
@@ -184,6 +190,10 @@ const DOCS: &[(&str, &str)] = &[
         "tls_key",
         "The TLS private key of tls_cert, a PEM file (PKCS#8, PKCS#1 or SEC1).",
     ),
+    (
+        "settings_key_file",
+        "The file of the key that seals mini-apps' secret settings (64 hex characters, made with fresh random bytes if missing); keep it apart from the store's backups. \"\": STORE.settings-key. The environment variable PLAZA_SETTINGS_KEY (the key itself, hex) wins over it.",
+    ),
 ];
 
 /// Every setting with its default and a comment, as TOML: what
@@ -211,7 +221,8 @@ pub fn annotated_defaults() -> String {
          # with HS256 (hs256_secret) or EdDSA (ed25519_public_key, base64 of the\n\
          # raw 32-byte key), or either when both are set. A user's id is\n\
          # `NAMESPACE:sub`, the namespace being the issuer's name unless set:\n\
-         # issuers given the same namespace share their users.\n\
+         # issuers given the same namespace share their users; an empty\n\
+         # namespace keeps `sub` alone as the id (then without `:`).\n\
          # [[issuer]]\n\
          # name = \"citizen-app\"\n\
          # hs256_secret = \"...at least 32 bytes...\"\n\
@@ -252,6 +263,10 @@ fn defaults_table(defaults: &ServerConfig) -> toml::Table {
     t.insert("log_format".into(), s(&d.log_format));
     t.insert("tls_cert".into(), s(&d.tls_cert.to_string_lossy()));
     t.insert("tls_key".into(), s(&d.tls_key.to_string_lossy()));
+    t.insert(
+        "settings_key_file".into(),
+        s(&d.settings_key_file.to_string_lossy()),
+    );
     t
 }
 

@@ -142,8 +142,19 @@ impl From<HostError> for ApiError {
             HostError::Publisher { .. } => (S::BAD_REQUEST, "bad-publisher"),
             HostError::InvalidUserData { .. } => (S::BAD_REQUEST, "invalid-user-data"),
             HostError::InvalidRequest(_) => (S::BAD_REQUEST, "invalid-request"),
-            HostError::WrongAppSecret { .. }
-            | HostError::LoginCodeReused { .. }
+            HostError::UnknownSetting { .. } => (S::NOT_FOUND, "unknown-setting"),
+            HostError::InvalidSetting { .. } => (S::BAD_REQUEST, "invalid-setting"),
+            HostError::SettingsKey { .. } => (S::SERVICE_UNAVAILABLE, "settings-key"),
+            HostError::WrongAppSecret { .. } => (S::UNAUTHORIZED, "wrong-secret"),
+            HostError::InvalidAccessToken => (S::UNAUTHORIZED, "invalid-token"),
+            HostError::AccessTokenExpired { .. } => (S::UNAUTHORIZED, "expired-token"),
+            HostError::BackendRateLimited { .. } => {
+                return ApiError::new(S::TOO_MANY_REQUESTS, "rate-limited", message)
+                    .retry_after(60);
+            }
+            HostError::NotFound(_) => (S::NOT_FOUND, "not-found"),
+            HostError::Refused(_) => (S::FORBIDDEN, "refused"),
+            HostError::LoginCodeReused { .. }
             | HostError::LoginCodeExpired { .. }
             | HostError::UnknownLoginCode { .. } => (S::BAD_REQUEST, "bad-login-code"),
             _ => return ApiError::internal(message),

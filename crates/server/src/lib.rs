@@ -38,6 +38,7 @@ use crate::metrics::Metrics;
 use crate::prompts::PromptHub;
 use crate::sessions::SessionTable;
 use plaza_host::policy::Policy;
+use plaza_host::settings::SettingsKey;
 use plaza_host::{Host, HostConfig};
 use std::collections::HashMap;
 use std::future::Future;
@@ -159,8 +160,16 @@ impl Server {
         let cache = (!config.cache_dir.as_os_str().is_empty()).then(|| config.cache_dir.clone());
         let idle =
             (config.idle_timeout_secs > 0).then(|| Duration::from_secs(config.idle_timeout_secs));
+        let key_file = if config.settings_key_file.as_os_str().is_empty() {
+            SettingsKey::default_file(&config.store)
+        } else {
+            config.settings_key_file.clone()
+        };
+        let settings_key = SettingsKey::from_env_or_file(key_file)
+            .map_err(|e| StartError::Config(e.to_string()))?;
         let host_config = adjust(
             HostConfig::default()
+                .settings_key(Some(settings_key))
                 .cache_dir(cache)
                 .developer_mode(config.developer_mode)
                 .idle_timeout(idle)
@@ -213,22 +222,37 @@ impl Server {
     /// HTTPS when the settings name a certificate and a key
     /// ([`Server::is_tls`]), else plain HTTP.
     pub async fn serve(
-        mut self,
+        self,
         listener: tokio::net::TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
+        self.serve_with(listener, |routes| routes, shutdown).await
+    }
+
+    /// [`serve`](Server::serve) with routes of the caller's beside the
+    /// server's: `wrap` gets the server's router and answers the one to
+    /// serve (merged with more routes, under more layers). The simulator
+    /// (`plaza serve`) puts its page on top of the API so.
+    pub async fn serve_with(
+        mut self,
+        listener: tokio::net::TcpListener,
+        wrap: impl FnOnce(axum::Router) -> axum::Router,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let routes = wrap(self.router());
         match self.tls.take() {
             Some(acceptor) => {
                 let listener = tls::TlsListener::new(listener, acceptor)?;
-                self.serve_on(listener, shutdown).await
+                self.serve_on(listener, routes, shutdown).await
             }
-            None => self.serve_on(listener, shutdown).await,
+            None => self.serve_on(listener, routes, shutdown).await,
         }
     }
 
     async fn serve_on<L>(
         self,
         listener: L,
+        routes: axum::Router,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()>
     where
@@ -253,7 +277,7 @@ impl Server {
             stopping.ready.store(false, Ordering::SeqCst);
             stopping.hub.close_all();
         };
-        let result = axum::serve(listener, self.router())
+        let result = axum::serve(listener, routes)
             .with_graceful_shutdown(signal)
             .await;
         maintenance.abort();

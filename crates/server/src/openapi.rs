@@ -28,6 +28,7 @@ pub fn document() -> Value {
             Access::Public => op["security"] = json!([]),
             Access::User => op["security"] = json!([{"user": []}]),
             Access::Operator => op["security"] = json!([{"operator": []}]),
+            Access::Publisher => op["security"] = json!([{"publisher": []}]),
         }
         if let Some(schema) = d.body {
             op["requestBody"] =
@@ -50,6 +51,7 @@ pub fn document() -> Value {
             "securitySchemes": {
                 "user": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT", "description": "A JWT of a configured issuer: `iss`, `sub`, `exp`; HS256 or EdDSA."},
                 "operator": {"type": "http", "scheme": "bearer", "description": "The server's admin_token."},
+                "publisher": {"type": "http", "scheme": "bearer", "description": "A mini-app back-end's access token, from POST /v1/publisher/token (two hours)."},
             },
             "schemas": {
                 "Page": crate::page::page_schema(),

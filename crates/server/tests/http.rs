@@ -416,6 +416,70 @@ fn a_body_over_the_cap_is_413_and_a_user_over_the_rate_is_429() {
 }
 
 #[test]
+fn the_operator_sets_a_mini_apps_settings_and_a_secret_never_comes_back() {
+    let server = TestServer::start(|c| c.developer_mode = true);
+    let f = plaza_test_programs::CITY_SERVICES;
+    let pkg = plaza_host::package::Package::new(&f.manifest_text(), f.component_bytes())
+        .expect("package");
+    let op = server.operator();
+    let (s, v) = op.send_bytes("/v1/admin/packages", &pkg.to_bytes());
+    assert_eq!(s, 200, "{v}");
+    let app = "/v1/admin/apps/cn.gov.hz.city/settings";
+    // Installed with its required secret unset: listed as missing.
+    let (s, v) = op.get("/v1/admin/packages");
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(
+        v["packages"][0]["missing_settings"],
+        json!(["agency-api-key"]),
+        "{v}"
+    );
+    let (s, v) = op.put(
+        &format!("{app}/agency-api-key"),
+        json!({"value": "op-secret-4711"}),
+    );
+    assert_eq!(s, 200, "{v}");
+    let (s, v) = op.put(
+        &format!("{app}/agency-origin"),
+        json!({"value": "https://records.hz.gov.cn"}),
+    );
+    assert_eq!(s, 200, "{v}");
+    let (s, v) = op.get(app);
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(
+        v["settings"],
+        json!([
+            {"name": "agency-origin", "secret": false, "value": "https://records.hz.gov.cn",
+             "source": "set", "updated_at_ms": v["settings"][0]["updated_at_ms"]},
+            {"name": "agency-api-key", "secret": true, "value": null,
+             "source": "set", "updated_at_ms": v["settings"][1]["updated_at_ms"]},
+        ])
+    );
+    assert!(!v.to_string().contains("op-secret-4711"));
+    // Refusals are typed, and never quote the value.
+    let (s, v) = op.put(&format!("{app}/colour"), json!({"value": "red"}));
+    assert_eq!(
+        (s, v["error"]["kind"].as_str()),
+        (404, Some("unknown-setting"))
+    );
+    let (s, v) = op.put(
+        &format!("{app}/agency-origin"),
+        json!({"value": "ftp://op-secret-4711"}),
+    );
+    assert_eq!(
+        (s, v["error"]["kind"].as_str()),
+        (400, Some("invalid-setting")),
+        "{v}"
+    );
+    let (s, v) = op.delete(&format!("{app}/agency-origin"));
+    assert_eq!((s, v["removed"].as_bool()), (200, Some(true)), "{v}");
+    let (_, v) = op.get(app);
+    assert_eq!(v["settings"][0]["source"], "default");
+    // Only the operator.
+    let (s, _) = server.phone("li-na").get(app);
+    assert_eq!(s, 401);
+}
+
+#[test]
 fn the_openapi_document_lists_exactly_the_routes_that_answer() {
     let server = TestServer::start(|_| {});
     let anon = Phone::new(&server.base, "");
@@ -427,6 +491,7 @@ fn the_openapi_document_lists_exactly_the_routes_that_answer() {
         "/v1/prompts/{id}",
         "/v1/me/inbox",
         "/v1/me/inbox/{id}/read",
+        "/v1/me/inbox/{id}/open",
         "/v1/me/wallet",
         "/v1/me/grants",
         "/v1/me/grants/{app_id}/{scope}",
@@ -437,16 +502,23 @@ fn the_openapi_document_lists_exactly_the_routes_that_answer() {
         "/v1/admin/policy",
         "/v1/admin/wallets/{user}/top-up",
         "/v1/admin/ledger/verify",
+        "/v1/admin/apps/{app_id}/settings",
+        "/v1/admin/apps/{app_id}/settings/{name}",
+        "/v1/publisher/token",
+        "/v1/publisher/login",
+        "/v1/publisher/messages",
+        "/v1/publisher/broadcasts",
+        "/v1/publisher/replies",
+        "/v1/publisher/payments",
+        "/v1/publisher/payments/{order_id}",
+        "/v1/publisher/refunds",
         "/healthz",
         "/readyz",
         "/metrics",
     ] {
         assert!(paths.contains_key(want), "{want} is not documented");
     }
-    let http = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .new_agent();
+    let http = fresh_connections().build().new_agent();
     let mut checked = 0;
     for (path, ops) in paths {
         let concrete = path
@@ -714,4 +786,91 @@ fn https_with_the_settings_certificate_answers_healthz() {
     });
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
     assert!(response.ends_with("{\"ok\":true}"), "{response}");
+}
+
+#[test]
+fn a_user_reports_exports_and_erases_what_a_mini_app_holds_over_the_api() {
+    let server = TestServer::start(|_| {});
+    server.install_hospital();
+    server.citizen("li-na", 100_000);
+    let phone = server.phone("li-na");
+    book(&phone, yes);
+
+    // The report: what the hospital accessed for her, by capability.
+    let (s, report) = phone.post("/v1/me/privacy/report", json!({}));
+    assert_eq!(s, 200, "{report}");
+    assert_eq!(report["apps"][0]["app_id"], HOSPITAL, "{report}");
+    let lines = report["apps"][0]["lines"].as_array().unwrap();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["capability"] == "identity" && l["scope"] == "real-name"),
+        "{report}"
+    );
+    // The export: her booking in the hospital's storage.
+    let (s, export) = phone.post("/v1/me/privacy/export", json!({"app": HOSPITAL}));
+    assert_eq!(s, 200, "{export}");
+    assert_eq!(export["apps"][0]["app_id"], HOSPITAL, "{export}");
+    assert!(
+        !export["apps"][0]["storage"]
+            .as_array()
+            .unwrap()
+            .is_empty(),
+        "{export}"
+    );
+    // Another user's report holds nothing of hers.
+    let (_, theirs) = server
+        .phone("wang-wei")
+        .post("/v1/me/privacy/report", json!({}));
+    assert_eq!(theirs["apps"], json!([]), "{theirs}");
+
+    // The erasure names its mini-app; then the hospital sees a new user,
+    // whose real name it must ask for again.
+    let (s, refused) = phone.post("/v1/me/privacy/erase", json!({}));
+    assert_eq!((s, refused["error"]["kind"].as_str()), (400, Some("bad-request")));
+    let (s, erased) = phone.post("/v1/me/privacy/erase", json!({"app": HOSPITAL}));
+    assert_eq!(s, 200, "{erased}");
+    let (_, grants) = phone.get("/v1/me/grants");
+    assert_eq!(grants["grants"], json!([]), "{grants}");
+    let (_, audit) = phone.get("/v1/me/audit");
+    let audited: Vec<&str> = audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["capability"].as_str())
+        .collect();
+    for what in ["privacy.report", "privacy.export", "privacy.erase"] {
+        assert!(audited.contains(&what), "{what} not in {audited:?}");
+    }
+    let (_, prompts) = book(&phone, yes);
+    assert_eq!(prompts[0]["scope"], "real-name", "{prompts:?}");
+}
+
+#[test]
+fn an_issuer_with_an_empty_namespace_signs_in_plain_user_ids() {
+    const SOLO: &str = "solo-app-secret-of-at-least-32-bytes!!!";
+    let server = TestServer::start(|c| {
+        c.issuers.push(plaza_server::config::IssuerConfig {
+            name: "solo".into(),
+            hs256_secret: Some(SOLO.into()),
+            ed25519_public_key: None,
+            namespace: Some(String::new()),
+        });
+    });
+    let (s, v) = server.operator().post(
+        "/v1/admin/wallets/li-na/top-up",
+        json!({"amount": 1250, "currency": "CNY"}),
+    );
+    assert_eq!(s, 200, "{v}");
+    let token = |sub: &str| {
+        plaza_server::auth::mint_hs256("solo", SOLO, sub, Duration::from_secs(60)).unwrap()
+    };
+    // Her id is `li-na` itself: the wallet the operator topped up.
+    let (s, wallet) = Phone::new(&server.base, &token("li-na")).get("/v1/me/wallet");
+    assert_eq!(s, 200, "{wallet}");
+    assert_eq!(wallet["balance_minor"], 1250, "{wallet}");
+    // A `sub` with a `:` could name another issuer's user: refused.
+    let (s, refused) = Phone::new(&server.base, &token("citizen-app:li-na")).get("/v1/me/wallet");
+    assert_eq!(s, 401, "{refused}");
+    assert_eq!(refused["error"]["kind"], "malformed-token", "{refused}");
 }

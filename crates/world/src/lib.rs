@@ -24,4 +24,6 @@ pub const CONTRACT_VERSION: &str = "0.1.0";
 pub const PACKAGE: &str = "plaza:host";
 
 pub use exports::plaza::host::app;
-pub use plaza::host::{clock, identity, log, messaging, payment, storage, types};
+pub use plaza::host::{
+    clock, config, identity, log, messaging, payment, refunds, storage, types,
+};

@@ -2,20 +2,40 @@
 //! capability (`[capabilities.network]` in plaza.toml): the traffic police's
 //! violations and the utilities' bills. Answers are text, one record a line,
 //! fields separated by tabs (see `crates/agency-backend`).
+//!
+//! Where the backend is and the key it wants are the host operator's
+//! settings, not the package's: `agency-origin` (the manifest's default is
+//! the demo's backend, and the network origin names this setting) and the
+//! secret `agency-api-key`, sent as `authorization: Bearer KEY`. Pointing the
+//! mini-app at another backend is a change of setting, not a new package.
 
 use crate::data::{Bill, MONTHS, Utility, Violation};
 use plaza_sdk::clock::LocalTime;
-use plaza_sdk::http;
+use plaza_sdk::{HostError, config, http};
 
-/// The agency backend, as the manifest declares it.
-pub const BACKEND: &str = "http://localhost:47180";
+/// The setting naming the agency backend's origin.
+pub const ORIGIN_SETTING: &str = "agency-origin";
+/// The secret setting holding the key the agency backend checks.
+pub const KEY_SETTING: &str = "agency-api-key";
 
 /// Why the records could not be had: a sentence for the citizen's notice.
 pub struct Unreachable(pub String);
 
 fn fetch(path: &str) -> Result<String, Unreachable> {
-    let response =
-        http::get(&format!("{BACKEND}{path}")).map_err(|e| Unreachable(e.to_string()))?;
+    let origin = config::get(ORIGIN_SETTING)
+        .map_err(|e| Unreachable(format!("the records service is not configured ({e})")))?;
+    let mut request = http::Request::get(format!("{origin}{path}"));
+    match config::get(KEY_SETTING) {
+        Ok(key) => request = request.header("authorization", format!("Bearer {key}")),
+        // No key set: a backend that wants one answers 401, said below.
+        Err(HostError::NotFound(_)) => {}
+        Err(e) => {
+            return Err(Unreachable(format!(
+                "the records service's key cannot be read ({e})"
+            )));
+        }
+    }
+    let response = http::send(&request).map_err(|e| Unreachable(e.to_string()))?;
     if response.status != 200 {
         return Err(Unreachable(format!(
             "the records service answered {}: {}",

@@ -1,4 +1,4 @@
-//! Hangzhou City Services, a sample mini-app: traffic fines, utility bills, the plate lottery, marriage registration and permits (expects storage, log, clock, payment, messaging, identity and network).
+//! Hangzhou City Services, a sample mini-app: traffic fines, utility bills, the plate lottery, marriage registration and permits (expects storage, log, clock, payment, messaging, identity, network and settings).
 //!
 //! A city government's public account. A citizen looks up the traffic
 //! violations of a plate and pays a fine; looks up a water, electricity or
@@ -7,8 +7,10 @@
 //! the result as a notice; books a marriage-registration appointment with
 //! both partners' names (the citizen's verified real name with consent, the
 //! partner's typed); checks an entry-exit permit's status. Violations and bills
-//! come from the agency backend (`crates/agency-backend`, at `http://localhost:47180`,
-//! over the network capability: `backend.rs`); when it cannot be reached, the
+//! come from the agency backend (`crates/agency-backend`, at the origin of the
+//! setting `agency-origin`, by default `http://localhost:47180`, with the
+//! secret setting `agency-api-key` as its key, over the network capability:
+//! `backend.rs`); when it cannot be reached, the
 //! page "Records unavailable" says so and nothing is paid. Permits come from
 //! deterministic sample data (`data.rs`).
 //!

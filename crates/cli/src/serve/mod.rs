@@ -1,7 +1,9 @@
-//! `plaza serve`: the simulator. A local web server with a phone-sized page
-//! that renders mini-apps' pages as a citizen sees them, the host's
-//! questions as dialogs, and side panels with the host's view of the user
-//! (wallet and ledger, inbox, grants, audit log), a user switch and a test
+//! `plaza serve`: the simulator. The Plaza server (`plaza-server`'s API,
+//! `docs/server.md`) with a phone-sized page on top: the page renders
+//! mini-apps' pages as a citizen sees them and the host's questions as
+//! dialogs, talking to the server's `/v1` API as an embedding app's phone
+//! does, and shows side panels with the host's view of the user (wallet and
+//! ledger, inbox, grants, audit log, privacy), a user switch and a test
 //! clock. With `--watch` it rebuilds and reinstalls a mini-app project when
 //! its source changes and reloads the page, keeping the user and the store.
 //!
@@ -11,14 +13,12 @@
 //! plaza serve --store my.db hospital.plaza --port 0
 //! ```
 //!
-//! Layout: [`state`] holds the simulator (host, user, pages, clock),
-//! [`api`] the HTTP routes and the page as JSON, [`prompts`] the dialogs,
-//! [`watch`] the rebuild loop; `assets/` the page itself (HTML, CSS and a
-//! script that renders pages with DOM APIs only).
+//! Layout: [`sim`] the page and the simulator's developer tools (its
+//! issuer's tokens, the clock, test citizens) on top of the server's
+//! routes, [`watch`] the rebuild loop; `assets/` the page itself (HTML, CSS
+//! and a script that renders pages with DOM APIs only).
 
-mod api;
-mod prompts;
-mod state;
+mod sim;
 mod watch;
 
 use crate::build;
@@ -26,7 +26,8 @@ use anyhow::{Context, Result, bail};
 use plaza_host::clock::{Clock, SystemClock};
 use plaza_host::package::{Package, PublisherKey};
 use plaza_host::store::PublisherRecord;
-use plaza_host::{Error as HostError, Host, HostConfig};
+use plaza_host::{Error as HostError, Host};
+use plaza_server::Server;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -34,7 +35,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
-pub use state::Sim;
+pub use sim::Sim;
 
 /// `plaza serve --help`'s closing examples.
 pub const AFTER_HELP: &str = "\
@@ -61,14 +62,22 @@ knows, or unsigned with --developer-mode (then it runs unverified).
 
 The first line printed is the simulator's URL. The page has the phone on the
 left and the host's panels on the right: wallet and ledger (top up), inbox,
-grants (revoke), audit log, the user (switch, make a test citizen with a
-verified name, an insurance card and money) and the test clock (advance).";
+grants (revoke), privacy, audit log, the user (switch, make a test citizen
+with a verified name, an insurance card and money) and the test clock
+(advance).
+
+The page is a client of the Plaza server's API, served at the same address
+(/v1, described at /v1/openapi.json and in docs/server.md): the simulator is
+the embedding app, minting short-lived tokens for the user the page
+simulates with a secret made at each start (POST /simulator/token, a
+developer tool that answers only on loopback).";
 
 /// `plaza serve`.
 #[derive(clap::Args, Debug)]
 pub struct ServeArgs {
     /// Mini-apps to serve: package files (`.plaza`) and mini-app project
-    /// directories (with Cargo.toml and plaza.toml; built, packed and signed
+    /// directories (plaza.toml and Rust, JavaScript, TypeScript or Python code;
+    /// built, packed and signed
     /// by the simulator). Without any, the store's installed mini-apps.
     #[arg(value_name = "PACKAGE|DIR")]
     pub targets: Vec<PathBuf>,
@@ -87,7 +96,7 @@ pub struct ServeArgs {
     #[arg(long, default_value = "guest")]
     pub user: String,
     /// Rebuild, reinstall and reload a project directory when its source
-    /// (src/, assets/, Cargo.toml, plaza.toml) changes.
+    /// (src/, assets/, plaza.toml, Cargo.toml, package.json, tsconfig.json) changes.
     #[arg(long)]
     pub watch: bool,
     /// Install project directories unsigned: they run as unverified
@@ -107,6 +116,14 @@ pub struct ServeArgs {
     /// answer in the browser before it is dismissed, in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 120)]
     pub prompt_timeout: u64,
+    /// Set a setting of the served mini-apps that declare it, as the host's
+    /// operator would (`plaza config set`): `NAME=VALUE`; repeatable.
+    #[arg(long = "setting", value_name = "NAME=VALUE")]
+    pub settings: Vec<String>,
+    /// The same for a secret setting (sealed with the store's settings
+    /// key, masked in `plaza config list`).
+    #[arg(long = "secret", value_name = "NAME=VALUE")]
+    pub secrets: Vec<String>,
     /// How often --watch looks at the source, in milliseconds.
     #[arg(long, value_name = "MS", default_value_t = 500, hide = true)]
     pub watch_interval: u64,
@@ -151,8 +168,8 @@ pub async fn serve(args: ServeArgs) -> Result<ExitCode> {
     if args.prompt_timeout == 0 {
         bail!("--prompt-timeout must be at least 1 second");
     }
-    if !(1..=128).contains(&args.user.len()) {
-        bail!("--user must be 1 to 128 bytes");
+    if !(1..=128).contains(&args.user.len()) || args.user.contains(':') {
+        bail!("--user must be 1 to 128 bytes without `:`");
     }
     let (store_path, _temp) = match &args.store {
         Some(p) => (p.clone(), None),
@@ -165,8 +182,6 @@ pub async fn serve(args: ServeArgs) -> Result<ExitCode> {
         }
     };
     let clock = Arc::new(TestClock::default());
-    let timeout = Duration::from_secs(args.prompt_timeout);
-    let prompter = prompts::WebPrompter::new(timeout);
     let dirs: Vec<&PathBuf> = args.targets.iter().filter(|t| t.is_dir()).collect();
     let developer_mode = args.developer_mode
         || crate::trust::developer_mode_from_env()
@@ -175,15 +190,18 @@ pub async fn serve(args: ServeArgs) -> Result<ExitCode> {
         .parent()
         .map(|p| p.join("cache"))
         .unwrap_or_else(|| PathBuf::from("cache"));
-    let config = HostConfig::default()
-        .cache_dir(Some(cache))
-        .developer_mode(developer_mode)
-        .prompter(Arc::new(prompter.clone()))
-        .clock(clock.clone())
-        .utc_offset_minutes(crate::zone::utc_offset_minutes())
-        .payment_timeout(timeout);
-    let host = Host::open(&store_path, config)
+    let secret = sim::random_secret()?;
+    let config = sim::server_config(
+        store_path.clone(),
+        cache,
+        developer_mode,
+        args.prompt_timeout,
+        &secret,
+    );
+    let host_clock = clock.clone();
+    let server = Server::open(config, move |c| c.clock(host_clock))
         .with_context(|| format!("opening the store {}", store_path.display()))?;
+    let host = server.host().clone();
 
     let mut projects = Vec::new();
     let installer = Installer {
@@ -243,13 +261,17 @@ pub async fn serve(args: ServeArgs) -> Result<ExitCode> {
             );
         }
     }
+    let settings = args.settings.iter().map(|s| (s, false));
+    for (assignment, secret) in settings.chain(args.secrets.iter().map(|s| (s, true))) {
+        crate::settings::set_in_every_declaring_app(&host, assignment, secret)?;
+    }
     if args.watch && projects.is_empty() {
         bail!(
-            "--watch rebuilds mini-app project directories: give one (a directory with Cargo.toml and plaza.toml)"
+            "--watch rebuilds mini-app project directories: give one (a directory with plaza.toml and its code, as `plaza new` makes)"
         );
     }
 
-    let sim = Sim::new(host, prompter, clock, &args.user);
+    let sim = Sim::new(host, clock, &secret, &args.user);
     let listener = tokio::net::TcpListener::bind(SocketAddr::new(args.addr, args.port))
         .await
         .with_context(|| {
@@ -286,9 +308,8 @@ pub async fn serve(args: ServeArgs) -> Result<ExitCode> {
             ));
         }
     }
-    let app = api::router(sim, local);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(stopped())
+    server
+        .serve_with(listener, |api| sim::router(sim, api, local), stopped())
         .await
         .context("serving")?;
     Ok(ExitCode::SUCCESS)

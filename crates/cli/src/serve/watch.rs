@@ -1,17 +1,25 @@
 //! `--watch`: polls a project's source (no file-watching crate: a poll of a
-//! few files is cheap and works everywhere), and when it changed rebuilds,
-//! reinstalls and relaunches the mini-app, keeping the user, the store (so
-//! its storage, wallets, grants and inbox) and the path each user had open.
+//! few files is cheap and works everywhere), and when it changed rebuilds
+//! and reinstalls the mini-app and reloads the page, which launches it again
+//! where each user had it open, keeping the user and the store (so its
+//! storage, wallets, grants and inbox).
 
 use super::{Installer, Project, Sim};
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 /// What the source looks like: every file's path, size and modification
-/// time under `src/` and `assets/`, and `Cargo.toml` and `plaza.toml`.
+/// time under `src/` and `assets/`, and the manifest and build files of
+/// every language.
 fn fingerprint(dir: &Path) -> Vec<(String, u64, Option<SystemTime>)> {
     let mut out = Vec::new();
-    for f in ["Cargo.toml", "plaza.toml", "Cargo.lock"] {
+    for f in [
+        "plaza.toml",
+        "Cargo.toml",
+        "Cargo.lock",
+        "package.json",
+        "tsconfig.json",
+    ] {
         add(&dir.join(f), &mut out);
     }
     walk(&dir.join("src"), &mut out, 0);
@@ -36,7 +44,8 @@ fn walk(dir: &Path, out: &mut Vec<(String, u64, Option<SystemTime>)>, depth: usi
     for e in entries.filter_map(Result::ok) {
         let path = e.path();
         match e.file_type() {
-            Ok(t) if t.is_dir() => walk(&path, out, depth + 1),
+            // Python's bytecode cache is not source.
+            Ok(t) if t.is_dir() && e.file_name() != "__pycache__" => walk(&path, out, depth + 1),
             Ok(t) if t.is_file() => add(&path, out),
             _ => {}
         }
@@ -65,19 +74,18 @@ pub async fn watch(sim: Sim, installer: Installer, project: Project, every: Dura
                         project.app_id
                     );
                 }
-                sim.view().build_error = None;
-                sim.reloaded(&app_id).await;
+                sim.set_build_error(None);
+                sim.reloaded();
                 eprintln!("reinstalled {app_id}: the page reloads");
             }
             Err(e) => {
                 let message = crate::ui::with_causes(&e);
                 eprintln!("rebuilding {} failed: {message}", project.dir.display());
-                sim.view().build_error = Some(format!(
+                sim.set_build_error(Some(format!(
                     "Rebuilding {} failed (the previous build keeps running): {message}. \
                      The compiler's messages are in the terminal running plaza serve.",
                     project.dir.display()
-                ));
-                sim.bump_page();
+                )));
             }
         }
     }

@@ -69,6 +69,26 @@ pub(crate) fn openid(
     pseudonym_at(keys, ["openid", user, app], generation, epoch)
 }
 
+/// Remembers the openid `user` has in `app_id` now, for the publisher
+/// API to address the user by it
+/// (in its app id's generation, at the user's identity epoch there);
+/// returns it.
+pub(crate) fn remember_openid(
+    s: &crate::services::Services,
+    user: &str,
+    app_id: &str,
+) -> crate::Result<String> {
+    let generation = s
+        .store
+        .app_id_owner(app_id)?
+        .map_or(0, |owner| owner.generation);
+    let epoch = s.store.identity_epoch(user, app_id)?;
+    let id = openid(&s.keys, user, app_id, generation, epoch);
+    s.store
+        .remember_openid(app_id, generation, &id, user, s.clock.now_ms())?;
+    Ok(id)
+}
+
 /// The user's pseudonymous id for a publisher, as a mini-app of it at the
 /// user's identity `epoch` in that mini-app sees it: the same in all the
 /// publisher's mini-apps at epoch 0; a mini-app whose data the user erased

@@ -89,12 +89,12 @@ impl MessagingView<'_> {
             app_id: subject.app().to_string(),
             app_name: subject.manifest.app.name.clone(),
             publisher_name: subject.publisher_name.clone(),
+            link: None,
         }
     }
 
     fn month(&self) -> String {
-        let (y, m, _) = civil_date(self.clock.now_ms(), self.utc_offset_minutes);
-        format!("{y:04}-{m:02}")
+        month_at(self.clock.now_ms(), self.utc_offset_minutes)
     }
 
     fn template(&self, id: &str) -> Option<&MessageTemplate> {
@@ -143,7 +143,81 @@ impl MessagingView<'_> {
     }
 }
 
-fn check_text(what: &str, text: &str, max: usize) -> Result<(), WitError> {
+/// The calendar month (host time zone) the broadcast quota counts in:
+/// `YYYY-MM`.
+pub(crate) fn month_at(now_ms: i64, utc_offset_minutes: i32) -> String {
+    let (y, m, _) = civil_date(now_ms, utc_offset_minutes);
+    format!("{y:04}-{m:02}")
+}
+
+/// A subscription message's body: the template's fields as `name: value`
+/// lines, in the template's order. Every field of the template must be
+/// given, no other, each 1 to [`MAX_FIELD_CHARS`] characters.
+pub(crate) fn template_body(
+    t: &MessageTemplate,
+    fields: &[(String, String)],
+) -> Result<String, WitError> {
+    for (name, value) in fields {
+        if !t.fields.contains(name) {
+            return Err(WitError::InvalidArgument(format!(
+                "template `{}` has no field `{}`; its fields are: {}",
+                t.id,
+                name.chars().take(64).collect::<String>(),
+                t.fields.join(", ")
+            )));
+        }
+        check_text(&format!("field `{name}`"), value, MAX_FIELD_CHARS)?;
+    }
+    let mut body = Vec::new();
+    for name in &t.fields {
+        let Some((_, value)) = fields.iter().find(|(n, _)| n == name) else {
+            return Err(WitError::InvalidArgument(format!(
+                "template `{}` needs the field `{name}`",
+                t.id
+            )));
+        };
+        body.push(format!("{name}: {value}"));
+    }
+    Ok(body.join("\n"))
+}
+
+/// What a broadcast needs besides its sender: the store and ids to deliver
+/// it with, its title and text, the month and quota it counts against, when.
+pub(crate) struct NewBroadcast {
+    pub(crate) store: Arc<dyn MessagingStore>,
+    pub(crate) ids: Arc<dyn IdSource>,
+    pub(crate) id: String,
+    pub(crate) title: String,
+    pub(crate) text: String,
+    pub(crate) month: String,
+    pub(crate) quota: u32,
+    pub(crate) at_ms: i64,
+}
+
+/// Records a broadcast and delivers it to the followers under the quota.
+/// Recording and delivering block on the disk, a write per few followers:
+/// on a blocking thread, so the async workers keep running other users'
+/// events meanwhile.
+pub(crate) async fn run_broadcast(
+    b: NewBroadcast,
+    sender: Sender,
+) -> Result<crate::store::BroadcastCount, WitError> {
+    tokio::task::spawn_blocking(move || {
+        b.store.start_broadcast(
+            &b.id, &sender, &b.title, &b.text, &b.month, b.quota, b.at_ms,
+        )?;
+        b.store
+            .deliver_broadcast(&b.id, &mut || b.ids.next_id("msg-"))
+    })
+    .await
+    .map_err(|e| {
+        tracing::error!("messaging: a broadcast's delivery failed: {e}");
+        WitError::Unavailable("the host could not deliver the broadcast; try again later".into())
+    })?
+    .map_err(store_failed)
+}
+
+pub(crate) fn check_text(what: &str, text: &str, max: usize) -> Result<(), WitError> {
     if text.trim().is_empty() {
         return Err(WitError::InvalidArgument(format!(
             "the {what} must not be empty"
@@ -266,27 +340,8 @@ impl Host for MessagingView<'_> {
                 template_id.chars().take(64).collect::<String>()
             )));
         };
-        for f in &fields {
-            if !t.fields.contains(&f.name) {
-                return Err(WitError::InvalidArgument(format!(
-                    "template `{}` has no field `{}`; its fields are: {}",
-                    t.id,
-                    f.name.chars().take(64).collect::<String>(),
-                    t.fields.join(", ")
-                )));
-            }
-            check_text(&format!("field `{}`", f.name), &f.value, MAX_FIELD_CHARS)?;
-        }
-        let mut body = Vec::new();
-        for name in &t.fields {
-            let Some(f) = fields.iter().find(|f| &f.name == name) else {
-                return Err(WitError::InvalidArgument(format!(
-                    "template `{}` needs the field `{name}`",
-                    t.id
-                )));
-            };
-            body.push(format!("{name}: {}", f.value));
-        }
+        let fields: Vec<(String, String)> = fields.into_iter().map(|f| (f.name, f.value)).collect();
+        let body = template_body(&t, &fields)?;
         self.take_rate("messaging.send", true)?;
         let id = self.ids.next_id("msg-");
         let result = self
@@ -297,7 +352,7 @@ impl Host for MessagingView<'_> {
                 &self.sender(),
                 &t.id,
                 &t.title,
-                &body.join("\n"),
+                &body,
                 &self.month(),
                 self.clock.now_ms(),
             )
@@ -335,29 +390,18 @@ impl Host for MessagingView<'_> {
         check_text("text", &text, MAX_TEXT_CHARS)?;
         self.take_rate("messaging.broadcast", false)?;
         let id = self.ids.next_id("bc-");
-        let month = self.month();
-        // Recording and delivering block on the disk, a write per few
-        // followers: on a blocking thread, so the async workers keep
-        // running other users' events meanwhile.
         let (store, ids) = self.deliverer.clone();
-        let (sender, quota, now) = (
-            self.sender(),
-            self.settings.broadcasts_per_month,
-            self.clock.now_ms(),
-        );
-        let broadcast = id.clone();
-        let count = tokio::task::spawn_blocking(move || {
-            store.start_broadcast(&broadcast, &sender, &title, &text, &month, quota, now)?;
-            store.deliver_broadcast(&broadcast, &mut || ids.next_id("msg-"))
-        })
-        .await
-        .map_err(|e| {
-            tracing::error!("messaging: a broadcast's delivery failed: {e}");
-            WitError::Unavailable(
-                "the host could not deliver the broadcast; try again later".into(),
-            )
-        })?
-        .map_err(store_failed)?;
+        let broadcast = NewBroadcast {
+            store,
+            ids,
+            id: id.clone(),
+            title,
+            text,
+            month: self.month(),
+            quota: self.settings.broadcasts_per_month,
+            at_ms: self.clock.now_ms(),
+        };
+        let count = run_broadcast(broadcast, self.sender()).await?;
         self.audit_message(
             "messaging.broadcast",
             Outcome::Allowed,

@@ -1,5 +1,6 @@
 //! The host calls, one module per capability: `storage.rs`, `log.rs`,
-//! `clock.rs`, `identity.rs`, `payment.rs`, `messaging.rs`, and `network.rs`
+//! `clock.rs`, `identity.rs`, `payment.rs`, `messaging.rs`, `config.rs` (the
+//! operator's settings), and `network.rs`
 //! (not a `plaza:host` interface but `wasi:http`'s outgoing handler, gated
 //! per request); `wasi.rs` audits what WASI refuses (sockets, files). Each answers with the WIT `error` variant, never a trap,
 //! when it cannot do what was asked.
@@ -17,6 +18,7 @@
 //! denial.
 
 pub(crate) mod clock;
+pub(crate) mod config;
 pub(crate) mod identity;
 pub(crate) mod log;
 pub(crate) mod messaging;

@@ -69,6 +69,17 @@ fn to_wit_receipt(r: &ledger::Receipt) -> wit::Receipt {
     }
 }
 
+fn to_wit_refund(r: RefundRecord) -> RefundReceipt {
+    RefundReceipt {
+        transaction_id: r.tx_id,
+        order_id: r.order_id,
+        amount: r.amount,
+        wallet_part: r.wallet_part,
+        insurance_part: r.insurance_part,
+        refunded_at_ms: r.at_ms,
+    }
+}
+
 fn to_wit_record(p: &PaymentRecord) -> wit::PaymentRecord {
     wit::PaymentRecord {
         receipt: to_wit_receipt(&p.receipt),
@@ -350,76 +361,7 @@ impl Host for PaymentView<'_> {
         amount: u64,
         reason: String,
     ) -> Result<RefundReceipt, WitError> {
-        self.allow()?;
-        if let Err(Invalid(m)) = ledger::check_order_id(&order_id) {
-            return Err(WitError::InvalidArgument(m));
-        }
-        if reason.chars().count() > 256 {
-            return Err(WitError::InvalidArgument(
-                "the reason must be at most 256 characters".into(),
-            ));
-        }
-        let erased_at = self.erased_at()?;
-        let subject = self.gate.subject();
-        let hidden = erased_at.is_some()
-            && self
-                .ledger
-                .payment(subject.app(), subject.generation, &order_id)
-                .map_err(store_failed)?
-                .is_some_and(|p| p.user == subject.user && paid_before(&p, erased_at));
-        let result = if hidden {
-            RefundResult::NotFound
-        } else {
-            let cmd = RefundCommand {
-                tx_id: self.ids.next_id("tx-"),
-                app_id: subject.app().to_string(),
-                generation: subject.generation,
-                user: subject.user.clone(),
-                order_id: order_id.clone(),
-                amount,
-                reason,
-                at_ms: self.clock.now_ms(),
-            };
-            let gate = &*self.gate;
-            let entry = |r: &RefundRecord| {
-                gate.entry("payment.refund", Outcome::Allowed, &refunded_detail(r))
-            };
-            self.ledger
-                .refund_audited(&cmd, Some(&entry))
-                .map_err(store_failed)?
-        };
-        match result {
-            RefundResult::Refunded(r) => Ok(RefundReceipt {
-                transaction_id: r.tx_id,
-                order_id: r.order_id,
-                amount: r.amount,
-                wallet_part: r.wallet_part,
-                insurance_part: r.insurance_part,
-                refunded_at_ms: r.at_ms,
-            }),
-            RefundResult::NotFound => {
-                self.audit_payment(
-                    "payment.refund",
-                    Outcome::Denied,
-                    &format!("no payment of this mini-app for order {order_id} by this user"),
-                )?;
-                Err(WitError::NotFound(format!(
-                    "this mini-app has no payment with order id `{order_id}` from this user"
-                )))
-            }
-            RefundResult::TooMuch { refundable } => {
-                self.audit_payment(
-                    "payment.refund",
-                    Outcome::Denied,
-                    &format!(
-                        "refund of {amount} for order {order_id} over the {refundable} refundable"
-                    ),
-                )?;
-                Err(WitError::InvalidArgument(format!(
-                    "order `{order_id}` has {refundable} left to refund; a refund must be 1 to {refundable}"
-                )))
-            }
-        }
+        self.refund_as(order_id, None, amount, reason)
     }
 
     async fn query(&mut self, order_id: String) -> Result<wit::PaymentRecord, WitError> {
@@ -516,8 +458,119 @@ fn paid_before(p: &PaymentRecord, erased_at: Option<i64>) -> bool {
     erased_at.is_some_and(|at| p.receipt.paid_at_ms <= at)
 }
 
+impl plaza_world::refunds::Host for PaymentView<'_> {
+    async fn refund(
+        &mut self,
+        order_id: String,
+        refund_id: String,
+        amount: u64,
+        reason: String,
+    ) -> Result<RefundReceipt, WitError> {
+        if let Err(Invalid(m)) = ledger::check_refund_id(&refund_id) {
+            return Err(WitError::InvalidArgument(m));
+        }
+        self.refund_as(order_id, Some(refund_id), amount, reason)
+    }
+}
+
 impl PaymentView<'_> {
-    /// When the session's user last erased the mini-app's data, if ever.
+    /// Refunds for `payment.refund` (no refund id) and `refunds.refund`: a
+    /// retried refund id returns the first refund.
+    fn refund_as(
+        &mut self,
+        order_id: String,
+        refund_id: Option<String>,
+        amount: u64,
+        reason: String,
+    ) -> Result<RefundReceipt, WitError> {
+        self.allow()?;
+        if let Err(Invalid(m)) = ledger::check_order_id(&order_id) {
+            return Err(WitError::InvalidArgument(m));
+        }
+        if reason.chars().count() > 256 {
+            return Err(WitError::InvalidArgument(
+                "the reason must be at most 256 characters".into(),
+            ));
+        }
+        let erased_at = self.erased_at()?;
+        let subject = self.gate.subject();
+        let hidden = erased_at.is_some()
+            && self
+                .ledger
+                .payment(subject.app(), subject.generation, &order_id)
+                .map_err(store_failed)?
+                .is_some_and(|p| p.user == subject.user && paid_before(&p, erased_at));
+        let result = if hidden {
+            RefundResult::NotFound
+        } else {
+            let cmd = RefundCommand {
+                tx_id: self.ids.next_id("tx-"),
+                app_id: subject.app().to_string(),
+                generation: subject.generation,
+                user: subject.user.clone(),
+                order_id: order_id.clone(),
+                amount,
+                reason,
+                at_ms: self.clock.now_ms(),
+                refund_id,
+            };
+            let gate = &*self.gate;
+            let entry = |r: &RefundRecord| {
+                gate.entry("payment.refund", Outcome::Allowed, &refunded_detail(r))
+            };
+            self.ledger
+                .refund_audited(&cmd, Some(&entry))
+                .map_err(store_failed)?
+        };
+        match result {
+            RefundResult::Refunded(r) => Ok(to_wit_refund(r)),
+            RefundResult::Repeated(r) => {
+                self.audit_payment(
+                    "payment.refund",
+                    Outcome::Allowed,
+                    &format!(
+                        "refund id {} retried: returned its refund {}",
+                        r.refund_id.as_deref().unwrap_or_default(),
+                        r.tx_id
+                    ),
+                )?;
+                Ok(to_wit_refund(r))
+            }
+            RefundResult::NotFound => {
+                self.audit_payment(
+                    "payment.refund",
+                    Outcome::Denied,
+                    &format!("no payment of this mini-app for order {order_id} by this user"),
+                )?;
+                Err(WitError::NotFound(format!(
+                    "this mini-app has no payment with order id `{order_id}` from this user"
+                )))
+            }
+            RefundResult::TooMuch { refundable } => {
+                self.audit_payment(
+                    "payment.refund",
+                    Outcome::Denied,
+                    &format!(
+                        "refund of {amount} for order {order_id} over the {refundable} refundable"
+                    ),
+                )?;
+                Err(WitError::InvalidArgument(format!(
+                    "order `{order_id}` has {refundable} left to refund; a refund must be 1 to {refundable}"
+                )))
+            }
+            RefundResult::RefundIdConflict(first) => {
+                self.audit_payment(
+                    "payment.refund",
+                    Outcome::Denied,
+                    "the refund id was used for another refund",
+                )?;
+                Err(WitError::InvalidArgument(format!(
+                    "the refund id was used for order `{}` ({} refunded); use a new refund id for a new refund",
+                    first.order_id, first.amount
+                )))
+            }
+        }
+    }
     fn erased_at(&self) -> Result<Option<i64>, WitError> {
         let subject = self.gate.subject();
         self.epochs

@@ -4,7 +4,7 @@
 
 use super::Host;
 use crate::capabilities::LoginExchange;
-use crate::capabilities::identity::{openid, unionid};
+use crate::capabilities::identity::unionid;
 use crate::error::{Error, Result};
 use crate::hex;
 use crate::manifest::Scope;
@@ -98,63 +98,69 @@ impl Host {
         app_secret: &str,
         code: &str,
     ) -> Result<LoginExchange> {
-        let services = &self.inner.services;
-        let Some(secret_hash) = services.store.app_secret(app_id)? else {
+        self.check_app_secret(app_id, app_secret, "identity.login-exchange")?;
+        self.take_login_code(app_id, code, "identity.login-exchange")
+    }
+
+    /// Checks a mini-app's app secret, a wrong one audited as `what`;
+    /// returns the hash the host keeps of it. [`Error::NotInstalled`] for a
+    /// mini-app that was never given one, [`Error::WrongAppSecret`].
+    pub(crate) fn check_app_secret(
+        &self,
+        app_id: &str,
+        app_secret: &str,
+        what: &str,
+    ) -> Result<String> {
+        let Some(secret_hash) = self.inner.services.store.app_secret(app_id)? else {
             return Err(Error::NotInstalled {
                 app: app_id.to_string(),
             });
         };
         if hex::sha256(app_secret.as_bytes()) != secret_hash {
-            self.inner.audit_host(
-                "",
-                app_id,
-                "identity.login-exchange",
-                Outcome::Denied,
-                "wrong app secret",
-            );
+            self.inner
+                .audit_host("", app_id, what, Outcome::Denied, "wrong app secret");
             return Err(Error::WrongAppSecret {
                 app: app_id.to_string(),
             });
         }
+        Ok(secret_hash)
+    }
+
+    /// Uses up a login code of `app_id` for the user's openid and unionid,
+    /// audited as `what`; the openid is remembered for the publisher API.
+    pub(crate) fn take_login_code(
+        &self,
+        app_id: &str,
+        code: &str,
+        what: &str,
+    ) -> Result<LoginExchange> {
+        let services = &self.inner.services;
         let now = services.clock.now_ms();
         let taken = services
             .store
             .take_login_code(app_id, &hex::sha256(code.as_bytes()), now)?;
+        let app = app_id.to_string();
         let record = match taken {
             LoginCodeTake::Taken(record) => record,
-            LoginCodeTake::Used => {
-                return Err(Error::LoginCodeReused {
-                    app: app_id.to_string(),
-                });
-            }
+            LoginCodeTake::Used => return Err(Error::LoginCodeReused { app }),
             LoginCodeTake::Expired { expires_at_ms } => {
                 return Err(Error::LoginCodeExpired {
-                    app: app_id.to_string(),
+                    app,
                     expired_at_ms: expires_at_ms,
                 });
             }
-            LoginCodeTake::Unknown => {
-                return Err(Error::UnknownLoginCode {
-                    app: app_id.to_string(),
-                });
-            }
+            LoginCodeTake::Unknown => return Err(Error::UnknownLoginCode { app }),
         };
         self.inner.audit_host(
             &record.user,
             app_id,
-            "identity.login-exchange",
+            what,
             Outcome::Allowed,
             "the mini-app's backend exchanged a login code for the openid and unionid",
         );
         let epoch = services.store.identity_epoch(&record.user, app_id)?;
         Ok(LoginExchange {
-            openid: openid(
-                &services.keys,
-                &record.user,
-                app_id,
-                self.app_id_generation(app_id)?,
-                epoch,
-            ),
+            openid: self.remember_openid(&record.user, app_id)?,
             unionid: unionid(&services.keys, &record.user, &record.publisher, epoch),
         })
     }

@@ -3,12 +3,20 @@
 //! the wallet here; the user's identity data and consent settings in
 //! `identity.rs`; the user's rights over their data (report, export,
 //! erasure) in `privacy.rs`; the publisher registry and app secrets in
-//! `publishers.rs`.
+//! `publishers.rs`; mini-apps' settings in `settings.rs`.
+//! `publishers.rs`; the publisher API (a mini-app's back-end) in
+//! `backend.rs`.
 
+mod backend;
 mod identity;
 mod privacy;
 mod publishers;
+mod settings;
 
+pub use backend::{
+    ACCESS_TOKEN_TTL_MS, AccessToken, DayStatement, LinkTarget, MAX_LINK_BYTES, Publisher,
+    PublisherPayment,
+};
 pub use publishers::ReleasedAppId;
 
 use crate::config::HostConfig;
@@ -83,6 +91,9 @@ pub struct InstalledApp {
     pub component_sha256: String,
     /// When it was installed, ms since the epoch.
     pub installed_at_ms: i64,
+    /// The settings its manifest declares that have neither a value nor a
+    /// default: until the operator sets them, the mini-app gets `not-found`.
+    pub missing_settings: Vec<String>,
 }
 
 /// How components were obtained since the host started.
@@ -167,6 +178,8 @@ impl Host {
                 per_minute: config.messaging_per_minute,
                 broadcasts_per_month: config.broadcasts_per_month,
             },
+            settings_key: config.settings_key,
+            backend_calls_per_minute: config.backend_calls_per_minute,
         });
         let runtime = Arc::new(Runtime::new(engine, services.clone(), config.cache_dir)?);
         let inner = Arc::new(HostInner {
@@ -364,9 +377,23 @@ impl Host {
                 capabilities: m.declared().iter().map(|c| c.to_string()).collect(),
                 component_sha256: r.component_sha256,
                 installed_at_ms: r.installed_at_ms,
+                missing_settings: self.missing_settings(&m)?,
             });
         }
         Ok(out)
+    }
+
+    /// The settings of `m` that have neither a value nor a default.
+    fn missing_settings(&self, m: &Manifest) -> Result<Vec<String>> {
+        if m.settings.is_empty() {
+            return Ok(Vec::new());
+        }
+        let records = self.inner.services.store.settings(&m.app.id)?;
+        Ok(crate::settings::describe(m, &records)
+            .into_iter()
+            .filter(|s| s.source == crate::settings::SettingSource::Missing)
+            .map(|s| s.name)
+            .collect())
     }
 
     /// A handle to the session of `user` in `app_id`. Every handle for the
@@ -738,6 +765,8 @@ impl Host {
                 app: app_id.to_string(),
             });
         }
+        // The back-end replies to the user by the openid.
+        self.remember_openid(user, app_id)?;
         session::record_user_message(&self.inner.services, user, app_id, text)
     }
 

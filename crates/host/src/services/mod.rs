@@ -13,6 +13,7 @@ use crate::gate::Gate;
 use crate::keys::HostKeys;
 use crate::lanes::BusyLanes;
 use crate::sandbox::SandboxLimits;
+use crate::settings::SettingsKey;
 use crate::store::Store;
 use network::Network;
 use std::sync::Arc;
@@ -43,6 +44,12 @@ pub(crate) struct Services {
     pub(crate) payment: PaymentSettings,
     /// The messaging capability's settings and its rate window.
     pub(crate) messaging: MessagingSettings,
+    /// The key that seals mini-apps' secret settings, if the host has one.
+    pub(crate) settings_key: Option<SettingsKey>,
+    /// The publisher API's calls per mini-app a minute, counted in the
+    /// store ([`crate::store::MessagingStore::take_rate`]) so that every
+    /// node on one store shares each mini-app's allowance.
+    pub(crate) backend_calls_per_minute: u32,
 }
 
 /// How payments behave.

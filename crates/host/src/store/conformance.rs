@@ -42,6 +42,7 @@ macro_rules! conformance_suite {
             package_info_is_the_record_without_the_component,
             packages_list_by_id_replace_and_delete,
             a_host_secret_is_made_once,
+            settings_are_per_app_replaced_deleted_and_erased_at_release,
             payments_pay_once_per_order_and_refunds_return_what_was_paid,
             insured_payments_stay_within_the_annual_cap_and_refunds_return_each_part,
             payments_and_refunds_that_move_money_append_their_audit_entry,
@@ -60,6 +61,10 @@ macro_rules! conformance_suite {
             access_counts_follow_the_audit_log_per_user_app_and_outcome,
             user_records_hold_every_kind_of_data_of_one_user,
             erasing_takes_one_apps_data_moves_the_epoch_and_keeps_the_money,
+            a_refund_id_refunds_once_and_a_retry_returns_the_first_refund,
+            an_orders_refunds_and_a_days_money_are_listed_per_app_and_generation,
+            openids_are_remembered_per_app_and_generation,
+            a_message_keeps_its_link_and_is_found_by_id_in_its_users_inbox,
         );
     };
 }
@@ -434,6 +439,59 @@ pub(crate) fn a_host_secret_is_made_once(s: &dyn Store) {
     assert_eq!(s.secret_or_insert("other", b"third").unwrap(), b"third");
 }
 
+/// A setting of `app`.
+fn setting(app: &str, name: &str, value: &[u8], secret: bool) -> SettingRecord {
+    SettingRecord {
+        app_id: app.into(),
+        name: name.into(),
+        secret,
+        value: value.to_vec(),
+        updated_at_ms: 5,
+    }
+}
+
+pub(crate) fn settings_are_per_app_replaced_deleted_and_erased_at_release(s: &dyn Store) {
+    let (a, b) = ("cn.hz.a", "cn.hz.b");
+    s.put_setting(&setting(a, "origin", b"https://a.example", false))
+        .unwrap();
+    s.put_setting(&setting(a, "key", &[0, 159, 146, 150], true))
+        .unwrap();
+    s.put_setting(&setting(b, "origin", b"https://b.example", false))
+        .unwrap();
+    // By name, the bytes kept as given, each app its own.
+    assert_eq!(
+        s.settings(a).unwrap(),
+        vec![
+            setting(a, "key", &[0, 159, 146, 150], true),
+            setting(a, "origin", b"https://a.example", false),
+        ]
+    );
+    assert_eq!(
+        s.settings(b).unwrap(),
+        vec![setting(b, "origin", b"https://b.example", false)]
+    );
+    // Replaced.
+    s.put_setting(&setting(a, "origin", b"https://a2.example", false))
+        .unwrap();
+    assert_eq!(s.settings(a).unwrap()[1].value, b"https://a2.example");
+    // Deleted once.
+    assert!(s.delete_setting(a, "key").unwrap());
+    assert!(!s.delete_setting(a, "key").unwrap());
+    assert_eq!(s.settings(a).unwrap().len(), 1);
+    assert_eq!(s.settings(b).unwrap().len(), 1);
+    // Kept across uninstall, erased at release (a new publisher of the id
+    // must not get the old one's keys).
+    s.put_package(&package(a, "1.0.0")).unwrap();
+    assert!(s.delete_package(a).unwrap());
+    assert_eq!(s.settings(a).unwrap().len(), 1);
+    assert!(matches!(
+        s.release_app_id(a).unwrap(),
+        ReleaseResult::Released { .. }
+    ));
+    assert!(s.settings(a).unwrap().is_empty());
+    assert_eq!(s.settings(b).unwrap().len(), 1);
+}
+
 // Money.
 
 pub(crate) const APP: &str = "cn.hz.clinic";
@@ -473,7 +531,197 @@ fn refund_cmd(tx: &str, user: &str, order: &str, amount: u64, at_ms: i64) -> Ref
         amount,
         reason: format!("refund {tx}"),
         at_ms,
+        refund_id: None,
     }
+}
+
+/// A refund with a refund id, made idempotent.
+pub(crate) fn a_refund_id_refunds_once_and_a_retry_returns_the_first_refund(s: &dyn Store) {
+    let keys = TestKeys::new();
+    s.top_up("t0", "ann", 2_000, "CNY", 0).unwrap();
+    paid(
+        s.pay(&pay_cmd("p1", "ann", "o1", 1_000, 1), &|m| keys.sign(m))
+            .unwrap(),
+    );
+    paid(
+        s.pay(&pay_cmd("p2", "ann", "o2", 1_000, 2), &|m| keys.sign(m))
+            .unwrap(),
+    );
+    let with_id = |tx: &str, order: &str, amount: u64, id: &str| RefundCommand {
+        refund_id: Some(id.into()),
+        ..refund_cmd(tx, "ann", order, amount, 3)
+    };
+    let first = refunded(s.refund(&with_id("r1", "o1", 300, "rf-1")).unwrap());
+    assert_eq!(first.refund_id.as_deref(), Some("rf-1"));
+    // The retry (a new transaction id, as a retry after a crash makes)
+    // returns the first refund and moves nothing.
+    assert_eq!(
+        s.refund(&with_id("r1-again", "o1", 300, "rf-1")).unwrap(),
+        RefundResult::Repeated(first.clone())
+    );
+    assert_eq!(s.payment(APP, 0, "o1").unwrap().unwrap().refunded, 300);
+    assert_eq!(s.balance(&wallet_account("ann")).unwrap(), 300);
+    // The same id for another order or amount is not a retry.
+    assert_eq!(
+        s.refund(&with_id("r2", "o2", 300, "rf-1")).unwrap(),
+        RefundResult::RefundIdConflict(first.clone())
+    );
+    assert_eq!(
+        s.refund(&with_id("r3", "o1", 200, "rf-1")).unwrap(),
+        RefundResult::RefundIdConflict(first)
+    );
+    // Another id refunds again; refunds without an id are not deduplicated.
+    refunded(s.refund(&with_id("r4", "o1", 200, "rf-2")).unwrap());
+    refunded(s.refund(&refund_cmd("r5", "ann", "o1", 100, 4)).unwrap());
+    refunded(s.refund(&refund_cmd("r6", "ann", "o1", 100, 4)).unwrap());
+    assert_eq!(s.payment(APP, 0, "o1").unwrap().unwrap().refunded, 700);
+    // A refund id is the mini-app's own: another generation may use it.
+    assert_eq!(
+        s.refund(&RefundCommand {
+            generation: 1,
+            ..with_id("r7", "o1", 100, "rf-1")
+        })
+        .unwrap(),
+        RefundResult::NotFound
+    );
+    assert!(
+        s.verify_ledger(&|m, sig| keys.verify(m, sig))
+            .unwrap()
+            .is_clean()
+    );
+}
+
+/// An order's refunds, and a day's payments and refunds, for a back-end.
+pub(crate) fn an_orders_refunds_and_a_days_money_are_listed_per_app_and_generation(s: &dyn Store) {
+    let keys = TestKeys::new();
+    let day = 86_400_000;
+    s.top_up("t0", "ann", 10_000, "CNY", 0).unwrap();
+    s.top_up("t1", "bob", 10_000, "CNY", 0).unwrap();
+    paid(
+        s.pay(&pay_cmd("p1", "ann", "o1", 1_000, day - 1), &|m| {
+            keys.sign(m)
+        })
+        .unwrap(),
+    );
+    paid(
+        s.pay(&pay_cmd("p2", "bob", "o2", 2_000, day), &|m| keys.sign(m))
+            .unwrap(),
+    );
+    paid(
+        s.pay(&pay_cmd("p3", "ann", "o3", 3_000, 2 * day - 1), &|m| {
+            keys.sign(m)
+        })
+        .unwrap(),
+    );
+    let other = PayCommand {
+        app_id: "cn.other".into(),
+        ..pay_cmd("p4", "ann", "o1", 500, day + 5)
+    };
+    paid(s.pay(&other, &|m| keys.sign(m)).unwrap());
+    refunded(
+        s.refund(&refund_cmd("r1", "ann", "o1", 100, day + 1))
+            .unwrap(),
+    );
+    refunded(
+        s.refund(&refund_cmd("r2", "ann", "o1", 200, 2 * day))
+            .unwrap(),
+    );
+    let txs = |r: Vec<RefundRecord>| r.into_iter().map(|r| r.tx_id).collect::<Vec<_>>();
+    assert_eq!(txs(s.refunds_of(APP, 0, "o1").unwrap()), ["r1", "r2"]);
+    assert!(s.refunds_of(APP, 1, "o1").unwrap().is_empty());
+    assert!(s.refunds_of("cn.other", 0, "o1").unwrap().is_empty());
+    let orders = |p: Vec<PaymentRecord>| {
+        p.into_iter()
+            .map(|p| p.receipt.order_id)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        orders(s.payments_between(APP, 0, day, 2 * day).unwrap()),
+        ["o2", "o3"]
+    );
+    assert_eq!(orders(s.payments_between(APP, 0, 0, day).unwrap()), ["o1"]);
+    assert!(s.payments_between(APP, 1, 0, 3 * day).unwrap().is_empty());
+    assert_eq!(
+        txs(s.refunds_between(APP, 0, day, 2 * day).unwrap()),
+        ["r1"]
+    );
+    assert!(
+        s.refunds_between("cn.other", 0, 0, 3 * day)
+            .unwrap()
+            .is_empty()
+    );
+}
+
+/// The openids given out, by mini-app and generation.
+pub(crate) fn openids_are_remembered_per_app_and_generation(s: &dyn Store) {
+    assert_eq!(s.openid_user(APP, 0, "oid-ann").unwrap(), None);
+    s.remember_openid(APP, 0, "oid-ann", "ann", 1).unwrap();
+    s.remember_openid(APP, 0, "oid-ann", "ann", 2).unwrap();
+    s.remember_openid(APP, 0, "oid-bob", "bob", 3).unwrap();
+    assert_eq!(
+        s.openid_user(APP, 0, "oid-ann").unwrap().as_deref(),
+        Some("ann")
+    );
+    assert_eq!(
+        s.openid_user(APP, 0, "oid-bob").unwrap().as_deref(),
+        Some("bob")
+    );
+    // Another mini-app, or another generation, never finds it.
+    assert_eq!(s.openid_user("cn.other", 0, "oid-ann").unwrap(), None);
+    assert_eq!(s.openid_user(APP, 1, "oid-ann").unwrap(), None);
+}
+
+/// A message's link, and a message by id.
+pub(crate) fn a_message_keeps_its_link_and_is_found_by_id_in_its_users_inbox(s: &dyn Store) {
+    let linked = Sender {
+        link: Some("/appointment?id=7".into()),
+        ..sender()
+    };
+    s.deliver_message(
+        "m1",
+        "ann",
+        &linked,
+        "conversation",
+        "Reply",
+        "see",
+        "2026-11",
+        1,
+    )
+    .unwrap();
+    s.accept_template("ann", "cn.city", "notice", false, 1)
+        .unwrap();
+    s.send_subscription("m2", "ann", &linked, "notice", "Notice", "b", "2026-11", 2)
+        .unwrap();
+    s.set_following("ann", "cn.city", true, 1).unwrap();
+    s.start_broadcast("b1", &linked, "News", "text", "2026-11", 4, 3)
+        .unwrap();
+    s.deliver_broadcast("b1", &mut || "m3".to_string()).unwrap();
+    let inbox = s.inbox("ann", false, 10).unwrap();
+    assert_eq!(inbox.len(), 3);
+    assert!(
+        inbox
+            .iter()
+            .all(|m| m.link.as_deref() == Some("/appointment?id=7"))
+    );
+    let m1 = s.inbox_message("ann", "m1").unwrap().unwrap();
+    assert_eq!(
+        (m1.title.as_str(), m1.link.as_deref()),
+        ("Reply", Some("/appointment?id=7"))
+    );
+    assert_eq!(s.inbox_message("bob", "m1").unwrap(), None);
+    assert_eq!(s.inbox_message("ann", "nope").unwrap(), None);
+    s.deliver_message(
+        "m4",
+        "ann",
+        &sender(),
+        "conversation",
+        "Reply",
+        "x",
+        "2026-11",
+        4,
+    )
+    .unwrap();
+    assert_eq!(s.inbox_message("ann", "m4").unwrap().unwrap().link, None);
 }
 
 fn paid(r: PayResult) -> PaymentRecord {
@@ -604,6 +852,7 @@ pub(crate) fn payments_pay_once_per_order_and_refunds_return_what_was_paid(s: &d
             insurance_part: 0,
             reason: "refund r1".into(),
             at_ms: 7,
+            refund_id: None,
         }
     );
     assert_eq!(s.payment(APP, 0, "o1").unwrap().unwrap().refunded, 1_000);
@@ -810,6 +1059,7 @@ fn sender() -> Sender {
         app_id: "cn.city".into(),
         app_name: "City".into(),
         publisher_name: "City Hall".into(),
+        link: None,
     }
 }
 
@@ -1354,6 +1604,7 @@ fn give_data_of_every_kind(s: &dyn Store, user: &str, other: &str) {
         app_id: APP.into(),
         app_name: "Clinic".into(),
         publisher_name: "Hangzhou Clinic".into(),
+        link: None,
     };
     s.deliver_message(
         "msg-1",

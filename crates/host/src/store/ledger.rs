@@ -99,6 +99,11 @@ pub struct RefundCommand {
     pub reason: String,
     /// When.
     pub at_ms: i64,
+    /// The caller's id of this refund, unique per mini-app (and generation):
+    /// a refund retried with the same id returns the first one
+    /// ([`RefundResult::Repeated`]) instead of refunding again. `None`: no
+    /// such protection (refunds by components of `plaza:host@0.1.0`).
+    pub refund_id: Option<String>,
 }
 
 /// A payment as stored.
@@ -160,6 +165,9 @@ pub struct RefundRecord {
     pub reason: String,
     /// When.
     pub at_ms: i64,
+    /// The caller's refund id, if it gave one.
+    #[serde(default)]
+    pub refund_id: Option<String>,
 }
 
 /// The outcome of [`LedgerStore::refund`].
@@ -174,6 +182,12 @@ pub enum RefundResult {
         /// What is left to refund.
         refundable: u64,
     },
+    /// The refund id was used before for this order and amount: the first
+    /// refund, unchanged; nothing moved.
+    Repeated(RefundRecord),
+    /// The refund id was used before for another order or amount: that
+    /// refund; nothing moved.
+    RefundIdConflict(RefundRecord),
 }
 
 /// One movement of a wallet.
@@ -320,6 +334,33 @@ pub trait LedgerStore: Send + Sync {
         after: Option<&str>,
         limit: usize,
     ) -> StoreResult<Option<Vec<PaymentRecord>>>;
+    /// A mini-app's refunds of `order_id` under the `generation` of its app
+    /// id, oldest first.
+    fn refunds_of(
+        &self,
+        app_id: &str,
+        generation: u32,
+        order_id: &str,
+    ) -> StoreResult<Vec<RefundRecord>>;
+    /// A mini-app's payments under `generation` paid from `from_ms`
+    /// (included) to `to_ms` (excluded), oldest first: a day's takings for
+    /// the publisher's reconciliation.
+    fn payments_between(
+        &self,
+        app_id: &str,
+        generation: u32,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> StoreResult<Vec<PaymentRecord>>;
+    /// A mini-app's refunds under `generation` made from `from_ms`
+    /// (included) to `to_ms` (excluded), oldest first.
+    fn refunds_between(
+        &self,
+        app_id: &str,
+        generation: u32,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> StoreResult<Vec<RefundRecord>>;
     /// A wallet's movements, newest first.
     fn wallet_history(&self, user: &str, limit: usize) -> StoreResult<Vec<WalletEntry>>;
     /// Checks every invariant of the ledger; `verify` checks a receipt's

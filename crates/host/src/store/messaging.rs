@@ -34,6 +34,10 @@ pub struct InboxMessage {
     pub sent_at_ms: i64,
     /// Whether the user has read it.
     pub read: bool,
+    /// The page of the mini-app the message opens (a path and query, such
+    /// as `/appointment?id=7`), if it carries one: [`crate::Host::open_message`].
+    #[serde(default)]
+    pub link: Option<String>,
 }
 
 /// What the sender of a message is called in the inbox.
@@ -45,6 +49,9 @@ pub struct Sender {
     pub app_name: String,
     /// Its publisher's name.
     pub publisher_name: String,
+    /// The page of the mini-app the message opens (a path and query), if
+    /// any: set by the publisher API, kept with the message.
+    pub link: Option<String>,
 }
 
 /// The outcome of sending a subscription message.
@@ -167,6 +174,9 @@ pub trait MessagingStore: Send + Sync {
     ) -> StoreResult<()>;
     /// A user's inbox, newest first.
     fn inbox(&self, user: &str, unread_only: bool, limit: usize) -> StoreResult<Vec<InboxMessage>>;
+    /// A message of the user's inbox by id; `None` if the user has no such
+    /// message.
+    fn inbox_message(&self, user: &str, id: &str) -> StoreResult<Option<InboxMessage>>;
     /// Marks a message read; false if the user has no such message.
     fn mark_read(&self, user: &str, id: &str) -> StoreResult<bool>;
     /// Counts one use of `key`'s allowance in `minute` if the minute's uses

@@ -1,8 +1,9 @@
 //! The store: installed packages, key-value data, consent decisions, the
-//! audit log, money, messages, identity and the host's secrets. One trait per
-//! concern, with its records, backend-neutral: this folder holds only those
-//! (this file and one file per further concern: `identity.rs`, `ledger.rs`,
-//! `messaging.rs`, `privacy.rs`, `secrets.rs`).
+//! audit log, money, messages, identity, the host's secrets and mini-apps'
+//! settings. One trait per concern, with its records, backend-neutral: this
+//! folder holds only those (this file and one file per further concern:
+//! `backend.rs`, `identity.rs`, `ledger.rs`, `messaging.rs`, `privacy.rs`,
+//! `secrets.rs`, `settings.rs`).
 //!
 //! One SQLite implementation of them all ([`SqliteStore`], the default) is in
 //! `sqlite/`: the store itself (group commit, connections, schema version
@@ -15,6 +16,7 @@
 //! `conformance_suite!` call each; a table added to one backend is added to
 //! the other (see each backend's module documentation).
 
+mod backend;
 #[cfg(test)]
 mod conformance;
 mod identity;
@@ -23,9 +25,11 @@ mod messaging;
 mod postgres;
 mod privacy;
 mod secrets;
+mod settings;
 mod sqlite;
 
 pub use crate::error::{StoreError, StoreResult};
+pub use backend::OpenidStore;
 pub use identity::{
     GeoPoint, LoginCodeRecord, LoginCodeTake, LoginStore, PublisherRecord, PublisherStore,
     RealNameRecord, UserDataStore, UserProfile,
@@ -42,6 +46,7 @@ pub use privacy::{
     SubscriptionRecord, UserMessageRecord, UserRecords,
 };
 pub use secrets::SecretStore;
+pub use settings::{SettingRecord, SettingsStore};
 pub use sqlite::{DEFAULT_MAX_BATCH, GroupCommitStats, SqliteStore};
 
 /// Opens the store at `location`: a PostgreSQL database for a
@@ -305,12 +310,14 @@ pub trait Store:
     + AuditStore
     + ConsentStore
     + SecretStore
+    + SettingsStore
     + LedgerStore
     + MessagingStore
     + PublisherStore
     + LoginStore
     + UserDataStore
     + PrivacyStore
+    + OpenidStore
     + 'static
 {
 }
@@ -321,12 +328,14 @@ impl<T> Store for T where
         + AuditStore
         + ConsentStore
         + SecretStore
+        + SettingsStore
         + LedgerStore
         + MessagingStore
         + PublisherStore
         + LoginStore
         + UserDataStore
         + PrivacyStore
+        + OpenidStore
         + 'static
 {
 }

@@ -108,6 +108,33 @@ pub(super) fn routes(r: Routes) -> Routes {
     )
     .add(
         Method::GET,
+        "/v1/admin/apps/{app_id}/settings",
+        Access::Operator,
+        "The settings an installed mini-app declares: `settings` [{name, secret, value, source (set, default, missing), updated_at_ms}]; a secret's value is never given (null).",
+        None,
+        get(settings),
+    )
+    .add(
+        Method::PUT,
+        "/v1/admin/apps/{app_id}/settings/{name}",
+        Access::Operator,
+        "Sets a declared setting ({value, secret}); the mini-app's next session reads it. A secret (declared so, or `secret: true`) is sealed with the server's settings key. Audited by name, never the value.",
+        Some(json!({
+            "type": "object", "required": ["value"],
+            "properties": {"value": {"type": "string"}, "secret": {"type": "boolean", "default": false}}
+        })),
+        put(set_setting),
+    )
+    .add(
+        Method::DELETE,
+        "/v1/admin/apps/{app_id}/settings/{name}",
+        Access::Operator,
+        "Removes the value set for a setting: the next session reads the manifest's default, or gets `not-found`. Answers `removed`.",
+        None,
+        delete(unset_setting),
+    )
+    .add(
+        Method::GET,
         "/v1/admin/ledger/verify",
         Access::Operator,
         "Checks every invariant of the ledger and every receipt's signature.",
@@ -147,6 +174,44 @@ async fn install(
 
 async fn packages(State(state): State<AppState>, _op: Operator) -> ApiResult {
     Ok(Json(json!({ "packages": state.host.installed()? })))
+}
+
+async fn settings(
+    State(state): State<AppState>,
+    _op: Operator,
+    PathParams(app_id): PathParams<String>,
+) -> ApiResult {
+    Ok(Json(json!({ "settings": state.host.settings(&app_id)? })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SettingBody {
+    value: String,
+    #[serde(default)]
+    secret: bool,
+}
+
+async fn set_setting(
+    State(state): State<AppState>,
+    _op: Operator,
+    PathParams((app_id, name)): PathParams<(String, String)>,
+    Body(body): Body<SettingBody>,
+) -> ApiResult {
+    state
+        .host
+        .set_setting(&app_id, &name, &body.value, body.secret)?;
+    tracing::info!(app = %app_id, setting = %name, "setting set");
+    Ok(Json(json!({"ok": true})))
+}
+
+async fn unset_setting(
+    State(state): State<AppState>,
+    _op: Operator,
+    PathParams((app_id, name)): PathParams<(String, String)>,
+) -> ApiResult {
+    let removed = state.host.unset_setting(&app_id, &name)?;
+    Ok(Json(json!({ "removed": removed })))
 }
 
 async fn uninstall(
@@ -284,7 +349,7 @@ async fn top_up_wallet(
     PathParams(user): PathParams<String>,
     Body(b): Body<TopUpBody>,
 ) -> ApiResult {
-    check_user_id(&user)?;
+    check_user_id(&state, &user)?;
     let (tx, balance) = state.host.top_up(&user, b.amount, &b.currency)?;
     Ok(Json(json!({
         "transaction": tx,
@@ -293,8 +358,15 @@ async fn top_up_wallet(
     })))
 }
 
-fn check_user_id(user: &str) -> Result<(), ApiError> {
-    if user.contains(':') {
+/// A user id some issuer can sign in: `NAMESPACE:sub`, or a plain `sub`
+/// when an issuer's namespace is empty.
+fn check_user_id(state: &AppState, user: &str) -> Result<(), ApiError> {
+    let plain = state
+        .config
+        .issuers
+        .iter()
+        .any(|i| i.namespace().is_empty());
+    if user.contains(':') || plain {
         Ok(())
     } else {
         Err(ApiError::bad_request(format!(
@@ -309,7 +381,7 @@ async fn set_profile(
     PathParams(user): PathParams<String>,
     Body(profile): Body<UserProfile>,
 ) -> ApiResult {
-    check_user_id(&user)?;
+    check_user_id(&state, &user)?;
     state.host.set_user_profile(&user, profile)?;
     Ok(Json(json!({"ok": true})))
 }
@@ -330,7 +402,7 @@ async fn bind_card(
     PathParams(user): PathParams<String>,
     Body(c): Body<CardBody>,
 ) -> ApiResult {
-    check_user_id(&user)?;
+    check_user_id(&state, &user)?;
     let card = state.host.bind_insurance_card(
         &user,
         &c.card_number,

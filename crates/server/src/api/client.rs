@@ -93,6 +93,14 @@ pub(super) fn routes(r: Routes) -> Routes {
         post(read),
     )
     .add(
+        Method::POST,
+        "/v1/me/inbox/{id}/open",
+        Access::User,
+        "Opens a message: marks it read and launches its mini-app at the page the message links to (its home without a link); answers as an event, with the `app_id`.",
+        None,
+        post(open_message),
+    )
+    .add(
         Method::GET,
         "/v1/me/wallet",
         Access::User,
@@ -124,6 +132,39 @@ pub(super) fn routes(r: Routes) -> Routes {
         None,
         get(audit),
     )
+    .add(
+        Method::POST,
+        "/v1/me/privacy/report",
+        Access::User,
+        "What each mini-app (`{\"app\"}`: one) accessed for the user, by capability and scope: how often, allowed and denied, and when last. Audited (privacy.report).",
+        Some(privacy_schema(false)),
+        post(privacy_report),
+    )
+    .add(
+        Method::POST,
+        "/v1/me/privacy/export",
+        Access::User,
+        "Everything the host holds about the user, per mini-app (`{\"app\"}`: one), as JSON to save: storage, consent, subscriptions, messages, inbox, payments and receipts, the audit log; with every mini-app, the profile, insurance card and wallet too. Audited (privacy.export).",
+        Some(privacy_schema(false)),
+        post(privacy_export),
+    )
+    .add(
+        Method::POST,
+        "/v1/me/privacy/erase",
+        Access::User,
+        "Erases what the mini-app `{\"app\"}` holds about the user (storage, consent, subscriptions, messages to it): it then sees a new user. Payments, receipts, the inbox and the audit log stay. Ends the user's session in it first. Audited (privacy.erase).",
+        Some(privacy_schema(true)),
+        post(privacy_erase),
+    )
+}
+
+/// The body of the privacy routes: the mini-app, required or optional.
+fn privacy_schema(app_required: bool) -> Value {
+    let required: &[&str] = if app_required { &["app"] } else { &[] };
+    json!({
+        "type": "object", "required": required,
+        "properties": {"app": {"type": "string", "description": "A mini-app id."}},
+    })
 }
 
 async fn apps(State(state): State<AppState>, _user: Caller) -> ApiResult {
@@ -348,6 +389,29 @@ async fn read(
     Ok(Json(json!({"ok": true})))
 }
 
+async fn open_message(
+    State(state): State<AppState>,
+    Caller(user): Caller,
+    PathParams(id): PathParams<String>,
+) -> ApiResult {
+    let target = state.host.message_target(&user, &id)?;
+    let event = ClientEvent::Launch {
+        path: target.path,
+        query: target.query,
+    };
+    let started = Instant::now();
+    let outcome = state
+        .sessions
+        .send(&state.host, &state.hub, &user, &target.app_id, event)
+        .await;
+    state
+        .metrics
+        .event("launch", outcome_name(&outcome), started.elapsed());
+    let mut json = outcome_json(&outcome?, &target.app_id);
+    json["app_id"] = json!(target.app_id);
+    Ok(Json(json))
+}
+
 async fn wallet(
     State(state): State<AppState>,
     Caller(user): Caller,
@@ -419,4 +483,44 @@ async fn audit(
         limit: p.limit(100),
     })?;
     Ok(Json(json!({ "entries": entries })))
+}
+
+/// Which mini-app a privacy request is about (every one when none).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PrivacyBody {
+    #[serde(default)]
+    app: Option<String>,
+}
+
+async fn privacy_report(
+    State(state): State<AppState>,
+    Caller(user): Caller,
+    Body(body): Body<PrivacyBody>,
+) -> ApiResult {
+    let report = state.host.privacy_report(&user, body.app.as_deref())?;
+    Ok(Json(json!(report)))
+}
+
+async fn privacy_export(
+    State(state): State<AppState>,
+    Caller(user): Caller,
+    Body(body): Body<PrivacyBody>,
+) -> ApiResult {
+    let export = state.host.privacy_export(&user, body.app.as_deref())?;
+    Ok(Json(json!(export)))
+}
+
+async fn privacy_erase(
+    State(state): State<AppState>,
+    Caller(user): Caller,
+    Body(body): Body<PrivacyBody>,
+) -> ApiResult {
+    let Some(app) = body.app.filter(|a| !a.is_empty()) else {
+        return Err(ApiError::bad_request(
+            "name the mini-app whose data to erase: {\"app\": \"...\"}",
+        ));
+    };
+    let erasure = state.host.erase_user_app_data(&user, &app).await?;
+    Ok(Json(json!(erasure)))
 }

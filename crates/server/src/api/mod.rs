@@ -11,6 +11,7 @@
 
 pub mod admin;
 pub mod client;
+pub mod publisher;
 
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
@@ -35,6 +36,8 @@ pub enum Access {
     User,
     /// The operator, with the admin token.
     Operator,
+    /// A mini-app's back-end, with an access token of the publisher API.
+    Publisher,
 }
 
 /// A route as documented.
@@ -125,6 +128,7 @@ pub fn routes() -> (Router<AppState>, Vec<RouteDoc>) {
         );
     let r = client::routes(r);
     let r = admin::routes(r);
+    let r = publisher::routes(r);
     (r.router, r.docs)
 }
 

@@ -113,6 +113,15 @@ pub struct TestServer {
 
 impl TestServer {
     pub fn start(adjust: impl FnOnce(&mut ServerConfig)) -> TestServer {
+        TestServer::start_with_host(adjust, |c| c)
+    }
+
+    /// [`TestServer::start`], with the host's configuration adjusted too (a
+    /// clock the test moves).
+    pub fn start_with_host(
+        adjust: impl FnOnce(&mut ServerConfig),
+        host: impl FnOnce(plaza_host::HostConfig) -> plaza_host::HostConfig,
+    ) -> TestServer {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut config = config(dir.path());
         adjust(&mut config);
@@ -130,7 +139,7 @@ impl TestServer {
                     max_live_sessions: 400,
                     ..Default::default()
                 };
-                c.limits(limits)
+                host(c.limits(limits))
             })
             .expect("open the server");
             let host = server.host().clone();
@@ -246,6 +255,18 @@ impl Drop for TestServer {
 }
 
 /// A phone: an HTTP client with its user's token.
+/// An HTTP client that opens a connection for each request. The server
+/// answers some requests before reading their body (a 401 before a JSON
+/// body, a route that takes none); hyper then closes the connection after
+/// the answer, and a client that sent its next request on that connection
+/// meanwhile fails with `Peer disconnected` (a browser sends it again; ureq
+/// does not).
+pub fn fresh_connections() -> ureq::config::ConfigBuilder<ureq::typestate::AgentScope> {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_idle_connections(0)
+}
+
 pub struct Phone {
     pub base: String,
     pub token: String,
@@ -257,8 +278,7 @@ impl Phone {
         Phone {
             base: base.to_string(),
             token: token.to_string(),
-            http: ureq::Agent::config_builder()
-                .http_status_as_error(false)
+            http: fresh_connections()
                 .timeout_global(Some(Duration::from_secs(120)))
                 .build()
                 .into(),

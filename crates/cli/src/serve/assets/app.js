@@ -1,20 +1,26 @@
-// The Plaza simulator's page. Everything a mini-app sends is data and is put
-// on the page with DOM APIs (createElement, textContent, setAttribute of
-// plain attributes), never parsed as HTML: no innerHTML, no inline handlers.
-// The server's Content-Security-Policy forbids inline script besides.
+// The Plaza simulator's page: a client of the Plaza server's API (/v1, see
+// docs/server.md), as an embedding app's phone is, with the host's panels
+// beside it. Everything a mini-app sends is data and is put on the page with
+// DOM APIs (createElement, textContent, setAttribute of plain attributes),
+// never parsed as HTML: no innerHTML, no inline handlers. The server's
+// Content-Security-Policy forbids inline script besides.
 'use strict';
 
 const S = {
-  pageSeq: -1,
+  // The user simulated, and their token from the simulator's issuer.
+  user: null,
+  token: null,
+  tokenExpires: 0,
+  // Per user, what their phone shows: {app, appName, path, page, error,
+  // prompt, relaunch}; no entry (or no app): the home screen.
+  phones: {},
+  users: [],
+  apps: [],
   reloadSeq: null,
-  dialogId: null,
-  // Dialogs answered here: a poll that left before the answer reached the
-  // host must not show one again.
-  answered: new Set(),
-  panels: '',
+  // A phone request under way (an event or an answer): one at a time.
   inflight: false,
-  lastExpired: 0,
-  state: null,
+  panels: '',
+  dialogId: null,
 };
 
 const $ = (id) => document.getElementById(id);
@@ -32,21 +38,55 @@ function el(tag, cls, text, ...children) {
   return e;
 }
 
-async function api(path, body) {
-  const init = body === undefined ? {} : {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify(body),
-  };
+// An error from the API or the simulator: {"error": {"kind", "message"}}.
+class ApiError extends Error {
+  constructor(status, data) {
+    const err = (data && data.error) || {};
+    super(err.message || ('the simulator answered ' + status));
+    this.status = status;
+    this.kind = err.kind || 'unknown';
+    this.data = data;
+  }
+}
+
+// A request to the simulator (`/simulator/...`) or, with the user's token,
+// to the API (`/v1/...`). Every request but a GET carries JSON.
+async function call(method, path, body) {
+  const headers = {};
+  if (path.startsWith('/v1/')) headers.Authorization = 'Bearer ' + await token();
+  const init = { method, headers };
+  if (method !== 'GET') {
+    headers['Content-Type'] = 'application/json';
+    init.body = JSON.stringify(body === undefined ? {} : body);
+  }
   const r = await fetch(path, init);
-  let data;
+  let data = null;
   try {
     data = await r.json();
   } catch (_) {
-    data = { error: 'the simulator answered ' + r.status };
+    data = null;
   }
-  if (!r.ok) throw new Error(data.error || ('status ' + r.status));
+  if (!r.ok) throw new ApiError(r.status, data);
   return data;
+}
+
+const get = (path) => call('GET', path);
+const post = (path, body) => call('POST', path, body);
+
+// The user's token, minted again a minute before it expires.
+async function token() {
+  if (!S.token || Date.now() > S.tokenExpires - 60000) {
+    const r = await fetch('/simulator/token', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ user: S.user }),
+    });
+    const data = await r.json();
+    if (!r.ok) throw new ApiError(r.status, data);
+    S.token = data.token;
+    S.tokenExpires = Date.now() + data.expires_in_ms;
+  }
+  return S.token;
 }
 
 let toastTimer = null;
@@ -63,29 +103,100 @@ function when(ms) {
   return d.toISOString().replace('T', ' ').slice(0, 16) + ' UTC';
 }
 
-// Runs a phone action: one at a time; the page updates from the poll.
-// Phone actions (`phone`) go one at a time; the host's panels are not held up
-// by a mini-app waiting for a dialog.
-async function act(path, body, phone = true) {
-  if (phone && S.inflight) return;
-  if (phone) S.inflight = true;
-  try {
-    await api(path, body);
-  } catch (e) {
-    toast(e.message);
-  } finally {
-    if (phone) S.inflight = false;
-    poll();
+function phone(user = S.user) {
+  if (!S.phones[user]) S.phones[user] = { app: null };
+  return S.phones[user];
+}
+
+function appName(id) {
+  const a = S.apps.find((x) => x.id === id);
+  return a ? a.name : id;
+}
+
+// ---- the phone's requests ------------------------------------------------
+
+// What an event or an answer came back with: a page, a prompt, the home
+// screen, or an error (shown on the phone above the page it had).
+function outcome(p, answer) {
+  p.prompt = null;
+  if (answer.page) {
+    p.page = answer.page;
+    p.error = null;
+  } else if (answer.prompt) {
+    p.prompt = answer.prompt;
+    p.promptShown = Date.now();
+  } else if (answer.home) {
+    p.app = null;
   }
 }
 
-// ---- the phone ----------------------------------------------------------
+// Runs a phone request (an event or an answer to a prompt) for the user
+// simulated now: one at a time; its answer goes to that user's phone.
+async function phoneRequest(path, body, app) {
+  if (S.inflight) return null;
+  S.inflight = true;
+  $('busy').hidden = false;
+  const user = S.user;
+  const p = phone(user);
+  let answer = null;
+  try {
+    answer = await post(path, body);
+    outcome(p, answer);
+  } catch (e) {
+    answer = e.data || { error: { kind: e.kind, message: e.message } };
+    if (e.kind === 'prompt-timed-out' || e.kind === 'prompt-answered' || e.kind === 'no-such-prompt') {
+      p.prompt = null;
+      toast(e.message);
+    } else if (p.app === app) {
+      p.error = e.message;
+    } else {
+      toast(e.message);
+    }
+  } finally {
+    S.inflight = false;
+    $('busy').hidden = true;
+  }
+  if (user === S.user) renderPhone();
+  refresh();
+  return answer;
+}
+
+// Sends an event to the mini-app open on the phone.
+function sendEvent(event) {
+  const p = phone();
+  if (!p.app) return Promise.resolve(null);
+  return phoneRequest('/v1/apps/' + encodeURIComponent(p.app) + '/events', event, p.app);
+}
+
+// Opens a mini-app at `path` (a launch), as tapping its tile does; answers
+// what the API answered.
+function openApp(app, path = '/') {
+  if (S.inflight) return Promise.resolve(null);
+  const p = phone();
+  Object.assign(p, { app, appName: appName(app), path, page: null, error: null, prompt: null, relaunch: false });
+  renderPhone();
+  return sendEvent(launchEvent(path));
+}
+
+// A launch at `path`, whose query (`?a=1&b=2`) the API takes apart.
+function launchEvent(path) {
+  const i = path.indexOf('?');
+  if (i < 0) return { launch: { path, query: {} } };
+  const query = {};
+  for (const [k, v] of new URLSearchParams(path.slice(i + 1))) query[k] = v;
+  return { launch: { path: path.slice(0, i), query } };
+}
+
+// Lets the test scripts open a mini-app as the page does.
+window.plazaSimulator = { openApp };
+
+// ---- the phone -----------------------------------------------------------
 
 const INPUT_TYPES = {
   text: 'text', number: 'number', date: 'date', time: 'time', phone: 'tel', email: 'email',
 };
 
-function renderBlock(b, forms, screen) {
+function renderBlock(b, forms) {
   switch (b.type) {
     case 'heading': return el('h2', 'mp-heading', b.text);
     case 'text': return el('p', 'mp-text', b.text);
@@ -135,7 +246,7 @@ function renderBlock(b, forms, screen) {
       return placed;
     }
     case 'image': {
-      // Only the package's own images, from the simulator: anything else is
+      // Only the package's own images, from the API: anything else is
       // named, not loaded.
       if (!b.src) return el('p', 'mp-text', '[image: ' + b.alt + '] ' + b.url + ' (not loaded: the simulator shows only images of the package)');
       const img = document.createElement('img');
@@ -158,7 +269,7 @@ function renderBlock(b, forms, screen) {
 function renderPage(page, screen) {
   const forms = new Map();
   for (const b of page.blocks) {
-    const e = renderBlock(b, forms, screen);
+    const e = renderBlock(b, forms);
     if (e) screen.append(e);
   }
   for (const [name, form] of forms) {
@@ -167,19 +278,19 @@ function renderPage(page, screen) {
     form.append(submit);
     form.addEventListener('submit', (ev) => {
       ev.preventDefault();
-      const fields = [];
-      for (const input of form.querySelectorAll('.mp-input')) fields.push([input.name, input.value]);
-      act('/api/event', { kind: 'submit', form: name, fields });
+      const fields = {};
+      for (const input of form.querySelectorAll('.mp-input')) fields[input.name] = input.value;
+      sendEvent({ submit: { form: name, fields } });
     });
   }
 }
 
-function renderHome(s, screen) {
+function renderHome(screen) {
   screen.append(el('h2', 'mp-heading', 'Mini-apps'));
-  if (s.apps.length === 0) {
+  if (S.apps.length === 0) {
     screen.append(el('p', 'mp-text', 'No mini-app is installed: start the simulator with a package or a project directory.'));
   }
-  for (const a of s.apps) {
+  for (const a of S.apps) {
     const tile = el('div', 'app-tile tappable', null,
       el('div', 'mp-item-title', a.name),
       el('div', 'mp-item-detail', a.publisher_name + (a.publisher_verified ? ' \u2713 verified' : ' (unverified)') + ' \u00b7 ' + a.category));
@@ -190,32 +301,30 @@ function renderHome(s, screen) {
   }
 }
 
-function renderPhone(s) {
+function renderPhone() {
+  const p = phone();
   const screen = $('screen');
   screen.replaceChildren();
-  $('status-user').textContent = s.user;
-  const open = s.open;
-  $('chatbar').hidden = !open;
-  $('nav-back').disabled = !open;
-  if (!open) {
+  $('status-user').textContent = S.user;
+  $('chatbar').hidden = !p.app;
+  $('nav-back').disabled = !p.app;
+  if (!p.app) {
     $('nav-title').textContent = 'Plaza';
-    renderHome(s, screen);
+    renderHome(screen);
   } else {
-    $('nav-title').textContent = open.page ? open.page.title : open.app_name;
-    if (open.error) {
-      const n = el('div', 'mp-notice level-error host-error', open.error);
+    $('nav-title').textContent = p.page ? p.page.title : p.appName;
+    if (p.error) {
+      const n = el('div', 'mp-notice level-error host-error', p.error);
       n.id = 'phone-error';
       screen.append(n);
     }
-    if (open.page) renderPage(open.page, screen);
+    if (p.page) renderPage(p.page, screen);
   }
-  const be = $('build-error');
-  be.hidden = !s.build_error;
-  be.textContent = s.build_error || '';
   screen.scrollTop = 0;
+  renderDialog(p);
 }
 
-// ---- dialogs ------------------------------------------------------------
+// ---- dialogs -------------------------------------------------------------
 
 function badge(verified) {
   return el('span', verified ? 'badge verified' : 'badge unverified',
@@ -230,21 +339,9 @@ function dialogButton(id, label, cls, onClick) {
   return b;
 }
 
-async function answer(id, ans) {
-  S.answered.add(id);
-  try {
-    await api('/api/prompt', { id, answer: ans });
-  } catch (e) {
-    S.answered.delete(id);
-    toast(e.message);
-  }
-  // The mini-app may have asked its next question meanwhile, and a poll
-  // shown it: only this dialog closes.
-  if (S.dialogId === id) {
-    $('dialog-layer').hidden = true;
-    S.dialogId = null;
-  }
-  poll();
+// Answers the prompt: the API answers the mini-app's next page or prompt.
+function answer(d, ans) {
+  return phoneRequest('/v1/prompts/' + encodeURIComponent(d.id), { answer: ans }, d.app_id);
 }
 
 function consentDialog(d) {
@@ -268,9 +365,9 @@ function consentDialog(d) {
     el('p', null, null, el('span', null, d.app_name), ' asks for your ', scope, '.'),
     el('p', 'hint', 'Why, in its words:'), purpose,
     el('div', 'dialog-buttons', null,
-      dialogButton('dialog-allow', 'Allow', 'primary', () => answer(d.id, 'allow')),
-      dialogButton('dialog-deny', 'Deny', 'danger', () => answer(d.id, 'deny')),
-      dialogButton('dialog-dismiss', 'Not now', 'secondary', () => answer(d.id, 'dismiss'))),
+      dialogButton('dialog-allow', 'Allow', 'primary', () => answer(d, 'allow')),
+      dialogButton('dialog-deny', 'Deny', 'danger', () => answer(d, 'deny')),
+      dialogButton('dialog-dismiss', 'Not now', 'secondary', () => answer(d, 'dismiss'))),
   ];
 }
 
@@ -303,9 +400,9 @@ function paymentDialog(d) {
     items,
     split,
     el('div', 'dialog-buttons', null,
-      dialogButton('dialog-confirm', 'Pay', 'primary', () => answer(d.id, 'confirm')),
-      dialogButton('dialog-decline', 'Decline', 'danger', () => answer(d.id, 'decline')),
-      dialogButton('dialog-cancel', 'Cancel', 'secondary', () => answer(d.id, 'cancel'))),
+      dialogButton('dialog-confirm', 'Pay', 'primary', () => answer(d, 'confirm')),
+      dialogButton('dialog-decline', 'Decline', 'danger', () => answer(d, 'decline')),
+      dialogButton('dialog-cancel', 'Cancel', 'secondary', () => answer(d, 'dismiss'))),
   ];
 }
 
@@ -316,10 +413,10 @@ function subscriptionDialog(d) {
     const sel = el('select');
     sel.id = 'dialog-template-' + i;
     sel.append(el('option', null, 'Accept one message'));
-    sel.lastChild.value = 'once';
+    sel.lastChild.value = 'accept';
     if (t.long_term) {
       sel.append(el('option', null, 'Always accept'));
-      sel.lastChild.value = 'long-term';
+      sel.lastChild.value = 'accept-long-term';
     }
     sel.append(el('option', null, 'Refuse'));
     sel.lastChild.value = 'reject';
@@ -335,14 +432,21 @@ function subscriptionDialog(d) {
     el('p', null, null, pub, ' (', d.app_name, ') would like to send you:'),
     list,
     el('div', 'dialog-buttons', null,
-      dialogButton('dialog-accept', 'OK', 'primary', () => answer(d.id, selects.map((s) => s.value))),
-      dialogButton('dialog-reject', 'Refuse all', 'secondary', () => answer(d.id, selects.map(() => 'reject')))),
+      dialogButton('dialog-accept', 'OK', 'primary', () => answer(d, selects.map((s) => s.value))),
+      dialogButton('dialog-reject', 'Refuse all', 'secondary', () => answer(d, selects.map(() => 'reject')))),
   ];
 }
 
-function renderDialog(s) {
-  const d = s.prompts.find((p) => !S.answered.has(p.id));
+// Shows the prompt the user's phone waits on, if any, until its timeout.
+function renderDialog(p) {
+  const d = p.prompt;
   const layer = $('dialog-layer');
+  if (d && Date.now() > p.promptShown + d.timeout_ms) {
+    p.prompt = null;
+    toast('A ' + d.kind + ' question from ' + d.app_name + ' timed out without an answer.');
+    renderDialog(p);
+    return;
+  }
   if (!d) {
     layer.hidden = true;
     S.dialogId = null;
@@ -355,37 +459,36 @@ function renderDialog(s) {
   box.dataset.kind = d.kind;
   const parts = d.kind === 'consent' ? consentDialog(d)
     : d.kind === 'payment' ? paymentDialog(d) : subscriptionDialog(d);
-  if (d.user !== s.user) parts.unshift(el('p', 'banner', 'For ' + d.user + ', who is not the user simulated now.'));
-  parts.push(el('p', 'hint', 'Waits ' + d.timeout_s + ' s for an answer.'));
+  parts.push(el('p', 'hint', 'Waits ' + Math.round(d.timeout_ms / 1000) + ' s for an answer.'));
   box.replaceChildren(...parts);
   layer.hidden = false;
 }
 
-// ---- panels -------------------------------------------------------------
+// ---- panels --------------------------------------------------------------
 
 function row(...cells) {
   return el('tr', null, null, ...cells.map((c) => (c instanceof Node ? el('td', null, null, c) : el('td', null, c))));
 }
 
-function renderPanels(s) {
-  const h = s.host;
-  $('user-name').textContent = s.user;
-  $('user-real-name').textContent = h.real_name
-    ? '(' + h.real_name.name + (h.real_name.verified ? ', verified' : '') + ')' : '(no real name set)';
+function renderPanels(sim, h) {
+  $('user-name').textContent = S.user;
+  $('user-real-name').textContent = sim.real_name
+    ? '(' + sim.real_name.name + (sim.real_name.verified ? ', verified' : '') + ')' : '(no real name set)';
   const dl = $('user-list');
-  dl.replaceChildren(...s.users.map((u) => { const o = el('option'); o.value = u; return o; }));
+  dl.replaceChildren(...sim.users.map((u) => { const o = el('option'); o.value = u; return o; }));
 
   $('wallet-balance').textContent = h.wallet.balance;
-  $('insurance-card').textContent = h.insurance
-    ? 'Insurance: ' + h.insurance.scheme + ' \u00b7\u00b7\u00b7\u00b7' + h.insurance.card_number.slice(-4) + ', '
-      + h.insurance.coverage_percent + ' % of eligible items, ' + h.insurance.cap_left + ' of ' + h.insurance.annual_cap + ' left this year'
+  const card = h.wallet.insurance;
+  $('insurance-card').textContent = card
+    ? 'Insurance: ' + card.scheme + ' \u00b7\u00b7\u00b7\u00b7' + card.card_number.slice(-4) + ', '
+      + card.coverage_percent + ' % of eligible items, ' + card.cap_left + ' of ' + card.annual_cap + ' left this year'
     : 'No insurance card bound.';
   $('ledger').tBodies[0].replaceChildren(...h.wallet.history.map((e) =>
-    row(when(e.at_ms), e.memo || e.kind, e.app || '', e.amount)));
+    row(when(e.at_ms), e.memo || e.kind, e.app_id ? appName(e.app_id) : '', e.amount)));
 
-  const unread = h.inbox.filter((m) => !m.read).length;
-  $('inbox-unread').textContent = unread ? unread + ' unread' : '';
-  $('inbox').replaceChildren(...(h.inbox.length ? h.inbox.map((m) => {
+  const inbox = h.inbox.messages;
+  $('inbox-unread').textContent = h.inbox.unread ? h.inbox.unread + ' unread' : '';
+  $('inbox').replaceChildren(...(inbox.length ? inbox.map((m) => {
     const li = el('li', m.read ? 'message' : 'message unread', null,
       el('div', 'msg-head', null, el('strong', null, m.title), ' \u00b7 ', m.app_name, ' (', m.publisher_name, ')'),
       el('div', 'msg-body', m.body),
@@ -400,13 +503,14 @@ function renderPanels(s) {
     return li;
   }) : [el('li', 'hint', 'No messages.')]));
 
-  $('grants').replaceChildren(...(h.grants.length ? h.grants.map((g) => {
+  const grants = h.grants.grants;
+  $('grants').replaceChildren(...(grants.length ? grants.map((g) => {
     const b = el('button', 'revoke', 'Revoke');
     b.type = 'button';
     b.dataset.app = g.app;
     b.dataset.scope = g.scope;
     const li = el('li', 'grant', null,
-      el('strong', null, g.app_name), ': ', el('span', 'scope', g.scope), ' ',
+      el('strong', null, appName(g.app)), ': ', el('span', 'scope', g.scope), ' ',
       el('span', g.granted ? 'allowed' : 'denied', g.granted ? 'allowed' : 'denied'),
       el('span', 'hint', ' ' + when(g.decided_at_ms) + ' '), b);
     li.dataset.app = g.app;
@@ -414,104 +518,181 @@ function renderPanels(s) {
     return li;
   }) : [el('li', 'hint', 'No consent decisions.')]));
 
-  $('audit').tBodies[0].replaceChildren(...h.audit.map((a) => {
+  // The newest first, as a log panel reads.
+  $('audit').tBodies[0].replaceChildren(...h.audit.entries.slice().reverse().map((a) => {
     const r = row(when(a.at_ms), a.app, a.capability, a.outcome, a.detail);
     r.className = a.outcome;
     return r;
   }));
 }
 
-function renderClock(s) {
-  const now = when(s.clock.now_ms);
+function renderClock(sim) {
+  const now = when(sim.clock.now_ms);
   $('clock-now').textContent = now;
   $('status-clock').textContent = now.slice(11, 16);
-  const h = Math.round(s.clock.offset_ms / 3600000);
+  const h = Math.round(sim.clock.offset_ms / 3600000);
   $('clock-offset').textContent = h ? '(' + (h >= 24 ? Math.floor(h / 24) + ' d ' + (h % 24) + ' h' : h + ' h') + ' ahead of real time)' : '(real time)';
 }
 
-// ---- the loop -----------------------------------------------------------
+// ---- the loop ------------------------------------------------------------
 
-let polling = false;
-async function poll() {
-  if (polling) return;
-  polling = true;
+const SAVED = 'plaza-simulator';
+
+// A watched mini-app was rebuilt: the page reloads, keeping the user and
+// each phone, whose open mini-app launches again where it was.
+function reload() {
+  for (const p of Object.values(S.phones)) {
+    if (p.app) p.relaunch = true;
+    p.prompt = null;
+  }
+  sessionStorage.setItem(SAVED, JSON.stringify({ user: S.user, phones: S.phones, reloadSeq: S.reloadSeq }));
+  location.reload();
+}
+
+let refreshing = false;
+// Reads what the panels show (the simulator's state and the user's views in
+// the API) and renders what changed.
+async function refresh() {
+  if (refreshing) return;
+  refreshing = true;
   try {
-    const s = await api('/api/state');
-    if (S.reloadSeq !== null && s.reload_seq !== S.reloadSeq) {
-      location.reload();
+    const user = S.user;
+    const sim = await get('/simulator/state?user=' + encodeURIComponent(user));
+    if (S.reloadSeq !== null && sim.reload_seq !== S.reloadSeq) {
+      S.reloadSeq = sim.reload_seq;
+      reload();
       return;
     }
-    S.reloadSeq = s.reload_seq;
-    S.state = s;
-    if (s.page_seq !== S.pageSeq) {
-      S.pageSeq = s.page_seq;
-      renderPhone(s);
-    }
-    $('busy').hidden = !s.busy;
-    renderDialog(s);
-    const panels = JSON.stringify([s.user, s.users, s.host]);
+    S.reloadSeq = sim.reload_seq;
+    const [apps, wallet, inbox, grants, audit] = await Promise.all([
+      get('/v1/apps'), get('/v1/me/wallet'), get('/v1/me/inbox'), get('/v1/me/grants'), get('/v1/me/audit?limit=60'),
+    ]);
+    if (user !== S.user) return;
+    const appsChanged = JSON.stringify(apps.apps) !== JSON.stringify(S.apps);
+    S.apps = apps.apps;
+    if (appsChanged && !phone().app) renderPhone();
+    const be = $('build-error');
+    be.hidden = !sim.build_error;
+    be.textContent = sim.build_error || '';
+    const host = { wallet, inbox, grants, audit };
+    const panels = JSON.stringify([user, sim.users, sim.real_name, host, S.apps]);
     if (panels !== S.panels) {
       S.panels = panels;
-      renderPanels(s);
+      renderPanels(sim, host);
     }
-    renderClock(s);
-    if (s.expired.length > S.lastExpired) {
-      const d = s.expired[s.expired.length - 1];
-      toast('A ' + d.kind + ' question from ' + d.app_name + ' timed out without an answer.');
-    }
-    S.lastExpired = s.expired.length;
+    renderClock(sim);
+    renderDialog(phone());
     document.body.dataset.ready = 'true';
   } catch (e) {
     toast('The simulator is not answering: ' + e.message);
   } finally {
-    polling = false;
+    refreshing = false;
   }
+}
+
+// Simulates `user` from now on: their token, their phone as they left it
+// (a mini-app open after a reload launches again where it was).
+async function switchUser(user) {
+  user = user.trim();
+  if (!user || user === S.user) return;
+  const before = { user: S.user, token: S.token, tokenExpires: S.tokenExpires };
+  Object.assign(S, { user, token: null, tokenExpires: 0, panels: '', dialogId: null });
+  try {
+    await token();
+  } catch (e) {
+    Object.assign(S, before);
+    toast(e.message);
+    return;
+  }
+  const p = phone();
+  renderPhone();
+  await refresh();
+  if (p.app && p.relaunch) await openApp(p.app, p.path);
+}
+
+// A panel action: the API or a simulator tool, then the panels again.
+async function panelAction(f) {
+  try {
+    await f();
+  } catch (e) {
+    toast(e.message);
+  }
+  refresh();
 }
 
 function wire() {
   document.addEventListener('click', (ev) => {
     const t = ev.target instanceof Element ? ev.target : null;
-    if (!t) return;
+    if (!t) return undefined;
     const action = t.closest('#screen [data-action]');
-    if (action) return act('/api/event', { kind: 'tap', action: action.dataset.action });
+    if (action) return sendEvent({ tap: action.dataset.action });
     const app = t.closest('#screen [data-app]');
-    if (app) return act('/api/open', { app: app.dataset.app, path: '/' });
+    if (app) return openApp(app.dataset.app, '/');
     const revoke = t.closest('button.revoke');
-    if (revoke) return act('/api/grants/revoke', { app: revoke.dataset.app, scope: revoke.dataset.scope }, false);
+    if (revoke) {
+      return panelAction(() => call('DELETE', '/v1/me/grants/' + encodeURIComponent(revoke.dataset.app) + '/' + encodeURIComponent(revoke.dataset.scope)));
+    }
     const read = t.closest('button.mark-read');
-    if (read) return act('/api/inbox/read', { id: read.dataset.id }, false);
+    if (read) return panelAction(() => post('/v1/me/inbox/' + encodeURIComponent(read.dataset.id) + '/read'));
     const adv = t.closest('button.advance');
-    if (adv) return act('/api/clock', { advance_ms: Number(adv.dataset.advance) }, false);
+    if (adv) return panelAction(() => post('/simulator/clock', { advance_ms: Number(adv.dataset.advance) }));
     return undefined;
   });
   document.addEventListener('keydown', (ev) => {
     const t = ev.target instanceof Element ? ev.target.closest('#screen [role=button]') : null;
     if (t && (ev.key === 'Enter' || ev.key === ' ')) { ev.preventDefault(); t.click(); }
   });
-  $('nav-back').addEventListener('click', () => act('/api/event', { kind: 'back' }));
-  $('nav-home').addEventListener('click', () => act('/api/home', {}));
+  $('nav-back').addEventListener('click', () => sendEvent({ back: {} }));
+  $('nav-home').addEventListener('click', () => {
+    // The session lives on; the phone shows the home screen.
+    phone().app = null;
+    renderPhone();
+  });
   $('chatbar').addEventListener('submit', (ev) => {
     ev.preventDefault();
     const text = $('chat-text').value;
     if (!text.trim()) return;
     $('chat-text').value = '';
-    act('/api/event', { kind: 'chat', text });
+    sendEvent({ chat: text });
   });
   $('user-form').addEventListener('submit', (ev) => {
     ev.preventDefault();
-    act('/api/user', { user: $('user-input').value });
+    switchUser($('user-input').value);
     $('user-input').value = '';
   });
   $('citizen-form').addEventListener('submit', (ev) => {
     ev.preventDefault();
-    act('/api/citizen', { name: $('citizen-name').value }, false);
+    panelAction(() => post('/simulator/citizen', { user: S.user, name: $('citizen-name').value }));
   });
   $('topup-form').addEventListener('submit', (ev) => {
     ev.preventDefault();
-    act('/api/wallet/topup', { amount: $('topup-amount').value }, false);
+    panelAction(() => post('/simulator/top-up', { user: S.user, amount: $('topup-amount').value }));
   });
-  poll();
-  setInterval(poll, 400);
+}
+
+async function start() {
+  wire();
+  wirePrivacy();
+  let saved = null;
+  try {
+    saved = JSON.parse(sessionStorage.getItem(SAVED) || 'null');
+  } catch (_) {
+    saved = null;
+  }
+  sessionStorage.removeItem(SAVED);
+  let first;
+  try {
+    first = await get('/simulator/state');
+  } catch (e) {
+    toast('The simulator is not answering: ' + e.message);
+    return;
+  }
+  if (saved) {
+    S.phones = saved.phones || {};
+    S.reloadSeq = saved.reloadSeq;
+  }
+  await switchUser((saved && saved.user) || first.first_user);
+  setInterval(refresh, 500);
 }
 
 // ---- privacy: the user's report, export and erasure ----------------------
@@ -532,7 +713,7 @@ function renderPrivacy(report) {
 
 async function showPrivacy() {
   try {
-    renderPrivacy(await api('/api/privacy/report', {}));
+    renderPrivacy(await post('/v1/me/privacy/report', {}));
   } catch (e) {
     toast(e.message);
   }
@@ -540,7 +721,7 @@ async function showPrivacy() {
 
 async function exportPrivacy() {
   try {
-    const data = await api('/api/privacy/export', {});
+    const data = await post('/v1/me/privacy/export', {});
     const blob = new Blob([JSON.stringify(data, null, 2)], { type: 'application/json' });
     const a = el('a');
     a.href = URL.createObjectURL(blob);
@@ -561,15 +742,14 @@ function wirePrivacy() {
     const b = ev.target instanceof Element ? ev.target.closest('button.erase') : null;
     if (!b) return;
     try {
-      await api('/api/privacy/erase', { app: b.dataset.app });
+      await post('/v1/me/privacy/erase', { app: b.dataset.app });
       toast('Erased what ' + b.dataset.app + ' held about you: it now sees a new user.');
     } catch (e) {
       toast(e.message);
     }
     showPrivacy();
-    poll();
+    refresh();
   });
 }
 
-document.addEventListener('DOMContentLoaded', wire);
-document.addEventListener('DOMContentLoaded', wirePrivacy);
+document.addEventListener('DOMContentLoaded', start);

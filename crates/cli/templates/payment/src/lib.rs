@@ -6,7 +6,7 @@
 //! never charges twice.
 
 use plaza_sdk::payment::{self, LineItem, PaymentOutcome, PaymentRequest, Receipt};
-use plaza_sdk::{App, Event, Page, PageBuilder, log, storage};
+use plaza_sdk::{App, Event, Page, PageBuilder, identity, log, storage};
 
 /// What the shop sells: id, name, price in fen.
 const MENU: [(&str, &str, u64); 2] = [
@@ -35,6 +35,10 @@ impl App for Shop {
 
 fn home() -> PageBuilder {
     let mut page = Page::builder("{{display_name}}");
+    // The host asks the user's consent at the first call and remembers it.
+    if let Ok(profile) = identity::profile() {
+        page = page.text(format!("Welcome, {}.", profile.nickname));
+    }
     for (id, name, price) in MENU {
         page = page.link(name, money(price), format!("buy:{id}"));
     }

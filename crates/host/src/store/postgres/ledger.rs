@@ -103,9 +103,26 @@ CREATE TABLE IF NOT EXISTS refunds (
     wallet_part BIGINT NOT NULL,
     insurance_part BIGINT NOT NULL,
     reason TEXT NOT NULL,
-    at_ms BIGINT NOT NULL
+    at_ms BIGINT NOT NULL,
+    refund_id TEXT
 );
 CREATE INDEX IF NOT EXISTS refunds_by_payment ON refunds (app_id, generation, order_id);
+";
+
+/// From version 1: the caller's id of a refund, which makes it idempotent.
+pub(super) const MIGRATE_TO_2: &str = "
+ALTER TABLE refunds ADD COLUMN IF NOT EXISTS refund_id TEXT;
+";
+
+/// Indexes on columns added by migrations, made once the columns exist: one
+/// refund per refund id of a mini-app's generation; a day's payments and
+/// refunds for the publisher API (an order's refunds use
+/// `refunds_by_payment`).
+pub(super) const INDEXES_ON_ADDED_COLUMNS: &str = "
+CREATE UNIQUE INDEX IF NOT EXISTS refunds_by_refund_id ON refunds (app_id, generation, refund_id)
+    WHERE refund_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS refunds_by_time ON refunds (app_id, generation, at_ms);
+CREATE INDEX IF NOT EXISTS payments_by_time ON payments (app_id, generation, paid_at_ms);
 ";
 
 impl LedgerStore for PostgresStore {
@@ -375,12 +392,26 @@ impl LedgerStore for PostgresStore {
         );
         let (amount, reason, at_ms) = (cmd.amount, cmd.reason.as_str(), cmd.at_ms);
         let generation = i64::from(cmd.generation);
+        let refund_id = cmd.refund_id.as_deref();
         transaction!(
             self,
             "commit a refund",
             IsolationLevel::ReadCommitted,
             |tx| {
                 lock_user(tx, user).await?;
+                // A retry of one user's refund waits for the first on the
+                // user's lock, then finds it; the same id used at once for
+                // another user's order hits the unique index, and the run
+                // again finds the first.
+                if let Some(id) = refund_id
+                    && let Some(first) = refund_by_id_in(tx, app_id, generation, id).await?
+                {
+                    return Ok(if first.order_id == order_id && first.amount == amount {
+                        RefundResult::Repeated(first)
+                    } else {
+                        RefundResult::RefundIdConflict(first)
+                    });
+                }
                 let Some(p) = payment_in(tx, app_id, cmd.generation, order_id)
                     .await?
                     .filter(|p| p.user == user)
@@ -455,8 +486,8 @@ impl LedgerStore for PostgresStore {
             )
             .await?;
                 tx.exec(
-                "INSERT INTO refunds (tx_id, app_id, order_id, amount, wallet_part, insurance_part, reason, at_ms, generation)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                "INSERT INTO refunds (tx_id, app_id, order_id, amount, wallet_part, insurance_part, reason, at_ms, generation, refund_id)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
                 &[
                     &tx_id,
                     &app_id,
@@ -467,6 +498,7 @@ impl LedgerStore for PostgresStore {
                     &reason,
                     &at_ms,
                     &generation,
+                    &refund_id,
                 ],
             )
             .await?;
@@ -479,6 +511,7 @@ impl LedgerStore for PostgresStore {
                     insurance_part: to_fund,
                     reason: reason.to_string(),
                     at_ms,
+                    refund_id: refund_id.map(str::to_string),
                 };
                 if let Some(audit) = &audit {
                     append_audit_in(tx, &audit(&refunded)).await?;
@@ -568,6 +601,73 @@ impl LedgerStore for PostgresStore {
                 .map(Some)
             }
         )
+    }
+
+    fn refunds_of(
+        &self,
+        app_id: &str,
+        generation: u32,
+        order_id: &str,
+    ) -> StoreResult<Vec<RefundRecord>> {
+        read!(self, "list refunds", |c| {
+            Ok(c.rows(
+                &format!(
+                    "SELECT {REFUND_COLUMNS} FROM refunds
+                     WHERE app_id = $1 AND generation = $2 AND order_id = $3 ORDER BY at_ms, seq"
+                ),
+                &[&app_id, &i64::from(generation), &order_id],
+            )
+            .await?
+            .iter()
+            .map(refund_row)
+            .collect())
+        })
+    }
+
+    fn payments_between(
+        &self,
+        app_id: &str,
+        generation: u32,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> StoreResult<Vec<PaymentRecord>> {
+        read!(self, "list payments", |c| {
+            c.rows(
+                &format!(
+                    "SELECT {PAYMENT_COLUMNS} FROM payments
+                     WHERE app_id = $1 AND generation = $2 AND paid_at_ms >= $3 AND paid_at_ms < $4
+                     ORDER BY paid_at_ms, seq"
+                ),
+                &[&app_id, &i64::from(generation), &from_ms, &to_ms],
+            )
+            .await?
+            .iter()
+            .map(payment_row)
+            .collect()
+        })
+    }
+
+    fn refunds_between(
+        &self,
+        app_id: &str,
+        generation: u32,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> StoreResult<Vec<RefundRecord>> {
+        read!(self, "list refunds", |c| {
+            Ok(c.rows(
+                &format!(
+                    "SELECT {REFUND_COLUMNS} FROM refunds
+                     WHERE app_id = $1 AND generation = $2 AND at_ms >= $3 AND at_ms < $4
+                     ORDER BY at_ms, seq"
+                ),
+                &[&app_id, &i64::from(generation), &from_ms, &to_ms],
+            )
+            .await?
+            .iter()
+            .map(refund_row)
+            .collect())
+        })
     }
 
     fn wallet_history(&self, user: &str, limit: usize) -> StoreResult<Vec<WalletEntry>> {
@@ -793,6 +893,43 @@ pub(super) fn payment_row(r: &Row) -> PgResult<PaymentRecord> {
         refunded: r.get::<_, i64>(14) as u64,
         insurance_refunded: r.get::<_, i64>(15) as u64,
     })
+}
+
+/// The columns of a refund as [`refund_row`] reads them.
+const REFUND_COLUMNS: &str =
+    "tx_id, app_id, order_id, amount, wallet_part, insurance_part, reason, at_ms, refund_id";
+
+pub(super) fn refund_row(r: &Row) -> RefundRecord {
+    RefundRecord {
+        tx_id: r.get(0),
+        app_id: r.get(1),
+        order_id: r.get(2),
+        amount: r.get::<_, i64>(3) as u64,
+        wallet_part: r.get::<_, i64>(4) as u64,
+        insurance_part: r.get::<_, i64>(5) as u64,
+        reason: r.get(6),
+        at_ms: r.get(7),
+        refund_id: r.get(8),
+    }
+}
+
+/// The refund `refund_id` names in a mini-app's generation, if any.
+async fn refund_by_id_in(
+    c: &impl Db,
+    app_id: &str,
+    generation: i64,
+    refund_id: &str,
+) -> PgResult<Option<RefundRecord>> {
+    Ok(c.opt(
+        &format!(
+            "SELECT {REFUND_COLUMNS} FROM refunds
+             WHERE app_id = $1 AND generation = $2 AND refund_id = $3"
+        ),
+        &[&app_id, &generation, &refund_id],
+    )
+    .await?
+    .as_ref()
+    .map(refund_row))
 }
 
 async fn payment_in(

@@ -40,7 +40,8 @@ CREATE TABLE IF NOT EXISTS broadcasts (
     quota BIGINT NOT NULL,
     created_at_ms BIGINT NOT NULL,
     done BOOLEAN NOT NULL DEFAULT FALSE,
-    skipped BIGINT NOT NULL DEFAULT 0
+    skipped BIGINT NOT NULL DEFAULT 0,
+    link TEXT
 );
 CREATE TABLE IF NOT EXISTS broadcast_recipients (
     broadcast_id TEXT NOT NULL REFERENCES broadcasts (id),
@@ -63,6 +64,7 @@ CREATE TABLE IF NOT EXISTS inbox (
     sent_at_ms BIGINT NOT NULL,
     read BOOLEAN NOT NULL DEFAULT FALSE,
     broadcast_id TEXT,
+    link TEXT,
     UNIQUE (broadcast_id, user_id)
 );
 CREATE INDEX IF NOT EXISTS inbox_by_user ON inbox (user_id, sent_at_ms);
@@ -90,13 +92,20 @@ CREATE TABLE IF NOT EXISTS rate_windows (
 CREATE INDEX IF NOT EXISTS rate_windows_by_minute ON rate_windows (minute);
 ";
 
+/// From version 1: the page a message opens in its mini-app (a path and
+/// query).
+pub(super) const MIGRATE_TO_2: &str = "
+ALTER TABLE inbox ADD COLUMN IF NOT EXISTS link TEXT;
+ALTER TABLE broadcasts ADD COLUMN IF NOT EXISTS link TEXT;
+";
+
 /// Recipients delivered per transaction.
 const DELIVERY_CHUNK: usize = 100;
 
 /// `conversation.delivered` of a message set aside after its attempts.
 const SET_ASIDE: i64 = 2;
 
-pub(super) const INBOX_COLUMNS: &str = "id, user_id, app_id, app_name, publisher_name, kind, template_id, title, body, sent_at_ms, read";
+pub(super) const INBOX_COLUMNS: &str = "id, user_id, app_id, app_name, publisher_name, kind, template_id, title, body, sent_at_ms, read, link";
 
 pub(super) fn inbox_row(r: &Row) -> InboxMessage {
     InboxMessage {
@@ -111,6 +120,7 @@ pub(super) fn inbox_row(r: &Row) -> InboxMessage {
         body: r.get(8),
         sent_at_ms: r.get(9),
         read: r.get(10),
+        link: r.get(11),
     }
 }
 
@@ -130,8 +140,8 @@ struct Delivery<'a> {
 
 async fn insert_inbox(c: &impl Db, d: &Delivery<'_>) -> PgResult<()> {
     c.exec(
-        "INSERT INTO inbox (id, user_id, app_id, app_name, publisher_name, kind, template_id, title, body, month, sent_at_ms, broadcast_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        "INSERT INTO inbox (id, user_id, app_id, app_name, publisher_name, kind, template_id, title, body, month, sent_at_ms, broadcast_id, link)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         &[
             &d.id,
             &d.user,
@@ -145,6 +155,7 @@ async fn insert_inbox(c: &impl Db, d: &Delivery<'_>) -> PgResult<()> {
             &d.month,
             &d.at_ms,
             &d.broadcast,
+            &d.sender.link,
         ],
     )
     .await?;
@@ -277,9 +288,9 @@ impl MessagingStore for PostgresStore {
             IsolationLevel::Serializable,
             |tx| {
                 tx.exec(
-                "INSERT INTO broadcasts (id, app_id, app_name, publisher_name, title, body, month, quota, created_at_ms)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                &[&id, &sender.app_id, &sender.app_name, &sender.publisher_name, &title, &body, &month, &quota, &at_ms],
+                "INSERT INTO broadcasts (id, app_id, app_name, publisher_name, title, body, month, quota, created_at_ms, link)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                &[&id, &sender.app_id, &sender.app_name, &sender.publisher_name, &title, &body, &month, &quota, &at_ms, &sender.link],
             )
             .await?;
                 let under_quota =
@@ -314,7 +325,7 @@ impl MessagingStore for PostgresStore {
     ) -> StoreResult<BroadcastCount> {
         let b = read!(self, "read a broadcast", |c| {
             c.one(
-                "SELECT app_id, app_name, publisher_name, title, body, month, quota, created_at_ms, skipped
+                "SELECT app_id, app_name, publisher_name, title, body, month, quota, created_at_ms, skipped, link
                  FROM broadcasts WHERE id = $1",
                 &[&id],
             )
@@ -324,6 +335,7 @@ impl MessagingStore for PostgresStore {
             app_id: b.get(0),
             app_name: b.get(1),
             publisher_name: b.get(2),
+            link: b.get(9),
         };
         let (title, body, month): (String, String, String) = (b.get(3), b.get(4), b.get(5));
         let (quota, at_ms, skipped_at_start): (i64, i64, i64) = (b.get(6), b.get(7), b.get(8));
@@ -573,6 +585,18 @@ impl MessagingStore for PostgresStore {
             .iter()
             .map(inbox_row)
             .collect())
+        })
+    }
+
+    fn inbox_message(&self, user: &str, id: &str) -> StoreResult<Option<InboxMessage>> {
+        read!(self, "read a message", |c| {
+            Ok(c.opt(
+                &format!("SELECT {INBOX_COLUMNS} FROM inbox WHERE user_id = $1 AND id = $2"),
+                &[&user, &id],
+            )
+            .await?
+            .as_ref()
+            .map(inbox_row))
         })
     }
 

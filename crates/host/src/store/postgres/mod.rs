@@ -46,8 +46,9 @@
 //! `plaza_schema` holds the schema version. Opening takes a transaction-wide
 //! advisory lock (two nodes starting at once migrate once), refuses a
 //! version newer than [`SCHEMA_VERSION`], applies every concern's `SCHEMA`
-//! part (idempotent, `IF NOT EXISTS`) and the migrations above the stored
-//! version, and records the version.
+//! part (idempotent, `IF NOT EXISTS`), the migrations above the stored
+//! version, then the indexes on the columns they add ([`AFTER_MIGRATIONS`]),
+//! and records the version.
 //!
 //! # Adding a table
 //!
@@ -61,6 +62,7 @@
 //! bumps [`SCHEMA_VERSION`] and adds its statements to [`MIGRATIONS`].
 
 mod audit;
+mod backend;
 mod consent;
 mod identity;
 mod kv;
@@ -69,6 +71,7 @@ mod messaging;
 mod packages;
 mod privacy;
 mod secrets;
+mod settings;
 
 use crate::store::{StoreError, StoreResult};
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
@@ -82,7 +85,11 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::{IsolationLevel, NoTls, Row};
 
 /// 1: every table of SQLite's schema version 6.
-pub const SCHEMA_VERSION: i64 = 1;
+/// 2: SQLite's version 8: `app_settings` ([`settings::SCHEMA`]) and
+/// `openids` ([`backend::SCHEMA`]), new tables; messages carry the page they
+/// open (`inbox.link`, `broadcasts.link`), refunds the caller's refund id
+/// (`refunds.refund_id`, unique per mini-app and generation).
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// The tables of every store concern, applied at every open (idempotent).
 const SCHEMA_PARTS: &[&str] = &[
@@ -95,11 +102,20 @@ const SCHEMA_PARTS: &[&str] = &[
     messaging::SCHEMA,
     identity::SCHEMA,
     privacy::SCHEMA,
+    settings::SCHEMA,
+    backend::SCHEMA,
 ];
 
 /// Statements that bring a store from the version before each to it:
 /// `(version, sql)`, applied in order for each version above the stored one.
-const MIGRATIONS: &[(i64, &str)] = &[];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (2, messaging::MIGRATE_TO_2),
+    (2, ledger::MIGRATE_TO_2),
+];
+
+/// Statements applied after the migrations at every change of version:
+/// indexes on columns that migrations add (idempotent).
+const AFTER_MIGRATIONS: &[&str] = &[ledger::INDEXES_ON_ADDED_COLUMNS];
 
 /// The most connections one node keeps to the database.
 pub const DEFAULT_POOL_SIZE: usize = 16;
@@ -526,6 +542,7 @@ impl PostgresStore {
                         tx.batch_execute(sql).await?;
                     }
                 }
+                tx.batch_execute(&AFTER_MIGRATIONS.concat()).await?;
                 if found.is_some() {
                     tx.exec("UPDATE plaza_schema SET version = $1", &[&SCHEMA_VERSION])
                         .await?;

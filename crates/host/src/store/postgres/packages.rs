@@ -44,6 +44,7 @@ const ERASED_AT_RELEASE: &[&str] = &[
     "UPDATE broadcasts SET done = TRUE WHERE app_id = $1",
     "DELETE FROM login_codes WHERE app_id = $1",
     "DELETE FROM app_secrets WHERE app_id = $1",
+    "DELETE FROM app_settings WHERE app_id = $1",
 ];
 
 /// A package's assets section, empty when it has none.

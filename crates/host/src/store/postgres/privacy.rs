@@ -7,7 +7,7 @@ use super::ledger::{PAYMENT_COLUMNS, payment_row};
 use super::messaging::{INBOX_COLUMNS, inbox_row};
 use super::{Db, PgResult, PostgresStore, read, transaction};
 use crate::store::{
-    AccessCount, ConsentRecord, Erased, FollowRecord, LoginCodeInfo, PrivacyStore, RefundRecord,
+    AccessCount, ConsentRecord, Erased, FollowRecord, LoginCodeInfo, PrivacyStore,
     StoreResult, StoredValue, SubscriptionRecord, UserMessageRecord, UserRecords,
 };
 use tokio_postgres::IsolationLevel;
@@ -231,7 +231,7 @@ impl PrivacyStore for PostgresStore {
                 let refunds = tx
                 .rows(
                     "SELECT r.tx_id, r.app_id, r.order_id, r.amount, r.wallet_part, r.insurance_part,
-                            r.reason, r.at_ms
+                            r.reason, r.at_ms, r.refund_id
                      FROM refunds r JOIN payments p
                          ON p.app_id = r.app_id AND p.generation = r.generation AND p.order_id = r.order_id
                      WHERE p.user_id = $1 AND ($2::TEXT IS NULL OR p.app_id = $2) ORDER BY r.at_ms, r.tx_id",
@@ -239,16 +239,7 @@ impl PrivacyStore for PostgresStore {
                 )
                 .await?
                 .iter()
-                .map(|r| RefundRecord {
-                    tx_id: r.get(0),
-                    app_id: r.get(1),
-                    order_id: r.get(2),
-                    amount: r.get::<_, i64>(3) as u64,
-                    wallet_part: r.get::<_, i64>(4) as u64,
-                    insurance_part: r.get::<_, i64>(5) as u64,
-                    reason: r.get(6),
-                    at_ms: r.get(7),
-                })
+                .map(super::ledger::refund_row)
                 .collect();
                 Ok(UserRecords {
                     storage,

@@ -93,8 +93,27 @@ CREATE TABLE IF NOT EXISTS refunds (
     wallet_part INTEGER NOT NULL,
     insurance_part INTEGER NOT NULL,
     reason TEXT NOT NULL,
-    at_ms INTEGER NOT NULL
+    at_ms INTEGER NOT NULL,
+    refund_id TEXT
 );
+";
+
+/// Columns added to the ledger's tables of earlier schemas, as
+/// [`messaging::ADDED_COLUMNS`](super::messaging::ADDED_COLUMNS).
+pub(super) const ADDED_COLUMNS: &[(i64, &str, &str, &str)] = &[
+    // 8: the caller's id of a refund, which makes it idempotent.
+    (8, "refunds", "refund_id", "TEXT"),
+];
+
+/// Indexes on columns added by migrations, made once the columns exist: one
+/// refund per refund id of a mini-app's generation; an order's refunds, and
+/// a day's payments and refunds, for the publisher API.
+pub(super) const INDEXES_ON_ADDED_COLUMNS: &str = "
+CREATE UNIQUE INDEX IF NOT EXISTS refunds_by_refund_id ON refunds (app_id, generation, refund_id)
+    WHERE refund_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS refunds_by_order ON refunds (app_id, generation, order_id);
+CREATE INDEX IF NOT EXISTS refunds_by_time ON refunds (app_id, generation, at_ms);
+CREATE INDEX IF NOT EXISTS payments_by_time ON payments (app_id, generation, paid_at_ms);
 ";
 
 /// From version 5, where a payment's key was (mini-app, order id): the old
@@ -363,7 +382,17 @@ impl LedgerStore for SqliteStore {
         );
         let (amount, reason, at_ms) = (cmd.amount, cmd.reason.as_str(), cmd.at_ms);
         let generation = cmd.generation;
+        let refund_id = cmd.refund_id.as_deref();
         self.write("commit a refund", |c| {
+            if let Some(id) = refund_id
+                && let Some(first) = refund_by_id_in(c, app_id, generation, id)?
+            {
+                return Ok(if first.order_id == order_id && first.amount == amount {
+                    RefundResult::Repeated(first)
+                } else {
+                    RefundResult::RefundIdConflict(first)
+                });
+            }
             let Some(p) = payment_in(c, app_id, generation, order_id)?.filter(|p| p.user == user)
             else {
                 return Ok(RefundResult::NotFound);
@@ -432,9 +461,9 @@ impl LedgerStore for SqliteStore {
             )
             .map_err(db("record a refund"))?;
             c.execute(
-                "INSERT INTO refunds (tx_id, app_id, order_id, amount, wallet_part, insurance_part, reason, at_ms, generation)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                params![tx_id, app_id, order_id, amount as i64, to_wallet as i64, to_fund as i64, reason, at_ms, generation],
+                "INSERT INTO refunds (tx_id, app_id, order_id, amount, wallet_part, insurance_part, reason, at_ms, generation, refund_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                params![tx_id, app_id, order_id, amount as i64, to_wallet as i64, to_fund as i64, reason, at_ms, generation, refund_id],
             )
             .map_err(db("record a refund"))?;
             let refunded = RefundRecord {
@@ -446,6 +475,7 @@ impl LedgerStore for SqliteStore {
                 insurance_part: to_fund,
                 reason: reason.to_string(),
                 at_ms,
+                refund_id: refund_id.map(str::to_string),
             };
             if let Some(audit) = audit {
                 append_audit_in(c, &audit(&refunded))?;
@@ -528,6 +558,64 @@ impl LedgerStore for SqliteStore {
         rows.collect::<Result<Vec<_>, _>>()
             .map(Some)
             .map_err(db("list payments"))
+    }
+
+    fn refunds_of(
+        &self,
+        app_id: &str,
+        generation: u32,
+        order_id: &str,
+    ) -> StoreResult<Vec<RefundRecord>> {
+        rows_of(
+            &self.read(),
+            &format!(
+                "SELECT {REFUND_COLUMNS} FROM refunds
+                 WHERE app_id = ?1 AND generation = ?2 AND order_id = ?3 ORDER BY at_ms, rowid"
+            ),
+            params![app_id, generation, order_id],
+            refund_row,
+            "list refunds",
+        )
+    }
+
+    fn payments_between(
+        &self,
+        app_id: &str,
+        generation: u32,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> StoreResult<Vec<PaymentRecord>> {
+        rows_of(
+            &self.read(),
+            &format!(
+                "SELECT {PAYMENT_COLUMNS} FROM payments
+                 WHERE app_id = ?1 AND generation = ?2 AND paid_at_ms >= ?3 AND paid_at_ms < ?4
+                 ORDER BY paid_at_ms, seq"
+            ),
+            params![app_id, generation, from_ms, to_ms],
+            payment_row,
+            "list payments",
+        )
+    }
+
+    fn refunds_between(
+        &self,
+        app_id: &str,
+        generation: u32,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> StoreResult<Vec<RefundRecord>> {
+        rows_of(
+            &self.read(),
+            &format!(
+                "SELECT {REFUND_COLUMNS} FROM refunds
+                 WHERE app_id = ?1 AND generation = ?2 AND at_ms >= ?3 AND at_ms < ?4
+                 ORDER BY at_ms, rowid"
+            ),
+            params![app_id, generation, from_ms, to_ms],
+            refund_row,
+            "list refunds",
+        )
     }
 
     fn wallet_history(&self, user: &str, limit: usize) -> StoreResult<Vec<WalletEntry>> {
@@ -751,6 +839,52 @@ fn payment_in(
     .map_err(db("read a payment"))
 }
 
+/// Every row `sql` selects with `params`, each read by `row`.
+fn rows_of<T>(
+    c: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+    row: fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    operation: &'static str,
+) -> StoreResult<Vec<T>> {
+    let mut stmt = c.prepare_cached(sql).map_err(db(operation))?;
+    let rows = stmt.query_map(params, row).map_err(db(operation))?;
+    rows.collect::<Result<Vec<_>, _>>().map_err(db(operation))
+}
+
+const REFUND_COLUMNS: &str =
+    "tx_id, app_id, order_id, amount, wallet_part, insurance_part, reason, at_ms, refund_id";
+
+pub(super) fn refund_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RefundRecord> {
+    Ok(RefundRecord {
+        tx_id: r.get(0)?,
+        app_id: r.get(1)?,
+        order_id: r.get(2)?,
+        amount: r.get::<_, i64>(3)? as u64,
+        wallet_part: r.get::<_, i64>(4)? as u64,
+        insurance_part: r.get::<_, i64>(5)? as u64,
+        reason: r.get(6)?,
+        at_ms: r.get(7)?,
+        refund_id: r.get(8)?,
+    })
+}
+
+fn refund_by_id_in(
+    c: &rusqlite::Connection,
+    app_id: &str,
+    generation: u32,
+    refund_id: &str,
+) -> StoreResult<Option<RefundRecord>> {
+    c.prepare_cached(&format!(
+        "SELECT {REFUND_COLUMNS} FROM refunds WHERE app_id = ?1 AND generation = ?2 AND refund_id = ?3"
+    ))
+    .and_then(|mut s| {
+        s.query_row(params![app_id, generation, refund_id], refund_row)
+            .optional()
+    })
+    .map_err(db("read a refund"))
+}
+
 fn insurance_used_in(c: &rusqlite::Connection, user: &str, year: i32) -> StoreResult<u64> {
     c.prepare_cached(
         "SELECT COALESCE(SUM(insurance_part - insurance_refunded), 0) FROM payments
@@ -863,6 +997,7 @@ mod tests {
             amount: 1,
             reason: "r".into(),
             at_ms: 2,
+            refund_id: None,
         };
         // One fen: the wallet's share of 1 is 0.3, rounded down: the fund's.
         let RefundResult::Refunded(r) = store.refund(&refund("r1")).unwrap() else {
@@ -1063,6 +1198,7 @@ mod tests {
                             amount: 400,
                             reason: "r".into(),
                             at_ms: 2,
+                            refund_id: None,
                         })
                         .unwrap()
                 })

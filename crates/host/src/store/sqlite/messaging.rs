@@ -37,7 +37,8 @@ CREATE TABLE IF NOT EXISTS broadcasts (
     quota INTEGER NOT NULL,
     created_at_ms INTEGER NOT NULL,
     done INTEGER NOT NULL DEFAULT 0,
-    skipped INTEGER NOT NULL DEFAULT 0
+    skipped INTEGER NOT NULL DEFAULT 0,
+    link TEXT
 );
 CREATE TABLE IF NOT EXISTS broadcast_recipients (
     broadcast_id TEXT NOT NULL REFERENCES broadcasts (id),
@@ -59,6 +60,7 @@ CREATE TABLE IF NOT EXISTS inbox (
     sent_at_ms INTEGER NOT NULL,
     read INTEGER NOT NULL DEFAULT 0,
     broadcast_id TEXT,
+    link TEXT,
     UNIQUE (broadcast_id, user_id)
 );
 CREATE INDEX IF NOT EXISTS inbox_by_user ON inbox (user_id, sent_at_ms);
@@ -92,6 +94,9 @@ pub(super) const ADDED_COLUMNS: &[(i64, &str, &str, &str)] = &[
     // 5: the followers a broadcast skipped at its start (counted, not a
     // row each).
     (5, "broadcasts", "skipped", "INTEGER NOT NULL DEFAULT 0"),
+    // 8: the page a message opens in its mini-app (a path and query).
+    (8, "inbox", "link", "TEXT"),
+    (8, "broadcasts", "link", "TEXT"),
 ];
 
 /// Recipients delivered per transaction: each transaction holds the write
@@ -101,7 +106,7 @@ const DELIVERY_CHUNK: usize = 100;
 /// `conversation.delivered` of a message set aside after failed attempts.
 const SET_ASIDE: i64 = 2;
 
-pub(super) const INBOX_COLUMNS: &str = "id, user_id, app_id, app_name, publisher_name, kind, template_id, title, body, sent_at_ms, read";
+pub(super) const INBOX_COLUMNS: &str = "id, user_id, app_id, app_name, publisher_name, kind, template_id, title, body, sent_at_ms, read, link";
 
 pub(super) fn inbox_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<InboxMessage> {
     Ok(InboxMessage {
@@ -116,6 +121,7 @@ pub(super) fn inbox_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<InboxMessage>
         body: r.get(8)?,
         sent_at_ms: r.get(9)?,
         read: r.get::<_, i64>(10)? != 0,
+        link: r.get(11)?,
     })
 }
 
@@ -134,8 +140,8 @@ fn insert_inbox(
     broadcast: Option<&str>,
 ) -> StoreResult<()> {
     c.prepare_cached(
-        "INSERT INTO inbox (id, user_id, app_id, app_name, publisher_name, kind, template_id, title, body, month, sent_at_ms, broadcast_id)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        "INSERT INTO inbox (id, user_id, app_id, app_name, publisher_name, kind, template_id, title, body, month, sent_at_ms, broadcast_id, link)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
     )
     .and_then(|mut s| {
         s.execute(params![
@@ -150,7 +156,8 @@ fn insert_inbox(
             body,
             month,
             at_ms,
-            broadcast
+            broadcast,
+            sender.link
         ])
     })
     .map_err(db("deliver a message"))?;
@@ -173,21 +180,33 @@ impl SqliteStore {
             i64,
             i64,
             i64,
+            Option<String>,
         );
         let b: Broadcast = self
             .read()
             .query_row(
-                "SELECT app_id, app_name, publisher_name, title, body, month, quota, created_at_ms, skipped FROM broadcasts WHERE id = ?1",
+                "SELECT app_id, app_name, publisher_name, title, body, month, quota, created_at_ms, skipped, link FROM broadcasts WHERE id = ?1",
                 [id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?, r.get(9)?)),
             )
             .map_err(db("read a broadcast"))?;
-        let (app_id, app_name, publisher_name, title, body, month, quota, at_ms, skipped_at_start) =
-            b;
+        let (
+            app_id,
+            app_name,
+            publisher_name,
+            title,
+            body,
+            month,
+            quota,
+            at_ms,
+            skipped_at_start,
+            link,
+        ) = b;
         let sender = Sender {
             app_id: app_id.clone(),
             app_name,
             publisher_name,
+            link,
         };
         let pending: Vec<String> = {
             let c = self.read();
@@ -385,9 +404,9 @@ impl MessagingStore for SqliteStore {
             let mut c = self.conn();
             let tx = c.transaction().map_err(db("begin a broadcast"))?;
             tx.execute(
-                "INSERT INTO broadcasts (id, app_id, app_name, publisher_name, title, body, month, quota, created_at_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                params![id, sender.app_id, sender.app_name, sender.publisher_name, title, body, month, quota, at_ms],
+                "INSERT INTO broadcasts (id, app_id, app_name, publisher_name, title, body, month, quota, created_at_ms, link)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                params![id, sender.app_id, sender.app_name, sender.publisher_name, title, body, month, quota, at_ms, sender.link],
             )
             .map_err(db("record a broadcast"))?;
             // Followers over the quota get no row: only their number.
@@ -586,6 +605,15 @@ impl MessagingStore for SqliteStore {
         )
     }
 
+    fn inbox_message(&self, user: &str, id: &str) -> StoreResult<Option<InboxMessage>> {
+        self.read_point()
+            .prepare_cached(&format!(
+                "SELECT {INBOX_COLUMNS} FROM inbox WHERE user_id = ?1 AND id = ?2"
+            ))
+            .and_then(|mut s| s.query_row(params![user, id], inbox_row).optional())
+            .map_err(db("read a message"))
+    }
+
     fn mark_read(&self, user: &str, id: &str) -> StoreResult<bool> {
         let n = self
             .conn()
@@ -607,6 +635,7 @@ mod tests {
             app_id: "cn.city".into(),
             app_name: "City".into(),
             publisher_name: "City Hall".into(),
+            link: None,
         }
     }
 

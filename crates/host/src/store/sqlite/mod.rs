@@ -2,6 +2,7 @@
 //! by concurrent writers (group commit), a second connection for reads.
 
 mod audit;
+mod backend;
 mod consent;
 mod identity;
 mod kv;
@@ -10,6 +11,7 @@ mod messaging;
 mod packages;
 mod privacy;
 mod secrets;
+mod settings;
 
 use crate::store::{StoreError, StoreResult};
 use rusqlite::{Connection, OptionalExtension};
@@ -33,9 +35,15 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 /// outcome) for privacy reports, kept by a trigger and built from the log
 /// ([`privacy::MIGRATE_TO_6`]); `identity_epochs` moves on with each erasure
 /// of a mini-app's data about a user.
-/// 7: `rate_windows` counts messages per minute in the store (a new table:
-/// nothing to migrate), so hosts sharing a store share the limits.
-const SCHEMA_VERSION: i64 = 7;
+/// 7: `app_settings` keeps mini-apps' settings ([`settings::SCHEMA`]), a
+/// new table made at open.
+/// 8: messages carry the page they open (`inbox.link`, `broadcasts.link`),
+/// refunds the caller's refund id (`refunds.refund_id`, unique per
+/// mini-app and generation), and `openids` keeps the openids given out for
+/// the publisher API ([`backend::SCHEMA`]). `rate_windows` counts messages
+/// and publisher API calls per minute in the store, so hosts sharing a
+/// store share the limits (a new table made at open: nothing to migrate).
+const SCHEMA_VERSION: i64 = 8;
 
 /// The tables of every store concern. Each part is idempotent (`IF NOT
 /// EXISTS`) and applied at every open, so a capability adds its tables by
@@ -51,6 +59,8 @@ const SCHEMA_PARTS: &[&str] = &[
     messaging::SCHEMA,
     identity::SCHEMA,
     privacy::SCHEMA,
+    settings::SCHEMA,
+    backend::SCHEMA,
 ];
 
 /// From version 1: sizes count the per-key overhead, and `kv_usage` is
@@ -377,7 +387,9 @@ impl SqliteStore {
             before.push_str(MIGRATE_TO_3_BEFORE);
             migration.push_str(MIGRATE_TO_3_AFTER);
         }
-        for (since, table, column, definition) in messaging::ADDED_COLUMNS {
+        for (since, table, column, definition) in
+            messaging::ADDED_COLUMNS.iter().chain(ledger::ADDED_COLUMNS)
+        {
             if version < *since {
                 let (has_table, has_column): (bool, bool) = conn
                     .query_row(
@@ -410,8 +422,9 @@ impl SqliteStore {
             migration.push_str(packages::MIGRATE_TO_6);
             migration.push_str(privacy::MIGRATE_TO_6);
         }
+        let indexes = ledger::INDEXES_ON_ADDED_COLUMNS;
         conn.execute_batch(&format!(
-            "BEGIN IMMEDIATE; {before} {schema} {migration} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+            "BEGIN IMMEDIATE; {before} {schema} {migration} {indexes} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
         ))
         .map_err(open_err)?;
         Ok(SqliteStore {
@@ -1081,6 +1094,75 @@ mod tests {
             ]
         );
         assert_eq!(s.identity_epoch("u", "a").unwrap(), 0);
+    }
+
+    #[test]
+    fn a_version_6_store_gets_links_refund_ids_and_openids() {
+        use crate::store::{
+            LedgerStore, MessagingStore, OpenidStore, RefundCommand, RefundResult, Sender,
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v6.db");
+        {
+            // A store of this version, stripped back to version 6.
+            let s = SqliteStore::open(&path).unwrap();
+            s.top_up("t0", "ann", 1_000, "CNY", 0).unwrap();
+            let pay = crate::store::conformance::pay_cmd("p1", "ann", "o1", 1_000, 1);
+            s.pay(&pay, &|_| "sig".into()).unwrap();
+            let sender = Sender {
+                app_id: pay.app_id.clone(),
+                app_name: "Clinic".into(),
+                publisher_name: "Clinic".into(),
+                link: None,
+            };
+            s.deliver_message(
+                "m1",
+                "ann",
+                &sender,
+                "conversation",
+                "Reply",
+                "b",
+                "1970-01",
+                2,
+            )
+            .unwrap();
+            s.conn()
+                .execute_batch(
+                    "DROP INDEX refunds_by_refund_id; DROP INDEX refunds_by_order;
+                     DROP INDEX refunds_by_time; DROP INDEX payments_by_time;
+                     ALTER TABLE refunds DROP COLUMN refund_id;
+                     ALTER TABLE inbox DROP COLUMN link; ALTER TABLE broadcasts DROP COLUMN link;
+                     DROP TABLE openids; PRAGMA user_version = 6;",
+                )
+                .unwrap();
+        }
+        let s = SqliteStore::open(&path).unwrap();
+        let app = crate::store::conformance::APP;
+        assert_eq!(s.inbox_message("ann", "m1").unwrap().unwrap().link, None);
+        s.remember_openid(app, 0, "oid", "ann", 3).unwrap();
+        assert_eq!(
+            s.openid_user(app, 0, "oid").unwrap().as_deref(),
+            Some("ann")
+        );
+        let refund = RefundCommand {
+            tx_id: "r1".into(),
+            app_id: app.into(),
+            generation: 0,
+            user: "ann".into(),
+            order_id: "o1".into(),
+            amount: 100,
+            reason: "r".into(),
+            at_ms: 4,
+            refund_id: Some("rf-1".into()),
+        };
+        let RefundResult::Refunded(first) = s.refund(&refund).unwrap() else {
+            panic!("not refunded");
+        };
+        let retry = RefundCommand {
+            tx_id: "r2".into(),
+            ..refund
+        };
+        assert_eq!(s.refund(&retry).unwrap(), RefundResult::Repeated(first));
     }
 
     #[test]

@@ -19,7 +19,8 @@
 //! - `/pay-usd` (order): 100 in USD; `/pay-mismatch` (order): amount 100,
 //!   items adding up to 90;
 //! - `/pay-then-trap` (order, amount): pays, then panics;
-//! - `/refund` (order, amount); `/query` (order); `/history` (limit, cursor);
+//! - `/refund` (order, amount, and a `refund_id` to refund once for it:
+//!   `refunds.refund`); `/query` (order); `/history` (limit, cursor);
 //! - `/pay-loop` (order, amount, times): asks `times` times (default 5) to
 //!   pay the order, then once for the order `<order>-2`, stopping at the
 //!   first `paid`; the fields `try 1`, `try 2`, ... and `other` show each
@@ -157,7 +158,10 @@ impl App for Cashier {
                 let _ = payment::request(&request(&order, n("amount"), "CNY", "Service", vec![item("Service", n("amount"), false)]));
                 panic!("cashier trapped after paying on purpose");
             }
-            "/refund" => match payment::refund(&order, n("amount"), "test refund") {
+            "/refund" => match match q("refund_id").as_str() {
+                "" => payment::refund(&order, n("amount"), "test refund"),
+                id => payment::refund_once(&order, id, n("amount"), "test refund"),
+            } {
                 Ok(r) => page
                     .field("outcome", "refunded")
                     .field("transaction", r.transaction_id.as_str())

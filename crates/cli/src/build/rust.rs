@@ -1,4 +1,4 @@
-//! `plaza build`: compile a Rust mini-app for wasm32-wasip2.
+//! `plaza build` for a Rust mini-app: cargo, for wasm32-wasip2.
 
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};

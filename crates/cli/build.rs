@@ -1,0 +1,41 @@
+//! Embeds the WIT contract (`host-api/wit`) and the WASI HTTP interfaces
+//! (`host-api/wasi-http`) in the `plaza` binary: `plaza build` writes them,
+//! with the world a mini-app's manifest makes, beside a JavaScript,
+//! TypeScript or Python mini-app. Every `.wit` file of those folders is taken,
+//! so a new interface file needs no change here.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+fn main() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../host-api");
+    let mut out = String::new();
+    for (name, folder) in [("PLAZA_HOST_WIT", "wit"), ("WASI_HTTP_WIT", "wasi-http")] {
+        let dir = root.join(folder);
+        println!("cargo:rerun-if-changed={}", dir.display());
+        let mut files: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()))
+            .map(|e| e.expect("a folder entry").path())
+            .filter(|p| p.extension().is_some_and(|e| e == "wit"))
+            .collect();
+        files.sort();
+        writeln!(out, "pub const {name}: &[(&str, &str)] = &[").unwrap();
+        for path in files {
+            let path = path.canonicalize().expect("a WIT file's path");
+            println!("cargo:rerun-if-changed={}", path.display());
+            let file = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .expect("a file name");
+            writeln!(
+                out,
+                "    ({file:?}, include_str!({:?})),",
+                path.display().to_string()
+            )
+            .unwrap();
+        }
+        writeln!(out, "];").unwrap();
+    }
+    let target = Path::new(&std::env::var("OUT_DIR").expect("OUT_DIR")).join("contract.rs");
+    std::fs::write(target, out).expect("writing contract.rs");
+}

@@ -1,0 +1,264 @@
+//! The publisher API over real HTTP: the hospital's back-end signs in with
+//! the app secret the operator got at install, finds the day's deposits,
+//! messages the patient by openid, refunds a deposit idempotently; a token
+//! of another mini-app, an expired one and a forged one reach nothing.
+
+mod support;
+
+use plaza_host::clock::{Clock, ManualClock};
+use plaza_host::package::Package;
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::time::Duration;
+use support::*;
+
+const OTHER: &str = "cn.hz.other-clinic";
+
+/// A back-end: an HTTP client with its access token.
+fn backend(server: &TestServer, app_id: &str, secret: &str) -> Phone {
+    let anon = Phone::new(&server.base, "");
+    let (s, v) = anon.post(
+        "/v1/publisher/token",
+        json!({"app_id": app_id, "secret": secret}),
+    );
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["expires_in"], 7200);
+    Phone::new(&server.base, v["access_token"].as_str().unwrap())
+}
+
+/// The hospital, and the same component unsigned under another app id
+/// (developer mode); li-na booked and paid her deposit. The two app secrets.
+fn hospital_with_a_paid_deposit(clock: &ManualClock) -> (TestServer, String, String) {
+    let clock = clock.clone();
+    let server = TestServer::start_with_host(
+        |c| c.developer_mode = true,
+        move |h| h.clock(Arc::new(clock)),
+    );
+    let installed = server.install_hospital();
+    let secret = installed["app_secret"].as_str().unwrap().to_string();
+    let f = plaza_test_programs::HOSPITAL;
+    let manifest = f
+        .manifest_text()
+        .replacen(
+            &format!("id = \"{HOSPITAL}\""),
+            &format!("id = \"{OTHER}\""),
+            1,
+        )
+        .replacen(
+            "id = \"cn.hz.hospitals.maternity\"",
+            "id = \"cn.hz.hospitals.other\"",
+            1,
+        );
+    let pkg = Package::new(&manifest, f.component_bytes()).unwrap();
+    let (s, v) = server
+        .operator()
+        .send_bytes("/v1/admin/packages", &pkg.to_bytes());
+    assert_eq!(s, 200, "{v}");
+    let other_secret = v["app_secret"].as_str().unwrap().to_string();
+    server.citizen("li-na", 100_000);
+    let phone = server.phone("li-na");
+    book(&phone, yes);
+    let (paid, _) = phone.drive(json!({"tap": "deposit:B0001"}), yes);
+    assert_eq!(paid["title"], "Deposit", "{paid}");
+    (server, secret, other_secret)
+}
+
+fn today(clock: &ManualClock) -> String {
+    let (y, m, d) = plaza_host::clock::civil_date(clock.now_ms(), 480);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+#[test]
+fn the_hospitals_back_end_finds_messages_and_refunds_only_its_own_patients() {
+    let clock = ManualClock::new(1_795_000_000_000);
+    let (server, secret, other_secret) = hospital_with_a_paid_deposit(&clock);
+    let anon = Phone::new(&server.base, "");
+
+    // A wrong secret gets no token; no token or a forged one reaches nothing.
+    let (s, v) = anon.post(
+        "/v1/publisher/token",
+        json!({"app_id": HOSPITAL, "secret": other_secret}),
+    );
+    assert_eq!(
+        (s, v["error"]["kind"].as_str()),
+        (401, Some("wrong-secret")),
+        "{v}"
+    );
+    let day = format!("/v1/publisher/payments?day={}", today(&clock));
+    let (s, v) = anon.get(&day);
+    assert_eq!(
+        (s, v["error"]["kind"].as_str()),
+        (401, Some("missing-token")),
+        "{v}"
+    );
+    let (s, v) = Phone::new(&server.base, "1.0.abc.def.cn.hz.maternity").get(&day);
+    assert_eq!(
+        (s, v["error"]["kind"].as_str()),
+        (401, Some("invalid-token")),
+        "{v}"
+    );
+
+    // The day's statement: the deposit, with the payer's openid.
+    let api = backend(&server, HOSPITAL, &secret);
+    let (s, v) = api.get(&day);
+    assert_eq!(s, 200, "{v}");
+    let payments = v["payments"].as_array().unwrap();
+    assert_eq!(payments.len(), 1, "{v}");
+    let order = payments[0]["order_id"].as_str().unwrap().to_string();
+    let openid = payments[0]["openid"].as_str().unwrap().to_string();
+    let (s, one) = api.get(&format!("/v1/publisher/payments/{order}"));
+    assert_eq!(s, 200, "{one}");
+    assert_eq!(one["openid"], openid.as_str());
+    let amount = one["amount"].as_u64().unwrap();
+
+    // Another mini-app's back-end finds neither the patient nor the order.
+    let other = backend(&server, OTHER, &other_secret);
+    let (s, v) = other.get(&format!("/v1/publisher/payments/{order}"));
+    assert_eq!(
+        (s, v["error"]["kind"].as_str()),
+        (404, Some("not-found")),
+        "{v}"
+    );
+    let (s, v) = other.post(
+        "/v1/publisher/messages",
+        json!({"openid": openid, "template": "doctor-ready",
+               "fields": {"doctor": "Dr. Chen Li", "room": "3"}}),
+    );
+    assert_eq!(
+        (s, v["error"]["kind"].as_str()),
+        (404, Some("not-found")),
+        "{v}"
+    );
+    let (s, v) = other.post(
+        "/v1/publisher/refunds",
+        json!({"order_id": order, "refund_id": "x-1", "amount": 1}),
+    );
+    assert_eq!(
+        (s, v["error"]["kind"].as_str()),
+        (404, Some("not-found")),
+        "{v}"
+    );
+
+    // The reminder's acceptance was used at booking; "doctor ready" is
+    // left once: of two racing messages, one is sent.
+    let (s, v) = api.post(
+        "/v1/publisher/messages",
+        json!({"openid": openid, "template": "appointment-reminder",
+               "fields": {"doctor": "Dr. Chen Li", "time": "tomorrow 09:00"}}),
+    );
+    assert_eq!(
+        (s, v["error"]["kind"].as_str()),
+        (403, Some("refused")),
+        "{v}"
+    );
+    let racers: Vec<_> = (0..2)
+        .map(|_| {
+            let base = api.base.clone();
+            let token = api.token.clone();
+            let openid = openid.clone();
+            std::thread::spawn(move || {
+                Phone::new(&base, &token).post(
+                    "/v1/publisher/messages",
+                    json!({"openid": openid, "template": "doctor-ready",
+                           "fields": {"doctor": "Dr. Chen Li", "room": "3"},
+                           "link": "/bookings"}),
+                )
+            })
+        })
+        .collect();
+    let mut statuses: Vec<u16> = racers.into_iter().map(|r| r.join().unwrap().0).collect();
+    statuses.sort();
+    assert_eq!(statuses, [200, 403]);
+    let (s, inbox) = server.phone("li-na").get("/v1/me/inbox");
+    assert_eq!(s, 200);
+    let ready: Vec<&Value> = inbox["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["template_id"] == "doctor-ready")
+        .collect();
+    assert_eq!(ready.len(), 1, "{inbox}");
+    assert_eq!(ready[0]["link"], "/bookings");
+    // The phone opens it: the hospital at the patient's bookings.
+    let li_na = server.phone("li-na");
+    let (s, opened) = li_na.post(
+        &format!("/v1/me/inbox/{}/open", ready[0]["id"].as_str().unwrap()),
+        json!({}),
+    );
+    assert_eq!(s, 200, "{opened}");
+    assert_eq!(opened["app_id"], HOSPITAL);
+    assert_eq!(opened["page"]["title"], "My bookings", "{opened}");
+    let (s, v) = server.phone("wang-fang").post(
+        &format!("/v1/me/inbox/{}/open", ready[0]["id"].as_str().unwrap()),
+        json!({}),
+    );
+    assert_eq!(
+        (s, v["error"]["kind"].as_str()),
+        (404, Some("not-found")),
+        "{v}"
+    );
+
+    // A refund id retried answers the first refund; one refund moved.
+    let before = server.phone("li-na").balance();
+    let refund = json!({"order_id": order, "refund_id": "cancel-B0001", "amount": amount, "reason": "clinic closed"});
+    let (s, first) = api.post("/v1/publisher/refunds", refund.clone());
+    assert_eq!(s, 200, "{first}");
+    let (s, again) = api.post("/v1/publisher/refunds", refund);
+    assert_eq!(s, 200, "{again}");
+    assert_eq!(first, again);
+    let after = server.phone("li-na").balance();
+    assert_eq!(after - before, first["wallet_part"].as_u64().unwrap());
+    let (_, one) = api.get(&format!("/v1/publisher/payments/{order}"));
+    assert_eq!(one["refunds"].as_array().unwrap().len(), 1, "{one}");
+    server.ledger_is_clean();
+
+    // Two hours on, the token has expired.
+    clock.advance(Duration::from_secs(2 * 60 * 60));
+    let (s, v) = api.get(&day);
+    assert_eq!(
+        (s, v["error"]["kind"].as_str()),
+        (401, Some("expired-token")),
+        "{v}"
+    );
+}
+
+#[test]
+fn the_back_end_exchanges_a_login_code_and_replies_within_48_hours() {
+    let clock = ManualClock::new(1_795_000_000_000);
+    let (server, secret, _) = hospital_with_a_paid_deposit(&clock);
+    let api = backend(&server, HOSPITAL, &secret);
+    let (s, v) = api.post("/v1/publisher/login", json!({"code": "not-a-code"}));
+    assert_eq!(
+        (s, v["error"]["kind"].as_str()),
+        (400, Some("bad-login-code")),
+        "{v}"
+    );
+    let (_, v) = api.get(&format!("/v1/publisher/payments?day={}", today(&clock)));
+    let openid = v["payments"][0]["openid"].as_str().unwrap().to_string();
+
+    // The patient writes from the inbox; the back-end replies in time.
+    let (s, v) = api.post(
+        "/v1/publisher/replies",
+        json!({"openid": openid, "text": "Hello"}),
+    );
+    assert_eq!(
+        (s, v["error"]["kind"].as_str()),
+        (403, Some("refused")),
+        "{v}"
+    );
+    server
+        .host
+        .write_to_app("citizen-app:li-na", HOSPITAL, "Is parking free?")
+        .unwrap();
+    let (s, v) = api.post(
+        "/v1/publisher/replies",
+        json!({"openid": openid, "text": "Yes"}),
+    );
+    assert_eq!(s, 200, "{v}");
+    let (s, v) = api.post(
+        "/v1/publisher/broadcasts",
+        json!({"title": "News", "text": "New wing"}),
+    );
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["skipped"], 0);
+}
