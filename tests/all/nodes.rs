@@ -450,6 +450,43 @@ async fn a_package_removed_through_one_node_is_gone_from_the_next_session_on_ano
     drop(owner);
 }
 
+/// A mini-app's back-end calling the publisher API through two nodes has
+/// one allowance a minute between them, not one per node.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_back_ends_call_limit_is_shared_by_nodes() {
+    use crate::support::*;
+    use plaza_test_programs::FUZZ_CALLER;
+    let (owner, nodes) = postgres_nodes_with(2, |c| c.backend_calls_per_minute(4));
+    let (a, b) = (&nodes[0], &nodes[1]);
+    let report = install(a, &FUZZ_CALLER).await;
+    let (app, secret) = (report.app_id, report.app_secret.unwrap());
+    // A token on each node (two calls), then one query on each (four).
+    let api = |node: &TestHost| {
+        let token = node.host.access_token(&app, &secret).unwrap();
+        node.host.publisher_api(&token.access_token).unwrap()
+    };
+    let (on_a, on_b) = (api(a), api(b));
+    let not_found = |r: plaza_host::Result<_>| matches!(r, Err(plaza_host::Error::NotFound(_)));
+    assert!(not_found(on_a.payment("o-1")));
+    assert!(not_found(on_b.payment("o-1")));
+    // Each node made two calls; the fifth, on either, is over the limit.
+    for api in [&on_a, &on_b] {
+        let err = api.payment("o-1").unwrap_err();
+        assert!(
+            matches!(err, plaza_host::Error::BackendRateLimited { limit: 4, .. }),
+            "{err}"
+        );
+    }
+    // The next minute, on every node.
+    for node in &nodes {
+        node.clock.advance(std::time::Duration::from_secs(60));
+    }
+    assert!(not_found(on_b.payment("o-1")));
+    drop((on_a, on_b));
+    drop(nodes);
+    drop(owner);
+}
+
 /// A broadcast delivered by two nodes at once (one resuming what another
 /// started, as after a node died mid-way) reaches each follower once.
 #[test]

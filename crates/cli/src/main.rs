@@ -460,7 +460,7 @@ fn open_host_with(
         .cache_dir(Some(cache))
         .developer_mode(trust::developer_mode_from_env())
         .utc_offset_minutes(zone::utc_offset_minutes())
-        .settings_key(Some(settings::settings_key_for(&path)?))
+        .settings_key(settings::settings_key_for(&path)?)
         .prompter(prompter);
     Host::open(&path, config).with_context(|| format!("opening the store {}", path.display()))
 }

@@ -70,7 +70,8 @@ pub(crate) async fn run(
         },
     };
     let mut transcript = String::new();
-    let outcome = match setup(scenario, components, cache_dir, store).await {
+    let key_file = dir.path().join("plaza.settings-key");
+    let outcome = match setup(scenario, components, cache_dir, store, key_file).await {
         Err(f) => (0, Some(f)),
         Ok(mut run) => {
             let mut done = 0;
@@ -144,6 +145,7 @@ async fn setup<'a>(
     components: &Components,
     cache_dir: Option<PathBuf>,
     store: PathBuf,
+    settings_key_file: PathBuf,
 ) -> Result<Run<'a>, Failure> {
     let fail = |line: usize, message: String| setup_failure(line, message);
     let clock = ManualClock::new(scenario.start_ms);
@@ -156,9 +158,10 @@ async fn setup<'a>(
         .prompter(prompter.clone())
         .utc_offset_minutes(scenario.utc_offset_minutes)
         .developer_mode(true)
-        // Secret settings are sealed with a key file beside the store.
+        // Secret settings are sealed with a key file of the run (beside
+        // the store file on SQLite).
         .settings_key(Some(plaza_host::settings::SettingsKey::file(
-            plaza_host::settings::SettingsKey::default_file(&store),
+            settings_key_file,
         )))
         // Sessions end only when a step restarts the host.
         .idle_timeout(None);

@@ -55,7 +55,8 @@ pub struct ServerConfig {
     /// The TLS private key, PEM (PKCS#8, PKCS#1 or SEC1); with `tls_cert`.
     pub tls_key: PathBuf,
     /// The file of the key that seals mini-apps' secret settings (empty:
-    /// `STORE.settings-key`); `PLAZA_SETTINGS_KEY` wins over it.
+    /// `STORE.settings-key`, none for a PostgreSQL store); `PLAZA_SETTINGS_KEY`
+    /// wins over it.
     pub settings_key_file: PathBuf,
     /// The embedding apps whose users may sign in.
     #[serde(rename = "issuer")]
@@ -192,7 +193,7 @@ const DOCS: &[(&str, &str)] = &[
     ),
     (
         "settings_key_file",
-        "The file of the key that seals mini-apps' secret settings (64 hex characters, made with fresh random bytes if missing); keep it apart from the store's backups. \"\": STORE.settings-key. The environment variable PLAZA_SETTINGS_KEY (the key itself, hex) wins over it.",
+        "The file of the key that seals mini-apps' secret settings (64 hex characters, made with fresh random bytes if missing); keep it apart from the store's backups. \"\": STORE.settings-key (none for a PostgreSQL store: name one, the same on every node). The environment variable PLAZA_SETTINGS_KEY (the key itself, hex) wins over it.",
     ),
 ];
 

@@ -7,8 +7,8 @@ use super::ledger::{PAYMENT_COLUMNS, payment_row};
 use super::messaging::{INBOX_COLUMNS, inbox_row};
 use super::{Db, PgResult, PostgresStore, read, transaction};
 use crate::store::{
-    AccessCount, ConsentRecord, Erased, FollowRecord, LoginCodeInfo, PrivacyStore,
-    StoreResult, StoredValue, SubscriptionRecord, UserMessageRecord, UserRecords,
+    AccessCount, ConsentRecord, Erased, FollowRecord, LoginCodeInfo, PrivacyStore, StoreResult,
+    StoredValue, SubscriptionRecord, UserMessageRecord, UserRecords,
 };
 use tokio_postgres::IsolationLevel;
 
