@@ -535,6 +535,54 @@ fn refund_cmd(tx: &str, user: &str, order: &str, amount: u64, at_ms: i64) -> Ref
     }
 }
 
+/// What a store of schema 6 (SQLite) or 1 (PostgreSQL) held before the
+/// publisher API's columns: a payment of `o1` by `ann` and a message `m1`
+/// in her inbox. [`publisher_columns_work`] checks them after the migration.
+pub(crate) fn give_a_payment_and_a_message(s: &dyn Store) {
+    s.top_up("t0", "ann", 1_000, "CNY", 0).unwrap();
+    s.pay(&pay_cmd("p1", "ann", "o1", 1_000, 1), &|_| "sig".into())
+        .unwrap();
+    let sender = Sender {
+        app_id: APP.into(),
+        app_name: "Clinic".into(),
+        publisher_name: "Clinic".into(),
+        link: None,
+    };
+    s.deliver_message(
+        "m1",
+        "ann",
+        &sender,
+        "conversation",
+        "Reply",
+        "b",
+        "1970-01",
+        2,
+    )
+    .unwrap();
+}
+
+/// After a migration of what [`give_a_payment_and_a_message`] gave: the old
+/// message has no link, openids are remembered, and a refund id makes a
+/// retry of the old payment's refund return the first refund.
+pub(crate) fn publisher_columns_work(s: &dyn Store) {
+    assert_eq!(s.inbox_message("ann", "m1").unwrap().unwrap().link, None);
+    s.remember_openid(APP, 0, "oid", "ann", 3).unwrap();
+    assert_eq!(
+        s.openid_user(APP, 0, "oid").unwrap().as_deref(),
+        Some("ann")
+    );
+    let refund = RefundCommand {
+        refund_id: Some("rf-1".into()),
+        ..refund_cmd("r1", "ann", "o1", 100, 4)
+    };
+    let first = refunded(s.refund(&refund).unwrap());
+    let retry = RefundCommand {
+        tx_id: "r2".into(),
+        ..refund
+    };
+    assert_eq!(s.refund(&retry).unwrap(), RefundResult::Repeated(first));
+}
+
 /// A refund with a refund id, made idempotent.
 pub(crate) fn a_refund_id_refunds_once_and_a_retry_returns_the_first_refund(s: &dyn Store) {
     let keys = TestKeys::new();

@@ -17,7 +17,7 @@
 //! each other.
 
 use super::audit::append_audit_in;
-use super::{Db, PgError, PgResult, PostgresStore, read, transaction};
+use super::{Db, Params, PgError, PgResult, PostgresStore, read, transaction};
 use crate::ledger::{Receipt, insurance_split, receipt_message, refund_split};
 use crate::store::{
     EXTERNAL_BANK, INSURANCE_FUND, InsuranceCard, LedgerReport, LedgerStore, PayCommand, PayResult,
@@ -610,17 +610,12 @@ impl LedgerStore for PostgresStore {
         order_id: &str,
     ) -> StoreResult<Vec<RefundRecord>> {
         read!(self, "list refunds", |c| {
-            Ok(c.rows(
-                &format!(
-                    "SELECT {REFUND_COLUMNS} FROM refunds
-                     WHERE app_id = $1 AND generation = $2 AND order_id = $3 ORDER BY at_ms, seq"
-                ),
+            refunds_where(
+                c,
+                "order_id = $3",
                 &[&app_id, &i64::from(generation), &order_id],
             )
-            .await?
-            .iter()
-            .map(refund_row)
-            .collect())
+            .await
         })
     }
 
@@ -655,18 +650,12 @@ impl LedgerStore for PostgresStore {
         to_ms: i64,
     ) -> StoreResult<Vec<RefundRecord>> {
         read!(self, "list refunds", |c| {
-            Ok(c.rows(
-                &format!(
-                    "SELECT {REFUND_COLUMNS} FROM refunds
-                     WHERE app_id = $1 AND generation = $2 AND at_ms >= $3 AND at_ms < $4
-                     ORDER BY at_ms, seq"
-                ),
+            refunds_where(
+                c,
+                "at_ms >= $3 AND at_ms < $4",
                 &[&app_id, &i64::from(generation), &from_ms, &to_ms],
             )
-            .await?
-            .iter()
-            .map(refund_row)
-            .collect())
+            .await
         })
     }
 
@@ -911,6 +900,26 @@ pub(super) fn refund_row(r: &Row) -> RefundRecord {
         at_ms: r.get(7),
         refund_id: r.get(8),
     }
+}
+
+/// A mini-app generation's refunds (`$1` the app id, `$2` the generation)
+/// that also match `condition` (its parameters from `$3`), oldest first.
+async fn refunds_where(
+    c: &impl Db,
+    condition: &str,
+    params: Params<'_>,
+) -> PgResult<Vec<RefundRecord>> {
+    Ok(c.rows(
+        &format!(
+            "SELECT {REFUND_COLUMNS} FROM refunds
+             WHERE app_id = $1 AND generation = $2 AND {condition} ORDER BY at_ms, seq"
+        ),
+        params,
+    )
+    .await?
+    .iter()
+    .map(refund_row)
+    .collect())
 }
 
 /// The refund `refund_id` names in a mini-app's generation, if any.
