@@ -11,6 +11,13 @@ scripts/ensure-browser.sh
 # (the script's own fixtures first, then crates/host/src).
 scripts/check-module-cycles.py --self-test
 scripts/check-module-cycles.py
+# PostgreSQL for the store's PostgreSQL backend and the tests across nodes:
+# one private cluster for the whole run (each test makes its own database in
+# it), stopped when the run ends. `cargo test` alone starts it through the
+# same script when PLAZA_TEST_POSTGRES is unset (and leaves it running).
+PLAZA_TEST_POSTGRES="$(scripts/ensure-postgres.sh | tail -n 1)"
+export PLAZA_TEST_POSTGRES
+trap 'scripts/ensure-postgres.sh stop' EXIT
 export RUST_LIB_BACKTRACE=0
 cargo test --workspace --all-targets "$@"
 cargo test --workspace --doc

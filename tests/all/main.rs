@@ -24,6 +24,7 @@ mod manifests;
 mod messaging_probe;
 mod misbehave;
 mod network;
+mod nodes;
 mod patient_attacker;
 mod pool;
 mod privacy;

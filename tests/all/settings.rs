@@ -16,7 +16,7 @@ const SECRET: &str = "sk-live-7f3a9c21-do-not-leak";
 /// A host with a settings key file beside its store, the probe installed.
 async fn probe_host() -> TestHost {
     let t = host();
-    let key = SettingsKey::file(SettingsKey::default_file(&t.store_file()));
+    let key = SettingsKey::file(SettingsKey::default_file(&t.store_file()).unwrap());
     let t = reopen_with_key(t, Some(key));
     install(&t, &SETTINGS_PROBE).await;
     t

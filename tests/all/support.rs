@@ -91,6 +91,32 @@ pub fn host_with(adjust: impl FnOnce(HostConfig) -> HostConfig) -> TestHost {
     }
 }
 
+/// `n` test hosts on one fresh PostgreSQL database (a throwaway one in the
+/// test run's cluster), as `n` nodes of a deployment: each its own host,
+/// clock and prompter. The returned store owns the database: drop it last.
+pub fn postgres_nodes(n: usize) -> (plaza_host::store::PostgresStore, Vec<TestHost>) {
+    postgres_nodes_with(n, |c| c)
+}
+
+/// [`postgres_nodes`] with each node's configuration changed by `adjust`.
+pub fn postgres_nodes_with(
+    n: usize,
+    adjust: impl Fn(HostConfig) -> HostConfig,
+) -> (plaza_host::store::PostgresStore, Vec<TestHost>) {
+    let server = plaza_host::store::test_server_url().expect("PostgreSQL for tests");
+    let owner = plaza_host::store::PostgresStore::open_throwaway(&server).expect("a database");
+    let url = PathBuf::from(owner.url());
+    let nodes = (0..n)
+        .map(|_| {
+            let clock = ManualClock::new(START_MS);
+            let prompter = Arc::new(ScriptedPrompter::new());
+            let host = Host::open(&url, adjust(config(&clock, &prompter))).expect("open a node");
+            TestHost::from_parts(host, clock, prompter)
+        })
+        .collect();
+    (owner, nodes)
+}
+
 impl TestHost {
     /// The store file of a host made by [`host`] or [`host_with`], for a
     /// test that reaches into it (to make a write fail, say).

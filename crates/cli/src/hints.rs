@@ -2,7 +2,7 @@
 //! candidates (installed mini-apps, registered publishers), found by edit
 //! distance (`strsim`).
 
-use plaza_host::store::{PackageStore, SqliteStore};
+use plaza_host::store::open_store;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -73,7 +73,7 @@ fn not_installed(app: &str) -> Option<String> {
         ));
     }
     let path = remembered_store()?;
-    let store = SqliteStore::open(&path).ok()?;
+    let store = open_store(&path).ok()?;
     let ids: Vec<String> = store
         .list_packages()
         .ok()?

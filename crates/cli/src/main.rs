@@ -42,7 +42,7 @@ mod zone;
 use anyhow::{Context, Result, bail};
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use plaza_host::package::Package;
-use plaza_host::store::AuditQuery;
+use plaza_host::store::{AuditQuery, is_postgres_url};
 use plaza_host::{Host, HostConfig};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -64,9 +64,11 @@ struct Cli {
 
 #[derive(clap::Args, Clone)]
 struct StoreArg {
-    /// The host's store (a SQLite file). Default: $PLAZA_STORE, else
-    /// $XDG_DATA_HOME/plaza/plaza.db, else ~/.local/share/plaza/plaza.db.
-    #[arg(long, value_name = "PATH", global = true)]
+    /// The host's store: a SQLite file, or a PostgreSQL database's
+    /// `postgres://` URL (several hosts may share one). Default:
+    /// $PLAZA_STORE, else $XDG_DATA_HOME/plaza/plaza.db, else
+    /// ~/.local/share/plaza/plaza.db.
+    #[arg(long, value_name = "PATH|URL", global = true)]
     store: Option<PathBuf>,
 }
 
@@ -425,11 +427,15 @@ fn default_store() -> PathBuf {
     if let Some(p) = std::env::var_os("PLAZA_STORE") {
         return PathBuf::from(p);
     }
-    let data = std::env::var_os("XDG_DATA_HOME")
+    default_data_dir().join("plaza").join("plaza.db")
+}
+
+/// $XDG_DATA_HOME, else ~/.local/share, else the current folder.
+fn default_data_dir() -> PathBuf {
+    std::env::var_os("XDG_DATA_HOME")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
-        .unwrap_or_else(|| PathBuf::from("."));
-    data.join("plaza").join("plaza.db")
+        .unwrap_or_else(|| PathBuf::from("."))
 }
 
 fn open_host(store: &StoreArg) -> Result<Host> {
@@ -442,15 +448,19 @@ fn open_host_with(
 ) -> Result<Host> {
     let path = store.store.clone().unwrap_or_else(default_store);
     hints::remember_store(&path);
-    let cache = path
-        .parent()
-        .map(|p| p.join("cache"))
-        .unwrap_or_else(|| PathBuf::from("cache"));
+    // The compiled-component cache beside a store file; for a PostgreSQL
+    // store, in the default data folder (it is this machine's).
+    let beside = if is_postgres_url(&path.to_string_lossy()) {
+        default_data_dir().join("plaza")
+    } else {
+        path.parent().map(PathBuf::from).unwrap_or_default()
+    };
+    let cache = beside.join("cache");
     let config = HostConfig::default()
         .cache_dir(Some(cache))
         .developer_mode(trust::developer_mode_from_env())
         .utc_offset_minutes(zone::utc_offset_minutes())
-        .settings_key(Some(settings::settings_key_for(&path)?))
+        .settings_key(settings::settings_key_for(&path)?)
         .prompter(prompter);
     Host::open(&path, config).with_context(|| format!("opening the store {}", path.display()))
 }

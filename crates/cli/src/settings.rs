@@ -31,12 +31,11 @@ pub const SETTINGS_KEY_FILE_ENV: &str = "PLAZA_SETTINGS_KEY_FILE";
 const MASK: &str = "********";
 
 /// The settings key of the store at `store`: `$PLAZA_SETTINGS_KEY`, else
-/// the file `$PLAZA_SETTINGS_KEY_FILE`, else `STORE.settings-key`.
-pub fn settings_key_for(store: &Path) -> Result<SettingsKey> {
-    let file = std::env::var_os(SETTINGS_KEY_FILE_ENV)
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| SettingsKey::default_file(store));
-    Ok(SettingsKey::from_env_or_file(file)?)
+/// the file `$PLAZA_SETTINGS_KEY_FILE`, else `STORE.settings-key` (none for
+/// a PostgreSQL store: [`SettingsKey::default_file`]).
+pub fn settings_key_for(store: &Path) -> Result<Option<SettingsKey>> {
+    let file = std::env::var_os(SETTINGS_KEY_FILE_ENV).map(std::path::PathBuf::from);
+    Ok(SettingsKey::for_store(store, file)?)
 }
 
 /// `plaza config ...`.

@@ -15,7 +15,11 @@
 //! - `concurrent host`: the same through a real [`Host`]: N sessions of the
 //!   cashier guest on a 2-worker tokio runtime, each paying in a loop (a
 //!   launch event that asks for a payment the user confirms: the gate, the
-//!   audit entries, the prompt, the payment).
+//!   audit entries, the prompt, the payment);
+//! - `nodes`: N threads paying through one SQLite store (group commit),
+//!   then through 1, 2 and 3 nodes (`PostgresStore`s, each its own pool) on
+//!   one PostgreSQL database of the test cluster (`scripts/ensure-postgres.sh`
+//!   or `$PLAZA_TEST_POSTGRES`), the threads spread over the nodes.
 //!
 //! ```text
 //! RUST_BACKTRACE=0 RUST_LIB_BACKTRACE=0 cargo bench -p plaza-host --bench payments
@@ -31,7 +35,8 @@ use plaza_host::package::Package;
 use plaza_host::prompt::{PaymentAnswer, ScriptedPayment, ScriptedPrompter};
 use plaza_host::sandbox::SandboxLimits;
 use plaza_host::store::{
-    DEFAULT_MAX_BATCH, InsuranceTerms, LedgerStore, PayCommand, PayResult, SqliteStore,
+    DEFAULT_MAX_BATCH, InsuranceTerms, LedgerStore, PayCommand, PayResult, PostgresStore,
+    SqliteStore, test_server_url,
 };
 use plaza_host::{Block, Host, HostConfig};
 use std::hint::black_box;
@@ -82,7 +87,7 @@ fn command(user: u64, n: u64, insured: bool) -> PayCommand {
     }
 }
 
-fn top_up_users(store: &SqliteStore, users: usize) {
+fn top_up_users(store: &dyn LedgerStore, users: usize) {
     for u in 0..users {
         store
             .top_up(
@@ -182,43 +187,13 @@ fn concurrent_store_run(max_batch: usize, payers: usize, secs: Duration) -> Row 
             .unwrap()
             .with_max_batch(max_batch),
     );
-    let keys = Arc::new(HostKeys::load(&*store).unwrap());
-    top_up_users(&store, payers);
-    let stop = Arc::new(AtomicBool::new(false));
-    let start = Arc::new(Barrier::new(payers + 1));
-    let threads: Vec<_> = (0..payers as u64)
-        .map(|user| {
-            let (store, keys, stop, start) =
-                (store.clone(), keys.clone(), stop.clone(), start.clone());
-            std::thread::spawn(move || {
-                let mut latencies = Vec::new();
-                start.wait();
-                let mut n = 0;
-                while !stop.load(Ordering::Relaxed) {
-                    n += 1;
-                    let cmd = command(user, n, false);
-                    let t = Instant::now();
-                    let r = store.pay(&cmd, &|m| keys.sign(m)).unwrap();
-                    latencies.push(t.elapsed());
-                    assert!(matches!(r, PayResult::Paid(_)));
-                }
-                latencies
-            })
-        })
-        .collect();
+    top_up_users(&*store, payers);
     let before = store.group_commit_stats();
-    start.wait();
-    let began = Instant::now();
-    std::thread::sleep(secs);
-    stop.store(true, Ordering::Relaxed);
-    let latencies: Vec<Duration> = threads
-        .into_iter()
-        .flat_map(|t| t.join().unwrap())
-        .collect();
-    let elapsed = began.elapsed();
+    let mut row = payers_run(&[store.clone() as Arc<dyn LedgerStore>], payers, secs);
     let after = store.group_commit_stats();
-    let batch = (after.commands - before.commands) as f64 / (after.commits - before.commits) as f64;
-    Row::of(latencies, elapsed, batch)
+    row.mean_batch =
+        (after.commands - before.commands) as f64 / (after.commits - before.commits) as f64;
+    row
 }
 
 fn concurrent_store(secs: Duration) {
@@ -333,6 +308,70 @@ fn concurrent_host(secs: Duration) {
     }
 }
 
+/// `payers` threads paying for `secs`, thread `u` through `stores[u % len]`
+/// as `user-{u}` (topped up by the caller); the mean batch is left to the
+/// caller (NaN).
+fn payers_run(stores: &[Arc<dyn LedgerStore>], payers: usize, secs: Duration) -> Row {
+    let keys = Arc::new(HostKeys::load(&SqliteStore::open_in_memory().unwrap()).unwrap());
+    let stop = Arc::new(AtomicBool::new(false));
+    let start = Arc::new(Barrier::new(payers + 1));
+    let threads: Vec<_> = (0..payers)
+        .map(|user| {
+            let store = stores[user % stores.len()].clone();
+            let (keys, stop, start) = (keys.clone(), stop.clone(), start.clone());
+            std::thread::spawn(move || {
+                let mut latencies = Vec::new();
+                start.wait();
+                let mut n = 0;
+                while !stop.load(Ordering::Relaxed) {
+                    n += 1;
+                    let cmd = command(user as u64, n, false);
+                    let t = Instant::now();
+                    let r = store.pay(&cmd, &|m| keys.sign(m)).unwrap();
+                    latencies.push(t.elapsed());
+                    assert!(matches!(r, PayResult::Paid(_)));
+                }
+                latencies
+            })
+        })
+        .collect();
+    start.wait();
+    let began = Instant::now();
+    std::thread::sleep(secs);
+    stop.store(true, Ordering::Relaxed);
+    let latencies: Vec<Duration> = threads
+        .into_iter()
+        .flat_map(|t| t.join().unwrap())
+        .collect();
+    Row::of(latencies, began.elapsed(), f64::NAN)
+}
+
+fn nodes(secs: Duration) {
+    print_header(
+        "nodes: N threads paying through one SQLite store, or 1-3 nodes on one PostgreSQL",
+    );
+    let server = test_server_url().expect("PostgreSQL for the benchmark");
+    for n in [8, 64] {
+        let dir = tempfile::tempdir().unwrap();
+        let sqlite: Arc<dyn LedgerStore> =
+            Arc::new(SqliteStore::open(&dir.path().join("bench.db")).unwrap());
+        top_up_users(&*sqlite, n);
+        print_row("sqlite", n, &payers_run(&[sqlite], n, secs));
+        for nodes in 1..=3 {
+            let owner = PostgresStore::open_throwaway(&server).unwrap();
+            let stores: Vec<Arc<dyn LedgerStore>> = (0..nodes)
+                .map(|_| {
+                    Arc::new(PostgresStore::open(owner.url()).unwrap()) as Arc<dyn LedgerStore>
+                })
+                .collect();
+            top_up_users(&owner, n);
+            let row = payers_run(&stores, n, secs);
+            print_row(&format!("postgres x{nodes}"), n, &row);
+            drop(stores);
+        }
+    }
+}
+
 fn main() {
     // The filter criterion would take, if any: selects the parts to run.
     let filter = std::env::args()
@@ -364,6 +403,9 @@ fn main() {
     }
     if filter.is_empty() || wanted("concurrent host") {
         concurrent_host(secs);
+    }
+    if filter.is_empty() || wanted("nodes") {
+        nodes(secs);
     }
     c.final_summary();
 }

@@ -478,6 +478,7 @@ impl Runtime {
                 pre,
                 signed: false,
                 assets: Vec::new(),
+                component_sha256: sha.to_string(),
             },
             imports,
         ))
@@ -517,14 +518,34 @@ impl Runtime {
     }
 
     /// The loaded mini-app, loading it from the store on first use.
+    ///
+    /// A loaded version is used while it is the store's: each new instance
+    /// first reads the package's record (without its component), so a
+    /// package updated or uninstalled through another host on the same
+    /// database is what the next session here runs, or not at all.
     pub(crate) async fn loaded_app(self: &Arc<Self>, app_id: &str) -> Result<Arc<LoadedApp>> {
         if self.is_uninstalling(app_id) {
             return Err(Error::NotInstalled {
                 app: app_id.to_string(),
             });
         }
-        if let Some(app) = self.apps().get(app_id) {
-            return Ok(app.clone());
+        let loaded = self.apps().get(app_id).cloned();
+        if let Some(app) = loaded {
+            match self.services.store.package_info(app_id)? {
+                Some(info)
+                    if info.component_sha256 == app.component_sha256
+                        && info.version == app.manifest.app.version.to_string() =>
+                {
+                    return Ok(app);
+                }
+                None => {
+                    self.forget(app_id);
+                    return Err(Error::NotInstalled {
+                        app: app_id.to_string(),
+                    });
+                }
+                Some(_) => self.forget(app_id),
+            }
         }
         let Some(record) = self.services.store.get_package(app_id)? else {
             return Err(Error::NotInstalled {

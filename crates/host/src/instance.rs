@@ -40,6 +40,10 @@ pub(crate) struct LoadedApp {
     pub(crate) signed: bool,
     /// The names of the package's assets (what a page may show as `asset:NAME`).
     pub(crate) assets: Vec<String>,
+    /// SHA-256 of the component, hex: with the manifest's version, what
+    /// tells this load from the package the store holds now (another host
+    /// on the same database may have updated it).
+    pub(crate) component_sha256: String,
 }
 
 /// The data of one session's Wasmtime store.

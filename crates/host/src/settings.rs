@@ -120,11 +120,28 @@ impl SettingsKey {
 
     /// Where a store at `store` keeps its key file when told nothing else:
     /// `STORE.settings-key`, beside it (apart from the database file; keep
-    /// it out of the store's backups, or name another place).
-    pub fn default_file(store: &Path) -> PathBuf {
+    /// it out of the store's backups, or name another place). `None` for a
+    /// PostgreSQL store (a `postgres://` URL): there is no "beside" a
+    /// database, and every node on it needs the same key, so the key is
+    /// named explicitly (`PLAZA_SETTINGS_KEY` or a key file).
+    pub fn default_file(store: &Path) -> Option<PathBuf> {
+        if crate::store::is_postgres_url(&store.to_string_lossy()) {
+            return None;
+        }
         let mut file = store.as_os_str().to_owned();
         file.push(".settings-key");
-        PathBuf::from(file)
+        Some(PathBuf::from(file))
+    }
+
+    /// The key of a store at `store`: [`SETTINGS_KEY_ENV`] if set, else the
+    /// key file `file` if given, else the [`default_file`](Self::default_file)
+    /// beside the store; `None` when none applies (a PostgreSQL store with
+    /// neither: secret settings are then refused).
+    pub fn for_store(store: &Path, file: Option<PathBuf>) -> Result<Option<SettingsKey>> {
+        match file.or_else(|| SettingsKey::default_file(store)) {
+            Some(file) => SettingsKey::from_env_or_file(file).map(Some),
+            None => SettingsKey::from_env(),
+        }
     }
 
     /// The key's bytes, reading (or making) its file at the first use.
@@ -421,6 +438,25 @@ mod tests {
         assert!(key.open("cn.a.b", "api-key", &altered).is_err());
         assert!(key.open("cn.a.b", "api-key", &[]).is_err());
         assert!(key.open("cn.a.b", "api-key", &[SEALED_V1, 1, 2]).is_err());
+    }
+
+    /// A PostgreSQL store has no file "beside" it: its key is named, never
+    /// made at a path spelled from its URL (which made a directory
+    /// `postgres:` in the working directory, and a key per node).
+    #[test]
+    fn a_postgres_store_has_no_default_key_file() {
+        let url = Path::new("postgres://plaza@db.internal/plaza");
+        assert_eq!(SettingsKey::default_file(url), None);
+        assert_eq!(
+            SettingsKey::default_file(Path::new("/var/plaza/plaza.db")),
+            Some(PathBuf::from("/var/plaza/plaza.db.settings-key"))
+        );
+        if std::env::var_os(SETTINGS_KEY_ENV).is_none() {
+            assert!(SettingsKey::for_store(url, None).unwrap().is_none());
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let named = SettingsKey::for_store(url, Some(dir.path().join("k"))).unwrap();
+        assert!(named.is_some());
     }
 
     #[test]

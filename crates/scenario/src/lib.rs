@@ -254,6 +254,9 @@ pub struct Runner {
     components: Components,
     cache_dir: Option<PathBuf>,
     jobs: usize,
+    /// The PostgreSQL server each scenario gets a database of its own on;
+    /// `None`: a temporary SQLite file.
+    postgres: Option<String>,
 }
 
 impl Runner {
@@ -266,7 +269,15 @@ impl Runner {
             jobs: std::thread::available_parallelism()
                 .map(|n| n.get())
                 .unwrap_or(2),
+            postgres: None,
         }
+    }
+
+    /// Runs each scenario on a database of its own (made, then dropped)
+    /// on the PostgreSQL server at `server_url`, instead of a SQLite file.
+    pub fn on_postgres(mut self, server_url: String) -> Runner {
+        self.postgres = Some(server_url);
+        self
     }
 
     /// Keeps compiled components in `dir` (shared by the scenarios of a run,
@@ -284,7 +295,13 @@ impl Runner {
 
     /// Runs one scenario.
     pub async fn run(&self, scenario: &Scenario) -> ScenarioResult {
-        runner::run(scenario, &self.components, self.cache_dir.clone()).await
+        runner::run(
+            scenario,
+            &self.components,
+            self.cache_dir.clone(),
+            self.postgres.as_deref(),
+        )
+        .await
     }
 
     /// Runs every scenario (on the current tokio runtime, which must be

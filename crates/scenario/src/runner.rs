@@ -36,6 +36,7 @@ pub(crate) async fn run(
     scenario: &Scenario,
     components: &Components,
     cache_dir: Option<PathBuf>,
+    postgres: Option<&str>,
 ) -> ScenarioResult {
     let started = Instant::now();
     let dir = match tempfile::tempdir() {
@@ -49,8 +50,28 @@ pub(crate) async fn run(
             );
         }
     };
+    // On PostgreSQL: a database of the scenario's own, dropped with `_db`
+    // after the run's host.
+    let (_db, store) = match postgres {
+        None => (None, dir.path().join("plaza.db")),
+        Some(server) => match plaza_host::store::PostgresStore::open_throwaway(server) {
+            Ok(db) => {
+                let url = PathBuf::from(db.url());
+                (Some(db), url)
+            }
+            Err(e) => {
+                return result(
+                    scenario,
+                    started,
+                    0,
+                    Some(setup_failure(0, format!("temporary PostgreSQL store: {e}"))),
+                );
+            }
+        },
+    };
     let mut transcript = String::new();
-    let outcome = match setup(scenario, components, cache_dir, dir.path().join("plaza.db")).await {
+    let key_file = dir.path().join("plaza.settings-key");
+    let outcome = match setup(scenario, components, cache_dir, store, key_file).await {
         Err(f) => (0, Some(f)),
         Ok(mut run) => {
             let mut done = 0;
@@ -124,6 +145,7 @@ async fn setup<'a>(
     components: &Components,
     cache_dir: Option<PathBuf>,
     store: PathBuf,
+    settings_key_file: PathBuf,
 ) -> Result<Run<'a>, Failure> {
     let fail = |line: usize, message: String| setup_failure(line, message);
     let clock = ManualClock::new(scenario.start_ms);
@@ -136,9 +158,10 @@ async fn setup<'a>(
         .prompter(prompter.clone())
         .utc_offset_minutes(scenario.utc_offset_minutes)
         .developer_mode(true)
-        // Secret settings are sealed with a key file beside the store.
+        // Secret settings are sealed with a key file of the run (beside
+        // the store file on SQLite).
         .settings_key(Some(plaza_host::settings::SettingsKey::file(
-            plaza_host::settings::SettingsKey::default_file(&store),
+            settings_key_file,
         )))
         // Sessions end only when a step restarts the host.
         .idle_timeout(None);

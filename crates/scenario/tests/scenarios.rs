@@ -47,6 +47,23 @@ async fn every_scenario_under_tests_scenarios_passes() {
     );
 }
 
+/// The same scenarios with the store on PostgreSQL (a database per
+/// scenario in the test run's cluster).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_scenario_under_tests_scenarios_passes_on_postgresql() {
+    let server = plaza_host::store::test_server_url().expect("PostgreSQL for tests");
+    let files = discover(&[repo().join("tests/scenarios")]).expect("scenario files");
+    let scenarios = load(&files).unwrap_or_else(|e| panic!("{e}"));
+    let results = runner().on_postgres(server).run_all(scenarios).await;
+    let failed: Vec<String> = results.iter().filter(|r| !r.passed()).map(render).collect();
+    assert!(
+        failed.is_empty(),
+        "{}{}",
+        failed.join("\n"),
+        summary(&results)
+    );
+}
+
 /// Each file of `tests/failing/` says in a `# must fail: ...` line the text
 /// its failure report must contain (one line each).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -17,7 +17,8 @@ pub const ENV_PREFIX: &str = "PLAZA_SERVER_";
 pub struct ServerConfig {
     /// The address to listen on.
     pub listen: String,
-    /// The SQLite store.
+    /// The store: a SQLite file, or a PostgreSQL database's `postgres://`
+    /// URL (several nodes share one).
     pub store: PathBuf,
     /// Where compiled components are kept between runs (empty: none).
     pub cache_dir: PathBuf,
@@ -54,7 +55,8 @@ pub struct ServerConfig {
     /// The TLS private key, PEM (PKCS#8, PKCS#1 or SEC1); with `tls_cert`.
     pub tls_key: PathBuf,
     /// The file of the key that seals mini-apps' secret settings (empty:
-    /// `STORE.settings-key`); `PLAZA_SETTINGS_KEY` wins over it.
+    /// `STORE.settings-key`, none for a PostgreSQL store); `PLAZA_SETTINGS_KEY`
+    /// wins over it.
     pub settings_key_file: PathBuf,
     /// The embedding apps whose users may sign in.
     #[serde(rename = "issuer")]
@@ -125,7 +127,10 @@ const DOCS: &[(&str, &str)] = &[
         "listen",
         "The address to listen on: plain HTTP, or HTTPS with tls_cert and tls_key (or TLS at a reverse proxy, docs/server.md).",
     ),
-    ("store", "The host's store: a SQLite file, made if missing."),
+    (
+        "store",
+        "The host's store: a SQLite file, made if missing, or a postgres:// URL (several nodes may share one database).",
+    ),
     (
         "cache_dir",
         "Where compiled components are kept between runs (\"\": compile at every start).",
@@ -188,7 +193,7 @@ const DOCS: &[(&str, &str)] = &[
     ),
     (
         "settings_key_file",
-        "The file of the key that seals mini-apps' secret settings (64 hex characters, made with fresh random bytes if missing); keep it apart from the store's backups. \"\": STORE.settings-key. The environment variable PLAZA_SETTINGS_KEY (the key itself, hex) wins over it.",
+        "The file of the key that seals mini-apps' secret settings (64 hex characters, made with fresh random bytes if missing); keep it apart from the store's backups. \"\": STORE.settings-key (none for a PostgreSQL store: name one, the same on every node). The environment variable PLAZA_SETTINGS_KEY (the key itself, hex) wins over it.",
     ),
 ];
 

@@ -160,16 +160,13 @@ impl Server {
         let cache = (!config.cache_dir.as_os_str().is_empty()).then(|| config.cache_dir.clone());
         let idle =
             (config.idle_timeout_secs > 0).then(|| Duration::from_secs(config.idle_timeout_secs));
-        let key_file = if config.settings_key_file.as_os_str().is_empty() {
-            SettingsKey::default_file(&config.store)
-        } else {
-            config.settings_key_file.clone()
-        };
-        let settings_key = SettingsKey::from_env_or_file(key_file)
+        let key_file = (!config.settings_key_file.as_os_str().is_empty())
+            .then(|| config.settings_key_file.clone());
+        let settings_key = SettingsKey::for_store(&config.store, key_file)
             .map_err(|e| StartError::Config(e.to_string()))?;
         let host_config = adjust(
             HostConfig::default()
-                .settings_key(Some(settings_key))
+                .settings_key(settings_key)
                 .cache_dir(cache)
                 .developer_mode(config.developer_mode)
                 .idle_timeout(idle)

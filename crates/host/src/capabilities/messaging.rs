@@ -120,7 +120,11 @@ impl MessagingView<'_> {
         } else {
             subject.app().to_string()
         };
-        if !self.settings.rates.take(&key, minute, limit) {
+        if !self
+            .store
+            .take_rate(&key, minute, limit)
+            .map_err(store_failed)?
+        {
             self.audit_message(
                 what,
                 Outcome::Denied,

@@ -29,11 +29,9 @@ use crate::manifest::Manifest;
 use crate::package::Package;
 use crate::policy::Policy;
 use crate::services::network::Network;
-use crate::services::{MessagingSettings, PaymentSettings, RateWindow, Services};
+use crate::services::{MessagingSettings, PaymentSettings, Services};
 use crate::session::{self, Session, Slot};
-use crate::store::{
-    AuditEntry, AuditQuery, ConsentRecord, Outcome, PackageRecord, SqliteStore, Store,
-};
+use crate::store::{AuditEntry, AuditQuery, ConsentRecord, Outcome, PackageRecord, Store};
 pub use privacy::{
     AccessLine, AppAccess, AppExport, Erasure, ExportedValue, PrivacyExport, PrivacyReport,
     WalletExport,
@@ -143,10 +141,12 @@ impl std::fmt::Debug for Host {
 }
 
 impl Host {
-    /// Opens a host over the SQLite store at `path` (created if missing).
-    pub fn open(path: &Path, config: HostConfig) -> Result<Host> {
-        let store = SqliteStore::open(path)?;
-        Host::with_store(Arc::new(store), config)
+    /// Opens a host over the store at `location`: the SQLite file at that
+    /// path (created if missing), or the PostgreSQL database of a
+    /// `postgres://` URL ([`crate::store::open_store`]), which several hosts
+    /// may share.
+    pub fn open(location: &Path, config: HostConfig) -> Result<Host> {
+        Host::with_store(crate::store::open_store(location)?, config)
     }
 
     /// Opens a host over any store.
@@ -177,10 +177,9 @@ impl Host {
             messaging: MessagingSettings {
                 per_minute: config.messaging_per_minute,
                 broadcasts_per_month: config.broadcasts_per_month,
-                rates: RateWindow::default(),
             },
             settings_key: config.settings_key,
-            backend_rate: (config.backend_calls_per_minute, RateWindow::default()),
+            backend_calls_per_minute: config.backend_calls_per_minute,
         });
         let runtime = Arc::new(Runtime::new(engine, services.clone(), config.cache_dir)?);
         let inner = Arc::new(HostInner {

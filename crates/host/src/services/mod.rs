@@ -16,8 +16,7 @@ use crate::sandbox::SandboxLimits;
 use crate::settings::SettingsKey;
 use crate::store::Store;
 use network::Network;
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The host-wide services (the host and sessions share one; a session must
@@ -47,8 +46,10 @@ pub(crate) struct Services {
     pub(crate) messaging: MessagingSettings,
     /// The key that seals mini-apps' secret settings, if the host has one.
     pub(crate) settings_key: Option<SettingsKey>,
-    /// The publisher API's calls per mini-app a minute, and its window.
-    pub(crate) backend_rate: (u32, RateWindow),
+    /// The publisher API's calls per mini-app a minute, counted in the
+    /// store ([`crate::store::MessagingStore::take_rate`]) so that every
+    /// node on one store shares each mini-app's allowance.
+    pub(crate) backend_calls_per_minute: u32,
 }
 
 /// How payments behave.
@@ -67,48 +68,4 @@ pub(crate) struct MessagingSettings {
     pub(crate) per_minute: u32,
     /// Broadcasts one account may deliver to a follower per calendar month.
     pub(crate) broadcasts_per_month: u32,
-    /// Messages sent per (user, mini-app), and broadcasts per mini-app, in
-    /// the current minute.
-    pub(crate) rates: RateWindow,
-}
-
-/// Counts per key within the current minute.
-#[derive(Debug, Default)]
-pub(crate) struct RateWindow(Mutex<HashMap<String, (i64, u32)>>);
-
-/// Past this many keys, a new key first drops the keys of past minutes (the
-/// window is keyed per user, so it must not grow with every user ever seen).
-const RATE_KEYS_BEFORE_PRUNING: usize = 4096;
-
-impl RateWindow {
-    /// Counts one use by `key` in `minute` if it stays within `limit`;
-    /// false (and nothing counted) if the minute's uses are at the limit.
-    pub(crate) fn take(&self, key: &str, minute: i64, limit: u32) -> bool {
-        let mut rates = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        if rates.len() >= RATE_KEYS_BEFORE_PRUNING && !rates.contains_key(key) {
-            rates.retain(|_, (m, _)| *m == minute);
-        }
-        let entry = rates.entry(key.to_string()).or_insert((minute, 0));
-        if entry.0 != minute {
-            *entry = (minute, 0);
-        }
-        if entry.1 >= limit {
-            return false;
-        }
-        entry.1 += 1;
-        true
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn a_rate_window_counts_per_key_and_minute() {
-        let w = super::RateWindow::default();
-        assert!(w.take("a", 1, 2));
-        assert!(w.take("a", 1, 2));
-        assert!(!w.take("a", 1, 2));
-        assert!(w.take("b", 1, 2));
-        assert!(w.take("a", 2, 2));
-    }
 }

@@ -47,6 +47,7 @@ macro_rules! conformance_suite {
             insured_payments_stay_within_the_annual_cap_and_refunds_return_each_part,
             payments_and_refunds_that_move_money_append_their_audit_entry,
             one_time_acceptance_allows_exactly_one_message,
+            a_rate_window_counts_per_key_and_minute,
             broadcasts_reach_the_followers_once_within_the_monthly_quota,
             followers_over_the_quota_get_no_row_and_past_months_rows_are_pruned,
             user_messages_and_replies_reach_each_side_once,
@@ -532,6 +533,54 @@ fn refund_cmd(tx: &str, user: &str, order: &str, amount: u64, at_ms: i64) -> Ref
         at_ms,
         refund_id: None,
     }
+}
+
+/// What a store of schema 6 (SQLite) or 1 (PostgreSQL) held before the
+/// publisher API's columns: a payment of `o1` by `ann` and a message `m1`
+/// in her inbox. [`publisher_columns_work`] checks them after the migration.
+pub(crate) fn give_a_payment_and_a_message(s: &dyn Store) {
+    s.top_up("t0", "ann", 1_000, "CNY", 0).unwrap();
+    s.pay(&pay_cmd("p1", "ann", "o1", 1_000, 1), &|_| "sig".into())
+        .unwrap();
+    let sender = Sender {
+        app_id: APP.into(),
+        app_name: "Clinic".into(),
+        publisher_name: "Clinic".into(),
+        link: None,
+    };
+    s.deliver_message(
+        "m1",
+        "ann",
+        &sender,
+        "conversation",
+        "Reply",
+        "b",
+        "1970-01",
+        2,
+    )
+    .unwrap();
+}
+
+/// After a migration of what [`give_a_payment_and_a_message`] gave: the old
+/// message has no link, openids are remembered, and a refund id makes a
+/// retry of the old payment's refund return the first refund.
+pub(crate) fn publisher_columns_work(s: &dyn Store) {
+    assert_eq!(s.inbox_message("ann", "m1").unwrap().unwrap().link, None);
+    s.remember_openid(APP, 0, "oid", "ann", 3).unwrap();
+    assert_eq!(
+        s.openid_user(APP, 0, "oid").unwrap().as_deref(),
+        Some("ann")
+    );
+    let refund = RefundCommand {
+        refund_id: Some("rf-1".into()),
+        ..refund_cmd("r1", "ann", "o1", 100, 4)
+    };
+    let first = refunded(s.refund(&refund).unwrap());
+    let retry = RefundCommand {
+        tx_id: "r2".into(),
+        ..refund
+    };
+    assert_eq!(s.refund(&retry).unwrap(), RefundResult::Repeated(first));
 }
 
 /// A refund with a refund id, made idempotent.
@@ -1060,6 +1109,19 @@ fn sender() -> Sender {
         publisher_name: "City Hall".into(),
         link: None,
     }
+}
+
+pub(crate) fn a_rate_window_counts_per_key_and_minute(s: &dyn Store) {
+    assert!(s.take_rate("a", 1, 2).unwrap());
+    assert!(s.take_rate("a", 1, 2).unwrap());
+    assert!(!s.take_rate("a", 1, 2).unwrap(), "over the limit");
+    assert!(s.take_rate("b", 1, 2).unwrap(), "another key");
+    assert!(s.take_rate("a", 2, 2).unwrap(), "the next minute");
+    assert!(!s.take_rate("c", 2, 0).unwrap(), "a limit of 0");
+    // The minute after next drops the rows of the minutes before.
+    assert!(s.take_rate("d", 4, 1).unwrap());
+    assert!(s.take_rate("a", 4, 1).unwrap());
+    assert!(!s.take_rate("a", 4, 1).unwrap());
 }
 
 pub(crate) fn one_time_acceptance_allows_exactly_one_message(s: &dyn Store) {

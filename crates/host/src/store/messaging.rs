@@ -179,4 +179,24 @@ pub trait MessagingStore: Send + Sync {
     fn inbox_message(&self, user: &str, id: &str) -> StoreResult<Option<InboxMessage>>;
     /// Marks a message read; false if the user has no such message.
     fn mark_read(&self, user: &str, id: &str) -> StoreResult<bool>;
+    /// Counts one use of `key`'s allowance in `minute` if the minute's uses
+    /// stay within `limit`; false (and nothing counted) if they are at it.
+    /// Atomic, and kept in the store, so every host on the store shares
+    /// one count per key. Rows of past minutes are dropped as new ones come.
+    fn take_rate(&self, key: &str, minute: i64, limit: u32) -> StoreResult<bool>;
 }
+
+/// Counts one use in a key's minute (`$1` key, `$2` minute, `$3` limit):
+/// returns a row only if the use was counted. The same text for both
+/// backends' rate tables.
+pub(crate) const TAKE_RATE_SQL: &str = "
+INSERT INTO rate_windows (key, minute, count) VALUES ($1, $2, 1)
+ON CONFLICT (key) DO UPDATE SET
+    count = CASE WHEN rate_windows.minute = excluded.minute THEN rate_windows.count + 1 ELSE 1 END,
+    minute = excluded.minute
+WHERE rate_windows.minute != excluded.minute OR rate_windows.count < $3
+RETURNING count";
+
+/// Drops the rows of minutes before the last (`$1` the current minute).
+pub(crate) const PRUNE_RATES_SQL: &str =
+    "DELETE FROM rate_windows WHERE minute < CAST($1 AS BIGINT) - 1";

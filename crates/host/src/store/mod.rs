@@ -1,19 +1,20 @@
 //! The store: installed packages, key-value data, consent decisions, the
 //! audit log, money, messages, identity, the host's secrets and mini-apps'
-//! settings. One trait per
-//! concern, with its records, backend-neutral: this folder holds only those
-//! (this file and one file per further concern: `identity.rs`, `ledger.rs`,
-//! `messaging.rs`, `privacy.rs`, `secrets.rs`, `settings.rs`).
-//! (this file and one file per further concern: `backend.rs`, `identity.rs`, `ledger.rs`,
-//! `messaging.rs`, `privacy.rs`, `secrets.rs`).
+//! settings. One trait per concern, with its records, backend-neutral: this
+//! folder holds only those (this file and one file per further concern:
+//! `backend.rs`, `identity.rs`, `ledger.rs`, `messaging.rs`, `privacy.rs`,
+//! `secrets.rs`, `settings.rs`).
 //!
 //! One SQLite implementation of them all ([`SqliteStore`], the default) is in
 //! `sqlite/`: the store itself (group commit, connections, schema version
 //! and migrations) in `sqlite/mod.rs`, and one file per concern with its
-//! tables and SQL. A server deployment can put another database behind the
-//! same traits: a second backend is a sibling folder (`postgres/`) that
-//! implements them and runs the conformance suite (`conformance.rs`, tests
-//! written against the traits only) with one `conformance_suite!` call.
+//! tables and SQL. The PostgreSQL implementation ([`PostgresStore`], for
+//! several hosts on one database) is its sibling `postgres/`, laid out the
+//! same way; [`open_store`] picks one by the store's location (a
+//! `postgres://` URL or a file path). Both run the conformance suite
+//! (`conformance.rs`, tests written against the traits only) with one
+//! `conformance_suite!` call each; a table added to one backend is added to
+//! the other (see each backend's module documentation).
 
 mod backend;
 #[cfg(test)]
@@ -21,6 +22,7 @@ mod conformance;
 mod identity;
 mod ledger;
 mod messaging;
+mod postgres;
 mod privacy;
 mod secrets;
 mod settings;
@@ -38,6 +40,7 @@ pub use ledger::{
     RefundResult, WalletEntry, merchant_account, wallet_account,
 };
 pub use messaging::{BroadcastCount, InboxMessage, MessagingStore, SendResult, Sender};
+pub use postgres::{PostgresStore, is_postgres_url, test_server_url};
 pub use privacy::{
     AccessCount, Erased, FollowRecord, LoginCodeInfo, PrivacyStore, StoredValue,
     SubscriptionRecord, UserMessageRecord, UserRecords,
@@ -45,6 +48,16 @@ pub use privacy::{
 pub use secrets::SecretStore;
 pub use settings::{SettingRecord, SettingsStore};
 pub use sqlite::{DEFAULT_MAX_BATCH, GroupCommitStats, SqliteStore};
+
+/// Opens the store at `location`: a PostgreSQL database for a
+/// `postgres://` (or `postgresql://`) URL, else the SQLite file at that
+/// path (created if missing).
+pub fn open_store(location: &std::path::Path) -> StoreResult<std::sync::Arc<dyn Store>> {
+    match location.to_str() {
+        Some(url) if is_postgres_url(url) => Ok(std::sync::Arc::new(PostgresStore::open(url)?)),
+        _ => Ok(std::sync::Arc::new(SqliteStore::open(location)?)),
+    }
+}
 
 /// An installed package as the store keeps it.
 #[derive(Debug, Clone)]

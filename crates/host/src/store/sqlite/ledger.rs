@@ -101,7 +101,7 @@ CREATE TABLE IF NOT EXISTS refunds (
 /// Columns added to the ledger's tables of earlier schemas, as
 /// [`messaging::ADDED_COLUMNS`](super::messaging::ADDED_COLUMNS).
 pub(super) const ADDED_COLUMNS: &[(i64, &str, &str, &str)] = &[
-    // 7: the caller's id of a refund, which makes it idempotent.
+    // 8: the caller's id of a refund, which makes it idempotent.
     (8, "refunds", "refund_id", "TEXT"),
 ];
 

@@ -5,7 +5,8 @@
 //! unique (broadcast, user) key keeps a resumed broadcast from delivering
 //! twice.
 
-use super::{SqliteStore, db, off_the_runtime};
+use super::{Durability, SqliteStore, db, off_the_runtime};
+use crate::store::messaging::{PRUNE_RATES_SQL, TAKE_RATE_SQL};
 use crate::store::{BroadcastCount, InboxMessage, MessagingStore, SendResult, Sender, StoreResult};
 use rusqlite::{OptionalExtension, params};
 
@@ -74,6 +75,14 @@ CREATE TABLE IF NOT EXISTS conversation (
     attempts INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS conversation_by_user ON conversation (user_id, app_id, sent_at_ms);
+-- Uses per key (a mini-app, or a mini-app and a user) in its current
+-- minute: the per-minute message limits (schema 7).
+CREATE TABLE IF NOT EXISTS rate_windows (
+    key TEXT PRIMARY KEY,
+    minute INTEGER NOT NULL,
+    count INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS rate_windows_by_minute ON rate_windows (minute);
 ";
 
 /// Columns added to tables of earlier schemas, with the schema version that
@@ -85,7 +94,7 @@ pub(super) const ADDED_COLUMNS: &[(i64, &str, &str, &str)] = &[
     // 5: the followers a broadcast skipped at its start (counted, not a
     // row each).
     (5, "broadcasts", "skipped", "INTEGER NOT NULL DEFAULT 0"),
-    // 7: the page a message opens in its mini-app (a path and query).
+    // 8: the page a message opens in its mini-app (a path and query).
     (8, "inbox", "link", "TEXT"),
     (8, "broadcasts", "link", "TEXT"),
 ];
@@ -572,6 +581,28 @@ impl MessagingStore for SqliteStore {
             .map_err(db("read an inbox"))?;
         rows.collect::<Result<Vec<_>, _>>()
             .map_err(db("read an inbox"))
+    }
+
+    fn take_rate(&self, key: &str, minute: i64, limit: u32) -> StoreResult<bool> {
+        if limit == 0 {
+            return Ok(false);
+        }
+        self.write_surviving(
+            Durability::ProcessCrash,
+            "count a message against its limit",
+            |c| {
+                c.prepare_cached(PRUNE_RATES_SQL)
+                    .and_then(|mut s| s.execute([minute]))
+                    .map_err(db("count a message against its limit"))?;
+                c.prepare_cached(TAKE_RATE_SQL)
+                    .and_then(|mut s| {
+                        s.query_row(params![key, minute, i64::from(limit)], |_| Ok(()))
+                            .optional()
+                    })
+                    .map(|counted| counted.is_some())
+                    .map_err(db("count a message against its limit"))
+            },
+        )
     }
 
     fn inbox_message(&self, user: &str, id: &str) -> StoreResult<Option<InboxMessage>> {

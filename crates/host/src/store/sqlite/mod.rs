@@ -40,7 +40,9 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 /// 8: messages carry the page they open (`inbox.link`, `broadcasts.link`),
 /// refunds the caller's refund id (`refunds.refund_id`, unique per
 /// mini-app and generation), and `openids` keeps the openids given out for
-/// the publisher API ([`backend::SCHEMA`]).
+/// the publisher API ([`backend::SCHEMA`]). `rate_windows` counts messages
+/// and publisher API calls per minute in the store, so hosts sharing a
+/// store share the limits (a new table made at open: nothing to migrate).
 const SCHEMA_VERSION: i64 = 8;
 
 /// The tables of every store concern. Each part is idempotent (`IF NOT
@@ -263,7 +265,7 @@ impl std::ops::Deref for ReadGuard<'_> {
 /// thread meanwhile, so other sessions keep running and can join the same
 /// group commit). Elsewhere (a current-thread runtime, a plain thread) it
 /// just runs `f`.
-fn off_the_runtime<R>(f: impl FnOnce() -> R) -> R {
+pub(super) fn off_the_runtime<R>(f: impl FnOnce() -> R) -> R {
     use tokio::runtime::{Handle, RuntimeFlavor};
     match Handle::try_current() {
         Ok(h) if h.runtime_flavor() == RuntimeFlavor::MultiThread => tokio::task::block_in_place(f),
@@ -1096,34 +1098,13 @@ mod tests {
 
     #[test]
     fn a_version_6_store_gets_links_refund_ids_and_openids() {
-        use crate::store::{
-            LedgerStore, MessagingStore, OpenidStore, RefundCommand, RefundResult, Sender,
-        };
+        use crate::store::conformance::{give_a_payment_and_a_message, publisher_columns_work};
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("v6.db");
         {
             // A store of this version, stripped back to version 6.
             let s = SqliteStore::open(&path).unwrap();
-            s.top_up("t0", "ann", 1_000, "CNY", 0).unwrap();
-            let pay = crate::store::conformance::pay_cmd("p1", "ann", "o1", 1_000, 1);
-            s.pay(&pay, &|_| "sig".into()).unwrap();
-            let sender = Sender {
-                app_id: pay.app_id.clone(),
-                app_name: "Clinic".into(),
-                publisher_name: "Clinic".into(),
-                link: None,
-            };
-            s.deliver_message(
-                "m1",
-                "ann",
-                &sender,
-                "conversation",
-                "Reply",
-                "b",
-                "1970-01",
-                2,
-            )
-            .unwrap();
+            give_a_payment_and_a_message(&s);
             s.conn()
                 .execute_batch(
                     "DROP INDEX refunds_by_refund_id; DROP INDEX refunds_by_order;
@@ -1134,33 +1115,7 @@ mod tests {
                 )
                 .unwrap();
         }
-        let s = SqliteStore::open(&path).unwrap();
-        let app = crate::store::conformance::APP;
-        assert_eq!(s.inbox_message("ann", "m1").unwrap().unwrap().link, None);
-        s.remember_openid(app, 0, "oid", "ann", 3).unwrap();
-        assert_eq!(
-            s.openid_user(app, 0, "oid").unwrap().as_deref(),
-            Some("ann")
-        );
-        let refund = RefundCommand {
-            tx_id: "r1".into(),
-            app_id: app.into(),
-            generation: 0,
-            user: "ann".into(),
-            order_id: "o1".into(),
-            amount: 100,
-            reason: "r".into(),
-            at_ms: 4,
-            refund_id: Some("rf-1".into()),
-        };
-        let RefundResult::Refunded(first) = s.refund(&refund).unwrap() else {
-            panic!("not refunded");
-        };
-        let retry = RefundCommand {
-            tx_id: "r2".into(),
-            ..refund
-        };
-        assert_eq!(s.refund(&retry).unwrap(), RefundResult::Repeated(first));
+        publisher_columns_work(&SqliteStore::open(&path).unwrap());
     }
 
     #[test]
