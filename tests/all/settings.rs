@@ -210,13 +210,18 @@ async fn a_secret_is_in_no_log_error_audit_export_or_store_byte() {
         .with_ansi(false)
         .with_writer(move || writer.clone())
         .finish();
+    // With a single scoped subscriber alive, tracing asks only the
+    // registering thread's own subscriber about a new call site: one first
+    // reached by another test's thread (the guest log's) would be cached as
+    // "nobody listens" for every thread. A second live dispatcher makes it
+    // ask every registered subscriber, this one included.
+    let _second = tracing::Dispatch::new(tracing_subscriber::registry());
     let _guard = tracing::subscriber::set_default(subscriber);
+    // Call sites registered before this subscriber: ask them again.
+    tracing::callsite::rebuild_interest_cache();
 
     let t = probe_host().await;
     t.host.set_setting(APP, "api-key", SECRET, true).unwrap();
-    // A call site first reached by another test's thread while this
-    // subscriber was being set may have cached "nobody listens": ask again.
-    tracing::callsite::rebuild_interest_cache();
     let page = read(&t, "alice", APP, &["api-key", "greeting", "nope"]).await;
     assert_eq!(field(&page, "api-key").as_deref(), Some(SECRET));
 
