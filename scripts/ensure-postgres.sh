@@ -14,8 +14,18 @@
 # cluster for tests, never for data.
 #
 #   scripts/ensure-postgres.sh          start (or reuse); print the URL
-#   scripts/ensure-postgres.sh stop     stop the cluster (scripts/test.sh does
-#                                       at the end of the run it started it for)
+#   scripts/ensure-postgres.sh stop [fast|immediate]
+#                                       stop the cluster (scripts/test.sh does
+#                                       at the end of the run it started it
+#                                       for): `fast` (the default) rolls back
+#                                       open transactions and closes the
+#                                       connections; `immediate` stops at once,
+#                                       as a crash would (the next start
+#                                       recovers from the write-ahead log)
+#
+# PLAZA_POSTGRES_DIR names another data folder: a cluster of its own, with its
+# own port (the test that restarts PostgreSQL mid-run uses one, so as not to
+# disturb the other tests).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 dir="${PLAZA_POSTGRES_DIR:-/tmp/plaza-postgres-$(printf %s "$root" | sha256sum | cut -c1-12)}"
@@ -34,9 +44,17 @@ as_postgres() {
 }
 
 if [ "${1:-}" = "stop" ]; then
+    mode="${2:-fast}"
+    case "$mode" in
+        fast | immediate) ;;
+        *)
+            echo "error: stop takes \`fast\` or \`immediate\`, not \`$mode\`" >&2
+            exit 2
+            ;;
+    esac
     bin="$(bindir)"
     if [ -n "$bin" ] && [ -f "$data/PG_VERSION" ]; then
-        as_postgres "$bin/pg_ctl" -D "$data" -m fast -w stop >/dev/null 2>&1 || true
+        as_postgres "$bin/pg_ctl" -D "$data" -m "$mode" -w stop >/dev/null 2>&1 || true
     fi
     exit 0
 fi

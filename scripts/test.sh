@@ -7,6 +7,9 @@ scripts/ensure-toolchain.sh
 # Headless Chromium and chromedriver for the simulator's browser tests
 # (crates/cli/tests/serve_browser.rs).
 scripts/ensure-browser.sh
+# nginx in front of three plaza-server nodes for the cluster demo
+# (crates/server/tests/cluster_demo.rs runs scripts/cluster-demo.sh).
+scripts/ensure-nginx.sh >/dev/null
 # The host crate's top-level modules depend on each other without cycles
 # (the script's own fixtures first, then crates/host/src).
 scripts/check-module-cycles.py --self-test

@@ -86,8 +86,10 @@ async fn a_failed_audit_write_leaves_no_allowance_behind() {
     let page = in_one_event(&s, &reads(3)).await;
     for n in 1..=3 {
         let v = field(&page, &format!("{n} get")).unwrap();
+        // No unrecorded access, and no refusal either: nothing was decided
+        // on the record, so the call may be tried again.
         assert!(
-            v.starts_with("error denied:") && v.contains("audit log"),
+            v.starts_with("error unavailable:") && v.contains("audit log"),
             "no unrecorded access: {v}"
         );
     }

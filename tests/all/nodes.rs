@@ -11,6 +11,7 @@ use plaza_host::store::{
     RefundResult, SendResult, Sender, merchant_account, test_server_url, wallet_account,
 };
 use plaza_host::{Host, HostConfig};
+use std::path::PathBuf;
 use std::sync::{Arc, Barrier};
 
 const APP: &str = "cn.hz.clinic";
@@ -596,4 +597,276 @@ fn a_mini_app_on_a_node_that_lost_the_database_gets_unavailable_then_works_again
     drop(t);
     drop(rt);
     proxy.cut();
+}
+
+/// A PostgreSQL cluster of this test's own (`scripts/ensure-postgres.sh`
+/// with `PLAZA_POSTGRES_DIR`: its own data folder and port), which the test
+/// may stop and start without disturbing the other tests' cluster. Stopped
+/// when dropped; the folder is kept for the next run.
+struct PrivateCluster {
+    dir: PathBuf,
+    url: String,
+}
+
+impl PrivateCluster {
+    fn script() -> &'static str {
+        concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/ensure-postgres.sh")
+    }
+
+    /// Starts (or reuses) the cluster named `name`, in a folder of this
+    /// checkout's.
+    fn start(name: &str) -> PrivateCluster {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        env!("CARGO_MANIFEST_DIR").hash(&mut h);
+        let dir = std::env::temp_dir().join(format!("plaza-postgres-{name}-{:012x}", h.finish()));
+        let url = Self::run(&dir, &[]);
+        PrivateCluster { dir, url }
+    }
+
+    /// Runs the script on the cluster; its last line.
+    fn run(dir: &std::path::Path, args: &[&str]) -> String {
+        let out = std::process::Command::new(Self::script())
+            .args(args)
+            .env("PLAZA_POSTGRES_DIR", dir)
+            .stderr(std::process::Stdio::inherit())
+            .output()
+            .expect("run scripts/ensure-postgres.sh");
+        assert!(out.status.success(), "ensure-postgres.sh {args:?} failed");
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .last()
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    /// Stops the server at once, as a crash would (`immediate`: no
+    /// checkpoint, every connection cut; the next start recovers).
+    fn crash(&self) {
+        Self::run(&self.dir, &["stop", "immediate"]);
+    }
+
+    /// Starts it again on the same folder and port.
+    fn start_again(&self) {
+        assert_eq!(Self::run(&self.dir, &[]), self.url);
+    }
+}
+
+impl Drop for PrivateCluster {
+    fn drop(&mut self) {
+        Self::run(&self.dir, &["stop", "fast"]);
+    }
+}
+
+/// What one user's operations through a node came to.
+#[derive(Default)]
+struct Outcomes {
+    /// Order → amount, for each payment the host acknowledged.
+    paid: std::collections::BTreeMap<String, u64>,
+    /// Key → the last value the host acknowledged writing.
+    notes: std::collections::BTreeMap<String, String>,
+    /// Operations that answered `unavailable` (and were tried again).
+    unavailable: u64,
+}
+
+/// One user on one node: pays and writes until told to stop, each
+/// operation tried again with the same order id or value after an
+/// `unavailable` until the host acknowledges it, as a mini-app or a client
+/// retrying does. `done` counts the acknowledged operations.
+async fn pay_and_write(
+    host: Host,
+    user: String,
+    done: Arc<std::sync::atomic::AtomicU64>,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+) -> Outcomes {
+    use crate::support::{field, notices};
+    use std::sync::atomic::Ordering::SeqCst;
+    let mut out = Outcomes::default();
+    let cashier = host.session(&user, "test.plaza.cashier").unwrap();
+    let notes = host.session(&user, "test.plaza.kv-notes").unwrap();
+    notes.launch("/").await.unwrap();
+    // A store failure the host reports as an error rather than on the page
+    // (an instance that could not read its package) is retried too.
+    let failed = |e: plaza_host::Error| match e {
+        plaza_host::Error::Store(e) => format!("unavailable: {e}"),
+        other => panic!("{user}: {other}"),
+    };
+    for n in 0u64.. {
+        if stop.load(SeqCst) {
+            break;
+        }
+        let kind = if n % 2 == 0 { "pay" } else { "put" };
+        let (order, amount) = (format!("{user}-o{n}"), 100 + n % 7);
+        let (key, value) = (format!("k{}", n % 3), format!("{user}-v{n}"));
+        loop {
+            let answer = if kind == "pay" {
+                let launched = cashier
+                    .launch(&format!("/pay?order={order}&amount={amount}"))
+                    .await;
+                match launched {
+                    Err(e) => failed(e),
+                    Ok(_) => match cashier.tap("pay").await {
+                        Err(e) => failed(e),
+                        Ok(page) => field(&page, "outcome").unwrap_or_default(),
+                    },
+                }
+            } else {
+                match notes
+                    .submit("put", &[("key", &key), ("value", &value)])
+                    .await
+                {
+                    Err(e) => failed(e),
+                    Ok(page) => notices(&page).join(" | "),
+                }
+            };
+            if answer == "paid" {
+                out.paid.insert(order.clone(), amount);
+                break;
+            }
+            if answer.contains(&format!("Saved {key}")) {
+                out.notes.insert(key.clone(), value.clone());
+                break;
+            }
+            assert!(
+                answer.contains("unavailable"),
+                "{user}: {kind} answered {answer:?}, neither done nor unavailable"
+            );
+            out.unavailable += 1;
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        done.fetch_add(1, SeqCst);
+    }
+    out
+}
+
+/// PostgreSQL itself crashes (stopped at once, every connection cut) in
+/// the middle of three nodes' payments and storage writes, and starts again:
+/// meanwhile the nodes answer `unavailable`; then they recover by
+/// themselves, and every acknowledged payment is there once (a payment
+/// retried by its order id after an unsure answer is not paid twice),
+/// nothing else is, every stored key holds its last acknowledged write, and
+/// the ledger verifies clean.
+#[test]
+fn postgres_restarted_mid_run_nodes_answer_unavailable_then_recover_and_lose_nothing() {
+    use crate::support::*;
+    use plaza_host::clock::{ManualClock, RandomIds};
+    use plaza_host::prompt::{PaymentAnswer, ScriptedPayment, ScriptedPrompter};
+    use plaza_test_programs::{CASHIER, KV_NOTES};
+    use std::sync::atomic::Ordering::SeqCst;
+    use std::sync::atomic::{AtomicBool, AtomicU64};
+    const USERS: usize = 6;
+    const TOP_UP: u64 = 1_000_000;
+    let cluster = PrivateCluster::start("restart");
+    let owner = PostgresStore::open_throwaway(&cluster.url).unwrap();
+    let url = PathBuf::from(owner.url());
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let nodes: Vec<Host> = (0..3)
+        .map(|_| {
+            let _in_rt = rt.enter();
+            let prompter = Arc::new(ScriptedPrompter::new());
+            prompter.answer_payments(ScriptedPayment::Answer(PaymentAnswer::Confirm));
+            let c = config(&ManualClock::new(START_MS), &prompter)
+                .ids(Arc::new(RandomIds::default()))
+                .payment_timeout(std::time::Duration::from_secs(30));
+            Host::open(&url, c).unwrap()
+        })
+        .collect();
+    rt.block_on(async {
+        for f in [&CASHIER, &KV_NOTES] {
+            nodes[0].install(package(f)).await.unwrap();
+        }
+    });
+    for u in 0..USERS {
+        nodes[0].top_up(&format!("u{u}"), TOP_UP, "CNY").unwrap();
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    let done: Vec<Arc<AtomicU64>> = (0..USERS).map(|_| Arc::default()).collect();
+    let workers: Vec<_> = (0..USERS)
+        .map(|u| {
+            rt.spawn(pay_and_write(
+                nodes[u % 3].clone(),
+                format!("u{u}"),
+                done[u].clone(),
+                stop.clone(),
+            ))
+        })
+        .collect();
+    let at_least = |n: u64| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+        while done.iter().any(|d| d.load(SeqCst) < n) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the nodes did not get {n} operations done for every user"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    };
+    at_least(4);
+    cluster.crash();
+    let before: u64 = done.iter().map(|d| d.load(SeqCst)).sum();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    // Nothing is acknowledged while the database is down (at most what
+    // was committing as it went).
+    let during: u64 = done.iter().map(|d| d.load(SeqCst)).sum();
+    assert!(during <= before + USERS as u64, "{before} then {during}");
+    cluster.start_again();
+    let resumed = done.iter().map(|d| d.load(SeqCst)).min().unwrap();
+    at_least(resumed + 4);
+    stop.store(true, SeqCst);
+    let outcomes: Vec<Outcomes> = workers
+        .into_iter()
+        .map(|w| rt.block_on(w).unwrap())
+        .collect();
+
+    let unavailable: u64 = outcomes.iter().map(|o| o.unavailable).sum();
+    assert!(
+        unavailable > 0,
+        "no operation answered unavailable while PostgreSQL was down: nothing was tested"
+    );
+    let host = &nodes[1];
+    let mut total = 0;
+    for (u, out) in outcomes.iter().enumerate() {
+        let user = format!("u{u}");
+        let stored = host
+            .payments("test.plaza.cashier", &user, None, 1_000)
+            .unwrap();
+        let stored: std::collections::BTreeMap<String, u64> = stored
+            .into_iter()
+            .map(|p| (p.receipt.order_id, p.receipt.amount))
+            .collect();
+        assert_eq!(
+            stored, out.paid,
+            "{user}: payments stored, and acknowledged"
+        );
+        let paid: u64 = out.paid.values().sum();
+        total += paid;
+        assert_eq!(host.wallet_balance(&user).unwrap(), TOP_UP - paid, "{user}");
+        for (key, value) in &out.notes {
+            assert_eq!(
+                owner.kv_get(&user, "test.plaza.kv-notes", key).unwrap(),
+                Some(value.as_bytes().to_vec()),
+                "{user}: {key}"
+            );
+        }
+    }
+    assert_eq!(
+        owner
+            .balance(&merchant_account("test.plaza.clinic"))
+            .unwrap(),
+        total as i64
+    );
+    let report = host.verify_ledger().unwrap();
+    assert!(report.is_clean(), "{:?}", report.problems);
+    println!(
+        "PostgreSQL restarted mid-run: {} operations acknowledged, {unavailable} answered unavailable and were retried",
+        done.iter().map(|d| d.load(SeqCst)).sum::<u64>()
+    );
+    drop(nodes);
+    drop(rt);
+    drop(owner);
+    drop(cluster);
 }

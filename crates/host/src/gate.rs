@@ -141,13 +141,53 @@ impl RequestTarget<'_> {
     }
 }
 
-/// A denial, with the reason the guest and the audit log get.
+/// Why the gate did not let a call through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DenialCause {
+    /// A decision: the manifest, the host's policy or the user said no. The
+    /// guest gets `denied`, and the refusal is audited.
+    Refused,
+    /// No decision: the store failed while the gate read or wrote what the
+    /// decision rests on (the user's consent, the publisher registry, the
+    /// audit log). The guest gets `unavailable` and may try again; nothing
+    /// is counted as a denial, and no refusal is remembered.
+    StoreFailed,
+}
+
+/// A denial: its cause, and the reason the guest and the audit log get.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Denial(pub(crate) String);
+pub(crate) struct Denial {
+    pub(crate) cause: DenialCause,
+    pub(crate) reason: String,
+}
+
+impl Denial {
+    /// A refusal ([`DenialCause::Refused`]) for `reason`.
+    pub(crate) fn refused(reason: impl Into<String>) -> Denial {
+        Denial {
+            cause: DenialCause::Refused,
+            reason: reason.into(),
+        }
+    }
+
+    /// The store failed while the gate tried to `what` ("read the user's
+    /// consent"): [`DenialCause::StoreFailed`].
+    pub(crate) fn store_failed(what: &str, error: &crate::store::StoreError) -> Denial {
+        Denial {
+            cause: DenialCause::StoreFailed,
+            reason: format!("the host could not {what}: {error}; try again later"),
+        }
+    }
+
+    /// Whether no decision was made because the store failed.
+    pub(crate) fn store_failure(&self) -> bool {
+        self.cause == DenialCause::StoreFailed
+    }
+}
 
 impl std::fmt::Display for Denial {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.reason)
     }
 }
 
@@ -364,8 +404,8 @@ impl Gate {
             Err(denial) => {
                 memo.allowed.remove(&capability);
                 self.count_denial(what);
-                event.write_once(what, Outcome::Denied, &denial.0, || {
-                    self.audit(subject.actor(), what, Outcome::Denied, &denial.0)
+                event.write_once(what, Outcome::Denied, &denial.reason, || {
+                    self.audit(subject.actor(), what, Outcome::Denied, &denial.reason)
                 })?;
                 Err(denial)
             }
@@ -411,11 +451,18 @@ impl Gate {
         let decision = self
             .scope_decision(subject, &mut memo.asked, scope, before_waiting)
             .await;
+        // Nothing was decided: nothing to audit or count (the store that
+        // failed would likely fail the entry too).
+        if let Err(d) = &decision
+            && d.store_failure()
+        {
+            return Err(d.clone());
+        }
         let (outcome, detail) = match &decision {
             Ok(detail) => (Outcome::Allowed, detail.as_str()),
             Err(denial) => {
                 self.count_denial(&what);
-                (Outcome::Denied, denial.0.as_str())
+                (Outcome::Denied, denial.reason.as_str())
             }
         };
         memo.write_once(&what, outcome, detail, || {
@@ -433,7 +480,7 @@ impl Gate {
     ) -> Result<String, Denial> {
         self.capability_rule(subject, Capability::Identity)?;
         let Some(purpose) = subject.manifest.scope_purpose(scope) else {
-            return Err(Denial(format!(
+            return Err(Denial::refused(format!(
                 "the manifest does not declare the scope `{scope}`: add it to [capabilities.identity] scopes with the purpose shown to the user"
             )));
         };
@@ -454,24 +501,24 @@ impl Gate {
                     subject.publisher_name
                 )
             };
-            return Err(Denial(why));
+            return Err(Denial::refused(why));
         }
         let app = subject.app();
         let remembered = self
             .consents
             .get_consent(&subject.user, app, scope.as_str())
-            .map_err(|e| Denial(format!("the host could not read the user's consent: {e}")))?;
+            .map_err(|e| Denial::store_failed("read the user's consent", &e))?;
         match remembered {
             Some(r) if r.granted => return Ok("the user consented earlier".to_string()),
             Some(_) => {
-                return Err(Denial(format!(
+                return Err(Denial::refused(format!(
                     "the user refused `{scope}` earlier; the user can change this in the host's settings"
                 )));
             }
             None => {}
         }
         if !asked.insert(scope) {
-            return Err(Denial(format!(
+            return Err(Denial::refused(format!(
                 "the user closed the consent question for `{scope}` during this event; it is asked again after the user's next action"
             )));
         }
@@ -519,7 +566,7 @@ impl Gate {
                     granted,
                     decided_at_ms: self.clock.now_ms(),
                 })
-                .map_err(|e| Denial(format!("the host could not record the user's answer: {e}")))
+                .map_err(|e| Denial::store_failed("record the user's answer", &e))
         };
         match answer {
             ConsentAnswer::Allow => {
@@ -528,9 +575,9 @@ impl Gate {
             }
             ConsentAnswer::Deny => {
                 remember(false)?;
-                Err(Denial(format!("the user refused `{scope}`")))
+                Err(Denial::refused(format!("the user refused `{scope}`")))
             }
-            ConsentAnswer::Dismiss => Err(Denial(format!(
+            ConsentAnswer::Dismiss => Err(Denial::refused(format!(
                 "the user closed the consent question for `{scope}` without answering"
             ))),
         }
@@ -583,7 +630,7 @@ impl Gate {
     ) -> Result<Origin, Denial> {
         self.capability_rule(subject, Capability::Network)?;
         let origin = target.origin_text();
-        let denied = |why: String| Err(Denial(why));
+        let denied = |why: String| Err(Denial::refused(why));
         if target.scheme != "https" && target.scheme != "http" {
             return denied(format!(
                 "`{origin}`: only https is allowed (http only to loopback in developer mode)"
@@ -633,26 +680,25 @@ impl Gate {
         let category = subject.manifest.publisher.category;
         let policy = self.policy();
         if !policy.insurance_payment_categories.contains(&category) {
-            return Err(Denial(format!(
+            return Err(Denial::refused(format!(
                 "the host's policy does not settle medical insurance for {category} publishers: the wallet pays the whole amount"
             )));
         }
         let publisher = &subject.manifest.publisher.id;
-        let registered = self.registry.get_publisher(publisher).map_err(|e| {
-            Denial(format!(
-                "the host could not read its publisher registry: {e}"
-            ))
-        })?;
+        let registered = self
+            .registry
+            .get_publisher(publisher)
+            .map_err(|e| Denial::store_failed("read its publisher registry", &e))?;
         let verified_now = registered.is_some_and(|p| p.verified && p.category == category);
         if !subject.publisher_verified || !verified_now {
-            return Err(Denial(format!(
+            return Err(Denial::refused(format!(
                 "medical insurance is settled only for verified publishers in the host's registry, and {} ({publisher}) is not one: the wallet pays the whole amount",
                 subject.publisher_name
             )));
         }
         let items = policy.insurance_items(category, publisher);
         if items.is_empty() {
-            return Err(Denial(format!(
+            return Err(Denial::refused(format!(
                 "the host's policy lets medical insurance cover no item of {} ({publisher}): the wallet pays the whole amount",
                 subject.publisher_name
             )));
@@ -671,7 +717,7 @@ impl Gate {
         {
             Ok(())
         } else {
-            Err(Denial(format!(
+            Err(Denial::refused(format!(
                 "the host's policy keeps long-term subscriptions only for public services; {category} publishers get one message per acceptance"
             )))
         }
@@ -679,14 +725,14 @@ impl Gate {
 
     fn capability_rule(&self, subject: &Subject, capability: Capability) -> Result<(), Denial> {
         if !subject.manifest.declares(capability) {
-            return Err(Denial(format!(
+            return Err(Denial::refused(format!(
                 "the manifest does not declare `{capability}`: add {} to plaza.toml",
                 capability.declaration()
             )));
         }
         let category = subject.manifest.publisher.category;
         if !self.policy().allows_capability(category, capability) {
-            return Err(Denial(format!(
+            return Err(Denial::refused(format!(
                 "the host's policy does not allow `{capability}` for {category} publishers"
             )));
         }
@@ -705,7 +751,7 @@ impl Gate {
     ) -> Result<(), Denial> {
         self.audit_log
             .append_audit(&self.entry(who, capability, outcome, detail))
-            .map_err(|e| Denial(format!("the host could not write its audit log: {e}")))
+            .map_err(|e| Denial::store_failed("write its audit log", &e))
     }
 
     /// The audit entry for `who` now, for a store to append together with
@@ -809,7 +855,7 @@ impl SessionGate {
             return Ok(());
         }
         self.refuse_once_per_event(what, "asked outside a user's tap");
-        Err(Denial(format!(
+        Err(Denial::refused(format!(
             "{asked} can be asked for only while handling the user's tap or form"
         )))
     }
@@ -819,6 +865,13 @@ impl SessionGate {
     /// audited (`payment.insurance`) once per session and outcome.
     pub(crate) fn insurance_items(&mut self) -> Result<Option<BTreeSet<String>>, Denial> {
         let decision = self.gate.insurance_items(&self.subject);
+        // The registry could not be read: no decision, and no payment
+        // without the insurance it may be owed.
+        if let Err(d) = &decision
+            && d.store_failure()
+        {
+            return Err(d.clone());
+        }
         let audited = decision.as_ref().map(|_| ()).map_err(Clone::clone);
         self.audit_decision_once(
             "payment.insurance",
@@ -850,7 +903,7 @@ impl SessionGate {
             Ok(()) => (Outcome::Allowed, allowed),
             Err(d) => {
                 self.gate.count_denial(what);
-                (Outcome::Denied, d.0.as_str())
+                (Outcome::Denied, d.reason.as_str())
             }
         };
         let (gate, subject) = (&self.gate, &self.subject);
@@ -910,7 +963,7 @@ impl SessionGate {
                 timeout.as_millis()
             );
             if let Err(e) = self.audit("messaging.subscribe", Outcome::Denied, &detail) {
-                tracing::error!("audit of a subscription prompt: {}", e.0);
+                tracing::error!("audit of a subscription prompt: {}", e.reason);
             }
             Vec::new()
         })
@@ -1016,7 +1069,7 @@ mod tests {
     use crate::clock::ManualClock;
     use crate::manifest::Category;
     use crate::prompt::ScriptedPrompter;
-    use crate::store::{AuditQuery, AuditStore, ConsentStore, SqliteStore};
+    use crate::store::{AuditQuery, AuditStore, ConsentStore, PublisherStore, SqliteStore};
 
     fn manifest(category: &str, caps: &str) -> Arc<Manifest> {
         Arc::new(
@@ -1085,7 +1138,7 @@ mod tests {
         let s = subject(manifest("other", "[capabilities.log]"), false);
         let mut memo = AuditMemo::default();
         let d = check_storage(&f.gate, &s, &mut memo).unwrap_err();
-        assert!(d.0.contains("[capabilities.storage]"), "{d}");
+        assert!(d.reason.contains("[capabilities.storage]"), "{d}");
         assert_eq!(audit(&f.store), vec![("storage".into(), Outcome::Denied)]);
     }
 
@@ -1099,7 +1152,7 @@ mod tests {
         policy.deny_capability(Category::Other, Capability::Storage);
         f.gate.set_policy(policy);
         let d = check_storage(&f.gate, &s, &mut memo).unwrap_err();
-        assert!(d.0.contains("policy"), "{d}");
+        assert!(d.reason.contains("policy"), "{d}");
         f.gate.set_policy(Policy::default());
         check_storage(&f.gate, &s, &mut memo).unwrap();
         assert_eq!(
@@ -1134,7 +1187,7 @@ mod tests {
         policy.deny_capability(Category::Commerce, Capability::Storage);
         f.gate.set_policy(policy);
         let d = check_storage(&f.gate, &s, &mut AuditMemo::default()).unwrap_err();
-        assert!(d.0.contains("commerce"), "{d}");
+        assert!(d.reason.contains("commerce"), "{d}");
     }
 
     #[tokio::test]
@@ -1153,7 +1206,7 @@ mod tests {
         f.gate.check_scope(&s, Scope::Phone).await.unwrap();
         assert!(f.gate.check_scope(&s, Scope::Profile).await.is_err());
         let d = f.gate.check_scope(&s, Scope::Profile).await.unwrap_err();
-        assert!(d.0.contains("refused"), "{d}");
+        assert!(d.reason.contains("refused"), "{d}");
         let asked: Vec<Scope> = f
             .prompter
             .consent_questions()
@@ -1199,14 +1252,14 @@ mod tests {
             .check_scope(&shop, Scope::RealName)
             .await
             .unwrap_err();
-        assert!(d.0.contains("commerce"), "{d}");
+        assert!(d.reason.contains("commerce"), "{d}");
         let unverified = subject(manifest("medical", caps), false);
         let d = f
             .gate
             .check_scope(&unverified, Scope::RealName)
             .await
             .unwrap_err();
-        assert!(d.0.contains("not verified"), "{d}");
+        assert!(d.reason.contains("not verified"), "{d}");
         // Neither was prompted.
         assert!(f.prompter.consent_questions().is_empty());
         let hospital = subject(manifest("medical", caps), true);
@@ -1283,8 +1336,8 @@ mod tests {
                 .gate
                 .check_request(&s, &t, dev, &Written::default())
                 .unwrap_err();
-            assert!(d.0.contains(why), "{t:?}: {d}");
-            assert!(d.0.contains(&format!("`{}`", t.origin_text())), "{d}");
+            assert!(d.reason.contains(why), "{t:?}: {d}");
+            assert!(d.reason.contains(&format!("`{}`", t.origin_text())), "{d}");
         }
         f.gate
             .check_request(
@@ -1316,7 +1369,7 @@ mod tests {
                 &Written::default(),
             )
             .unwrap_err();
-        assert!(d.0.contains("[capabilities.network]"), "{d}");
+        assert!(d.reason.contains("[capabilities.network]"), "{d}");
         let s = subject(
             manifest(
                 "commerce",
@@ -1336,7 +1389,7 @@ mod tests {
                 &Written::default(),
             )
             .unwrap_err();
-        assert!(d.0.contains("policy"), "{d}");
+        assert!(d.reason.contains("policy"), "{d}");
     }
 
     #[tokio::test]
@@ -1344,7 +1397,7 @@ mod tests {
         let f = fixture();
         let s = subject(manifest("medical", "[capabilities.identity]"), true);
         let d = f.gate.check_scope(&s, Scope::Phone).await.unwrap_err();
-        assert!(d.0.contains("does not declare the scope"), "{d}");
+        assert!(d.reason.contains("does not declare the scope"), "{d}");
         assert!(f.prompter.consent_questions().is_empty());
     }
 
@@ -1390,7 +1443,7 @@ mod tests {
         let d = gate
             .check(&s, &mut memo, &mut event, Capability::Storage)
             .unwrap_err();
-        assert!(d.0.contains("audit log"), "{d}");
+        assert!(d.reason.contains("audit log"), "{d}");
         assert!(audit(&f.store).is_empty());
         // The log works again: the next call is decided and written, not
         // waved through on an allowance nobody recorded.
@@ -1398,6 +1451,172 @@ mod tests {
         gate.check(&s, &mut memo, &mut event, Capability::Storage)
             .unwrap();
         assert_eq!(audit(&f.store), vec![("storage".into(), Outcome::Allowed)]);
+    }
+
+    /// A consent store and publisher registry whose reads and writes fail
+    /// while `failing` is set, as a store whose database went away.
+    struct FlakyStore {
+        inner: Arc<SqliteStore>,
+        failing: std::sync::atomic::AtomicBool,
+    }
+
+    impl FlakyStore {
+        fn check(&self, operation: &'static str) -> crate::store::StoreResult<()> {
+            if self.failing.load(Ordering::SeqCst) {
+                return Err(crate::store::StoreError::Database {
+                    operation,
+                    message: "no connection to PostgreSQL (injected)".into(),
+                });
+            }
+            Ok(())
+        }
+    }
+
+    impl ConsentStore for FlakyStore {
+        fn get_consent(
+            &self,
+            user: &str,
+            app: &str,
+            scope: &str,
+        ) -> crate::store::StoreResult<Option<ConsentRecord>> {
+            self.check("read a consent")?;
+            self.inner.get_consent(user, app, scope)
+        }
+        fn put_consent(&self, record: &ConsentRecord) -> crate::store::StoreResult<()> {
+            self.check("write a consent")?;
+            self.inner.put_consent(record)
+        }
+        fn list_consents(&self, user: &str) -> crate::store::StoreResult<Vec<ConsentRecord>> {
+            self.inner.list_consents(user)
+        }
+        fn revoke_consent(
+            &self,
+            user: &str,
+            app: &str,
+            scope: &str,
+        ) -> crate::store::StoreResult<bool> {
+            self.inner.revoke_consent(user, app, scope)
+        }
+        fn reset_consents(&self, app: &str, scope: Option<&str>) -> crate::store::StoreResult<u64> {
+            self.inner.reset_consents(app, scope)
+        }
+    }
+
+    impl PublisherStore for FlakyStore {
+        fn put_publisher(
+            &self,
+            record: &crate::store::PublisherRecord,
+        ) -> crate::store::StoreResult<()> {
+            self.inner.put_publisher(record)
+        }
+        fn get_publisher(
+            &self,
+            id: &str,
+        ) -> crate::store::StoreResult<Option<crate::store::PublisherRecord>> {
+            self.check("read a publisher")?;
+            self.inner.get_publisher(id)
+        }
+        fn list_publishers(&self) -> crate::store::StoreResult<Vec<crate::store::PublisherRecord>> {
+            self.inner.list_publishers()
+        }
+        fn delete_publisher(&self, id: &str) -> crate::store::StoreResult<bool> {
+            self.inner.delete_publisher(id)
+        }
+    }
+
+    /// A consent the store cannot read is no decision: `unavailable` for the
+    /// guest, no question to the user, no refusal audited or counted or
+    /// remembered; once the store answers, the user is asked as usual.
+    #[tokio::test]
+    async fn a_consent_the_store_cannot_read_is_unavailable_not_refused() {
+        let f = fixture();
+        let flaky = Arc::new(FlakyStore {
+            inner: f.store.clone(),
+            failing: true.into(),
+        });
+        let gate = Gate {
+            consents: flaky.clone(),
+            ..f.gate
+        };
+        let s = subject(
+            manifest(
+                "medical",
+                "[capabilities.identity]\nscopes = { phone = \"To call you\" }",
+            ),
+            true,
+        );
+        f.prompter
+            .answer_consent(Scope::Phone, ConsentAnswer::Allow);
+        let d = gate.check_scope(&s, Scope::Phone).await.unwrap_err();
+        assert_eq!(d.cause, DenialCause::StoreFailed, "{d}");
+        assert!(
+            d.reason.contains("could not read the user's consent"),
+            "{d}"
+        );
+        assert!(matches!(
+            plaza_world::types::Error::from(d.clone()),
+            plaza_world::types::Error::Unavailable(r) if r == d.reason
+        ));
+        assert!(f.prompter.consent_questions().is_empty());
+        assert!(gate.denial_counts().is_empty());
+        assert!(audit(&f.store).is_empty());
+        flaky.failing.store(false, Ordering::SeqCst);
+        gate.check_scope(&s, Scope::Phone).await.unwrap();
+        assert_eq!(f.prompter.consent_questions().len(), 1);
+    }
+
+    /// A publisher registry the store cannot read settles no payment
+    /// without insurance: the decision is `unavailable`, not "the wallet
+    /// pays the whole amount".
+    #[test]
+    fn insurance_the_registry_cannot_confirm_is_unavailable_not_refused() {
+        let f = fixture();
+        let flaky = Arc::new(FlakyStore {
+            inner: f.store.clone(),
+            failing: true.into(),
+        });
+        f.store
+            .put_publisher(&crate::store::PublisherRecord {
+                id: "cn.test".into(),
+                name: "Test Pub".into(),
+                category: Category::Medical,
+                verified: true,
+                public_key: "01".repeat(32),
+                added_at_ms: 0,
+            })
+            .unwrap();
+        let gate = Gate {
+            registry: flaky.clone(),
+            ..f.gate
+        };
+        let s = subject(manifest("medical", "[capabilities.payment]"), true);
+        let d = gate.insurance_items(&s).unwrap_err();
+        assert_eq!(d.cause, DenialCause::StoreFailed, "{d}");
+        assert!(d.reason.contains("publisher registry"), "{d}");
+        flaky.failing.store(false, Ordering::SeqCst);
+        assert!(!gate.insurance_items(&s).unwrap().is_empty());
+    }
+
+    /// An audit log that cannot be written denies the call as
+    /// `unavailable`: nothing was decided on the record.
+    #[test]
+    fn an_audit_log_that_cannot_be_written_makes_the_call_unavailable() {
+        let f = fixture();
+        let flaky = Arc::new(FlakyAudit {
+            inner: f.store.clone(),
+            failing: true.into(),
+        });
+        let gate = Gate {
+            audit_log: flaky,
+            ..f.gate
+        };
+        let s = subject(manifest("other", "[capabilities.storage]"), false);
+        let d = check_storage(&gate, &s, &mut AuditMemo::default()).unwrap_err();
+        assert_eq!(d.cause, DenialCause::StoreFailed, "{d}");
+        assert!(matches!(
+            plaza_world::types::Error::from(d),
+            plaza_world::types::Error::Unavailable(_)
+        ));
     }
 
     #[test]

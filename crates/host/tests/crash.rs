@@ -44,7 +44,7 @@
 use plaza_host::clock::{Clock, ManualClock, RandomIds};
 use plaza_host::prompt::{PaymentAnswer, ScriptedPayment, ScriptedPrompter};
 use plaza_host::sandbox::SandboxLimits;
-use plaza_host::store::{KvStore, MessagingStore, SqliteStore};
+use plaza_host::store::{MessagingStore, PostgresStore, SqliteStore, Store};
 use plaza_host::{Block, Host, HostConfig, Page};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::{BufRead, BufReader, Write};
@@ -62,6 +62,17 @@ const ROUND_VAR: &str = "PLAZA_CRASH_ROUND";
 const WORKLOAD_SEED_VAR: &str = "PLAZA_CRASH_WORKLOAD_SEED";
 /// How many workers run in the round (child): 1 or [`WORKERS`].
 const WORKERS_VAR: &str = "PLAZA_CRASH_WORKERS";
+/// Which node the child is (child; 0 when unset): its workers serve the
+/// users `node * WORKERS + w`.
+const NODE_VAR: &str = "PLAZA_CRASH_NODE";
+/// Whether the child's first worker broadcasts (child; `1` when unset). On
+/// several nodes one broadcasts a round: the monthly quota is the store's,
+/// shared by every node, and [`BROADCAST_STEP_MS`] keeps one sender in it.
+const BROADCASTS_VAR: &str = "PLAZA_CRASH_BROADCASTS";
+/// When `1` (child), the end of the child's standard input stops it: each
+/// worker finishes the operation it is in, and the child says `STOPPED` and
+/// exits (the nodes a round does not kill).
+const STOP_ON_EOF_VAR: &str = "PLAZA_CRASH_STOP_ON_EOF";
 /// How many rounds of kill and restart (parent).
 const ROUNDS_VAR: &str = "PLAZA_CRASH_ROUNDS";
 /// The seed of the whole run (parent).
@@ -196,25 +207,109 @@ async fn child_runs_the_workload() {
         default_hook(info);
         std::process::exit(101);
     }));
-    let path = PathBuf::from(var(STORE_VAR));
+    let optional = |name: &str| {
+        std::env::var(name)
+            .ok()
+            .map(|v| v.parse::<usize>().unwrap())
+    };
+    // A SQLite file or a postgres:// URL.
+    let location = PathBuf::from(var(STORE_VAR));
     let round: u64 = var(ROUND_VAR).parse().unwrap();
     let seed: u64 = var(WORKLOAD_SEED_VAR).parse().unwrap();
     let workers: usize = var(WORKERS_VAR).parse().unwrap();
+    let node = optional(NODE_VAR).unwrap_or(0);
+    let broadcasts = optional(BROADCASTS_VAR).unwrap_or(1) == 1;
+    let stopper = (optional(STOP_ON_EOF_VAR) == Some(1)).then(Stopper::on_end_of_stdin);
     let clock = ManualClock::new(START_MS + round as i64 * ROUND_SPAN_MS);
-    let host = Host::open(&path, config(&clock)).unwrap();
-    let workers: Vec<_> = (0..workers)
+    let host = Host::open(&location, config(&clock)).unwrap();
+    let handles: Vec<_> = (0..workers)
         .map(|w| {
             let rng = Rng(seed ^ (w as u64).wrapping_mul(0x9E37_79B9));
-            tokio::spawn(work(host.clone(), clock.clone(), round, w, rng))
+            let account = node * WORKERS + w;
+            let broadcaster = w == 0 && broadcasts;
+            let stopper = stopper.clone();
+            tokio::spawn(work(
+                host.clone(),
+                clock.clone(),
+                round,
+                account,
+                broadcaster,
+                rng,
+                stopper,
+            ))
         })
         .collect();
-    for w in workers {
-        w.await.unwrap();
+    match stopper {
+        Some(stopper) => {
+            stopper.all_stopped(workers).await;
+            say("STOPPED");
+            // At once: no session is hidden (kv-notes would write a key of
+            // its own at `hide`), as a process that stops serving.
+            std::process::exit(0);
+        }
+        None => {
+            for h in handles {
+                h.await.unwrap();
+            }
+        }
     }
 }
 
-/// One worker of the child: user `user(w)`'s operations, one at a time.
-async fn work(host: Host, clock: ManualClock, round: u64, w: usize, mut rng: Rng) {
+/// Stops a child's workers between operations once its standard input ends.
+#[derive(Clone)]
+struct Stopper {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    stopped: tokio::sync::mpsc::UnboundedSender<()>,
+    all: Arc<tokio::sync::Mutex<tokio::sync::mpsc::UnboundedReceiver<()>>>,
+}
+
+impl Stopper {
+    fn on_end_of_stdin() -> Stopper {
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = stop.clone();
+        std::thread::spawn(move || {
+            let _ = std::io::copy(&mut std::io::stdin().lock(), &mut std::io::sink());
+            flag.store(true, std::sync::atomic::Ordering::SeqCst);
+        });
+        let (stopped, all) = tokio::sync::mpsc::unbounded_channel();
+        Stopper {
+            stop,
+            stopped,
+            all: Arc::new(tokio::sync::Mutex::new(all)),
+        }
+    }
+
+    fn asked(&self) -> bool {
+        self.stop.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Says this worker stopped, and stays so: never returns (its sessions
+    /// are never dropped).
+    async fn stop_here(&self) {
+        let _ = self.stopped.send(());
+        std::future::pending::<()>().await;
+    }
+
+    async fn all_stopped(&self, workers: usize) {
+        let mut all = self.all.lock().await;
+        for _ in 0..workers {
+            all.recv().await;
+        }
+    }
+}
+
+/// One worker of the child: user `user(account)`'s operations, one at a
+/// time; broadcasts too when `broadcaster`.
+async fn work(
+    host: Host,
+    clock: ManualClock,
+    round: u64,
+    account: usize,
+    broadcaster: bool,
+    mut rng: Rng,
+    stopper: Option<Stopper>,
+) {
+    let w = account;
     let user = user(w);
     let round_end = START_MS + (round as i64 + 1) * ROUND_SPAN_MS;
     // Payments of earlier rounds that can still be refunded: a refund may
@@ -232,10 +327,15 @@ async fn work(host: Host, clock: ManualClock, round: u64, w: usize, mut rng: Rng
     notes.launch("/").await.unwrap();
 
     for n in 1.. {
+        if let Some(stopper) = &stopper
+            && stopper.asked()
+        {
+            stopper.stop_here().await;
+        }
         let id = format!("{w}.{n}");
         clock.advance(Duration::from_secs(60));
         let pick = rng.below(100);
-        if pick < 35 || (pick < 50 && refundable.is_empty()) || (pick < 70 && w != 0) {
+        if pick < 35 || (pick < 50 && refundable.is_empty()) || (pick < 70 && !broadcaster) {
             let order = format!("r{round}-w{w}-{n}");
             let amount = 100 + rng.below(900);
             say(&format!("BEGIN {id} pay {order} {amount}"));
@@ -271,9 +371,18 @@ async fn work(host: Host, clock: ManualClock, round: u64, w: usize, mut rng: Rng
             }
         } else if pick < 70 {
             if clock.now_ms() + BROADCAST_STEP_MS >= round_end {
-                // The round's time is used up; the parent kills well before.
+                // The round's time is used up; the parent kills well before
+                // (or, on several nodes, stops this one).
                 say("IDLE");
-                std::future::pending::<()>().await;
+                match &stopper {
+                    Some(stopper) => {
+                        while !stopper.asked() {
+                            tokio::time::sleep(Duration::from_millis(20)).await;
+                        }
+                        stopper.stop_here().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
             }
             clock.advance(Duration::from_millis(BROADCAST_STEP_MS as u64));
             let title = format!("r{round}-{n}");
@@ -340,10 +449,11 @@ struct Model {
     broadcasts: BTreeSet<String>,
 }
 
-impl Default for Model {
-    fn default() -> Self {
+impl Model {
+    /// Nothing acknowledged yet, to `users` users.
+    fn new(users: usize) -> Model {
         Model {
-            accounts: vec![Account::default(); WORKERS],
+            accounts: vec![Account::default(); users],
             broadcasts: BTreeSet::new(),
         }
     }
@@ -438,32 +548,11 @@ impl Harness {
     fn new(seed: u64) -> Harness {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("crash.db");
-        let clock = ManualClock::new(START_MS);
-        let host = Host::open(&path, config(&clock)).unwrap();
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        for f in [
-            &plaza_test_programs::CASHIER,
-            &plaza_test_programs::MESSAGING_PROBE,
-            &plaza_test_programs::KV_NOTES,
-        ] {
-            let package =
-                plaza_host::package::Package::new(&f.manifest_text(), f.component_bytes()).unwrap();
-            rt.block_on(host.install(package)).unwrap();
-        }
-        for i in 0..FOLLOWERS {
-            host.follow(&follower(i), CITY, true).unwrap();
-        }
-        for w in 0..WORKERS {
-            host.top_up(&user(w), TOP_UP, "CNY").unwrap();
-        }
-        drop(host);
+        set_up(&path, WORKERS);
         Harness {
             dir,
             path,
-            model: Model::default(),
+            model: Model::new(WORKERS),
             rng: Rng(seed),
             durations: HashMap::new(),
         }
@@ -567,27 +656,18 @@ impl Harness {
             ));
         }
 
-        for (w, words) in &seen.acks {
-            let words: Vec<&str> = words.iter().map(String::as_str).collect();
-            if let ["broadcast", title, delivered, skipped] = words[..]
-                && (delivered != FOLLOWERS.to_string() || skipped != "0")
-            {
-                return Err(format!(
-                    "round {round}: broadcast {title} reached {delivered} followers and skipped {skipped}; expected {FOLLOWERS} and 0"
-                ));
-            }
-            self.model.acknowledge(*w, &words);
-        }
+        acknowledge_all(&mut self.model, &seen.acks).map_err(|e| format!("round {round}: {e}"))?;
         let unfinished = count(&self.path, "SELECT COUNT(*) FROM broadcasts WHERE done = 0");
 
         // The restart: a new host on the same store.
         let host = Host::open(&self.path, config(&ManualClock::new(START_MS))).unwrap();
+        let store = SqliteStore::open(&self.path).unwrap();
         let mut in_flight = Vec::new();
         for (op, _) in seen.begun.into_values() {
-            let landed = resolve(&host, &self.path, &mut self.model, &op)?;
+            let landed = resolve(&host, &store, &mut self.model, &op)?;
             in_flight.push((op, landed));
         }
-        check(&host, &self.path, &self.model).map_err(|problems| {
+        check(&host, &store, &self.model).map_err(|problems| {
             let when = if in_flight.is_empty() {
                 "between operations".to_string()
             } else {
@@ -616,6 +696,50 @@ impl Harness {
             resumed: unfinished as u64,
         })
     }
+}
+
+/// Sets up the store at `location` (a SQLite file or a postgres:// URL):
+/// the three mini-apps installed, the followers following, and `users`
+/// users' wallets topped up.
+fn set_up(location: &Path, users: usize) {
+    let clock = ManualClock::new(START_MS);
+    let host = Host::open(location, config(&clock)).unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    for f in [
+        &plaza_test_programs::CASHIER,
+        &plaza_test_programs::MESSAGING_PROBE,
+        &plaza_test_programs::KV_NOTES,
+    ] {
+        let package =
+            plaza_host::package::Package::new(&f.manifest_text(), f.component_bytes()).unwrap();
+        rt.block_on(host.install(package)).unwrap();
+    }
+    for i in 0..FOLLOWERS {
+        host.follow(&follower(i), CITY, true).unwrap();
+    }
+    for a in 0..users {
+        host.top_up(&user(a), TOP_UP, "CNY").unwrap();
+    }
+}
+
+/// The accounts acknowledged in `acks` (of [`Seen::acks`]) into the model,
+/// after checking that every acknowledged broadcast reached every follower.
+fn acknowledge_all(model: &mut Model, acks: &[(usize, Vec<String>)]) -> Result<(), String> {
+    for (w, words) in acks {
+        let words: Vec<&str> = words.iter().map(String::as_str).collect();
+        if let ["broadcast", title, delivered, skipped] = words[..]
+            && (delivered != FOLLOWERS.to_string() || skipped != "0")
+        {
+            return Err(format!(
+                "broadcast {title} reached {delivered} followers and skipped {skipped}; expected {FOLLOWERS} and 0"
+            ));
+        }
+        model.acknowledge(*w, &words);
+    }
+    Ok(())
 }
 
 /// What the parent has read from a child so far.
@@ -700,9 +824,9 @@ fn count(path: &Path, sql: &str) -> i64 {
 
 /// Finds out whether an operation under way at the kill happened, and if it
 /// did adds it to the model. It may have happened or not, but only whole.
-/// `path` is the host's store file: what the host does not show (a user's
+/// `store` is the host's store: what the host does not show (a user's
 /// stored keys) is read from it.
-fn resolve(host: &Host, path: &Path, model: &mut Model, op: &Begun) -> Result<bool, String> {
+fn resolve(host: &Host, store: &dyn Store, model: &mut Model, op: &Begun) -> Result<bool, String> {
     let words: Vec<&str> = op.words.iter().map(String::as_str).collect();
     let user = user(op.worker);
     let account = &mut model.accounts[op.worker];
@@ -758,8 +882,8 @@ fn resolve(host: &Host, path: &Path, model: &mut Model, op: &Begun) -> Result<bo
             Ok(landed)
         }
         ["put", key, value] => {
-            let stored = SqliteStore::open(path)
-                .and_then(|store| store.kv_get(&user, NOTES, key))
+            let stored = store
+                .kv_get(&user, NOTES, key)
                 .map_err(|e| e.to_string())?
                 .map(|v| String::from_utf8_lossy(&v).into_owned());
             let landed = stored.as_deref() == Some(value);
@@ -773,12 +897,11 @@ fn resolve(host: &Host, path: &Path, model: &mut Model, op: &Begun) -> Result<bo
 }
 
 /// Every check of a restarted host against the model; the problems found.
-/// `path` is the host's store file: what the host does not show (a user's
+/// `store` is the host's store: what the host does not show (a user's
 /// stored keys, unfinished broadcasts) is read from it.
-fn check(host: &Host, path: &Path, model: &Model) -> Result<(), Vec<String>> {
+fn check(host: &Host, store: &dyn Store, model: &Model) -> Result<(), Vec<String>> {
     let mut problems = Vec::new();
     let mut problem = |p: String| problems.push(p);
-    let store = SqliteStore::open(path).unwrap();
 
     // The ledger.
     let report = host.verify_ledger().unwrap();
@@ -1001,6 +1124,341 @@ fn sigkill_at_random_points_loses_and_repeats_nothing() {
     );
 }
 
+// ------------------------------------- three nodes on one PostgreSQL
+
+/// Nodes (host processes) on one database in the PostgreSQL harness.
+const NODES: usize = 3;
+/// How many rounds of the PostgreSQL harness (parent).
+const NODES_ROUNDS_VAR: &str = "PLAZA_CRASH_NODES_ROUNDS";
+/// Rounds of the PostgreSQL harness in the normal test suite: each starts
+/// three processes.
+const DEFAULT_NODES_ROUNDS: u64 = 4;
+
+/// The parent's side of a run of three nodes on one PostgreSQL database:
+/// each round starts [`NODES`] children on it (each a `Host` of its own
+/// with its own connections, its workers serving users of its own; one of
+/// them broadcasts), SIGKILLs one at a random point of its workload and
+/// stops the others between operations; then it checks the database
+/// through a new host as [`Harness`] checks its file.
+struct Nodes {
+    /// The children's stderr.
+    dir: tempfile::TempDir,
+    /// The throwaway database (dropped with it).
+    db: PostgresStore,
+    /// Its URL, as the nodes open it.
+    location: PathBuf,
+    model: Model,
+    rng: Rng,
+    durations: HashMap<String, Duration>,
+}
+
+/// What one child says, and when.
+type NodeLine = (usize, String, Instant);
+
+impl Nodes {
+    fn new(seed: u64) -> Nodes {
+        let server = plaza_host::store::test_server_url().expect("PostgreSQL for the tests");
+        let db = PostgresStore::open_throwaway(&server).expect("a throwaway database");
+        let location = PathBuf::from(db.url());
+        set_up(&location, NODES * WORKERS);
+        Nodes {
+            dir: tempfile::tempdir().unwrap(),
+            db,
+            location,
+            model: Model::new(NODES * WORKERS),
+            rng: Rng(seed),
+            durations: HashMap::new(),
+        }
+    }
+
+    fn stderr_path(&self, round: u64, node: usize) -> PathBuf {
+        self.dir
+            .path()
+            .join(format!("round-{round}-node-{node}.stderr"))
+    }
+
+    fn stderr_of(&self, round: u64) -> String {
+        (0..NODES)
+            .map(|n| {
+                format!(
+                    "--- node {n}:\n{}",
+                    std::fs::read_to_string(self.stderr_path(round, n)).unwrap_or_default()
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    fn spawn(&self, round: u64, node: usize, workers: usize, broadcasts: bool, seed: u64) -> Child {
+        let stderr = std::fs::File::create(self.stderr_path(round, node)).unwrap();
+        Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "child_runs_the_workload",
+                "--ignored",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(STORE_VAR, &self.location)
+            .env(ROUND_VAR, round.to_string())
+            .env(WORKLOAD_SEED_VAR, seed.to_string())
+            .env(WORKERS_VAR, workers.to_string())
+            .env(NODE_VAR, node.to_string())
+            .env(BROADCASTS_VAR, if broadcasts { "1" } else { "0" })
+            .env(STOP_ON_EOF_VAR, "1")
+            .env("RUST_BACKTRACE", "0")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(stderr)
+            .spawn()
+            .unwrap()
+    }
+
+    /// One round: which node dies, which broadcasts, how many workers each
+    /// runs, and where the kill lands, all from the run's seed.
+    fn round(&mut self, round: u64) -> Result<RoundReport, String> {
+        let victim = self.rng.below(NODES as u64) as usize;
+        let broadcaster = self.rng.below(NODES as u64) as usize;
+        let workers: Vec<usize> = (0..NODES)
+            .map(|_| if self.rng.below(2) == 0 { 1 } else { WORKERS })
+            .collect();
+        let kill_in = 1 + self.rng.below(MAX_KILL_OP * workers[victim] as u64);
+        let fraction = 1.5 * self.rng.fraction();
+        let seeds: Vec<u64> = (0..NODES).map(|_| self.rng.next()).collect();
+        self.round_with(round, victim, broadcaster, &workers, &seeds, kill_in, fraction)
+            .map_err(|e| {
+                format!(
+                    "{e}\n(round {round}: node {victim} killed {fraction:.2} of an operation's usual time after its operation {kill_in} began; node {broadcaster} broadcasting; workers {workers:?}; workload seeds {seeds:?})"
+                )
+            })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn round_with(
+        &mut self,
+        round: u64,
+        victim: usize,
+        broadcaster: usize,
+        workers: &[usize],
+        seeds: &[u64],
+        kill_in: u64,
+        fraction: f64,
+    ) -> Result<RoundReport, String> {
+        let mut children: Vec<Child> = (0..NODES)
+            .map(|n| self.spawn(round, n, workers[n], n == broadcaster, seeds[n]))
+            .collect();
+        let mut stdins: Vec<_> = children.iter_mut().map(|c| c.stdin.take()).collect();
+        let (tx, lines) = mpsc::channel::<NodeLine>();
+        let readers: Vec<_> = children
+            .iter_mut()
+            .enumerate()
+            .map(|(n, c)| {
+                let stdout = c.stdout.take().unwrap();
+                let tx = tx.clone();
+                std::thread::spawn(move || {
+                    for line in BufReader::new(stdout).lines() {
+                        let Ok(line) = line else { return };
+                        if tx.send((n, line, Instant::now())).is_err() {
+                            return;
+                        }
+                    }
+                })
+            })
+            .collect();
+        drop(tx);
+        let kill_all = |children: &mut [Child]| {
+            for c in children.iter_mut() {
+                let _ = c.kill();
+                let _ = c.wait();
+            }
+        };
+        let mut seen: Vec<Seen> = (0..NODES).map(|_| Seen::default()).collect();
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            let Ok((node, line, at)) =
+                lines.recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            else {
+                kill_all(&mut children);
+                return Err(format!(
+                    "round {round}: node {victim} stopped or hung before its operation {kill_in}; the children's stderr:\n{}",
+                    self.stderr_of(round)
+                ));
+            };
+            if line.contains("IDLE") {
+                if node == victim {
+                    // Out of clock between two operations: killed there.
+                    children[victim].kill().unwrap();
+                    break;
+                }
+                continue;
+            }
+            if let Some(op) = seen[node].take(&line, at, &mut self.durations)
+                && node == victim
+                && seen[node].begins == kill_in
+            {
+                let usual = self
+                    .durations
+                    .get(&op.words[0])
+                    .copied()
+                    .unwrap_or(Duration::from_millis(10));
+                std::thread::sleep(usual.mul_f64(fraction));
+                // SIGKILL: no destructor, no rollback runs in the node;
+                // PostgreSQL rolls back what it had open when its
+                // connections drop.
+                children[victim].kill().unwrap();
+                break;
+            }
+        }
+        // The others finish the operation each worker is in, and stop.
+        for (n, stdin) in stdins.iter_mut().enumerate() {
+            if n != victim {
+                drop(stdin.take());
+            }
+        }
+        let stop_deadline = Instant::now() + Duration::from_secs(60);
+        let mut statuses = Vec::new();
+        for (n, child) in children.iter_mut().enumerate() {
+            let status = loop {
+                match child.try_wait().unwrap() {
+                    Some(status) => break status,
+                    None if Instant::now() < stop_deadline => {
+                        std::thread::sleep(Duration::from_millis(20))
+                    }
+                    None => {
+                        let _ = child.kill();
+                        break child.wait().unwrap();
+                    }
+                }
+            };
+            statuses.push((n, status));
+        }
+        drop(stdins);
+        // What the children wrote before they ended is still in the pipes.
+        for (node, line, at) in lines.iter() {
+            if !line.contains("IDLE") {
+                seen[node].take(&line, at, &mut self.durations);
+            }
+        }
+        for r in readers {
+            r.join().unwrap();
+        }
+        for (n, status) in statuses {
+            let fine = if n == victim {
+                status.code().is_none()
+            } else {
+                status.success()
+            };
+            if !fine {
+                let what = if n == victim {
+                    "exited by itself before the kill"
+                } else {
+                    "did not stop cleanly"
+                };
+                return Err(format!(
+                    "round {round}: node {n} {what} ({status}); the children's stderr:\n{}",
+                    self.stderr_of(round)
+                ));
+            }
+            if n != victim && !seen[n].begun.is_empty() {
+                return Err(format!(
+                    "round {round}: node {n} stopped with operations unacknowledged: {:?}",
+                    seen[n].begun
+                ));
+            }
+        }
+        let mut acknowledged = 0;
+        for s in &seen {
+            acknowledge_all(&mut self.model, &s.acks).map_err(|e| format!("round {round}: {e}"))?;
+            acknowledged += s.acks.len() as u64;
+        }
+        let unfinished = self.db.unfinished_broadcasts().unwrap().len() as u64;
+
+        // A new node on the database: it finishes the dead node's broadcast.
+        let host = Host::open(&self.location, config(&ManualClock::new(START_MS))).unwrap();
+        let mut in_flight = Vec::new();
+        for (op, _) in std::mem::take(&mut seen[victim].begun).into_values() {
+            let landed = resolve(&host, &self.db, &mut self.model, &op)?;
+            in_flight.push((op, landed));
+        }
+        check(&host, &self.db, &self.model).map_err(|problems| {
+            let ops: Vec<String> = in_flight
+                .iter()
+                .map(|(op, landed)| format!("{op}, which {}", if *landed { "happened" } else { "did not happen" }))
+                .collect();
+            format!(
+                "round {round}, after {acknowledged} acknowledgements and a kill of node {victim} in [{}]:\n{}",
+                ops.join("; "),
+                problems.join("\n")
+            )
+        })?;
+        Ok(RoundReport {
+            acknowledged,
+            in_flight,
+            resumed: unfinished,
+        })
+    }
+}
+
+/// The crash harness with three nodes on one PostgreSQL database: each
+/// round one node is SIGKILLed at a random point of payments, refunds,
+/// broadcasts and storage writes while the other two work on, and the
+/// checks of the SQLite harness hold over all three nodes' users
+/// (`PLAZA_CRASH_NODES_ROUNDS`, `PLAZA_CRASH_SEED`).
+#[test]
+fn three_nodes_on_one_postgres_killed_at_random_lose_and_repeat_nothing() {
+    let seed = seed_from_env();
+    let rounds: u64 = std::env::var(NODES_ROUNDS_VAR)
+        .ok()
+        .map(|s| {
+            s.parse()
+                .expect("PLAZA_CRASH_NODES_ROUNDS must be a number")
+        })
+        .unwrap_or(DEFAULT_NODES_ROUNDS);
+    println!(
+        "crash on {NODES} nodes: seed {seed} ({SEED_VAR}={seed} reproduces the workloads and the kill points), {rounds} rounds"
+    );
+    let started = Instant::now();
+    let mut nodes = Nodes::new(seed);
+    let mut totals = Totals::default();
+    for round in 1..=rounds {
+        let r = match nodes.round(round) {
+            Ok(r) => r,
+            Err(e) => {
+                let dir = nodes.dir.keep();
+                panic!(
+                    "crash on {NODES} nodes: FAILED with seed {seed}: {e}\n(the children's stderr are kept in {})",
+                    dir.display()
+                )
+            }
+        };
+        totals.rounds += 1;
+        totals.kills += 1;
+        totals.acknowledged += r.acknowledged;
+        totals.resumed_broadcasts += r.resumed;
+        totals.between += u64::from(r.in_flight.is_empty());
+        for (op, landed) in &r.in_flight {
+            let e = totals.by_kind.entry(op.words[0].clone()).or_default();
+            e.0 += 1;
+            e.1 += u64::from(*landed);
+        }
+    }
+    let by_kind: Vec<String> = totals
+        .by_kind
+        .iter()
+        .map(|(k, (n, landed))| format!("{n} {k} ({landed} of them done)"))
+        .collect();
+    println!(
+        "crash on {NODES} nodes: {} rounds, {} operations acknowledged, {} kills (interrupting {}; {} between operations; {} broadcasts resumed half delivered), {:.1} s, seed {seed}",
+        totals.rounds,
+        totals.acknowledged,
+        totals.kills,
+        by_kind.join(", "),
+        totals.between,
+        totals.resumed_broadcasts,
+        started.elapsed().as_secs_f64(),
+    );
+}
+
 // ------------------------------------------------ the checks can fail
 
 /// The checks catch what they are for: on copies of a store after a real
@@ -1028,7 +1486,7 @@ fn the_checks_catch_a_lost_payment_a_duplicated_message_and_stale_storage() {
         c.execute_batch(sql).unwrap();
         drop(c);
         let host = Host::open(&copy, config(&ManualClock::new(START_MS))).unwrap();
-        let problems = check(&host, &copy, m).expect_err(name);
+        let problems = check(&host, &SqliteStore::open(&copy).unwrap(), m).expect_err(name);
         assert!(
             problems.iter().any(|p| p.contains(expect)),
             "{name}: no problem saying `{expect}` in {problems:#?}"
@@ -1064,7 +1522,7 @@ fn the_checks_catch_a_lost_payment_a_duplicated_message_and_stale_storage() {
     let mut fewer = m.clone();
     fewer.accounts[0].payments.remove(&order);
     let host = Host::open(&h.path, config(&ManualClock::new(START_MS))).unwrap();
-    let problems = check(&host, &h.path, &fewer).unwrap_err();
+    let problems = check(&host, &SqliteStore::open(&h.path).unwrap(), &fewer).unwrap_err();
     assert!(
         problems.iter().any(|p| p.contains("never acknowledged")),
         "{problems:#?}"

@@ -1,12 +1,16 @@
 //! The server's errors: every failure is JSON `{"error": {"kind", "message"}}`
 //! with an HTTP status, and the host's typed errors keep their kind
 //! (`action-not-offered` with the offered actions, `session-ended` with the
-//! cause, `not-installed`, `busy`...).
+//! cause, `not-installed`, `busy`...). A store that fails (its database
+//! away) is `503 unavailable` with `Retry-After`.
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use plaza_host::Error as HostError;
 use serde_json::{Map, Value, json};
+
+/// The `Retry-After` of a `503 unavailable` (the store failed).
+pub const STORE_RETRY_AFTER_SECS: u64 = 2;
 
 /// An error answered to a client: a status, a stable kind, words, and any
 /// details a client can act on (merged into the `error` object).
@@ -151,6 +155,19 @@ impl From<HostError> for ApiError {
             HostError::BackendRateLimited { .. } => {
                 return ApiError::new(S::TOO_MANY_REQUESTS, "rate-limited", message)
                     .retry_after(60);
+            }
+            HostError::Store(e) => {
+                // The database is away (a restart, a failover, the network):
+                // nothing was half-written (every command is one
+                // transaction), and the same request later may pass. The
+                // details go to the log, as an internal error's do.
+                tracing::warn!(error = %e, "the store failed");
+                return ApiError::new(
+                    S::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "the server cannot reach its store just now; nothing was changed. Try again shortly",
+                )
+                .retry_after(STORE_RETRY_AFTER_SECS);
             }
             HostError::NotFound(_) => (S::NOT_FOUND, "not-found"),
             HostError::Refused(_) => (S::FORBIDDEN, "refused"),

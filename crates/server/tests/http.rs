@@ -875,3 +875,115 @@ fn an_issuer_with_an_empty_namespace_signs_in_plain_user_ids() {
     assert_eq!(s, 401, "{refused}");
     assert_eq!(refused["error"]["kind"], "malformed-token", "{refused}");
 }
+
+/// A TCP proxy to the database that the test can cut and restore: what a
+/// node sees when PostgreSQL (or the network to it) goes away and comes
+/// back.
+struct DatabaseProxy {
+    port: u16,
+    upstream: std::net::SocketAddr,
+    task: Option<tokio::task::JoinHandle<()>>,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl DatabaseProxy {
+    fn start(upstream: std::net::SocketAddr) -> DatabaseProxy {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let mut proxy = DatabaseProxy {
+            port: 0,
+            upstream,
+            task: None,
+            runtime,
+        };
+        proxy.restore();
+        proxy
+    }
+
+    /// Listens again (on the same port after the first time), passing each
+    /// connection through.
+    fn restore(&mut self) {
+        let upstream = self.upstream;
+        let listener = self
+            .runtime
+            .block_on(tokio::net::TcpListener::bind(("127.0.0.1", self.port)))
+            .expect("bind the proxy");
+        self.port = listener.local_addr().unwrap().port();
+        self.task = Some(self.runtime.spawn(async move {
+            let mut links = tokio::task::JoinSet::new();
+            while let Ok((mut client, _)) = listener.accept().await {
+                links.spawn(async move {
+                    if let Ok(mut server) = tokio::net::TcpStream::connect(upstream).await {
+                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                    }
+                });
+            }
+        }));
+    }
+
+    /// Closes the listener and every connection through it.
+    fn cut(&mut self) {
+        if let Some(t) = self.task.take() {
+            t.abort();
+            let _ = self.runtime.block_on(t);
+        }
+    }
+}
+
+/// A node whose database went away answers `503 unavailable` with a
+/// `Retry-After` (never a 500, never a wrong answer), and `/readyz` says so
+/// too; once the database is back the same node serves again.
+#[test]
+fn a_store_outage_is_503_unavailable_with_retry_after_then_the_node_recovers() {
+    let server_url = plaza_host::store::test_server_url().expect("PostgreSQL for the tests");
+    let db = plaza_host::store::PostgresStore::open_throwaway(&server_url).unwrap();
+    // postgres://user@127.0.0.1:PORT/db, rerouted through the proxy.
+    let url = db.url().to_string();
+    let at = url.rfind('@').unwrap() + 1;
+    let slash = at + url[at..].find('/').unwrap();
+    let mut proxy = DatabaseProxy::start(url[at..slash].parse().unwrap());
+    let through = format!("{}127.0.0.1:{}{}", &url[..at], proxy.port, &url[slash..]);
+    let mut server = TestServer::start(|c| c.store = through.clone().into());
+    server.citizen("li-na", 1_000);
+    let phone = server.phone("li-na");
+    assert_eq!(phone.balance(), 1_000);
+
+    proxy.cut();
+    let http = fresh_connections().build().new_agent();
+    let get = |path: &str, bearer: &str| {
+        let mut r = http
+            .get(&format!("{}{path}", server.base))
+            .header("authorization", &format!("Bearer {bearer}"))
+            .call()
+            .unwrap();
+        let retry_after = r
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let body: Value = serde_json::from_str(&r.body_mut().read_to_string().unwrap()).unwrap();
+        (r.status().as_u16(), retry_after, body)
+    };
+    let (status, retry_after, body) = get("/v1/me/wallet", &phone.token);
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["error"]["kind"], "unavailable", "{body}");
+    assert_eq!(retry_after.as_deref(), Some("2"));
+    let (status, _, body) = get("/readyz", "");
+    assert_eq!(
+        (status, body["error"]["kind"].as_str()),
+        (503, Some("unavailable")),
+        "{body}"
+    );
+
+    proxy.restore();
+    assert_eq!(phone.balance(), 1_000);
+    let (status, _, _) = get("/readyz", "");
+    assert_eq!(status, 200);
+    server.stop();
+    drop(server);
+    drop(db);
+    proxy.cut();
+}

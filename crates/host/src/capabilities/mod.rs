@@ -27,7 +27,7 @@ pub(crate) mod payment;
 pub(crate) mod storage;
 pub(crate) mod wasi;
 
-use crate::gate::Denial;
+use crate::gate::{Denial, DenialCause};
 use plaza_world::types::Error as WitError;
 use wasmtime::component::HasData;
 
@@ -42,8 +42,13 @@ pub use payment::MAX_HISTORY_PAGE;
 pub use storage::{MAX_KEY_BYTES, MAX_LIST_KEYS, MAX_VALUE_BYTES};
 
 impl From<Denial> for WitError {
+    /// A refusal is `denied`; a decision the store's failure prevented is
+    /// `unavailable` (the guest may try again).
     fn from(d: Denial) -> WitError {
-        WitError::Denied(d.0)
+        match d.cause {
+            DenialCause::Refused => WitError::Denied(d.reason),
+            DenialCause::StoreFailed => WitError::Unavailable(d.reason),
+        }
     }
 }
 

@@ -41,7 +41,7 @@
 //! over the cap, or one still arriving at the timeout, ends with the same
 //! `limit-exceeded` error on the body's stream.
 
-use crate::gate::{Auditor, RequestTarget};
+use crate::gate::{Auditor, DenialCause, RequestTarget};
 use crate::manifest::parse_ip;
 use crate::sandbox::SandboxLimits;
 use crate::services::network::{Network, Unreachable};
@@ -165,6 +165,12 @@ fn denied(why: &str) -> HttpError {
     HttpError::InternalError(Some(format!("denied: {why}")))
 }
 
+/// A request the gate could not decide because the store failed, as the
+/// guest gets it.
+fn unavailable(why: &str) -> HttpError {
+    HttpError::InternalError(Some(format!("unavailable: {why}")))
+}
+
 /// A limit, as the guest gets it.
 fn limit_exceeded(why: &str) -> HttpError {
     HttpError::InternalError(Some(format!("limit-exceeded: {why}")))
@@ -225,7 +231,10 @@ impl SessionNetwork {
         };
         self.auditor
             .check_request(&target, self.network.developer_mode)
-            .map_err(|d| denied(&d.0))?;
+            .map_err(|d| match d.cause {
+                DenialCause::Refused => denied(&d.reason),
+                DenialCause::StoreFailed => unavailable(&d.reason),
+            })?;
         let audit = AuditTrail {
             auditor: self.auditor.clone(),
             network: self.network.clone(),
