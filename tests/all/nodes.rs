@@ -451,6 +451,66 @@ async fn a_package_removed_through_one_node_is_gone_from_the_next_session_on_ano
     drop(owner);
 }
 
+/// A package updated through one node is what the next session on another
+/// node runs: when that node had the old version loaded, and when it had
+/// unloaded it for its cap on loaded code.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_package_updated_through_one_node_is_what_the_next_session_on_another_runs() {
+    use crate::support::*;
+    use plaza_test_programs::{BENCH_APP, KV_NOTES, MISBEHAVE};
+    // A cap of one byte: every mini-app no session holds is unloaded at
+    // the next load.
+    let (owner, nodes) = postgres_nodes_with(2, |c| c.max_loaded_code_bytes(1));
+    let (a, b) = (&nodes[0], &nodes[1]);
+    let app = install(a, &KV_NOTES).await.app_id;
+    let other = install(a, &MISBEHAVE).await.app_id;
+    let title = async |node: &TestHost| {
+        let s = node.host.session("ann", &app).unwrap();
+        let title = s.launch("/").await.unwrap().title;
+        s.close().await;
+        title
+    };
+    let loaded_on = |node: &TestHost| -> Vec<(String, String)> {
+        node.host
+            .loaded_apps()
+            .into_iter()
+            .map(|l| (l.app_id, l.version))
+            .collect()
+    };
+    let version = |v: &str| {
+        manifest_replacing(
+            &KV_NOTES,
+            "version = \"0.1.0\"",
+            &format!("version = \"{v}\""),
+        )
+    };
+    assert_eq!(title(b).await, "Notes");
+    assert_eq!(loaded_on(b), [(app.clone(), "0.1.0".to_string())]);
+
+    // Node B has 0.1.0 loaded; node A installs 0.2.0, another component.
+    a.host
+        .install(package_with_manifest(&BENCH_APP, &version("0.2.0")))
+        .await
+        .unwrap();
+    assert_eq!(title(b).await, "Bench");
+    assert_eq!(loaded_on(b), [(app.clone(), "0.2.0".to_string())]);
+
+    // Node B unloads it (another mini-app's first use, past the cap) ...
+    let s = b.host.session("ann", &other).unwrap();
+    s.launch("/").await.unwrap();
+    s.close().await;
+    assert_eq!(loaded_on(b), [(other.clone(), "0.1.0".to_string())]);
+    // ... and node A installs 0.3.0, the first component again.
+    a.host
+        .install(package_with_manifest(&KV_NOTES, &version("0.3.0")))
+        .await
+        .unwrap();
+    assert_eq!(title(b).await, "Notes");
+    assert_eq!(loaded_on(b)[0], (app.clone(), "0.3.0".to_string()));
+    drop(nodes);
+    drop(owner);
+}
+
 /// A mini-app's back-end calling the publisher API through two nodes has
 /// one allowance a minute between them, not one per node.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -29,6 +29,7 @@
 pub mod bare;
 mod extism;
 mod languages;
+mod many_apps;
 pub mod report;
 pub mod setup;
 pub mod stats;

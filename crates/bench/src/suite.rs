@@ -26,6 +26,7 @@ pub const GROUPS: &[&str] = &[
     "extism",
     "leakers",
     "languages",
+    "many-apps",
 ];
 
 /// The host calls a `calls:<n>` tap of the bench-app makes.
@@ -68,6 +69,12 @@ pub struct Sizes {
     pub payment_rounds: usize,
     /// Live sessions that each hold as much host memory as their caps allow.
     pub leakers: u32,
+    /// Mini-apps installed in the store of the `many-apps` group.
+    pub many_apps: usize,
+    /// Opens of that store measured.
+    pub many_app_opens: usize,
+    /// Mini-apps whose first use is measured.
+    pub first_uses: usize,
 }
 
 impl Sizes {
@@ -85,6 +92,9 @@ impl Sizes {
                 payments: 64,
                 payment_rounds: 1,
                 leakers: 2,
+                many_apps: 50,
+                many_app_opens: 3,
+                first_uses: 10,
             }
         } else {
             Sizes {
@@ -98,6 +108,9 @@ impl Sizes {
                 payments: 640,
                 payment_rounds: 5,
                 leakers: 8,
+                many_apps: 1_000,
+                many_app_opens: 10,
+                first_uses: 200,
             }
         }
     }
@@ -138,6 +151,9 @@ pub async fn run(options: &Options) -> Result<Report> {
     }
     if wants("leakers") {
         rows.extend(leakers(&sizes, tmp.path(), &cache).await?);
+    }
+    if wants("many-apps") {
+        rows.extend(crate::many_apps::rows(&sizes, tmp.path(), &cache).await?);
     }
     if wants("languages") && !options.packages.is_empty() {
         let sessions = if options.quick { 5 } else { 100 };

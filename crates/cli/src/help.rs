@@ -209,7 +209,10 @@ const EXAMPLES: &[(&str, &str)] = &[
     ),
     ("insurance show", "plaza insurance show --user ann --json"),
     ("ledger", "plaza ledger verify"),
-    ("ledger verify", "plaza ledger verify\n  plaza ledger verify --json"),
+    (
+        "ledger verify",
+        "plaza ledger verify\n  plaza ledger verify --json\n  plaza ledger verify --full",
+    ),
     (
         "inbox",
         "plaza inbox --user ann

@@ -89,11 +89,16 @@ pub enum InsuranceCommand {
 /// `plaza ledger ...`
 #[derive(Subcommand)]
 pub enum LedgerCommand {
-    /// Check every invariant of the ledger and every receipt's signature.
+    /// Check every invariant of the ledger and every receipt's signature
+    /// (on a SQLite store, what came after the last clean check).
     Verify {
         /// Print JSON.
         #[arg(long)]
         json: bool,
+        /// Check the whole ledger from its first entry, not from the last
+        /// clean check's checkpoint.
+        #[arg(long)]
+        full: bool,
     },
 }
 
@@ -230,8 +235,12 @@ pub fn insurance(host: &Host, cmd: InsuranceCommand) -> Result<ExitCode> {
 }
 
 pub fn ledger(host: &Host, cmd: LedgerCommand) -> Result<ExitCode> {
-    let LedgerCommand::Verify { json } = cmd;
-    let r = host.verify_ledger()?;
+    let LedgerCommand::Verify { json, full } = cmd;
+    let r = if full {
+        host.verify_ledger_full()?
+    } else {
+        host.verify_ledger()?
+    };
     if json {
         crate::print_json(&serde_json::json!({
             "clean": r.is_clean(),
@@ -241,6 +250,7 @@ pub fn ledger(host: &Host, cmd: LedgerCommand) -> Result<ExitCode> {
             "payments": r.payments,
             "refunds": r.refunds,
             "signatures": r.signatures,
+            "checkpointed": r.checkpointed,
             "problems": r.problems,
         }));
     } else {
@@ -260,6 +270,12 @@ pub fn ledger(host: &Host, cmd: LedgerCommand) -> Result<ExitCode> {
             "checked {} receipt signatures against the host key",
             r.signatures
         );
+        if r.checkpointed > 0 {
+            println!(
+                "{} transactions were checked by an earlier verification (its checkpoint): only what came after was read (--full reads everything)",
+                r.checkpointed
+            );
+        }
         for p in &r.problems {
             println!("PROBLEM: {p}");
         }

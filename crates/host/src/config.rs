@@ -10,6 +10,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// The default of [`HostConfig::max_loaded_code_bytes`]: 512 MiB.
+pub const DEFAULT_MAX_LOADED_CODE_BYTES: u64 = 512 * 1024 * 1024;
+
 /// How a host is set up. `HostConfig::default()` is what production wants;
 /// tests swap the clock, the ids and the prompter.
 ///
@@ -87,6 +90,13 @@ pub struct HostConfig {
     /// variable, or a key file). `None` (the default): secrets can be
     /// neither set nor read; other settings work.
     pub settings_key: Option<SettingsKey>,
+    /// The most compiled code of mini-apps the host keeps loaded, in bytes
+    /// (default 512 MiB). Mini-apps load at their first use; past the cap,
+    /// the least recently used ones no live session holds are unloaded,
+    /// and load again (from the compiled-component cache, if `cache_dir` is
+    /// set) at their next use. Mini-apps in use are never unloaded, so
+    /// their code may pass the cap while they are.
+    pub max_loaded_code_bytes: u64,
 }
 
 impl Default for HostConfig {
@@ -108,6 +118,7 @@ impl Default for HostConfig {
             network: NetworkConfig::default(),
             prompt_timeout: Duration::from_secs(120),
             settings_key: None,
+            max_loaded_code_bytes: DEFAULT_MAX_LOADED_CODE_BYTES,
         }
     }
 }
@@ -120,6 +131,7 @@ impl std::fmt::Debug for HostConfig {
             .field("idle_timeout", &self.idle_timeout)
             .field("utc_offset_minutes", &self.utc_offset_minutes)
             .field("developer_mode", &self.developer_mode)
+            .field("max_loaded_code_bytes", &self.max_loaded_code_bytes)
             .finish_non_exhaustive()
     }
 }
@@ -248,6 +260,14 @@ impl HostConfig {
     #[must_use]
     pub fn settings_key(mut self, settings_key: Option<SettingsKey>) -> Self {
         self.settings_key = settings_key;
+        self
+    }
+
+    /// Sets the most compiled code of mini-apps kept loaded, in bytes
+    /// (the field `max_loaded_code_bytes`).
+    #[must_use]
+    pub fn max_loaded_code_bytes(mut self, max_loaded_code_bytes: u64) -> Self {
+        self.max_loaded_code_bytes = max_loaded_code_bytes;
         self
     }
 }

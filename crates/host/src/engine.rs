@@ -5,6 +5,7 @@
 
 use crate::error::{Error, Result};
 use crate::instance::{self, InstanceState, LoadedApp};
+use crate::loaded::LoadedApps;
 use crate::manifest::{Capability, Manifest};
 use crate::sandbox::SandboxLimits;
 use crate::services::Services;
@@ -12,7 +13,7 @@ use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
@@ -404,7 +405,11 @@ pub(crate) struct Runtime {
     pub(crate) engine: Engine,
     linker: Linker<InstanceState>,
     cache: ComponentCache,
-    apps: Mutex<HashMap<String, Arc<LoadedApp>>>,
+    /// The mini-apps loaded, under the cap on their code.
+    pub(crate) loaded: LoadedApps,
+    /// A lock per mini-app being loaded: concurrent first uses of one
+    /// mini-app load it once.
+    loading: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     /// Mini-apps being uninstalled: no new instance of them starts.
     uninstalling: Mutex<std::collections::HashSet<String>>,
     /// What host calls need.
@@ -413,25 +418,24 @@ pub(crate) struct Runtime {
 
 impl Runtime {
     /// A runtime on `engine` for `services`, caching compiled components in
-    /// `cache_dir`.
+    /// `cache_dir` and keeping at most `max_loaded_code_bytes` of mini-apps'
+    /// compiled code loaded (beyond what live sessions hold).
     pub(crate) fn new(
         engine: Engine,
         services: Arc<Services>,
         cache_dir: Option<PathBuf>,
+        max_loaded_code_bytes: u64,
     ) -> Result<Runtime> {
         let linker = instance::build_linker(&engine)?;
         Ok(Runtime {
             engine,
             linker,
             cache: ComponentCache::new(cache_dir),
-            apps: Mutex::new(HashMap::new()),
+            loaded: LoadedApps::new(max_loaded_code_bytes),
+            loading: Mutex::new(HashMap::new()),
             uninstalling: Mutex::new(Default::default()),
             services,
         })
-    }
-
-    fn apps(&self) -> MutexGuard<'_, HashMap<String, Arc<LoadedApp>>> {
-        self.apps.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Compiles (or loads from the cache), checks and links a component, off
@@ -465,6 +469,8 @@ impl Runtime {
         let imports = read_imports(app, bytes)?;
         check_imports(imports.iter().map(String::as_str), manifest)?;
         let component = self.cache.load(&self.engine, app, bytes, sha)?;
+        let image = component.image_range();
+        let code_bytes = (image.end as usize).saturating_sub(image.start as usize) as u64;
         let link_err = |e: wasmtime::Error| Error::InvalidComponent {
             app: app.clone(),
             message: format!("{e:#}"),
@@ -479,19 +485,21 @@ impl Runtime {
                 signed: false,
                 assets: Vec::new(),
                 component_sha256: sha.to_string(),
+                code_bytes,
             },
             imports,
         ))
     }
 
-    /// Makes `app` the loaded version of its mini-app.
+    /// Makes `app` the loaded version of its mini-app (unloading least
+    /// recently used ones if the code passes the cap).
     pub(crate) fn set_loaded(&self, app: Arc<LoadedApp>) {
-        self.apps().insert(app.manifest.app.id.clone(), app);
+        self.loaded.insert(app);
     }
 
     /// Forgets the loaded version of `app_id`.
     pub(crate) fn forget(&self, app_id: &str) {
-        self.apps().remove(app_id);
+        self.loaded.remove(app_id);
     }
 
     /// Marks `app_id` as being uninstalled (`true`) or no longer (`false`):
@@ -514,10 +522,17 @@ impl Runtime {
 
     /// Whether `app_id` is loaded.
     pub(crate) fn is_loaded(&self, app_id: &str) -> bool {
-        self.apps().contains_key(app_id)
+        self.loaded.contains(app_id)
     }
 
-    /// The loaded mini-app, loading it from the store on first use.
+    fn not_installed(app_id: &str) -> Error {
+        Error::NotInstalled {
+            app: app_id.to_string(),
+        }
+    }
+
+    /// The loaded mini-app, loading it from the store on first use (and
+    /// again after it was unloaded for the cap).
     ///
     /// A loaded version is used while it is the store's: each new instance
     /// first reads the package's record (without its component), so a
@@ -525,32 +540,67 @@ impl Runtime {
     /// database is what the next session here runs, or not at all.
     pub(crate) async fn loaded_app(self: &Arc<Self>, app_id: &str) -> Result<Arc<LoadedApp>> {
         if self.is_uninstalling(app_id) {
-            return Err(Error::NotInstalled {
-                app: app_id.to_string(),
-            });
+            return Err(Self::not_installed(app_id));
         }
-        let loaded = self.apps().get(app_id).cloned();
-        if let Some(app) = loaded {
-            match self.services.store.package_info(app_id)? {
-                Some(info)
-                    if info.component_sha256 == app.component_sha256
-                        && info.version == app.manifest.app.version.to_string() =>
-                {
-                    return Ok(app);
-                }
-                None => {
-                    self.forget(app_id);
-                    return Err(Error::NotInstalled {
-                        app: app_id.to_string(),
-                    });
-                }
-                Some(_) => self.forget(app_id),
+        if let Some(app) = self.current(app_id)? {
+            return Ok(app);
+        }
+        let gate = self.load_gate(app_id);
+        let result = {
+            let _loading = gate.lock().await;
+            // A load this one waited for may have loaded it.
+            match self.current(app_id) {
+                Ok(Some(app)) => Ok(app),
+                Ok(None) => self.load(app_id).await,
+                Err(e) => Err(e),
+            }
+        };
+        self.release_load_gate(app_id, gate);
+        result
+    }
+
+    /// The loaded version of `app_id` if it is the one the store holds (a
+    /// cheap read, without the component); a stale one is forgotten.
+    fn current(&self, app_id: &str) -> Result<Option<Arc<LoadedApp>>> {
+        let Some(app) = self.loaded.get(app_id) else {
+            return Ok(None);
+        };
+        match self.services.store.package_info(app_id)? {
+            Some(info)
+                if info.component_sha256 == app.component_sha256
+                    && info.version == app.manifest.app.version.to_string() =>
+            {
+                Ok(Some(app))
+            }
+            None => {
+                self.forget(app_id);
+                Err(Self::not_installed(app_id))
+            }
+            Some(_) => {
+                self.forget(app_id);
+                Ok(None)
             }
         }
+    }
+
+    fn load_gate(&self, app_id: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut loading = self.loading.lock().unwrap_or_else(|p| p.into_inner());
+        loading.entry(app_id.to_string()).or_default().clone()
+    }
+
+    fn release_load_gate(&self, app_id: &str, gate: Arc<tokio::sync::Mutex<()>>) {
+        let mut loading = self.loading.lock().unwrap_or_else(|p| p.into_inner());
+        // The table's reference and this one: nobody else waits.
+        if Arc::strong_count(&gate) == 2 {
+            loading.remove(app_id);
+        }
+    }
+
+    /// Loads `app_id`'s package from the store: compiled, or read from the
+    /// compiled-component cache, and linked.
+    async fn load(self: &Arc<Self>, app_id: &str) -> Result<Arc<LoadedApp>> {
         let Some(record) = self.services.store.get_package(app_id)? else {
-            return Err(Error::NotInstalled {
-                app: app_id.to_string(),
-            });
+            return Err(Self::not_installed(app_id));
         };
         let manifest = Arc::new(Manifest::parse(
             &format!("{} (installed)", record.app_id),
@@ -569,17 +619,11 @@ impl Runtime {
         loaded.assets = crate::package::decode_assets(&record.assets)
             .map(|a| a.into_iter().map(|a| a.name).collect())
             .unwrap_or_default();
-        let loaded = Arc::new(loaded);
         if self.is_uninstalling(app_id) {
-            return Err(Error::NotInstalled {
-                app: app_id.to_string(),
-            });
+            return Err(Self::not_installed(app_id));
         }
-        Ok(self
-            .apps()
-            .entry(app_id.to_string())
-            .or_insert(loaded)
-            .clone())
+        tracing::debug!(app = %app_id, code_bytes = loaded.code_bytes, "loaded");
+        Ok(self.loaded.insert(Arc::new(loaded)))
     }
 
     /// Components compiled, and loaded from the cache, since the start.

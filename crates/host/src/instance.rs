@@ -44,6 +44,9 @@ pub(crate) struct LoadedApp {
     /// tells this load from the package the store holds now (another host
     /// on the same database may have updated it).
     pub(crate) component_sha256: String,
+    /// The bytes of its compiled code in memory: what counts against the
+    /// host's cap on loaded code.
+    pub(crate) code_bytes: u64,
 }
 
 /// The data of one session's Wasmtime store.

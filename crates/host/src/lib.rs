@@ -39,6 +39,7 @@ mod instance;
 pub mod keys;
 mod lanes;
 pub mod ledger;
+mod loaded;
 pub mod manifest;
 pub mod package;
 pub mod page;
@@ -51,7 +52,7 @@ pub mod settings;
 pub mod store;
 mod trust;
 
-pub use config::HostConfig;
+pub use config::{DEFAULT_MAX_LOADED_CODE_BYTES, HostConfig};
 pub use engine::{
     ComponentShape, WASI_PACKAGES, component_imports, component_shape, describe_import,
     engine_config,
@@ -62,6 +63,7 @@ pub use host::{
     Erasure, ExportedValue, Host, InstallReport, InstalledApp, LinkTarget, MAX_LINK_BYTES,
     PrivacyExport, PrivacyReport, Publisher, PublisherPayment, ReleasedAppId, WalletExport,
 };
+pub use loaded::{LoadedAppInfo, LoadedTotals};
 pub use services::network::NetworkConfig;
 pub use session::{MAX_CHAT_ATTEMPTS, MAX_PAGE_STACK, Session};
 

@@ -58,6 +58,9 @@ pub struct ServerConfig {
     /// `STORE.settings-key`, none for a PostgreSQL store); `PLAZA_SETTINGS_KEY`
     /// wins over it.
     pub settings_key_file: PathBuf,
+    /// As `HostConfig::max_loaded_code_bytes`: the most compiled code of
+    /// mini-apps kept loaded, in bytes.
+    pub max_loaded_code_bytes: u64,
     /// The embedding apps whose users may sign in.
     #[serde(rename = "issuer")]
     pub issuers: Vec<IssuerConfig>,
@@ -111,6 +114,7 @@ impl Default for ServerConfig {
             tls_cert: PathBuf::new(),
             tls_key: PathBuf::new(),
             settings_key_file: PathBuf::new(),
+            max_loaded_code_bytes: plaza_host::DEFAULT_MAX_LOADED_CODE_BYTES,
             issuers: Vec::new(),
         }
     }
@@ -195,6 +199,10 @@ const DOCS: &[(&str, &str)] = &[
         "settings_key_file",
         "The file of the key that seals mini-apps' secret settings (64 hex characters, made with fresh random bytes if missing); keep it apart from the store's backups. \"\": STORE.settings-key (none for a PostgreSQL store: name one, the same on every node). The environment variable PLAZA_SETTINGS_KEY (the key itself, hex) wins over it.",
     ),
+    (
+        "max_loaded_code_bytes",
+        "The most compiled code of mini-apps the node keeps loaded, in bytes (536870912 = 512 MiB). Mini-apps load at their first use; past this, the least recently used that no live session holds are unloaded, and load again from cache_dir at their next use.",
+    ),
 ];
 
 /// Every setting with its default and a comment, as TOML: what
@@ -268,6 +276,7 @@ fn defaults_table(defaults: &ServerConfig) -> toml::Table {
         "settings_key_file".into(),
         s(&d.settings_key_file.to_string_lossy()),
     );
+    t.insert("max_loaded_code_bytes".into(), int(d.max_loaded_code_bytes));
     t
 }
 

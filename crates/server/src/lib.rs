@@ -170,7 +170,8 @@ impl Server {
                 .cache_dir(cache)
                 .developer_mode(config.developer_mode)
                 .idle_timeout(idle)
-                .utc_offset_minutes(config.utc_offset_minutes),
+                .utc_offset_minutes(config.utc_offset_minutes)
+                .max_loaded_code_bytes(config.max_loaded_code_bytes),
         )
         .prompter(Arc::new(hub.clone()))
         .payment_timeout(config.prompt_timeout())

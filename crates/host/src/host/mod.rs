@@ -181,7 +181,12 @@ impl Host {
             settings_key: config.settings_key,
             backend_calls_per_minute: config.backend_calls_per_minute,
         });
-        let runtime = Arc::new(Runtime::new(engine, services.clone(), config.cache_dir)?);
+        let runtime = Arc::new(Runtime::new(
+            engine,
+            services.clone(),
+            config.cache_dir,
+            config.max_loaded_code_bytes,
+        )?);
         let inner = Arc::new(HostInner {
             runtime,
             services,
@@ -513,6 +518,20 @@ impl Host {
         }
     }
 
+    /// The mini-apps this host has loaded, most recently used first.
+    /// Installed mini-apps load at their first use (never when the host
+    /// opens) and the least recently used are unloaded past
+    /// [`HostConfig::max_loaded_code_bytes`](crate::HostConfig::max_loaded_code_bytes).
+    pub fn loaded_apps(&self) -> Vec<crate::LoadedAppInfo> {
+        self.inner.runtime.loaded.list()
+    }
+
+    /// How many mini-apps are loaded, their code's bytes, and the loads and
+    /// unloads since the host opened.
+    pub fn loaded_totals(&self) -> crate::LoadedTotals {
+        self.inner.runtime.loaded.totals()
+    }
+
     /// The host's public key (ed25519, hex): mini-apps' backends verify
     /// payment receipts with it.
     pub fn public_key(&self) -> String {
@@ -726,7 +745,13 @@ impl Host {
         Ok(Some((card, left)))
     }
 
-    /// Checks every invariant of the ledger and every receipt's signature.
+    /// Checks every invariant of the ledger and every receipt's signature:
+    /// on a SQLite store, of what came after the last clean verification
+    /// (its checkpoint; [`LedgerReport::checkpointed`] says how much it
+    /// took as verified), so it costs what was added since, not the whole
+    /// history.
+    ///
+    /// [`LedgerReport::checkpointed`]: crate::store::LedgerReport::checkpointed
     pub fn verify_ledger(&self) -> Result<crate::store::LedgerReport> {
         let pk = self.public_key();
         Ok(self
@@ -734,6 +759,18 @@ impl Host {
             .services
             .store
             .verify_ledger(&|message, sig| crate::keys::verify(&pk, message, sig))?)
+    }
+
+    /// [`Host::verify_ledger`] of the whole ledger, from its first entry,
+    /// whatever checkpoint the store keeps: what catches a change made
+    /// behind the host's back to entries a verification already passed.
+    pub fn verify_ledger_full(&self) -> Result<crate::store::LedgerReport> {
+        let pk = self.public_key();
+        Ok(self
+            .inner
+            .services
+            .store
+            .verify_ledger_full(&|message, sig| crate::keys::verify(&pk, message, sig))?)
     }
 
     /// The user follows (`true`) or unfollows a mini-app's public account;
@@ -838,6 +875,11 @@ impl HostInner {
         self.slots_lock().retain(|_, s| {
             Arc::strong_count(s) > 1 || s.try_lock().map(|s| s.is_live()).unwrap_or(true)
         });
+        // Mini-apps whose sessions ended may now be unloaded for the cap.
+        let unloaded = self.runtime.loaded.trim();
+        if unloaded > 0 {
+            tracing::debug!("unloaded {unloaded} mini-apps no longer in use");
+        }
         evicted
     }
 }

@@ -348,6 +348,7 @@ async fn metrics(State(state): State<AppState>) -> Response {
     let live = state.host.live_sessions().await as f64;
     let max = f64::from(state.max_live_sessions.max(1));
     let c = &state.hub.counts;
+    let loaded = state.host.loaded_totals();
     let load = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
     let text = state.metrics.render(
         &[
@@ -365,6 +366,16 @@ async fn metrics(State(state): State<AppState>) -> Response {
                 "plaza_prompts_waiting",
                 "Prompts waiting for a user's answer.",
                 state.hub.waiting() as f64,
+            ),
+            (
+                "plaza_loaded_apps",
+                "Mini-apps loaded (compiled code in memory).",
+                loaded.apps as f64,
+            ),
+            (
+                "plaza_loaded_code_bytes",
+                "Bytes of the loaded mini-apps' compiled code.",
+                loaded.code_bytes as f64,
             ),
         ],
         &[
@@ -397,6 +408,16 @@ async fn metrics(State(state): State<AppState>) -> Response {
                 "plaza_payments_confirmed_total",
                 "Payments the user confirmed.",
                 load(&c.payments_confirmed),
+            ),
+            (
+                "plaza_app_loads_total",
+                "Mini-apps loaded (at install or first use) since the start.",
+                loaded.loads,
+            ),
+            (
+                "plaza_app_unloads_total",
+                "Mini-apps unloaded for max_loaded_code_bytes since the start.",
+                loaded.unloads,
             ),
             (
                 "plaza_rate_limited_total",

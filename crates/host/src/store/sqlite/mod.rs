@@ -43,7 +43,11 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 /// the publisher API ([`backend::SCHEMA`]). `rate_windows` counts messages
 /// and publisher API calls per minute in the store, so hosts sharing a
 /// store share the limits (a new table made at open: nothing to migrate).
-const SCHEMA_VERSION: i64 = 8;
+/// 9: `ledger_checkpoint` and `ledger_checkpoint_balances` keep where the
+/// last clean ledger verification stopped, and `broadcasts_unfinished`
+/// indexes the broadcasts to resume ([`ledger::CHECKPOINT_SCHEMA`]): new
+/// tables and an index made at open, nothing to migrate.
+const SCHEMA_VERSION: i64 = 9;
 
 /// The tables of every store concern. Each part is idempotent (`IF NOT
 /// EXISTS`) and applied at every open, so a capability adds its tables by
@@ -61,6 +65,7 @@ const SCHEMA_PARTS: &[&str] = &[
     privacy::SCHEMA,
     settings::SCHEMA,
     backend::SCHEMA,
+    ledger::CHECKPOINT_SCHEMA,
 ];
 
 /// From version 1: sizes count the per-key overhead, and `kv_usage` is
