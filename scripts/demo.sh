@@ -9,6 +9,9 @@ cd "$(dirname "$0")/.."
 scripts/ensure-toolchain.sh
 cargo build --release -p plaza-cli -p plaza-agency-backend
 plaza=target/release/plaza
+# The parcel-tracking sample is Python: `plaza pack` builds it with
+# componentize-py, installed once into target/toolchains.
+export PLAZA_TOOLCHAINS="${PLAZA_TOOLCHAINS:-$PWD/target/toolchains}"
 mkdir -p target/demo
 
 # The agency backend the city-services sample looks fines and bills up in
@@ -109,3 +112,5 @@ echo "=== the sample mini-apps' scenarios (tests/scenarios; docs/scenarios.md) =
 # Each scenario on its own temporary store with a test clock: the flows above
 # and more, checked page by page (`plaza test --show` prints every page).
 "$plaza" test tests/scenarios
+# The parcel-tracking sample's (Python): in its folder, with the test clock.
+"$plaza" test sample-miniapps/parcel-tracking/scenarios
