@@ -946,7 +946,7 @@ fn a_store_outage_is_503_unavailable_with_retry_after_then_the_node_recovers() {
     let slash = at + url[at..].find('/').unwrap();
     let mut proxy = DatabaseProxy::start(url[at..slash].parse().unwrap());
     let through = format!("{}127.0.0.1:{}{}", &url[..at], proxy.port, &url[slash..]);
-    let mut server = TestServer::start(|c| c.store = through.clone().into());
+    let mut server = TestServer::start(|c| c.store = through.into());
     server.citizen("li-na", 1_000);
     let phone = server.phone("li-na");
     assert_eq!(phone.balance(), 1_000);
