@@ -636,6 +636,52 @@ mod tests {
         assert_eq!(b.requests(), 4);
     }
 
+    fn post(addr: SocketAddr, path: &str, headers: &str, body: &str) -> String {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(addr).unwrap();
+        write!(
+            s,
+            "POST {path} HTTP/1.1\r\nHost: x\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn registrations_and_actions_are_refused_with_a_reason() {
+        let caller = format!("{CALLER_HEADER}: cn.hz.maternity/0.1.0\r\n");
+        // A back-end without back offices says so.
+        let plain = Backend::start("127.0.0.1:0").unwrap();
+        let r = post(plain.addr(), "/hospital/bookings", &caller, "code=c\n");
+        assert!(r.starts_with("HTTP/1.1 503"), "{r}");
+        assert!(r.contains("runs no back offices"), "{r}");
+
+        let offices = Arc::new(Offices::new(480));
+        let b = Backend::start_with("127.0.0.1:0", None, Some(offices)).unwrap();
+        // A caller that does not name the mini-app.
+        let r = post(b.addr(), "/hospital/bookings", "", "code=c\n");
+        assert!(r.starts_with("HTTP/1.1 403"), "{r}");
+        // An office whose mini-app is not connected, an unknown office.
+        let r = post(
+            b.addr(),
+            "/hospital/bookings",
+            &caller,
+            "code=c\nnumber=B1\n",
+        );
+        assert!(r.starts_with("HTTP/1.1 404"), "{r}");
+        assert!(r.contains("connect cn.hz.maternity"), "{r}");
+        let r = post(b.addr(), "/offices/zoo/feed", "", "");
+        assert!(r.starts_with("HTTP/1.1 404"), "{r}");
+        assert!(r.contains("no back office `zoo`"), "{r}");
+        // A body over the limit.
+        let big = "x".repeat(MAX_BODY + 1);
+        let r = post(b.addr(), "/bank/reminders", &caller, &big);
+        assert!(r.starts_with("HTTP/1.1 413"), "{r}");
+    }
+
     #[test]
     fn a_backend_with_a_key_answers_only_requests_that_carry_it() {
         let b = Backend::start_with_key("127.0.0.1:0", Some("k-1".into())).unwrap();
