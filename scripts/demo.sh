@@ -14,21 +14,17 @@ plaza=target/release/plaza
 export PLAZA_TOOLCHAINS="${PLAZA_TOOLCHAINS:-$PWD/target/toolchains}"
 mkdir -p target/demo
 
-# The agency backend the city-services sample looks fines and bills up in
-# (crates/agency-backend), on 127.0.0.1:47180 for this run. The sample
-# declares it as http://localhost:47180: plain HTTP to loopback, which the
-# host allows only in developer mode, so the sample's walk-through below runs
-# with PLAZA_DEVELOPER_MODE=1.
+# The samples' back-end (crates/agency-backend), on 127.0.0.1:47180 for this
+# run, started once the samples are installed (below): the city's agency
+# records, and the hospital's, the bank's and the city's back offices, acting
+# through the publisher API of the host on the demo's store with each
+# mini-app's app secret. The samples declare it as http://localhost:47180:
+# plain HTTP to loopback, which the host allows only in developer mode, so
+# their walk-throughs below run with PLAZA_DEVELOPER_MODE=1.
+store="${PLAZA_STORE:-${XDG_DATA_HOME:-$HOME/.local/share}/plaza/plaza.db}"
 backend_pid=
-target/release/plaza-agency-backend 127.0.0.1:47180 &
-backend_pid=$!
 trap '[ -n "$backend_pid" ] && kill "$backend_pid" 2>/dev/null || true' EXIT
-sleep 0.3
-if ! kill -0 "$backend_pid" 2>/dev/null; then
-    echo "note: the agency backend did not start (is 127.0.0.1:47180 taken?);" \
-        "city-services will show its 'Records unavailable' notice" >&2
-    backend_pid=
-fi
+secrets=()
 
 # `toml_value FILE TABLE KEY`: a string value of plaza.toml.
 toml_value() {
@@ -77,7 +73,25 @@ for app in sample-miniapps/*/; do
     "$plaza" install "$pkg"
     "$plaza" grants set --user "$user" "$id" real-name allow
     "$plaza" grants set --user "$user" "$id" insurance-card allow
+    # The institution's back-end gets a new app secret (shown once).
+    secrets+=(--secret "$id=$("$plaza" secret reset "$id" 2>/dev/null)")
+done
 
+echo
+echo "=== the samples' back-end, with the institutions' back offices ==="
+target/release/plaza-agency-backend 127.0.0.1:47180 --store "$store" "${secrets[@]}" &
+backend_pid=$!
+sleep 0.5
+if ! kill -0 "$backend_pid" 2>/dev/null; then
+    echo "note: the samples' back-end did not start (is 127.0.0.1:47180 taken?);" \
+        "city-services will show its 'Records unavailable' notice, and no back office acts" >&2
+    backend_pid=
+fi
+
+for app in sample-miniapps/*/; do
+    [ -f "$app/plaza.toml" ] || continue
+    name=$(basename "$app")
+    id=$(toml_value "$app/plaza.toml" app id)
     if [ -f "$app/demo.script" ]; then
         echo
         echo "=== $name: $app/demo.script ==="
@@ -91,6 +105,29 @@ for app in sample-miniapps/*/; do
             --pay confirm --subscribe long-term
     fi
 done
+
+# The back offices at work, at this machine's time: a booking for tomorrow
+# with its deposit paid; the hospital reminds the patient (the day before)
+# and then cancels tomorrow's clinic, refunding the deposit once however
+# often it is run.
+if [ -n "$backend_pid" ] && command -v curl >/dev/null; then
+    echo
+    echo "=== the hospital's back office ==="
+    script=target/demo/hospital-back-office.script
+    printf '%s\n' 'tap dept:obstetrics' 'tap doctor:chen-li' 'tap earliest:chen-li' \
+        'submit patient name="Li Na" phone=13800138000' 'tap deposit:B0002' >"$script"
+    PLAZA_DEVELOPER_MODE=1 "$plaza" run cn.hz.maternity --user "$user" --script "$script" \
+        --pay confirm --subscribe accept
+    office=http://127.0.0.1:47180/offices
+    curl -sS -X POST "$office/hospital/send-reminders"
+    tomorrow=$(date -u -d '+8 hours +1 day' +%F)
+    for run in first again; do
+        echo "cancel-clinic chen-li $tomorrow ($run):"
+        curl -sS -X POST --data-binary $'doctor=chen-li\nday='"$tomorrow" "$office/hospital/cancel-clinic"
+    done
+    curl -sS -X POST "$office/bank/send-reminders"
+    curl -sS -X POST "$office/city/announce-lottery"
+fi
 echo
 echo "=== the demo user's consent decisions ==="
 "$plaza" grants list --user "$user"

@@ -7,6 +7,7 @@ use crate::support::*;
 use plaza_host::prompt::{PaymentAnswer, ScriptedPayment, SubscriptionAnswer};
 use plaza_host::{Block, Navigation, Page};
 use plaza_test_programs::BANK;
+use std::time::Duration;
 
 const APP: &str = "cn.westlake.bank";
 const PUBLISHER: &str = "cn.westlake.bank";
@@ -130,8 +131,9 @@ async fn a_repayment_the_wallet_cannot_cover_charges_nothing() {
 }
 
 #[tokio::test]
-async fn the_repayment_due_message() {
-    let t = bank().await;
+async fn the_repayment_due_message_three_days_before_the_due_date() {
+    let t = host_with_offices();
+    t.install_sample(&BANK).await;
     t.prompter
         .answer_subscriptions(SubscriptionAnswer::AcceptLongTerm);
     let s = t.host.session("li-na", APP).unwrap();
@@ -139,11 +141,28 @@ async fn the_repayment_due_message() {
     s.submit("card", &[("number", CARD)]).await.unwrap();
     let remind = s.tap("remind").await.unwrap();
     assert_eq!(remind.title, "Repayment reminders");
-    assert!(notices(&remind)[0].contains("The first reminder is in your inbox"));
+    assert_eq!(
+        notices(&remind),
+        vec!["You will be reminded three days before the due date, Wed 25 Nov 2026.".to_string()]
+    );
     // Offered long-term: the bank is a finance publisher.
     let offered = &t.prompter.subscription_prompts()[0].templates;
     assert_eq!(offered[0].id, "repayment-due");
     assert!(offered[0].long_term);
+    // Nothing at subscribe time: the back office sends it.
+    assert!(t.host.inbox("li-na", false, 10).unwrap().is_empty());
+    // Asked again, the same card and due date: still one reminder to come.
+    s.tap("statement").await.unwrap();
+    s.tap("remind").await.unwrap();
+
+    // Sat 21 Nov, four days before the 25th: not yet.
+    let report = t.run("bank", "send-reminders", &[]);
+    assert!(report.done.is_empty(), "{report}");
+    assert!(t.host.inbox("li-na", false, 10).unwrap().is_empty());
+    // Sun 22 Nov, three days before: the reminder, once.
+    t.clock.advance(Duration::from_secs(24 * 3600));
+    let report = t.run("bank", "send-reminders", &[]);
+    assert_eq!(report.done.len(), 1, "{report}");
     let inbox = t.host.inbox("li-na", false, 10).unwrap();
     assert_eq!(inbox.len(), 1);
     assert_eq!(inbox[0].title, "Credit-card repayment due");
@@ -151,12 +170,12 @@ async fn the_repayment_due_message() {
         inbox[0].body,
         "card: ···· 4567\namount: CNY 874.16\ndue: Wed 25 Nov 2026"
     );
-    // Long-term: a second reminder needs no second question.
-    s.tap("statement").await.unwrap();
-    s.tap("remind").await.unwrap();
-    assert_eq!(t.host.inbox("li-na", false, 10).unwrap().len(), 2);
+    assert_eq!(inbox[0].link.as_deref(), Some("/statement"));
+    t.clock.advance(Duration::from_secs(24 * 3600));
+    assert!(t.run("bank", "send-reminders", &[]).done.is_empty());
+    assert_eq!(t.host.inbox("li-na", false, 10).unwrap().len(), 1);
 
-    // Refused: no message.
+    // Refused: not registered, no message.
     t.prompter.answer_subscriptions(SubscriptionAnswer::Reject);
     let other = t.host.session("wang-fang", APP).unwrap();
     other.launch("/statement").await.unwrap();
@@ -165,6 +184,11 @@ async fn the_repayment_due_message() {
     assert_eq!(
         notices(&refused),
         vec!["You chose not to get repayment reminders.".to_string()]
+    );
+    let report = t.run("bank", "send-reminders", &[]);
+    assert!(
+        report.done.is_empty() && report.skipped.is_empty(),
+        "{report}"
     );
     assert!(t.host.inbox("wang-fang", false, 10).unwrap().is_empty());
 }

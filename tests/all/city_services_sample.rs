@@ -433,6 +433,79 @@ async fn a_drawn_application_is_congratulated() {
 }
 
 #[tokio::test]
+async fn the_back_office_announces_the_lottery_result_to_each_entrant_after_the_draw() {
+    let t = host_with_offices();
+    t.install_sample(&CITY_SERVICES).await;
+    t.prompter
+        .answer_subscriptions(SubscriptionAnswer::AcceptOnce);
+    // Li Na (09:00:00) and Wang Fang (09:00:15) accept the result message;
+    // Zhou Min (09:00:30) does not.
+    let mut numbers = Vec::new();
+    for user in ["li-na", "wang-fang", "zhou-min"] {
+        if user == "zhou-min" {
+            t.prompter.answer_subscriptions(SubscriptionAnswer::Reject);
+        }
+        let s = t.host.session(user, APP).unwrap();
+        s.launch("/lottery").await.unwrap();
+        let applied = s.tap("lottery-apply").await.unwrap();
+        assert_eq!(applied.title, "Application received", "{}", text(&applied));
+        let said = if user == "zhou-min" {
+            "See the result here after the draw."
+        } else {
+            "The result will be sent to your inbox after the draw."
+        };
+        assert!(
+            notices(&applied).contains(&said.to_string()),
+            "{}",
+            text(&applied)
+        );
+        numbers.push(field(&applied, "Application").unwrap());
+        t.clock.advance(Duration::from_secs(15));
+    }
+    assert_eq!(numbers, ["L202611222800", "L202611222815", "L202611222830"]);
+
+    // Before the draw: nothing to announce.
+    let report = t.run("city", "announce-lottery", &[]);
+    assert!(
+        report.done.is_empty() && report.skipped.is_empty(),
+        "{report}"
+    );
+    // After the draw of the 26th at 10:00: a result to each entrant, once.
+    t.clock.advance(Duration::from_secs(5 * 24 * 3600 + 3600));
+    let report = t.run("city", "announce-lottery", &[]);
+    assert_eq!(report.done.len(), 2, "{report}");
+    let li_na = t.host.inbox("li-na", false, 10).unwrap();
+    assert_eq!(li_na.len(), 1);
+    assert_eq!(li_na[0].title, "Plate lottery result");
+    assert_eq!(
+        li_na[0].body,
+        "application: L202611222800\nresult: Not drawn this time: you may apply for the next draw"
+    );
+    assert_eq!(li_na[0].link.as_deref(), Some("/lottery"));
+    let wang_fang = t.host.inbox("wang-fang", false, 10).unwrap();
+    assert_eq!(
+        wang_fang[0].body,
+        "application: L202611222815\nresult: Drawn: register your new car within 6 months"
+    );
+    // The message agrees with the lottery page.
+    let (_, page) = t
+        .host
+        .open_message("wang-fang", &wang_fang[0].id)
+        .await
+        .unwrap();
+    assert_eq!(
+        field(&page, "Status").as_deref(),
+        Some("Drawn"),
+        "{}",
+        text(&page)
+    );
+    assert!(t.host.inbox("zhou-min", false, 10).unwrap().is_empty());
+    let again = t.run("city", "announce-lottery", &[]);
+    assert!(again.done.is_empty(), "{again}");
+    assert_eq!(t.host.inbox("li-na", false, 10).unwrap().len(), 1);
+}
+
+#[tokio::test]
 async fn the_backend_down_shows_a_notice_and_pays_nothing() {
     // The sample's backend origin leads to a port nobody listens on.
     let closed = {

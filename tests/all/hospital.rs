@@ -262,11 +262,28 @@ async fn deposit_bill_with_insurance_history_and_refund_on_cancel() {
     assert_eq!(report.refunds, 1);
 }
 
+/// Books `slot` (`YYYYMMDD-HHMM`) with Dr. Chen Li for `user`; the
+/// confirmation page.
+async fn book_chen_li(t: &TestHost, user: &str, slot: &str) -> Page {
+    let s = t.host.session(user, APP).unwrap();
+    s.launch("/").await.unwrap();
+    s.tap("dept:obstetrics").await.unwrap();
+    s.tap("doctor:chen-li").await.unwrap();
+    let confirm = s.tap(&format!("slot:chen-li:{slot}")).await.unwrap();
+    assert_eq!(confirm.title, "Confirm booking", "{}", text(&confirm));
+    let done = s
+        .submit("patient", &[("name", user), ("phone", "13800138000")])
+        .await
+        .unwrap();
+    assert_eq!(done.title, "Booking confirmed", "{}", text(&done));
+    done
+}
+
 #[tokio::test]
 async fn reminders_accepted_while_booking_doctor_ready_and_the_doctor_chat() {
     use plaza_host::prompt::SubscriptionAnswer;
-    let t = host();
-    install(&t, &HOSPITAL).await;
+    let t = host_with_offices();
+    t.install_sample(&HOSPITAL).await;
     t.prompter
         .answer_subscriptions(SubscriptionAnswer::AcceptLongTerm);
     let s = t.host.session("li-na", APP).unwrap();
@@ -280,7 +297,8 @@ async fn reminders_accepted_while_booking_doctor_ready_and_the_doctor_chat() {
         .unwrap();
     let n = notices(&done).join(" | ");
     assert!(
-        n.contains("A reminder is in your inbox.") && n.contains("told when the doctor is ready"),
+        n.contains("You will be reminded the day before.")
+            && n.contains("told when the doctor is ready"),
         "{n}"
     );
     // Both templates were offered; "doctor is ready" long-term (a medical
@@ -293,10 +311,8 @@ async fn reminders_accepted_while_booking_doctor_ready_and_the_doctor_chat() {
             .collect::<Vec<_>>(),
         vec![("appointment-reminder", false), ("doctor-ready", true)]
     );
-    let inbox = t.host.inbox("li-na", false, 10).unwrap();
-    assert_eq!(inbox.len(), 1);
-    assert_eq!(inbox[0].title, "Appointment reminder");
-    assert_eq!(inbox[0].body, "doctor: Dr. Chen Li\ntime: Sun 22 Nov 08:30");
+    // No reminder at booking: the back office sends it.
+    assert!(t.host.inbox("li-na", false, 10).unwrap().is_empty());
 
     s.launch("/bookings").await.unwrap();
     s.tap("booking:B0001").await.unwrap();
@@ -329,5 +345,183 @@ async fn reminders_accepted_while_booking_doctor_ready_and_the_doctor_chat() {
     );
     let inbox = t.host.inbox("li-na", false, 10).unwrap();
     assert_eq!(inbox[0].kind, "conversation");
-    assert_eq!(inbox.len(), 3);
+    assert_eq!(inbox.len(), 2);
+}
+
+#[tokio::test]
+async fn the_back_office_reminds_the_day_before_the_appointment_not_at_booking() {
+    use plaza_host::prompt::SubscriptionAnswer;
+    let t = host_with_offices();
+    t.install_sample(&HOSPITAL).await;
+    t.prompter
+        .answer_subscriptions(SubscriptionAnswer::AcceptOnce);
+    // Booked on Sat 21 Nov at 09:00 for Tue 24 Nov 08:30.
+    let done = book_chen_li(&t, "li-na", "20261124-0830").await;
+    assert!(
+        notices(&done).join(" ").contains("reminded the day before"),
+        "{}",
+        text(&done)
+    );
+    // Wang Fang books the same day but declines the reminder.
+    t.prompter.answer_subscriptions(SubscriptionAnswer::Reject);
+    book_chen_li(&t, "wang-fang", "20261124-0900").await;
+
+    // At booking, and on the 22nd, no reminder.
+    let report = t.run("hospital", "send-reminders", &[]);
+    assert!(report.done.is_empty(), "{report}");
+    assert!(t.host.inbox("li-na", false, 10).unwrap().is_empty());
+    t.clock.advance(std::time::Duration::from_secs(24 * 3600));
+    assert!(t.run("hospital", "send-reminders", &[]).done.is_empty());
+    assert!(t.host.inbox("li-na", false, 10).unwrap().is_empty());
+
+    // Mon 23 Nov 00:30, the day before: the reminder, once.
+    t.clock
+        .advance(std::time::Duration::from_secs(15 * 3600 + 30 * 60));
+    let report = t.run("hospital", "send-reminders", &[]);
+    assert_eq!(report.done.len(), 1, "{report}");
+    // Wang Fang declined: skipped, never asked again.
+    assert_eq!(report.skipped.len(), 1, "{report}");
+    assert!(report.skipped[0].contains("B0001"), "{report}");
+    let inbox = t.host.inbox("li-na", false, 10).unwrap();
+    assert_eq!(inbox.len(), 1);
+    assert_eq!(inbox[0].title, "Appointment reminder");
+    assert_eq!(
+        inbox[0].body,
+        "doctor: Dr. Chen Li\ntime: tomorrow, Tue 24 Nov 08:30"
+    );
+    assert_eq!(inbox[0].link.as_deref(), Some("/booking/B0001"));
+    assert!(t.host.inbox("wang-fang", false, 10).unwrap().is_empty());
+    let again = t.run("hospital", "send-reminders", &[]);
+    assert!(again.done.is_empty() && again.skipped.is_empty(), "{again}");
+    assert_eq!(t.host.inbox("li-na", false, 10).unwrap().len(), 1);
+
+    // The reminder opens the booking.
+    let (_, page) = t.host.open_message("li-na", &inbox[0].id).await.unwrap();
+    assert_eq!(page.title, "Booking B0001", "{}", text(&page));
+    assert_eq!(field(&page, "Time").as_deref(), Some("Tue 24 Nov 08:30"));
+}
+
+#[tokio::test]
+async fn a_cancelled_booking_gets_no_reminder() {
+    use plaza_host::prompt::SubscriptionAnswer;
+    let t = host_with_offices();
+    t.install_sample(&HOSPITAL).await;
+    t.prompter
+        .answer_subscriptions(SubscriptionAnswer::AcceptOnce);
+    book_chen_li(&t, "li-na", "20261122-1000").await;
+    let s = t.host.session("li-na", APP).unwrap();
+    s.launch("/booking/B0001").await.unwrap();
+    let cancelled = s.tap("cancel:B0001").await.unwrap();
+    assert_eq!(cancelled.title, "Booking cancelled");
+    let report = t.run("hospital", "send-reminders", &[]);
+    assert!(
+        report.done.is_empty() && report.skipped.is_empty(),
+        "{report}"
+    );
+    assert!(t.host.inbox("li-na", false, 10).unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_cancelled_clinic_refunds_every_deposit_once_even_when_run_twice() {
+    use plaza_host::prompt::{PaymentAnswer, ScriptedPayment};
+    let t = host_with_offices();
+    t.install_sample(&HOSPITAL).await;
+    t.prompter
+        .answer_payments(ScriptedPayment::Answer(PaymentAnswer::Confirm));
+    for user in ["li-na", "wang-fang", "zhou-min"] {
+        t.host.top_up(user, 100_000, "CNY").unwrap();
+    }
+    // Two deposits paid for Dr. Chen Li's clinic of the 22nd, one booking
+    // there unpaid, and one paid for the 23rd.
+    let mut paid = Vec::new();
+    for (user, slot, pay) in [
+        ("li-na", "20261122-0830", true),
+        ("wang-fang", "20261122-0900", true),
+        ("zhou-min", "20261122-1000", false),
+        ("zhou-min", "20261123-0830", true),
+    ] {
+        let done = book_chen_li(&t, user, slot).await;
+        let number = field(&done, "Booking number").unwrap();
+        if pay {
+            let s = t.host.session(user, APP).unwrap();
+            let deposit = s.tap(&format!("deposit:{number}")).await.unwrap();
+            assert_eq!(
+                field(&deposit, "Paid by you").as_deref(),
+                Some("CNY 50.00"),
+                "{}",
+                text(&deposit)
+            );
+            paid.push(user);
+        }
+        // Order ids carry the time: a minute between patients.
+        t.clock.advance(std::time::Duration::from_secs(60));
+    }
+    assert_eq!(t.host.wallet_balance("li-na").unwrap(), 95_000);
+    assert_eq!(t.host.wallet_balance("zhou-min").unwrap(), 95_000);
+
+    let with = [("doctor", "chen-li"), ("day", "2026-11-22")];
+    let report = t.run("hospital", "cancel-clinic", &with);
+    assert_eq!(report.done.len(), 2, "{report}");
+    assert!(report.failed.is_empty(), "{report}");
+    assert_eq!(report.skipped.len(), 1, "{report}");
+    assert!(report.skipped[0].contains("not paid"), "{report}");
+    assert_eq!(t.host.wallet_balance("li-na").unwrap(), 100_000);
+    assert_eq!(t.host.wallet_balance("wang-fang").unwrap(), 100_000);
+    // The 23rd's deposit stays paid.
+    assert_eq!(t.host.wallet_balance("zhou-min").unwrap(), 95_000);
+
+    // Run again (a retry after a timeout): nothing moves twice.
+    let again = t.run("hospital", "cancel-clinic", &with);
+    assert!(again.done.is_empty(), "{again}");
+    assert!(
+        again
+            .skipped
+            .iter()
+            .filter(|l| l.contains("already refunded"))
+            .count()
+            == 2,
+        "{again}"
+    );
+    assert_eq!(t.host.wallet_balance("li-na").unwrap(), 100_000);
+    let report = t.host.verify_ledger().unwrap();
+    assert!(report.is_clean(), "{:?}", report.problems);
+    assert_eq!(report.payments, 3);
+    assert_eq!(report.refunds, 2);
+
+    // The cancelled clinic's bookings are due for a reminder today, but are
+    // not even tried (the patients declined reminders: a tried one would be
+    // skipped); the 23rd's is not due yet.
+    let r = t.run("hospital", "send-reminders", &[]);
+    assert!(r.done.is_empty() && r.skipped.is_empty(), "{r}");
+
+    // A day that is not one, a doctor nobody booked: typed errors, no panic.
+    let err = t
+        .offices
+        .run(
+            "hospital",
+            "cancel-clinic",
+            &[
+                ("doctor".to_string(), "chen-li".to_string()),
+                ("day".to_string(), "22 Nov".to_string()),
+            ]
+            .into_iter()
+            .collect(),
+            0,
+        )
+        .unwrap_err();
+    assert!(
+        matches!(err, plaza_agency_backend::OfficeError::Invalid(_)),
+        "{err}"
+    );
+    let none = t.run(
+        "hospital",
+        "cancel-clinic",
+        &[("doctor", "nobody"), ("day", "2026-11-22")],
+    );
+    assert!(none.done.is_empty() && none.skipped.is_empty(), "{none}");
+    assert!(
+        t.offices
+            .run("hospital", "dance", &Default::default(), 0)
+            .is_err()
+    );
 }

@@ -56,6 +56,84 @@ pub fn network_config() -> plaza_host::NetworkConfig {
     n
 }
 
+/// A test host whose samples' back-end runs the institutions' back offices
+/// ([`host_with_offices`]): the host sends the samples' origin
+/// (`http://localhost:47180`) to a back-end of the test's own, whose offices
+/// act through this host's publisher API.
+pub struct OfficesHost {
+    pub t: TestHost,
+    pub offices: Arc<plaza_agency_backend::Offices>,
+    /// Serves the samples' registrations until the test ends.
+    _backend: plaza_agency_backend::Backend,
+}
+
+impl std::ops::Deref for OfficesHost {
+    type Target = TestHost;
+    fn deref(&self) -> &TestHost {
+        &self.t
+    }
+}
+
+/// A test host with the samples' back offices ([`OfficesHost`]).
+pub fn host_with_offices() -> OfficesHost {
+    let offices = Arc::new(plaza_agency_backend::Offices::new(480));
+    let backend =
+        plaza_agency_backend::Backend::start_with("127.0.0.1:0", None, Some(offices.clone()))
+            .expect("start the back offices");
+    let addr = backend.addr();
+    let t = host_with(|c| {
+        let mut n = plaza_host::NetworkConfig::default();
+        n.resolve_to(plaza_agency_backend::HOST, plaza_agency_backend::PORT, addr);
+        c.network(n)
+    });
+    OfficesHost {
+        t,
+        offices,
+        _backend: backend,
+    }
+}
+
+impl OfficesHost {
+    /// Installs a sample and connects its back office with the app secret
+    /// the install gave.
+    pub async fn install_sample(&self, f: &Fixture) -> InstallReport {
+        let report = install(&self.t, f).await;
+        self.connect(&report);
+        report
+    }
+
+    /// Connects the installed mini-app's back-end to its office.
+    pub fn connect(&self, report: &InstallReport) {
+        let secret = report
+            .app_secret
+            .clone()
+            .expect("a first install's app secret");
+        self.offices
+            .connect(Arc::new(plaza_agency_backend::InProcessApi::new(
+                self.host.clone(),
+                &report.app_id,
+                &secret,
+            )));
+    }
+
+    /// Runs an office's action now, on the host's clock.
+    pub fn run(
+        &self,
+        office: &str,
+        action: &str,
+        with: &[(&str, &str)],
+    ) -> plaza_agency_backend::ActionReport {
+        use plaza_host::clock::Clock;
+        let with = with
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect();
+        self.offices
+            .run(office, action, &with, self.clock.now_ms())
+            .unwrap_or_else(|e| panic!("{office} {action}: {e}"))
+    }
+}
+
 pub fn config(clock: &ManualClock, prompter: &Arc<ScriptedPrompter>) -> HostConfig {
     HostConfig::default()
         .network(network_config())

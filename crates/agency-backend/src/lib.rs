@@ -18,6 +18,14 @@
 //! | `GET /violations?plate=ZB66871` | `number \t offence \t fine (fen) \t points \t place \t date`, a line each |
 //! | `GET /bill?utility=water&account=12345678&period=202610` | `holder \t usage \t unit price (fen) \t amount (fen)` |
 //!
+//! It is also the sample institutions' own server ([`offices`]): the
+//! hospital, the bank and the city register bookings, cards and lottery
+//! entries with it (`POST /hospital/bookings` and the like, `name=value`
+//! lines with the user's login code), and their back offices send the
+//! reminders, refund the deposits of a cancelled clinic and announce the
+//! lottery through the host's publisher API ([`Backend::start_with`]; the
+//! binary's `--plaza-url` or `--store`).
+//!
 //! Like an agency's server would, it answers only callers that name the
 //! mini-app (the host's `plaza-mini-app` header); without it, `403`. A
 //! backend started with an API key ([`Backend::start_with_key`]; the binary
@@ -39,6 +47,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::net::TcpListener;
+
+pub mod offices;
+pub use offices::{ActionReport, HttpApi, InProcessApi, OfficeError, Offices, PublisherApi};
 
 /// Where the demo and the scenarios run the backend.
 pub const DEFAULT_ADDR: &str = "127.0.0.1:47180";
@@ -74,6 +85,18 @@ impl Backend {
     /// [`Backend::start`], answering only requests that carry
     /// `authorization: Bearer API_KEY` when `api_key` is given.
     pub fn start_with_key(addr: &str, api_key: Option<String>) -> std::io::Result<Backend> {
+        Backend::start_with(addr, api_key, None)
+    }
+
+    /// [`Backend::start_with_key`], with the institutions' back offices:
+    /// the samples register bookings, cards and lottery entries with them
+    /// (`POST /hospital/bookings` and the like), and the operator runs their
+    /// actions (`POST /offices/<office>/<action>`, from loopback only).
+    pub fn start_with(
+        addr: &str,
+        api_key: Option<String>,
+        offices: Option<Arc<Offices>>,
+    ) -> std::io::Result<Backend> {
         let api_key: Option<Arc<str>> = api_key.map(Into::into);
         let listener = std::net::TcpListener::bind(addr)?;
         listener.set_nonblocking(true)?;
@@ -99,7 +122,7 @@ impl Backend {
                         return;
                     };
                     tokio::select! {
-                        _ = serve(listener, counter, api_key) => {}
+                        _ = serve_offices(listener, counter, api_key, offices) => {}
                         _ = stopped => {}
                     }
                 });
@@ -153,22 +176,124 @@ pub fn shared() -> std::io::Result<SocketAddr> {
 /// Serves HTTP/1.1 on `listener` until the future is dropped; counts
 /// requests in `requests`; wants `api_key` as a bearer token if given.
 pub async fn serve(listener: TcpListener, requests: Arc<AtomicU64>, api_key: Option<Arc<str>>) {
+    serve_offices(listener, requests, api_key, None).await;
+}
+
+/// [`serve`], with the back offices' routes when `offices` is given.
+pub async fn serve_offices(
+    listener: TcpListener,
+    requests: Arc<AtomicU64>,
+    api_key: Option<Arc<str>>,
+    offices: Option<Arc<Offices>>,
+) {
     loop {
-        let Ok((stream, _)) = listener.accept().await else {
+        let Ok((stream, peer)) = listener.accept().await else {
             continue;
         };
         let requests = requests.clone();
         let api_key = api_key.clone();
+        let offices = offices.clone();
         tokio::spawn(async move {
             let service = hyper::service::service_fn(move |req| {
                 requests.fetch_add(1, Ordering::Relaxed);
-                let answer = answer(&req, api_key.as_deref());
-                async move { Ok::<_, std::convert::Infallible>(answer) }
+                let api_key = api_key.clone();
+                let offices = offices.clone();
+                async move {
+                    let answer = if req.method() == hyper::Method::POST {
+                        office_answer(req, peer, api_key.as_deref(), offices).await
+                    } else {
+                        answer(&req, api_key.as_deref())
+                    };
+                    Ok::<_, std::convert::Infallible>(answer)
+                }
             });
             let _ = hyper::server::conn::http1::Builder::new()
                 .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
                 .await;
         });
+    }
+}
+
+/// The largest registration or action body, in bytes.
+const MAX_BODY: usize = 16 * 1024;
+
+/// The answer to a POST: a mini-app's registration with its back office
+/// (`/hospital/bookings`, `/hospital/cancellations`, `/bank/reminders`,
+/// `/city/lottery`: a named caller, with the API key if one is set), or an
+/// operator's action (`/offices/<office>/<action>`, loopback only, run at
+/// this machine's time). Bodies are `name=value` lines.
+async fn office_answer(
+    req: Request<Incoming>,
+    peer: SocketAddr,
+    api_key: Option<&str>,
+    offices: Option<Arc<Offices>>,
+) -> Response<Full<Bytes>> {
+    use http_body_util::BodyExt;
+    let path = req.uri().path().to_string();
+    let operator = path.starts_with("/offices/");
+    if operator {
+        if !peer.ip().is_loopback() {
+            return text(
+                StatusCode::FORBIDDEN,
+                "the back offices' actions are run from this machine only\n".into(),
+            );
+        }
+    } else if let Err(refusal) = check_caller(&req, api_key) {
+        return refusal;
+    }
+    let Some(offices) = offices else {
+        return text(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "this agency backend runs no back offices (start it with --plaza-url and --secret)\n"
+                .into(),
+        );
+    };
+    let body = match http_body_util::Limited::new(req.into_body(), MAX_BODY)
+        .collect()
+        .await
+    {
+        Ok(b) => b.to_bytes(),
+        Err(_) => {
+            return text(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("the body is at most {MAX_BODY} bytes of `name=value` lines\n"),
+            );
+        }
+    };
+    let Ok(body) = String::from_utf8(body.to_vec()) else {
+        return text(StatusCode::BAD_REQUEST, "the body is UTF-8 text\n".into());
+    };
+    let fields = offices::parse_fields(&body);
+    let outcome = tokio::task::spawn_blocking(move || {
+        let mut parts = path.trim_start_matches('/').splitn(3, '/');
+        match (parts.next(), parts.next(), parts.next()) {
+            (Some("offices"), Some(office), Some(action)) => {
+                let now_ms = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_millis() as i64);
+                offices
+                    .run(office, action, &fields, now_ms)
+                    .map(|r| format!("{r}\n"))
+            }
+            (Some(office), Some(kind), None) => offices
+                .register(office, kind, &fields)
+                .map(|r| format!("{r}\n")),
+            _ => Err(OfficeError::NoSuchOffice("no such record".into())),
+        }
+    })
+    .await;
+    match outcome {
+        Ok(Ok(said)) => text(StatusCode::OK, said),
+        Ok(Err(e)) => {
+            let status = match &e {
+                OfficeError::Invalid(_) => StatusCode::BAD_REQUEST,
+                OfficeError::NotFound(_) | OfficeError::Refused(_) => StatusCode::FORBIDDEN,
+                OfficeError::NoSuchOffice(_) => StatusCode::NOT_FOUND,
+                OfficeError::SignIn(_) | OfficeError::Host(_) => StatusCode::BAD_GATEWAY,
+            };
+            text(status, format!("{e}\n"))
+        }
+        Err(e) => text(StatusCode::INTERNAL_SERVER_ERROR, format!("{e}\n")),
     }
 }
 
@@ -192,16 +317,14 @@ fn query(req: &Request<Incoming>) -> HashMap<String, String> {
         .collect()
 }
 
-/// The answer to one request, wanting `api_key` as a bearer token if given.
-pub fn answer(req: &Request<Incoming>, api_key: Option<&str>) -> Response<Full<Bytes>> {
-    if req.method() != hyper::Method::GET {
-        return text(StatusCode::METHOD_NOT_ALLOWED, "only GET\n".into());
-    }
+/// Refuses a request that does not name the calling mini-app, or lacks the
+/// API key when one is set.
+fn check_caller<B>(req: &Request<B>, api_key: Option<&str>) -> Result<(), Response<Full<Bytes>>> {
     if !req.headers().contains_key(CALLER_HEADER) {
-        return text(
+        return Err(text(
             StatusCode::FORBIDDEN,
             format!("who is calling? requests must name the mini-app ({CALLER_HEADER})\n"),
-        );
+        ));
     }
     if let Some(key) = api_key {
         let given = req
@@ -211,11 +334,22 @@ pub fn answer(req: &Request<Incoming>, api_key: Option<&str>) -> Response<Full<B
             .and_then(|v| v.strip_prefix("Bearer "));
         // The key is never echoed back.
         if given != Some(key) {
-            return text(
+            return Err(text(
                 StatusCode::UNAUTHORIZED,
                 "this service wants the agency's API key (authorization: Bearer KEY)\n".into(),
-            );
+            ));
         }
+    }
+    Ok(())
+}
+
+/// The answer to one request, wanting `api_key` as a bearer token if given.
+pub fn answer(req: &Request<Incoming>, api_key: Option<&str>) -> Response<Full<Bytes>> {
+    if req.method() != hyper::Method::GET {
+        return text(StatusCode::METHOD_NOT_ALLOWED, "only GET and POST\n".into());
+    }
+    if let Err(refusal) = check_caller(req, api_key) {
+        return refusal;
     }
     let q = query(req);
     match req.uri().path() {
@@ -500,6 +634,52 @@ mod tests {
         let anonymous = get(b.addr(), "/violations?plate=ZB66871", false);
         assert!(anonymous.starts_with("HTTP/1.1 403"), "{anonymous}");
         assert_eq!(b.requests(), 4);
+    }
+
+    fn post(addr: SocketAddr, path: &str, headers: &str, body: &str) -> String {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(addr).unwrap();
+        write!(
+            s,
+            "POST {path} HTTP/1.1\r\nHost: x\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn registrations_and_actions_are_refused_with_a_reason() {
+        let caller = format!("{CALLER_HEADER}: cn.hz.maternity/0.1.0\r\n");
+        // A back-end without back offices says so.
+        let plain = Backend::start("127.0.0.1:0").unwrap();
+        let r = post(plain.addr(), "/hospital/bookings", &caller, "code=c\n");
+        assert!(r.starts_with("HTTP/1.1 503"), "{r}");
+        assert!(r.contains("runs no back offices"), "{r}");
+
+        let offices = Arc::new(Offices::new(480));
+        let b = Backend::start_with("127.0.0.1:0", None, Some(offices)).unwrap();
+        // A caller that does not name the mini-app.
+        let r = post(b.addr(), "/hospital/bookings", "", "code=c\n");
+        assert!(r.starts_with("HTTP/1.1 403"), "{r}");
+        // An office whose mini-app is not connected, an unknown office.
+        let r = post(
+            b.addr(),
+            "/hospital/bookings",
+            &caller,
+            "code=c\nnumber=B1\n",
+        );
+        assert!(r.starts_with("HTTP/1.1 404"), "{r}");
+        assert!(r.contains("connect cn.hz.maternity"), "{r}");
+        let r = post(b.addr(), "/offices/zoo/feed", "", "");
+        assert!(r.starts_with("HTTP/1.1 404"), "{r}");
+        assert!(r.contains("no back office `zoo`"), "{r}");
+        // A body over the limit.
+        let big = "x".repeat(MAX_BODY + 1);
+        let r = post(b.addr(), "/bank/reminders", &caller, &big);
+        assert!(r.starts_with("HTTP/1.1 413"), "{r}");
     }
 
     #[test]

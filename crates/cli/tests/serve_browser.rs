@@ -7,7 +7,7 @@
 //!   store's registry under a name that differs from the manifest's),
 //!   allows the consent dialogs, accepts reminders, pays the bill with
 //!   insurance, sees the receipt, the money in the wallet panel and the
-//!   reminder in the inbox panel, and revokes a grant from the panel;
+//!   doctor-ready message in the inbox panel, and revokes a grant from the panel;
 //! - markup and script in every kind of block show as literal text and run
 //!   nothing;
 //! - the test clock and the user switch;
@@ -463,7 +463,6 @@ fn a_patient_books_consents_pays_with_insurance_and_sees_receipt_wallet_and_inbo
     b.click("#dialog-accept");
     b.wait_text("#nav-title", "Booking confirmed");
     let number = b.field("Booking number").expect("a booking number");
-    b.wait_text("#inbox", "Appointment reminder");
 
     // The bill: insurance consent, then the payment with its split.
     b.click("#screen [data-action='bookings']");
@@ -508,8 +507,13 @@ fn a_patient_books_consents_pays_with_insurance_and_sees_receipt_wallet_and_inbo
         "{ledger}"
     );
     assert!(ledger.contains("Hangzhou Maternity Hospital"), "{ledger}");
-    let inbox = b.text("#inbox");
-    assert!(inbox.contains("Appointment reminder"), "{inbox}");
+    // The reminder comes from the hospital's back office the day before,
+    // not at booking; checking in sends "the doctor is ready".
+    assert!(!b.text("#inbox").contains("Appointment reminder"));
+    b.click(&format!("#screen [data-action='booking:{number}']"));
+    b.click(&format!("#screen [data-action='arrived:{number}']"));
+    b.wait_text("#nav-title", "Checked in");
+    let inbox = b.wait_text("#inbox", "The doctor is ready");
     assert!(inbox.contains("Dr. Chen Li"), "{inbox}");
 
     // Grants: both decisions are listed; revoking one removes it and is

@@ -166,8 +166,29 @@ pub enum Action {
     Advance(Duration),
     /// Close the host and open it again on the same store.
     Restart,
+    /// A back office of the samples' back-end (`crates/agency-backend`)
+    /// runs an action through the publisher API, the clock first moved
+    /// forward to `at_ms` if given.
+    Backend(BackendAction),
     /// Nothing: check expectations only.
     Check,
+}
+
+/// A back office's action in a step: `backend = "hospital"`, `action =
+/// "send-reminders"`, `with = { ... }`, `at = 2026-11-23T00:30:00+08:00`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackendAction {
+    /// The office: `hospital`, `bank` or `city`.
+    pub office: String,
+    /// Its action, such as `send-reminders`.
+    pub action: String,
+    /// The action's arguments.
+    pub with: BTreeMap<String, String>,
+    /// When to run it (ms since the epoch): the clock is moved forward to
+    /// it first.
+    pub at_ms: Option<i64>,
+    /// `at` as written, for the transcript.
+    pub at: Option<String>,
 }
 
 impl std::fmt::Display for Action {
@@ -188,6 +209,21 @@ impl std::fmt::Display for Action {
             Action::Back => write!(f, "back = true"),
             Action::Advance(d) => write!(f, "advance = \"{}s\"", d.as_secs()),
             Action::Restart => write!(f, "restart = true"),
+            Action::Backend(b) => {
+                write!(f, "backend = {}, action = {}", q(&b.office), q(&b.action))?;
+                if !b.with.is_empty() {
+                    let list: Vec<String> = b
+                        .with
+                        .iter()
+                        .map(|(n, v)| format!("{n} = {}", q(v)))
+                        .collect();
+                    write!(f, ", with = {{ {} }}", list.join(", "))?;
+                }
+                if let Some(at) = &b.at {
+                    write!(f, ", at = {at}")?;
+                }
+                Ok(())
+            }
             Action::Check => write!(f, "(expectations only)"),
         }
     }
@@ -212,7 +248,7 @@ impl Action {
             }
             Action::Say(text) => session.chat(text).await.map(Some),
             Action::Back => session.back().await.map(Some),
-            Action::Advance(_) | Action::Restart | Action::Check => Ok(None),
+            Action::Advance(_) | Action::Restart | Action::Backend(_) | Action::Check => Ok(None),
         }
     }
 }
@@ -261,6 +297,9 @@ pub enum Expectation {
     Audit(AuditSpec),
     /// `ledger verify` finds nothing wrong.
     LedgerClean,
+    /// The step's back-office action did this many things (messages sent,
+    /// refunds made).
+    BackendDone(u64),
 }
 
 /// An audit entry to look for; unset parts match anything.
@@ -304,6 +343,7 @@ impl std::fmt::Display for Expectation {
                 Ok(())
             }
             Expectation::LedgerClean => write!(f, "ledger verify clean"),
+            Expectation::BackendDone(n) => write!(f, "done = {n}"),
         }
     }
 }
@@ -385,7 +425,17 @@ struct RawStep {
     advance: Option<String>,
     #[serde(default)]
     restart: Option<bool>,
+    #[serde(default)]
+    backend: Option<String>,
+    #[serde(default)]
+    action: Option<String>,
+    #[serde(default)]
+    with: Option<BTreeMap<String, String>>,
+    #[serde(default)]
+    at: Option<toml::value::Datetime>,
     // Expectations.
+    #[serde(default)]
+    done: Option<u64>,
     #[serde(default)]
     title: Option<String>,
     #[serde(default)]
@@ -558,9 +608,32 @@ fn step(raw: &RawStep, default_user: &str) -> std::result::Result<Step, String> 
     if raw.restart == Some(true) {
         actions.push(Action::Restart);
     }
+    if let Some(office) = &raw.backend {
+        let Some(action) = &raw.action else {
+            return Err(
+                "`backend` goes with `action = \"ACTION\"` (such as send-reminders)".into(),
+            );
+        };
+        let at_ms = match &raw.at {
+            Some(at) => Some(datetime_ms(at).map_err(|e| e.replace("`start`", "`at`"))?.0),
+            None => None,
+        };
+        actions.push(Action::Backend(BackendAction {
+            office: office.clone(),
+            action: action.clone(),
+            with: raw.with.clone().unwrap_or_default(),
+            at_ms,
+            at: raw.at.as_ref().map(ToString::to_string),
+        }));
+    } else if raw.action.is_some() || raw.with.is_some() || raw.at.is_some() {
+        return Err("`action`, `with` and `at` go with `backend = \"OFFICE\"`".into());
+    }
+    if raw.done.is_some() && raw.backend.is_none() {
+        return Err("`done` goes with `backend = \"OFFICE\"`".into());
+    }
     if actions.len() > 1 {
         return Err(
-            "expected at most one action in a step (launch, tap, submit, say, back, advance, restart)"
+            "expected at most one action in a step (launch, tap, submit, say, back, advance, restart, backend)"
                 .into(),
         );
     }
@@ -603,6 +676,9 @@ fn step(raw: &RawStep, default_user: &str) -> std::result::Result<Step, String> 
     }
     if let Some(n) = raw.inbox_count {
         expect.push(Expectation::InboxCount(n));
+    }
+    if let Some(n) = raw.done {
+        expect.push(Expectation::BackendDone(n));
     }
     for a in &raw.audit {
         if let Some(o) = &a.outcome

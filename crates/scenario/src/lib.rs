@@ -27,7 +27,7 @@ pub mod record;
 mod report;
 mod runner;
 
-pub use format::{Action, Expectation, Scenario, Step};
+pub use format::{Action, BackendAction, Expectation, Scenario, Step};
 pub use record::Recorder;
 pub use report::{json, junit, render, summary};
 

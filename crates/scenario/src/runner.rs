@@ -29,6 +29,14 @@ struct Run<'a> {
     pages: HashMap<(String, String), Page>,
     /// Each step and the page it led to, as text.
     transcript: String,
+    /// The samples' back-end of this run, with its back offices.
+    offices: Arc<plaza_agency_backend::Offices>,
+    _backend: plaza_agency_backend::Backend,
+    /// Each installed mini-app's id and app secret, to connect its back
+    /// office (again after a restart).
+    secrets: Vec<(String, String)>,
+    /// What the last back-office step did.
+    last_backend: Option<plaza_agency_backend::ActionReport>,
 }
 
 /// Runs one scenario to its first failure.
@@ -165,15 +173,21 @@ async fn setup<'a>(
         )))
         // Sessions end only when a step restarts the host.
         .idle_timeout(None);
-    // The city-services sample's agency backend: one per process, on an
-    // ephemeral port, where the host sends the sample's origin.
-    let backend = plaza_agency_backend::shared()
-        .map_err(|e| fail(0, format!("the sample agency backend: {e}")))?;
+    // The samples' back-end (the city's agency records, the institutions'
+    // back offices): one per run, on an ephemeral port, where the host
+    // sends the samples' origin.
+    let offices = Arc::new(plaza_agency_backend::Offices::new(
+        scenario.utc_offset_minutes,
+    ));
+    let backend =
+        plaza_agency_backend::Backend::start_with("127.0.0.1:0", None, Some(offices.clone()))
+            .map_err(|e| fail(0, format!("the samples' back-end: {e}")))?;
     config.network.resolve_to(
         plaza_agency_backend::HOST,
         plaza_agency_backend::PORT,
-        backend,
+        backend.addr(),
     );
+    let mut secrets = Vec::new();
     let host = Host::open(&store, config.clone()).map_err(|e| fail(0, e.to_string()))?;
     let mut default_app = String::new();
     for p in &scenario.packages {
@@ -205,6 +219,9 @@ async fn setup<'a>(
         for ((name, value), secret) in settings.chain(p.secrets.iter().map(|s| (s, true))) {
             host.set_setting(&report.app_id, name, value, secret)
                 .map_err(|e| fail(p.line, format!("setting {name}: {e}")))?;
+        }
+        if let Some(secret) = &report.app_secret {
+            secrets.push((report.app_id.clone(), secret.clone()));
         }
         if default_app.is_empty() {
             default_app = report.app_id;
@@ -264,7 +281,7 @@ async fn setup<'a>(
             }
         }
     }
-    Ok(Run {
+    let run = Run {
         scenario,
         store,
         config,
@@ -275,10 +292,28 @@ async fn setup<'a>(
         sessions: HashMap::new(),
         pages: HashMap::new(),
         transcript: String::new(),
-    })
+        offices,
+        _backend: backend,
+        secrets,
+        last_backend: None,
+    };
+    run.connect_offices();
+    Ok(run)
 }
 
 impl Run<'_> {
+    /// Connects each installed mini-app's back office to the host.
+    fn connect_offices(&self) {
+        for (app, secret) in &self.secrets {
+            self.offices
+                .connect(Arc::new(plaza_agency_backend::InProcessApi::new(
+                    self.host.clone(),
+                    app,
+                    secret,
+                )));
+        }
+    }
+
     fn session(&mut self, user: &str, app: &str) -> plaza_host::Result<Session> {
         let key = (user.to_string(), app.to_string());
         if let Some(s) = self.sessions.get(&key) {
@@ -319,9 +354,45 @@ impl Run<'_> {
                 match Host::open(&self.store, self.config.clone()) {
                     Ok(h) => {
                         self.host = h;
+                        self.connect_offices();
                         Ok(None)
                     }
                     Err(e) => Err(e),
+                }
+            }
+            Action::Backend(b) => {
+                use plaza_host::clock::Clock;
+                let now = self.clock.now_ms();
+                match b.at_ms {
+                    Some(at) if at < now => Err(plaza_host::Error::InvalidRequest(format!(
+                        "`at` is before the scenario's clock ({} ms earlier)",
+                        now - at
+                    ))),
+                    at => {
+                        if let Some(at) = at {
+                            self.clock.set(at);
+                        }
+                        let offices = self.offices.clone();
+                        let (office, action, with) =
+                            (b.office.clone(), b.action.clone(), b.with.clone());
+                        let now = self.clock.now_ms();
+                        self.last_backend = None;
+                        let outcome = tokio::task::spawn_blocking(move || {
+                            offices.run(&office, &action, &with, now)
+                        })
+                        .await;
+                        match outcome {
+                            Ok(Ok(report)) => {
+                                self.last_backend = Some(report);
+                                Ok(None)
+                            }
+                            Ok(Err(e)) => Err(plaza_host::Error::InvalidRequest(format!(
+                                "the {} back office: {e}",
+                                b.office
+                            ))),
+                            Err(e) => Err(plaza_host::Error::InvalidRequest(e.to_string())),
+                        }
+                    }
                 }
             }
             action => match self.session(&step.user, &app) {
@@ -342,7 +413,11 @@ impl Run<'_> {
                     self.transcript.push_str(&render_text(page));
                     self.transcript.push('\n');
                 }
-                Ok(None) => {}
+                Ok(None) => {
+                    if let (Action::Backend(_), Some(r)) = (&step.action, &self.last_backend) {
+                        self.transcript.push_str(&format!("{r}\n\n"));
+                    }
+                }
                 Err(e) => self.transcript.push_str(&format!("error: {e}\n\n")),
             }
         }
@@ -555,6 +630,11 @@ impl Run<'_> {
                     Err(format!("the latest audit entries: {list:?}"))
                 }
             }
+            Expectation::BackendDone(n) => match &self.last_backend {
+                Some(r) if r.done.len() as u64 == *n => Ok(()),
+                Some(r) => Err(r.to_string()),
+                None => Err("no back-office action ran".into()),
+            },
             Expectation::LedgerClean => {
                 let report = self.host.verify_ledger().map_err(|e| e.to_string())?;
                 if report.is_clean() {

@@ -139,13 +139,14 @@ fn the_hospitals_back_end_finds_messages_and_refunds_only_its_own_patients() {
         "{v}"
     );
 
-    // The reminder's acceptance was used at booking; "doctor ready" is
-    // left once: of two racing messages, one is sent.
-    let (s, v) = api.post(
-        "/v1/publisher/messages",
-        json!({"openid": openid, "template": "appointment-reminder",
-               "fields": {"doctor": "Dr. Chen Li", "time": "tomorrow 09:00"}}),
-    );
+    // The reminder was accepted once at booking (the sample no longer sends
+    // it then): the back-end sends it once, a second is refused; "doctor
+    // ready" is left once: of two racing messages, one is sent.
+    let reminder = json!({"openid": openid, "template": "appointment-reminder",
+               "fields": {"doctor": "Dr. Chen Li", "time": "tomorrow 09:00"}});
+    let (s, v) = api.post("/v1/publisher/messages", reminder.clone());
+    assert_eq!(s, 200, "{v}");
+    let (s, v) = api.post("/v1/publisher/messages", reminder);
     assert_eq!(
         (s, v["error"]["kind"].as_str()),
         (403, Some("refused")),
@@ -316,4 +317,129 @@ fn a_back_end_sets_its_own_mini_apps_settings_and_no_other() {
     assert_eq!((s, v["removed"].as_bool()), (200, Some(true)), "{v}");
     let (_, v) = op.get("/v1/admin/apps/cn.gov.hz.city/settings");
     assert_eq!(v["settings"][0]["source"], "default", "{v}");
+}
+
+/// The hospital's back office of `crates/agency-backend`, run against this
+/// server over HTTP (`HttpApi`): the sample registers the booking with it
+/// over the network capability, the office exchanges the login code, sends
+/// the reminder the day before and refunds the deposit of the cancelled
+/// clinic once, signing in again when its token has expired.
+#[test]
+fn the_hospitals_back_office_works_over_http_against_the_server() {
+    use plaza_agency_backend::{Backend, HttpApi, Offices};
+    // 2026-11-21 09:00 in Hangzhou.
+    let clock = ManualClock::new(1_795_222_800_000);
+    let offices = Arc::new(Offices::new(480));
+    let office = Backend::start_with("127.0.0.1:0", None, Some(offices.clone())).unwrap();
+    let addr = office.addr();
+    let host_clock = clock.clone();
+    let server = TestServer::start_with_host(
+        |c| c.developer_mode = true,
+        move |h| {
+            let mut n = plaza_host::NetworkConfig::default();
+            n.resolve_to(plaza_agency_backend::HOST, plaza_agency_backend::PORT, addr);
+            h.clock(Arc::new(host_clock)).network(n)
+        },
+    );
+    let secret = server.install_hospital()["app_secret"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    offices.connect(Arc::new(HttpApi::new(&server.base, HOSPITAL, &secret)));
+    server.citizen("li-na", 100_000);
+    let phone = server.phone("li-na");
+    // The earliest time is tomorrow, Sun 22 Nov 08:30.
+    let (done, _) = book(&phone, yes);
+    assert!(
+        notices(&done)
+            .iter()
+            .any(|n| n.contains("You will be reminded the day before.")),
+        "{done}"
+    );
+    let (paid, _) = phone.drive(json!({"tap": "deposit:B0001"}), yes);
+    assert_eq!(paid["title"], "Deposit", "{paid}");
+    assert_eq!(phone.balance(), 95_000);
+    let user = "citizen-app:li-na";
+    assert!(server.host.inbox(user, false, 10).unwrap().is_empty());
+
+    // Today is the day before: the reminder, by openid, once.
+    let report = offices
+        .run(
+            "hospital",
+            "send-reminders",
+            &Default::default(),
+            clock.now_ms(),
+        )
+        .unwrap();
+    assert_eq!(report.done.len(), 1, "{report}");
+    let inbox = server.host.inbox(user, false, 10).unwrap();
+    assert_eq!(inbox.len(), 1);
+    assert_eq!(
+        inbox[0].body,
+        "doctor: Dr. Chen Li\ntime: tomorrow, Sun 22 Nov 08:30"
+    );
+    let again = offices
+        .run(
+            "hospital",
+            "send-reminders",
+            &Default::default(),
+            clock.now_ms(),
+        )
+        .unwrap();
+    assert!(again.done.is_empty(), "{again}");
+
+    // The clinic is cancelled: the deposit comes back, once.
+    let with = [("doctor", "chen-li"), ("day", "2026-11-22")]
+        .iter()
+        .map(|(n, v)| (n.to_string(), v.to_string()))
+        .collect();
+    let report = offices
+        .run("hospital", "cancel-clinic", &with, clock.now_ms())
+        .unwrap();
+    assert_eq!(report.done.len(), 1, "{report}");
+    assert_eq!(phone.balance(), 100_000);
+    // Three hours on, the office's token has expired: it signs in again,
+    // and the retried cancellation moves nothing.
+    clock.advance(Duration::from_secs(3 * 3600));
+    let report = offices
+        .run("hospital", "cancel-clinic", &with, clock.now_ms())
+        .unwrap();
+    assert!(
+        report.done.is_empty() && report.failed.is_empty(),
+        "{report}"
+    );
+    assert!(report.skipped[0].contains("already refunded"), "{report}");
+    assert_eq!(phone.balance(), 100_000);
+    let ledger = server.ledger_is_clean();
+    assert_eq!(ledger["report"]["refunds"], 1, "{ledger}");
+
+    // A wrong secret: a typed error, not a panic.
+    let wrong = Offices::new(480);
+    wrong.connect(Arc::new(HttpApi::new(
+        &server.base,
+        HOSPITAL,
+        "not-the-secret",
+    )));
+    let err = wrong
+        .register(
+            "hospital",
+            "bookings",
+            &[
+                ("code", "x"),
+                ("number", "B0009"),
+                ("doctor", "chen-li"),
+                ("doctor_name", "Dr. Chen Li"),
+                ("slot", "20261122-0830"),
+                ("time", "Sun"),
+                ("deposit", ""),
+            ]
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect(),
+        )
+        .unwrap_err();
+    assert!(
+        matches!(err, plaza_agency_backend::OfficeError::SignIn(_)),
+        "{err}"
+    );
 }

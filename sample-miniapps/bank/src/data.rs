@@ -57,6 +57,8 @@ pub struct Statement {
     pub period_label: String,
     /// The due date, such as `Wed 25 Nov 2026`.
     pub due: String,
+    /// The due date as `YYYY-MM-DD`.
+    pub due_day: String,
     /// (date, merchant, amount in fen).
     pub lines: Vec<(String, &'static str, u64)>,
     pub total_fen: u64,
@@ -96,6 +98,7 @@ pub fn statement(card: &str, today: &LocalTime) -> Statement {
             MONTHS[usize::from(due.month - 1)],
             due.year
         ),
+        due_day: format!("{:04}-{:02}-{:02}", due.year, due.month, due.day),
         lines,
         minimum_fen: total_fen / 10,
         total_fen,

@@ -3,7 +3,8 @@
 //! A bank's public account. A customer types the credit card's number once
 //! (kept in storage), sees last month's statement, repays it in full or the
 //! minimum from the host wallet, and may accept a long-term "repayment due"
-//! subscription (the first reminder is sent at once); books a time at a
+//! subscription (the bank's back office sends the reminder three days before
+//! the due date: see `backoffice.rs`); books a time at a
 //! branch; reads the exchange rates and converts an amount. Statements come
 //! from deterministic sample data (`data.rs`).
 //!
@@ -15,7 +16,7 @@
 //! | tap `statement`, launch `/statement` | "Credit-card statement" (or, without a card, "Your credit card", form `card`: `number`) | push |
 //! | submit `card` | "Credit-card statement" | replace |
 //! | tap `repay-full`, `repay-minimum` | "Repayment" (the receipt) | replace |
-//! | tap `remind` | "Repayment reminders" (long-term subscription; a reminder is sent) | push |
+//! | tap `remind` | "Repayment reminders" (long-term subscription; the card registered with the back office) | push |
 //! | tap `forget-card` | "Your credit card" | replace |
 //! | tap `rates`, launch `/rates` | "Exchange rates" (form `convert`: `amount`, `currency`) | push |
 //! | submit `convert` | "Conversion" | push |
@@ -25,13 +26,14 @@
 //! | tap `cancel-visit` | "Appointment cancelled" | replace |
 //! | anything else | "Something went wrong" | replace |
 
+mod backoffice;
 mod data;
 
 use data::{UTC_OFFSET, money};
 use plaza_sdk::clock::{self, DAY_MS, LocalTime};
 use plaza_sdk::messaging::{self, SubscriptionAnswer};
 use plaza_sdk::payment::{self, LineItem, PaymentOutcome, PaymentRequest};
-use plaza_sdk::{App, Event, FieldValue, HostError, InputKind, Page, PageBuilder, SubmitEvent};
+use plaza_sdk::{App, Event, HostError, InputKind, Page, PageBuilder, SubmitEvent};
 use plaza_sdk::{log, storage};
 
 const BANK: &str = "West Lake Bank";
@@ -290,7 +292,8 @@ fn repay(full: bool) -> Answer {
 }
 
 /// `remind`: asks for the long-term "repayment due" subscription and, if
-/// accepted, sends the first reminder now.
+/// accepted, registers the statement with the bank's back office, which
+/// sends the reminder three days before the due date.
 fn remind() -> Answer {
     let card =
         card()?.ok_or_else(|| Problem::Message("Please type your card number first.".into()))?;
@@ -306,19 +309,26 @@ fn remind() -> Answer {
             .info("You chose not to get repayment reminders.")
             .button("Back to the statement", "statement"));
     }
-    let fields = [
-        FieldValue::new("card", data::masked(&card)),
-        FieldValue::new("amount", money(left)),
-        FieldValue::new("due", s.due.as_str()),
-    ];
-    let said = match messaging::send("repayment-due", &fields) {
-        Ok(_) => "You will be reminded before each due date. The first reminder is in your inbox."
-            .to_string(),
-        Err(e) => format!("The reminder could not be sent ({e})."),
+    let registered = backoffice::register(
+        "/bank/reminders",
+        &[
+            ("card", &data::masked(&card)),
+            ("amount", &money(left)),
+            ("due", &s.due_day),
+            ("due_label", &s.due),
+        ],
+    );
+    let page = match registered {
+        Ok(_) => page.success(format!(
+            "You will be reminded three days before the due date, {}.",
+            s.due
+        )),
+        Err(e) => {
+            log::warn(&format!("reminder not registered: {e}"));
+            page.error(format!("The reminder could not be arranged ({e})."))
+        }
     };
-    Ok(page
-        .success(said)
-        .button("Back to the statement", "statement"))
+    Ok(page.button("Back to the statement", "statement"))
 }
 
 /// `rates`: today's rates and the converter.

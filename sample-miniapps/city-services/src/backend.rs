@@ -11,7 +11,7 @@
 
 use crate::data::{Bill, MONTHS, Utility, Violation};
 use plaza_sdk::clock::LocalTime;
-use plaza_sdk::{HostError, config, http};
+use plaza_sdk::{HostError, config, http, identity};
 
 /// The setting naming the agency backend's origin.
 pub const ORIGIN_SETTING: &str = "agency-origin";
@@ -22,9 +22,30 @@ pub const KEY_SETTING: &str = "agency-api-key";
 pub struct Unreachable(pub String);
 
 fn fetch(path: &str) -> Result<String, Unreachable> {
+    send(path, None)
+}
+
+/// Registers `fields` with the city's back office at `path` (`name=value`
+/// lines), with a fresh login code the back office exchanges for the
+/// citizen's openid through the host's publisher API.
+pub fn register(path: &str, fields: &[(&str, &str)]) -> Result<String, Unreachable> {
+    let code = identity::login().map_err(|e| Unreachable(format!("no login code ({e})")))?;
+    let mut body = format!("code={}\n", code.code);
+    for (name, value) in fields {
+        body.push_str(&format!("{name}={}\n", value.replace(['\r', '\n'], " ")));
+    }
+    send(path, Some(body))
+}
+
+/// A GET, or a POST of `body`, to the agency backend.
+fn send(path: &str, body: Option<String>) -> Result<String, Unreachable> {
     let origin = config::get(ORIGIN_SETTING)
         .map_err(|e| Unreachable(format!("the records service is not configured ({e})")))?;
-    let mut request = http::Request::get(format!("{origin}{path}"));
+    let mut request = match body {
+        None => http::Request::get(format!("{origin}{path}")),
+        Some(body) => http::Request::post(format!("{origin}{path}"), body)
+            .header("content-type", "text/plain; charset=utf-8"),
+    };
     match config::get(KEY_SETTING) {
         Ok(key) => request = request.header("authorization", format!("Bearer {key}")),
         // No key set: a backend that wants one answers 401, said below.

@@ -2,11 +2,14 @@
 //! the 26th of each month at 10:00, and after it (on the host's clock) the
 //! lottery page shows the result as a notice. The application is kept in the
 //! citizen's storage (`lottery`: the application number, then the draw's
-//! Unix time in ms, one per line).
+//! Unix time in ms, one per line). A citizen who accepts the "lottery
+//! result" message when applying is entered with the city's back office,
+//! which sends the result after the draw.
 
 use crate::data::{self, UTC_OFFSET, date_label};
 use plaza_sdk::clock::{self, LocalTime};
-use plaza_sdk::{HostError, Page, PageBuilder, storage};
+use plaza_sdk::messaging::{self, SubscriptionAnswer};
+use plaza_sdk::{HostError, Page, PageBuilder, log, storage};
 
 const KEY: &str = "lottery";
 /// The day of the month of the draw.
@@ -114,14 +117,48 @@ pub fn apply() -> Result<PageBuilder, HostError> {
         (now / 1000).rem_euclid(1_000_000)
     );
     storage::set_string(KEY, &format!("{number}\n{draw_ms}"))?;
+    let told = announce_to_me(&number, draw_ms);
     Ok(Page::builder("Application received")
         .replace()
         .success(format!(
             "You are in the draw of {}. Your application number is {number}.",
             draw_label(draw_ms)
         ))
+        .info(told)
         .field("Application", number.as_str())
         .field("Draw", draw_label(draw_ms))
         .button("See the lottery", "lottery")
         .button("Back to services", "home"))
+}
+
+/// Asks the citizen (applying: a tap) to accept the "lottery result"
+/// message and, if accepted, enters the application with the city's back
+/// office, which sends the result after the draw. What to tell the citizen.
+fn announce_to_me(number: &str, draw_ms: i64) -> String {
+    let answers = match messaging::subscribe(&["lottery-result".to_string()]) {
+        Ok(a) => a,
+        Err(e) => {
+            return format!("The result cannot be sent to you ({e}); see it here after the draw.");
+        }
+    };
+    if !answers
+        .iter()
+        .any(|a| a.template_id == "lottery-result" && a.answer != SubscriptionAnswer::Rejected)
+    {
+        return "See the result here after the draw.".to_string();
+    }
+    let draw = draw_ms.to_string();
+    match crate::backend::register("/city/lottery", &[("application", number), ("draw", &draw)]) {
+        Ok(_) => "The result will be sent to your inbox after the draw.".to_string(),
+        Err(e) => {
+            log::warn(&format!(
+                "application {number} not entered with the back office: {}",
+                e.0
+            ));
+            format!(
+                "The result cannot be sent to you ({}); see it here after the draw.",
+                e.0
+            )
+        }
+    }
 }

@@ -14,9 +14,9 @@
 //! | tap `dept:<id>`, launch `/dept/<id>` | the department's name, such as "Obstetrics" | push |
 //! | tap `doctor:<id>` | the doctor's name, such as "Dr. Chen Li" | push |
 //! | tap `slot:<doctor>:<YYYYMMDD-HHMM>`, `earliest:<doctor>` | "Confirm booking" (form `patient`) | push |
-//! | submit `patient` (`name`, `phone`) | "Booking confirmed" | replace |
+//! | submit `patient` (`name`, `phone`) | "Booking confirmed" (registered with the back office, which reminds the day before) | replace |
 //! | tap `bookings`, launch `/bookings` | "My bookings" | push |
-//! | tap `booking:<no>` | "Booking <no>" | push |
+//! | tap `booking:<no>`, launch `/booking/<no>` (the reminder's link) | "Booking <no>" | push |
 //! | tap `cancel:<no>` | "Booking cancelled" | replace |
 //! | tap `deposit:<no>` | "Deposit" (paid by insurance / by you, payee) | replace |
 //! | tap `bill:<no>` | "Consultation bill" (consultation and ultrasound insurance-eligible) | replace |
@@ -25,6 +25,7 @@
 //! | tap `chat`; a chat message | "Ask a doctor" (the exchange; the hospital replies) | push / replace |
 //! | anything else | "Something went wrong" | replace |
 
+mod backoffice;
 mod bookings;
 mod data;
 mod messages;
@@ -97,9 +98,10 @@ impl Hospital {
         match path {
             "/" => Ok(home()),
             "/bookings" => my_bookings(),
-            _ => match path.strip_prefix("/dept/") {
-                Some(id) => department(id),
-                None => Err(Problem::Unknown("page", path.to_string())),
+            _ => match (path.strip_prefix("/dept/"), path.strip_prefix("/booking/")) {
+                (Some(id), _) => department(id),
+                (_, Some(number)) => booking(number),
+                _ => Err(Problem::Unknown("page", path.to_string())),
             },
         }
     }
@@ -205,7 +207,10 @@ impl Hospital {
             "booking {} confirmed: {} at {}",
             booking.number, booking.doctor.id, booking.slot
         ));
-        let reminders = messages::subscribe_while_booking(booking.doctor.name, &booking.time);
+        // The deposit's order id is fixed now, so the back office knows the
+        // order to refund if the clinic is cancelled.
+        let deposit_order = payments::deposit_order_id(&booking.number)?;
+        let reminders = messages::subscribe_while_booking(&booking, &deposit_order);
         Ok(Page::builder("Booking confirmed")
             .replace()
             .success(format!("Your booking number is {}.", booking.number))
@@ -377,6 +382,13 @@ fn cancel(number: &str) -> Answer {
     let booking = bookings::cancel(number)?
         .ok_or_else(|| Problem::Message(format!("You have no booking {number}.")))?;
     log::info(&format!("booking {} cancelled", booking.number));
+    // The back office forgets it (no reminder); it may not know it (the
+    // patient declined reminders), which is fine.
+    if let Err(e) = backoffice::register("/hospital/cancellations", &[("number", number)]) {
+        log::warn(&format!(
+            "booking {number}: the back office was not told: {e}"
+        ));
+    }
     let mut page = Page::builder("Booking cancelled")
         .replace()
         .success(format!(

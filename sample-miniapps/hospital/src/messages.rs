@@ -1,17 +1,36 @@
 //! Messages from the hospital: the patient accepts the "appointment reminder"
-//! and "doctor is ready" templates while booking; the reminder is sent at
-//! once, "doctor is ready" when the patient checks in. And a conversation:
+//! and "doctor is ready" templates while booking; the hospital's back office
+//! sends the reminder the day before the appointment, the mini-app "doctor is
+//! ready" when the patient checks in. And a conversation:
 //! the patient writes to the hospital (a `chat` event), the hospital replies
 //! within the host's 48-hour window, and the "Ask a doctor" page shows the
 //! exchange, kept in storage (`chat:log`).
 
+use crate::backoffice;
+use crate::bookings::Booking;
 use plaza_sdk::messaging::{self, SubscriptionAnswer};
-use plaza_sdk::{FieldValue, HostError, InputKind, Page, PageBuilder, storage};
+use plaza_sdk::{FieldValue, HostError, InputKind, Page, PageBuilder, log, storage};
 
-/// Asks the patient (while handling the booking form, a user's gesture) to
-/// accept both templates; sends the appointment reminder if accepted.
-/// Returns what to tell the patient.
-pub fn subscribe_while_booking(doctor: &str, time: &str) -> String {
+/// Registers the booking with the hospital's back office (which reminds
+/// the patient the day before, and refunds the deposit if the clinic is
+/// cancelled), and asks the patient (while handling the booking form, a
+/// user's gesture) to accept both templates. Returns what to tell the
+/// patient.
+pub fn subscribe_while_booking(booking: &Booking, deposit_order: &str) -> String {
+    let registered = backoffice::register(
+        "/hospital/bookings",
+        &[
+            ("number", &booking.number),
+            ("doctor", booking.doctor.id),
+            ("doctor_name", booking.doctor.name),
+            ("slot", &booking.slot),
+            ("time", &booking.time),
+            ("deposit", deposit_order),
+        ],
+    );
+    if let Err(e) = &registered {
+        log::warn(&format!("booking {} not registered: {e}", booking.number));
+    }
     let ids = vec![
         "appointment-reminder".to_string(),
         "doctor-ready".to_string(),
@@ -27,17 +46,13 @@ pub fn subscribe_while_booking(doctor: &str, time: &str) -> String {
     };
     let mut said = Vec::new();
     if accepted("appointment-reminder") {
-        let fields = [
-            FieldValue::new("doctor", doctor),
-            FieldValue::new("time", time),
-        ];
-        match messaging::send("appointment-reminder", &fields) {
-            Ok(_) => said.push("A reminder is in your inbox."),
-            Err(_) => said.push("The reminder could not be sent."),
+        match &registered {
+            Ok(_) => said.push("You will be reminded the day before.".to_string()),
+            Err(e) => said.push(format!("The reminder could not be arranged ({e}).")),
         }
     }
     if accepted("doctor-ready") {
-        said.push("You will be told when the doctor is ready.");
+        said.push("You will be told when the doctor is ready.".to_string());
     }
     if said.is_empty() {
         "You chose not to get reminders.".to_string()

@@ -27,6 +27,11 @@ fn order_id(kind: &str, number: &str) -> Result<String, HostError> {
     Ok(id)
 }
 
+/// The order id of a booking's deposit, made now if it was not yet.
+pub fn deposit_order_id(number: &str) -> Result<String, HostError> {
+    order_id("deposit", number)
+}
+
 fn known_order(kind: &str, number: &str) -> Result<Option<String>, HostError> {
     storage::get_string(&format!("order:{kind}:{number}"))
 }
