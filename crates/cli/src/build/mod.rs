@@ -121,6 +121,9 @@ fn inputs_hash(dir: &Path, lang: Lang) -> Result<String> {
     )
         .hash(&mut h);
     world::contract_hash(&mut h);
+    if matches!(lang, Lang::Js | Lang::Ts) {
+        js::sdk_hash(&mut h);
+    }
     for f in files {
         if let Ok(bytes) = std::fs::read(&f) {
             (f.strip_prefix(dir).unwrap_or(&f), bytes).hash(&mut h);
