@@ -90,7 +90,7 @@ async function nearMe(): Promise<PageBuilder> {
 
 async function inArea(id: string): Promise<PageBuilder> {
   const area = AREAS[id];
-  if (!area) return page(TITLE).notice('error', `There is no area \`${id}\`.`);
+  if (!area) return page(TITLE).notice('error', `There is no area \`${id}\`.`).button('Hotels near me', 'near-me');
   return search(page(TITLE), area[1], `Hotels near ${area[0]}`);
 }
 
@@ -149,7 +149,7 @@ function book(form: Record<string, string>): PageBuilder {
   try {
     outcome = payment.pay({ orderId, description, items: [{ name: `${h.name}, a night`, quantity: nights, unitPrice: h.priceFen }] });
   } catch (e) {
-    return p.notice('error', `The payment failed: ${errorMessage(e)}`);
+    return p.notice('error', `The payment failed: ${errorMessage(e)}`).button('My bookings', 'bookings');
   }
   switch (outcome.tag) {
     case 'paid': {
@@ -169,11 +169,15 @@ function book(form: Record<string, string>): PageBuilder {
         .button('My bookings', 'bookings');
     }
     case 'insufficient-funds':
-      return p.notice('error', `Your wallet does not hold the ${money(outcome.val.needed)} needed. Top up your wallet and try again.`);
+      return p
+        .notice('error', `Your wallet does not hold the ${money(outcome.val.needed)} needed. Top up your wallet and try again.`)
+        .button('Back to the hotel', `hotel:${h.id}`);
     case 'timed-out':
-      return p.notice('warning', 'The payment timed out. Nothing was booked or charged; please try again.');
+      return p
+        .notice('warning', 'The payment timed out. Nothing was booked or charged; please try again.')
+        .button('Back to the hotel', `hotel:${h.id}`);
     default:
-      return p.notice('warning', 'You did not pay. Nothing was booked.');
+      return p.notice('warning', 'You did not pay. Nothing was booked.').button('Back to the hotel', `hotel:${h.id}`).button('My bookings', 'bookings');
   }
 }
 
@@ -192,16 +196,16 @@ function bookings(): PageBuilder {
 /** One booking, with what the ledger says of its payment. */
 function bookingPage(orderId: string): PageBuilder {
   const b = storage.getJson<Booking>(`booking:${orderId}`);
-  if (!b) return page('My bookings').replace().notice('error', `There is no booking ${orderId}.`);
+  if (!b) return page('My bookings').replace().notice('error', `There is no booking ${orderId}.`).button('Hotels near me', 'near-me');
   const p = page(`Booking ${orderId}`).field('Hotel', b.hotel).field('Check-in', b.checkIn).field('Nights', String(b.nights));
   try {
     const record = payment.query(orderId);
     p.field('Paid', money(record.receipt.amount));
-    if (record.refunded > 0n) return p.field('Refunded', money(record.refunded));
+    if (record.refunded > 0n) return p.field('Refunded', money(record.refunded)).button('My bookings', 'bookings');
   } catch (e) {
-    return p.notice('error', `The payment cannot be shown: ${errorMessage(e)}`);
+    return p.notice('error', `The payment cannot be shown: ${errorMessage(e)}`).button('My bookings', 'bookings');
   }
-  return p.button('Cancel and refund', `cancel:${orderId}`, 'danger');
+  return p.button('Cancel and refund', `cancel:${orderId}`, 'danger').button('My bookings', 'bookings');
 }
 
 /** Cancels a booking: the whole payment goes back to the wallet. */
@@ -214,6 +218,6 @@ function cancel(orderId: string): PageBuilder {
     const r = payment.refund(orderId, left, 'booking cancelled by the guest', `cancel-${orderId}`);
     return p.notice('success', `${money(r.amount)} was refunded to your wallet.`).field('Booking', orderId).button('My bookings', 'bookings');
   } catch (e) {
-    return page('Booking').replace().notice('error', `The booking was not cancelled: ${errorMessage(e)}`);
+    return page('Booking').replace().notice('error', `The booking was not cancelled: ${errorMessage(e)}`).button('My bookings', 'bookings');
   }
 }

@@ -21,7 +21,9 @@ const DECLARED = 'http://localhost:47180';
 /** The same server by another name: not declared. */
 const UNDECLARED = 'http://127.0.0.1:47180';
 
-export const app = defineApp(async (event) => {
+export const app = defineApp(async (event) => probes(await answer(event)));
+
+async function answer(event) {
   if (event.tag !== 'tap') return blocks();
   switch (event.val) {
     case 'fetch:declared':
@@ -35,7 +37,16 @@ export const app = defineApp(async (event) => {
     default:
       return blocks();
   }
-});
+}
+
+/** A button for each probe (the host delivers only the taps a page offers). */
+function probes(p) {
+  return p
+    .button('Fetch the declared origin', 'fetch:declared')
+    .button('Fetch an undeclared origin', 'fetch:undeclared')
+    .button('Host errors', 'errors')
+    .button('JSON in storage', 'json');
+}
 
 /** One block of each kind, as the page builder makes them. */
 function blocks() {
