@@ -8,6 +8,9 @@ user="demo-$(date +%Y%m%d-%H%M%S)"
 cd "$(dirname "$0")/.."
 scripts/ensure-toolchain.sh
 cargo build --release -p plaza-cli -p plaza-agency-backend
+# The pinned JavaScript toolchain of the TypeScript sample (hotel-finder),
+# installed by `plaza pack` on first use.
+export PLAZA_TOOLCHAINS="${PLAZA_TOOLCHAINS:-$PWD/target/toolchains}"
 plaza=target/release/plaza
 # The parcel-tracking sample is Python: `plaza pack` builds it with
 # componentize-py, installed once into target/toolchains.
@@ -38,9 +41,12 @@ toml_value() {
 # What the host knows of the demo user; the user allows the hospital to read
 # the verified real name (as in the host's settings: the CLI asks nobody).
 "$plaza" user set --user "$user" --nickname "Na" --phone 13800138000 \
-    --real-name "Li Na" --id-number 330106199001010022 --verified >/dev/null
+    --real-name "Li Na" --id-number 330106199001010022 --verified \
+    --location 30.2741,120.1551 >/dev/null
 # Money in the wallet (the host tops it up, never a mini-app) and a medical
 # insurance card: 70 % of eligible items, up to 3,000 yuan a year.
+"$plaza" wallet topup --user "$user" --amount 500
+# And the night at a hotel (hotel-finder).
 "$plaza" wallet topup --user "$user" --amount 500
 "$plaza" insurance bind --user "$user" --card 3301-0001-0022 --holder "Li Na" \
     --scheme "Hangzhou basic medical insurance" --coverage 70 --annual-cap 3000
@@ -73,6 +79,7 @@ for app in sample-miniapps/*/; do
     "$plaza" install "$pkg"
     "$plaza" grants set --user "$user" "$id" real-name allow
     "$plaza" grants set --user "$user" "$id" insurance-card allow
+    "$plaza" grants set --user "$user" "$id" location allow
     # The institution's back-end gets a new app secret (shown once).
     secrets+=(--secret "$id=$("$plaza" secret reset "$id" 2>/dev/null)")
 done

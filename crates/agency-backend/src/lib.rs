@@ -17,6 +17,7 @@
 //! | `GET /health` | `plaza-agency-backend` |
 //! | `GET /violations?plate=ZB66871` | `number \t offence \t fine (fen) \t points \t place \t date`, a line each |
 //! | `GET /bill?utility=water&account=12345678&period=202610` | `holder \t usage \t unit price (fen) \t amount (fen)` |
+//! | `GET /hotels?lat=30.2741&lon=120.1551&limit=5` | JSON: the travel agency's hotels near the point, nearest first (the `hotel-finder` sample; see [`hotels`]) |
 //!
 //! It is also the sample institutions' own server ([`offices`]): the
 //! hospital, the bank and the city register bookings, cards and lottery
@@ -37,6 +38,8 @@
 //! let backend = plaza_agency_backend::Backend::start("127.0.0.1:0").unwrap();
 //! println!("serving on {}", backend.addr());
 //! ```
+
+pub mod hotels;
 
 use bytes::Bytes;
 use http_body_util::Full;
@@ -400,6 +403,31 @@ pub fn answer(req: &Request<Incoming>, api_key: Option<&str>) -> Response<Full<B
                 ),
             }
         }
+        "/hotels" => {
+            let lat = hotels::coordinate(q.get("lat"), 90.0);
+            let lon = hotels::coordinate(q.get("lon"), 180.0);
+            let limit = match q.get("limit") {
+                None => Some(hotels::MAX_LIMIT),
+                Some(l) => l.parse::<usize>().ok().filter(|l| *l >= 1),
+            };
+            match (lat, lon, limit) {
+                (Some(lat), Some(lon), Some(limit)) => {
+                    let mut r = text(
+                        StatusCode::OK,
+                        hotels::to_json(&hotels::near(lat, lon, limit)),
+                    );
+                    r.headers_mut().insert(
+                        hyper::header::CONTENT_TYPE,
+                        hyper::header::HeaderValue::from_static("application/json"),
+                    );
+                    r
+                }
+                _ => text(
+                    StatusCode::BAD_REQUEST,
+                    "lat=<-90 to 90>&lon=<-180 to 180>[&limit=<1 to 10>]\n".into(),
+                ),
+            }
+        }
         _ => text(StatusCode::NOT_FOUND, "no such record\n".into()),
     }
 }
@@ -680,6 +708,32 @@ mod tests {
         let big = "x".repeat(MAX_BODY + 1);
         let r = post(b.addr(), "/bank/reminders", &caller, &big);
         assert!(r.starts_with("HTTP/1.1 413"), "{r}");
+    }
+
+    #[test]
+    fn answers_hotels_near_a_point_as_json_and_refuses_bad_coordinates() {
+        let b = Backend::start("127.0.0.1:0").unwrap();
+        let near = get(b.addr(), "/hotels?lat=30.2741&lon=120.1551&limit=2", true);
+        assert!(near.starts_with("HTTP/1.1 200"), "{near}");
+        assert!(near.contains("content-type: application/json"), "{near}");
+        let body = near.split("\r\n\r\n").nth(1).unwrap();
+        assert!(
+            body.starts_with(
+                "{\"hotels\":[{\"id\":\"wulin-garden\",\"name\":\"Wulin Garden Hotel\""
+            ),
+            "{body}"
+        );
+        assert_eq!(body.matches("\"id\":").count(), 2, "{body}");
+        for bad in [
+            "/hotels?lat=91&lon=120",
+            "/hotels?lat=30&lon=abc",
+            "/hotels?lat=30&lon=120&limit=0",
+        ] {
+            let r = get(b.addr(), bad, true);
+            assert!(r.starts_with("HTTP/1.1 400"), "{bad}: {r}");
+        }
+        let far = get(b.addr(), "/hotels?lat=39.9&lon=116.4", true);
+        assert!(far.ends_with("{\"hotels\":[]}\n"), "{far}");
     }
 
     #[test]

@@ -131,6 +131,26 @@ pub struct ProfileSpec {
     /// Whether the real name is verified (default true).
     #[serde(default = "yes")]
     pub verified: bool,
+    /// Where the user's device last was (scopes `location`, `precise-location`).
+    #[serde(default)]
+    pub location: Option<LocationSpec>,
+}
+
+/// A location of the user's device.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct LocationSpec {
+    /// Latitude, degrees (WGS 84).
+    pub latitude: f64,
+    /// Longitude, degrees (WGS 84).
+    pub longitude: f64,
+    /// The radius of uncertainty, metres (default 10).
+    #[serde(default = "ten_metres")]
+    pub accuracy_m: f64,
+}
+
+fn ten_metres() -> f64 {
+    10.0
 }
 
 fn yes() -> bool {

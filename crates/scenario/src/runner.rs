@@ -259,6 +259,11 @@ async fn setup<'a>(
                     nickname: p.nickname.clone(),
                     phone: p.phone.clone(),
                     real_name,
+                    location: p.location.map(|l| plaza_host::store::GeoPoint {
+                        latitude: l.latitude,
+                        longitude: l.longitude,
+                        accuracy_m: l.accuracy_m,
+                    }),
                     ..UserProfile::default()
                 },
             )

@@ -124,6 +124,9 @@ fn inputs_hash(dir: &Path, lang: Lang) -> Result<String> {
     if lang == Lang::Python {
         python::sdk_hash(&mut h);
     }
+    if matches!(lang, Lang::Js | Lang::Ts) {
+        js::sdk_hash(&mut h);
+    }
     for f in files {
         if let Ok(bytes) = std::fs::read(&f) {
             (f.strip_prefix(dir).unwrap_or(&f), bytes).hash(&mut h);

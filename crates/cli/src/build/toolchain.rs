@@ -17,11 +17,14 @@ pub const JCO: &str = "1.34.0";
 pub const COMPONENTIZE_JS: &str = "0.23.0";
 /// The TypeScript compiler.
 pub const TYPESCRIPT: &str = "5.6.3";
+/// esbuild, which bundles a JavaScript or TypeScript mini-app with the SDK
+/// (and any npm package it imports) into the one module componentize-js takes.
+pub const ESBUILD: &str = "0.24.2";
 /// componentize-py.
 pub const COMPONENTIZE_PY: &str = "0.25.1";
 
 /// Every pinned version, for what a build depends on.
-pub const VERSIONS: [&str; 4] = [JCO, COMPONENTIZE_JS, TYPESCRIPT, COMPONENTIZE_PY];
+pub const VERSIONS: [&str; 5] = [JCO, COMPONENTIZE_JS, TYPESCRIPT, ESBUILD, COMPONENTIZE_PY];
 
 /// The environment variable naming a toolchain folder shared by mini-apps.
 pub const ENV: &str = "PLAZA_TOOLCHAINS";
@@ -34,7 +37,7 @@ pub fn root(app_dir: &Path) -> PathBuf {
     }
 }
 
-/// An npm prefix holding jco, componentize-js and TypeScript.
+/// An npm prefix holding jco, componentize-js, TypeScript and esbuild.
 #[derive(Debug)]
 pub struct Node {
     prefix: PathBuf,
@@ -55,6 +58,12 @@ impl Node {
     /// `tsc`.
     pub fn tsc(&self) -> Command {
         self.script("typescript/bin/tsc")
+    }
+
+    /// `esbuild` (npm puts its native executable, or a Node.js launcher of
+    /// it, at `esbuild/bin/esbuild`).
+    pub fn esbuild(&self) -> Command {
+        Command::new(self.prefix.join("node_modules/esbuild/bin/esbuild"))
     }
 }
 
@@ -89,11 +98,11 @@ pub fn node(app_dir: &Path) -> Result<Node> {
         "https://nodejs.org",
     )?;
     let prefix = root(app_dir).join(format!(
-        "node-jco-{JCO}-cjs-{COMPONENTIZE_JS}-ts-{TYPESCRIPT}"
+        "node-jco-{JCO}-cjs-{COMPONENTIZE_JS}-ts-{TYPESCRIPT}-esbuild-{ESBUILD}"
     ));
     install_once(
         &prefix,
-        "jco, componentize-js and TypeScript with npm",
+        "jco, componentize-js, TypeScript and esbuild with npm",
         |tmp| {
             std::fs::create_dir_all(tmp)?;
             super::run(
@@ -110,7 +119,8 @@ pub fn node(app_dir: &Path) -> Result<Node> {
                     .arg(format!(
                         "@bytecodealliance/componentize-js@{COMPONENTIZE_JS}"
                     ))
-                    .arg(format!("typescript@{TYPESCRIPT}")),
+                    .arg(format!("typescript@{TYPESCRIPT}"))
+                    .arg(format!("esbuild@{ESBUILD}")),
                 "npm install",
             )
         },

@@ -4,15 +4,20 @@
 // shows the page `handle` answers. Module variables live as long as the
 // session; what must survive it goes to `storage`.
 //
-// How WIT looks here (jco; the types are in .plaza/types, made by `plaza
-// build` from the world plaza.toml declares): a variant is `{ tag, val }`, an enum a string, a
-// record an object with camelCase fields, an option a value or `undefined`,
-// u64/s64 a BigInt, list<u8> a Uint8Array; a host call that returns an error
-// throws, with the WIT error in `e.payload` (`{ tag: 'denied', val: '...' }`).
+// `@plaza/sdk` is the Plaza SDK (`plaza build` writes it into .plaza/sdk and
+// bundles what you import): a page builder, typed host errors, and a module
+// per capability plaza.toml declares. How WIT looks here (the types are in
+// .plaza/types, made by `plaza build` from plaza.toml): a variant is
+// `{ tag, val }`, an enum a string, a record an object with camelCase fields,
+// an option a value or `undefined`, u64/s64 a BigInt, list<u8> a Uint8Array;
+// a host call that returns an error throws one of the SDK's `HostError`
+// classes (`Denied`, `InvalidArgument`, `LimitExceeded`, `NotFound`,
+// `Unavailable`).
 
-import * as storage from 'plaza:host/storage@0.1.0';
-import { write } from 'plaza:host/log@0.1.0';
-import type { Block, Event, Navigation, NoticeLevel, Page } from 'plaza:host/app@0.1.0';
+import { defineApp, errorMessage, fields, page } from '@plaza/sdk';
+import type { PageBuilder } from '@plaza/sdk';
+import * as storage from '@plaza/sdk/storage';
+import * as log from '@plaza/sdk/log';
 
 /** Notes are stored under `note:<number>`; the visit count under `visits`. */
 const NOTE_PREFIX = 'note:';
@@ -20,94 +25,63 @@ const NOTE_PREFIX = 'note:';
 /** Whether this session counted its visit yet (memory of the session). */
 let counted = false;
 
-export const app = {
-  handle(event: Event): Page {
-    switch (event.tag) {
-      case 'launch':
-        if (!counted) {
-          counted = true;
-          try {
-            storage.set('visits', encode(String(readNumber('visits') + 1)));
-          } catch (e) {
-            write('warn', `could not count the visit: ${errorText(e)}`);
-          }
-        }
-        return page(home());
-      case 'submit': {
-        if (event.val.form !== 'note') break;
-        const text = (event.val.fields.find((f) => f.name === 'text')?.value ?? '').trim();
-        if (!text) return page(home(notice('warning', 'Type a note first.')), 'replace');
-        const number = readNumber('next-note') + 1;
+export const app = defineApp((event) => {
+  switch (event.tag) {
+    case 'launch':
+      if (!counted) {
+        counted = true;
         try {
-          storage.set(NOTE_PREFIX + String(number).padStart(6, '0'), encode(text));
-          storage.set('next-note', encode(String(number)));
-          return page(home(notice('success', 'Saved your note.')), 'replace');
+          storage.setJson('visits', readNumber('visits') + 1);
         } catch (e) {
-          // A denial is data, not a crash: show it (a full quota, say).
-          return page(home(notice('error', `Your note was not saved: ${errorText(e)}`)), 'replace');
+          log.warn(`could not count the visit: ${errorMessage(e)}`);
         }
       }
-      case 'tap':
-        if (event.val === 'clear') {
-          const keys = storage.listKeys(NOTE_PREFIX, 1000);
-          for (const key of keys) storage.delete(key);
-          write('info', `cleared ${keys.length} notes`);
-          return page(home(notice('info', 'Your notes are cleared.')), 'replace');
-        }
-        break;
+      return home(page('{{display_name}}'));
+    case 'submit': {
+      if (event.val.form !== 'note') break;
+      const text = (fields(event.val.fields).text ?? '').trim();
+      if (!text) return home(page('{{display_name}}').replace().notice('warning', 'Type a note first.'));
+      const number = readNumber('next-note') + 1;
+      try {
+        storage.setString(NOTE_PREFIX + String(number).padStart(6, '0'), text);
+        storage.setJson('next-note', number);
+        return home(page('{{display_name}}').replace().notice('success', 'Saved your note.'));
+      } catch (e) {
+        // A denial is data, not a crash: show it (a full quota, say).
+        return home(page('{{display_name}}').replace().notice('error', `Your note was not saved: ${errorMessage(e)}`));
+      }
     }
-    return page(home(), 'replace');
-  },
-};
+    case 'tap':
+      if (event.val === 'clear') {
+        const keys = storage.keys(NOTE_PREFIX);
+        for (const key of keys) storage.remove(key);
+        log.info(`cleared ${keys.length} notes`);
+        return home(page('{{display_name}}').replace().notice('info', 'Your notes are cleared.'));
+      }
+      break;
+  }
+  return home(page('{{display_name}}').replace());
+});
 
-/** The home page's blocks: the visit count, the notes, a form to add one. */
-function home(...first: Block[]): Block[] {
-  const blocks: Block[] = [...first, { tag: 'field', val: { label: 'Visits', value: String(readNumber('visits')) } }];
-  blocks.push({ tag: 'heading', val: 'Your notes' });
-  const keys = storage.listKeys(NOTE_PREFIX, 1000);
-  if (keys.length === 0) blocks.push({ tag: 'text', val: 'No notes yet.' });
+/** The home page: the visit count, the notes, a form to add one. */
+function home(p: PageBuilder): PageBuilder {
+  p.field('Visits', String(readNumber('visits'))).heading('Your notes');
+  const keys = storage.keys(NOTE_PREFIX);
+  if (keys.length === 0) p.text('No notes yet.');
   for (const key of keys) {
-    const value = storage.get(key);
-    if (value) blocks.push({ tag: 'item', val: { title: decode(value), detail: '', action: undefined } });
+    const note = storage.getString(key);
+    if (note !== undefined) p.item(note);
   }
-  blocks.push({
-    tag: 'input',
-    val: { form: 'note', name: 'text', kind: 'text', label: 'New note', value: '', required: true },
-  });
-  if (readNumber('next-note') > 0) {
-    blocks.push({ tag: 'button', val: { label: 'Clear notes', action: 'clear', style: 'danger' } });
-  }
-  return blocks;
+  p.input('note', 'text', 'New note', { required: true });
+  if (readNumber('next-note') > 0) p.button('Clear notes', 'clear', 'danger');
+  return p;
 }
 
-function page(blocks: Block[], navigation: Navigation = 'push'): Page {
-  return { title: '{{display_name}}', blocks, navigation };
-}
-
-function notice(level: NoticeLevel, text: string): Block {
-  return { tag: 'notice', val: { level, text } };
-}
-
-/** A number kept in storage as text; 0 when absent. */
+/** A number kept in storage; 0 when absent. */
 function readNumber(key: string): number {
   try {
-    const value = storage.get(key);
-    return value ? Number.parseInt(decode(value), 10) || 0 : 0;
+    return storage.getJson<number>(key) ?? 0;
   } catch {
     return 0;
   }
-}
-
-/** The message of a host error (`e.payload.val`), or of anything else thrown. */
-function errorText(e: unknown): string {
-  const payload = (e as { payload?: { val?: string } } | undefined)?.payload;
-  return payload?.val ?? String(e);
-}
-
-function encode(text: string): Uint8Array {
-  return new TextEncoder().encode(text);
-}
-
-function decode(bytes: Uint8Array): string {
-  return new TextDecoder().decode(bytes);
 }

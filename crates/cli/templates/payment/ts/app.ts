@@ -4,15 +4,16 @@
 // Amounts are in minor units (fen for CNY), u64 in WIT: BigInts here (`6800n`).
 // The order id is the mini-app's own: paying the same order again returns the
 // first receipt, so a retry never charges twice. A payment's outcome is a WIT
-// variant, `{ tag: 'paid', val: receipt }`; a host error throws, with the WIT
-// error in `e.payload`.
+// variant, `{ tag: 'paid', val: receipt }`; a host error throws one of the
+// SDK's typed exceptions (`Denied`, `NotFound`, ...).
 
-import * as payment from 'plaza:host/payment@0.1.0';
-import type { PaymentOutcome, Receipt } from 'plaza:host/payment@0.1.0';
-import * as storage from 'plaza:host/storage@0.1.0';
-import { getProfile } from 'plaza:host/identity@0.1.0';
-import { write } from 'plaza:host/log@0.1.0';
-import type { Block, ButtonStyle, Event, Navigation, NoticeLevel, Page } from 'plaza:host/app@0.1.0';
+import { defineApp, errorMessage, money, page } from '@plaza/sdk';
+import type { PageBuilder } from '@plaza/sdk';
+import * as payment from '@plaza/sdk/payment';
+import type { PaymentOutcome, Receipt } from '@plaza/sdk/payment';
+import * as storage from '@plaza/sdk/storage';
+import * as identity from '@plaza/sdk/identity';
+import * as log from '@plaza/sdk/log';
 
 /** What the shop sells: id, name, price in fen. */
 const MENU: [string, string, bigint][] = [
@@ -20,165 +21,102 @@ const MENU: [string, string, bigint][] = [
   ['cup', 'Celadon tea cup', 2500n],
 ];
 
-export const app = {
-  handle(event: Event): Page {
-    const action = event.tag === 'tap' ? event.val : '';
-    if (action.startsWith('buy:')) return buy(action.slice(4));
-    if (action.startsWith('refund:')) return refund(action.slice(7));
-    if (action === 'orders') return orders();
-    return page('{{display_name}}', home());
-  },
-};
+export const app = defineApp((event) => {
+  const action = event.tag === 'tap' ? event.val : '';
+  if (action.startsWith('buy:')) return buy(action.slice(4));
+  if (action.startsWith('refund:')) return refund(action.slice(7));
+  if (action === 'orders') return orders();
+  return home(page('{{display_name}}'));
+});
 
-function home(...first: Block[]): Block[] {
-  const blocks: Block[] = [...first];
+function home(p: PageBuilder): PageBuilder {
   // The host asks the user's consent at the first call and remembers it.
   try {
-    blocks.push({ tag: 'text', val: `Welcome, ${getProfile().nickname}.` });
+    p.text(`Welcome, ${identity.profile().nickname}.`);
   } catch {
     // No consent: no greeting.
   }
-  for (const [id, name, price] of MENU) {
-    blocks.push({ tag: 'item', val: { title: name, detail: money(price), action: `buy:${id}` } });
-  }
-  blocks.push(button('My orders', 'orders'));
-  return blocks;
+  for (const [id, name, price] of MENU) p.item(name, money(price), `buy:${id}`);
+  return p.button('My orders', 'orders');
 }
 
 /** Asks the user to pay for one item and shows the receipt. */
-function buy(item: string): Page {
+function buy(item: string): PageBuilder {
+  const shop = page('{{display_name}}').replace();
   const entry = MENU.find(([id]) => id === item);
-  if (!entry) return page('{{display_name}}', home(notice('error', `There is no item \`${item}\`.`)));
+  if (!entry) return home(shop.notice('error', `There is no item \`${item}\`.`));
   const [id, name, price] = entry;
   // A new order id per order; kept so the order can be found again.
-  const number = readNumber('next-order') + 1;
+  const number = (storage.getJson<number>('next-order') ?? 0) + 1;
   const orderId = `${id}-${String(number).padStart(4, '0')}`;
   let outcome: PaymentOutcome;
   try {
-    outcome = payment.request({
-      orderId,
-      amount: price,
-      currency: 'CNY',
-      description: name,
-      items: [{ name, quantity: 1, unitPrice: price, insuranceEligible: false }],
-    });
+    outcome = payment.pay({ orderId, description: name, items: [{ name, unitPrice: price }] });
   } catch (e) {
     // A denial is data: the host's policy, a malformed request.
-    return page('{{display_name}}', home(notice('error', `The payment failed: ${errorText(e)}`)), 'replace');
+    return home(shop.notice('error', `The payment failed: ${errorMessage(e)}`));
   }
   switch (outcome.tag) {
-    case 'paid': {
-      storage.set('next-order', new TextEncoder().encode(String(number)));
-      write('info', `order ${orderId} paid: ${outcome.val.transactionId}`);
+    case 'paid':
+      storage.setJson('next-order', number);
+      log.info(`order ${orderId} paid: ${outcome.val.transactionId}`);
       return receipt(outcome.val);
-    }
     case 'timed-out':
-      return page('{{display_name}}', home(notice('warning', 'The payment timed out. Nothing was charged; please try again.')), 'replace');
+      return home(shop.notice('warning', 'The payment timed out. Nothing was charged; please try again.'));
     case 'insufficient-funds':
-      return page(
-        '{{display_name}}',
-        home(notice('error', `Your wallet does not hold the ${money(outcome.val.needed)} needed. Top up your wallet and try again.`)),
-        'replace',
+      return home(
+        shop.notice('error', `Your wallet does not hold the ${money(outcome.val.needed)} needed. Top up your wallet and try again.`),
       );
     default: // declined, cancelled
-      return page('{{display_name}}', home(notice('warning', 'You did not pay. Nothing was charged.')), 'replace');
+      return home(shop.notice('warning', 'You did not pay. Nothing was charged.'));
   }
 }
 
-function receipt(r: Receipt): Page {
-  return page(
-    'Receipt',
-    [
-      notice('success', 'Paid. Thank you!'),
-      field('Order', r.orderId),
-      field('Paid', money(r.amount)),
-      field('Payee', r.payee),
-      field('Transaction', r.transactionId),
-      button('Cancel and refund', `refund:${r.orderId}`, 'danger'),
-      button('My orders', 'orders'),
-    ],
-    'replace',
-  );
+function receipt(r: Receipt): PageBuilder {
+  return page('Receipt')
+    .replace()
+    .notice('success', 'Paid. Thank you!')
+    .field('Order', r.orderId)
+    .field('Paid', money(r.amount))
+    .field('Payee', r.payee)
+    .field('Transaction', r.transactionId)
+    .button('Cancel and refund', `refund:${r.orderId}`, 'danger')
+    .button('My orders', 'orders');
 }
 
 /** The user's payments to this mini-app, newest first, from the host. */
-function orders(): Page {
-  const blocks: Block[] = [];
+function orders(): PageBuilder {
+  const p = page('My orders');
   try {
     const history = payment.history(undefined, 20);
-    if (history.payments.length === 0) blocks.push({ tag: 'text', val: 'No orders yet.' });
-    for (const p of history.payments) {
-      const state = p.refunded === 0n ? 'paid' : `refunded ${money(p.refunded)}`;
-      blocks.push({
-        tag: 'item',
-        val: { title: `${p.receipt.orderId} ${money(p.receipt.amount)}`, detail: state, action: undefined },
-      });
+    if (history.payments.length === 0) p.text('No orders yet.');
+    for (const { receipt, refunded } of history.payments) {
+      const state = refunded === 0n ? 'paid' : `refunded ${money(refunded)}`;
+      p.item(`${receipt.orderId} ${money(receipt.amount)}`, state);
     }
   } catch (e) {
-    blocks.push(notice('error', `Your orders cannot be shown: ${errorText(e)}`));
+    p.notice('error', `Your orders cannot be shown: ${errorMessage(e)}`);
   }
-  blocks.push(button('Back to the shop', 'home'));
-  return page('My orders', blocks);
+  return p.button('Back to the shop', 'home');
 }
 
 /** Refunds the whole of an order (the host refuses more than was paid). */
-function refund(orderId: string): Page {
-  let paid: bigint;
+function refund(orderId: string): PageBuilder {
+  const p = page('Refund').replace();
+  let left: bigint;
   try {
     const record = payment.query(orderId);
-    paid = record.receipt.amount - record.refunded;
+    left = record.receipt.amount - record.refunded;
   } catch (e) {
-    return page('Refund', [notice('error', `No such order: ${errorText(e)}`)], 'replace');
+    return p.notice('error', `No such order: ${errorMessage(e)}`);
   }
   try {
-    const r = payment.refund(orderId, paid, 'cancelled by the customer');
-    return page(
-      'Refund',
-      [notice('success', `${money(r.amount)} was refunded to your wallet.`), field('Order', orderId), button('My orders', 'orders')],
-      'replace',
-    );
+    const r = payment.refund(orderId, left, 'cancelled by the customer');
+    return p
+      .notice('success', `${money(r.amount)} was refunded to your wallet.`)
+      .field('Order', orderId)
+      .button('My orders', 'orders');
   } catch (e) {
-    return page('Refund', [notice('error', `The refund failed: ${errorText(e)}`)], 'replace');
+    return p.notice('error', `The refund failed: ${errorMessage(e)}`);
   }
-}
-
-/** `CNY 68.00` for 6800 fen. */
-function money(fen: bigint): string {
-  return `CNY ${fen / 100n}.${String(fen % 100n).padStart(2, '0')}`;
-}
-
-/** A number kept in storage as text; 0 when absent. */
-function readNumber(key: string): number {
-  try {
-    const value = storage.get(key);
-    return value ? Number.parseInt(new TextDecoder().decode(value), 10) || 0 : 0;
-  } catch {
-    return 0;
-  }
-}
-
-function page(title: string, blocks: Block[], navigation: Navigation = 'push'): Page {
-  return { title, blocks, navigation };
-}
-
-function field(label: string, value: string): Block {
-  return { tag: 'field', val: { label, value } };
-}
-
-function button(label: string, action: string, style: ButtonStyle = 'secondary'): Block {
-  return { tag: 'button', val: { label, action, style } };
-}
-
-function notice(level: NoticeLevel, text: string): Block {
-  return { tag: 'notice', val: { level, text } };
-}
-
-/** The message of a host error (`e.payload.val`), or of anything else thrown. */
-function errorText(e: unknown): string {
-  return hostError(e)?.val ?? String(e);
-}
-
-/** The WIT error a host call threw, if it was one. */
-function hostError(e: unknown): { tag: string; val: string } | undefined {
-  return (e as { payload?: { tag: string; val: string } } | undefined)?.payload;
 }

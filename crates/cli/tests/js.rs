@@ -1,0 +1,244 @@
+//! JavaScript and TypeScript mini-apps on the SDK (`host-api/js`,
+//! `@plaza/sdk`), end to end with the CLI: the SDK probe (a JavaScript app:
+//! the page builder's blocks, each host error as its typed exception, `fetch`
+//! to the loopback agency back-end allowed for the declared origin and refused
+//! for an undeclared one) and the hotel-finder sample (TypeScript: its
+//! scenarios; build, pack, sign, install outside developer mode and run).
+//!
+//! componentize-js takes a minute or two a build on a busy machine: each app
+//! is copied once into a folder under `CARGO_TARGET_TMPDIR` and built there
+//! by the first `plaza` command that needs it; `plaza build` finds it fresh
+//! afterwards (in this run and the next, until a source, the SDK or the
+//! toolchain changes). The pinned toolchains are installed by `plaza build`
+//! itself, into the folder `new.rs` uses too.
+
+mod common;
+
+use common::{err, out};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::Mutex;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn tmp_root() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("plaza-js")
+}
+
+/// Runs `plaza ARGS` in `dir` on `store`, outside developer mode unless
+/// `developer` (the scenario runner is in developer mode by itself).
+fn plaza(dir: &Path, store: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_plaza"))
+        .args(args)
+        .current_dir(dir)
+        .env("PLAZA_STORE", store)
+        .env_remove("PLAZA_DEVELOPER_MODE")
+        .env("RUST_LIB_BACKTRACE", "0")
+        .env(
+            "PLAZA_TOOLCHAINS",
+            Path::new(env!("CARGO_TARGET_TMPDIR")).join("plaza-new-guests/toolchains"),
+        )
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run plaza")
+}
+
+fn ok(o: &Output, what: &str) -> String {
+    assert!(
+        o.status.success(),
+        "{what} failed:\n--- stdout\n{}\n--- stderr\n{}",
+        out(o),
+        err(o)
+    );
+    out(o)
+}
+
+/// A copy of the mini-app at `source` (relative to the repository), built:
+/// kept between runs (its sources refreshed, its `.plaza` kept, so an
+/// unchanged app is fresh), built once per run by the first test that asks.
+/// Builds run one at a time.
+fn built_app(source: &str) -> PathBuf {
+    static BUILT: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    let mut built = BUILT.lock().unwrap_or_else(|p| p.into_inner());
+    let from = repo().join(source);
+    let to = tmp_root().join(from.file_name().unwrap());
+    if !built.iter().any(|b| b == source) {
+        copy_sources(&from, &to);
+        let store = tempfile::tempdir().unwrap();
+        ok(
+            &plaza(&to, &store.path().join("plaza.db"), &["build", "."]),
+            &format!("plaza build ({source})"),
+        );
+        built.push(source.to_string());
+    }
+    to
+}
+
+/// Copies `from` into `to`, but for `.plaza`, `node_modules` and packages.
+fn copy_sources(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name();
+        let name = name.to_str().unwrap();
+        if matches!(name, ".plaza" | "node_modules") || name.ends_with(".plaza") {
+            continue;
+        }
+        let target = to.join(name);
+        if entry.file_type().unwrap().is_dir() {
+            copy_sources(&entry.path(), &target);
+        } else {
+            // Unchanged files keep their bytes; the build's stamp hashes contents.
+            let bytes = std::fs::read(entry.path()).unwrap();
+            if std::fs::read(&target).ok().as_deref() != Some(&bytes[..]) {
+                std::fs::write(&target, bytes).unwrap();
+            }
+        }
+    }
+}
+
+/// The SDK probe's scenario: the page builder's blocks as the host renders
+/// them, each WIT error case thrown as its class of the SDK, and `fetch`
+/// through the network capability — the declared origin answers, an
+/// undeclared one is refused by the host before anything connects.
+#[test]
+fn the_sdk_probe_passes_its_scenario_in_a_real_host() {
+    let app = built_app("crates/cli/tests/apps/sdk-probe");
+    let store = tempfile::tempdir().unwrap();
+    let o = plaza(&app, &store.path().join("plaza.db"), &["test"]);
+    let text = ok(&o, "plaza test (sdk-probe)");
+    assert!(text.contains("1 passed, 0 failed"), "{text}\n{}", err(&o));
+}
+
+/// The hotel finder's scenarios: location with consent or an area picked
+/// instead, hotels from the agency back-end over `fetch`, a booking paid
+/// through the ledger and cancelled for a refund.
+#[test]
+fn the_hotel_finder_passes_its_scenarios() {
+    let app = built_app("sample-miniapps/hotel-finder");
+    let store = tempfile::tempdir().unwrap();
+    let o = plaza(&app, &store.path().join("plaza.db"), &["test"]);
+    let text = ok(&o, "plaza test (hotel-finder)");
+    assert!(text.contains(" passed, 0 failed"), "{text}\n{}", err(&o));
+    assert!(!text.contains(" 0 passed"), "{text}");
+}
+
+/// Build, key, pack, sign, register the publisher, install outside
+/// developer mode and run: the signed TypeScript package is a mini-app like
+/// any other.
+#[test]
+fn the_hotel_finder_installs_signed_outside_developer_mode_and_runs() {
+    let app = built_app("sample-miniapps/hotel-finder");
+    let tmp = tempfile::tempdir().unwrap();
+    let store = tmp.path().join("plaza.db");
+    let run = |args: &[&str]| plaza(&app, &store, args);
+    let wasm = ok(&run(&["build", "."]), "plaza build");
+    assert!(wasm.trim().ends_with("app.wasm"), "{wasm}");
+    let key = tmp.path().join("publisher.key");
+    let key = key.to_str().unwrap();
+    ok(&run(&["keygen", "-o", key]), "plaza keygen");
+    let package = tmp.path().join("hotel-finder.plaza");
+    let package = package.to_str().unwrap();
+    ok(&run(&["pack", ".", "-o", package]), "plaza pack");
+    ok(&run(&["sign", package, "--key", key]), "plaza sign");
+    ok(
+        &run(&[
+            "publisher",
+            "add",
+            "cn.hz.westlake-travel",
+            "--name",
+            "West Lake Travel",
+            "--category",
+            "commerce",
+            "--key",
+            &format!("{key}.pub"),
+            "--verified",
+        ]),
+        "plaza publisher add",
+    );
+    let o = run(&["install", package]);
+    assert!(
+        ok(&o, "plaza install").starts_with("installed cn.hz.westlake-travel.hotels 0.1.0"),
+        "{}",
+        out(&o)
+    );
+    // The user refuses the location: the areas to pick from instead.
+    let script = tmp.path().join("quit.txt");
+    std::fs::write(&script, "quit\n").unwrap();
+    let o = run(&[
+        "run",
+        "cn.hz.westlake-travel.hotels",
+        "--script",
+        script.to_str().unwrap(),
+        "--consent",
+        "deny",
+    ]);
+    let page = ok(&o, "plaza run");
+    let shown: Vec<&str> = page.lines().skip_while(|l| l.starts_with("? ")).collect();
+    assert_eq!(shown.first(), Some(&"Hotel Finder"), "{page}");
+    assert!(
+        page.contains("Without your location, pick an area to search.")
+            && page.contains("West Lake"),
+        "{page}"
+    );
+}
+
+/// The TypeScript examples of `docs/languages.md` type-check with `tsc`
+/// against the SDK and the types of the hotel finder's world (which declares
+/// every capability they use), with the template's compiler options.
+#[test]
+fn the_typescript_examples_of_the_languages_doc_type_check() {
+    let hotel = built_app("sample-miniapps/hotel-finder");
+    let doc = std::fs::read_to_string(repo().join("docs/languages.md")).unwrap();
+    let mut blocks = Vec::new();
+    let mut current: Option<String> = None;
+    for line in doc.lines() {
+        match &mut current {
+            None if line == "```ts" => current = Some(String::new()),
+            Some(_) if line == "```" => blocks.extend(current.take()),
+            Some(block) => {
+                block.push_str(line);
+                block.push('\n');
+            }
+            None => {}
+        }
+    }
+    assert!(blocks.len() >= 6, "{} ts blocks", blocks.len());
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::create_dir(tmp.path().join("src")).unwrap();
+    for (i, block) in blocks.iter().enumerate() {
+        std::fs::write(tmp.path().join(format!("src/example{i}.ts")), block).unwrap();
+    }
+    let plaza_dir = hotel.join(".plaza");
+    let tsconfig =
+        std::fs::read_to_string(repo().join("crates/cli/templates/common/ts/tsconfig.json"))
+            .unwrap()
+            .replace("./.plaza/", &format!("{}/", plaza_dir.display()))
+            .replace(
+                "\".plaza/types\"",
+                &format!("\"{}/types\"", plaza_dir.display()),
+            );
+    std::fs::write(tmp.path().join("tsconfig.json"), tsconfig).unwrap();
+    // The TypeScript compiler `plaza build` installed.
+    let toolchains = Path::new(env!("CARGO_TARGET_TMPDIR")).join("plaza-new-guests/toolchains");
+    let tsc = std::fs::read_dir(&toolchains)
+        .unwrap()
+        .map(|e| e.unwrap().path().join("node_modules/typescript/bin/tsc"))
+        .find(|p| p.is_file())
+        .expect("the toolchain plaza build installed");
+    let o = Command::new("node")
+        .arg(tsc)
+        .arg("-p")
+        .arg(tmp.path().join("tsconfig.json"))
+        .output()
+        .expect("run tsc");
+    assert!(
+        o.status.success(),
+        "tsc on docs/languages.md's examples:\n{}{}",
+        out(&o),
+        err(&o)
+    );
+}
