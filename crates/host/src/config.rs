@@ -5,7 +5,9 @@ use crate::policy::Policy;
 use crate::prompt::{DismissAll, Prompter};
 use crate::sandbox::SandboxLimits;
 use crate::services::network::NetworkConfig;
+use crate::services::notify::NotifySettings;
 use crate::settings::SettingsKey;
+use crate::store::RefundRecord;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -87,7 +89,19 @@ pub struct HostConfig {
     /// variable, or a key file). `None` (the default): secrets can be
     /// neither set nor read; other settings work.
     pub settings_key: Option<SettingsKey>,
+    /// How payment notifications to mini-apps' back-ends are retried and
+    /// how long each may take ([`NotifySettings`]).
+    pub notify: NotifySettings,
+    /// Called when a refund through the publisher API has committed, before
+    /// the caller is answered: for tests that stop the host right there
+    /// (`plaza-server` sets it from `PLAZA_TEST_STALL_AFTER_REFUND_COMMIT`).
+    /// `None` (the default) in production.
+    pub after_refund_commit: Option<RefundHook>,
 }
+
+/// A function called with a refund that has committed
+/// ([`HostConfig::after_refund_commit`]).
+pub type RefundHook = Arc<dyn Fn(&RefundRecord) + Send + Sync>;
 
 impl Default for HostConfig {
     fn default() -> Self {
@@ -108,6 +122,8 @@ impl Default for HostConfig {
             network: NetworkConfig::default(),
             prompt_timeout: Duration::from_secs(120),
             settings_key: None,
+            notify: NotifySettings::default(),
+            after_refund_commit: None,
         }
     }
 }
@@ -248,6 +264,22 @@ impl HostConfig {
     #[must_use]
     pub fn settings_key(mut self, settings_key: Option<SettingsKey>) -> Self {
         self.settings_key = settings_key;
+        self
+    }
+
+    /// Sets how payment notifications are delivered (the field `notify`).
+    #[must_use]
+    pub fn notify(mut self, notify: NotifySettings) -> Self {
+        self.notify = notify;
+        self
+    }
+
+    /// Sets the function called when a publisher-API refund has committed,
+    /// before its caller is answered (the field `after_refund_commit`): for
+    /// tests.
+    #[must_use]
+    pub fn after_refund_commit(mut self, hook: Option<RefundHook>) -> Self {
+        self.after_refund_commit = hook;
         self
     }
 }

@@ -257,6 +257,9 @@ impl Server {
         L::Addr: std::fmt::Debug,
     {
         let state = self.state.clone();
+        // Payment notifications go out while the server runs (every node
+        // on a shared store delivers; a claim keeps two from sending one).
+        let notifications = state.host.start_notifications();
         let maintenance = tokio::spawn({
             let state = state.clone();
             async move {
@@ -278,6 +281,7 @@ impl Server {
             .with_graceful_shutdown(signal)
             .await;
         maintenance.abort();
+        notifications.stop();
         let grace = Duration::from_secs(state.config.shutdown_grace_secs);
         let unfinished = state.sessions.drain(grace).await;
         let ended = state.host.shutdown().await;

@@ -8,6 +8,7 @@ mod identity;
 mod kv;
 mod ledger;
 mod messaging;
+mod outbox;
 mod packages;
 mod privacy;
 mod secrets;
@@ -43,7 +44,9 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 /// the publisher API ([`backend::SCHEMA`]). `rate_windows` counts messages
 /// and publisher API calls per minute in the store, so hosts sharing a
 /// store share the limits (a new table made at open: nothing to migrate).
-const SCHEMA_VERSION: i64 = 8;
+/// 9: `outbox` keeps the payment notifications owed to mini-apps'
+/// back-ends ([`outbox::SCHEMA`]), a new table made at open.
+const SCHEMA_VERSION: i64 = 9;
 
 /// The tables of every store concern. Each part is idempotent (`IF NOT
 /// EXISTS`) and applied at every open, so a capability adds its tables by
@@ -61,6 +64,7 @@ const SCHEMA_PARTS: &[&str] = &[
     privacy::SCHEMA,
     settings::SCHEMA,
     backend::SCHEMA,
+    outbox::SCHEMA,
 ];
 
 /// From version 1: sizes count the per-key overhead, and `kv_usage` is
@@ -1116,6 +1120,21 @@ mod tests {
                 .unwrap();
         }
         publisher_columns_work(&SqliteStore::open(&path).unwrap());
+    }
+
+    #[test]
+    fn a_version_8_store_gets_the_outbox() {
+        use crate::store::conformance::outbox_works;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v8.db");
+        {
+            // A store of this version, stripped back to version 8.
+            let s = SqliteStore::open(&path).unwrap();
+            s.conn()
+                .execute_batch("DROP TABLE outbox; PRAGMA user_version = 8;")
+                .unwrap();
+        }
+        outbox_works(&SqliteStore::open(&path).unwrap());
     }
 
     #[test]
