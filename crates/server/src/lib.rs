@@ -216,6 +216,8 @@ impl Server {
     /// is paid without an answer), lets the requests and events in flight
     /// finish (payments under way complete whole) for up to
     /// `shutdown_grace_secs`, and ends the live sessions with `hide`.
+    /// While it serves, it delivers the host's payment notifications
+    /// ([`Host::start_notifications`]).
     /// HTTPS when the settings name a certificate and a key
     /// ([`Server::is_tls`]), else plain HTTP.
     pub async fn serve(
