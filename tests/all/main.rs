@@ -27,6 +27,7 @@ mod messaging_probe;
 mod misbehave;
 mod network;
 mod nodes;
+mod notifications;
 mod patient_attacker;
 mod pool;
 mod privacy;

@@ -5,7 +5,9 @@ use crate::policy::Policy;
 use crate::prompt::{DismissAll, Prompter};
 use crate::sandbox::SandboxLimits;
 use crate::services::network::NetworkConfig;
+use crate::services::notify::NotifySettings;
 use crate::settings::SettingsKey;
+use crate::store::RefundRecord;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -97,7 +99,19 @@ pub struct HostConfig {
     /// set) at their next use. Mini-apps in use are never unloaded, so
     /// their code may pass the cap while they are.
     pub max_loaded_code_bytes: u64,
+    /// How payment notifications to mini-apps' back-ends are retried and
+    /// how long each may take ([`NotifySettings`]).
+    pub notify: NotifySettings,
+    /// Called when a refund through the publisher API has committed, before
+    /// the caller is answered: for tests that stop the host right there
+    /// (`plaza-server` sets it from `PLAZA_TEST_STALL_AFTER_REFUND_COMMIT`).
+    /// `None` (the default) in production.
+    pub after_refund_commit: Option<RefundHook>,
 }
+
+/// A function called with a refund that has committed
+/// ([`HostConfig::after_refund_commit`]).
+pub type RefundHook = Arc<dyn Fn(&RefundRecord) + Send + Sync>;
 
 impl Default for HostConfig {
     fn default() -> Self {
@@ -119,6 +133,8 @@ impl Default for HostConfig {
             prompt_timeout: Duration::from_secs(120),
             settings_key: None,
             max_loaded_code_bytes: DEFAULT_MAX_LOADED_CODE_BYTES,
+            notify: NotifySettings::default(),
+            after_refund_commit: None,
         }
     }
 }
@@ -268,6 +284,19 @@ impl HostConfig {
     #[must_use]
     pub fn max_loaded_code_bytes(mut self, max_loaded_code_bytes: u64) -> Self {
         self.max_loaded_code_bytes = max_loaded_code_bytes;
+    /// Sets how payment notifications are delivered (the field `notify`).
+    #[must_use]
+    pub fn notify(mut self, notify: NotifySettings) -> Self {
+        self.notify = notify;
+        self
+    }
+
+    /// Sets the function called when a publisher-API refund has committed,
+    /// before its caller is answered (the field `after_refund_commit`): for
+    /// tests.
+    #[must_use]
+    pub fn after_refund_commit(mut self, hook: Option<RefundHook>) -> Self {
+        self.after_refund_commit = hook;
         self
     }
 }

@@ -129,6 +129,21 @@ pub enum Error {
         /// The capability to declare.
         capability: String,
     },
+    /// The manifest's payment notify URL
+    /// (`[capabilities.payment] notify`) is not at one of the origins its
+    /// `[capabilities.network]` declares: the host sends notifications only
+    /// where the mini-app may send requests.
+    #[error(
+        "mini-app {app}: the payment notify URL {url} is not at an origin the manifest declares ({}): add its origin to [capabilities.network] origins, or give a notify URL at one of them", origin_list(.declared)
+    )]
+    NotifyOriginUndeclared {
+        /// The mini-app id.
+        app: String,
+        /// The notify URL.
+        url: String,
+        /// The origins `[capabilities.network]` lists.
+        declared: Vec<String>,
+    },
     /// The component imports an interface the host does not provide.
     #[error(
         "mini-app {app} imports {interface}, which Plaza does not provide (only plaza:host@0.1, WASI 0.2 io, clocks, random, cli, filesystem and sockets, and wasi:http 0.2's outgoing handler and types are linked)"
@@ -490,6 +505,14 @@ fn declaration(capability: &str) -> String {
 fn declared_list(declared: &[String]) -> String {
     if declared.is_empty() {
         "none (add [[settings]] tables to plaza.toml)".to_string()
+    } else {
+        declared.join(", ")
+    }
+}
+
+fn origin_list(declared: &[String]) -> String {
+    if declared.is_empty() {
+        "none: it declares no [capabilities.network]".to_string()
     } else {
         declared.join(", ")
     }

@@ -141,6 +141,57 @@ impl RequestTarget<'_> {
     }
 }
 
+/// Whether a request to `target` is to one of `origins` by the network's
+/// rules: https, or plain HTTP and IP addresses only to loopback in developer
+/// mode, to an origin that matches ([`Origin::matches`]). Returns the origin
+/// matched. Mini-apps' requests pass it in [`Gate::check_request`], the
+/// host's payment notifications before they are sent.
+pub(crate) fn origin_rule(
+    origins: &[Origin],
+    target: &RequestTarget<'_>,
+    developer_mode: bool,
+) -> Result<Origin, Denial> {
+    let origin = target.origin_text();
+    let denied = |why: String| Err(Denial::refused(why));
+    if target.scheme != "https" && target.scheme != "http" {
+        return denied(format!(
+            "`{origin}`: only https is allowed (http only to loopback in developer mode)"
+        ));
+    }
+    let loopback = crate::manifest::is_loopback_host(target.host);
+    let ip = crate::manifest::parse_ip(target.host).is_some();
+    if target.scheme == "http" || ip {
+        let what = if target.scheme == "http" {
+            "plain HTTP"
+        } else {
+            "an IP address"
+        };
+        if !loopback {
+            return denied(format!(
+                "`{origin}`: {what} is allowed only to loopback hosts, and only in developer mode; use https and the server's DNS name"
+            ));
+        }
+        if !developer_mode {
+            return denied(format!(
+                "`{origin}`: {what} is allowed only in developer mode, and this host runs in production mode; use https and the server's DNS name"
+            ));
+        }
+    }
+    match origins
+        .iter()
+        .find(|o| o.matches(target.scheme, target.host, target.port))
+    {
+        Some(o) => Ok(o.clone()),
+        None => {
+            let declared: Vec<String> = origins.iter().map(|o| o.to_string()).collect();
+            denied(format!(
+                "the origin `{origin}` is not one the manifest declares ({}): add it to [capabilities.network] origins",
+                declared.join(", ")
+            ))
+        }
+    }
+}
+
 /// Why the gate did not let a call through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum DenialCause {
@@ -629,46 +680,7 @@ impl Gate {
         developer_mode: bool,
     ) -> Result<Origin, Denial> {
         self.capability_rule(subject, Capability::Network)?;
-        let origin = target.origin_text();
-        let denied = |why: String| Err(Denial::refused(why));
-        if target.scheme != "https" && target.scheme != "http" {
-            return denied(format!(
-                "`{origin}`: only https is allowed (http only to loopback in developer mode)"
-            ));
-        }
-        let loopback = crate::manifest::is_loopback_host(target.host);
-        let ip = crate::manifest::parse_ip(target.host).is_some();
-        if target.scheme == "http" || ip {
-            let what = if target.scheme == "http" {
-                "plain HTTP"
-            } else {
-                "an IP address"
-            };
-            if !loopback {
-                return denied(format!(
-                    "`{origin}`: {what} is allowed only to loopback hosts, and only in developer mode; use https and the server's DNS name"
-                ));
-            }
-            if !developer_mode {
-                return denied(format!(
-                    "`{origin}`: {what} is allowed only in developer mode, and this host runs in production mode; use https and the server's DNS name"
-                ));
-            }
-        }
-        match subject
-            .origins
-            .iter()
-            .find(|o| o.matches(target.scheme, target.host, target.port))
-        {
-            Some(o) => Ok(o.clone()),
-            None => {
-                let declared: Vec<String> = subject.origins.iter().map(|o| o.to_string()).collect();
-                denied(format!(
-                    "the origin `{origin}` is not one the manifest declares ({}): add it to [capabilities.network] origins",
-                    declared.join(", ")
-                ))
-            }
-        }
+        origin_rule(&subject.origins, target, developer_mode)
     }
 
     /// The item kinds medical insurance may cover in a payment of

@@ -52,7 +52,7 @@ pub mod settings;
 pub mod store;
 mod trust;
 
-pub use config::{DEFAULT_MAX_LOADED_CODE_BYTES, HostConfig};
+pub use config::{DEFAULT_MAX_LOADED_CODE_BYTES, HostConfig, RefundHook};
 pub use engine::{
     ComponentShape, WASI_PACKAGES, component_imports, component_shape, describe_import,
     engine_config,
@@ -61,10 +61,23 @@ pub use error::{Error, GuestFault, Result};
 pub use host::{
     ACCESS_TOKEN_TTL_MS, AccessLine, AccessToken, AppAccess, AppExport, CacheStats, DayStatement,
     Erasure, ExportedValue, Host, InstallReport, InstalledApp, LinkTarget, MAX_LINK_BYTES,
-    PrivacyExport, PrivacyReport, Publisher, PublisherPayment, ReleasedAppId, WalletExport,
+    NotificationDelivery, PrivacyExport, PrivacyReport, Publisher, PublisherPayment, ReleasedAppId,
+    WalletExport,
 };
 pub use loaded::{LoadedAppInfo, LoadedTotals};
 pub use services::network::NetworkConfig;
+pub use services::notify::{DeliveryReport, NotifySettings};
+
+/// Payment notifications to mini-apps' back-ends: their body, headers and
+/// signature, for a back-end (or a test) that receives them. The host's
+/// side is [`Host::deliver_notifications`] and
+/// [`Host::start_notifications`]; `docs/payments.md` describes the format.
+pub mod notify {
+    pub use crate::services::notify::{
+        DeliveryReport, NOTIFICATION_ID_HEADER, NotificationBody, NotificationKind, NotifySettings,
+        SIGNATURE_HEADER, notification_message, verify_notification,
+    };
+}
 pub use session::{MAX_CHAT_ATTEMPTS, MAX_PAGE_STACK, Session};
 
 pub use plaza_world::app::{

@@ -277,7 +277,7 @@ pub struct Capabilities {
     /// `[capabilities.identity]`.
     pub identity: Option<IdentityRequest>,
     /// `[capabilities.payment]`.
-    pub payment: bool,
+    pub payment: Option<PaymentRequest>,
     /// `[capabilities.messaging]`.
     pub messaging: Option<MessagingRequest>,
     /// `[capabilities.network]`.
@@ -285,6 +285,81 @@ pub struct Capabilities {
     /// `[capabilities.images]`: the origins its pages may show images from
     /// (not a capability of the gate: the page check reads it).
     pub images: Option<NetworkRequest>,
+}
+
+/// What a mini-app asks of payments: `[capabilities.payment]`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PaymentRequest {
+    /// `notify`: where the host POSTs a signed notification when one of its
+    /// payments or refunds commits (`docs/payments.md`); its origin is one
+    /// of `[capabilities.network] origins`.
+    pub notify: Option<NotifyUrl>,
+}
+
+/// The longest notify URL, in bytes.
+pub const MAX_NOTIFY_URL_BYTES: usize = 512;
+
+/// The URL a mini-app's back-end takes payment notifications at:
+/// `https://host[:port]/path?query`, at one host (no wildcard), and, like
+/// an [`Origin`], plain HTTP or an IP address only for loopback.
+///
+/// ```
+/// use plaza_host::manifest::NotifyUrl;
+/// let n = NotifyUrl::parse("https://Pay.HZ.gov.cn/plaza/notify?v=1").unwrap();
+/// assert_eq!(n.url, "https://pay.hz.gov.cn/plaza/notify?v=1");
+/// assert_eq!((n.origin.host.as_str(), n.origin.port), ("pay.hz.gov.cn", 443));
+/// assert!(NotifyUrl::parse("https://*.hz.gov.cn/notify").is_err());
+/// assert!(NotifyUrl::parse("http://pay.hz.gov.cn/notify").is_err());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotifyUrl {
+    /// The URL, its scheme and host in lower case, without the scheme's
+    /// default port.
+    pub url: String,
+    /// Its origin.
+    pub origin: Origin,
+    /// Its path and query (`/` when it names none).
+    pub path: String,
+}
+
+impl NotifyUrl {
+    /// Parses and checks a notify URL; the error says what is wrong.
+    pub fn parse(text: &str) -> std::result::Result<NotifyUrl, String> {
+        if text.len() > MAX_NOTIFY_URL_BYTES {
+            return Err(format!(
+                "is {} bytes; a notify URL is at most {MAX_NOTIFY_URL_BYTES}",
+                text.len()
+            ));
+        }
+        if !text.bytes().all(|b| b.is_ascii_graphic()) || text.contains('#') {
+            return Err(
+                "a notify URL is visible ASCII without spaces or a `#fragment` (percent-encode the rest)"
+                    .to_string(),
+            );
+        }
+        let (scheme, rest) = text
+            .split_once("://")
+            .ok_or("a notify URL is `https://host[:port]/path`")?;
+        let end = rest.find(['/', '?']).unwrap_or(rest.len());
+        let (authority, path) = rest.split_at(end);
+        let origin = Origin::parse(&format!("{scheme}://{authority}"))?;
+        if origin.wildcard {
+            return Err(
+                "a notify URL names one host, not a wildcard `*.`: the back-end's own name"
+                    .to_string(),
+            );
+        }
+        let path = match path {
+            "" => "/".to_string(),
+            p if p.starts_with('?') => format!("/{p}"),
+            p => p.to_string(),
+        };
+        Ok(NotifyUrl {
+            url: format!("{origin}{path}"),
+            origin,
+            path,
+        })
+    }
 }
 
 /// What a mini-app asks of the network: the origins it may call.
@@ -570,6 +645,34 @@ impl Manifest {
             }
         };
 
+        let payment = match caps.payment {
+            None => None,
+            Some(p) => {
+                let notify = match p.notify {
+                    None => None,
+                    Some(text) => {
+                        let notify = NotifyUrl::parse(text.get_ref()).map_err(|why| {
+                            fail(
+                                text.span(),
+                                "capabilities.payment.notify",
+                                format!("is `{}`: {why}", text.get_ref()),
+                            )
+                        })?;
+                        let declared = network.as_ref().map_or(&[][..], |n| &n.origins[..]);
+                        if !declared.iter().any(|o| notify.origin.is_within(o)) {
+                            return Err(Error::NotifyOriginUndeclared {
+                                app: id.clone(),
+                                url: notify.url,
+                                declared: declared.iter().map(Origin::to_string).collect(),
+                            });
+                        }
+                        Some(notify)
+                    }
+                };
+                Some(PaymentRequest { notify })
+            }
+        };
+
         Ok(Manifest {
             app: AppInfo {
                 id: id.clone(),
@@ -587,7 +690,7 @@ impl Manifest {
                 log: caps.log.is_some(),
                 clock: caps.clock.is_some(),
                 identity,
-                payment: caps.payment.is_some(),
+                payment,
                 messaging,
                 network,
                 images,
@@ -605,7 +708,7 @@ impl Manifest {
             Capability::Log => c.log,
             Capability::Clock => c.clock,
             Capability::Identity => c.identity.is_some(),
-            Capability::Payment => c.payment,
+            Capability::Payment => c.payment.is_some(),
             Capability::Messaging => c.messaging.is_some(),
             Capability::Network => c.network.is_some(),
             Capability::Config => !self.settings.is_empty(),
@@ -808,6 +911,13 @@ impl Origin {
         } else {
             host == self.host
         }
+    }
+
+    /// Whether every request to this origin is one to `declared` (the rule
+    /// [`Origin::matches`] applies to requests): the same origin, or a
+    /// subdomain of a wildcard.
+    pub fn is_within(&self, declared: &Origin) -> bool {
+        !self.wildcard && declared.matches(self.scheme.as_str(), &self.host, self.port)
     }
 
     /// Whether this origin's host is loopback: `localhost`, a name under
@@ -1088,7 +1198,7 @@ struct RawCapabilities {
     log: Option<Empty>,
     clock: Option<Empty>,
     identity: Option<RawIdentity>,
-    payment: Option<Empty>,
+    payment: Option<RawPayment>,
     messaging: Option<RawMessaging>,
     network: Option<RawNetwork>,
     images: Option<RawNetwork>,
@@ -1103,6 +1213,12 @@ struct RawNetwork {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Empty {}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPayment {
+    notify: Option<Spanned<String>>,
+}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
@@ -1206,6 +1322,59 @@ scopes = { real-name = "To register you" }
     fn missing_table_is_named() {
         let e = err("[app]\nid = \"a.b\"\nname = \"x\"\nversion = \"1.0.0\"\n");
         assert!(e.contains("publisher"), "{e}");
+    }
+
+    #[test]
+    fn a_notify_url_must_be_at_a_declared_origin() {
+        let with = |network: &str, notify: &str| {
+            Manifest::parse(
+                "plaza.toml",
+                &format!("{GOOD}\n{network}\n[capabilities.payment]\nnotify = \"{notify}\"\n"),
+            )
+        };
+        let network = "[capabilities.network]\norigins = [\"https://*.hz.gov.cn\", \"https://api.hz.example:8443\"]";
+        let m = with(network, "https://pay.hz.gov.cn/plaza/notify?v=1").unwrap();
+        let notify = m.capabilities.payment.unwrap().notify.unwrap();
+        assert_eq!(notify.url, "https://pay.hz.gov.cn/plaza/notify?v=1");
+        assert_eq!(notify.path, "/plaza/notify?v=1");
+        let m = with(network, "https://api.hz.example:8443").unwrap();
+        assert_eq!(m.capabilities.payment.unwrap().notify.unwrap().path, "/");
+        // Another port, another host, a wildcard's own name, no network.
+        for (network, notify) in [
+            (network, "https://api.hz.example/notify"),
+            (network, "https://pay.hz.example.net/notify"),
+            (network, "https://hz.gov.cn/notify"),
+            ("", "https://pay.hz.gov.cn/notify"),
+        ] {
+            let e = with(network, notify).unwrap_err();
+            assert!(
+                matches!(&e, Error::NotifyOriginUndeclared { app, .. } if app == "cn.hz.maternity"),
+                "{e}"
+            );
+            assert!(
+                e.to_string().contains("[capabilities.network] origins"),
+                "{e}"
+            );
+        }
+        // Not a URL the host would send to: named with the field.
+        for bad in [
+            "pay.hz.gov.cn/notify",
+            "http://pay.hz.gov.cn/notify",
+            "https://*.hz.gov.cn/notify",
+            "https://pay.hz.gov.cn/notify#top",
+            "https://user@pay.hz.gov.cn/notify",
+        ] {
+            let e = with(network, bad).unwrap_err().to_string();
+            assert!(e.contains("capabilities.payment.notify"), "{bad}: {e}");
+        }
+        // Payment without a notify URL still declares payment.
+        let m =
+            Manifest::parse("plaza.toml", &format!("{GOOD}\n[capabilities.payment]\n")).unwrap();
+        assert!(m.declares(Capability::Payment));
+        assert_eq!(
+            m.capabilities.payment,
+            Some(PaymentRequest { notify: None })
+        );
     }
 
     #[test]

@@ -302,7 +302,7 @@ proptest! {
         prop_assert_eq!(&m.publisher.id, &g.publisher);
         prop_assert_eq!(m.publisher.category, g.category);
         prop_assert_eq!(m.capabilities.storage.map(|s| s.quota_bytes), g.quota);
-        prop_assert_eq!(m.capabilities.payment, g.payment);
+        prop_assert_eq!(m.capabilities.payment.is_some(), g.payment);
     }
 
     #[test]

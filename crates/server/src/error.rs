@@ -131,6 +131,9 @@ impl From<HostError> for ApiError {
                 return ApiError::new(S::SERVICE_UNAVAILABLE, "busy", message).retry_after(1);
             }
             HostError::Manifest { .. } => (S::UNPROCESSABLE_ENTITY, "invalid-manifest"),
+            HostError::NotifyOriginUndeclared { .. } => {
+                (S::UNPROCESSABLE_ENTITY, "notify-origin-undeclared")
+            }
             HostError::Package { .. } => (S::UNPROCESSABLE_ENTITY, "invalid-package"),
             HostError::InvalidComponent { .. }
             | HostError::UnsupportedImport { .. }

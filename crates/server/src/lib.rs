@@ -217,6 +217,8 @@ impl Server {
     /// is paid without an answer), lets the requests and events in flight
     /// finish (payments under way complete whole) for up to
     /// `shutdown_grace_secs`, and ends the live sessions with `hide`.
+    /// While it serves, it delivers the host's payment notifications
+    /// ([`Host::start_notifications`]).
     /// HTTPS when the settings name a certificate and a key
     /// ([`Server::is_tls`]), else plain HTTP.
     pub async fn serve(
@@ -258,6 +260,9 @@ impl Server {
         L::Addr: std::fmt::Debug,
     {
         let state = self.state.clone();
+        // Payment notifications go out while the server runs (every node
+        // on a shared store delivers; a claim keeps two from sending one).
+        let notifications = state.host.start_notifications();
         let maintenance = tokio::spawn({
             let state = state.clone();
             async move {
@@ -279,6 +284,7 @@ impl Server {
             .with_graceful_shutdown(signal)
             .await;
         maintenance.abort();
+        notifications.stop();
         let grace = Duration::from_secs(state.config.shutdown_grace_secs);
         let unfinished = state.sessions.drain(grace).await;
         let ended = state.host.shutdown().await;

@@ -77,7 +77,19 @@ async fn run(config: ServerConfig) -> anyhow::Result<()> {
     if config.issuers.is_empty() {
         tracing::warn!("no [[issuer]]: no user can sign in");
     }
-    let server = Server::open(config, |c| c)?;
+    let stall = std::env::var_os(STALL_AFTER_REFUND_COMMIT).is_some_and(|v| !v.is_empty());
+    if stall {
+        tracing::warn!(
+            "{STALL_AFTER_REFUND_COMMIT} is set: a publisher refund stalls after its commit, unanswered (for tests)"
+        );
+    }
+    let server = Server::open(config, |c| {
+        if stall {
+            c.after_refund_commit(Some(std::sync::Arc::new(stall_after_refund_commit)))
+        } else {
+            c
+        }
+    })?;
     let listener = tokio::net::TcpListener::bind(&listen)
         .await
         .with_context(|| format!("listening on {listen}"))?;
@@ -88,6 +100,22 @@ async fn run(config: ServerConfig) -> anyhow::Result<()> {
     tracing::info!(%local, "serving");
     server.serve(listener, stopped()).await?;
     Ok(())
+}
+
+/// The environment variable that makes every publisher refund stall after
+/// its commit, before its answer: a test kills the server there and checks
+/// that the retried refund id refunds once.
+const STALL_AFTER_REFUND_COMMIT: &str = "PLAZA_TEST_STALL_AFTER_REFUND_COMMIT";
+
+/// Says on stdout that the refund committed (the test waits for this line),
+/// then never returns: the caller is not answered.
+fn stall_after_refund_commit(refund: &plaza_host::store::RefundRecord) {
+    use std::io::Write;
+    println!("refund committed: {}", refund.tx_id);
+    let _ = std::io::stdout().flush();
+    loop {
+        std::thread::sleep(std::time::Duration::from_secs(3600));
+    }
 }
 
 /// Resolves at Ctrl-C or SIGTERM.

@@ -443,3 +443,183 @@ fn the_hospitals_back_office_works_over_http_against_the_server() {
         "{err}"
     );
 }
+
+/// A `plaza-server` process on `store`, its first stdout line read (the
+/// address); the rest of its stdout comes through the channel, line by line.
+fn spawn_server(
+    dir: &std::path::Path,
+    store: &std::path::Path,
+    stall: bool,
+) -> (
+    std::process::Child,
+    String,
+    std::sync::mpsc::Receiver<String>,
+) {
+    use std::io::BufRead;
+    let file = dir.join("plaza-server.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "store = {store:?}\ncache_dir = \"\"\nadmin_token = \"{ADMIN}\"\nutc_offset_minutes = 480\n[[issuer]]\nname = \"citizen-app\"\nhs256_secret = \"{HS_SECRET}\"\n"
+        ),
+    )
+    .unwrap();
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_plaza-server"));
+    command
+        .args(["--config", file.to_str().unwrap()])
+        .env("PLAZA_SERVER_LISTEN", "127.0.0.1:0")
+        .env_remove("PLAZA_TEST_STALL_AFTER_REFUND_COMMIT")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null());
+    if stall {
+        command.env("PLAZA_TEST_STALL_AFTER_REFUND_COMMIT", "1");
+    }
+    let mut child = command.spawn().expect("start plaza-server");
+    let (lines_tx, lines) = std::sync::mpsc::channel();
+    let stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    std::thread::spawn(move || {
+        for line in stdout.lines().map_while(Result::ok) {
+            if lines_tx.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    let first = lines
+        .recv_timeout(Duration::from_secs(60))
+        .expect("the server says its address");
+    let base = first.trim().trim_end_matches('/').to_string();
+    assert!(base.starts_with("http://127.0.0.1:"), "{first}");
+    (child, base, lines)
+}
+
+#[test]
+fn a_refund_id_retried_after_a_sigkill_between_commit_and_answer_refunds_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("plaza.db");
+    // The hospital installed and li-na's deposit paid, on a store of our own.
+    let server = TestServer::start(|c| c.store = store.clone());
+    let secret = server.install_hospital()["app_secret"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    server.citizen("li-na", 100_000);
+    let phone = server.phone("li-na");
+    book(&phone, yes);
+    let (paid, _) = phone.drive(json!({"tap": "deposit:B0001"}), yes);
+    assert_eq!(paid["title"], "Deposit", "{paid}");
+    let paid_balance = phone.balance();
+    let api = backend(&server, HOSPITAL, &secret);
+    let day = plaza_host::clock::civil_date(plaza_host::clock::SystemClock.now_ms(), 480);
+    let (s, v) = api.get(&format!(
+        "/v1/publisher/payments?day={:04}-{:02}-{:02}",
+        day.0, day.1, day.2
+    ));
+    assert_eq!(s, 200, "{v}");
+    let order = v["payments"][0]["order_id"].as_str().unwrap().to_string();
+    let amount = v["payments"][0]["amount"].as_u64().unwrap();
+    drop(server);
+
+    // The server process commits the refund and stalls before answering;
+    // it is killed there: its caller never hears back.
+    let refund = json!({"order_id": order, "refund_id": "cancel-B0001", "amount": amount, "reason": "clinic closed"});
+    let (mut child, base, lines) = spawn_server(dir.path(), &store, true);
+    let api = backend_at(&base, HOSPITAL, &secret);
+    let caller = std::thread::spawn({
+        let (base, token, refund) = (base.clone(), api.token.clone(), refund.clone());
+        move || {
+            let agent: ureq::Agent = fresh_connections()
+                .timeout_global(Some(Duration::from_secs(120)))
+                .build()
+                .into();
+            agent
+                .post(&format!("{base}/v1/publisher/refunds"))
+                .header("authorization", &format!("Bearer {token}"))
+                .send_json(refund)
+                .map(|r| r.status().as_u16())
+        }
+    });
+    let committed = loop {
+        let line = lines
+            .recv_timeout(Duration::from_secs(60))
+            .expect("the server says the refund committed");
+        if let Some(tx) = line.strip_prefix("refund committed: ") {
+            break tx.to_string();
+        }
+    };
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    assert!(
+        caller.join().unwrap().is_err(),
+        "the caller got no answer to its refund"
+    );
+
+    // After a restart, the back-end retries the same refund id: the first
+    // refund comes back, and nothing moves again.
+    let (mut child, base, _lines) = spawn_server(dir.path(), &store, false);
+    let api = backend_at(&base, HOSPITAL, &secret);
+    let (s, again) = api.post("/v1/publisher/refunds", refund);
+    assert_eq!(s, 200, "{again}");
+    assert_eq!(again["tx_id"], committed.as_str(), "{again}");
+    let (_, one) = api.get(&format!("/v1/publisher/payments/{order}"));
+    assert_eq!(one["refunds"].as_array().unwrap().len(), 1, "{one}");
+    let (s, verified) = Phone::new(&base, ADMIN).get("/v1/admin/ledger/verify");
+    assert_eq!((s, &verified["clean"]), (200, &json!(true)), "{verified}");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    // The ledger on disk (what `plaza ledger verify` reads) is clean, with
+    // the deposit's wallet part back once.
+    let host = plaza_host::Host::open(&store, plaza_host::HostConfig::default()).unwrap();
+    assert!(host.verify_ledger().unwrap().is_clean());
+    let back = again["wallet_part"].as_u64().unwrap();
+    assert_eq!(
+        host.wallet_balance("citizen-app:li-na").unwrap(),
+        paid_balance + back
+    );
+}
+
+/// A back-end of the server at `base`.
+fn backend_at(base: &str, app_id: &str, secret: &str) -> Phone {
+    let (s, v) = Phone::new(base, "").post(
+        "/v1/publisher/token",
+        json!({"app_id": app_id, "secret": secret}),
+    );
+    assert_eq!(s, 200, "{v}");
+    Phone::new(base, v["access_token"].as_str().unwrap())
+}
+
+#[test]
+fn a_package_notifying_an_undeclared_origin_is_refused_with_422() {
+    let server = TestServer::start(|c| c.developer_mode = true);
+    let f = plaza_test_programs::FUZZ_CALLER;
+    let manifest = f.manifest_text().replacen(
+        "[capabilities.payment]\n",
+        "[capabilities.payment]\nnotify = \"https://pay.clinic.example.cn/notify\"\n\n[capabilities.network]\norigins = [\"https://pay.clinic.example.cn\"]\n",
+        1,
+    );
+    let good = Package::new(&manifest, f.component_bytes())
+        .unwrap()
+        .to_bytes();
+    // The declared origin changed (same length): the notify URL's is not
+    // declared any more.
+    let from = b"origins = [\"https://pay.clinic.example.cn\"]";
+    let at = good
+        .windows(from.len())
+        .position(|w| w == from)
+        .expect("the declared origin");
+    let mut bad = good.clone();
+    bad[at..at + from.len()].copy_from_slice(b"origins = [\"https://api.clinic.example.cn\"]");
+    let op = server.operator();
+    let (s, v) = op.send_bytes("/v1/admin/packages", &bad);
+    assert_eq!(
+        (s, v["error"]["kind"].as_str()),
+        (422, Some("notify-origin-undeclared")),
+        "{v}"
+    );
+    let (_, listed) = op.get("/v1/admin/packages");
+    assert!(
+        !listed.to_string().contains("test.plaza.fuzz-caller"),
+        "{listed}"
+    );
+    let (s, v) = op.send_bytes("/v1/admin/packages", &good);
+    assert_eq!(s, 200, "{v}");
+}

@@ -42,9 +42,8 @@
 //! `limit-exceeded` error on the body's stream.
 
 use crate::gate::{Auditor, DenialCause, RequestTarget};
-use crate::manifest::parse_ip;
 use crate::sandbox::SandboxLimits;
-use crate::services::network::{Network, Unreachable};
+use crate::services::network::{ConnectError, Network, Unreachable};
 use bytes::Bytes;
 use http::header::{CONTENT_LENGTH, HeaderName, HeaderValue};
 use http_body::{Body, Frame, SizeHint};
@@ -54,7 +53,6 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
-use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use wasmtime_wasi_http::p2::bindings::http::types::ErrorCode;
 use wasmtime_wasi_http::{
@@ -336,50 +334,21 @@ impl Outbound {
             permit,
             ..
         } = self;
-        let network = &audit.network;
-        let addresses = match network.destinations(&host, port).await {
-            Ok(addresses) => addresses,
-            Err(Unreachable::Refused(why)) => {
+        let io = match audit.network.connect(&scheme, &host, port).await {
+            Ok(io) => io,
+            Err(ConnectError::Unreachable(Unreachable::Refused(why))) => {
                 audit.denied(&why);
                 return Err(denied(&why));
             }
-            Err(Unreachable::Dns(message)) => {
+            Err(ConnectError::Unreachable(Unreachable::Dns(message))) => {
                 return Err(HttpError::DnsError {
                     rcode: Some(message),
                     info_code: None,
                 });
             }
-        };
-        let mut last = None;
-        let mut stream = None;
-        for address in addresses {
-            match tokio::net::TcpStream::connect(address).await {
-                Ok(s) => {
-                    stream = Some(s);
-                    break;
-                }
-                Err(e) => last = Some(e),
-            }
-        }
-        let Some(tcp) = stream else {
-            return Err(HttpError::Connect(last.unwrap_or_else(|| {
-                std::io::Error::new(std::io::ErrorKind::NotFound, "no address")
-            })));
-        };
-        let io: Box<dyn Io> = if scheme == "https" {
-            let name = match parse_ip(&host) {
-                Some(ip) => rustls_pki_types::ServerName::IpAddress(ip.into()),
-                None => rustls_pki_types::ServerName::try_from(host.clone())
-                    .map_err(HttpError::InvalidDnsNameError)?,
-            };
-            let tls = network
-                .tls()
-                .connect(name, tcp)
-                .await
-                .map_err(HttpError::Tls)?;
-            Box::new(tls)
-        } else {
-            Box::new(tcp)
+            Err(ConnectError::Connect(e)) => return Err(HttpError::Connect(e)),
+            Err(ConnectError::Name(e)) => return Err(HttpError::InvalidDnsNameError(e)),
+            Err(ConnectError::Tls(e)) => return Err(HttpError::Tls(e)),
         };
         // The read buffer bounds a response's head and each frame of its
         // body that a guest's stream holds.
@@ -452,9 +421,6 @@ fn header_bytes(headers: &http::HeaderMap) -> usize {
         .sum();
     names + values
 }
-
-trait Io: AsyncRead + AsyncWrite + Send + Unpin + 'static {}
-impl<T: AsyncRead + AsyncWrite + Send + Unpin + 'static> Io for T {}
 
 /// Aborts the connection's task when the response is dropped.
 struct AbortOnDrop(tokio::task::JoinHandle<()>);

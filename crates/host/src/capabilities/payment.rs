@@ -32,12 +32,15 @@ use crate::gate::SessionGate;
 use crate::keys::HostKeys;
 use crate::ledger::{self, Invalid, LineItem, insurance_split};
 use crate::manifest::Capability;
+use crate::manifest::NotifyUrl;
 use crate::policy::item_kind;
 use crate::prompt::{PaymentAnswer, PaymentPrompt};
 use crate::services::PaymentSettings;
+use crate::services::notify::{payment_notification, refund_notification};
 use crate::store::{
-    InsuranceTerms, LedgerStore, Outcome, PayCommand, PayResult, PaymentRecord, PrivacyStore,
-    RefundCommand, RefundRecord, RefundResult, wallet_account,
+    InsuranceTerms, LedgerStore, NotificationRecord, Outcome, PayCommand, PayResult, PaymentNotice,
+    PaymentRecord, PrivacyStore, RefundCommand, RefundNotice, RefundRecord, RefundResult,
+    wallet_account,
 };
 use plaza_world::payment::{
     self as wit, HistoryPage, Host, InsufficientFunds, PaymentOutcome, PaymentRequest,
@@ -329,12 +332,35 @@ impl Host for PaymentView<'_> {
         // `Paid`, nothing is left to fail.
         let entry =
             |p: &PaymentRecord| gate.entry("payment.request", Outcome::Allowed, &paid_detail(p));
+        // So does the notification to the mini-app's back-end, if it takes
+        // them: the payer by the openid the mini-app knows.
+        let notify = self.notify_url();
+        let openid = match notify {
+            Some(_) => Some(self.openid()?),
+            None => None,
+        };
+        let ids = self.ids;
+        let notice = notify.map(|url| {
+            move |p: &PaymentRecord| {
+                payment_notification(ids.next_id("ntf-"), url, p, openid.clone())
+            }
+        });
         let result = self
             .ledger
-            .pay_audited(&cmd, &|message| keys.sign(message), Some(&entry))
+            .pay_audited(
+                &cmd,
+                &|message| keys.sign(message),
+                Some(&entry),
+                notice.as_ref().map(|f| f as PaymentNotice<'_>),
+            )
             .map_err(store_failed)?;
         match result {
-            PayResult::Paid(p) => Ok(PaymentOutcome::Paid(to_wit_receipt(&p.receipt))),
+            PayResult::Paid(p) => {
+                if notify.is_some() {
+                    self.settings.notifications_due.notify_one();
+                }
+                Ok(PaymentOutcome::Paid(to_wit_receipt(&p.receipt)))
+            }
             PayResult::AlreadyPaid(p) | PayResult::Conflict(p) => {
                 // Paid meanwhile by a concurrent request for the same order.
                 self.repeated_order(&p, &user, request.amount, &request.currency)
@@ -514,13 +540,47 @@ impl PaymentView<'_> {
                 at_ms: self.clock.now_ms(),
                 refund_id,
             };
+            // The notification needs the payment's currency and the
+            // payer's openid (the payment, if any, is this user's: no
+            // other is refunded).
+            let notify = self.notify_url();
+            let about = match notify {
+                Some(_) => self
+                    .ledger
+                    .payment(subject.app(), subject.generation, &order_id)
+                    .map_err(store_failed)?
+                    .map(|p| Ok::<_, WitError>((p.receipt.currency, self.openid()?)))
+                    .transpose()?,
+                None => None,
+            };
+            let ids = self.ids;
+            let notice = notify.zip(about).map(|(url, (currency, openid))| {
+                move |r: &RefundRecord| -> NotificationRecord {
+                    refund_notification(
+                        ids.next_id("ntf-"),
+                        url,
+                        r,
+                        &currency,
+                        Some(openid.clone()),
+                    )
+                }
+            });
             let gate = &*self.gate;
             let entry = |r: &RefundRecord| {
                 gate.entry("payment.refund", Outcome::Allowed, &refunded_detail(r))
             };
-            self.ledger
-                .refund_audited(&cmd, Some(&entry))
-                .map_err(store_failed)?
+            let result = self
+                .ledger
+                .refund_audited(
+                    &cmd,
+                    Some(&entry),
+                    notice.as_ref().map(|f| f as RefundNotice<'_>),
+                )
+                .map_err(store_failed)?;
+            if notice.is_some() && matches!(result, RefundResult::Refunded(_)) {
+                self.settings.notifications_due.notify_one();
+            }
+            result
         };
         match result {
             RefundResult::Refunded(r) => Ok(to_wit_refund(r)),
@@ -571,6 +631,34 @@ impl PaymentView<'_> {
             }
         }
     }
+    /// Where the mini-app's back-end takes payment notifications, if it
+    /// declared it.
+    fn notify_url(&self) -> Option<&NotifyUrl> {
+        self.gate
+            .subject()
+            .manifest
+            .capabilities
+            .payment
+            .as_ref()
+            .and_then(|p| p.notify.as_ref())
+    }
+
+    /// The user's openid in the mini-app now (for its notifications).
+    fn openid(&self) -> Result<String, WitError> {
+        let subject = self.gate.subject();
+        let epoch = self
+            .epochs
+            .identity_epoch(&subject.user, subject.app())
+            .map_err(store_failed)?;
+        Ok(crate::capabilities::identity::openid(
+            self.keys,
+            &subject.user,
+            subject.app(),
+            subject.generation,
+            epoch,
+        ))
+    }
+
     fn erased_at(&self) -> Result<Option<i64>, WitError> {
         let subject = self.gate.subject();
         self.epochs

@@ -34,10 +34,11 @@ use crate::gate::Actor;
 use crate::hex;
 use crate::ledger::{LineItem, Receipt};
 use crate::manifest::Manifest;
+use crate::services::notify::refund_notification;
 use crate::session::Session;
 use crate::store::{
-    BroadcastCount, Outcome, PaymentRecord, RefundCommand, RefundRecord, RefundResult, SendResult,
-    Sender,
+    BroadcastCount, Outcome, PaymentRecord, RefundCommand, RefundNotice, RefundRecord,
+    RefundResult, SendResult, Sender,
 };
 use plaza_world::app::Page;
 use plaza_world::types::Error as WitError;
@@ -349,6 +350,17 @@ impl Publisher {
             .audit_host(user, &self.app_id, call, outcome, detail);
     }
 
+    /// The installed package's manifest, if the mini-app is installed.
+    fn installed_manifest(&self) -> Result<Option<Manifest>> {
+        let s = &self.host.inner.services;
+        s.store
+            .package_info(&self.app_id)?
+            .map(|record| {
+                Manifest::parse(&format!("{} (installed)", self.app_id), &record.manifest)
+            })
+            .transpose()
+    }
+
     /// The installed package's manifest, and the sender its messages show.
     fn sender(&self, link: Option<&str>) -> Result<(Manifest, Sender)> {
         let s = &self.host.inner.services;
@@ -580,19 +592,26 @@ impl Publisher {
         self.payment_seen(p)
     }
 
+    /// The openid of a payment's payer, remembered for the back-end to
+    /// address the payer by; `None` for a payment made before the payer
+    /// erased the mini-app's data.
+    fn payer_openid(&self, p: &PaymentRecord) -> Result<Option<String>> {
+        let s = &self.host.inner.services;
+        let erased_at = s.store.erased_at_ms(&p.user, &self.app_id)?;
+        if erased_at.is_some_and(|at| p.receipt.paid_at_ms <= at) {
+            return Ok(None);
+        }
+        Ok(Some(crate::capabilities::identity::remember_openid(
+            s,
+            &p.user,
+            &self.app_id,
+        )?))
+    }
+
     /// A payment as the back-end sees it.
     fn payment_seen(&self, p: PaymentRecord) -> Result<PublisherPayment> {
         let s = &self.host.inner.services;
-        let erased_at = s.store.erased_at_ms(&p.user, &self.app_id)?;
-        let openid = if erased_at.is_some_and(|at| p.receipt.paid_at_ms <= at) {
-            None
-        } else {
-            Some(crate::capabilities::identity::remember_openid(
-                s,
-                &p.user,
-                &self.app_id,
-            )?)
-        };
+        let openid = self.payer_openid(&p)?;
         let refunds = s
             .store
             .refunds_of(&self.app_id, self.generation, &p.receipt.order_id)?;
@@ -712,6 +731,25 @@ impl Publisher {
             at_ms: s.clock.now_ms(),
             refund_id: Some(refund_id.to_string()),
         };
+        // The notification to the back-end, if it takes them: the payer by
+        // openid, unless the payment is from before the payer erased the
+        // mini-app's data.
+        let manifest = self.installed_manifest()?;
+        let notify = manifest
+            .as_ref()
+            .and_then(|m| m.capabilities.payment.as_ref())
+            .and_then(|p| p.notify.as_ref());
+        let openid = match notify {
+            Some(_) => self.payer_openid(&p)?,
+            None => None,
+        };
+        let currency = p.receipt.currency.clone();
+        let ids = &s.ids;
+        let notice = notify.map(|url| {
+            move |r: &RefundRecord| {
+                refund_notification(ids.next_id("ntf-"), url, r, &currency, openid.clone())
+            }
+        });
         let gate = &s.gate;
         let (app, user) = (self.app_id.as_str(), p.user.as_str());
         let entry = |r: &RefundRecord| {
@@ -725,8 +763,21 @@ impl Publisher {
                 ),
             )
         };
-        match s.store.refund_audited(&cmd, Some(&entry))? {
-            RefundResult::Refunded(r) => Ok(r),
+        let result = s.store.refund_audited(
+            &cmd,
+            Some(&entry),
+            notice.as_ref().map(|f| f as RefundNotice<'_>),
+        )?;
+        match result {
+            RefundResult::Refunded(r) => {
+                if notice.is_some() {
+                    s.payment.notifications_due.notify_one();
+                }
+                if let Some(hook) = &self.host.inner.after_refund_commit {
+                    hook(&r);
+                }
+                Ok(r)
+            }
             RefundResult::Repeated(r) => {
                 self.audit(
                     user,

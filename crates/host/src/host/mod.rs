@@ -5,10 +5,12 @@
 //! erasure) in `privacy.rs`; the publisher registry and app secrets in
 //! `publishers.rs`; mini-apps' settings in `settings.rs`.
 //! `publishers.rs`; the publisher API (a mini-app's back-end) in
-//! `backend.rs`.
+//! `backend.rs`; the delivery of payment notifications in
+//! `notifications.rs`.
 
 mod backend;
 mod identity;
+mod notifications;
 mod privacy;
 mod publishers;
 mod settings;
@@ -17,6 +19,7 @@ pub use backend::{
     ACCESS_TOKEN_TTL_MS, AccessToken, DayStatement, LinkTarget, MAX_LINK_BYTES, Publisher,
     PublisherPayment,
 };
+pub use notifications::NotificationDelivery;
 pub use publishers::ReleasedAppId;
 
 use crate::config::HostConfig;
@@ -115,6 +118,8 @@ pub(crate) struct HostInner {
     idle_timeout: Option<Duration>,
     developer_mode: bool,
     slots: Mutex<SlotMap>,
+    /// [`HostConfig::after_refund_commit`].
+    after_refund_commit: Option<crate::config::RefundHook>,
 }
 
 /// The Plaza host. Cheap to clone; every clone is the same host.
@@ -173,7 +178,9 @@ impl Host {
             network: Arc::new(network),
             payment: PaymentSettings {
                 confirmation_timeout: config.payment_timeout,
+                notifications_due: Arc::default(),
             },
+            notify: config.notify,
             messaging: MessagingSettings {
                 per_minute: config.messaging_per_minute,
                 broadcasts_per_month: config.broadcasts_per_month,
@@ -193,6 +200,7 @@ impl Host {
             idle_timeout: config.idle_timeout,
             developer_mode: config.developer_mode,
             slots: Mutex::new(HashMap::new()),
+            after_refund_commit: config.after_refund_commit,
         });
         if let Some(idle) = inner.idle_timeout
             && let Ok(rt) = tokio::runtime::Handle::try_current()

@@ -1,12 +1,14 @@
 //! What host calls need, shared by the host and every session: the store,
 //! the gate, the clock and ids, the sandbox's limits, the host's keys, the
-//! busy lanes, the network, and each capability's settings.
+//! busy lanes, the network, the delivery of payment notifications, and each
+//! capability's settings.
 //!
 //! Nothing here knows of the host or of sessions: the host makes one
 //! [`Services`], every session's store data holds it, and each capability
 //! gets a view with its own slice of it (see `instance.rs`), never the whole.
 
 pub(crate) mod network;
+pub(crate) mod notify;
 
 use crate::clock::{Clock, IdSource};
 use crate::gate::Gate;
@@ -42,6 +44,8 @@ pub(crate) struct Services {
     pub(crate) network: Arc<Network>,
     /// The payment capability's settings.
     pub(crate) payment: PaymentSettings,
+    /// How payment notifications are delivered.
+    pub(crate) notify: notify::NotifySettings,
     /// The messaging capability's settings and its rate window.
     pub(crate) messaging: MessagingSettings,
     /// The key that seals mini-apps' secret settings, if the host has one.
@@ -58,6 +62,9 @@ pub(crate) struct PaymentSettings {
     /// How long a payment confirmation waits for the user before the guest
     /// gets `timed-out`.
     pub(crate) confirmation_timeout: Duration,
+    /// Woken when a payment or refund writes a notification, so the
+    /// running delivery sends it at once.
+    pub(crate) notifications_due: Arc<tokio::sync::Notify>,
 }
 
 /// How messaging behaves.

@@ -8,6 +8,7 @@ use crate::manifest::{is_loopback_host, parse_ip};
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
+use tokio::io::{AsyncRead, AsyncWrite};
 
 /// How the embedding app lets mini-apps' requests out. The per-session limits
 /// (in flight, timeout, body sizes) are in
@@ -171,9 +172,82 @@ impl Network {
         Ok(public)
     }
 
-    /// The TLS connector (the public web roots and the embedding app's).
-    pub(crate) fn tls(&self) -> &tokio_rustls::TlsConnector {
-        &self.tls
+    /// Connects to `host:port` (host in lower case, an IPv6 address in
+    /// brackets) where the address rules let it ([`Network::destinations`]),
+    /// trying each address in turn; over TLS, with the host's roots, for
+    /// `https`. The one way out for mini-apps' requests and the host's
+    /// payment notifications alike.
+    pub(crate) async fn connect(
+        &self,
+        scheme: &str,
+        host: &str,
+        port: u16,
+    ) -> Result<Box<dyn Io>, ConnectError> {
+        let addresses = self
+            .destinations(host, port)
+            .await
+            .map_err(ConnectError::Unreachable)?;
+        let mut last = None;
+        let mut stream = None;
+        for address in addresses {
+            match tokio::net::TcpStream::connect(address).await {
+                Ok(s) => {
+                    stream = Some(s);
+                    break;
+                }
+                Err(e) => last = Some(e),
+            }
+        }
+        let Some(tcp) = stream else {
+            return Err(ConnectError::Connect(last.unwrap_or_else(|| {
+                std::io::Error::new(std::io::ErrorKind::NotFound, "no address")
+            })));
+        };
+        if scheme != "https" {
+            return Ok(Box::new(tcp));
+        }
+        let name = match parse_ip(host) {
+            Some(ip) => rustls_pki_types::ServerName::IpAddress(ip.into()),
+            None => rustls_pki_types::ServerName::try_from(host.to_string())
+                .map_err(ConnectError::Name)?,
+        };
+        let tls = self
+            .tls
+            .connect(name, tcp)
+            .await
+            .map_err(ConnectError::Tls)?;
+        Ok(Box::new(tls))
+    }
+}
+
+/// A connection to a server: TCP, or TLS over it.
+pub(crate) trait Io: AsyncRead + AsyncWrite + Send + Unpin + 'static {}
+impl<T: AsyncRead + AsyncWrite + Send + Unpin + 'static> Io for T {}
+
+/// Why [`Network::connect`] made no connection.
+#[derive(Debug)]
+pub(crate) enum ConnectError {
+    /// The address rules refused the name, or it did not resolve.
+    Unreachable(Unreachable),
+    /// No address answered.
+    Connect(std::io::Error),
+    /// The host is not a name TLS can check a certificate against.
+    Name(rustls_pki_types::InvalidDnsNameError),
+    /// The TLS handshake failed (an untrusted certificate, say).
+    Tls(std::io::Error),
+}
+
+impl std::fmt::Display for ConnectError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ConnectError::Unreachable(Unreachable::Refused(why)) => f.write_str(why),
+            ConnectError::Unreachable(Unreachable::Dns(e)) => {
+                write!(f, "the name does not resolve: {e}")
+            }
+            ConnectError::Connect(e) => write!(f, "cannot connect: {e}"),
+            ConnectError::Name(e) => write!(f, "not a name TLS can check: {e}"),
+            ConnectError::Tls(e) => write!(f, "TLS: {e}"),
+        }
     }
 }
 

@@ -65,6 +65,9 @@ macro_rules! conformance_suite {
             an_orders_refunds_and_a_days_money_are_listed_per_app_and_generation,
             openids_are_remembered_per_app_and_generation,
             a_message_keeps_its_link_and_is_found_by_id_in_its_users_inbox,
+            a_notification_is_written_with_the_money_that_moved_and_only_then,
+            a_claim_leases_due_notifications_until_delivered_or_due_again,
+            concurrent_claims_never_take_one_notification_twice,
         );
     };
 }
@@ -988,24 +991,37 @@ pub(crate) fn payments_and_refunds_that_move_money_append_their_audit_entry(s: &
     };
     s.top_up("t1", "ann", 1_000, "CNY", 1).unwrap();
     let cmd = pay_cmd("p1", "ann", "o1", 600, 2);
-    paid(s.pay_audited(&cmd, &sign, Some(&pay_entry)).unwrap());
+    paid(s.pay_audited(&cmd, &sign, Some(&pay_entry), None).unwrap());
     // Nothing moves: no entry.
     assert!(matches!(
-        s.pay_audited(&cmd, &sign, Some(&pay_entry)).unwrap(),
+        s.pay_audited(&cmd, &sign, Some(&pay_entry), None).unwrap(),
         PayResult::AlreadyPaid(_)
     ));
     assert!(matches!(
-        s.pay_audited(&pay_cmd("p2", "ann", "o2", 600, 2), &sign, Some(&pay_entry))
-            .unwrap(),
+        s.pay_audited(
+            &pay_cmd("p2", "ann", "o2", 600, 2),
+            &sign,
+            Some(&pay_entry),
+            None
+        )
+        .unwrap(),
         PayResult::InsufficientFunds { .. }
     ));
     refunded(
-        s.refund_audited(&refund_cmd("r1", "ann", "o1", 100, 3), Some(&refund_entry))
-            .unwrap(),
+        s.refund_audited(
+            &refund_cmd("r1", "ann", "o1", 100, 3),
+            Some(&refund_entry),
+            None,
+        )
+        .unwrap(),
     );
     assert!(matches!(
-        s.refund_audited(&refund_cmd("r2", "ann", "o1", 600, 3), Some(&refund_entry))
-            .unwrap(),
+        s.refund_audited(
+            &refund_cmd("r2", "ann", "o1", 600, 3),
+            Some(&refund_entry),
+            None
+        )
+        .unwrap(),
         RefundResult::TooMuch { .. }
     ));
     assert_eq!(
@@ -1793,4 +1809,232 @@ pub(crate) fn erasing_takes_one_apps_data_moves_the_epoch_and_keeps_the_money(s:
     // A second erasure moves the epoch on again.
     assert_eq!(s.erase_user_app("ann", APP, 30).unwrap().identity_epoch, 2);
     assert_eq!(s.erased_at_ms("ann", APP).unwrap(), Some(30));
+}
+
+// The outbox of payment notifications.
+
+/// After a migration: a payment writes its notification, which is claimed
+/// and delivered.
+pub(crate) fn outbox_works(s: &dyn Store) {
+    s.top_up("t-ow", "ow", 1_000, "CNY", 1).unwrap();
+    let notice =
+        |p: &PaymentRecord| notice_of("payment", &p.receipt.transaction_id, &p.receipt.order_id, 2);
+    paid(
+        s.pay_audited(
+            &pay_cmd("p-ow", "ow", "o-ow", 100, 2),
+            &|_| "sig".into(),
+            None,
+            Some(&notice),
+        )
+        .unwrap(),
+    );
+    let claimed = s.claim_notifications(2, 10, 10).unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert!(s.notification_delivered(&claimed[0].id, 3).unwrap());
+}
+
+/// The notification of a payment or refund, as the host makes it: its id
+/// from the transaction's.
+fn notice_of(kind: &str, tx_id: &str, order_id: &str, at_ms: i64) -> NotificationRecord {
+    NotificationRecord::new(
+        format!("ntf-{tx_id}"),
+        APP.into(),
+        "https://pay.hz.example/notify".into(),
+        format!(r#"{{"kind":"{kind}","order_id":"{order_id}"}}"#),
+        at_ms,
+    )
+}
+
+/// A payment's and a refund's notification is written with the money, and
+/// only when money moves; it is due at once, never attempted.
+pub(crate) fn a_notification_is_written_with_the_money_that_moved_and_only_then(s: &dyn Store) {
+    let sign = |_: &[u8]| "sig".to_string();
+    let pay_notice =
+        |p: &PaymentRecord| notice_of("payment", &p.receipt.transaction_id, &p.receipt.order_id, 2);
+    let refund_notice = |r: &RefundRecord| notice_of("refund", &r.tx_id, &r.order_id, 3);
+    s.top_up("t1", "ann", 1_000, "CNY", 1).unwrap();
+    let cmd = pay_cmd("p1", "ann", "o1", 600, 2);
+    paid(s.pay_audited(&cmd, &sign, None, Some(&pay_notice)).unwrap());
+    // Nothing moves: no notification.
+    assert!(matches!(
+        s.pay_audited(&cmd, &sign, None, Some(&pay_notice)).unwrap(),
+        PayResult::AlreadyPaid(_)
+    ));
+    assert!(matches!(
+        s.pay_audited(
+            &pay_cmd("p2", "ann", "o2", 600, 2),
+            &sign,
+            None,
+            Some(&pay_notice)
+        )
+        .unwrap(),
+        PayResult::InsufficientFunds { .. }
+    ));
+    let with_id = RefundCommand {
+        refund_id: Some("rf-1".into()),
+        ..refund_cmd("r1", "ann", "o1", 100, 3)
+    };
+    refunded(
+        s.refund_audited(&with_id, None, Some(&refund_notice))
+            .unwrap(),
+    );
+    // A retried refund id moves nothing: no second notification.
+    let retry = RefundCommand {
+        tx_id: "r1-again".into(),
+        ..with_id.clone()
+    };
+    assert!(matches!(
+        s.refund_audited(&retry, None, Some(&refund_notice))
+            .unwrap(),
+        RefundResult::Repeated(_)
+    ));
+    assert!(matches!(
+        s.refund_audited(
+            &refund_cmd("r2", "ann", "o1", 600, 3),
+            None,
+            Some(&refund_notice)
+        )
+        .unwrap(),
+        RefundResult::TooMuch { .. }
+    ));
+    let all = s.notifications(APP, 10).unwrap();
+    let ids: Vec<&str> = all.iter().map(|n| n.id.as_str()).collect();
+    assert_eq!(ids, ["ntf-p1", "ntf-r1"]);
+    assert_eq!(all[0].body, r#"{"kind":"payment","order_id":"o1"}"#);
+    assert_eq!(all[1], notice_of("refund", "r1", "o1", 3));
+    assert_eq!(s.notification("ntf-r1").unwrap().as_ref(), Some(&all[1]));
+    assert_eq!(s.notification("ntf-r2").unwrap(), None);
+    assert!(s.notifications("cn.other", 10).unwrap().is_empty());
+    // A failed write of the notification takes the payment with it.
+    let clash = |_: &PaymentRecord| notice_of("payment", "p1", "o3", 4);
+    s.top_up("t2", "ann", 1_000, "CNY", 4).unwrap();
+    assert!(
+        s.pay_audited(
+            &pay_cmd("p3", "ann", "o3", 500, 4),
+            &sign,
+            None,
+            Some(&clash)
+        )
+        .is_err()
+    );
+    assert_eq!(s.payment(APP, 0, "o3").unwrap(), None);
+    assert_eq!(
+        s.balance(&wallet_account("ann")).unwrap(),
+        1_000 - 600 + 100 + 1_000
+    );
+}
+
+/// Claims take the due notifications, oldest first, up to the limit, and
+/// lease them: not claimed again until the lease lapses, or until a failed
+/// attempt makes them due again; a delivered one never again.
+pub(crate) fn a_claim_leases_due_notifications_until_delivered_or_due_again(s: &dyn Store) {
+    let sign = |_: &[u8]| "sig".to_string();
+    s.top_up("t1", "ann", 10_000, "CNY", 1).unwrap();
+    for (i, at) in [(1, 10), (2, 20), (3, 30)] {
+        let notice = move |p: &PaymentRecord| {
+            notice_of(
+                "payment",
+                &p.receipt.transaction_id,
+                &p.receipt.order_id,
+                at,
+            )
+        };
+        paid(
+            s.pay_audited(
+                &pay_cmd(&format!("p{i}"), "ann", &format!("o{i}"), 100, at),
+                &sign,
+                None,
+                Some(&notice),
+            )
+            .unwrap(),
+        );
+    }
+    let ids = |v: &[NotificationRecord]| v.iter().map(|n| n.id.clone()).collect::<Vec<_>>();
+    // Not yet due.
+    assert!(s.claim_notifications(5, 100, 10).unwrap().is_empty());
+    // Due: the two oldest, each with its attempt counted and leased.
+    let first = s.claim_notifications(25, 100, 10).unwrap();
+    assert_eq!(ids(&first), ["ntf-p1", "ntf-p2"]);
+    assert!(
+        first
+            .iter()
+            .all(|n| n.attempts == 1 && n.next_attempt_at_ms == 100)
+    );
+    // Leased: only the third is left, and the limit holds.
+    assert_eq!(ids(&s.claim_notifications(40, 100, 1).unwrap()), ["ntf-p3"]);
+    assert!(s.claim_notifications(99, 200, 10).unwrap().is_empty());
+    // The first is delivered; the second fails and is due again at 150.
+    assert!(s.notification_delivered("ntf-p1", 50).unwrap());
+    assert!(!s.notification_delivered("ntf-p1", 60).unwrap());
+    s.notification_failed("ntf-p2", 150, "HTTP 500").unwrap();
+    let p2 = s.notification("ntf-p2").unwrap().unwrap();
+    assert_eq!(
+        (p2.next_attempt_at_ms, p2.last_error.as_deref()),
+        (150, Some("HTTP 500"))
+    );
+    // A failure reported for a delivered notification changes nothing.
+    s.notification_failed("ntf-p1", 10_000, "late").unwrap();
+    let p1 = s.notification("ntf-p1").unwrap().unwrap();
+    assert_eq!((p1.delivered_at_ms, p1.last_error), (Some(50), None));
+    // At 150: the second again (its second attempt); the third's lease
+    // (100) has lapsed, so it is claimed again too (its sender died).
+    let again = s.claim_notifications(150, 300, 10).unwrap();
+    assert_eq!(ids(&again), ["ntf-p2", "ntf-p3"]);
+    assert!(again.iter().all(|n| n.attempts == 2));
+    assert!(s.notification_delivered("ntf-p2", 160).unwrap());
+    assert!(s.notification_delivered("ntf-p3", 160).unwrap());
+    // Delivered: never claimed again.
+    assert!(
+        s.claim_notifications(i64::MAX, i64::MAX, 10)
+            .unwrap()
+            .is_empty()
+    );
+    let all = s.notifications(APP, 10).unwrap();
+    assert!(all.iter().all(|n| n.delivered_at_ms.is_some()));
+    assert_eq!(s.notifications(APP, 2).unwrap().len(), 2);
+}
+
+/// Claims from several threads at once (nodes, on PostgreSQL) share the due
+/// notifications out: each is claimed exactly once.
+pub(crate) fn concurrent_claims_never_take_one_notification_twice(s: &dyn Store) {
+    let sign = |_: &[u8]| "sig".to_string();
+    s.top_up("t1", "ann", 100_000, "CNY", 1).unwrap();
+    let notice =
+        |p: &PaymentRecord| notice_of("payment", &p.receipt.transaction_id, &p.receipt.order_id, 5);
+    for i in 0..40 {
+        paid(
+            s.pay_audited(
+                &pay_cmd(&format!("p{i}"), "ann", &format!("o{i}"), 10, 5),
+                &sign,
+                None,
+                Some(&notice),
+            )
+            .unwrap(),
+        );
+    }
+    let claimed: Vec<String> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..4)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let batch = s.claim_notifications(10, 1_000, 3).unwrap();
+                        if batch.is_empty() {
+                            break mine;
+                        }
+                        mine.extend(batch.into_iter().map(|n| n.id));
+                    }
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap())
+            .collect()
+    });
+    let mut sorted = claimed.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(sorted.len(), 40, "every notification claimed");
+    assert_eq!(claimed.len(), 40, "none claimed twice");
 }

@@ -9,7 +9,7 @@
 //! once it has committed. How the SQLite store keeps each of these is in
 //! `sqlite/ledger.rs`.
 
-use super::{AuditEntry, StoreResult};
+use super::{AuditEntry, PaymentNotice, RefundNotice, StoreResult};
 use crate::ledger::{LineItem, Receipt};
 
 /// Makes the audit entry of a payment from its record, for the store to
@@ -285,31 +285,36 @@ pub trait LedgerStore: Send + Sync {
     /// Pays, in one transaction; `sign` signs the receipt. When the money
     /// moves, `audit` makes the payment's audit entry, appended in the same
     /// transaction: a payment never commits without its entry, nor an entry
-    /// without its payment.
+    /// without its payment. So does `notice` make its notification to the
+    /// mini-app's back-end, written to the outbox ([`OutboxStore`](super::OutboxStore)).
     fn pay_audited(
         &self,
         cmd: &PayCommand,
         sign: &dyn Fn(&[u8]) -> String,
         audit: Option<PaymentAudit<'_>>,
+        notice: Option<PaymentNotice<'_>>,
     ) -> StoreResult<PayResult>;
-    /// [`pay_audited`](LedgerStore::pay_audited) without an audit entry (for
-    /// tools and tests: the host's payments are audited).
+    /// [`pay_audited`](LedgerStore::pay_audited) without an audit entry or
+    /// a notification (for tools and tests: the host's payments are
+    /// audited).
     fn pay(&self, cmd: &PayCommand, sign: &dyn Fn(&[u8]) -> String) -> StoreResult<PayResult> {
-        self.pay_audited(cmd, sign, None)
+        self.pay_audited(cmd, sign, None, None)
     }
     /// Refunds part or all of a mini-app's payment to `cmd.user`, each part
     /// back where it came from (see [`refund_split`](crate::ledger::refund_split)),
     /// in one transaction; when money moves, `audit` makes the refund's
-    /// audit entry, appended in the same transaction.
+    /// audit entry, appended in the same transaction, and `notice` its
+    /// notification, written to the outbox in it too.
     fn refund_audited(
         &self,
         cmd: &RefundCommand,
         audit: Option<RefundAudit<'_>>,
+        notice: Option<RefundNotice<'_>>,
     ) -> StoreResult<RefundResult>;
     /// [`refund_audited`](LedgerStore::refund_audited) without an audit
-    /// entry (for tools and tests).
+    /// entry or a notification (for tools and tests).
     fn refund(&self, cmd: &RefundCommand) -> StoreResult<RefundResult> {
-        self.refund_audited(cmd, None)
+        self.refund_audited(cmd, None, None)
     }
     /// A mini-app's payment by order id, among those made under the
     /// `generation` of its app id.

@@ -2,8 +2,8 @@
 //! audit log, money, messages, identity, the host's secrets and mini-apps'
 //! settings. One trait per concern, with its records, backend-neutral: this
 //! folder holds only those (this file and one file per further concern:
-//! `backend.rs`, `identity.rs`, `ledger.rs`, `messaging.rs`, `privacy.rs`,
-//! `secrets.rs`, `settings.rs`).
+//! `backend.rs`, `identity.rs`, `ledger.rs`, `messaging.rs`, `outbox.rs`,
+//! `privacy.rs`, `secrets.rs`, `settings.rs`).
 //!
 //! One SQLite implementation of them all ([`SqliteStore`], the default) is in
 //! `sqlite/`: the store itself (group commit, connections, schema version
@@ -22,6 +22,7 @@ mod conformance;
 mod identity;
 mod ledger;
 mod messaging;
+mod outbox;
 mod postgres;
 mod privacy;
 mod secrets;
@@ -40,6 +41,7 @@ pub use ledger::{
     RefundResult, WalletEntry, merchant_account, wallet_account,
 };
 pub use messaging::{BroadcastCount, InboxMessage, MessagingStore, SendResult, Sender};
+pub use outbox::{NotificationRecord, OutboxStore, PaymentNotice, RefundNotice};
 pub use postgres::{PostgresStore, is_postgres_url, test_server_url};
 pub use privacy::{
     AccessCount, Erased, FollowRecord, LoginCodeInfo, PrivacyStore, StoredValue,
@@ -318,6 +320,7 @@ pub trait Store:
     + UserDataStore
     + PrivacyStore
     + OpenidStore
+    + OutboxStore
     + 'static
 {
 }
@@ -336,6 +339,7 @@ impl<T> Store for T where
         + UserDataStore
         + PrivacyStore
         + OpenidStore
+        + OutboxStore
         + 'static
 {
 }

@@ -17,12 +17,14 @@
 //! each other.
 
 use super::audit::append_audit_in;
+use super::outbox::insert_notification_in;
 use super::{Db, Params, PgError, PgResult, PostgresStore, read, transaction};
 use crate::ledger::{Receipt, insurance_split, receipt_message, refund_split};
 use crate::store::{
     EXTERNAL_BANK, INSURANCE_FUND, InsuranceCard, LedgerReport, LedgerStore, PayCommand, PayResult,
-    PaymentAudit, PaymentRecord, RefundAudit, RefundCommand, RefundRecord, RefundResult,
-    StoreError, StoreResult, WalletEntry, merchant_account, wallet_account,
+    PaymentAudit, PaymentNotice, PaymentRecord, RefundAudit, RefundCommand, RefundNotice,
+    RefundRecord, RefundResult, StoreError, StoreResult, WalletEntry, merchant_account,
+    wallet_account,
 };
 use tokio_postgres::{IsolationLevel, Row};
 
@@ -234,6 +236,7 @@ impl LedgerStore for PostgresStore {
         cmd: &PayCommand,
         sign: &dyn Fn(&[u8]) -> String,
         audit: Option<PaymentAudit<'_>>,
+        notice: Option<PaymentNotice<'_>>,
     ) -> StoreResult<PayResult> {
         transaction!(
             self,
@@ -374,6 +377,9 @@ impl LedgerStore for PostgresStore {
                 if let Some(audit) = &audit {
                     append_audit_in(tx, &audit(&paid)).await?;
                 }
+                if let Some(notice) = &notice {
+                    insert_notification_in(tx, &notice(&paid)).await?;
+                }
                 Ok(PayResult::Paid(paid))
             }
         )
@@ -383,6 +389,7 @@ impl LedgerStore for PostgresStore {
         &self,
         cmd: &RefundCommand,
         audit: Option<RefundAudit<'_>>,
+        notice: Option<RefundNotice<'_>>,
     ) -> StoreResult<RefundResult> {
         let (tx_id, app_id, user, order_id) = (
             cmd.tx_id.as_str(),
@@ -515,6 +522,9 @@ impl LedgerStore for PostgresStore {
                 };
                 if let Some(audit) = &audit {
                     append_audit_in(tx, &audit(&refunded)).await?;
+                }
+                if let Some(notice) = &notice {
+                    insert_notification_in(tx, &notice(&refunded)).await?;
                 }
                 Ok(RefundResult::Refunded(refunded))
             }

@@ -68,6 +68,7 @@ mod identity;
 mod kv;
 mod ledger;
 mod messaging;
+mod outbox;
 mod packages;
 mod privacy;
 mod secrets;
@@ -89,7 +90,9 @@ use tokio_postgres::{IsolationLevel, NoTls, Row};
 /// `openids` ([`backend::SCHEMA`]), new tables; messages carry the page they
 /// open (`inbox.link`, `broadcasts.link`), refunds the caller's refund id
 /// (`refunds.refund_id`, unique per mini-app and generation).
-pub const SCHEMA_VERSION: i64 = 2;
+/// 3: `outbox` ([`outbox::SCHEMA`]), the payment notifications owed to
+/// mini-apps' back-ends, a new table (SQLite's version 9).
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// The tables of every store concern, applied at every open (idempotent).
 const SCHEMA_PARTS: &[&str] = &[
@@ -104,6 +107,7 @@ const SCHEMA_PARTS: &[&str] = &[
     privacy::SCHEMA,
     settings::SCHEMA,
     backend::SCHEMA,
+    outbox::SCHEMA,
 ];
 
 /// Statements that bring a store from the version before each to it:
@@ -697,6 +701,22 @@ mod tests {
             PostgresStore::open(store.url()),
             Err(StoreError::TooNew { found: 99, .. })
         ));
+    }
+
+    #[test]
+    fn a_version_2_database_gets_the_outbox() {
+        use crate::store::conformance::outbox_works;
+        let store = PostgresStore::open_throwaway(&test_server_url().unwrap()).unwrap();
+        read!(store, "test", |c| {
+            c.batch_execute("DROP TABLE outbox; UPDATE plaza_schema SET version = 2;")
+                .await?;
+            Ok(())
+        })
+        .unwrap();
+        let again = PostgresStore::open(store.url()).unwrap();
+        assert_eq!(again.schema_version().unwrap(), SCHEMA_VERSION);
+        outbox_works(&again);
+        drop(again);
     }
 
     #[test]

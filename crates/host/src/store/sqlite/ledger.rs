@@ -8,12 +8,14 @@
 //! committed.
 
 use super::audit::append_audit_in;
+use super::outbox::insert_notification_in;
 use super::{SqliteStore, db};
 use crate::ledger::{Receipt, insurance_split, receipt_message, refund_split};
 use crate::store::{
     EXTERNAL_BANK, INSURANCE_FUND, InsuranceCard, LedgerReport, LedgerStore, PayCommand, PayResult,
-    PaymentAudit, PaymentRecord, RefundAudit, RefundCommand, RefundRecord, RefundResult,
-    StoreError, StoreResult, WalletEntry, merchant_account, wallet_account,
+    PaymentAudit, PaymentNotice, PaymentRecord, RefundAudit, RefundCommand, RefundNotice,
+    RefundRecord, RefundResult, StoreError, StoreResult, WalletEntry, merchant_account,
+    wallet_account,
 };
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -258,6 +260,7 @@ impl LedgerStore for SqliteStore {
         cmd: &PayCommand,
         sign: &dyn Fn(&[u8]) -> String,
         audit: Option<PaymentAudit<'_>>,
+        notice: Option<PaymentNotice<'_>>,
     ) -> StoreResult<PayResult> {
         self.write("commit a payment", |c| {
             if let Some(existing) = payment_in(c, &cmd.app_id, cmd.generation, &cmd.order_id)? {
@@ -388,6 +391,9 @@ impl LedgerStore for SqliteStore {
             if let Some(audit) = audit {
                 append_audit_in(c, &audit(&paid))?;
             }
+            if let Some(notice) = notice {
+                insert_notification_in(c, &notice(&paid))?;
+            }
             Ok(PayResult::Paid(paid))
         })
     }
@@ -396,6 +402,7 @@ impl LedgerStore for SqliteStore {
         &self,
         cmd: &RefundCommand,
         audit: Option<RefundAudit<'_>>,
+        notice: Option<RefundNotice<'_>>,
     ) -> StoreResult<RefundResult> {
         let (tx_id, app_id, user, order_id) = (
             cmd.tx_id.as_str(),
@@ -502,6 +509,9 @@ impl LedgerStore for SqliteStore {
             };
             if let Some(audit) = audit {
                 append_audit_in(c, &audit(&refunded))?;
+            }
+            if let Some(notice) = notice {
+                insert_notification_in(c, &notice(&refunded))?;
             }
             Ok(RefundResult::Refunded(refunded))
         })

@@ -8,6 +8,7 @@ mod identity;
 mod kv;
 mod ledger;
 mod messaging;
+mod outbox;
 mod packages;
 mod privacy;
 mod secrets;
@@ -46,7 +47,9 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 /// 9: `ledger_checkpoint` and `ledger_checkpoint_balances` keep where the
 /// last clean ledger verification stopped, and `broadcasts_unfinished`
 /// indexes the broadcasts to resume ([`ledger::CHECKPOINT_SCHEMA`]): new
-/// tables and an index made at open, nothing to migrate.
+/// tables and an index made at open, nothing to migrate; and `outbox` keeps
+/// the payment notifications owed to mini-apps' back-ends
+/// ([`outbox::SCHEMA`]), a new table made at open.
 const SCHEMA_VERSION: i64 = 9;
 
 /// The tables of every store concern. Each part is idempotent (`IF NOT
@@ -66,6 +69,7 @@ const SCHEMA_PARTS: &[&str] = &[
     settings::SCHEMA,
     backend::SCHEMA,
     ledger::CHECKPOINT_SCHEMA,
+    outbox::SCHEMA,
 ];
 
 /// From version 1: sizes count the per-key overhead, and `kv_usage` is
@@ -1121,6 +1125,21 @@ mod tests {
                 .unwrap();
         }
         publisher_columns_work(&SqliteStore::open(&path).unwrap());
+    }
+
+    #[test]
+    fn a_version_8_store_gets_the_outbox() {
+        use crate::store::conformance::outbox_works;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v8.db");
+        {
+            // A store of this version, stripped back to version 8.
+            let s = SqliteStore::open(&path).unwrap();
+            s.conn()
+                .execute_batch("DROP TABLE outbox; PRAGMA user_version = 8;")
+                .unwrap();
+        }
+        outbox_works(&SqliteStore::open(&path).unwrap());
     }
 
     #[test]
