@@ -1,8 +1,10 @@
-//! Embeds the WIT contract (`host-api/wit`) and the WASI HTTP interfaces
+//! Embeds the WIT contract JavaScript, TypeScript and Python mini-apps build
+//! against (`host-api/wit-0.1.0`, `plaza:host@0.1.0` as released: they export
+//! `app`, which the host keeps serving) and the WASI HTTP interfaces
 //! (`host-api/wasi-http`) in the `plaza` binary: `plaza build` writes them,
-//! with the world a mini-app's manifest makes, beside a JavaScript,
-//! TypeScript or Python mini-app. Every `.wit` file of those folders is taken,
-//! so a new interface file needs no change here.
+//! with the world a mini-app's manifest makes, beside such a mini-app. Every
+//! `.wit` file of those folders is taken, so a new interface file needs no
+//! change here.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -10,7 +12,10 @@ use std::path::Path;
 fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../host-api");
     let mut out = String::new();
-    for (name, folder) in [("PLAZA_HOST_WIT", "wit"), ("WASI_HTTP_WIT", "wasi-http")] {
+    for (name, folder) in [
+        ("PLAZA_HOST_WIT", "wit-0.1.0"),
+        ("WASI_HTTP_WIT", "wasi-http"),
+    ] {
         let dir = root.join(folder);
         println!("cargo:rerun-if-changed={}", dir.display());
         let mut files: Vec<_> = std::fs::read_dir(&dir)

@@ -39,7 +39,7 @@ use crate::store::{
     BroadcastCount, Outcome, PaymentRecord, RefundCommand, RefundRecord, RefundResult, SendResult,
     Sender,
 };
-use plaza_world::app::Page;
+use plaza_world::pages::Page;
 use plaza_world::types::Error as WitError;
 
 /// How long an access token works: two hours (WeChat's `access_token`).
