@@ -1,11 +1,12 @@
-//! Embeds the WIT contract (`host-api/wit`) and the WASI HTTP interfaces
+//! Embeds the WIT contract JavaScript, TypeScript and Python mini-apps build
+//! against (`host-api/wit-0.1.0`, `plaza:host@0.1.0` as released: they export
+//! `app`, which the host keeps serving) and the WASI HTTP interfaces
 //! (`host-api/wasi-http`) in the `plaza` binary: `plaza build` writes them,
-//! with the world a mini-app's manifest makes, beside a JavaScript,
-//! TypeScript or Python mini-app. Every `.wit` file of those folders is taken,
-//! so a new interface file needs no change here. Likewise the TypeScript
-//! sources of the JavaScript SDK (`host-api/js/src`, every `.ts` file), which
-//! `plaza build` writes into `.plaza/sdk` of a JavaScript or TypeScript
-//! mini-app.
+//! with the world a mini-app's manifest makes, beside such a mini-app. Every
+//! `.wit` file of those folders is taken, so a new interface file needs no
+//! change here. Likewise the TypeScript sources of the JavaScript SDK
+//! (`host-api/js/src`, every `.ts` file), which `plaza build` writes into
+//! `.plaza/sdk` of a JavaScript or TypeScript mini-app.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -15,7 +16,7 @@ fn main() {
     let mut contract = String::new();
     let mut sdk = String::new();
     for (name, folder, ext) in [
-        ("PLAZA_HOST_WIT", "wit", "wit"),
+        ("PLAZA_HOST_WIT", "wit-0.1.0", "wit"),
         ("WASI_HTTP_WIT", "wasi-http", "wit"),
         ("JS_SDK", "js/src", "ts"),
     ] {

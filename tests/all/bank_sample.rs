@@ -201,18 +201,26 @@ async fn exchange_rates_and_a_conversion() {
     assert_eq!(rates.title, "Exchange rates");
     assert!(items(&rates).contains(&"USD · US dollar".to_string()));
     let converted = s
-        .submit("convert", &[("amount", "1000"), ("currency", "usd")])
+        .submit("convert", &[("amount", "1000"), ("currency", "USD")])
         .await
         .unwrap();
     assert_eq!(converted.title, "Conversion");
     assert_eq!(field(&converted, "You pay").as_deref(), Some("CNY 1000.00"));
     assert_eq!(field(&converted, "You get").as_deref(), Some("USD 140.35"));
+    // The currency is picked from the bank's: the host refuses another.
     s.tap("rates").await.unwrap();
-    let unknown = s
+    let err = s
         .submit("convert", &[("amount", "10"), ("currency", "XYZ")])
         .await
-        .unwrap();
-    assert!(notices(&unknown)[0].contains("does not exchange"));
+        .unwrap_err();
+    assert!(
+        matches!(&err, plaza_host::Error::FieldRefused { field, .. } if field == "currency"),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string().contains("must be one of: USD · US dollar"),
+        "{err}"
+    );
 }
 
 #[tokio::test]

@@ -74,14 +74,16 @@ async fn a_fine_looked_up_noticed_and_paid_once() {
     let form = s.tap("violations").await.unwrap();
     assert_eq!(form.title, "Traffic violations");
 
-    // Not a plate: the form again, with a warning.
-    let bad = s.submit("plate", &[("plate", "A1")]).await.unwrap();
-    assert_eq!(bad.title, "Traffic violations");
+    // Not a plate: the host refuses it by the form's pattern, saying what a
+    // plate looks like; the city never sees it.
+    let err = s.submit("plate", &[("plate", "A1")]).await.unwrap_err();
     assert!(
-        notices(&bad)[0].contains("is not a plate"),
-        "{}",
-        text(&bad)
+        err.to_string().contains(
+            "(Plate, such as ZA12345) must look like a plate such as ZA12345: two letters, then 5 or 6 letters and digits"
+        ),
+        "{err}"
     );
+    assert_eq!(s.current_page().await.unwrap().title, "Traffic violations");
 
     // A plate ending in 0, 3, 6 or 9 is clean.
     let clean = s.submit("plate", &[("plate", "ZA12340")]).await.unwrap();
@@ -305,16 +307,74 @@ async fn a_marriage_appointment_with_the_verified_name_and_the_partners() {
     assert_eq!(q.scope, Scope::RealName);
     assert!(q.purpose.contains("marriage-registration"), "{}", q.purpose);
 
-    // The partner's ID number is checked.
-    let bad = s
+    // The day is a date picker over the working days of the next week.
+    let day = form
+        .blocks
+        .iter()
+        .find_map(|b| match b {
+            plaza_host::Block::Input(i) if i.name == "day" => Some(i.clone()),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(day.kind, plaza_host::InputKind::Date);
+    assert_eq!(day.value, "2026-11-24");
+    assert_eq!(
+        (
+            day.constraints.min.as_deref(),
+            day.constraints.max.as_deref()
+        ),
+        (Some("2026-11-23"), Some("2026-11-27"))
+    );
+    // The host checks the day and the partner's ID number before the
+    // registry sees them.
+    let err = s
+        .submit(
+            "marriage",
+            &[
+                ("day", "2026-11-30"),
+                ("partner", "Zhang Wei"),
+                ("partner-id", "33010619920202003X"),
+            ],
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("(Day) must be on or before 2026-11-27"),
+        "{err}"
+    );
+    let err = s
         .submit(
             "marriage",
             &[("partner", "Zhang Wei"), ("partner-id", "123")],
         )
         .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("must look like 18 characters: 17 digits, then a digit or X"),
+        "{err}"
+    );
+    // Another day of the picker.
+    let other = s
+        .submit(
+            "marriage",
+            &[
+                ("day", "2026-11-25"),
+                ("partner", "Zhang Wei"),
+                ("partner-id", "33010619920202003X"),
+            ],
+        )
+        .await
         .unwrap();
-    assert_eq!(bad.title, "Something went wrong");
-    assert!(text(&bad).contains("18 characters"), "{}", text(&bad));
+    assert_eq!(
+        field(&other, "Date").as_deref(),
+        Some("Wed 25 Nov 2026 09:30"),
+        "{}",
+        text(&other)
+    );
+    s.launch("/marriage").await.unwrap();
+    s.tap("marriage-cancel").await.unwrap();
 
     s.launch("/marriage").await.unwrap();
     s.tap("marriage-day:earliest").await.unwrap();

@@ -72,7 +72,10 @@ async fn booking_flow_page_by_page() {
     assert_eq!(field(&confirm, "Doctor").as_deref(), Some("Dr. Chen Li"));
     // Required fields are enforced before the mini-app sees the form.
     let err = s.submit("patient", &[("name", "Li Na")]).await.unwrap_err();
-    assert!(matches!(err, Error::InvalidSubmit { .. }), "{err}");
+    assert!(
+        matches!(&err, Error::FieldRefused { field, reason, .. } if field == "phone" && reason == "is required"),
+        "{err}"
+    );
     assert!(err.to_string().contains("`phone`"), "{err}");
     let done = s
         .submit("patient", &[("name", "Li Na"), ("phone", "13800138000")])

@@ -13,6 +13,8 @@ mod bench_app;
 mod cache;
 mod cashier;
 mod city_services_sample;
+mod contract_v0_1;
+mod form_probe;
 mod future_caps;
 mod fuzz_caller;
 mod history;

@@ -163,7 +163,7 @@ fn heavy(inner: &[u8], extra: u32) -> Vec<u8> {
     }
     section(5, &body, &mut out);
     // Its app export, exported again.
-    let app = "plaza:host/app@0.1.0";
+    let app = "plaza:host/pages@0.1.1";
     let mut body = vec![1, 0x05, 0x00];
     leb(imports.len() as u32, &mut body);
     name(app, &mut body);

@@ -19,7 +19,7 @@ async fn an_undeclared_import_is_refused_at_install() {
             capability,
             ..
         } => {
-            assert_eq!(interface, "plaza:host/storage@0.1.0");
+            assert_eq!(interface, "plaza:host/storage@0.1.1");
             assert_eq!(capability, "storage");
         }
         other => panic!("expected an undeclared import, got {other}"),
@@ -85,7 +85,7 @@ async fn declaring_the_capability_makes_it_installable() {
     assert!(
         report
             .imports
-            .contains(&"plaza:host/storage@0.1.0".to_string())
+            .contains(&"plaza:host/storage@0.1.1".to_string())
     );
 }
 

@@ -12,7 +12,7 @@
 use anyhow::Result;
 use plaza_host::sandbox::SandboxLimits;
 use plaza_host::store::{KvStore, KvWrite};
-use plaza_world::app::{Event, LaunchEvent, Page};
+use plaza_world::pages::{Event, LaunchEvent, Page};
 use plaza_world::types::Error as WitError;
 use plaza_world::{MiniApp, MiniAppPre, clock, identity, log, messaging, payment, storage};
 use std::collections::HashMap;
@@ -271,7 +271,7 @@ impl BareInstance {
     pub async fn send(&mut self, event: &Event) -> Result<Page> {
         Ok(self
             .bindings
-            .plaza_host_app()
+            .plaza_host_pages()
             .call_handle(&mut self.store, event)
             .await?)
     }
@@ -281,6 +281,7 @@ impl BareInstance {
         self.send(&Event::Launch(LaunchEvent {
             path: path.into(),
             query: Vec::new(),
+            locale: String::new(),
         }))
         .await
     }

@@ -295,8 +295,8 @@ enum Command {
     },
     /// Run a mini-app headlessly: pages are printed as text, actions read from
     /// stdin or a script, one per line: `launch [PATH]`, `tap ACTION`,
-    /// `submit FORM NAME=VALUE ...`, `say TEXT` (write to the mini-app),
-    /// `back`, `quit`.
+    /// `submit FORM NAME=VALUE ...`, `load-more ACTION`, `refresh`, `say TEXT`
+    /// (write to the mini-app), `back`, `quit`.
     Run {
         /// A package file (installed first) or an installed mini-app's id.
         target: String,
@@ -309,6 +309,10 @@ enum Command {
         /// The path to launch at first.
         #[arg(long, default_value = "/")]
         path: String,
+        /// The user's locale given to the mini-app at launch (a BCP 47 tag
+        /// such as `zh-CN` or `en-US`; default: none).
+        #[arg(long, default_value = "")]
+        locale: String,
         /// Do not launch before the first action.
         #[arg(long)]
         no_launch: bool,
@@ -593,6 +597,7 @@ async fn dispatch(command: Command) -> Result<ExitCode> {
             user,
             script,
             path,
+            locale,
             no_launch,
             consent,
             pay,
@@ -633,6 +638,7 @@ async fn dispatch(command: Command) -> Result<ExitCode> {
                 &user,
                 &app_id,
                 launch,
+                &locale,
                 input,
                 &mut std::io::stdout(),
                 recorder.as_mut(),

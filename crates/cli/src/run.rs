@@ -239,8 +239,7 @@ pub fn parse_action(line: &str) -> Result<Option<Action>, String> {
         return Ok(None);
     }
     let words = split_words(line)?;
-    let usage =
-        "actions are: launch [PATH], tap ACTION, submit FORM NAME=VALUE ..., say TEXT, back, quit";
+    let usage = "actions are: launch [PATH], tap ACTION, submit FORM NAME=VALUE ..., load-more ACTION, refresh, say TEXT, back, quit";
     let action = match words[0].as_str() {
         "launch" => match words.len() {
             1 => Action::Launch("/".into()),
@@ -263,6 +262,11 @@ pub fn parse_action(line: &str) -> Result<Option<Action>, String> {
         "say" if words.len() >= 2 => Action::Say(words[1..].join(" ")),
         "say" => return Err("`say` takes the text to write to the mini-app".into()),
         "back" => Action::Back,
+        "load-more" if words.len() == 2 => Action::LoadMore(words[1].clone()),
+        "load-more" => {
+            return Err("`load-more` takes a section's action, e.g. `load-more more:today`".into());
+        }
+        "refresh" => Action::Refresh,
         "quit" | "exit" => return Err("`quit` ends the prompt; it is not an action".into()),
         other => return Err(format!("unknown action `{other}`; {usage}")),
     };
@@ -368,11 +372,24 @@ pub async fn run(
     user: &str,
     app: &str,
     launch: Option<&str>,
+    locale: &str,
     input: Box<dyn BufRead>,
     out: &mut dyn Write,
     mut recorder: Option<&mut plaza_scenario::Recorder>,
 ) -> Result<usize> {
     let session = host.session(user, app)?;
+    session.set_locale(locale).await?;
+    // The tab bar of the manifest: each tab is a launch at its path.
+    if let Some(installed) = host.installed()?.into_iter().find(|a| a.app_id == app)
+        && !installed.tabs.is_empty()
+    {
+        let tabs: Vec<String> = installed
+            .tabs
+            .iter()
+            .map(|t| format!("{} (launch {})", t.title, t.path))
+            .collect();
+        writeln!(out, "Tabs: {}\n", tabs.join(" | "))?;
+    }
     let mut errors = 0;
     if let Some(path) = launch {
         let action = Action::Launch(path.to_string());

@@ -85,7 +85,7 @@ fn pack_inspect_install_list_run_and_audit() {
     let text = stdout(&o);
     assert!(text.starts_with("test.plaza.kv-notes "), "{text}");
     assert!(
-        text.contains("plaza:host/storage@0.1.0  [declared]"),
+        text.contains("plaza:host/storage@0.1.1  [declared]"),
         "{text}"
     );
     assert!(text.contains("sha256 "), "{text}");
@@ -207,7 +207,7 @@ fn refusals_are_clear_and_exit_non_zero() {
     let o = plaza(&store, &["inspect", pkg.to_str().unwrap()]);
     assert!(!o.status.success());
     assert!(
-        stdout(&o).contains("plaza:host/storage@0.1.0  [NOT DECLARED]"),
+        stdout(&o).contains("plaza:host/storage@0.1.1  [NOT DECLARED]"),
         "{}",
         stdout(&o)
     );
@@ -216,7 +216,7 @@ fn refusals_are_clear_and_exit_non_zero() {
     assert!(!o.status.success());
     let err = stderr(&o);
     assert!(
-        err.contains("imports plaza:host/storage@0.1.0 but its manifest does not declare it"),
+        err.contains("imports plaza:host/storage@0.1.1 but its manifest does not declare it"),
         "{err}"
     );
 

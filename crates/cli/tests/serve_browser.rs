@@ -12,11 +12,14 @@
 //!   nothing;
 //! - the test clock and the user switch;
 //! - `--watch` rebuilds a changed mini-app and reloads the page, keeping
-//!   the user and the store.
+//!   the user and the store;
+//! - the hospital's date picker, bounded by the host; every new block and
+//!   input (choices, switches, read-only and hidden fields, constraints,
+//!   sections, load more, refresh, the tab bar, the locale).
 
 mod common;
 
-use plaza_test_programs::{Fixture, GUESTS_TARGET_DIR, HOSPITAL, SIM_PROBE};
+use plaza_test_programs::{FORM_PROBE, Fixture, GUESTS_TARGET_DIR, HOSPITAL, SIM_PROBE};
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -1089,4 +1092,208 @@ fn the_privacy_panel_reports_exports_and_erases_what_a_mini_app_holds() {
     b.click(&format!("#screen [data-app='{app}']"));
     b.wait_field("Visits", "1");
     b.wait_text("#audit", "privacy.erase");
+}
+
+/// The hospital's date picker: a date input bounded to the next 14 days by
+/// the page; a day past them is refused by the host, its reason shown under
+/// the field with the user's entry kept; the last day of the range shows
+/// that day's free times as a section, and one of them books.
+#[test]
+fn the_hospitals_date_picker_is_bounded_by_the_host_and_books_a_later_day() {
+    let _one = BROWSER.lock().unwrap_or_else(|p| p.into_inner());
+    let tmp = tempfile::tempdir().unwrap();
+    let pkg = pack(tmp.path(), &HOSPITAL);
+    let sim = Simulator::start(
+        tmp.path(),
+        &["--developer-mode", pkg.to_str().unwrap()],
+        &[],
+    );
+    let b = Browser::start();
+    b.goto(&sim.url);
+    b.wait_for("body[data-ready]");
+    b.click("#screen [data-app='cn.hz.maternity']");
+    b.click("#screen [data-action='dept:obstetrics']");
+    b.click("#screen [data-action='doctor:chen-li']");
+    let picker = "#screen form[data-form='day:chen-li'] input[name='day']";
+    b.wait_for(picker);
+    let attrs = b.js(
+        "const i = document.querySelector(arguments[0]);
+         return [i.type, i.min, i.max, i.value, i.required];",
+        json!([picker]),
+    );
+    let (min, max) = (
+        attrs[1].as_str().unwrap().to_string(),
+        attrs[2].as_str().unwrap().to_string(),
+    );
+    assert_eq!(attrs[0], "date", "{attrs}");
+    assert_eq!(
+        attrs[3],
+        min.as_str(),
+        "it starts on the first day: {attrs}"
+    );
+    assert_eq!(attrs[4], true);
+    assert!(min.len() == 10 && max.len() == 10 && min < max, "{attrs}");
+
+    // A day past the range: the host refuses it, and says why under it.
+    b.js(
+        "document.querySelector(arguments[0]).value = '2099-01-01';",
+        json!([picker]),
+    );
+    b.click("#screen form[data-form='day:chen-li'] .mp-submit");
+    let why = b.wait_text(
+        "#screen [data-field='day'] .mp-field-error",
+        &format!("must be on or before {max}"),
+    );
+    assert!(why.starts_with("Day "), "{why}");
+    assert_eq!(b.text("#nav-title"), "Dr. Chen Li");
+    let kept = b.js(
+        "return document.querySelector(arguments[0]).value;",
+        json!([picker]),
+    );
+    assert_eq!(kept, "2099-01-01", "the user's entry is kept");
+
+    // The last day of the range: its free times, as a section.
+    b.js(
+        "document.querySelector(arguments[0]).value = arguments[1];",
+        json!([picker, max]),
+    );
+    b.click("#screen form[data-form='day:chen-li'] .mp-submit");
+    b.wait_text("#nav-title", "Free times");
+    let day: u32 = max[8..10].parse().unwrap();
+    let heading = b.text("#screen .mp-section-heading");
+    assert!(heading.contains(&format!(" {day} ")), "{heading} for {max}");
+    assert!(
+        b.text("#screen .mp-section .mp-trailing")
+            .starts_with("CNY ")
+    );
+    b.click("#screen .mp-section [data-action^='slot:chen-li:']");
+    b.wait_text("#nav-title", "Confirm booking");
+    let time = b.field("Time").unwrap();
+    assert!(time.contains(&format!(" {day} ")), "{time} for {max}");
+}
+
+/// Every new block and input in the simulator, with the form probe: the
+/// tab bar of its manifest, each kind of input as its control (radio
+/// buttons, a picker, checkboxes, a switch, a read-only field, no hidden
+/// one), a value the host refuses with the reason under its field, the
+/// values the controls submit, the browser's language as the locale, and a
+/// section with its thumbnail, trailing values, "load more" and
+/// pull-to-refresh.
+#[test]
+fn every_new_block_and_input_renders_and_answers_in_the_simulator() {
+    let _one = BROWSER.lock().unwrap_or_else(|p| p.into_inner());
+    let tmp = tempfile::tempdir().unwrap();
+    let pkg = pack(tmp.path(), &FORM_PROBE);
+    let sim = Simulator::start(
+        tmp.path(),
+        &["--developer-mode", pkg.to_str().unwrap()],
+        &[],
+    );
+    let b = Browser::start();
+    b.goto(&sim.url);
+    b.wait_for("body[data-ready]");
+    b.click("#screen [data-app='test.plaza.form-probe']");
+    b.wait_text("#nav-title", "Form probe");
+    let locale = b.js("return navigator.language;", json!([]));
+    assert_eq!(b.field("Locale").as_deref(), locale.as_str());
+    assert_eq!(b.text("#tabbar"), "FormList");
+    assert_eq!(b.text("#tabbar .tab.active"), "Form");
+
+    let form = "#screen form[data-form='probe']";
+    let controls = b.js(
+        "const f = document.querySelector(arguments[0]);
+         const q = (s) => f.querySelectorAll(s).length;
+         return {
+           radios: q('[data-field=currency] input[type=radio]'),
+           options: q('[data-field=city] select option'),
+           checkboxes: q('[data-field=extras] input[type=checkbox]'),
+           switchOn: f.querySelector('[data-field=notify] input[role=switch]').checked,
+           hidden: q('[data-field=token]'),
+           readOnly: f.querySelector('[data-field=ref] input').readOnly,
+           dayType: f.querySelector('[data-field=day] input').type,
+           dayMin: f.querySelector('[data-field=day] input').min,
+           ageMax: f.querySelector('[data-field=age] input').max,
+           nameMax: f.querySelector('[data-field=name] input').maxLength,
+         };",
+        json!([form]),
+    );
+    assert_eq!(
+        controls,
+        json!({"radios": 3, "options": 8, "checkboxes": 3, "switchOn": true, "hidden": 0,
+               "readOnly": true, "dayType": "date", "dayMin": "2026-12-04", "ageMax": "150",
+               "nameMax": 10}),
+    );
+
+    // A plate the pattern refuses: the reason under the field.
+    b.type_into(&format!("{form} input[name='name']"), "Li Na");
+    b.type_into(&format!("{form} input[name='plate']"), "XX1");
+    b.click(&format!("{form} .mp-submit"));
+    b.wait_text(
+        "#screen [data-field='plate'] .mp-field-error",
+        "Plate must match the pattern",
+    );
+    // Fixed, with a choice, a pick, two checkboxes and the switch off: what
+    // the controls hold reaches the probe.
+    b.js(
+        "document.querySelector(arguments[0] + ' input[name=plate]').value = '浙A12345';",
+        json!([form]),
+    );
+    b.click(&format!("{form} [data-field=currency] input[value='EUR']"));
+    b.js(
+        "const s = document.querySelector(arguments[0] + ' select[name=city]');
+         s.value = 'wh';",
+        json!([form]),
+    );
+    b.click(&format!("{form} [data-field=extras] input[value='wechat']"));
+    b.click(&format!("{form} [data-field=extras] input[value='sms']"));
+    b.click(&format!("{form} [data-field=notify] input"));
+    b.click(&format!("{form} .mp-submit"));
+    b.wait_text("#nav-title", "Received");
+    for (name, value) in [
+        ("name", "Li Na"),
+        ("plate", "浙A12345"),
+        ("currency", "EUR"),
+        ("city", "wh"),
+        ("extras", "sms,wechat"),
+        ("notify", "false"),
+        ("token", "t-123"),
+        ("ref", "REF-9"),
+    ] {
+        assert_eq!(b.field(name).as_deref(), Some(value), "{name}");
+    }
+
+    // The second tab: a section, its thumbnail from the package, "load
+    // more" and pull-to-refresh.
+    b.click("#tabbar [data-tab='/list']");
+    b.wait_text("#nav-title", "List");
+    assert_eq!(b.text("#tabbar .tab.active"), "List");
+    assert_eq!(b.text("#screen .mp-section-heading"), "Today");
+    let first = b.js(
+        "const i = document.querySelector('#screen .mp-section .mp-item');
+         return [i.querySelector('img.mp-thumbnail').getAttribute('src'),
+                 i.querySelector('.mp-trailing').textContent, i.dataset.action];",
+        json!([]),
+    );
+    assert_eq!(
+        first,
+        json!([
+            "/v1/apps/test.plaza.form-probe/assets/dot.png",
+            "3 left",
+            "slot:1"
+        ])
+    );
+    let count = || {
+        b.js(
+            "return document.querySelectorAll('#screen .mp-section .mp-item').length;",
+            json!([]),
+        )
+    };
+    assert_eq!(count(), 2);
+    b.click("#screen .mp-load-more");
+    b.wait_until("two more items", || (count() == 4).then_some(()));
+    b.click("#screen .mp-load-more");
+    b.wait_until("the last items", || (count() == 6).then_some(()));
+    assert!(b.element("#screen .mp-load-more").is_none());
+    b.click("#pull-refresh");
+    b.wait_field("Refreshed", "1");
 }

@@ -284,6 +284,9 @@ impl HostConfig {
     #[must_use]
     pub fn max_loaded_code_bytes(mut self, max_loaded_code_bytes: u64) -> Self {
         self.max_loaded_code_bytes = max_loaded_code_bytes;
+        self
+    }
+
     /// Sets how payment notifications are delivered (the field `notify`).
     #[must_use]
     pub fn notify(mut self, notify: NotifySettings) -> Self {

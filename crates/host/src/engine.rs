@@ -477,7 +477,7 @@ impl Runtime {
             source: Some(e.into()),
         };
         let pre = self.linker.instantiate_pre(&component).map_err(link_err)?;
-        let pre = plaza_world::MiniAppPre::new(pre).map_err(link_err)?;
+        let pre = instance::AppPre::new(pre).map_err(link_err)?;
         Ok((
             LoadedApp {
                 manifest: manifest.clone(),

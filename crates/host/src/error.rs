@@ -211,6 +211,21 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// A submitted value breaks its input's rules (required, kind, options,
+    /// constraints, a hidden or read-only value changed): the host refused
+    /// the submission before it reached the mini-app. `reason` is for the
+    /// user, said of the field.
+    #[error("cannot submit form `{form}`: the field `{field}` ({label}) {reason}")]
+    FieldRefused {
+        /// The form id.
+        form: String,
+        /// The field name.
+        field: String,
+        /// The field's label, as the user sees it.
+        label: String,
+        /// Why, such as `must be on or after 2026-12-04`.
+        reason: String,
+    },
     /// There is no page to go back to.
     #[error("there is no earlier page to go back to")]
     NoPageToGoBack,

@@ -32,10 +32,81 @@ use wasmtime::{Engine, Store, UpdateDeadline};
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{FieldMapError, WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
+/// A pre-linked component, by the interface it exports: `pages` (built
+/// against the current contract) or the frozen `app` (built against
+/// `plaza:host@0.1.0`).
+pub(crate) enum AppPre {
+    /// Exports `plaza:host/pages`.
+    Pages(plaza_world::MiniAppPre<InstanceState>),
+    /// Exports `plaza:host/app` of 0.1.0.
+    V0_1(plaza_world::v0_1::MiniAppV01Pre<InstanceState>),
+}
+
+impl AppPre {
+    /// Picks the export the component has: `pages` if it has it, else
+    /// `app`; neither is an error naming both.
+    pub(crate) fn new(
+        pre: wasmtime::component::InstancePre<InstanceState>,
+    ) -> wasmtime::Result<AppPre> {
+        match plaza_world::MiniAppPre::new(pre.clone()) {
+            Ok(p) => Ok(AppPre::Pages(p)),
+            Err(pages) => match plaza_world::v0_1::MiniAppV01Pre::new(pre) {
+                Ok(p) => Ok(AppPre::V0_1(p)),
+                Err(app) => Err(wasmtime::Error::msg(format!(
+                    "it exports neither `plaza:host/pages` ({pages:#}) nor `plaza:host/app` of 0.1.0 ({app:#})"
+                ))),
+            },
+        }
+    }
+
+    /// A new instance in `store`.
+    pub(crate) async fn instantiate(
+        &self,
+        store: &mut Store<InstanceState>,
+    ) -> wasmtime::Result<AppBindings> {
+        Ok(match self {
+            AppPre::Pages(p) => AppBindings::Pages(p.instantiate_async(store).await?),
+            AppPre::V0_1(p) => AppBindings::V0_1(p.instantiate_async(store).await?),
+        })
+    }
+}
+
+/// A live instance's export.
+pub(crate) enum AppBindings {
+    /// `plaza:host/pages`.
+    Pages(plaza_world::MiniApp),
+    /// `plaza:host/app` of 0.1.0.
+    V0_1(plaza_world::v0_1::MiniAppV01),
+}
+
+impl AppBindings {
+    /// Delivers `event` and returns the page, in the host's page model. An
+    /// event the old `app` interface cannot carry is an error (the host
+    /// never offers one: its pages have no "load more" and no refresh).
+    pub(crate) async fn handle(
+        &self,
+        store: &mut Store<InstanceState>,
+        event: &plaza_world::pages::Event,
+    ) -> wasmtime::Result<plaza_world::pages::Page> {
+        match self {
+            AppBindings::Pages(b) => b.plaza_host_pages().call_handle(store, event).await,
+            AppBindings::V0_1(b) => {
+                let Some(event) = crate::page::event_to_v0_1(event) else {
+                    return Err(wasmtime::Error::msg(
+                        "this event cannot be delivered to a mini-app of plaza:host@0.1.0",
+                    ));
+                };
+                let page = b.plaza_host_app().call_handle(store, &event).await?;
+                Ok(crate::page::page_from_v0_1(page))
+            }
+        }
+    }
+}
+
 /// A mini-app ready to run: its manifest and its pre-linked component.
 pub(crate) struct LoadedApp {
     pub(crate) manifest: Arc<Manifest>,
-    pub(crate) pre: plaza_world::MiniAppPre<InstanceState>,
+    pub(crate) pre: AppPre,
     /// Whether the package was signed by its registered publisher.
     pub(crate) signed: bool,
     /// The names of the package's assets (what a page may show as `asset:NAME`).

@@ -80,9 +80,10 @@ pub mod notify {
 }
 pub use session::{MAX_CHAT_ATTEMPTS, MAX_PAGE_STACK, Session};
 
-pub use plaza_world::app::{
-    Block, Button, ButtonStyle, ChatMessage, Event, Image, Input, InputKind, KeyValue, LaunchEvent,
-    ListItem, Navigation, Notice, NoticeLevel, Page, SubmitEvent,
+pub use plaza_world::pages::{
+    Block, Button, ButtonStyle, ChatMessage, ChoiceOption, Constraints, Event, Image, Input,
+    InputKind, KeyValue, LaunchEvent, ListItem, Navigation, Notice, NoticeLevel, Page, Section,
+    SubmitEvent,
 };
 pub use plaza_world::types::FieldValue;
 

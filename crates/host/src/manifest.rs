@@ -236,6 +236,8 @@ pub struct Manifest {
     pub capabilities: Capabilities,
     /// The settings it reads (`[[settings]]`), in manifest order.
     pub settings: Vec<SettingDecl>,
+    /// Its tab bar (`[[tabs]]`), in order; empty for none.
+    pub tabs: Vec<Tab>,
     /// The manifest text as written (kept in the store and in packages).
     pub source: String,
 }
@@ -370,6 +372,23 @@ pub struct NetworkRequest {
     /// The settings whose values are origins it may call too
     /// (`"${agency-origin}"` in `origins`), resolved when a session starts.
     pub origin_settings: Vec<String>,
+}
+
+/// The most tabs a tab bar has.
+pub const MAX_TABS: usize = 5;
+/// The fewest tabs a tab bar has (one tab is no bar).
+pub const MIN_TABS: usize = 2;
+
+/// One `[[tabs]]` table: a top-level page of the mini-app, shown in a tab
+/// bar at the bottom of every page. Tapping it launches the mini-app at
+/// its path.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Tab {
+    /// What the tab says: 1 to 16 characters.
+    pub title: String,
+    /// The page path it launches: starts with `/`, no query, at most 256
+    /// bytes, each tab's its own.
+    pub path: String,
 }
 
 /// One `[[settings]]` table: a setting the mini-app reads through
@@ -573,6 +592,7 @@ impl Manifest {
         };
 
         let settings = parse_settings(raw.settings, &fail)?;
+        let tabs = parse_tabs(raw.tabs, &fail)?;
         let images = match caps.images {
             None => None,
             Some(n) => Some(NetworkRequest {
@@ -696,6 +716,7 @@ impl Manifest {
                 images,
             },
             settings,
+            tabs,
             source: text.to_string(),
         })
     }
@@ -1077,6 +1098,78 @@ struct RawManifest {
     capabilities: RawCapabilities,
     #[serde(default = "no_settings")]
     settings: Spanned<Vec<RawSetting>>,
+    #[serde(default = "no_tabs")]
+    tabs: Spanned<Vec<RawTab>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTab {
+    title: Spanned<String>,
+    path: Spanned<String>,
+}
+
+fn no_tabs() -> Spanned<Vec<RawTab>> {
+    Spanned::new(0..0, Vec::new())
+}
+
+/// Parses the `[[tabs]]` tables: none, or [`MIN_TABS`] to [`MAX_TABS`],
+/// each with a title of 1 to 16 characters and its own path (`/...`, no
+/// query, at most 256 bytes).
+fn parse_tabs(
+    raw: Spanned<Vec<RawTab>>,
+    fail: &dyn Fn(std::ops::Range<usize>, &str, String) -> Error,
+) -> Result<Vec<Tab>> {
+    let span = raw.span();
+    let raw = raw.into_inner();
+    if !raw.is_empty() && !(MIN_TABS..=MAX_TABS).contains(&raw.len()) {
+        return Err(fail(
+            span,
+            "tabs",
+            format!(
+                "declares {} tabs; a tab bar has {MIN_TABS} to {MAX_TABS}",
+                raw.len()
+            ),
+        ));
+    }
+    let mut tabs: Vec<Tab> = Vec::with_capacity(raw.len());
+    for t in raw {
+        let title = t.title.get_ref().trim();
+        if title.is_empty() || title.chars().count() > 16 || title.contains(['\n', '\r']) {
+            return Err(fail(
+                t.title.span(),
+                "tabs.title",
+                format!("is `{title}`: a tab's title is 1 to 16 characters on one line"),
+            ));
+        }
+        let path = t.path.get_ref();
+        if !path.starts_with('/')
+            || path.len() > 256
+            || path.contains(['?', '#'])
+            || path.chars().any(char::is_control)
+            || path.contains(char::is_whitespace)
+        {
+            return Err(fail(
+                t.path.span(),
+                "tabs.path",
+                format!(
+                    "is `{path}`: a tab's path starts with `/`, has no query, spaces or `#`, and is at most 256 bytes, such as `/bookings`"
+                ),
+            ));
+        }
+        if tabs.iter().any(|o| &o.path == path) {
+            return Err(fail(
+                t.path.span(),
+                "tabs.path",
+                format!("names the path `{path}` twice: each tab opens its own page"),
+            ));
+        }
+        tabs.push(Tab {
+            title: title.to_string(),
+            path: path.clone(),
+        });
+    }
+    Ok(tabs)
 }
 
 #[derive(Deserialize)]
@@ -1282,6 +1375,53 @@ scopes = { real-name = "To register you" }
         assert_eq!(
             m.declared(),
             vec![Capability::Storage, Capability::Identity]
+        );
+    }
+
+    #[test]
+    fn a_tab_bar_is_declared_and_checked() {
+        let tab = |title: &str, path: &str| {
+            format!("\n[[tabs]]\ntitle = \"{title}\"\npath = \"{path}\"\n")
+        };
+        let m = Manifest::parse(
+            "plaza.toml",
+            &format!("{GOOD}{}{}", tab("Home", "/"), tab("Bookings", "/bookings")),
+        )
+        .unwrap();
+        let got: Vec<(&str, &str)> = m
+            .tabs
+            .iter()
+            .map(|t| (t.title.as_str(), t.path.as_str()))
+            .collect();
+        assert_eq!(got, vec![("Home", "/"), ("Bookings", "/bookings")]);
+        assert!(Manifest::parse("plaza.toml", GOOD).unwrap().tabs.is_empty());
+        let e = err(&format!("{GOOD}{}", tab("Home", "/")));
+        assert!(
+            e.contains("`tabs` declares 1 tabs; a tab bar has 2 to 5"),
+            "{e}"
+        );
+        let six: String = (0..6).map(|i| tab("T", &format!("/t{i}"))).collect();
+        assert!(err(&format!("{GOOD}{six}")).contains("declares 6 tabs"));
+        let e = err(&format!("{GOOD}{}{}", tab("Home", "/"), tab("Again", "/")));
+        assert!(e.contains("`tabs.path` names the path `/` twice"), "{e}");
+        let e = err(&format!("{GOOD}{}{}", tab("Home", "/"), tab("Q", "/a?b=1")));
+        assert!(e.contains("`tabs.path` is `/a?b=1`"), "{e}");
+        let e = err(&format!(
+            "{GOOD}{}{}",
+            tab("Home", "/"),
+            tab("Q", "bookings")
+        ));
+        assert!(e.contains("`tabs.path` is `bookings`"), "{e}");
+        let e = err(&format!("{GOOD}{}{}", tab("Home", "/"), tab("", "/b")));
+        assert!(e.contains("`tabs.title` is ``"), "{e}");
+        let e = err(&format!(
+            "{GOOD}{}{}",
+            tab("Home", "/"),
+            tab("A very long tab title", "/b")
+        ));
+        assert!(
+            e.contains("line 22") && e.contains("1 to 16 characters"),
+            "{e}"
         );
     }
 

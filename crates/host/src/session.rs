@@ -16,7 +16,7 @@ use crate::sandbox::{OutputCapture, Stream};
 use crate::services::Services;
 use crate::settings::SessionSettings;
 use crate::store::Outcome;
-use plaza_world::app::{
+use plaza_world::pages::{
     Block, ChatMessage, Event, LaunchEvent, Navigation, Notice, NoticeLevel, Page, SubmitEvent,
 };
 use plaza_world::types::FieldValue;
@@ -45,7 +45,7 @@ struct Chats {
 struct LiveInstance {
     id: String,
     store: Store<InstanceState>,
-    bindings: plaza_world::MiniApp,
+    bindings: instance::AppBindings,
     app: Arc<LoadedApp>,
     stdout: OutputCapture,
     stderr: OutputCapture,
@@ -55,6 +55,8 @@ struct LiveInstance {
 pub(crate) struct Slot {
     live: Option<LiveInstance>,
     pages: Vec<Page>,
+    /// The user's locale as the embedding app last said it (empty: unknown).
+    locale: String,
     pub(crate) last_active_ms: i64,
 }
 
@@ -63,6 +65,7 @@ impl Slot {
         Slot {
             live: None,
             pages: Vec::new(),
+            locale: String::new(),
             last_active_ms: now_ms,
         }
     }
@@ -120,10 +123,70 @@ impl Session {
         self.slot.lock().await.pages.last().cloned()
     }
 
-    /// Opens the mini-app at `path` (`/` or empty for its home).
+    /// Opens the mini-app at `path` (`/` or empty for its home), with the
+    /// user's locale as last set ([`Session::set_locale`]; empty, unknown,
+    /// until then).
     pub async fn launch(&self, path: &str) -> Result<Page> {
+        let locale = self.slot.lock().await.locale.clone();
+        self.launch_in(path, &locale).await
+    }
+
+    /// Sets the user's locale, a BCP 47 language tag such as `zh-CN` or
+    /// `en-US` (empty when unknown), given to the mini-app at each later
+    /// launch. A malformed tag is [`Error::InvalidRequest`].
+    pub async fn set_locale(&self, locale: &str) -> Result<()> {
+        check_locale(locale)?;
+        self.slot.lock().await.locale = locale.to_string();
+        Ok(())
+    }
+
+    /// Opens the mini-app at `path` for a user whose locale is `locale` (as
+    /// [`Session::set_locale`], which it also does), given to the mini-app
+    /// in the launch event.
+    pub async fn launch_in(&self, path: &str, locale: &str) -> Result<Page> {
+        self.set_locale(locale).await?;
         let (path, query) = split_query(path);
-        self.send(Event::Launch(LaunchEvent { path, query })).await
+        self.send(Event::Launch(LaunchEvent {
+            path,
+            query,
+            locale: locale.to_string(),
+        }))
+        .await
+    }
+
+    /// Opens the tab `path` of the mini-app's tab bar (`[[tabs]]` of its
+    /// manifest): a launch at that path, refused with the tabs there are if
+    /// the manifest declares no such tab.
+    pub async fn open_tab(&self, path: &str, locale: &str) -> Result<Page> {
+        let app = self.runtime.loaded_app(&self.app_id).await?;
+        let tabs = &app.manifest.tabs;
+        if !tabs.iter().any(|t| t.path == path) {
+            return Err(Error::InvalidRequest(if tabs.is_empty() {
+                format!("{} has no tab bar", self.app_id)
+            } else {
+                format!(
+                    "{} has no tab `{path}`; its tabs are: {}",
+                    self.app_id,
+                    tabs.iter()
+                        .map(|t| t.path.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            }));
+        }
+        self.launch_in(path, locale).await
+    }
+
+    /// The user reached the end of a section of the current page that
+    /// offers more: delivers `load-more` with the section's action.
+    pub async fn load_more(&self, action: &str) -> Result<Page> {
+        self.send(Event::LoadMore(action.to_string())).await
+    }
+
+    /// The user pulled down the current page, which must be refreshable:
+    /// delivers `refresh`.
+    pub async fn refresh(&self) -> Result<Page> {
+        self.send(Event::Refresh).await
     }
 
     /// Taps an action the current page offers.
@@ -338,10 +401,51 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// Checks a tap or a submission against the page the user sees, and fills a
-/// submission's missing optional fields with the inputs' values.
+/// The longest locale tag taken.
+const MAX_LOCALE_BYTES: usize = 35;
+
+/// Whether `locale` looks like a BCP 47 language tag (letters, digits and
+/// `-`, starting with a letter), or is empty.
+fn check_locale(locale: &str) -> Result<()> {
+    let ok = locale.is_empty()
+        || (locale.len() <= MAX_LOCALE_BYTES
+            && locale.starts_with(|c: char| c.is_ascii_alphabetic())
+            && locale
+                .split('-')
+                .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_alphanumeric())));
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::InvalidRequest(format!(
+            "the locale `{}` is not a language tag such as `zh-CN` or `en-US`",
+            locale.chars().take(40).collect::<String>()
+        )))
+    }
+}
+
+/// Checks a tap, a "load more", a refresh or a submission against the page
+/// the user sees; a submission's fields are checked against their inputs'
+/// kinds and constraints (the refusal names the field and says why, for
+/// the user), and its missing fields are filled with the inputs' values.
 fn check_event(current: Option<&Page>, event: Event) -> Result<Event> {
     match event {
+        Event::LoadMore(action) => {
+            let offered = current.map(page::offered_load_more).unwrap_or_default();
+            if offered.contains(&action) {
+                Ok(Event::LoadMore(action))
+            } else {
+                Err(Error::ActionNotOffered { action, offered })
+            }
+        }
+        Event::Refresh => {
+            if current.is_some_and(|p| p.refreshable) {
+                Ok(Event::Refresh)
+            } else {
+                Err(Error::InvalidRequest(
+                    "the page cannot be refreshed (it is not refreshable)".into(),
+                ))
+            }
+        }
         Event::Tap(action) => {
             let offered = current.map(page::offered_actions).unwrap_or_default();
             if offered.contains(&action) {
@@ -385,15 +489,13 @@ fn check_event(current: Option<&Page>, event: Event) -> Result<Event> {
                     .find(|f| f.name == input.name)
                     .map(|f| f.value.clone())
                     .unwrap_or_else(|| input.value.clone());
-                if input.required && value.trim().is_empty() {
-                    return Err(Error::InvalidSubmit {
+                let value =
+                    page::check_value(input, &value).map_err(|reason| Error::FieldRefused {
                         form: submit.form.clone(),
-                        message: format!(
-                            "the field `{}` ({}) is required",
-                            input.name, input.label
-                        ),
-                    });
-                }
+                        field: input.name.clone(),
+                        label: input.label.clone(),
+                        reason,
+                    })?;
                 fields.push(FieldValue {
                     name: input.name.clone(),
                     value,
@@ -474,7 +576,7 @@ async fn start_instance(runtime: &Arc<Runtime>, user: &str, app_id: &str) -> Res
         stdout.clone(),
         stderr.clone(),
     );
-    let instantiated = app.pre.instantiate_async(&mut store).await;
+    let instantiated = app.pre.instantiate(&mut store).await;
     let bindings = match instantiated {
         Ok(b) => b,
         Err(e) => {
@@ -526,10 +628,7 @@ async fn deliver_within(
     // busy lane the event holds.
     let held = live.store.data().held_lane();
     let lanes = runtime.services.busy_lanes.clone();
-    let call = live
-        .bindings
-        .plaza_host_app()
-        .call_handle(&mut live.store, event);
+    let call = live.bindings.handle(&mut live.store, event);
     let call = crate::lanes::run_releasing_while_waiting(&held, &lanes, call);
     // The event's wall-clock cap, not counting the time it waits on the user.
     let network = live.app.manifest.capabilities.network.is_some();
@@ -730,7 +829,17 @@ fn flush_output(live: &LiveInstance) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use plaza_world::app::{Block, Button, ButtonStyle, Input, InputKind};
+    use plaza_world::pages::{Block, Button, ButtonStyle, Constraints, Input, InputKind};
+
+    fn no_constraints() -> Constraints {
+        Constraints {
+            min: None,
+            max: None,
+            max_length: None,
+            pattern: None,
+            pattern_hint: String::new(),
+        }
+    }
 
     fn page() -> Page {
         Page {
@@ -748,6 +857,9 @@ mod tests {
                     label: "Name".into(),
                     value: String::new(),
                     required: true,
+                    read_only: false,
+                    options: Vec::new(),
+                    constraints: no_constraints(),
                 }),
                 Block::Input(Input {
                     form: "f".into(),
@@ -756,9 +868,13 @@ mod tests {
                     label: "Note".into(),
                     value: "none".into(),
                     required: false,
+                    read_only: false,
+                    options: Vec::new(),
+                    constraints: no_constraints(),
                 }),
             ],
             navigation: Navigation::Push,
+            refreshable: false,
         }
     }
 

@@ -182,6 +182,10 @@ pub enum Action {
     Say(String),
     /// Go back a page.
     Back,
+    /// Reach the end of a section that offers more (its load-more action).
+    LoadMore(String),
+    /// Pull the page down to refresh it.
+    Refresh,
     /// Move the test clock forward.
     Advance(Duration),
     /// Close the host and open it again on the same store.
@@ -227,6 +231,8 @@ impl std::fmt::Display for Action {
             }
             Action::Say(t) => write!(f, "say = {}", q(t)),
             Action::Back => write!(f, "back = true"),
+            Action::LoadMore(a) => write!(f, "load-more = {}", q(a)),
+            Action::Refresh => write!(f, "refresh = true"),
             Action::Advance(d) => write!(f, "advance = \"{}s\"", d.as_secs()),
             Action::Restart => write!(f, "restart = true"),
             Action::Backend(b) => {
@@ -268,6 +274,8 @@ impl Action {
             }
             Action::Say(text) => session.chat(text).await.map(Some),
             Action::Back => session.back().await.map(Some),
+            Action::LoadMore(action) => session.load_more(action).await.map(Some),
+            Action::Refresh => session.refresh().await.map(Some),
             Action::Advance(_) | Action::Restart | Action::Backend(_) | Action::Check => Ok(None),
         }
     }
@@ -441,6 +449,10 @@ struct RawStep {
     say: Option<String>,
     #[serde(default)]
     back: Option<bool>,
+    #[serde(default)]
+    load_more: Option<String>,
+    #[serde(default)]
+    refresh: Option<bool>,
     #[serde(default)]
     advance: Option<String>,
     #[serde(default)]
@@ -622,6 +634,12 @@ fn step(raw: &RawStep, default_user: &str) -> std::result::Result<Step, String> 
     if raw.back == Some(true) {
         actions.push(Action::Back);
     }
+    if let Some(a) = &raw.load_more {
+        actions.push(Action::LoadMore(a.clone()));
+    }
+    if raw.refresh == Some(true) {
+        actions.push(Action::Refresh);
+    }
     if let Some(d) = &raw.advance {
         actions.push(Action::Advance(parse_duration(d)?));
     }
@@ -653,7 +671,7 @@ fn step(raw: &RawStep, default_user: &str) -> std::result::Result<Step, String> 
     }
     if actions.len() > 1 {
         return Err(
-            "expected at most one action in a step (launch, tap, submit, say, back, advance, restart, backend)"
+            "expected at most one action in a step (launch, tap, submit, say, back, load-more, refresh, advance, restart, backend)"
                 .into(),
         );
     }

@@ -6,7 +6,7 @@
 //! use plaza_scenario::{Action, Recorder};
 //! use plaza_host::{Navigation, Page};
 //! let mut r = Recorder::new("hospital.plaza", "li-na");
-//! let page = Page { title: "Hospital".into(), blocks: vec![], navigation: Navigation::Push };
+//! let page = Page { title: "Hospital".into(), blocks: vec![], navigation: Navigation::Push, refreshable: false };
 //! r.step(&Action::Launch("/".into()), Ok(&page));
 //! let text = r.to_toml();
 //! assert!(text.contains("launch = \"/\"") && text.contains("title = \"Hospital\""));
@@ -205,6 +205,7 @@ mod tests {
                 field("'\"\u{7f}\n", "x"),
             ],
             navigation: Navigation::Push,
+            refreshable: false,
         };
         let mut r = Recorder::new("app.plaza", "li-na");
         let submit = Action::Submit(

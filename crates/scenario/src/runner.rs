@@ -668,6 +668,7 @@ fn block_texts(page: &Page) -> Vec<String> {
                 title: String::new(),
                 blocks: vec![b.clone()],
                 navigation: page.navigation,
+                refreshable: false,
             };
             // Skip the title line and its underline.
             render_text(&one)

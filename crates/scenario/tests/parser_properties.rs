@@ -205,6 +205,7 @@ fn page(title: &str, fields: &[(String, String)], notices: &[String]) -> Page {
         title: title.to_string(),
         blocks,
         navigation: Navigation::Push,
+        refreshable: false,
     }
 }
 

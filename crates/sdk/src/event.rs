@@ -84,6 +84,28 @@ impl Event {
         }
     }
 
+    /// The user's locale (a BCP 47 tag such as `zh-CN`), if this is a
+    /// launch and the embedding app said it.
+    pub fn locale(&self) -> Option<&str> {
+        match self {
+            Event::Launch(launch) if !launch.locale.is_empty() => Some(&launch.locale),
+            _ => None,
+        }
+    }
+
+    /// The section's action, if this is a "load more".
+    pub fn load_more(&self) -> Option<&str> {
+        match self {
+            Event::LoadMore(action) => Some(action),
+            _ => None,
+        }
+    }
+
+    /// Whether the user pulled the page down to refresh it.
+    pub fn is_refresh(&self) -> bool {
+        matches!(self, Event::Refresh)
+    }
+
     /// The form id, if this is a submit.
     pub fn form(&self) -> Option<&str> {
         match self {

@@ -5,7 +5,7 @@
 //! user should see next. This crate gives you:
 //!
 //! - the [`App`] trait and the [`export_app!`] macro, which export your type
-//!   as the component's `plaza:host/app` interface and keep one instance of it
+//!   as the component's `plaza:host/pages` interface and keep one instance of it
 //!   alive for the whole session, so it keeps its memory between events;
 //! - the page types with friendly names ([`Page`], [`Block`], [`Navigation`],
 //!   ...) and a [`PageBuilder`];
@@ -77,7 +77,7 @@ pub mod bindings {
         default_bindings_module: "plaza_sdk::bindings",
         additional_derives: [PartialEq],
         with: {
-            "plaza:host/types@0.1.0/error": crate::HostError,
+            "plaza:host/types@0.1.1/error": crate::HostError,
         },
     });
 }
@@ -85,9 +85,10 @@ pub mod bindings {
 pub use crate::error::HostError;
 pub use crate::event::field;
 pub use crate::page::PageBuilder;
-pub use bindings::exports::plaza::host::app::{
-    Block, Button, ButtonStyle, ChatMessage, Event, Image, Input, InputKind, KeyValue, LaunchEvent,
-    ListItem, Navigation, Notice, NoticeLevel, Page, SubmitEvent,
+pub use bindings::exports::plaza::host::pages::{
+    Block, Button, ButtonStyle, ChatMessage, ChoiceOption, Constraints, Event, Image, Input,
+    InputKind, KeyValue, LaunchEvent, ListItem, Navigation, Notice, NoticeLevel, Page, Section,
+    SubmitEvent,
 };
 pub use bindings::plaza::host::types::FieldValue;
 
@@ -104,7 +105,7 @@ pub trait App {
 }
 
 /// Exports a type implementing [`App`] (and [`Default`]) as the component's
-/// `plaza:host/app` interface.
+/// `plaza:host/pages` interface.
 ///
 /// Use it once per mini-app crate, at the top level:
 ///
@@ -130,7 +131,7 @@ macro_rules! export_app {
         const _: () = {
             struct PlazaAppExport;
 
-            impl $crate::bindings::exports::plaza::host::app::Guest for PlazaAppExport {
+            impl $crate::bindings::exports::plaza::host::pages::Guest for PlazaAppExport {
                 fn handle(event: $crate::Event) -> $crate::Page {
                     ::std::thread_local! {
                         static APP: ::core::cell::RefCell<::core::option::Option<$app>> =

@@ -1,8 +1,8 @@
 //! Building pages.
 
 use crate::{
-    Block, Button, ButtonStyle, Image, Input, InputKind, KeyValue, ListItem, Navigation, Notice,
-    NoticeLevel, Page,
+    Block, Button, ButtonStyle, ChoiceOption, Constraints, Image, Input, InputKind, KeyValue,
+    ListItem, Navigation, Notice, NoticeLevel, Page, Section,
 };
 
 impl Page {
@@ -48,6 +48,7 @@ impl PageBuilder {
                 title: title.into(),
                 blocks: Vec::new(),
                 navigation: Navigation::Push,
+                refreshable: false,
             },
         }
     }
@@ -91,9 +92,8 @@ impl PageBuilder {
         action: Option<&str>,
     ) -> Self {
         self.block(Block::Item(ListItem {
-            title: title.into(),
-            detail: detail.into(),
             action: action.map(str::to_owned),
+            ..ListItem::new(title).detail(detail)
         }))
     }
 
@@ -104,11 +104,9 @@ impl PageBuilder {
         detail: impl Into<String>,
         action: impl Into<String>,
     ) -> Self {
-        self.block(Block::Item(ListItem {
-            title: title.into(),
-            detail: detail.into(),
-            action: Some(action.into()),
-        }))
+        self.block(Block::Item(
+            ListItem::new(title).detail(detail).action(action),
+        ))
     }
 
     /// Adds a button in the given style.
@@ -160,7 +158,174 @@ impl PageBuilder {
             label: label.into(),
             value: String::new(),
             required: false,
+            read_only: false,
+            options: Vec::new(),
+            constraints: Constraints::none(),
         }))
+    }
+
+    /// Adds a choice of one of `options` (value, label) to the form `form`:
+    /// radio buttons for five options or fewer, a picker for more. The
+    /// host refuses a submitted value that is not an option's.
+    ///
+    /// ```
+    /// use plaza_sdk::{Block, InputKind, Page};
+    ///
+    /// let page = Page::builder("Exchange")
+    ///     .choice("fx", "currency", "Currency", [("USD", "US dollar"), ("EUR", "Euro")])
+    ///     .value("USD")
+    ///     .required()
+    ///     .build();
+    /// let Block::Input(input) = &page.blocks[0] else { panic!() };
+    /// assert_eq!(input.kind, InputKind::Choice);
+    /// assert_eq!(input.options[1].label, "Euro");
+    /// ```
+    pub fn choice<V: Into<String>, L: Into<String>>(
+        self,
+        form: impl Into<String>,
+        name: impl Into<String>,
+        label: impl Into<String>,
+        options: impl IntoIterator<Item = (V, L)>,
+    ) -> Self {
+        self.input(form, name, InputKind::Choice, label)
+            .options(options)
+    }
+
+    /// Adds a choice of any number of `options` (value, label), shown as
+    /// checkboxes; submitted as the chosen values in option order, joined
+    /// with `,`.
+    pub fn multi_choice<V: Into<String>, L: Into<String>>(
+        self,
+        form: impl Into<String>,
+        name: impl Into<String>,
+        label: impl Into<String>,
+        options: impl IntoIterator<Item = (V, L)>,
+    ) -> Self {
+        self.input(form, name, InputKind::MultiChoice, label)
+            .options(options)
+    }
+
+    /// Adds a switch (on or off), submitted as `true` or `false`.
+    pub fn switch(
+        self,
+        form: impl Into<String>,
+        name: impl Into<String>,
+        label: impl Into<String>,
+        on: bool,
+    ) -> Self {
+        self.input(form, name, InputKind::Switch, label)
+            .value(if on { "true" } else { "false" })
+    }
+
+    /// Adds a field the user does not see, submitted with `value`: the host
+    /// refuses a submission that changes it.
+    pub fn hidden(
+        self,
+        form: impl Into<String>,
+        name: impl Into<String>,
+        value: impl Into<String>,
+    ) -> Self {
+        self.input(form, name, InputKind::Hidden, "").value(value)
+    }
+
+    /// Sets the options of the input added last (a `choice` or
+    /// `multi-choice`), as (value, label) pairs.
+    ///
+    /// # Panics
+    ///
+    /// If the last block added is not an input.
+    pub fn options<V: Into<String>, L: Into<String>>(
+        mut self,
+        options: impl IntoIterator<Item = (V, L)>,
+    ) -> Self {
+        self.last_input("options").options = options
+            .into_iter()
+            .map(|(value, label)| ChoiceOption {
+                value: value.into(),
+                label: label.into(),
+            })
+            .collect();
+        self
+    }
+
+    /// Makes the input added last read-only: shown, but the host refuses a
+    /// submission that changes its value.
+    ///
+    /// # Panics
+    ///
+    /// If the last block added is not an input.
+    pub fn read_only(mut self) -> Self {
+        self.last_input("read_only").read_only = true;
+        self
+    }
+
+    /// Sets the smallest value of the number, date (`YYYY-MM-DD`) or time
+    /// (`HH:MM`) input added last; the host refuses a smaller one.
+    ///
+    /// ```
+    /// use plaza_sdk::{Block, InputKind, Page};
+    ///
+    /// let page = Page::builder("Book")
+    ///     .input("book", "day", InputKind::Date, "Day")
+    ///     .min("2026-12-04")
+    ///     .max("2026-12-17")
+    ///     .build();
+    /// let Block::Input(input) = &page.blocks[0] else { panic!() };
+    /// assert_eq!(input.constraints.max.as_deref(), Some("2026-12-17"));
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// If the last block added is not an input.
+    pub fn min(mut self, min: impl Into<String>) -> Self {
+        self.last_input("min").constraints.min = Some(min.into());
+        self
+    }
+
+    /// Sets the largest value of the number, date or time input added last;
+    /// the host refuses a larger one.
+    ///
+    /// # Panics
+    ///
+    /// If the last block added is not an input.
+    pub fn max(mut self, max: impl Into<String>) -> Self {
+        self.last_input("max").constraints.max = Some(max.into());
+        self
+    }
+
+    /// Sets the most characters the value of the input added last may have.
+    ///
+    /// # Panics
+    ///
+    /// If the last block added is not an input.
+    pub fn max_length(mut self, chars: u32) -> Self {
+        self.last_input("max_length").constraints.max_length = Some(chars);
+        self
+    }
+
+    /// Sets a regular expression the whole value of the input added last
+    /// must match, and `hint`, what a fitting value looks like, told to the
+    /// user when it does not ("a plate number such as 浙A12345").
+    ///
+    /// ```
+    /// use plaza_sdk::{Block, InputKind, Page};
+    ///
+    /// let page = Page::builder("Fines")
+    ///     .input("plate", "number", InputKind::Text, "Plate number")
+    ///     .pattern("[浙沪苏][A-Z][A-Z0-9]{5,6}", "a plate number such as 浙A12345")
+    ///     .build();
+    /// let Block::Input(input) = &page.blocks[0] else { panic!() };
+    /// assert!(input.constraints.pattern.is_some());
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// If the last block added is not an input.
+    pub fn pattern(mut self, pattern: impl Into<String>, hint: impl Into<String>) -> Self {
+        let c = &mut self.last_input("pattern").constraints;
+        c.pattern = Some(pattern.into());
+        c.pattern_hint = hint.into();
+        self
     }
 
     /// Sets the starting value of the input added last.
@@ -189,6 +354,89 @@ impl PageBuilder {
             Some(Block::Input(input)) => input,
             _ => panic!("PageBuilder::{what} must follow PageBuilder::input"),
         }
+    }
+
+    /// Adds a section: a heading (empty for none) over a list of items.
+    /// Chain [`load_more`](Self::load_more) when there are more to show.
+    ///
+    /// ```
+    /// use plaza_sdk::{Block, ListItem, Page};
+    ///
+    /// let page = Page::builder("Slots")
+    ///     .section("Monday 7 December", [
+    ///         ListItem::new("09:00").detail("Dr. Chen Li").trailing("3 left").action("slot:1"),
+    ///         ListItem::new("10:00").detail("Dr. Chen Li").trailing("Full"),
+    ///     ])
+    ///     .load_more("more:monday")
+    ///     .refreshable()
+    ///     .build();
+    /// let Block::Section(section) = &page.blocks[0] else { panic!() };
+    /// assert_eq!(section.items[0].trailing, "3 left");
+    /// assert_eq!(section.load_more.as_deref(), Some("more:monday"));
+    /// assert!(page.refreshable);
+    /// ```
+    pub fn section(
+        self,
+        heading: impl Into<String>,
+        items: impl IntoIterator<Item = ListItem>,
+    ) -> Self {
+        self.block(Block::Section(Section {
+            heading: heading.into(),
+            items: items.into_iter().collect(),
+            load_more: None,
+        }))
+    }
+
+    /// Offers more items at the end of the section added last: when the
+    /// user reaches it, the host delivers [`crate::Event::LoadMore`] with
+    /// `action`.
+    ///
+    /// # Panics
+    ///
+    /// If the last block added is not a section.
+    pub fn load_more(mut self, action: impl Into<String>) -> Self {
+        match self.page.blocks.last_mut() {
+            Some(Block::Section(section)) => section.load_more = Some(action.into()),
+            _ => panic!("PageBuilder::load_more must follow PageBuilder::section"),
+        }
+        self
+    }
+
+    /// Sets the thumbnail of the list item added last (an [`item`](Self::item)
+    /// or [`link`](Self::link)): `asset:NAME`, an image of the package's
+    /// `assets/` folder.
+    ///
+    /// # Panics
+    ///
+    /// If the last block added is not a list item.
+    pub fn thumbnail(mut self, asset: impl Into<String>) -> Self {
+        self.last_item("thumbnail").thumbnail = asset.into();
+        self
+    }
+
+    /// Sets the trailing value (an amount, a status) of the list item added
+    /// last.
+    ///
+    /// # Panics
+    ///
+    /// If the last block added is not a list item.
+    pub fn trailing(mut self, value: impl Into<String>) -> Self {
+        self.last_item("trailing").trailing = value.into();
+        self
+    }
+
+    fn last_item(&mut self, what: &str) -> &mut ListItem {
+        match self.page.blocks.last_mut() {
+            Some(Block::Item(item)) => item,
+            _ => panic!("PageBuilder::{what} must follow PageBuilder::item or PageBuilder::link"),
+        }
+    }
+
+    /// Lets the user pull the page down to refresh it: the host then
+    /// delivers [`crate::Event::Refresh`].
+    pub fn refreshable(mut self) -> Self {
+        self.page.refreshable = true;
+        self
     }
 
     /// Adds an image, with its text alternative: `asset:NAME` for an image
@@ -260,5 +508,56 @@ impl PageBuilder {
 impl From<PageBuilder> for Page {
     fn from(builder: PageBuilder) -> Page {
         builder.build()
+    }
+}
+
+impl ListItem {
+    /// An item titled `title`, with no detail, action, thumbnail or
+    /// trailing value; chain the setters below.
+    pub fn new(title: impl Into<String>) -> Self {
+        ListItem {
+            title: title.into(),
+            detail: String::new(),
+            action: None,
+            thumbnail: String::new(),
+            trailing: String::new(),
+        }
+    }
+
+    /// Sets the second, smaller line.
+    pub fn detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = detail.into();
+        self
+    }
+
+    /// Makes the item tappable, delivering a `tap` of `action`.
+    pub fn action(mut self, action: impl Into<String>) -> Self {
+        self.action = Some(action.into());
+        self
+    }
+
+    /// Sets the thumbnail: `asset:NAME`, an image of the package.
+    pub fn thumbnail(mut self, asset: impl Into<String>) -> Self {
+        self.thumbnail = asset.into();
+        self
+    }
+
+    /// Sets the short value at the item's end (an amount, a status).
+    pub fn trailing(mut self, value: impl Into<String>) -> Self {
+        self.trailing = value.into();
+        self
+    }
+}
+
+impl Constraints {
+    /// No constraint at all.
+    pub fn none() -> Self {
+        Constraints {
+            min: None,
+            max: None,
+            max_length: None,
+            pattern: None,
+            pattern_hint: String::new(),
+        }
     }
 }

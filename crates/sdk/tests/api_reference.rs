@@ -18,7 +18,7 @@ use wit_parser::{Docs, Function, Resolve, Type, TypeDefKind, TypeId};
 /// The interfaces in the order the page shows them, with the SDK module
 /// whose docs hold the example.
 const INTERFACES: &[(&str, &str)] = &[
-    ("app", "src/lib.rs"),
+    ("pages", "src/lib.rs"),
     ("types", "src/error.rs"),
     ("storage", "src/storage.rs"),
     ("log", "src/log.rs"),
@@ -28,6 +28,7 @@ const INTERFACES: &[(&str, &str)] = &[
     ("refunds", "src/payment.rs"),
     ("messaging", "src/messaging.rs"),
     ("config", "src/config.rs"),
+    ("app", "src/lib.rs"),
 ];
 
 fn repo() -> PathBuf {
@@ -212,10 +213,10 @@ fn generate() -> String {
         writeln!(
             md,
             "`{name}/{iface_name}` — {}\n",
-            if *iface_name == "app" {
-                "exported by every mini-app"
-            } else {
-                "imported"
+            match *iface_name {
+                "pages" => "exported by every mini-app",
+                "app" => "exported by mini-apps built against `plaza:host@0.1.0` (the host still runs them)",
+                _ => "imported",
             }
         )
         .unwrap();

@@ -126,6 +126,12 @@ impl From<HostError> for ApiError {
             }
             HostError::InvalidPage { .. } => (S::BAD_GATEWAY, "invalid-page"),
             HostError::InvalidSubmit { .. } => (S::BAD_REQUEST, "invalid-submit"),
+            HostError::FieldRefused { field, reason, .. } => {
+                let (field, reason) = (field.clone(), reason.clone());
+                return ApiError::new(S::UNPROCESSABLE_ENTITY, "field-refused", message)
+                    .with("field", field)
+                    .with("reason", reason);
+            }
             HostError::NoPageToGoBack => (S::CONFLICT, "no-page-to-go-back"),
             HostError::HostBusy { .. } => {
                 return ApiError::new(S::SERVICE_UNAVAILABLE, "busy", message).retry_after(1);

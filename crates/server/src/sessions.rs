@@ -29,6 +29,8 @@ pub enum ClientEvent {
         path: String,
         /// The query, in order.
         query: Vec<(String, String)>,
+        /// The user's locale (a BCP 47 tag), empty when unknown.
+        locale: String,
     },
     /// Tapped an action.
     Tap(String),
@@ -39,6 +41,10 @@ pub enum ClientEvent {
         /// The fields.
         fields: Vec<(String, String)>,
     },
+    /// Reached the end of a section that offers more.
+    LoadMore(String),
+    /// Pulled the page down to refresh it.
+    Refresh,
     /// Went back a page.
     Back,
     /// Wrote to the mini-app.
@@ -52,6 +58,8 @@ impl ClientEvent {
             ClientEvent::Launch { .. } => "launch",
             ClientEvent::Tap(_) => "tap",
             ClientEvent::Submit { .. } => "submit",
+            ClientEvent::LoadMore(_) => "load_more",
+            ClientEvent::Refresh => "refresh",
             ClientEvent::Back => "back",
             ClientEvent::Chat(_) => "chat",
         }
@@ -59,15 +67,25 @@ impl ClientEvent {
 
     async fn run(self, session: plaza_host::Session) -> Result<Page, HostError> {
         match self {
-            ClientEvent::Launch { path, query } => {
+            ClientEvent::Launch {
+                path,
+                query,
+                locale,
+            } => {
                 let query = query
                     .into_iter()
                     .map(|(name, value)| FieldValue { name, value })
                     .collect();
                 session
-                    .send(Event::Launch(LaunchEvent { path, query }))
+                    .send(Event::Launch(LaunchEvent {
+                        path,
+                        query,
+                        locale,
+                    }))
                     .await
             }
+            ClientEvent::LoadMore(action) => session.load_more(&action).await,
+            ClientEvent::Refresh => session.refresh().await,
             ClientEvent::Tap(action) => session.tap(&action).await,
             ClientEvent::Submit { form, fields } => {
                 let fields: Vec<(&str, &str)> = fields

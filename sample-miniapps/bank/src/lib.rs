@@ -164,7 +164,7 @@ fn home() -> PageBuilder {
 fn card_form() -> PageBuilder {
     Page::builder("Your credit card")
         .text("Type your West Lake Bank credit card's number to see its statement. It is kept in this mini-app for next time.")
-        .input("card", "number", InputKind::Number, "Card number")
+        .input("card", "number", InputKind::Text, "Card number")
         .required()
         .button("Back to the bank", "home")
 }
@@ -344,12 +344,13 @@ fn rates() -> PageBuilder {
     page.heading("Convert")
         .input("convert", "amount", InputKind::Number, "Amount in CNY")
         .required()
-        .input(
+        .choice(
             "convert",
             "currency",
-            InputKind::Text,
-            "Currency, such as USD",
+            "Currency",
+            data::RATES.map(|(code, name, _, _)| (code, format!("{code} · {name}"))),
         )
+        .value("USD")
         .required()
         .button("Back to the bank", "home")
 }

@@ -52,6 +52,15 @@ pub fn local_ms(year: i32, month: u8, day: u8, hour: u8) -> i64 {
     days * DAY_MS + i64::from(hour) * 3_600_000 - i64::from(UTC_OFFSET) * 60_000
 }
 
+/// What a plate looks like, checked by the host before the form reaches
+/// the mini-app: two letters (the province and the city), then five or six
+/// letters and digits, in either case, with spaces, dots or dashes between
+/// them as people write them.
+pub const PLATE_PATTERN: &str = r"(?i)[A-Z]\s*[A-Z](?:[\s.·\-]*[A-Z0-9]){5,6}\s*";
+
+/// What the user is told a plate looks like when one does not.
+pub const PLATE_HINT: &str = "a plate such as ZA12345: two letters, then 5 or 6 letters and digits";
+
 /// A plate as the city writes it: upper case, without spaces, dots or
 /// dashes; `None` unless it is 5 to 10 letters and digits ending in a digit
 /// or letter.

@@ -242,6 +242,7 @@ fn violations() -> PageBuilder {
         .text("Type a plate to see the violations recorded against it and pay the fines.")
         .input("plate", "plate", InputKind::Text, "Plate, such as ZA12345")
         .required()
+        .pattern(data::PLATE_PATTERN, data::PLATE_HINT)
         .button("Back to services", "home")
 }
 

@@ -100,10 +100,17 @@ pub fn form(day: &str) -> Result<Option<PageBuilder>, HostError> {
             "Please type your name as on your ID card (your verified name was not shared: {why})."
         )),
     };
+    // The day is picked from a calendar of the next working days; the host
+    // refuses a day outside them, the registry a weekend.
+    let all = days();
+    let iso = |id: &str| format!("{}-{}-{}", &id[0..4], &id[4..6], &id[6..8]);
     page = page
-        .input("marriage", "day", InputKind::Text, "Day")
-        .value(day)
+        .input("marriage", "day", InputKind::Date, "Day")
+        .value(iso(day))
         .required();
+    if let (Some((first, _)), Some((last, _))) = (all.first(), all.last()) {
+        page = page.min(iso(first.as_str())).max(iso(last.as_str()));
+    }
     page = page.input("marriage", "name", InputKind::Text, "Your name");
     if let Ok(n) = name {
         page = page.value(n);
@@ -114,6 +121,7 @@ pub fn form(day: &str) -> Result<Option<PageBuilder>, HostError> {
             .required()
             .input("marriage", "partner-id", InputKind::Text, "Your partner's ID number")
             .required()
+            .pattern("[0-9]{17}[0-9Xx]", "18 characters: 17 digits, then a digit or X")
             .text("Your partner's name and ID number are used only for this appointment; both of you confirm them at the registry.")
             .button("Back to services", "home"),
     ))
@@ -134,6 +142,8 @@ pub fn book(submit: &SubmitEvent) -> Result<PageBuilder, String> {
     let get = |n: &str| submit.field(n).unwrap_or_default().trim().to_string();
     let (day, you, partner, partner_id) =
         (get("day"), get("name"), get("partner"), get("partner-id"));
+    // The picker's `YYYY-MM-DD`, as the registry's `YYYYMMDD`.
+    let day = day.replace('-', "");
     let Some((_, label)) = days().into_iter().find(|(id, _)| *id == day) else {
         return Err(format!(
             "The registry has no free times on {day}. Please choose another day."

@@ -10,8 +10,12 @@ use crate::data::{self, Doctor};
 use plaza_sdk::clock::{DAY_MS, Datetime, LocalTime};
 use plaza_sdk::{HostError, storage};
 
-/// How many days ahead, from tomorrow, patients can book.
+/// How many days ahead, from tomorrow, the doctor's page lists free times.
 pub const DAYS_AHEAD: i64 = 3;
+
+/// How many days ahead, from tomorrow, patients can book: the date picker's
+/// range.
+pub const BOOKING_DAYS: i64 = 14;
 
 const MONTHS: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
@@ -31,13 +35,46 @@ pub struct Slot {
 /// The doctor's slots of the next [`DAYS_AHEAD`] days from tomorrow, in time
 /// order, without those already booked.
 pub fn free_slots(doctor: &'static Doctor, now: &Datetime) -> Result<Vec<Slot>, HostError> {
+    free_slots_in(doctor, now, 1..=DAYS_AHEAD)
+}
+
+/// Local midnight of today, counted like a UTC time.
+fn today(now: &Datetime) -> i64 {
+    let offset_ms = i64::from(now.utc_offset_minutes) * 60_000;
+    (now.unix_ms + offset_ms).div_euclid(DAY_MS) * DAY_MS
+}
+
+/// The date `days` from today, `YYYY-MM-DD` in the hospital's time.
+pub fn date_in(now: &Datetime, days: i64) -> String {
+    let t = LocalTime::from_unix_ms(today(now) + days * DAY_MS, 0);
+    format!("{:04}-{:02}-{:02}", t.year, t.month, t.day)
+}
+
+/// How many days from today `date` (`YYYY-MM-DD`) is, if it is one of the
+/// next [`BOOKING_DAYS`] days from tomorrow.
+pub fn booking_day(now: &Datetime, date: &str) -> Option<i64> {
+    (1..=BOOKING_DAYS).find(|d| date_in(now, *d) == date)
+}
+
+/// The doctor's free slots on the day `days` from today.
+pub fn free_slots_on(
+    doctor: &'static Doctor,
+    now: &Datetime,
+    days: i64,
+) -> Result<Vec<Slot>, HostError> {
+    free_slots_in(doctor, now, days..=days)
+}
+
+fn free_slots_in(
+    doctor: &'static Doctor,
+    now: &Datetime,
+    days: std::ops::RangeInclusive<i64>,
+) -> Result<Vec<Slot>, HostError> {
     let prefix = format!("booked:{}:", doctor.id);
     let booked = storage::list_keys(&prefix, storage::MAX_LIST_KEYS)?;
-    let offset_ms = i64::from(now.utc_offset_minutes) * 60_000;
-    // Local midnight of today, counted like a UTC time.
-    let today = (now.unix_ms + offset_ms).div_euclid(DAY_MS) * DAY_MS;
+    let today = today(now);
     let mut slots = Vec::new();
-    for day in 1..=DAYS_AHEAD {
+    for day in days {
         let midnight = today + day * DAY_MS;
         if !doctor.works_on(LocalTime::from_unix_ms(midnight, 0).weekday) {
             continue;
@@ -59,7 +96,7 @@ pub fn free_slot(
     id: &str,
     now: &Datetime,
 ) -> Result<Option<Slot>, HostError> {
-    Ok(free_slots(doctor, now)?
+    Ok(free_slots_in(doctor, now, 1..=BOOKING_DAYS)?
         .into_iter()
         .find(|slot| slot.id == id))
 }

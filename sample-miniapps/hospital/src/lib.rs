@@ -13,6 +13,7 @@
 //! | launch `/` (or empty), tap `home` | "Hangzhou Maternity Hospital" | push (launch), replace (`home`) |
 //! | tap `dept:<id>`, launch `/dept/<id>` | the department's name, such as "Obstetrics" | push |
 //! | tap `doctor:<id>` | the doctor's name, such as "Dr. Chen Li" | push |
+//! | submit `day:<doctor>` (`day`, a date of the next 14 days) | "Free times" (that day's times, a section) | push |
 //! | tap `slot:<doctor>:<YYYYMMDD-HHMM>`, `earliest:<doctor>` | "Confirm booking" (form `patient`) | push |
 //! | submit `patient` (`name`, `phone`) | "Booking confirmed" (registered with the back office, which reminds the day before) | replace |
 //! | tap `bookings`, launch `/bookings` | "My bookings" | push |
@@ -34,7 +35,9 @@ mod payments;
 
 use bookings::{BookError, Slot};
 use data::{DEPARTMENTS, Doctor, money};
-use plaza_sdk::{App, Event, HostError, InputKind, Page, PageBuilder, SubmitEvent, clock, log};
+use plaza_sdk::{
+    App, Event, HostError, InputKind, ListItem, Page, PageBuilder, SubmitEvent, clock, log,
+};
 
 const HOSPITAL: &str = "Hangzhou Maternity Hospital";
 
@@ -51,6 +54,7 @@ impl App for Hospital {
             Event::Launch(launch) => self.open(launch.path_or_home()),
             Event::Tap(action) => self.tap(action),
             Event::Submit(submit) if submit.form == "patient" => self.confirm(submit),
+            Event::Submit(submit) if submit.form.starts_with("day:") => day(submit),
             Event::Submit(submit) => Err(Problem::Unknown("form", submit.form.clone())),
             Event::Chat(message) => messages::on_message(&message.text).map_err(Problem::from),
             // Resume and hide keep the user where they are.
@@ -304,7 +308,50 @@ fn doctor(id: &str) -> Answer {
             format!("slot:{}:{}", doctor.id, slot.id),
         );
     }
-    Ok(page)
+    // Any day of the next two weeks, from a date picker the host bounds.
+    let now = clock::now();
+    Ok(page
+        .heading("Another day")
+        .input(format!("day:{}", doctor.id), "day", InputKind::Date, "Day")
+        .required()
+        .value(bookings::date_in(&now, 1))
+        .min(bookings::date_in(&now, 1))
+        .max(bookings::date_in(&now, bookings::BOOKING_DAYS)))
+}
+
+/// Submit `day:<doctor>`: the doctor's free times on the day picked.
+fn day(submit: &SubmitEvent) -> Answer {
+    let doctor_id = submit.form.strip_prefix("day:").unwrap_or_default();
+    let doctor: &'static Doctor =
+        data::doctor(doctor_id).ok_or_else(|| Problem::Unknown("doctor", doctor_id.to_string()))?;
+    let date = submit.field("day").unwrap_or_default();
+    let now = clock::now();
+    let Some(days) = bookings::booking_day(&now, date) else {
+        return Err(Problem::Message(format!(
+            "{date} is not one of the next {} days.",
+            bookings::BOOKING_DAYS
+        )));
+    };
+    let slots = bookings::free_slots_on(doctor, &now, days)?;
+    let page = Page::builder("Free times")
+        .field("Doctor", doctor.name)
+        .field("Fee", money(doctor.fee_fen));
+    if slots.is_empty() {
+        return Ok(page.info(format!("{} has no free times on {date}.", doctor.name)));
+    }
+    let heading = slots[0]
+        .label
+        .rsplit_once(' ')
+        .map_or(date.to_string(), |(d, _)| d.to_string());
+    let items: Vec<ListItem> = slots
+        .iter()
+        .map(|slot| {
+            ListItem::new(slot.label.rsplit(' ').next().unwrap_or_default())
+                .trailing(money(doctor.fee_fen))
+                .action(format!("slot:{}:{}", doctor.id, slot.id))
+        })
+        .collect();
+    Ok(page.section(heading, items))
 }
 
 /// `bookings`: the user's bookings.

@@ -40,7 +40,7 @@ use crate::store::{
     BroadcastCount, Outcome, PaymentRecord, RefundCommand, RefundNotice, RefundRecord,
     RefundResult, SendResult, Sender,
 };
-use plaza_world::app::Page;
+use plaza_world::pages::Page;
 use plaza_world::types::Error as WitError;
 
 /// How long an access token works: two hours (WeChat's `access_token`).

@@ -97,6 +97,8 @@ pub struct InstalledApp {
     /// The settings its manifest declares that have neither a value nor a
     /// default: until the operator sets them, the mini-app gets `not-found`.
     pub missing_settings: Vec<String>,
+    /// Its tab bar (`[[tabs]]`), empty for none.
+    pub tabs: Vec<crate::manifest::Tab>,
 }
 
 /// How components were obtained since the host started.
@@ -391,6 +393,7 @@ impl Host {
                 component_sha256: r.component_sha256,
                 installed_at_ms: r.installed_at_ms,
                 missing_settings: self.missing_settings(&m)?,
+                tabs: m.tabs.clone(),
             });
         }
         Ok(out)

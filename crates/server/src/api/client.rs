@@ -22,8 +22,10 @@ pub const MAX_LIMIT: usize = 500;
 pub(super) fn routes(r: Routes) -> Routes {
     let event_schema = json!({
         "oneOf": [
-            {"type": "object", "required": ["launch"], "properties": {"launch": {"type": "object", "properties": {"path": {"type": "string"}, "query": {"type": "object", "additionalProperties": {"type": "string"}}}}}},
+            {"type": "object", "required": ["launch"], "properties": {"launch": {"type": "object", "properties": {"path": {"type": "string", "description": "The page path; a tab of the app's tab bar is launched at its path."}, "query": {"type": "object", "additionalProperties": {"type": "string"}}, "locale": {"type": "string", "description": "The user's locale, a BCP 47 tag such as `zh-CN`; given to the mini-app. Empty or absent: unknown."}}}}},
             {"type": "object", "required": ["tap"], "properties": {"tap": {"type": "string", "description": "An action the current page offers."}}},
+            {"type": "object", "required": ["load_more"], "properties": {"load_more": {"type": "string", "description": "The `load_more` action of a section of the current page: the user reached its end."}}},
+            {"type": "object", "required": ["refresh"], "properties": {"refresh": {"type": "object", "description": "The user pulled down the current page, which is `refreshable`."}}},
             {"type": "object", "required": ["submit"], "properties": {"submit": {"type": "object", "required": ["form"], "properties": {"form": {"type": "string"}, "fields": {"type": "object", "additionalProperties": {"type": "string"}}}}}},
             {"type": "object", "required": ["back"], "properties": {"back": {"type": "object"}}},
             {"type": "object", "required": ["chat"], "properties": {"chat": {"type": "string"}}},
@@ -180,6 +182,7 @@ async fn apps(State(state): State<AppState>, _user: Caller) -> ApiResult {
                 "category": a.category,
                 "publisher_name": a.publisher_name,
                 "publisher_verified": a.publisher_verified,
+                "tabs": a.tabs.iter().map(|t| json!({"title": t.title, "path": t.path})).collect::<Vec<_>>(),
             })
         })
         .collect();
@@ -192,6 +195,9 @@ async fn apps(State(state): State<AppState>, _user: Caller) -> ApiResult {
 enum EventBody {
     Launch(LaunchBody),
     Tap(String),
+    #[serde(rename = "load_more")]
+    LoadMore(String),
+    Refresh(serde::de::IgnoredAny),
     Submit(SubmitBody),
     Back(serde::de::IgnoredAny),
     Chat(String),
@@ -204,6 +210,8 @@ struct LaunchBody {
     path: String,
     #[serde(default)]
     query: Map<String, Value>,
+    #[serde(default)]
+    locale: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -233,8 +241,11 @@ impl TryFrom<EventBody> for ClientEvent {
             EventBody::Launch(l) => ClientEvent::Launch {
                 path: l.path,
                 query: strings("query parameter", l.query)?,
+                locale: l.locale,
             },
             EventBody::Tap(a) => ClientEvent::Tap(a),
+            EventBody::LoadMore(a) => ClientEvent::LoadMore(a),
+            EventBody::Refresh(_) => ClientEvent::Refresh,
             EventBody::Submit(s) => ClientEvent::Submit {
                 form: s.form,
                 fields: strings("field", s.fields)?,
@@ -398,6 +409,7 @@ async fn open_message(
     let event = ClientEvent::Launch {
         path: target.path,
         query: target.query,
+        locale: String::new(),
     };
     let started = Instant::now();
     let outcome = state

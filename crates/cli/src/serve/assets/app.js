@@ -122,6 +122,8 @@ function outcome(p, answer) {
   if (answer.page) {
     p.page = answer.page;
     p.error = null;
+    p.fieldError = null;
+    p.draft = null;
   } else if (answer.prompt) {
     p.prompt = answer.prompt;
     p.promptShown = Date.now();
@@ -149,6 +151,9 @@ async function phoneRequest(path, body, app) {
       toast(e.message);
     } else if (p.app === app) {
       p.error = e.message;
+      // A value the host refused: its reason goes under the field, and the
+      // form keeps what the user entered.
+      p.fieldError = e.kind === 'field-refused' ? { field: e.data.error.field, reason: e.data.error.reason } : null;
     } else {
       toast(e.message);
     }
@@ -173,18 +178,27 @@ function sendEvent(event) {
 function openApp(app, path = '/') {
   if (S.inflight) return Promise.resolve(null);
   const p = phone();
-  Object.assign(p, { app, appName: appName(app), path, page: null, error: null, prompt: null, relaunch: false });
+  Object.assign(p, { app, appName: appName(app), path, page: null, error: null, fieldError: null, draft: null, prompt: null, relaunch: false });
   renderPhone();
   return sendEvent(launchEvent(path));
 }
 
-// A launch at `path`, whose query (`?a=1&b=2`) the API takes apart.
+// A launch at `path`, whose query (`?a=1&b=2`) the API takes apart, with
+// the browser's language as the user's locale.
 function launchEvent(path) {
+  const locale = navigator.language || '';
   const i = path.indexOf('?');
-  if (i < 0) return { launch: { path, query: {} } };
+  if (i < 0) return { launch: { path, query: {}, locale } };
   const query = {};
   for (const [k, v] of new URLSearchParams(path.slice(i + 1))) query[k] = v;
-  return { launch: { path: path.slice(0, i), query } };
+  return { launch: { path: path.slice(0, i), query, locale } };
+}
+
+// Opens a tab of the mini-app's tab bar: a launch at the tab's path.
+function openTab(path) {
+  const p = phone();
+  p.path = path;
+  return sendEvent(launchEvent(path));
 }
 
 // Lets the test scripts open a mini-app as the page does.
@@ -196,21 +210,152 @@ const INPUT_TYPES = {
   text: 'text', number: 'number', date: 'date', time: 'time', phone: 'tel', email: 'email',
 };
 
-function renderBlock(b, forms) {
+// A list item: its thumbnail (only the package's, from the API), its
+// lines, its trailing value.
+function renderItem(b) {
+  const lines = el('div', 'mp-item-lines', null, el('div', 'mp-item-title', b.title));
+  if (b.detail) lines.append(el('div', 'mp-item-detail', b.detail));
+  const item = el('div', 'mp-item');
+  if (b.thumbnail_src) {
+    const img = document.createElement('img');
+    img.className = 'mp-thumbnail';
+    img.referrerPolicy = 'no-referrer';
+    img.alt = '';
+    img.src = b.thumbnail_src;
+    item.append(img);
+  }
+  item.append(lines);
+  if (b.trailing) item.append(el('div', 'mp-trailing', b.trailing));
+  if (b.action) {
+    item.classList.add('tappable');
+    item.setAttribute('role', 'button');
+    item.tabIndex = 0;
+    item.dataset.action = b.action;
+  }
+  return item;
+}
+
+// The control of an input: a text box, a date, time or number picker with
+// the input's bounds, radio buttons or a picker for a choice, checkboxes,
+// a switch. Its value as the user left it after a refusal (`draft`).
+function renderControl(b, id, draft) {
+  const value = draft !== undefined ? draft : b.value;
+  if (b.kind === 'choice' && b.display === 'radio') {
+    const group = el('div', 'mp-choices mp-control');
+    group.id = id;
+    group.setAttribute('role', 'radiogroup');
+    group.dataset.name = b.name;
+    group.dataset.kind = 'radio';
+    for (const o of b.options) {
+      const r = el('input');
+      r.type = 'radio';
+      r.name = id;
+      r.value = o.value;
+      r.checked = o.value === value;
+      r.disabled = b.read_only;
+      group.append(el('label', 'mp-choice', null, r, ' ' + o.label));
+    }
+    return group;
+  }
+  if (b.kind === 'choice') {
+    const select = el('select', 'mp-input mp-control');
+    select.dataset.name = b.name;
+    select.name = b.name;
+    select.append(el('option', null, '\u2014'));
+    select.firstChild.value = '';
+    for (const o of b.options) {
+      const opt = el('option', null, o.label);
+      opt.value = o.value;
+      select.append(opt);
+    }
+    select.value = value;
+    select.disabled = b.read_only;
+    select.id = id;
+    return select;
+  }
+  if (b.kind === 'multi-choice') {
+    const chosen = value ? value.split(',') : [];
+    const group = el('div', 'mp-choices mp-control');
+    group.id = id;
+    group.dataset.name = b.name;
+    group.dataset.kind = 'checkboxes';
+    for (const o of b.options) {
+      const c = el('input');
+      c.type = 'checkbox';
+      c.value = o.value;
+      c.checked = chosen.includes(o.value);
+      c.disabled = b.read_only;
+      group.append(el('label', 'mp-choice', null, c, ' ' + o.label));
+    }
+    return group;
+  }
+  if (b.kind === 'switch') {
+    const sw = el('input', 'mp-switch mp-control');
+    sw.type = 'checkbox';
+    sw.setAttribute('role', 'switch');
+    sw.dataset.name = b.name;
+    sw.name = b.name;
+    sw.dataset.kind = 'switch';
+    sw.checked = value === 'true';
+    sw.disabled = b.read_only;
+    sw.id = id;
+    return sw;
+  }
+  let input;
+  if (b.kind === 'multiline') {
+    input = el('textarea', 'mp-input mp-control');
+    input.rows = 3;
+  } else {
+    input = el('input', 'mp-input mp-control');
+    input.type = INPUT_TYPES[b.kind] || 'text';
+    if (b.min !== null) input.min = b.min;
+    if (b.max !== null) input.max = b.max;
+  }
+  if (b.max_length !== null) input.maxLength = b.max_length;
+  if (b.pattern_hint) input.placeholder = b.pattern_hint;
+  input.id = id;
+  input.name = b.name;
+  input.dataset.name = b.name;
+  input.value = value;
+  input.required = b.required;
+  input.readOnly = b.read_only;
+  return input;
+}
+
+// What a control holds, as the API takes it.
+function controlValue(c) {
+  switch (c.dataset.kind) {
+    case 'radio': {
+      const r = c.querySelector('input:checked');
+      return r ? r.value : '';
+    }
+    case 'checkboxes':
+      return Array.from(c.querySelectorAll('input:checked'), (x) => x.value).join(',');
+    case 'switch':
+      return c.checked ? 'true' : 'false';
+    default:
+      return c.value;
+  }
+}
+
+function renderBlock(b, forms, p) {
   switch (b.type) {
     case 'heading': return el('h2', 'mp-heading', b.text);
     case 'text': return el('p', 'mp-text', b.text);
     case 'field': return el('div', 'mp-field', null, el('span', 'mp-label', b.label), el('span', 'mp-value', b.value));
-    case 'item': {
-      const item = el('div', 'mp-item', null, el('div', 'mp-item-title', b.title));
-      if (b.detail) item.append(el('div', 'mp-item-detail', b.detail));
-      if (b.action) {
-        item.classList.add('tappable');
-        item.setAttribute('role', 'button');
-        item.tabIndex = 0;
-        item.dataset.action = b.action;
+    case 'item': return renderItem(b);
+    case 'section': {
+      const section = el('section', 'mp-section');
+      if (b.heading) section.append(el('h3', 'mp-section-heading', b.heading));
+      for (const i of b.items) section.append(renderItem(i));
+      if (b.load_more) {
+        // The end of the list: tapping (or scrolling onto) it asks for more.
+        const more = el('button', 'mp-load-more', 'Load more');
+        more.type = 'button';
+        more.dataset.loadMore = b.load_more;
+        section.append(more);
       }
-      return item;
+      return section;
     }
     case 'button': {
       const btn = el('button', 'mp-button style-' + b.style, b.label);
@@ -227,22 +372,22 @@ function renderBlock(b, forms) {
         forms.set(b.form, form);
         placed = form;
       }
+      // A hidden input is not shown: the host submits the value it gave.
+      if (b.kind === 'hidden') return placed;
       const id = 'in-' + forms.size + '-' + form.children.length;
       const label = el('label', 'mp-input-label', b.label + (b.required ? ' *' : ''));
       label.htmlFor = id;
-      let input;
-      if (b.kind === 'multiline') {
-        input = el('textarea', 'mp-input');
-        input.rows = 3;
-      } else {
-        input = el('input', 'mp-input');
-        input.type = INPUT_TYPES[b.kind] || 'text';
+      const draft = p && p.draft && p.draft.form === b.form ? p.draft.fields[b.name] : undefined;
+      const control = renderControl(b, id, draft);
+      const row = el('div', 'mp-input-row', null, label, control);
+      row.dataset.field = b.name;
+      if (b.read_only) row.classList.add('read-only');
+      if (p && p.fieldError && p.fieldError.field === b.name && (!p.draft || p.draft.form === b.form)) {
+        const why = el('div', 'mp-field-error', b.label + ' ' + p.fieldError.reason);
+        why.setAttribute('role', 'alert');
+        row.append(why);
       }
-      input.id = id;
-      input.name = b.name;
-      input.value = b.value;
-      input.required = b.required;
-      form.append(el('div', 'mp-input-row', null, label, input));
+      form.append(row);
       return placed;
     }
     case 'image': {
@@ -266,22 +411,54 @@ function renderBlock(b, forms) {
   }
 }
 
-function renderPage(page, screen) {
+function renderPage(page, screen, p) {
+  if (page.refreshable) {
+    // Pulling the page down (the wheel or a drag at its top), or tapping
+    // this bar, refreshes it.
+    const pull = el('button', 'mp-pull-refresh', '\u21bb Pull to refresh');
+    pull.type = 'button';
+    pull.id = 'pull-refresh';
+    screen.append(pull);
+  }
   const forms = new Map();
   for (const b of page.blocks) {
-    const e = renderBlock(b, forms);
+    const e = renderBlock(b, forms, p);
     if (e) screen.append(e);
   }
   for (const [name, form] of forms) {
     const submit = el('button', 'mp-submit', 'Submit');
     submit.type = 'submit';
     form.append(submit);
+    // The host checks every value and says what is wrong: the browser's
+    // own checks would stop some values before the host sees them.
+    form.noValidate = true;
     form.addEventListener('submit', (ev) => {
       ev.preventDefault();
       const fields = {};
-      for (const input of form.querySelectorAll('.mp-input')) fields[input.name] = input.value;
+      for (const c of form.querySelectorAll('.mp-control')) {
+        // Read-only values are the page's: the host keeps them.
+        if (c.readOnly || c.disabled) continue;
+        fields[c.dataset.name] = controlValue(c);
+      }
+      phone().draft = { form: name, fields };
       sendEvent({ submit: { form: name, fields } });
     });
+  }
+}
+
+// The tab bar of the open mini-app (its manifest's `[[tabs]]`), the tab of
+// the path it was opened at marked.
+function renderTabs(p) {
+  const bar = $('tabbar');
+  bar.replaceChildren();
+  const app = S.apps.find((a) => a.id === p.app);
+  const tabs = (app && app.tabs) || [];
+  bar.hidden = !p.app || tabs.length === 0;
+  for (const t of tabs) {
+    const b = el('button', 'tab' + (t.path === p.path ? ' active' : ''), t.title);
+    b.type = 'button';
+    b.dataset.tab = t.path;
+    bar.append(b);
   }
 }
 
@@ -318,8 +495,9 @@ function renderPhone() {
       n.id = 'phone-error';
       screen.append(n);
     }
-    if (p.page) renderPage(p.page, screen);
+    if (p.page) renderPage(p.page, screen, p);
   }
+  renderTabs(p);
   screen.scrollTop = 0;
   renderDialog(p);
 }
@@ -626,6 +804,11 @@ function wire() {
     if (!t) return undefined;
     const action = t.closest('#screen [data-action]');
     if (action) return sendEvent({ tap: action.dataset.action });
+    const more = t.closest('#screen [data-load-more]');
+    if (more) return sendEvent({ load_more: more.dataset.loadMore });
+    if (t.closest('#pull-refresh')) return sendEvent({ refresh: {} });
+    const tab = t.closest('#tabbar [data-tab]');
+    if (tab) return openTab(tab.dataset.tab);
     const app = t.closest('#screen [data-app]');
     if (app) return openApp(app.dataset.app, '/');
     const revoke = t.closest('button.revoke');
@@ -643,6 +826,14 @@ function wire() {
     if (t && (ev.key === 'Enter' || ev.key === ' ')) { ev.preventDefault(); t.click(); }
   });
   $('nav-back').addEventListener('click', () => sendEvent({ back: {} }));
+  // Pulling down at the top of a refreshable page: the wheel turned up
+  // while the screen is scrolled to its top.
+  $('screen').addEventListener('wheel', (ev) => {
+    const p = phone();
+    if (ev.deltaY < -40 && $('screen').scrollTop === 0 && p.page && p.page.refreshable && !S.inflight) {
+      sendEvent({ refresh: {} });
+    }
+  }, { passive: true });
   $('nav-home').addEventListener('click', () => {
     // The session lives on; the phone shows the home screen.
     phone().app = null;

@@ -1,4 +1,4 @@
-//! Expects to be refused at install: it imports `plaza:host/storage@0.1.0` but its manifest declares only `log`.
+//! Expects to be refused at install: it imports `plaza:host/storage@0.1.1` but its manifest declares only `log`.
 //!
 //! Were it ever run, it would answer the page "Undeclared storage" with a
 //! field `storage.get` (`ok: <found or none>` or `err: <kind>: <message>`).
