@@ -20,14 +20,28 @@ use std::sync::Arc;
 use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
 use wasmtime::{Engine, Store};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 /// What the bare host's calls see.
 pub struct BareState {
     wasi: WasiCtx,
+    /// `wasi:http` linked (a mini-app with the network capability imports
+    /// it) with Wasmtime's default hooks; the benchmarks send no request.
+    http: WasiHttpCtx,
     table: ResourceTable,
     kv: HashMap<String, Vec<u8>>,
     /// Storage in Plaza's store instead of `kv` (get and set only).
     store: Option<Arc<dyn KvStore>>,
+}
+
+impl WasiHttpView for BareState {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: &mut self.table,
+            hooks: wasmtime_wasi_http::default_hooks(),
+        }
+    }
 }
 
 /// The user and mini-app a bare instance on a store writes as.
@@ -228,6 +242,7 @@ impl BareHost {
             .map_err(|e| anyhow::anyhow!("compiling the component: {e:#}"))?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
         MiniApp::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
         let pre = MiniAppPre::new(linker.instantiate_pre(&component)?)?;
         Ok(BareHost { engine, pre })
@@ -249,6 +264,7 @@ impl BareHost {
             &self.engine,
             BareState {
                 wasi: WasiCtx::builder().build(),
+                http: WasiHttpCtx::new(),
                 table: ResourceTable::new(),
                 kv: HashMap::new(),
                 store: kv,
