@@ -10,7 +10,6 @@ use plaza_host::capabilities::network::IDENTITY_HEADER;
 use plaza_host::sandbox::SandboxLimits;
 use plaza_host::store::{AuditQuery, Outcome};
 use plaza_test_programs::HTTP_PROBE;
-use rustls_pki_types::pem::PemObject;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -49,24 +48,7 @@ impl Server {
     }
 
     fn start_tls(answer: Answer) -> Server {
-        let certs: Vec<_> =
-            rustls_pki_types::CertificateDer::pem_slice_iter(include_bytes!("tls/server.pem"))
-                .collect::<Result<_, _>>()
-                .unwrap();
-        let key = rustls_pki_types::PrivateKeyDer::from_pem_slice(include_bytes!("tls/server.key"))
-            .unwrap();
-        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(certs, key)
-        .unwrap();
-        Server::start_with(
-            answer,
-            Some(tokio_rustls::TlsAcceptor::from(Arc::new(config))),
-        )
+        Server::start_with(answer, Some(crate::support::test_tls_acceptor()))
     }
 
     fn start_with(answer: Answer, tls: Option<tokio_rustls::TlsAcceptor>) -> Server {

@@ -15,7 +15,6 @@ use plaza_host::store::{AuditQuery, Outcome};
 use plaza_host::{Error, HostConfig, NotifySettings};
 use plaza_test_programs::FUZZ_CALLER;
 use plaza_test_programs::fuzz_script::Call;
-use rustls_pki_types::pem::PemObject;
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -53,21 +52,7 @@ struct Backend {
 impl Backend {
     /// Serves on `127.0.0.1:port` (0: any free port).
     fn start(port: u16, statuses: &[u16]) -> Backend {
-        let certs: Vec<_> =
-            rustls_pki_types::CertificateDer::pem_slice_iter(include_bytes!("tls/server.pem"))
-                .collect::<Result<_, _>>()
-                .unwrap();
-        let key = rustls_pki_types::PrivateKeyDer::from_pem_slice(include_bytes!("tls/server.key"))
-            .unwrap();
-        let tls = rustls::ServerConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(certs, key)
-        .unwrap();
-        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(tls));
+        let acceptor = crate::support::test_tls_acceptor();
         let listener = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
         listener.set_nonblocking(true).unwrap();
         let addr = listener.local_addr().unwrap();

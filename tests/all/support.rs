@@ -388,3 +388,25 @@ pub fn fuzz_pay(order: &str, amount: u64) -> Call {
         }],
     }
 }
+
+/// A TLS acceptor with the test certificate (`tests/all/tls`, signed by the
+/// test CA the hosts' network configuration trusts), for loopback HTTPS
+/// servers of the tests.
+pub fn test_tls_acceptor() -> tokio_rustls::TlsAcceptor {
+    use rustls_pki_types::pem::PemObject;
+    let certs: Vec<_> =
+        rustls_pki_types::CertificateDer::pem_slice_iter(include_bytes!("tls/server.pem"))
+            .collect::<Result<_, _>>()
+            .unwrap();
+    let key =
+        rustls_pki_types::PrivateKeyDer::from_pem_slice(include_bytes!("tls/server.key")).unwrap();
+    let config = rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(certs, key)
+    .unwrap();
+    tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config))
+}
