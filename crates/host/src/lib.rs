@@ -65,7 +65,7 @@ pub use host::{
     WalletExport,
 };
 pub use loaded::{LoadedAppInfo, LoadedTotals};
-pub use services::network::NetworkConfig;
+pub use services::network::{InterceptedRequest, InterceptedResponse, Interceptor, NetworkConfig};
 pub use services::notify::{DeliveryReport, NotifySettings};
 
 /// Payment notifications to mini-apps' back-ends: their body, headers and

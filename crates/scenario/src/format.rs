@@ -3,6 +3,7 @@
 //! `docs/scenarios.md` is the reference; this module parses and checks a
 //! file, reporting the file, the line and what was expected.
 
+use crate::stubs::{OneOrManySent, RawStub, SentSpec, Stub};
 use crate::{Error, Result};
 use plaza_host::manifest::Scope;
 use plaza_host::prompt::{ConsentAnswer, PaymentAnswer, SubscriptionAnswer};
@@ -40,6 +41,8 @@ pub struct Scenario {
     pub answers: Answers,
     /// The steps.
     pub steps: Vec<Step>,
+    /// The stand-ins for what the mini-apps reach over the network.
+    pub stubs: Vec<Stub>,
 }
 
 /// A package to install.
@@ -119,6 +122,9 @@ pub struct ProfileSpec {
     /// Nickname.
     #[serde(default)]
     pub nickname: Option<String>,
+    /// The avatar's `https:` URL (with the nickname: scope `profile`).
+    #[serde(default)]
+    pub avatar: Option<String>,
     /// Phone number.
     #[serde(default)]
     pub phone: Option<String>,
@@ -328,6 +334,8 @@ pub enum Expectation {
     /// The step's back-office action did this many things (messages sent,
     /// refunds made).
     BackendDone(u64),
+    /// A request the step's mini-app sent to a stubbed origin.
+    Sent(SentSpec),
 }
 
 /// An audit entry to look for; unset parts match anything.
@@ -372,6 +380,7 @@ impl std::fmt::Display for Expectation {
             }
             Expectation::LedgerClean => write!(f, "ledger verify clean"),
             Expectation::BackendDone(n) => write!(f, "done = {n}"),
+            Expectation::Sent(s) => write!(f, "{s}"),
         }
     }
 }
@@ -395,6 +404,8 @@ struct RawScenario {
     answers: Option<Spanned<RawAnswers>>,
     #[serde(default, rename = "step")]
     steps: Vec<Spanned<RawStep>>,
+    #[serde(default, rename = "stub")]
+    stubs: Vec<Spanned<RawStub>>,
 }
 
 #[derive(Deserialize)]
@@ -492,6 +503,8 @@ struct RawStep {
     audit: Vec<AuditSpec>,
     #[serde(default)]
     ledger: Option<String>,
+    #[serde(default)]
+    sent: Option<OneOrManySent>,
 }
 
 /// The 1-based line of a byte offset.
@@ -537,7 +550,7 @@ impl Scenario {
             ));
         }
         let base = file.parent().unwrap_or(Path::new("."));
-        let packages = raw
+        let packages: Vec<PackageSpec> = raw
             .packages
             .iter()
             .map(|p| PackageSpec {
@@ -595,6 +608,8 @@ impl Scenario {
         if steps.is_empty() {
             return Err(bad(text.len(), "expected at least one `[[step]]`".into()));
         }
+        let stubs = crate::stubs::stubs(&raw.stubs, &packages, text)
+            .map_err(|(offset, m)| bad(offset, m))?;
         let name = raw.name.clone().unwrap_or_else(|| {
             file.file_stem()
                 .map(|s| s.to_string_lossy().into_owned())
@@ -610,6 +625,7 @@ impl Scenario {
             users,
             answers,
             steps,
+            stubs,
         })
     }
 }
@@ -733,6 +749,9 @@ fn step(raw: &RawStep, default_user: &str) -> std::result::Result<Step, String> 
         None => {}
         Some("clean") => expect.push(Expectation::LedgerClean),
         Some(other) => return Err(format!("`ledger`: expected \"clean\", found {other:?}")),
+    }
+    if let Some(sent) = &raw.sent {
+        expect.extend(sent.clone().into_vec().into_iter().map(Expectation::Sent));
     }
     let answers = raw.answers.as_ref().map(answers).transpose()?;
     Ok(Step {

@@ -26,6 +26,7 @@ pub mod format;
 pub mod record;
 mod report;
 mod runner;
+pub mod stubs;
 
 pub use format::{Action, BackendAction, Expectation, Scenario, Step};
 pub use record::Recorder;

@@ -30,8 +30,9 @@ pub fn render(r: &ScenarioResult) -> String {
             Some(n) => {
                 let _ = writeln!(s, "  step {n} (line {}): {}", f.line, f.action);
             }
+            // The set-up, or what is checked after the last step.
             None => {
-                let _ = writeln!(s, "  set-up (line {})", f.line);
+                let _ = writeln!(s, "  {} (line {})", f.action, f.line);
             }
         }
         let _ = writeln!(s, "  expected: {}", f.expected);

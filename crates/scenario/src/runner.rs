@@ -2,6 +2,7 @@
 //! sequential ids and scripted answers; each step, then its expectations.
 
 use crate::format::{Action, Answers, Expectation, Scenario, parse_money};
+use crate::stubs::{StubServer, declared_origins, undeclared};
 use crate::{Components, Failure, Outcome, ScenarioResult};
 use plaza_host::clock::{ManualClock, SequentialIds};
 use plaza_host::ledger::format_money;
@@ -37,6 +38,10 @@ struct Run<'a> {
     secrets: Vec<(String, String)>,
     /// What the last back-office step did.
     last_backend: Option<plaza_agency_backend::ActionReport>,
+    /// The scenario's HTTP stubs, answering its stubbed origins.
+    stubs: Option<Arc<StubServer>>,
+    /// How many requests reached the stubs before the current step.
+    step_mark: usize,
 }
 
 /// Runs one scenario to its first failure.
@@ -90,6 +95,9 @@ pub(crate) async fn run(
                     break;
                 }
                 done += 1;
+            }
+            if failure.is_none() {
+                failure = run.stub_counts();
             }
             for s in run.sessions.values() {
                 s.close().await;
@@ -187,6 +195,14 @@ async fn setup<'a>(
         plaza_agency_backend::PORT,
         backend.addr(),
     );
+    // The stubs answer their origins in place of the network (and of the
+    // samples' back-end).
+    let stubs =
+        (!scenario.stubs.is_empty()).then(|| Arc::new(StubServer::new(scenario.stubs.clone())));
+    if let Some(s) = &stubs {
+        config.network.interceptor = Some(s.clone());
+    }
+    let mut declared = Vec::new();
     let mut secrets = Vec::new();
     let host = Host::open(&store, config.clone()).map_err(|e| fail(0, e.to_string()))?;
     let mut default_app = String::new();
@@ -194,6 +210,7 @@ async fn setup<'a>(
         let mut package = components
             .package(&p.path)
             .map_err(|e| fail(p.line, format!("package {}: {e}", p.path.display())))?;
+        declared.extend(declared_origins(&package.manifest, &p.settings));
         if p.verified {
             let key = plaza_host::package::PublisherKey::generate()
                 .map_err(|e| fail(p.line, e.to_string()))?;
@@ -227,6 +244,12 @@ async fn setup<'a>(
             default_app = report.app_id;
         }
     }
+    // A stub never widens what a manifest allows.
+    for s in &scenario.stubs {
+        if let Some(why) = undeclared(s, &declared) {
+            return Err(fail(s.line, why));
+        }
+    }
     for u in &scenario.users {
         let f = |e: plaza_host::Error| fail(0, format!("user {}: {e}", u.id));
         if let Some(w) = &u.wallet {
@@ -257,6 +280,7 @@ async fn setup<'a>(
                 &u.id,
                 UserProfile {
                     nickname: p.nickname.clone(),
+                    avatar_url: p.avatar.clone(),
                     phone: p.phone.clone(),
                     real_name,
                     location: p.location.map(|l| plaza_host::store::GeoPoint {
@@ -301,12 +325,33 @@ async fn setup<'a>(
         _backend: backend,
         secrets,
         last_backend: None,
+        stubs,
+        step_mark: 0,
     };
     run.connect_offices();
     Ok(run)
 }
 
 impl Run<'_> {
+    /// The first stub called another number of times than its `times`.
+    fn stub_counts(&self) -> Option<Failure> {
+        let stubs = self.stubs.as_ref()?;
+        let (stub, calls) = stubs.wrong_counts().into_iter().next()?;
+        let times = |n: u64| format!("{n} time{}", if n == 1 { "" } else { "s" });
+        Some(Failure {
+            step: None,
+            line: stub.line,
+            action: "the stubs, after the last step".into(),
+            expected: format!(
+                "the stub {} called {}",
+                stub.describe(),
+                times(stub.times.unwrap_or(0))
+            ),
+            found: format!("called {}", times(calls)),
+            page: None,
+        })
+    }
+
     /// Connects each installed mini-app's back office to the host.
     fn connect_offices(&self) {
         for (app, secret) in &self.secrets {
@@ -335,6 +380,9 @@ impl Run<'_> {
         let key = (step.user.clone(), app.clone());
         if let Some(a) = &step.answers {
             apply_answers(&self.prompter, a);
+        }
+        if let Some(s) = &self.stubs {
+            self.step_mark = s.request_count();
         }
         let failure = |expected: String, found: String, page: Option<&Page>| Failure {
             step: Some(index + 1),
@@ -425,6 +473,23 @@ impl Run<'_> {
                 }
                 Err(e) => self.transcript.push_str(&format!("error: {e}\n\n")),
             }
+        }
+        // A request to a stubbed origin that no stub answers fails the step.
+        let unmatched = self
+            .stubs
+            .as_ref()
+            .map(|s| s.take_unmatched())
+            .unwrap_or_default();
+        if !unmatched.is_empty() {
+            let page = match &outcome {
+                Ok(Some(page)) => Some(page.clone()),
+                _ => self.current_page(&key).await,
+            };
+            return Err(failure(
+                "every request to a stubbed origin to match a stub".into(),
+                unmatched.join("\n            "),
+                page.as_ref(),
+            ));
         }
         let expects_error = step.expect.iter().find_map(|e| match e {
             Expectation::Error(m) => Some(m.clone()),
@@ -635,6 +700,10 @@ impl Run<'_> {
                     Err(format!("the latest audit entries: {list:?}"))
                 }
             }
+            Expectation::Sent(spec) => match &self.stubs {
+                Some(s) => s.check_sent(self.step_mark, spec),
+                None => Err("the scenario has no `[[stub]]`: no request is recorded".into()),
+            },
             Expectation::BackendDone(n) => match &self.last_backend {
                 Some(r) if r.done.len() as u64 == *n => Ok(()),
                 Some(r) => Err(r.to_string()),

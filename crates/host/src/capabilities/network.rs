@@ -22,6 +22,12 @@
 //!    embedding app allows private destinations or maps the name itself
 //!    ([`NetworkConfig::resolve`](crate::services::network::NetworkConfig::resolve)).
 //!
+//! An embedding app (the scenario runner of `plaza test`) may answer the
+//! requests to some origins itself, in place of the network
+//! ([`NetworkConfig::interceptor`](crate::services::network::NetworkConfig::interceptor)):
+//! only after the gate and the limits allowed them, so a stand-in never
+//! widens what a manifest allows.
+//!
 //! The host then sets the `plaza-mini-app: <app id>/<version>` header (a
 //! mini-app cannot set, override or remove it: `wasi:http` refuses it as a
 //! forbidden header, and the host replaces whatever reaches it), and adds
@@ -43,7 +49,9 @@
 
 use crate::gate::{Auditor, DenialCause, RequestTarget};
 use crate::sandbox::SandboxLimits;
-use crate::services::network::{ConnectError, Network, Unreachable};
+use crate::services::network::{
+    ConnectError, InterceptedRequest, Interceptor, Network, Unreachable,
+};
 use bytes::Bytes;
 use http::header::{CONTENT_LENGTH, HeaderName, HeaderValue};
 use http_body::{Body, Frame, SizeHint};
@@ -334,6 +342,11 @@ impl Outbound {
             permit,
             ..
         } = self;
+        if let Some(interceptor) = audit.network.interceptor.clone()
+            && interceptor.intercepts(&scheme, &host, port)
+        {
+            return intercepted(&*interceptor, request, audit, scheme, host, port).await;
+        }
         let io = match audit.network.connect(&scheme, &host, port).await {
             Ok(io) => io,
             Err(ConnectError::Unreachable(Unreachable::Refused(why))) => {
@@ -406,6 +419,80 @@ impl Outbound {
             Box::new(async { Ok(()) }) as Box<dyn Future<Output = _> + Send>,
         ))
     }
+}
+
+/// The interceptor's answer to an allowed request
+/// ([`NetworkConfig::interceptor`](crate::services::network::NetworkConfig::interceptor)):
+/// the body read within the session's cap, the answer held to the
+/// response's caps like one from the network.
+async fn intercepted(
+    interceptor: &dyn Interceptor,
+    request: http::Request<WasiBody>,
+    audit: AuditTrail,
+    scheme: String,
+    host: String,
+    port: u16,
+) -> SendResult {
+    let (parts, body) = request.into_parts();
+    let body = body.collect().await?.to_bytes();
+    let headers = parts
+        .headers
+        .iter()
+        .map(|(n, v)| {
+            (
+                n.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    let answer = interceptor.answer(InterceptedRequest {
+        app: audit.auditor.subject().manifest.app.id.clone(),
+        method: parts.method.as_str().to_string(),
+        scheme,
+        host,
+        port,
+        path_and_query: parts
+            .uri
+            .path_and_query()
+            .map_or("/", |p| p.as_str())
+            .to_string(),
+        headers,
+        body: body.to_vec(),
+    });
+    let cap = audit.limits.http_response_bytes;
+    if answer.body.len() as u64 > cap {
+        return Err(audit.limit(&format!(
+            "the response body is {} bytes; the most a session may receive is {cap}",
+            answer.body.len()
+        )));
+    }
+    let bad = |e: String| HttpError::InternalError(Some(format!("the stand-in answer: {e}")));
+    let mut response = http::Response::builder()
+        .status(answer.status)
+        .body(())
+        .map_err(|e| bad(e.to_string()))?;
+    for (name, value) in &answer.headers {
+        let name = HeaderName::from_bytes(name.as_bytes()).map_err(|e| bad(e.to_string()))?;
+        let value = HeaderValue::from_str(value).map_err(|e| bad(e.to_string()))?;
+        response.headers_mut().append(name, value);
+    }
+    response
+        .headers_mut()
+        .insert(CONTENT_LENGTH, HeaderValue::from(answer.body.len() as u64));
+    let head_bytes = header_bytes(response.headers());
+    if head_bytes > audit.limits.http_fields_bytes {
+        return Err(audit.limit(&format!(
+            "the response's headers take {head_bytes} bytes; the most a set of header fields may hold is {}",
+            audit.limits.http_fields_bytes
+        )));
+    }
+    let body = http_body_util::Full::new(Bytes::from(answer.body))
+        .map_err(|never| match never {})
+        .boxed_unsync();
+    Ok((
+        response.map(|()| body),
+        Box::new(async { Ok(()) }) as Box<dyn Future<Output = _> + Send>,
+    ))
 }
 
 /// The bytes a set of headers holds, counted as `wasmtime-wasi-http`

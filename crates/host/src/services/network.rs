@@ -28,6 +28,76 @@ pub struct NetworkConfig {
     /// addresses (default no: an agency's public name must not lead into the
     /// host's own network). In developer mode, loopback origins always may.
     pub allow_private_destinations: bool,
+    /// Answers mini-apps' requests to the origins it claims in place of the
+    /// network: a test's stand-in for an agency's back-end (the scenario
+    /// runner's HTTP stubs). Only requests the gate allowed reach it, so it
+    /// never widens what a manifest allows; nothing connects for them.
+    pub interceptor: Option<Arc<dyn Interceptor>>,
+}
+
+/// Answers mini-apps' requests to some origins in place of the network
+/// ([`NetworkConfig::interceptor`]). The host asks it after the gate and the
+/// session's limits allowed a request, reads the request's body (within the
+/// session's cap), and gives the guest its answer as a response from the
+/// origin (within the response cap).
+pub trait Interceptor: Send + Sync {
+    /// Whether requests to `scheme://host:port` (host in lower case, an
+    /// IPv6 address in brackets) are answered here instead of sent.
+    fn intercepts(&self, scheme: &str, host: &str, port: u16) -> bool;
+
+    /// The answer to one request to an origin it intercepts.
+    fn answer(&self, request: InterceptedRequest) -> InterceptedResponse;
+}
+
+/// A mini-app's request, as an [`Interceptor`] gets it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InterceptedRequest {
+    /// The mini-app that sent it.
+    pub app: String,
+    /// The method, such as `GET`.
+    pub method: String,
+    /// `https` or `http`.
+    pub scheme: String,
+    /// The host, in lower case.
+    pub host: String,
+    /// The port.
+    pub port: u16,
+    /// The path and the query, such as `/violations?plate=ZB66871`.
+    pub path_and_query: String,
+    /// The headers, as sent (the host's identity header included).
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
+impl InterceptedRequest {
+    /// The request's URL: `scheme://host[:port]/path?query`, the port
+    /// left out when it is the scheme's default.
+    pub fn url(&self) -> String {
+        let default = match self.scheme.as_str() {
+            "http" => 80,
+            _ => 443,
+        };
+        if self.port == default {
+            format!("{}://{}{}", self.scheme, self.host, self.path_and_query)
+        } else {
+            format!(
+                "{}://{}:{}{}",
+                self.scheme, self.host, self.port, self.path_and_query
+            )
+        }
+    }
+}
+
+/// An [`Interceptor`]'s answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InterceptedResponse {
+    /// The status, such as 200.
+    pub status: u16,
+    /// The headers.
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: Vec<u8>,
 }
 
 impl std::fmt::Debug for NetworkConfig {
@@ -39,6 +109,7 @@ impl std::fmt::Debug for NetworkConfig {
                 "allow_private_destinations",
                 &self.allow_private_destinations,
             )
+            .field("interceptor", &self.interceptor.is_some())
             .finish()
     }
 }
@@ -84,6 +155,8 @@ pub(crate) struct Network {
     allow_private: bool,
     /// Whether plain HTTP and IP addresses may reach loopback.
     pub(crate) developer_mode: bool,
+    /// Answers requests to the origins it claims instead of the network.
+    pub(crate) interceptor: Option<Arc<dyn Interceptor>>,
 }
 
 impl Network {
@@ -117,6 +190,7 @@ impl Network {
                 .collect(),
             allow_private: config.allow_private_destinations,
             developer_mode,
+            interceptor: config.interceptor.clone(),
         })
     }
 }
