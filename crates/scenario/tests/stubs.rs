@@ -61,7 +61,7 @@ times = 1
 
 [[step]]
 launch = "/?url=http%3A%2F%2Flocalhost%3A1%2Fhotels%3Fcity%3Dhz%26page%3D1"
-field = {{ "request 1" = "ok 200 28 bytes", "body 1" = '{{"hotels":["Wulin Garden"]}}' }}
+field = {{ "request 1" = "ok 200 27 bytes", "body 1" = '{{"hotels":["Wulin Garden"]}}' }}
 sent = {{ stub = "hotels" }}
 audit = [{{ capability = "network", outcome = "allowed", detail = "GET http://localhost:1" }}]
 
@@ -72,7 +72,7 @@ sent = {{ stub = "book", contains = "xxxxxx" }}
 
 [[step]]
 launch = "/?url=http%3A%2F%2Flocalhost%3A1%2Fhotels%3Fcity%3Dhz"
-field = {{ "request 1" = "ok 200 28 bytes" }}
+field = {{ "request 1" = "ok 200 27 bytes" }}
 "#
     ))
     .await;
@@ -106,7 +106,7 @@ sent = {{ stub = "book", contains = "room=R1" }}
     );
     assert!(
         report.contains(
-            r#"found:    the step's requests: POST http://localhost:1/bookings answered by "book" (POST http://localhost:1/bookings, line 3), body "xxx""#
+            r#"found:    the step's requests: POST http://localhost:1/bookings answered by "book" (POST http://localhost:1/bookings, line 4), body "xxx""#
         ),
         "{report}"
     );
@@ -141,8 +141,8 @@ launch = "/?url=http%3A%2F%2Flocalhost%3A1%2Frooms%3Fcity%3Dhz"
     for want in [
         "expected: every request to a stubbed origin to match a stub",
         "found:    GET http://localhost:1/rooms?city=hz matched none of the stubs of its origin",
-        r#""hotels" (GET http://localhost:1/hotels, line 3): another path"#,
-        "(POST http://localhost:1/rooms, line 8): another method",
+        r#""hotels" (GET http://localhost:1/hotels, line 4): another path"#,
+        "(POST http://localhost:1/rooms, line 9): another method",
         // The mini-app got an error response, shown on its page.
         "request 1: ok 502",
         "no stub of the scenario answers GET http://localhost:1/rooms?city=hz",
@@ -225,8 +225,8 @@ field = {{ "request 1" = "ok 200 2 bytes" }}
     assert_eq!(r.steps_passed, 1);
     let report = render(&r);
     for want in [
-        "the stubs, after the last step (line 3)",
-        r#"expected: the stub "hotels" (GET http://localhost:1/hotels, line 3) called 2 times"#,
+        "the stubs, after the last step (line 4)",
+        r#"expected: the stub "hotels" (GET http://localhost:1/hotels, line 4) called 2 times"#,
         "found:    called 1 time",
     ] {
         assert!(report.contains(want), "no `{want}` in\n{report}");
@@ -264,7 +264,7 @@ field = { location = "30.270000,120.160000,1000.000000" }
 user = "ben"
 answers = { consent = { location = "deny" } }
 launch = "/location"
-field = { location = "denied: the user declined the scope `location`" }
+field = { location = "denied: the user refused `location`" }
 "#,
     )
     .await;
