@@ -288,7 +288,6 @@ async fn setup<'a>(
                         longitude: l.longitude,
                         accuracy_m: l.accuracy_m,
                     }),
-                    ..UserProfile::default()
                 },
             )
             .map_err(f)?;
