@@ -13,7 +13,7 @@
 //! what is wrong with a malformed link ([`LinkError`]); whether the mini-app
 //! is installed is the host's to say ([`Host::open_link`](crate::Host::open_link)).
 
-use crate::manifest::is_reverse_dns;
+use plaza_world::types::FieldValue;
 
 /// The scheme of Plaza links.
 pub const SCHEME: &str = "plaza://";
@@ -124,7 +124,7 @@ impl Link {
     /// The query's parameters, decoded, in order (what the launch event
     /// carries).
     pub fn query_pairs(&self) -> Vec<(String, String)> {
-        crate::session::split_query(&self.target())
+        split_query(&self.target())
             .1
             .into_iter()
             .map(|f| (f.name, f.value))
@@ -178,6 +178,70 @@ pub(crate) fn check_target(target: &str) -> Result<(String, String), String> {
         return Err("its page path has a `..` segment".into());
     }
     Ok((path.to_string(), query.to_string()))
+}
+
+/// Splits `/path?a=1&b=2` into the path and its query parameters.
+pub(crate) fn split_query(path: &str) -> (String, Vec<FieldValue>) {
+    match path.split_once('?') {
+        None => (path.to_string(), Vec::new()),
+        Some((p, q)) => (
+            p.to_string(),
+            q.split('&')
+                .filter(|kv| !kv.is_empty())
+                .map(|kv| {
+                    let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+                    FieldValue {
+                        name: percent_decode(k),
+                        value: percent_decode(v),
+                    }
+                })
+                .collect(),
+        ),
+    }
+}
+
+/// Decodes `%XX` escapes and `+` (a space) of a query component; a broken
+/// escape is kept as written.
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let hex = |c: u8| (c as char).to_digit(16);
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'+' {
+            out.push(b' ');
+        } else if b[i] == b'%'
+            && let (Some(h), Some(l)) = (
+                b.get(i + 1).and_then(|c| hex(*c)),
+                b.get(i + 2).and_then(|c| hex(*c)),
+            )
+        {
+            out.push((h * 16 + l) as u8);
+            i += 2;
+        } else {
+            out.push(b[i]);
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Whether `s` is a reverse-DNS name: two or more labels of `[a-z0-9-]`, no
+/// label empty or starting or ending with `-`, at most 128 bytes.
+pub fn is_reverse_dns(s: &str) -> bool {
+    if s.is_empty() || s.len() > 128 {
+        return false;
+    }
+    let labels: Vec<&str> = s.split('.').collect();
+    labels.len() >= 2
+        && labels.iter().all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        })
 }
 
 /// The operator's `https` form of links: a base such as
