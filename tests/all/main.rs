@@ -23,6 +23,7 @@ mod hospital_patient;
 mod hostile;
 mod identity_probe;
 mod kv_notes;
+mod links;
 mod manifests;
 mod many_apps;
 mod messaging_probe;

@@ -66,6 +66,12 @@ const EXAMPLES: &[(&str, &str)] = &[
   plaza run my-clinic.plaza --user ann --record walk.toml   # then `plaza test walk.toml`",
     ),
     (
+        "open",
+        "plaza open plaza://cn.hz.maternity/checkin?clinic=obstetrics --user ann
+  plaza open 'plaza://cn.hz.maternity/dept/obstetrics' --user ann --script walk.txt --pay confirm
+  plaza open https://plaza.example.cn/a/cn.hz.maternity/bookings --link-base https://plaza.example.cn/a/ --user ann",
+    ),
+    (
         "test",
         "plaza test                                # in a mini-app's folder: its scenarios
   plaza test tests/scenarios --filter refund --show

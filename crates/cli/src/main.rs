@@ -300,35 +300,31 @@ enum Command {
     Run {
         /// A package file (installed first) or an installed mini-app's id.
         target: String,
-        /// The user.
-        #[arg(long, default_value = "guest")]
-        user: String,
-        /// Read actions from this file instead of stdin.
-        #[arg(long, value_name = "FILE")]
-        script: Option<PathBuf>,
         /// The path to launch at first.
         #[arg(long, default_value = "/")]
         path: String,
-        /// The user's locale given to the mini-app at launch (a BCP 47 tag
-        /// such as `zh-CN` or `en-US`; default: none).
-        #[arg(long, default_value = "")]
-        locale: String,
         /// Do not launch before the first action.
         #[arg(long)]
         no_launch: bool,
-        /// How to answer consent questions (no user is at hand to ask).
-        #[arg(long, value_enum, default_value = "dismiss")]
-        consent: run::ConsentChoice,
-        /// How to answer payment confirmations.
-        #[arg(long, value_enum, default_value = "cancel")]
-        pay: run::PayChoice,
-        /// How to answer requests to accept message templates.
-        #[arg(long, value_enum, default_value = "reject")]
-        subscribe: run::SubscribeChoice,
-        /// Write the session as a scenario file (each page seen becomes the
-        /// step's expectations) for `plaza test` to replay.
-        #[arg(long, value_name = "FILE")]
-        record: Option<PathBuf>,
+        #[command(flatten)]
+        session: run::SessionArgs,
+        #[command(flatten)]
+        store: StoreArg,
+    },
+    /// Open a link: `plaza://APP-ID/PATH?QUERY` (or its https form under
+    /// `--link-base`) starts the user's session of the installed mini-app at
+    /// that page, then goes on as `plaza run` (actions from stdin or
+    /// `--script`).
+    Open {
+        /// The link, such as a QR code's text.
+        link: String,
+        /// The https form of links this host takes, such as
+        /// `https://plaza.example.cn/a/` (default: $PLAZA_LINK_BASE, else
+        /// only `plaza://` links).
+        #[arg(long, value_name = "URL", env = "PLAZA_LINK_BASE")]
+        link_base: Option<String>,
+        #[command(flatten)]
+        session: run::SessionArgs,
         #[command(flatten)]
         store: StoreArg,
     },
@@ -450,6 +446,15 @@ fn open_host_with(
     store: &StoreArg,
     prompter: std::sync::Arc<dyn plaza_host::prompt::Prompter>,
 ) -> Result<Host> {
+    open_host_configured(store, prompter, |c| c)
+}
+
+/// [`open_host_with`], the host's configuration adjusted last.
+fn open_host_configured(
+    store: &StoreArg,
+    prompter: std::sync::Arc<dyn plaza_host::prompt::Prompter>,
+    adjust: impl FnOnce(HostConfig) -> HostConfig,
+) -> Result<Host> {
     let path = store.store.clone().unwrap_or_else(default_store);
     hints::remember_store(&path);
     // The compiled-component cache beside a store file; for a PostgreSQL
@@ -466,7 +471,8 @@ fn open_host_with(
         .utc_offset_minutes(zone::utc_offset_minutes())
         .settings_key(settings::settings_key_for(&path)?)
         .prompter(prompter);
-    Host::open(&path, config).with_context(|| format!("opening the store {}", path.display()))
+    Host::open(&path, adjust(config))
+        .with_context(|| format!("opening the store {}", path.display()))
 }
 
 pub(crate) fn print_json(value: &serde_json::Value) {
@@ -592,21 +598,29 @@ async fn dispatch(command: Command) -> Result<ExitCode> {
                 }
             }
         }
-        Command::Run {
-            target,
-            user,
-            script,
-            path,
-            locale,
-            no_launch,
-            consent,
-            pay,
-            subscribe,
-            record,
+        Command::Open {
+            link,
+            link_base,
+            session,
             store,
         } => {
-            let prompter = std::sync::Arc::new(run::AnswerPrompter::new(consent, pay, subscribe));
-            let host = open_host_with(&store, prompter)?;
+            let host = open_host_configured(&store, session.prompter(), |c| {
+                c.link_base(link_base.filter(|b| !b.is_empty()))
+            })?;
+            // A malformed link, or one to a mini-app that is not installed,
+            // is refused here (and audited) before anything starts.
+            let app_id = host.link_target(&session.user, &link)?.app_id;
+            let first = plaza_scenario::Action::Open(link.clone());
+            return session.drive(&host, &app_id, &app_id, Some(first)).await;
+        }
+        Command::Run {
+            target,
+            path,
+            no_launch,
+            session,
+            store,
+        } => {
+            let host = open_host_with(&store, session.prompter())?;
             let app_id = if Path::new(&target).is_file() {
                 let report = host
                     .install(Package::read_file(Path::new(&target))?)
@@ -615,44 +629,8 @@ async fn dispatch(command: Command) -> Result<ExitCode> {
             } else {
                 target.clone()
             };
-            let input: Box<dyn std::io::BufRead> = match &script {
-                Some(p) => Box::new(std::io::BufReader::new(
-                    std::fs::File::open(p)
-                        .with_context(|| format!("opening the script {}", p.display()))?,
-                )),
-                None => Box::new(std::io::BufReader::new(std::io::stdin())),
-            };
-            let launch = (!no_launch).then_some(path.as_str());
-            let mut recorder = match &record {
-                Some(file) => Some(run::recorder(&host, &target, &app_id, &user, file)?),
-                None => None,
-            };
-            if let Some(r) = &mut recorder {
-                r.answers(Some(consent.as_str()), pay.as_str(), subscribe.as_str());
-                r.start_at(plaza_host::clock::Clock::now_ms(
-                    &plaza_host::clock::SystemClock,
-                ));
-            }
-            let errors = run::run(
-                &host,
-                &user,
-                &app_id,
-                launch,
-                &locale,
-                input,
-                &mut std::io::stdout(),
-                recorder.as_mut(),
-            )
-            .await?;
-            if let (Some(r), Some(file)) = (&recorder, &record) {
-                std::fs::write(file, r.to_toml())
-                    .with_context(|| format!("writing {}", file.display()))?;
-                eprintln!("recorded the session in {}", file.display());
-            }
-            if script.is_some() && errors > 0 {
-                eprintln!("{errors} action(s) failed");
-                return Ok(ExitCode::FAILURE);
-            }
+            let first = (!no_launch).then(|| plaza_scenario::Action::Launch(path));
+            return session.drive(&host, &target, &app_id, first).await;
         }
         Command::Test(args) => {
             let cache = default_store()

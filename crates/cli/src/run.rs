@@ -80,6 +80,97 @@ impl SubscribeChoice {
     }
 }
 
+/// The options of a session driven from the command line, shared by
+/// `plaza run` and `plaza open`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SessionArgs {
+    /// The user.
+    #[arg(long, default_value = "guest")]
+    pub user: String,
+    /// Read actions from this file instead of stdin.
+    #[arg(long, value_name = "FILE")]
+    pub script: Option<PathBuf>,
+    /// The user's locale given to the mini-app at launch (a BCP 47 tag
+    /// such as `zh-CN` or `en-US`; default: none).
+    #[arg(long, default_value = "")]
+    pub locale: String,
+    /// How to answer consent questions (no user is at hand to ask).
+    #[arg(long, value_enum, default_value = "dismiss")]
+    pub consent: ConsentChoice,
+    /// How to answer payment confirmations.
+    #[arg(long, value_enum, default_value = "cancel")]
+    pub pay: PayChoice,
+    /// How to answer requests to accept message templates.
+    #[arg(long, value_enum, default_value = "reject")]
+    pub subscribe: SubscribeChoice,
+    /// Write the session as a scenario file (each page seen becomes the
+    /// step's expectations) for `plaza test` to replay.
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
+}
+
+impl SessionArgs {
+    /// The prompter answering as these options say.
+    pub fn prompter(&self) -> std::sync::Arc<AnswerPrompter> {
+        std::sync::Arc::new(AnswerPrompter::new(self.consent, self.pay, self.subscribe))
+    }
+
+    /// Runs the session of `app` on `host`: `first` (a launch, or the link
+    /// `plaza open` opens), then the actions of `--script` or stdin, pages
+    /// printed to stdout; with `--record`, written as a scenario naming
+    /// `target` (a package file, or the installed mini-app's id).
+    pub async fn drive(
+        &self,
+        host: &Host,
+        target: &str,
+        app: &str,
+        first: Option<Action>,
+    ) -> Result<std::process::ExitCode> {
+        let input: Box<dyn BufRead> = match &self.script {
+            Some(p) => Box::new(std::io::BufReader::new(
+                std::fs::File::open(p)
+                    .with_context(|| format!("opening the script {}", p.display()))?,
+            )),
+            None => Box::new(std::io::BufReader::new(std::io::stdin())),
+        };
+        let mut recorder = match &self.record {
+            Some(file) => Some(recorder(host, target, app, &self.user, file)?),
+            None => None,
+        };
+        if let Some(r) = &mut recorder {
+            r.answers(
+                Some(self.consent.as_str()),
+                self.pay.as_str(),
+                self.subscribe.as_str(),
+            );
+            r.start_at(plaza_host::clock::Clock::now_ms(
+                &plaza_host::clock::SystemClock,
+            ));
+        }
+        let errors = run(
+            host,
+            &self.user,
+            app,
+            first,
+            &self.locale,
+            input,
+            &mut std::io::stdout(),
+            recorder.as_mut(),
+        )
+        .await?;
+        if let (Some(r), Some(file)) = (&recorder, &self.record) {
+            std::fs::write(file, r.to_toml())
+                .with_context(|| format!("writing {}", file.display()))?;
+            eprintln!("recorded the session in {}", file.display());
+        }
+        if self.script.is_some() && errors > 0 {
+            eprintln!("{errors} action(s) failed");
+            return Ok(std::process::ExitCode::FAILURE);
+        }
+        Ok(std::process::ExitCode::SUCCESS)
+    }
+}
+
 /// Answers the host's questions as the command line said, and prints each
 /// question and answer, so a headless run shows what a user would be asked.
 #[derive(Debug)]
@@ -357,7 +448,13 @@ fn record_step(
 /// Delivers an action of `plaza run` to the session. Its actions are all
 /// the session's (the prompt has no `advance`, `restart` or check-only
 /// line), so each leads to a page or an error.
-async fn apply(session: &Session, action: &Action) -> Result<Page, Error> {
+async fn apply(host: &Host, session: &Session, action: &Action) -> Result<Page, Error> {
+    if let Action::Open(link) = action {
+        // `plaza open` checked (and audited) the link before the session
+        // started: the session is its mini-app's.
+        let link = host.parse_link(link)?;
+        return session.launch(&link.target()).await;
+    }
     match action.apply(session).await? {
         Some(page) => Ok(page),
         None => unreachable!("`plaza run` parses no action outside the session: {action:?}"),
@@ -371,7 +468,7 @@ pub async fn run(
     host: &Host,
     user: &str,
     app: &str,
-    launch: Option<&str>,
+    first: Option<Action>,
     locale: &str,
     input: Box<dyn BufRead>,
     out: &mut dyn Write,
@@ -391,9 +488,8 @@ pub async fn run(
         writeln!(out, "Tabs: {}\n", tabs.join(" | "))?;
     }
     let mut errors = 0;
-    if let Some(path) = launch {
-        let action = Action::Launch(path.to_string());
-        let result = apply(&session, &action).await;
+    if let Some(action) = first {
+        let result = apply(host, &session, &action).await;
         record_step(&mut recorder, &action, &result);
         match result {
             Ok(page) => show(out, host, app, &page)?,
@@ -419,7 +515,7 @@ pub async fn run(
             }
         };
         writeln!(out, "> {}", line.trim())?;
-        let result = apply(&session, &action).await;
+        let result = apply(host, &session, &action).await;
         record_step(&mut recorder, &action, &result);
         match result {
             Ok(page) => show(out, host, app, &page)?,

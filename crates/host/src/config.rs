@@ -107,6 +107,12 @@ pub struct HostConfig {
     /// (`plaza-server` sets it from `PLAZA_TEST_STALL_AFTER_REFUND_COMMIT`).
     /// `None` (the default) in production.
     pub after_refund_commit: Option<RefundHook>,
+    /// The `https` form of links the operator gives mini-apps' pages
+    /// ([`crate::link`]), such as `https://plaza.example.cn/a/`: under it,
+    /// `APP-ID/PATH?QUERY` is the link `plaza://APP-ID/PATH?QUERY`. `None`
+    /// (the default): only `plaza://` links. [`Host::open`](crate::Host::open)
+    /// refuses a base that is not an `https` address.
+    pub link_base: Option<String>,
 }
 
 /// A function called with a refund that has committed
@@ -135,6 +141,7 @@ impl Default for HostConfig {
             max_loaded_code_bytes: DEFAULT_MAX_LOADED_CODE_BYTES,
             notify: NotifySettings::default(),
             after_refund_commit: None,
+            link_base: None,
         }
     }
 }
@@ -148,6 +155,7 @@ impl std::fmt::Debug for HostConfig {
             .field("utc_offset_minutes", &self.utc_offset_minutes)
             .field("developer_mode", &self.developer_mode)
             .field("max_loaded_code_bytes", &self.max_loaded_code_bytes)
+            .field("link_base", &self.link_base)
             .finish_non_exhaustive()
     }
 }
@@ -300,6 +308,14 @@ impl HostConfig {
     #[must_use]
     pub fn after_refund_commit(mut self, hook: Option<RefundHook>) -> Self {
         self.after_refund_commit = hook;
+        self
+    }
+
+    /// Sets the `https` form of links (the field `link_base`), such as
+    /// `https://plaza.example.cn/a/`.
+    #[must_use]
+    pub fn link_base(mut self, link_base: Option<String>) -> Self {
+        self.link_base = link_base;
         self
     }
 }

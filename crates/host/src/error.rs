@@ -449,6 +449,10 @@ pub enum Error {
     /// not paid, a message that is not the user's.
     #[error("{0}")]
     NotFound(String),
+    /// A link to open a mini-app is malformed: what is wrong, and what a
+    /// link looks like ([`crate::link::Link::parse`]).
+    #[error(transparent)]
+    MalformedLink(#[from] crate::link::LinkError),
     /// The back-end may not do this now: no acceptance of the template left,
     /// outside the 48-hour reply window, a refund id used for another refund.
     #[error("{0}")]

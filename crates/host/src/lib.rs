@@ -39,6 +39,7 @@ mod instance;
 pub mod keys;
 mod lanes;
 pub mod ledger;
+pub mod link;
 mod loaded;
 pub mod manifest;
 pub mod package;

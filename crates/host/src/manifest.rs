@@ -26,6 +26,7 @@
 //! ```
 
 use crate::error::{Error, Result};
+pub use crate::link::is_reverse_dns;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -1018,24 +1019,6 @@ fn is_dns_name(s: &str) -> bool {
                 && !l.starts_with('-')
                 && !l.ends_with('-')
                 && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        })
-}
-
-/// Whether `s` is a reverse-DNS name: two or more labels of `[a-z0-9-]`, no
-/// label empty or starting or ending with `-`, at most 128 bytes.
-pub fn is_reverse_dns(s: &str) -> bool {
-    if s.is_empty() || s.len() > 128 {
-        return false;
-    }
-    let labels: Vec<&str> = s.split('.').collect();
-    labels.len() >= 2
-        && labels.iter().all(|l| {
-            !l.is_empty()
-                && l.len() <= 63
-                && !l.starts_with('-')
-                && !l.ends_with('-')
-                && l.bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         })
 }
 

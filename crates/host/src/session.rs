@@ -11,6 +11,7 @@ use crate::engine::Runtime;
 use crate::error::{Error, GuestFault, Result};
 use crate::gate::{Actor, Subject};
 use crate::instance::{self, InstanceState, LoadedApp};
+pub(crate) use crate::link::split_query;
 use crate::page;
 use crate::sandbox::{OutputCapture, Stream};
 use crate::services::Services;
@@ -353,52 +354,6 @@ impl Session {
         let mut slot = self.slot.lock().await;
         end_gracefully(&self.runtime, &mut slot, "closed").await;
     }
-}
-
-/// Splits `/path?a=1&b=2` into the path and its query parameters.
-pub(crate) fn split_query(path: &str) -> (String, Vec<FieldValue>) {
-    match path.split_once('?') {
-        None => (path.to_string(), Vec::new()),
-        Some((p, q)) => (
-            p.to_string(),
-            q.split('&')
-                .filter(|kv| !kv.is_empty())
-                .map(|kv| {
-                    let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-                    FieldValue {
-                        name: percent_decode(k),
-                        value: percent_decode(v),
-                    }
-                })
-                .collect(),
-        ),
-    }
-}
-
-/// Decodes `%XX` escapes and `+` (a space) of a query component; a broken
-/// escape is kept as written.
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let hex = |c: u8| (c as char).to_digit(16);
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'+' {
-            out.push(b' ');
-        } else if b[i] == b'%'
-            && let (Some(h), Some(l)) = (
-                b.get(i + 1).and_then(|c| hex(*c)),
-                b.get(i + 2).and_then(|c| hex(*c)),
-            )
-        {
-            out.push((h * 16 + l) as u8);
-            i += 2;
-        } else {
-            out.push(b[i]);
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// The longest locale tag taken.

@@ -192,6 +192,12 @@ pub enum Action {
     LoadMore(String),
     /// Pull the page down to refresh it.
     Refresh,
+    /// Open a link (`plaza://APP-ID/PATH?QUERY`, or the host's https form):
+    /// the step's user's session of the link's mini-app, at its page
+    /// ([`plaza_host::Host::open_link`]). The step's expectations are of
+    /// that mini-app's page; later steps name `app` when it is not the
+    /// first package's.
+    Open(String),
     /// Move the test clock forward.
     Advance(Duration),
     /// Close the host and open it again on the same store.
@@ -239,6 +245,7 @@ impl std::fmt::Display for Action {
             Action::Back => write!(f, "back = true"),
             Action::LoadMore(a) => write!(f, "load-more = {}", q(a)),
             Action::Refresh => write!(f, "refresh = true"),
+            Action::Open(link) => write!(f, "open = {}", q(link)),
             Action::Advance(d) => write!(f, "advance = \"{}s\"", d.as_secs()),
             Action::Restart => write!(f, "restart = true"),
             Action::Backend(b) => {
@@ -282,7 +289,13 @@ impl Action {
             Action::Back => session.back().await.map(Some),
             Action::LoadMore(action) => session.load_more(action).await.map(Some),
             Action::Refresh => session.refresh().await.map(Some),
-            Action::Advance(_) | Action::Restart | Action::Backend(_) | Action::Check => Ok(None),
+            // A link names its own mini-app: the caller opens it through the
+            // host ([`plaza_host::Host::open_link`]).
+            Action::Open(_)
+            | Action::Advance(_)
+            | Action::Restart
+            | Action::Backend(_)
+            | Action::Check => Ok(None),
         }
     }
 }
@@ -464,6 +477,8 @@ struct RawStep {
     load_more: Option<String>,
     #[serde(default)]
     refresh: Option<bool>,
+    #[serde(default)]
+    open: Option<String>,
     #[serde(default)]
     advance: Option<String>,
     #[serde(default)]
@@ -656,6 +671,12 @@ fn step(raw: &RawStep, default_user: &str) -> std::result::Result<Step, String> 
     if raw.refresh == Some(true) {
         actions.push(Action::Refresh);
     }
+    if let Some(link) = &raw.open {
+        if raw.app.is_some() {
+            return Err("`open` names its mini-app in the link: leave `app` out".into());
+        }
+        actions.push(Action::Open(link.clone()));
+    }
     if let Some(d) = &raw.advance {
         actions.push(Action::Advance(parse_duration(d)?));
     }
@@ -687,7 +708,7 @@ fn step(raw: &RawStep, default_user: &str) -> std::result::Result<Step, String> 
     }
     if actions.len() > 1 {
         return Err(
-            "expected at most one action in a step (launch, tap, submit, say, back, load-more, refresh, advance, restart, backend)"
+            "expected at most one action in a step (launch, tap, submit, say, back, load-more, refresh, open, advance, restart, backend)"
                 .into(),
         );
     }

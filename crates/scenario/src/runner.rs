@@ -375,7 +375,15 @@ impl Run<'_> {
 
     async fn step(&mut self, index: usize) -> Result<(), Failure> {
         let step = &self.scenario.steps[index];
-        let app = step.app.clone().unwrap_or_else(|| self.default_app.clone());
+        let app = match &step.action {
+            // A link names its mini-app (a malformed one fails below).
+            Action::Open(link) => self
+                .host
+                .parse_link(link)
+                .map(|l| l.app_id)
+                .unwrap_or_else(|_| self.default_app.clone()),
+            _ => step.app.clone().unwrap_or_else(|| self.default_app.clone()),
+        };
         let key = (step.user.clone(), app.clone());
         if let Some(a) = &step.answers {
             apply_answers(&self.prompter, a);
@@ -447,6 +455,13 @@ impl Run<'_> {
                     }
                 }
             }
+            Action::Open(link) => match self.host.open_link(&step.user, link).await {
+                Ok((session, page)) => {
+                    self.sessions.insert(key.clone(), session);
+                    Ok(Some(page))
+                }
+                Err(e) => Err(e),
+            },
             action => match self.session(&step.user, &app) {
                 Err(e) => Err(e),
                 Ok(s) => action.apply(&s).await,

@@ -61,6 +61,9 @@ pub struct ServerConfig {
     /// As `HostConfig::max_loaded_code_bytes`: the most compiled code of
     /// mini-apps kept loaded, in bytes.
     pub max_loaded_code_bytes: u64,
+    /// As `HostConfig::link_base`: the https form of links to mini-apps'
+    /// pages (empty: only `plaza://` links).
+    pub link_base: String,
     /// The embedding apps whose users may sign in.
     #[serde(rename = "issuer")]
     pub issuers: Vec<IssuerConfig>,
@@ -115,6 +118,7 @@ impl Default for ServerConfig {
             tls_key: PathBuf::new(),
             settings_key_file: PathBuf::new(),
             max_loaded_code_bytes: plaza_host::DEFAULT_MAX_LOADED_CODE_BYTES,
+            link_base: String::new(),
             issuers: Vec::new(),
         }
     }
@@ -203,6 +207,10 @@ const DOCS: &[(&str, &str)] = &[
         "max_loaded_code_bytes",
         "The most compiled code of mini-apps the node keeps loaded, in bytes (536870912 = 512 MiB). Mini-apps load at their first use; past this, the least recently used that no live session holds are unloaded, and load again from cache_dir at their next use.",
     ),
+    (
+        "link_base",
+        "The https form of links to mini-apps' pages, such as \"https://plaza.example.cn/a/\": under it, APP-ID/PATH?QUERY is the link plaza://APP-ID/PATH?QUERY (POST /v1/me/links/open takes both). \"\": only plaza:// links.",
+    ),
 ];
 
 /// Every setting with its default and a comment, as TOML: what
@@ -277,6 +285,7 @@ fn defaults_table(defaults: &ServerConfig) -> toml::Table {
         s(&d.settings_key_file.to_string_lossy()),
     );
     t.insert("max_loaded_code_bytes".into(), int(d.max_loaded_code_bytes));
+    t.insert("link_base".into(), s(&d.link_base));
     t
 }
 
@@ -350,6 +359,9 @@ impl ServerConfig {
             return bad(
                 "tls_cert and tls_key go together: set both (HTTPS) or neither (HTTP)".into(),
             );
+        }
+        if !self.link_base.is_empty() {
+            plaza_host::link::LinkBase::parse(&self.link_base).map_err(ConfigError)?;
         }
         let mut names = std::collections::BTreeSet::new();
         for i in &self.issuers {

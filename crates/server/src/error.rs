@@ -179,6 +179,11 @@ impl From<HostError> for ApiError {
                 .retry_after(STORE_RETRY_AFTER_SECS);
             }
             HostError::NotFound(_) => (S::NOT_FOUND, "not-found"),
+            HostError::MalformedLink(e) => {
+                let problem = e.problem.clone();
+                return ApiError::new(S::UNPROCESSABLE_ENTITY, "malformed-link", message)
+                    .with("problem", problem);
+            }
             HostError::Refused(_) => (S::FORBIDDEN, "refused"),
             HostError::LoginCodeReused { .. }
             | HostError::LoginCodeExpired { .. }

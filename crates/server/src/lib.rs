@@ -171,7 +171,8 @@ impl Server {
                 .developer_mode(config.developer_mode)
                 .idle_timeout(idle)
                 .utc_offset_minutes(config.utc_offset_minutes)
-                .max_loaded_code_bytes(config.max_loaded_code_bytes),
+                .max_loaded_code_bytes(config.max_loaded_code_bytes)
+                .link_base((!config.link_base.is_empty()).then(|| config.link_base.clone())),
         )
         .prompter(Arc::new(hub.clone()))
         .payment_timeout(config.prompt_timeout())

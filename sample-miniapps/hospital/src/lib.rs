@@ -23,11 +23,13 @@
 //! | tap `bill:<no>` | "Consultation bill" (consultation and ultrasound insurance-eligible) | replace |
 //! | tap `payments` | "Payment history" | push |
 //! | tap `arrived:<no>` | "Checked in" (sends "The doctor is ready") | replace |
+//! | launch `/checkin?clinic=<department>` (the QR code on the clinic's wall, `plaza://cn.hz.maternity/checkin?clinic=obstetrics`) | "Checked in" for today's booking there, "No booking today" without one, "Unknown clinic" | push |
 //! | tap `chat`; a chat message | "Ask a doctor" (the exchange; the hospital replies) | push / replace |
 //! | anything else | "Something went wrong" | replace |
 
 mod backoffice;
 mod bookings;
+mod checkin;
 mod data;
 mod messages;
 mod patient;
@@ -51,6 +53,10 @@ struct Hospital {
 impl App for Hospital {
     fn handle(&mut self, event: Event) -> Page {
         let page = match &event {
+            Event::Launch(launch) if launch.path_or_home() == "/checkin" => {
+                checkin::check_in(launch.query_param("clinic").unwrap_or_default())
+                    .map_err(Problem::from)
+            }
             Event::Launch(launch) => self.open(launch.path_or_home()),
             Event::Tap(action) => self.tap(action),
             Event::Submit(submit) if submit.form == "patient" => self.confirm(submit),

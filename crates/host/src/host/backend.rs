@@ -33,6 +33,7 @@ use crate::error::{Error, Result};
 use crate::gate::Actor;
 use crate::hex;
 use crate::ledger::{LineItem, Receipt};
+use crate::link::Link;
 use crate::manifest::Manifest;
 use crate::services::notify::refund_notification;
 use crate::session::Session;
@@ -46,7 +47,7 @@ use plaza_world::types::Error as WitError;
 /// How long an access token works: two hours (WeChat's `access_token`).
 pub const ACCESS_TOKEN_TTL_MS: i64 = 2 * 60 * 60 * 1000;
 /// The longest link a message may carry, in bytes.
-pub const MAX_LINK_BYTES: usize = 512;
+pub const MAX_LINK_BYTES: usize = crate::link::MAX_TARGET_BYTES;
 
 /// An access token for a mini-app's back-end.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -209,36 +210,13 @@ impl Host {
         })
     }
 
-    /// Opens a mini-app at a page: `path` (`/` or empty for its home) with
-    /// `query` (`a=1&b=2`, or empty), as the user following a link (a
-    /// message's, a `plaza://APP/PATH?QUERY` address). Returns the user's
-    /// session and the page it shows.
-    pub async fn open_link(
-        &self,
-        user: &str,
-        app_id: &str,
-        path: &str,
-        query: &str,
-    ) -> Result<(Session, Page)> {
-        let target = if query.is_empty() {
-            path.to_string()
-        } else {
-            format!("{path}?{query}")
-        };
-        check_link(&target)?;
-        let session = self.session(user, app_id)?;
-        let page = session.launch(&target).await?;
-        Ok((session, page))
-    }
-
     /// Opens a message of the user's inbox: marks it read and launches its
     /// mini-app at the page the message links to (its home when it carries
     /// no link). [`Error::NotFound`] if the user has no such message.
     pub async fn open_message(&self, user: &str, message_id: &str) -> Result<(Session, Page)> {
         let target = self.message_target(user, message_id)?;
-        let link = target.link.as_deref().unwrap_or("/");
-        let (path, query) = link.split_once('?').unwrap_or((link, ""));
-        self.open_link(user, &target.app_id, path, query).await
+        let link = Link::in_app(&target.app_id, target.link.as_deref().unwrap_or("/"))?;
+        self.open_at(user, &link).await
     }
 
     /// Where a message of the user's inbox leads, for a client that launches
@@ -252,11 +230,11 @@ impl Host {
             )));
         };
         self.mark_read(user, message_id)?;
-        let (path, query) = crate::session::split_query(message.link.as_deref().unwrap_or("/"));
+        let link = Link::in_app(&message.app_id, message.link.as_deref().unwrap_or("/"))?;
         Ok(LinkTarget {
-            app_id: message.app_id,
-            path,
-            query: query.into_iter().map(|f| (f.name, f.value)).collect(),
+            query: link.query_pairs(),
+            app_id: link.app_id,
+            path: link.path,
             link: message.link,
         })
     }
@@ -307,16 +285,14 @@ fn same_text(a: &str, b: &str) -> bool {
 
 /// A link inside a mini-app: a path starting with `/`, an optional
 /// `?query`, at most [`MAX_LINK_BYTES`], of visible ASCII characters.
+/// The same rules as the page of a `plaza://` link ([`Link::in_app`]).
 pub(crate) fn check_link(link: &str) -> Result<()> {
-    let ok = link.starts_with('/')
-        && link.len() <= MAX_LINK_BYTES
-        && link.bytes().all(|b| b.is_ascii_graphic())
-        && !link.contains('#');
-    if !ok {
-        return Err(Error::InvalidRequest(format!(
-            "a link is a page path inside the mini-app with an optional query, such as `/appointment?id=7`: it starts with `/`, has no spaces or `#`, and is at most {MAX_LINK_BYTES} bytes"
-        )));
-    }
+    crate::link::check_target(link).map_err(|problem| {
+        Error::InvalidRequest(format!(
+            "a link is a page path inside the mini-app with an optional query, such as `/appointment?id=7`: it starts with `/`, has no spaces, `#` or `..`, and is at most {MAX_LINK_BYTES} bytes; `{}`: {problem}",
+            link.chars().take(80).collect::<String>()
+        ))
+    })?;
     Ok(())
 }
 

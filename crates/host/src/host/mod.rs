@@ -10,6 +10,7 @@
 
 mod backend;
 mod identity;
+mod links;
 mod notifications;
 mod privacy;
 mod publishers;
@@ -122,6 +123,8 @@ pub(crate) struct HostInner {
     slots: Mutex<SlotMap>,
     /// [`HostConfig::after_refund_commit`].
     after_refund_commit: Option<crate::config::RefundHook>,
+    /// [`HostConfig::link_base`], checked.
+    pub(crate) link_base: Option<crate::link::LinkBase>,
 }
 
 /// The Plaza host. Cheap to clone; every clone is the same host.
@@ -158,6 +161,10 @@ impl Host {
 
     /// Opens a host over any store.
     pub fn with_store(store: Arc<dyn Store>, config: HostConfig) -> Result<Host> {
+        let link_base = match &config.link_base {
+            Some(base) => Some(crate::link::LinkBase::parse(base).map_err(Error::InvalidRequest)?),
+            None => None,
+        };
         let engine = engine::build_engine(&config.limits)?;
         engine::start_epoch_ticker(&engine, config.limits.epoch_tick);
         let network = Network::new(&config.network, config.developer_mode)?;
@@ -203,6 +210,7 @@ impl Host {
             developer_mode: config.developer_mode,
             slots: Mutex::new(HashMap::new()),
             after_refund_commit: config.after_refund_commit,
+            link_base,
         });
         if let Some(idle) = inner.idle_timeout
             && let Ok(rt) = tokio::runtime::Handle::try_current()

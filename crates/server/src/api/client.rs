@@ -103,6 +103,20 @@ pub(super) fn routes(r: Routes) -> Routes {
         post(open_message),
     )
     .add(
+        Method::POST,
+        "/v1/me/links/open",
+        Access::User,
+        "Opens a link (`plaza://APP-ID/PATH?QUERY`, or its https form under the server's `link_base`): launches the user's session of its mini-app at its page; answers as an event, with the `app_id`. 422 `malformed-link` (with the `problem`), 404 `not-installed`.",
+        Some(json!({
+            "type": "object", "required": ["link"],
+            "properties": {
+                "link": {"type": "string", "description": "The link, such as a scanned QR code's text."},
+                "locale": {"type": "string", "description": "The user's locale, a BCP 47 tag; given to the mini-app."},
+            }
+        })),
+        post(open_link),
+    )
+    .add(
         Method::GET,
         "/v1/me/wallet",
         Access::User,
@@ -421,6 +435,37 @@ async fn open_message(
         .event("launch", outcome_name(&outcome), started.elapsed());
     let mut json = outcome_json(&outcome?, &target.app_id);
     json["app_id"] = json!(target.app_id);
+    Ok(Json(json))
+}
+
+#[derive(Deserialize)]
+struct OpenLink {
+    link: String,
+    #[serde(default)]
+    locale: String,
+}
+
+async fn open_link(
+    State(state): State<AppState>,
+    Caller(user): Caller,
+    Body(body): Body<OpenLink>,
+) -> ApiResult {
+    let link = state.host.link_target(&user, &body.link)?;
+    let event = ClientEvent::Launch {
+        query: link.query_pairs(),
+        path: link.path,
+        locale: body.locale,
+    };
+    let started = Instant::now();
+    let outcome = state
+        .sessions
+        .send(&state.host, &state.hub, &user, &link.app_id, event)
+        .await;
+    state
+        .metrics
+        .event("launch", outcome_name(&outcome), started.elapsed());
+    let mut json = outcome_json(&outcome?, &link.app_id);
+    json["app_id"] = json!(link.app_id);
     Ok(Json(json))
 }
 

@@ -1,0 +1,80 @@
+//! Check-in from the QR code on a clinic's wall.
+//!
+//! Each clinic (a department's waiting room) shows a QR code of the link
+//! `plaza://cn.hz.maternity/checkin?clinic=<department>`. Scanning it opens
+//! this page: the patient's booking of today at that clinic is checked in
+//! (once; the doctor's "ready" message is sent then), or the patient is
+//! told there is none.
+//!
+//! Keys: `checked-in:<no>`, the time (`HH:MM`) the booking was checked in.
+
+use crate::bookings::{self, Booking};
+use crate::data::{self, Department};
+use crate::messages;
+use plaza_sdk::clock::{self, LocalTime};
+use plaza_sdk::{HostError, Page, PageBuilder, storage};
+
+/// The page of `/checkin?clinic=<clinic>`.
+pub fn check_in(clinic: &str) -> Result<PageBuilder, HostError> {
+    let Some(dept) = data::department(clinic) else {
+        return Ok(Page::builder("Unknown clinic")
+            .error(if clinic.is_empty() {
+                "This check-in code names no clinic. Please ask at the registration desk."
+                    .to_string()
+            } else {
+                format!(
+                    "The check-in code names the clinic `{}`, which this hospital does not have. Please ask at the registration desk.",
+                    clinic.chars().take(40).collect::<String>()
+                )
+            })
+            .button("Back to departments", "home"));
+    };
+    let now = clock::now();
+    let today = LocalTime::from_unix_ms(now.unix_ms, now.utc_offset_minutes);
+    let today_id = bookings::date_in(&now, 0).replace('-', "");
+    let booking = bookings::list()?.into_iter().find(|b| {
+        b.doctor.department == dept.id && b.slot.get(..8) == Some(today_id.as_str())
+    });
+    let Some(booking) = booking else {
+        return Ok(no_booking(dept));
+    };
+    let key = format!("checked-in:{}", booking.number);
+    if let Some(at) = storage::get_string(&key)? {
+        return Ok(checked_in(&booking, dept)
+            .info(format!("You checked in at {at}; please wait to be called.")));
+    }
+    let at = format!("{:02}:{:02}", today.hour, today.minute);
+    storage::set_string(&key, &at)?;
+    let said = messages::doctor_ready(booking.doctor.name, dept_room(dept))?;
+    Ok(checked_in(&booking, dept).success(said))
+}
+
+fn checked_in(booking: &Booking, dept: &Department) -> PageBuilder {
+    Page::builder("Checked in")
+        .field("Clinic", dept.name)
+        .field("Booking number", booking.number.as_str())
+        .field("Doctor", booking.doctor.name)
+        .field("Time", booking.time.as_str())
+        .field("Patient", booking.patient.as_str())
+        .button("Show the booking", format!("booking:{}", booking.number))
+}
+
+fn no_booking(dept: &Department) -> PageBuilder {
+    Page::builder("No booking today")
+        .info(format!(
+            "You have no booking at {} today, so there is nothing to check in. Book a time, or ask at the registration desk.",
+            dept.name
+        ))
+        .button(format!("Book at {}", dept.name), format!("dept:{}", dept.id))
+        .button("My bookings", "bookings")
+}
+
+/// The consulting room of a clinic, for the "doctor is ready" message.
+fn dept_room(dept: &Department) -> &'static str {
+    match dept.id {
+        "obstetrics" => "203",
+        "gynaecology" => "210",
+        "prenatal" => "305",
+        _ => "118",
+    }
+}
