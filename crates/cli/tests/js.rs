@@ -14,9 +14,9 @@
 
 mod common;
 
-use common::{err, out};
+use common::{copy_sources, err, ok, out, plaza_in_store as plaza, toolchains};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Command;
 use std::sync::Mutex;
 
 fn repo() -> PathBuf {
@@ -25,35 +25,6 @@ fn repo() -> PathBuf {
 
 fn tmp_root() -> PathBuf {
     Path::new(env!("CARGO_TARGET_TMPDIR")).join("plaza-js")
-}
-
-/// Runs `plaza ARGS` in `dir` on `store`, outside developer mode unless
-/// `developer` (the scenario runner is in developer mode by itself).
-fn plaza(dir: &Path, store: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_plaza"))
-        .args(args)
-        .current_dir(dir)
-        .env("PLAZA_STORE", store)
-        .env_remove("PLAZA_DEVELOPER_MODE")
-        .env("RUST_LIB_BACKTRACE", "0")
-        .env(
-            "PLAZA_TOOLCHAINS",
-            Path::new(env!("CARGO_TARGET_TMPDIR")).join("plaza-new-guests/toolchains"),
-        )
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .output()
-        .expect("run plaza")
-}
-
-fn ok(o: &Output, what: &str) -> String {
-    assert!(
-        o.status.success(),
-        "{what} failed:\n--- stdout\n{}\n--- stderr\n{}",
-        out(o),
-        err(o)
-    );
-    out(o)
 }
 
 /// A copy of the mini-app at `source` (relative to the repository), built:
@@ -75,29 +46,6 @@ fn built_app(source: &str) -> PathBuf {
         built.push(source.to_string());
     }
     to
-}
-
-/// Copies `from` into `to`, but for `.plaza`, `node_modules` and packages.
-fn copy_sources(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let name = entry.file_name();
-        let name = name.to_str().unwrap();
-        if matches!(name, ".plaza" | "node_modules") || name.ends_with(".plaza") {
-            continue;
-        }
-        let target = to.join(name);
-        if entry.file_type().unwrap().is_dir() {
-            copy_sources(&entry.path(), &target);
-        } else {
-            // Unchanged files keep their bytes; the build's stamp hashes contents.
-            let bytes = std::fs::read(entry.path()).unwrap();
-            if std::fs::read(&target).ok().as_deref() != Some(&bytes[..]) {
-                std::fs::write(&target, bytes).unwrap();
-            }
-        }
-    }
 }
 
 /// The SDK probe's scenario: the page builder's blocks as the host renders
@@ -223,8 +171,7 @@ fn the_typescript_examples_of_the_languages_doc_type_check() {
             );
     std::fs::write(tmp.path().join("tsconfig.json"), tsconfig).unwrap();
     // The TypeScript compiler `plaza build` installed.
-    let toolchains = Path::new(env!("CARGO_TARGET_TMPDIR")).join("plaza-new-guests/toolchains");
-    let tsc = std::fs::read_dir(&toolchains)
+    let tsc = std::fs::read_dir(toolchains())
         .unwrap()
         .map(|e| e.unwrap().path().join("node_modules/typescript/bin/tsc"))
         .find(|p| p.is_file())

@@ -4,53 +4,31 @@
 //! with the CLI alone and no edit. And the names, folders, ids and templates
 //! it refuses, each with the fix.
 //!
+//! Every template in every language (Rust, JavaScript, TypeScript, Python).
+//!
 //! The guests share one cargo target folder (under `CARGO_TARGET_TMPDIR`), so
 //! the SDK and its dependencies compile once for all templates and runs; the
 //! JavaScript, TypeScript and Python toolchains are installed once (by
-//! `plaza build` itself, at the first build) into a folder there too. Each
-//! mini-app is built once per run: `plaza build` and `plaza pack` after
-//! `plaza test` find its component fresh.
+//! `plaza build` itself, at the first build) into a folder there too (see
+//! `common::guests`). Each mini-app is built once per run: `plaza build` and
+//! `plaza pack` after `plaza test` find its component fresh.
 
 mod common;
 
-use common::{err, out};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use common::{err, ok, plaza_in as plaza};
+use std::process::Command;
 use std::time::Instant;
 
-/// Runs `plaza ARGS` in `dir`, on the store `dir/store/plaza.db`, outside
-/// developer mode, with the shared guest target folder.
-fn plaza(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_plaza"))
-        .args(args)
-        .current_dir(dir)
-        .env("PLAZA_STORE", dir.join("store/plaza.db"))
-        .env_remove("PLAZA_DEVELOPER_MODE")
-        .env("RUST_LIB_BACKTRACE", "0")
-        .env("CARGO_TARGET_DIR", guest_target())
-        .env("PLAZA_TOOLCHAINS", guest_target().join("toolchains"))
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .output()
-        .expect("run plaza")
-}
-
-fn guest_target() -> PathBuf {
-    Path::new(env!("CARGO_TARGET_TMPDIR")).join("plaza-new-guests")
-}
-
-fn ok(o: &Output, what: &str) -> String {
-    assert!(
-        o.status.success(),
-        "{what} failed:\n--- stdout\n{}\n--- stderr\n{}",
-        out(o),
-        err(o)
-    );
-    out(o)
-}
-
-/// `plaza new NAME --template T --lang L`, then everything the tutorial does.
-fn template_works_as_generated(template: &str, lang: &str, name: &str, home_title: &str) {
+/// `plaza new NAME --template T --lang L`, then everything the tutorial does;
+/// the installed mini-app's first page is titled `home_title` and shows
+/// `home_text` (what the template's home page shows in every language).
+fn template_works_as_generated(
+    template: &str,
+    lang: &str,
+    name: &str,
+    home_title: &str,
+    home_text: &str,
+) {
     let started = Instant::now();
     let id = format!("com.example.{}", name.replace('_', "-"));
     let tmp = tempfile::tempdir().unwrap();
@@ -171,46 +149,113 @@ fn template_works_as_generated(template: &str, lang: &str, name: &str, home_titl
     // before the page.
     let shown: Vec<&str> = page.lines().skip_while(|l| l.starts_with("? ")).collect();
     assert_eq!(shown.first(), Some(&home_title), "{page}");
+    assert!(shown.iter().any(|l| l.contains(home_text)), "{page}");
     eprintln!(
         "template {template} ({lang}): new, test, build, keygen, pack, sign, verify, install, run in {:.1}s",
         started.elapsed().as_secs_f64()
     );
 }
 
+/// What each template's home page shows, in every language.
+const BASIC_HOME: &str = "No notes yet.";
+const SERVICE_ACCOUNT_HOME: &str = "Opening hours: Monday to Friday, 9:00 to 17:00.";
+const PAYMENT_HOME: &str = "Longjing tea, 100 g";
+
 #[test]
 fn the_basic_template_works_as_generated() {
-    template_works_as_generated("basic", "rust", "my-notes", "My Notes");
+    template_works_as_generated("basic", "rust", "my-notes", "My Notes", BASIC_HOME);
 }
 
 #[test]
 fn the_service_account_template_works_as_generated() {
-    template_works_as_generated("service-account", "rust", "city-news", "City News");
+    template_works_as_generated(
+        "service-account",
+        "rust",
+        "city-news",
+        "City News",
+        SERVICE_ACCOUNT_HOME,
+    );
 }
 
 #[test]
 fn the_payment_template_works_as_generated() {
-    template_works_as_generated("payment", "rust", "tea_shop", "Tea Shop");
+    template_works_as_generated("payment", "rust", "tea_shop", "Tea Shop", PAYMENT_HOME);
 }
 
-// The payment template (storage, identity with consent, a payment, a refund)
-// in each other language: componentize-js and componentize-py take 20-50 s a
-// build and Wasmtime 6-9 s to compile what they make, so the other templates
-// run in these languages by hand (`plaza new -t basic --lang py; plaza test`),
-// not in every test run.
+// Every template in each other language. componentize-js and componentize-py
+// take 20-50 s a build and Wasmtime 6-9 s to compile what they make: each
+// mini-app is built once (by `plaza test`; `plaza build` and `plaza pack`
+// find it fresh) and compiled once (the compiled-component cache beside the
+// store serves `plaza install` and `plaza run`), with the toolchains
+// installed once for all of them.
+
+#[test]
+fn the_basic_template_works_as_generated_in_javascript() {
+    template_works_as_generated("basic", "js", "notes-js", "Notes Js", BASIC_HOME);
+}
+
+#[test]
+fn the_basic_template_works_as_generated_in_typescript() {
+    template_works_as_generated("basic", "ts", "notes-ts", "Notes Ts", BASIC_HOME);
+}
+
+#[test]
+fn the_basic_template_works_as_generated_in_python() {
+    template_works_as_generated("basic", "python", "notes-py", "Notes Py", BASIC_HOME);
+}
+
+#[test]
+fn the_service_account_template_works_as_generated_in_javascript() {
+    template_works_as_generated(
+        "service-account",
+        "js",
+        "city-news-js",
+        "City News Js",
+        SERVICE_ACCOUNT_HOME,
+    );
+}
+
+#[test]
+fn the_service_account_template_works_as_generated_in_typescript() {
+    template_works_as_generated(
+        "service-account",
+        "ts",
+        "city-news-ts",
+        "City News Ts",
+        SERVICE_ACCOUNT_HOME,
+    );
+}
+
+#[test]
+fn the_service_account_template_works_as_generated_in_python() {
+    template_works_as_generated(
+        "service-account",
+        "python",
+        "city-news-py",
+        "City News Py",
+        SERVICE_ACCOUNT_HOME,
+    );
+}
 
 #[test]
 fn the_payment_template_works_as_generated_in_javascript() {
-    template_works_as_generated("payment", "js", "tea-shop-js", "Tea Shop Js");
+    template_works_as_generated("payment", "js", "tea-shop-js", "Tea Shop Js", PAYMENT_HOME);
 }
 
 #[test]
 fn the_payment_template_works_as_generated_in_typescript() {
-    template_works_as_generated("payment", "ts", "tea-shop-ts", "Tea Shop Ts");
+    template_works_as_generated("payment", "ts", "tea-shop-ts", "Tea Shop Ts", PAYMENT_HOME);
 }
 
 #[test]
 fn the_payment_template_works_as_generated_in_python() {
-    template_works_as_generated("payment", "python", "tea-shop-py", "Tea Shop Py");
+    template_works_as_generated(
+        "payment",
+        "python",
+        "tea-shop-py",
+        "Tea Shop Py",
+        PAYMENT_HOME,
+    );
 }
 
 #[test]
@@ -294,5 +339,60 @@ fn a_missing_node_or_python_is_named_with_where_to_get_it() {
             err(&o)
         );
         assert!(!root.join("toolchains").exists(), "nothing was installed");
+    }
+}
+
+/// A mini-app whose code imports the SDK module of a capability its
+/// manifest does not declare is told, at build, which capability and which
+/// table to add to plaza.toml, and where the import is — in JavaScript and
+/// TypeScript before any toolchain but the bundler runs; in Python from
+/// componentize-py's failure, without its traceback.
+#[test]
+fn an_sdk_module_of_an_undeclared_capability_is_named_at_build() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    for (lang, file, import, at) in [
+        (
+            "js",
+            "src/app.js",
+            "import * as payment from '@plaza/sdk/payment';\n",
+            "src/app.js imports `@plaza/sdk/payment`",
+        ),
+        (
+            "ts",
+            "src/app.ts",
+            "import * as payment from '@plaza/sdk/payment';\n",
+            "src/app.ts imports `@plaza/sdk/payment`",
+        ),
+        (
+            "python",
+            "src/app.py",
+            "from plaza_sdk import payment\n",
+            "src/app.py:1 imports `plaza_sdk.payment`",
+        ),
+    ] {
+        // The basic template declares storage and log, not payment.
+        let name = format!("undeclared-{lang}");
+        ok(&plaza(root, &["new", &name, "--lang", lang]), "plaza new");
+        let app = root.join(&name);
+        let source = app.join(file);
+        let text = std::fs::read_to_string(&source).unwrap();
+        let used = if lang == "python" {
+            "\nprint(payment.pay)\n"
+        } else {
+            "\nconsole.log(typeof payment.pay);\n"
+        };
+        std::fs::write(&source, format!("{import}{text}{used}")).unwrap();
+        let o = plaza(&app, &["build", "."]);
+        assert!(!o.status.success(), "{lang}: the build succeeded");
+        let e = err(&o);
+        assert!(
+            e.contains(at)
+                && e.contains("the `payment` capability")
+                && e.contains("add [capabilities.payment] to plaza.toml"),
+            "{lang}: {e}"
+        );
+        assert!(!e.contains("Traceback"), "{lang}: {e}");
+        assert!(!app.join(".plaza/app.wasm").exists(), "{lang}: a component");
     }
 }

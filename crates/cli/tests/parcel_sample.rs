@@ -12,13 +12,12 @@
 
 mod common;
 
-use common::{err, out};
+use common::{copy_sources, ok, plaza_in as plaza};
 use plaza_host::clock::{ManualClock, SequentialIds};
 use plaza_host::package::Package;
 use plaza_host::prompt::{ScriptedPrompter, SubscriptionAnswer};
 use plaza_host::{Error, Host, HostConfig, Page};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -28,50 +27,6 @@ const START_MS: i64 = 1_795_222_800_000;
 
 fn tmp() -> &'static Path {
     Path::new(env!("CARGO_TARGET_TMPDIR"))
-}
-
-fn plaza(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_plaza"))
-        .args(args)
-        .current_dir(dir)
-        .env("PLAZA_STORE", dir.join("store/plaza.db"))
-        .env(
-            "PLAZA_TOOLCHAINS",
-            tmp().join("plaza-new-guests/toolchains"),
-        )
-        .env("RUST_LIB_BACKTRACE", "0")
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .output()
-        .expect("run plaza")
-}
-
-fn ok(o: &Output, what: &str) -> String {
-    assert!(
-        o.status.success(),
-        "{what} failed:\n--- stdout\n{}\n--- stderr\n{}",
-        out(o),
-        err(o)
-    );
-    out(o)
-}
-
-/// Copies `from` into `to`, file by file (no `.plaza`).
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let name = entry.file_name();
-        if name == ".plaza" || name == "__pycache__" {
-            continue;
-        }
-        let path = entry.path();
-        if path.is_dir() {
-            copy_tree(&path, &to.join(&name));
-        } else {
-            std::fs::copy(&path, to.join(&name)).unwrap();
-        }
-    }
 }
 
 /// The sample's copy, built: once per run.
@@ -86,7 +41,7 @@ fn sample() -> &'static Path {
         for stale in ["src", "scenarios", "store"] {
             let _ = std::fs::remove_dir_all(copy.join(stale));
         }
-        copy_tree(&source, &copy);
+        copy_sources(&source, &copy);
         ok(&plaza(&copy, &["build", "."]), "plaza build");
         copy
     })

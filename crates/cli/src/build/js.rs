@@ -4,7 +4,9 @@
 //! imports and any npm package it uses, bundled into `.plaza/app.js`), then
 //! `jco componentize`.
 
-use super::{Lang, OUT_DIR, built, prepare_world, run, toolchain, world::WORLD};
+use super::{
+    Lang, OUT_DIR, built, imports, prepare_world, read_manifest, run, toolchain, world::WORLD,
+};
 use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
 
@@ -26,6 +28,40 @@ pub fn build(dir: &Path, lang: Lang) -> Result<PathBuf> {
     let out = dir.join(OUT_DIR);
     write_sdk(&out.join(SDK_DIR))?;
     let entry = if lang == Lang::Ts {
+        "src/app.ts"
+    } else {
+        "src/app.js"
+    };
+    // componentize-js takes one module: the app with what it imports, the
+    // host's interfaces left as imports of the component. esbuild only strips
+    // TypeScript's types, so this comes first: an import of a capability
+    // plaza.toml does not declare is named here, in a second, rather than
+    // by `tsc` or componentize-js in their own words.
+    let bundle = out.join("app.js");
+    let metafile = out.join("app.meta.json");
+    run(
+        node.esbuild()
+            .current_dir(dir)
+            .arg(entry)
+            .args([
+                "--bundle",
+                "--format=esm",
+                "--platform=browser",
+                "--target=es2022",
+                "--external:plaza:*",
+                "--external:wasi:*",
+                "--log-level=warning",
+            ])
+            .arg(format!("--alias:@plaza/sdk=./{OUT_DIR}/{SDK_DIR}"))
+            .arg(format!("--outfile={}", bundle.display()))
+            .arg(format!("--metafile={}", metafile.display())),
+        "esbuild (bundling the app with @plaza/sdk)",
+    )?;
+    let undeclared = imports::undeclared_in_bundle(&read_manifest(dir)?, &metafile)?;
+    if !undeclared.is_empty() {
+        return Err(imports::error(&undeclared));
+    }
+    if lang == Lang::Ts {
         // The world's types, so `tsc` refuses a call to an undeclared capability.
         run(
             node.jco()
@@ -42,30 +78,7 @@ pub fn build(dir: &Path, lang: Lang) -> Result<PathBuf> {
                 .arg("--noEmit"),
             "tsc (the TypeScript compiler)",
         )?;
-        "src/app.ts"
-    } else {
-        "src/app.js"
-    };
-    // componentize-js takes one module: the app with what it imports, the
-    // host's interfaces left as imports of the component.
-    let bundle = out.join("app.js");
-    run(
-        node.esbuild()
-            .current_dir(dir)
-            .arg(entry)
-            .args([
-                "--bundle",
-                "--format=esm",
-                "--platform=browser",
-                "--target=es2022",
-                "--external:plaza:*",
-                "--external:wasi:*",
-                "--log-level=warning",
-            ])
-            .arg(format!("--alias:@plaza/sdk=./{OUT_DIR}/{SDK_DIR}"))
-            .arg(format!("--outfile={}", bundle.display())),
-        "esbuild (bundling the app with @plaza/sdk)",
-    )?;
+    }
     let wasm = out.join("app.wasm");
     // `fetch` needs wasi:http: only for a manifest that declares the network.
     let disable: &[&str] = if network {

@@ -10,6 +10,7 @@
 //! `.plaza/app.wasm`. Rust's wit-bindgen drops the imports a mini-app does
 //! not use, so a Rust mini-app builds against the SDK's full world.
 
+mod imports;
 mod js;
 mod python;
 mod rust;

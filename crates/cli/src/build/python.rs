@@ -1,7 +1,7 @@
 //! `plaza build` for a Python mini-app: `componentize-py`, with the Plaza
 //! SDK for Python (`host-api/python/plaza_sdk`, embedded here) on its path.
 
-use super::{OUT_DIR, built, prepare_world, run, toolchain, world::WORLD};
+use super::{OUT_DIR, built, imports, prepare_world, read_manifest, run, toolchain, world::WORLD};
 use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
 
@@ -95,7 +95,19 @@ pub fn build(dir: &Path) -> Result<PathBuf> {
             .arg("-o")
             .arg(&wasm),
         "componentize-py",
-    )?;
+    )
+    .map_err(|e| {
+        // An import of an undeclared capability fails as Python runs the
+        // app's modules: named with its line instead of the whole traceback.
+        // componentize-py shows the first `-p` folder, `src`, as `/0`.
+        let found = read_manifest(dir)
+            .ok()
+            .and_then(|m| imports::undeclared_in_python_failure(&m, &e.to_string(), "/0"));
+        match found {
+            Some(undeclared) => imports::error(&[undeclared]),
+            None => e,
+        }
+    })?;
     built(progress, dir, wasm)
 }
 
