@@ -17,6 +17,18 @@ pub const SDK_DIR: &str = "sdk";
 
 /// Builds `src/app.js` (or `src/app.ts`) of the mini-app in `dir`.
 pub fn build(dir: &Path, lang: Lang) -> Result<PathBuf> {
+    let entry = if lang == Lang::Ts {
+        "src/app.ts"
+    } else {
+        "src/app.js"
+    };
+    super::refuse_the_0_1_0_export(
+        dir,
+        entry,
+        "export const app ",
+        "export const pages ",
+        "write `export const pages = defineApp(...)`",
+    )?;
     let (wit, network) = prepare_world(dir)?;
     let node = toolchain::node(dir)?;
     let progress = crate::ui::Progress::start(
@@ -25,7 +37,7 @@ pub fn build(dir: &Path, lang: Lang) -> Result<PathBuf> {
     );
     let out = dir.join(OUT_DIR);
     write_sdk(&out.join(SDK_DIR))?;
-    let entry = if lang == Lang::Ts {
+    if lang == Lang::Ts {
         // The world's types, so `tsc` refuses a call to an undeclared capability.
         run(
             node.jco()
@@ -42,10 +54,7 @@ pub fn build(dir: &Path, lang: Lang) -> Result<PathBuf> {
                 .arg("--noEmit"),
             "tsc (the TypeScript compiler)",
         )?;
-        "src/app.ts"
-    } else {
-        "src/app.js"
-    };
+    }
     // componentize-js takes one module: the app with what it imports, the
     // host's interfaces left as imports of the component.
     let bundle = out.join("app.js");
