@@ -1,6 +1,6 @@
 //! Embeds the WIT contract JavaScript, TypeScript and Python mini-apps build
-//! against (`host-api/wit-0.1.0`, `plaza:host@0.1.0` as released: they export
-//! `app`, which the host keeps serving) and the WASI HTTP interfaces
+//! against (`host-api/wit`, `plaza:host@0.1.1`: they export `pages`, as Rust
+//! mini-apps do) and the WASI HTTP interfaces
 //! (`host-api/wasi-http`) in the `plaza` binary: `plaza build` writes them,
 //! with the world a mini-app's manifest makes, beside such a mini-app. Every
 //! `.wit` file of those folders is taken, so a new interface file needs no
@@ -16,7 +16,7 @@ fn main() {
     let mut contract = String::new();
     let mut sdk = String::new();
     for (name, folder, ext) in [
-        ("PLAZA_HOST_WIT", "wit-0.1.0", "wit"),
+        ("PLAZA_HOST_WIT", "wit", "wit"),
         ("WASI_HTTP_WIT", "wasi-http", "wit"),
         ("JS_SDK", "js/src", "ts"),
     ] {

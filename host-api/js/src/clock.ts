@@ -1,10 +1,10 @@
 // The host's clock (`[capabilities.clock]`): deterministic in tests, with
 // the host's time zone. Use it for anything the user sees.
 
-import { now as hostNow } from 'plaza:host/clock@0.1.0';
-import type { Datetime } from 'plaza:host/clock@0.1.0';
+import { now as hostNow } from 'plaza:host/clock@0.1.1';
+import type { Datetime } from 'plaza:host/clock@0.1.1';
 
-export type { Datetime } from 'plaza:host/clock@0.1.0';
+export type { Datetime } from 'plaza:host/clock@0.1.1';
 
 /** The current time, with the host's UTC offset. */
 export function now(): Datetime {

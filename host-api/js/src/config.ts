@@ -3,7 +3,7 @@
 // the manifest does not declare, `NotFound` for one not set and without a
 // default.
 
-import { get as hostGet } from 'plaza:host/config@0.1.0';
+import { get as hostGet } from 'plaza:host/config@0.1.1';
 import { hostCall, NotFound } from './errors';
 
 /** The value of setting `name`. */

@@ -3,7 +3,7 @@
 // other call reads a scope the manifest names, and the host asks the user the
 // first time. A refusal throws `Denied`.
 
-import * as identity from 'plaza:host/identity@0.1.0';
+import * as identity from 'plaza:host/identity@0.1.1';
 import type {
   InsuranceCard,
   Location,
@@ -11,7 +11,7 @@ import type {
   LoginCode,
   Profile,
   RealName,
-} from 'plaza:host/identity@0.1.0';
+} from 'plaza:host/identity@0.1.1';
 import { hostCall } from './errors';
 
 export type {
@@ -21,7 +21,7 @@ export type {
   LoginCode,
   Profile,
   RealName,
-} from 'plaza:host/identity@0.1.0';
+} from 'plaza:host/identity@0.1.1';
 
 /** The user's pseudonymous id in this mini-app. */
 export function openid(): string {

@@ -1,9 +1,9 @@
 // Records for the mini-app's developers in the host's log
 // (`[capabilities.log]`); users never see them.
 
-import { write } from 'plaza:host/log@0.1.0';
+import { write } from 'plaza:host/log@0.1.1';
 
-export type { Level } from 'plaza:host/log@0.1.0';
+export type { Level } from 'plaza:host/log@0.1.1';
 
 /** Fine-grained tracing. */
 export function trace(message: string): void {

@@ -3,8 +3,8 @@
 // account's followers, replies in a conversation. A host error throws a
 // typed exception (`LimitExceeded` for a spent monthly broadcast quota).
 
-import * as messaging from 'plaza:host/messaging@0.1.0';
-import type { BroadcastResult, SubscriptionResult } from 'plaza:host/messaging@0.1.0';
+import * as messaging from 'plaza:host/messaging@0.1.1';
+import type { BroadcastResult, SubscriptionResult } from 'plaza:host/messaging@0.1.1';
 import { hostCall } from './errors';
 import { fieldList } from './index';
 
@@ -12,7 +12,7 @@ export type {
   BroadcastResult,
   SubscriptionAnswer,
   SubscriptionResult,
-} from 'plaza:host/messaging@0.1.0';
+} from 'plaza:host/messaging@0.1.1';
 
 /** Asks the user to accept the templates (while handling a tap); the answer for each. */
 export function subscribe(templateIds: string[]): SubscriptionResult[] {

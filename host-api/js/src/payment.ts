@@ -4,14 +4,14 @@
 // user to confirm; what the user answered is the outcome, a WIT variant:
 // `{ tag: 'paid', val: receipt }`, `{ tag: 'declined' }`, ...
 
-import * as payment from 'plaza:host/payment@0.1.0';
-import * as refunds from 'plaza:host/refunds@0.1.0';
+import * as payment from 'plaza:host/payment@0.1.1';
+import * as refunds from 'plaza:host/refunds@0.1.1';
 import type {
   HistoryPage,
   PaymentOutcome,
   PaymentRecord,
   RefundReceipt,
-} from 'plaza:host/payment@0.1.0';
+} from 'plaza:host/payment@0.1.1';
 import { hostCall } from './errors';
 
 export type {
@@ -22,7 +22,7 @@ export type {
   PaymentRecord,
   Receipt,
   RefundReceipt,
-} from 'plaza:host/payment@0.1.0';
+} from 'plaza:host/payment@0.1.1';
 
 /** One line of a bill. */
 export interface Item {

@@ -3,11 +3,11 @@
 // helpers also keep text and JSON. A host error throws a typed exception
 // (`LimitExceeded` for a full quota, `InvalidArgument` for a bad key).
 
-import * as storage from 'plaza:host/storage@0.1.0';
-import type { Usage } from 'plaza:host/storage@0.1.0';
+import * as storage from 'plaza:host/storage@0.1.1';
+import type { Usage } from 'plaza:host/storage@0.1.1';
 import { hostCall } from './errors';
 
-export type { Usage } from 'plaza:host/storage@0.1.0';
+export type { Usage } from 'plaza:host/storage@0.1.1';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();

@@ -4,8 +4,13 @@ A thin, type-hinted layer over the bindings `plaza build` generates with
 componentize-py from the world `plaza.toml` declares:
 
 - `MiniApp`, a base class that reads each event and calls `on_launch`,
-  `on_tap`, `on_submit`, `on_chat`, `on_resume` or `on_hide`;
-- `Page`, a page builder, and `Event`, the event read;
+  `on_tap`, `on_submit`, `on_chat`, `on_resume`, `on_hide`, `on_load_more`
+  or `on_refresh`; subclass it as `class Pages(MiniApp)` in `src/app.py`
+  (componentize-py takes the class named after the exported interface,
+  `pages`);
+- `Page`, a page builder (text inputs, choices, switches, hidden and
+  read-only fields, constraints the host checks, sections of `Item`s with
+  thumbnails, trailing values and "load more"), and `Event`, the event read;
 - `HostError` and one subclass per WIT error case (`Denied`,
   `InvalidArgument`, `LimitExceeded`, `NotFound`, `Unavailable`), raised by
   every wrapper instead of componentize-py's `Err`;
@@ -26,14 +31,16 @@ from __future__ import annotations
 from typing import Union
 
 from wit_world import exports
-from wit_world.exports import app
+from wit_world.exports import pages as wit
 
 from .errors import Denied, HostError, InvalidArgument, LimitExceeded, NotFound, Unavailable
-from .page import Event, Kind, Level, Navigation, Page, Style
+from .page import Choices, Event, Item, Kind, Level, Navigation, Page, Style
 
 __all__ = [
     "MiniApp",
     "Page",
+    "Item",
+    "Choices",
     "Event",
     "Level",
     "Style",
@@ -48,25 +55,30 @@ __all__ = [
 ]
 
 #: What a handler returns: a page being built or a WIT page.
-Answer = Union[Page, app.Page]
+Answer = Union[Page, wit.Page]
 
 
-class MiniApp(exports.App):
-    """The exported `App`: subclass it as `class App(MiniApp)` in
-    `src/app.py` and override the handlers the mini-app needs.
+class MiniApp(exports.Pages):
+    """The exported `pages` interface: subclass it as `class
+    Pages(MiniApp)` in `src/app.py` and override the handlers the mini-app
+    needs.
 
     Each event may reach a new instance: keep what the session remembers
-    in class attributes (`App.counted = True`) or module globals, which
+    in class attributes (`Pages.counted = True`) or module globals, which
     live as long as the session, and what must survive it in `storage`. A
     `HostError` a handler does not catch becomes `on_host_error`'s page
-    instead of a trap that ends the session.
+    instead of a trap that ends the session. `self.event` is the event
+    being handled (its `locale` at launch, say).
     """
 
     #: The title of the pages the default handlers answer.
     title = "Mini-app"
+    #: The event being handled.
+    event: Event
 
-    def handle(self, event: app.Event) -> app.Page:
+    def handle(self, event: wit.Event) -> wit.Page:
         ev = Event.of(event)
+        self.event = ev
         try:
             if ev.kind == "launch":
                 answer = self.on_launch(ev.path, ev.query)
@@ -78,6 +90,10 @@ class MiniApp(exports.App):
                 answer = self.on_chat(ev.text, ev)
             elif ev.kind == "resume":
                 answer = self.on_resume()
+            elif ev.kind == "load-more":
+                answer = self.on_load_more(ev.action)
+            elif ev.kind == "refresh":
+                answer = self.on_refresh()
             else:
                 answer = self.on_hide()
         except HostError as e:
@@ -113,6 +129,15 @@ class MiniApp(exports.App):
         """The mini-app went to the background (the session may end)."""
         return _replace(self.home())
 
+    def on_load_more(self, action: str) -> Answer:
+        """The user reached the end of a section offering more (its
+        `load_more` action): answer the page with more items, in place."""
+        return _replace(self.home())
+
+    def on_refresh(self) -> Answer:
+        """The user pulled down a `refreshable()` page."""
+        return _replace(self.home())
+
     def on_host_error(self, error: HostError) -> Answer:
         """The page for a host error no handler caught: its message, in
         place of the current page."""
@@ -122,4 +147,4 @@ class MiniApp(exports.App):
 def _replace(answer: Answer) -> Answer:
     if isinstance(answer, Page):
         return answer.replace()
-    return app.Page(answer.title, answer.blocks, app.Navigation.REPLACE)
+    return wit.Page(answer.title, answer.blocks, wit.Navigation.REPLACE, answer.refreshable)

@@ -44,7 +44,7 @@ let results: Hotel[] = [];
 /** The hotel whose page was shown last: the one the booking form books. */
 let chosen: Hotel | undefined;
 
-export const app = defineApp(async (event: Event) => {
+export const pages = defineApp(async (event: Event) => {
   switch (event.tag) {
     case 'launch':
       return nearMe();
@@ -125,8 +125,10 @@ function hotelPage(id: string): PageBuilder {
     .field('Distance', distance(h.distanceM))
     .field('Price a night', money(h.priceFen))
     .field('Rooms left', String(h.rooms))
-    .input('book', 'check-in', 'Check-in', { kind: 'date', value: clock.localDate(), required: true })
-    .input('book', 'nights', 'Nights', { kind: 'number', value: '1', required: true });
+    // The host refuses a date before today and more than 14 nights, with
+    // the reason shown to the user, before the submission reaches `book`.
+    .input('book', 'check-in', 'Check-in', { kind: 'date', value: clock.localDate(), required: true, min: clock.localDate() })
+    .input('book', 'nights', 'Nights', { kind: 'number', value: '1', required: true, min: '1', max: '14' });
 }
 
 /** Books and pays for the nights asked. */

@@ -38,7 +38,7 @@ NUMBER = re.compile(r"\bWL\s?\d{10}\b", re.IGNORECASE)
 COMPLAINT = ("lost", "damaged", "broken", "missing", "complain")
 
 
-class App(MiniApp):
+class Pages(MiniApp):
     title = TITLE
 
     def on_launch(self, path: str, query: dict[str, str]) -> Page:
@@ -117,7 +117,16 @@ def home(notices: list[tuple[str, str]] = ()) -> Page:
     for level, text in notices:
         page.notice(text, level)
     page.heading("Track a parcel")
-    page.input("track", "number", "Tracking number", value="", required=True)
+    # The host refuses a number of the wrong shape before it reaches us.
+    page.input(
+        "track",
+        "number",
+        "Tracking number",
+        required=True,
+        max_length=20,
+        pattern=r"(?i)\s*WL\s?[0-9]{10}\s*",
+        pattern_hint="WL and 10 digits, as on your receipt (WL1234567895)",
+    )
     page.heading("Your parcels")
     numbers = [k.removeprefix("parcel:") for k in storage.keys("parcel:")]
     if not numbers:

@@ -1,8 +1,8 @@
 //! `plaza build` for a JavaScript or TypeScript mini-app: the SDK written
-//! into `.plaza/sdk`, `tsc` (TypeScript: a type check against the world's
-//! types from `jco guest-types`), `esbuild` (the app, the SDK modules it
-//! imports and any npm package it uses, bundled into `.plaza/app.js`), then
-//! `jco componentize`.
+//! into `.plaza/sdk`, `esbuild` (the app, the SDK modules it imports and any
+//! npm package it uses, bundled into `.plaza/app.js`; an SDK import of an
+//! undeclared capability is named here), `tsc` (TypeScript: a type check
+//! against the world's types from `jco guest-types`), then `jco componentize`.
 
 use super::{
     Lang, OUT_DIR, built, imports, prepare_world, read_manifest, run, toolchain, world::WORLD,
@@ -19,6 +19,18 @@ pub const SDK_DIR: &str = "sdk";
 
 /// Builds `src/app.js` (or `src/app.ts`) of the mini-app in `dir`.
 pub fn build(dir: &Path, lang: Lang) -> Result<PathBuf> {
+    let entry = if lang == Lang::Ts {
+        "src/app.ts"
+    } else {
+        "src/app.js"
+    };
+    super::refuse_the_0_1_0_export(
+        dir,
+        entry,
+        "export const app ",
+        "export const pages ",
+        "write `export const pages = defineApp(...)`",
+    )?;
     let (wit, network) = prepare_world(dir)?;
     let node = toolchain::node(dir)?;
     let progress = crate::ui::Progress::start(
@@ -27,11 +39,6 @@ pub fn build(dir: &Path, lang: Lang) -> Result<PathBuf> {
     );
     let out = dir.join(OUT_DIR);
     write_sdk(&out.join(SDK_DIR))?;
-    let entry = if lang == Lang::Ts {
-        "src/app.ts"
-    } else {
-        "src/app.js"
-    };
     // componentize-js takes one module: the app with what it imports, the
     // host's interfaces left as imports of the component. esbuild only strips
     // TypeScript's types, so this comes first: an import of a capability

@@ -171,6 +171,30 @@ fn prepare_world(dir: &Path) -> Result<(PathBuf, bool)> {
     Ok((wit, world::needs_wasi_http(&manifest)))
 }
 
+/// Refuses, with what to change, a mini-app whose `entry` still exports the
+/// `app` interface of `plaza:host@0.1.0` (`old`) and not `pages` (`new`):
+/// `plaza build` builds against the current contract, whose world exports
+/// `pages`, and the toolchain's own error would not say so. `change` says
+/// what to write instead.
+fn refuse_the_0_1_0_export(
+    dir: &Path,
+    entry: &str,
+    old: &str,
+    new: &str,
+    change: &str,
+) -> Result<()> {
+    let Ok(text) = std::fs::read_to_string(dir.join(entry)) else {
+        return Ok(());
+    };
+    if text.contains(old) && !text.contains(new) {
+        bail!(
+            "{} exports `app`, the interface of plaza:host@0.1.0: mini-apps now export `pages` (plaza:host@0.1.1), which takes the same events and pages and more: {change} (docs/languages.md)",
+            dir.join(entry).display(),
+        );
+    }
+    Ok(())
+}
+
 /// Runs a toolchain's command, its output shown only when it fails.
 fn run(command: &mut Command, what: &str) -> Result<()> {
     let output = command
@@ -196,4 +220,43 @@ fn built(progress: crate::ui::Progress, dir: &Path, wasm: PathBuf) -> Result<Pat
         &format!("{} ({})", dir.display(), crate::ui::size(size)),
     );
     Ok(wasm)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A JavaScript or Python mini-app written for `plaza:host@0.1.0`'s
+    /// `app` export is told what to rename before any toolchain runs; one
+    /// exporting `pages` passes.
+    #[test]
+    fn an_app_exporting_0_1_0s_app_is_told_to_export_pages() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::create_dir(tmp.path().join("src")).unwrap();
+        let app = tmp.path().join("src/app.js");
+        std::fs::write(&app, "export const app = defineApp((e) => page('Hi'));\n").unwrap();
+        let e = refuse_the_0_1_0_export(
+            tmp.path(),
+            "src/app.js",
+            "export const app ",
+            "export const pages ",
+            "write `export const pages = defineApp(...)`",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("exports `app`, the interface of plaza:host@0.1.0"),
+            "{e}"
+        );
+        assert!(e.contains("export const pages = defineApp"), "{e}");
+        std::fs::write(&app, "export const pages = defineApp((e) => page('Hi'));\n").unwrap();
+        refuse_the_0_1_0_export(
+            tmp.path(),
+            "src/app.js",
+            "export const app ",
+            "export const pages ",
+            "",
+        )
+        .unwrap();
+    }
 }

@@ -57,10 +57,17 @@ pub fn write_sdk(out: &Path) -> Result<PathBuf> {
     Ok(root)
 }
 
-/// Builds `src/app.py` (its class `App`) of the mini-app in `dir`; also
+/// Builds `src/app.py` (its class `Pages`) of the mini-app in `dir`; also
 /// writes the world's bindings to `.plaza/bindings` and the SDK to
 /// `.plaza/python-sdk`, for editors and type checkers.
 pub fn build(dir: &Path) -> Result<PathBuf> {
+    super::refuse_the_0_1_0_export(
+        dir,
+        "src/app.py",
+        "class App(",
+        "Pages",
+        "name the class `Pages` (`class Pages(MiniApp)`)",
+    )?;
     let (wit, _) = prepare_world(dir)?;
     let python = toolchain::python(dir)?;
     let progress = crate::ui::Progress::start(

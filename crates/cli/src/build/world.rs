@@ -18,14 +18,14 @@ mod contract {
 /// The interfaces a generated world imports, each with the capability the
 /// manifest must declare for it (`None`: imported by every mini-app).
 pub const IMPORTS: &[(Option<Capability>, &str)] = &[
-    (Some(Capability::Identity), "plaza:host/identity@0.1.0"),
-    (Some(Capability::Payment), "plaza:host/payment@0.1.0"),
-    (Some(Capability::Payment), "plaza:host/refunds@0.1.0"),
-    (Some(Capability::Messaging), "plaza:host/messaging@0.1.0"),
-    (Some(Capability::Storage), "plaza:host/storage@0.1.0"),
-    (Some(Capability::Log), "plaza:host/log@0.1.0"),
-    (Some(Capability::Clock), "plaza:host/clock@0.1.0"),
-    (Some(Capability::Config), "plaza:host/config@0.1.0"),
+    (Some(Capability::Identity), "plaza:host/identity@0.1.1"),
+    (Some(Capability::Payment), "plaza:host/payment@0.1.1"),
+    (Some(Capability::Payment), "plaza:host/refunds@0.1.1"),
+    (Some(Capability::Messaging), "plaza:host/messaging@0.1.1"),
+    (Some(Capability::Storage), "plaza:host/storage@0.1.1"),
+    (Some(Capability::Log), "plaza:host/log@0.1.1"),
+    (Some(Capability::Clock), "plaza:host/clock@0.1.1"),
+    (Some(Capability::Config), "plaza:host/config@0.1.1"),
     (
         Some(Capability::Network),
         "wasi:http/outgoing-handler@0.2.12",
@@ -33,7 +33,7 @@ pub const IMPORTS: &[(Option<Capability>, &str)] = &[
 ];
 
 /// What every mini-app exports.
-pub const EXPORT: &str = "plaza:host/app@0.1.0";
+pub const EXPORT: &str = "plaza:host/pages@0.1.1";
 
 /// The generated world's package and name, as toolchains take it.
 pub const WORLD: &str = "plaza:app/mini-app";
@@ -134,7 +134,7 @@ mod tests {
                 );
             }
         }
-        assert_eq!(EXPORT, format!("plaza:host/app@{}", plaza_host_version()));
+        assert_eq!(EXPORT, format!("plaza:host/pages@{}", plaza_host_version()));
     }
 
     fn plaza_host_version() -> &'static str {
@@ -149,9 +149,9 @@ mod tests {
     #[test]
     fn the_world_holds_exactly_the_declared_capabilities() {
         let text = world_wit(&manifest("[capabilities.storage]\n[capabilities.log]\n"));
-        assert!(text.contains("import plaza:host/storage@0.1.0;"), "{text}");
-        assert!(text.contains("import plaza:host/log@0.1.0;"), "{text}");
-        assert!(text.contains("export plaza:host/app@0.1.0;"), "{text}");
+        assert!(text.contains("import plaza:host/storage@0.1.1;"), "{text}");
+        assert!(text.contains("import plaza:host/log@0.1.1;"), "{text}");
+        assert!(text.contains("export plaza:host/pages@0.1.1;"), "{text}");
         for absent in ["payment", "messaging", "identity", "clock", "wasi:http"] {
             assert!(!text.contains(absent), "{absent} in {text}");
         }

@@ -2,7 +2,7 @@
 
 The host delivers one event at a time (a launch, a tap, a form submit);
 `MiniApp` reads it and calls `on_launch`, `on_tap` or `on_submit`, which
-answer the page to show, made with `Page`. Class attributes of `App` (and
+answer the page to show, made with `Page`. Class attributes of `Pages` (and
 module globals) live as long as the session; what must survive it goes to
 `storage`.
 
@@ -20,14 +20,14 @@ from plaza_sdk import log, storage
 NOTE_PREFIX = "note:"
 
 
-class App(MiniApp):
+class Pages(MiniApp):
     title = "{{display_name}}"
     # Whether this session counted its visit yet (memory of the session).
     counted = False
 
     def on_launch(self, path: str, query: dict[str, str]) -> Page:
-        if not App.counted:
-            App.counted = True
+        if not Pages.counted:
+            Pages.counted = True
             try:
                 storage.set_json("visits", storage.get_json("visits", 0) + 1)
             except HostError as e:

@@ -25,7 +25,7 @@ const NOTE_PREFIX = 'note:';
 /** Whether this session counted its visit yet (memory of the session). */
 let counted = false;
 
-export const app = defineApp((event) => {
+export const pages = defineApp((event) => {
   switch (event.tag) {
     case 'launch':
       if (!counted) {

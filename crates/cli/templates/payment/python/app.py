@@ -21,7 +21,7 @@ MENU = [
 ]
 
 
-class App(MiniApp):
+class Pages(MiniApp):
     title = "{{display_name}}"
 
     def home(self) -> Page:

@@ -21,7 +21,7 @@ const MENU: [string, string, bigint][] = [
   ['cup', 'Celadon tea cup', 2500n],
 ];
 
-export const app = defineApp((event) => {
+export const pages = defineApp((event) => {
   const action = event.tag === 'tap' ? event.val : '';
   if (action.startsWith('buy:')) return buy(action.slice(4));
   if (action.startsWith('refund:')) return refund(action.slice(7));

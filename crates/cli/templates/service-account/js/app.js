@@ -16,7 +16,7 @@ import * as log from '@plaza/sdk/log';
 
 const REMINDER = 'appointment-reminder';
 
-export const app = defineApp((event) => {
+export const pages = defineApp((event) => {
   switch (event.tag) {
     case 'launch':
       return home(page('{{display_name}}'));

@@ -19,7 +19,7 @@ from plaza_sdk import clock, log, messaging
 REMINDER = "appointment-reminder"
 
 
-class App(MiniApp):
+class Pages(MiniApp):
     title = "{{display_name}}"
 
     def home(self) -> Page:

@@ -2,9 +2,11 @@
 // which the scenario checks.
 
 import {
+  choices,
   defineApp,
   Denied,
   errorMessage,
+  fields,
   HostError,
   InvalidArgument,
   LimitExceeded,
@@ -21,11 +23,17 @@ const DECLARED = 'http://localhost:47180';
 /** The same server by another name: not declared. */
 const UNDECLARED = 'http://127.0.0.1:47180';
 
-export const app = defineApp(async (event) => probes(await answer(event)));
+export const pages = defineApp(async (event) => probes(await answer(event)));
 
 async function answer(event) {
+  if (event.tag === 'launch') return blocks(event.val.locale);
+  if (event.tag === 'submit' && event.val.form === 'booking') return submitted(event.val.fields);
+  if (event.tag === 'load-more') return form(event.val);
+  if (event.tag === 'refresh') return form('refreshed');
   if (event.tag !== 'tap') return blocks();
   switch (event.val) {
+    case 'form':
+      return form('');
     case 'fetch:declared':
       return fetched(`${DECLARED}/health`);
     case 'fetch:undeclared':
@@ -45,12 +53,15 @@ function probes(p) {
     .button('Fetch the declared origin', 'fetch:declared')
     .button('Fetch an undeclared origin', 'fetch:undeclared')
     .button('Host errors', 'errors')
-    .button('JSON in storage', 'json');
+    .button('JSON in storage', 'json')
+    .button('A form', 'form');
 }
 
 /** One block of each kind, as the page builder makes them. */
-function blocks() {
-  return page('SDK probe')
+function blocks(locale) {
+  const p = page('SDK probe');
+  if (locale !== undefined) p.field('Locale', locale || '(none)');
+  return p
     .heading('Blocks')
     .text('A paragraph.')
     .field('Label', 'Value')
@@ -113,4 +124,61 @@ function json() {
   storage.setJson('probe', { n: 1, big: 12345678901234567890n, list: ['a', 'b'] });
   const back = storage.getJson('probe');
   return page('JSON').field('Stored', JSON.stringify(back)).field('Keys', storage.keys().join(' '));
+}
+
+/** Twelve cities: more than five options, so the host shows a picker. */
+const CITIES = [
+  ['bj', 'Beijing'],
+  ['sh', 'Shanghai'],
+  ['hz', 'Hangzhou'],
+  ['gz', 'Guangzhou'],
+  ['sz', 'Shenzhen'],
+  ['cd', 'Chengdu'],
+  ['wh', 'Wuhan'],
+  ['xa', "Xi'an"],
+  ['nj', 'Nanjing'],
+  ['cq', 'Chongqing'],
+  ['tj', 'Tianjin'],
+  ['sy', 'Shenyang'],
+];
+
+/**
+ * The inputs and list features of plaza:host@0.1.1, through the builder: a
+ * picker, checkboxes, a switch, a hidden and a read-only field, constraints
+ * the host checks, a section with trailing values and "load more" (`more`
+ * is the load-more action that brought this page, if any), pull-to-refresh.
+ */
+function form(more) {
+  const p = page('Form').replace().refreshable();
+  if (more) p.notice('info', `Loaded: ${more}`);
+  return p
+    .choice('booking', 'city', 'City', CITIES, { value: 'hz', required: true })
+    .choice('booking', 'room', 'Room', [{ value: 'single', label: 'Single' }, { value: 'double', label: 'Double' }])
+    .multiChoice('booking', 'extras', 'Extras', [['breakfast', 'Breakfast'], ['parking', 'Parking'], ['late', 'Late check-out']], ['breakfast'])
+    .switch('booking', 'invoice', 'Send an invoice', true)
+    .hidden('booking', 'token', 't-42')
+    .input('booking', 'guest', 'Guest', { value: 'Li Na', readOnly: true })
+    .input('booking', 'plate', 'Plate number', { pattern: '[浙沪][A-Z][A-Z0-9]{5}', patternHint: 'a plate number such as 浙A12345' })
+    .input('booking', 'nights', 'Nights', { kind: 'number', value: '1', min: '1', max: '14', required: true })
+    .input('booking', 'note', 'Note', { kind: 'multiline', maxLength: 20 })
+    .section('Rooms', [
+      { title: 'Single', detail: 'One bed', trailing: 'CNY 300.00', action: 'room:single' },
+      { title: 'Double', trailing: 'Full' },
+    ], { loadMore: 'more:rooms' })
+    .item('Suite', 'Top floor', undefined, { trailing: 'CNY 900.00' });
+}
+
+/** What the host let through, by name (multi-choice values as a list). */
+function submitted(list) {
+  const f = fields(list);
+  return page('Submitted')
+    .replace()
+    .field('City', f.city)
+    .field('Room', f.room || '(none)')
+    .field('Extras', choices(f.extras).join(' + ') || '(none)')
+    .field('Invoice', f.invoice)
+    .field('Token', f.token)
+    .field('Guest', f.guest)
+    .field('Plate', f.plate || '(none)')
+    .field('Nights', f.nights);
 }
