@@ -25,6 +25,7 @@ mod identity_probe;
 mod kv_notes;
 mod manifests;
 mod many_apps;
+mod media_probe;
 mod messaging_probe;
 mod misbehave;
 mod network;

@@ -325,6 +325,11 @@ enum Command {
         /// How to answer requests to accept message templates.
         #[arg(long, value_enum, default_value = "reject")]
         subscribe: run::SubscribeChoice,
+        /// The answer to the next request for a photo or file: a file's
+        /// path, or `cancel`. Repeat it for later requests, in order; a
+        /// request past them is cancelled.
+        #[arg(long, value_name = "PATH|cancel", value_parser = run::UploadChoice::parse)]
+        upload: Vec<run::UploadChoice>,
         /// Write the session as a scenario file (each page seen becomes the
         /// step's expectations) for `plaza test` to replay.
         #[arg(long, value_name = "FILE")]
@@ -602,10 +607,13 @@ async fn dispatch(command: Command) -> Result<ExitCode> {
             consent,
             pay,
             subscribe,
+            upload,
             record,
             store,
         } => {
-            let prompter = std::sync::Arc::new(run::AnswerPrompter::new(consent, pay, subscribe));
+            let prompter = std::sync::Arc::new(
+                run::AnswerPrompter::new(consent, pay, subscribe).with_uploads(upload),
+            );
             let host = open_host_with(&store, prompter)?;
             let app_id = if Path::new(&target).is_file() {
                 let report = host

@@ -41,6 +41,7 @@ mod lanes;
 pub mod ledger;
 mod loaded;
 pub mod manifest;
+pub mod media;
 pub mod package;
 pub mod page;
 pub mod policy;

@@ -26,11 +26,19 @@ pub const IMPORTS: &[(Option<Capability>, &str)] = &[
     (Some(Capability::Log), "plaza:host/log@0.1.0"),
     (Some(Capability::Clock), "plaza:host/clock@0.1.0"),
     (Some(Capability::Config), "plaza:host/config@0.1.0"),
+    // Newer than the released contract: its package is written beside it
+    // ([`MEDIA_WIT`]).
+    (Some(Capability::Media), "plaza:host/media@0.1.1"),
     (
         Some(Capability::Network),
         "wasi:http/outgoing-handler@0.2.12",
     ),
 ];
+
+/// `plaza:host/media` of `plaza:host@0.1.1`, which the released 0.1.0
+/// contract has not: written as a package of its own (it uses no other
+/// interface) for a manifest that declares `[capabilities.media]`.
+pub const MEDIA_WIT: &str = include_str!("../../../../host-api/wit/media.wit");
 
 /// What every mini-app exports.
 pub const EXPORT: &str = "plaza:host/app@0.1.0";
@@ -57,7 +65,7 @@ pub fn world_wit(manifest: &Manifest) -> String {
 /// Feeds the embedded contract to `h` (for [`super::inputs_hash`]).
 pub fn contract_hash(h: &mut impl std::hash::Hasher) {
     use std::hash::Hash;
-    (contract::PLAZA_HOST_WIT, contract::WASI_HTTP_WIT).hash(h);
+    (contract::PLAZA_HOST_WIT, contract::WASI_HTTP_WIT, MEDIA_WIT).hash(h);
 }
 
 /// Whether the world of `manifest` needs the WASI HTTP interfaces.
@@ -82,6 +90,11 @@ pub fn write_world(manifest: &Manifest, dir: &Path) -> Result<PathBuf> {
     write(dir.join("world.wit"), &world_wit(manifest))?;
     for (name, text) in contract::PLAZA_HOST_WIT {
         write(plaza.join(name), text)?;
+    }
+    if manifest.declares(Capability::Media) {
+        let media = dir.join("deps/plaza-host-media");
+        std::fs::create_dir_all(&media).with_context(|| format!("creating {}", media.display()))?;
+        write(media.join("media.wit"), MEDIA_WIT)?;
     }
     if needs_wasi_http(manifest) {
         for (name, text) in contract::WASI_HTTP_WIT {
@@ -115,6 +128,29 @@ mod tests {
 
     /// Every interface the contract's full world imports has its row, so a
     /// new interface in `host-api/wit` cannot be forgotten here.
+    #[test]
+    fn a_world_imports_media_only_when_declared_and_resolves() {
+        let undeclared = world_wit(&manifest("[capabilities.storage]\n"));
+        assert!(!undeclared.contains("media"), "{undeclared}");
+        let tmp = tempfile::tempdir().unwrap();
+        let declared = manifest("[capabilities.storage]\n[capabilities.media]\n");
+        assert!(world_wit(&declared).contains("import plaza:host/media@0.1.1;"));
+        let dir = write_world(&declared, &tmp.path().join("wit")).unwrap();
+        let mut resolve = wit_parser::Resolve::default();
+        let (package, _) = resolve.push_dir(&dir).unwrap();
+        let world = resolve.select_world(&[package], Some("mini-app")).unwrap();
+        let imports: Vec<String> = resolve.worlds[world]
+            .imports
+            .keys()
+            .map(|k| resolve.name_world_key(k))
+            .collect();
+        assert!(
+            imports.iter().any(|i| i == "plaza:host/media@0.1.1")
+                && imports.iter().any(|i| i == "plaza:host/storage@0.1.0"),
+            "{imports:?}"
+        );
+    }
+
     #[test]
     fn every_interface_of_the_contract_has_its_row() {
         let world = contract::PLAZA_HOST_WIT

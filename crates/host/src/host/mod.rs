@@ -10,6 +10,7 @@
 
 mod backend;
 mod identity;
+mod media;
 mod notifications;
 mod privacy;
 mod publishers;
