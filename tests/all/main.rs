@@ -26,6 +26,7 @@ mod kv_notes;
 mod links;
 mod manifests;
 mod many_apps;
+mod media_probe;
 mod messaging_probe;
 mod misbehave;
 mod network;

@@ -127,6 +127,34 @@ impl plaza_world::config::Host for BareState {
     }
 }
 
+/// The bare host keeps no files: every media call is refused.
+impl plaza_world::media::Host for BareState {
+    async fn choose_image(
+        &mut self,
+        _source: plaza_world::media::Source,
+        _purpose: String,
+    ) -> Result<plaza_world::media::Handle, plaza_world::media::MediaError> {
+        Err(media_refused())
+    }
+    async fn choose_file(
+        &mut self,
+        _kinds: Vec<plaza_world::media::MediaKind>,
+        _purpose: String,
+    ) -> Result<plaza_world::media::Handle, plaza_world::media::MediaError> {
+        Err(media_refused())
+    }
+    async fn read(&mut self, _id: String) -> Result<Vec<u8>, plaza_world::media::MediaError> {
+        Err(media_refused())
+    }
+    async fn delete(&mut self, _id: String) -> Result<bool, plaza_world::media::MediaError> {
+        Err(media_refused())
+    }
+}
+
+fn media_refused() -> plaza_world::media::MediaError {
+    plaza_world::media::MediaError::Denied("the bare host keeps no files".into())
+}
+
 impl log::Host for BareState {
     async fn write(&mut self, _level: log::Level, _message: String) {}
 }

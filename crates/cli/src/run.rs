@@ -4,8 +4,8 @@ use anyhow::{Context, Result};
 use plaza_host::ledger::format_money;
 use plaza_host::page::{ASSET_PREFIX, offered_actions, render_text_with};
 use plaza_host::prompt::{
-    BoxFuture, ConsentAnswer, ConsentRequest, PaymentAnswer, PaymentPrompt, Prompter,
-    SubscriptionAnswer, SubscriptionPrompt,
+    BoxFuture, ConsentAnswer, ConsentRequest, MediaAnswer, MediaPrompt, MediaSource, PaymentAnswer,
+    PaymentPrompt, Prompter, SubscriptionAnswer, SubscriptionPrompt,
 };
 use plaza_host::store::{AuditEntry, Outcome};
 use plaza_host::{Error, Host, Page, Session};
@@ -103,6 +103,11 @@ pub struct SessionArgs {
     /// How to answer requests to accept message templates.
     #[arg(long, value_enum, default_value = "reject")]
     pub subscribe: SubscribeChoice,
+    /// The answer to the next request for a photo or file: a file's
+    /// path, or `cancel`. Repeat it for later requests, in order; a
+    /// request past them is cancelled.
+    #[arg(long, value_name = "PATH|cancel", value_parser = UploadChoice::parse)]
+    pub upload: Vec<UploadChoice>,
     /// Write the session as a scenario file (each page seen becomes the
     /// step's expectations) for `plaza test` to replay.
     #[arg(long, value_name = "FILE")]
@@ -112,7 +117,10 @@ pub struct SessionArgs {
 impl SessionArgs {
     /// The prompter answering as these options say.
     pub fn prompter(&self) -> std::sync::Arc<AnswerPrompter> {
-        std::sync::Arc::new(AnswerPrompter::new(self.consent, self.pay, self.subscribe))
+        std::sync::Arc::new(
+            AnswerPrompter::new(self.consent, self.pay, self.subscribe)
+                .with_uploads(self.upload.clone()),
+        )
     }
 
     /// Runs the session of `app` on `host`: `first` (a launch, or the link
@@ -178,6 +186,34 @@ pub struct AnswerPrompter {
     consent: ConsentChoice,
     pay: PayChoice,
     subscribe: SubscribeChoice,
+    /// The answers to the next photo or file prompts, in order (`--upload`).
+    uploads: std::sync::Mutex<std::collections::VecDeque<UploadChoice>>,
+}
+
+/// An answer to a photo or file prompt: `--upload PATH` or `--upload cancel`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UploadChoice {
+    /// Choose this file.
+    File(PathBuf),
+    /// Close the picker.
+    Cancel,
+}
+
+impl UploadChoice {
+    /// Parses `--upload`'s value: `cancel`, or the path of a file that
+    /// exists.
+    pub fn parse(text: &str) -> Result<UploadChoice, String> {
+        if text == "cancel" {
+            return Ok(UploadChoice::Cancel);
+        }
+        let path = PathBuf::from(text);
+        if !path.is_file() {
+            return Err(format!(
+                "no file `{text}` (give a file's path, or `cancel`)"
+            ));
+        }
+        Ok(UploadChoice::File(path))
+    }
 }
 
 impl AnswerPrompter {
@@ -191,7 +227,15 @@ impl AnswerPrompter {
             consent,
             pay,
             subscribe,
+            uploads: Default::default(),
         }
+    }
+
+    /// Answers the next photo or file prompts with `uploads`, in order;
+    /// prompts past them are cancelled.
+    pub fn with_uploads(self, uploads: Vec<UploadChoice>) -> AnswerPrompter {
+        *self.uploads.lock().unwrap_or_else(|p| p.into_inner()) = uploads.into();
+        self
     }
 }
 
@@ -262,6 +306,56 @@ impl Prompter for AnswerPrompter {
         );
         let n = p.templates.len();
         Box::pin(async move { vec![answer; n] })
+    }
+
+    fn choose_media<'a>(&'a self, p: &'a MediaPrompt) -> BoxFuture<'a, MediaAnswer> {
+        let next = self
+            .uploads
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .pop_front();
+        let kinds: Vec<String> = p.kinds.iter().map(|k| k.to_string()).collect();
+        let asked = format!(
+            "? {} ({}) asks for a {} from the {}: \"{}\" ({}, at most {})",
+            p.app_name,
+            p.publisher_name,
+            if p.source == MediaSource::Files {
+                "file"
+            } else {
+                "photo"
+            },
+            p.source.as_str(),
+            p.purpose,
+            kinds.join(" or "),
+            crate::ui::size(p.max_bytes)
+        );
+        let answer = match next {
+            Some(UploadChoice::File(path)) => match std::fs::read(&path) {
+                Ok(bytes) => {
+                    println!(
+                        "{asked} -> {} ({})",
+                        path.display(),
+                        crate::ui::size(bytes.len() as u64)
+                    );
+                    MediaAnswer::File {
+                        name: path
+                            .file_name()
+                            .map(|n| n.to_string_lossy().into_owned())
+                            .unwrap_or_default(),
+                        bytes,
+                    }
+                }
+                Err(e) => {
+                    println!("{asked} -> cancelled (reading {}: {e})", path.display());
+                    MediaAnswer::Cancel
+                }
+            },
+            Some(UploadChoice::Cancel) | None => {
+                println!("{asked} -> cancelled (answer with --upload PATH)");
+                MediaAnswer::Cancel
+            }
+        };
+        Box::pin(async move { answer })
     }
 }
 
@@ -365,9 +459,28 @@ pub fn parse_action(line: &str) -> Result<Option<Action>, String> {
 }
 
 /// Writes a page as text; an image of the package's assets shows its size
-/// and kind (`asset:logo.png (12 KB PNG)`).
-fn show(out: &mut dyn Write, host: &Host, app: &str, page: &Page) -> std::io::Result<()> {
+/// and kind (`asset:logo.png (12 KB PNG)`), a file the user gave its name,
+/// size and kind (`media:m-1 (card.jpg, 12 KB JPEG)`).
+fn show(
+    out: &mut dyn Write,
+    host: &Host,
+    user: &str,
+    app: &str,
+    page: &Page,
+) -> std::io::Result<()> {
     let describe = |url: &str| {
+        if let Some(id) = url.strip_prefix(plaza_host::media::MEDIA_PREFIX) {
+            return Some(match host.media_file(user, app, id) {
+                Ok(Some((record, _))) => format!(
+                    "{}, {} {}",
+                    record.name,
+                    crate::ui::size(record.size),
+                    record.kind.to_uppercase()
+                ),
+                Ok(None) => "no such file of yours".to_string(),
+                Err(e) => format!("unreadable: {e}"),
+            });
+        }
         let name = url.strip_prefix(ASSET_PREFIX)?;
         Some(match host.asset(app, name) {
             Ok(Some(a)) => format!(
@@ -492,7 +605,7 @@ pub async fn run(
         let result = apply(host, &session, &action).await;
         record_step(&mut recorder, &action, &result);
         match result {
-            Ok(page) => show(out, host, app, &page)?,
+            Ok(page) => show(out, host, user, app, &page)?,
             Err(e) => {
                 errors += 1;
                 writeln!(out, "error: {e}\n")?;
@@ -518,7 +631,7 @@ pub async fn run(
         let result = apply(host, &session, &action).await;
         record_step(&mut recorder, &action, &result);
         match result {
-            Ok(page) => show(out, host, app, &page)?,
+            Ok(page) => show(out, host, user, app, &page)?,
             Err(e) => {
                 errors += 1;
                 writeln!(out, "error: {e}")?;

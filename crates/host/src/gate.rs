@@ -981,6 +981,23 @@ impl SessionGate {
         })
     }
 
+    /// Asks the user to choose a photo or file; `None` if the user does
+    /// not answer within the prompt timeout.
+    pub(crate) async fn choose_media(
+        &self,
+        prompt: &crate::media::MediaPrompt,
+    ) -> Option<crate::media::MediaAnswer> {
+        self.lane.start_user_wait();
+        let answer = tokio::time::timeout(
+            self.gate.prompt_timeout,
+            self.gate.prompter.choose_media(prompt),
+        )
+        .await
+        .ok();
+        self.lane.end_user_wait();
+        answer
+    }
+
     /// Appends an entry for this session to the audit log.
     /// A denial counts in [`Gate::denial_counts`].
     pub(crate) fn audit(&self, what: &str, outcome: Outcome, detail: &str) -> Result<(), Denial> {

@@ -14,6 +14,7 @@ use crate::capabilities::clock::{Clock, ClockView};
 use crate::capabilities::config::{Config, ConfigView};
 use crate::capabilities::identity::{Identity, IdentityView};
 use crate::capabilities::log::{Log, LogBudget, LogView};
+use crate::capabilities::media::{Media, MediaView};
 use crate::capabilities::messaging::{Messaging, MessagingView};
 use crate::capabilities::network::SessionNetwork;
 use crate::capabilities::payment::{Payment, PaymentView};
@@ -232,6 +233,16 @@ impl InstanceState {
         }
     }
 
+    fn media(&mut self) -> MediaView<'_> {
+        let s = &*self.services;
+        MediaView {
+            gate: &mut self.gate,
+            store: &*s.store,
+            clock: &*s.clock,
+            ids: &*s.ids,
+        }
+    }
+
     fn types(&mut self) -> Types {
         Types
     }
@@ -270,6 +281,8 @@ pub(crate) fn build_linker(engine: &Engine) -> Result<Linker<InstanceState>> {
         .map_err(|e| link("plaza:host/messaging", e))?;
     plaza_world::config::add_to_linker::<_, Config>(&mut linker, InstanceState::config)
         .map_err(|e| link("plaza:host/config", e))?;
+    plaza_world::media::add_to_linker::<_, Media>(&mut linker, InstanceState::media)
+        .map_err(|e| link("plaza:host/media", e))?;
     Ok(linker)
 }
 

@@ -42,6 +42,7 @@ pub mod ledger;
 pub mod link;
 mod loaded;
 pub mod manifest;
+pub mod media;
 pub mod package;
 pub mod page;
 pub mod policy;

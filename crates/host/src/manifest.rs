@@ -119,11 +119,14 @@ pub enum Capability {
     /// The settings the operator sets for the mini-app (`plaza:host/config`),
     /// declared by `[[settings]]` tables rather than a `[capabilities]` one.
     Config,
+    /// Photos and files the user chooses for the mini-app
+    /// (`plaza:host/media`).
+    Media,
 }
 
 impl Capability {
     /// Every capability.
-    pub const ALL: [Capability; 8] = [
+    pub const ALL: [Capability; 9] = [
         Capability::Storage,
         Capability::Log,
         Capability::Clock,
@@ -132,6 +135,7 @@ impl Capability {
         Capability::Messaging,
         Capability::Network,
         Capability::Config,
+        Capability::Media,
     ];
 
     /// The name used in manifests and in the audit log; also the interface
@@ -146,6 +150,7 @@ impl Capability {
             Capability::Messaging => "messaging",
             Capability::Network => "network",
             Capability::Config => "config",
+            Capability::Media => "media",
         }
     }
 
@@ -288,6 +293,8 @@ pub struct Capabilities {
     /// `[capabilities.images]`: the origins its pages may show images from
     /// (not a capability of the gate: the page check reads it).
     pub images: Option<NetworkRequest>,
+    /// `[capabilities.media]`.
+    pub media: Option<MediaRequest>,
 }
 
 /// What a mini-app asks of payments: `[capabilities.payment]`.
@@ -411,6 +418,18 @@ pub struct SettingDecl {
 pub struct StorageRequest {
     /// The quota per user, in bytes; at most [`MAX_STORAGE_QUOTA`].
     pub quota_bytes: u64,
+}
+
+/// The largest file the host keeps for a mini-app, and the cap when the
+/// manifest names none: 5 MiB.
+pub const MAX_MEDIA_FILE_BYTES: u64 = 5 * 1024 * 1024;
+
+/// What a mini-app asks of media: `[capabilities.media]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MediaRequest {
+    /// The largest file the user may give it, in bytes; at most
+    /// [`MAX_MEDIA_FILE_BYTES`] (`max-file-bytes`).
+    pub max_file_bytes: u64,
 }
 
 /// What a mini-app asks of identity.
@@ -541,6 +560,28 @@ impl Manifest {
                     }
                 };
                 Some(StorageRequest { quota_bytes })
+            }
+        };
+        let media = match caps.media {
+            None => None,
+            Some(m) => {
+                let max_file_bytes = match m.max_file_bytes {
+                    None => MAX_MEDIA_FILE_BYTES,
+                    Some(v) => {
+                        let bytes = *v.get_ref();
+                        if bytes == 0 || bytes > MAX_MEDIA_FILE_BYTES {
+                            return Err(fail(
+                                v.span(),
+                                "capabilities.media.max-file-bytes",
+                                format!(
+                                    "is {bytes}: it must be between 1 and {MAX_MEDIA_FILE_BYTES} (5 MiB)"
+                                ),
+                            ));
+                        }
+                        bytes
+                    }
+                };
+                Some(MediaRequest { max_file_bytes })
             }
         };
         let identity = match caps.identity {
@@ -715,6 +756,7 @@ impl Manifest {
                 messaging,
                 network,
                 images,
+                media,
             },
             settings,
             tabs,
@@ -734,6 +776,7 @@ impl Manifest {
             Capability::Messaging => c.messaging.is_some(),
             Capability::Network => c.network.is_some(),
             Capability::Config => !self.settings.is_empty(),
+            Capability::Media => c.media.is_some(),
         }
     }
 
@@ -787,6 +830,25 @@ impl Manifest {
             .as_ref()
             .map(|n| n.origins.as_slice())
             .unwrap_or(&[])
+    }
+
+    /// The cap on one media file, in bytes (0 when media is not declared).
+    pub fn media_file_cap(&self) -> u64 {
+        self.capabilities
+            .media
+            .as_ref()
+            .map(|m| m.max_file_bytes)
+            .unwrap_or(0)
+    }
+
+    /// The quota media files count in, per user: the storage quota when
+    /// storage is declared, else [`MAX_STORAGE_QUOTA`] (files and values
+    /// share one quota).
+    pub fn media_quota(&self) -> u64 {
+        match &self.capabilities.storage {
+            Some(s) => s.quota_bytes,
+            None => MAX_STORAGE_QUOTA,
+        }
     }
 
     /// The storage quota per user, in bytes (0 when storage is not declared).
@@ -1278,6 +1340,13 @@ struct RawCapabilities {
     messaging: Option<RawMessaging>,
     network: Option<RawNetwork>,
     images: Option<RawNetwork>,
+    media: Option<RawMedia>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawMedia {
+    max_file_bytes: Option<Spanned<u64>>,
 }
 
 #[derive(Deserialize)]

@@ -479,6 +479,24 @@ fn check_image(url: &str, manifest: &Manifest, assets: &[String]) -> Result<(), 
         shown
     };
     let advice = "put the image in the package's `assets/` folder and show it as `asset:NAME`, or declare its origin in `[capabilities.images] origins`";
+    if let Some(id) = url.strip_prefix(crate::media::MEDIA_PREFIX) {
+        if !manifest.declares(crate::manifest::Capability::Media) {
+            return Err(format!(
+                "the image `{shown}` is a file the user gave, which needs `[capabilities.media]` in plaza.toml"
+            ));
+        }
+        if id.is_empty()
+            || id.len() > crate::capabilities::MAX_MEDIA_ID_BYTES
+            || !id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            return Err(format!(
+                "the image `{shown}` is not `media:ID` with the id of a file the user gave"
+            ));
+        }
+        return Ok(());
+    }
     if let Some(name) = url.strip_prefix(ASSET_PREFIX) {
         if assets.iter().any(|a| a == name) {
             return Ok(());
@@ -762,6 +780,17 @@ pub fn event_to_v0_1(event: &Event) -> Option<v0::Event> {
 /// it from `asset_src(NAME)`, and an item's thumbnail `thumbnail_src`; any
 /// other image gets none.
 pub fn page_json(page: &Page, asset_src: &dyn Fn(&str) -> String) -> serde_json::Value {
+    page_json_with(page, asset_src, &|_| None)
+}
+
+/// [`page_json`], where an image of a file the user gave (`media:ID`) gets
+/// `src` from `media_src(ID)`: the renderer's URL for it, which it serves
+/// only to the session's user (`None`: no `src`).
+pub fn page_json_with(
+    page: &Page,
+    asset_src: &dyn Fn(&str) -> String,
+    media_src: &dyn Fn(&str) -> Option<String>,
+) -> serde_json::Value {
     use serde_json::json;
     let src = |url: &str| {
         url.strip_prefix(ASSET_PREFIX)
@@ -823,7 +852,11 @@ pub fn page_json(page: &Page, asset_src: &dyn Fn(&str) -> String) -> serde_json:
                 })
             }
             Block::Image(i) => {
-                json!({"type": "image", "url": i.url, "alt": i.alt, "src": src(&i.url)})
+                let src = match i.url.strip_prefix(crate::media::MEDIA_PREFIX) {
+                    Some(id) => media_src(id),
+                    None => src(&i.url),
+                };
+                json!({"type": "image", "url": i.url, "alt": i.alt, "src": src})
             }
             Block::Notice(n) => {
                 json!({"type": "notice", "text": n.text, "level": level_name(n.level)})

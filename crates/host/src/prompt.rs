@@ -6,6 +6,7 @@
 //! mini-app waiting for the user's tap holds no thread.
 
 use crate::manifest::Scope;
+pub use crate::media::{MediaAnswer, MediaKind, MediaPrompt, MediaSource};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Mutex;
@@ -150,6 +151,13 @@ pub trait Prompter: Send + Sync + 'static {
         let n = prompt.templates.len();
         Box::pin(async move { vec![SubscriptionAnswer::Reject; n] })
     }
+
+    /// Asks the user to choose or take a photo, or pick a file
+    /// ([`MediaPrompt`]); the user's choice is the consent. The default
+    /// cancels: a host without a UI takes nothing.
+    fn choose_media<'a>(&'a self, _prompt: &'a MediaPrompt) -> BoxFuture<'a, MediaAnswer> {
+        Box::pin(async { MediaAnswer::Cancel })
+    }
 }
 
 /// A prompter for hosts with no user at hand: every question is dismissed, so
@@ -173,6 +181,8 @@ pub struct ScriptedPrompter {
     payments_asked: Mutex<Vec<PaymentPrompt>>,
     subscription: Mutex<Option<SubscriptionAnswer>>,
     subscriptions_asked: Mutex<Vec<SubscriptionPrompt>>,
+    media: Mutex<std::collections::VecDeque<MediaAnswer>>,
+    media_asked: Mutex<Vec<MediaPrompt>>,
 }
 
 /// How a [`ScriptedPrompter`] answers payment confirmations.
@@ -217,6 +227,23 @@ impl ScriptedPrompter {
     /// The subscription requests asked so far.
     pub fn subscription_prompts(&self) -> Vec<SubscriptionPrompt> {
         self.subscriptions_asked
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Answers the next media prompt with `answer` (answers queue, one per
+    /// prompt; without one the prompt is cancelled).
+    pub fn answer_media(&self, answer: MediaAnswer) {
+        self.media
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push_back(answer);
+    }
+
+    /// The media prompts asked so far.
+    pub fn media_prompts(&self) -> Vec<MediaPrompt> {
+        self.media_asked
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clone()
@@ -278,5 +305,19 @@ impl Prompter for ScriptedPrompter {
             .unwrap_or(SubscriptionAnswer::Reject);
         let n = prompt.templates.len();
         Box::pin(async move { vec![answer; n] })
+    }
+
+    fn choose_media<'a>(&'a self, prompt: &'a MediaPrompt) -> BoxFuture<'a, MediaAnswer> {
+        self.media_asked
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(prompt.clone());
+        let answer = self
+            .media
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .pop_front()
+            .unwrap_or(MediaAnswer::Cancel);
+        Box::pin(async move { answer })
     }
 }

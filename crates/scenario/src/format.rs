@@ -172,6 +172,38 @@ pub struct Answers {
     pub payment: Option<PaymentAnswer>,
     /// Subscription requests (`None`: unchanged; rejected at the start).
     pub subscription: Option<SubscriptionAnswer>,
+    /// The answer to the next photo or file prompt (`None`: none queued;
+    /// a prompt without one is cancelled).
+    pub upload: Option<Upload>,
+}
+
+impl Answers {
+    /// These answers with the upload's path resolved against `base` (the
+    /// scenario's directory); an error if there is no such file.
+    fn with_upload_from(mut self, base: &Path) -> std::result::Result<Answers, String> {
+        if let Some(Upload::File(path)) = &self.upload {
+            let resolved = base.join(path);
+            if !resolved.is_file() {
+                return Err(format!(
+                    "`answers.upload`: no file `{}` (a path is relative to the scenario's directory)",
+                    resolved.display()
+                ));
+            }
+            self.upload = Some(Upload::File(resolved));
+        }
+        Ok(self)
+    }
+}
+
+/// How the scripted user answers the next photo or file prompt:
+/// `upload = "fixtures/id-card.jpg"` (a file, relative to the scenario's
+/// directory) or `upload = "cancel"`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Upload {
+    /// Choose this file.
+    File(PathBuf),
+    /// Close the picker.
+    Cancel,
 }
 
 /// What a step does; also what a line of `plaza run` does (the CLI parses
@@ -442,6 +474,8 @@ struct RawAnswers {
     payment: Option<String>,
     #[serde(default)]
     subscription: Option<String>,
+    #[serde(default)]
+    upload: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -609,12 +643,19 @@ impl Scenario {
             .unwrap_or_else(|| "guest".to_string());
         let answers = match &raw.answers {
             None => Answers::default(),
-            Some(a) => answers(a.get_ref()).map_err(|m| bad(a.span().start, m))?,
+            Some(a) => answers(a.get_ref())
+                .and_then(|a| a.with_upload_from(base))
+                .map_err(|m| bad(a.span().start, m))?,
         };
         let mut steps = Vec::new();
         for s in &raw.steps {
             let at = s.span().start;
-            let step = step(s.get_ref(), &default_user).map_err(|m| bad(at, m))?;
+            let mut step = step(s.get_ref(), &default_user).map_err(|m| bad(at, m))?;
+            step.answers = step
+                .answers
+                .map(|a| a.with_upload_from(base))
+                .transpose()
+                .map_err(|m| bad(at, m))?;
             steps.push(Step {
                 line: line_of(text, at),
                 ..step
@@ -823,10 +864,22 @@ fn answers(raw: &RawAnswers) -> std::result::Result<Answers, String> {
             ));
         }
     };
+    let upload = match raw.upload.as_deref() {
+        None => None,
+        Some("cancel") => Some(Upload::Cancel),
+        Some("") => {
+            return Err(
+                "`answers.upload`: expected a file's path or `cancel`, found an empty string"
+                    .to_string(),
+            );
+        }
+        Some(path) => Some(Upload::File(PathBuf::from(path))),
+    };
     Ok(Answers {
         consent,
         payment,
         subscription,
+        upload,
     })
 }
 

@@ -1,13 +1,13 @@
 //! Running one scenario: a host on a temporary store with a manual clock,
 //! sequential ids and scripted answers; each step, then its expectations.
 
-use crate::format::{Action, Answers, Expectation, Scenario, parse_money};
+use crate::format::{Action, Answers, Expectation, Scenario, Upload, parse_money};
 use crate::stubs::{StubServer, declared_origins, undeclared};
 use crate::{Components, Failure, Outcome, ScenarioResult};
 use plaza_host::clock::{ManualClock, SequentialIds};
 use plaza_host::ledger::format_money;
 use plaza_host::page::render_text;
-use plaza_host::prompt::{ScriptedPayment, ScriptedPrompter};
+use plaza_host::prompt::{MediaAnswer, ScriptedPayment, ScriptedPrompter};
 use plaza_host::store::{AuditQuery, RealNameRecord, UserProfile};
 use plaza_host::{Block, Host, HostConfig, Page, Session};
 use std::collections::HashMap;
@@ -144,7 +144,7 @@ fn setup_failure(line: usize, message: String) -> Failure {
     }
 }
 
-fn apply_answers(prompter: &ScriptedPrompter, answers: &Answers) {
+fn apply_answers(prompter: &ScriptedPrompter, answers: &Answers) -> Result<(), String> {
     for (scope, answer) in &answers.consent {
         prompter.answer_consent(*scope, *answer);
     }
@@ -154,6 +154,22 @@ fn apply_answers(prompter: &ScriptedPrompter, answers: &Answers) {
     if let Some(s) = answers.subscription {
         prompter.answer_subscriptions(s);
     }
+    match &answers.upload {
+        None => {}
+        Some(Upload::Cancel) => prompter.answer_media(MediaAnswer::Cancel),
+        Some(Upload::File(path)) => {
+            let bytes = std::fs::read(path)
+                .map_err(|e| format!("reading the upload {}: {e}", path.display()))?;
+            prompter.answer_media(MediaAnswer::File {
+                name: path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+                bytes,
+            });
+        }
+    }
+    Ok(())
 }
 
 async fn setup<'a>(
@@ -166,7 +182,7 @@ async fn setup<'a>(
     let fail = |line: usize, message: String| setup_failure(line, message);
     let clock = ManualClock::new(scenario.start_ms);
     let prompter = Arc::new(ScriptedPrompter::new());
-    apply_answers(&prompter, &scenario.answers);
+    apply_answers(&prompter, &scenario.answers).map_err(|m| fail(0, m))?;
     let mut config = HostConfig::default()
         .cache_dir(cache_dir)
         .clock(Arc::new(clock.clone()))
@@ -385,9 +401,6 @@ impl Run<'_> {
             _ => step.app.clone().unwrap_or_else(|| self.default_app.clone()),
         };
         let key = (step.user.clone(), app.clone());
-        if let Some(a) = &step.answers {
-            apply_answers(&self.prompter, a);
-        }
         if let Some(s) = &self.stubs {
             self.step_mark = s.request_count();
         }
@@ -399,6 +412,10 @@ impl Run<'_> {
             found,
             page: page.map(render_text),
         };
+        if let Some(a) = &step.answers {
+            apply_answers(&self.prompter, a)
+                .map_err(|m| failure("the step's answers to apply".into(), m, None))?;
+        }
         let outcome: plaza_host::Result<Option<Page>> = match &step.action {
             Action::Check => Ok(None),
             Action::Advance(d) => {

@@ -59,6 +59,7 @@ pub mod config;
 pub mod http;
 pub mod identity;
 pub mod log;
+pub mod media;
 pub mod messaging;
 pub mod payment;
 pub mod storage;

@@ -28,6 +28,7 @@ const INTERFACES: &[(&str, &str)] = &[
     ("refunds", "src/payment.rs"),
     ("messaging", "src/messaging.rs"),
     ("config", "src/config.rs"),
+    ("media", "src/media.rs"),
     ("app", "src/lib.rs"),
 ];
 

@@ -10,7 +10,9 @@
 //!
 //! Every string is data for the phone to show as text, never markup. An
 //! image of the package's assets (`asset:NAME`) also gets `src`, the
-//! server's URL for it.
+//! server's URL for it; an image of a file the user gave (`media:ID`) gets
+//! `src` `/v1/apps/{app_id}/media/{ID}`, which the server serves to that
+//! user alone.
 
 use plaza_host::Page;
 use serde_json::{Value, json};
@@ -18,8 +20,11 @@ use serde_json::{Value, json};
 /// The page as the client API answers it: [`plaza_host::page::page_json`],
 /// with the server's URL for the package's images.
 pub fn page_json(page: &Page, app_id: &str) -> Value {
-    let mut json =
-        plaza_host::page::page_json(page, &|name| format!("/v1/apps/{app_id}/assets/{name}"));
+    let mut json = plaza_host::page::page_json_with(
+        page,
+        &|name| format!("/v1/apps/{app_id}/assets/{name}"),
+        &|id| Some(format!("/v1/apps/{app_id}/media/{id}")),
+    );
     json["navigation"] = json!(plaza_host::page::navigation_name(page.navigation));
     json
 }
@@ -90,7 +95,7 @@ pub fn page_schema() -> Value {
                     "pattern": {"type": ["string", "null"], "description": "A regular expression the whole value must match (checked by the host)."},
                     "pattern_hint": s("What a value fitting the pattern looks like; empty for none."),
                 }), &["form", "name", "label", "value", "required", "read_only", "kind", "display", "options", "min", "max", "max_length", "pattern", "pattern_hint"]),
-                block("image", json!({"url": s("`asset:NAME` or an https URL of an origin the manifest declares."), "alt": s("Text for screen readers."), "src": {"type": ["string", "null"], "description": "For asset images, the server's path to fetch it from."}}), &["url", "alt", "src"]),
+                block("image", json!({"url": s("`asset:NAME`, `media:ID` (a photo the user gave the mini-app) or an https URL of an origin the manifest declares."), "alt": s("Text for screen readers."), "src": {"type": ["string", "null"], "description": "For asset images, the server's path to fetch it from; for `media:ID`, `/v1/apps/{app_id}/media/{ID}`, served to the signed-in user alone."}}), &["url", "alt", "src"]),
                 block("notice", json!({"text": s("The text."), "level": {"enum": ["info", "success", "warning", "error"]}}), &["text", "level"]),
                 block("section", json!({"heading": s("The section's heading; empty for none."), "items": {"type": "array", "items": item_schema()}, "load_more": {"type": ["string", "null"], "description": "The action `{\"load_more\": ACTION}` sends when the user reaches the section's end; null: nothing more."}}), &["heading", "items", "load_more"]),
             ]}},

@@ -17,8 +17,8 @@
 use crate::sessions::SessionTable;
 use plaza_host::ledger::format_money;
 use plaza_host::prompt::{
-    BoxFuture, ConsentAnswer, ConsentRequest, PaymentAnswer, PaymentPrompt, Prompter,
-    SubscriptionAnswer, SubscriptionPrompt,
+    BoxFuture, ConsentAnswer, ConsentRequest, MediaAnswer, MediaPrompt, PaymentAnswer,
+    PaymentPrompt, Prompter, SubscriptionAnswer, SubscriptionPrompt,
 };
 use serde_json::{Value, json};
 use std::collections::{HashMap, VecDeque};
@@ -40,6 +40,8 @@ pub enum Kind {
     Consent,
     /// Message templates to accept.
     Subscription,
+    /// A photo or file to choose (answered by uploading it).
+    Media,
 }
 
 impl Kind {
@@ -49,6 +51,7 @@ impl Kind {
             Kind::Payment => "payment",
             Kind::Consent => "consent",
             Kind::Subscription => "subscription",
+            Kind::Media => "media",
         }
     }
 
@@ -60,6 +63,7 @@ impl Kind {
             Kind::Subscription => {
                 "accept, accept-long-term or reject (or a list, one per template)"
             }
+            Kind::Media => "the file's bytes uploaded to the prompt's `upload` URL, or cancel",
         }
     }
 }
@@ -73,6 +77,8 @@ pub enum Answer {
     Payment(PaymentAnswer),
     /// To a subscription request, one per template (one for all).
     Subscription(Vec<SubscriptionAnswer>),
+    /// To a photo or file prompt: the file, or cancelled.
+    Media(MediaAnswer),
 }
 
 impl Answer {
@@ -101,6 +107,9 @@ impl Answer {
             },
             (Kind::Subscription, Value::String(w)) => {
                 template(w).ok().map(|a| Answer::Subscription(vec![a]))
+            }
+            (Kind::Media, Value::String(w)) if w == "cancel" || w == "dismiss" => {
+                Some(Answer::Media(MediaAnswer::Cancel))
             }
             (Kind::Subscription, Value::Array(list)) => list
                 .iter()
@@ -189,6 +198,8 @@ pub struct PromptCounts {
     pub timed_out: AtomicU64,
     /// Payments confirmed by the user.
     pub payments_confirmed: AtomicU64,
+    /// Photo and file prompts raised.
+    pub media_raised: AtomicU64,
 }
 
 /// The server's prompter; cheap to clone.
@@ -273,6 +284,34 @@ impl PromptHub {
 
     /// `user` answers prompt `id`; answers the app it belonged to.
     pub fn answer(&self, user: &str, id: &str, answer: &Value) -> Result<String, AnswerError> {
+        self.answer_with(user, id, |kind| Answer::parse(kind, answer))
+    }
+
+    /// `user` answers the media prompt `id` with a file (its name and
+    /// bytes); answers the app it belonged to.
+    pub fn answer_upload(
+        &self,
+        user: &str,
+        id: &str,
+        name: String,
+        bytes: Vec<u8>,
+    ) -> Result<String, AnswerError> {
+        self.answer_with(user, id, |kind| match kind {
+            Kind::Media => Ok(Answer::Media(MediaAnswer::File { name, bytes })),
+            other => Err(format!(
+                "prompt {id} is a {} prompt, answered with {}: not with a file",
+                other.name(),
+                other.answers()
+            )),
+        })
+    }
+
+    fn answer_with(
+        &self,
+        user: &str,
+        id: &str,
+        answer: impl FnOnce(Kind) -> Result<Answer, String>,
+    ) -> Result<String, AnswerError> {
         let mut s = self.lock();
         let Some(p) = s.pending.get(id).filter(|p| p.user == user) else {
             return Err(match s.closed.get(id) {
@@ -285,7 +324,7 @@ impl PromptHub {
                 _ => AnswerError::NotFound(id.to_string()),
             });
         };
-        let parsed = Answer::parse(p.kind, answer).map_err(AnswerError::Mismatch)?;
+        let parsed = answer(p.kind).map_err(AnswerError::Mismatch)?;
         let Some(p) = s.close(id, Closed::Answered) else {
             return Err(AnswerError::NotFound(id.to_string()));
         };
@@ -337,6 +376,9 @@ impl PromptHub {
         view["id"] = json!(id);
         view["kind"] = json!(kind.name());
         view["timeout_ms"] = json!(self.timeout.as_millis() as u64);
+        if kind == Kind::Media {
+            view["upload"] = json!(format!("/v1/prompts/{id}/file"));
+        }
         let (tx, rx) = oneshot::channel();
         {
             let mut s = self.lock();
@@ -352,12 +394,12 @@ impl PromptHub {
             );
             s.order.push(id.clone());
         }
-        let index = match kind {
-            Kind::Payment => 0,
-            Kind::Consent => 1,
-            Kind::Subscription => 2,
+        match kind {
+            Kind::Payment => self.counts.raised[0].fetch_add(1, Ordering::Relaxed),
+            Kind::Consent => self.counts.raised[1].fetch_add(1, Ordering::Relaxed),
+            Kind::Subscription => self.counts.raised[2].fetch_add(1, Ordering::Relaxed),
+            Kind::Media => self.counts.media_raised.fetch_add(1, Ordering::Relaxed),
         };
-        self.counts.raised[index].fetch_add(1, Ordering::Relaxed);
         let _guard = Guard { hub: self, id };
         self.sessions.wake(user, app_id);
         rx.await.ok()
@@ -445,6 +487,26 @@ impl Prompter for PromptHub {
                 Some(Answer::Subscription(a)) if a.len() == 1 => vec![a[0]; n],
                 Some(Answer::Subscription(a)) => a,
                 _ => vec![SubscriptionAnswer::Reject; n],
+            }
+        })
+    }
+
+    fn choose_media<'a>(&'a self, p: &'a MediaPrompt) -> BoxFuture<'a, MediaAnswer> {
+        let kinds: Vec<&str> = p.kinds.iter().map(|k| k.as_str()).collect();
+        let view = json!({
+            "app_id": p.app_id,
+            "app_name": p.app_name,
+            "publisher_name": p.publisher_name,
+            "purpose": p.purpose,
+            "source": p.source.as_str(),
+            "kinds": kinds,
+            "accept": p.accept(),
+            "max_bytes": p.max_bytes,
+        });
+        Box::pin(async move {
+            match self.ask(&p.user, &p.app_id, Kind::Media, view).await {
+                Some(Answer::Media(a)) => a,
+                _ => MediaAnswer::Cancel,
             }
         })
     }

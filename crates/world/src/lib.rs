@@ -42,6 +42,7 @@ pub mod v0_1 {
             "plaza:host/log": crate::plaza::host::log,
             "plaza:host/clock": crate::plaza::host::clock,
             "plaza:host/config": crate::plaza::host::config,
+            "plaza:host/media": crate::plaza::host::media,
         },
     });
 }
@@ -53,5 +54,7 @@ pub const CONTRACT_VERSION: &str = "0.1.1";
 pub const PACKAGE: &str = "plaza:host";
 
 pub use exports::plaza::host::pages;
-pub use plaza::host::{clock, config, identity, log, messaging, payment, refunds, storage, types};
+pub use plaza::host::{
+    clock, config, identity, log, media, messaging, payment, refunds, storage, types,
+};
 pub use v0_1::exports::plaza::host::app;

@@ -1,4 +1,4 @@
-//! Hangzhou City Services, a sample mini-app: traffic fines, utility bills, the plate lottery, marriage registration and permits (expects storage, log, clock, payment, messaging, identity, network and settings).
+//! Hangzhou City Services, a sample mini-app: traffic fines, utility bills, the plate lottery, marriage registration and permits (expects storage, log, clock, payment, messaging, identity, network, media and settings).
 //!
 //! A city government's public account. A citizen looks up the traffic
 //! violations of a plate and pays a fine; looks up a water, electricity or
@@ -6,7 +6,8 @@
 //! licence-plate lottery and, after the draw date on the host's clock, sees
 //! the result as a notice; books a marriage-registration appointment with
 //! both partners' names (the citizen's verified real name with consent, the
-//! partner's typed); checks an entry-exit permit's status. Violations and bills
+//! partner's typed) and adds a photo of the partner's ID card; checks an
+//! entry-exit permit's status. Violations and bills
 //! come from the agency backend (`crates/agency-backend`, at the origin of the
 //! setting `agency-origin`, by default `http://localhost:47180`, with the
 //! secret setting `agency-api-key` as its key, over the network capability:
@@ -33,6 +34,7 @@
 //! | tap `marriage`, launch `/marriage` | "Marriage registration" | push |
 //! | tap `marriage-day:<YYYYMMDD>`, `marriage-day:earliest` | "Registration details" (form `marriage`: `day`, `name`, `partner`, `partner-id`) | push |
 //! | submit `marriage` | "Appointment booked" | replace |
+//! | tap `marriage-id-card` | "ID card added" (the photo shown), or "Marriage registration" with the reason | replace |
 //! | tap `marriage-cancel` | "Appointment cancelled" | replace |
 //! | tap `permit`, launch `/permit` | "Entry-exit permit" (form `permit`: `number`) | push |
 //! | submit `permit` | "Permit <number>" | push |
@@ -138,6 +140,7 @@ fn tap(action: &str) -> Answer {
         "lottery-apply" => return Ok(lottery::apply()?),
         "marriage" => return Ok(marriage::page()?),
         "marriage-cancel" => return Ok(marriage::cancel()?),
+        "marriage-id-card" => return Ok(marriage::add_id_card()?),
         "permit" => return Ok(permit()),
         _ => {}
     }

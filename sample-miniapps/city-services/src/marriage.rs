@@ -3,10 +3,14 @@
 //! from the host, if the citizen consents to share it; the partner's is
 //! typed, with the partner's ID number), and gets an appointment at the
 //! Hangzhou marriage registry. The appointment is kept in the citizen's
-//! storage (`marriage`: `name=value` lines).
+//! storage (`marriage`: `name=value` lines). The citizen then adds a photo
+//! of the partner's ID card (the host's media capability: the citizen's
+//! own picker, the photo kept by the host for the citizen), which the
+//! appointment shows for the registry to check before the partners come.
 
 use crate::data::{UTC_OFFSET, date_label};
 use plaza_sdk::clock::{self, DAY_MS, LocalTime};
+use plaza_sdk::media::{self, MediaError, Source};
 use plaza_sdk::{HostError, InputKind, Page, PageBuilder, SubmitEvent, identity, storage};
 
 const KEY: &str = "marriage";
@@ -18,6 +22,8 @@ pub struct Appointment {
     pub date: String,
     pub you: String,
     pub partner: String,
+    /// The media id of the photo of the partner's ID card, once added.
+    pub card: String,
 }
 
 fn load() -> Result<Option<Appointment>, HostError> {
@@ -35,7 +41,18 @@ fn load() -> Result<Option<Appointment>, HostError> {
         date: get("date"),
         you: get("you"),
         partner: get("partner"),
+        card: get("card"),
     }))
+}
+
+fn save(a: &Appointment) -> Result<(), HostError> {
+    storage::set_string(
+        KEY,
+        &format!(
+            "number={}\ndate={}\nyou={}\npartner={}\ncard={}",
+            a.number, a.date, a.you, a.partner, a.card
+        ),
+    )
 }
 
 /// The working days of the next week from tomorrow: (`YYYYMMDD`, label).
@@ -54,12 +71,64 @@ fn days() -> Vec<(String, String)> {
 }
 
 fn appointment_page(page: PageBuilder, a: &Appointment) -> PageBuilder {
-    page.field("Appointment", a.number.as_str())
+    let page = page
+        .field("Appointment", a.number.as_str())
         .field("Date", a.date.as_str())
         .field("Office", OFFICE)
         .field("You", a.you.as_str())
-        .field("Partner", a.partner.as_str())
-        .text("Both partners come in person with their ID cards, household registers and three 2-inch photos together.")
+        .field("Partner", a.partner.as_str());
+    let page = if a.card.is_empty() {
+        page.field("Partner's ID card", "not added yet")
+            .primary_button("Add a photo of your partner's ID card", "marriage-id-card")
+    } else {
+        page.field("Partner's ID card", "added")
+            .image(media::image_url(&a.card), "Your partner's ID card")
+    };
+    page.text("Both partners come in person with their ID cards, household registers and three 2-inch photos together.")
+}
+
+/// `marriage-id-card`: asks the citizen for a photo of the partner's ID
+/// card (the host shows its own picker) and keeps its handle with the
+/// appointment; the confirmation shows the photo.
+pub fn add_id_card() -> Result<PageBuilder, HostError> {
+    let Some(mut a) = load()? else {
+        return Ok(Page::builder("Marriage registration")
+            .replace()
+            .info("You have no appointment.")
+            .button("Back to services", "home"));
+    };
+    match media::choose_image(
+        Source::Either,
+        "Your partner's ID card, front side, for the registry to check before you come",
+    ) {
+        Ok(card) => {
+            if !a.card.is_empty() {
+                // The photo it replaces is not needed any more.
+                let _ = media::delete(&a.card);
+            }
+            a.card = card.id;
+            save(&a)?;
+            let page = Page::builder("ID card added")
+                .replace()
+                .success(format!("The photo of your partner's ID card is with appointment {}.", a.number));
+            Ok(appointment_page(page, &a).button("Back to services", "home"))
+        }
+        Err(e) => {
+            let why = match e {
+                MediaError::Cancelled => "No photo was chosen.".to_string(),
+                MediaError::TooLarge(m)
+                | MediaError::WrongType(m)
+                | MediaError::QuotaExceeded(m)
+                | MediaError::Denied(m)
+                | MediaError::NotFound(m)
+                | MediaError::Unavailable(m) => format!("The photo was not added: {m}"),
+            };
+            let page = Page::builder("Marriage registration").replace().warning(why);
+            Ok(appointment_page(page, &a)
+                .danger_button("Cancel the appointment", "marriage-cancel")
+                .button("Back to services", "home"))
+        }
+    }
 }
 
 /// `marriage`: the appointment if there is one; else the days to choose from.
@@ -162,15 +231,9 @@ pub fn book(submit: &SubmitEvent) -> Result<PageBuilder, String> {
         date: format!("{label} 09:30"),
         you,
         partner,
+        card: String::new(),
     };
-    storage::set_string(
-        KEY,
-        &format!(
-            "number={}\ndate={}\nyou={}\npartner={}",
-            a.number, a.date, a.you, a.partner
-        ),
-    )
-    .map_err(|e| format!("The appointment could not be kept ({e})."))?;
+    save(&a).map_err(|e| format!("The appointment could not be kept ({e})."))?;
     let page = Page::builder("Appointment booked")
         .replace()
         .success(format!("Your appointment number is {}.", a.number));
@@ -183,6 +246,10 @@ pub fn cancel() -> Result<PageBuilder, HostError> {
     let page = match load()? {
         Some(a) => {
             storage::delete(KEY)?;
+            if !a.card.is_empty() {
+                // The partner's ID card is not kept past the appointment.
+                let _ = media::delete(&a.card);
+            }
             page.success(format!(
                 "Appointment {} on {} is cancelled.",
                 a.number, a.date

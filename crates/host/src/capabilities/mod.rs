@@ -1,6 +1,6 @@
 //! The host calls, one module per capability: `storage.rs`, `log.rs`,
 //! `clock.rs`, `identity.rs`, `payment.rs`, `messaging.rs`, `config.rs` (the
-//! operator's settings), and `network.rs`
+//! operator's settings), `media.rs` (photos and files the user gives), and `network.rs`
 //! (not a `plaza:host` interface but `wasi:http`'s outgoing handler, gated
 //! per request); `wasi.rs` audits what WASI refuses (sockets, files). Each answers with the WIT `error` variant, never a trap,
 //! when it cannot do what was asked.
@@ -21,6 +21,7 @@ pub(crate) mod clock;
 pub(crate) mod config;
 pub(crate) mod identity;
 pub(crate) mod log;
+pub(crate) mod media;
 pub(crate) mod messaging;
 pub mod network;
 pub(crate) mod payment;
@@ -37,6 +38,7 @@ pub use identity::{
     MAX_LIVE_LOGIN_CODES, coarse_location,
 };
 pub use log::{MAX_LOG_BYTES_PER_EVENT, MAX_LOG_MESSAGE_BYTES, MAX_LOG_RECORDS_PER_EVENT};
+pub use media::MAX_MEDIA_ID_BYTES;
 pub use messaging::{MAX_FIELD_CHARS, MAX_TEXT_CHARS, MAX_TITLE_CHARS, REPLY_WINDOW_MS};
 pub use payment::MAX_HISTORY_PAGE;
 pub use storage::{MAX_KEY_BYTES, MAX_LIST_KEYS, MAX_VALUE_BYTES};

@@ -11,6 +11,7 @@
 mod backend;
 mod identity;
 mod links;
+mod media;
 mod notifications;
 mod privacy;
 mod publishers;

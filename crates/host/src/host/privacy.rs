@@ -98,6 +98,10 @@ pub struct AppExport {
     pub login_codes: Vec<LoginCodeInfo>,
     /// Its messages in the user's inbox, oldest first.
     pub inbox: Vec<InboxMessage>,
+    /// The files the user gave it (id, kind, name, size; not the bytes),
+    /// oldest first.
+    #[serde(default)]
+    pub media: Vec<crate::store::MediaRecord>,
     /// The user's payments to it, with their signed receipts.
     pub payments: Vec<PaymentRecord>,
     /// Its refunds of them.
@@ -283,7 +287,11 @@ impl Host {
             inbox,
             payments,
             refunds,
+            media,
         } = records;
+        for m in media {
+            of(&mut apps, &m.app).media.push(m);
+        }
         for v in storage {
             of(&mut apps, &v.app)
                 .storage
@@ -396,7 +404,7 @@ impl Host {
             user,
             Some(app),
             "privacy.erase",
-            "the user erased the mini-app's data about them (storage, consents, subscriptions, follow, conversation, login codes; payments and ledger kept); it sees a new user",
+            "the user erased the mini-app's data about them (storage, files, consents, subscriptions, follow, conversation, login codes; payments and ledger kept); it sees a new user",
         )?;
         let now = self.inner.services.clock.now_ms();
         let erased = self.inner.services.store.erase_user_app(user, app, now)?;

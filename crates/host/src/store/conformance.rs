@@ -68,6 +68,9 @@ macro_rules! conformance_suite {
             a_notification_is_written_with_the_money_that_moved_and_only_then,
             a_claim_leases_due_notifications_until_delivered_or_due_again,
             concurrent_claims_never_take_one_notification_twice,
+            media_works,
+            files_and_values_share_the_quota_and_files_belong_to_one_user_and_app,
+            erasing_deletes_the_files_and_the_export_lists_them,
         );
     };
 }
@@ -1770,6 +1773,7 @@ pub(crate) fn erasing_takes_one_apps_data_moves_the_epoch_and_keeps_the_money(s:
             follows: 1,
             conversation: 1,
             login_codes: 1,
+            media_files: 0,
             identity_epoch: 1,
         }
     );
@@ -2037,4 +2041,108 @@ pub(crate) fn concurrent_claims_never_take_one_notification_twice(s: &dyn Store)
     sorted.dedup();
     assert_eq!(sorted.len(), 40, "every notification claimed");
     assert_eq!(claimed.len(), 40, "none claimed twice");
+}
+
+// Media files.
+
+fn media_record(id: &str, user: &str, app: &str, size: usize, at_ms: i64) -> MediaRecord {
+    MediaRecord {
+        id: id.into(),
+        user: user.into(),
+        app: app.into(),
+        kind: "jpeg".into(),
+        name: format!("{id}.jpg"),
+        size: size as u64,
+        created_at_ms: at_ms,
+    }
+}
+
+/// A file is kept, read back with its record, listed and deleted.
+pub(crate) fn media_works(s: &dyn Store) {
+    let bytes = b"\xFF\xD8\xFFjpeg".to_vec();
+    let record = media_record("m1", "ann", APP, bytes.len(), 5);
+    assert_eq!(
+        s.media_put(&record, &bytes, 10_000).unwrap(),
+        MediaPut::Stored
+    );
+    assert_eq!(
+        s.media_get("ann", APP, "m1").unwrap(),
+        Some((record.clone(), bytes.clone()))
+    );
+    assert_eq!(s.media_list("ann", APP).unwrap(), vec![record]);
+    assert!(s.media_delete("ann", APP, "m1").unwrap());
+    assert!(!s.media_delete("ann", APP, "m1").unwrap());
+    assert_eq!(s.media_get("ann", APP, "m1").unwrap(), None);
+    assert_eq!(s.kv_usage("ann", APP).unwrap().bytes, 0);
+}
+
+/// Files count in the (user, app)'s usage with their overhead, so values
+/// and files share one quota; a file over it is not kept. Another user or
+/// another mini-app never reaches a file by its id.
+pub(crate) fn files_and_values_share_the_quota_and_files_belong_to_one_user_and_app(s: &dyn Store) {
+    let quota = 1_000;
+    let file = vec![0xFFu8; 600];
+    assert_eq!(
+        s.media_put(&media_record("m1", "ann", APP, 600, 1), &file, quota)
+            .unwrap(),
+        MediaPut::Stored
+    );
+    assert_eq!(
+        s.kv_usage("ann", APP).unwrap().bytes,
+        600 + MEDIA_FILE_OVERHEAD_BYTES
+    );
+    // A value that would take the total over the quota is refused.
+    assert!(matches!(
+        s.kv_set("ann", APP, "k", &[0; 300], quota).unwrap(),
+        KvWrite::OverQuota { .. }
+    ));
+    s.kv_set("ann", APP, "k", &[0; 100], quota).unwrap();
+    let used = 600 + MEDIA_FILE_OVERHEAD_BYTES + kv_entry_size("k", &[0; 100]);
+    assert_eq!(
+        s.media_put(&media_record("m2", "ann", APP, 200, 2), &file[..200], quota)
+            .unwrap(),
+        MediaPut::OverQuota {
+            used,
+            would_use: used + 200 + MEDIA_FILE_OVERHEAD_BYTES,
+            quota
+        }
+    );
+    assert_eq!(s.media_list("ann", APP).unwrap().len(), 1);
+    // Another user's and another app's space are their own.
+    assert_eq!(s.media_get("bob", APP, "m1").unwrap(), None);
+    assert_eq!(s.media_get("ann", "other.app", "m1").unwrap(), None);
+    assert!(!s.media_delete("bob", APP, "m1").unwrap());
+    assert!(s.media_list("bob", APP).unwrap().is_empty());
+    // Deleting the file gives its bytes back to the quota.
+    assert!(s.media_delete("ann", APP, "m1").unwrap());
+    assert_eq!(
+        s.kv_usage("ann", APP).unwrap().bytes,
+        kv_entry_size("k", &[0; 100])
+    );
+}
+
+/// Erasing one mini-app's data about a user deletes that user's files
+/// there, and only there; the user's records list files without bytes.
+pub(crate) fn erasing_deletes_the_files_and_the_export_lists_them(s: &dyn Store) {
+    let jpeg = b"\xFF\xD8\xFFa".to_vec();
+    for (id, user, app) in [
+        ("m1", "ann", APP),
+        ("m2", "ann", APP),
+        ("m3", "ann", "other.app"),
+        ("m4", "bob", APP),
+    ] {
+        s.media_put(&media_record(id, user, app, jpeg.len(), 1), &jpeg, 10_000)
+            .unwrap();
+    }
+    let records = s.user_records("ann", None).unwrap();
+    let ids: Vec<&str> = records.media.iter().map(|m| m.id.as_str()).collect();
+    assert_eq!(ids, ["m1", "m2", "m3"]);
+    assert_eq!(records.media[0].size, jpeg.len() as u64);
+    let erased = s.erase_user_app("ann", APP, 5).unwrap();
+    assert_eq!(erased.media_files, 2);
+    assert_eq!(s.media_get("ann", APP, "m1").unwrap(), None);
+    assert_eq!(s.kv_usage("ann", APP).unwrap(), KvUsage::default());
+    assert!(s.media_get("ann", "other.app", "m3").unwrap().is_some());
+    assert!(s.media_get("bob", APP, "m4").unwrap().is_some());
+    assert_eq!(s.user_records("ann", Some(APP)).unwrap().media, vec![]);
 }

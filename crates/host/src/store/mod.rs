@@ -2,7 +2,7 @@
 //! audit log, money, messages, identity, the host's secrets and mini-apps'
 //! settings. One trait per concern, with its records, backend-neutral: this
 //! folder holds only those (this file and one file per further concern:
-//! `backend.rs`, `identity.rs`, `ledger.rs`, `messaging.rs`, `outbox.rs`,
+//! `backend.rs`, `identity.rs`, `ledger.rs`, `media.rs`, `messaging.rs`, `outbox.rs`,
 //! `privacy.rs`, `secrets.rs`, `settings.rs`).
 //!
 //! One SQLite implementation of them all ([`SqliteStore`], the default) is in
@@ -21,6 +21,7 @@ mod backend;
 mod conformance;
 mod identity;
 mod ledger;
+mod media;
 mod messaging;
 mod outbox;
 mod postgres;
@@ -40,6 +41,7 @@ pub use ledger::{
     PayCommand, PayResult, PaymentAudit, PaymentRecord, RefundAudit, RefundCommand, RefundRecord,
     RefundResult, WalletEntry, merchant_account, wallet_account,
 };
+pub use media::{MEDIA_FILE_OVERHEAD_BYTES, MediaPut, MediaRecord, MediaStore, media_file_size};
 pub use messaging::{BroadcastCount, InboxMessage, MessagingStore, SendResult, Sender};
 pub use outbox::{NotificationRecord, OutboxStore, PaymentNotice, RefundNotice};
 pub use postgres::{PostgresStore, is_postgres_url, test_server_url};
@@ -321,6 +323,7 @@ pub trait Store:
     + PrivacyStore
     + OpenidStore
     + OutboxStore
+    + MediaStore
     + 'static
 {
 }
@@ -340,6 +343,7 @@ impl<T> Store for T where
         + PrivacyStore
         + OpenidStore
         + OutboxStore
+        + MediaStore
         + 'static
 {
 }

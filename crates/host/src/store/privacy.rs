@@ -3,7 +3,7 @@
 //! reads the log itself), everything held about a user, and erasing what one
 //! mini-app holds about a user.
 //!
-//! Erasing takes the mini-app's storage, consent decisions, template
+//! Erasing takes the mini-app's storage, its files (`media`), consent decisions, template
 //! acceptances, the follow of its account, the user's messages to it and the
 //! user's login codes for it, in one transaction, and moves the user's
 //! identity epoch for the mini-app on: the pseudonymous ids the mini-app
@@ -11,7 +11,9 @@
 //! their ledger entries stay (the law requires them kept), and so do the
 //! user's inbox (the user's own copy of what was sent) and the audit log.
 
-use super::{ConsentRecord, InboxMessage, Outcome, PaymentRecord, RefundRecord, StoreResult};
+use super::{
+    ConsentRecord, InboxMessage, MediaRecord, Outcome, PaymentRecord, RefundRecord, StoreResult,
+};
 
 /// How often a mini-app used one capability or scope for a user with one
 /// outcome, and when last: one row of the audit log's aggregate.
@@ -116,6 +118,10 @@ pub struct UserRecords {
     pub payments: Vec<PaymentRecord>,
     /// Refunds of those payments, oldest first.
     pub refunds: Vec<RefundRecord>,
+    /// Files the user gave mini-apps (without their bytes), by mini-app,
+    /// oldest first.
+    #[serde(default)]
+    pub media: Vec<MediaRecord>,
 }
 
 /// What erasing one mini-app's data about a user took away.
@@ -133,6 +139,9 @@ pub struct Erased {
     pub conversation: u64,
     /// Login codes.
     pub login_codes: u64,
+    /// Files the user gave the mini-app.
+    #[serde(default)]
+    pub media_files: u64,
     /// The user's identity epoch in the mini-app from now on.
     pub identity_epoch: u64,
 }

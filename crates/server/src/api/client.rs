@@ -1,12 +1,12 @@
 //! The client API: what a phone calls for its signed-in user.
 
-use super::{Access, Body, Caller, Params, PathParams, Routes};
+use super::{Access, Body, Caller, Params, PathParams, RawBody, Routes};
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
 use crate::prompts::AnswerError;
 use crate::sessions::{ClientEvent, Outcome, outcome_json};
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
@@ -34,7 +34,7 @@ pub(super) fn routes(r: Routes) -> Routes {
     let answer_schema = json!({
         "type": "object", "required": ["answer"],
         "properties": {"answer": {"oneOf": [
-            {"enum": ["confirm", "decline", "dismiss", "allow", "deny", "accept", "accept-long-term", "reject"]},
+            {"enum": ["confirm", "decline", "dismiss", "allow", "deny", "accept", "accept-long-term", "reject", "cancel"]},
             {"type": "array", "items": {"enum": ["accept", "accept-long-term", "reject"]}, "description": "For a subscription: one answer per template, in order."},
         ]}}
     });
@@ -69,6 +69,24 @@ pub(super) fn routes(r: Routes) -> Routes {
         "Answers a prompt of the user; answers the session's next {\"page\"} or {\"prompt\"}. 409 if it was answered or timed out.",
         Some(answer_schema),
         post(answer),
+    )
+    .add(
+        Method::POST,
+        "/v1/prompts/{id}/file",
+        Access::User,
+        "Answers a `media` prompt of the user with a file: the body is its bytes (at most 5 MiB), `?name=` its name; the host checks its kind by content and its size, and the mini-app gets a handle or the reason it was refused. Answers as POST /v1/prompts/{id} does; cancel with that route and the answer `cancel`.",
+        None,
+        post(upload).layer(DefaultBodyLimit::max(
+            plaza_host::manifest::MAX_MEDIA_FILE_BYTES as usize,
+        )),
+    )
+    .add(
+        Method::GET,
+        "/v1/apps/{app_id}/media/{id}",
+        Access::User,
+        "A photo or file the signed-in user gave the mini-app (what a page shows as `media:ID`); 404 for anyone else's.",
+        None,
+        get(media_file),
     )
     .add(
         Method::GET,
@@ -313,31 +331,87 @@ async fn answer(
     let app_id = state
         .hub
         .answer(&user, &id, &body.answer)
-        .map_err(|e| match &e {
-            AnswerError::NotFound(_) => {
-                ApiError::new(StatusCode::NOT_FOUND, "no-such-prompt", e.to_string())
-            }
-            AnswerError::AlreadyAnswered(_) => {
-                ApiError::new(StatusCode::CONFLICT, "prompt-answered", e.to_string())
-            }
-            AnswerError::TimedOut(_) => {
-                ApiError::new(StatusCode::CONFLICT, "prompt-timed-out", e.to_string())
-            }
-            AnswerError::Mismatch(_) => {
-                ApiError::new(StatusCode::BAD_REQUEST, "bad-answer", e.to_string())
-            }
-        })?;
+        .map_err(answer_error)?;
+    resume(&state, &user, &app_id).await
+}
+
+fn answer_error(e: AnswerError) -> ApiError {
+    match &e {
+        AnswerError::NotFound(_) => {
+            ApiError::new(StatusCode::NOT_FOUND, "no-such-prompt", e.to_string())
+        }
+        AnswerError::AlreadyAnswered(_) => {
+            ApiError::new(StatusCode::CONFLICT, "prompt-answered", e.to_string())
+        }
+        AnswerError::TimedOut(_) => {
+            ApiError::new(StatusCode::CONFLICT, "prompt-timed-out", e.to_string())
+        }
+        AnswerError::Mismatch(_) => {
+            ApiError::new(StatusCode::BAD_REQUEST, "bad-answer", e.to_string())
+        }
+    }
+}
+
+/// The session's next page or prompt after an answer.
+async fn resume(state: &AppState, user: &str, app_id: &str) -> ApiResult {
     let started = Instant::now();
     let outcome = state
         .sessions
-        .resume(&state.host, &state.hub, &user, &app_id)
+        .resume(&state.host, &state.hub, user, app_id)
         .await;
     state
         .metrics
         .event("answer", outcome_name(&outcome), started.elapsed());
-    let mut json = outcome_json(&outcome?, &app_id);
+    let mut json = outcome_json(&outcome?, app_id);
     json["app_id"] = json!(app_id);
     Ok(Json(json))
+}
+
+#[derive(Debug, Deserialize)]
+struct UploadParams {
+    #[serde(default)]
+    name: String,
+}
+
+async fn upload(
+    State(state): State<AppState>,
+    Caller(user): Caller,
+    PathParams(id): PathParams<String>,
+    Params(params): Params<UploadParams>,
+    RawBody(bytes): RawBody,
+) -> ApiResult {
+    let app_id = state
+        .hub
+        .answer_upload(&user, &id, params.name, bytes.to_vec())
+        .map_err(answer_error)?;
+    resume(&state, &user, &app_id).await
+}
+
+async fn media_file(
+    State(state): State<AppState>,
+    Caller(user): Caller,
+    PathParams((app_id, id)): PathParams<(String, String)>,
+) -> ApiResult<Response> {
+    match state.host.media_file(&user, &app_id, &id)? {
+        Some((record, bytes)) => {
+            let kind = plaza_host::media::MediaKind::parse(&record.kind);
+            Ok((
+                [
+                    (
+                        header::CONTENT_TYPE,
+                        kind.map_or("application/octet-stream", |k| k.mime()),
+                    ),
+                    (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+                    (header::CACHE_CONTROL, "private, no-store"),
+                ],
+                bytes,
+            )
+                .into_response())
+        }
+        None => Err(ApiError::not_found(format!(
+            "you gave {app_id} no file `{id}`"
+        ))),
+    }
 }
 
 async fn my_prompts(State(state): State<AppState>, Caller(user): Caller) -> Json<Value> {

@@ -395,6 +395,11 @@ async fn metrics(State(state): State<AppState>) -> Response {
                 load(&c.raised[2]),
             ),
             (
+                "plaza_prompts_media_total",
+                "Photo and file prompts raised.",
+                load(&c.media_raised),
+            ),
+            (
                 "plaza_prompts_answered_total",
                 "Prompts answered.",
                 load(&c.answered),

@@ -115,7 +115,7 @@ impl KvStore for PostgresStore {
     }
 }
 
-async fn usage_in(c: &impl Db, user: &str, app: &str) -> PgResult<KvUsage> {
+pub(super) async fn usage_in(c: &impl Db, user: &str, app: &str) -> PgResult<KvUsage> {
     let row = c
         .opt(
             "SELECT bytes, keys FROM kv_usage WHERE user_id = $1 AND app_id = $2",
@@ -139,7 +139,13 @@ async fn size_in(c: &impl Db, user: &str, app: &str, key: &str) -> PgResult<Opti
     .map(|r| r.get(0)))
 }
 
-async fn add_usage(c: &impl Db, user: &str, app: &str, bytes: i64, keys: i64) -> PgResult<()> {
+pub(super) async fn add_usage(
+    c: &impl Db,
+    user: &str,
+    app: &str,
+    bytes: i64,
+    keys: i64,
+) -> PgResult<()> {
     c.exec(
         "INSERT INTO kv_usage (user_id, app_id, bytes, keys) VALUES ($1, $2, GREATEST($3::BIGINT, 0), GREATEST($4::BIGINT, 0))
          ON CONFLICT (user_id, app_id) DO UPDATE

@@ -67,6 +67,7 @@ mod consent;
 mod identity;
 mod kv;
 mod ledger;
+mod media;
 mod messaging;
 mod outbox;
 mod packages;
@@ -92,7 +93,9 @@ use tokio_postgres::{IsolationLevel, NoTls, Row};
 /// (`refunds.refund_id`, unique per mini-app and generation).
 /// 3: `outbox` ([`outbox::SCHEMA`]), the payment notifications owed to
 /// mini-apps' back-ends, a new table (SQLite's version 9).
-pub const SCHEMA_VERSION: i64 = 3;
+/// 4: `media` ([`media::SCHEMA`]), the files users give mini-apps, a new
+/// table (SQLite's version 10).
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// The tables of every store concern, applied at every open (idempotent).
 const SCHEMA_PARTS: &[&str] = &[
@@ -108,6 +111,7 @@ const SCHEMA_PARTS: &[&str] = &[
     settings::SCHEMA,
     backend::SCHEMA,
     outbox::SCHEMA,
+    media::SCHEMA,
 ];
 
 /// Statements that bring a store from the version before each to it:
@@ -716,6 +720,22 @@ mod tests {
         let again = PostgresStore::open(store.url()).unwrap();
         assert_eq!(again.schema_version().unwrap(), SCHEMA_VERSION);
         outbox_works(&again);
+        drop(again);
+    }
+
+    #[test]
+    fn a_version_3_database_gets_the_media_table() {
+        use crate::store::conformance::media_works;
+        let store = PostgresStore::open_throwaway(&test_server_url().unwrap()).unwrap();
+        read!(store, "test", |c| {
+            c.batch_execute("DROP TABLE media; UPDATE plaza_schema SET version = 3;")
+                .await?;
+            Ok(())
+        })
+        .unwrap();
+        let again = PostgresStore::open(store.url()).unwrap();
+        assert_eq!(again.schema_version().unwrap(), SCHEMA_VERSION);
+        media_works(&again);
         drop(again);
     }
 

@@ -35,6 +35,7 @@ CREATE TABLE IF NOT EXISTS app_ids (
 const ERASED_AT_RELEASE: &[&str] = &[
     "DELETE FROM kv WHERE app_id = $1",
     "DELETE FROM kv_usage WHERE app_id = $1",
+    "DELETE FROM media WHERE app_id = $1",
     "DELETE FROM consents WHERE app_id = $1",
     "DELETE FROM subscriptions WHERE app_id = $1",
     "DELETE FROM followers WHERE app_id = $1",

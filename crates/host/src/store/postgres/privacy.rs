@@ -241,7 +241,20 @@ impl PrivacyStore for PostgresStore {
                 .iter()
                 .map(super::ledger::refund_row)
                 .collect();
+                let media = tx
+                    .rows(
+                        &format!(
+                            "SELECT id, user_id, app_id, kind, name, size, created_at_ms FROM media
+                             WHERE {of_app} ORDER BY app_id, created_at_ms, id"
+                        ),
+                        p,
+                    )
+                    .await?
+                    .iter()
+                    .map(super::media::media_row)
+                    .collect();
                 Ok(UserRecords {
+                    media,
                     storage,
                     consents,
                     subscriptions,
@@ -263,6 +276,7 @@ impl PrivacyStore for PostgresStore {
             IsolationLevel::Serializable,
             |tx| {
                 let storage_keys = delete_rows(tx, "kv", user, app).await?;
+                let media_files = delete_rows(tx, "media", user, app).await?;
                 delete_rows(tx, "kv_usage", user, app).await?;
                 let identity_epoch = epoch_in(tx, user, app).await? + 1;
                 tx.exec(
@@ -280,6 +294,7 @@ impl PrivacyStore for PostgresStore {
                     follows: delete_rows(tx, "followers", user, app).await?,
                     conversation: delete_rows(tx, "conversation", user, app).await?,
                     login_codes: delete_rows(tx, "login_codes", user, app).await?,
+                    media_files,
                     identity_epoch,
                 })
             }

@@ -117,7 +117,7 @@ impl KvStore for SqliteStore {
     }
 }
 
-fn usage_in(c: &Connection, user: &str, app: &str) -> StoreResult<KvUsage> {
+pub(super) fn usage_in(c: &Connection, user: &str, app: &str) -> StoreResult<KvUsage> {
     let usage = c
         .prepare_cached("SELECT bytes, keys FROM kv_usage WHERE user_id = ?1 AND app_id = ?2")
         .and_then(|mut s| {

@@ -7,6 +7,7 @@ mod consent;
 mod identity;
 mod kv;
 mod ledger;
+mod media;
 mod messaging;
 mod outbox;
 mod packages;
@@ -50,7 +51,9 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 /// tables and an index made at open, nothing to migrate; and `outbox` keeps
 /// the payment notifications owed to mini-apps' back-ends
 /// ([`outbox::SCHEMA`]), a new table made at open.
-const SCHEMA_VERSION: i64 = 9;
+/// 10: `media` keeps the files users give mini-apps ([`media::SCHEMA`]), a
+/// new table made at open; their sizes count in `kv_usage`.
+const SCHEMA_VERSION: i64 = 10;
 
 /// The tables of every store concern. Each part is idempotent (`IF NOT
 /// EXISTS`) and applied at every open, so a capability adds its tables by
@@ -70,6 +73,7 @@ const SCHEMA_PARTS: &[&str] = &[
     backend::SCHEMA,
     ledger::CHECKPOINT_SCHEMA,
     outbox::SCHEMA,
+    media::SCHEMA,
 ];
 
 /// From version 1: sizes count the per-key overhead, and `kv_usage` is
@@ -1140,6 +1144,24 @@ mod tests {
                 .unwrap();
         }
         outbox_works(&SqliteStore::open(&path).unwrap());
+    }
+
+    #[test]
+    fn a_version_9_store_gets_the_media_table() {
+        use crate::store::conformance::media_works;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v9.db");
+        {
+            // A store of this version, stripped back to version 9.
+            let s = SqliteStore::open(&path).unwrap();
+            s.kv_set("u", "a", "k", b"v", 100).unwrap();
+            s.conn()
+                .execute_batch("DROP TABLE media; PRAGMA user_version = 9;")
+                .unwrap();
+        }
+        let s = SqliteStore::open(&path).unwrap();
+        assert_eq!(s.kv_get("u", "a", "k").unwrap(), Some(b"v".to_vec()));
+        media_works(&s);
     }
 
     #[test]

@@ -51,6 +51,7 @@ INSERT OR IGNORE INTO app_ids (app_id, publisher_id, generation, claimed_at_ms)
 const ERASED_AT_RELEASE: &[&str] = &[
     "DELETE FROM kv WHERE app_id = ?1",
     "DELETE FROM kv_usage WHERE app_id = ?1",
+    "DELETE FROM media WHERE app_id = ?1",
     "DELETE FROM consents WHERE app_id = ?1",
     "DELETE FROM subscriptions WHERE app_id = ?1",
     "DELETE FROM followers WHERE app_id = ?1",

@@ -249,6 +249,15 @@ impl PrivacyStore for SqliteStore {
                 p,
                 super::ledger::refund_row,
             )?,
+            media: collect(
+                &tx,
+                &format!(
+                    "SELECT id, user_id, app_id, kind, name, size, created_at_ms FROM media
+                     WHERE {of_app} ORDER BY app_id, created_at_ms, id"
+                ),
+                p,
+                super::media::media_row,
+            )?,
         };
         tx.commit().map_err(db("read a user's data"))?;
         Ok(records)
@@ -257,6 +266,7 @@ impl PrivacyStore for SqliteStore {
     fn erase_user_app(&self, user: &str, app: &str, at_ms: i64) -> StoreResult<Erased> {
         self.write("erase a user's data in a mini-app", |c| {
             let storage_keys = delete_rows(c, "kv", user, app)?;
+            let media_files = delete_rows(c, "media", user, app)?;
             delete_rows(c, "kv_usage", user, app)?;
             let identity_epoch = epoch_in(c, user, app)? + 1;
             c.prepare_cached(
@@ -274,6 +284,7 @@ impl PrivacyStore for SqliteStore {
                 follows: delete_rows(c, "followers", user, app)?,
                 conversation: delete_rows(c, "conversation", user, app)?,
                 login_codes: delete_rows(c, "login_codes", user, app)?,
+                media_files,
                 identity_epoch,
             })
         })
