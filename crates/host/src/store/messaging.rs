@@ -201,9 +201,10 @@ RETURNING count";
 /// broadcast's month): of no more use, their quota month is over and
 /// nothing resumes them. The broadcasts that still have recipients are
 /// found one index step each (the smallest broadcast id above the last),
-/// not by reading every broadcast ever made: the rows kept are those of
-/// this month's and last month's broadcasts, the broadcasts a store's whole
-/// history.
+/// and each looked up by its key (a subquery, which neither backend turns
+/// into a join that reads every broadcast ever made): the recipients kept
+/// are those of this month's and last month's broadcasts, the broadcasts
+/// are the store's whole history.
 pub(crate) const PRUNE_RECIPIENTS_SQL: &str = "
 DELETE FROM broadcast_recipients WHERE broadcast_id IN (
     WITH RECURSIVE kept (id) AS (
@@ -212,8 +213,8 @@ DELETE FROM broadcast_recipients WHERE broadcast_id IN (
         SELECT (SELECT MIN(r.broadcast_id) FROM broadcast_recipients r WHERE r.broadcast_id > kept.id)
         FROM kept WHERE kept.id IS NOT NULL
     )
-    SELECT b.id FROM kept JOIN broadcasts b ON b.id = kept.id
-    WHERE b.done AND b.month < $1
+    SELECT kept.id FROM kept
+    WHERE (SELECT b.done AND b.month < $1 FROM broadcasts b WHERE b.id = kept.id)
 )";
 
 /// Drops the rows of minutes before the last (`$1` the current minute).

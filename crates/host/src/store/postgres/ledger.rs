@@ -721,10 +721,14 @@ impl LedgerStore for PostgresStore {
         let limit = limit.min(i64::MAX as usize) as i64;
         read!(self, "read a wallet's history", |c| {
             Ok(c.rows(
+                // A wallet's postings are in its user's transactions: found
+                // through the user's (`ledger_transactions_by_user`), not by
+                // a scan of every transaction, which PostgreSQL chose when
+                // it joined from the postings.
                 "SELECT t.id, t.kind, t.at_ms, p.amount, t.app_id, t.order_id, t.memo
-                     FROM postings p JOIN ledger_transactions t ON t.id = p.tx_id
-                     WHERE p.account_id = $1 ORDER BY t.at_ms DESC, p.seq DESC LIMIT $2",
-                &[&wallet_account(user), &limit],
+                     FROM ledger_transactions t JOIN postings p ON p.tx_id = t.id AND p.account_id = $1
+                     WHERE t.user_id = $3 ORDER BY t.at_ms DESC, p.seq DESC LIMIT $2",
+                &[&wallet_account(user), &limit, &user],
             )
             .await?
             .iter()
