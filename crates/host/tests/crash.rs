@@ -441,11 +441,27 @@ impl Account {
 }
 
 /// Everything acknowledged so far: each worker's user's account (each
-/// topped up with [`TOP_UP`]) and the broadcasts.
+/// topped up with [`TOP_UP`]) and the broadcasts; and what the current
+/// round added, which the checks after each round read.
 #[derive(Debug, Clone)]
 struct Model {
     accounts: Vec<Account>,
     /// Broadcast titles, each in every follower's inbox once.
+    broadcasts: BTreeSet<String>,
+    round: RoundItems,
+}
+
+/// What the current round added to the model.
+#[derive(Debug, Default, Clone)]
+struct RoundItems {
+    /// When the round's clock starts: what the round wrote is dated at or
+    /// after it, what earlier rounds wrote before it.
+    since_ms: i64,
+    /// (worker, order) of the payments the round made or refunded.
+    orders: BTreeSet<(usize, String)>,
+    /// Per worker: the (kind, transaction) of the round's wallet entries.
+    wallet: BTreeMap<usize, BTreeSet<(String, String)>>,
+    /// The round's broadcasts.
     broadcasts: BTreeSet<String>,
 }
 
@@ -455,7 +471,16 @@ impl Model {
         Model {
             accounts: vec![Account::default(); users],
             broadcasts: BTreeSet::new(),
+            round: RoundItems::default(),
         }
+    }
+
+    /// A new round starts: nothing added yet.
+    fn start_round(&mut self, round: u64) {
+        self.round = RoundItems {
+            since_ms: START_MS + round as i64 * ROUND_SPAN_MS,
+            ..RoundItems::default()
+        };
     }
 }
 
@@ -469,14 +494,21 @@ impl Model {
                 account
                     .payments
                     .insert(order.to_string(), (tx.to_string(), amount.parse().unwrap()));
+                self.round.orders.insert((w, order.to_string()));
+                let wallet = self.round.wallet.entry(w).or_default();
+                wallet.insert(("payment".into(), tx.to_string()));
             }
             ["refund", order, amount, tx] => {
                 account
                     .refunds
                     .insert(tx.to_string(), (order.to_string(), amount.parse().unwrap()));
+                self.round.orders.insert((w, order.to_string()));
+                let wallet = self.round.wallet.entry(w).or_default();
+                wallet.insert(("refund".into(), tx.to_string()));
             }
-            ["broadcast", title, _, _] => {
+            ["broadcast", title, ..] => {
                 self.broadcasts.insert(title.to_string());
+                self.round.broadcasts.insert(title.to_string());
             }
             ["put", key, value] => {
                 account.notes.insert(key.to_string(), value.to_string());
@@ -540,6 +572,31 @@ struct Harness {
     model: Model,
     rng: Rng,
     durations: HashMap<String, Duration>,
+    phases: Phases,
+}
+
+/// Where the rounds' time went, summed over the run so far.
+#[derive(Debug, Default, Clone, Copy)]
+struct Phases {
+    /// The children, from their start to their end.
+    children: Duration,
+    /// Opening the host again on the store (which finishes an interrupted
+    /// broadcast).
+    restarts: Duration,
+    /// Finding out what the operations under way did, and the checks.
+    checks: Duration,
+}
+
+impl Phases {
+    /// What was spent since `earlier`, in words.
+    fn since(&self, earlier: &Phases) -> String {
+        format!(
+            "children {:.1} s, restarts {:.1} s, checks {:.1} s",
+            (self.children - earlier.children).as_secs_f64(),
+            (self.restarts - earlier.restarts).as_secs_f64(),
+            (self.checks - earlier.checks).as_secs_f64()
+        )
+    }
 }
 
 impl Harness {
@@ -555,6 +612,7 @@ impl Harness {
             model: Model::new(WORKERS),
             rng: Rng(seed),
             durations: HashMap::new(),
+            phases: Phases::default(),
         }
     }
 
@@ -609,6 +667,8 @@ impl Harness {
         kill_in: u64,
         fraction: f64,
     ) -> Result<RoundReport, String> {
+        self.model.start_round(round);
+        let started = Instant::now();
         let mut child = self.spawn(round, workers, workload_seed);
         let (lines, reader) = read_lines(child.stdout.take().unwrap());
         let mut seen = Seen::default();
@@ -656,18 +716,24 @@ impl Harness {
             ));
         }
 
+        self.phases.children += started.elapsed();
         acknowledge_all(&mut self.model, &seen.acks).map_err(|e| format!("round {round}: {e}"))?;
         let unfinished = count(&self.path, "SELECT COUNT(*) FROM broadcasts WHERE done = 0");
 
         // The restart: a new host on the same store.
+        let started = Instant::now();
         let host = Host::open(&self.path, config(&ManualClock::new(START_MS))).unwrap();
+        self.phases.restarts += started.elapsed();
+        let started = Instant::now();
         let store = SqliteStore::open(&self.path).unwrap();
         let mut in_flight = Vec::new();
         for (op, _) in seen.begun.into_values() {
             let landed = resolve(&host, &store, &mut self.model, &op)?;
             in_flight.push((op, landed));
         }
-        check(&host, &store, &self.model).map_err(|problems| {
+        let checked = check(&host, &store, &self.model, Scope::Round);
+        self.phases.checks += started.elapsed();
+        checked.map_err(|problems| {
             let when = if in_flight.is_empty() {
                 "between operations".to_string()
             } else {
@@ -695,6 +761,15 @@ impl Harness {
             in_flight,
             resumed: unfinished as u64,
         })
+    }
+
+    /// The full check of everything acknowledged since the start, on a
+    /// host opened again.
+    fn check_everything(&self) -> Result<(), String> {
+        let host = Host::open(&self.path, config(&ManualClock::new(START_MS))).unwrap();
+        let store = SqliteStore::open(&self.path).unwrap();
+        check(&host, &store, &self.model, Scope::Full)
+            .map_err(|problems| format!("the full check at the end:\n{}", problems.join("\n")))
     }
 }
 
@@ -829,38 +904,38 @@ fn count(path: &Path, sql: &str) -> i64 {
 fn resolve(host: &Host, store: &dyn Store, model: &mut Model, op: &Begun) -> Result<bool, String> {
     let words: Vec<&str> = op.words.iter().map(String::as_str).collect();
     let user = user(op.worker);
-    let account = &mut model.accounts[op.worker];
+    let w = op.worker;
     let failed = |e: plaza_host::Error| e.to_string();
     match words[..] {
         ["pay", order, amount] => {
             let Some(p) = host.payment(CASHIER, order).map_err(failed)? else {
                 return Ok(false);
             };
-            account.payments.insert(
-                order.to_string(),
-                (p.receipt.transaction_id, amount.parse().unwrap()),
-            );
+            let tx = p.receipt.transaction_id;
+            model.acknowledge(w, &["pay", order, amount, &tx]);
             Ok(true)
         }
         ["refund", order, amount] => {
-            let amount: u64 = amount.parse().unwrap();
+            // A refund under way at the kill is dated in this round: the
+            // wallet's newest entries hold it, after the round's others.
+            let newest = model.round.wallet.get(&w).map_or(0, BTreeSet::len) + 2;
+            let account = &model.accounts[w];
             let new: Vec<_> = host
-                .wallet_history(&user, 1_000_000)
+                .wallet_history(&user, newest)
                 .map_err(failed)?
                 .into_iter()
                 .filter(|e| {
                     e.kind == "refund"
                         && !account.refunds.contains_key(&e.tx_id)
                         && e.order_id.as_deref() == Some(order)
-                        && e.amount == amount as i64
+                        && e.amount.to_string() == amount
                 })
                 .collect();
             match &new[..] {
                 [] => Ok(false),
                 [e] => {
-                    account
-                        .refunds
-                        .insert(e.tx_id.clone(), (order.to_string(), amount));
+                    let tx = e.tx_id.clone();
+                    model.acknowledge(w, &["refund", order, amount, &tx]);
                     Ok(true)
                 }
                 more => Err(format!(
@@ -876,7 +951,7 @@ fn resolve(host: &Host, store: &dyn Store, model: &mut Model, op: &Begun) -> Res
                 .first()
                 .is_some_and(|m| m.title == title);
             if landed {
-                model.broadcasts.insert(title.to_string());
+                model.acknowledge(w, &["broadcast", title]);
             }
             // Whether every other follower has it too is for `check`.
             Ok(landed)
@@ -888,7 +963,7 @@ fn resolve(host: &Host, store: &dyn Store, model: &mut Model, op: &Begun) -> Res
                 .map(|v| String::from_utf8_lossy(&v).into_owned());
             let landed = stored.as_deref() == Some(value);
             if landed {
-                account.notes.insert(key.to_string(), value.to_string());
+                model.acknowledge(w, &["put", key, value]);
             }
             Ok(landed)
         }
@@ -896,15 +971,37 @@ fn resolve(host: &Host, store: &dyn Store, model: &mut Model, op: &Begun) -> Res
     }
 }
 
-/// Every check of a restarted host against the model; the problems found.
-/// `store` is the host's store: what the host does not show (a user's
-/// stored keys, unfinished broadcasts) is read from it.
-fn check(host: &Host, store: &dyn Store, model: &Model) -> Result<(), Vec<String>> {
+/// What [`check`] reads of the history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scope {
+    /// After each round: what the round added (its payments and the
+    /// payments it refunded, its wallet entries, its broadcasts in every
+    /// inbox), the ledger from its last clean verification, and what does
+    /// not grow with the history (the numbers of payments and refunds,
+    /// every balance, every stored key, the unfinished broadcasts). A
+    /// problem the round made is found there; a change to an earlier
+    /// round's entries at the latest by the full check at the end.
+    Round,
+    /// Everything acknowledged since the start, and the whole ledger.
+    Full,
+}
+
+/// Every check of a restarted host against the model, over `scope`; the
+/// problems found. `store` is the host's store: what the host does not
+/// show (a user's stored keys, unfinished broadcasts) is read from it.
+fn check(host: &Host, store: &dyn Store, model: &Model, scope: Scope) -> Result<(), Vec<String>> {
     let mut problems = Vec::new();
     let mut problem = |p: String| problems.push(p);
+    let full = scope == Scope::Full;
+    let round = &model.round;
 
     // The ledger.
-    let report = host.verify_ledger().unwrap();
+    let report = if full {
+        host.verify_ledger_full()
+    } else {
+        host.verify_ledger()
+    }
+    .unwrap();
     for p in &report.problems {
         problem(format!("ledger verify: {p}"));
     }
@@ -925,6 +1022,9 @@ fn check(host: &Host, store: &dyn Store, model: &Model) -> Result<(), Vec<String
     for (w, account) in model.accounts.iter().enumerate() {
         let user = user(w);
         for (order, (tx, amount)) in &account.payments {
+            if !full && !round.orders.contains(&(w, order.clone())) {
+                continue;
+            }
             match host.payment(CASHIER, order).unwrap() {
                 None => problem(format!(
                     "{user}: acknowledged payment {order} ({tx}) is missing"
@@ -946,17 +1046,35 @@ fn check(host: &Host, store: &dyn Store, model: &Model) -> Result<(), Vec<String
                 }
             }
         }
-        let history = host.wallet_history(&user, 1_000_000).unwrap();
+        // The wallet's history: all of it, or the round's (its newest
+        // entries, dated in the round; one more is read, so that an entry
+        // the round made and never acknowledged shows).
+        let acknowledged: BTreeSet<(&str, &str)> = if full {
+            account
+                .payments
+                .values()
+                .map(|(tx, _)| ("payment", tx.as_str()))
+                .chain(account.refunds.keys().map(|tx| ("refund", tx.as_str())))
+                .collect()
+        } else {
+            round
+                .wallet
+                .get(&w)
+                .into_iter()
+                .flatten()
+                .map(|(kind, tx)| (kind.as_str(), tx.as_str()))
+                .collect()
+        };
+        let history = if full {
+            host.wallet_history(&user, 1_000_000).unwrap()
+        } else {
+            host.wallet_history(&user, acknowledged.len() + 1).unwrap()
+        };
         let stored: BTreeSet<(&str, &str)> = history
             .iter()
+            .filter(|e| full || e.at_ms >= round.since_ms)
             .map(|e| (e.kind.as_str(), e.tx_id.as_str()))
             .filter(|(k, _)| *k != "topup")
-            .collect();
-        let acknowledged: BTreeSet<(&str, &str)> = account
-            .payments
-            .values()
-            .map(|(tx, _)| ("payment", tx.as_str()))
-            .chain(account.refunds.keys().map(|tx| ("refund", tx.as_str())))
             .collect();
         for (kind, tx) in acknowledged.difference(&stored) {
             problem(format!(
@@ -1012,13 +1130,26 @@ fn check(host: &Host, store: &dyn Store, model: &Model) -> Result<(), Vec<String
     if !unfinished.is_empty() {
         problem(format!("broadcasts left unfinished: {unfinished:?}"));
     }
+    // Every inbox: all of it, or the round's broadcasts (the newest
+    // messages, dated in the round; one more is read, so that a message
+    // the round delivered twice or never acknowledged shows).
+    let broadcasts = if full {
+        &model.broadcasts
+    } else {
+        &round.broadcasts
+    };
     for i in 0..FOLLOWERS {
         let user = follower(i);
+        let newest = if full {
+            1_000_000
+        } else {
+            broadcasts.len() + 1
+        };
         let titles: Vec<String> = host
-            .inbox(&user, false, 1_000_000)
+            .inbox(&user, false, newest)
             .unwrap()
             .into_iter()
-            .filter(|m| m.kind == "broadcast")
+            .filter(|m| m.kind == "broadcast" && (full || m.sent_at_ms >= round.since_ms))
             .map(|m| m.title)
             .collect();
         let mut seen = BTreeSet::new();
@@ -1026,11 +1157,11 @@ fn check(host: &Host, store: &dyn Store, model: &Model) -> Result<(), Vec<String
             if !seen.insert(t) {
                 problem(format!("{user} received broadcast {t} more than once"));
             }
-            if !model.broadcasts.contains(t) {
+            if !broadcasts.contains(t) {
                 problem(format!("{user} received broadcast {t}, never acknowledged"));
             }
         }
-        for t in &model.broadcasts {
+        for t in broadcasts {
             if !seen.contains(t) {
                 problem(format!("{user} never received acknowledged broadcast {t}"));
             }
@@ -1071,6 +1202,7 @@ fn sigkill_at_random_points_loses_and_repeats_nothing() {
     let started = Instant::now();
     let mut h = Harness::new(seed);
     let mut totals = Totals::default();
+    let (mut last_phases, mut last_at) = (Phases::default(), 0.0);
     for round in 1..=rounds {
         let workers = if h.rng.below(2) == 0 { 1 } else { WORKERS };
         let kill_in = 1 + h.rng.below(MAX_KILL_OP * workers as u64);
@@ -1099,13 +1231,28 @@ fn sigkill_at_random_points_loses_and_repeats_nothing() {
             e.1 += u64::from(*landed);
         }
         if round % 50 == 0 && round < rounds {
+            let at = started.elapsed().as_secs_f64();
             println!(
-                "crash: round {round}/{rounds}, {} operations acknowledged, {:.1} s",
+                "crash: round {round}/{rounds}, {} operations acknowledged, {at:.1} s (the last 50 rounds {:.1} s: {})",
                 totals.acknowledged,
-                started.elapsed().as_secs_f64()
+                at - last_at,
+                h.phases.since(&last_phases)
             );
+            (last_phases, last_at) = (h.phases, at);
         }
     }
+    let full_check = Instant::now();
+    if let Err(e) = h.check_everything() {
+        let dir = h.dir.keep();
+        panic!(
+            "crash: FAILED with seed {seed}: {e}\n(the store and the children's stderr are kept in {})",
+            dir.display()
+        )
+    }
+    println!(
+        "crash: the full check of everything acknowledged in {rounds} rounds took {:.1} s",
+        full_check.elapsed().as_secs_f64()
+    );
     let by_kind: Vec<String> = totals
         .by_kind
         .iter()
@@ -1244,6 +1391,7 @@ impl Nodes {
         kill_in: u64,
         fraction: f64,
     ) -> Result<RoundReport, String> {
+        self.model.start_round(round);
         let mut children: Vec<Child> = (0..NODES)
             .map(|n| self.spawn(round, n, workers[n], n == broadcaster, seeds[n]))
             .collect();
@@ -1380,7 +1528,7 @@ impl Nodes {
             let landed = resolve(&host, &self.db, &mut self.model, &op)?;
             in_flight.push((op, landed));
         }
-        check(&host, &self.db, &self.model).map_err(|problems| {
+        check(&host, &self.db, &self.model, Scope::Round).map_err(|problems| {
             let ops: Vec<String> = in_flight
                 .iter()
                 .map(|(op, landed)| format!("{op}, which {}", if *landed { "happened" } else { "did not happen" }))
@@ -1396,6 +1544,14 @@ impl Nodes {
             in_flight,
             resumed: unfinished,
         })
+    }
+
+    /// The full check of everything acknowledged since the start, through
+    /// a new node.
+    fn check_everything(&self) -> Result<(), String> {
+        let host = Host::open(&self.location, config(&ManualClock::new(START_MS))).unwrap();
+        check(&host, &self.db, &self.model, Scope::Full)
+            .map_err(|problems| format!("the full check at the end:\n{}", problems.join("\n")))
     }
 }
 
@@ -1442,6 +1598,13 @@ fn three_nodes_on_one_postgres_killed_at_random_lose_and_repeat_nothing() {
             e.1 += u64::from(*landed);
         }
     }
+    if let Err(e) = nodes.check_everything() {
+        let dir = nodes.dir.keep();
+        panic!(
+            "crash on {NODES} nodes: FAILED with seed {seed}: {e}\n(the children's stderr are kept in {})",
+            dir.display()
+        )
+    }
     let by_kind: Vec<String> = totals
         .by_kind
         .iter()
@@ -1486,11 +1649,15 @@ fn the_checks_catch_a_lost_payment_a_duplicated_message_and_stale_storage() {
         c.execute_batch(sql).unwrap();
         drop(c);
         let host = Host::open(&copy, config(&ManualClock::new(START_MS))).unwrap();
-        let problems = check(&host, &SqliteStore::open(&copy).unwrap(), m).expect_err(name);
-        assert!(
-            problems.iter().any(|p| p.contains(expect)),
-            "{name}: no problem saying `{expect}` in {problems:#?}"
-        );
+        let store = SqliteStore::open(&copy).unwrap();
+        // The round's check finds it (it is the round's own), and the full one.
+        for scope in [Scope::Round, Scope::Full] {
+            let problems = check(&host, &store, m, scope).expect_err(name);
+            assert!(
+                problems.iter().any(|p| p.contains(expect)),
+                "{name} ({scope:?}): no problem saying `{expect}` in {problems:#?}"
+            );
+        }
     };
     tampered(
         "lost-payment",
@@ -1520,11 +1687,47 @@ fn the_checks_catch_a_lost_payment_a_duplicated_message_and_stale_storage() {
     );
     // The model without its first payment: the store holds one more.
     let mut fewer = m.clone();
-    fewer.accounts[0].payments.remove(&order);
+    let (tx, _) = fewer.accounts[0].payments.remove(&order).unwrap();
+    fewer.round.orders.remove(&(0, order.clone()));
+    fewer
+        .round
+        .wallet
+        .get_mut(&0)
+        .unwrap()
+        .remove(&("payment".into(), tx));
     let host = Host::open(&h.path, config(&ManualClock::new(START_MS))).unwrap();
-    let problems = check(&host, &SqliteStore::open(&h.path).unwrap(), &fewer).unwrap_err();
+    let store = SqliteStore::open(&h.path).unwrap();
+    for scope in [Scope::Round, Scope::Full] {
+        let problems = check(&host, &store, &fewer, scope).unwrap_err();
+        assert!(
+            problems.iter().any(|p| p.contains("never acknowledged")),
+            "{scope:?}: {problems:#?}"
+        );
+    }
+    // A change to an earlier round's entries is for the full check: the
+    // model as the next round starts, and the first round's payment lost.
+    let mut next = m.clone();
+    next.start_round(2);
+    let copy = h.dir.path().join("lost-earlier.db");
+    std::fs::copy(&h.path, &copy).unwrap();
+    let c = rusqlite::Connection::open(&copy).unwrap();
+    c.execute_batch(&format!(
+        "PRAGMA foreign_keys = OFF; DELETE FROM payments WHERE order_id = '{order}';"
+    ))
+    .unwrap();
+    drop(c);
+    let host = Host::open(&copy, config(&ManualClock::new(START_MS))).unwrap();
+    let problems = check(
+        &host,
+        &SqliteStore::open(&copy).unwrap(),
+        &next,
+        Scope::Full,
+    )
+    .unwrap_err();
     assert!(
-        problems.iter().any(|p| p.contains("never acknowledged")),
+        problems
+            .iter()
+            .any(|p| p.contains(&format!("u0: acknowledged payment {order}"))),
         "{problems:#?}"
     );
 }

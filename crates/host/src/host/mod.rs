@@ -766,7 +766,7 @@ impl Host {
     }
 
     /// Checks every invariant of the ledger and every receipt's signature:
-    /// on a SQLite store, of what came after the last clean verification
+    /// of what came after the last clean verification
     /// (its checkpoint; [`LedgerReport::checkpointed`] says how much it
     /// took as verified), so it costs what was added since, not the whole
     /// history.

@@ -44,6 +44,7 @@ macro_rules! conformance_suite {
             a_host_secret_is_made_once,
             settings_are_per_app_replaced_deleted_and_erased_at_release,
             payments_pay_once_per_order_and_refunds_return_what_was_paid,
+            a_verification_reads_only_what_came_after_the_last_clean_one,
             insured_payments_stay_within_the_annual_cap_and_refunds_return_each_part,
             payments_and_refunds_that_move_money_append_their_audit_entry,
             one_time_acceptance_allows_exactly_one_message,
@@ -962,6 +963,89 @@ pub(crate) fn payments_pay_once_per_order_and_refunds_return_what_was_paid(s: &d
     // by a full verification, whatever checkpoint the last one left).
     let report = s.verify_ledger_full(&|_, _| false).unwrap();
     assert_eq!(report.problems.len(), 2, "{:?}", report.problems);
+}
+
+/// A clean verification leaves a checkpoint: the next one reads only what
+/// came after it (new payments, refunds of payments made before it) and
+/// counts the rest as checked; a problem after it is found, and keeps the
+/// checkpoint where it was; a full verification reads everything again.
+pub(crate) fn a_verification_reads_only_what_came_after_the_last_clean_one(s: &dyn Store) {
+    let keys = TestKeys::new();
+    let sign = |m: &[u8]| keys.sign(m);
+    let verify = |m: &[u8], sig: &str| keys.verify(m, sig);
+    s.top_up("t0", "ann", 100_000, "CNY", 0).unwrap();
+    for n in 0..20 {
+        paid(
+            s.pay(
+                &pay_cmd(&format!("p{n}"), "ann", &format!("o{n}"), 100, n),
+                &sign,
+            )
+            .unwrap(),
+        );
+    }
+    let first = s.verify_ledger(&verify).unwrap();
+    assert!(first.is_clean(), "{:?}", first.problems);
+    assert_eq!((first.checkpointed, first.signatures), (0, 20));
+    // Nothing new: every transaction is behind the checkpoint.
+    let again = s.verify_ledger(&verify).unwrap();
+    assert!(again.is_clean(), "{:?}", again.problems);
+    assert_eq!(
+        (
+            again.checkpointed,
+            again.signatures,
+            again.transactions,
+            again.payments
+        ),
+        (21, 0, 21, 20)
+    );
+
+    // New payments, and refunds of payments made before the checkpoint.
+    for n in 20..25 {
+        paid(
+            s.pay(
+                &pay_cmd(&format!("p{n}"), "ann", &format!("o{n}"), 100, n),
+                &sign,
+            )
+            .unwrap(),
+        );
+    }
+    refunded(s.refund(&refund_cmd("r0", "ann", "o3", 40, 100)).unwrap());
+    refunded(s.refund(&refund_cmd("r1", "ann", "o3", 60, 101)).unwrap());
+    refunded(s.refund(&refund_cmd("r2", "ann", "o22", 100, 102)).unwrap());
+    let report = s.verify_ledger(&verify).unwrap();
+    assert!(report.is_clean(), "{:?}", report.problems);
+    assert_eq!((report.checkpointed, report.signatures), (21, 5));
+    assert_eq!(
+        (
+            report.transactions,
+            report.postings,
+            report.payments,
+            report.refunds
+        ),
+        (29, 58, 25, 3)
+    );
+    assert_eq!(s.verify_ledger(&verify).unwrap().checkpointed, 29);
+
+    // A receipt made since that does not verify: found, and found again
+    // (a dirty ledger moves no checkpoint).
+    paid(
+        s.pay(&pay_cmd("p25", "ann", "o25", 100, 25), &|_| "forged".into())
+            .unwrap(),
+    );
+    for _ in 0..2 {
+        let report = s.verify_ledger(&verify).unwrap();
+        assert_eq!((report.checkpointed, report.signatures), (29, 1));
+        assert_eq!(
+            report.problems,
+            vec![format!(
+                "payment {APP}/o25: the receipt's signature does not verify"
+            )]
+        );
+    }
+    // The whole ledger: everything read again.
+    let full = s.verify_ledger_full(&verify).unwrap();
+    assert_eq!((full.checkpointed, full.signatures), (0, 26));
+    assert_eq!(full.problems.len(), 1, "{:?}", full.problems);
 }
 
 /// A payment's and a refund's audit entry is appended with the money, and

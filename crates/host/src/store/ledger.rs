@@ -380,7 +380,7 @@ pub trait LedgerStore: Send + Sync {
     ///
     /// A store may keep a checkpoint of the last clean verification and
     /// check only what came after it ([`LedgerReport::checkpointed`]): the
-    /// SQLite store does.
+    /// SQLite and PostgreSQL stores do.
     fn verify_ledger(&self, verify: &dyn Fn(&[u8], &str) -> bool) -> StoreResult<LedgerReport>;
     /// [`verify_ledger`](LedgerStore::verify_ledger) of the whole ledger,
     /// from its first entry, whatever checkpoint the store keeps.

@@ -197,6 +197,26 @@ ON CONFLICT (key) DO UPDATE SET
 WHERE rate_windows.minute != excluded.minute OR rate_windows.count < $3
 RETURNING count";
 
+/// Drops the recipients of finished broadcasts of months before `$1` (a
+/// broadcast's month): of no more use, their quota month is over and
+/// nothing resumes them. The broadcasts that still have recipients are
+/// found one index step each (the smallest broadcast id above the last),
+/// and each looked up by its key (a subquery, which neither backend turns
+/// into a join that reads every broadcast ever made): the recipients kept
+/// are those of this month's and last month's broadcasts, the broadcasts
+/// are the store's whole history.
+pub(crate) const PRUNE_RECIPIENTS_SQL: &str = "
+DELETE FROM broadcast_recipients WHERE broadcast_id IN (
+    WITH RECURSIVE kept (id) AS (
+        SELECT MIN(broadcast_id) FROM broadcast_recipients
+        UNION ALL
+        SELECT (SELECT MIN(r.broadcast_id) FROM broadcast_recipients r WHERE r.broadcast_id > kept.id)
+        FROM kept WHERE kept.id IS NOT NULL
+    )
+    SELECT kept.id FROM kept
+    WHERE (SELECT b.done AND b.month < $1 FROM broadcasts b WHERE b.id = kept.id)
+)";
+
 /// Drops the rows of minutes before the last (`$1` the current minute).
 pub(crate) const PRUNE_RATES_SQL: &str =
     "DELETE FROM rate_windows WHERE minute < CAST($1 AS BIGINT) - 1";

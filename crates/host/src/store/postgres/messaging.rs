@@ -9,7 +9,7 @@
 //! finishing the same broadcast) is skipped, so each follower gets it once.
 
 use super::{Db, PgResult, PostgresStore, read, transaction};
-use crate::store::messaging::{PRUNE_RATES_SQL, TAKE_RATE_SQL};
+use crate::store::messaging::{PRUNE_RATES_SQL, PRUNE_RECIPIENTS_SQL, TAKE_RATE_SQL};
 use crate::store::{BroadcastCount, InboxMessage, MessagingStore, SendResult, Sender, StoreResult};
 use tokio_postgres::{IsolationLevel, Row};
 
@@ -424,12 +424,7 @@ impl MessagingStore for PostgresStore {
                         &[&id],
                     )
                     .await?;
-                tx.exec(
-                    "DELETE FROM broadcast_recipients WHERE broadcast_id IN
-                       (SELECT id FROM broadcasts WHERE done AND month < $1)",
-                    &[&month],
-                )
-                .await?;
+                tx.exec(PRUNE_RECIPIENTS_SQL, &[&month]).await?;
                 Ok((counts.get::<_, i64>(0), counts.get::<_, i64>(1)))
             }
         )?;

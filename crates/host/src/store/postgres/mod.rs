@@ -93,9 +93,14 @@ use tokio_postgres::{IsolationLevel, NoTls, Row};
 /// (`refunds.refund_id`, unique per mini-app and generation).
 /// 3: `outbox` ([`outbox::SCHEMA`]), the payment notifications owed to
 /// mini-apps' back-ends, a new table (SQLite's version 9).
-/// 4: `media` ([`media::SCHEMA`]), the files users give mini-apps, a new
+/// 4: the ledger checkpoint ([`ledger::CHECKPOINT_SCHEMA`]): ledger rows
+/// carry the id of the transaction that wrote them
+/// ([`ledger::MIGRATE_TO_CHECKPOINT`]), so a verification reads only what
+/// the last clean one did not see; and the unfinished broadcasts are
+/// indexed (SQLite's version 9 has both).
+/// 5: `media` ([`media::SCHEMA`]), the files users give mini-apps, a new
 /// table (SQLite's version 10).
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 /// The tables of every store concern, applied at every open (idempotent).
 const SCHEMA_PARTS: &[&str] = &[
@@ -111,16 +116,21 @@ const SCHEMA_PARTS: &[&str] = &[
     settings::SCHEMA,
     backend::SCHEMA,
     outbox::SCHEMA,
+    ledger::CHECKPOINT_SCHEMA,
     media::SCHEMA,
 ];
 
 /// Statements that bring a store from the version before each to it:
 /// `(version, sql)`, applied in order for each version above the stored one.
-const MIGRATIONS: &[(i64, &str)] = &[(2, messaging::MIGRATE_TO_2), (2, ledger::MIGRATE_TO_2)];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (2, messaging::MIGRATE_TO_2),
+    (2, ledger::MIGRATE_TO_2),
+    (4, ledger::MIGRATE_TO_CHECKPOINT),
+];
 
 /// Statements applied after the migrations at every change of version:
 /// indexes on columns that migrations add (idempotent).
-const AFTER_MIGRATIONS: &[&str] = &[ledger::INDEXES_ON_ADDED_COLUMNS];
+const AFTER_MIGRATIONS: &[&str] = &[ledger::INDEXES_ON_ADDED_COLUMNS, ledger::CHECKPOINT_INDEXES];
 
 /// The most connections one node keeps to the database.
 pub const DEFAULT_POOL_SIZE: usize = 16;
@@ -724,11 +734,134 @@ mod tests {
     }
 
     #[test]
-    fn a_version_3_database_gets_the_media_table() {
+    fn a_version_3_database_gets_the_ledger_checkpoint() {
+        use crate::store::LedgerStore;
+        use crate::store::conformance::{APP, give_a_payment_and_a_message, pay_cmd};
+        let store = PostgresStore::open_throwaway(&test_server_url().unwrap()).unwrap();
+        give_a_payment_and_a_message(&store);
+        // The database stripped back to version 3.
+        read!(store, "test", |c| {
+            c.batch_execute(
+                "DROP TABLE ledger_checkpoint; DROP TABLE ledger_checkpoint_balances;
+                 DROP INDEX broadcasts_unfinished;
+                 ALTER TABLE ledger_transactions DROP COLUMN xid; ALTER TABLE postings DROP COLUMN xid;
+                 ALTER TABLE payments DROP COLUMN xid; ALTER TABLE refunds DROP COLUMN xid;
+                 UPDATE plaza_schema SET version = 3;",
+            )
+            .await?;
+            Ok(())
+        })
+        .unwrap();
+        let again = PostgresStore::open(store.url()).unwrap();
+        assert_eq!(again.schema_version().unwrap(), SCHEMA_VERSION);
+        let indexes: Vec<String> = read!(again, "test", |c| {
+            Ok(c.rows(
+                "SELECT indexname FROM pg_indexes
+                 WHERE indexname IN ('broadcasts_unfinished', 'ledger_transactions_by_xid',
+                     'postings_by_xid', 'payments_by_xid', 'refunds_by_xid')
+                 ORDER BY indexname",
+                &[],
+            )
+            .await?
+            .iter()
+            .map(|r| r.get(0))
+            .collect())
+        })
+        .unwrap();
+        assert_eq!(
+            indexes,
+            [
+                "broadcasts_unfinished",
+                "ledger_transactions_by_xid",
+                "payments_by_xid",
+                "postings_by_xid",
+                "refunds_by_xid"
+            ]
+        );
+        // The rows written before: read whole by the first verification,
+        // behind the checkpoint it leaves.
+        let sig = |_: &[u8]| "sig".to_string();
+        let verify = |_: &[u8], sig: &str| sig == "sig";
+        let first = again.verify_ledger(&verify).unwrap();
+        assert!(first.is_clean(), "{:?}", first.problems);
+        assert_eq!((first.checkpointed, first.signatures), (0, 1));
+        again.top_up("t2", "ann", 500, "CNY", 2).unwrap();
+        again
+            .pay(&pay_cmd("p2", "ann", "o2", 100, 3), &sig)
+            .unwrap();
+        let next = again.verify_ledger(&verify).unwrap();
+        assert!(next.is_clean(), "{:?}", next.problems);
+        assert_eq!(
+            (next.checkpointed, next.signatures, next.payments),
+            (2, 1, 2)
+        );
+        assert_eq!(
+            again.payment(APP, 0, "o2").unwrap().unwrap().receipt.amount,
+            100
+        );
+        drop(again);
+    }
+
+    /// Rows are numbered when they are written, and commit in another
+    /// order: a ledger entry written before a verification and committed
+    /// after it (by another node) is behind no checkpoint, and the next
+    /// verification reads it.
+    #[test]
+    fn a_ledger_entry_committed_after_a_verification_began_is_verified_next() {
+        use crate::store::LedgerStore;
+        use crate::store::conformance::pay_cmd;
+        let store = PostgresStore::open_throwaway(&test_server_url().unwrap()).unwrap();
+        let verify = |_: &[u8], sig: &str| sig == "sig";
+        store.top_up("t0", "ann", 1_000, "CNY", 0).unwrap();
+        assert!(store.verify_ledger(&verify).unwrap().is_clean());
+        // Another node's transaction, open: a posting of 5 to the wallet
+        // that its balance does not show, in a transaction of its own.
+        let node = PostgresStore::open(store.url()).unwrap();
+        let client = node.block("test", async { node.client().await }).unwrap();
+        node.block("test", async {
+            client
+                .batch_execute(
+                    "BEGIN;
+                     INSERT INTO ledger_transactions (id, kind, at_ms, user_id, memo)
+                         VALUES ('late', 'topup', 1, 'ann', 'late');
+                     INSERT INTO postings (tx_id, account_id, amount) VALUES ('late', 'wallet:ann', 5);",
+                )
+                .await?;
+            Ok(())
+        })
+        .unwrap();
+        // A payment written and committed after it, and a clean
+        // verification that moves the checkpoint past both.
+        store
+            .pay(&pay_cmd("p1", "ann", "o1", 100, 1), &|_| "sig".into())
+            .unwrap();
+        let report = store.verify_ledger(&verify).unwrap();
+        assert!(report.is_clean(), "{:?}", report.problems);
+        assert_eq!((report.checkpointed, report.transactions), (1, 2));
+        node.block("test", async {
+            client.batch_execute("COMMIT").await?;
+            Ok(())
+        })
+        .unwrap();
+        let report = store.verify_ledger(&verify).unwrap();
+        assert_eq!((report.checkpointed, report.transactions), (2, 3));
+        assert_eq!(
+            report.problems,
+            [
+                "transaction late: its postings sum to 5, not 0",
+                "account wallet:ann: its balance differs from its postings by -5"
+            ]
+        );
+        drop(client);
+        drop(node);
+    }
+
+    #[test]
+    fn a_version_4_database_gets_the_media_table() {
         use crate::store::conformance::media_works;
         let store = PostgresStore::open_throwaway(&test_server_url().unwrap()).unwrap();
         read!(store, "test", |c| {
-            c.batch_execute("DROP TABLE media; UPDATE plaza_schema SET version = 3;")
+            c.batch_execute("DROP TABLE media; UPDATE plaza_schema SET version = 4;")
                 .await?;
             Ok(())
         })

@@ -6,7 +6,7 @@
 //! twice.
 
 use super::{Durability, SqliteStore, db, off_the_runtime};
-use crate::store::messaging::{PRUNE_RATES_SQL, TAKE_RATE_SQL};
+use crate::store::messaging::{PRUNE_RATES_SQL, PRUNE_RECIPIENTS_SQL, TAKE_RATE_SQL};
 use crate::store::{BroadcastCount, InboxMessage, MessagingStore, SendResult, Sender, StoreResult};
 use rusqlite::{OptionalExtension, params};
 
@@ -277,12 +277,8 @@ impl SqliteStore {
             .map_err(db("count a broadcast"))?;
         // The rows of finished broadcasts of earlier months are of no more
         // use (their quota month is over, nothing resumes them).
-        tx.execute(
-            "DELETE FROM broadcast_recipients WHERE broadcast_id IN
-               (SELECT id FROM broadcasts WHERE done = 1 AND month < ?1)",
-            [&month],
-        )
-        .map_err(db("prune broadcast recipients"))?;
+        tx.execute(PRUNE_RECIPIENTS_SQL, [&month])
+            .map_err(db("prune broadcast recipients"))?;
         tx.commit().map_err(db("finish a broadcast"))?;
         Ok(BroadcastCount {
             delivered: delivered as u32,
