@@ -189,3 +189,64 @@ fn the_typescript_examples_of_the_languages_doc_type_check() {
         err(&o)
     );
 }
+
+/// The TypeScript examples of `docs/api.md` (`host-api/js/examples`, one
+/// per interface) type-check with the pinned `tsc` against the SDK's
+/// sources and the types `jco guest-types` makes of the contract's full
+/// world (`plaza:host/mini-app` of `host-api/wit`: every capability, the
+/// `pages` export), with the template's compiler options.
+#[test]
+fn the_typescript_examples_of_the_api_reference_type_check() {
+    // A build installs the pinned toolchain first.
+    built_app("crates/cli/tests/apps/sdk-probe");
+    let toolchains = Path::new(env!("CARGO_TARGET_TMPDIR")).join("plaza-new-guests/toolchains");
+    let node_modules = std::fs::read_dir(&toolchains)
+        .unwrap()
+        .map(|e| e.unwrap().path().join("node_modules"))
+        .find(|p| p.join("typescript/bin/tsc").is_file())
+        .expect("the toolchain plaza build installed");
+    let tmp = tempfile::tempdir().unwrap();
+    let types = tmp.path().join("types");
+    let o = Command::new("node")
+        .arg(node_modules.join("@bytecodealliance/jco/dist/jco.js"))
+        .arg("guest-types")
+        .arg(repo().join("host-api/wit"))
+        .args(["--world-name", "plaza:host/mini-app", "-o"])
+        .arg(&types)
+        .output()
+        .expect("run jco guest-types");
+    ok(&o, "jco guest-types");
+    let examples = repo().join("host-api/js/examples");
+    let count = std::fs::read_dir(&examples).unwrap().count();
+    assert!(count >= 10, "{count} TypeScript examples");
+    let sdk = repo().join("host-api/js/src");
+    let tsconfig =
+        std::fs::read_to_string(repo().join("crates/cli/templates/common/ts/tsconfig.json"))
+            .unwrap()
+            .replace("./.plaza/sdk/", &format!("{}/", sdk.display()))
+            .replace(
+                "\"include\": [\"src\", \".plaza/types\"]",
+                &format!(
+                    "\"include\": [\"{}\", \"{}\"]",
+                    examples.display(),
+                    types.display()
+                ),
+            );
+    assert!(
+        tsconfig.contains(&examples.display().to_string()),
+        "{tsconfig}"
+    );
+    std::fs::write(tmp.path().join("tsconfig.json"), tsconfig).unwrap();
+    let o = Command::new("node")
+        .arg(node_modules.join("typescript/bin/tsc"))
+        .arg("-p")
+        .arg(tmp.path().join("tsconfig.json"))
+        .output()
+        .expect("run tsc");
+    assert!(
+        o.status.success(),
+        "tsc on host-api/js/examples:\n{}{}",
+        out(&o),
+        err(&o)
+    );
+}

@@ -2,7 +2,12 @@
 //! contract (`host-api/wit`, parsed with `wit-parser`, the Bytecode
 //! Alliance's own parser) and its doc comments, with one example per
 //! interface taken from this SDK's module docs — doc tests that
-//! `cargo test --doc` compiles, so the examples stay right.
+//! `cargo test --doc` compiles, so the examples stay right — and the same
+//! in TypeScript (`host-api/js/examples/INTERFACE.ts`, type-checked with
+//! the pinned `tsc` against the SDK and the contract's types by
+//! `crates/cli/tests/js.rs`) and Python (`host-api/python/examples/INTERFACE.py`,
+//! imported and checked against the Python SDK and the contract's bindings
+//! by `crates/cli/tests/python_sdk.rs`).
 //!
 //! This test regenerates the page and fails when the file differs. To update
 //! it after changing a doc comment or an example:
@@ -139,6 +144,22 @@ fn sdk_example(file: &str) -> Option<String> {
     Some(code.join("\n"))
 }
 
+/// The TypeScript and Python examples of `interface`, when there are:
+/// (language, fence, file relative to the repository, code).
+fn other_examples(interface: &str) -> Vec<(&'static str, &'static str, String, String)> {
+    [
+        ("TypeScript", "ts", "js", "ts"),
+        ("Python", "python", "python", "py"),
+    ]
+    .into_iter()
+    .filter_map(|(language, fence, dir, ext)| {
+        let file = format!("host-api/{dir}/examples/{interface}.{ext}");
+        let code = std::fs::read_to_string(repo().join(&file)).ok()?;
+        Some((language, fence, file, code.trim_end().to_string()))
+    })
+    .collect()
+}
+
 fn generate() -> String {
     let mut resolve = Resolve::default();
     let (pkg, _) = resolve
@@ -158,9 +179,11 @@ fn generate() -> String {
         "What a mini-app can call, and what it must export, as the WIT contract in \
          [`host-api/wit/`](../host-api/wit) says it. Any language that builds WebAssembly \
          components can target it; the examples use the Rust SDK (`crates/sdk`, \
-         `plaza_sdk`), whose module for each interface wraps its functions one for one; \
-         [languages](languages.md) has the same calls in JavaScript, TypeScript and Python, \
-         and how each WIT type looks there. A capability interface is usable only when the manifest (`plaza.toml`) declares \
+         `plaza_sdk`), whose module for each interface wraps its functions one for one, \
+         the TypeScript SDK (`host-api/js`, `@plaza/sdk`) and the Python SDK \
+         (`host-api/python`, `plaza_sdk`); \
+         [languages](languages.md) says how each WIT type looks in JavaScript, TypeScript \
+         and Python. A capability interface is usable only when the manifest (`plaza.toml`) declares \
          it: see [the tutorial](tutorial.md) and [the FAQ](faq.md).\n"
     )
     .unwrap();
@@ -226,6 +249,17 @@ fn generate() -> String {
             writeln!(
                 md,
                 "**Example** (Rust SDK, from [`crates/sdk/{sdk_file}`](../crates/sdk/{sdk_file}), compiled by `cargo test --doc`):\n\n```rust\n{example}\n```\n"
+            )
+            .unwrap();
+        }
+        for (language, fence, file, code) in other_examples(iface_name) {
+            let check = match fence {
+                "ts" => "type-checked by `crates/cli/tests/js.rs`",
+                _ => "checked against the SDK by `crates/cli/tests/python_sdk.rs`",
+            };
+            writeln!(
+                md,
+                "**{language}** (from [`{file}`](../{file}), {check}):\n\n```{fence}\n{code}\n```\n"
             )
             .unwrap();
         }
@@ -370,4 +404,36 @@ fn every_capability_has_an_example_and_every_item_a_doc_comment() {
             );
         }
     }
+}
+
+/// Every TypeScript and Python example file is named after an interface of
+/// the contract, so none is left out of `docs/api.md` (a renamed or removed
+/// interface takes its examples along).
+#[test]
+fn every_typescript_and_python_example_names_an_interface() {
+    let mut resolve = Resolve::default();
+    let (pkg, _) = resolve.push_dir(repo().join("host-api/wit")).unwrap();
+    let interfaces = &resolve.packages[pkg].interfaces;
+    let mut seen = 0;
+    for (dir, ext) in [("js", "ts"), ("python", "py")] {
+        let folder = repo().join(format!("host-api/{dir}/examples"));
+        for entry in std::fs::read_dir(&folder).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_stem().unwrap().to_str().unwrap().to_string();
+            assert_eq!(
+                path.extension().and_then(|e| e.to_str()),
+                Some(ext),
+                "{} is not a .{ext} example",
+                path.display()
+            );
+            assert!(
+                interfaces.contains_key(&name),
+                "{} names no interface of host-api/wit",
+                path.display()
+            );
+            assert!(!other_examples(&name).is_empty());
+            seen += 1;
+        }
+    }
+    assert!(seen >= 20, "{seen} example files");
 }

@@ -48,6 +48,7 @@ class Pages(MiniApp):
             .field("Guest", fields.get("guest", ""))
             .field("Plate", fields.get("plate") or "(none)")
             .field("Nights", fields.get("nights", ""))
+            .button("A form", "form")
         )
 
     def on_load_more(self, action: str) -> Page:
