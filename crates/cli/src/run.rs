@@ -316,7 +316,7 @@ impl Prompter for AnswerPrompter {
             .pop_front();
         let kinds: Vec<String> = p.kinds.iter().map(|k| k.to_string()).collect();
         let asked = format!(
-            "? {} ({}) asks for a {} from the {}: \"{}\" ({}, at most {})",
+            "? {} ({}) asks for a {} from {}: \"{}\" ({}, at most {})",
             p.app_name,
             p.publisher_name,
             if p.source == MediaSource::Files {
@@ -324,7 +324,7 @@ impl Prompter for AnswerPrompter {
             } else {
                 "photo"
             },
-            p.source.as_str(),
+            p.source.words(),
             p.purpose,
             kinds.join(" or "),
             crate::ui::size(p.max_bytes)

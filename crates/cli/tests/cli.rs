@@ -4,7 +4,9 @@
 mod common;
 
 use common::{err as stderr, out as stdout, plaza};
-use plaza_test_programs::{CITY_SERVICES, Fixture, KV_NOTES, SIM_PROBE, UNDECLARED_STORAGE};
+use plaza_test_programs::{
+    CITY_SERVICES, Fixture, KV_NOTES, MEDIA_PROBE, SIM_PROBE, UNDECLARED_STORAGE,
+};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -315,6 +317,63 @@ fn config_sets_settings_masks_secrets_and_list_names_the_missing_ones() {
     assert!(!o.status.success());
     assert!(
         stderr(&o).contains("declares no setting `colour`"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn run_answers_photo_prompts_with_the_files_given_by_upload_and_shows_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = tmp.path().join("plaza.db");
+    let pkg = pack(tmp.path(), &MEDIA_PROBE);
+    let photo = tmp.path().join("card.jpg");
+    let mut jpeg = vec![
+        0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0x00,
+    ];
+    jpeg.resize(1500, 0);
+    jpeg.extend_from_slice(&[0xFF, 0xD9]);
+    std::fs::write(&photo, &jpeg).unwrap();
+    let script = tmp.path().join("script.txt");
+    std::fs::write(&script, "tap image\ntap image\nquit\n").unwrap();
+    let o = plaza(
+        &store,
+        &[
+            "run",
+            pkg.to_str().unwrap(),
+            "--user",
+            "ann",
+            "--script",
+            script.to_str().unwrap(),
+            "--upload",
+            photo.to_str().unwrap(),
+            "--upload",
+            "cancel",
+        ],
+    );
+    let out = stdout(&o);
+    assert!(o.status.success(), "{}{out}", stderr(&o));
+    // The question, and the file that answered it.
+    assert!(
+        out.contains("asks for a photo from the camera or the photo album: \"The ID card, front side\" (JPEG or PNG, at most 2048 bytes) -> "),
+        "{out}"
+    );
+    assert!(out.contains("Result: ok"), "{out}");
+    // The page's image: the file's name, size and kind.
+    assert!(
+        out.contains("[image: Chosen] media:m-") && out.contains("(card.jpg, 1502 bytes JPEG)"),
+        "{out}"
+    );
+    // The second prompt is cancelled, as asked.
+    assert!(out.contains("Result: cancelled"), "{out}");
+    // A file that is not there is refused before the run.
+    let o = plaza(
+        &store,
+        &["run", "test.plaza.media-probe", "--upload", "no/such.jpg"],
+    );
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("no file `no/such.jpg`"),
         "{}",
         stderr(&o)
     );

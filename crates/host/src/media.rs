@@ -116,6 +116,17 @@ impl MediaSource {
             MediaSource::Files => "files",
         }
     }
+
+    /// Where from, in words: `the camera`, `the photo album`, `the camera
+    /// or the photo album`, `the files`.
+    pub fn words(self) -> &'static str {
+        match self {
+            MediaSource::Camera => "the camera",
+            MediaSource::Album => "the photo album",
+            MediaSource::Either => "the camera or the photo album",
+            MediaSource::Files => "the files",
+        }
+    }
 }
 
 /// A mini-app asks the user for a photo or a file: what the embedding app

@@ -200,8 +200,8 @@ impl MediaView<'_> {
             "media",
             Outcome::Allowed,
             &format!(
-                "the user gave `{name}` ({kind}, {size} bytes) from the {}; kept as {}",
-                source.as_str(),
+                "the user gave `{name}` ({kind}, {size} bytes) from {}; kept as {}",
+                source.words(),
                 record.id
             ),
         ) {
