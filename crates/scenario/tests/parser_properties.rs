@@ -36,7 +36,12 @@ fn real_scenarios() -> Vec<(PathBuf, String)> {
 
 /// Parses `text` and checks what any outcome must satisfy.
 fn check(text: &str) -> Result<Option<Scenario>, TestCaseError> {
-    let file = Path::new("/scenarios/s.toml");
+    check_at(Path::new("/scenarios/s.toml"), text)
+}
+
+/// As [`check`], for a scenario read as the file at `file` (the files its
+/// answers name, such as an upload's, are found beside it).
+fn check_at(file: &Path, text: &str) -> Result<Option<Scenario>, TestCaseError> {
     match Scenario::parse(file, text) {
         Ok(s) => {
             prop_assert!(!s.packages.is_empty());
@@ -223,8 +228,8 @@ proptest! {
         edits in proptest::collection::vec(edit(), 1..4),
     ) {
         let files = real_scenarios();
-        let (_, original) = &files[file.index(files.len())];
-        check(&apply(original, &edits))?;
+        let (path, original) = &files[file.index(files.len())];
+        check_at(path, &apply(original, &edits))?;
     }
 
     #[test]
@@ -234,9 +239,9 @@ proptest! {
     ) {
         let files = real_scenarios();
         let (path, original) = &files[file.index(files.len())];
-        let before = check(original)?.unwrap_or_else(|| panic!("{} parses", path.display()));
+        let before = check_at(path, original)?.unwrap_or_else(|| panic!("{} parses", path.display()));
         let moved = format!("{}{original}", "# a comment\n".repeat(added));
-        let after = check(&moved)?.expect("the same scenario with comments parses");
+        let after = check_at(path, &moved)?.expect("the same scenario with comments parses");
         prop_assert_eq!(after.steps.len(), before.steps.len());
         for (a, b) in after.steps.iter().zip(&before.steps) {
             prop_assert_eq!(a.line, b.line + added);
