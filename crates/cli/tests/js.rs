@@ -39,8 +39,15 @@ fn built_app(source: &str) -> PathBuf {
     if !built.iter().any(|b| b == source) {
         copy_sources(&from, &to);
         let store = tempfile::tempdir().unwrap();
+        // Built from the folder above, by a relative path, as
+        // `scripts/demo.sh` builds the samples.
+        let name = to.file_name().unwrap().to_str().unwrap();
         ok(
-            &plaza(&to, &store.path().join("plaza.db"), &["build", "."]),
+            &plaza(
+                to.parent().unwrap(),
+                &store.path().join("plaza.db"),
+                &["build", name],
+            ),
             &format!("plaza build ({source})"),
         );
         built.push(source.to_string());

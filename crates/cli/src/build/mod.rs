@@ -77,8 +77,18 @@ impl Lang {
 pub fn build(dir: &Path) -> Result<PathBuf> {
     match Lang::detect(dir)? {
         Lang::Rust => rust::build(dir),
-        lang @ (Lang::Js | Lang::Ts) => unless_fresh(dir, lang, || js::build(dir, lang)),
-        Lang::Python => unless_fresh(dir, Lang::Python, || python::build(dir)),
+        lang => {
+            // esbuild and componentize-py run in the app's folder: a
+            // relative `dir` (such as `sample-miniapps/hotel-finder`) would
+            // name their output twice over.
+            let dir = &std::path::absolute(dir)
+                .with_context(|| format!("finding the folder {}", dir.display()))?;
+            if lang == Lang::Python {
+                unless_fresh(dir, lang, || python::build(dir))
+            } else {
+                unless_fresh(dir, lang, || js::build(dir, lang))
+            }
+        }
     }
 }
 
