@@ -1229,7 +1229,9 @@ fn every_new_block_and_input_renders_and_answers_in_the_simulator() {
     b.click("#screen [data-app='test.plaza.form-probe']");
     b.wait_text("#nav-title", "Form probe");
     let locale = b.js("return navigator.language;", json!([]));
-    assert_eq!(b.field("Locale").as_deref(), locale.as_str());
+    // The title is the mini-app's name before its page arrives too: wait
+    // for the page's field.
+    b.wait_field("Locale", locale.as_str().unwrap());
     assert_eq!(b.text("#tabbar"), "FormList");
     assert_eq!(b.text("#tabbar .tab.active"), "Form");
 
@@ -1335,6 +1337,10 @@ fn every_new_block_and_input_renders_and_answers_in_the_simulator() {
 /// Whether no dialog is open.
 const LAYER_HIDDEN: &str = "return document.getElementById('dialog-layer').hidden;";
 
+/// The file input of the media picker open now (a closed one stays in the
+/// page, hidden, until the next dialog replaces it).
+const PICKER: &str = "#dialog-layer:not([hidden]) #dialog[data-kind='media'] #dialog-file";
+
 /// The marriage appointment's photo of the partner's ID card (city
 /// services), in the simulator's picker for the host's media prompt: the
 /// picker says who asks, why, and what the host takes; closing it is the
@@ -1384,7 +1390,7 @@ fn the_marriage_appointment_takes_the_id_card_photo_in_the_simulators_picker() {
     // The picker: who asks, why, what the host takes.
     let add = "#screen [data-action='marriage-id-card']";
     b.click(add);
-    b.wait_for("#dialog[data-kind='media'] #dialog-file");
+    b.wait_for(PICKER);
     let picker = b.js(
         "const i = document.querySelector('#dialog-file');
          return {accept: i.accept, capture: i.getAttribute('capture'),
@@ -1434,7 +1440,7 @@ fn the_marriage_appointment_takes_the_id_card_photo_in_the_simulators_picker() {
         ),
     ] {
         b.click(add);
-        b.choose_file("#dialog[data-kind='media'] #dialog-file", file);
+        b.choose_file(PICKER, file);
         b.click("#dialog-send");
         b.wait_text("#dialog[data-kind='media-refused'] #dialog-refused", reason);
         b.wait_text("#screen", &format!("The photo was not added: {reason}"));
@@ -1447,7 +1453,7 @@ fn the_marriage_appointment_takes_the_id_card_photo_in_the_simulators_picker() {
 
     // The photo: kept, and shown on the appointment.
     b.click(add);
-    b.choose_file("#dialog[data-kind='media'] #dialog-file", &photo);
+    b.choose_file(PICKER, &photo);
     b.click("#dialog-send");
     b.wait_text("#nav-title", "ID card added");
     b.wait_field("Partner's ID card", "added");
