@@ -296,7 +296,9 @@ enum Command {
     /// Run a mini-app headlessly: pages are printed as text, actions read from
     /// stdin or a script, one per line: `launch [PATH]`, `tap ACTION`,
     /// `submit FORM NAME=VALUE ...`, `load-more ACTION`, `refresh`, `say TEXT`
-    /// (write to the mini-app), `back`, `quit`.
+    /// (write to the mini-app), `back`, `quit`. A request for a photo or file
+    /// that `--upload` does not answer is answered by the next line:
+    /// `upload PATH` or `upload cancel`.
     Run {
         /// A package file (installed first) or an installed mini-app's id.
         target: String,
@@ -604,14 +606,17 @@ async fn dispatch(command: Command) -> Result<ExitCode> {
             session,
             store,
         } => {
-            let host = open_host_configured(&store, session.prompter(), |c| {
+            let prompter = session.prompter();
+            let host = open_host_configured(&store, prompter.clone(), |c| {
                 c.link_base(link_base.filter(|b| !b.is_empty()))
             })?;
             // A malformed link, or one to a mini-app that is not installed,
             // is refused here (and audited) before anything starts.
             let app_id = host.link_target(&session.user, &link)?.app_id;
             let first = plaza_scenario::Action::Open(link.clone());
-            return session.drive(&host, &app_id, &app_id, Some(first)).await;
+            return session
+                .drive(&host, &prompter, &app_id, &app_id, Some(first))
+                .await;
         }
         Command::Run {
             target,
@@ -620,7 +625,8 @@ async fn dispatch(command: Command) -> Result<ExitCode> {
             session,
             store,
         } => {
-            let host = open_host_with(&store, session.prompter())?;
+            let prompter = session.prompter();
+            let host = open_host_with(&store, prompter.clone())?;
             let app_id = if Path::new(&target).is_file() {
                 let report = host
                     .install(Package::read_file(Path::new(&target))?)
@@ -630,7 +636,9 @@ async fn dispatch(command: Command) -> Result<ExitCode> {
                 target.clone()
             };
             let first = (!no_launch).then(|| plaza_scenario::Action::Launch(path));
-            return session.drive(&host, &target, &app_id, first).await;
+            return session
+                .drive(&host, &prompter, &target, &app_id, first)
+                .await;
         }
         Command::Test(args) => {
             let cache = default_store()

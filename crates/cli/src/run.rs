@@ -13,6 +13,45 @@ use plaza_scenario::Action;
 use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+/// The lines `plaza run` reads its actions from (stdin, or `--script`),
+/// shared with its prompter: a photo or file prompt that `--upload` does not
+/// answer takes its answer from the next line (`upload PATH` or `upload
+/// cancel`).
+pub type Lines = Arc<Mutex<NumberedLines>>;
+
+/// Lines read one at a time, numbered from 1.
+pub struct NumberedLines {
+    input: Box<dyn BufRead + Send>,
+    read: usize,
+    /// A line read for a prompt that had timed out by then: the next one.
+    unread: Option<(usize, String)>,
+}
+
+impl NumberedLines {
+    /// Lines of `input`, shared.
+    pub fn shared(input: Box<dyn BufRead + Send>) -> Lines {
+        Arc::new(Mutex::new(NumberedLines {
+            input,
+            read: 0,
+            unread: None,
+        }))
+    }
+
+    /// The next line and its number; `None` at the end.
+    pub fn next_line(&mut self) -> std::io::Result<Option<(usize, String)>> {
+        if let Some(line) = self.unread.take() {
+            return Ok(Some(line));
+        }
+        let mut line = String::new();
+        if self.input.read_line(&mut line)? == 0 {
+            return Ok(None);
+        }
+        self.read += 1;
+        Ok(Some((self.read, line)))
+    }
+}
 
 /// How `plaza run` answers consent questions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -105,7 +144,8 @@ pub struct SessionArgs {
     pub subscribe: SubscribeChoice,
     /// The answer to the next request for a photo or file: a file's
     /// path, or `cancel`. Repeat it for later requests, in order; a
-    /// request past them is cancelled.
+    /// request past them is answered by the next input line, `upload PATH`
+    /// or `upload cancel`.
     #[arg(long, value_name = "PATH|cancel", value_parser = UploadChoice::parse)]
     pub upload: Vec<UploadChoice>,
     /// Write the session as a scenario file (each page seen becomes the
@@ -127,20 +167,25 @@ impl SessionArgs {
     /// `plaza open` opens), then the actions of `--script` or stdin, pages
     /// printed to stdout; with `--record`, written as a scenario naming
     /// `target` (a package file, or the installed mini-app's id).
+    /// `prompter` (the host's, from [`SessionArgs::prompter`]) reads the
+    /// answers to photo prompts from the same lines.
     pub async fn drive(
         &self,
         host: &Host,
+        prompter: &AnswerPrompter,
         target: &str,
         app: &str,
         first: Option<Action>,
     ) -> Result<std::process::ExitCode> {
-        let input: Box<dyn BufRead> = match &self.script {
+        let input: Box<dyn BufRead + Send> = match &self.script {
             Some(p) => Box::new(std::io::BufReader::new(
                 std::fs::File::open(p)
                     .with_context(|| format!("opening the script {}", p.display()))?,
             )),
             None => Box::new(std::io::BufReader::new(std::io::stdin())),
         };
+        let input = NumberedLines::shared(input);
+        prompter.read_uploads_from(input.clone());
         let mut recorder = match &self.record {
             Some(file) => Some(recorder(host, target, app, &self.user, file)?),
             None => None,
@@ -181,13 +226,25 @@ impl SessionArgs {
 
 /// Answers the host's questions as the command line said, and prints each
 /// question and answer, so a headless run shows what a user would be asked.
-#[derive(Debug)]
 pub struct AnswerPrompter {
     consent: ConsentChoice,
     pay: PayChoice,
     subscribe: SubscribeChoice,
     /// The answers to the next photo or file prompts, in order (`--upload`).
     uploads: std::sync::Mutex<std::collections::VecDeque<UploadChoice>>,
+    /// Where the answers to later photo or file prompts are read from.
+    lines: std::sync::Mutex<Option<Lines>>,
+}
+
+impl std::fmt::Debug for AnswerPrompter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AnswerPrompter")
+            .field("consent", &self.consent)
+            .field("pay", &self.pay)
+            .field("subscribe", &self.subscribe)
+            .field("uploads", &self.uploads)
+            .finish_non_exhaustive()
+    }
 }
 
 /// An answer to a photo or file prompt: `--upload PATH` or `--upload cancel`.
@@ -228,7 +285,14 @@ impl AnswerPrompter {
             pay,
             subscribe,
             uploads: Default::default(),
+            lines: Default::default(),
         }
+    }
+
+    /// Answers photo or file prompts past `--upload`'s with the next of
+    /// `lines`: `upload PATH` or `upload cancel`.
+    pub fn read_uploads_from(&self, lines: Lines) {
+        *self.lines.lock().unwrap_or_else(|p| p.into_inner()) = Some(lines);
     }
 
     /// Answers the next photo or file prompts with `uploads`, in order;
@@ -350,12 +414,100 @@ impl Prompter for AnswerPrompter {
                     MediaAnswer::Cancel
                 }
             },
-            Some(UploadChoice::Cancel) | None => {
-                println!("{asked} -> cancelled (answer with --upload PATH)");
+            Some(UploadChoice::Cancel) => {
+                println!("{asked} -> cancelled");
                 MediaAnswer::Cancel
+            }
+            None => {
+                let lines = self.lines.lock().unwrap_or_else(|p| p.into_inner()).clone();
+                let Some(lines) = lines else {
+                    println!("{asked} -> cancelled (answer with --upload PATH)");
+                    return Box::pin(async { MediaAnswer::Cancel });
+                };
+                return Box::pin(async move {
+                    println!("{asked}\n  answer with `upload PATH` or `upload cancel`:");
+                    let _ = std::io::stdout().flush();
+                    // Set when the host stops waiting (the prompt timed
+                    // out): the line read then is the next action's.
+                    let gone = Arc::new(std::sync::atomic::AtomicBool::new(false));
+                    let _waiting = StopsWaiting(gone.clone());
+                    tokio::task::spawn_blocking(move || read_upload(&lines, &gone))
+                        .await
+                        .unwrap_or(MediaAnswer::Cancel)
+                });
             }
         };
         Box::pin(async move { answer })
+    }
+}
+
+/// Marks, when dropped, that the host stopped waiting for an answer.
+struct StopsWaiting(Arc<std::sync::atomic::AtomicBool>);
+
+impl Drop for StopsWaiting {
+    fn drop(&mut self) {
+        self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// Reads the answer to a photo or file prompt from `lines`: `upload PATH`
+/// (a file that cannot be read is said, and the next line asked for) or
+/// `upload cancel`; the end of the input, or any other line, closes the
+/// picker. A line read after the host stopped waiting (`gone`) is left for
+/// the next action.
+fn read_upload(lines: &Lines, gone: &std::sync::atomic::AtomicBool) -> MediaAnswer {
+    let mut input = lines.lock().unwrap_or_else(|p| p.into_inner());
+    loop {
+        let Ok(Some((n, line))) = input.next_line() else {
+            println!("  -> cancelled (the input ended)");
+            return MediaAnswer::Cancel;
+        };
+        if gone.load(std::sync::atomic::Ordering::SeqCst) {
+            input.unread = Some((n, line));
+            return MediaAnswer::Cancel;
+        }
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        println!("> {line}");
+        let words = split_words(line).unwrap_or_default();
+        let choice = match words.as_slice() {
+            [upload, answer] if upload == "upload" => UploadChoice::parse(answer),
+            _ => {
+                println!(
+                    "  -> cancelled: `{line}` is not `upload PATH` or `upload cancel` (it is not run)"
+                );
+                return MediaAnswer::Cancel;
+            }
+        };
+        match choice {
+            Ok(UploadChoice::Cancel) => {
+                println!("  -> cancelled");
+                return MediaAnswer::Cancel;
+            }
+            Ok(UploadChoice::File(path)) => match std::fs::read(&path) {
+                Ok(bytes) => {
+                    println!(
+                        "  -> {} ({})",
+                        path.display(),
+                        crate::ui::size(bytes.len() as u64)
+                    );
+                    return MediaAnswer::File {
+                        name: path
+                            .file_name()
+                            .map(|n| n.to_string_lossy().into_owned())
+                            .unwrap_or_default(),
+                        bytes,
+                    };
+                }
+                Err(e) => println!(
+                    "  error: reading {}: {e}; `upload PATH` or `upload cancel`:",
+                    path.display()
+                ),
+            },
+            Err(e) => println!("  error: {e}; `upload PATH` or `upload cancel`:"),
+        }
     }
 }
 
@@ -453,6 +605,12 @@ pub fn parse_action(line: &str) -> Result<Option<Action>, String> {
         }
         "refresh" => Action::Refresh,
         "quit" | "exit" => return Err("`quit` ends the prompt; it is not an action".into()),
+        "upload" => {
+            return Err(
+                "no photo or file prompt is waiting: `upload PATH` answers one, on the line after the action that asks"
+                    .into(),
+            );
+        }
         other => return Err(format!("unknown action `{other}`; {usage}")),
     };
     Ok(Some(action))
@@ -583,7 +741,7 @@ pub async fn run(
     app: &str,
     first: Option<Action>,
     locale: &str,
-    input: Box<dyn BufRead>,
+    input: Lines,
     out: &mut dyn Write,
     mut recorder: Option<&mut plaza_scenario::Recorder>,
 ) -> Result<usize> {
@@ -612,8 +770,16 @@ pub async fn run(
             }
         }
     }
-    for (n, line) in input.lines().enumerate() {
-        let line = line?;
+    loop {
+        // The lock is let go before the action runs: a photo prompt it
+        // raises reads its answer from the next line.
+        let next = input
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .next_line()?;
+        let Some((n, line)) = next else {
+            break;
+        };
         let action = match parse_command(&line) {
             Ok(Some(Command::Act(a))) => a,
             Ok(Some(Command::Quit)) => {
@@ -623,7 +789,7 @@ pub async fn run(
             Ok(None) => continue,
             Err(e) => {
                 errors += 1;
-                writeln!(out, "error: line {}: {e}\n", n + 1)?;
+                writeln!(out, "error: line {n}: {e}\n")?;
                 continue;
             }
         };

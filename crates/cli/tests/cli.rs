@@ -378,3 +378,57 @@ fn run_answers_photo_prompts_with_the_files_given_by_upload_and_shows_them() {
         stderr(&o)
     );
 }
+
+#[test]
+fn run_asks_for_a_photo_and_takes_the_answer_from_the_next_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = tmp.path().join("plaza.db");
+    let pkg = pack(tmp.path(), &MEDIA_PROBE);
+    let photo = tmp.path().join("card.jpg");
+    let mut jpeg = vec![
+        0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0x00,
+    ];
+    jpeg.resize(1500, 0);
+    jpeg.extend_from_slice(&[0xFF, 0xD9]);
+    std::fs::write(&photo, &jpeg).unwrap();
+    // Typed at the prompt: each `tap image` asks for a photo, answered by
+    // the line after it; a path that is no file is said and asked again; an
+    // `upload` with no prompt waiting is an error of its line.
+    let typed = format!(
+        "tap image\nupload cancel\ntap image\nupload no/such.jpg\nupload \"{}\"\nupload \"{}\"\nquit\n",
+        photo.display(),
+        photo.display()
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_plaza"))
+        .args(["run", pkg.to_str().unwrap(), "--user", "ann"])
+        .env("PLAZA_STORE", &store)
+        .env("PLAZA_DEVELOPER_MODE", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(typed.as_bytes())
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    let out = stdout(&o);
+    assert!(o.status.success(), "{}{out}", stderr(&o));
+    let asked = "asks for a photo from the camera or the photo album: \"The ID card, front side\" (JPEG or PNG, at most 2048 bytes)\n  answer with `upload PATH` or `upload cancel`:";
+    assert_eq!(out.matches(asked).count(), 2, "{out}");
+    // Closed, then the photo after a path that is no file.
+    let cancelled = out.find("Result: cancelled").expect(&out);
+    let missing = out.find("error: no file `no/such.jpg`").expect(&out);
+    let chosen = out.find("Result: ok").expect(&out);
+    assert!(cancelled < missing && missing < chosen, "{out}");
+    assert!(out.contains("(card.jpg, 1502 bytes JPEG)"), "{out}");
+    // The second `upload` had no prompt to answer: its line says so.
+    assert!(
+        out.contains("error: line 6: no photo or file prompt is waiting"),
+        "{out}"
+    );
+}

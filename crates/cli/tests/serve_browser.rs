@@ -15,11 +15,16 @@
 //!   the user and the store;
 //! - the hospital's date picker, bounded by the host; every new block and
 //!   input (choices, switches, read-only and hidden fields, constraints,
-//!   sections, load more, refresh, the tab bar, the locale).
+//!   sections, load more, refresh, the tab bar, the locale);
+//! - the marriage appointment's ID-card photo: the simulator's picker for
+//!   the host's media prompt (cancelled, a file the host refuses with its
+//!   reason, the photo), and the photo shown on the page.
 
 mod common;
 
-use plaza_test_programs::{FORM_PROBE, Fixture, GUESTS_TARGET_DIR, HOSPITAL, SIM_PROBE};
+use plaza_test_programs::{
+    CITY_SERVICES, FORM_PROBE, Fixture, GUESTS_TARGET_DIR, HOSPITAL, SIM_PROBE,
+};
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -189,6 +194,16 @@ impl Browser {
         let id = self.wait_for(css);
         self.cmd(&format!("/element/{id}/clear"), json!({}));
         self.cmd(&format!("/element/{id}/value"), json!({ "text": text }));
+    }
+
+    /// Chooses the file at `path` in the file input `css`, as a user's
+    /// file picker does.
+    fn choose_file(&self, css: &str, path: &Path) {
+        let id = self.wait_for(css);
+        self.cmd(
+            &format!("/element/{id}/value"),
+            json!({ "text": path.to_str().unwrap() }),
+        );
     }
 
     fn wait_for(&self, css: &str) -> String {
@@ -937,8 +952,10 @@ fn images_come_only_from_the_simulator() {
         .and_then(|h| h.to_str().ok())
         .unwrap_or_default()
         .to_string();
+    // Besides the simulator, `blob:` URLs: the page's own copies of the
+    // photos a user gave, fetched from the simulator with the user's token.
     assert!(
-        csp.contains("img-src 'self';") && !csp.contains("https:") && !csp.contains("data:"),
+        csp.contains("img-src 'self' blob:;") && !csp.contains("https:") && !csp.contains("data:"),
         "{csp}"
     );
     // The simulator serves the package's assets with their media type.
@@ -991,6 +1008,23 @@ fn images_come_only_from_the_simulator() {
         "{answer}"
     );
     b.wait_text("#screen", "which the manifest does not declare");
+    // A mini-app cannot name a `blob:` URL, nor a file the user gave
+    // without declaring media: the host refuses both pages.
+    for (image, refusal) in [
+        (
+            format!("blob:http://127.0.0.1:{port}/x"),
+            "is neither `asset:NAME` nor an https URL",
+        ),
+        ("media:m-1".to_string(), "needs `[capabilities.media]`"),
+    ] {
+        let answer = open(&format!(
+            "/?image={}",
+            image.replace(':', "%3A").replace('/', "%2F")
+        ));
+        let error = answer["error"]["message"].as_str().unwrap_or_default();
+        assert!(error.contains(refusal), "{image}: {answer}");
+        b.wait_text("#screen", refusal);
+    }
     // Even an image the page itself made is not loaded: the policy blocks it.
     let loaded = b.js(
         "const i = new Image();
@@ -1195,7 +1229,9 @@ fn every_new_block_and_input_renders_and_answers_in_the_simulator() {
     b.click("#screen [data-app='test.plaza.form-probe']");
     b.wait_text("#nav-title", "Form probe");
     let locale = b.js("return navigator.language;", json!([]));
-    assert_eq!(b.field("Locale").as_deref(), locale.as_str());
+    // The title is the mini-app's name before its page arrives too: wait
+    // for the page's field.
+    b.wait_field("Locale", locale.as_str().unwrap());
     assert_eq!(b.text("#tabbar"), "FormList");
     assert_eq!(b.text("#tabbar .tab.active"), "Form");
 
@@ -1296,4 +1332,203 @@ fn every_new_block_and_input_renders_and_answers_in_the_simulator() {
     assert!(b.element("#screen .mp-load-more").is_none());
     b.click("#pull-refresh");
     b.wait_field("Refreshed", "1");
+}
+
+/// Whether no dialog is open.
+const LAYER_HIDDEN: &str = "return document.getElementById('dialog-layer').hidden;";
+
+/// The file input of the media picker open now (a closed one stays in the
+/// page, hidden, until the next dialog replaces it).
+const PICKER: &str = "#dialog-layer:not([hidden]) #dialog[data-kind='media'] #dialog-file";
+
+/// The marriage appointment's photo of the partner's ID card (city
+/// services), in the simulator's picker for the host's media prompt: the
+/// picker says who asks, why, and what the host takes; closing it is the
+/// mini-app's "no photo"; a text file named like a photo and a photo over
+/// the mini-app's cap are refused by the host, whose reason the picker
+/// shows; the committed photo is kept and shown on the appointment, fetched
+/// with the user's token, to that user alone.
+#[test]
+fn the_marriage_appointment_takes_the_id_card_photo_in_the_simulators_picker() {
+    let _one = BROWSER.lock().unwrap_or_else(|p| p.into_inner());
+    let tmp = tempfile::tempdir().unwrap();
+    let pkg = pack(tmp.path(), &CITY_SERVICES);
+    let sim = Simulator::start(
+        tmp.path(),
+        &["--developer-mode", pkg.to_str().unwrap()],
+        &[],
+    );
+    let photo = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/scenarios/fixtures/partner-id-card.jpg")
+        .canonicalize()
+        .unwrap();
+    let text = tmp.path().join("notes.jpg");
+    std::fs::write(&text, "these are notes, not the bytes of a photo").unwrap();
+    // A JPEG by its first bytes, over the mini-app's 2 MiB cap.
+    let big = tmp.path().join("scan.jpg");
+    let mut bytes = std::fs::read(&photo).unwrap();
+    bytes.resize(3 * 1024 * 1024, 0);
+    std::fs::write(&big, &bytes).unwrap();
+
+    let b = Browser::start();
+    b.goto(&sim.url);
+    b.wait_for("body[data-ready]");
+    b.click("#screen [data-app='cn.gov.hz.city']");
+    b.click("#screen [data-action='marriage']");
+    b.click("#screen [data-action='marriage-day:earliest']");
+    let form = "#screen form[data-form='marriage']";
+    b.type_into(&format!("{form} input[name='name']"), "Li Na");
+    b.type_into(&format!("{form} input[name='partner']"), "Zhang Wei");
+    b.type_into(
+        &format!("{form} input[name='partner-id']"),
+        "33010619920202003X",
+    );
+    b.click(&format!("{form} .mp-submit"));
+    b.wait_text("#nav-title", "Appointment booked");
+    b.wait_field("Partner's ID card", "not added yet");
+
+    // The picker: who asks, why, what the host takes.
+    let add = "#screen [data-action='marriage-id-card']";
+    b.click(add);
+    b.wait_for(PICKER);
+    let picker = b.js(
+        "const i = document.querySelector('#dialog-file');
+         return {accept: i.accept, capture: i.getAttribute('capture'),
+                 purpose: document.querySelector('#dialog-purpose').textContent,
+                 limits: document.querySelector('#dialog-media-limits').textContent,
+                 dialog: document.querySelector('#dialog').textContent};",
+        json!([]),
+    );
+    assert_eq!(picker["accept"], "image/jpeg,image/png", "{picker}");
+    assert_eq!(picker["capture"], Value::Null, "camera or album: {picker}");
+    assert_eq!(
+        picker["purpose"],
+        "Your partner's ID card, front side, for the registry to check before you come"
+    );
+    assert!(
+        picker["limits"]
+            .as_str()
+            .unwrap()
+            .starts_with("JPEG or PNG, at most 2 MiB"),
+        "{picker}"
+    );
+    assert!(
+        picker["dialog"]
+            .as_str()
+            .unwrap()
+            .contains("Hangzhou City Services"),
+        "{picker}"
+    );
+
+    // Closed: the mini-app says no photo was chosen.
+    b.click("#dialog-cancel");
+    b.wait_text("#screen", "No photo was chosen.");
+    assert_eq!(b.js(LAYER_HIDDEN, json!([])), true);
+    b.wait_field("Partner's ID card", "not added yet");
+
+    // A text file named like a photo, then a photo over the cap: the host
+    // refuses each, and the picker shows its reason (as the mini-app's page
+    // does).
+    for (file, reason) in [
+        (
+            &text,
+            "`notes.jpg` is not a JPEG, PNG or PDF file by its content; JPEG or PNG was asked for",
+        ),
+        (
+            &big,
+            "`scan.jpg` is 3145728 bytes; this mini-app takes files of at most 2097152 bytes",
+        ),
+    ] {
+        b.click(add);
+        b.choose_file(PICKER, file);
+        b.click("#dialog-send");
+        b.wait_text("#dialog[data-kind='media-refused'] #dialog-refused", reason);
+        b.wait_text("#screen", &format!("The photo was not added: {reason}"));
+        b.click("#dialog-ok");
+        b.wait_until("the dialog to close", || {
+            (b.js(LAYER_HIDDEN, json!([])) == true).then_some(())
+        });
+        b.wait_field("Partner's ID card", "not added yet");
+    }
+
+    // The photo: kept, and shown on the appointment.
+    b.click(add);
+    b.choose_file(PICKER, &photo);
+    b.click("#dialog-send");
+    b.wait_text("#nav-title", "ID card added");
+    b.wait_field("Partner's ID card", "added");
+    let shown = |b: &Browser| {
+        b.wait_until("the ID card's photo to load", || {
+            let v = b.js(
+                "const i = document.querySelector('#screen img.mp-media');
+                 return i && i.complete && i.naturalWidth > 0
+                   ? {w: i.naturalWidth, h: i.naturalHeight, src: i.getAttribute('src'),
+                      url: i.dataset.media, alt: i.alt}
+                   : null;",
+                json!([]),
+            );
+            (!v.is_null()).then_some(v)
+        })
+    };
+    let image = shown(&b);
+    assert_eq!(
+        (image["w"].as_u64(), image["h"].as_u64()),
+        (Some(32), Some(16))
+    );
+    assert!(
+        image["src"].as_str().unwrap().starts_with("blob:"),
+        "{image}"
+    );
+    assert_eq!(image["alt"], "Your partner's ID card");
+    assert!(b.element("#screen .mp-media-missing").is_none());
+    b.wait_text(
+        "#audit",
+        "the user gave `partner-id-card.jpg` (JPEG, 183 bytes)",
+    );
+    assert_eq!(b.js(LAYER_HIDDEN, json!([])), true);
+
+    // The file is served to its user alone: without her token, or with
+    // another user's, the simulator does not give it.
+    let id = image["url"]
+        .as_str()
+        .unwrap()
+        .strip_prefix("media:")
+        .unwrap()
+        .to_string();
+    let src = format!("{}v1/apps/cn.gov.hz.city/media/{id}", sim.url);
+    let token = |user: &str| {
+        agent()
+            .post(&format!("{}simulator/token", sim.url))
+            .send_json(json!({ "user": user }))
+            .unwrap()
+            .body_mut()
+            .read_json::<Value>()
+            .unwrap()["token"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(agent().get(&src).call().unwrap().status().as_u16(), 401);
+    let get = |user: &str| {
+        agent()
+            .get(&src)
+            .header("Authorization", &format!("Bearer {}", token(user)))
+            .call()
+            .unwrap()
+    };
+    assert_eq!(get("wang-fang").status().as_u16(), 404);
+    let mut mine = get("guest");
+    assert_eq!(mine.status().as_u16(), 200);
+    assert_eq!(
+        mine.body_mut().read_to_vec().unwrap(),
+        std::fs::read(&photo).unwrap()
+    );
+
+    // The appointment, opened again, has the photo.
+    b.click("#screen [data-action='home']");
+    b.click("#screen [data-action='marriage']");
+    b.wait_text("#nav-title", "Marriage registration");
+    b.wait_field("Partner", "Zhang Wei");
+    b.wait_field("Partner's ID card", "added");
+    assert_eq!(shown(&b)["w"], 32);
 }

@@ -27,7 +27,10 @@
 //! `Content-Type: application/json`, or it is refused (415) before any
 //! route sees it: a cross-site form cannot send that type, and a
 //! cross-site script cannot without a preflight the simulator does not
-//! answer. The simulator's routes that change something are
+//! answer. The one exception is the answer to a media prompt, the chosen
+//! file's bytes (`POST /v1/prompts/{id}/file`): it must say
+//! `Content-Type: application/octet-stream`, which needs the same
+//! preflight. The simulator's routes that change something are
 //! [`post_routes`].
 
 use super::TestClock;
@@ -61,8 +64,12 @@ const APP_CSS: &str = include_str!("assets/app.css");
 /// are its package's assets, served by the API at
 /// `/v1/apps/{app}/assets/{name}`, so a page cannot make the browser
 /// contact anyone else), nothing framed, no plugins, no forms posted.
+/// Images may also be `blob:` URLs: a photo the user gave a mini-app
+/// (`media:ID`) is served only with the user's token, so the page fetches
+/// it from the API and shows the bytes it got (the host refuses a
+/// mini-app's `blob:` image URL, and only the page's own script makes one).
 pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
-     img-src 'self'; object-src 'none'; base-uri 'none'; \
+     img-src 'self' blob:; object-src 'none'; base-uri 'none'; \
      frame-ancestors 'none'; form-action 'none'";
 
 /// The simulator's issuer (the `iss` of its tokens).
@@ -217,14 +224,26 @@ fn asset(content_type: &'static str, body: &'static str) -> Response {
     ([(header::CONTENT_TYPE, content_type)], body).into_response()
 }
 
-/// Whether the request says its body is JSON (`application/json`, with any
+/// Whether the request says its body is of `media_type` (with any
 /// parameters).
-fn says_json(headers: &HeaderMap) -> bool {
+fn says(headers: &HeaderMap, media_type: &str) -> bool {
     headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
-        .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"))
+        .is_some_and(|t| t.trim().eq_ignore_ascii_case(media_type))
+}
+
+/// Whether the request is a `POST` of a media prompt's file
+/// (`/v1/prompts/{id}/file`): the one route whose body is not JSON.
+fn is_file_answer(req: &Request) -> bool {
+    *req.method() == Method::POST
+        && req
+            .uri()
+            .path()
+            .strip_prefix("/v1/prompts/")
+            .and_then(|rest| rest.strip_suffix("/file"))
+            .is_some_and(|id| !id.is_empty() && !id.contains('/'))
 }
 
 /// Refuses requests for another host name when listening on loopback (a
@@ -257,7 +276,21 @@ async fn guard(local: SocketAddr, req: Request, next: Next) -> Response {
             .into_response();
         }
     }
-    if !matches!(*req.method(), Method::GET | Method::HEAD) && !says_json(req.headers()) {
+    if is_file_answer(&req) {
+        if !says(req.headers(), "application/octet-stream") {
+            return ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "not-octet-stream",
+                format!(
+                    "POST {} takes the file's bytes with `Content-Type: application/octet-stream`",
+                    req.uri().path()
+                ),
+            )
+            .into_response();
+        }
+    } else if !matches!(*req.method(), Method::GET | Method::HEAD)
+        && !says(req.headers(), "application/json")
+    {
         return ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "not-json",
@@ -592,11 +625,97 @@ mod tests {
         assert_eq!(sim.clock.offset_ms(), 0);
     }
 
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_media_prompts_file_is_the_one_body_that_is_not_json() {
+        let dir = tempfile::tempdir().unwrap();
+        let (_sim, base) = simulator(dir.path()).await;
+        let (_, minted) = post_json(&base, "/simulator/token", json!({"user": "li-na"})).await;
+        let token = minted["token"].as_str().unwrap().to_string();
+        let url = format!("{base}/v1/prompts/p-1/file?name=card.jpg");
+        // What a cross-site form can send, or any other type: refused
+        // before the API sees it.
+        for content_type in [
+            "application/x-www-form-urlencoded",
+            "multipart/form-data; boundary=x",
+            "text/plain",
+            "image/jpeg",
+            "application/json",
+        ] {
+            let (status, answer) = call(
+                "POST",
+                url.clone(),
+                Some((content_type, "\u{FF}\u{D8}\u{FF}".to_string())),
+                Some(token.clone()),
+            )
+            .await;
+            assert_eq!(status, 415, "{content_type}: {answer}");
+            assert!(
+                answer["error"]["message"]
+                    .as_str()
+                    .is_some_and(|e| e.contains("application/octet-stream")),
+                "{answer}"
+            );
+        }
+        // The file's bytes reach the API, which answers for the prompt
+        // (there is none here).
+        let octets = |body: String| Some(("application/octet-stream", body));
+        let (status, answer) = call(
+            "POST",
+            url.clone(),
+            octets("photo".into()),
+            Some(token.clone()),
+        )
+        .await;
+        assert_eq!(
+            (status, answer["error"]["kind"].as_str()),
+            (404, Some("no-such-prompt")),
+            "{answer}"
+        );
+        // Without the user's token: refused.
+        let (status, _) = call("POST", url.clone(), octets("photo".into()), None).await;
+        assert_eq!(status, 401);
+        // Over the server's cap for a file: refused with the reason.
+        let cap = plaza_host::manifest::MAX_MEDIA_FILE_BYTES as usize;
+        let (status, answer) = call(
+            "POST",
+            url.clone(),
+            octets("a".repeat(cap + 1)),
+            Some(token.clone()),
+        )
+        .await;
+        assert_eq!(
+            (status, answer["error"]["kind"].as_str()),
+            (413, Some("body-too-large")),
+            "{answer}"
+        );
+        // Bytes go to that route alone.
+        for path in [
+            "/v1/prompts/p-1",
+            "/v1/prompts/p-1/file/x",
+            "/simulator/token",
+        ] {
+            let (status, answer) = call(
+                "POST",
+                format!("{base}{path}"),
+                octets("photo".into()),
+                Some(token.clone()),
+            )
+            .await;
+            assert_eq!(
+                (status, answer["error"]["kind"].as_str()),
+                (415, Some("not-json")),
+                "{path}: {answer}"
+            );
+        }
+    }
+
     #[test]
     fn the_policy_allows_no_inline_script() {
         assert!(CSP.contains("default-src 'self'"));
         assert!(CSP.contains("script-src 'self';"));
         assert!(!CSP.contains("unsafe-inline") && !CSP.contains("unsafe-eval"));
-        assert!(CSP.contains("img-src 'self';") && !CSP.contains("https:"));
+        assert!(CSP.contains("img-src 'self' blob:;") && !CSP.contains("https:"));
+        // `blob:` is for images alone.
+        assert_eq!(CSP.matches("blob:").count(), 1);
     }
 }

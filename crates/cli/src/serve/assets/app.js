@@ -391,6 +391,8 @@ function renderBlock(b, forms, p) {
       return placed;
     }
     case 'image': {
+      // A photo the user gave the mini-app: fetched with the user's token.
+      if (b.src && b.url.startsWith('media:')) return mediaImage(b);
       // Only the package's own images, from the API: anything else is
       // named, not loaded.
       if (!b.src) return el('p', 'mp-text', '[image: ' + b.alt + '] ' + b.url + ' (not loaded: the simulator shows only images of the package)');
@@ -625,6 +627,10 @@ function renderDialog(p) {
     renderDialog(p);
     return;
   }
+  if (!d && p.mediaRefused) {
+    mediaRefusedDialog(p);
+    return;
+  }
   if (!d) {
     layer.hidden = true;
     S.dialogId = null;
@@ -636,10 +642,201 @@ function renderDialog(p) {
   box.className = 'dialog-' + d.kind;
   box.dataset.kind = d.kind;
   const parts = d.kind === 'consent' ? consentDialog(d)
-    : d.kind === 'payment' ? paymentDialog(d) : subscriptionDialog(d);
+    : d.kind === 'payment' ? paymentDialog(d)
+      : d.kind === 'media' ? mediaDialog(d, p) : subscriptionDialog(d);
   parts.push(el('p', 'hint', 'Waits ' + Math.round(d.timeout_ms / 1000) + ' s for an answer.'));
   box.replaceChildren(...parts);
   layer.hidden = false;
+}
+
+// ---- photos and files (media prompts, `media:ID` images) -----------------
+
+// A size in bytes, as people read it.
+function byteSize(n) {
+  if (n >= 1048576) return (n / 1048576).toFixed(1).replace(/\.0$/, '') + ' MiB';
+  if (n >= 1024) return (n / 1024).toFixed(1).replace(/\.0$/, '') + ' KiB';
+  return n + ' bytes';
+}
+
+const MEDIA_KINDS = { jpeg: 'JPEG', png: 'PNG', pdf: 'PDF' };
+const MEDIA_SOURCES = {
+  camera: 'a photo from the camera',
+  album: 'a photo from the photo album',
+  either: 'a photo from the camera or the photo album',
+  files: 'a file',
+};
+
+// The phone's picker for a media prompt: who asks and why, what the host
+// takes (the kinds, the size cap), a file input, Send and Cancel. The
+// host's answer to an upload it refused is shown here too.
+function mediaDialog(d, p) {
+  const pub = el('strong', null, d.publisher_name);
+  pub.id = 'dialog-publisher';
+  const purpose = el('blockquote', null, d.purpose);
+  purpose.id = 'dialog-purpose';
+  const kinds = d.kinds.map((k) => MEDIA_KINDS[k] || k).join(' or ');
+  const limits = el('p', 'hint', kinds + ', at most ' + byteSize(d.max_bytes) + '. The host checks the file by its content.');
+  limits.id = 'dialog-media-limits';
+  const input = el('input', 'media-file');
+  input.type = 'file';
+  input.id = 'dialog-file';
+  input.accept = d.accept;
+  // A photo taken now: a phone opens its camera.
+  if (d.source === 'camera') input.setAttribute('capture', 'environment');
+  const label = el('label', 'media-choose', 'Choose ' + (d.source === 'files' ? 'a file' : 'a photo') + ': ');
+  label.htmlFor = input.id;
+  const why = el('div', 'mp-field-error');
+  why.id = 'dialog-error';
+  why.setAttribute('role', 'alert');
+  why.hidden = true;
+  const send = dialogButton('dialog-send', 'Send', 'primary', () => {
+    const file = input.files && input.files[0];
+    if (!file) {
+      why.textContent = 'Choose a file first.';
+      why.hidden = false;
+      return;
+    }
+    sendMedia(d, file, why);
+  });
+  const parts = [
+    el('h3', null, d.source === 'files' ? 'Choose a file' : 'Choose a photo'),
+    el('p', null, null, el('span', null, d.app_name), ' (', pub, ') asks for ', MEDIA_SOURCES[d.source] || 'a file', '.'),
+    el('p', 'hint', 'Why, in its words:'), purpose,
+    limits,
+  ];
+  // The host refused the last file: the mini-app asked again.
+  if (p.mediaRefused) {
+    const refused = el('div', 'mp-notice level-error', 'The host refused the last file: ' + p.mediaRefused.reason);
+    refused.id = 'dialog-refused';
+    parts.push(refused);
+    p.mediaRefused = null;
+  }
+  parts.push(
+    el('p', null, null, label, input),
+    why,
+    el('div', 'dialog-buttons', null, send,
+      dialogButton('dialog-cancel', 'Cancel', 'secondary', () => answer(d, 'cancel'))));
+  return parts;
+}
+
+// What the host refused after the upload: its newest `media` refusal of
+// the mini-app among the audit entries that are new since `before`.
+function mediaRefusal(app, before, after) {
+  let fresh = after;
+  if (before.length) {
+    const last = JSON.stringify(before[before.length - 1]);
+    for (let i = after.length - 1; i >= 0; i--) {
+      if (JSON.stringify(after[i]) === last) {
+        fresh = after.slice(i + 1);
+        break;
+      }
+    }
+  }
+  const refusals = fresh.filter((e) => e.app === app && e.capability === 'media' && e.outcome === 'denied');
+  return refusals.length ? refusals[refusals.length - 1].detail : null;
+}
+
+// Answers the media prompt with the file's bytes. A refusal of the request
+// (over the server's cap, say) stays in the dialog, which stays open; a
+// file the host refused (its kind, its size, the quota) is told to the
+// mini-app, and the dialog shows the host's reason too.
+async function sendMedia(d, file, why) {
+  if (S.inflight) return;
+  S.inflight = true;
+  $('busy').hidden = false;
+  why.hidden = true;
+  const user = S.user;
+  const p = phone(user);
+  try {
+    const audit = '/v1/me/audit?limit=100';
+    const before = (await get(audit)).entries;
+    const r = await fetch('/v1/prompts/' + encodeURIComponent(d.id) + '/file?name=' + encodeURIComponent(file.name), {
+      method: 'POST',
+      headers: { Authorization: 'Bearer ' + await token(), 'Content-Type': 'application/octet-stream' },
+      body: file,
+    });
+    let data = null;
+    try {
+      data = await r.json();
+    } catch (_) {
+      data = null;
+    }
+    if (!r.ok) throw new ApiError(r.status, data);
+    const reason = mediaRefusal(d.app_id, before, (await get(audit)).entries);
+    outcome(p, data);
+    p.mediaRefused = reason ? { app_name: d.app_name, reason } : null;
+  } catch (e) {
+    if (e.kind === 'prompt-timed-out' || e.kind === 'prompt-answered' || e.kind === 'no-such-prompt') {
+      p.prompt = null;
+      toast(e.message);
+    } else {
+      why.textContent = 'Not sent: ' + e.message;
+      why.hidden = false;
+    }
+  } finally {
+    S.inflight = false;
+    $('busy').hidden = true;
+  }
+  if (user === S.user) renderPhone();
+  refresh();
+}
+
+// The host refused the file and the mini-app did not ask again: the reason,
+// until the user closes it.
+function mediaRefusedDialog(p) {
+  const layer = $('dialog-layer');
+  if (S.dialogId === 'media-refused') return;
+  S.dialogId = 'media-refused';
+  const box = $('dialog');
+  box.className = 'dialog-media-refused';
+  box.dataset.kind = 'media-refused';
+  const reason = el('blockquote', null, p.mediaRefused.reason);
+  reason.id = 'dialog-refused';
+  box.replaceChildren(
+    el('h3', null, 'File refused'),
+    el('p', null, p.mediaRefused.app_name + ' did not get the file. The host says:'),
+    reason,
+    el('div', 'dialog-buttons', null,
+      dialogButton('dialog-ok', 'OK', 'primary', () => {
+        p.mediaRefused = null;
+        renderDialog(p);
+      })));
+  layer.hidden = false;
+}
+
+// An image of a file the user gave the mini-app (`media:ID`): the API
+// serves it to the user alone, with their token, so the page fetches it
+// and shows the bytes as a `blob:` URL (the policy allows no other).
+function mediaImage(b) {
+  const img = document.createElement('img');
+  img.className = 'mp-image mp-media';
+  img.referrerPolicy = 'no-referrer';
+  img.alt = b.alt;
+  img.dataset.media = b.url;
+  const user = S.user;
+  const notShown = (why) => img.replaceWith(el('p', 'mp-text mp-media-missing', '[image: ' + b.alt + '] ' + b.url + ' (not shown: ' + why + ')'));
+  (async () => {
+    if (!b.src.startsWith('/v1/apps/')) throw new Error('not a file of the API');
+    const r = await fetch(b.src, { headers: { Authorization: 'Bearer ' + await token() } });
+    if (!r.ok) {
+      let data = null;
+      try {
+        data = await r.json();
+      } catch (_) {
+        data = null;
+      }
+      throw new ApiError(r.status, data);
+    }
+    const blob = await r.blob();
+    if (!blob.type.startsWith('image/')) throw new Error('the file is not an image');
+    if (user !== S.user) return;
+    const url = URL.createObjectURL(blob);
+    const done = () => URL.revokeObjectURL(url);
+    img.addEventListener('load', done, { once: true });
+    img.addEventListener('error', done, { once: true });
+    img.src = url;
+  })().catch((e) => notShown(e.message));
+  return img;
 }
 
 // ---- panels --------------------------------------------------------------
