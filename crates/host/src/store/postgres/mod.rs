@@ -1074,6 +1074,54 @@ mod tests {
         drop(node);
     }
 
+    /// A verification adds a striped account's stripes to its row: money
+    /// slipped into a stripe, or a posting's time changed, is found from
+    /// the checkpoint as in a full verification.
+    #[test]
+    fn a_verification_counts_the_stripes_and_the_postings_times() {
+        use crate::store::conformance::pay_cmd;
+        use crate::store::{LedgerStore, merchant_account};
+        let store = PostgresStore::open_throwaway(&test_server_url().unwrap()).unwrap();
+        let verify = |_: &[u8], sig: &str| sig == "sig";
+        store.top_up("t0", "ann", 1_000, "CNY", 0).unwrap();
+        store
+            .pay(&pay_cmd("p1", "ann", "o1", 100, 1), &|_| "sig".into())
+            .unwrap();
+        let clean = store.verify_ledger(&verify).unwrap();
+        assert!(clean.is_clean(), "{:?}", clean.problems);
+        let merchant = merchant_account("cn.hz");
+        read!(store, "test", |c| {
+            c.exec(
+                "UPDATE account_stripes SET balance = balance + 5 WHERE account_id = $1",
+                &[&merchant],
+            )
+            .await?;
+            c.exec("UPDATE postings SET at_ms = 2 WHERE tx_id = 'p1'", &[])
+                .await?;
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(store.balance(&merchant).unwrap(), 105);
+        // The stripe's row and the posting were written before the
+        // checkpoint: the stripe counts from it (balances are checked
+        // whole), the posting's time only in a full verification.
+        let from_checkpoint = store.verify_ledger(&verify).unwrap();
+        assert_eq!(
+            from_checkpoint.problems,
+            [format!(
+                "account {merchant}: its balance differs from its postings by 5"
+            )]
+        );
+        let full = store.verify_ledger_full(&verify).unwrap();
+        assert_eq!(
+            full.problems,
+            [
+                "transaction p1: a posting's time is not the transaction's".to_string(),
+                format!("account {merchant}: its balance differs from its postings by 5"),
+            ]
+        );
+    }
+
     #[test]
     fn a_version_1_database_gets_links_refund_ids_settings_and_openids() {
         use crate::store::conformance::{
