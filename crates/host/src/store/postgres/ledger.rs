@@ -7,7 +7,9 @@
 //! advisory lock on the user's wallet account's name), so the payments and
 //! refunds of one user run one after another across every node: each reads
 //! the wallet's balance, the insurance used and the payment's refunds as the
-//! one before left them. They run at `READ COMMITTED`.
+//! one before left them. They run at `READ COMMITTED`. Two users paying one
+//! order id at once: the second insert hits the primary key and runs again,
+//! and finds the first.
 //!
 //! # Accounts every user posts to: stripes
 //!
@@ -29,9 +31,10 @@
 //!
 //! A ledger transaction's rows (the transaction, the wallet's row, the
 //! stripes, the postings, and the payment or refund) are written by one
-//! statement ([`ENTRY`]): a payment is `BEGIN`, the user's lock, one read
-//! (the order id, the wallet's balance, the insurance used), one write,
+//! statement ([`entry_sql`]): a payment is `BEGIN`, the user's lock, one
+//! read (the order id, the wallet's balance, the insurance used), one write,
 //! `COMMIT`.
+
 use super::audit::append_audit_in;
 use super::outbox::insert_notification_in;
 use super::{Db, Params, PgError, PgResult, PostgresStore, read, transaction};
