@@ -1492,7 +1492,10 @@ struct Entry<'a> {
 /// from `$13`).
 ///
 /// Every part runs to completion whatever the statement reads; the foreign
-/// keys are checked at the statement's end, when every row is written. The
+/// keys are checked at the statement's end, when every row is written. A
+/// striped account's row is inserted only when the statement's snapshot
+/// does not have it: an insert that finds the row updated by a transaction
+/// in progress (a refund folding the merchant's stripes) would wait for it. The
 /// stripes are updated before any is deleted (`f` waits for `s`), so a
 /// refund and a payment on one connection's stripe cannot wait for each
 /// other in turn.
@@ -1519,6 +1522,7 @@ fn entry_sql() -> &'static str {
              a AS (
                  INSERT INTO accounts (id, kind, currency, balance)
                  SELECT account_id, kind, $12, 0 FROM e WHERE via = 'stripe'
+                     AND NOT EXISTS (SELECT 1 FROM accounts x WHERE x.id = e.account_id)
                  ON CONFLICT (id) DO NOTHING),
              s AS (
                  INSERT INTO account_stripes (account_id, stripe, balance)

@@ -980,9 +980,10 @@ mod tests {
     }
 
     /// A payment credits a stripe of the merchant's account, not its row:
-    /// a transaction holding the merchant's row (as every payment to it did
-    /// until its commit) does not hold up payments to it; a refund, which
-    /// debits the row, waits for it, then sees every payment's credit.
+    /// a transaction that updated the merchant's row (as every payment to
+    /// it did, holding it until its commit) does not hold up payments to
+    /// it; a refund, which debits the row, waits for it, then sees every
+    /// payment's credit.
     #[test]
     fn payments_to_a_merchant_do_not_wait_for_its_row() {
         use crate::store::conformance::{APP, pay_cmd};
@@ -997,13 +998,14 @@ mod tests {
         store
             .pay(&pay_cmd("p0", "ann", "o0", 100, 1), &sig)
             .unwrap();
-        // Another node's transaction holds the merchant's row.
+        // Another node's transaction has updated the merchant's row and not
+        // committed.
         let node = PostgresStore::open(store.url()).unwrap();
         let client = node.block("test", async { node.client().await }).unwrap();
         node.block("test", async {
             client
                 .batch_execute(&format!(
-                    "BEGIN; SELECT 1 FROM accounts WHERE id = '{merchant}' FOR NO KEY UPDATE;"
+                    "BEGIN; UPDATE accounts SET balance = balance + 0 WHERE id = '{merchant}';"
                 ))
                 .await?;
             Ok(())
