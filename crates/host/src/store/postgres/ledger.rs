@@ -7,18 +7,37 @@
 //! advisory lock on the user's wallet account's name), so the payments and
 //! refunds of one user run one after another across every node: each reads
 //! the wallet's balance, the insurance used and the payment's refunds as the
-//! one before left them. They run at `READ COMMITTED`, so payments of
-//! different users to one merchant queue on the merchant's row instead of
-//! failing and running again (as `SERIALIZABLE` made them: every pair
-//! conflicted on that row, and under load some ran out of retries). Two
-//! users paying one order id at once: the second insert hits the primary key
-//! and runs again, and finds the first. Rows are locked in one order
-//! (wallet, insurance fund, merchant) so two transactions never wait for
-//! each other.
+//! one before left them. They run at `READ COMMITTED`. Two users paying one
+//! order id at once: the second insert hits the primary key and runs again,
+//! and finds the first.
+//!
+//! # Accounts every user posts to: stripes
+//!
+//! A wallet is one row, which its user's payments and refunds update (the
+//! user's lock already orders them). The accounts every user's payments post
+//! to — a merchant, the insurance fund, the bank — are not: were each
+//! payment to update the merchant's row, payments of all users to one
+//! merchant would queue on its row lock, each holding it until its commit
+//! is flushed, one fsync after another. Their credits and debits go to one
+//! of [`STRIPES`] rows of `account_stripes` instead (the stripe of the
+//! PostgreSQL connection: one connection runs one transaction at a time), so
+//! concurrent payments update different rows and their commits can share
+//! flushes. Such an account's balance is its row's balance plus its
+//! stripes'. A debit that must not take an account below zero (a merchant's
+//! refund) folds the account's stripes into its row first, in the same
+//! statement (deleting them waits for the payments writing them), so the
+//! row's `CHECK` sees everything credited to it; merchants' stripes only
+//! ever hold credits.
+//!
+//! A ledger transaction's rows (the transaction, the wallet's row, the
+//! stripes, the postings, and the payment or refund) are written by one
+//! statement ([`entry_sql`]): a payment is `BEGIN`, the user's lock, one
+//! read (the order id, the wallet's balance, the insurance used), one write,
+//! `COMMIT`.
 
 use super::audit::append_audit_in;
 use super::outbox::insert_notification_in;
-use super::{Db, Params, PgResult, PostgresStore, read, transaction};
+use super::{Db, Params, PgError, PgResult, PostgresStore, read, transaction};
 use crate::ledger::{Receipt, insurance_split, receipt_message, refund_split};
 use crate::store::{
     EXTERNAL_BANK, INSURANCE_FUND, InsuranceCard, LedgerReport, LedgerStore, PayCommand, PayResult,
@@ -26,6 +45,7 @@ use crate::store::{
     RefundRecord, RefundResult, StoreError, StoreResult, WalletEntry, merchant_account,
     wallet_account,
 };
+use tokio_postgres::types::ToSql;
 use tokio_postgres::{IsolationLevel, Row};
 
 pub(super) const SCHEMA: &str = "
@@ -61,10 +81,10 @@ CREATE TABLE IF NOT EXISTS postings (
     tx_id TEXT NOT NULL REFERENCES ledger_transactions (id),
     account_id TEXT NOT NULL REFERENCES accounts (id),
     amount BIGINT NOT NULL,
-    xid BIGINT NOT NULL DEFAULT (pg_current_xact_id()::TEXT::BIGINT)
+    xid BIGINT NOT NULL DEFAULT (pg_current_xact_id()::TEXT::BIGINT),
+    at_ms BIGINT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS postings_by_tx ON postings (tx_id);
-CREATE INDEX IF NOT EXISTS postings_by_account ON postings (account_id);
 -- Payments are numbered by a sequence, not MAX(seq) + 1: concurrent
 -- payments on several nodes would all read the same maximum and conflict.
 CREATE SEQUENCE IF NOT EXISTS payment_seq;
@@ -175,6 +195,39 @@ CREATE INDEX IF NOT EXISTS payments_by_xid ON payments (xid);
 CREATE INDEX IF NOT EXISTS refunds_by_xid ON refunds (xid);
 ";
 
+/// How many stripes an account every user posts to has at most (see the
+/// module documentation): concurrent payments to one merchant collide on a
+/// stripe when their connections' process ids are equal modulo this.
+pub(super) const STRIPES: i32 = 64;
+
+/// Version 6: the stripes of the accounts every user posts to (see the
+/// module documentation). A new table; an account's balance is its row's
+/// plus its stripes', so balances written before need no change.
+pub(super) const STRIPES_SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS account_stripes (
+    account_id TEXT NOT NULL REFERENCES accounts (id),
+    stripe BIGINT NOT NULL,
+    balance BIGINT NOT NULL,
+    PRIMARY KEY (account_id, stripe)
+);
+";
+
+/// From version 5: every posting carries its transaction's time, so that a
+/// wallet's newest entries are an index range read
+/// (`postings_by_account_time`, [`WALLET_HISTORY_INDEX`]) however many
+/// entries share a millisecond; the index by account alone gives way to it.
+pub(super) const MIGRATE_TO_6: &str = "
+ALTER TABLE postings ADD COLUMN IF NOT EXISTS at_ms BIGINT;
+UPDATE postings p SET at_ms = t.at_ms FROM ledger_transactions t WHERE t.id = p.tx_id AND p.at_ms IS NULL;
+ALTER TABLE postings ALTER COLUMN at_ms SET NOT NULL;
+DROP INDEX IF EXISTS postings_by_account;
+";
+
+/// A wallet's entries, newest first (made once `postings.at_ms` exists).
+pub(super) const WALLET_HISTORY_INDEX: &str = "
+CREATE INDEX IF NOT EXISTS postings_by_account_time ON postings (account_id, at_ms, seq);
+";
+
 impl LedgerStore for PostgresStore {
     fn bind_insurance_card(&self, card: &InsuranceCard) -> StoreResult<()> {
         read!(self, "bind an insurance card", |c| {
@@ -236,40 +289,41 @@ impl LedgerStore for PostgresStore {
         currency: &str,
         at_ms: i64,
     ) -> StoreResult<u64> {
+        let wallet = wallet_account(user);
+        let entry = Entry {
+            id: tx_id,
+            kind: "topup",
+            at_ms,
+            user,
+            app_id: None,
+            order_id: None,
+            memo: "top-up from the bank",
+            currency,
+        };
+        let postings = [
+            Posting {
+                account: EXTERNAL_BANK,
+                kind: "external",
+                amount: -(amount as i64),
+                via: Via::Stripe,
+            },
+            Posting {
+                account: &wallet,
+                kind: "wallet",
+                amount: amount as i64,
+                via: Via::Row,
+            },
+        ];
         transaction!(
             self,
             "commit a top-up",
             IsolationLevel::ReadCommitted,
             |tx| {
-                insert_tx(
-                    tx,
-                    tx_id,
-                    "topup",
-                    at_ms,
-                    user,
-                    None,
-                    None,
-                    "top-up from the bank",
-                )
-                .await?;
-                post(
-                    tx,
-                    tx_id,
-                    EXTERNAL_BANK,
-                    "external",
-                    currency,
-                    -(amount as i64),
-                )
-                .await?;
-                let balance = post(
-                    tx,
-                    tx_id,
-                    &wallet_account(user),
-                    "wallet",
-                    currency,
-                    amount as i64,
-                )
-                .await?;
+                let balance: i64 = write_entry(tx, &entry, &postings, "SELECT balance FROM w", &[])
+                    .await?
+                    .first()
+                    .map(|r| r.get(0))
+                    .unwrap_or(0);
                 Ok(balance as u64)
             }
         )
@@ -286,15 +340,45 @@ impl LedgerStore for PostgresStore {
         audit: Option<PaymentAudit<'_>>,
         notice: Option<PaymentNotice<'_>>,
     ) -> StoreResult<PayResult> {
+        let wallet = wallet_account(&cmd.user);
+        let merchant = merchant_account(&cmd.publisher_id);
+        let generation = i64::from(cmd.generation);
+        let year = cmd.insurance.map(|t| i64::from(t.year));
+        let items = serde_json::to_string(&cmd.items).map_err(|e| StoreError::Database {
+            operation: "record a payment",
+            message: e.to_string(),
+        })?;
         transaction!(
             self,
             "commit a payment",
             IsolationLevel::ReadCommitted,
             |tx| {
                 lock_user(tx, &cmd.user).await?;
-                if let Some(existing) =
-                    payment_in(tx, &cmd.app_id, cmd.generation, &cmd.order_id).await?
-                {
+                // One read, after the lock (so it sees what the user's
+                // payment before left): the order id's payment if any, the
+                // wallet's balance, the insurance used in the year.
+                let state = tx
+                    .one(
+                        &format!(
+                            "SELECT {PAYMENT_COLUMNS},
+                                 (SELECT balance FROM accounts WHERE id = $4),
+                                 (SELECT COALESCE(SUM(insurance_part - insurance_refunded), 0)::BIGINT
+                                  FROM payments WHERE user_id = $5 AND insurance_year = $6)
+                             FROM (SELECT 1) one
+                             LEFT JOIN payments ON app_id = $1 AND generation = $2 AND order_id = $3"
+                        ),
+                        &[
+                            &cmd.app_id,
+                            &generation,
+                            &cmd.order_id,
+                            &wallet,
+                            &cmd.user,
+                            &year,
+                        ],
+                    )
+                    .await?;
+                if state.get::<_, Option<String>>(0).is_some() {
+                    let existing = payment_row(&state)?;
                     let same = existing.user == cmd.user
                         && existing.receipt.amount == cmd.amount
                         && existing.receipt.currency == cmd.currency;
@@ -306,7 +390,7 @@ impl LedgerStore for PostgresStore {
                 }
                 let insurance_part = match cmd.insurance {
                     Some(terms) => {
-                        let used = insurance_used_in(tx, &cmd.user, terms.year).await?;
+                        let used = state.get::<_, i64>(PAYMENT_COLUMN_COUNT + 1).max(0) as u64;
                         insurance_split(
                             &cmd.items,
                             terms.coverage_bp,
@@ -316,56 +400,39 @@ impl LedgerStore for PostgresStore {
                     None => 0,
                 };
                 let wallet_part = cmd.amount - insurance_part;
-                let wallet = wallet_account(&cmd.user);
-                let available = balance_of(tx, &wallet).await?.max(0) as u64;
+                let available = state
+                    .get::<_, Option<i64>>(PAYMENT_COLUMN_COUNT)
+                    .unwrap_or(0)
+                    .max(0) as u64;
                 if available < wallet_part {
                     return Ok(PayResult::InsufficientFunds {
                         needed: wallet_part,
                         available,
                     });
                 }
-                insert_tx(
-                    tx,
-                    &cmd.tx_id,
-                    "payment",
-                    cmd.at_ms,
-                    &cmd.user,
-                    Some(&cmd.app_id),
-                    Some(&cmd.order_id),
-                    &cmd.description,
-                )
-                .await?;
+                let mut postings = Vec::with_capacity(3);
                 if wallet_part > 0 {
-                    post(
-                        tx,
-                        &cmd.tx_id,
-                        &wallet,
-                        "wallet",
-                        &cmd.currency,
-                        -(wallet_part as i64),
-                    )
-                    .await?;
+                    postings.push(Posting {
+                        account: &wallet,
+                        kind: "wallet",
+                        amount: -(wallet_part as i64),
+                        via: Via::Row,
+                    });
                 }
                 if insurance_part > 0 {
-                    post(
-                        tx,
-                        &cmd.tx_id,
-                        INSURANCE_FUND,
-                        "insurance-fund",
-                        &cmd.currency,
-                        -(insurance_part as i64),
-                    )
-                    .await?;
+                    postings.push(Posting {
+                        account: INSURANCE_FUND,
+                        kind: "insurance-fund",
+                        amount: -(insurance_part as i64),
+                        via: Via::Stripe,
+                    });
                 }
-                post(
-                    tx,
-                    &cmd.tx_id,
-                    &merchant_account(&cmd.publisher_id),
-                    "merchant",
-                    &cmd.currency,
-                    cmd.amount as i64,
-                )
-                .await?;
+                postings.push(Posting {
+                    account: &merchant,
+                    kind: "merchant",
+                    amount: cmd.amount as i64,
+                    via: Via::Stripe,
+                });
                 let mut receipt = Receipt {
                     transaction_id: cmd.tx_id.clone(),
                     app_id: cmd.app_id.clone(),
@@ -379,40 +446,49 @@ impl LedgerStore for PostgresStore {
                     signature: String::new(),
                 };
                 receipt.signature = sign(&receipt_message(&receipt));
-                let items =
-                    serde_json::to_string(&cmd.items).map_err(|e| StoreError::Database {
-                        operation: "record a payment",
-                        message: e.to_string(),
-                    })?;
-                let seq: i64 = tx
-                .one(
-                    "INSERT INTO payments (app_id, order_id, user_id, publisher_id, tx_id, amount, currency,
-                       wallet_part, insurance_part, insurance_year, insurance_cap, payee, description, items,
-                       paid_at_ms, signature, generation)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+                let entry = Entry {
+                    id: &cmd.tx_id,
+                    kind: "payment",
+                    at_ms: cmd.at_ms,
+                    user: &cmd.user,
+                    app_id: Some(&cmd.app_id),
+                    order_id: Some(&cmd.order_id),
+                    memo: &cmd.description,
+                    currency: &cmd.currency,
+                };
+                let seq: i64 = write_entry(
+                    tx,
+                    &entry,
+                    &postings,
+                    // The transaction's row gives the ids, the user, the
+                    // time ($1, $3..$6) and the currency ($12).
+                    "INSERT INTO payments (app_id, order_id, user_id, publisher_id, tx_id, amount,
+                         currency, wallet_part, insurance_part, insurance_year, insurance_cap, payee,
+                         description, items, paid_at_ms, signature, generation)
+                     VALUES ($5, $6, $4, $13, $1, $14, $12, $15, $16, $17, $18, $19, $7, $20, $3, $21, $22)
                      RETURNING seq",
                     &[
-                        &cmd.app_id,
-                        &cmd.order_id,
-                        &cmd.user,
                         &cmd.publisher_id,
-                        &cmd.tx_id,
                         &(cmd.amount as i64),
-                        &cmd.currency,
                         &(wallet_part as i64),
                         &(insurance_part as i64),
-                        &cmd.insurance.map(|t| i64::from(t.year)),
+                        &year,
                         &cmd.insurance.map(|t| t.annual_cap as i64),
                         &cmd.payee,
-                        &cmd.description,
                         &items,
-                        &cmd.at_ms,
                         &receipt.signature,
-                        &i64::from(cmd.generation),
+                        &generation,
                     ],
                 )
                 .await?
-                .get(0);
+                .first()
+                .map(|r| r.get(0))
+                .ok_or_else(|| {
+                    PgError::Store(StoreError::Database {
+                        operation: "record a payment",
+                        message: "the payment's row was not written".into(),
+                    })
+                })?;
                 let paid = PaymentRecord {
                     receipt,
                     user: cmd.user.clone(),
@@ -448,6 +524,7 @@ impl LedgerStore for PostgresStore {
         let (amount, reason, at_ms) = (cmd.amount, cmd.reason.as_str(), cmd.at_ms);
         let generation = i64::from(cmd.generation);
         let refund_id = cmd.refund_id.as_deref();
+        let wallet = wallet_account(user);
         transaction!(
             self,
             "commit a refund",
@@ -467,12 +544,23 @@ impl LedgerStore for PostgresStore {
                         RefundResult::RefundIdConflict(first)
                     });
                 }
-                let Some(p) = payment_in(tx, app_id, cmd.generation, order_id)
-                    .await?
-                    .filter(|p| p.user == user)
-                else {
+                let found = tx
+                    .opt(
+                        &format!(
+                            "SELECT {PAYMENT_COLUMNS}, publisher_id FROM payments
+                             WHERE app_id = $1 AND generation = $2 AND order_id = $3"
+                        ),
+                        &[&app_id, &generation, &order_id],
+                    )
+                    .await?;
+                let Some(row) = found else {
                     return Ok(RefundResult::NotFound);
                 };
+                let p = payment_row(&row)?;
+                if p.user != user {
+                    return Ok(RefundResult::NotFound);
+                }
+                let publisher: String = row.get(PAYMENT_COLUMN_COUNT);
                 let refundable = p.receipt.amount - p.refunded;
                 if amount == 0 || amount > refundable {
                     return Ok(RefundResult::TooMuch { refundable });
@@ -484,79 +572,64 @@ impl LedgerStore for PostgresStore {
                     p.insurance_refunded,
                     amount,
                 );
-                let publisher: String = tx
-                .one(
-                    "SELECT publisher_id FROM payments WHERE app_id = $1 AND generation = $2 AND order_id = $3",
-                    &[&app_id, &generation, &order_id],
-                )
-                .await?
-                .get(0);
-                let currency = &p.receipt.currency;
-                insert_tx(
-                    tx,
-                    tx_id,
-                    "refund",
-                    at_ms,
-                    user,
-                    Some(app_id),
-                    Some(order_id),
-                    reason,
-                )
-                .await?;
+                let merchant = merchant_account(&publisher);
+                let mut postings = Vec::with_capacity(3);
                 if to_wallet > 0 {
-                    post(
-                        tx,
-                        tx_id,
-                        &wallet_account(user),
-                        "wallet",
-                        currency,
-                        to_wallet as i64,
-                    )
-                    .await?;
+                    postings.push(Posting {
+                        account: &wallet,
+                        kind: "wallet",
+                        amount: to_wallet as i64,
+                        via: Via::Row,
+                    });
                 }
                 if to_fund > 0 {
-                    post(
-                        tx,
-                        tx_id,
-                        INSURANCE_FUND,
-                        "insurance-fund",
-                        currency,
-                        to_fund as i64,
-                    )
-                    .await?;
+                    postings.push(Posting {
+                        account: INSURANCE_FUND,
+                        kind: "insurance-fund",
+                        amount: to_fund as i64,
+                        via: Via::Stripe,
+                    });
                 }
-                post(
+                // The merchant's debit must not take it below zero: its
+                // stripes folded into its row, whose CHECK then holds.
+                postings.push(Posting {
+                    account: &merchant,
+                    kind: "merchant",
+                    amount: -(amount as i64),
+                    via: Via::Fold,
+                });
+                let entry = Entry {
+                    id: tx_id,
+                    kind: "refund",
+                    at_ms,
+                    user,
+                    app_id: Some(app_id),
+                    order_id: Some(order_id),
+                    memo: reason,
+                    currency: &p.receipt.currency,
+                };
+                write_entry(
                     tx,
-                    tx_id,
-                    &merchant_account(&publisher),
-                    "merchant",
-                    currency,
-                    -(amount as i64),
+                    &entry,
+                    &postings,
+                    // The payment's refunded parts and the refund's row; the
+                    // transaction's row gives the ids, the time and the
+                    // reason ($1, $3, $5..$7).
+                    ", u AS (UPDATE payments SET refunded = refunded + $13,
+                                 insurance_refunded = insurance_refunded + $14
+                             WHERE app_id = $5 AND order_id = $6 AND generation = $15)
+                     INSERT INTO refunds (tx_id, app_id, order_id, amount, wallet_part, insurance_part,
+                         reason, at_ms, generation, refund_id)
+                     VALUES ($1, $5, $6, $13, $16, $14, $7, $3, $15, $17)",
+                    &[
+                        &(amount as i64),
+                        &(to_fund as i64),
+                        &generation,
+                        &(to_wallet as i64),
+                        &refund_id,
+                    ],
                 )
                 .await?;
-                tx.exec(
-                "UPDATE payments SET refunded = refunded + $3, insurance_refunded = insurance_refunded + $4
-                 WHERE app_id = $1 AND order_id = $2 AND generation = $5",
-                &[&app_id, &order_id, &(amount as i64), &(to_fund as i64), &generation],
-            )
-            .await?;
-                tx.exec(
-                "INSERT INTO refunds (tx_id, app_id, order_id, amount, wallet_part, insurance_part, reason, at_ms, generation, refund_id)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-                &[
-                    &tx_id,
-                    &app_id,
-                    &order_id,
-                    &(amount as i64),
-                    &(to_wallet as i64),
-                    &(to_fund as i64),
-                    &reason,
-                    &at_ms,
-                    &generation,
-                    &refund_id,
-                ],
-            )
-            .await?;
                 let refunded = RefundRecord {
                     tx_id: tx_id.to_string(),
                     app_id: app_id.to_string(),
@@ -721,14 +794,15 @@ impl LedgerStore for PostgresStore {
         let limit = limit.min(i64::MAX as usize) as i64;
         read!(self, "read a wallet's history", |c| {
             Ok(c.rows(
-                // A wallet's postings are in its user's transactions: found
-                // through the user's (`ledger_transactions_by_user`), not by
-                // a scan of every transaction, which PostgreSQL chose when
-                // it joined from the postings.
-                "SELECT t.id, t.kind, t.at_ms, p.amount, t.app_id, t.order_id, t.memo
-                     FROM ledger_transactions t JOIN postings p ON p.tx_id = t.id AND p.account_id = $1
-                     WHERE t.user_id = $3 ORDER BY t.at_ms DESC, p.seq DESC LIMIT $2",
-                &[&wallet_account(user), &limit, &user],
+                // The newest `limit` of the wallet's postings, read backwards
+                // along `postings_by_account_time` (which orders them as the
+                // page does, ties in a millisecond included), each joined to
+                // its transaction by its key: `limit` index entries, however
+                // long the history.
+                "SELECT t.id, t.kind, p.at_ms, p.amount, t.app_id, t.order_id, t.memo
+                     FROM postings p JOIN ledger_transactions t ON t.id = p.tx_id
+                     WHERE p.account_id = $1 ORDER BY p.at_ms DESC, p.seq DESC LIMIT $2",
+                &[&wallet_account(user), &limit],
             )
             .await?
             .iter()
@@ -1001,7 +1075,26 @@ async fn verify_since(
             .problems
             .push(format!("transaction {tx_id} has no postings"));
     }
-    // Every account: its balance at the checkpoint plus its postings since.
+    // A posting carries its transaction's time (a wallet's history is
+    // ordered by it).
+    for (tx_id, _) in pairs(
+        tx,
+        &format!(
+            "SELECT DISTINCT p.tx_id, 0::BIGINT FROM postings p
+             JOIN ledger_transactions t ON t.id = p.tx_id
+             WHERE {} AND p.at_ms != t.at_ms",
+            since("p")
+        ),
+        after,
+    )
+    .await?
+    {
+        report.problems.push(format!(
+            "transaction {tx_id}: a posting's time is not the transaction's"
+        ));
+    }
+    // Every account: its balance (its row's plus its stripes') at the
+    // checkpoint plus its postings since.
     for (account, diff) in pairs(
         tx,
         &format!(
@@ -1009,7 +1102,7 @@ async fn verify_since(
                  SELECT p.account_id, SUM(p.amount) AS amount FROM postings p WHERE {}
                  GROUP BY p.account_id)
              SELECT a.id, (a.balance - $3 * COALESCE(k.balance, 0) - COALESCE(recent.amount, 0))::BIGINT
-             FROM accounts a
+             FROM {BALANCES} a
              LEFT JOIN ledger_checkpoint_balances k ON k.account_id = a.id
              LEFT JOIN recent ON recent.account_id = a.id",
             since("p")
@@ -1026,7 +1119,10 @@ async fn verify_since(
     }
     for (account, balance) in pairs(
         tx,
-        "SELECT id, balance FROM accounts WHERE kind IN ('wallet', 'merchant') AND balance < 0",
+        &format!(
+            "SELECT id, balance::BIGINT FROM {BALANCES} a
+             WHERE kind IN ('wallet', 'merchant') AND balance < 0"
+        ),
         &[],
     )
     .await?
@@ -1189,6 +1285,14 @@ async fn verify_since(
     Ok(report)
 }
 
+/// Every account's id, kind and balance: its row's plus its stripes'.
+const BALANCES: &str = "(SELECT a.id, a.kind, a.balance + COALESCE(st.balance, 0) AS balance
+    FROM accounts a LEFT JOIN (SELECT account_id, SUM(balance) AS balance FROM account_stripes
+                               GROUP BY account_id) st ON st.account_id = a.id)";
+
+/// How many columns [`PAYMENT_COLUMNS`] names.
+const PAYMENT_COLUMN_COUNT: usize = 16;
+
 pub(super) const PAYMENT_COLUMNS: &str =
     "app_id, order_id, user_id, tx_id, amount, currency, wallet_part, insurance_part,
     payee, description, items, paid_at_ms, seq, signature, refunded, insurance_refunded";
@@ -1319,64 +1423,158 @@ async fn lock_user(c: &impl Db, user: &str) -> PgResult<()> {
 }
 
 async fn balance_of(c: &impl Db, account: &str) -> PgResult<i64> {
-    Ok(
-        c.opt("SELECT balance FROM accounts WHERE id = $1", &[&account])
-            .await?
-            .map(|r| r.get(0))
-            .unwrap_or(0),
+    Ok(c.opt(
+        "SELECT (a.balance + COALESCE((SELECT SUM(s.balance) FROM account_stripes s
+                                            WHERE s.account_id = a.id), 0))::BIGINT
+             FROM accounts a WHERE a.id = $1",
+        &[&account],
     )
+    .await?
+    .map(|r| r.get(0))
+    .unwrap_or(0))
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn insert_tx(
-    c: &impl Db,
-    id: &str,
-    kind: &str,
-    at_ms: i64,
-    user: &str,
-    app_id: Option<&str>,
-    order_id: Option<&str>,
-    memo: &str,
-) -> PgResult<()> {
-    c.exec(
-        "INSERT INTO ledger_transactions (id, kind, at_ms, user_id, app_id, order_id, memo)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        &[&id, &kind, &at_ms, &user, &app_id, &order_id, &memo],
-    )
-    .await?;
-    Ok(())
+/// How a posting moves its account's balance (see the module
+/// documentation).
+#[derive(Debug, Clone, Copy)]
+enum Via {
+    /// The account's row, made at its first posting: a wallet.
+    Row,
+    /// The stripe of the transaction's connection (the account's row made
+    /// at its first posting, its balance left alone): a merchant's credit,
+    /// the insurance fund, the bank.
+    Stripe,
+    /// The account's row, its stripes folded into it first: a merchant's
+    /// debit, which its row's `CHECK` keeps from taking it below zero.
+    Fold,
 }
 
-/// Posts `amount` to `account` (creating it), returning its new balance.
-async fn post(
-    c: &impl Db,
-    tx_id: &str,
-    account: &str,
-    kind: &str,
-    currency: &str,
-    amount: i64,
-) -> PgResult<i64> {
-    let balance = match c
-        .opt(
-            "UPDATE accounts SET balance = balance + $2 WHERE id = $1 RETURNING balance",
-            &[&account, &amount],
-        )
-        .await?
-    {
-        Some(r) => r.get(0),
-        None => {
-            c.exec(
-                "INSERT INTO accounts (id, kind, currency, balance) VALUES ($1, $2, $3, $4)",
-                &[&account, &kind, &currency, &amount],
-            )
-            .await?;
-            amount
+impl Via {
+    /// Its name in [`entry_sql`].
+    fn name(self) -> &'static str {
+        match self {
+            Via::Row => "row",
+            Via::Stripe => "stripe",
+            Via::Fold => "fold",
         }
-    };
-    c.exec(
-        "INSERT INTO postings (tx_id, account_id, amount) VALUES ($1, $2, $3)",
-        &[&tx_id, &account, &amount],
-    )
-    .await?;
-    Ok(balance)
+    }
+}
+
+/// One posting of a ledger transaction.
+struct Posting<'a> {
+    account: &'a str,
+    /// The account's kind, if the posting makes it.
+    kind: &'a str,
+    amount: i64,
+    via: Via,
+}
+
+/// A ledger transaction's row.
+struct Entry<'a> {
+    id: &'a str,
+    kind: &'a str,
+    at_ms: i64,
+    user: &'a str,
+    app_id: Option<&'a str>,
+    order_id: Option<&'a str>,
+    memo: &'a str,
+    /// The currency of the accounts its postings make.
+    currency: &'a str,
+}
+
+/// The `WITH` parts of the statement that writes a ledger transaction:
+/// `$1`..`$7` its row (id, kind, time, user, app id, order id, memo);
+/// `$8`..`$11` its postings, in order (accounts, their kinds, amounts,
+/// [`Via`] names); `$12` the currency of the accounts it makes. `w` returns
+/// the wallet's new balance (a credit makes the wallet; a debit updates it,
+/// as a debit's row would fail the `CHECK` before an upsert found the
+/// wallet there). The caller's statement follows (its parameters
+/// from `$13`).
+///
+/// Every part runs to completion whatever the statement reads; the foreign
+/// keys are checked at the statement's end, when every row is written. A
+/// striped account's row is inserted only when the statement's snapshot
+/// does not have it: an insert that finds the row updated by a transaction
+/// in progress (a refund folding the merchant's stripes) would wait for it. The
+/// stripes are updated before any is deleted (`f` waits for `s`), so a
+/// refund and a payment on one connection's stripe cannot wait for each
+/// other in turn.
+fn entry_sql() -> &'static str {
+    static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    SQL.get_or_init(|| {
+        format!(
+            "WITH t AS (
+                 INSERT INTO ledger_transactions (id, kind, at_ms, user_id, app_id, order_id, memo)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)),
+             e AS (
+                 SELECT * FROM unnest($8::TEXT[], $9::TEXT[], $10::BIGINT[], $11::TEXT[])
+                     WITH ORDINALITY AS e (account_id, kind, amount, via, n)),
+             wc AS (
+                 INSERT INTO accounts (id, kind, currency, balance)
+                 SELECT account_id, kind, $12, amount FROM e WHERE via = 'row' AND amount >= 0
+                 ON CONFLICT (id) DO UPDATE SET balance = accounts.balance + excluded.balance
+                 RETURNING balance),
+             wd AS (
+                 UPDATE accounts SET balance = accounts.balance + e.amount
+                 FROM e WHERE e.via = 'row' AND e.amount < 0 AND accounts.id = e.account_id
+                 RETURNING accounts.balance),
+             w AS (SELECT balance FROM wc UNION ALL SELECT balance FROM wd),
+             a AS (
+                 INSERT INTO accounts (id, kind, currency, balance)
+                 SELECT account_id, kind, $12, 0 FROM e WHERE via = 'stripe'
+                     AND NOT EXISTS (SELECT 1 FROM accounts x WHERE x.id = e.account_id)
+                 ON CONFLICT (id) DO NOTHING),
+             s AS (
+                 INSERT INTO account_stripes (account_id, stripe, balance)
+                 SELECT account_id, pg_backend_pid() % {STRIPES}, amount FROM e WHERE via = 'stripe'
+                 ON CONFLICT (account_id, stripe)
+                     DO UPDATE SET balance = account_stripes.balance + excluded.balance
+                 RETURNING 1),
+             f AS (
+                 DELETE FROM account_stripes
+                 WHERE account_id IN (SELECT account_id FROM e WHERE via = 'fold')
+                     AND (SELECT COUNT(*) FROM s) >= 0
+                 RETURNING account_id, balance),
+             m AS (
+                 UPDATE accounts SET balance = (accounts.balance + e.amount
+                     + COALESCE((SELECT SUM(f.balance) FROM f WHERE f.account_id = accounts.id), 0))::BIGINT
+                 FROM e WHERE e.via = 'fold' AND accounts.id = e.account_id),
+             p AS (
+                 INSERT INTO postings (tx_id, account_id, amount, at_ms)
+                 SELECT $1, account_id, amount, $3 FROM e ORDER BY n)
+             "
+        )
+    })
+}
+
+/// Writes `entry` and its `postings` in one statement ([`entry_sql`]),
+/// followed by `rest` (its parameters `rest_params`, from `$13`); the rows
+/// `rest` returns.
+async fn write_entry(
+    c: &impl Db,
+    entry: &Entry<'_>,
+    postings: &[Posting<'_>],
+    rest: &str,
+    rest_params: Params<'_>,
+) -> PgResult<Vec<Row>> {
+    let accounts: Vec<&str> = postings.iter().map(|p| p.account).collect();
+    let kinds: Vec<&str> = postings.iter().map(|p| p.kind).collect();
+    let amounts: Vec<i64> = postings.iter().map(|p| p.amount).collect();
+    let vias: Vec<&str> = postings.iter().map(|p| p.via.name()).collect();
+    let mut params: Vec<&(dyn ToSql + Sync)> = vec![
+        &entry.id,
+        &entry.kind,
+        &entry.at_ms,
+        &entry.user,
+        &entry.app_id,
+        &entry.order_id,
+        &entry.memo,
+        &accounts,
+        &kinds,
+        &amounts,
+        &vias,
+        &entry.currency,
+    ];
+    params.extend_from_slice(rest_params);
+    c.rows(&format!("{}{rest}", entry_sql()), &params).await
 }

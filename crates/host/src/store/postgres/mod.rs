@@ -100,7 +100,12 @@ use tokio_postgres::{IsolationLevel, NoTls, Row};
 /// indexed (SQLite's version 9 has both).
 /// 5: `media` ([`media::SCHEMA`]), the files users give mini-apps, a new
 /// table (SQLite's version 10).
-pub const SCHEMA_VERSION: i64 = 5;
+/// 6: the stripes of the accounts every user posts to
+/// ([`ledger::STRIPES_SCHEMA`], a new table: payments to one merchant no
+/// longer queue on its row), and every posting carries its transaction's
+/// time ([`ledger::MIGRATE_TO_6`]) for an index range read of a wallet's
+/// newest entries ([`ledger::WALLET_HISTORY_INDEX`]). PostgreSQL only.
+pub const SCHEMA_VERSION: i64 = 6;
 
 /// The tables of every store concern, applied at every open (idempotent).
 const SCHEMA_PARTS: &[&str] = &[
@@ -118,6 +123,7 @@ const SCHEMA_PARTS: &[&str] = &[
     outbox::SCHEMA,
     ledger::CHECKPOINT_SCHEMA,
     media::SCHEMA,
+    ledger::STRIPES_SCHEMA,
 ];
 
 /// Statements that bring a store from the version before each to it:
@@ -126,11 +132,16 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, messaging::MIGRATE_TO_2),
     (2, ledger::MIGRATE_TO_2),
     (4, ledger::MIGRATE_TO_CHECKPOINT),
+    (6, ledger::MIGRATE_TO_6),
 ];
 
 /// Statements applied after the migrations at every change of version:
 /// indexes on columns that migrations add (idempotent).
-const AFTER_MIGRATIONS: &[&str] = &[ledger::INDEXES_ON_ADDED_COLUMNS, ledger::CHECKPOINT_INDEXES];
+const AFTER_MIGRATIONS: &[&str] = &[
+    ledger::INDEXES_ON_ADDED_COLUMNS,
+    ledger::CHECKPOINT_INDEXES,
+    ledger::WALLET_HISTORY_INDEX,
+];
 
 /// The most connections one node keeps to the database.
 pub const DEFAULT_POOL_SIZE: usize = 16;
@@ -824,7 +835,8 @@ mod tests {
                     "BEGIN;
                      INSERT INTO ledger_transactions (id, kind, at_ms, user_id, memo)
                          VALUES ('late', 'topup', 1, 'ann', 'late');
-                     INSERT INTO postings (tx_id, account_id, amount) VALUES ('late', 'wallet:ann', 5);",
+                     INSERT INTO postings (tx_id, account_id, amount, at_ms)
+                         VALUES ('late', 'wallet:ann', 5, 1);",
                 )
                 .await?;
             Ok(())
@@ -870,6 +882,246 @@ mod tests {
         assert_eq!(again.schema_version().unwrap(), SCHEMA_VERSION);
         media_works(&again);
         drop(again);
+    }
+
+    #[test]
+    fn a_version_5_database_gets_stripes_and_posting_times() {
+        use crate::store::conformance::{APP, pay_cmd};
+        use crate::store::{LedgerStore, RefundCommand, RefundResult, merchant_account};
+        let store = PostgresStore::open_throwaway(&test_server_url().unwrap()).unwrap();
+        let sig = |_: &[u8]| "sig".to_string();
+        let verify = |_: &[u8], sig: &str| sig == "sig";
+        // A history of version 5: three entries in one millisecond, and the
+        // merchant's balance on its row.
+        store.top_up("t0", "ann", 1_000, "CNY", 7).unwrap();
+        store
+            .pay(&pay_cmd("p1", "ann", "o1", 100, 7), &sig)
+            .unwrap();
+        store
+            .pay(&pay_cmd("p2", "ann", "o2", 200, 7), &sig)
+            .unwrap();
+        read!(store, "test", |c| {
+            c.batch_execute(
+                "UPDATE accounts a SET balance = a.balance + s.balance
+                     FROM (SELECT account_id, SUM(balance) AS balance FROM account_stripes
+                           GROUP BY account_id) s WHERE s.account_id = a.id;
+                 DROP TABLE account_stripes; DROP INDEX postings_by_account_time;
+                 ALTER TABLE postings DROP COLUMN at_ms;
+                 CREATE INDEX postings_by_account ON postings (account_id);
+                 UPDATE plaza_schema SET version = 5;",
+            )
+            .await?;
+            Ok(())
+        })
+        .unwrap();
+        let again = PostgresStore::open(store.url()).unwrap();
+        assert_eq!(again.schema_version().unwrap(), SCHEMA_VERSION);
+        let indexes: Vec<String> = read!(again, "test", |c| {
+            Ok(c.rows(
+                "SELECT indexname FROM pg_indexes
+                 WHERE indexname IN ('postings_by_account', 'postings_by_account_time')",
+                &[],
+            )
+            .await?
+            .iter()
+            .map(|r| r.get(0))
+            .collect())
+        })
+        .unwrap();
+        assert_eq!(indexes, ["postings_by_account_time"]);
+        // The old entries got their transactions' times: newest first, the
+        // millisecond's ties in the order they were written.
+        let history = |s: &PostgresStore| -> Vec<(String, i64, i64)> {
+            s.wallet_history("ann", 10)
+                .unwrap()
+                .into_iter()
+                .map(|e| (e.tx_id, e.at_ms, e.amount))
+                .collect()
+        };
+        let old = [
+            ("p2".to_string(), 7, -200),
+            ("p1".to_string(), 7, -100),
+            ("t0".to_string(), 7, 1_000),
+        ];
+        assert_eq!(history(&again), old);
+        let report = again.verify_ledger_full(&verify).unwrap();
+        assert!(report.is_clean(), "{:?}", report.problems);
+        // New payments credit the merchant's stripes, on top of its row.
+        let merchant = merchant_account("cn.hz");
+        assert_eq!(again.balance(&merchant).unwrap(), 300);
+        again.pay(&pay_cmd("p3", "ann", "o3", 50, 8), &sig).unwrap();
+        assert_eq!(again.balance(&merchant).unwrap(), 350);
+        assert_eq!(again.balance("wallet:ann").unwrap(), 650);
+        let refund = RefundCommand {
+            tx_id: "r1".into(),
+            app_id: APP.into(),
+            generation: 0,
+            user: "ann".into(),
+            order_id: "o2".into(),
+            amount: 200,
+            reason: "cancelled".into(),
+            at_ms: 9,
+            refund_id: None,
+        };
+        assert!(matches!(
+            again.refund(&refund).unwrap(),
+            RefundResult::Refunded(_)
+        ));
+        assert_eq!(again.balance(&merchant).unwrap(), 150);
+        assert_eq!(again.balance("wallet:ann").unwrap(), 850);
+        assert_eq!(
+            history(&again)[..2],
+            [("r1".to_string(), 9, 200), ("p3".to_string(), 8, -50)]
+        );
+        assert_eq!(history(&again)[2..], old);
+        let report = again.verify_ledger(&verify).unwrap();
+        assert!(report.is_clean(), "{:?}", report.problems);
+        drop(again);
+    }
+
+    /// A payment credits a stripe of the merchant's account, not its row:
+    /// a transaction that updated the merchant's row (as every payment to
+    /// it did, holding it until its commit) does not hold up payments to
+    /// it; a refund, which debits the row, waits for it, then sees every
+    /// payment's credit.
+    #[test]
+    fn payments_to_a_merchant_do_not_wait_for_its_row() {
+        use crate::store::conformance::{APP, pay_cmd};
+        use crate::store::{LedgerStore, PayResult, RefundCommand, RefundResult, merchant_account};
+        use std::sync::mpsc;
+        let store = PostgresStore::open_throwaway(&test_server_url().unwrap()).unwrap();
+        let sig = |_: &[u8]| "sig".to_string();
+        let merchant = merchant_account("cn.hz");
+        for u in ["ann", "bob"] {
+            store.top_up(&format!("t-{u}"), u, 1_000, "CNY", 0).unwrap();
+        }
+        store
+            .pay(&pay_cmd("p0", "ann", "o0", 100, 1), &sig)
+            .unwrap();
+        // Another node's transaction has updated the merchant's row and not
+        // committed.
+        let node = PostgresStore::open(store.url()).unwrap();
+        let client = node.block("test", async { node.client().await }).unwrap();
+        node.block("test", async {
+            client
+                .batch_execute(&format!(
+                    "BEGIN; UPDATE accounts SET balance = balance + 0 WHERE id = '{merchant}';"
+                ))
+                .await?;
+            Ok(())
+        })
+        .unwrap();
+        let store = Arc::new(store);
+        let (done, paid) = mpsc::channel();
+        let payer = {
+            let store = store.clone();
+            std::thread::spawn(move || {
+                for (i, u) in ["ann", "bob"].iter().enumerate() {
+                    let cmd = pay_cmd(&format!("p{}", i + 1), u, &format!("o{}", i + 1), 200, 2);
+                    let r = store.pay(&cmd, &|_| "sig".into()).unwrap();
+                    done.send(matches!(r, PayResult::Paid(_))).unwrap();
+                }
+            })
+        };
+        for _ in 0..2 {
+            let r = paid.recv_timeout(Duration::from_secs(60));
+            assert_eq!(r, Ok(true), "a payment waited for the merchant's row");
+        }
+        payer.join().unwrap();
+        // A refund waits for the row, and its fold takes in both payments.
+        let (done, refunded) = mpsc::channel();
+        let refunder = {
+            let store = store.clone();
+            std::thread::spawn(move || {
+                let r = store
+                    .refund(&RefundCommand {
+                        tx_id: "r1".into(),
+                        app_id: APP.into(),
+                        generation: 0,
+                        user: "bob".into(),
+                        order_id: "o2".into(),
+                        amount: 200,
+                        reason: "cancelled".into(),
+                        at_ms: 3,
+                        refund_id: None,
+                    })
+                    .unwrap();
+                done.send(matches!(r, RefundResult::Refunded(_))).unwrap();
+            })
+        };
+        assert!(refunded.recv_timeout(Duration::from_millis(300)).is_err());
+        node.block("test", async {
+            client.batch_execute("COMMIT").await?;
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(refunded.recv_timeout(Duration::from_secs(60)), Ok(true));
+        refunder.join().unwrap();
+        assert_eq!(store.balance(&merchant).unwrap(), 300);
+        assert_eq!(store.balance("wallet:bob").unwrap(), 1_000);
+        let stripes: i64 = read!(store, "test", |c| {
+            Ok(c.one(
+                "SELECT COUNT(*) FROM account_stripes WHERE account_id = $1",
+                &[&merchant],
+            )
+            .await?
+            .get(0))
+        })
+        .unwrap();
+        assert_eq!(stripes, 0, "the refund folded the merchant's stripes");
+        let verify = |_: &[u8], sig: &str| sig == "sig";
+        let report = store.verify_ledger_full(&verify).unwrap();
+        assert!(report.is_clean(), "{:?}", report.problems);
+        drop(client);
+        drop(node);
+    }
+
+    /// A verification adds a striped account's stripes to its row: money
+    /// slipped into a stripe, or a posting's time changed, is found from
+    /// the checkpoint as in a full verification.
+    #[test]
+    fn a_verification_counts_the_stripes_and_the_postings_times() {
+        use crate::store::conformance::pay_cmd;
+        use crate::store::{LedgerStore, merchant_account};
+        let store = PostgresStore::open_throwaway(&test_server_url().unwrap()).unwrap();
+        let verify = |_: &[u8], sig: &str| sig == "sig";
+        store.top_up("t0", "ann", 1_000, "CNY", 0).unwrap();
+        store
+            .pay(&pay_cmd("p1", "ann", "o1", 100, 1), &|_| "sig".into())
+            .unwrap();
+        let clean = store.verify_ledger(&verify).unwrap();
+        assert!(clean.is_clean(), "{:?}", clean.problems);
+        let merchant = merchant_account("cn.hz");
+        read!(store, "test", |c| {
+            c.exec(
+                "UPDATE account_stripes SET balance = balance + 5 WHERE account_id = $1",
+                &[&merchant],
+            )
+            .await?;
+            c.exec("UPDATE postings SET at_ms = 2 WHERE tx_id = 'p1'", &[])
+                .await?;
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(store.balance(&merchant).unwrap(), 105);
+        // The stripe's row and the posting were written before the
+        // checkpoint: the stripe counts from it (balances are checked
+        // whole), the posting's time only in a full verification.
+        let from_checkpoint = store.verify_ledger(&verify).unwrap();
+        assert_eq!(
+            from_checkpoint.problems,
+            [format!(
+                "account {merchant}: its balance differs from its postings by 5"
+            )]
+        );
+        let full = store.verify_ledger_full(&verify).unwrap();
+        assert_eq!(
+            full.problems,
+            [
+                "transaction p1: a posting's time is not the transaction's".to_string(),
+                format!("account {merchant}: its balance differs from its postings by 5"),
+            ]
+        );
     }
 
     #[test]
