@@ -7,6 +7,7 @@ use crate::stubs::{OneOrManySent, RawStub, SentSpec, Stub};
 use crate::{Error, Result};
 use plaza_host::manifest::Scope;
 use plaza_host::prompt::{ConsentAnswer, PaymentAnswer, SubscriptionAnswer};
+use plaza_host::scan::ScanAnswer;
 use plaza_host::{Page, Session};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -175,6 +176,13 @@ pub struct Answers {
     /// The answer to the next photo or file prompt (`None`: none queued;
     /// a prompt without one is cancelled).
     pub upload: Option<Upload>,
+    /// The answer to the next scan: `scan = "TEXT"` (a QR code whose text
+    /// is TEXT) or `scan = "cancel"` (`None`: none queued; a scan without
+    /// one is cancelled).
+    pub scan: Option<ScanAnswer>,
+    /// The answer to the next offer to open a scanned Plaza link: `true`
+    /// opens it (`None`: none queued; an offer without one is declined).
+    pub link_offer: Option<bool>,
 }
 
 impl Answers {
@@ -381,6 +389,9 @@ pub enum Expectation {
     BackendDone(u64),
     /// A request the step's mini-app sent to a stubbed origin.
     Sent(SentSpec),
+    /// The step opened this Plaza link after its event (a scanned code the
+    /// user chose to open): the page expectations are of the link's page.
+    Opened(String),
 }
 
 /// An audit entry to look for; unset parts match anything.
@@ -426,6 +437,7 @@ impl std::fmt::Display for Expectation {
             Expectation::LedgerClean => write!(f, "ledger verify clean"),
             Expectation::BackendDone(n) => write!(f, "done = {n}"),
             Expectation::Sent(s) => write!(f, "{s}"),
+            Expectation::Opened(l) => write!(f, "the link {l} opened"),
         }
     }
 }
@@ -476,6 +488,10 @@ struct RawAnswers {
     subscription: Option<String>,
     #[serde(default)]
     upload: Option<String>,
+    #[serde(default)]
+    scan: Option<String>,
+    #[serde(default)]
+    link_offer: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -554,6 +570,8 @@ struct RawStep {
     ledger: Option<String>,
     #[serde(default)]
     sent: Option<OneOrManySent>,
+    #[serde(default)]
+    opened: Option<String>,
 }
 
 /// The 1-based line of a byte offset.
@@ -815,6 +833,9 @@ fn step(raw: &RawStep, default_user: &str) -> std::result::Result<Step, String> 
     if let Some(sent) = &raw.sent {
         expect.extend(sent.clone().into_vec().into_iter().map(Expectation::Sent));
     }
+    if let Some(link) = &raw.opened {
+        expect.push(Expectation::Opened(link.clone()));
+    }
     let answers = raw.answers.as_ref().map(answers).transpose()?;
     Ok(Step {
         line: 0,
@@ -875,11 +896,37 @@ fn answers(raw: &RawAnswers) -> std::result::Result<Answers, String> {
         }
         Some(path) => Some(Upload::File(PathBuf::from(path))),
     };
+    let scan = match raw.scan.as_deref() {
+        None => None,
+        Some("cancel") => Some(ScanAnswer::Cancel),
+        Some("") => {
+            return Err(
+                "`answers.scan`: expected the scanned code's text or `cancel`, found an empty string"
+                    .to_string(),
+            );
+        }
+        Some(text) => Some(ScanAnswer::Code {
+            text: text.to_string(),
+            kind: plaza_host::scan::CodeKind::Qr,
+        }),
+    };
+    let link_offer = match raw.link_offer.as_deref() {
+        None => None,
+        Some("open") => Some(true),
+        Some("stay") => Some(false),
+        Some(other) => {
+            return Err(format!(
+                "`answers.link-offer`: expected `open` or `stay`, found `{other}`"
+            ));
+        }
+    };
     Ok(Answers {
         consent,
         payment,
         subscription,
         upload,
+        scan,
+        link_offer,
     })
 }
 
