@@ -1018,6 +1018,51 @@ mod tests {
     use super::*;
 
     #[test]
+    fn scan_answers_and_the_opened_expectation_parse_and_typos_are_refused() {
+        let text = "[[package]]\npath = \"app\"\n[[step]]\nanswers = { scan = \"plaza://cn.hz.maternity/checkin?clinic=obstetrics\", link-offer = \"open\" }\ntap = \"scan\"\nopened = \"plaza://cn.hz.maternity/checkin?clinic=obstetrics\"\n";
+        let s = Scenario::parse(Path::new("t.toml"), text).unwrap();
+        let answers = s.steps[0].answers.clone().unwrap();
+        assert_eq!(
+            answers.scan,
+            Some(ScanAnswer::Code {
+                text: "plaza://cn.hz.maternity/checkin?clinic=obstetrics".into(),
+                kind: plaza_host::scan::CodeKind::Qr
+            })
+        );
+        assert_eq!(answers.link_offer, Some(true));
+        assert_eq!(
+            s.steps[0].expect,
+            vec![Expectation::Opened(
+                "plaza://cn.hz.maternity/checkin?clinic=obstetrics".into()
+            )]
+        );
+        let cancel = text.replace("link-offer = \"open\"", "link-offer = \"stay\"");
+        let cancel = cancel.replace(
+            "scan = \"plaza://cn.hz.maternity/checkin?clinic=obstetrics\"",
+            "scan = \"cancel\"",
+        );
+        let s = Scenario::parse(Path::new("t.toml"), &cancel).unwrap();
+        let answers = s.steps[0].answers.clone().unwrap();
+        assert_eq!(
+            (answers.scan, answers.link_offer),
+            (Some(ScanAnswer::Cancel), Some(false))
+        );
+        let typo = text.replace("link-offer = \"open\"", "link-offer = \"yes\"");
+        let e = Scenario::parse(Path::new("t.toml"), &typo)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("expected `open` or `stay`, found `yes`"), "{e}");
+        let empty = text.replace(
+            "scan = \"plaza://cn.hz.maternity/checkin?clinic=obstetrics\"",
+            "scan = \"\"",
+        );
+        let e = Scenario::parse(Path::new("t.toml"), &empty)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("`answers.scan`"), "{e}");
+    }
+
+    #[test]
     fn the_default_start_is_nine_in_hangzhou() {
         let dt: toml::value::Datetime = "2026-11-21T09:00:00+08:00".parse().unwrap();
         assert_eq!(datetime_ms(&dt).unwrap(), (DEFAULT_START_MS, 480));
