@@ -343,7 +343,11 @@ async fn follow(
     let Some(link) = session.take_link().await else {
         return Ok(None);
     };
-    let target = state.host.link_target(user, &link.to_string())?;
+    // Uninstalled since the offer: audited as a refused open, and the phone
+    // shows the event's page.
+    let Ok(target) = state.host.link_target(user, &link.to_string()) else {
+        return Ok(None);
+    };
     let event = ClientEvent::Launch {
         query: target.query_pairs(),
         path: target.path.clone(),
