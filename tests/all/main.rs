@@ -36,6 +36,7 @@ mod patient_attacker;
 mod pool;
 mod privacy;
 mod publisher_api;
+mod scan_probe;
 mod settings;
 mod shop;
 mod sim_probe;

@@ -151,6 +151,19 @@ impl plaza_world::media::Host for BareState {
     }
 }
 
+/// The bare host has no scanner: every scan is refused.
+impl plaza_world::scan::Host for BareState {
+    async fn scan_code(
+        &mut self,
+        _purpose: String,
+        _kinds: Vec<plaza_world::scan::CodeKind>,
+    ) -> Result<plaza_world::scan::Scanned, plaza_world::scan::ScanError> {
+        Err(plaza_world::scan::ScanError::Denied(
+            "the bare host has no scanner".into(),
+        ))
+    }
+}
+
 fn media_refused() -> plaza_world::media::MediaError {
     plaza_world::media::MediaError::Denied("the bare host keeps no files".into())
 }

@@ -4,8 +4,9 @@ use anyhow::{Context, Result};
 use plaza_host::ledger::format_money;
 use plaza_host::page::{ASSET_PREFIX, offered_actions, render_text_with};
 use plaza_host::prompt::{
-    BoxFuture, ConsentAnswer, ConsentRequest, MediaAnswer, MediaPrompt, MediaSource, PaymentAnswer,
-    PaymentPrompt, Prompter, SubscriptionAnswer, SubscriptionPrompt,
+    BoxFuture, CodeKind, ConsentAnswer, ConsentRequest, LinkOffer, MediaAnswer, MediaPrompt,
+    MediaSource, PaymentAnswer, PaymentPrompt, Prompter, ScanAnswer, ScanPrompt,
+    SubscriptionAnswer, SubscriptionPrompt,
 };
 use plaza_host::store::{AuditEntry, Outcome};
 use plaza_host::{Error, Host, Page, Session};
@@ -86,6 +87,16 @@ pub enum SubscribeChoice {
     Reject,
 }
 
+/// How `plaza run` answers offers to open a scanned Plaza link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LinkOfferChoice {
+    /// Open the link: the session goes on in the link's mini-app, at its
+    /// page.
+    Open,
+    /// Stay: the mini-app that scanned just gets the text.
+    Stay,
+}
+
 impl ConsentChoice {
     /// The answer as scenario files write it.
     pub fn as_str(self) -> &'static str {
@@ -148,6 +159,16 @@ pub struct SessionArgs {
     /// or `upload cancel`.
     #[arg(long, value_name = "PATH|cancel", value_parser = UploadChoice::parse)]
     pub upload: Vec<UploadChoice>,
+    /// The answer to the next request to scan a code: the code's text (a
+    /// QR code; `barcode:TEXT` for a barcode), or `cancel`. Repeat it for
+    /// later requests, in order; a request past them is cancelled.
+    #[arg(long, value_name = "TEXT|cancel", value_parser = ScanChoice::parse)]
+    pub scan: Vec<ScanChoice>,
+    /// How to answer the offer to open a Plaza link a scan read (to an
+    /// installed mini-app): `open` goes on in that mini-app at the link's
+    /// page.
+    #[arg(long, value_enum, default_value = "stay")]
+    pub link_offer: LinkOfferChoice,
     /// Write the session as a scenario file (each page seen becomes the
     /// step's expectations) for `plaza test` to replay.
     #[arg(long, value_name = "FILE")]
@@ -159,7 +180,8 @@ impl SessionArgs {
     pub fn prompter(&self) -> std::sync::Arc<AnswerPrompter> {
         std::sync::Arc::new(
             AnswerPrompter::new(self.consent, self.pay, self.subscribe)
-                .with_uploads(self.upload.clone()),
+                .with_uploads(self.upload.clone())
+                .with_scans(self.scan.clone(), self.link_offer),
         )
     }
 
@@ -234,6 +256,10 @@ pub struct AnswerPrompter {
     uploads: std::sync::Mutex<std::collections::VecDeque<UploadChoice>>,
     /// Where the answers to later photo or file prompts are read from.
     lines: std::sync::Mutex<Option<Lines>>,
+    /// The answers to the next scans, in order (`--scan`).
+    scans: std::sync::Mutex<std::collections::VecDeque<ScanChoice>>,
+    /// The answer to offers to open a scanned link (`--link-offer`).
+    link_offer: LinkOfferChoice,
 }
 
 impl std::fmt::Debug for AnswerPrompter {
@@ -243,7 +269,38 @@ impl std::fmt::Debug for AnswerPrompter {
             .field("pay", &self.pay)
             .field("subscribe", &self.subscribe)
             .field("uploads", &self.uploads)
+            .field("scans", &self.scans)
+            .field("link_offer", &self.link_offer)
             .finish_non_exhaustive()
+    }
+}
+
+/// An answer to a scan: `--scan TEXT` (a QR code), `--scan barcode:TEXT`
+/// or `--scan cancel`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScanChoice {
+    /// The scanner read this code.
+    Code(CodeKind, String),
+    /// Close the scanner.
+    Cancel,
+}
+
+impl ScanChoice {
+    /// Parses `--scan`'s value: `cancel`, `barcode:TEXT`, `qr:TEXT`, or a
+    /// QR code's text.
+    pub fn parse(text: &str) -> Result<ScanChoice, String> {
+        if text == "cancel" {
+            return Ok(ScanChoice::Cancel);
+        }
+        let (kind, code) = if let Some(code) = text.strip_prefix("barcode:") {
+            (CodeKind::Barcode, code)
+        } else {
+            (CodeKind::Qr, text.strip_prefix("qr:").unwrap_or(text))
+        };
+        if code.is_empty() {
+            return Err("the scanned text is empty (give the code's text, or `cancel`)".into());
+        }
+        Ok(ScanChoice::Code(kind, code.to_string()))
     }
 }
 
@@ -286,6 +343,8 @@ impl AnswerPrompter {
             subscribe,
             uploads: Default::default(),
             lines: Default::default(),
+            scans: Default::default(),
+            link_offer: LinkOfferChoice::Stay,
         }
     }
 
@@ -293,6 +352,13 @@ impl AnswerPrompter {
     /// `lines`: `upload PATH` or `upload cancel`.
     pub fn read_uploads_from(&self, lines: Lines) {
         *self.lines.lock().unwrap_or_else(|p| p.into_inner()) = Some(lines);
+    }
+
+    /// Answers the next scans with `scans`, in order (scans past them are
+    /// cancelled), and offers to open a scanned link with `link_offer`.
+    pub fn with_scans(self, scans: Vec<ScanChoice>, link_offer: LinkOfferChoice) -> AnswerPrompter {
+        *self.scans.lock().unwrap_or_else(|p| p.into_inner()) = scans.into();
+        AnswerPrompter { link_offer, ..self }
     }
 
     /// Answers the next photo or file prompts with `uploads`, in order;
@@ -438,6 +504,56 @@ impl Prompter for AnswerPrompter {
             }
         };
         Box::pin(async move { answer })
+    }
+
+    fn scan_code<'a>(&'a self, p: &'a ScanPrompt) -> BoxFuture<'a, ScanAnswer> {
+        let next = self
+            .scans
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .pop_front();
+        let kinds: Vec<&str> = p
+            .kinds
+            .iter()
+            .map(|k| match k {
+                CodeKind::Qr => "a QR code",
+                CodeKind::Barcode => "a barcode",
+            })
+            .collect();
+        let asked = format!(
+            "? {} ({}) asks you to scan {}: \"{}\"",
+            p.app_name,
+            p.publisher_name,
+            kinds.join(" or "),
+            p.purpose
+        );
+        let answer = match next {
+            Some(ScanChoice::Code(kind, text)) => {
+                println!("{asked} -> {kind} {text:?}");
+                ScanAnswer::Code { text, kind }
+            }
+            Some(ScanChoice::Cancel) | None => {
+                println!("{asked} -> cancelled (answer with --scan TEXT)");
+                ScanAnswer::Cancel
+            }
+        };
+        Box::pin(async move { answer })
+    }
+
+    fn offer_link<'a>(&'a self, o: &'a LinkOffer) -> BoxFuture<'a, bool> {
+        let open = self.link_offer == LinkOfferChoice::Open;
+        println!(
+            "? open {} in {} (scanned in {})? -> {}",
+            o.link,
+            o.target_app_name,
+            o.app_name,
+            if open {
+                "open"
+            } else {
+                "stay (answer with --link-offer open)"
+            }
+        );
+        Box::pin(async move { open })
     }
 }
 
@@ -732,6 +848,35 @@ async fn apply(host: &Host, session: &Session, action: &Action) -> Result<Page, 
     }
 }
 
+/// [`apply`], then the link the user chose to open while the event was
+/// handled (a scanned code), if any: the session goes on in the link's
+/// mini-app (`session` and `app` switch to it), whose page is shown.
+async fn act(
+    host: &Host,
+    session: &mut Session,
+    app: &mut String,
+    opened: &mut Vec<Session>,
+    action: &Action,
+    out: &mut dyn Write,
+) -> Result<Result<Page, Error>> {
+    let page = match apply(host, session, action).await {
+        Ok(page) => page,
+        Err(e) => return Ok(Err(e)),
+    };
+    Ok(match host.follow_link(session).await {
+        Ok(Some((link, to, shown))) => {
+            writeln!(out, "(opened {link})")?;
+            if to.app_id() != session.app_id() {
+                opened.push(std::mem::replace(session, to));
+            }
+            *app = link.app_id;
+            Ok(shown)
+        }
+        Ok(None) => Ok(page),
+        Err(e) => Err(e),
+    })
+}
+
 /// Runs a session of `app` for `user`, reading actions from `input` and
 /// writing pages to `out` (and, with a recorder, each action and what came
 /// of it). Returns how many actions failed.
@@ -745,8 +890,12 @@ pub async fn run(
     out: &mut dyn Write,
     mut recorder: Option<&mut plaza_scenario::Recorder>,
 ) -> Result<usize> {
-    let session = host.session(user, app)?;
+    let mut session = host.session(user, app)?;
     session.set_locale(locale).await?;
+    // The mini-app shown now (a scanned link may open another) and the
+    // sessions left behind.
+    let mut app = app.to_string();
+    let mut left = Vec::new();
     // The tab bar of the manifest: each tab is a launch at its path.
     if let Some(installed) = host.installed()?.into_iter().find(|a| a.app_id == app)
         && !installed.tabs.is_empty()
@@ -760,10 +909,10 @@ pub async fn run(
     }
     let mut errors = 0;
     if let Some(action) = first {
-        let result = apply(host, &session, &action).await;
+        let result = act(host, &mut session, &mut app, &mut left, &action, out).await?;
         record_step(&mut recorder, &action, &result);
         match result {
-            Ok(page) => show(out, host, user, app, &page)?,
+            Ok(page) => show(out, host, user, &app, &page)?,
             Err(e) => {
                 errors += 1;
                 writeln!(out, "error: {e}\n")?;
@@ -794,10 +943,10 @@ pub async fn run(
             }
         };
         writeln!(out, "> {}", line.trim())?;
-        let result = apply(host, &session, &action).await;
+        let result = act(host, &mut session, &mut app, &mut left, &action, out).await?;
         record_step(&mut recorder, &action, &result);
         match result {
-            Ok(page) => show(out, host, user, app, &page)?,
+            Ok(page) => show(out, host, user, &app, &page)?,
             Err(e) => {
                 errors += 1;
                 writeln!(out, "error: {e}")?;
@@ -816,6 +965,9 @@ pub async fn run(
         }
     }
     session.close().await;
+    for s in left {
+        s.close().await;
+    }
     Ok(errors)
 }
 

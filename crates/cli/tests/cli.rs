@@ -5,7 +5,8 @@ mod common;
 
 use common::{err as stderr, out as stdout, plaza};
 use plaza_test_programs::{
-    CITY_SERVICES, Fixture, KV_NOTES, MEDIA_PROBE, SIM_PROBE, UNDECLARED_STORAGE,
+    CITY_SERVICES, Fixture, HOSPITAL, KV_NOTES, MEDIA_PROBE, SCAN_PROBE, SIM_PROBE,
+    UNDECLARED_STORAGE,
 };
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -319,6 +320,87 @@ fn config_sets_settings_masks_secrets_and_list_names_the_missing_ones() {
         stderr(&o).contains("declares no setting `colour`"),
         "{}",
         stderr(&o)
+    );
+}
+
+#[test]
+fn run_answers_scans_with_scan_and_goes_on_in_the_mini_app_of_a_scanned_link_it_opens() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = tmp.path().join("plaza.db");
+    for f in [&HOSPITAL, &SCAN_PROBE] {
+        let pkg = pack(tmp.path(), f);
+        let o = plaza(&store, &["install", pkg.to_str().unwrap()]);
+        assert!(o.status.success(), "install: {}", stderr(&o));
+    }
+    let script = tmp.path().join("script.txt");
+    // A barcode, a closed scanner, then the clinic's code: opened, the
+    // session goes on in the hospital (its page offers `dept:obstetrics`).
+    std::fs::write(
+        &script,
+        "tap scan\ntap scan\ntap scan\ntap dept:obstetrics\nquit\n",
+    )
+    .unwrap();
+    let o = plaza(
+        &store,
+        &[
+            "run",
+            "test.plaza.scan-probe",
+            "--user",
+            "ann",
+            "--script",
+            script.to_str().unwrap(),
+            "--scan",
+            "barcode:9787020002207",
+            "--scan",
+            "cancel",
+            "--scan",
+            "plaza://cn.hz.maternity/checkin?clinic=obstetrics",
+            "--link-offer",
+            "open",
+        ],
+    );
+    let out = stdout(&o);
+    assert!(o.status.success(), "{}{out}", stderr(&o));
+    assert!(
+        out.contains("asks you to scan a QR code or a barcode: \"The code on the clinic's wall\" -> barcode \"9787020002207\""),
+        "{out}"
+    );
+    assert!(out.contains("Text: 9787020002207"), "{out}");
+    assert!(out.contains("Result: cancelled"), "{out}");
+    assert!(
+        out.contains("? open plaza://cn.hz.maternity/checkin?clinic=obstetrics in Hangzhou Maternity Hospital (scanned in Scan probe)? -> open"),
+        "{out}"
+    );
+    let opened = out
+        .find("(opened plaza://cn.hz.maternity/checkin?clinic=obstetrics)")
+        .expect("the link opened");
+    assert!(out[opened..].contains("No booking today"), "{out}");
+    let dept = out.find("> tap dept:obstetrics").expect("the next action");
+    assert!(out[dept..].contains("Dr. Chen Li"), "{out}");
+    // The offer not taken: the probe just shows the text.
+    let script = tmp.path().join("stay.txt");
+    std::fs::write(&script, "tap scan\nquit\n").unwrap();
+    let o = plaza(
+        &store,
+        &[
+            "run",
+            "test.plaza.scan-probe",
+            "--script",
+            script.to_str().unwrap(),
+            "--scan",
+            "plaza://cn.hz.maternity/checkin?clinic=obstetrics",
+        ],
+    );
+    let out = stdout(&o);
+    assert!(o.status.success(), "{}{out}", stderr(&o));
+    assert!(
+        out.contains("-> stay (answer with --link-offer open)"),
+        "{out}"
+    );
+    assert!(!out.contains("(opened"), "{out}");
+    assert!(
+        out.contains("Text: plaza://cn.hz.maternity/checkin?clinic=obstetrics"),
+        "{out}"
     );
 }
 

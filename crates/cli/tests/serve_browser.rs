@@ -1206,6 +1206,58 @@ fn the_hospitals_date_picker_is_bounded_by_the_host_and_books_a_later_day() {
     assert!(time.contains(&format!(" {day} ")), "{time} for {max}");
 }
 
+/// The hospital's "Scan the clinic's code" in the simulator: the scan
+/// dialog (the code's text typed, the simulator having no camera) closed,
+/// then answered with the clinic's check-in link; the host's offer to open
+/// it declined (the hospital shows the clinic), then accepted (the phone
+/// shows the check-in page).
+#[test]
+fn a_scanned_check_in_link_is_offered_and_opens_its_page_in_the_simulator() {
+    let _one = BROWSER.lock().unwrap_or_else(|p| p.into_inner());
+    let tmp = tempfile::tempdir().unwrap();
+    let pkg = pack(tmp.path(), &HOSPITAL);
+    let sim = Simulator::start(
+        tmp.path(),
+        &["--developer-mode", pkg.to_str().unwrap()],
+        &[],
+    );
+    let b = Browser::start();
+    b.goto(&sim.url);
+    b.wait_for("body[data-ready]");
+    b.click("#screen [data-app='cn.hz.maternity']");
+    let link = "plaza://cn.hz.maternity/checkin?clinic=obstetrics";
+
+    // The scanner closed: the home page says so.
+    b.click("#screen [data-action='scan']");
+    b.wait_for("#dialog[data-kind='scan']");
+    assert_eq!(
+        b.text("#dialog-purpose"),
+        "The QR code on the clinic's wall"
+    );
+    b.click("#dialog-cancel");
+    b.wait_text("#screen", "No code was scanned.");
+
+    // Scanned, the offer declined: the hospital shows the clinic.
+    b.click("#screen [data-action='scan']");
+    b.type_into("#dialog-scan-text", link);
+    b.click("#dialog-scan");
+    b.wait_for("#dialog[data-kind='link']");
+    assert_eq!(b.text("#dialog-link"), link);
+    assert!(b.text("#dialog").contains("Hangzhou Maternity Hospital"));
+    b.click("#dialog-stay");
+    b.wait_text("#nav-title", "Clinic code");
+    b.wait_text("#screen", "This is the check-in code of Obstetrics.");
+
+    // Scanned again, the offer accepted: the check-in page.
+    b.click("#screen [data-action='home']");
+    b.click("#screen [data-action='scan']");
+    b.type_into("#dialog-scan-text", link);
+    b.click("#dialog-scan");
+    b.click("#dialog-open");
+    b.wait_text("#nav-title", "No booking today");
+    b.wait_text("#screen", "You have no booking at Obstetrics today");
+}
+
 /// Every new block and input in the simulator, with the form probe: the
 /// tab bar of its manifest, each kind of input as its control (radio
 /// buttons, a picker, checkboxes, a switch, a read-only field, no hidden

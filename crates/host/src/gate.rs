@@ -800,6 +800,9 @@ pub(crate) struct SessionGate {
     gesture: bool,
     /// The busy lane the event holds, given up before the user is asked.
     lane: Arc<HeldLane>,
+    /// The Plaza link the user chose to open in the event being handled (a
+    /// scanned code), opened once its page is done.
+    accepted_link: Option<crate::link::Link>,
 }
 
 impl SessionGate {
@@ -812,6 +815,7 @@ impl SessionGate {
             event: EventMemo::default(),
             gesture: false,
             lane,
+            accepted_link: None,
         }
     }
 
@@ -819,6 +823,18 @@ impl SessionGate {
     pub(crate) fn start_event(&mut self, gesture: bool) {
         self.event.next();
         self.gesture = gesture;
+        self.accepted_link = None;
+    }
+
+    /// Notes that the user chose to open `link` (a scanned code) once the
+    /// event's page is done; a later choice in the event replaces it.
+    pub(crate) fn accept_link(&mut self, link: crate::link::Link) {
+        self.accepted_link = Some(link);
+    }
+
+    /// The link the user chose to open in the event, taken once.
+    pub(crate) fn take_accepted_link(&mut self) -> Option<crate::link::Link> {
+        self.accepted_link.take()
     }
 
     /// Who is asking.
@@ -991,6 +1007,37 @@ impl SessionGate {
         let answer = tokio::time::timeout(
             self.gate.prompt_timeout,
             self.gate.prompter.choose_media(prompt),
+        )
+        .await
+        .ok();
+        self.lane.end_user_wait();
+        answer
+    }
+
+    /// Asks the user to scan a code; `None` if the user does not answer
+    /// within the prompt timeout.
+    pub(crate) async fn scan_code(
+        &self,
+        prompt: &crate::scan::ScanPrompt,
+    ) -> Option<crate::scan::ScanAnswer> {
+        self.lane.start_user_wait();
+        let answer = tokio::time::timeout(
+            self.gate.prompt_timeout,
+            self.gate.prompter.scan_code(prompt),
+        )
+        .await
+        .ok();
+        self.lane.end_user_wait();
+        answer
+    }
+
+    /// Offers the user to open a scanned link; `None` if the user does not
+    /// answer within the prompt timeout.
+    pub(crate) async fn offer_link(&self, offer: &crate::scan::LinkOffer) -> Option<bool> {
+        self.lane.start_user_wait();
+        let answer = tokio::time::timeout(
+            self.gate.prompt_timeout,
+            self.gate.prompter.offer_link(offer),
         )
         .await
         .ok();

@@ -18,6 +18,7 @@ use crate::capabilities::media::{Media, MediaView};
 use crate::capabilities::messaging::{Messaging, MessagingView};
 use crate::capabilities::network::SessionNetwork;
 use crate::capabilities::payment::{Payment, PaymentView};
+use crate::capabilities::scan::{Scan, ScanView};
 use crate::capabilities::storage::{Storage, StorageView};
 use crate::error::{Error, GuestFault, Result};
 use crate::gate::{SessionGate, Subject};
@@ -243,6 +244,15 @@ impl InstanceState {
         }
     }
 
+    fn scan(&mut self) -> ScanView<'_> {
+        let s = &*self.services;
+        ScanView {
+            gate: &mut self.gate,
+            store: &*s.store,
+            link_base: s.link_base.as_ref(),
+        }
+    }
+
     fn types(&mut self) -> Types {
         Types
     }
@@ -283,6 +293,8 @@ pub(crate) fn build_linker(engine: &Engine) -> Result<Linker<InstanceState>> {
         .map_err(|e| link("plaza:host/config", e))?;
     plaza_world::media::add_to_linker::<_, Media>(&mut linker, InstanceState::media)
         .map_err(|e| link("plaza:host/media", e))?;
+    plaza_world::scan::add_to_linker::<_, Scan>(&mut linker, InstanceState::scan)
+        .map_err(|e| link("plaza:host/scan", e))?;
     Ok(linker)
 }
 
@@ -392,6 +404,12 @@ impl InstanceState {
     /// The lane the event holds, for [`crate::lanes::run_releasing_while_waiting`].
     pub(crate) fn held_lane(&self) -> Arc<HeldLane> {
         self.lane.clone()
+    }
+
+    /// The Plaza link the user chose to open in the event just handled (a
+    /// scanned code), taken once.
+    pub(crate) fn take_accepted_link(&mut self) -> Option<crate::link::Link> {
+        self.gate.take_accepted_link()
     }
 
     /// Ends an event: a lane it held is free for the next busy event.

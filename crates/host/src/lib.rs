@@ -48,6 +48,7 @@ pub mod page;
 pub mod policy;
 pub mod prompt;
 pub mod sandbox;
+pub mod scan;
 mod services;
 mod session;
 pub mod settings;

@@ -122,11 +122,13 @@ pub enum Capability {
     /// Photos and files the user chooses for the mini-app
     /// (`plaza:host/media`).
     Media,
+    /// Codes the user scans for the mini-app (`plaza:host/scan`).
+    Scan,
 }
 
 impl Capability {
     /// Every capability.
-    pub const ALL: [Capability; 9] = [
+    pub const ALL: [Capability; 10] = [
         Capability::Storage,
         Capability::Log,
         Capability::Clock,
@@ -136,6 +138,7 @@ impl Capability {
         Capability::Network,
         Capability::Config,
         Capability::Media,
+        Capability::Scan,
     ];
 
     /// The name used in manifests and in the audit log; also the interface
@@ -151,6 +154,7 @@ impl Capability {
             Capability::Network => "network",
             Capability::Config => "config",
             Capability::Media => "media",
+            Capability::Scan => "scan",
         }
     }
 
@@ -295,6 +299,8 @@ pub struct Capabilities {
     pub images: Option<NetworkRequest>,
     /// `[capabilities.media]`.
     pub media: Option<MediaRequest>,
+    /// `[capabilities.scan]`.
+    pub scan: bool,
 }
 
 /// What a mini-app asks of payments: `[capabilities.payment]`.
@@ -757,6 +763,7 @@ impl Manifest {
                 network,
                 images,
                 media,
+                scan: caps.scan.is_some(),
             },
             settings,
             tabs,
@@ -777,6 +784,7 @@ impl Manifest {
             Capability::Network => c.network.is_some(),
             Capability::Config => !self.settings.is_empty(),
             Capability::Media => c.media.is_some(),
+            Capability::Scan => c.scan,
         }
     }
 
@@ -1341,6 +1349,7 @@ struct RawCapabilities {
     network: Option<RawNetwork>,
     images: Option<RawNetwork>,
     media: Option<RawMedia>,
+    scan: Option<Empty>,
 }
 
 #[derive(Deserialize)]

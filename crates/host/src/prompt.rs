@@ -7,6 +7,7 @@
 
 use crate::manifest::Scope;
 pub use crate::media::{MediaAnswer, MediaKind, MediaPrompt, MediaSource};
+pub use crate::scan::{CodeKind, LinkOffer, ScanAnswer, ScanPrompt};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Mutex;
@@ -158,6 +159,20 @@ pub trait Prompter: Send + Sync + 'static {
     fn choose_media<'a>(&'a self, _prompt: &'a MediaPrompt) -> BoxFuture<'a, MediaAnswer> {
         Box::pin(async { MediaAnswer::Cancel })
     }
+
+    /// Asks the user to scan a code ([`ScanPrompt`]) with the embedding
+    /// app's scanner. The default cancels: a host without a camera reads
+    /// nothing.
+    fn scan_code<'a>(&'a self, _prompt: &'a ScanPrompt) -> BoxFuture<'a, ScanAnswer> {
+        Box::pin(async { ScanAnswer::Cancel })
+    }
+
+    /// Offers the user to open a Plaza link a scan read ([`LinkOffer`]):
+    /// `true` opens it once the event's page is done. The default declines:
+    /// nothing opens without the user.
+    fn offer_link<'a>(&'a self, _offer: &'a LinkOffer) -> BoxFuture<'a, bool> {
+        Box::pin(async { false })
+    }
 }
 
 /// A prompter for hosts with no user at hand: every question is dismissed, so
@@ -183,6 +198,10 @@ pub struct ScriptedPrompter {
     subscriptions_asked: Mutex<Vec<SubscriptionPrompt>>,
     media: Mutex<std::collections::VecDeque<MediaAnswer>>,
     media_asked: Mutex<Vec<MediaPrompt>>,
+    scans: Mutex<std::collections::VecDeque<ScanAnswer>>,
+    scans_asked: Mutex<Vec<ScanPrompt>>,
+    link_offers: Mutex<std::collections::VecDeque<bool>>,
+    links_offered: Mutex<Vec<LinkOffer>>,
 }
 
 /// How a [`ScriptedPrompter`] answers payment confirmations.
@@ -239,6 +258,40 @@ impl ScriptedPrompter {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .push_back(answer);
+    }
+
+    /// Answers the next scan prompt with `answer` (answers queue, one per
+    /// prompt; without one the scanner is closed).
+    pub fn answer_scan(&self, answer: ScanAnswer) {
+        self.scans
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push_back(answer);
+    }
+
+    /// The scan prompts asked so far.
+    pub fn scan_prompts(&self) -> Vec<ScanPrompt> {
+        self.scans_asked
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Answers the next offer to open a scanned link: `true` opens it
+    /// (answers queue, one per offer; without one the offer is declined).
+    pub fn answer_link_offer(&self, open: bool) {
+        self.link_offers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push_back(open);
+    }
+
+    /// The offers to open a scanned link made so far.
+    pub fn link_offers(&self) -> Vec<LinkOffer> {
+        self.links_offered
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// The media prompts asked so far.
@@ -319,5 +372,33 @@ impl Prompter for ScriptedPrompter {
             .pop_front()
             .unwrap_or(MediaAnswer::Cancel);
         Box::pin(async move { answer })
+    }
+
+    fn scan_code<'a>(&'a self, prompt: &'a ScanPrompt) -> BoxFuture<'a, ScanAnswer> {
+        self.scans_asked
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(prompt.clone());
+        let answer = self
+            .scans
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .pop_front()
+            .unwrap_or(ScanAnswer::Cancel);
+        Box::pin(async move { answer })
+    }
+
+    fn offer_link<'a>(&'a self, offer: &'a LinkOffer) -> BoxFuture<'a, bool> {
+        self.links_offered
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(offer.clone());
+        let open = self
+            .link_offers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .pop_front()
+            .unwrap_or(false);
+        Box::pin(async move { open })
     }
 }

@@ -58,6 +58,9 @@ pub(crate) struct Slot {
     pages: Vec<Page>,
     /// The user's locale as the embedding app last said it (empty: unknown).
     locale: String,
+    /// The Plaza link the user chose to open in the last event (a scanned
+    /// code), until [`Session::take_link`].
+    link: Option<crate::link::Link>,
     pub(crate) last_active_ms: i64,
 }
 
@@ -67,6 +70,7 @@ impl Slot {
             live: None,
             pages: Vec::new(),
             locale: String::new(),
+            link: None,
             last_active_ms: now_ms,
         }
     }
@@ -130,6 +134,11 @@ impl Session {
     pub async fn launch(&self, path: &str) -> Result<Page> {
         let locale = self.slot.lock().await.locale.clone();
         self.launch_in(path, &locale).await
+    }
+
+    /// The user's locale as last set (empty when unknown).
+    pub async fn locale(&self) -> String {
+        self.slot.lock().await.locale.clone()
     }
 
     /// Sets the user's locale, a BCP 47 language tag such as `zh-CN` or
@@ -227,6 +236,14 @@ impl Session {
         let page = self.send(event).await?;
         services.store.mark_user_message_delivered(&id)?;
         Ok(page)
+    }
+
+    /// The Plaza link the user chose to open while the last event was
+    /// handled (a code the mini-app had scanned, `plaza:host/scan`), taken
+    /// once: the embedding app opens it ([`crate::Host::follow_link`]) and
+    /// shows that page instead of the event's.
+    pub async fn take_link(&self) -> Option<crate::link::Link> {
+        self.slot.lock().await.link.take()
     }
 
     /// Goes back to the previous page, without asking the mini-app.
@@ -574,6 +591,7 @@ async fn deliver_within(
     event: &Event,
     hide_cap: Option<std::time::Duration>,
 ) -> Result<Page> {
+    slot.link = None;
     let live = slot.live.as_mut().expect("an instance is live");
     live.store
         .data_mut()
@@ -639,6 +657,9 @@ async fn deliver_within(
             slot.pages.push(page.clone());
         }
     }
+    // A link the user chose to open while the event was handled opens once
+    // its page is shown.
+    slot.link = live.store.data_mut().take_accepted_link();
     Ok(page)
 }
 

@@ -7,6 +7,7 @@ use crate::stubs::{OneOrManySent, RawStub, SentSpec, Stub};
 use crate::{Error, Result};
 use plaza_host::manifest::Scope;
 use plaza_host::prompt::{ConsentAnswer, PaymentAnswer, SubscriptionAnswer};
+use plaza_host::scan::ScanAnswer;
 use plaza_host::{Page, Session};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -175,6 +176,13 @@ pub struct Answers {
     /// The answer to the next photo or file prompt (`None`: none queued;
     /// a prompt without one is cancelled).
     pub upload: Option<Upload>,
+    /// The answer to the next scan: `scan = "TEXT"` (a QR code whose text
+    /// is TEXT) or `scan = "cancel"` (`None`: none queued; a scan without
+    /// one is cancelled).
+    pub scan: Option<ScanAnswer>,
+    /// The answer to the next offer to open a scanned Plaza link: `true`
+    /// opens it (`None`: none queued; an offer without one is declined).
+    pub link_offer: Option<bool>,
 }
 
 impl Answers {
@@ -381,6 +389,9 @@ pub enum Expectation {
     BackendDone(u64),
     /// A request the step's mini-app sent to a stubbed origin.
     Sent(SentSpec),
+    /// The step opened this Plaza link after its event (a scanned code the
+    /// user chose to open): the page expectations are of the link's page.
+    Opened(String),
 }
 
 /// An audit entry to look for; unset parts match anything.
@@ -426,6 +437,7 @@ impl std::fmt::Display for Expectation {
             Expectation::LedgerClean => write!(f, "ledger verify clean"),
             Expectation::BackendDone(n) => write!(f, "done = {n}"),
             Expectation::Sent(s) => write!(f, "{s}"),
+            Expectation::Opened(l) => write!(f, "the link {l} opened"),
         }
     }
 }
@@ -476,6 +488,10 @@ struct RawAnswers {
     subscription: Option<String>,
     #[serde(default)]
     upload: Option<String>,
+    #[serde(default)]
+    scan: Option<String>,
+    #[serde(default)]
+    link_offer: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -554,6 +570,8 @@ struct RawStep {
     ledger: Option<String>,
     #[serde(default)]
     sent: Option<OneOrManySent>,
+    #[serde(default)]
+    opened: Option<String>,
 }
 
 /// The 1-based line of a byte offset.
@@ -815,6 +833,9 @@ fn step(raw: &RawStep, default_user: &str) -> std::result::Result<Step, String> 
     if let Some(sent) = &raw.sent {
         expect.extend(sent.clone().into_vec().into_iter().map(Expectation::Sent));
     }
+    if let Some(link) = &raw.opened {
+        expect.push(Expectation::Opened(link.clone()));
+    }
     let answers = raw.answers.as_ref().map(answers).transpose()?;
     Ok(Step {
         line: 0,
@@ -875,11 +896,37 @@ fn answers(raw: &RawAnswers) -> std::result::Result<Answers, String> {
         }
         Some(path) => Some(Upload::File(PathBuf::from(path))),
     };
+    let scan = match raw.scan.as_deref() {
+        None => None,
+        Some("cancel") => Some(ScanAnswer::Cancel),
+        Some("") => {
+            return Err(
+                "`answers.scan`: expected the scanned code's text or `cancel`, found an empty string"
+                    .to_string(),
+            );
+        }
+        Some(text) => Some(ScanAnswer::Code {
+            text: text.to_string(),
+            kind: plaza_host::scan::CodeKind::Qr,
+        }),
+    };
+    let link_offer = match raw.link_offer.as_deref() {
+        None => None,
+        Some("open") => Some(true),
+        Some("stay") => Some(false),
+        Some(other) => {
+            return Err(format!(
+                "`answers.link-offer`: expected `open` or `stay`, found `{other}`"
+            ));
+        }
+    };
     Ok(Answers {
         consent,
         payment,
         subscription,
         upload,
+        scan,
+        link_offer,
     })
 }
 
@@ -969,6 +1016,51 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scan_answers_and_the_opened_expectation_parse_and_typos_are_refused() {
+        let text = "[[package]]\npath = \"app\"\n[[step]]\nanswers = { scan = \"plaza://cn.hz.maternity/checkin?clinic=obstetrics\", link-offer = \"open\" }\ntap = \"scan\"\nopened = \"plaza://cn.hz.maternity/checkin?clinic=obstetrics\"\n";
+        let s = Scenario::parse(Path::new("t.toml"), text).unwrap();
+        let answers = s.steps[0].answers.clone().unwrap();
+        assert_eq!(
+            answers.scan,
+            Some(ScanAnswer::Code {
+                text: "plaza://cn.hz.maternity/checkin?clinic=obstetrics".into(),
+                kind: plaza_host::scan::CodeKind::Qr
+            })
+        );
+        assert_eq!(answers.link_offer, Some(true));
+        assert_eq!(
+            s.steps[0].expect,
+            vec![Expectation::Opened(
+                "plaza://cn.hz.maternity/checkin?clinic=obstetrics".into()
+            )]
+        );
+        let cancel = text.replace("link-offer = \"open\"", "link-offer = \"stay\"");
+        let cancel = cancel.replace(
+            "scan = \"plaza://cn.hz.maternity/checkin?clinic=obstetrics\"",
+            "scan = \"cancel\"",
+        );
+        let s = Scenario::parse(Path::new("t.toml"), &cancel).unwrap();
+        let answers = s.steps[0].answers.clone().unwrap();
+        assert_eq!(
+            (answers.scan, answers.link_offer),
+            (Some(ScanAnswer::Cancel), Some(false))
+        );
+        let typo = text.replace("link-offer = \"open\"", "link-offer = \"yes\"");
+        let e = Scenario::parse(Path::new("t.toml"), &typo)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("expected `open` or `stay`, found `yes`"), "{e}");
+        let empty = text.replace(
+            "scan = \"plaza://cn.hz.maternity/checkin?clinic=obstetrics\"",
+            "scan = \"\"",
+        );
+        let e = Scenario::parse(Path::new("t.toml"), &empty)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("`answers.scan`"), "{e}");
+    }
 
     #[test]
     fn the_default_start_is_nine_in_hangzhou() {

@@ -154,6 +154,12 @@ fn apply_answers(prompter: &ScriptedPrompter, answers: &Answers) -> Result<(), S
     if let Some(s) = answers.subscription {
         prompter.answer_subscriptions(s);
     }
+    if let Some(scan) = &answers.scan {
+        prompter.answer_scan(scan.clone());
+    }
+    if let Some(open) = answers.link_offer {
+        prompter.answer_link_offer(open);
+    }
     match &answers.upload {
         None => {}
         Some(Upload::Cancel) => prompter.answer_media(MediaAnswer::Cancel),
@@ -391,7 +397,7 @@ impl Run<'_> {
 
     async fn step(&mut self, index: usize) -> Result<(), Failure> {
         let step = &self.scenario.steps[index];
-        let app = match &step.action {
+        let mut app = match &step.action {
             // A link names its mini-app (a malformed one fails below).
             Action::Open(link) => self
                 .host
@@ -400,7 +406,10 @@ impl Run<'_> {
                 .unwrap_or_else(|_| self.default_app.clone()),
             _ => step.app.clone().unwrap_or_else(|| self.default_app.clone()),
         };
-        let key = (step.user.clone(), app.clone());
+        let mut key = (step.user.clone(), app.clone());
+        // The link the step's event opened (a scanned code the user chose
+        // to open), if any.
+        let mut opened: Option<String> = None;
         if let Some(s) = &self.stubs {
             self.step_mark = s.request_count();
         }
@@ -481,7 +490,22 @@ impl Run<'_> {
             },
             action => match self.session(&step.user, &app) {
                 Err(e) => Err(e),
-                Ok(s) => action.apply(&s).await,
+                Ok(s) => match action.apply(&s).await {
+                    // A link the user chose to open while the event was
+                    // handled opens now: its page is the step's.
+                    Ok(Some(page)) => match self.host.follow_link(&s).await {
+                        Ok(Some((link, session, shown))) => {
+                            app = link.app_id.clone();
+                            key = (step.user.clone(), app.clone());
+                            self.sessions.insert(key.clone(), session);
+                            opened = Some(link.to_string());
+                            Ok(Some(shown))
+                        }
+                        Ok(None) => Ok(Some(page)),
+                        Err(e) => Err(e),
+                    },
+                    other => other,
+                },
             },
         };
         if !matches!(step.action, Action::Check) {
@@ -492,6 +516,9 @@ impl Run<'_> {
             };
             self.transcript
                 .push_str(&format!("{who}> {}\n", step.action));
+            if let Some(link) = &opened {
+                self.transcript.push_str(&format!("(opened {link})\n"));
+            }
             match &outcome {
                 Ok(Some(page)) => {
                     self.transcript.push_str(&render_text(page));
@@ -568,6 +595,19 @@ impl Run<'_> {
         }
         let page = self.pages.get(&key).cloned();
         for e in &step.expect {
+            if let Expectation::Opened(link) = e {
+                let same = opened
+                    .as_deref()
+                    .is_some_and(|o| self.host.parse_link(link).is_ok_and(|l| l.to_string() == o));
+                if !same {
+                    let found = match &opened {
+                        Some(o) => format!("the link {o} opened"),
+                        None => "no link opened".to_string(),
+                    };
+                    return Err(failure(e.to_string(), found, page.as_ref()));
+                }
+                continue;
+            }
             if let Err(found) = self.check(e, &step.user, &app, page.as_ref()) {
                 return Err(failure(e.to_string(), found, page.as_ref()));
             }
@@ -740,6 +780,8 @@ impl Run<'_> {
                 Some(r) => Err(r.to_string()),
                 None => Err("no back-office action ran".into()),
             },
+            // Checked by the step, which knows what it opened.
+            Expectation::Opened(_) => Ok(()),
             Expectation::LedgerClean => {
                 let report = self.host.verify_ledger().map_err(|e| e.to_string())?;
                 if report.is_clean() {

@@ -62,6 +62,7 @@ pub mod log;
 pub mod media;
 pub mod messaging;
 pub mod payment;
+pub mod scan;
 pub mod storage;
 
 /// The bindings `wit-bindgen` generates from the WIT contract.

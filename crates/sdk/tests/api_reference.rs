@@ -34,6 +34,7 @@ const INTERFACES: &[(&str, &str)] = &[
     ("messaging", "src/messaging.rs"),
     ("config", "src/config.rs"),
     ("media", "src/media.rs"),
+    ("scan", "src/scan.rs"),
     ("app", "src/lib.rs"),
 ];
 

@@ -17,8 +17,9 @@
 use crate::sessions::SessionTable;
 use plaza_host::ledger::format_money;
 use plaza_host::prompt::{
-    BoxFuture, ConsentAnswer, ConsentRequest, MediaAnswer, MediaPrompt, PaymentAnswer,
-    PaymentPrompt, Prompter, SubscriptionAnswer, SubscriptionPrompt,
+    BoxFuture, CodeKind, ConsentAnswer, ConsentRequest, LinkOffer, MediaAnswer, MediaPrompt,
+    PaymentAnswer, PaymentPrompt, Prompter, ScanAnswer, ScanPrompt, SubscriptionAnswer,
+    SubscriptionPrompt,
 };
 use serde_json::{Value, json};
 use std::collections::{HashMap, VecDeque};
@@ -42,6 +43,10 @@ pub enum Kind {
     Subscription,
     /// A photo or file to choose (answered by uploading it).
     Media,
+    /// A code to scan.
+    Scan,
+    /// An offer to open a Plaza link a scan read.
+    Link,
 }
 
 impl Kind {
@@ -52,6 +57,8 @@ impl Kind {
             Kind::Consent => "consent",
             Kind::Subscription => "subscription",
             Kind::Media => "media",
+            Kind::Scan => "scan",
+            Kind::Link => "link",
         }
     }
 
@@ -64,6 +71,10 @@ impl Kind {
                 "accept, accept-long-term or reject (or a list, one per template)"
             }
             Kind::Media => "the file's bytes uploaded to the prompt's `upload` URL, or cancel",
+            Kind::Scan => {
+                "{\"text\": the code's text, \"kind\": \"qr\" (the default) or \"barcode\"}, or cancel"
+            }
+            Kind::Link => "open or stay",
         }
     }
 }
@@ -79,6 +90,10 @@ pub enum Answer {
     Subscription(Vec<SubscriptionAnswer>),
     /// To a photo or file prompt: the file, or cancelled.
     Media(MediaAnswer),
+    /// To a scan: the code, or cancelled.
+    Scan(ScanAnswer),
+    /// To an offer to open a scanned link: whether to open it.
+    Link(bool),
 }
 
 impl Answer {
@@ -111,6 +126,32 @@ impl Answer {
             (Kind::Media, Value::String(w)) if w == "cancel" || w == "dismiss" => {
                 Some(Answer::Media(MediaAnswer::Cancel))
             }
+            (Kind::Scan, Value::String(w)) if w == "cancel" || w == "dismiss" => {
+                Some(Answer::Scan(ScanAnswer::Cancel))
+            }
+            (Kind::Scan, Value::Object(o)) => {
+                let kind = match o.get("kind") {
+                    None => Some(CodeKind::Qr),
+                    Some(Value::String(k)) => CodeKind::parse(k),
+                    Some(_) => None,
+                };
+                let text = o.get("text").and_then(Value::as_str);
+                let known = o.keys().all(|k| k == "text" || k == "kind");
+                match (text, kind) {
+                    (Some(text), Some(kind)) if known && !text.is_empty() => {
+                        Some(Answer::Scan(ScanAnswer::Code {
+                            text: text.to_string(),
+                            kind,
+                        }))
+                    }
+                    _ => None,
+                }
+            }
+            (Kind::Link, Value::String(w)) => match w.as_str() {
+                "open" => Some(Answer::Link(true)),
+                "stay" | "dismiss" => Some(Answer::Link(false)),
+                _ => None,
+            },
             (Kind::Subscription, Value::Array(list)) => list
                 .iter()
                 .map(|v| template(&word(v)))
@@ -200,6 +241,10 @@ pub struct PromptCounts {
     pub payments_confirmed: AtomicU64,
     /// Photo and file prompts raised.
     pub media_raised: AtomicU64,
+    /// Scans raised.
+    pub scan_raised: AtomicU64,
+    /// Offers to open a scanned link raised.
+    pub link_raised: AtomicU64,
 }
 
 /// The server's prompter; cheap to clone.
@@ -399,6 +444,8 @@ impl PromptHub {
             Kind::Consent => self.counts.raised[1].fetch_add(1, Ordering::Relaxed),
             Kind::Subscription => self.counts.raised[2].fetch_add(1, Ordering::Relaxed),
             Kind::Media => self.counts.media_raised.fetch_add(1, Ordering::Relaxed),
+            Kind::Scan => self.counts.scan_raised.fetch_add(1, Ordering::Relaxed),
+            Kind::Link => self.counts.link_raised.fetch_add(1, Ordering::Relaxed),
         };
         let _guard = Guard { hub: self, id };
         self.sessions.wake(user, app_id);
@@ -508,6 +555,40 @@ impl Prompter for PromptHub {
                 Some(Answer::Media(a)) => a,
                 _ => MediaAnswer::Cancel,
             }
+        })
+    }
+
+    fn scan_code<'a>(&'a self, p: &'a ScanPrompt) -> BoxFuture<'a, ScanAnswer> {
+        let kinds: Vec<&str> = p.kinds.iter().map(|k| k.as_str()).collect();
+        let view = json!({
+            "app_id": p.app_id,
+            "app_name": p.app_name,
+            "publisher_name": p.publisher_name,
+            "purpose": p.purpose,
+            "kinds": kinds,
+        });
+        Box::pin(async move {
+            match self.ask(&p.user, &p.app_id, Kind::Scan, view).await {
+                Some(Answer::Scan(a)) => a,
+                _ => ScanAnswer::Cancel,
+            }
+        })
+    }
+
+    fn offer_link<'a>(&'a self, o: &'a LinkOffer) -> BoxFuture<'a, bool> {
+        let view = json!({
+            "app_id": o.app_id,
+            "app_name": o.app_name,
+            "link": o.link,
+            "target_app_id": o.target_app_id,
+            "target_app_name": o.target_app_name,
+            "target": o.target,
+        });
+        Box::pin(async move {
+            matches!(
+                self.ask(&o.user, &o.app_id, Kind::Link, view).await,
+                Some(Answer::Link(true))
+            )
         })
     }
 }

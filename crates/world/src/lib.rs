@@ -43,6 +43,7 @@ pub mod v0_1 {
             "plaza:host/clock": crate::plaza::host::clock,
             "plaza:host/config": crate::plaza::host::config,
             "plaza:host/media": crate::plaza::host::media,
+            "plaza:host/scan": crate::plaza::host::scan,
         },
     });
 }
@@ -55,6 +56,6 @@ pub const PACKAGE: &str = "plaza:host";
 
 pub use exports::plaza::host::pages;
 pub use plaza::host::{
-    clock, config, identity, log, media, messaging, payment, refunds, storage, types,
+    clock, config, identity, log, media, messaging, payment, refunds, scan, storage, types,
 };
 pub use v0_1::exports::plaza::host::app;

@@ -5,7 +5,8 @@
 // This module holds what every mini-app uses and imports no capability: the
 // page builder, the app wrapper, host errors, event and money helpers. Each
 // capability has a module of its own (`@plaza/sdk/storage`, `.../identity`,
-// `.../payment`, `.../messaging`, `.../log`, `.../clock`, `.../config`):
+// `.../payment`, `.../messaging`, `.../log`, `.../clock`, `.../config`,
+// `.../scan`):
 // import one only when plaza.toml declares the capability (the world
 // `plaza build` makes has only those interfaces; TypeScript refuses the rest).
 

@@ -12,7 +12,41 @@ use crate::bookings::{self, Booking};
 use crate::data::{self, Department};
 use crate::messages;
 use plaza_sdk::clock::{self, LocalTime};
+use plaza_sdk::scan::{self, CodeKind, ScanError};
 use plaza_sdk::{HostError, Page, PageBuilder, storage};
+
+/// The start of the link of every clinic's check-in code.
+const CHECKIN_LINK: &str = "plaza://cn.hz.maternity/checkin?clinic=";
+
+/// Tap `scan` (on the home page): the patient scans the clinic's code with
+/// the phone's scanner. The hospital's own check-in code shows its clinic,
+/// to check in there (`checkin:<department>`); the host has also offered to
+/// open the link, and shows the check-in page at once if the patient
+/// accepted. Any other code is not one of the hospital's.
+pub fn scan_code() -> Result<Option<PageBuilder>, String> {
+    let code = match scan::scan_code("The QR code on the clinic's wall", &[CodeKind::Qr]) {
+        Ok(code) => code,
+        Err(ScanError::Cancelled) => return Ok(None),
+        Err(other) => return Err(scan::describe(&other)),
+    };
+    let clinic = code
+        .text
+        .trim()
+        .strip_prefix(CHECKIN_LINK)
+        .and_then(|c| data::department(c.split('&').next().unwrap_or_default()));
+    Ok(Some(match clinic {
+        Some(dept) => Page::builder("Clinic code")
+            .text(format!("This is the check-in code of {}.", dept.name))
+            .primary_button("Check in", format!("checkin:{}", dept.id))
+            .button("Back to departments", "home"),
+        None => Page::builder("Not a check-in code")
+            .error(
+                "This code is not one of the hospital's check-in codes. Scan the code on the wall of your clinic's waiting room.",
+            )
+            .primary_button("Scan again", "scan")
+            .button("Back to departments", "home"),
+    }))
+}
 
 /// The page of `/checkin?clinic=<clinic>`.
 pub fn check_in(clinic: &str) -> Result<PageBuilder, HostError> {

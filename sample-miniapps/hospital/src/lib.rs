@@ -23,7 +23,8 @@
 //! | tap `bill:<no>` | "Consultation bill" (consultation and ultrasound insurance-eligible) | replace |
 //! | tap `payments` | "Payment history" | push |
 //! | tap `arrived:<no>` | "Checked in" (sends "The doctor is ready") | replace |
-//! | launch `/checkin?clinic=<department>` (the QR code on the clinic's wall, `plaza://cn.hz.maternity/checkin?clinic=obstetrics`) | "Checked in" for today's booking there, "No booking today" without one, "Unknown clinic" | push |
+//! | launch `/checkin?clinic=<department>` (the QR code on the clinic's wall, `plaza://cn.hz.maternity/checkin?clinic=obstetrics`), tap `checkin:<department>` | "Checked in" for today's booking there, "No booking today" without one, "Unknown clinic" | push |
+//! | tap `scan` (the phone's scanner reads the clinic's code; the host offers to open the check-in link) | "Clinic code" (check in there), "Not a check-in code"; the home page again if the scanner is closed | push |
 //! | tap `chat`; a chat message | "Ask a doctor" (the exchange; the hospital replies) | push / replace |
 //! | anything else | "Something went wrong" | replace |
 
@@ -129,6 +130,17 @@ impl Hospital {
         if action == "bookings" {
             return my_bookings();
         }
+        if action == "scan" {
+            return match checkin::scan_code() {
+                Ok(Some(page)) => Ok(page),
+                Ok(None) => Ok(home()
+                    .replace()
+                    .info("No code was scanned.")),
+                Err(why) => Err(Problem::Message(format!(
+                    "The phone could not scan the code ({why})."
+                ))),
+            };
+        }
         let Some((kind, arg)) = action.split_once(':') else {
             return Err(Problem::Unknown("action", action.to_string()));
         };
@@ -141,6 +153,7 @@ impl Hospital {
             "cancel" => cancel(arg),
             "deposit" | "bill" => pay(kind, arg),
             "arrived" => arrived(arg),
+            "checkin" => Ok(checkin::check_in(arg)?),
             _ => Err(Problem::Unknown("action", action.to_string())),
         }
     }
@@ -263,7 +276,8 @@ fn home() -> PageBuilder {
     for dept in DEPARTMENTS {
         page = page.link(dept.name, dept.about, format!("dept:{}", dept.id));
     }
-    page.button("My bookings", "bookings")
+    page.button("Scan the clinic's code", "scan")
+        .button("My bookings", "bookings")
         .button("Payment history", "payments")
         .button("Ask a doctor", "chat")
 }

@@ -27,6 +27,7 @@ pub const IMPORTS: &[(Option<Capability>, &str)] = &[
     (Some(Capability::Clock), "plaza:host/clock@0.1.1"),
     (Some(Capability::Config), "plaza:host/config@0.1.1"),
     (Some(Capability::Media), "plaza:host/media@0.1.1"),
+    (Some(Capability::Scan), "plaza:host/scan@0.1.1"),
     (
         Some(Capability::Network),
         "wasi:http/outgoing-handler@0.2.12",
@@ -112,6 +113,28 @@ mod tests {
                 "{c} has no row in IMPORTS"
             );
         }
+    }
+
+    #[test]
+    fn a_world_imports_scan_only_when_declared_and_resolves() {
+        let undeclared = world_wit(&manifest("[capabilities.media]\n"));
+        assert!(!undeclared.contains("scan"), "{undeclared}");
+        let tmp = tempfile::tempdir().unwrap();
+        let declared = manifest("[capabilities.scan]\n");
+        assert!(world_wit(&declared).contains("import plaza:host/scan@0.1.1;"));
+        let dir = write_world(&declared, &tmp.path().join("wit")).unwrap();
+        let mut resolve = wit_parser::Resolve::default();
+        let (package, _) = resolve.push_dir(&dir).unwrap();
+        let world = resolve.select_world(&[package], Some("mini-app")).unwrap();
+        let imports: Vec<String> = resolve.worlds[world]
+            .imports
+            .keys()
+            .map(|k| resolve.name_world_key(k))
+            .collect();
+        assert!(
+            imports.iter().any(|i| i == "plaza:host/scan@0.1.1"),
+            "{imports:?}"
+        );
     }
 
     #[test]

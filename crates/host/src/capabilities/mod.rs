@@ -1,6 +1,7 @@
 //! The host calls, one module per capability: `storage.rs`, `log.rs`,
 //! `clock.rs`, `identity.rs`, `payment.rs`, `messaging.rs`, `config.rs` (the
-//! operator's settings), `media.rs` (photos and files the user gives), and `network.rs`
+//! operator's settings), `media.rs` (photos and files the user gives), `scan.rs` (codes the user
+//! scans), and `network.rs`
 //! (not a `plaza:host` interface but `wasi:http`'s outgoing handler, gated
 //! per request); `wasi.rs` audits what WASI refuses (sockets, files). Each answers with the WIT `error` variant, never a trap,
 //! when it cannot do what was asked.
@@ -25,6 +26,7 @@ pub(crate) mod media;
 pub(crate) mod messaging;
 pub mod network;
 pub(crate) mod payment;
+pub(crate) mod scan;
 pub(crate) mod storage;
 pub(crate) mod wasi;
 

@@ -37,6 +37,12 @@ impl Host {
                 return Err(e);
             }
         };
+        self.installed_target(user, parsed)
+    }
+
+    /// That the mini-app of `parsed` is installed, audited as `link.open`
+    /// as [`Host::link_target`].
+    fn installed_target(&self, user: &str, parsed: Link) -> Result<Link> {
         if let Err(e) = self.session(user, &parsed.app_id) {
             self.inner.audit_host(
                 user,
@@ -80,6 +86,29 @@ impl Host {
         let session = self.session(user, &link.app_id)?;
         let page = session.launch_in(&link.target(), locale).await?;
         Ok((session, page))
+    }
+
+    /// Opens the Plaza link the user chose to open while `from`'s last event
+    /// was handled (a code its mini-app scanned with `plaza:host/scan`, the
+    /// user accepting the host's offer to open it), if any: as
+    /// [`Host::open_link`], audited `link.open`, with the user's locale as
+    /// `from` last had it. Returns the link, the session it opened and the
+    /// page to show instead of the event's. Embedding apps call it after
+    /// each tap and form; `Ok(None)` when there is nothing to open.
+    pub async fn follow_link(&self, from: &Session) -> Result<Option<(Link, Session, Page)>> {
+        let Some(link) = from.take_link().await else {
+            return Ok(None);
+        };
+        let link = self.installed_target(from.user(), link)?;
+        let session = self.session(from.user(), &link.app_id)?;
+        let page = if session.app_id() == from.app_id() {
+            session.launch(&link.target()).await?
+        } else {
+            session
+                .launch_in(&link.target(), &from.locale().await)
+                .await?
+        };
+        Ok(Some((link, session, page)))
     }
 
     /// Launches the user's session of the link's mini-app at its page.

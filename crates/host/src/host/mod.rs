@@ -197,6 +197,7 @@ impl Host {
             },
             settings_key: config.settings_key,
             backend_calls_per_minute: config.backend_calls_per_minute,
+            link_base: link_base.clone(),
         });
         let runtime = Arc::new(Runtime::new(
             engine,

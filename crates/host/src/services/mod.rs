@@ -54,6 +54,9 @@ pub(crate) struct Services {
     /// store ([`crate::store::MessagingStore::take_rate`]) so that every
     /// node on one store shares each mini-app's allowance.
     pub(crate) backend_calls_per_minute: u32,
+    /// The operator's `https` form of links, if any: a scanned code in that
+    /// form is a Plaza link too.
+    pub(crate) link_base: Option<crate::link::LinkBase>,
 }
 
 /// How payments behave.

@@ -34,8 +34,12 @@ pub(super) fn routes(r: Routes) -> Routes {
     let answer_schema = json!({
         "type": "object", "required": ["answer"],
         "properties": {"answer": {"oneOf": [
-            {"enum": ["confirm", "decline", "dismiss", "allow", "deny", "accept", "accept-long-term", "reject", "cancel"]},
+            {"enum": ["confirm", "decline", "dismiss", "allow", "deny", "accept", "accept-long-term", "reject", "cancel", "open", "stay"]},
             {"type": "array", "items": {"enum": ["accept", "accept-long-term", "reject"]}, "description": "For a subscription: one answer per template, in order."},
+            {"type": "object", "required": ["text"], "additionalProperties": false, "description": "For a scan: what the scanner read.", "properties": {
+                "text": {"type": "string", "description": "The code's text (at most 8192 bytes)."},
+                "kind": {"enum": ["qr", "barcode"], "description": "The kind of code; `qr` when left out."},
+            }},
         ]}}
     });
     r.add(
@@ -50,7 +54,7 @@ pub(super) fn routes(r: Routes) -> Routes {
         Method::POST,
         "/v1/apps/{app_id}/events",
         Access::User,
-        "An event in the user's session of the mini-app; answers {\"page\"}, {\"prompt\"} when the mini-app's host call needs the user, or {\"home\": true} after `back` from the first page.",
+        "An event in the user's session of the mini-app; answers {\"page\"}, {\"prompt\"} when the mini-app's host call needs the user, or {\"home\": true} after `back` from the first page. When the user chose to open a Plaza link the mini-app scanned (a `link` prompt answered `open`), the link's mini-app is launched at its page after the event and its outcome answers instead, with its `app_id` and {\"opened\": {\"link\", \"from\"}} (audited `link.open`).",
         Some(event_schema),
         post(event),
     )
@@ -66,7 +70,7 @@ pub(super) fn routes(r: Routes) -> Routes {
         Method::POST,
         "/v1/prompts/{id}",
         Access::User,
-        "Answers a prompt of the user; answers the session's next {\"page\"} or {\"prompt\"}. 409 if it was answered or timed out.",
+        "Answers a prompt of the user; answers the session's next {\"page\"} or {\"prompt\"} (or, after a scanned link the user chose to open, that mini-app's, with `opened`, as an event does). A `scan` prompt takes {\"text\", \"kind\"} or `cancel`; a `link` prompt `open` or `stay`. 409 if it was answered or timed out.",
         Some(answer_schema),
         post(answer),
     )
@@ -313,7 +317,54 @@ async fn event(
     state
         .metrics
         .event(kind, outcome_name(&outcome), started.elapsed());
-    Ok(Json(outcome_json(&outcome?, &app_id)))
+    let outcome = outcome?;
+    match follow(&state, &user, &app_id, &outcome).await? {
+        Some(json) => Ok(Json(json)),
+        None => Ok(Json(outcome_json(&outcome, &app_id))),
+    }
+}
+
+/// After an event's page in `app_id`: the Plaza link the user chose to open
+/// while the event was handled (a code the mini-app scanned), opened as
+/// `POST /v1/me/links/open` opens it (audited `link.open`), with the user's
+/// locale as the session last had it. Answers that mini-app's outcome with
+/// its `app_id` and `opened` (`link`, and `from`, the mini-app that
+/// scanned); `None` when there is nothing to open.
+async fn follow(
+    state: &AppState,
+    user: &str,
+    app_id: &str,
+    outcome: &Outcome,
+) -> Result<Option<Value>, ApiError> {
+    if !matches!(outcome, Outcome::Page(_)) {
+        return Ok(None);
+    }
+    let session = state.host.session(user, app_id)?;
+    let Some(link) = session.take_link().await else {
+        return Ok(None);
+    };
+    // Uninstalled since the offer: audited as a refused open, and the phone
+    // shows the event's page.
+    let Ok(target) = state.host.link_target(user, &link.to_string()) else {
+        return Ok(None);
+    };
+    let event = ClientEvent::Launch {
+        query: target.query_pairs(),
+        path: target.path.clone(),
+        locale: session.locale().await,
+    };
+    let started = Instant::now();
+    let opened = state
+        .sessions
+        .send(&state.host, &state.hub, user, &target.app_id, event)
+        .await;
+    state
+        .metrics
+        .event("launch", outcome_name(&opened), started.elapsed());
+    let mut json = outcome_json(&opened?, &target.app_id);
+    json["app_id"] = json!(target.app_id);
+    json["opened"] = json!({ "link": target.to_string(), "from": app_id });
+    Ok(Some(json))
 }
 
 #[derive(Debug, Deserialize)]
@@ -362,7 +413,11 @@ async fn resume(state: &AppState, user: &str, app_id: &str) -> ApiResult {
     state
         .metrics
         .event("answer", outcome_name(&outcome), started.elapsed());
-    let mut json = outcome_json(&outcome?, app_id);
+    let outcome = outcome?;
+    if let Some(json) = follow(state, user, app_id, &outcome).await? {
+        return Ok(Json(json));
+    }
+    let mut json = outcome_json(&outcome, app_id);
     json["app_id"] = json!(app_id);
     Ok(Json(json))
 }

@@ -400,6 +400,16 @@ async fn metrics(State(state): State<AppState>) -> Response {
                 load(&c.media_raised),
             ),
             (
+                "plaza_prompts_scan_total",
+                "Scans raised.",
+                load(&c.scan_raised),
+            ),
+            (
+                "plaza_prompts_link_total",
+                "Offers to open a scanned link raised.",
+                load(&c.link_raised),
+            ),
+            (
                 "plaza_prompts_answered_total",
                 "Prompts answered.",
                 load(&c.answered),

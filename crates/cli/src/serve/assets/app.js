@@ -119,6 +119,8 @@ function appName(id) {
 // screen, or an error (shown on the phone above the page it had).
 function outcome(p, answer) {
   p.prompt = null;
+  // A scanned link the user chose to open: the phone shows its mini-app.
+  if (answer.opened && answer.app_id) Object.assign(p, { app: answer.app_id, appName: appName(answer.app_id) });
   if (answer.page) {
     p.page = answer.page;
     p.error = null;
@@ -524,6 +526,51 @@ function answer(d, ans) {
   return phoneRequest('/v1/prompts/' + encodeURIComponent(d.id), { answer: ans }, d.app_id);
 }
 
+// A scan: the simulator has no camera, so the user types what the code
+// holds (a Plaza link such as plaza://cn.hz.maternity/checkin?clinic=obstetrics,
+// or any text).
+function scanDialog(d) {
+  const purpose = el('blockquote', null, d.purpose);
+  purpose.id = 'dialog-purpose';
+  const text = el('input');
+  text.id = 'dialog-scan-text';
+  text.type = 'text';
+  text.placeholder = 'The code\'s text';
+  const kind = el('select');
+  kind.id = 'dialog-scan-kind';
+  for (const k of d.kinds) {
+    kind.append(el('option', null, k === 'qr' ? 'QR code' : 'Barcode'));
+    kind.lastChild.value = k;
+  }
+  return [
+    el('h3', null, 'Scan a code'),
+    el('p', null, null, el('strong', null, d.app_name), ' asks you to scan a code.'),
+    el('p', 'hint', 'Why, in its words:'), purpose,
+    el('p', 'hint', 'The simulator has no camera: type the text the code holds.'),
+    el('p', null, null, text, ' ', kind),
+    el('div', 'dialog-buttons', null,
+      dialogButton('dialog-scan', 'Scan', 'primary', () => {
+        if (text.value) answer(d, { text: text.value, kind: kind.value });
+      }),
+      dialogButton('dialog-cancel', 'Cancel', 'secondary', () => answer(d, 'cancel'))),
+  ];
+}
+
+// The host offers to open a Plaza link a scan read.
+function linkDialog(d) {
+  const link = el('blockquote', null, d.link);
+  link.id = 'dialog-link';
+  return [
+    el('h3', null, 'Open this link?'),
+    el('p', null, null, el('strong', null, d.app_name), ' scanned a link:'),
+    link,
+    el('p', null, null, 'It opens ', el('strong', null, d.target_app_name), ' at ', el('code', null, d.target), '.'),
+    el('div', 'dialog-buttons', null,
+      dialogButton('dialog-open', 'Open', 'primary', () => answer(d, 'open')),
+      dialogButton('dialog-stay', 'Stay here', 'secondary', () => answer(d, 'stay'))),
+  ];
+}
+
 function consentDialog(d) {
   const scopeNames = {
     'real-name': 'verified real name and ID number',
@@ -643,7 +690,8 @@ function renderDialog(p) {
   box.dataset.kind = d.kind;
   const parts = d.kind === 'consent' ? consentDialog(d)
     : d.kind === 'payment' ? paymentDialog(d)
-      : d.kind === 'media' ? mediaDialog(d, p) : subscriptionDialog(d);
+      : d.kind === 'media' ? mediaDialog(d, p)
+      : d.kind === 'scan' ? scanDialog(d) : d.kind === 'link' ? linkDialog(d) : subscriptionDialog(d);
   parts.push(el('p', 'hint', 'Waits ' + Math.round(d.timeout_ms / 1000) + ' s for an answer.'));
   box.replaceChildren(...parts);
   layer.hidden = false;
