@@ -30,6 +30,7 @@ pub const SDK: &[(&str, &str)] = &[
     ("clock.py", sdk_file!("clock.py")),
     ("log.py", sdk_file!("log.py")),
     ("config.py", sdk_file!("config.py")),
+    ("scan.py", sdk_file!("scan.py")),
 ];
 
 /// Where `plaza build` writes the SDK, in the mini-app's `.plaza`.
