@@ -105,6 +105,20 @@ mod tests {
         Manifest::parse("plaza.toml", &text).unwrap()
     }
 
+    /// The imports of the world written for `manifest` into `tmp`, as the
+    /// WIT resolver (what the toolchains run first) names them.
+    fn resolved_imports(manifest: &Manifest, tmp: &Path) -> Vec<String> {
+        let dir = write_world(manifest, &tmp.join("wit")).unwrap();
+        let mut resolve = wit_parser::Resolve::default();
+        let (package, _) = resolve.push_dir(&dir).unwrap();
+        let world = resolve.select_world(&[package], Some("mini-app")).unwrap();
+        resolve.worlds[world]
+            .imports
+            .keys()
+            .map(|k| resolve.name_world_key(k))
+            .collect()
+    }
+
     #[test]
     fn every_capability_has_its_row() {
         for c in Capability::ALL {
@@ -122,15 +136,7 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let declared = manifest("[capabilities.scan]\n");
         assert!(world_wit(&declared).contains("import plaza:host/scan@0.1.1;"));
-        let dir = write_world(&declared, &tmp.path().join("wit")).unwrap();
-        let mut resolve = wit_parser::Resolve::default();
-        let (package, _) = resolve.push_dir(&dir).unwrap();
-        let world = resolve.select_world(&[package], Some("mini-app")).unwrap();
-        let imports: Vec<String> = resolve.worlds[world]
-            .imports
-            .keys()
-            .map(|k| resolve.name_world_key(k))
-            .collect();
+        let imports = resolved_imports(&declared, tmp.path());
         assert!(
             imports.iter().any(|i| i == "plaza:host/scan@0.1.1"),
             "{imports:?}"
@@ -144,15 +150,7 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let declared = manifest("[capabilities.storage]\n[capabilities.media]\n");
         assert!(world_wit(&declared).contains("import plaza:host/media@0.1.1;"));
-        let dir = write_world(&declared, &tmp.path().join("wit")).unwrap();
-        let mut resolve = wit_parser::Resolve::default();
-        let (package, _) = resolve.push_dir(&dir).unwrap();
-        let world = resolve.select_world(&[package], Some("mini-app")).unwrap();
-        let imports: Vec<String> = resolve.worlds[world]
-            .imports
-            .keys()
-            .map(|k| resolve.name_world_key(k))
-            .collect();
+        let imports = resolved_imports(&declared, tmp.path());
         assert!(
             imports.iter().any(|i| i == "plaza:host/media@0.1.1")
                 && imports.iter().any(|i| i == "plaza:host/storage@0.1.1"),
@@ -216,15 +214,7 @@ mod tests {
                 true,
             ),
         ] {
-            let dir = write_world(&manifest(capabilities), &tmp.path().join("wit")).unwrap();
-            let mut resolve = wit_parser::Resolve::default();
-            let (package, _) = resolve.push_dir(&dir).unwrap();
-            let world = resolve.select_world(&[package], Some("mini-app")).unwrap();
-            let imports: Vec<String> = resolve.worlds[world]
-                .imports
-                .keys()
-                .map(|k| resolve.name_world_key(k))
-                .collect();
+            let imports = resolved_imports(&manifest(capabilities), tmp.path());
             assert_eq!(
                 imports
                     .iter()
