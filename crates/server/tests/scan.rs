@@ -5,7 +5,6 @@
 
 mod support;
 
-use plaza_host::package::{Package, PublisherKey};
 use serde_json::{Value, json};
 use support::*;
 
@@ -13,31 +12,12 @@ const APP: &str = "test.plaza.scan-probe";
 
 /// Installs the scan probe (signed by its registered publisher).
 fn install_probe(server: &TestServer) {
-    let f = plaza_test_programs::SCAN_PROBE;
-    let mut pkg = Package::new(&f.manifest_text(), f.component_bytes()).expect("package");
-    let key = PublisherKey::generate().expect("key");
-    pkg.sign(&key).expect("sign");
-    let op = server.operator();
-    let (status, v) = op.post(
-        "/v1/admin/publishers",
-        json!({"id": "test.plaza", "name": "Plaza Test Fixtures", "category": "other",
-               "verified": true, "public_key": key.public_key_hex()}),
-    );
-    assert_eq!(status, 200, "{v}");
-    let (status, v) = op.send_bytes("/v1/admin/packages", &pkg.to_bytes());
-    assert_eq!(status, 200, "{v}");
+    install_fixture(server, &plaza_test_programs::SCAN_PROBE);
 }
 
 /// The scan prompt a tap on `action` raises.
 fn scan_prompt(phone: &Phone, action: &str) -> Value {
-    let events = format!("/v1/apps/{APP}/events");
-    let (s, v) = phone.post(&events, json!({"launch": {"path": "/"}}));
-    assert_eq!(s, 200, "{v}");
-    let (s, v) = phone.post(&events, json!({ "tap": action }));
-    assert_eq!(s, 200, "{v}");
-    let prompt = v["prompt"].clone();
-    assert_eq!(prompt["kind"], "scan", "{v}");
-    prompt
+    prompt_after_tap(phone, APP, action, "scan")
 }
 
 fn answer(phone: &Phone, prompt: &Value, answer: Value) -> (u16, Value) {

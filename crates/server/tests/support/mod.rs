@@ -442,3 +442,33 @@ pub fn book(phone: &Phone, answers: impl Fn(&Value) -> &'static str + Copy) -> (
     assert_eq!(field(&done, "Booking number").as_deref(), Some("B0001"));
     (done, prompts)
 }
+
+/// Installs a test program through the operator API, signed by its
+/// publisher `test.plaza`, registered and verified here.
+pub fn install_fixture(server: &TestServer, f: &plaza_test_programs::Fixture) {
+    let mut pkg = Package::new(&f.manifest_text(), f.component_bytes()).expect("package");
+    let key = PublisherKey::generate().expect("key");
+    pkg.sign(&key).expect("sign");
+    let op = server.operator();
+    let (status, v) = op.post(
+        "/v1/admin/publishers",
+        json!({"id": "test.plaza", "name": "Plaza Test Fixtures", "category": "other",
+               "verified": true, "public_key": key.public_key_hex()}),
+    );
+    assert_eq!(status, 200, "{v}");
+    let (status, v) = op.send_bytes("/v1/admin/packages", &pkg.to_bytes());
+    assert_eq!(status, 200, "{v}");
+}
+
+/// The prompt of `kind` that a tap on `action` raises in `app`, launched at
+/// its home page.
+pub fn prompt_after_tap(phone: &Phone, app: &str, action: &str, kind: &str) -> Value {
+    let events = format!("/v1/apps/{app}/events");
+    let (s, v) = phone.post(&events, json!({"launch": {"path": "/"}}));
+    assert_eq!(s, 200, "{v}");
+    let (s, v) = phone.post(&events, json!({ "tap": action }));
+    assert_eq!(s, 200, "{v}");
+    let prompt = v["prompt"].clone();
+    assert_eq!(prompt["kind"], kind, "{v}");
+    prompt
+}
