@@ -50,12 +50,16 @@ class ApiError extends Error {
 }
 
 // A request to the simulator (`/simulator/...`) or, with the user's token,
-// to the API (`/v1/...`). Every request but a GET carries JSON.
+// to the API (`/v1/...`). Every request but a GET carries JSON, or a file's
+// bytes (a `Blob`) as `application/octet-stream`.
 async function call(method, path, body) {
   const headers = {};
   if (path.startsWith('/v1/')) headers.Authorization = 'Bearer ' + await token();
   const init = { method, headers };
-  if (method !== 'GET') {
+  if (body instanceof Blob) {
+    headers['Content-Type'] = 'application/octet-stream';
+    init.body = body;
+  } else if (method !== 'GET') {
     headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(body === undefined ? {} : body);
   }
@@ -798,18 +802,7 @@ async function sendMedia(d, file, why) {
   try {
     const audit = '/v1/me/audit?limit=100';
     const before = (await get(audit)).entries;
-    const r = await fetch('/v1/prompts/' + encodeURIComponent(d.id) + '/file?name=' + encodeURIComponent(file.name), {
-      method: 'POST',
-      headers: { Authorization: 'Bearer ' + await token(), 'Content-Type': 'application/octet-stream' },
-      body: file,
-    });
-    let data = null;
-    try {
-      data = await r.json();
-    } catch (_) {
-      data = null;
-    }
-    if (!r.ok) throw new ApiError(r.status, data);
+    const data = await call('POST', '/v1/prompts/' + encodeURIComponent(d.id) + '/file?name=' + encodeURIComponent(file.name), file);
     const reason = mediaRefusal(d.app_id, before, (await get(audit)).entries);
     outcome(p, data);
     p.mediaRefused = reason ? { app_name: d.app_name, reason } : null;
