@@ -166,28 +166,34 @@ fn pack_inspect_install_list_run_and_audit() {
     assert!(json.as_array().unwrap().iter().all(|e| e["user"] == "ann"));
 }
 
-#[test]
-fn run_reads_actions_from_stdin_and_installs_a_package_given_as_a_path() {
-    let tmp = tempfile::tempdir().unwrap();
-    let store = tmp.path().join("plaza.db");
-    let pkg = pack(tmp.path(), &KV_NOTES);
+/// `plaza run PKG --user USER` in developer mode on `store`, with `typed`
+/// as its standard input (the lines a user types).
+fn run_typed(store: &Path, pkg: &Path, user: &str, typed: &[u8]) -> std::process::Output {
+    use std::io::Write;
     let mut child = Command::new(env!("CARGO_BIN_EXE_plaza"))
-        .args(["run", pkg.to_str().unwrap(), "--user", "bo"])
-        .env("PLAZA_STORE", &store)
+        .args(["run", pkg.to_str().unwrap(), "--user", user])
+        .env("PLAZA_STORE", store)
         .env("PLAZA_DEVELOPER_MODE", "1")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"submit put key=k value=v\nback\nback\nquit\n")
-        .unwrap();
-    let o = child.wait_with_output().unwrap();
+    child.stdin.take().unwrap().write_all(typed).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn run_reads_actions_from_stdin_and_installs_a_package_given_as_a_path() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = tmp.path().join("plaza.db");
+    let pkg = pack(tmp.path(), &KV_NOTES);
+    let o = run_typed(
+        &store,
+        &pkg,
+        "bo",
+        b"submit put key=k value=v\nback\nback\nquit\n",
+    );
     let out = stdout(&o);
     assert!(
         o.status.success(),
@@ -481,23 +487,7 @@ fn run_asks_for_a_photo_and_takes_the_answer_from_the_next_line() {
         photo.display(),
         photo.display()
     );
-    let mut child = Command::new(env!("CARGO_BIN_EXE_plaza"))
-        .args(["run", pkg.to_str().unwrap(), "--user", "ann"])
-        .env("PLAZA_STORE", &store)
-        .env("PLAZA_DEVELOPER_MODE", "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(typed.as_bytes())
-        .unwrap();
-    let o = child.wait_with_output().unwrap();
+    let o = run_typed(&store, &pkg, "ann", typed.as_bytes());
     let out = stdout(&o);
     assert!(o.status.success(), "{}{out}", stderr(&o));
     let asked = "asks for a photo from the camera or the photo album: \"The ID card, front side\" (JPEG or PNG, at most 2048 bytes)\n  answer with `upload PATH` or `upload cancel`:";
