@@ -339,7 +339,16 @@ async fn follow(
     if !matches!(outcome, Outcome::Page(_)) {
         return Ok(None);
     }
-    let session = state.host.session(user, app_id)?;
+    // The event's page is already made: a session that cannot be found now
+    // (the mini-app uninstalled meanwhile, the store failing) shows it
+    // rather than losing it to an error.
+    let session = match state.host.session(user, app_id) {
+        Ok(session) => session,
+        Err(e) => {
+            tracing::warn!("after an event of {app_id}: no session to follow a link from: {e}");
+            return Ok(None);
+        }
+    };
     let Some(link) = session.take_link().await else {
         return Ok(None);
     };
